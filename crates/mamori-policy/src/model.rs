@@ -1,0 +1,355 @@
+//! The compiled policy: names resolved to small integer ids and category sets to bit sets, so
+//! that an access decision is a handful of AND operations.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A set of up to 64 categories (or purposes), one bit each. The checker refuses larger policies.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct IdSet(pub u64);
+
+impl IdSet {
+    pub const EMPTY: IdSet = IdSet(0);
+    pub fn with(self, id: usize) -> IdSet {
+        IdSet(self.0 | (1u64 << id))
+    }
+    pub fn contains(self, id: usize) -> bool {
+        id < 64 && self.0 & (1u64 << id) != 0
+    }
+    pub fn is_superset_of(self, other: IdSet) -> bool {
+        other.0 & !self.0 == 0
+    }
+    pub fn minus(self, other: IdSet) -> IdSet {
+        IdSet(self.0 & !other.0)
+    }
+    pub fn union(self, other: IdSet) -> IdSet {
+        IdSet(self.0 | other.0)
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        (0..64).filter(move |i| self.contains(*i))
+    }
+}
+
+impl fmt::Debug for IdSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    En,
+    Ja,
+    Fr,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Language::En, Language::Ja, Language::Fr];
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Ja => "ja",
+            Language::Fr => "fr",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// A text in every language the policy declares.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    pub en: String,
+    pub ja: String,
+    pub fr: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Language) -> &str {
+        match lang {
+            Language::En => &self.en,
+            Language::Ja => &self.ja,
+            Language::Fr => &self.fr,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jurisdiction {
+    Gdpr,
+    Ccpa,
+    Lgpd,
+    Appi,
+}
+
+impl Jurisdiction {
+    pub const ALL: [(&'static str, Jurisdiction); 4] = [
+        ("gdpr", Jurisdiction::Gdpr),
+        ("ccpa", Jurisdiction::Ccpa),
+        ("lgpd", Jurisdiction::Lgpd),
+        ("appi", Jurisdiction::Appi),
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sensitivity {
+    Personal,
+    Sensitive,
+    Special,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegalBasis {
+    Consent,
+    Contract,
+    LegalObligation,
+    LegitimateInterest,
+    VitalInterest,
+    PublicTask,
+}
+
+impl LegalBasis {
+    pub const ALL: [(&'static str, LegalBasis); 6] = [
+        ("consent", LegalBasis::Consent),
+        ("contract", LegalBasis::Contract),
+        ("legal_obligation", LegalBasis::LegalObligation),
+        ("legitimate_interest", LegalBasis::LegitimateInterest),
+        ("vital_interest", LegalBasis::VitalInterest),
+        ("public_task", LegalBasis::PublicTask),
+    ];
+    pub fn name(self) -> &'static str {
+        LegalBasis::ALL.iter().find(|(_, b)| *b == self).map(|(n, _)| *n).unwrap_or("unknown")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+    Push,
+    Phone,
+    Post,
+}
+
+impl Channel {
+    pub const ALL: [(&'static str, Channel); 5] = [
+        ("email", Channel::Email),
+        ("sms", Channel::Sms),
+        ("push", Channel::Push),
+        ("phone", Channel::Phone),
+        ("post", Channel::Post),
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    Text { max_length: usize },
+    Email,
+    Phone,
+    Date,
+    Country,
+    Address,
+    Number,
+    Bool,
+    Enum(Vec<String>),
+}
+
+impl FieldType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Text { .. } => "text",
+            FieldType::Email => "email",
+            FieldType::Phone => "phone",
+            FieldType::Date => "date",
+            FieldType::Country => "country",
+            FieldType::Address => "address",
+            FieldType::Number => "number",
+            FieldType::Bool => "bool",
+            FieldType::Enum(_) => "enum",
+        }
+    }
+}
+
+/// How a role sees a value it may view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mask {
+    /// Replaced entirely: `"[redacted]"`.
+    Redacted,
+    /// Only the last four characters: `"••••1234"`.
+    Last4,
+    /// Only the domain of an e-mail address: `"•••@example.com"`.
+    EmailDomain,
+    /// Only the year of a date: `"1987-••-••"`.
+    YearOnly,
+}
+
+impl Mask {
+    pub const ALL: [(&'static str, Mask); 4] = [
+        ("redacted", Mask::Redacted),
+        ("last4", Mask::Last4),
+        ("email_domain", Mask::EmailDomain),
+        ("year_only", Mask::YearOnly),
+    ];
+
+    pub fn apply(self, value: &str) -> String {
+        match self {
+            Mask::Redacted => "[redacted]".to_string(),
+            Mask::Last4 => {
+                let chars: Vec<char> = value.chars().collect();
+                let keep = chars.len().saturating_sub(4);
+                let tail: String = chars[keep..].iter().collect();
+                format!("••••{tail}")
+            }
+            Mask::EmailDomain => match value.rsplit_once('@') {
+                Some((_, domain)) => format!("•••@{domain}"),
+                None => "[redacted]".to_string(),
+            },
+            Mask::YearOnly => match value.get(..4) {
+                Some(year) if value.len() == 10 => format!("{year}-••-••"),
+                _ => "[redacted]".to_string(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldType,
+    pub lookup: bool,
+    pub label: Text,
+}
+
+/// Retention as a whole number of days (months count 30, years 365; it is a limit, not a calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: usize,
+    pub name: String,
+    pub sensitivity: Sensitivity,
+    pub retention: Retention,
+    pub retention_text: String,
+    pub label: Text,
+    pub description: Option<Text>,
+    pub fields: Vec<Field>,
+}
+
+impl Category {
+    pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Purpose {
+    pub id: usize,
+    pub name: String,
+    pub legal_basis: LegalBasis,
+    pub categories: IdSet,
+    pub channels: Vec<Channel>,
+    pub sale_or_share: bool,
+    pub opt_out: bool,
+    pub label: Text,
+    pub description: Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub description: String,
+    pub purposes: IdSet,
+    pub view: IdSet,
+    pub create: IdSet,
+    pub modify: IdSet,
+    pub delete: IdSet,
+    /// (category id, field index or None for the whole category) → mask.
+    pub masks: Vec<(usize, Option<usize>, Mask)>,
+    pub require_mfa: bool,
+    pub require_training: bool,
+}
+
+impl Role {
+    pub fn may(&self, action: Action) -> IdSet {
+        match action {
+            Action::View => self.view,
+            Action::Create => self.create,
+            Action::Modify => self.modify,
+            Action::Delete => self.delete,
+        }
+    }
+
+    /// The mask for one field: a field-level rule wins over a category-level one.
+    pub fn mask_for(&self, category: usize, field: usize) -> Option<Mask> {
+        let field_rule = self.masks.iter().find(|(c, f, _)| *c == category && *f == Some(field));
+        let category_rule = self.masks.iter().find(|(c, f, _)| *c == category && f.is_none());
+        field_rule.or(category_rule).map(|(_, _, m)| *m)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    View,
+    Create,
+    Modify,
+    Delete,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::View => "view",
+            Action::Create => "create",
+            Action::Modify => "modify",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Organisation {
+    pub name: String,
+    pub contact: String,
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub languages: Vec<Language>,
+    pub policy_url: Option<String>,
+}
+
+/// A checked policy. Built only by [`crate::Policy::parse`], so every reference in it resolves.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub organisation: Organisation,
+    pub categories: Vec<Category>,
+    pub purposes: Vec<Purpose>,
+    pub roles: Vec<Role>,
+    pub(crate) category_ids: HashMap<String, usize>,
+    pub(crate) purpose_ids: HashMap<String, usize>,
+    pub(crate) role_ids: HashMap<String, usize>,
+    /// SHA-free fingerprint input: the source text, for versioning by the caller.
+    pub source: String,
+}
+
+impl Policy {
+    pub fn category(&self, name: &str) -> Option<&Category> {
+        self.category_ids.get(name).map(|&i| &self.categories[i])
+    }
+    pub fn purpose(&self, name: &str) -> Option<&Purpose> {
+        self.purpose_ids.get(name).map(|&i| &self.purposes[i])
+    }
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.role_ids.get(name).map(|&i| &self.roles[i])
+    }
+    pub fn all_categories(&self) -> IdSet {
+        self.categories.iter().fold(IdSet::EMPTY, |s, c| s.with(c.id))
+    }
+    pub fn category_names(&self, set: IdSet) -> Vec<String> {
+        set.iter().map(|i| self.categories[i].name.clone()).collect()
+    }
+}

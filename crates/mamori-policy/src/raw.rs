@@ -1,0 +1,100 @@
+//! The policy file exactly as written. Every name that other parts refer to keeps its span so that
+//! the checker can point at the line and column of a mistake.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type Name = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub organisation: RawOrganisation,
+    #[serde(default)]
+    pub categories: BTreeMap<Name, RawCategory>,
+    #[serde(default)]
+    pub purposes: BTreeMap<Name, RawPurpose>,
+    #[serde(default)]
+    pub roles: BTreeMap<Name, RawRole>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganisation {
+    pub name: String,
+    pub contact: Spanned<String>,
+    pub jurisdictions: Vec<Spanned<String>>,
+    pub languages: Vec<Spanned<String>>,
+    pub policy_url: Option<String>,
+}
+
+/// Labels in each supported language; an unknown language key is an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawText {
+    pub en: Option<String>,
+    pub ja: Option<String>,
+    pub fr: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCategory {
+    pub sensitivity: Spanned<String>,
+    pub retention: Spanned<String>,
+    pub label: Spanned<RawText>,
+    pub description: Option<Spanned<RawText>>,
+    #[serde(default)]
+    pub fields: BTreeMap<Name, RawField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    pub label: Spanned<RawText>,
+    /// Keep a keyed blind index of this field for exact lookup (email and phone only).
+    pub lookup: Option<Spanned<bool>>,
+    pub values: Option<Spanned<Vec<String>>>,
+    pub max_length: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPurpose {
+    pub legal_basis: Spanned<String>,
+    pub categories: Vec<Name>,
+    #[serde(default)]
+    pub channels: Vec<Spanned<String>>,
+    pub sale_or_share: Option<Spanned<bool>>,
+    /// Whether people can opt out of this purpose (required for sale or share).
+    #[serde(default)]
+    pub opt_out: bool,
+    pub label: Spanned<RawText>,
+    pub description: Spanned<RawText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub purposes: Vec<Name>,
+    #[serde(default)]
+    pub view: Vec<Name>,
+    #[serde(default)]
+    pub create: Vec<Name>,
+    #[serde(default)]
+    pub modify: Vec<Name>,
+    #[serde(default)]
+    pub delete: Vec<Name>,
+    /// Masking per category (`"payment"`) or per field (`"payment.card_number"`).
+    #[serde(default)]
+    pub mask: BTreeMap<Name, Spanned<String>>,
+    #[serde(default)]
+    pub require_mfa: bool,
+    #[serde(default)]
+    pub require_training: bool,
+    pub description: Option<String>,
+}
