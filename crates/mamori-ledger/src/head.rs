@@ -1,0 +1,64 @@
+//! Signed tree heads: an Ed25519 signature over (size, time, root), so a published head commits
+//! the operator to the whole log up to that size.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::merkle::Hash;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeHead {
+    pub size: u64,
+    pub timestamp_ms: i64,
+    #[serde(with = "crate::b64")]
+    pub root: Hash,
+}
+
+impl TreeHead {
+    fn message(&self) -> Vec<u8> {
+        let mut m = b"mamori-tree-head-v1\0".to_vec();
+        m.extend_from_slice(&self.size.to_be_bytes());
+        m.extend_from_slice(&self.timestamp_ms.to_be_bytes());
+        m.extend_from_slice(&self.root);
+        m
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTreeHead {
+    #[serde(flatten)]
+    pub head: TreeHead,
+    #[serde(with = "crate::b64")]
+    pub signature: [u8; 64],
+}
+
+/// Holds the ledger signing key. `Debug` shows only the public key.
+pub struct HeadSigner {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for HeadSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HeadSigner(public={})", hex::encode(self.public_key().as_bytes()))
+    }
+}
+
+impl HeadSigner {
+    pub fn from_seed(seed: &[u8; 32]) -> HeadSigner {
+        HeadSigner { key: SigningKey::from_bytes(seed) }
+    }
+
+    pub fn public_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn sign(&self, head: TreeHead) -> SignedTreeHead {
+        let signature = self.key.sign(&head.message()).to_bytes();
+        SignedTreeHead { head, signature }
+    }
+}
+
+pub fn verify_head(public: &VerifyingKey, sth: &SignedTreeHead) -> bool {
+    let sig = Signature::from_bytes(&sth.signature);
+    public.verify(&sth.head.message(), &sig).is_ok()
+}
