@@ -1,1 +1,156 @@
+//! Storage for Mamori. One [`Store`] trait (Atuin's pattern) with a SQLite and a PostgreSQL
+//! implementation, each with its own migrations; [`open`] picks one from the database URL.
+//!
+//! The store sees only opaque bytes: sealed field maps, wrapped keys, blind-index digests and
+//! ledger leaves. It never holds a key and cannot produce plaintext.
+//!
+//! Writes go through [`Store::commit_batch`]: the one writer task hands it a batch of jobs, each
+//! job's changes run under its own savepoint (so one conflict does not sink the batch), then the
+//! caller turns the outcomes into ledger leaves and a signed tree head that are written in the
+//! *same* transaction. One commit, one fsync, for the whole batch.
 
+mod sql;
+
+use async_trait::async_trait;
+use mamori_ledger::SignedTreeHead;
+
+pub use sql::{PostgresStore, SqliteStore};
+
+pub type Id = [u8; 16];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite://PATH or postgres://…)")]
+    BadUrl,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which blind index a digest belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i64)]
+pub enum IndexKind {
+    Email = 1,
+    Phone = 2,
+    ExternalId = 3,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubjectRow {
+    pub id: Id,
+    pub created_ms: i64,
+    pub version: i64,
+    /// `None` once erased.
+    pub wrapped_dek: Option<Vec<u8>>,
+    pub fields: Option<Vec<u8>>,
+    pub erased_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordRow {
+    pub id: Id,
+    pub subject_id: Id,
+    pub category: String,
+    pub created_ms: i64,
+    pub sealed: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LeafRow {
+    pub index: u64,
+    pub data: Vec<u8>,
+    pub hash: [u8; 32],
+    pub subject_id: Option<Id>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: Id,
+    pub name: String,
+    pub role: String,
+    pub digest: [u8; 32],
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// One change inside a job. A job's changes commit together or not at all.
+#[derive(Debug, Clone)]
+pub enum Change {
+    InsertSubject { id: Id, created_ms: i64, wrapped_dek: Vec<u8>, fields: Vec<u8> },
+    /// Optimistic concurrency: applies only if the stored version is still `expected_version`.
+    UpdateFields { id: Id, expected_version: i64, fields: Vec<u8> },
+    /// Destroys the data key, the sealed fields and every blind index of the subject.
+    EraseSubject { id: Id, erased_ms: i64 },
+    PutIndex { kind: IndexKind, digest: [u8; 32], subject_id: Id },
+    DropIndex { kind: IndexKind, subject_id: Id },
+    InsertRecord(RecordRow),
+    InsertApiKey(ApiKeyRow),
+    RevokeApiKey { id: Id, revoked_ms: i64 },
+}
+
+/// Why one job of a batch was not applied. The rest of the batch is unaffected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobError {
+    /// A blind index already points at another subject (e.g. the e-mail is taken).
+    IndexTaken,
+    /// The subject changed since it was read; re-read and retry.
+    Stale,
+    /// The subject does not exist or was erased.
+    Gone,
+    /// The row already exists (duplicate id).
+    Duplicate,
+}
+
+pub type JobOutcome = std::result::Result<(), JobError>;
+
+/// Produces, inside the batch transaction, the ledger leaves and the signed head for the outcomes.
+pub type Finish<'a> = dyn FnMut(&[JobOutcome]) -> (Vec<LeafRow>, SignedTreeHead) + Send + 'a;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+
+    async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
+    async fn find_by_index(&self, kind: IndexKind, digest: &[u8; 32]) -> Result<Option<Id>>;
+    async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
+    async fn count_subjects(&self) -> Result<i64>;
+
+    async fn leaves(&self, from: u64, limit: i64) -> Result<Vec<LeafRow>>;
+    async fn leaf_hashes(&self, from: u64, limit: i64) -> Result<Vec<[u8; 32]>>;
+    async fn heads(&self) -> Result<Vec<SignedTreeHead>>;
+    async fn latest_head(&self) -> Result<Option<SignedTreeHead>>;
+
+    async fn api_key_by_digest(&self, digest: &[u8; 32]) -> Result<Option<ApiKeyRow>>;
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
+
+    /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
+    async fn commit_batch(&self, jobs: &[Vec<Change>], finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>>;
+
+    /// Deletes up to `limit` record rows of erased subjects; returns how many went.
+    async fn purge_erased(&self, limit: i64) -> Result<u64>;
+}
+
+/// Opens (creating and migrating) the store a URL names: `sqlite://PATH` or `postgres://…`.
+pub async fn open(url: &str) -> Result<Box<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Box::new(SqliteStore::open(path).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl)
+    }
+}
+
+pub fn id_from_slice(bytes: &[u8]) -> Result<Id> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("id is not 16 bytes"))
+}
+
+pub fn hash_from_slice(bytes: &[u8]) -> Result<[u8; 32]> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("hash is not 32 bytes"))
+}
