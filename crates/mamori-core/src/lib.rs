@@ -1,1 +1,37 @@
+//! Mamori's services. No HTTP here: the server and the CLI both call these, so every path to
+//! personal data passes the same access decision ([`access::decide`]) and the same ledger.
 
+pub mod access;
+pub mod apikeys;
+pub mod error;
+pub mod fieldmap;
+pub mod ledger;
+pub mod vault;
+
+pub use error::{CoreError, Result};
+pub use vault::{Actor, Vault};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn format_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn new_id() -> [u8; 16] {
+    *uuid::Uuid::new_v4().as_bytes()
+}
+
+pub fn format_id(id: &[u8; 16]) -> String {
+    uuid::Uuid::from_bytes(*id).to_string()
+}
+
+pub fn parse_id(text: &str) -> Option<[u8; 16]> {
+    uuid::Uuid::parse_str(text).ok().map(|u| *u.as_bytes())
+}

@@ -1,0 +1,169 @@
+//! The one access decision. Every read or write of personal data, from the API, the CLI or an
+//! import, is decided here and nowhere else; the caller ledgers the result, allowed or denied.
+
+use mamori_policy::{Action, IdSet, LegalBasis, Policy};
+
+/// Why an access was refused. The code is stable: it appears in API errors and ledger events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    UnknownPurpose,
+    PurposeNotAllowedForRole,
+    ActionNotAllowedForRole,
+    PurposeDoesNotCoverCategory,
+    ConsentRequired,
+    NothingToView,
+}
+
+impl Denial {
+    pub fn code(self) -> &'static str {
+        match self {
+            Denial::UnknownPurpose => "unknown_purpose",
+            Denial::PurposeNotAllowedForRole => "purpose_not_allowed_for_role",
+            Denial::ActionNotAllowedForRole => "action_not_allowed_for_role",
+            Denial::PurposeDoesNotCoverCategory => "purpose_does_not_cover_category",
+            Denial::ConsentRequired => "consent_required",
+            Denial::NothingToView => "nothing_to_view",
+        }
+    }
+
+    pub fn explain(self) -> &'static str {
+        match self {
+            Denial::UnknownPurpose => "the purpose named in Mamori-Purpose is not declared in the policy",
+            Denial::PurposeNotAllowedForRole => "your role may not use this purpose; see the roles section of the policy",
+            Denial::ActionNotAllowedForRole => "your role may not perform this action on every category the request touches",
+            Denial::PurposeDoesNotCoverCategory => "the purpose does not cover every category the request touches",
+            Denial::ConsentRequired => "this purpose needs the person's consent, and none is recorded",
+            Denial::NothingToView => "your role may view none of the categories this purpose covers",
+        }
+    }
+}
+
+/// Consent as the decision sees it. Consent records arrive with the consent capability; until
+/// then nothing is ever granted, so consent-based purposes are denied by default.
+pub trait ConsentView {
+    fn granted(&self, purpose: usize) -> bool;
+}
+
+/// No consent recorded: the privacy-by-default answer.
+pub struct NoConsent;
+
+impl ConsentView for NoConsent {
+    fn granted(&self, _purpose: usize) -> bool {
+        false
+    }
+}
+
+/// What was allowed: for views, the categories that may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowed {
+    pub purpose: usize,
+    pub categories: IdSet,
+}
+
+/// Decides whether `role` may perform `action` on `categories` for `purpose`.
+///
+/// For `View`, `categories` is what the caller would like to see; the answer narrows it to what
+/// the purpose covers and the role may view (a purpose-scoped view). For every other action all
+/// of `categories` must be permitted, or nothing is.
+pub fn decide(
+    policy: &Policy,
+    role_name: &str,
+    purpose_name: &str,
+    action: Action,
+    categories: IdSet,
+    consent: &dyn ConsentView,
+) -> Result<Allowed, Denial> {
+    let purpose = policy.purpose(purpose_name).ok_or(Denial::UnknownPurpose)?;
+    let role = policy.role(role_name).ok_or(Denial::PurposeNotAllowedForRole)?;
+    if !role.purposes.contains(purpose.id) {
+        return Err(Denial::PurposeNotAllowedForRole);
+    }
+    let granted = match action {
+        Action::View => {
+            let visible = IdSet(categories.0 & purpose.categories.0 & role.view.0);
+            if visible.is_empty() {
+                return Err(Denial::NothingToView);
+            }
+            visible
+        }
+        _ => {
+            if !purpose.categories.is_superset_of(categories) {
+                return Err(Denial::PurposeDoesNotCoverCategory);
+            }
+            if !role.may(action).is_superset_of(categories) {
+                return Err(Denial::ActionNotAllowedForRole);
+            }
+            categories
+        }
+    };
+    if purpose.legal_basis == LegalBasis::Consent && !consent.granted(purpose.id) {
+        return Err(Denial::ConsentRequired);
+    }
+    Ok(Allowed { purpose: purpose.id, categories: granted })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::parse("policy.toml", include_str!("../../../examples/policy.toml")).unwrap()
+    }
+
+    fn cats(p: &Policy, names: &[&str]) -> IdSet {
+        names.iter().fold(IdSet::EMPTY, |s, n| s.with(p.category(n).unwrap().id))
+    }
+
+    struct AllConsent;
+    impl ConsentView for AllConsent {
+        fn granted(&self, _: usize) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn purpose_scoped_view_narrows_to_purpose_and_role() {
+        let p = policy();
+        let all = p.all_categories();
+        let ok = decide(&p, "support", "customer_support", Action::View, all, &NoConsent).unwrap();
+        assert_eq!(ok.categories, cats(&p, &["contact", "orders", "support_tickets", "address", "payment"]));
+        let ok = decide(&p, "analyst", "analytics", Action::View, all, &NoConsent).unwrap();
+        assert_eq!(ok.categories, cats(&p, &["orders", "preferences"]));
+    }
+
+    #[test]
+    fn each_rule_denies_on_its_own() {
+        let p = policy();
+        let all = p.all_categories();
+        let d = |role, purpose, action, c| decide(&p, role, purpose, action, c, &NoConsent).unwrap_err();
+        assert_eq!(d("support", "nope", Action::View, all), Denial::UnknownPurpose);
+        assert_eq!(d("analyst", "customer_support", Action::View, all), Denial::PurposeNotAllowedForRole);
+        assert_eq!(d("support", "customer_support", Action::Create, cats(&p, &["contact"])), Denial::ActionNotAllowedForRole);
+        assert_eq!(d("service", "order_fulfilment", Action::Create, cats(&p, &["support_tickets"])), Denial::PurposeDoesNotCoverCategory);
+        assert_eq!(d("marketing", "marketing_email", Action::View, all), Denial::ConsentRequired);
+        assert_eq!(d("support", "customer_support", Action::View, cats(&p, &["preferences"])), Denial::NothingToView);
+        assert_eq!(d("ghost", "customer_support", Action::View, all), Denial::PurposeNotAllowedForRole);
+    }
+
+    #[test]
+    fn consent_purposes_open_only_with_consent() {
+        let p = policy();
+        let c = cats(&p, &["contact", "preferences"]);
+        assert!(decide(&p, "marketing", "marketing_email", Action::View, c, &NoConsent).is_err());
+        assert!(decide(&p, "marketing", "marketing_email", Action::View, c, &AllConsent).is_ok());
+    }
+
+    #[test]
+    fn erasure_needs_delete_on_everything() {
+        let p = policy();
+        let all = p.all_categories();
+        assert!(decide(&p, "privacy_officer", "data_subject_rights", Action::Delete, all, &NoConsent).is_ok());
+        assert_eq!(
+            decide(&p, "privacy_officer", "legal_accounting", Action::Delete, all, &NoConsent).unwrap_err(),
+            Denial::PurposeDoesNotCoverCategory
+        );
+        assert_eq!(decide(&p, "support", "customer_support", Action::Delete, all, &NoConsent).unwrap_err(), Denial::PurposeDoesNotCoverCategory);
+        let covered = p.purpose("customer_support").unwrap().categories;
+        assert_eq!(decide(&p, "support", "customer_support", Action::Delete, covered, &NoConsent).unwrap_err(), Denial::ActionNotAllowedForRole);
+    }
+}

@@ -1,0 +1,44 @@
+//! The one error type of the core. The server maps it to HTTP in one place. No variant ever
+//! carries a personal value: messages name fields and rules, not contents.
+
+use crate::access::Denial;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("access denied: {}", .0.explain())]
+    Denied(Denial),
+    #[error("{message}")]
+    Invalid { code: &'static str, field: Option<String>, message: String },
+    #[error("no such subject")]
+    NotFound,
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("stored data failed its integrity check")]
+    Integrity,
+    #[error("storage failure: {0}")]
+    Store(#[from] mamori_store::StoreError),
+    #[error("the ledger writer has stopped")]
+    WriterGone,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> CoreError {
+        CoreError::Invalid { code, field: Some(field.into()), message: message.into() }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Denied(d) => d.code(),
+            CoreError::Invalid { code, .. } => code,
+            CoreError::NotFound => "subject_not_found",
+            CoreError::Conflict { code, .. } => code,
+            CoreError::Integrity => "integrity_failure",
+            CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, CoreError>;

@@ -1,0 +1,191 @@
+//! The ledger writer: one task owns every write to the database. Handlers send it a job (data
+//! changes plus the ledger events that describe them) and wait. The task drains whatever jobs
+//! have queued, applies them in one transaction with their ledger leaves and a freshly signed
+//! tree head, commits once (one fsync), then answers every waiting handler. So an audited
+//! request costs a channel send and a share of a commit, and no answer precedes durability.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use mamori_ledger::{Event, HeadSigner, MerkleTree, Outcome, SignedTreeHead, TreeHead, VerifyingKey, leaf_hash};
+use mamori_store::{Change, JobError, JobOutcome, LeafRow, Store};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{CoreError, Result};
+use crate::now_ms;
+
+const MAX_BATCH: usize = 2048;
+
+struct Job {
+    changes: Vec<Change>,
+    events: Vec<Event>,
+    reply: oneshot::Sender<Result<JobOutcome>>,
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    jobs: mpsc::Sender<Job>,
+    tree: Arc<RwLock<MerkleTree>>,
+    committed: Arc<AtomicU64>,
+    latest: Arc<RwLock<Option<SignedTreeHead>>>,
+    public_key: VerifyingKey,
+}
+
+fn job_error_code(e: JobError) -> &'static str {
+    match e {
+        JobError::IndexTaken => "identifier_taken",
+        JobError::Stale => "concurrent_update",
+        JobError::Gone => "subject_not_found",
+        JobError::Duplicate => "duplicate",
+    }
+}
+
+impl Ledger {
+    /// Rebuilds the tree from stored leaf hashes and starts the writer task.
+    pub async fn start(store: Arc<dyn Store>, signer: HeadSigner) -> Result<Ledger> {
+        let mut tree = MerkleTree::new();
+        loop {
+            let hashes = store.leaf_hashes(tree.len(), 100_000).await?;
+            if hashes.is_empty() {
+                break;
+            }
+            hashes.into_iter().for_each(|h| tree.push_leaf_hash(h));
+        }
+        let latest = store.latest_head().await?;
+        if let Some(head) = &latest
+            && (head.head.size > tree.len() || tree.root(head.head.size).ok() != Some(head.head.root))
+        {
+            tracing::error!(size = head.head.size, "stored ledger does not match its latest signed head; run `mamori ledger verify`");
+        }
+        let (tx, rx) = mpsc::channel(65_536);
+        let ledger = Ledger {
+            jobs: tx,
+            committed: Arc::new(AtomicU64::new(tree.len())),
+            tree: Arc::new(RwLock::new(tree)),
+            latest: Arc::new(RwLock::new(latest)),
+            public_key: signer.public_key(),
+        };
+        tokio::spawn(ledger.clone().run(store, signer, rx));
+        Ok(ledger)
+    }
+
+    /// Applies `changes` and appends `events` atomically; returns once both are durable.
+    /// If the changes conflict, nothing changes and the events are ledgered as denied with the reason.
+    pub async fn submit(&self, changes: Vec<Change>, events: Vec<Event>) -> Result<JobOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { changes, events, reply }).await.map_err(|_| CoreError::WriterGone)?;
+        answer.await.map_err(|_| CoreError::WriterGone)?
+    }
+
+    pub fn public_key(&self) -> VerifyingKey {
+        self.public_key
+    }
+
+    pub fn latest_head(&self) -> Option<SignedTreeHead> {
+        self.latest.read().expect("lock").clone()
+    }
+
+    /// Leaves that are committed (proofs never describe a leaf that could still roll back).
+    pub fn committed_size(&self) -> u64 {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<(mamori_ledger::Hash, Vec<mamori_ledger::Hash>)> {
+        if size > self.committed_size() {
+            return None;
+        }
+        let tree = self.tree.read().expect("lock");
+        let proof = tree.inclusion_proof(index, size).ok()?;
+        Some((tree.leaf(index)?, proof))
+    }
+
+    pub fn consistency_proof(&self, first: u64, second: u64) -> Option<Vec<mamori_ledger::Hash>> {
+        if second > self.committed_size() {
+            return None;
+        }
+        self.tree.read().expect("lock").consistency_proof(first, second).ok()
+    }
+
+    pub fn root(&self, size: u64) -> Option<mamori_ledger::Hash> {
+        if size > self.committed_size() {
+            return None;
+        }
+        self.tree.read().expect("lock").root(size).ok()
+    }
+
+    async fn run(self, store: Arc<dyn Store>, signer: HeadSigner, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.commit(&*store, &signer, batch).await;
+        }
+    }
+
+    async fn commit(&self, store: &dyn Store, signer: &HeadSigner, mut batch: Vec<Job>) {
+        let changes: Vec<Vec<Change>> = batch.iter_mut().map(|j| std::mem::take(&mut j.changes)).collect();
+        let start = self.tree.read().expect("lock").len();
+        let mut signed: Option<SignedTreeHead> = None;
+        let events: Vec<Vec<Event>> = batch.iter_mut().map(|j| std::mem::take(&mut j.events)).collect();
+        let tree = self.tree.clone();
+        let mut finish = |outcomes: &[JobOutcome]| {
+            let mut tree = tree.write().expect("lock");
+            let mut leaves = Vec::new();
+            for (job_events, outcome) in events.iter().zip(outcomes) {
+                for event in job_events {
+                    let mut event = event.clone();
+                    if let (Err(e), Outcome::Allowed) = (outcome, &event.outcome) {
+                        event.outcome = Outcome::Denied { reason: job_error_code(*e).to_string() };
+                    }
+                    let data = event.to_leaf_data();
+                    let hash = leaf_hash(&data);
+                    let subject_id = event.subject.as_deref().and_then(crate::parse_id);
+                    leaves.push(LeafRow { index: tree.len(), data, hash, subject_id });
+                    tree.push_leaf_hash(hash);
+                }
+            }
+            let size = tree.len();
+            let root = tree.root(size).expect("root of own size");
+            let head = signer.sign(TreeHead { size, timestamp_ms: now_ms(), root });
+            signed = Some(head.clone());
+            (leaves, head)
+        };
+        let result = store.commit_batch(&changes, &mut finish).await;
+        match result {
+            Ok(outcomes) => {
+                let head = signed.expect("finish ran");
+                self.committed.store(head.head.size, Ordering::Release);
+                *self.latest.write().expect("lock") = Some(head);
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                self.tree.write().expect("lock").truncate(start);
+                tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
+                for job in batch {
+                    let _ = job.reply.send(Err(CoreError::Internal("storage failure".into())));
+                }
+            }
+        }
+    }
+}
+
+/// Convenience for error conversion in `map_err` chains.
+impl From<JobError> for CoreError {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::Gone => CoreError::NotFound,
+            JobError::Stale => CoreError::Conflict { code: "concurrent_update", message: "the subject changed at the same time; retry".into() },
+            JobError::IndexTaken => CoreError::Conflict {
+                code: "identifier_taken",
+                message: "an e-mail, phone or external id in this request already belongs to another subject".into(),
+            },
+            JobError::Duplicate => CoreError::Conflict { code: "duplicate", message: "this item already exists".into() },
+        }
+    }
+}

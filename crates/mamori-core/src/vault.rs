@@ -1,0 +1,378 @@
+//! Subjects and their records: create, purpose-scoped read, update, erase, lookup.
+//! Each operation: parse input by the policy → decide → seal/open → one ledgered job.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use mamori_crypto::{Keyring, LookupKind, SubjectKey};
+use mamori_ledger::{Event, Outcome};
+use mamori_policy::value::{normalise_email, normalise_external_id, normalise_phone, parse_value, to_json};
+use mamori_policy::{Action, FieldType, IdSet, Policy};
+use mamori_store::{Change, IndexKind, RecordRow, Store, SubjectRow};
+use serde_json::Value;
+
+use crate::access::{self, Allowed, Denial, NoConsent};
+use crate::error::{CoreError, Result};
+use crate::fieldmap::SealedFields;
+use crate::ledger::Ledger;
+use crate::{format_id, format_time, new_id, now_ms};
+
+/// Who is acting: a pseudonymous id (`key:<uuid>`, `cli`) and a role from the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: String,
+    pub role: String,
+}
+
+/// Input data: `{category: {field: value}}`. In updates a `null` value removes the field.
+pub type DataInput = BTreeMap<String, BTreeMap<String, Value>>;
+pub type DataView = BTreeMap<String, BTreeMap<String, Value>>;
+
+#[derive(Debug, Clone)]
+pub struct SubjectView {
+    pub id: String,
+    pub created_at: String,
+    pub data: DataView,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordView {
+    pub id: String,
+    pub category: String,
+    pub created_at: String,
+    pub data: BTreeMap<String, Value>,
+}
+
+/// One parsed field: category id, field index, canonical value (None = remove).
+struct ParsedField {
+    category: usize,
+    field: usize,
+    value: Option<String>,
+}
+
+const MAX_RECORDS: i64 = 10_000;
+const UPDATE_RETRIES: usize = 8;
+
+#[derive(Clone)]
+pub struct Vault {
+    pub policy: Arc<Policy>,
+    pub keyring: Arc<Keyring>,
+    pub store: Arc<dyn Store>,
+    pub ledger: Ledger,
+}
+
+impl Vault {
+    pub fn new(policy: Arc<Policy>, keyring: Arc<Keyring>, store: Arc<dyn Store>, ledger: Ledger) -> Vault {
+        Vault { policy, keyring, store, ledger }
+    }
+
+    fn event(&self, actor: &Actor, purpose: &str, action: &str, subject: Option<&[u8; 16]>, categories: IdSet, outcome: Outcome) -> Event {
+        Event {
+            time_ms: now_ms(),
+            actor: actor.id.clone(),
+            role: actor.role.clone(),
+            purpose: Some(purpose.to_string()),
+            action: action.to_string(),
+            subject: subject.map(format_id),
+            categories: self.policy.category_names(categories),
+            outcome,
+        }
+    }
+
+    /// Decides, and if denied ledgers the denial durably before returning it.
+    async fn authorise(&self, actor: &Actor, purpose: &str, action: Action, categories: IdSet, label: &str, subject: Option<&[u8; 16]>) -> Result<Allowed> {
+        match access::decide(&self.policy, &actor.role, purpose, action, categories, &NoConsent) {
+            Ok(allowed) => Ok(allowed),
+            Err(denial) => {
+                let outcome = Outcome::Denied { reason: denial.code().to_string() };
+                // An unknown purpose name is attacker-controlled text: never copy it into the ledger.
+                let purpose_text = if denial == Denial::UnknownPurpose { "(unknown)" } else { purpose };
+                let event = self.event(actor, purpose_text, label, subject, categories, outcome);
+                self.ledger.submit(vec![], vec![event]).await??;
+                Err(CoreError::Denied(denial))
+            }
+        }
+    }
+
+    async fn record_outcome(&self, actor: &Actor, purpose: &str, label: &str, subject: &[u8; 16], categories: IdSet, reason: &str) -> Result<()> {
+        let event = self.event(actor, purpose, label, Some(subject), categories, Outcome::Denied { reason: reason.into() });
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(())
+    }
+
+    fn parse_data(&self, data: &DataInput, allow_removal: bool) -> Result<Vec<ParsedField>> {
+        let mut out = Vec::new();
+        for (cat_name, fields) in data {
+            let category = self.policy.category(cat_name).ok_or_else(|| {
+                CoreError::invalid("undeclared_category", format!("data.{cat_name}"), format!("category `{cat_name}` is not declared in the policy; only declared data may be stored"))
+            })?;
+            if fields.is_empty() {
+                return Err(CoreError::invalid("empty_category", format!("data.{cat_name}"), "give at least one field"));
+            }
+            for (field_name, value) in fields {
+                let path = format!("data.{cat_name}.{field_name}");
+                let (field_idx, field) = category.field(field_name).ok_or_else(|| {
+                    CoreError::invalid("undeclared_field", path.clone(), format!("field `{field_name}` is not declared in category `{cat_name}` of the policy"))
+                })?;
+                let value = match value {
+                    Value::Null if allow_removal => None,
+                    Value::Null => return Err(CoreError::invalid("invalid_value", path, "null is only allowed when updating (it removes the field)")),
+                    v => Some(parse_value(&field.kind, v).map_err(|e| CoreError::invalid("invalid_value", path, format!("{}: {}", field.kind.name(), e.expected)))?),
+                };
+                out.push(ParsedField { category: category.id, field: field_idx, value });
+            }
+        }
+        Ok(out)
+    }
+
+    fn categories_of(fields: &[ParsedField]) -> IdSet {
+        fields.iter().fold(IdSet::EMPTY, |s, f| s.with(f.category))
+    }
+
+    fn lookup_kind(kind: &FieldType) -> Option<(LookupKind, IndexKind)> {
+        match kind {
+            FieldType::Email => Some((LookupKind::Email, IndexKind::Email)),
+            FieldType::Phone => Some((LookupKind::Phone, IndexKind::Phone)),
+            _ => None,
+        }
+    }
+
+    /// Seals the parsed fields into `map` and returns the blind-index changes they imply.
+    fn seal_into(&self, id: &[u8; 16], key: &SubjectKey, fields: &[ParsedField], map: &mut SealedFields) -> Vec<Change> {
+        let mut index_changes = Vec::new();
+        for pf in fields {
+            let category = &self.policy.categories[pf.category];
+            let field = &category.fields[pf.field];
+            let sealed = pf.value.as_ref().map(|v| key.seal(&category.name, &field.name, v.as_bytes()));
+            map.set(&category.name, &field.name, sealed);
+            if field.lookup
+                && let Some((lookup, index)) = Self::lookup_kind(&field.kind)
+            {
+                index_changes.push(Change::DropIndex { kind: index, subject_id: *id });
+                if let Some(v) = &pf.value {
+                    index_changes.push(Change::PutIndex { kind: index, digest: self.keyring.blind_index(lookup, v), subject_id: *id });
+                }
+            }
+        }
+        index_changes
+    }
+
+    /// Builds the job that creates one subject (used by the API and by bulk import).
+    pub fn prepare_create(&self, external_id: Option<&str>, data: &DataInput) -> Result<([u8; 16], IdSet, Vec<Change>)> {
+        let fields = self.parse_data(data, false)?;
+        if fields.is_empty() {
+            return Err(CoreError::invalid("empty_data", "data", "a subject needs at least one field"));
+        }
+        let external = external_id
+            .map(|e| normalise_external_id(e).map_err(|e| CoreError::invalid("invalid_value", "external_id", e.expected)))
+            .transpose()?;
+        let id = new_id();
+        let (key, wrapped) = self.keyring.new_subject_key(&id).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut map = SealedFields::default();
+        let index_changes = self.seal_into(&id, &key, &fields, &mut map);
+        let mut changes = vec![Change::InsertSubject { id, created_ms: now_ms(), wrapped_dek: wrapped, fields: map.encode() }];
+        changes.extend(index_changes.into_iter().filter(|c| matches!(c, Change::PutIndex { .. })));
+        if let Some(e) = external {
+            changes.push(Change::PutIndex { kind: IndexKind::ExternalId, digest: self.keyring.blind_index(LookupKind::ExternalId, &e), subject_id: id });
+        }
+        Ok((id, Self::categories_of(&fields), changes))
+    }
+
+    pub async fn create_subject(&self, actor: &Actor, purpose: &str, external_id: Option<&str>, data: &DataInput) -> Result<String> {
+        let (id, categories, changes) = self.prepare_create(external_id, data)?;
+        self.authorise(actor, purpose, Action::Create, categories, "subject.create", None).await?;
+        let event = self.event(actor, purpose, "subject.create", Some(&id), categories, Outcome::Allowed);
+        self.ledger.submit(changes, vec![event]).await??;
+        Ok(format_id(&id))
+    }
+
+    async fn live_subject(&self, id: &[u8; 16]) -> Result<(SubjectRow, SubjectKey, SealedFields)> {
+        let row = self.store.subject(id).await?.ok_or(CoreError::NotFound)?;
+        let (Some(wrapped), Some(fields)) = (&row.wrapped_dek, &row.fields) else { return Err(CoreError::NotFound) };
+        let key = self.keyring.unwrap_subject_key(id, wrapped).map_err(|_| CoreError::Integrity)?;
+        let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
+        Ok((row, key, map))
+    }
+
+    fn open_view(&self, key: &SubjectKey, map: &SealedFields, visible: IdSet, role: &str) -> Result<DataView> {
+        let role = self.policy.role(role).ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
+        let mut view = DataView::new();
+        for (cat_name, field_name, sealed) in &map.0 {
+            let Some(category) = self.policy.category(cat_name) else { continue };
+            if !visible.contains(category.id) {
+                continue;
+            }
+            // A field removed from the policy since it was stored is no longer shown to anyone.
+            let Some((field_idx, field)) = category.field(field_name) else { continue };
+            let plain = key.open(cat_name, field_name, sealed).map_err(|_| CoreError::Integrity)?;
+            let text = std::str::from_utf8(&plain).map_err(|_| CoreError::Integrity)?;
+            let value = match role.mask_for(category.id, field_idx) {
+                Some(mask) => Value::String(mask.apply(text)),
+                None => to_json(&field.kind, text),
+            };
+            view.entry(cat_name.clone()).or_default().insert(field_name.clone(), value);
+        }
+        Ok(view)
+    }
+
+    /// A purpose-scoped view: only categories the purpose covers and the role may view, masked per role.
+    pub async fn read_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<SubjectView> {
+        let allowed = self.authorise(actor, purpose, Action::View, self.policy.all_categories(), "subject.read", Some(id)).await?;
+        let opened = match self.live_subject(id).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.record_outcome(actor, purpose, "subject.read", id, allowed.categories, e.code()).await?;
+                return Err(e);
+            }
+        };
+        let (row, key, map) = opened;
+        let data = match self.open_view(&key, &map, allowed.categories, &actor.role) {
+            Ok(d) => d,
+            Err(e) => {
+                self.record_outcome(actor, purpose, "subject.read", id, allowed.categories, e.code()).await?;
+                return Err(e);
+            }
+        };
+        let event = self.event(actor, purpose, "subject.read", Some(id), allowed.categories, Outcome::Allowed);
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(SubjectView { id: format_id(id), created_at: format_time(row.created_ms), data })
+    }
+
+    /// Changes fields (`null` removes one). Retries on concurrent updates so none is lost.
+    pub async fn update_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16], data: &DataInput) -> Result<()> {
+        let fields = self.parse_data(data, true)?;
+        if fields.is_empty() {
+            return Err(CoreError::invalid("empty_data", "data", "give at least one field to change"));
+        }
+        let categories = Self::categories_of(&fields);
+        self.authorise(actor, purpose, Action::Modify, categories, "subject.update", Some(id)).await?;
+        for _ in 0..UPDATE_RETRIES {
+            let (row, key, mut map) = match self.live_subject(id).await {
+                Ok(v) => v,
+                Err(e) => {
+                    self.record_outcome(actor, purpose, "subject.update", id, categories, e.code()).await?;
+                    return Err(e);
+                }
+            };
+            let mut changes = vec![];
+            let index_changes = self.seal_into(id, &key, &fields, &mut map);
+            changes.push(Change::UpdateFields { id: *id, expected_version: row.version, fields: map.encode() });
+            changes.extend(index_changes);
+            let event = self.event(actor, purpose, "subject.update", Some(id), categories, Outcome::Allowed);
+            match self.ledger.submit(changes, vec![event]).await? {
+                Ok(()) => return Ok(()),
+                Err(mamori_store::JobError::Stale) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(mamori_store::JobError::Stale.into())
+    }
+
+    /// Crypto-shreds the subject: destroys its data key, sealed fields and blind indexes in one
+    /// transaction. Its records become unreadable at once and are purged by a background task.
+    pub async fn erase_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<()> {
+        let all = self.policy.all_categories();
+        self.authorise(actor, purpose, Action::Delete, all, "subject.erase", Some(id)).await?;
+        let event = self.event(actor, purpose, "subject.erase", Some(id), all, Outcome::Allowed);
+        self.ledger.submit(vec![Change::EraseSubject { id: *id, erased_ms: now_ms() }], vec![event]).await??;
+        Ok(())
+    }
+
+    /// Finds a subject id by e-mail, phone or external id through the blind index. Returns ids only.
+    pub async fn lookup(&self, actor: &Actor, purpose: &str, kind: LookupKind, raw: &str) -> Result<Vec<String>> {
+        let (normalised, categories) = match kind {
+            LookupKind::Email => (normalise_email(raw), self.lookup_categories(&FieldType::Email)),
+            LookupKind::Phone => (normalise_phone(raw), self.lookup_categories(&FieldType::Phone)),
+            LookupKind::ExternalId => (normalise_external_id(raw), self.policy.all_categories()),
+        };
+        let label = "subject.lookup";
+        let allowed = self.authorise(actor, purpose, Action::View, categories, label, None).await?;
+        let normalised = normalised.map_err(|e| CoreError::invalid("invalid_value", kind.tag(), e.expected))?;
+        let digest = self.keyring.blind_index(kind, &normalised);
+        let found = self.store.find_by_index(index_kind(kind), &digest).await?;
+        let event = self.event(actor, purpose, label, found.as_ref(), allowed.categories, Outcome::Allowed);
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(found.iter().map(format_id).collect())
+    }
+
+    fn lookup_categories(&self, kind: &FieldType) -> IdSet {
+        self.policy
+            .categories
+            .iter()
+            .filter(|c| c.fields.iter().any(|f| f.lookup && &f.kind == kind))
+            .fold(IdSet::EMPTY, |s, c| s.with(c.id))
+    }
+
+    pub async fn add_record(&self, actor: &Actor, purpose: &str, id: &[u8; 16], category: &str, data: &BTreeMap<String, Value>) -> Result<String> {
+        let input: DataInput = [(category.to_string(), data.clone())].into();
+        let fields = self.parse_data(&input, false)?;
+        let categories = Self::categories_of(&fields);
+        self.authorise(actor, purpose, Action::Create, categories, "record.create", Some(id)).await?;
+        let (_, key, _) = match self.live_subject(id).await {
+            Ok(v) => v,
+            Err(e) => {
+                self.record_outcome(actor, purpose, "record.create", id, categories, e.code()).await?;
+                return Err(e);
+            }
+        };
+        let cat = &self.policy.categories[fields[0].category];
+        let canonical: BTreeMap<&str, &str> =
+            fields.iter().map(|f| (cat.fields[f.field].name.as_str(), f.value.as_deref().unwrap_or_default())).collect();
+        let record_id = new_id();
+        let plain = serde_json::to_vec(&canonical).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let sealed = key.seal(&cat.name, &record_field(&record_id), &plain);
+        let row = RecordRow { id: record_id, subject_id: *id, category: cat.name.clone(), created_ms: now_ms(), sealed };
+        let event = self.event(actor, purpose, "record.create", Some(id), categories, Outcome::Allowed);
+        self.ledger.submit(vec![Change::InsertRecord(row)], vec![event]).await??;
+        Ok(format_id(&record_id))
+    }
+
+    /// Records the purpose and role may see, oldest first.
+    pub async fn list_records(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<Vec<RecordView>> {
+        let allowed = self.authorise(actor, purpose, Action::View, self.policy.all_categories(), "record.list", Some(id)).await?;
+        let (_, key, _) = match self.live_subject(id).await {
+            Ok(v) => v,
+            Err(e) => {
+                self.record_outcome(actor, purpose, "record.list", id, allowed.categories, e.code()).await?;
+                return Err(e);
+            }
+        };
+        let role = self.policy.role(&actor.role).ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
+        let mut out = Vec::new();
+        for row in self.store.records(id, MAX_RECORDS).await? {
+            let Some(category) = self.policy.category(&row.category) else { continue };
+            if !allowed.categories.contains(category.id) {
+                continue;
+            }
+            let plain = key.open(&row.category, &record_field(&row.id), &row.sealed).map_err(|_| CoreError::Integrity)?;
+            let stored: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| CoreError::Integrity)?;
+            let data = stored
+                .into_iter()
+                .filter_map(|(name, text)| {
+                    let (idx, field) = category.field(&name)?;
+                    let value = match role.mask_for(category.id, idx) {
+                        Some(mask) => Value::String(mask.apply(&text)),
+                        None => to_json(&field.kind, &text),
+                    };
+                    Some((name, value))
+                })
+                .collect();
+            out.push(RecordView { id: format_id(&row.id), category: row.category.clone(), created_at: format_time(row.created_ms), data });
+        }
+        let event = self.event(actor, purpose, "record.list", Some(id), allowed.categories, Outcome::Allowed);
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(out)
+    }
+}
+
+fn record_field(record_id: &[u8; 16]) -> String {
+    format!("record:{}", hex::encode(record_id))
+}
+
+pub fn index_kind(kind: LookupKind) -> IndexKind {
+    match kind {
+        LookupKind::Email => IndexKind::Email,
+        LookupKind::Phone => IndexKind::Phone,
+        LookupKind::ExternalId => IndexKind::ExternalId,
+    }
+}
