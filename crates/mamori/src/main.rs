@@ -1,1 +1,176 @@
-fn main() {}
+//! `mamori`: the command line. Every command that touches personal data goes through the same
+//! core services (and so the same access decision and ledger) as the HTTP API.
+
+mod context;
+mod demo;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::context::Context;
+
+#[derive(Parser)]
+#[command(name = "mamori", version, about = "Privacy-first customer data platform")]
+struct Cli {
+    /// Data directory: config, master key file and the SQLite database.
+    #[arg(long, global = true, env = "MAMORI_DATA", default_value = "./mamori-data")]
+    data: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://… (default: sqlite in the data directory).
+    #[arg(long, global = true, env = "MAMORI_DATABASE")]
+    database: Option<String>,
+    /// Address to listen on.
+    #[arg(long, global = true, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Governance policy file (default: policy.toml in the data directory).
+    #[arg(long, global = true, env = "MAMORI_POLICY")]
+    policy: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data directory: master key (mode 0600), policy, database.
+    Init,
+    /// Run the server.
+    Serve,
+    /// Set up a demo (example policy, synthetic customers), serve it, print the URL and API keys.
+    Demo {
+        /// How many synthetic customers to create.
+        #[arg(long, default_value_t = 300)]
+        customers: usize,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// The ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check a policy file; prints every problem with file:line:column and exits non-zero if any.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key for a role; the key is printed once and stored only as a keyed hash.
+    Create {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute the Merkle tree from storage and check every signed tree head.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let paths = context::Paths::new(&cli.data, cli.database.clone(), cli.policy.clone());
+    match cli.command {
+        Command::Init => {
+            context::init(&paths).await?;
+            println!("initialised {}", paths.data.display());
+        }
+        Command::Serve => {
+            let ctx = Context::open(&paths).await?;
+            serve(ctx, &cli.listen).await?;
+        }
+        Command::Demo { customers } => {
+            context::init(&paths).await?;
+            let ctx = Context::open(&paths).await?;
+            demo::prepare(&ctx, customers, &cli.listen).await?;
+            serve(ctx, &cli.listen).await?;
+        }
+        Command::Policy { command: PolicyCommand::Check { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            match mamori_policy::Policy::parse(&file.display().to_string(), &text) {
+                Ok(p) => println!(
+                    "{}: ok ({} categories, {} purposes, {} roles)",
+                    file.display(),
+                    p.categories.len(),
+                    p.purposes.len(),
+                    p.roles.len()
+                ),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Apikey { command } => {
+            let ctx = Context::open(&paths).await?;
+            match command {
+                ApikeyCommand::Create { role, name } => {
+                    let (id, token) = ctx.vault.create_api_key(&context::operator(), &role, &name).await?;
+                    eprintln!("created key {id} for role {role}; store it now, it is not shown again:");
+                    println!("{token}");
+                }
+                ApikeyCommand::List => {
+                    for k in ctx.vault.list_api_keys().await? {
+                        let state = if k.revoked { "revoked" } else { "active" };
+                        println!("{}\t{}\t{}\t{}", k.id, k.role, state, k.name);
+                    }
+                }
+                ApikeyCommand::Revoke { id } => {
+                    ctx.vault.revoke_api_key(&context::operator(), &id).await?;
+                    println!("revoked {id}");
+                }
+            }
+        }
+        Command::Ledger { command: LedgerCommand::Verify } => {
+            let ctx = Context::open_store_only(&paths).await?;
+            return verify::run(&ctx).await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(ctx: Context, listen: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), "mamori listening");
+    let purge = ctx.vault.clone();
+    tokio::spawn(async move { context::purge_loop(purge).await });
+    mamori_server::serve(listener, ctx.vault, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! JSON API handlers. Each one parses into domain types, calls one core service and maps the
+//! result; the rules live in `mamori-core`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use mamori_core::vault::{DataInput, RecordView, SubjectView};
+use mamori_crypto::LookupKind;
+use mamori_ledger::{SignedTreeHead, b64};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::extract::{Body, Caller, Purpose};
+use crate::problem::{ApiError, Problem};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn subject_id(text: &str) -> ApiResult<[u8; 16]> {
+    mamori_core::parse_id(text).ok_or_else(|| ApiError::bad_request("invalid_id", "subject ids are UUIDs as returned by POST /v1/subjects"))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubject {
+    /// The business's own customer id; kept only as a keyed blind index for lookup.
+    pub external_id: Option<String>,
+    /// `{category: {field: value}}`, with categories and fields declared in the policy.
+    #[schema(value_type = Object)]
+    pub data: DataInput,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSubject {
+    /// Fields to change; `null` removes a field.
+    #[schema(value_type = Object)]
+    pub data: DataInput,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectBody {
+    pub id: String,
+    pub created_at: String,
+    /// Only the categories the purpose covers and the role may view; masked per role.
+    #[schema(value_type = Object)]
+    pub data: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl From<SubjectView> for SubjectBody {
+    fn from(v: SubjectView) -> Self {
+        SubjectBody { id: v.id, created_at: v.created_at, data: v.data }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRecord {
+    pub category: String,
+    #[schema(value_type = Object)]
+    pub data: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordBody {
+    pub id: String,
+    pub category: String,
+    pub created_at: String,
+    #[schema(value_type = Object)]
+    pub data: BTreeMap<String, Value>,
+}
+
+impl From<RecordView> for RecordBody {
+    fn from(r: RecordView) -> Self {
+        RecordBody { id: r.id, category: r.category, created_at: r.created_at, data: r.data }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Records {
+    pub records: Vec<RecordBody>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupResult {
+    /// Matching subject ids (at most one: identifiers are unique).
+    pub ids: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/v1/subjects", request_body = CreateSubject,
+    params(("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 201, body = Created), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Body(body): Body<CreateSubject>) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = s.vault.create_subject(&actor, &purpose, body.external_id.as_deref(), &body.data).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[utoipa::path(get, path = "/v1/subjects/{id}",
+    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = SubjectBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn read_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>) -> ApiResult<Json<SubjectBody>> {
+    let id = subject_id(&id)?;
+    Ok(Json(s.vault.read_subject(&actor, &purpose, &id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/v1/subjects/{id}", request_body = UpdateSubject,
+    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>, Body(body): Body<UpdateSubject>) -> ApiResult<StatusCode> {
+    let id = subject_id(&id)?;
+    s.vault.update_subject(&actor, &purpose, &id, &body.data).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/v1/subjects/{id}",
+    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 204, description = "erased by crypto-shredding"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn erase_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = subject_id(&id)?;
+    s.vault.erase_subject(&actor, &purpose, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/subjects", params(LookupQuery, ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn lookup_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<LookupResult>> {
+    let Query(q) = query.map_err(|_| ApiError::bad_request("invalid_query", "look up by exactly one of ?email=, ?phone= or ?external_id="))?;
+    let (kind, value) = match (q.email, q.phone, q.external_id) {
+        (Some(v), None, None) => (LookupKind::Email, v),
+        (None, Some(v), None) => (LookupKind::Phone, v),
+        (None, None, Some(v)) => (LookupKind::ExternalId, v),
+        _ => return Err(ApiError::bad_request("invalid_query", "look up by exactly one of ?email=, ?phone= or ?external_id=")),
+    };
+    Ok(Json(LookupResult { ids: s.vault.lookup(&actor, &purpose, kind, &value).await? }))
+}
+
+#[utoipa::path(post, path = "/v1/subjects/{id}/records", request_body = CreateRecord,
+    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 201, body = Created), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn add_record(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>, Body(body): Body<CreateRecord>) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = subject_id(&id)?;
+    let record = s.vault.add_record(&actor, &purpose, &id, &body.category, &body.data).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: record })))
+}
+
+#[utoipa::path(get, path = "/v1/subjects/{id}/records",
+    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = Records), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_records(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>) -> ApiResult<Json<Records>> {
+    let id = subject_id(&id)?;
+    let records = s.vault.list_records(&actor, &purpose, &id).await?;
+    Ok(Json(Records { records: records.into_iter().map(Into::into).collect() }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeadBody {
+    pub size: u64,
+    pub timestamp_ms: i64,
+    /// Base64 SHA-256 root hash.
+    pub root: String,
+    /// Base64 Ed25519 signature over the head.
+    pub signature: String,
+    /// Hex Ed25519 public key that signs tree heads.
+    pub public_key: String,
+}
+
+fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBody {
+    HeadBody {
+        size: sth.head.size,
+        timestamp_ms: sth.head.timestamp_ms,
+        root: b64::encode(&sth.head.root),
+        signature: b64::encode(&sth.signature),
+        public_key: hex::encode(key.as_bytes()),
+    }
+}
+
+#[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn ledger_head(State(s): State<AppState>, Caller(_): Caller) -> ApiResult<Json<HeadBody>> {
+    let head = s.vault.ledger.latest_head().ok_or(ApiError::Plain {
+        status: StatusCode::NOT_FOUND,
+        code: "empty_ledger",
+        detail: "the ledger has no events yet".into(),
+        field: None,
+    })?;
+    Ok(Json(head_body(&head, &s.vault.ledger.public_key())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    /// Leaf index, from 0.
+    pub leaf: u64,
+    /// Tree size; defaults to the latest signed head.
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InclusionBody {
+    pub leaf: u64,
+    pub size: u64,
+    pub leaf_hash: String,
+    pub root: String,
+    pub proof: Vec<String>,
+}
+
+fn out_of_range(detail: &str) -> ApiError {
+    ApiError::Plain { status: StatusCode::UNPROCESSABLE_ENTITY, code: "out_of_range", detail: detail.into(), field: None }
+}
+
+fn bad_query<E>(_: E) -> ApiError {
+    ApiError::bad_request("invalid_query", "query parameters must be non-negative integers as documented in /openapi.json")
+}
+
+#[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn inclusion_proof(State(s): State<AppState>, Caller(_): Caller, query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<InclusionBody>> {
+    let Query(q) = query.map_err(bad_query)?;
+    let ledger = &s.vault.ledger;
+    let size = q.size.unwrap_or_else(|| ledger.committed_size());
+    let (leaf_hash, proof) = ledger.inclusion_proof(q.leaf, size).ok_or_else(|| out_of_range("leaf must be below size, and size at most the committed ledger size"))?;
+    let root = ledger.root(size).ok_or_else(|| out_of_range("size beyond the ledger"))?;
+    Ok(Json(InclusionBody { leaf: q.leaf, size, leaf_hash: b64::encode(&leaf_hash), root: b64::encode(&root), proof: proof.iter().map(|h| b64::encode(h)).collect() }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    pub first: u64,
+    pub second: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyBody {
+    pub first: u64,
+    pub second: u64,
+    pub first_root: String,
+    pub second_root: String,
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn consistency_proof(State(s): State<AppState>, Caller(_): Caller, query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<ConsistencyBody>> {
+    let Query(q) = query.map_err(bad_query)?;
+    let ledger = &s.vault.ledger;
+    let proof = ledger.consistency_proof(q.first, q.second).ok_or_else(|| out_of_range("need 0 < first ≤ second ≤ committed ledger size"))?;
+    let (r1, r2) = (ledger.root(q.first), ledger.root(q.second));
+    let (Some(r1), Some(r2)) = (r1, r2) else { return Err(out_of_range("size beyond the ledger")) };
+    Ok(Json(ConsistencyBody { first: q.first, second: q.second, first_root: b64::encode(&r1), second_root: b64::encode(&r2), proof: proof.iter().map(|h| b64::encode(h)).collect() }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub backend: &'static str,
+    pub ledger_size: u64,
+}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
+    Json(Health { status: "ok", backend: s.vault.store.backend(), ledger_size: s.vault.ledger.committed_size() })
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, healthz),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}

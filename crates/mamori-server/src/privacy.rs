@@ -1,0 +1,177 @@
+//! The privacy center's first page: what the business holds and why, generated from the policy,
+//! in every language the policy declares. Server-rendered, no JavaScript, no third-party requests.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use mamori_policy::{Language, LegalBasis, Policy};
+use serde::Deserialize;
+
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+struct Strings {
+    title: &'static str,
+    intro: &'static str,
+    what_we_hold: &'static str,
+    why: &'static str,
+    kept_for: &'static str,
+    legal_basis: &'static str,
+    contact: &'static str,
+    categories_used: &'static str,
+}
+
+fn strings(lang: Language) -> Strings {
+    match lang {
+        Language::En => Strings {
+            title: "Privacy center",
+            intro: "This page is generated from the same policy that controls every access to your data.",
+            what_we_hold: "What we hold",
+            why: "Why we use it",
+            kept_for: "kept for",
+            legal_basis: "Legal basis",
+            contact: "Questions or requests",
+            categories_used: "Data used",
+        },
+        Language::Ja => Strings {
+            title: "プライバシーセンター",
+            intro: "このページは、お客様のデータへのすべてのアクセスを管理しているポリシーそのものから生成されています。",
+            what_we_hold: "保有しているデータ",
+            why: "利用目的",
+            kept_for: "保存期間",
+            legal_basis: "法的根拠",
+            contact: "お問い合わせ・ご請求",
+            categories_used: "利用するデータ",
+        },
+        Language::Fr => Strings {
+            title: "Centre de confidentialité",
+            intro: "Cette page est générée à partir de la politique même qui contrôle chaque accès à vos données.",
+            what_we_hold: "Les données que nous détenons",
+            why: "Pourquoi nous les utilisons",
+            kept_for: "conservées",
+            legal_basis: "Base légale",
+            contact: "Questions ou demandes",
+            categories_used: "Données utilisées",
+        },
+    }
+}
+
+fn basis_text(b: LegalBasis, lang: Language) -> &'static str {
+    use LegalBasis::*;
+    match (b, lang) {
+        (Consent, Language::En) => "your consent",
+        (Consent, Language::Ja) => "ご本人の同意",
+        (Consent, Language::Fr) => "votre consentement",
+        (Contract, Language::En) => "our contract with you",
+        (Contract, Language::Ja) => "お客様との契約",
+        (Contract, Language::Fr) => "notre contrat avec vous",
+        (LegalObligation, Language::En) => "a legal obligation",
+        (LegalObligation, Language::Ja) => "法令上の義務",
+        (LegalObligation, Language::Fr) => "une obligation légale",
+        (LegitimateInterest, Language::En) => "our legitimate interest",
+        (LegitimateInterest, Language::Ja) => "正当な利益",
+        (LegitimateInterest, Language::Fr) => "notre intérêt légitime",
+        (VitalInterest, Language::En) => "protecting someone's life",
+        (VitalInterest, Language::Ja) => "生命の保護",
+        (VitalInterest, Language::Fr) => "la sauvegarde des intérêts vitaux",
+        (PublicTask, Language::En) => "a task in the public interest",
+        (PublicTask, Language::Ja) => "公共の利益のための業務",
+        (PublicTask, Language::Fr) => "une mission d'intérêt public",
+    }
+}
+
+struct CategoryRow {
+    label: String,
+    retention: String,
+    fields: String,
+}
+
+struct PurposeRow {
+    label: String,
+    description: String,
+    basis: String,
+    categories: String,
+}
+
+struct LangLink {
+    code: &'static str,
+    name: &'static str,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyPage {
+    lang: &'static str,
+    s: Strings,
+    organisation: String,
+    contact: String,
+    categories: Vec<CategoryRow>,
+    purposes: Vec<PurposeRow>,
+    languages: Vec<LangLink>,
+}
+
+fn page(policy: &Policy, lang: Language) -> PrivacyPage {
+    let categories = policy
+        .categories
+        .iter()
+        .map(|c| CategoryRow {
+            label: c.label.get(lang).to_string(),
+            retention: c.retention_text.clone(),
+            fields: c.fields.iter().map(|f| f.label.get(lang)).collect::<Vec<_>>().join(", "),
+        })
+        .collect();
+    let purposes = policy
+        .purposes
+        .iter()
+        .map(|p| PurposeRow {
+            label: p.label.get(lang).to_string(),
+            description: p.description.get(lang).to_string(),
+            basis: basis_text(p.legal_basis, lang).to_string(),
+            categories: p.categories.iter().map(|i| policy.categories[i].label.get(lang)).collect::<Vec<_>>().join(", "),
+        })
+        .collect();
+    let names = [("en", "English"), ("ja", "日本語"), ("fr", "Français")];
+    let languages = policy
+        .organisation
+        .languages
+        .iter()
+        .map(|l| LangLink { code: l.code(), name: names.iter().find(|(c, _)| *c == l.code()).map_or("", |(_, n)| *n), current: *l == lang })
+        .collect();
+    PrivacyPage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: policy.organisation.name.clone(),
+        contact: policy.organisation.contact.clone(),
+        categories,
+        purposes,
+        languages,
+    }
+}
+
+pub async fn privacy_center(State(s): State<AppState>, Query(q): Query<LangQuery>) -> Response {
+    let policy = &s.vault.policy;
+    let lang = q
+        .lang
+        .as_deref()
+        .and_then(Language::parse)
+        .filter(|l| policy.organisation.languages.contains(l))
+        .or(policy.organisation.languages.first().copied())
+        .unwrap_or(Language::En);
+    match page(policy, lang).render() {
+        Ok(html) => (
+            [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")],
+            Html(html),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "privacy page failed to render");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The one mapping from errors to HTTP: RFC 9457 problem+json with a stable `code`.
+//! Nothing here echoes request content, so no personal value can leak through an error.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mamori_core::CoreError;
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:mamori:problem:<code>`
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable error code.
+    pub code: String,
+    /// The input field at fault, as a dotted path (`data.contact.email`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    Core(CoreError),
+    Unauthorized,
+    Plain { status: StatusCode, code: &'static str, detail: String, field: Option<String> },
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Plain { status: StatusCode::BAD_REQUEST, code, detail: detail.into(), field: None }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::Core(e)
+    }
+}
+
+fn title(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("Error").to_string()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, detail, field) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send a valid API key as `Authorization: Bearer <key>` (create one with `mamori apikey create`)".to_string(),
+                None,
+            ),
+            ApiError::Plain { status, code, detail, field } => (status, code, detail, field),
+            ApiError::Core(e) => {
+                let status = match &e {
+                    CoreError::Denied(_) => StatusCode::FORBIDDEN,
+                    CoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                    CoreError::NotFound => StatusCode::NOT_FOUND,
+                    CoreError::Conflict { .. } => StatusCode::CONFLICT,
+                    CoreError::Integrity | CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
+                        tracing::error!(error = %e, "request failed");
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    }
+                };
+                let detail = match &e {
+                    CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
+                    other => other.to_string(),
+                };
+                let field = match &e {
+                    CoreError::Invalid { field, .. } => field.clone(),
+                    _ => None,
+                };
+                (status, e.code(), detail, field)
+            }
+        };
+        let body = Problem { kind: format!("urn:mamori:problem:{code}"), title: title(status), status: status.as_u16(), detail, code: code.to_string(), field };
+        let mut response = (status, axum::Json(body)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,126 @@
+//! Opening a Mamori installation: data directory, master key, policy, store, ledger.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use mamori_core::{Actor, Vault, ledger::Ledger};
+use mamori_crypto::{Keyring, MasterKey};
+use mamori_ledger::HeadSigner;
+use mamori_policy::Policy;
+use mamori_store::Store;
+
+pub const EXAMPLE_POLICY: &str = include_str!("../../../examples/policy.toml");
+
+pub struct Paths {
+    pub data: PathBuf,
+    pub database: String,
+    pub policy: PathBuf,
+    pub key_file: PathBuf,
+}
+
+impl Paths {
+    pub fn new(data: &Path, database: Option<String>, policy: Option<PathBuf>) -> Paths {
+        Paths {
+            data: data.to_path_buf(),
+            database: database.unwrap_or_else(|| format!("sqlite://{}", data.join("mamori.db").display())),
+            policy: policy.unwrap_or_else(|| data.join("policy.toml")),
+            key_file: data.join("master.key"),
+        }
+    }
+}
+
+/// The operator at the console. CLI actions are ledgered like any other.
+pub fn operator() -> Actor {
+    Actor { id: "cli".into(), role: "privacy_officer".into() }
+}
+
+/// Creates what is missing: the directory, a master key file readable only by its owner, the
+/// example policy, and the migrated database. Never overwrites an existing key or policy.
+pub async fn init(paths: &Paths) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
+    if std::env::var_os("MAMORI_MASTER_KEY").is_none() && !paths.key_file.exists() {
+        let key = MasterKey::generate()?;
+        write_private(&paths.key_file, key.to_hex().as_bytes())?;
+    }
+    if !paths.policy.exists() {
+        std::fs::write(&paths.policy, EXAMPLE_POLICY).with_context(|| format!("writing {}", paths.policy.display()))?;
+    }
+    mamori_store::open(&paths.database).await.context("opening the database")?;
+    Ok(())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn master_key(paths: &Paths) -> anyhow::Result<MasterKey> {
+    if let Ok(hex) = std::env::var("MAMORI_MASTER_KEY") {
+        return MasterKey::from_hex(&hex).context("MAMORI_MASTER_KEY");
+    }
+    let path = &paths.key_file;
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            bail!("{} is readable by others; run `chmod 600 {}`", path.display(), path.display());
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the master key {} (run `mamori init` first)", path.display()))?;
+    Ok(MasterKey::from_hex(&text).with_context(|| format!("in {}", path.display()))?)
+}
+
+pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the policy {} (run `mamori init` first)", path.display()))?;
+    Policy::parse(&path.display().to_string(), &text).map_err(|e| anyhow::anyhow!("the policy has problems:\n{e}"))
+}
+
+pub struct Context {
+    pub vault: Vault,
+}
+
+pub struct StoreContext {
+    pub store: Arc<dyn Store>,
+    pub keyring: Keyring,
+}
+
+impl Context {
+    pub async fn open(paths: &Paths) -> anyhow::Result<Context> {
+        let policy = Arc::new(load_policy(&paths.policy)?);
+        let keyring = Arc::new(Keyring::new(&master_key(paths)?));
+        let store: Arc<dyn Store> = Arc::from(mamori_store::open(&paths.database).await.context("opening the database")?);
+        let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
+        let ledger = Ledger::start(store.clone(), signer).await?;
+        Ok(Context { vault: Vault::new(policy, keyring, store, ledger) })
+    }
+
+    pub async fn open_store_only(paths: &Paths) -> anyhow::Result<StoreContext> {
+        let keyring = Keyring::new(&master_key(paths)?);
+        let store: Arc<dyn Store> = Arc::from(mamori_store::open(&paths.database).await.context("opening the database")?);
+        Ok(StoreContext { store, keyring })
+    }
+}
+
+/// Removes the ciphertext rows of erased subjects. They are already unreadable (their key is
+/// gone); this only reclaims space and shortens what a backup holds.
+pub async fn purge_loop(vault: Vault) {
+    loop {
+        match vault.store.purge_erased(5_000).await {
+            Ok(n) if n > 0 => {
+                tracing::info!(rows = n, "purged records of erased subjects");
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purge of erased records failed; will retry"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    }
+}
