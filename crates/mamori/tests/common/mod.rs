@@ -1,0 +1,207 @@
+//! Test kit: every test gets the whole server on a free port with a fresh database, on SQLite
+//! or on a throw-away PostgreSQL cluster started once per test binary.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use mamori_core::{Actor, Vault, ledger::Ledger};
+use mamori_crypto::{Keyring, MasterKey};
+use mamori_ledger::HeadSigner;
+use mamori_policy::Policy;
+use mamori_store::Store;
+
+pub const POLICY: &str = include_str!("../../../../examples/policy.toml");
+pub const MASTER_HEX: &str = "4d616d6f726920746573742d6f6e6c79206d6173746572206b657920212121ff";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Everything the server logged, for canary checks.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer_buffer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer_buffer.clone()))
+            .try_init();
+        buffer
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub vault: Vault,
+    pub keys: HashMap<&'static str, String>,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request as `role` for `purpose`.
+    pub fn as_role(&self, method: reqwest::Method, path: &str, role: &str, purpose: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(&self.keys[role]).header("Mamori-Purpose", purpose)
+    }
+
+    pub fn sqlite_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains("mamori.db")).collect()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+fn pg_bin(name: &str) -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        for e in entries.flatten() {
+            candidates.push(e.path().join("bin").join(name));
+        }
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Runs a PostgreSQL tool, as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(bin: &PathBuf) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+/// The base URL of a throw-away cluster, started on first use and stopped when the tests exit.
+/// Without PostgreSQL binaries this returns None and the caller skips loudly, unless
+/// MAMORI_REQUIRE_POSTGRES=1, which turns absence into a failure.
+pub fn postgres_base() -> Option<String> {
+    static BASE: OnceLock<Option<String>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let (Some(initdb), Some(postgres)) = (pg_bin("initdb"), pg_bin("postgres")) else {
+            if std::env::var("MAMORI_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("MAMORI_REQUIRE_POSTGRES=1 but no initdb/postgres binaries were found");
+            }
+            eprintln!("!!! SKIPPING PostgreSQL tests: no PostgreSQL binaries found !!!");
+            return None;
+        };
+        let dir = std::env::temp_dir().join(format!("mamori-pg-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        if is_root() {
+            Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
+        }
+        let data = dir.join("data");
+        let out = pg_command(&initdb).arg("-D").arg(&data).args(["-U", "mamori", "--auth=trust", "-E", "UTF8", "--no-sync"]).output().unwrap();
+        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let port = free_port();
+        // A watchdog shell owns the server and stops it when this test process is gone.
+        let script = format!(
+            "{pg} -D {data} -p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200 >{dir}/log 2>&1 & pid=$!; \
+             while [ -d /proc/{me} ]; do sleep 1; done; kill -INT $pid; wait $pid; rm -rf {dir}",
+            pg = postgres.display(),
+            data = data.display(),
+            dir = dir.display(),
+            me = std::process::id()
+        );
+        let mut watchdog = if is_root() { let mut c = Command::new("runuser"); c.args(["-u", "postgres", "--", "sh", "-c", &script]); c } else { let mut c = Command::new("sh"); c.args(["-c", &script]); c };
+        watchdog.spawn().unwrap();
+        let base = format!("postgres://mamori@127.0.0.1:{port}");
+        for _ in 0..600 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                return Some(base);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("PostgreSQL did not start; see {}/log", dir.display());
+    })
+    .clone()
+}
+
+async fn fresh_postgres_database(base: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres")).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    format!("{base}/{name}")
+}
+
+/// Starts the whole server for `backend`, or None if that backend is unavailable (skipped loudly).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    captured_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("mamori.db").display()),
+        Backend::Postgres => fresh_postgres_database(&postgres_base()?).await,
+    };
+    let policy = Arc::new(Policy::parse("policy.toml", POLICY).unwrap());
+    let keyring = Arc::new(Keyring::new(&MasterKey::from_hex(MASTER_HEX).unwrap()));
+    let store: Arc<dyn Store> = Arc::from(mamori_store::open(&database_url).await.unwrap());
+    let ledger = Ledger::start(store.clone(), HeadSigner::from_seed(&keyring.ledger_signing_seed())).await.unwrap();
+    let vault = Vault::new(policy, keyring, store, ledger);
+    let operator = Actor { id: "cli".into(), role: "privacy_officer".into() };
+    let mut keys = HashMap::new();
+    for role in ["service", "support", "marketing", "analyst", "privacy_officer"] {
+        let (_, token) = vault.create_api_key(&operator, role, &format!("test {role}")).await.unwrap();
+        keys.insert(role, token);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(mamori_server::serve(listener, vault.clone(), std::future::pending()));
+    Some(TestApp { base, client: reqwest::Client::new(), vault, keys, backend, dir, database_url })
+}
+
+/// Runs one async test body on both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::common::spawn_app($crate::common::Backend::Sqlite).await.expect("sqlite always available");
+                super::$name(app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(app) = $crate::common::spawn_app($crate::common::Backend::Postgres).await else { return };
+                super::$name(app).await;
+            })*
+        }
+    };
+}
