@@ -28,12 +28,24 @@ impl Denial {
 
     pub fn explain(self) -> &'static str {
         match self {
-            Denial::UnknownPurpose => "the purpose named in Mamori-Purpose is not declared in the policy",
-            Denial::PurposeNotAllowedForRole => "your role may not use this purpose; see the roles section of the policy",
-            Denial::ActionNotAllowedForRole => "your role may not perform this action on every category the request touches",
-            Denial::PurposeDoesNotCoverCategory => "the purpose does not cover every category the request touches",
-            Denial::ConsentRequired => "this purpose needs the person's consent, and none is recorded",
-            Denial::NothingToView => "your role may view none of the categories this purpose covers",
+            Denial::UnknownPurpose => {
+                "the purpose named in Mamori-Purpose is not declared in the policy"
+            }
+            Denial::PurposeNotAllowedForRole => {
+                "your role may not use this purpose; see the roles section of the policy"
+            }
+            Denial::ActionNotAllowedForRole => {
+                "your role may not perform this action on every category the request touches"
+            }
+            Denial::PurposeDoesNotCoverCategory => {
+                "the purpose does not cover every category the request touches"
+            }
+            Denial::ConsentRequired => {
+                "this purpose needs the person's consent, and none is recorded"
+            }
+            Denial::NothingToView => {
+                "your role may view none of the categories this purpose covers"
+            }
         }
     }
 }
@@ -74,7 +86,9 @@ pub fn decide(
     consent: &dyn ConsentView,
 ) -> Result<Allowed, Denial> {
     let purpose = policy.purpose(purpose_name).ok_or(Denial::UnknownPurpose)?;
-    let role = policy.role(role_name).ok_or(Denial::PurposeNotAllowedForRole)?;
+    let role = policy
+        .role(role_name)
+        .ok_or(Denial::PurposeNotAllowedForRole)?;
     if !role.purposes.contains(purpose.id) {
         return Err(Denial::PurposeNotAllowedForRole);
     }
@@ -99,7 +113,10 @@ pub fn decide(
     if purpose.legal_basis == LegalBasis::Consent && !consent.granted(purpose.id) {
         return Err(Denial::ConsentRequired);
     }
-    Ok(Allowed { purpose: purpose.id, categories: granted })
+    Ok(Allowed {
+        purpose: purpose.id,
+        categories: granted,
+    })
 }
 
 #[cfg(test)]
@@ -111,7 +128,9 @@ mod tests {
     }
 
     fn cats(p: &Policy, names: &[&str]) -> IdSet {
-        names.iter().fold(IdSet::EMPTY, |s, n| s.with(p.category(n).unwrap().id))
+        names
+            .iter()
+            .fold(IdSet::EMPTY, |s, n| s.with(p.category(n).unwrap().id))
     }
 
     struct AllConsent;
@@ -125,8 +144,22 @@ mod tests {
     fn purpose_scoped_view_narrows_to_purpose_and_role() {
         let p = policy();
         let all = p.all_categories();
-        let ok = decide(&p, "support", "customer_support", Action::View, all, &NoConsent).unwrap();
-        assert_eq!(ok.categories, cats(&p, &["contact", "orders", "support_tickets", "address", "payment"]));
+        let ok = decide(
+            &p,
+            "support",
+            "customer_support",
+            Action::View,
+            all,
+            &NoConsent,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.categories,
+            cats(
+                &p,
+                &["contact", "orders", "support_tickets", "address", "payment"]
+            )
+        );
         let ok = decide(&p, "analyst", "analytics", Action::View, all, &NoConsent).unwrap();
         assert_eq!(ok.categories, cats(&p, &["orders", "preferences"]));
     }
@@ -135,35 +168,133 @@ mod tests {
     fn each_rule_denies_on_its_own() {
         let p = policy();
         let all = p.all_categories();
-        let d = |role, purpose, action, c| decide(&p, role, purpose, action, c, &NoConsent).unwrap_err();
-        assert_eq!(d("support", "nope", Action::View, all), Denial::UnknownPurpose);
-        assert_eq!(d("analyst", "customer_support", Action::View, all), Denial::PurposeNotAllowedForRole);
-        assert_eq!(d("support", "customer_support", Action::Create, cats(&p, &["contact"])), Denial::ActionNotAllowedForRole);
-        assert_eq!(d("service", "order_fulfilment", Action::Create, cats(&p, &["support_tickets"])), Denial::PurposeDoesNotCoverCategory);
-        assert_eq!(d("marketing", "marketing_email", Action::View, all), Denial::ConsentRequired);
-        assert_eq!(d("support", "customer_support", Action::View, cats(&p, &["preferences"])), Denial::NothingToView);
-        assert_eq!(d("ghost", "customer_support", Action::View, all), Denial::PurposeNotAllowedForRole);
+        let d = |role, purpose, action, c| {
+            decide(&p, role, purpose, action, c, &NoConsent).unwrap_err()
+        };
+        assert_eq!(
+            d("support", "nope", Action::View, all),
+            Denial::UnknownPurpose
+        );
+        assert_eq!(
+            d("analyst", "customer_support", Action::View, all),
+            Denial::PurposeNotAllowedForRole
+        );
+        assert_eq!(
+            d(
+                "support",
+                "customer_support",
+                Action::Create,
+                cats(&p, &["contact"])
+            ),
+            Denial::ActionNotAllowedForRole
+        );
+        assert_eq!(
+            d(
+                "service",
+                "order_fulfilment",
+                Action::Create,
+                cats(&p, &["support_tickets"])
+            ),
+            Denial::PurposeDoesNotCoverCategory
+        );
+        assert_eq!(
+            d("marketing", "marketing_email", Action::View, all),
+            Denial::ConsentRequired
+        );
+        assert_eq!(
+            d(
+                "support",
+                "customer_support",
+                Action::View,
+                cats(&p, &["preferences"])
+            ),
+            Denial::NothingToView
+        );
+        assert_eq!(
+            d("ghost", "customer_support", Action::View, all),
+            Denial::PurposeNotAllowedForRole
+        );
     }
 
     #[test]
     fn consent_purposes_open_only_with_consent() {
         let p = policy();
         let c = cats(&p, &["contact", "preferences"]);
-        assert!(decide(&p, "marketing", "marketing_email", Action::View, c, &NoConsent).is_err());
-        assert!(decide(&p, "marketing", "marketing_email", Action::View, c, &AllConsent).is_ok());
+        assert!(
+            decide(
+                &p,
+                "marketing",
+                "marketing_email",
+                Action::View,
+                c,
+                &NoConsent
+            )
+            .is_err()
+        );
+        assert!(
+            decide(
+                &p,
+                "marketing",
+                "marketing_email",
+                Action::View,
+                c,
+                &AllConsent
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn erasure_needs_delete_on_everything() {
         let p = policy();
         let all = p.all_categories();
-        assert!(decide(&p, "privacy_officer", "data_subject_rights", Action::Delete, all, &NoConsent).is_ok());
+        assert!(
+            decide(
+                &p,
+                "privacy_officer",
+                "data_subject_rights",
+                Action::Delete,
+                all,
+                &NoConsent
+            )
+            .is_ok()
+        );
         assert_eq!(
-            decide(&p, "privacy_officer", "legal_accounting", Action::Delete, all, &NoConsent).unwrap_err(),
+            decide(
+                &p,
+                "privacy_officer",
+                "legal_accounting",
+                Action::Delete,
+                all,
+                &NoConsent
+            )
+            .unwrap_err(),
             Denial::PurposeDoesNotCoverCategory
         );
-        assert_eq!(decide(&p, "support", "customer_support", Action::Delete, all, &NoConsent).unwrap_err(), Denial::PurposeDoesNotCoverCategory);
+        assert_eq!(
+            decide(
+                &p,
+                "support",
+                "customer_support",
+                Action::Delete,
+                all,
+                &NoConsent
+            )
+            .unwrap_err(),
+            Denial::PurposeDoesNotCoverCategory
+        );
         let covered = p.purpose("customer_support").unwrap().categories;
-        assert_eq!(decide(&p, "support", "customer_support", Action::Delete, covered, &NoConsent).unwrap_err(), Denial::ActionNotAllowedForRole);
+        assert_eq!(
+            decide(
+                &p,
+                "support",
+                "customer_support",
+                Action::Delete,
+                covered,
+                &NoConsent
+            )
+            .unwrap_err(),
+            Denial::ActionNotAllowedForRole
+        );
     }
 }

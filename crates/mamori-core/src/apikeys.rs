@@ -21,7 +21,13 @@ pub struct ApiKeyInfo {
 
 impl From<&ApiKeyRow> for ApiKeyInfo {
     fn from(r: &ApiKeyRow) -> Self {
-        ApiKeyInfo { id: format_id(&r.id), name: r.name.clone(), role: r.role.clone(), created_ms: r.created_ms, revoked: r.revoked_ms.is_some() }
+        ApiKeyInfo {
+            id: format_id(&r.id),
+            name: r.name.clone(),
+            role: r.role.clone(),
+            created_ms: r.created_ms,
+            revoked: r.revoked_ms.is_some(),
+        }
     }
 }
 
@@ -40,33 +46,83 @@ fn admin_event(actor: &Actor, action: &str, outcome: Outcome) -> Event {
 
 impl Vault {
     /// Creates a key for `role`; returns its id and the token, which is never shown again.
-    pub async fn create_api_key(&self, by: &Actor, role: &str, name: &str) -> Result<(String, String)> {
+    pub async fn create_api_key(
+        &self,
+        by: &Actor,
+        role: &str,
+        name: &str,
+    ) -> Result<(String, String)> {
         if self.policy.role(role).is_none() {
             let roles: Vec<&str> = self.policy.roles.iter().map(|r| r.name.as_str()).collect();
-            return Err(CoreError::invalid("unknown_role", "role", format!("no role `{role}` in the policy; roles are: {}", roles.join(", "))));
+            return Err(CoreError::invalid(
+                "unknown_role",
+                "role",
+                format!(
+                    "no role `{role}` in the policy; roles are: {}",
+                    roles.join(", ")
+                ),
+            ));
         }
         let name = name.trim();
         if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-            return Err(CoreError::invalid("invalid_value", "name", "give the key a name of 1 to 100 printable characters"));
+            return Err(CoreError::invalid(
+                "invalid_value",
+                "name",
+                "give the key a name of 1 to 100 printable characters",
+            ));
         }
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(secret.as_mut()).map_err(|_| CoreError::Internal("random generator failed".into()))?;
-        let token = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()));
+        getrandom::fill(secret.as_mut())
+            .map_err(|_| CoreError::Internal("random generator failed".into()))?;
+        let token = format!(
+            "{PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref())
+        );
         let id = new_id();
-        let row = ApiKeyRow { id, name: name.into(), role: role.into(), digest: self.keyring.api_key_digest(&token), created_ms: now_ms(), revoked_ms: None };
-        self.ledger.submit(vec![Change::InsertApiKey(row)], vec![admin_event(by, "apikey.create", Outcome::Allowed)]).await??;
+        let row = ApiKeyRow {
+            id,
+            name: name.into(),
+            role: role.into(),
+            digest: self.keyring.api_key_digest(&token),
+            created_ms: now_ms(),
+            revoked_ms: None,
+        };
+        self.ledger
+            .submit(
+                vec![Change::InsertApiKey(row)],
+                vec![admin_event(by, "apikey.create", Outcome::Allowed)],
+            )
+            .await??;
         Ok((format_id(&id), token))
     }
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>> {
-        Ok(self.store.api_keys().await?.iter().map(ApiKeyInfo::from).collect())
+        Ok(self
+            .store
+            .api_keys()
+            .await?
+            .iter()
+            .map(ApiKeyInfo::from)
+            .collect())
     }
 
     pub async fn revoke_api_key(&self, by: &Actor, id: &str) -> Result<()> {
-        let id = parse_id(id).ok_or_else(|| CoreError::invalid("invalid_id", "id", "expected a key id (UUID) from `mamori apikey list`"))?;
+        let id = parse_id(id).ok_or_else(|| {
+            CoreError::invalid(
+                "invalid_id",
+                "id",
+                "expected a key id (UUID) from `mamori apikey list`",
+            )
+        })?;
         let outcome = self
             .ledger
-            .submit(vec![Change::RevokeApiKey { id, revoked_ms: now_ms() }], vec![admin_event(by, "apikey.revoke", Outcome::Allowed)])
+            .submit(
+                vec![Change::RevokeApiKey {
+                    id,
+                    revoked_ms: now_ms(),
+                }],
+                vec![admin_event(by, "apikey.revoke", Outcome::Allowed)],
+            )
             .await?;
         outcome.map_err(|_| CoreError::invalid("unknown_key", "id", "no active key has this id"))
     }
@@ -76,7 +132,13 @@ impl Vault {
         if !token.starts_with(PREFIX) || token.len() > 200 {
             return Ok(None);
         }
-        let row = self.store.api_key_by_digest(&self.keyring.api_key_digest(token)).await?;
-        Ok(row.filter(|r| r.revoked_ms.is_none()).map(|r| Actor { id: format!("key:{}", format_id(&r.id)), role: r.role }))
+        let row = self
+            .store
+            .api_key_by_digest(&self.keyring.api_key_digest(token))
+            .await?;
+        Ok(row.filter(|r| r.revoked_ms.is_none()).map(|r| Actor {
+            id: format!("key:{}", format_id(&r.id)),
+            role: r.role,
+        }))
     }
 }

@@ -8,7 +8,11 @@ pub enum CoreError {
     #[error("access denied: {}", .0.explain())]
     Denied(Denial),
     #[error("{message}")]
-    Invalid { code: &'static str, field: Option<String>, message: String },
+    Invalid {
+        code: &'static str,
+        field: Option<String>,
+        message: String,
+    },
     #[error("no such subject")]
     NotFound,
     #[error("{message}")]
@@ -24,8 +28,16 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> CoreError {
-        CoreError::Invalid { code, field: Some(field.into()), message: message.into() }
+    pub fn invalid(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> CoreError {
+        CoreError::Invalid {
+            code,
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     /// The stable machine-readable code.
@@ -36,7 +48,9 @@ impl CoreError {
             CoreError::NotFound => "subject_not_found",
             CoreError::Conflict { code, .. } => code,
             CoreError::Integrity => "integrity_failure",
-            CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => "internal_error",
+            CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
+                "internal_error"
+            }
         }
     }
 }

@@ -9,7 +9,11 @@ pub struct SealedFields(pub Vec<(String, String, Vec<u8>)>);
 
 impl SealedFields {
     pub fn encode(&self) -> Vec<u8> {
-        let size: usize = self.0.iter().map(|(c, f, v)| 8 + c.len() + f.len() + v.len()).sum();
+        let size: usize = self
+            .0
+            .iter()
+            .map(|(c, f, v)| 8 + c.len() + f.len() + v.len())
+            .sum();
         let mut out = Vec::with_capacity(1 + size);
         out.push(1u8);
         for (category, field, sealed) in &self.0 {
@@ -52,7 +56,8 @@ impl SealedFields {
     pub fn set(&mut self, category: &str, field: &str, sealed: Option<Vec<u8>>) {
         self.0.retain(|(c, f, _)| !(c == category && f == field));
         if let Some(sealed) = sealed {
-            self.0.push((category.to_string(), field.to_string(), sealed));
+            self.0
+                .push((category.to_string(), field.to_string(), sealed));
             self.0.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         }
     }

@@ -7,7 +7,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use mamori_ledger::{Event, HeadSigner, MerkleTree, Outcome, SignedTreeHead, TreeHead, VerifyingKey, leaf_hash};
+use mamori_ledger::{
+    Event, HeadSigner, MerkleTree, Outcome, SignedTreeHead, TreeHead, VerifyingKey, leaf_hash,
+};
 use mamori_store::{Change, JobError, JobOutcome, LeafRow, Store};
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,9 +55,13 @@ impl Ledger {
         }
         let latest = store.latest_head().await?;
         if let Some(head) = &latest
-            && (head.head.size > tree.len() || tree.root(head.head.size).ok() != Some(head.head.root))
+            && (head.head.size > tree.len()
+                || tree.root(head.head.size).ok() != Some(head.head.root))
         {
-            tracing::error!(size = head.head.size, "stored ledger does not match its latest signed head; run `mamori ledger verify`");
+            tracing::error!(
+                size = head.head.size,
+                "stored ledger does not match its latest signed head; run `mamori ledger verify`"
+            );
         }
         let (tx, rx) = mpsc::channel(65_536);
         let ledger = Ledger {
@@ -73,7 +79,14 @@ impl Ledger {
     /// If the changes conflict, nothing changes and the events are ledgered as denied with the reason.
     pub async fn submit(&self, changes: Vec<Change>, events: Vec<Event>) -> Result<JobOutcome> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { changes, events, reply }).await.map_err(|_| CoreError::WriterGone)?;
+        self.jobs
+            .send(Job {
+                changes,
+                events,
+                reply,
+            })
+            .await
+            .map_err(|_| CoreError::WriterGone)?;
         answer.await.map_err(|_| CoreError::WriterGone)?
     }
 
@@ -90,7 +103,11 @@ impl Ledger {
         self.committed.load(Ordering::Acquire)
     }
 
-    pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<(mamori_ledger::Hash, Vec<mamori_ledger::Hash>)> {
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Option<(mamori_ledger::Hash, Vec<mamori_ledger::Hash>)> {
         if size > self.committed_size() {
             return None;
         }
@@ -103,7 +120,11 @@ impl Ledger {
         if second > self.committed_size() {
             return None;
         }
-        self.tree.read().expect("lock").consistency_proof(first, second).ok()
+        self.tree
+            .read()
+            .expect("lock")
+            .consistency_proof(first, second)
+            .ok()
     }
 
     pub fn root(&self, size: u64) -> Option<mamori_ledger::Hash> {
@@ -127,10 +148,16 @@ impl Ledger {
     }
 
     async fn commit(&self, store: &dyn Store, signer: &HeadSigner, mut batch: Vec<Job>) {
-        let changes: Vec<Vec<Change>> = batch.iter_mut().map(|j| std::mem::take(&mut j.changes)).collect();
+        let changes: Vec<Vec<Change>> = batch
+            .iter_mut()
+            .map(|j| std::mem::take(&mut j.changes))
+            .collect();
         let start = self.tree.read().expect("lock").len();
         let mut signed: Option<SignedTreeHead> = None;
-        let events: Vec<Vec<Event>> = batch.iter_mut().map(|j| std::mem::take(&mut j.events)).collect();
+        let events: Vec<Vec<Event>> = batch
+            .iter_mut()
+            .map(|j| std::mem::take(&mut j.events))
+            .collect();
         let tree = self.tree.clone();
         let mut finish = |outcomes: &[JobOutcome]| {
             let mut tree = tree.write().expect("lock");
@@ -139,18 +166,29 @@ impl Ledger {
                 for event in job_events {
                     let mut event = event.clone();
                     if let (Err(e), Outcome::Allowed) = (outcome, &event.outcome) {
-                        event.outcome = Outcome::Denied { reason: job_error_code(*e).to_string() };
+                        event.outcome = Outcome::Denied {
+                            reason: job_error_code(*e).to_string(),
+                        };
                     }
                     let data = event.to_leaf_data();
                     let hash = leaf_hash(&data);
                     let subject_id = event.subject.as_deref().and_then(crate::parse_id);
-                    leaves.push(LeafRow { index: tree.len(), data, hash, subject_id });
+                    leaves.push(LeafRow {
+                        index: tree.len(),
+                        data,
+                        hash,
+                        subject_id,
+                    });
                     tree.push_leaf_hash(hash);
                 }
             }
             let size = tree.len();
             let root = tree.root(size).expect("root of own size");
-            let head = signer.sign(TreeHead { size, timestamp_ms: now_ms(), root });
+            let head = signer.sign(TreeHead {
+                size,
+                timestamp_ms: now_ms(),
+                root,
+            });
             signed = Some(head.clone());
             (leaves, head)
         };
@@ -168,7 +206,9 @@ impl Ledger {
                 self.tree.write().expect("lock").truncate(start);
                 tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
                 for job in batch {
-                    let _ = job.reply.send(Err(CoreError::Internal("storage failure".into())));
+                    let _ = job
+                        .reply
+                        .send(Err(CoreError::Internal("storage failure".into())));
                 }
             }
         }

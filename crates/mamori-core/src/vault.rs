@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use mamori_crypto::{Keyring, LookupKind, SubjectKey};
 use mamori_ledger::{Event, Outcome};
-use mamori_policy::value::{normalise_email, normalise_external_id, normalise_phone, parse_value, to_json};
+use mamori_policy::value::{
+    normalise_email, normalise_external_id, normalise_phone, parse_value, to_json,
+};
 use mamori_policy::{Action, FieldType, IdSet, Policy};
 use mamori_store::{Change, IndexKind, RecordRow, Store, SubjectRow};
 use serde_json::Value;
@@ -63,11 +65,29 @@ pub struct Vault {
 }
 
 impl Vault {
-    pub fn new(policy: Arc<Policy>, keyring: Arc<Keyring>, store: Arc<dyn Store>, ledger: Ledger) -> Vault {
-        Vault { policy, keyring, store, ledger }
+    pub fn new(
+        policy: Arc<Policy>,
+        keyring: Arc<Keyring>,
+        store: Arc<dyn Store>,
+        ledger: Ledger,
+    ) -> Vault {
+        Vault {
+            policy,
+            keyring,
+            store,
+            ledger,
+        }
     }
 
-    fn event(&self, actor: &Actor, purpose: &str, action: &str, subject: Option<&[u8; 16]>, categories: IdSet, outcome: Outcome) -> Event {
+    fn event(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        action: &str,
+        subject: Option<&[u8; 16]>,
+        categories: IdSet,
+        outcome: Outcome,
+    ) -> Event {
         Event {
             time_ms: now_ms(),
             actor: actor.id.clone(),
@@ -81,13 +101,34 @@ impl Vault {
     }
 
     /// Decides, and if denied ledgers the denial durably before returning it.
-    async fn authorise(&self, actor: &Actor, purpose: &str, action: Action, categories: IdSet, label: &str, subject: Option<&[u8; 16]>) -> Result<Allowed> {
-        match access::decide(&self.policy, &actor.role, purpose, action, categories, &NoConsent) {
+    async fn authorise(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        action: Action,
+        categories: IdSet,
+        label: &str,
+        subject: Option<&[u8; 16]>,
+    ) -> Result<Allowed> {
+        match access::decide(
+            &self.policy,
+            &actor.role,
+            purpose,
+            action,
+            categories,
+            &NoConsent,
+        ) {
             Ok(allowed) => Ok(allowed),
             Err(denial) => {
-                let outcome = Outcome::Denied { reason: denial.code().to_string() };
+                let outcome = Outcome::Denied {
+                    reason: denial.code().to_string(),
+                };
                 // An unknown purpose name is attacker-controlled text: never copy it into the ledger.
-                let purpose_text = if denial == Denial::UnknownPurpose { "(unknown)" } else { purpose };
+                let purpose_text = if denial == Denial::UnknownPurpose {
+                    "(unknown)"
+                } else {
+                    purpose
+                };
                 let event = self.event(actor, purpose_text, label, subject, categories, outcome);
                 self.ledger.submit(vec![], vec![event]).await??;
                 Err(CoreError::Denied(denial))
@@ -95,8 +136,25 @@ impl Vault {
         }
     }
 
-    async fn record_outcome(&self, actor: &Actor, purpose: &str, label: &str, subject: &[u8; 16], categories: IdSet, reason: &str) -> Result<()> {
-        let event = self.event(actor, purpose, label, Some(subject), categories, Outcome::Denied { reason: reason.into() });
+    async fn record_outcome(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        label: &str,
+        subject: &[u8; 16],
+        categories: IdSet,
+        reason: &str,
+    ) -> Result<()> {
+        let event = self.event(
+            actor,
+            purpose,
+            label,
+            Some(subject),
+            categories,
+            Outcome::Denied {
+                reason: reason.into(),
+            },
+        );
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(())
     }
@@ -108,7 +166,11 @@ impl Vault {
                 CoreError::invalid("undeclared_category", format!("data.{cat_name}"), format!("category `{cat_name}` is not declared in the policy; only declared data may be stored"))
             })?;
             if fields.is_empty() {
-                return Err(CoreError::invalid("empty_category", format!("data.{cat_name}"), "give at least one field"));
+                return Err(CoreError::invalid(
+                    "empty_category",
+                    format!("data.{cat_name}"),
+                    "give at least one field",
+                ));
             }
             for (field_name, value) in fields {
                 let path = format!("data.{cat_name}.{field_name}");
@@ -117,10 +179,26 @@ impl Vault {
                 })?;
                 let value = match value {
                     Value::Null if allow_removal => None,
-                    Value::Null => return Err(CoreError::invalid("invalid_value", path, "null is only allowed when updating (it removes the field)")),
-                    v => Some(parse_value(&field.kind, v).map_err(|e| CoreError::invalid("invalid_value", path, format!("{}: {}", field.kind.name(), e.expected)))?),
+                    Value::Null => {
+                        return Err(CoreError::invalid(
+                            "invalid_value",
+                            path,
+                            "null is only allowed when updating (it removes the field)",
+                        ));
+                    }
+                    v => Some(parse_value(&field.kind, v).map_err(|e| {
+                        CoreError::invalid(
+                            "invalid_value",
+                            path,
+                            format!("{}: {}", field.kind.name(), e.expected),
+                        )
+                    })?),
                 };
-                out.push(ParsedField { category: category.id, field: field_idx, value });
+                out.push(ParsedField {
+                    category: category.id,
+                    field: field_idx,
+                    value,
+                });
             }
         }
         Ok(out)
@@ -139,19 +217,35 @@ impl Vault {
     }
 
     /// Seals the parsed fields into `map` and returns the blind-index changes they imply.
-    fn seal_into(&self, id: &[u8; 16], key: &SubjectKey, fields: &[ParsedField], map: &mut SealedFields) -> Vec<Change> {
+    fn seal_into(
+        &self,
+        id: &[u8; 16],
+        key: &SubjectKey,
+        fields: &[ParsedField],
+        map: &mut SealedFields,
+    ) -> Vec<Change> {
         let mut index_changes = Vec::new();
         for pf in fields {
             let category = &self.policy.categories[pf.category];
             let field = &category.fields[pf.field];
-            let sealed = pf.value.as_ref().map(|v| key.seal(&category.name, &field.name, v.as_bytes()));
+            let sealed = pf
+                .value
+                .as_ref()
+                .map(|v| key.seal(&category.name, &field.name, v.as_bytes()));
             map.set(&category.name, &field.name, sealed);
             if field.lookup
                 && let Some((lookup, index)) = Self::lookup_kind(&field.kind)
             {
-                index_changes.push(Change::DropIndex { kind: index, subject_id: *id });
+                index_changes.push(Change::DropIndex {
+                    kind: index,
+                    subject_id: *id,
+                });
                 if let Some(v) = &pf.value {
-                    index_changes.push(Change::PutIndex { kind: index, digest: self.keyring.blind_index(lookup, v), subject_id: *id });
+                    index_changes.push(Change::PutIndex {
+                        kind: index,
+                        digest: self.keyring.blind_index(lookup, v),
+                        subject_id: *id,
+                    });
                 }
             }
         }
@@ -159,70 +253,162 @@ impl Vault {
     }
 
     /// Builds the job that creates one subject (used by the API and by bulk import).
-    pub fn prepare_create(&self, external_id: Option<&str>, data: &DataInput) -> Result<([u8; 16], IdSet, Vec<Change>)> {
+    pub fn prepare_create(
+        &self,
+        external_id: Option<&str>,
+        data: &DataInput,
+    ) -> Result<([u8; 16], IdSet, Vec<Change>)> {
         let fields = self.parse_data(data, false)?;
         if fields.is_empty() {
-            return Err(CoreError::invalid("empty_data", "data", "a subject needs at least one field"));
+            return Err(CoreError::invalid(
+                "empty_data",
+                "data",
+                "a subject needs at least one field",
+            ));
         }
         let external = external_id
-            .map(|e| normalise_external_id(e).map_err(|e| CoreError::invalid("invalid_value", "external_id", e.expected)))
+            .map(|e| {
+                normalise_external_id(e)
+                    .map_err(|e| CoreError::invalid("invalid_value", "external_id", e.expected))
+            })
             .transpose()?;
         let id = new_id();
-        let (key, wrapped) = self.keyring.new_subject_key(&id).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let (key, wrapped) = self
+            .keyring
+            .new_subject_key(&id)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
         let mut map = SealedFields::default();
         let index_changes = self.seal_into(&id, &key, &fields, &mut map);
-        let mut changes = vec![Change::InsertSubject { id, created_ms: now_ms(), wrapped_dek: wrapped, fields: map.encode() }];
-        changes.extend(index_changes.into_iter().filter(|c| matches!(c, Change::PutIndex { .. })));
+        let mut changes = vec![Change::InsertSubject {
+            id,
+            created_ms: now_ms(),
+            wrapped_dek: wrapped,
+            fields: map.encode(),
+        }];
+        changes.extend(
+            index_changes
+                .into_iter()
+                .filter(|c| matches!(c, Change::PutIndex { .. })),
+        );
         if let Some(e) = external {
-            changes.push(Change::PutIndex { kind: IndexKind::ExternalId, digest: self.keyring.blind_index(LookupKind::ExternalId, &e), subject_id: id });
+            changes.push(Change::PutIndex {
+                kind: IndexKind::ExternalId,
+                digest: self.keyring.blind_index(LookupKind::ExternalId, &e),
+                subject_id: id,
+            });
         }
         Ok((id, Self::categories_of(&fields), changes))
     }
 
-    pub async fn create_subject(&self, actor: &Actor, purpose: &str, external_id: Option<&str>, data: &DataInput) -> Result<String> {
+    pub async fn create_subject(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        external_id: Option<&str>,
+        data: &DataInput,
+    ) -> Result<String> {
         let (id, categories, changes) = self.prepare_create(external_id, data)?;
-        self.authorise(actor, purpose, Action::Create, categories, "subject.create", None).await?;
-        let event = self.event(actor, purpose, "subject.create", Some(&id), categories, Outcome::Allowed);
+        self.authorise(
+            actor,
+            purpose,
+            Action::Create,
+            categories,
+            "subject.create",
+            None,
+        )
+        .await?;
+        let event = self.event(
+            actor,
+            purpose,
+            "subject.create",
+            Some(&id),
+            categories,
+            Outcome::Allowed,
+        );
         self.ledger.submit(changes, vec![event]).await??;
         Ok(format_id(&id))
     }
 
     async fn live_subject(&self, id: &[u8; 16]) -> Result<(SubjectRow, SubjectKey, SealedFields)> {
         let row = self.store.subject(id).await?.ok_or(CoreError::NotFound)?;
-        let (Some(wrapped), Some(fields)) = (&row.wrapped_dek, &row.fields) else { return Err(CoreError::NotFound) };
-        let key = self.keyring.unwrap_subject_key(id, wrapped).map_err(|_| CoreError::Integrity)?;
+        let (Some(wrapped), Some(fields)) = (&row.wrapped_dek, &row.fields) else {
+            return Err(CoreError::NotFound);
+        };
+        let key = self
+            .keyring
+            .unwrap_subject_key(id, wrapped)
+            .map_err(|_| CoreError::Integrity)?;
         let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
         Ok((row, key, map))
     }
 
-    fn open_view(&self, key: &SubjectKey, map: &SealedFields, visible: IdSet, role: &str) -> Result<DataView> {
-        let role = self.policy.role(role).ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
+    fn open_view(
+        &self,
+        key: &SubjectKey,
+        map: &SealedFields,
+        visible: IdSet,
+        role: &str,
+    ) -> Result<DataView> {
+        let role = self
+            .policy
+            .role(role)
+            .ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
         let mut view = DataView::new();
         for (cat_name, field_name, sealed) in &map.0 {
-            let Some(category) = self.policy.category(cat_name) else { continue };
+            let Some(category) = self.policy.category(cat_name) else {
+                continue;
+            };
             if !visible.contains(category.id) {
                 continue;
             }
             // A field removed from the policy since it was stored is no longer shown to anyone.
-            let Some((field_idx, field)) = category.field(field_name) else { continue };
-            let plain = key.open(cat_name, field_name, sealed).map_err(|_| CoreError::Integrity)?;
+            let Some((field_idx, field)) = category.field(field_name) else {
+                continue;
+            };
+            let plain = key
+                .open(cat_name, field_name, sealed)
+                .map_err(|_| CoreError::Integrity)?;
             let text = std::str::from_utf8(&plain).map_err(|_| CoreError::Integrity)?;
             let value = match role.mask_for(category.id, field_idx) {
                 Some(mask) => Value::String(mask.apply(text)),
                 None => to_json(&field.kind, text),
             };
-            view.entry(cat_name.clone()).or_default().insert(field_name.clone(), value);
+            view.entry(cat_name.clone())
+                .or_default()
+                .insert(field_name.clone(), value);
         }
         Ok(view)
     }
 
     /// A purpose-scoped view: only categories the purpose covers and the role may view, masked per role.
-    pub async fn read_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<SubjectView> {
-        let allowed = self.authorise(actor, purpose, Action::View, self.policy.all_categories(), "subject.read", Some(id)).await?;
+    pub async fn read_subject(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+    ) -> Result<SubjectView> {
+        let allowed = self
+            .authorise(
+                actor,
+                purpose,
+                Action::View,
+                self.policy.all_categories(),
+                "subject.read",
+                Some(id),
+            )
+            .await?;
         let opened = match self.live_subject(id).await {
             Ok(opened) => opened,
             Err(e) => {
-                self.record_outcome(actor, purpose, "subject.read", id, allowed.categories, e.code()).await?;
+                self.record_outcome(
+                    actor,
+                    purpose,
+                    "subject.read",
+                    id,
+                    allowed.categories,
+                    e.code(),
+                )
+                .await?;
                 return Err(e);
             }
         };
@@ -230,36 +416,85 @@ impl Vault {
         let data = match self.open_view(&key, &map, allowed.categories, &actor.role) {
             Ok(d) => d,
             Err(e) => {
-                self.record_outcome(actor, purpose, "subject.read", id, allowed.categories, e.code()).await?;
+                self.record_outcome(
+                    actor,
+                    purpose,
+                    "subject.read",
+                    id,
+                    allowed.categories,
+                    e.code(),
+                )
+                .await?;
                 return Err(e);
             }
         };
-        let event = self.event(actor, purpose, "subject.read", Some(id), allowed.categories, Outcome::Allowed);
+        let event = self.event(
+            actor,
+            purpose,
+            "subject.read",
+            Some(id),
+            allowed.categories,
+            Outcome::Allowed,
+        );
         self.ledger.submit(vec![], vec![event]).await??;
-        Ok(SubjectView { id: format_id(id), created_at: format_time(row.created_ms), data })
+        Ok(SubjectView {
+            id: format_id(id),
+            created_at: format_time(row.created_ms),
+            data,
+        })
     }
 
     /// Changes fields (`null` removes one). Retries on concurrent updates so none is lost.
-    pub async fn update_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16], data: &DataInput) -> Result<()> {
+    pub async fn update_subject(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        data: &DataInput,
+    ) -> Result<()> {
         let fields = self.parse_data(data, true)?;
         if fields.is_empty() {
-            return Err(CoreError::invalid("empty_data", "data", "give at least one field to change"));
+            return Err(CoreError::invalid(
+                "empty_data",
+                "data",
+                "give at least one field to change",
+            ));
         }
         let categories = Self::categories_of(&fields);
-        self.authorise(actor, purpose, Action::Modify, categories, "subject.update", Some(id)).await?;
+        self.authorise(
+            actor,
+            purpose,
+            Action::Modify,
+            categories,
+            "subject.update",
+            Some(id),
+        )
+        .await?;
         for _ in 0..UPDATE_RETRIES {
             let (row, key, mut map) = match self.live_subject(id).await {
                 Ok(v) => v,
                 Err(e) => {
-                    self.record_outcome(actor, purpose, "subject.update", id, categories, e.code()).await?;
+                    self.record_outcome(actor, purpose, "subject.update", id, categories, e.code())
+                        .await?;
                     return Err(e);
                 }
             };
             let mut changes = vec![];
             let index_changes = self.seal_into(id, &key, &fields, &mut map);
-            changes.push(Change::UpdateFields { id: *id, expected_version: row.version, fields: map.encode() });
+            changes.push(Change::UpdateFields {
+                id: *id,
+                expected_version: row.version,
+                fields: map.encode(),
+            });
             changes.extend(index_changes);
-            let event = self.event(actor, purpose, "subject.update", Some(id), categories, Outcome::Allowed);
+            let event = self.event(
+                actor,
+                purpose,
+                "subject.update",
+                Some(id),
+                categories,
+                Outcome::Allowed,
+            );
             match self.ledger.submit(changes, vec![event]).await? {
                 Ok(()) => return Ok(()),
                 Err(mamori_store::JobError::Stale) => continue,
@@ -273,25 +508,70 @@ impl Vault {
     /// transaction. Its records become unreadable at once and are purged by a background task.
     pub async fn erase_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<()> {
         let all = self.policy.all_categories();
-        self.authorise(actor, purpose, Action::Delete, all, "subject.erase", Some(id)).await?;
-        let event = self.event(actor, purpose, "subject.erase", Some(id), all, Outcome::Allowed);
-        self.ledger.submit(vec![Change::EraseSubject { id: *id, erased_ms: now_ms() }], vec![event]).await??;
+        self.authorise(
+            actor,
+            purpose,
+            Action::Delete,
+            all,
+            "subject.erase",
+            Some(id),
+        )
+        .await?;
+        let event = self.event(
+            actor,
+            purpose,
+            "subject.erase",
+            Some(id),
+            all,
+            Outcome::Allowed,
+        );
+        self.ledger
+            .submit(
+                vec![Change::EraseSubject {
+                    id: *id,
+                    erased_ms: now_ms(),
+                }],
+                vec![event],
+            )
+            .await??;
         Ok(())
     }
 
     /// Finds a subject id by e-mail, phone or external id through the blind index. Returns ids only.
-    pub async fn lookup(&self, actor: &Actor, purpose: &str, kind: LookupKind, raw: &str) -> Result<Vec<String>> {
+    pub async fn lookup(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        kind: LookupKind,
+        raw: &str,
+    ) -> Result<Vec<String>> {
         let (normalised, categories) = match kind {
-            LookupKind::Email => (normalise_email(raw), self.lookup_categories(&FieldType::Email)),
-            LookupKind::Phone => (normalise_phone(raw), self.lookup_categories(&FieldType::Phone)),
+            LookupKind::Email => (
+                normalise_email(raw),
+                self.lookup_categories(&FieldType::Email),
+            ),
+            LookupKind::Phone => (
+                normalise_phone(raw),
+                self.lookup_categories(&FieldType::Phone),
+            ),
             LookupKind::ExternalId => (normalise_external_id(raw), self.policy.all_categories()),
         };
         let label = "subject.lookup";
-        let allowed = self.authorise(actor, purpose, Action::View, categories, label, None).await?;
-        let normalised = normalised.map_err(|e| CoreError::invalid("invalid_value", kind.tag(), e.expected))?;
+        let allowed = self
+            .authorise(actor, purpose, Action::View, categories, label, None)
+            .await?;
+        let normalised =
+            normalised.map_err(|e| CoreError::invalid("invalid_value", kind.tag(), e.expected))?;
         let digest = self.keyring.blind_index(kind, &normalised);
         let found = self.store.find_by_index(index_kind(kind), &digest).await?;
-        let event = self.event(actor, purpose, label, found.as_ref(), allowed.categories, Outcome::Allowed);
+        let event = self.event(
+            actor,
+            purpose,
+            label,
+            found.as_ref(),
+            allowed.categories,
+            Outcome::Allowed,
+        );
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(found.iter().map(format_id).collect())
     }
@@ -304,49 +584,118 @@ impl Vault {
             .fold(IdSet::EMPTY, |s, c| s.with(c.id))
     }
 
-    pub async fn add_record(&self, actor: &Actor, purpose: &str, id: &[u8; 16], category: &str, data: &BTreeMap<String, Value>) -> Result<String> {
+    pub async fn add_record(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        category: &str,
+        data: &BTreeMap<String, Value>,
+    ) -> Result<String> {
         let input: DataInput = [(category.to_string(), data.clone())].into();
         let fields = self.parse_data(&input, false)?;
         let categories = Self::categories_of(&fields);
-        self.authorise(actor, purpose, Action::Create, categories, "record.create", Some(id)).await?;
+        self.authorise(
+            actor,
+            purpose,
+            Action::Create,
+            categories,
+            "record.create",
+            Some(id),
+        )
+        .await?;
         let (_, key, _) = match self.live_subject(id).await {
             Ok(v) => v,
             Err(e) => {
-                self.record_outcome(actor, purpose, "record.create", id, categories, e.code()).await?;
+                self.record_outcome(actor, purpose, "record.create", id, categories, e.code())
+                    .await?;
                 return Err(e);
             }
         };
         let cat = &self.policy.categories[fields[0].category];
-        let canonical: BTreeMap<&str, &str> =
-            fields.iter().map(|f| (cat.fields[f.field].name.as_str(), f.value.as_deref().unwrap_or_default())).collect();
+        let canonical: BTreeMap<&str, &str> = fields
+            .iter()
+            .map(|f| {
+                (
+                    cat.fields[f.field].name.as_str(),
+                    f.value.as_deref().unwrap_or_default(),
+                )
+            })
+            .collect();
         let record_id = new_id();
-        let plain = serde_json::to_vec(&canonical).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let plain =
+            serde_json::to_vec(&canonical).map_err(|e| CoreError::Internal(e.to_string()))?;
         let sealed = key.seal(&cat.name, &record_field(&record_id), &plain);
-        let row = RecordRow { id: record_id, subject_id: *id, category: cat.name.clone(), created_ms: now_ms(), sealed };
-        let event = self.event(actor, purpose, "record.create", Some(id), categories, Outcome::Allowed);
-        self.ledger.submit(vec![Change::InsertRecord(row)], vec![event]).await??;
+        let row = RecordRow {
+            id: record_id,
+            subject_id: *id,
+            category: cat.name.clone(),
+            created_ms: now_ms(),
+            sealed,
+        };
+        let event = self.event(
+            actor,
+            purpose,
+            "record.create",
+            Some(id),
+            categories,
+            Outcome::Allowed,
+        );
+        self.ledger
+            .submit(vec![Change::InsertRecord(row)], vec![event])
+            .await??;
         Ok(format_id(&record_id))
     }
 
     /// Records the purpose and role may see, oldest first.
-    pub async fn list_records(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<Vec<RecordView>> {
-        let allowed = self.authorise(actor, purpose, Action::View, self.policy.all_categories(), "record.list", Some(id)).await?;
+    pub async fn list_records(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+    ) -> Result<Vec<RecordView>> {
+        let allowed = self
+            .authorise(
+                actor,
+                purpose,
+                Action::View,
+                self.policy.all_categories(),
+                "record.list",
+                Some(id),
+            )
+            .await?;
         let (_, key, _) = match self.live_subject(id).await {
             Ok(v) => v,
             Err(e) => {
-                self.record_outcome(actor, purpose, "record.list", id, allowed.categories, e.code()).await?;
+                self.record_outcome(
+                    actor,
+                    purpose,
+                    "record.list",
+                    id,
+                    allowed.categories,
+                    e.code(),
+                )
+                .await?;
                 return Err(e);
             }
         };
-        let role = self.policy.role(&actor.role).ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
+        let role = self
+            .policy
+            .role(&actor.role)
+            .ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
         let mut out = Vec::new();
         for row in self.store.records(id, MAX_RECORDS).await? {
-            let Some(category) = self.policy.category(&row.category) else { continue };
+            let Some(category) = self.policy.category(&row.category) else {
+                continue;
+            };
             if !allowed.categories.contains(category.id) {
                 continue;
             }
-            let plain = key.open(&row.category, &record_field(&row.id), &row.sealed).map_err(|_| CoreError::Integrity)?;
-            let stored: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| CoreError::Integrity)?;
+            let plain = key
+                .open(&row.category, &record_field(&row.id), &row.sealed)
+                .map_err(|_| CoreError::Integrity)?;
+            let stored: BTreeMap<String, String> =
+                serde_json::from_slice(&plain).map_err(|_| CoreError::Integrity)?;
             let data = stored
                 .into_iter()
                 .filter_map(|(name, text)| {
@@ -358,9 +707,21 @@ impl Vault {
                     Some((name, value))
                 })
                 .collect();
-            out.push(RecordView { id: format_id(&row.id), category: row.category.clone(), created_at: format_time(row.created_ms), data });
+            out.push(RecordView {
+                id: format_id(&row.id),
+                category: row.category.clone(),
+                created_at: format_time(row.created_ms),
+                data,
+            });
         }
-        let event = self.event(actor, purpose, "record.list", Some(id), allowed.categories, Outcome::Allowed);
+        let event = self.event(
+            actor,
+            purpose,
+            "record.list",
+            Some(id),
+            allowed.categories,
+            Outcome::Allowed,
+        );
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(out)
     }

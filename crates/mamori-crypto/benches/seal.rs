@@ -17,13 +17,33 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("field_64B");
     g.throughput(Throughput::Elements(1));
     g.bench_function("raw_aead_encrypt", |b| {
-        b.iter(|| raw.encrypt(&nonce, Payload { msg: black_box(&value), aad: b"" }).unwrap())
+        b.iter(|| {
+            raw.encrypt(
+                &nonce,
+                Payload {
+                    msg: black_box(&value),
+                    aad: b"",
+                },
+            )
+            .unwrap()
+        })
     });
-    g.bench_function("seal", |b| b.iter(|| key.seal("contact", "email", black_box(&value))));
+    g.bench_function("seal", |b| {
+        b.iter(|| key.seal("contact", "email", black_box(&value)))
+    });
     let sealed = key.seal("contact", "email", &value);
-    g.bench_function("open", |b| b.iter(|| key.open("contact", "email", black_box(&sealed)).unwrap()));
-    g.bench_function("unwrap_subject_key", |b| b.iter(|| ring.unwrap_subject_key(&[7; 16], black_box(&wrapped)).unwrap()));
-    g.bench_function("blind_index", |b| b.iter(|| ring.blind_index(LookupKind::Email, black_box("ada@example.com"))));
+    g.bench_function("open", |b| {
+        b.iter(|| key.open("contact", "email", black_box(&sealed)).unwrap())
+    });
+    g.bench_function("unwrap_subject_key", |b| {
+        b.iter(|| {
+            ring.unwrap_subject_key(&[7; 16], black_box(&wrapped))
+                .unwrap()
+        })
+    });
+    g.bench_function("blind_index", |b| {
+        b.iter(|| ring.blind_index(LookupKind::Email, black_box("ada@example.com")))
+    });
     g.finish();
 }
 

@@ -113,7 +113,8 @@ impl Keyring {
         let hkdf = Hkdf::<Sha256>::new(Some(b"mamori/v1"), master.0.as_ref());
         let derive = |label: &str| {
             let mut k = Zeroizing::new([0u8; KEY_LEN]);
-            hkdf.expand(label.as_bytes(), k.as_mut()).expect("32 bytes is a valid HKDF length");
+            hkdf.expand(label.as_bytes(), k.as_mut())
+                .expect("32 bytes is a valid HKDF length");
             k
         };
         let wrap_key = derive("dek-wrap");
@@ -129,7 +130,9 @@ impl Keyring {
     /// A further subkey for a named use (webhook secrets, tokens); labels must be unique per use.
     pub fn subkey(&self, label: &str) -> Zeroizing<[u8; KEY_LEN]> {
         let mut k = Zeroizing::new([0u8; KEY_LEN]);
-        self.hkdf.expand(format!("ext:{label}").as_bytes(), k.as_mut()).expect("valid length");
+        self.hkdf
+            .expand(format!("ext:{label}").as_bytes(), k.as_mut())
+            .expect("valid length");
         k
     }
 
@@ -139,7 +142,10 @@ impl Keyring {
     }
 
     /// Creates a fresh data key for `subject` and returns it with its wrapped (storable) form.
-    pub fn new_subject_key(&self, subject: &[u8; 16]) -> Result<(SubjectKey, Vec<u8>), CryptoError> {
+    pub fn new_subject_key(
+        &self,
+        subject: &[u8; 16],
+    ) -> Result<(SubjectKey, Vec<u8>), CryptoError> {
         let mut dek = Zeroizing::new([0u8; KEY_LEN]);
         os_random(dek.as_mut())?;
         let wrapped = seal_with(&self.wrap, &wrap_aad(subject), dek.as_ref());
@@ -147,7 +153,11 @@ impl Keyring {
     }
 
     /// Unwraps a stored data key; fails if it was wrapped for another subject or tampered with.
-    pub fn unwrap_subject_key(&self, subject: &[u8; 16], wrapped: &[u8]) -> Result<SubjectKey, CryptoError> {
+    pub fn unwrap_subject_key(
+        &self,
+        subject: &[u8; 16],
+        wrapped: &[u8],
+    ) -> Result<SubjectKey, CryptoError> {
         let dek = open_with(&self.wrap, &wrap_aad(subject), wrapped)?;
         let dek: &[u8; KEY_LEN] = dek.as_slice().try_into().map_err(|_| CryptoError::Open)?;
         Ok(SubjectKey::from_bytes(subject, dek))
@@ -181,7 +191,13 @@ fn seal_with(cipher: &Aes256GcmSiv, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     // Thread-local ChaCha CSPRNG seeded from the OS: a syscall per field would halve throughput.
     rand::fill(&mut nonce);
     let body = cipher
-        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .expect("AES-GCM-SIV encrypts any message under 2^36 bytes");
     let mut out = Vec::with_capacity(1 + NONCE_LEN + body.len());
     out.push(SEALED_V1);
@@ -190,13 +206,25 @@ fn seal_with(cipher: &Aes256GcmSiv, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     out
 }
 
-fn open_with(cipher: &Aes256GcmSiv, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+fn open_with(
+    cipher: &Aes256GcmSiv,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < SEAL_OVERHEAD || sealed[0] != SEALED_V1 {
         return Err(CryptoError::Open);
     }
-    let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| CryptoError::Open)?;
+    let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN]
+        .try_into()
+        .map_err(|_| CryptoError::Open)?;
     cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[1 + NONCE_LEN..], aad })
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: &sealed[1 + NONCE_LEN..],
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::Open)
 }
@@ -215,7 +243,10 @@ impl fmt::Debug for SubjectKey {
 
 impl SubjectKey {
     fn from_bytes(subject: &[u8; 16], dek: &[u8; KEY_LEN]) -> SubjectKey {
-        SubjectKey { cipher: Aes256GcmSiv::new_from_slice(dek).expect("32-byte key"), subject: *subject }
+        SubjectKey {
+            cipher: Aes256GcmSiv::new_from_slice(dek).expect("32-byte key"),
+            subject: *subject,
+        }
     }
 
     /// The associated data: version, subject, then length-prefixed category and field, so that no
@@ -235,7 +266,12 @@ impl SubjectKey {
         seal_with(&self.cipher, &self.aad(category, field), plaintext)
     }
 
-    pub fn open(&self, category: &str, field: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    pub fn open(
+        &self,
+        category: &str,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         open_with(&self.cipher, &self.aad(category, field), sealed)
     }
 }
@@ -303,7 +339,12 @@ mod tests {
     #[test]
     fn truncated_or_empty_input_fails_cleanly() {
         let (key, _) = keyring().new_subject_key(&ALICE).unwrap();
-        for bad in [&[][..], &[1u8][..], &[1u8; SEAL_OVERHEAD - 1][..], &[9u8; 40][..]] {
+        for bad in [
+            &[][..],
+            &[1u8][..],
+            &[1u8; SEAL_OVERHEAD - 1][..],
+            &[9u8; 40][..],
+        ] {
             assert_eq!(key.open("c", "f", bad).unwrap_err(), CryptoError::Open);
         }
     }
@@ -311,8 +352,14 @@ mod tests {
     #[test]
     fn blind_index_is_keyed_and_kind_separated() {
         let a = keyring().blind_index(LookupKind::Email, "ada@example.com");
-        assert_eq!(a, keyring().blind_index(LookupKind::Email, "ada@example.com"));
-        assert_ne!(a, keyring().blind_index(LookupKind::ExternalId, "ada@example.com"));
+        assert_eq!(
+            a,
+            keyring().blind_index(LookupKind::Email, "ada@example.com")
+        );
+        assert_ne!(
+            a,
+            keyring().blind_index(LookupKind::ExternalId, "ada@example.com")
+        );
         let other = Keyring::new(&MasterKey::from_hex(&"22".repeat(32)).unwrap());
         assert_ne!(a, other.blind_index(LookupKind::Email, "ada@example.com"));
     }
@@ -324,7 +371,10 @@ mod tests {
         let mut mac = hmac_key(b"Jefe");
         mac.update(b"what do ya want for nothing?");
         let out: [u8; 32] = mac.finalize().into_bytes().into();
-        assert_eq!(hex::encode(out), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex::encode(out),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]
@@ -332,7 +382,11 @@ mod tests {
         let master = MasterKey::from_hex(&"ab".repeat(32)).unwrap();
         let ring = Keyring::new(&master);
         let (key, _) = ring.new_subject_key(&ALICE).unwrap();
-        for text in [format!("{master:?}"), format!("{ring:?}"), format!("{key:?}")] {
+        for text in [
+            format!("{master:?}"),
+            format!("{ring:?}"),
+            format!("{key:?}"),
+        ] {
             assert!(text.contains("redacted"), "{text}");
             assert!(!text.to_lowercase().contains("abab"), "{text}");
         }

@@ -23,7 +23,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("ledger");
     g.throughput(Throughput::Elements(1));
     let mut tree = MerkleTree::new();
-    g.bench_function("leaf_hash_and_append", |b| b.iter(|| tree.push_leaf_hash(leaf_hash(black_box(&data)))));
+    g.bench_function("leaf_hash_and_append", |b| {
+        b.iter(|| tree.push_leaf_hash(leaf_hash(black_box(&data))))
+    });
     g.finish();
 
     let mut big = MerkleTree::new();

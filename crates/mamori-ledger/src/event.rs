@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum Outcome {
     Allowed,
     /// `reason` is a stable code such as `purpose_not_allowed_for_role`.
-    Denied { reason: String },
+    Denied {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,13 +39,19 @@ pub struct HeadSigner {
 
 impl std::fmt::Debug for HeadSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HeadSigner(public={})", hex::encode(self.public_key().as_bytes()))
+        write!(
+            f,
+            "HeadSigner(public={})",
+            hex::encode(self.public_key().as_bytes())
+        )
     }
 }
 
 impl HeadSigner {
     pub fn from_seed(seed: &[u8; 32]) -> HeadSigner {
-        HeadSigner { key: SigningKey::from_bytes(seed) }
+        HeadSigner {
+            key: SigningKey::from_bytes(seed),
+        }
     }
 
     pub fn public_key(&self) -> VerifyingKey {

@@ -11,7 +11,10 @@ pub mod merkle;
 pub use ed25519_dalek::VerifyingKey;
 pub use event::{Event, Outcome};
 pub use head::{HeadSigner, SignedTreeHead, TreeHead, verify_head};
-pub use merkle::{EMPTY_ROOT, Hash, MerkleTree, ProofError, leaf_hash, node_hash, verify_consistency, verify_inclusion};
+pub use merkle::{
+    EMPTY_ROOT, Hash, MerkleTree, ProofError, leaf_hash, node_hash, verify_consistency,
+    verify_inclusion,
+};
 
 /// Base64 (standard alphabet) for fixed-size byte arrays in JSON.
 pub mod b64 {
@@ -19,14 +22,21 @@ pub mod b64 {
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer, const N: usize>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &[u8; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
         let text = String::deserialize(d)?;
         let bytes = STANDARD.decode(text).map_err(D::Error::custom)?;
-        bytes.try_into().map_err(|_| D::Error::custom("wrong length"))
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("wrong length"))
     }
 
     pub fn encode(bytes: &[u8]) -> String {
@@ -45,7 +55,11 @@ mod tests {
     #[test]
     fn signed_heads_verify_and_detect_changes() {
         let signer = HeadSigner::from_seed(&[5; 32]);
-        let sth = signer.sign(TreeHead { size: 10, timestamp_ms: 1_700_000_000_000, root: [7; 32] });
+        let sth = signer.sign(TreeHead {
+            size: 10,
+            timestamp_ms: 1_700_000_000_000,
+            root: [7; 32],
+        });
         assert!(verify_head(&signer.public_key(), &sth));
         let mut bad = sth.clone();
         bad.head.size = 11;
@@ -69,7 +83,9 @@ mod tests {
             action: "subject.read".into(),
             subject: Some("0b3c…".into()),
             categories: vec!["contact".into()],
-            outcome: Outcome::Denied { reason: "purpose_not_allowed_for_role".into() },
+            outcome: Outcome::Denied {
+                reason: "purpose_not_allowed_for_role".into(),
+            },
         };
         let data = e.to_leaf_data();
         assert_eq!(Event::from_leaf_data(&data).unwrap(), e);

@@ -6,8 +6,8 @@ pub type Hash = [u8; 32];
 
 /// SHA-256 of the empty string: the root of the empty tree.
 pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-    0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 pub fn leaf_hash(data: &[u8]) -> Hash {
@@ -49,7 +49,9 @@ pub struct MerkleTree {
 
 impl MerkleTree {
     pub fn new() -> Self {
-        MerkleTree { levels: vec![Vec::new()] }
+        MerkleTree {
+            levels: vec![Vec::new()],
+        }
     }
 
     pub fn len(&self) -> u64 {
@@ -96,7 +98,10 @@ impl MerkleTree {
             return self.levels[k][(start >> k) as usize];
         }
         let k = split_point(n);
-        node_hash(&self.range_hash(start, start + k), &self.range_hash(start + k, end))
+        node_hash(
+            &self.range_hash(start, start + k),
+            &self.range_hash(start + k, end),
+        )
     }
 
     /// The root of the first `size` leaves.
@@ -163,7 +168,13 @@ impl MerkleTree {
 }
 
 /// RFC 9162 §2.1.3.2: does `proof` show that `leaf` is at `index` in the tree with `root`?
-pub fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[impl AsRef<[u8]>], root: &[u8]) -> Result<(), ProofError> {
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &[u8],
+    proof: &[impl AsRef<[u8]>],
+    root: &[u8],
+) -> Result<(), ProofError> {
     if index >= size || leaf.len() != 32 || root.len() != 32 {
         return Err(ProofError::Invalid);
     }
@@ -186,18 +197,32 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[impl AsRef<
         f >>= 1;
         s >>= 1;
     }
-    if s == 0 && r.as_slice() == root { Ok(()) } else { Err(ProofError::Invalid) }
+    if s == 0 && r.as_slice() == root {
+        Ok(())
+    } else {
+        Err(ProofError::Invalid)
+    }
 }
 
 /// RFC 9162 §2.1.4.2: does `proof` show that the tree (`second`, `root2`) extends (`first`, `root1`)?
 /// A proof from the empty tree proves nothing and is refused.
-pub fn verify_consistency(first: u64, second: u64, root1: &[u8], root2: &[u8], proof: &[impl AsRef<[u8]>]) -> Result<(), ProofError> {
+pub fn verify_consistency(
+    first: u64,
+    second: u64,
+    root1: &[u8],
+    root2: &[u8],
+    proof: &[impl AsRef<[u8]>],
+) -> Result<(), ProofError> {
     if first > second {
         return Err(ProofError::Invalid);
     }
     if first == second {
         let empty_ok = first != 0 || root1 == EMPTY_ROOT.as_slice();
-        return if proof.is_empty() && root1 == root2 && empty_ok { Ok(()) } else { Err(ProofError::Invalid) };
+        return if proof.is_empty() && root1 == root2 && empty_ok {
+            Ok(())
+        } else {
+            Err(ProofError::Invalid)
+        };
     }
     if first == 0 || proof.is_empty() || root1.len() != 32 || root2.len() != 32 {
         return Err(ProofError::Invalid);
@@ -234,7 +259,11 @@ pub fn verify_consistency(first: u64, second: u64, root1: &[u8], root2: &[u8], p
         f >>= 1;
         s >>= 1;
     }
-    if fr.as_slice() == root1 && sr.as_slice() == root2 && s == 0 { Ok(()) } else { Err(ProofError::Invalid) }
+    if fr.as_slice() == root1 && sr.as_slice() == root2 && s == 0 {
+        Ok(())
+    } else {
+        Err(ProofError::Invalid)
+    }
 }
 
 #[cfg(test)]

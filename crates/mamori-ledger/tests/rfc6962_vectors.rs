@@ -8,7 +8,11 @@ use serde::Deserialize;
 
 fn vectors_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/rfc6962");
-    assert!(dir.is_dir(), "test vectors missing at {}: the shared/ checkout must sit beside the project", dir.display());
+    assert!(
+        dir.is_dir(),
+        "test vectors missing at {}: the shared/ checkout must sit beside the project",
+        dir.display()
+    );
     dir
 }
 
@@ -59,11 +63,21 @@ struct Consistency {
 #[test]
 fn inclusion_vectors() {
     let files = json_files(&vectors_dir().join("inclusion"));
-    assert!(files.len() > 50, "expected the full inclusion set, found {}", files.len());
+    assert!(
+        files.len() > 50,
+        "expected the full inclusion set, found {}",
+        files.len()
+    );
     let (mut ok, mut refused) = (0, 0);
     for f in files {
         let v: Inclusion = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let got = verify_inclusion(v.leaf_idx, v.tree_size, &bytes(&v.leaf_hash), &proof(&v.proof), &bytes(&v.root));
+        let got = verify_inclusion(
+            v.leaf_idx,
+            v.tree_size,
+            &bytes(&v.leaf_hash),
+            &proof(&v.proof),
+            &bytes(&v.root),
+        );
         assert_eq!(got.is_err(), v.want_err, "{}", f.display());
         if v.want_err { refused += 1 } else { ok += 1 }
     }
@@ -73,11 +87,21 @@ fn inclusion_vectors() {
 #[test]
 fn consistency_vectors() {
     let files = json_files(&vectors_dir().join("consistency"));
-    assert!(files.len() > 50, "expected the full consistency set, found {}", files.len());
+    assert!(
+        files.len() > 50,
+        "expected the full consistency set, found {}",
+        files.len()
+    );
     let (mut ok, mut refused) = (0, 0);
     for f in files {
         let v: Consistency = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let got = verify_consistency(v.size1, v.size2, &bytes(&v.root1), &bytes(&v.root2), &proof(&v.proof));
+        let got = verify_consistency(
+            v.size1,
+            v.size2,
+            &bytes(&v.root1),
+            &bytes(&v.root2),
+            &proof(&v.proof),
+        );
         assert_eq!(got.is_err(), v.want_err, "{}", f.display());
         if v.want_err { refused += 1 } else { ok += 1 }
     }

@@ -22,7 +22,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if !self.hint.is_empty() {
             write!(f, "\n  hint: {}", self.hint)?;
         }
@@ -55,10 +59,20 @@ impl<'a> Checker<'a> {
         let line_starts = std::iter::once(0)
             .chain(source.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Checker { file, source, line_starts, problems: Vec::new() }
+        Checker {
+            file,
+            source,
+            line_starts,
+            problems: Vec::new(),
+        }
     }
 
-    pub(crate) fn report(&mut self, span: Range<usize>, message: impl Into<String>, hint: impl Into<String>) {
+    pub(crate) fn report(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let offset = span.start.min(self.source.len());
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let line_start = self.line_starts[line - 1];
@@ -72,8 +86,16 @@ impl<'a> Checker<'a> {
         });
     }
 
-    fn one_of<T: Copy>(&mut self, value: &Spanned<String>, options: &[(&str, T)], what: &str) -> Option<T> {
-        let found = options.iter().find(|(n, _)| *n == value.get_ref()).map(|(_, t)| *t);
+    fn one_of<T: Copy>(
+        &mut self,
+        value: &Spanned<String>,
+        options: &[(&str, T)],
+        what: &str,
+    ) -> Option<T> {
+        let found = options
+            .iter()
+            .find(|(n, _)| *n == value.get_ref())
+            .map(|(_, t)| *t);
         if found.is_none() {
             let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
             self.report(
@@ -86,8 +108,15 @@ impl<'a> Checker<'a> {
     }
 
     fn identifier(&mut self, name: &Name, what: &str) {
-        let ok = name.get_ref().chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && name.get_ref().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let ok = name
+            .get_ref()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+            && name
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok {
             self.report(
                 name.span(),
@@ -109,12 +138,19 @@ impl<'a> Checker<'a> {
                 self.report(
                     raw.span(),
                     format!("{what} has no `{}` translation", lang.code()),
-                    format!("add {} = \"…\"; every declared language needs every text", lang.code()),
+                    format!(
+                        "add {} = \"…\"; every declared language needs every text",
+                        lang.code()
+                    ),
                 );
             }
         }
         // A missing translation falls back to English, then to any text, so pages never show a hole.
-        let any = r.en.clone().or(r.fr.clone()).or(r.ja.clone()).unwrap_or_default();
+        let any =
+            r.en.clone()
+                .or(r.fr.clone())
+                .or(r.ja.clone())
+                .unwrap_or_default();
         Text {
             en: r.en.clone().unwrap_or_else(|| any.clone()),
             ja: r.ja.clone().unwrap_or_else(|| any.clone()),
@@ -136,7 +172,9 @@ pub fn parse_retention(text: &str) -> Option<Retention> {
         _ => return None,
     };
     let days = number.checked_mul(per_unit)?;
-    (1..=365 * 100).contains(&days).then_some(Retention { days })
+    (1..=365 * 100)
+        .contains(&days)
+        .then_some(Retention { days })
 }
 
 fn field_type(c: &mut Checker, raw: &RawField, languages: &[Language]) -> Option<FieldType> {
@@ -161,23 +199,39 @@ fn field_type(c: &mut Checker, raw: &RawField, languages: &[Language]) -> Option
         }
     };
     let kind = match (kind, &raw.values) {
-        (FieldType::Enum(_), Some(values)) if !values.get_ref().is_empty() => FieldType::Enum(values.get_ref().clone()),
+        (FieldType::Enum(_), Some(values)) if !values.get_ref().is_empty() => {
+            FieldType::Enum(values.get_ref().clone())
+        }
         (FieldType::Enum(_), _) => {
-            c.report(raw.kind.span(), "an enum field needs a non-empty `values` list", "add values = [\"a\", \"b\"]");
+            c.report(
+                raw.kind.span(),
+                "an enum field needs a non-empty `values` list",
+                "add values = [\"a\", \"b\"]",
+            );
             return None;
         }
         (_, Some(values)) => {
-            c.report(values.span(), "`values` is only for enum fields", "remove it or set type = \"enum\"");
+            c.report(
+                values.span(),
+                "`values` is only for enum fields",
+                "remove it or set type = \"enum\"",
+            );
             return None;
         }
         (kind, None) => kind,
     };
     match (&kind, &raw.max_length) {
         (FieldType::Text { .. }, Some(max)) if (1..=100_000).contains(max.get_ref()) => {
-            Some(FieldType::Text { max_length: *max.get_ref() as usize })
+            Some(FieldType::Text {
+                max_length: *max.get_ref() as usize,
+            })
         }
         (_, Some(max)) => {
-            c.report(max.span(), "`max_length` must be between 1 and 100000 and only on text fields", "");
+            c.report(
+                max.span(),
+                "`max_length` must be between 1 and 100000 and only on text fields",
+                "",
+            );
             None
         }
         _ => Some(kind),
@@ -192,16 +246,27 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         .filter_map(|l| {
             let found = Language::parse(l.get_ref());
             if found.is_none() {
-                c.report(l.span(), format!("unknown language `{}`", l.get_ref()), "use en, ja or fr");
+                c.report(
+                    l.span(),
+                    format!("unknown language `{}`", l.get_ref()),
+                    "use en, ja or fr",
+                );
             }
             found
         })
         .collect();
     if languages.is_empty() {
-        c.report(0..0, "the organisation declares no language", "add languages = [\"en\"]");
+        c.report(
+            0..0,
+            "the organisation declares no language",
+            "add languages = [\"en\"]",
+        );
     }
-    let jurisdictions: Vec<Jurisdiction> =
-        org.jurisdictions.iter().filter_map(|j| c.one_of(j, &Jurisdiction::ALL, "jurisdiction")).collect();
+    let jurisdictions: Vec<Jurisdiction> = org
+        .jurisdictions
+        .iter()
+        .filter_map(|j| c.one_of(j, &Jurisdiction::ALL, "jurisdiction"))
+        .collect();
     if !org.contact.get_ref().contains('@') && !org.contact.get_ref().starts_with("https://") {
         c.report(
             org.contact.span(),
@@ -211,7 +276,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
     }
 
     if raw.categories.len() > 64 || raw.purposes.len() > 64 {
-        c.report(0..0, "at most 64 categories and 64 purposes are supported", "merge related categories");
+        c.report(
+            0..0,
+            "at most 64 categories and 64 purposes are supported",
+            "merge related categories",
+        );
         return None;
     }
 
@@ -223,7 +292,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         category_ids.insert(name.get_ref().clone(), id);
         let sensitivity = c.one_of(
             &rc.sensitivity,
-            &[("personal", Sensitivity::Personal), ("sensitive", Sensitivity::Sensitive), ("special", Sensitivity::Special)],
+            &[
+                ("personal", Sensitivity::Personal),
+                ("sensitive", Sensitivity::Sensitive),
+                ("special", Sensitivity::Special),
+            ],
             "sensitivity",
         );
         let retention = parse_retention(rc.retention.get_ref());
@@ -234,15 +307,33 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 "write a number and a unit: \"90d\", \"12w\", \"6m\" or \"7y\" (at most 100 years)",
             );
         }
-        let label = c.text(&rc.label, &languages, &format!("the label of category `{}`", name.get_ref()));
+        let label = c.text(
+            &rc.label,
+            &languages,
+            &format!("the label of category `{}`", name.get_ref()),
+        );
         if rc.fields.is_empty() {
-            c.report(name.span(), format!("category `{}` has no fields", name.get_ref()), "declare [categories.NAME.fields.FIELD]");
+            c.report(
+                name.span(),
+                format!("category `{}` has no fields", name.get_ref()),
+                "declare [categories.NAME.fields.FIELD]",
+            );
         }
         let mut fields = Vec::new();
         for (fname, rf) in &rc.fields {
             c.identifier(fname, "field");
-            let flabel = c.text(&rf.label, &languages, &format!("the label of field `{}.{}`", name.get_ref(), fname.get_ref()));
-            let Some(kind) = field_type(c, rf, &languages) else { continue };
+            let flabel = c.text(
+                &rf.label,
+                &languages,
+                &format!(
+                    "the label of field `{}.{}`",
+                    name.get_ref(),
+                    fname.get_ref()
+                ),
+            );
+            let Some(kind) = field_type(c, rf, &languages) else {
+                continue;
+            };
             let lookup = rf.lookup.as_ref().is_some_and(|l| *l.get_ref());
             if let Some(span) = rf.lookup.as_ref().map(|l| l.span())
                 && lookup
@@ -250,11 +341,20 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             {
                 c.report(
                     span,
-                    format!("field `{}.{}` cannot have a lookup index", name.get_ref(), fname.get_ref()),
+                    format!(
+                        "field `{}.{}` cannot have a lookup index",
+                        name.get_ref(),
+                        fname.get_ref()
+                    ),
                     "blind-index lookups exist for email and phone fields (and the external id)",
                 );
             }
-            fields.push(Field { name: fname.get_ref().clone(), kind, lookup, label: flabel });
+            fields.push(Field {
+                name: fname.get_ref().clone(),
+                kind,
+                lookup,
+                label: flabel,
+            });
         }
         categories.push(Category {
             id,
@@ -263,7 +363,13 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             retention: retention.unwrap_or(Retention { days: 1 }),
             retention_text: rc.retention.get_ref().clone(),
             label,
-            description: rc.description.as_ref().map(|d| c.text(d, &languages, &format!("the description of category `{}`", name.get_ref()))),
+            description: rc.description.as_ref().map(|d| {
+                c.text(
+                    d,
+                    &languages,
+                    &format!("the description of category `{}`", name.get_ref()),
+                )
+            }),
             fields,
         });
     }
@@ -293,7 +399,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         let legal_basis = c.one_of(&rp.legal_basis, &LegalBasis::ALL, "legal basis");
         let cats = resolve(c, &rp.categories, &format!("purpose `{}`", name.get_ref()));
         covered = covered.union(cats);
-        let channels = rp.channels.iter().filter_map(|ch| c.one_of(ch, &Channel::ALL, "channel")).collect();
+        let channels = rp
+            .channels
+            .iter()
+            .filter_map(|ch| c.one_of(ch, &Channel::ALL, "channel"))
+            .collect();
         let sale_or_share = rp.sale_or_share.as_ref().is_some_and(|s| *s.get_ref());
         if let Some(span) = rp.sale_or_share.as_ref().map(|s| s.span())
             && sale_or_share
@@ -301,20 +411,30 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         {
             c.report(
                 span,
-                format!("purpose `{}` sells or shares data but offers no opt-out", name.get_ref()),
+                format!(
+                    "purpose `{}` sells or shares data but offers no opt-out",
+                    name.get_ref()
+                ),
                 "add opt_out = true: people must be able to say \"do not sell or share my data\"",
             );
         }
         if sale_or_share && legal_basis.is_some_and(|b| b != LegalBasis::Consent) {
             c.report(
                 rp.legal_basis.span(),
-                format!("purpose `{}` sells or shares data without consent", name.get_ref()),
+                format!(
+                    "purpose `{}` sells or shares data without consent",
+                    name.get_ref()
+                ),
                 "set legal_basis = \"consent\" for sale or sharing with third parties",
             );
         }
         let what = format!("purpose `{}`", name.get_ref());
         let label = c.text(&rp.label, &languages, &format!("the label of {what}"));
-        let description = c.text(&rp.description, &languages, &format!("the description of {what}"));
+        let description = c.text(
+            &rp.description,
+            &languages,
+            &format!("the description of {what}"),
+        );
         purposes.push(Purpose {
             id,
             name: name.get_ref().clone(),
@@ -353,7 +473,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 }
                 None => c.report(
                     p.span(),
-                    format!("role `{}` names unknown purpose `{}`", name.get_ref(), p.get_ref()),
+                    format!(
+                        "role `{}` names unknown purpose `{}`",
+                        name.get_ref(),
+                        p.get_ref()
+                    ),
                     "declare it under [purposes] or fix the spelling",
                 ),
             }
@@ -380,13 +504,19 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         let delete = grant(c, &rr.delete, "delete");
         let mut masks = Vec::new();
         for (target, rule) in &rr.mask {
-            let Some(mask) = c.one_of(rule, &Mask::ALL, "mask") else { continue };
+            let Some(mask) = c.one_of(rule, &Mask::ALL, "mask") else {
+                continue;
+            };
             let (cat_name, field_name) = match target.get_ref().split_once('.') {
                 Some((cat, field)) => (cat, Some(field)),
                 None => (target.get_ref().as_str(), None),
             };
             let Some(&cat_id) = category_ids.get(cat_name) else {
-                c.report(target.span(), format!("mask names unknown category `{cat_name}`"), "use CATEGORY or CATEGORY.FIELD");
+                c.report(
+                    target.span(),
+                    format!("mask names unknown category `{cat_name}`"),
+                    "use CATEGORY or CATEGORY.FIELD",
+                );
                 continue;
             };
             let field_idx = match field_name {
@@ -394,7 +524,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 Some(f) => match categories[cat_id].field(f) {
                     Some((i, _)) => Some(i),
                     None => {
-                        c.report(target.span(), format!("mask names unknown field `{}`", target.get_ref()), "use CATEGORY or CATEGORY.FIELD");
+                        c.report(
+                            target.span(),
+                            format!("mask names unknown field `{}`", target.get_ref()),
+                            "use CATEGORY or CATEGORY.FIELD",
+                        );
                         continue;
                     }
                 },

@@ -122,7 +122,11 @@ impl LegalBasis {
         ("public_task", LegalBasis::PublicTask),
     ];
     pub fn name(self) -> &'static str {
-        LegalBasis::ALL.iter().find(|(_, b)| *b == self).map(|(n, _)| *n).unwrap_or("unknown")
+        LegalBasis::ALL
+            .iter()
+            .find(|(_, b)| *b == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("unknown")
     }
 }
 
@@ -288,8 +292,14 @@ impl Role {
 
     /// The mask for one field: a field-level rule wins over a category-level one.
     pub fn mask_for(&self, category: usize, field: usize) -> Option<Mask> {
-        let field_rule = self.masks.iter().find(|(c, f, _)| *c == category && *f == Some(field));
-        let category_rule = self.masks.iter().find(|(c, f, _)| *c == category && f.is_none());
+        let field_rule = self
+            .masks
+            .iter()
+            .find(|(c, f, _)| *c == category && *f == Some(field));
+        let category_rule = self
+            .masks
+            .iter()
+            .find(|(c, f, _)| *c == category && f.is_none());
         field_rule.or(category_rule).map(|(_, _, m)| *m)
     }
 }
@@ -347,9 +357,13 @@ impl Policy {
         self.role_ids.get(name).map(|&i| &self.roles[i])
     }
     pub fn all_categories(&self) -> IdSet {
-        self.categories.iter().fold(IdSet::EMPTY, |s, c| s.with(c.id))
+        self.categories
+            .iter()
+            .fold(IdSet::EMPTY, |s, c| s.with(c.id))
     }
     pub fn category_names(&self, set: IdSet) -> Vec<String> {
-        set.iter().map(|i| self.categories[i].name.clone()).collect()
+        set.iter()
+            .map(|i| self.categories[i].name.clone())
+            .collect()
     }
 }

@@ -18,12 +18,16 @@ fn err(expected: &'static str) -> ValueError {
 
 /// Text is stored NFC-normalised, without control characters (newlines only in addresses).
 fn clean_text(value: &Value, allow_newlines: bool, max_chars: usize) -> Result<String, ValueError> {
-    let Value::String(s) = value else { return Err(err("expected a string")) };
+    let Value::String(s) = value else {
+        return Err(err("expected a string"));
+    };
     let s: String = s.trim().nfc().collect();
     if s.is_empty() {
         return Err(err("expected a non-empty string"));
     }
-    if s.chars().any(|ch| ch.is_control() && !(allow_newlines && ch == '\n')) {
+    if s.chars()
+        .any(|ch| ch.is_control() && !(allow_newlines && ch == '\n'))
+    {
         return Err(err("control characters are not allowed"));
     }
     if s.chars().count() > max_chars {
@@ -39,9 +43,15 @@ pub fn normalise_email(raw: &str) -> Result<String, ValueError> {
         return Err(err("expected an e-mail address such as name@example.com"));
     }
     // Mixed scripts in one address are a classic look-alike trick (Cyrillic `а` for Latin `a`).
-    let (local, domain) = s.rsplit_once('@').ok_or(err("expected an e-mail address such as name@example.com"))?;
-    if !domain.is_ascii() || (local.chars().any(|c| !c.is_ascii()) && local.chars().any(|c| c.is_ascii_alphabetic())) {
-        return Err(err("the e-mail address mixes scripts; write the domain in ASCII (punycode)"));
+    let (local, domain) = s
+        .rsplit_once('@')
+        .ok_or(err("expected an e-mail address such as name@example.com"))?;
+    if !domain.is_ascii()
+        || (local.chars().any(|c| !c.is_ascii()) && local.chars().any(|c| c.is_ascii_alphabetic()))
+    {
+        return Err(err(
+            "the e-mail address mixes scripts; write the domain in ASCII (punycode)",
+        ));
     }
     Ok(s)
 }
@@ -55,12 +65,18 @@ pub fn normalise_phone(raw: &str) -> Result<String, ValueError> {
             '+' if i == 0 => out.push('+'),
             '0'..='9' => out.push(ch),
             ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return Err(err("expected a phone number in international form, such as +44 20 7946 0000")),
+            _ => {
+                return Err(err(
+                    "expected a phone number in international form, such as +44 20 7946 0000",
+                ));
+            }
         }
     }
     let digits = out.trim_start_matches('+').len();
     if !out.starts_with('+') || !(8..=15).contains(&digits) || out[1..].starts_with('0') {
-        return Err(err("expected a phone number in international form, such as +44 20 7946 0000"));
+        return Err(err(
+            "expected a phone number in international form, such as +44 20 7946 0000",
+        ));
     }
     Ok(out)
 }
@@ -69,7 +85,9 @@ pub fn normalise_phone(raw: &str) -> Result<String, ValueError> {
 pub fn normalise_external_id(raw: &str) -> Result<String, ValueError> {
     let s: String = raw.trim().nfc().collect();
     if s.is_empty() || s.len() > 200 || s.chars().any(char::is_control) {
-        return Err(err("expected an external id of 1 to 200 printable characters"));
+        return Err(err(
+            "expected an external id of 1 to 200 printable characters",
+        ));
     }
     Ok(s)
 }
@@ -90,11 +108,17 @@ pub fn parse_value(kind: &FieldType, value: &Value) -> Result<String, ValueError
             Ok(s.to_string())
         }
         FieldType::Country => {
-            let s = value.as_str().ok_or(err("expected a string"))?.trim().to_ascii_uppercase();
+            let s = value
+                .as_str()
+                .ok_or(err("expected a string"))?
+                .trim()
+                .to_ascii_uppercase();
             if s.len() == 2 && COUNTRIES.split(' ').any(|c| c == s) {
                 Ok(s)
             } else {
-                Err(err("expected an ISO 3166-1 alpha-2 country code such as JP or FR"))
+                Err(err(
+                    "expected an ISO 3166-1 alpha-2 country code such as JP or FR",
+                ))
             }
         }
         FieldType::Number => match value {
@@ -107,7 +131,11 @@ pub fn parse_value(kind: &FieldType, value: &Value) -> Result<String, ValueError
         },
         FieldType::Enum(values) => {
             let s = value.as_str().ok_or(err("expected a string"))?;
-            if values.iter().any(|v| v == s) { Ok(s.to_string()) } else { Err(err("expected one of the values the policy lists")) }
+            if values.iter().any(|v| v == s) {
+                Ok(s.to_string())
+            } else {
+                Err(err("expected one of the values the policy lists"))
+            }
         }
     }
 }
@@ -130,7 +158,10 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(normalise_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert_eq!(
+            normalise_email(" Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
         assert!(normalise_email("not-an-email").is_err());
         assert!(normalise_email("a@b").is_err());
         // Cyrillic 'а' (U+0430) mixed with Latin letters.
@@ -140,7 +171,10 @@ mod tests {
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(normalise_phone("+44 (20) 7946-0000").unwrap(), "+442079460000");
+        assert_eq!(
+            normalise_phone("+44 (20) 7946-0000").unwrap(),
+            "+442079460000"
+        );
         assert!(normalise_phone("07946 0000").is_err());
         assert!(normalise_phone("+12").is_err());
         assert!(normalise_phone("+44 20 7946 0000; DROP TABLE").is_err());
@@ -148,17 +182,29 @@ mod tests {
 
     #[test]
     fn typed_values() {
-        assert_eq!(parse_value(&FieldType::Country, &json!("jp")).unwrap(), "JP");
+        assert_eq!(
+            parse_value(&FieldType::Country, &json!("jp")).unwrap(),
+            "JP"
+        );
         assert!(parse_value(&FieldType::Country, &json!("XX")).is_err());
         assert!(parse_value(&FieldType::Date, &json!("2024-02-30")).is_err());
-        assert_eq!(parse_value(&FieldType::Date, &json!("2024-02-29")).unwrap(), "2024-02-29");
-        assert_eq!(parse_value(&FieldType::Number, &json!(12.5)).unwrap(), "12.5");
+        assert_eq!(
+            parse_value(&FieldType::Date, &json!("2024-02-29")).unwrap(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            parse_value(&FieldType::Number, &json!(12.5)).unwrap(),
+            "12.5"
+        );
         assert!(parse_value(&FieldType::Number, &json!("12")).is_err());
         assert!(parse_value(&FieldType::Bool, &json!(1)).is_err());
         assert!(parse_value(&FieldType::Text { max_length: 3 }, &json!("abcd")).is_err());
         assert!(parse_value(&FieldType::Text { max_length: 30 }, &json!("a\u{0007}b")).is_err());
         let sqlish = "Robert'); DROP TABLE subjects;--";
-        assert_eq!(parse_value(&FieldType::Text { max_length: 100 }, &json!(sqlish)).unwrap(), sqlish);
+        assert_eq!(
+            parse_value(&FieldType::Text { max_length: 100 }, &json!(sqlish)).unwrap(),
+            sqlish
+        );
     }
 
     #[test]

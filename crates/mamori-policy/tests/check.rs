@@ -24,10 +24,19 @@ fn example_policy_is_valid_and_complete() {
     ] {
         assert!(p.purpose(name).is_some(), "missing purpose {name}");
     }
-    for name in ["support", "marketing", "analyst", "privacy_officer", "service"] {
+    for name in [
+        "support",
+        "marketing",
+        "analyst",
+        "privacy_officer",
+        "service",
+    ] {
         assert!(p.role(name).is_some(), "missing role {name}");
     }
-    assert_eq!(p.purpose("marketing_email").unwrap().legal_basis, LegalBasis::Consent);
+    assert_eq!(
+        p.purpose("marketing_email").unwrap().legal_basis,
+        LegalBasis::Consent
+    );
     let support = p.role("support").unwrap();
     let payment = p.category("payment").unwrap();
     let (digits, _) = payment.field("card_last_digits").unwrap();
@@ -47,57 +56,96 @@ fn broken(from: &str, to: &str) -> String {
 fn assert_reports(source: &str, needle: &str, line: usize) {
     let found = problems(source);
     let hit = found.iter().find(|p| p.contains(needle));
-    let hit = hit.unwrap_or_else(|| panic!("expected a problem containing {needle:?}, got {found:#?}"));
-    assert!(hit.starts_with(&format!("policy.toml:{line}:")), "wrong location: {hit}");
+    let hit =
+        hit.unwrap_or_else(|| panic!("expected a problem containing {needle:?}, got {found:#?}"));
+    assert!(
+        hit.starts_with(&format!("policy.toml:{line}:")),
+        "wrong location: {hit}"
+    );
     assert!(hit.contains("hint:"), "no hint: {hit}");
 }
 
 fn line_of(source: &str, needle: &str) -> usize {
-    source.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    source
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 #[test]
 fn unknown_category_in_purpose() {
-    let s = broken(r#"categories = ["contact", "preferences"]
-channels = ["sms"]"#, r#"categories = ["contact", "prefs"]
-channels = ["sms"]"#);
+    let s = broken(
+        r#"categories = ["contact", "preferences"]
+channels = ["sms"]"#,
+        r#"categories = ["contact", "prefs"]
+channels = ["sms"]"#,
+    );
     assert_reports(&s, "unknown category `prefs`", line_of(&s, r#""prefs"]"#));
 }
 
 #[test]
 fn role_granting_uncovered_category() {
-    let s = broken(r#"view = ["orders", "preferences"]"#, r#"view = ["orders", "preferences", "contact"]"#);
-    assert_reports(&s, "none of its purposes covers it", line_of(&s, r#"view = ["orders", "preferences", "contact"]"#));
+    let s = broken(
+        r#"view = ["orders", "preferences"]"#,
+        r#"view = ["orders", "preferences", "contact"]"#,
+    );
+    assert_reports(
+        &s,
+        "none of its purposes covers it",
+        line_of(&s, r#"view = ["orders", "preferences", "contact"]"#),
+    );
 }
 
 #[test]
 fn missing_translation() {
-    let s = broken(r#"label = { en = "Orders", ja = "注文履歴", fr = "Commandes" }"#, r#"label = { en = "Orders", ja = "注文履歴" }"#);
-    assert_reports(&s, "no `fr` translation", line_of(&s, r#"label = { en = "Orders", ja = "注文履歴" }"#));
+    let s = broken(
+        r#"label = { en = "Orders", ja = "注文履歴", fr = "Commandes" }"#,
+        r#"label = { en = "Orders", ja = "注文履歴" }"#,
+    );
+    assert_reports(
+        &s,
+        "no `fr` translation",
+        line_of(&s, r#"label = { en = "Orders", ja = "注文履歴" }"#),
+    );
 }
 
 #[test]
 fn unparsable_retention() {
     let s = broken(r#"retention = "7y""#, r#"retention = "seven years""#);
-    assert_reports(&s, "retention `seven years` cannot be read", line_of(&s, "\"seven years\""));
+    assert_reports(
+        &s,
+        "retention `seven years` cannot be read",
+        line_of(&s, "\"seven years\""),
+    );
 }
 
 #[test]
 fn sale_or_share_without_opt_out() {
-    let s = broken("sale_or_share = true\nopt_out = true", "sale_or_share = true");
+    let s = broken(
+        "sale_or_share = true\nopt_out = true",
+        "sale_or_share = true",
+    );
     assert_reports(&s, "offers no opt-out", line_of(&s, "sale_or_share = true"));
 }
 
 #[test]
 fn unknown_key_is_an_error_with_location() {
-    let s = broken("require_mfa = true", "require_mfa = true\nrequire_mfaa = true");
+    let s = broken(
+        "require_mfa = true",
+        "require_mfa = true\nrequire_mfaa = true",
+    );
     assert_reports(&s, "unknown field", line_of(&s, "require_mfaa"));
 }
 
 #[test]
 fn every_problem_is_reported_not_just_the_first() {
     let s = broken(r#"retention = "7y""#, r#"retention = "7 years""#);
-    let s = s.replacen(r#"legal_basis = "legitimate_interest""#, r#"legal_basis = "because""#, 1);
+    let s = s.replacen(
+        r#"legal_basis = "legitimate_interest""#,
+        r#"legal_basis = "because""#,
+        1,
+    );
     let found = problems(&s);
     assert!(found.len() >= 2, "{found:#?}");
 }
@@ -108,19 +156,38 @@ fn bad_values_point_at_their_line() {
     assert_reports(&s, "unknown field type `nation`", line_of(&s, "nation"));
     let s = broken(r#"sensitivity = "sensitive""#, r#"sensitivity = "secret""#);
     assert_reports(&s, "unknown sensitivity", line_of(&s, "secret"));
-    let s = broken(r#"mask = { "preferences.birthday" = "year_only", "orders.order_number" = "redacted" }"#,
-        r#"mask = { "preferences.birthday" = "year_only", "orders.nope" = "redacted" }"#);
-    assert_reports(&s, "unknown field `orders.nope`", line_of(&s, "orders.nope"));
-    let s = broken(r#"type = "phone"
-lookup = true"#, r#"type = "text"
-lookup = true"#);
-    assert!(problems(&s).iter().any(|p| p.contains("cannot have a lookup index")));
+    let s = broken(
+        r#"mask = { "preferences.birthday" = "year_only", "orders.order_number" = "redacted" }"#,
+        r#"mask = { "preferences.birthday" = "year_only", "orders.nope" = "redacted" }"#,
+    );
+    assert_reports(
+        &s,
+        "unknown field `orders.nope`",
+        line_of(&s, "orders.nope"),
+    );
+    let s = broken(
+        r#"type = "phone"
+lookup = true"#,
+        r#"type = "text"
+lookup = true"#,
+    );
+    assert!(
+        problems(&s)
+            .iter()
+            .any(|p| p.contains("cannot have a lookup index"))
+    );
 }
 
 #[test]
 fn uncovered_category_is_refused() {
-    let s = format!("{EXAMPLE}\n[categories.loyalty]\nsensitivity = \"personal\"\nretention = \"1y\"\nlabel = {{ en = \"L\", ja = \"L\", fr = \"L\" }}\n[categories.loyalty.fields.points]\ntype = \"number\"\nlabel = {{ en = \"P\", ja = \"P\", fr = \"P\" }}\n");
-    assert!(problems(&s).iter().any(|p| p.contains("`loyalty` is not covered by any purpose")));
+    let s = format!(
+        "{EXAMPLE}\n[categories.loyalty]\nsensitivity = \"personal\"\nretention = \"1y\"\nlabel = {{ en = \"L\", ja = \"L\", fr = \"L\" }}\n[categories.loyalty.fields.points]\ntype = \"number\"\nlabel = {{ en = \"P\", ja = \"P\", fr = \"P\" }}\n"
+    );
+    assert!(
+        problems(&s)
+            .iter()
+            .any(|p| p.contains("`loyalty` is not covered by any purpose"))
+    );
 }
 
 #[test]

@@ -20,7 +20,12 @@ use crate::problem::{ApiError, Problem};
 type ApiResult<T> = Result<T, ApiError>;
 
 fn subject_id(text: &str) -> ApiResult<[u8; 16]> {
-    mamori_core::parse_id(text).ok_or_else(|| ApiError::bad_request("invalid_id", "subject ids are UUIDs as returned by POST /v1/subjects"))
+    mamori_core::parse_id(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_id",
+            "subject ids are UUIDs as returned by POST /v1/subjects",
+        )
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,7 +62,11 @@ pub struct SubjectBody {
 
 impl From<SubjectView> for SubjectBody {
     fn from(v: SubjectView) -> Self {
-        SubjectBody { id: v.id, created_at: v.created_at, data: v.data }
+        SubjectBody {
+            id: v.id,
+            created_at: v.created_at,
+            data: v.data,
+        }
     }
 }
 
@@ -80,7 +89,12 @@ pub struct RecordBody {
 
 impl From<RecordView> for RecordBody {
     fn from(r: RecordView) -> Self {
-        RecordBody { id: r.id, category: r.category, created_at: r.created_at, data: r.data }
+        RecordBody {
+            id: r.id,
+            category: r.category,
+            created_at: r.created_at,
+            data: r.data,
+        }
     }
 }
 
@@ -108,8 +122,16 @@ pub struct LookupResult {
     responses((status = 201, body = Created), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Body(body): Body<CreateSubject>) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = s.vault.create_subject(&actor, &purpose, body.external_id.as_deref(), &body.data).await?;
+pub async fn create_subject(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Body(body): Body<CreateSubject>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = s
+        .vault
+        .create_subject(&actor, &purpose, body.external_id.as_deref(), &body.data)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -117,18 +139,33 @@ pub async fn create_subject(State(s): State<AppState>, Caller(actor): Caller, Pu
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 200, body = SubjectBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn read_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>) -> ApiResult<Json<SubjectBody>> {
+pub async fn read_subject(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SubjectBody>> {
     let id = subject_id(&id)?;
-    Ok(Json(s.vault.read_subject(&actor, &purpose, &id).await?.into()))
+    Ok(Json(
+        s.vault.read_subject(&actor, &purpose, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/subjects/{id}", request_body = UpdateSubject,
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn update_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>, Body(body): Body<UpdateSubject>) -> ApiResult<StatusCode> {
+pub async fn update_subject(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    Body(body): Body<UpdateSubject>,
+) -> ApiResult<StatusCode> {
     let id = subject_id(&id)?;
-    s.vault.update_subject(&actor, &purpose, &id, &body.data).await?;
+    s.vault
+        .update_subject(&actor, &purpose, &id, &body.data)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -136,7 +173,12 @@ pub async fn update_subject(State(s): State<AppState>, Caller(actor): Caller, Pu
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 204, description = "erased by crypto-shredding"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn erase_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn erase_subject(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = subject_id(&id)?;
     s.vault.erase_subject(&actor, &purpose, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -145,24 +187,50 @@ pub async fn erase_subject(State(s): State<AppState>, Caller(actor): Caller, Pur
 #[utoipa::path(get, path = "/v1/subjects", params(LookupQuery, ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn lookup_subject(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<LookupResult>> {
-    let Query(q) = query.map_err(|_| ApiError::bad_request("invalid_query", "look up by exactly one of ?email=, ?phone= or ?external_id="))?;
+pub async fn lookup_subject(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<LookupResult>> {
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "look up by exactly one of ?email=, ?phone= or ?external_id=",
+        )
+    })?;
     let (kind, value) = match (q.email, q.phone, q.external_id) {
         (Some(v), None, None) => (LookupKind::Email, v),
         (None, Some(v), None) => (LookupKind::Phone, v),
         (None, None, Some(v)) => (LookupKind::ExternalId, v),
-        _ => return Err(ApiError::bad_request("invalid_query", "look up by exactly one of ?email=, ?phone= or ?external_id=")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "look up by exactly one of ?email=, ?phone= or ?external_id=",
+            ));
+        }
     };
-    Ok(Json(LookupResult { ids: s.vault.lookup(&actor, &purpose, kind, &value).await? }))
+    Ok(Json(LookupResult {
+        ids: s.vault.lookup(&actor, &purpose, kind, &value).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/v1/subjects/{id}/records", request_body = CreateRecord,
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 201, body = Created), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn add_record(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>, Body(body): Body<CreateRecord>) -> ApiResult<(StatusCode, Json<Created>)> {
+pub async fn add_record(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    Body(body): Body<CreateRecord>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = subject_id(&id)?;
-    let record = s.vault.add_record(&actor, &purpose, &id, &body.category, &body.data).await?;
+    let record = s
+        .vault
+        .add_record(&actor, &purpose, &id, &body.category, &body.data)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id: record })))
 }
 
@@ -170,10 +238,17 @@ pub async fn add_record(State(s): State<AppState>, Caller(actor): Caller, Purpos
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 200, body = Records), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list_records(State(s): State<AppState>, Caller(actor): Caller, Purpose(purpose): Purpose, Path(id): Path<String>) -> ApiResult<Json<Records>> {
+pub async fn list_records(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Records>> {
     let id = subject_id(&id)?;
     let records = s.vault.list_records(&actor, &purpose, &id).await?;
-    Ok(Json(Records { records: records.into_iter().map(Into::into).collect() }))
+    Ok(Json(Records {
+        records: records.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -199,7 +274,10 @@ fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBod
 }
 
 #[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn ledger_head(State(s): State<AppState>, Caller(_): Caller) -> ApiResult<Json<HeadBody>> {
+pub async fn ledger_head(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+) -> ApiResult<Json<HeadBody>> {
     let head = s.vault.ledger.latest_head().ok_or(ApiError::Plain {
         status: StatusCode::NOT_FOUND,
         code: "empty_ledger",
@@ -228,21 +306,43 @@ pub struct InclusionBody {
 }
 
 fn out_of_range(detail: &str) -> ApiError {
-    ApiError::Plain { status: StatusCode::UNPROCESSABLE_ENTITY, code: "out_of_range", detail: detail.into(), field: None }
+    ApiError::Plain {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "out_of_range",
+        detail: detail.into(),
+        field: None,
+    }
 }
 
 fn bad_query<E>(_: E) -> ApiError {
-    ApiError::bad_request("invalid_query", "query parameters must be non-negative integers as documented in /openapi.json")
+    ApiError::bad_request(
+        "invalid_query",
+        "query parameters must be non-negative integers as documented in /openapi.json",
+    )
 }
 
 #[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn inclusion_proof(State(s): State<AppState>, Caller(_): Caller, query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<InclusionBody>> {
+pub async fn inclusion_proof(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<InclusionBody>> {
     let Query(q) = query.map_err(bad_query)?;
     let ledger = &s.vault.ledger;
     let size = q.size.unwrap_or_else(|| ledger.committed_size());
-    let (leaf_hash, proof) = ledger.inclusion_proof(q.leaf, size).ok_or_else(|| out_of_range("leaf must be below size, and size at most the committed ledger size"))?;
-    let root = ledger.root(size).ok_or_else(|| out_of_range("size beyond the ledger"))?;
-    Ok(Json(InclusionBody { leaf: q.leaf, size, leaf_hash: b64::encode(&leaf_hash), root: b64::encode(&root), proof: proof.iter().map(|h| b64::encode(h)).collect() }))
+    let (leaf_hash, proof) = ledger.inclusion_proof(q.leaf, size).ok_or_else(|| {
+        out_of_range("leaf must be below size, and size at most the committed ledger size")
+    })?;
+    let root = ledger
+        .root(size)
+        .ok_or_else(|| out_of_range("size beyond the ledger"))?;
+    Ok(Json(InclusionBody {
+        leaf: q.leaf,
+        size,
+        leaf_hash: b64::encode(&leaf_hash),
+        root: b64::encode(&root),
+        proof: proof.iter().map(|h| b64::encode(h)).collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -262,13 +362,27 @@ pub struct ConsistencyBody {
 }
 
 #[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn consistency_proof(State(s): State<AppState>, Caller(_): Caller, query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<ConsistencyBody>> {
+pub async fn consistency_proof(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ConsistencyBody>> {
     let Query(q) = query.map_err(bad_query)?;
     let ledger = &s.vault.ledger;
-    let proof = ledger.consistency_proof(q.first, q.second).ok_or_else(|| out_of_range("need 0 < first ≤ second ≤ committed ledger size"))?;
+    let proof = ledger
+        .consistency_proof(q.first, q.second)
+        .ok_or_else(|| out_of_range("need 0 < first ≤ second ≤ committed ledger size"))?;
     let (r1, r2) = (ledger.root(q.first), ledger.root(q.second));
-    let (Some(r1), Some(r2)) = (r1, r2) else { return Err(out_of_range("size beyond the ledger")) };
-    Ok(Json(ConsistencyBody { first: q.first, second: q.second, first_root: b64::encode(&r1), second_root: b64::encode(&r2), proof: proof.iter().map(|h| b64::encode(h)).collect() }))
+    let (Some(r1), Some(r2)) = (r1, r2) else {
+        return Err(out_of_range("size beyond the ledger"));
+    };
+    Ok(Json(ConsistencyBody {
+        first: q.first,
+        second: q.second,
+        first_root: b64::encode(&r1),
+        second_root: b64::encode(&r2),
+        proof: proof.iter().map(|h| b64::encode(h)).collect(),
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -280,7 +394,11 @@ pub struct Health {
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
-    Json(Health { status: "ok", backend: s.vault.store.backend(), ledger_size: s.vault.ledger.committed_size() })
+    Json(Health {
+        status: "ok",
+        backend: s.vault.store.backend(),
+        ledger_size: s.vault.ledger.committed_size(),
+    })
 }
 
 #[derive(utoipa::OpenApi)]
@@ -298,6 +416,9 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }

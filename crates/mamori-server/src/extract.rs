@@ -2,9 +2,9 @@
 //! whose errors describe the shape problem without quoting the input.
 
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use mamori_core::Actor;
 use serde::de::DeserializeOwned;
 
@@ -44,8 +44,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Purpose {
         let value = parts.headers.get("mamori-purpose").ok_or_else(|| {
             ApiError::bad_request("missing_purpose", "name the purpose of this access in a `Mamori-Purpose` header (see the policy's purposes)")
         })?;
-        let text = value.to_str().ok().map(str::trim).filter(|t| !t.is_empty() && t.len() <= 64);
-        let text = text.ok_or_else(|| ApiError::bad_request("invalid_purpose", "`Mamori-Purpose` must be a purpose name from the policy"))?;
+        let text = value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 64);
+        let text = text.ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_purpose",
+                "`Mamori-Purpose` must be a purpose name from the policy",
+            )
+        })?;
         Ok(Purpose(text.to_string()))
     }
 }
@@ -57,7 +66,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json"));
+        let json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
         if !json {
             return Err(ApiError::Plain {
                 status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -66,24 +79,44 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 field: None,
             });
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::Plain { status: StatusCode::PAYLOAD_TOO_LARGE, code: "body_too_large", detail: "the body is larger than the server accepts (64 KiB)".into(), field: None }
-            } else {
-                ApiError::bad_request("unreadable_body", "the request body could not be read")
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::Plain {
+                        status: StatusCode::PAYLOAD_TOO_LARGE,
+                        code: "body_too_large",
+                        detail: "the body is larger than the server accepts (64 KiB)".into(),
+                        field: None,
+                    }
+                } else {
+                    ApiError::bad_request("unreadable_body", "the request body could not be read")
+                }
+            })?;
         serde_json::from_slice(&bytes).map(Body).map_err(|e| {
             let msg = e.to_string();
             let shape = if msg.starts_with("unknown field") || msg.starts_with("missing field") {
-                msg.split(" at line").next().unwrap_or("").split(", expected").next().unwrap_or("").to_string()
+                msg.split(" at line")
+                    .next()
+                    .unwrap_or("")
+                    .split(", expected")
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
             } else if e.is_syntax() || e.is_eof() {
                 "the body is not valid JSON".to_string()
             } else {
                 "a value in the body has the wrong type".to_string()
             };
-            let code = if e.is_syntax() || e.is_eof() { "malformed_json" } else { "invalid_body" };
-            ApiError::bad_request(code, format!("{shape} (line {}, column {})", e.line(), e.column()))
+            let code = if e.is_syntax() || e.is_eof() {
+                "malformed_json"
+            } else {
+                "invalid_body"
+            };
+            ApiError::bad_request(
+                code,
+                format!("{shape} (line {}, column {})", e.line(), e.column()),
+            )
         })
     }
 }

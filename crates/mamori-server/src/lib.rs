@@ -33,11 +33,25 @@ pub struct AppState {
 }
 
 pub fn router(vault: Vault) -> Router {
-    let state = AppState { vault, metrics: Metrics::new() };
+    let state = AppState {
+        vault,
+        metrics: Metrics::new(),
+    };
     Router::new()
-        .route("/v1/subjects", get(api::lookup_subject).post(api::create_subject))
-        .route("/v1/subjects/{id}", get(api::read_subject).patch(api::update_subject).delete(api::erase_subject))
-        .route("/v1/subjects/{id}/records", get(api::list_records).post(api::add_record))
+        .route(
+            "/v1/subjects",
+            get(api::lookup_subject).post(api::create_subject),
+        )
+        .route(
+            "/v1/subjects/{id}",
+            get(api::read_subject)
+                .patch(api::update_subject)
+                .delete(api::erase_subject),
+        )
+        .route(
+            "/v1/subjects/{id}/records",
+            get(api::list_records).post(api::add_record),
+        )
         .route("/v1/ledger/head", get(api::ledger_head))
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
@@ -45,45 +59,91 @@ pub fn router(vault: Vault) -> Router {
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
         .route("/privacy", get(privacy::privacy_center))
-        .route("/", get(|| async { axum::response::Redirect::to("/privacy") }))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/privacy") }),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .with_state(state)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::Plain { status: StatusCode::NOT_FOUND, code: "no_such_route", detail: "no such endpoint; see /openapi.json".into(), field: None }
+    ApiError::Plain {
+        status: StatusCode::NOT_FOUND,
+        code: "no_such_route",
+        detail: "no such endpoint; see /openapi.json".into(),
+        field: None,
+    }
 }
 
 async fn openapi() -> Response {
     let mut doc = api::ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    ([(header::CONTENT_TYPE, "application/json")], doc.to_pretty_json().unwrap_or_default()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
 }
 
 async fn render_metrics(State(s): State<AppState>) -> Response {
-    s.metrics.ledger_size.set(s.vault.ledger.committed_size() as i64);
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render()).into_response()
+    s.metrics
+        .ledger_size
+        .set(s.vault.ledger.committed_size() as i64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Counts and logs each request by route template — never the raw path or query, which can
 /// hold ids or e-mail addresses.
 async fn observe(State(s): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_string();
     let method = request.method().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    s.metrics.requests.get_or_create(&RouteLabels { method: method.clone(), route: route.clone(), status }).inc();
-    s.metrics.latency.get_or_create(&RouteOnly { route: route.clone() }).observe(elapsed.as_secs_f64());
+    s.metrics
+        .requests
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    s.metrics
+        .latency
+        .get_or_create(&RouteOnly {
+            route: route.clone(),
+        })
+        .observe(elapsed.as_secs_f64());
     tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
     response
 }
 
 /// Serves until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, vault: Vault, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(vault)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    vault: Vault,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(vault))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -123,7 +123,12 @@ fn page(policy: &Policy, lang: Language) -> PrivacyPage {
         .map(|c| CategoryRow {
             label: c.label.get(lang).to_string(),
             retention: c.retention_text.clone(),
-            fields: c.fields.iter().map(|f| f.label.get(lang)).collect::<Vec<_>>().join(", "),
+            fields: c
+                .fields
+                .iter()
+                .map(|f| f.label.get(lang))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     let purposes = policy
@@ -133,7 +138,12 @@ fn page(policy: &Policy, lang: Language) -> PrivacyPage {
             label: p.label.get(lang).to_string(),
             description: p.description.get(lang).to_string(),
             basis: basis_text(p.legal_basis, lang).to_string(),
-            categories: p.categories.iter().map(|i| policy.categories[i].label.get(lang)).collect::<Vec<_>>().join(", "),
+            categories: p
+                .categories
+                .iter()
+                .map(|i| policy.categories[i].label.get(lang))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     let names = [("en", "English"), ("ja", "日本語"), ("fr", "Français")];
@@ -141,7 +151,14 @@ fn page(policy: &Policy, lang: Language) -> PrivacyPage {
         .organisation
         .languages
         .iter()
-        .map(|l| LangLink { code: l.code(), name: names.iter().find(|(c, _)| *c == l.code()).map_or("", |(_, n)| *n), current: *l == lang })
+        .map(|l| LangLink {
+            code: l.code(),
+            name: names
+                .iter()
+                .find(|(c, _)| *c == l.code())
+                .map_or("", |(_, n)| *n),
+            current: *l == lang,
+        })
         .collect();
     PrivacyPage {
         lang: lang.code(),

@@ -25,12 +25,22 @@ pub struct Problem {
 pub enum ApiError {
     Core(CoreError),
     Unauthorized,
-    Plain { status: StatusCode, code: &'static str, detail: String, field: Option<String> },
+    Plain {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        field: Option<String>,
+    },
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError::Plain { status: StatusCode::BAD_REQUEST, code, detail: detail.into(), field: None }
+        ApiError::Plain {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            detail: detail.into(),
+            field: None,
+        }
     }
 }
 
@@ -76,11 +86,23 @@ impl IntoResponse for ApiError {
                 (status, e.code(), detail, field)
             }
         };
-        let body = Problem { kind: format!("urn:mamori:problem:{code}"), title: title(status), status: status.as_u16(), detail, code: code.to_string(), field };
+        let body = Problem {
+            kind: format!("urn:mamori:problem:{code}"),
+            title: title(status),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            field,
+        };
         let mut response = (status, axum::Json(body)).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

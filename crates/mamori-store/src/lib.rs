@@ -82,16 +82,38 @@ pub struct ApiKeyRow {
 /// One change inside a job. A job's changes commit together or not at all.
 #[derive(Debug, Clone)]
 pub enum Change {
-    InsertSubject { id: Id, created_ms: i64, wrapped_dek: Vec<u8>, fields: Vec<u8> },
+    InsertSubject {
+        id: Id,
+        created_ms: i64,
+        wrapped_dek: Vec<u8>,
+        fields: Vec<u8>,
+    },
     /// Optimistic concurrency: applies only if the stored version is still `expected_version`.
-    UpdateFields { id: Id, expected_version: i64, fields: Vec<u8> },
+    UpdateFields {
+        id: Id,
+        expected_version: i64,
+        fields: Vec<u8>,
+    },
     /// Destroys the data key, the sealed fields and every blind index of the subject.
-    EraseSubject { id: Id, erased_ms: i64 },
-    PutIndex { kind: IndexKind, digest: [u8; 32], subject_id: Id },
-    DropIndex { kind: IndexKind, subject_id: Id },
+    EraseSubject {
+        id: Id,
+        erased_ms: i64,
+    },
+    PutIndex {
+        kind: IndexKind,
+        digest: [u8; 32],
+        subject_id: Id,
+    },
+    DropIndex {
+        kind: IndexKind,
+        subject_id: Id,
+    },
     InsertRecord(RecordRow),
     InsertApiKey(ApiKeyRow),
-    RevokeApiKey { id: Id, revoked_ms: i64 },
+    RevokeApiKey {
+        id: Id,
+        revoked_ms: i64,
+    },
 }
 
 /// Why one job of a batch was not applied. The rest of the batch is unaffected.
@@ -130,7 +152,11 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
 
     /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
-    async fn commit_batch(&self, jobs: &[Vec<Change>], finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>>;
+    async fn commit_batch(
+        &self,
+        jobs: &[Vec<Change>],
+        finish: &mut Finish<'_>,
+    ) -> Result<Vec<JobOutcome>>;
 
     /// Deletes up to `limit` record rows of erased subjects; returns how many went.
     async fn purge_erased(&self, limit: i64) -> Result<u64>;
@@ -148,9 +174,13 @@ pub async fn open(url: &str) -> Result<Box<dyn Store>> {
 }
 
 pub fn id_from_slice(bytes: &[u8]) -> Result<Id> {
-    bytes.try_into().map_err(|_| StoreError::Corrupt("id is not 16 bytes"))
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("id is not 16 bytes"))
 }
 
 pub fn hash_from_slice(bytes: &[u8]) -> Result<[u8; 32]> {
-    bytes.try_into().map_err(|_| StoreError::Corrupt("hash is not 32 bytes"))
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("hash is not 32 bytes"))
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mamori_ledger::{SignedTreeHead, TreeHead};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Acquire, QueryBuilder, Row};
 
 use crate::*;
@@ -34,7 +36,10 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536");
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
@@ -51,9 +56,15 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn open(url: &str) -> Result<PostgresStore> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PostgresStore { write: pool.clone(), read: pool })
+        Ok(PostgresStore {
+            write: pool.clone(),
+            read: pool,
+        })
     }
 }
 
@@ -272,7 +283,11 @@ enum ApplyError {
 
 impl ApplyError {
     fn from(e: sqlx::Error, on_unique: JobError) -> ApplyError {
-        if is_unique_violation(&e) { ApplyError::Job(on_unique) } else { ApplyError::Db(e) }
+        if is_unique_violation(&e) {
+            ApplyError::Job(on_unique)
+        } else {
+            ApplyError::Db(e)
+        }
     }
 }
 
@@ -290,8 +305,18 @@ where
     Vec<u8>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let root = hash_from_slice(&r.try_get::<Vec<u8>, _>(2)?)?;
-    let signature: [u8; 64] = r.try_get::<Vec<u8>, _>(3)?.try_into().map_err(|_| StoreError::Corrupt("signature is not 64 bytes"))?;
-    Ok(SignedTreeHead { head: TreeHead { size: r.try_get::<i64, _>(0)? as u64, timestamp_ms: r.try_get(1)?, root }, signature })
+    let signature: [u8; 64] = r
+        .try_get::<Vec<u8>, _>(3)?
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("signature is not 64 bytes"))?;
+    Ok(SignedTreeHead {
+        head: TreeHead {
+            size: r.try_get::<i64, _>(0)? as u64,
+            timestamp_ms: r.try_get(1)?,
+            root,
+        },
+        signature,
+    })
 }
 
 fn api_key_from_row<R: Row>(r: &R) -> Result<ApiKeyRow>

@@ -24,7 +24,8 @@ impl Paths {
     pub fn new(data: &Path, database: Option<String>, policy: Option<PathBuf>) -> Paths {
         Paths {
             data: data.to_path_buf(),
-            database: database.unwrap_or_else(|| format!("sqlite://{}", data.join("mamori.db").display())),
+            database: database
+                .unwrap_or_else(|| format!("sqlite://{}", data.join("mamori.db").display())),
             policy: policy.unwrap_or_else(|| data.join("policy.toml")),
             key_file: data.join("master.key"),
         }
@@ -33,21 +34,28 @@ impl Paths {
 
 /// The operator at the console. CLI actions are ledgered like any other.
 pub fn operator() -> Actor {
-    Actor { id: "cli".into(), role: "privacy_officer".into() }
+    Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    }
 }
 
 /// Creates what is missing: the directory, a master key file readable only by its owner, the
 /// example policy, and the migrated database. Never overwrites an existing key or policy.
 pub async fn init(paths: &Paths) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
+    std::fs::create_dir_all(&paths.data)
+        .with_context(|| format!("creating {}", paths.data.display()))?;
     if std::env::var_os("MAMORI_MASTER_KEY").is_none() && !paths.key_file.exists() {
         let key = MasterKey::generate()?;
         write_private(&paths.key_file, key.to_hex().as_bytes())?;
     }
     if !paths.policy.exists() {
-        std::fs::write(&paths.policy, EXAMPLE_POLICY).with_context(|| format!("writing {}", paths.policy.display()))?;
+        std::fs::write(&paths.policy, EXAMPLE_POLICY)
+            .with_context(|| format!("writing {}", paths.policy.display()))?;
     }
-    mamori_store::open(&paths.database).await.context("opening the database")?;
+    mamori_store::open(&paths.database)
+        .await
+        .context("opening the database")?;
     Ok(())
 }
 
@@ -56,7 +64,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
@@ -71,16 +81,31 @@ fn master_key(paths: &Paths) -> anyhow::Result<MasterKey> {
     if let Ok(meta) = std::fs::metadata(path) {
         use std::os::unix::fs::PermissionsExt;
         if meta.permissions().mode() & 0o077 != 0 {
-            bail!("{} is readable by others; run `chmod 600 {}`", path.display(), path.display());
+            bail!(
+                "{} is readable by others; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
         }
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the master key {} (run `mamori init` first)", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading the master key {} (run `mamori init` first)",
+            path.display()
+        )
+    })?;
     Ok(MasterKey::from_hex(&text).with_context(|| format!("in {}", path.display()))?)
 }
 
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the policy {} (run `mamori init` first)", path.display()))?;
-    Policy::parse(&path.display().to_string(), &text).map_err(|e| anyhow::anyhow!("the policy has problems:\n{e}"))
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading the policy {} (run `mamori init` first)",
+            path.display()
+        )
+    })?;
+    Policy::parse(&path.display().to_string(), &text)
+        .map_err(|e| anyhow::anyhow!("the policy has problems:\n{e}"))
 }
 
 pub struct Context {
@@ -96,15 +121,25 @@ impl Context {
     pub async fn open(paths: &Paths) -> anyhow::Result<Context> {
         let policy = Arc::new(load_policy(&paths.policy)?);
         let keyring = Arc::new(Keyring::new(&master_key(paths)?));
-        let store: Arc<dyn Store> = Arc::from(mamori_store::open(&paths.database).await.context("opening the database")?);
+        let store: Arc<dyn Store> = Arc::from(
+            mamori_store::open(&paths.database)
+                .await
+                .context("opening the database")?,
+        );
         let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
         let ledger = Ledger::start(store.clone(), signer).await?;
-        Ok(Context { vault: Vault::new(policy, keyring, store, ledger) })
+        Ok(Context {
+            vault: Vault::new(policy, keyring, store, ledger),
+        })
     }
 
     pub async fn open_store_only(paths: &Paths) -> anyhow::Result<StoreContext> {
         let keyring = Keyring::new(&master_key(paths)?);
-        let store: Arc<dyn Store> = Arc::from(mamori_store::open(&paths.database).await.context("opening the database")?);
+        let store: Arc<dyn Store> = Arc::from(
+            mamori_store::open(&paths.database)
+                .await
+                .context("opening the database")?,
+        );
         Ok(StoreContext { store, keyring })
     }
 }

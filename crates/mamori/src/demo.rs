@@ -6,31 +6,59 @@ use serde_json::json;
 
 use crate::context::{Context, operator};
 
-const FIRST: [&str; 12] = ["Aiko", "Louis", "Maya", "Kenji", "Chloé", "Sam", "Yuki", "Hugo", "Emma", "Haruto", "Léa", "Noah"];
-const LAST: [&str; 10] = ["Tanaka", "Martin", "Smith", "Sato", "Dubois", "Brown", "Suzuki", "Bernard", "Wilson", "Kato"];
-const CITIES: [(&str, &str); 4] = [("Paris", "FR"), ("Osaka", "JP"), ("Seattle", "US"), ("Lyon", "FR")];
+const FIRST: [&str; 12] = [
+    "Aiko", "Louis", "Maya", "Kenji", "Chloé", "Sam", "Yuki", "Hugo", "Emma", "Haruto", "Léa",
+    "Noah",
+];
+const LAST: [&str; 10] = [
+    "Tanaka", "Martin", "Smith", "Sato", "Dubois", "Brown", "Suzuki", "Bernard", "Wilson", "Kato",
+];
+const CITIES: [(&str, &str); 4] = [
+    ("Paris", "FR"),
+    ("Osaka", "JP"),
+    ("Seattle", "US"),
+    ("Lyon", "FR"),
+];
 
 pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::Result<()> {
     let vault = &ctx.vault;
-    let service = mamori_core::Actor { id: "cli:demo".into(), role: "service".into() };
+    let service = mamori_core::Actor {
+        id: "cli:demo".into(),
+        role: "service".into(),
+    };
     let existing = vault.store.count_subjects().await?;
     for i in (existing as usize)..customers {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len()) % LAST.len()];
         let (city, country) = CITIES[i % CITIES.len()];
-        let data: BTreeMap<String, BTreeMap<String, serde_json::Value>> = serde_json::from_value(json!({
-            "contact": { "name": format!("{first} {last}"), "email": format!("customer{i}@example.com"), "phone": format!("+3361{:07}", i) },
-            "address": { "street": format!("{} Demo Street", i + 1), "city": city, "postal_code": format!("{:05}", 10000 + i), "country": country },
-        }))?;
-        vault.create_subject(&service, "order_fulfilment", Some(&format!("cust-{i:05}")), &data).await?;
+        let data: BTreeMap<String, BTreeMap<String, serde_json::Value>> = serde_json::from_value(
+            json!({
+                "contact": { "name": format!("{first} {last}"), "email": format!("customer{i}@example.com"), "phone": format!("+3361{:07}", i) },
+                "address": { "street": format!("{} Demo Street", i + 1), "city": city, "postal_code": format!("{:05}", 10000 + i), "country": country },
+            }),
+        )?;
+        vault
+            .create_subject(
+                &service,
+                "order_fulfilment",
+                Some(&format!("cust-{i:05}")),
+                &data,
+            )
+            .await?;
     }
-    let (_, service_key) = vault.create_api_key(&operator(), "service", "demo service key").await?;
-    let (_, officer_key) = vault.create_api_key(&operator(), "privacy_officer", "demo privacy officer key").await?;
+    let (_, service_key) = vault
+        .create_api_key(&operator(), "service", "demo service key")
+        .await?;
+    let (_, officer_key) = vault
+        .create_api_key(&operator(), "privacy_officer", "demo privacy officer key")
+        .await?;
     println!("Mamori demo is running with {customers} synthetic customers.");
     println!("  Privacy center:  http://{listen}/privacy");
     println!("  API spec:        http://{listen}/openapi.json");
     println!("  API key (service role):          {service_key}");
     println!("  API key (privacy_officer role):  {officer_key}");
-    println!("Try: curl -H 'Authorization: Bearer {service_key}' -H 'Mamori-Purpose: order_fulfilment' 'http://{listen}/v1/subjects?email=customer1@example.com'");
+    println!(
+        "Try: curl -H 'Authorization: Bearer {service_key}' -H 'Mamori-Purpose: order_fulfilment' 'http://{listen}/v1/subjects?email=customer1@example.com'"
+    );
     Ok(())
 }

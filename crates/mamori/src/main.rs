@@ -14,16 +14,30 @@ use clap::{Parser, Subcommand};
 use crate::context::Context;
 
 #[derive(Parser)]
-#[command(name = "mamori", version, about = "Privacy-first customer data platform")]
+#[command(
+    name = "mamori",
+    version,
+    about = "Privacy-first customer data platform"
+)]
 struct Cli {
     /// Data directory: config, master key file and the SQLite database.
-    #[arg(long, global = true, env = "MAMORI_DATA", default_value = "./mamori-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_DATA",
+        default_value = "./mamori-data"
+    )]
     data: PathBuf,
     /// Database URL: sqlite://PATH or postgres://… (default: sqlite in the data directory).
     #[arg(long, global = true, env = "MAMORI_DATABASE")]
     database: Option<String>,
     /// Address to listen on.
-    #[arg(long, global = true, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     listen: String,
     /// Governance policy file (default: policy.toml in the data directory).
     #[arg(long, global = true, env = "MAMORI_POLICY")]
@@ -77,7 +91,9 @@ enum ApikeyCommand {
         name: String,
     },
     List,
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -89,10 +105,16 @@ enum LedgerCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -119,8 +141,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::prepare(&ctx, customers, &cli.listen).await?;
             serve(ctx, &cli.listen).await?;
         }
-        Command::Policy { command: PolicyCommand::Check { file } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        Command::Policy {
+            command: PolicyCommand::Check { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             match mamori_policy::Policy::parse(&file.display().to_string(), &text) {
                 Ok(p) => println!(
                     "{}: ok ({} categories, {} purposes, {} roles)",
@@ -139,8 +164,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ctx = Context::open(&paths).await?;
             match command {
                 ApikeyCommand::Create { role, name } => {
-                    let (id, token) = ctx.vault.create_api_key(&context::operator(), &role, &name).await?;
-                    eprintln!("created key {id} for role {role}; store it now, it is not shown again:");
+                    let (id, token) = ctx
+                        .vault
+                        .create_api_key(&context::operator(), &role, &name)
+                        .await?;
+                    eprintln!(
+                        "created key {id} for role {role}; store it now, it is not shown again:"
+                    );
                     println!("{token}");
                 }
                 ApikeyCommand::List => {
@@ -155,7 +185,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Ledger { command: LedgerCommand::Verify } => {
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
             let ctx = Context::open_store_only(&paths).await?;
             return verify::run(&ctx).await;
         }
@@ -164,7 +196,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(ctx: Context, listen: &str) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), "mamori listening");
     let purge = ctx.vault.clone();
     tokio::spawn(async move { context::purge_loop(purge).await });

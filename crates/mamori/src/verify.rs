@@ -25,7 +25,10 @@ pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
             }
             let hash = leaf_hash(&leaf.data);
             if hash != leaf.hash || Event::from_leaf_data(&leaf.data).is_err() {
-                eprintln!("ledger verify: FAILED: leaf {} was altered (its stored data no longer matches its hash)", leaf.index);
+                eprintln!(
+                    "ledger verify: FAILED: leaf {} was altered (its stored data no longer matches its hash)",
+                    leaf.index
+                );
                 return Ok(ExitCode::FAILURE);
             }
             tree.push_leaf_hash(hash);
@@ -33,11 +36,19 @@ pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
     }
     for sth in &heads {
         if !verify_head(&public, sth) {
-            eprintln!("ledger verify: FAILED: the signature of the tree head at size {} is invalid", sth.head.size);
+            eprintln!(
+                "ledger verify: FAILED: the signature of the tree head at size {} is invalid",
+                sth.head.size
+            );
             return Ok(ExitCode::FAILURE);
         }
         if tree.root(sth.head.size).ok() != Some(sth.head.root) {
-            let from = heads.iter().map(|h| h.head.size).filter(|s| *s < sth.head.size).max().unwrap_or(0);
+            let from = heads
+                .iter()
+                .map(|h| h.head.size)
+                .filter(|s| *s < sth.head.size)
+                .max()
+                .unwrap_or(0);
             eprintln!(
                 "ledger verify: FAILED: leaves {from}..{} do not match the signed tree head at size {} (first bad leaf is in that range)",
                 sth.head.size, sth.head.size

@@ -35,11 +35,11 @@ export async function startDemo() {
 }
 
 export async function launchBrowser() {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'mamori-chromium-'));
+  // Playwright's launch() always gives chromium a fresh, throw-away --user-data-dir of its own.
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic', `--user-data-dir=${userDataDir}`],
+      '--disable-sync', '--no-first-run', '--disable-quic'],
   });
 }

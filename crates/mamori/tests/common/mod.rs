@@ -68,25 +68,48 @@ impl TestApp {
     }
 
     /// A request as `role` for `purpose`.
-    pub fn as_role(&self, method: reqwest::Method, path: &str, role: &str, purpose: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(&self.keys[role]).header("Mamori-Purpose", purpose)
+    pub fn as_role(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        role: &str,
+        purpose: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.keys[role])
+            .header("Mamori-Purpose", purpose)
     }
 
     pub fn sqlite_files(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains("mamori.db")).collect()
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("mamori.db"))
+            .collect()
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn pg_bin(name: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default();
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+        .unwrap_or_default();
     if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
         for e in entries.flatten() {
             candidates.push(e.path().join("bin").join(name));
@@ -155,8 +178,13 @@ pub fn postgres_base() -> Option<String> {
 async fn fresh_postgres_database(base: &str) -> String {
     use sqlx::Connection;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres")).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     format!("{base}/{name}")
 }
 
@@ -171,18 +199,47 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let policy = Arc::new(Policy::parse("policy.toml", POLICY).unwrap());
     let keyring = Arc::new(Keyring::new(&MasterKey::from_hex(MASTER_HEX).unwrap()));
     let store: Arc<dyn Store> = Arc::from(mamori_store::open(&database_url).await.unwrap());
-    let ledger = Ledger::start(store.clone(), HeadSigner::from_seed(&keyring.ledger_signing_seed())).await.unwrap();
+    let ledger = Ledger::start(
+        store.clone(),
+        HeadSigner::from_seed(&keyring.ledger_signing_seed()),
+    )
+    .await
+    .unwrap();
     let vault = Vault::new(policy, keyring, store, ledger);
-    let operator = Actor { id: "cli".into(), role: "privacy_officer".into() };
+    let operator = Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
     let mut keys = HashMap::new();
-    for role in ["service", "support", "marketing", "analyst", "privacy_officer"] {
-        let (_, token) = vault.create_api_key(&operator, role, &format!("test {role}")).await.unwrap();
+    for role in [
+        "service",
+        "support",
+        "marketing",
+        "analyst",
+        "privacy_officer",
+    ] {
+        let (_, token) = vault
+            .create_api_key(&operator, role, &format!("test {role}"))
+            .await
+            .unwrap();
         keys.insert(role, token);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(mamori_server::serve(listener, vault.clone(), std::future::pending()));
-    Some(TestApp { base, client: reqwest::Client::new(), vault, keys, backend, dir, database_url })
+    tokio::spawn(mamori_server::serve(
+        listener,
+        vault.clone(),
+        std::future::pending(),
+    ));
+    Some(TestApp {
+        base,
+        client: reqwest::Client::new(),
+        vault,
+        keys,
+        backend,
+        dir,
+        database_url,
+    })
 }
 
 /// Runs one async test body on both backends.
