@@ -447,7 +447,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             description,
         });
     }
-    for (name, _) in &raw.categories {
+    for name in raw.categories.keys() {
         let id = category_ids[name.get_ref()];
         if !covered.contains(id) {
             c.report(

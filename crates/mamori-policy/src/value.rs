@@ -46,9 +46,7 @@ pub fn normalise_email(raw: &str) -> Result<String, ValueError> {
     let (local, domain) = s
         .rsplit_once('@')
         .ok_or(err("expected an e-mail address such as name@example.com"))?;
-    if !domain.is_ascii()
-        || (local.chars().any(|c| !c.is_ascii()) && local.chars().any(|c| c.is_ascii_alphabetic()))
-    {
+    if !domain.is_ascii() || (!local.is_ascii() && local.chars().any(|c| c.is_ascii_alphabetic())) {
         return Err(err(
             "the e-mail address mixes scripts; write the domain in ASCII (punycode)",
         ));

@@ -94,7 +94,7 @@ fn master_key(paths: &Paths) -> anyhow::Result<MasterKey> {
             path.display()
         )
     })?;
-    Ok(MasterKey::from_hex(&text).with_context(|| format!("in {}", path.display()))?)
+    MasterKey::from_hex(&text).with_context(|| format!("in {}", path.display()))
 }
 
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {

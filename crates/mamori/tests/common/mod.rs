@@ -161,7 +161,9 @@ pub fn postgres_base() -> Option<String> {
             me = std::process::id()
         );
         let mut watchdog = if is_root() { let mut c = Command::new("runuser"); c.args(["-u", "postgres", "--", "sh", "-c", &script]); c } else { let mut c = Command::new("sh"); c.args(["-c", &script]); c };
-        watchdog.spawn().unwrap();
+        // Deliberately not waited for: it outlives this process to stop the cluster after it.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = watchdog.spawn().unwrap();
         let base = format!("postgres://mamori@127.0.0.1:{port}");
         for _ in 0..600 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
