@@ -18,10 +18,18 @@ use crate::now_ms;
 
 const MAX_BATCH: usize = 2048;
 
+/// One unit of work for the store: changes that apply together or not at all, and the events
+/// that describe them.
+pub struct Item {
+    pub changes: Vec<Change>,
+    pub events: Vec<Event>,
+}
+
+/// What a caller hands the writer. Its items are never split across transactions, so a bulk
+/// import batch commits as one.
 struct Job {
-    changes: Vec<Change>,
-    events: Vec<Event>,
-    reply: oneshot::Sender<Result<JobOutcome>>,
+    items: Vec<Item>,
+    reply: oneshot::Sender<Result<Vec<JobOutcome>>>,
 }
 
 #[derive(Clone)]
@@ -78,13 +86,16 @@ impl Ledger {
     /// Applies `changes` and appends `events` atomically; returns once both are durable.
     /// If the changes conflict, nothing changes and the events are ledgered as denied with the reason.
     pub async fn submit(&self, changes: Vec<Change>, events: Vec<Event>) -> Result<JobOutcome> {
+        let mut outcomes = self.submit_all(vec![Item { changes, events }]).await?;
+        outcomes.pop().ok_or(CoreError::WriterGone)
+    }
+
+    /// Applies every item in one transaction (each item on its own: one conflict does not sink
+    /// the others) and returns their outcomes once all are durable.
+    pub async fn submit_all(&self, items: Vec<Item>) -> Result<Vec<JobOutcome>> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job {
-                changes,
-                events,
-                reply,
-            })
+            .send(Job { items, reply })
             .await
             .map_err(|_| CoreError::WriterGone)?;
         answer.await.map_err(|_| CoreError::WriterGone)?
@@ -136,10 +147,14 @@ impl Ledger {
 
     async fn run(self, store: Arc<dyn Store>, signer: HeadSigner, mut rx: mpsc::Receiver<Job>) {
         while let Some(first) = rx.recv().await {
+            let mut items = first.items.len();
             let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
+            while items < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(job) => batch.push(job),
+                    Ok(job) => {
+                        items += job.items.len();
+                        batch.push(job);
+                    }
                     Err(_) => break,
                 }
             }
@@ -148,22 +163,20 @@ impl Ledger {
     }
 
     async fn commit(&self, store: &dyn Store, signer: &HeadSigner, mut batch: Vec<Job>) {
-        let changes: Vec<Vec<Change>> = batch
+        let counts: Vec<usize> = batch.iter().map(|j| j.items.len()).collect();
+        let (changes, events): (Vec<Vec<Change>>, Vec<Vec<Event>>) = batch
             .iter_mut()
-            .map(|j| std::mem::take(&mut j.changes))
-            .collect();
+            .flat_map(|j| std::mem::take(&mut j.items))
+            .map(|item| (item.changes, item.events))
+            .unzip();
         let start = self.tree.read().expect("lock").len();
         let mut signed: Option<SignedTreeHead> = None;
-        let events: Vec<Vec<Event>> = batch
-            .iter_mut()
-            .map(|j| std::mem::take(&mut j.events))
-            .collect();
         let tree = self.tree.clone();
         let mut finish = |outcomes: &[JobOutcome]| {
             let mut tree = tree.write().expect("lock");
-            let mut leaves = Vec::new();
-            for (job_events, outcome) in events.iter().zip(outcomes) {
-                for event in job_events {
+            let mut leaves = Vec::with_capacity(events.len());
+            for (item_events, outcome) in events.iter().zip(outcomes) {
+                for event in item_events {
                     let mut event = event.clone();
                     if let (Err(e), Outcome::Allowed) = (outcome, &event.outcome) {
                         event.outcome = Outcome::Denied {
@@ -198,8 +211,9 @@ impl Ledger {
                 let head = signed.expect("finish ran");
                 self.committed.store(head.head.size, Ordering::Release);
                 *self.latest.write().expect("lock") = Some(head);
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
+                let mut outcomes = outcomes.into_iter();
+                for (job, n) in batch.into_iter().zip(counts) {
+                    let _ = job.reply.send(Ok(outcomes.by_ref().take(n).collect()));
                 }
             }
             Err(e) => {

@@ -79,7 +79,7 @@ impl Vault {
         }
     }
 
-    fn event(
+    pub(crate) fn event(
         &self,
         actor: &Actor,
         purpose: &str,

@@ -38,6 +38,9 @@ pub enum CryptoError {
 }
 
 /// Fills `buf` from the OS generator (for long-lived keys).
+pub const BLIND_INDEX_LEN: usize = 16;
+pub type BlindIndex = [u8; BLIND_INDEX_LEN];
+
 fn os_random(buf: &mut [u8]) -> Result<(), CryptoError> {
     getrandom::fill(buf).map_err(|_| CryptoError::Random)
 }
@@ -163,13 +166,18 @@ impl Keyring {
         Ok(SubjectKey::from_bytes(subject, dek))
     }
 
-    /// The keyed blind index of an already-normalised lookup value.
-    pub fn blind_index(&self, kind: LookupKind, normalised: &str) -> [u8; 32] {
+    /// The keyed blind index of an already-normalised lookup value: HMAC-SHA-256 truncated to
+    /// 128 bits (RFC 2104 §5 allows truncation to half the output). A collision needs ~2^64
+    /// values; the shorter key keeps the index B-tree small, which is what bulk imports pay for.
+    pub fn blind_index(&self, kind: LookupKind, normalised: &str) -> BlindIndex {
         let mut mac = self.blind_index.clone();
         mac.update(kind.tag().as_bytes());
         mac.update(&[0]);
         mac.update(normalised.as_bytes());
-        mac.finalize().into_bytes().into()
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; BLIND_INDEX_LEN];
+        out.copy_from_slice(&full[..BLIND_INDEX_LEN]);
+        out
     }
 
     /// The stored form of an API key: a keyed hash, so a stolen database holds no usable key.

@@ -8,6 +8,10 @@
 //! job's changes run under its own savepoint (so one conflict does not sink the batch), then the
 //! caller turns the outcomes into ledger leaves and a signed tree head that are written in the
 //! *same* transaction. One commit, one fsync, for the whole batch.
+//!
+//! Batches made only of inserts (bulk import, bursts of creates) first try multi-row INSERTs
+//! under one savepoint; only if that hits a uniqueness conflict do they fall back to the
+//! per-job savepoints, which find out which job conflicted.
 
 mod sql;
 
@@ -17,6 +21,8 @@ use mamori_ledger::SignedTreeHead;
 pub use sql::{PostgresStore, SqliteStore};
 
 pub type Id = [u8; 16];
+/// A blind-index digest (truncated HMAC; the store never sees the value behind it).
+pub type IndexDigest = [u8; 16];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -101,7 +107,7 @@ pub enum Change {
     },
     PutIndex {
         kind: IndexKind,
-        digest: [u8; 32],
+        digest: IndexDigest,
         subject_id: Id,
     },
     DropIndex {
@@ -114,6 +120,16 @@ pub enum Change {
         id: Id,
         revoked_ms: i64,
     },
+    /// Records how far a bulk import got (upsert).
+    SaveImportProgress(ImportProgress),
+}
+
+/// A bulk import's checkpoint. `id` names the file and purpose (a SHA-256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportProgress {
+    pub id: [u8; 32],
+    pub rows_done: i64,
+    pub updated_ms: i64,
 }
 
 /// Why one job of a batch was not applied. The rest of the batch is unaffected.
@@ -139,7 +155,7 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
-    async fn find_by_index(&self, kind: IndexKind, digest: &[u8; 32]) -> Result<Option<Id>>;
+    async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;
     async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
     async fn count_subjects(&self) -> Result<i64>;
 
@@ -150,6 +166,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn api_key_by_digest(&self, digest: &[u8; 32]) -> Result<Option<ApiKeyRow>>;
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
+
+    async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
 
     /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
     async fn commit_batch(

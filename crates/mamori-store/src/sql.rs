@@ -19,6 +19,53 @@ pub struct SqliteStore {
     /// Exactly one connection: SQLite has one writer, and the writer task is its only user.
     write: SqlitePool,
     read: SqlitePool,
+    checkpointer: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpointer.abort();
+    }
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// WAL frames (pages) beyond which a checkpoint also rewinds the WAL, briefly holding writers.
+const WAL_RESTART_FRAMES: i64 = 32_768;
+
+/// Checkpoints the WAL from its own connection, so commits never pay for it (SQLite's automatic
+/// checkpoint would run inside whichever commit crosses the threshold and stall every request
+/// waiting on that batch). PASSIVE never blocks the writer or readers; under steady writes it
+/// never quite reaches the end of the WAL, so once the WAL is long a RESTART rewinds it.
+async fn checkpoint_loop(pool: SqlitePool) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        let frames = match checkpoint(&pool, "PASSIVE").await {
+            Ok(frames) => frames,
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                continue;
+            }
+        };
+        if frames > WAL_RESTART_FRAMES
+            && let Err(e) = checkpoint(&pool, "RESTART").await
+        {
+            tracing::warn!(error = %e, "WAL restart failed; will retry");
+        }
+    }
+}
+
+/// Runs one checkpoint; returns the WAL's length in frames.
+async fn checkpoint(pool: &SqlitePool, mode: &str) -> std::result::Result<i64, sqlx::Error> {
+    let sql = format!("PRAGMA wal_checkpoint({mode})");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_one(pool)
+        .await?;
+    let (busy, frames, copied): (i64, i64, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    tracing::debug!(mode, busy, frames, copied, "WAL checkpoint");
+    Ok(frames)
 }
 
 impl SqliteStore {
@@ -35,17 +82,31 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // Savepoint journals (one per batch of the writer) stay in memory, not in temp files.
+            .pragma("temp_store", "memory")
+            // Checkpoints run in `checkpoint_loop`, off the commit path.
+            .pragma("wal_autocheckpoint", "0")
+            // After a RESTART rewinds the WAL, SQLite truncates the file to this size.
+            .pragma("journal_size_limit", "67108864");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let checkpoint = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            write,
+            read,
+            checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
+        })
     }
 }
 
@@ -66,6 +127,18 @@ impl PostgresStore {
             read: pool,
         })
     }
+}
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
+const BULK_ROWS: usize = 1000;
+/// Below this many jobs the per-job path is as fast and simpler.
+const BULK_MIN_JOBS: usize = 8;
+
+fn is_bulk_insertable(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::InsertSubject { .. } | Change::PutIndex { .. } | Change::SaveImportProgress(_)
+    )
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -124,6 +197,12 @@ macro_rules! sql_store {
                             .bind(&k.id[..]).bind(&k.name).bind(&k.role).bind(&k.digest[..]).bind(k.created_ms)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
+                    Change::SaveImportProgress(p) => {
+                        sqlx::query("INSERT INTO imports (id, rows_done, updated_ms) VALUES ($1, $2, $3) \
+                                     ON CONFLICT (id) DO UPDATE SET rows_done = excluded.rows_done, updated_ms = excluded.updated_ms")
+                            .bind(&p.id[..]).bind(p.rows_done).bind(p.updated_ms)
+                            .execute(&mut *conn).await?;
+                    }
                     Change::RevokeApiKey { id, revoked_ms } => {
                         let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                             .bind(revoked_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -133,6 +212,100 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(())
+            }
+
+            /// Multi-row inserts for a batch made only of subject and index inserts. Returns false
+            /// if any row conflicted; the caller then rolls the transaction back and goes job by
+            /// job. `ON CONFLICT DO NOTHING` (rather than failing) spares SQLite a statement
+            /// journal per INSERT, which costs as much as the insert itself.
+            async fn apply_bulk(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>]) -> std::result::Result<bool, sqlx::Error> {
+                let mut subjects = Vec::new();
+                let mut indexes = Vec::new();
+                for change in jobs.iter().flatten() {
+                    match change {
+                        Change::InsertSubject { .. } => subjects.push(change),
+                        Change::PutIndex { .. } => indexes.push(change),
+                        _ => {}
+                    }
+                }
+                for chunk in subjects.chunks(BULK_ROWS) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO subjects (id, created_ms, version, wrapped_dek, fields) ");
+                    qb.push_values(chunk, |mut b, change| {
+                        if let Change::InsertSubject { id, created_ms, wrapped_dek, fields } = change {
+                            b.push_bind(id.to_vec()).push_bind(*created_ms).push_bind(1i64).push_bind(wrapped_dek.clone()).push_bind(fields.clone());
+                        }
+                    });
+                    qb.push(" ON CONFLICT DO NOTHING");
+                    if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
+                        return Ok(false);
+                    }
+                }
+                // In key order, each B-tree page is visited once per batch instead of at random.
+                indexes.sort_by_key(|c| match c {
+                    Change::PutIndex { kind, digest, .. } => (*kind as i64, *digest),
+                    _ => (0, [0; 16]),
+                });
+                for chunk in indexes.chunks(BULK_ROWS) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO lookup_index (kind, digest, subject_id) ");
+                    qb.push_values(chunk, |mut b, change| {
+                        if let Change::PutIndex { kind, digest, subject_id } = change {
+                            b.push_bind(*kind as i64).push_bind(digest.to_vec()).push_bind(subject_id.to_vec());
+                        }
+                    });
+                    qb.push(" ON CONFLICT DO NOTHING");
+                    if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
+                        return Ok(false);
+                    }
+                }
+                for change in jobs.iter().flatten() {
+                    if let Change::SaveImportProgress(_) = change {
+                        Self::apply(conn, change).await.map_err(|e| match e {
+                            ApplyError::Db(e) => e,
+                            ApplyError::Job(_) => sqlx::Error::Protocol("import progress".into()),
+                        })?;
+                    }
+                }
+                Ok(true)
+            }
+
+            /// Applies each job under its own savepoint; a job that conflicts is rolled back alone.
+            async fn apply_each(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>]) -> Result<Vec<JobOutcome>> {
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    let mut sp = conn.begin().await?;
+                    let mut outcome = Ok(());
+                    for change in job {
+                        match Self::apply(&mut sp, change).await {
+                            Ok(()) => {}
+                            Err(ApplyError::Job(e)) => {
+                                outcome = Err(e);
+                                break;
+                            }
+                            Err(ApplyError::Db(e)) => return Err(e.into()),
+                        }
+                    }
+                    match outcome {
+                        Ok(()) => sp.commit().await?,
+                        Err(_) => sp.rollback().await?,
+                    }
+                    outcomes.push(outcome);
+                }
+                Ok(outcomes)
+            }
+
+            /// Opens the batch transaction and applies the jobs: in bulk when they are all inserts
+            /// and none conflicts, else job by job.
+            async fn begin_and_apply(&self, jobs: &[Vec<Change>]) -> Result<(sqlx::Transaction<'static, $db>, Vec<JobOutcome>)> {
+                let mut tx = self.write.begin().await?;
+                if jobs.len() >= BULK_MIN_JOBS && jobs.iter().flatten().all(is_bulk_insertable) {
+                    if Self::apply_bulk(&mut tx, jobs).await? {
+                        return Ok((tx, vec![Ok(()); jobs.len()]));
+                    }
+                    tx.rollback().await?;
+                    tx = self.write.begin().await?;
+                }
+                let outcomes = Self::apply_each(&mut tx, jobs).await?;
+                Ok((tx, outcomes))
             }
         }
 
@@ -157,7 +330,7 @@ macro_rules! sql_store {
                 }).transpose()
             }
 
-            async fn find_by_index(&self, kind: IndexKind, digest: &[u8; 32]) -> Result<Option<Id>> {
+            async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>> {
                 let row = sqlx::query("SELECT subject_id FROM lookup_index WHERE kind = $1 AND digest = $2")
                     .bind(kind as i64).bind(&digest[..]).fetch_optional(&self.read).await?;
                 row.map(|r| id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)).transpose()
@@ -217,6 +390,14 @@ macro_rules! sql_store {
                 row.as_ref().map(api_key_from_row).transpose()
             }
 
+            async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>> {
+                let row = sqlx::query("SELECT rows_done, updated_ms FROM imports WHERE id = $1")
+                    .bind(&id[..]).fetch_optional(&self.read).await?;
+                row.map(|r| -> Result<ImportProgress> {
+                    Ok(ImportProgress { id: *id, rows_done: r.try_get(0)?, updated_ms: r.try_get(1)? })
+                }).transpose()
+            }
+
             async fn api_keys(&self) -> Result<Vec<ApiKeyRow>> {
                 let rows = sqlx::query("SELECT id, name, role, digest, created_ms, revoked_ms FROM api_keys ORDER BY created_ms, id")
                     .fetch_all(&self.read).await?;
@@ -224,29 +405,9 @@ macro_rules! sql_store {
             }
 
             async fn commit_batch(&self, jobs: &[Vec<Change>], finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
-                let mut tx = self.write.begin().await?;
-                let mut outcomes = Vec::with_capacity(jobs.len());
-                for job in jobs {
-                    let mut sp = tx.begin().await?;
-                    let mut outcome = Ok(());
-                    for change in job {
-                        match Self::apply(&mut sp, change).await {
-                            Ok(()) => {}
-                            Err(ApplyError::Job(e)) => {
-                                outcome = Err(e);
-                                break;
-                            }
-                            Err(ApplyError::Db(e)) => return Err(e.into()),
-                        }
-                    }
-                    match outcome {
-                        Ok(()) => sp.commit().await?,
-                        Err(_) => sp.rollback().await?,
-                    }
-                    outcomes.push(outcome);
-                }
+                let (mut tx, outcomes) = self.begin_and_apply(jobs).await?;
                 let (leaves, head) = finish(&outcomes);
-                for chunk in leaves.chunks(1000) {
+                for chunk in leaves.chunks(BULK_ROWS) {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO ledger_leaves (idx, data, leaf_hash, subject_id) ");
                     qb.push_values(chunk, |mut b, leaf| {
                         b.push_bind(leaf.index as i64)

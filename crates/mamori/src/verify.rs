@@ -4,43 +4,73 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use mamori_crypto::Keyring;
 use mamori_ledger::{Event, HeadSigner, MerkleTree, leaf_hash, verify_head};
+use mamori_store::Store;
 
 use crate::context::StoreContext;
 
+/// What a full verification found.
+pub enum Verdict {
+    Ok {
+        leaves: u64,
+        heads: usize,
+        seconds: f64,
+    },
+    Failed(String),
+}
+
 pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
+    match check(&*ctx.store, &ctx.keyring).await? {
+        Verdict::Ok {
+            leaves,
+            heads,
+            seconds,
+        } => {
+            println!(
+                "ledger verify: ok — {leaves} leaves, {heads} signed heads checked in {seconds:.2}s ({:.0} leaves/s)",
+                leaves as f64 / seconds.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Verdict::Failed(why) => {
+            eprintln!("ledger verify: FAILED: {why}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Rebuilds the tree from every stored leaf's data and checks each signed head against it.
+pub async fn check(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<Verdict> {
     let started = Instant::now();
-    let public = HeadSigner::from_seed(&ctx.keyring.ledger_signing_seed()).public_key();
-    let heads = ctx.store.heads().await?;
+    let public = HeadSigner::from_seed(&keyring.ledger_signing_seed()).public_key();
+    let heads = store.heads().await?;
     let mut tree = MerkleTree::new();
     loop {
-        let leaves = ctx.store.leaves(tree.len(), 50_000).await?;
+        let leaves = store.leaves(tree.len(), 50_000).await?;
         if leaves.is_empty() {
             break;
         }
         for leaf in leaves {
             if leaf.index != tree.len() {
-                eprintln!("ledger verify: FAILED: leaf {} is missing", tree.len());
-                return Ok(ExitCode::FAILURE);
+                return Ok(Verdict::Failed(format!("leaf {} is missing", tree.len())));
             }
             let hash = leaf_hash(&leaf.data);
             if hash != leaf.hash || Event::from_leaf_data(&leaf.data).is_err() {
-                eprintln!(
-                    "ledger verify: FAILED: leaf {} was altered (its stored data no longer matches its hash)",
+                return Ok(Verdict::Failed(format!(
+                    "leaf {} was altered (its stored data no longer matches its hash)",
                     leaf.index
-                );
-                return Ok(ExitCode::FAILURE);
+                )));
             }
             tree.push_leaf_hash(hash);
         }
     }
     for sth in &heads {
         if !verify_head(&public, sth) {
-            eprintln!(
-                "ledger verify: FAILED: the signature of the tree head at size {} is invalid",
+            return Ok(Verdict::Failed(format!(
+                "the signature of the tree head at size {} is invalid",
                 sth.head.size
-            );
-            return Ok(ExitCode::FAILURE);
+            )));
         }
         if tree.root(sth.head.size).ok() != Some(sth.head.root) {
             let from = heads
@@ -49,20 +79,15 @@ pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
                 .filter(|s| *s < sth.head.size)
                 .max()
                 .unwrap_or(0);
-            eprintln!(
-                "ledger verify: FAILED: leaves {from}..{} do not match the signed tree head at size {} (first bad leaf is in that range)",
+            return Ok(Verdict::Failed(format!(
+                "leaves {from}..{} do not match the signed tree head at size {} (first bad leaf is in that range)",
                 sth.head.size, sth.head.size
-            );
-            return Ok(ExitCode::FAILURE);
+            )));
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "ledger verify: ok — {} leaves, {} signed heads checked in {:.2}s ({:.0} leaves/s)",
-        tree.len(),
-        heads.len(),
-        elapsed,
-        tree.len() as f64 / elapsed.max(1e-9)
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(Verdict::Ok {
+        leaves: tree.len(),
+        heads: heads.len(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
