@@ -1,6 +1,7 @@
 //! `mamori`: the command line. Every command that touches personal data goes through the same
 //! core services (and so the same access decision and ledger) as the HTTP API.
 
+mod bench;
 mod context;
 mod demo;
 mod import;
@@ -86,6 +87,22 @@ enum Command {
         /// Where rejected rows are listed (default: FILE.rejects.jsonl).
         #[arg(long)]
         rejects: Option<PathBuf>,
+    },
+    /// Measure the performance targets in a throw-away installation (release builds only give
+    /// meaningful figures). Needs no data directory.
+    Bench {
+        /// A smaller run that finishes in under a minute.
+        #[arg(long)]
+        quick: bool,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Subjects stored for the read test (default 1,000,000, or 100,000 with --quick).
+        #[arg(long)]
+        subjects: Option<u64>,
+        /// Directory for the throw-away installation (default: the system temp directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// The ledger.
     Ledger {
@@ -233,6 +250,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     String::new()
                 }
             );
+        }
+        Command::Bench {
+            quick,
+            json,
+            subjects,
+            dir,
+        } => {
+            let figures = bench::run(bench::BenchArgs {
+                quick,
+                subjects,
+                dir,
+            })
+            .await?;
+            if json {
+                println!("{figures}");
+            } else {
+                bench::print_table(&figures, &mut std::io::stdout())?;
+            }
         }
         Command::Ledger {
             command: LedgerCommand::Verify,
