@@ -124,6 +124,7 @@ impl Vault {
                 vec![admin_event(by, "apikey.revoke", Outcome::Allowed)],
             )
             .await?;
+        self.key_cache.clear();
         outcome.map_err(|_| CoreError::invalid("unknown_key", "id", "no active key has this id"))
     }
 
@@ -132,13 +133,51 @@ impl Vault {
         if !token.starts_with(PREFIX) || token.len() > 200 {
             return Ok(None);
         }
-        let row = self
-            .store
-            .api_key_by_digest(&self.keyring.api_key_digest(token))
-            .await?;
-        Ok(row.filter(|r| r.revoked_ms.is_none()).map(|r| Actor {
+        let digest = self.keyring.api_key_digest(token);
+        if let Some(actor) = self.key_cache.get(&digest) {
+            return Ok(Some(actor));
+        }
+        let row = self.store.api_key_by_digest(&digest).await?;
+        let actor = row.filter(|r| r.revoked_ms.is_none()).map(|r| Actor {
             id: format!("key:{}", format_id(&r.id)),
             role: r.role,
-        }))
+        });
+        if let Some(actor) = &actor {
+            self.key_cache.put(digest, actor.clone());
+        }
+        Ok(actor)
+    }
+}
+
+/// Recently authenticated keys, so a busy client costs one keyed hash per request instead of a
+/// database query. Revocation through this process clears it at once; a revocation made by
+/// another process (the CLI next to a running server) takes effect within [`KEY_CACHE_TTL`].
+/// Only valid keys are cached, so random tokens cannot fill it with junk.
+#[derive(Default)]
+pub struct KeyCache(
+    std::sync::Mutex<std::collections::HashMap<[u8; 32], (Actor, std::time::Instant)>>,
+);
+
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, digest: &[u8; 32]) -> Option<Actor> {
+        let map = self.0.lock().expect("key cache lock");
+        map.get(digest)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(actor, _)| actor.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], actor: Actor) {
+        let mut map = self.0.lock().expect("key cache lock");
+        if map.len() >= KEY_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(digest, (actor, std::time::Instant::now()));
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("key cache lock").clear();
     }
 }

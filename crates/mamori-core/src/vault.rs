@@ -62,6 +62,7 @@ pub struct Vault {
     pub keyring: Arc<Keyring>,
     pub store: Arc<dyn Store>,
     pub ledger: Ledger,
+    pub(crate) key_cache: Arc<crate::apikeys::KeyCache>,
 }
 
 impl Vault {
@@ -76,6 +77,7 @@ impl Vault {
             keyring,
             store,
             ledger,
+            key_cache: Arc::default(),
         }
     }
 

@@ -82,7 +82,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
+            // 32 MiB of page cache for the writer; readers get less (below), since the OS page
+            // cache holds the file anyway and each connection's cache is private memory.
+            .pragma("cache_size", "-32768")
             // Savepoint journals (one per batch of the writer) stay in memory, not in temp files.
             .pragma("temp_store", "memory")
             // Checkpoints run in `checkpoint_loop`, off the commit path.
@@ -100,7 +102,7 @@ impl SqliteStore {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
             .await?;
         Ok(SqliteStore {
             write,

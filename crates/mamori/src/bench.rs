@@ -25,6 +25,8 @@ use crate::verify::{self, Verdict};
 
 pub struct BenchArgs {
     pub quick: bool,
+    /// A seconds-long smoke run for the test suite: every figure present, none meaningful.
+    pub tiny: bool,
     /// Subjects stored for the read test (default 1,000,000; 100,000 with --quick).
     pub subjects: Option<u64>,
     /// Where to build the throw-away installation (default: the system temp directory).
@@ -47,6 +49,20 @@ struct Plan {
 
 impl Plan {
     fn new(args: &BenchArgs) -> Plan {
+        if args.tiny {
+            return Plan {
+                subjects: 2_000,
+                first_import: 1_000,
+                read_seconds: 1.0,
+                connections: 8,
+                erase_small: 3,
+                erase_large: 1,
+                records_large: 50,
+                ledger_appends: 5_000,
+                proof_leaves: 10_000,
+                crypto_seconds: 0.05,
+            };
+        }
         let subjects = args
             .subjects
             .unwrap_or(if args.quick { 100_000 } else { 1_000_000 })
@@ -77,7 +93,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     let ctx = Context::open(&paths).await?;
     let vault = ctx.vault.clone();
     let mut out = BTreeMap::<&str, Value>::new();
-    out.insert("mode", json!(if args.quick { "quick" } else { "full" }));
+    let mode = match (args.tiny, args.quick) {
+        (true, _) => "tiny",
+        (false, true) => "quick",
+        (false, false) => "full",
+    };
+    out.insert("mode", json!(mode));
     out.insert("subjects", json!(plan.subjects));
     out.insert("cores", json!(num_cores()));
 
@@ -119,7 +140,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
 
     note("ledger verify");
     let store = Context::open_store_only(&paths).await?;
-    match verify::check(&*store.store, &store.keyring).await? {
+    match verify::check(store.store.clone(), &store.keyring).await? {
         Verdict::Ok {
             leaves, seconds, ..
         } => {

@@ -94,6 +94,9 @@ enum Command {
         /// A smaller run that finishes in under a minute.
         #[arg(long)]
         quick: bool,
+        /// Smoke run for the test suite (figures not meaningful).
+        #[arg(long, hide = true)]
+        tiny: bool,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -253,12 +256,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench {
             quick,
+            tiny,
             json,
             subjects,
             dir,
         } => {
             let figures = bench::run(bench::BenchArgs {
                 quick,
+                tiny,
                 subjects,
                 dir,
             })

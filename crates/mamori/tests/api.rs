@@ -17,6 +17,8 @@ both_backends!(
     records_are_appended_and_scoped,
     ledger_proofs_verify,
     canaries_never_leak,
+    bulk_import_commits_batches_and_rejects_rows,
+    tampered_ciphertext_is_an_integrity_failure,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1065,4 +1067,169 @@ async fn canaries_never_leak(app: TestApp) {
             );
         }
     }
+}
+
+fn import_row(line: u64, tag: &str, email: &str) -> mamori_core::import::ImportRow {
+    let data = json!({
+        "contact": {"name": format!("Bulk {tag}"), "email": email},
+        "address": {"city": "Lyon", "country": "FR"}
+    });
+    mamori_core::import::ImportRow {
+        line,
+        external_id: Some(format!("bulk-{tag}")),
+        data: serde_json::from_value(data).unwrap(),
+    }
+}
+
+/// The import path on both stores: the bulk insert when nothing conflicts, the row-by-row
+/// fallback when something does, the checkpoint, and per-row rejections without values.
+async fn bulk_import_commits_batches_and_rejects_rows(app: TestApp) {
+    let service = mamori_core::Actor {
+        id: "cli:import".into(),
+        role: "service".into(),
+    };
+    let import_id = [7u8; 32];
+    let before = ledger_size(&app).await;
+    // A clean batch takes the multi-row path.
+    let rows: Vec<_> = (1..=40)
+        .map(|i| import_row(i, &i.to_string(), &format!("bulk{i}@example.com")))
+        .collect();
+    let report = app
+        .vault
+        .import_batch(&service, "order_fulfilment", import_id, 40, rows)
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 40);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 40,
+        "one event per subject"
+    );
+    assert_eq!(app.vault.import_resume_point(&import_id).await.unwrap(), 40);
+    // A batch with a taken e-mail, a duplicate inside the batch and an invalid value.
+    let mut rows: Vec<_> = (41..=60)
+        .map(|i| import_row(i, &i.to_string(), &format!("bulk{i}@example.com")))
+        .collect();
+    rows[0] = import_row(41, "41", "bulk3@example.com");
+    rows[5] = import_row(46, "dup", "bulk45@example.com");
+    rows[9] = import_row(50, "50", "CANARY-not-an-email");
+    let report = app
+        .vault
+        .import_batch(&service, "order_fulfilment", import_id, 60, rows)
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 17, "{:?}", report.rejected);
+    let rejected: Vec<_> = report.rejected.iter().map(|r| (r.line, r.code)).collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (41, "identifier_taken"),
+            (46, "identifier_taken"),
+            (50, "invalid_value")
+        ]
+    );
+    assert_eq!(
+        report.rejected[2].field.as_deref(),
+        Some("data.contact.email")
+    );
+    assert!(
+        report
+            .rejected
+            .iter()
+            .all(|r| !r.message.contains("CANARY"))
+    );
+    assert_eq!(app.vault.import_resume_point(&import_id).await.unwrap(), 60);
+    // Imported subjects are real subjects: found by blind index, readable for the purpose.
+    let v: Value = app
+        .as_role(
+            Method::GET,
+            "/v1/subjects?email=bulk60@example.com",
+            "service",
+            "order_fulfilment",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["ids"].as_array().unwrap().len(), 1, "{v}");
+    // Row-independent denials stop the import, and are ledgered.
+    let size = ledger_size(&app).await;
+    let err = app
+        .vault
+        .import_batch(&service, "legal_accounting", import_id, 61, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "purpose_not_allowed_for_role");
+    assert_eq!(ledger_size(&app).await, size + 1);
+    // A category the purpose does not cover rejects that row, ledgered as denied.
+    let size = ledger_size(&app).await;
+    let mut row = import_row(1, "prefs", "prefs@example.com");
+    row.data.insert(
+        "preferences".into(),
+        [("language".to_string(), json!("fr"))].into(),
+    );
+    let report = app
+        .vault
+        .import_batch(&service, "order_fulfilment", [8u8; 32], 1, vec![row])
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 0);
+    assert_eq!(report.rejected[0].code, "purpose_does_not_cover_category");
+    assert_eq!(ledger_size(&app).await, size + 1);
+}
+
+/// A ciphertext changed in the database fails authentication on open: 500 integrity_failure,
+/// ledgered, and no plaintext of any kind in the answer.
+async fn tampered_ciphertext_is_an_integrity_failure(app: TestApp) {
+    let id = create(&app, &customer("tamper")).await;
+    let raw_id = mamori_core::parse_id(&id).unwrap();
+    let row = app.vault.store.subject(&raw_id).await.unwrap().unwrap();
+    let mut fields = row.fields.unwrap();
+    let last = fields.len() - 1;
+    fields[last] ^= 0x01;
+    let sql = "UPDATE subjects SET fields = $1 WHERE id = $2";
+    match app.backend {
+        common::Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+            sqlx::query(sql)
+                .bind(&fields)
+                .bind(&raw_id[..])
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        common::Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+            sqlx::query(sql)
+                .bind(&fields)
+                .bind(&raw_id[..])
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    let before = ledger_size(&app).await;
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}"),
+            "service",
+            "order_fulfilment",
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(r, StatusCode::INTERNAL_SERVER_ERROR, "integrity_failure").await;
+    assert!(!body.to_string().contains("Ada"), "{body}");
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 1,
+        "the failed read is ledgered"
+    );
+    let leaf = app.vault.store.leaves(before, 1).await.unwrap();
+    let event = String::from_utf8(leaf[0].data.clone()).unwrap();
+    assert!(event.contains("integrity_failure"), "{event}");
 }

@@ -112,3 +112,261 @@ fn ledger_verify_names_the_first_tampered_leaf() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("leaf 3"), "{err}");
 }
+
+fn query_i64(db: &std::path::Path, sql: &'static str) -> i64 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Row};
+        let url = format!("sqlite://{}?mode=ro", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sql)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap()
+            .map_or(0, |r| r.get::<i64, _>(0))
+    })
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn import_csv_writes_rejects_without_values_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let csv = dir.path().join("people.csv");
+    let mut body = String::from("external_id,contact.name,contact.email,address.country\n");
+    for i in 1..=25 {
+        match i {
+            5 => body.push_str("c5,Five,CANARY-not-an-email,FR\n"),
+            9 => body.push_str("c9,Nine,only-three-cells\n"),
+            12 => body.push_str("c12,Twelve,person2@example.com,JP\n"),
+            _ => body.push_str(&format!("c{i},Person {i},person{i}@example.com,FR\n")),
+        }
+    }
+    std::fs::write(&csv, body).unwrap();
+    let args = [
+        "import",
+        "--file",
+        csv.to_str().unwrap(),
+        "--purpose",
+        "order_fulfilment",
+        "--batch",
+        "10",
+    ];
+    let out = mamori(&data, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 22 subjects, rejected 3 rows"),
+        "{}",
+        text(&out.stdout)
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("people.csv.rejects.jsonl")).unwrap();
+    assert!(!rejects.contains("CANARY"), "{rejects}");
+    let found: Vec<(u64, String)> = rejects
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["line"].as_u64().unwrap(),
+                v["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (6, "invalid_value".to_string()),
+            (10, "malformed_row".to_string()),
+            (13, "identifier_taken".to_string())
+        ]
+    );
+    // Running the same import again resumes after the last committed row: nothing is repeated.
+    let again = mamori(&data, &args);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("the first 25 rows"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert!(text(&again.stdout).contains("imported 0 subjects"));
+    let db = data.join("mamori.db");
+    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM subjects"), 22);
+    let verify = mamori(&data, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}
+
+#[test]
+fn import_jsonl_and_bad_invocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let jsonl = dir.path().join("people.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"external_id": "j1", "data": {"contact": {"name": "J One", "email": "j1@example.com"}}}"#,
+            "\n",
+            r#"{"data": {"contact": {"name": "J Two"}, "address": {"country": "jp"}}}"#,
+            "\n\n",
+            r#"{"data": {"contact": {"name": "CANARY-broken"#,
+            "\n",
+            r#"{"data": {"contact": {"name": "J Four"}}, "nickname": "CANARY-extra"}"#,
+            "\n",
+            r#"{"data": {"contact": {"shoe_size": "44"}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let file = jsonl.to_str().unwrap();
+    let out = mamori(
+        &data,
+        &["import", "--file", file, "--purpose", "order_fulfilment"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 2 subjects, rejected 3 rows"));
+    let rejects = std::fs::read_to_string(dir.path().join("people.jsonl.rejects.jsonl")).unwrap();
+    assert!(!rejects.contains("CANARY"), "{rejects}");
+    assert!(rejects.contains(r#""line":4"#) && rejects.contains("malformed_row"));
+    assert!(rejects.contains(r#""line":6"#) && rejects.contains("undeclared_field"));
+
+    // Each bad invocation fails with a message a person can act on, and imports nothing.
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, "contact.name,contact.shoe_size\nA,44\n").unwrap();
+    let bad_column = mamori(
+        &data,
+        &[
+            "import",
+            "--file",
+            csv.to_str().unwrap(),
+            "--purpose",
+            "order_fulfilment",
+        ],
+    );
+    assert!(!bad_column.status.success());
+    assert!(text(&bad_column.stderr).contains("`contact.shoe_size`"));
+    let txt = dir.path().join("people.txt");
+    std::fs::write(&txt, "x").unwrap();
+    let bad_format = mamori(
+        &data,
+        &[
+            "import",
+            "--file",
+            txt.to_str().unwrap(),
+            "--purpose",
+            "order_fulfilment",
+        ],
+    );
+    assert!(text(&bad_format.stderr).contains("name the file .csv or .jsonl"));
+    let bad_purpose = mamori(&data, &["import", "--file", file, "--purpose", "nope"]);
+    assert!(!bad_purpose.status.success());
+    assert!(text(&bad_purpose.stderr).contains("not declared in the policy"));
+    let bad_batch = mamori(
+        &data,
+        &[
+            "import",
+            "--file",
+            file,
+            "--purpose",
+            "order_fulfilment",
+            "--batch",
+            "0",
+        ],
+    );
+    assert!(!bad_batch.status.success());
+    let db = data.join("mamori.db");
+    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM subjects"), 2);
+}
+
+#[test]
+fn import_resumes_after_being_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let csv = dir.path().join("many.csv");
+    let rows = 30_000;
+    let mut body = String::from("external_id,contact.name,contact.email\n");
+    for i in 0..rows {
+        body.push_str(&format!("k{i},Person {i},p{i}@example.com\n"));
+    }
+    std::fs::write(&csv, body).unwrap();
+    let args = [
+        "import",
+        "--file",
+        csv.to_str().unwrap(),
+        "--purpose",
+        "order_fulfilment",
+        "--batch",
+        "500",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args(args)
+        .env_remove("MAMORI_MASTER_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = data.join("mamori.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while query_i64(&db, "SELECT COALESCE(MAX(rows_done), 0) FROM imports") < 1_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "import made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = query_i64(&db, "SELECT COALESCE(MAX(rows_done), 0) FROM imports");
+    assert!(
+        done < rows,
+        "the import finished before it could be interrupted"
+    );
+    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM subjects"), done);
+    let out = mamori(&data, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("the first {done} rows")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM subjects"), rows);
+    assert!(!dir.path().join("many.csv.rejects.jsonl").exists());
+}
+
+#[test]
+fn bench_reports_every_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(["bench", "--tiny", "--json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "seal_ratio",
+        "import_subjects_per_s",
+        "read_rps",
+        "read_p99_ms",
+        "erase_median_ms",
+        "ledger_append_per_s",
+        "ledger_verify_leaves_per_s",
+        "proof_ms",
+        "rss_mb",
+    ] {
+        let v = figures[key].as_f64();
+        assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
+    }
+    assert!(figures["read_rps"].as_f64().unwrap() > 0.0);
+    assert_eq!(figures["read_errors"], 0, "{figures}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the throw-away installation is removed"
+    );
+}
