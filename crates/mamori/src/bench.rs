@@ -31,6 +31,9 @@ pub struct BenchArgs {
     pub subjects: Option<u64>,
     /// Where to build the throw-away installation (default: the system temp directory).
     pub dir: Option<PathBuf>,
+    /// Database URL (default: SQLite in the throw-away directory). A PostgreSQL database given
+    /// here must be empty; the bench fills it.
+    pub database: Option<String>,
 }
 
 /// Sizes of one run.
@@ -88,7 +91,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     let base = args.dir.clone().unwrap_or_else(std::env::temp_dir);
     let dir = base.join(format!("mamori-bench-{}", std::process::id()));
     let _cleanup = RemoveOnDrop(dir.clone());
-    let paths = Paths::new(&dir, None, None);
+    let paths = Paths::new(&dir, args.database.clone(), None);
     context::init(&paths).await?;
     let ctx = Context::open(&paths).await?;
     let vault = ctx.vault.clone();
@@ -101,6 +104,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("mode", json!(mode));
     out.insert("subjects", json!(plan.subjects));
     out.insert("cores", json!(num_cores()));
+    out.insert("backend", json!(vault.store.backend()));
 
     note("sealing vs raw AEAD");
     let (raw, seal) = seal_vs_raw(&vault, plan.crypto_seconds)?;

@@ -266,6 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tiny,
                 subjects,
                 dir,
+                database: cli.database.clone(),
             })
             .await?;
             if json {
