@@ -124,9 +124,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         );
     }
 
+    // The server under load is a separate `mamori serve` process, so its memory is its own.
+    let keys = create_keys(&vault).await?;
+    drop(ctx);
+    drop(vault);
     note("audited reads over HTTP");
-    let server = start_server(&vault).await?;
-    let reads = read_load(&vault, &server, &ids, &plan).await?;
+    let server = Server::start(&paths, keys).await?;
+    let reads = read_load(&server, &ids, &plan).await?;
     out.insert("read_rps", json!(reads.rps.round()));
     out.insert("read_p50_ms", json!(round3(reads.p50_ms)));
     out.insert("read_p99_ms", json!(round3(reads.p99_ms)));
@@ -134,13 +138,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("rss_mb", json!(reads.rss_mb.round()));
 
     note("erasure");
-    let (small, large) = erasures(&vault, &server, &ids, &plan).await?;
+    let (small, large) = erasures(&server, &ids, &plan).await?;
     out.insert("erase_median_ms", json!(round3(small)));
     out.insert("erase_median_ms_10k_records", json!(round3(large)));
+    server.stop();
 
     note("ledger appends");
-    let appends = ledger_appends(&vault, plan.ledger_appends).await?;
+    let ctx = Context::open(&paths).await?;
+    let appends = ledger_appends(&ctx.vault, plan.ledger_appends).await?;
     out.insert("ledger_append_per_s", json!(appends.round()));
+    drop(ctx);
 
     note("ledger verify");
     let store = Context::open_store_only(&paths).await?;
@@ -163,7 +170,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "proof_ms",
         json!(round3(proof_median_ms(plan.proof_leaves)?)),
     );
-    server.stop();
     Ok(Value::Object(
         out.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     ))
@@ -303,43 +309,73 @@ async fn import_synthetic(
     Ok(imported as f64 / seconds)
 }
 
+struct Keys {
+    service: String,
+    officer: String,
+}
+
+async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
+    let operator = context::operator();
+    let (_, service) = vault
+        .create_api_key(&operator, "service", "bench service")
+        .await?;
+    let (_, officer) = vault
+        .create_api_key(&operator, "privacy_officer", "bench officer")
+        .await?;
+    Ok(Keys { service, officer })
+}
+
+/// `mamori serve` on the bench installation, as a child process.
 struct Server {
     url: String,
-    service_key: String,
-    officer_key: String,
-    stop: tokio::sync::oneshot::Sender<()>,
+    keys: Keys,
+    child: std::process::Child,
 }
 
 impl Server {
-    fn stop(self) {
-        let _ = self.stop.send(());
+    async fn start(paths: &Paths, keys: Keys) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .arg("--data")
+            .arg(&paths.data)
+            .args(["--database", &paths.database, "--listen", &listen, "serve"])
+            .env("MAMORI_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting `mamori serve`")?;
+        let server = Server {
+            url: format!("http://{listen}"),
+            keys,
+            child,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            let answer = client.get(format!("{}/healthz", server.url)).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server.stop();
+        anyhow::bail!("`mamori serve` did not answer /healthz within 30 s")
     }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(self) {}
 }
 
-async fn start_server(vault: &Vault) -> anyhow::Result<Server> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = vault.clone();
-    tokio::spawn(async move {
-        let _ = mamori_server::serve(listener, served, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
-    let operator = context::operator();
-    let (_, service_key) = vault
-        .create_api_key(&operator, "service", "bench service")
-        .await?;
-    let (_, officer_key) = vault
-        .create_api_key(&operator, "privacy_officer", "bench officer")
-        .await?;
-    Ok(Server {
-        url,
-        service_key,
-        officer_key,
-        stop,
-    })
+/// The child never outlives the bench, whichever way the bench ends.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 struct ReadFigures {
@@ -350,9 +386,9 @@ struct ReadFigures {
     rss_mb: f64,
 }
 
-/// Resident memory of this process (server and load generator together), in MB.
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Resident memory of a process, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -362,12 +398,7 @@ fn rss_mb() -> f64 {
 
 /// `connections` clients each reading random subjects back to back for the planned time, after
 /// a one-second warm-up. Every read is purpose-scoped and ledgered before it is answered.
-async fn read_load(
-    _vault: &Vault,
-    server: &Server,
-    ids: &[[u8; 16]],
-    plan: &Plan,
-) -> anyhow::Result<ReadFigures> {
+async fn read_load(server: &Server, ids: &[[u8; 16]], plan: &Plan) -> anyhow::Result<ReadFigures> {
     anyhow::ensure!(!ids.is_empty(), "no subjects to read");
     let ids: Arc<Vec<String>> = Arc::new(ids.iter().map(mamori_core::format_id).collect());
     let errors = Arc::new(AtomicU64::new(0));
@@ -378,9 +409,10 @@ async fn read_load(
     let peak_rss = Arc::new(AtomicU64::new(0));
     let sampler = {
         let peak = peak_rss.clone();
+        let pid = server.pid();
         tokio::spawn(async move {
             while Instant::now() < end {
-                peak.fetch_max((rss_mb() * 1000.0) as u64, Ordering::Relaxed);
+                peak.fetch_max((rss_mb(pid) * 1000.0) as u64, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         })
@@ -392,7 +424,7 @@ async fn read_load(
             .build()?;
         let (ids, errors) = (ids.clone(), errors.clone());
         let url = server.url.clone();
-        let auth = format!("Bearer {}", server.service_key);
+        let auth = format!("Bearer {}", server.keys.service);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(50_000);
             let mut n = worker as u64 * 7919;
@@ -443,12 +475,7 @@ async fn read_load(
 
 /// Median time of `DELETE /v1/subjects/{id}` for subjects with one record, and for subjects
 /// with `records_large` records each.
-async fn erasures(
-    vault: &Vault,
-    server: &Server,
-    ids: &[[u8; 16]],
-    plan: &Plan,
-) -> anyhow::Result<(f64, f64)> {
+async fn erasures(server: &Server, ids: &[[u8; 16]], plan: &Plan) -> anyhow::Result<(f64, f64)> {
     let needed = plan.erase_small + plan.erase_large;
     anyhow::ensure!(
         ids.len() >= needed,
@@ -458,10 +485,10 @@ async fn erasures(
     let victims = &ids[ids.len() - needed..];
     let (small, large) = victims.split_at(plan.erase_small);
     for id in small {
-        add_records(vault, id, 1).await?;
+        add_records(server, id, 1).await?;
     }
     for id in large {
-        add_records(vault, id, plan.records_large).await?;
+        add_records(server, id, plan.records_large).await?;
     }
     let client = reqwest::Client::new();
     let erase = async |id: &[u8; 16]| -> anyhow::Result<f64> {
@@ -472,7 +499,7 @@ async fn erasures(
                 server.url,
                 mamori_core::format_id(id)
             ))
-            .header("authorization", format!("Bearer {}", server.officer_key))
+            .header("authorization", format!("Bearer {}", server.keys.officer))
             .header("mamori-purpose", "data_subject_rights")
             .send()
             .await?;
@@ -495,26 +522,32 @@ async fn erasures(
     Ok((median(small_times), median(large_times)))
 }
 
-/// Adds `n` order records to one subject through the audited API path, 64 at a time.
-async fn add_records(vault: &Vault, id: &[u8; 16], n: usize) -> anyhow::Result<()> {
-    let actor = Actor {
-        id: "cli:bench".into(),
-        role: "service".into(),
-    };
-    let data: BTreeMap<String, Value> = serde_json::from_value(json!({
+/// Adds `n` order records to one subject over the API, 64 requests at a time.
+async fn add_records(server: &Server, id: &[u8; 16], n: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/v1/subjects/{}/records",
+        server.url,
+        mamori_core::format_id(id)
+    );
+    let auth = format!("Bearer {}", server.keys.service);
+    let body = json!({"category": "orders", "data": {
         "order_number": "A-1", "total": 12.5, "currency": "EUR", "items": "1 × tea"
-    }))?;
+    }});
     let mut pending = tokio::task::JoinSet::new();
     for _ in 0..n {
         if pending.len() >= 64 {
             pending.join_next().await.expect("non-empty")??;
         }
-        let (vault, actor, data, id) = (vault.clone(), actor.clone(), data.clone(), *id);
+        let request = client
+            .post(&url)
+            .header("authorization", &auth)
+            .header("mamori-purpose", "order_fulfilment")
+            .json(&body);
         pending.spawn(async move {
-            vault
-                .add_record(&actor, "order_fulfilment", &id, "orders", &data)
-                .await
-                .map(|_| ())
+            let status = request.send().await?.status();
+            anyhow::ensure!(status.is_success(), "adding a record answered {status}");
+            Ok(())
         });
     }
     while let Some(done) = pending.join_next().await {
