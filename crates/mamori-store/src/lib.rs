@@ -161,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn leaves(&self, from: u64, limit: i64) -> Result<Vec<LeafRow>>;
     async fn leaf_hashes(&self, from: u64, limit: i64) -> Result<Vec<[u8; 32]>>;
+    /// Every leaf from `from` on, in order, in pages (for full verification). The pages come
+    /// from one consistent snapshot; `subject_id` is not filled in.
+    fn stream_leaves(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>>;
     async fn heads(&self) -> Result<Vec<SignedTreeHead>>;
     async fn latest_head(&self) -> Result<Option<SignedTreeHead>>;
 

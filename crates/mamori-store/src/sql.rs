@@ -16,6 +16,7 @@ use sqlx::{Acquire, QueryBuilder, Row};
 use crate::*;
 
 pub struct SqliteStore {
+    path: std::path::PathBuf,
     /// Exactly one connection: SQLite has one writer, and the writer task is its only user.
     write: SqlitePool,
     read: SqlitePool,
@@ -104,13 +105,132 @@ impl SqliteStore {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
+            .connect_with(
+                options
+                    .read_only(true)
+                    .pragma("cache_size", "-8192")
+                    // Rows cross from SQLite's worker thread in bigger hand-offs (fewer wake-ups).
+                    .row_buffer_size(4096),
+            )
             .await?;
         Ok(SqliteStore {
+            path: path.into(),
             write,
             read,
             checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
         })
+    }
+}
+
+/// Leaves per page when streaming the ledger.
+const LEAF_PAGE: usize = 20_000;
+
+impl SqliteStore {
+    /// Streams leaves with rusqlite on a thread of its own: sqlx hands rows one by one across
+    /// threads, which costs more than hashing them, and `ledger verify` reads millions.
+    fn stream_leaves_impl(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let path = self.path.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = stream_sqlite_leaves(&path, from, &tx) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        rx
+    }
+}
+
+fn stream_sqlite_leaves(
+    path: &std::path::Path,
+    from: u64,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<LeafRow>>>,
+) -> Result<()> {
+    use rusqlite::OpenFlags;
+    let corrupt = |e: rusqlite::Error| StoreError::Database(sqlx::Error::Protocol(e.to_string()));
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(corrupt)?;
+    let mut statement = conn
+        .prepare("SELECT idx, data, leaf_hash FROM ledger_leaves WHERE idx >= ?1 ORDER BY idx")
+        .map_err(corrupt)?;
+    let mut rows = statement.query([from as i64]).map_err(corrupt)?;
+    let mut page = Vec::with_capacity(LEAF_PAGE);
+    while let Some(row) = rows.next().map_err(corrupt)? {
+        let index: i64 = row.get(0).map_err(corrupt)?;
+        let hash = row
+            .get_ref(2)
+            .map_err(corrupt)?
+            .as_blob()
+            .map_err(|e| corrupt(e.into()))?;
+        page.push(LeafRow {
+            index: index as u64,
+            data: row.get(1).map_err(corrupt)?,
+            hash: hash_from_slice(hash)?,
+            subject_id: None,
+        });
+        if page.len() == LEAF_PAGE {
+            let full = std::mem::replace(&mut page, Vec::with_capacity(LEAF_PAGE));
+            if tx.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !page.is_empty() {
+        let _ = tx.blocking_send(Ok(page));
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Pages through the ledger inside one REPEATABLE READ transaction (one snapshot).
+    fn stream_leaves_impl(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let pool = self.read.clone();
+        tokio::spawn(async move {
+            if let Err(e) = stream_postgres_leaves(pool, from, &tx).await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        rx
+    }
+}
+
+async fn stream_postgres_leaves(
+    pool: PgPool,
+    mut from: u64,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<LeafRow>>>,
+) -> Result<()> {
+    let mut snapshot = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    loop {
+        let rows = sqlx::query(
+            "SELECT idx, data, leaf_hash FROM ledger_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        )
+        .bind(from as i64)
+        .bind(LEAF_PAGE as i64)
+        .fetch_all(&mut *snapshot)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let page = rows
+            .iter()
+            .map(|r| {
+                Ok(LeafRow {
+                    index: r.try_get::<i64, _>(0)? as u64,
+                    data: r.try_get(1)?,
+                    hash: hash_from_slice(&r.try_get::<Vec<u8>, _>(2)?)?,
+                    subject_id: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        from = page.last().map_or(from, |l| l.index + 1);
+        if tx.send(Ok(page)).await.is_err() {
+            return Ok(());
+        }
     }
 }
 
@@ -143,6 +263,13 @@ fn is_bulk_insertable(change: &Change) -> bool {
         change,
         Change::InsertSubject { .. } | Change::PutIndex { .. } | Change::SaveImportProgress(_)
     )
+}
+
+fn index_key(change: &Change) -> Option<(i64, IndexDigest)> {
+    match change {
+        Change::PutIndex { kind, digest, .. } => Some((*kind as i64, *digest)),
+        _ => None,
+    }
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -218,18 +345,33 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Multi-row inserts for a batch made only of subject and index inserts. Returns false
-            /// if any row conflicted; the caller then rolls the transaction back and goes job by
-            /// job. `ON CONFLICT DO NOTHING` (rather than failing) spares SQLite a statement
-            /// journal per INSERT, which costs as much as the insert itself.
-            async fn apply_bulk(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>]) -> std::result::Result<bool, sqlx::Error> {
+            /// Multi-row inserts for a batch made only of subject and index inserts. Jobs whose
+            /// blind index is already taken (in the table or earlier in the batch) are found by
+            /// one lookup per index and left out with `IndexTaken`; the rest go in as multi-row
+            /// INSERTs. Returns None if a row still conflicted (another writer raced us): the
+            /// caller then rolls back and goes job by job. `ON CONFLICT DO NOTHING` (rather
+            /// than failing) spares SQLite a statement journal per INSERT.
+            async fn apply_bulk(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>]) -> std::result::Result<Option<Vec<JobOutcome>>, sqlx::Error> {
+                let taken = Self::taken_indexes(conn, jobs).await?;
+                let mut seen = std::collections::HashSet::new();
+                let mut outcomes = Vec::with_capacity(jobs.len());
                 let mut subjects = Vec::new();
                 let mut indexes = Vec::new();
-                for change in jobs.iter().flatten() {
-                    match change {
-                        Change::InsertSubject { .. } => subjects.push(change),
-                        Change::PutIndex { .. } => indexes.push(change),
-                        _ => {}
+                for job in jobs {
+                    let keys: Vec<(i64, IndexDigest)> = job.iter().filter_map(index_key).collect();
+                    let clash = keys.iter().any(|k| taken.contains(k) || seen.contains(k));
+                    if clash {
+                        outcomes.push(Err(JobError::IndexTaken));
+                        continue;
+                    }
+                    seen.extend(keys);
+                    outcomes.push(Ok(()));
+                    for change in job {
+                        match change {
+                            Change::InsertSubject { .. } => subjects.push(change),
+                            Change::PutIndex { .. } => indexes.push(change),
+                            _ => {}
+                        }
                     }
                 }
                 for chunk in subjects.chunks(BULK_ROWS) {
@@ -241,14 +383,11 @@ macro_rules! sql_store {
                     });
                     qb.push(" ON CONFLICT DO NOTHING");
                     if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
-                        return Ok(false);
+                        return Ok(None);
                     }
                 }
                 // In key order, each B-tree page is visited once per batch instead of at random.
-                indexes.sort_by_key(|c| match c {
-                    Change::PutIndex { kind, digest, .. } => (*kind as i64, *digest),
-                    _ => (0, [0; 16]),
-                });
+                indexes.sort_by_key(|c| index_key(c).unwrap_or_default());
                 for chunk in indexes.chunks(BULK_ROWS) {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO lookup_index (kind, digest, subject_id) ");
                     qb.push_values(chunk, |mut b, change| {
@@ -258,7 +397,7 @@ macro_rules! sql_store {
                     });
                     qb.push(" ON CONFLICT DO NOTHING");
                     if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
-                        return Ok(false);
+                        return Ok(None);
                     }
                 }
                 for change in jobs.iter().flatten() {
@@ -269,7 +408,33 @@ macro_rules! sql_store {
                         })?;
                     }
                 }
-                Ok(true)
+                Ok(Some(outcomes))
+            }
+
+            /// The blind-index keys of `jobs` that already exist, looked up per kind in chunks.
+            async fn taken_indexes(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>]) -> std::result::Result<std::collections::HashSet<(i64, IndexDigest)>, sqlx::Error> {
+                let mut wanted: Vec<(i64, IndexDigest)> = jobs.iter().flatten().filter_map(index_key).collect();
+                wanted.sort_unstable();
+                let mut taken = std::collections::HashSet::new();
+                for kind in [IndexKind::Email, IndexKind::Phone, IndexKind::ExternalId] {
+                    let digests: Vec<&IndexDigest> = wanted.iter().filter(|(k, _)| *k == kind as i64).map(|(_, d)| d).collect();
+                    for chunk in digests.chunks(BULK_ROWS) {
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT digest FROM lookup_index WHERE kind = ");
+                        qb.push_bind(kind as i64).push(" AND digest IN (");
+                        let mut list = qb.separated(", ");
+                        for d in chunk {
+                            list.push_bind(d.to_vec());
+                        }
+                        qb.push(")");
+                        for row in qb.build().fetch_all(&mut *conn).await? {
+                            let digest: Vec<u8> = row.try_get(0)?;
+                            if let Ok(d) = IndexDigest::try_from(digest.as_slice()) {
+                                taken.insert((kind as i64, d));
+                            }
+                        }
+                    }
+                }
+                Ok(taken)
             }
 
             /// Applies each job under its own savepoint; a job that conflicts is rolled back alone.
@@ -302,8 +467,8 @@ macro_rules! sql_store {
             async fn begin_and_apply(&self, jobs: &[Vec<Change>]) -> Result<(sqlx::Transaction<'static, $db>, Vec<JobOutcome>)> {
                 let mut tx = self.write.begin_with($begin).await?;
                 if jobs.len() >= BULK_MIN_JOBS && jobs.iter().flatten().all(is_bulk_insertable) {
-                    if Self::apply_bulk(&mut tx, jobs).await? {
-                        return Ok((tx, vec![Ok(()); jobs.len()]));
+                    if let Some(outcomes) = Self::apply_bulk(&mut tx, jobs).await? {
+                        return Ok((tx, outcomes));
                     }
                     tx.rollback().await?;
                     tx = self.write.begin_with($begin).await?;
@@ -368,6 +533,10 @@ macro_rules! sql_store {
                         subject_id: subject.map(|s| id_from_slice(&s)).transpose()?,
                     })
                 }).collect()
+            }
+
+            fn stream_leaves(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
+                self.stream_leaves_impl(from)
             }
 
             async fn leaf_hashes(&self, from: u64, limit: i64) -> Result<Vec<[u8; 32]>> {

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use mamori_crypto::Keyring;
 use mamori_ledger::{HeadSigner, MerkleTree, leaf_hash, verify_head};
-use mamori_store::{LeafRow, Store};
+use mamori_store::Store;
 
 use crate::context::StoreContext;
 
@@ -47,29 +47,18 @@ pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<V
     let public = HeadSigner::from_seed(&keyring.ledger_signing_seed()).public_key();
     let heads = store.heads().await?;
     let mut tree = MerkleTree::new();
-    // Fetch page N+1 while page N is hashed: the database and the hashing each want a core.
-    let mut next = Some(tokio::spawn(fetch(store.clone(), 0)));
-    while let Some(page) = next.take() {
-        let leaves = page.await??;
-        if leaves.is_empty() {
-            break;
-        }
-        let after = leaves.last().map_or(0, |l| l.index + 1);
-        next = Some(tokio::spawn(fetch(store.clone(), after)));
-        let hashes = tokio::task::spawn_blocking(move || {
-            leaves
-                .into_iter()
-                .map(|l| (l.index, l.hash, leaf_hash(&l.data)))
-                .collect::<Vec<_>>()
-        })
-        .await?;
-        for (index, stored, computed) in hashes {
-            if index != tree.len() {
+    // The store streams pages on its own thread while this one hashes them.
+    let mut pages = store.stream_leaves(0);
+    while let Some(page) = pages.recv().await {
+        for leaf in page? {
+            if leaf.index != tree.len() {
                 return Ok(Verdict::Failed(format!("leaf {} is missing", tree.len())));
             }
-            if stored != computed {
+            let computed = leaf_hash(&leaf.data);
+            if computed != leaf.hash {
                 return Ok(Verdict::Failed(format!(
-                    "leaf {index} was altered (its stored data no longer matches its hash)"
+                    "leaf {} was altered (its stored data no longer matches its hash)",
+                    leaf.index
                 )));
             }
             tree.push_leaf_hash(computed);
@@ -100,10 +89,4 @@ pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<V
         heads: heads.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-const PAGE: i64 = 50_000;
-
-async fn fetch(store: Arc<dyn Store>, from: u64) -> mamori_store::Result<Vec<LeafRow>> {
-    store.leaves(from, PAGE).await
 }

@@ -19,6 +19,7 @@ both_backends!(
     canaries_never_leak,
     bulk_import_commits_batches_and_rejects_rows,
     tampered_ciphertext_is_an_integrity_failure,
+    ledger_streams_every_leaf_in_order,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1232,4 +1233,26 @@ async fn tampered_ciphertext_is_an_integrity_failure(app: TestApp) {
     let leaf = app.vault.store.leaves(before, 1).await.unwrap();
     let event = String::from_utf8(leaf[0].data.clone()).unwrap();
     assert!(event.contains("integrity_failure"), "{event}");
+}
+
+/// The streaming read `ledger verify` uses returns exactly the stored leaves, in order.
+async fn ledger_streams_every_leaf_in_order(app: TestApp) {
+    for i in 0..5 {
+        let body = json!({"data": {"contact": {"name": format!("Stream {i}")}}});
+        create(&app, &body).await;
+    }
+    let stored = app.vault.store.leaves(0, 100_000).await.unwrap();
+    assert!(stored.len() >= 5);
+    let mut streamed = Vec::new();
+    let mut pages = app.vault.store.stream_leaves(0);
+    while let Some(page) = pages.recv().await {
+        streamed.extend(page.unwrap());
+    }
+    assert_eq!(streamed.len(), stored.len());
+    for (a, b) in streamed.iter().zip(&stored) {
+        assert_eq!((a.index, &a.data, a.hash), (b.index, &b.data, b.hash));
+    }
+    let mut tail = app.vault.store.stream_leaves(3);
+    let first = tail.recv().await.unwrap().unwrap();
+    assert_eq!(first[0].index, 3);
 }
