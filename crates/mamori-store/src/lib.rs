@@ -179,6 +179,9 @@ pub trait Store: Send + Sync + 'static {
         finish: &mut Finish<'_>,
     ) -> Result<Vec<JobOutcome>>;
 
+    /// Tunes the connection for a bulk import in this process (SQLite: a large writer cache).
+    async fn prepare_bulk_load(&self) -> Result<()>;
+
     /// Deletes up to `limit` record rows of erased subjects; returns how many went.
     async fn purge_erased(&self, limit: i64) -> Result<u64>;
 }

@@ -126,6 +126,15 @@ impl SqliteStore {
 const LEAF_PAGE: usize = 20_000;
 
 impl SqliteStore {
+    /// A bulk load dirties many index pages per batch; with a small cache SQLite spills them to
+    /// the WAL mid-transaction (and rereads them), so the writer gets 512 MiB while it loads.
+    async fn bulk_tuning(write: &SqlitePool) -> Result<()> {
+        sqlx::query("PRAGMA cache_size = -524288")
+            .execute(write)
+            .await?;
+        Ok(())
+    }
+
     /// Streams leaves with rusqlite on a thread of its own: sqlx hands rows one by one across
     /// threads, which costs more than hashing them, and `ledger verify` reads millions.
     fn stream_leaves_impl(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
@@ -184,6 +193,10 @@ fn stream_sqlite_leaves(
 }
 
 impl PostgresStore {
+    async fn bulk_tuning(_: &PgPool) -> Result<()> {
+        Ok(())
+    }
+
     /// Pages through the ledger inside one REPEATABLE READ transaction (one snapshot).
     fn stream_leaves_impl(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -346,13 +359,16 @@ macro_rules! sql_store {
             }
 
             /// Multi-row inserts for a batch made only of subject and index inserts. Jobs whose
-            /// blind index is already taken (in the table or earlier in the batch) are found by
-            /// one lookup per index and left out with `IndexTaken`; the rest go in as multi-row
-            /// INSERTs. Returns None if a row still conflicted (another writer raced us): the
-            /// caller then rolls back and goes job by job. `ON CONFLICT DO NOTHING` (rather
+            /// blind index is taken earlier in the batch, or (with `look_up_taken`, one lookup per
+            /// index) already in the table, are left out with `IndexTaken`; the rest go in as
+            /// multi-row INSERTs. Returns None if a row still conflicted: the caller rolls back. `ON CONFLICT DO NOTHING` (rather
             /// than failing) spares SQLite a statement journal per INSERT.
-            async fn apply_bulk(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>]) -> std::result::Result<Option<Vec<JobOutcome>>, sqlx::Error> {
-                let taken = Self::taken_indexes(conn, jobs).await?;
+            async fn apply_bulk(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>], look_up_taken: bool) -> std::result::Result<Option<Vec<JobOutcome>>, sqlx::Error> {
+                let taken = if look_up_taken {
+                    Self::taken_indexes(conn, jobs).await?
+                } else {
+                    std::collections::HashSet::new()
+                };
                 let mut seen = std::collections::HashSet::new();
                 let mut outcomes = Vec::with_capacity(jobs.len());
                 let mut subjects = Vec::new();
@@ -467,11 +483,15 @@ macro_rules! sql_store {
             async fn begin_and_apply(&self, jobs: &[Vec<Change>]) -> Result<(sqlx::Transaction<'static, $db>, Vec<JobOutcome>)> {
                 let mut tx = self.write.begin_with($begin).await?;
                 if jobs.len() >= BULK_MIN_JOBS && jobs.iter().flatten().all(is_bulk_insertable) {
-                    if let Some(outcomes) = Self::apply_bulk(&mut tx, jobs).await? {
-                        return Ok((tx, outcomes));
+                    // Optimistic first (a clean batch pays no lookups), then with lookups, then
+                    // (only if another writer raced us) job by job.
+                    for look_up_taken in [false, true] {
+                        if let Some(outcomes) = Self::apply_bulk(&mut tx, jobs, look_up_taken).await? {
+                            return Ok((tx, outcomes));
+                        }
+                        tx.rollback().await?;
+                        tx = self.write.begin_with($begin).await?;
                     }
-                    tx.rollback().await?;
-                    tx = self.write.begin_with($begin).await?;
                 }
                 let outcomes = Self::apply_each(&mut tx, jobs).await?;
                 Ok((tx, outcomes))
@@ -588,7 +608,12 @@ macro_rules! sql_store {
                             .push_bind(leaf.hash.to_vec())
                             .push_bind(leaf.subject_id.map(|s| s.to_vec()));
                     });
-                    qb.build().execute(&mut *tx).await?;
+                    // DO NOTHING + a count check, not a failing INSERT: same safety, no
+                    // statement journal. A leaf index already present means another writer.
+                    qb.push(" ON CONFLICT DO NOTHING");
+                    if qb.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
+                        return Err(StoreError::Corrupt("a ledger leaf index is already taken (is another Mamori writing to this database?)"));
+                    }
                 }
                 if !leaves.is_empty() {
                     sqlx::query("INSERT INTO tree_heads (size, timestamp_ms, root, signature) VALUES ($1, $2, $3, $4)")
@@ -597,6 +622,10 @@ macro_rules! sql_store {
                 }
                 tx.commit().await?;
                 Ok(outcomes)
+            }
+
+            async fn prepare_bulk_load(&self) -> Result<()> {
+                Self::bulk_tuning(&self.write).await
             }
 
             async fn purge_erased(&self, limit: i64) -> Result<u64> {
