@@ -1,7 +1,9 @@
 //! Request extractors: the caller (API key → actor), the purpose header, and a JSON body parser
 //! whose errors describe the shape problem without quoting the input.
 
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -21,15 +23,27 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        if state.limits.is_shut_out(peer) {
+            return Err(ApiError::RateLimited);
+        }
         let token = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        match state.vault.authenticate(token.trim()).await? {
-            Some(actor) => Ok(Caller(actor)),
-            None => Err(ApiError::Unauthorized),
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let actor = match token {
+            Some(token) => state.vault.authenticate(token.trim()).await?,
+            None => None,
+        };
+        match actor {
+            Some(actor) if state.limits.allow_key(&actor.id) => Ok(Caller(actor)),
+            Some(_) => Err(ApiError::RateLimited),
+            None if state.limits.record_failed_auth(peer) => Err(ApiError::Unauthorized),
+            None => Err(ApiError::RateLimited),
         }
     }
 }

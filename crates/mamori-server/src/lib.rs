@@ -6,6 +6,7 @@ pub mod extract;
 pub mod metrics;
 pub mod privacy;
 pub mod problem;
+pub mod ratelimit;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,16 +27,20 @@ use crate::problem::ApiError;
 /// Request bodies above this are refused with 413 before they are read.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+pub use ratelimit::Limits;
+
 #[derive(Clone)]
 pub struct AppState {
     pub vault: Vault,
     pub metrics: Arc<Metrics>,
+    pub limits: Arc<ratelimit::RateLimits>,
 }
 
-pub fn router(vault: Vault) -> Router {
+pub fn router(vault: Vault, limits: Limits) -> Router {
     let state = AppState {
         vault,
         metrics: Metrics::new(),
+        limits: Arc::new(ratelimit::RateLimits::new(limits)),
     };
     Router::new()
         .route(
@@ -137,13 +142,15 @@ async fn observe(State(s): State<AppState>, request: Request, next: Next) -> Res
     response
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves. Peer addresses are kept for the failed-auth rate limit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     vault: Vault,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(vault))
+    let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

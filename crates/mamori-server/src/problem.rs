@@ -25,6 +25,8 @@ pub struct Problem {
 pub enum ApiError {
     Core(CoreError),
     Unauthorized,
+    /// Over a rate limit; the client should wait a second (said in `Retry-After`).
+    RateLimited,
     Plain {
         status: StatusCode,
         code: &'static str,
@@ -63,6 +65,12 @@ impl IntoResponse for ApiError {
                 "send a valid API key as `Authorization: Bearer <key>` (create one with `mamori apikey create`)".to_string(),
                 None,
             ),
+            ApiError::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests from this key or address; wait and retry (see Retry-After)".to_string(),
+                None,
+            ),
             ApiError::Plain { status, code, detail, field } => (status, code, detail, field),
             ApiError::Core(e) => {
                 let status = match &e {
@@ -99,6 +107,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

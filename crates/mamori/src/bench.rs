@@ -345,6 +345,8 @@ impl Server {
             .arg("--data")
             .arg(&paths.data)
             .args(["--database", &paths.database, "--listen", &listen, "serve"])
+            // The load is one key at well over the default 1,000 req/s: limit it far above.
+            .args(["--rate-limit", "1000000"])
             .env("MAMORI_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()

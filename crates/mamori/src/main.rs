@@ -53,9 +53,14 @@ enum Command {
     /// Create the data directory: master key (mode 0600), policy, database.
     Init,
     /// Run the server.
-    Serve,
+    Serve {
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Set up a demo (example policy, synthetic customers), serve it, print the URL and API keys.
     Demo {
+        #[command(flatten)]
+        limits: LimitArgs,
         /// How many synthetic customers to create.
         #[arg(long, default_value_t = 300)]
         customers: usize,
@@ -114,6 +119,26 @@ enum Command {
     },
 }
 
+/// Request rate limits of the server.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Requests per second per API key (bursts of twice that); 0 turns the limit off.
+    #[arg(long, env = "MAMORI_RATE_LIMIT", default_value_t = 1_000)]
+    rate_limit: u32,
+    /// Failed authentications per second per client address before it is shut out for 10 s.
+    #[arg(long, env = "MAMORI_FAILED_AUTH_LIMIT", default_value_t = 10)]
+    failed_auth_limit: u32,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> mamori_server::Limits {
+        mamori_server::Limits {
+            per_key: self.rate_limit,
+            failed_auth_per_ip: self.failed_auth_limit,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum PolicyCommand {
     /// Check a policy file; prints every problem with file:line:column and exits non-zero if any.
@@ -170,15 +195,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             context::init(&paths).await?;
             println!("initialised {}", paths.data.display());
         }
-        Command::Serve => {
+        Command::Serve { limits } => {
             let ctx = Context::open(&paths).await?;
-            serve(ctx, &cli.listen).await?;
+            serve(ctx, &cli.listen, limits.limits()).await?;
         }
-        Command::Demo { customers } => {
+        Command::Demo { customers, limits } => {
             context::init(&paths).await?;
             let ctx = Context::open(&paths).await?;
             demo::prepare(&ctx, customers, &cli.listen).await?;
-            serve(ctx, &cli.listen).await?;
+            serve(ctx, &cli.listen, limits.limits()).await?;
         }
         Command::Policy {
             command: PolicyCommand::Check { file },
@@ -285,14 +310,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(ctx: Context, listen: &str) -> anyhow::Result<()> {
+async fn serve(ctx: Context, listen: &str, limits: mamori_server::Limits) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), "mamori listening");
     let purge = ctx.vault.clone();
     tokio::spawn(async move { context::purge_loop(purge).await });
-    mamori_server::serve(listener, ctx.vault, async {
+    mamori_server::serve(listener, ctx.vault, limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

@@ -20,6 +20,7 @@ both_backends!(
     bulk_import_commits_batches_and_rejects_rows,
     tampered_ciphertext_is_an_integrity_failure,
     ledger_streams_every_leaf_in_order,
+    guessing_keys_gets_an_address_shut_out,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1255,4 +1256,41 @@ async fn ledger_streams_every_leaf_in_order(app: TestApp) {
     let mut tail = app.vault.store.stream_leaves(3);
     let first = tail.recv().await.unwrap().unwrap();
     assert_eq!(first[0].index, 3);
+}
+
+/// Failed authentications are limited per address (the test server allows 4/s, bursts of 20);
+/// past that the address gets 429 with Retry-After, even with a valid key, for a while.
+async fn guessing_keys_gets_an_address_shut_out(app: TestApp) {
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let r = app
+            .client
+            .get(app.url("/v1/ledger/head"))
+            .bearer_auth(format!("mamori_guess{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(r.headers()["retry-after"], "1");
+            problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+        }
+    }
+    let unauthorized = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!((20..25).contains(&unauthorized), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+    let r = app
+        .as_role(
+            Method::GET,
+            "/v1/ledger/head",
+            "service",
+            "order_fulfilment",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 }

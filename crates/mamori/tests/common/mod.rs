@@ -231,6 +231,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     tokio::spawn(mamori_server::serve(
         listener,
         vault.clone(),
+        test_limits(),
         std::future::pending(),
     ));
     Some(TestApp {
@@ -263,4 +264,12 @@ macro_rules! both_backends {
             })*
         }
     };
+}
+
+/// The default per-key limit, and a failed-authentication limit low enough to test.
+pub fn test_limits() -> mamori_server::Limits {
+    mamori_server::Limits {
+        failed_auth_per_ip: 4,
+        ..mamori_server::Limits::default()
+    }
 }

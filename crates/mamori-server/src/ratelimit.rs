@@ -1,0 +1,138 @@
+//! Rate limits: per API key for authenticated requests, and per client address for failed
+//! authentication (so a guessing client is shut out before its guesses are even checked).
+//! GCRA via `governor`; answers are 429 problem+json with `Retry-After`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Limits chosen by the operator (`mamori serve --rate-limit`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Requests per second allowed to one API key (bursts of twice that). 0 disables the limit.
+    pub per_key: u32,
+    /// Failed authentications per second allowed from one address (bursts of five times that).
+    pub failed_auth_per_ip: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_key: 1_000,
+            failed_auth_per_ip: 10,
+        }
+    }
+}
+
+/// How long an address that exceeded the failed-authentication limit is refused outright.
+const SHUT_OUT: Duration = Duration::from_secs(10);
+/// Keyed limiters keep a small state per key; beyond this many keys, stale ones are dropped.
+const MAX_TRACKED: usize = 10_000;
+
+pub struct RateLimits {
+    per_key: Option<DefaultKeyedRateLimiter<String>>,
+    failed_auth: DefaultKeyedRateLimiter<IpAddr>,
+    shut_out: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+fn quota(per_second: u32, burst_factor: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = NonZeroU32::new(per_second.saturating_mul(burst_factor)).unwrap_or(rate);
+    Some(Quota::per_second(rate).allow_burst(burst))
+}
+
+impl RateLimits {
+    pub fn new(limits: Limits) -> RateLimits {
+        let failed = quota(limits.failed_auth_per_ip.max(1), 5).expect("non-zero");
+        RateLimits {
+            per_key: quota(limits.per_key, 2).map(RateLimiter::keyed),
+            failed_auth: RateLimiter::keyed(failed),
+            shut_out: Mutex::default(),
+        }
+    }
+
+    /// Whether an authenticated caller (by actor id) may make one more request now.
+    pub fn allow_key(&self, actor: &str) -> bool {
+        let Some(limiter) = &self.per_key else {
+            return true;
+        };
+        if limiter.len() > MAX_TRACKED {
+            limiter.retain_recent();
+        }
+        limiter.check_key(&actor.to_string()).is_ok()
+    }
+
+    /// Whether requests from `ip` are currently refused for too many failed authentications.
+    pub fn is_shut_out(&self, ip: IpAddr) -> bool {
+        let mut map = self.shut_out.lock().expect("rate limit lock");
+        match map.get(&ip) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                map.remove(&ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a failed authentication from `ip`; returns false once the address is over its
+    /// limit, which also shuts it out for a while.
+    pub fn record_failed_auth(&self, ip: IpAddr) -> bool {
+        if self.failed_auth.len() > MAX_TRACKED {
+            self.failed_auth.retain_recent();
+        }
+        if self.failed_auth.check_key(&ip).is_ok() {
+            return true;
+        }
+        let mut map = self.shut_out.lock().expect("rate limit lock");
+        if map.len() > MAX_TRACKED {
+            let now = Instant::now();
+            map.retain(|_, until| *until > now);
+        }
+        map.insert(ip, Instant::now() + SHUT_OUT);
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_limit_allows_the_burst_then_refuses() {
+        let limits = RateLimits::new(Limits {
+            per_key: 5,
+            failed_auth_per_ip: 1,
+        });
+        let allowed = (0..20).filter(|_| limits.allow_key("key:a")).count();
+        assert_eq!(allowed, 10, "burst of twice the rate");
+        assert!(limits.allow_key("key:b"), "keys are limited separately");
+    }
+
+    #[test]
+    fn zero_disables_the_key_limit() {
+        let limits = RateLimits::new(Limits {
+            per_key: 0,
+            failed_auth_per_ip: 1,
+        });
+        assert!((0..10_000).all(|_| limits.allow_key("key:a")));
+    }
+
+    #[test]
+    fn failed_auth_shuts_an_address_out() {
+        let limits = RateLimits::new(Limits {
+            per_key: 0,
+            failed_auth_per_ip: 2,
+        });
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        assert!((0..10).all(|_| limits.record_failed_auth(ip)));
+        assert!(!limits.record_failed_auth(ip));
+        assert!(limits.is_shut_out(ip));
+        assert!(!limits.is_shut_out(other));
+    }
+}
