@@ -9,7 +9,7 @@ use mamori_ledger::{Event, Outcome};
 use mamori_policy::value::{
     normalise_email, normalise_external_id, normalise_phone, parse_value, to_json,
 };
-use mamori_policy::{Action, FieldType, IdSet, Policy};
+use mamori_policy::{Action, FieldType, IdSet, Policy, Role};
 use mamori_store::{Change, IndexKind, RecordRow, Store, SubjectRow};
 use serde_json::Value;
 
@@ -138,27 +138,25 @@ impl Vault {
         }
     }
 
-    async fn record_outcome(
+    /// Passes `attempt` through; if it failed, first ledgers the failure as a denied `label`
+    /// access to `subject` (so a read that hit a missing or corrupt subject still leaves its trace).
+    async fn or_ledger<T>(
         &self,
+        attempt: Result<T>,
         actor: &Actor,
         purpose: &str,
         label: &str,
         subject: &[u8; 16],
         categories: IdSet,
-        reason: &str,
-    ) -> Result<()> {
-        let event = self.event(
-            actor,
-            purpose,
-            label,
-            Some(subject),
-            categories,
-            Outcome::Denied {
-                reason: reason.into(),
-            },
-        );
+    ) -> Result<T> {
+        let Err(e) = attempt else {
+            return attempt;
+        };
+        let reason = e.code().into();
+        let outcome = Outcome::Denied { reason };
+        let event = self.event(actor, purpose, label, Some(subject), categories, outcome);
         self.ledger.submit(vec![], vec![event]).await??;
-        Ok(())
+        Err(e)
     }
 
     fn parse_data(&self, data: &DataInput, allow_removal: bool) -> Result<Vec<ParsedField>> {
@@ -371,10 +369,7 @@ impl Vault {
                 .open(cat_name, field_name, sealed)
                 .map_err(|_| CoreError::Integrity)?;
             let text = std::str::from_utf8(&plain).map_err(|_| CoreError::Integrity)?;
-            let value = match role.mask_for(category.id, field_idx) {
-                Some(mask) => Value::String(mask.apply(text)),
-                None => to_json(&field.kind, text),
-            };
+            let value = shown(role, category.id, field_idx, &field.kind, text);
             view.entry(cat_name.clone())
                 .or_default()
                 .insert(field_name.clone(), value);
@@ -399,37 +394,15 @@ impl Vault {
                 Some(id),
             )
             .await?;
-        let opened = match self.live_subject(id).await {
-            Ok(opened) => opened,
-            Err(e) => {
-                self.record_outcome(
-                    actor,
-                    purpose,
-                    "subject.read",
-                    id,
-                    allowed.categories,
-                    e.code(),
-                )
-                .await?;
-                return Err(e);
-            }
-        };
-        let (row, key, map) = opened;
-        let data = match self.open_view(&key, &map, allowed.categories, &actor.role) {
-            Ok(d) => d,
-            Err(e) => {
-                self.record_outcome(
-                    actor,
-                    purpose,
-                    "subject.read",
-                    id,
-                    allowed.categories,
-                    e.code(),
-                )
-                .await?;
-                return Err(e);
-            }
-        };
+        let (label, visible) = ("subject.read", allowed.categories);
+        let opened = self.live_subject(id).await;
+        let (row, key, map) = self
+            .or_ledger(opened, actor, purpose, label, id, visible)
+            .await?;
+        let data = self.open_view(&key, &map, visible, &actor.role);
+        let data = self
+            .or_ledger(data, actor, purpose, label, id, visible)
+            .await?;
         let event = self.event(
             actor,
             purpose,
@@ -473,14 +446,10 @@ impl Vault {
         )
         .await?;
         for _ in 0..UPDATE_RETRIES {
-            let (row, key, mut map) = match self.live_subject(id).await {
-                Ok(v) => v,
-                Err(e) => {
-                    self.record_outcome(actor, purpose, "subject.update", id, categories, e.code())
-                        .await?;
-                    return Err(e);
-                }
-            };
+            let opened = self.live_subject(id).await;
+            let (row, key, mut map) = self
+                .or_ledger(opened, actor, purpose, "subject.update", id, categories)
+                .await?;
             let mut changes = vec![];
             let index_changes = self.seal_into(id, &key, &fields, &mut map);
             changes.push(Change::UpdateFields {
@@ -606,14 +575,10 @@ impl Vault {
             Some(id),
         )
         .await?;
-        let (_, key, _) = match self.live_subject(id).await {
-            Ok(v) => v,
-            Err(e) => {
-                self.record_outcome(actor, purpose, "record.create", id, categories, e.code())
-                    .await?;
-                return Err(e);
-            }
-        };
+        let opened = self.live_subject(id).await;
+        let (_, key, _) = self
+            .or_ledger(opened, actor, purpose, "record.create", id, categories)
+            .await?;
         let cat = &self.policy.categories[fields[0].category];
         let canonical: BTreeMap<&str, &str> = fields
             .iter()
@@ -666,21 +631,17 @@ impl Vault {
                 Some(id),
             )
             .await?;
-        let (_, key, _) = match self.live_subject(id).await {
-            Ok(v) => v,
-            Err(e) => {
-                self.record_outcome(
-                    actor,
-                    purpose,
-                    "record.list",
-                    id,
-                    allowed.categories,
-                    e.code(),
-                )
-                .await?;
-                return Err(e);
-            }
-        };
+        let opened = self.live_subject(id).await;
+        let (_, key, _) = self
+            .or_ledger(
+                opened,
+                actor,
+                purpose,
+                "record.list",
+                id,
+                allowed.categories,
+            )
+            .await?;
         let role = self
             .policy
             .role(&actor.role)
@@ -702,10 +663,7 @@ impl Vault {
                 .into_iter()
                 .filter_map(|(name, text)| {
                     let (idx, field) = category.field(&name)?;
-                    let value = match role.mask_for(category.id, idx) {
-                        Some(mask) => Value::String(mask.apply(&text)),
-                        None => to_json(&field.kind, &text),
-                    };
+                    let value = shown(role, category.id, idx, &field.kind, &text);
                     Some((name, value))
                 })
                 .collect();
@@ -726,6 +684,14 @@ impl Vault {
         );
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(out)
+    }
+}
+
+/// A stored value as this role sees it: masked if the role has a mask for the field.
+fn shown(role: &Role, category: usize, field: usize, kind: &FieldType, text: &str) -> Value {
+    match role.mask_for(category, field) {
+        Some(mask) => Value::String(mask.apply(text)),
+        None => to_json(kind, text),
     }
 }
 

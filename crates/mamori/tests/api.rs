@@ -1192,27 +1192,12 @@ async fn tampered_ciphertext_is_an_integrity_failure(app: TestApp) {
     let mut fields = row.fields.unwrap();
     let last = fields.len() - 1;
     fields[last] ^= 0x01;
-    let sql = "UPDATE subjects SET fields = $1 WHERE id = $2";
-    match app.backend {
-        common::Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query(sql)
-                .bind(&fields)
-                .bind(&raw_id[..])
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-        common::Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query(sql)
-                .bind(&fields)
-                .bind(&raw_id[..])
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-    }
+    app.execute_raw(
+        "UPDATE subjects SET fields = $1 WHERE id = $2",
+        &fields,
+        &raw_id,
+    )
+    .await;
     let before = ledger_size(&app).await;
     let r = app
         .as_role(

@@ -81,6 +81,31 @@ impl TestApp {
             .header("Mamori-Purpose", purpose)
     }
 
+    /// Runs one statement with two blob parameters straight against the database, bypassing
+    /// Mamori: how the tests play an attacker or a disk that changes stored bytes.
+    pub async fn execute_raw(&self, sql: &'static str, first: &[u8], second: &[u8]) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sql)
+                    .bind(first)
+                    .bind(second)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sql)
+                    .bind(first)
+                    .bind(second)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     pub fn sqlite_files(&self) -> Vec<PathBuf> {
         std::fs::read_dir(self.dir.path())
             .unwrap()
