@@ -91,7 +91,7 @@ impl SqliteStore {
             // Checkpoints run in `checkpoint_loop`, off the commit path.
             .pragma("wal_autocheckpoint", "0")
             // After a RESTART rewinds the WAL, SQLite truncates the file to this size.
-            .pragma("journal_size_limit", "67108864");
+            .pragma("journal_size_limit", "268435456");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -290,7 +290,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $name:literal, $begin:literal) => {
+    ($store:ty, $db:ty, $name:literal, $begin:literal, $insert_quietly:literal, $quietly:literal) => {
         impl $store {
             async fn apply(conn: &mut <$db as sqlx::Database>::Connection, change: &Change) -> std::result::Result<(), ApplyError> {
                 match change {
@@ -361,8 +361,8 @@ macro_rules! sql_store {
             /// Multi-row inserts for a batch made only of subject and index inserts. Jobs whose
             /// blind index is taken earlier in the batch, or (with `look_up_taken`, one lookup per
             /// index) already in the table, are left out with `IndexTaken`; the rest go in as
-            /// multi-row INSERTs. Returns None if a row still conflicted: the caller rolls back. `ON CONFLICT DO NOTHING` (rather
-            /// than failing) spares SQLite a statement journal per INSERT.
+            /// multi-row INSERTs that skip rather than fail on a conflict (see `$insert_quietly`).
+            /// Returns None if a row still did not go in: the caller rolls back.
             async fn apply_bulk(conn: &mut <$db as sqlx::Database>::Connection, jobs: &[Vec<Change>], look_up_taken: bool) -> std::result::Result<Option<Vec<JobOutcome>>, sqlx::Error> {
                 let taken = if look_up_taken {
                     Self::taken_indexes(conn, jobs).await?
@@ -391,13 +391,13 @@ macro_rules! sql_store {
                     }
                 }
                 for chunk in subjects.chunks(BULK_ROWS) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO subjects (id, created_ms, version, wrapped_dek, fields) ");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " subjects (id, created_ms, version, wrapped_dek, fields) "));
                     qb.push_values(chunk, |mut b, change| {
                         if let Change::InsertSubject { id, created_ms, wrapped_dek, fields } = change {
                             b.push_bind(id.to_vec()).push_bind(*created_ms).push_bind(1i64).push_bind(wrapped_dek.clone()).push_bind(fields.clone());
                         }
                     });
-                    qb.push(" ON CONFLICT DO NOTHING");
+                    qb.push($quietly);
                     if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
                         return Ok(None);
                     }
@@ -405,13 +405,13 @@ macro_rules! sql_store {
                 // In key order, each B-tree page is visited once per batch instead of at random.
                 indexes.sort_by_key(|c| index_key(c).unwrap_or_default());
                 for chunk in indexes.chunks(BULK_ROWS) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO lookup_index (kind, digest, subject_id) ");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " lookup_index (kind, digest, subject_id) "));
                     qb.push_values(chunk, |mut b, change| {
                         if let Change::PutIndex { kind, digest, subject_id } = change {
                             b.push_bind(*kind as i64).push_bind(digest.to_vec()).push_bind(subject_id.to_vec());
                         }
                     });
-                    qb.push(" ON CONFLICT DO NOTHING");
+                    qb.push($quietly);
                     if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
                         return Ok(None);
                     }
@@ -601,7 +601,7 @@ macro_rules! sql_store {
                 let (mut tx, outcomes) = self.begin_and_apply(jobs).await?;
                 let (leaves, head) = finish(&outcomes);
                 for chunk in leaves.chunks(BULK_ROWS) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO ledger_leaves (idx, data, leaf_hash, subject_id) ");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " ledger_leaves (idx, data, leaf_hash, subject_id) "));
                     qb.push_values(chunk, |mut b, leaf| {
                         b.push_bind(leaf.index as i64)
                             .push_bind(leaf.data.clone())
@@ -610,7 +610,7 @@ macro_rules! sql_store {
                     });
                     // DO NOTHING + a count check, not a failing INSERT: same safety, no
                     // statement journal. A leaf index already present means another writer.
-                    qb.push(" ON CONFLICT DO NOTHING");
+                    qb.push($quietly);
                     if qb.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
                         return Err(StoreError::Corrupt("a ledger leaf index is already taken (is another Mamori writing to this database?)"));
                     }
@@ -703,5 +703,22 @@ where
 
 // SQLite: IMMEDIATE takes the write lock at BEGIN (waiting on the busy timeout) instead of
 // failing at the first write if a checkpoint rewound the WAL since the transaction's first read.
-sql_store!(SqliteStore, sqlx::Sqlite, "sqlite", "BEGIN IMMEDIATE");
-sql_store!(PostgresStore, sqlx::Postgres, "postgres", "BEGIN");
+// Multi-row inserts that skip conflicting rows (the caller counts the rows that went in):
+// SQLite's `OR IGNORE` also covers NOT NULL, so no statement can abort half-way and SQLite keeps
+// no statement journal; PostgreSQL has no statement journal to spare and says it its own way.
+sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "sqlite",
+    "BEGIN IMMEDIATE",
+    "INSERT OR IGNORE INTO",
+    ""
+);
+sql_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    "postgres",
+    "BEGIN",
+    "INSERT INTO",
+    " ON CONFLICT DO NOTHING"
+);
