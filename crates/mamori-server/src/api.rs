@@ -119,7 +119,7 @@ pub struct LookupResult {
 
 #[utoipa::path(post, path = "/v1/subjects", request_body = CreateSubject,
     params(("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 201, body = Created), (status = 400, body = Problem), (status = 401, body = Problem),
+    responses((status = 201, body = Created), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_subject(
@@ -137,7 +137,7 @@ pub async fn create_subject(
 
 #[utoipa::path(get, path = "/v1/subjects/{id}",
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = SubjectBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = SubjectBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn read_subject(
     State(s): State<AppState>,
@@ -153,7 +153,7 @@ pub async fn read_subject(
 
 #[utoipa::path(patch, path = "/v1/subjects/{id}", request_body = UpdateSubject,
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 204), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update_subject(
     State(s): State<AppState>,
@@ -171,7 +171,7 @@ pub async fn update_subject(
 
 #[utoipa::path(delete, path = "/v1/subjects/{id}",
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 204, description = "erased by crypto-shredding"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 204, description = "erased by crypto-shredding"), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn erase_subject(
     State(s): State<AppState>,
@@ -185,7 +185,7 @@ pub async fn erase_subject(
 }
 
 #[utoipa::path(get, path = "/v1/subjects", params(LookupQuery, ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn lookup_subject(
     State(s): State<AppState>,
@@ -217,7 +217,7 @@ pub async fn lookup_subject(
 
 #[utoipa::path(post, path = "/v1/subjects/{id}/records", request_body = CreateRecord,
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 201, body = Created), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Created), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add_record(
     State(s): State<AppState>,
@@ -236,7 +236,7 @@ pub async fn add_record(
 
 #[utoipa::path(get, path = "/v1/subjects/{id}/records",
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = Records), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Records), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_records(
     State(s): State<AppState>,
@@ -273,7 +273,7 @@ fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBod
     }
 }
 
-#[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn ledger_head(
     State(s): State<AppState>,
     Caller(_): Caller,
@@ -321,7 +321,7 @@ fn bad_query<E>(_: E) -> ApiError {
     )
 }
 
-#[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn inclusion_proof(
     State(s): State<AppState>,
     Caller(_): Caller,
@@ -361,7 +361,7 @@ pub struct ConsistencyBody {
     pub proof: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn consistency_proof(
     State(s): State<AppState>,
     Caller(_): Caller,
