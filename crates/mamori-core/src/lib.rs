@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod apikeys;
+pub mod consent;
 pub mod error;
 pub mod fieldmap;
 pub mod import;

@@ -112,14 +112,28 @@ impl Vault {
         label: &str,
         subject: Option<&[u8; 16]>,
     ) -> Result<Allowed> {
-        match access::decide(
+        let mut decision = access::decide(
             &self.policy,
             &actor.role,
             purpose,
             action,
             categories,
             &NoConsent,
-        ) {
+        );
+        // Only a consent-based purpose needs the subject's consent; read it only then. A
+        // subject that does not exist has none, so the answer reveals nothing about existence.
+        if let (Err(Denial::ConsentRequired), Some(subject)) = (decision, subject) {
+            let consent = self.subject_consent(subject).await?;
+            decision = access::decide(
+                &self.policy,
+                &actor.role,
+                purpose,
+                action,
+                categories,
+                &consent,
+            );
+        }
+        match decision {
             Ok(allowed) => Ok(allowed),
             Err(denial) => {
                 let outcome = Outcome::Denied {

@@ -401,10 +401,103 @@ pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
     })
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetConsent {
+    /// A purpose of the policy whose legal basis is consent.
+    pub purpose: String,
+    /// One of the purpose's channels (email, sms, push, phone, post); leave out if it has none.
+    pub channel: Option<String>,
+    /// true grants, false withdraws.
+    pub granted: bool,
+    /// How it was collected: portal, api (default), import, gpc, agent.
+    pub source: Option<String>,
+    /// The version of the notice the person saw.
+    pub notice_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentQuery {
+    pub purpose: String,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentBody {
+    pub allowed: bool,
+    /// granted, withdrawn, no_record (not granted: privacy by default) or not_consent_based.
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl From<mamori_core::consent::ConsentAnswer> for ConsentBody {
+    fn from(a: mamori_core::consent::ConsentAnswer) -> Self {
+        ConsentBody {
+            allowed: a.allowed,
+            reason: a.reason,
+            notice_version: a.notice_version,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// Grants or withdraws consent for one purpose (and channel). Takes effect for the next access.
+#[utoipa::path(put, path = "/v1/consent/{id}", request_body = SetConsent,
+    params(("id" = String, Path)),
+    responses((status = 200, body = ConsentBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn set_consent(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<SetConsent>,
+) -> ApiResult<Json<ConsentBody>> {
+    let id = subject_id(&id)?;
+    let change = mamori_core::consent::ConsentChange {
+        purpose: body.purpose,
+        channel: body.channel,
+        granted: body.granted,
+        source: body.source,
+        notice_version: body.notice_version,
+    };
+    Ok(Json(
+        s.vault.set_consent(&actor, &id, &change).await?.into(),
+    ))
+}
+
+/// Whether the subject may be processed for a purpose (on a channel), and why.
+#[utoipa::path(get, path = "/v1/consent/{id}",
+    params(("id" = String, Path), ConsentQuery),
+    responses((status = 200, body = ConsentBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn check_consent(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    query: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ConsentBody>> {
+    let id = subject_id(&id)?;
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "give `purpose` (and `channel` for purposes consented per channel), nothing else",
+        )
+    })?;
+    let answer = s
+        .vault
+        .check_consent(&actor, &id, &q.purpose, q.channel.as_deref())
+        .await?;
+    Ok(Json(answer.into()))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

@@ -122,6 +122,23 @@ pub enum Change {
     },
     /// Records how far a bulk import got (upsert).
     SaveImportProgress(ImportProgress),
+    /// Appends a consent event and sets the current state it implies (subject must be live).
+    RecordConsent(ConsentRow),
+}
+
+/// One consent decision by a person: for a purpose (and channel, `""` if the purpose has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub id: Id,
+    pub subject_id: Id,
+    pub purpose: String,
+    pub channel: String,
+    pub granted: bool,
+    /// How it was collected: portal, api, import, gpc, agent.
+    pub source: String,
+    pub notice_version: Option<String>,
+    pub actor: String,
+    pub created_ms: i64,
 }
 
 /// A bulk import's checkpoint. `id` names the file and purpose (a SHA-256).
@@ -171,6 +188,9 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
 
     async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
+
+    /// The current consent state of a subject, one row per (purpose, channel) ever decided.
+    async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
 
     /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
     async fn commit_batch(

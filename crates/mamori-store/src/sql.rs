@@ -347,6 +347,22 @@ macro_rules! sql_store {
                             .bind(&p.id[..]).bind(p.rows_done).bind(p.updated_ms)
                             .execute(&mut *conn).await?;
                     }
+                    Change::RecordConsent(c) => {
+                        let live = sqlx::query("SELECT 1 FROM subjects WHERE id = $1 AND erased_ms IS NULL")
+                            .bind(&c.subject_id[..]).fetch_optional(&mut *conn).await?;
+                        if live.is_none() {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                        sqlx::query("INSERT INTO consent_events (id, subject_id, purpose, channel, granted, source, notice_version, actor, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                            .bind(&c.id[..]).bind(&c.subject_id[..]).bind(&c.purpose).bind(&c.channel).bind(c.granted as i64)
+                            .bind(&c.source).bind(&c.notice_version).bind(&c.actor).bind(c.created_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                        sqlx::query("INSERT INTO consent_state (subject_id, purpose, channel, granted, source, notice_version, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                                     ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, notice_version = excluded.notice_version, updated_ms = excluded.updated_ms")
+                            .bind(&c.subject_id[..]).bind(&c.purpose).bind(&c.channel).bind(c.granted as i64)
+                            .bind(&c.source).bind(&c.notice_version).bind(c.created_ms)
+                            .execute(&mut *conn).await?;
+                    }
                     Change::RevokeApiKey { id, revoked_ms } => {
                         let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                             .bind(revoked_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -589,6 +605,22 @@ macro_rules! sql_store {
                 row.map(|r| -> Result<ImportProgress> {
                     Ok(ImportProgress { id: *id, rows_done: r.try_get(0)?, updated_ms: r.try_get(1)? })
                 }).transpose()
+            }
+
+            async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
+                let rows = sqlx::query("SELECT purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE subject_id = $1 ORDER BY purpose, channel")
+                    .bind(&subject[..]).fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(ConsentRow {
+                    id: [0; 16],
+                    subject_id: *subject,
+                    purpose: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    granted: r.try_get::<i64, _>(2)? != 0,
+                    source: r.try_get(3)?,
+                    notice_version: r.try_get(4)?,
+                    actor: String::new(),
+                    created_ms: r.try_get(5)?,
+                })).collect()
             }
 
             async fn api_keys(&self) -> Result<Vec<ApiKeyRow>> {

@@ -21,6 +21,7 @@ both_backends!(
     tampered_ciphertext_is_an_integrity_failure,
     ledger_streams_every_leaf_in_order,
     guessing_keys_gets_an_address_shut_out,
+    consent_is_off_by_default_and_gates_access,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1278,4 +1279,192 @@ async fn guessing_keys_gets_an_address_shut_out(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+async fn consent(app: &TestApp, id: &str, role: &str, body: Value) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("/v1/consent/{id}")))
+        .bearer_auth(&app.keys[role])
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn consent_check(app: &TestApp, id: &str, query: &str) -> reqwest::Response {
+    consent_check_as(app, "marketing", id, query).await
+}
+
+async fn consent_check_as(app: &TestApp, role: &str, id: &str, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/v1/consent/{id}?{query}")))
+        .bearer_auth(&app.keys[role])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// No record means no consent; a grant opens the purpose to the roles that may use it, a
+/// withdrawal closes it again at once; every change and check is ledgered.
+async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
+    let id = create(&app, &customer("consent")).await;
+    let read = async |app: &TestApp| {
+        app.as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}"),
+            "marketing",
+            "marketing_email",
+        )
+        .send()
+        .await
+        .unwrap()
+    };
+    problem(read(&app).await, StatusCode::FORBIDDEN, "consent_required").await;
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["reason"], "no_record");
+
+    let before = ledger_size(&app).await;
+    let r = consent(
+        &app,
+        &id,
+        "service",
+        json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal", "notice_version": "2026-11"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["allowed"].clone(), v["reason"].clone()),
+        (json!(true), json!("granted"))
+    );
+    assert_eq!(ledger_size(&app).await, before + 1);
+    let r = read(&app).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["data"]["contact"].is_object(), "{body}");
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["reason"], "granted");
+    assert_eq!(v["notice_version"], "2026-11");
+    // Granting one channel does not grant another purpose.
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}"),
+            "marketing",
+            "marketing_sms",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "consent_required").await;
+
+    // Withdrawing is as easy, and takes effect for the very next access.
+    let r = consent(
+        &app,
+        &id,
+        "marketing",
+        json!({"purpose": "marketing_email", "channel": "email", "granted": false}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    problem(read(&app).await, StatusCode::FORBIDDEN, "consent_required").await;
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["reason"], "withdrawn");
+    // Another legal basis needs no consent; a role may only ask about purposes it may use.
+    let v: Value = consent_check_as(&app, "service", &id, "purpose=order_fulfilment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["allowed"].clone(), v["reason"].clone()),
+        (json!(true), json!("not_consent_based"))
+    );
+    let r = consent_check(&app, &id, "purpose=order_fulfilment").await;
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let r = consent_check(&app, &id, "purpose=marketing_email&channel=email&x=1").await;
+    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+
+    // Bad input: each a clear error, nothing recorded.
+    let before = ledger_size(&app).await;
+    for (body, code) in [
+        (
+            json!({"purpose": "order_fulfilment", "granted": true}),
+            "not_consent_based",
+        ),
+        (
+            json!({"purpose": "marketing_email", "channel": "fax", "granted": true}),
+            "unknown_channel",
+        ),
+        (
+            json!({"purpose": "marketing_email", "granted": true}),
+            "missing_channel",
+        ),
+        (
+            json!({"purpose": "personalisation", "channel": "email", "granted": true}),
+            "unknown_channel",
+        ),
+        (
+            json!({"purpose": "nope", "granted": true}),
+            "unknown_purpose",
+        ),
+        (
+            json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "CANARY"}),
+            "invalid_source",
+        ),
+    ] {
+        let r = consent(&app, &id, "service", body).await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+        assert!(!p.to_string().contains("CANARY"), "{p}");
+    }
+    let r = consent(
+        &app,
+        &id,
+        "service",
+        json!({"purpose": "marketing_email", "granted": "yes"}),
+    )
+    .await;
+    assert!(r.status().is_client_error());
+    assert_eq!(ledger_size(&app).await, before);
+    // A role that may not use the purpose is refused (and that is ledgered).
+    let r = consent(
+        &app,
+        &id,
+        "analyst",
+        json!({"purpose": "marketing_email", "channel": "email", "granted": true}),
+    )
+    .await;
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    assert_eq!(ledger_size(&app).await, before + 1);
+    // An erased subject cannot consent; an unknown one neither.
+    let r = app
+        .as_role(
+            Method::DELETE,
+            &format!("/v1/subjects/{id}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    let r = consent(&app, &id, "service", grant.clone()).await;
+    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+    let unknown = "01234567-89ab-7def-8123-456789abcdef";
+    let r = consent(&app, unknown, "service", grant).await;
+    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
 }

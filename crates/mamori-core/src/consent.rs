@@ -1,0 +1,273 @@
+//! Consent per purpose and channel. No record means not granted (privacy by default); the latest
+//! decision wins and takes effect for the next access decision. Every change and every check is
+//! ledgered; the history is append-only, the current state is derived in the same transaction.
+
+use mamori_ledger::Outcome;
+use mamori_policy::{Channel, IdSet, LegalBasis, Policy, Purpose};
+use mamori_store::{Change, ConsentRow};
+
+use crate::access::ConsentView;
+use crate::error::{CoreError, Result};
+use crate::vault::{Actor, Vault};
+use crate::{format_time, new_id, now_ms};
+
+/// How a consent was collected.
+pub const SOURCES: [&str; 5] = ["portal", "api", "import", "gpc", "agent"];
+
+/// A change a caller asks for.
+#[derive(Debug, Clone)]
+pub struct ConsentChange {
+    pub purpose: String,
+    pub channel: Option<String>,
+    pub granted: bool,
+    pub source: Option<String>,
+    pub notice_version: Option<String>,
+}
+
+/// The answer to "may we, for this purpose and channel?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentAnswer {
+    pub allowed: bool,
+    /// `granted`, `withdrawn`, `no_record` or `not_consent_based` (another legal basis applies).
+    pub reason: &'static str,
+    pub notice_version: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// The purposes a subject has granted on at least one channel, as the access decision sees them.
+pub struct SubjectConsent(IdSet);
+
+impl ConsentView for SubjectConsent {
+    fn granted(&self, purpose: usize) -> bool {
+        self.0.contains(purpose)
+    }
+}
+
+pub fn channel_name(channel: Channel) -> &'static str {
+    Channel::ALL
+        .iter()
+        .find(|(_, c)| *c == channel)
+        .map_or("", |(name, _)| name)
+}
+
+fn channel_of(purpose: &Purpose, channel: Option<&str>) -> Result<String> {
+    let declared: Vec<&str> = purpose.channels.iter().map(|c| channel_name(*c)).collect();
+    match channel {
+        None if declared.is_empty() => Ok(String::new()),
+        None => Err(CoreError::invalid(
+            "missing_channel",
+            "channel",
+            format!(
+                "purpose `{}` is consented per channel; give one of: {}",
+                purpose.name,
+                declared.join(", ")
+            ),
+        )),
+        Some(c) if declared.contains(&c) => Ok(c.to_string()),
+        Some(_) if declared.is_empty() => Err(CoreError::invalid(
+            "unknown_channel",
+            "channel",
+            format!(
+                "purpose `{}` declares no channels; leave channel out",
+                purpose.name
+            ),
+        )),
+        Some(_) => Err(CoreError::invalid(
+            "unknown_channel",
+            "channel",
+            format!(
+                "purpose `{}` declares the channels: {}",
+                purpose.name,
+                declared.join(", ")
+            ),
+        )),
+    }
+}
+
+fn consent_purpose<'p>(policy: &'p Policy, name: &str) -> Result<&'p Purpose> {
+    let purpose = policy.purpose(name).ok_or_else(|| {
+        CoreError::invalid(
+            "unknown_purpose",
+            "purpose",
+            "this purpose is not declared in the policy",
+        )
+    })?;
+    if purpose.legal_basis != LegalBasis::Consent {
+        return Err(CoreError::invalid(
+            "not_consent_based",
+            "purpose",
+            format!(
+                "purpose `{}` rests on {}, not on consent; there is nothing to grant or withdraw",
+                purpose.name,
+                purpose.legal_basis.name()
+            ),
+        ));
+    }
+    Ok(purpose)
+}
+
+impl Vault {
+    /// The consent the access decision should see for `subject`.
+    pub async fn subject_consent(&self, subject: &[u8; 16]) -> Result<SubjectConsent> {
+        let granted = self
+            .store
+            .consents(subject)
+            .await?
+            .iter()
+            .filter(|row| row.granted)
+            .filter_map(|row| self.policy.purpose(&row.purpose))
+            .fold(IdSet::EMPTY, |set, p| set.with(p.id));
+        Ok(SubjectConsent(granted))
+    }
+
+    /// Only roles that may use a purpose may record or read consent for it.
+    async fn consent_access(
+        &self,
+        actor: &Actor,
+        purpose: &Purpose,
+        action: &str,
+        subject: &[u8; 16],
+    ) -> Result<()> {
+        let role_may = self
+            .policy
+            .role(&actor.role)
+            .is_some_and(|r| r.purposes.contains(purpose.id));
+        if role_may {
+            return Ok(());
+        }
+        let denial = crate::access::Denial::PurposeNotAllowedForRole;
+        let outcome = Outcome::Denied {
+            reason: denial.code().into(),
+        };
+        let event = self.event(
+            actor,
+            &purpose.name,
+            action,
+            Some(subject),
+            IdSet::EMPTY,
+            outcome,
+        );
+        self.ledger.submit(vec![], vec![event]).await??;
+        Err(CoreError::Denied(denial))
+    }
+
+    /// Grants or withdraws consent; durable (with its ledger event) when this returns.
+    pub async fn set_consent(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        change: &ConsentChange,
+    ) -> Result<ConsentAnswer> {
+        let purpose = consent_purpose(&self.policy, &change.purpose)?;
+        let channel = channel_of(purpose, change.channel.as_deref())?;
+        let source = change.source.as_deref().unwrap_or("api");
+        if !SOURCES.contains(&source) {
+            return Err(CoreError::invalid(
+                "invalid_source",
+                "source",
+                format!("source must be one of: {}", SOURCES.join(", ")),
+            ));
+        }
+        if let Some(v) = &change.notice_version
+            && (v.is_empty() || v.len() > 64 || v.chars().any(char::is_control))
+        {
+            return Err(CoreError::invalid(
+                "invalid_value",
+                "notice_version",
+                "a notice version is 1 to 64 printable characters",
+            ));
+        }
+        let action = if change.granted {
+            "consent.grant"
+        } else {
+            "consent.withdraw"
+        };
+        self.consent_access(actor, purpose, action, subject).await?;
+        let row = ConsentRow {
+            id: new_id(),
+            subject_id: *subject,
+            purpose: purpose.name.clone(),
+            channel,
+            granted: change.granted,
+            source: source.to_string(),
+            notice_version: change.notice_version.clone(),
+            actor: actor.id.clone(),
+            created_ms: now_ms(),
+        };
+        let event = self.event(
+            actor,
+            &purpose.name,
+            action,
+            Some(subject),
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        );
+        let answer = ConsentAnswer {
+            allowed: row.granted,
+            reason: if row.granted { "granted" } else { "withdrawn" },
+            notice_version: row.notice_version.clone(),
+            updated_at: Some(format_time(row.created_ms)),
+        };
+        self.ledger
+            .submit(vec![Change::RecordConsent(row)], vec![event])
+            .await??;
+        Ok(answer)
+    }
+
+    /// Whether `subject` may be processed for `purpose` (on `channel`), and why.
+    pub async fn check_consent(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        purpose_name: &str,
+        channel: Option<&str>,
+    ) -> Result<ConsentAnswer> {
+        let purpose = self.policy.purpose(purpose_name).ok_or_else(|| {
+            CoreError::invalid(
+                "unknown_purpose",
+                "purpose",
+                "this purpose is not declared in the policy",
+            )
+        })?;
+        self.consent_access(actor, purpose, "consent.check", subject)
+            .await?;
+        let answer = if purpose.legal_basis != LegalBasis::Consent {
+            ConsentAnswer {
+                allowed: true,
+                reason: "not_consent_based",
+                notice_version: None,
+                updated_at: None,
+            }
+        } else {
+            let channel = channel_of(purpose, channel)?;
+            let rows = self.store.consents(subject).await?;
+            let row = rows
+                .iter()
+                .find(|r| r.purpose == purpose.name && r.channel == channel);
+            match row {
+                None => ConsentAnswer {
+                    allowed: false,
+                    reason: "no_record",
+                    notice_version: None,
+                    updated_at: None,
+                },
+                Some(r) => ConsentAnswer {
+                    allowed: r.granted,
+                    reason: if r.granted { "granted" } else { "withdrawn" },
+                    notice_version: r.notice_version.clone(),
+                    updated_at: Some(format_time(r.created_ms)),
+                },
+            }
+        };
+        let event = self.event(
+            actor,
+            &purpose.name,
+            "consent.check",
+            Some(subject),
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        );
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(answer)
+    }
+}
