@@ -2,8 +2,9 @@
 //! decision wins and takes effect for the next access decision. Every change and every check is
 //! ledgered; the history is append-only, the current state is derived in the same transaction.
 
-use mamori_ledger::Outcome;
-use mamori_policy::{Channel, IdSet, LegalBasis, Policy, Purpose};
+use base64::Engine;
+use mamori_ledger::{HeadSigner, Outcome, jws};
+use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
 use mamori_store::{Change, ConsentRow};
 
 use crate::access::ConsentView;
@@ -32,6 +33,8 @@ pub struct ConsentAnswer {
     pub reason: &'static str,
     pub notice_version: Option<String>,
     pub updated_at: Option<String>,
+    /// For a change: the signed consent receipt (JWS compact, EdDSA with the ledger key).
+    pub receipt: Option<String>,
 }
 
 /// The purposes a subject has granted on at least one channel, as the access decision sees them.
@@ -107,6 +110,62 @@ fn consent_purpose<'p>(policy: &'p Policy, name: &str) -> Result<&'p Purpose> {
 }
 
 impl Vault {
+    /// A consent receipt in the shape of the Kantara Consent Receipt v1.1 (the fields ISO/IEC
+    /// 27560 records), plus Mamori's `granted`/`channel`/`noticeVersion`, signed as a JWS with
+    /// the ledger key (`kid` = its public key, base64url). Ids and policy names only.
+    fn consent_receipt(&self, row: &ConsentRow, purpose: &Purpose) -> String {
+        let org = &self.policy.organisation;
+        let jurisdictions: Vec<String> = org
+            .jurisdictions
+            .iter()
+            .filter_map(|j| Jurisdiction::ALL.iter().find(|(_, x)| x == j))
+            .map(|(name, _)| name.to_ascii_uppercase())
+            .collect();
+        let categories: Vec<&mamori_policy::Category> = purpose
+            .categories
+            .iter()
+            .map(|c| &self.policy.categories[c])
+            .collect();
+        let sensitive: Vec<&str> = categories
+            .iter()
+            .filter(|c| c.sensitivity != Sensitivity::Personal)
+            .map(|c| c.name.as_str())
+            .collect();
+        let payload = serde_json::json!({
+            "version": "KI-CR-v1.1.0",
+            "jurisdiction": jurisdictions.join(", "),
+            "consentTimestamp": row.created_ms / 1000,
+            "collectionMethod": row.source,
+            "consentReceiptID": crate::format_id(&row.id),
+            "language": "en",
+            "piiPrincipalId": crate::format_id(&row.subject_id),
+            "piiControllers": [{"piiController": org.name, "contact": org.contact, "email": org.contact}],
+            "policyUrl": org.policy_url.clone().unwrap_or_else(|| "/privacy".into()),
+            "services": [{
+                "service": purpose.name,
+                "purposes": [{
+                    "purpose": purpose.label.get(mamori_policy::Language::En),
+                    "purposeCategory": [purpose.name],
+                    "consentType": "EXPLICIT",
+                    "piiCategory": categories.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+                    "primaryPurpose": false,
+                    "termination": "until withdrawn",
+                    "thirdPartyDisclosure": purpose.sale_or_share,
+                }],
+            }],
+            "sensitive": !sensitive.is_empty(),
+            "spiCat": sensitive,
+            "granted": row.granted,
+            "channel": row.channel,
+            "noticeVersion": row.notice_version,
+        });
+        let signer = HeadSigner::from_seed(&self.keyring.ledger_signing_seed());
+        let kid =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key().as_bytes());
+        let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid});
+        jws::sign_compact(&signer, &header, payload.to_string().as_bytes())
+    }
+
     /// The consent the access decision should see for `subject`.
     pub async fn subject_consent(&self, subject: &[u8; 16]) -> Result<SubjectConsent> {
         let granted = self
@@ -207,6 +266,7 @@ impl Vault {
             reason: if row.granted { "granted" } else { "withdrawn" },
             notice_version: row.notice_version.clone(),
             updated_at: Some(format_time(row.created_ms)),
+            receipt: Some(self.consent_receipt(&row, purpose)),
         };
         self.ledger
             .submit(vec![Change::RecordConsent(row)], vec![event])
@@ -237,6 +297,7 @@ impl Vault {
                 reason: "not_consent_based",
                 notice_version: None,
                 updated_at: None,
+                receipt: None,
             }
         } else {
             let channel = channel_of(purpose, channel)?;
@@ -250,12 +311,14 @@ impl Vault {
                     reason: "no_record",
                     notice_version: None,
                     updated_at: None,
+                    receipt: None,
                 },
                 Some(r) => ConsentAnswer {
                     allowed: r.granted,
                     reason: if r.granted { "granted" } else { "withdrawn" },
                     notice_version: r.notice_version.clone(),
                     updated_at: Some(format_time(r.created_ms)),
+                    receipt: None,
                 },
             }
         };

@@ -58,6 +58,11 @@ impl HeadSigner {
         self.key.verifying_key()
     }
 
+    /// Signs arbitrary bytes with the ledger key (consent receipts use this through `jws`).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
     pub fn sign(&self, head: TreeHead) -> SignedTreeHead {
         let signature = self.key.sign(&head.message()).to_bytes();
         SignedTreeHead { head, signature }

@@ -8,6 +8,8 @@ pub mod event;
 pub mod head;
 pub mod merkle;
 
+pub mod jws;
+
 pub use ed25519_dalek::VerifyingKey;
 pub use event::{Event, Outcome};
 pub use head::{HeadSigner, SignedTreeHead, TreeHead, verify_head};

@@ -432,6 +432,10 @@ pub struct ConsentBody {
     pub notice_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// After a change: the consent receipt, a JWS (EdDSA) signed with the ledger key; its
+    /// header's `kid` is the public key in base64url (`public_key` of `GET /v1/ledger/head`, in hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 impl From<mamori_core::consent::ConsentAnswer> for ConsentBody {
@@ -441,6 +445,7 @@ impl From<mamori_core::consent::ConsentAnswer> for ConsentBody {
             reason: a.reason,
             notice_version: a.notice_version,
             updated_at: a.updated_at,
+            receipt: a.receipt,
         }
     }
 }
