@@ -242,6 +242,25 @@ impl Vault {
             "consent.withdraw"
         };
         self.consent_access(actor, purpose, action, subject).await?;
+        self.record_consent(actor, subject, purpose, channel, change)
+            .await
+    }
+
+    /// Writes one consent decision (already validated and authorised) with its ledger event.
+    async fn record_consent(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        purpose: &Purpose,
+        channel: String,
+        change: &ConsentChange,
+    ) -> Result<ConsentAnswer> {
+        let action = if change.granted {
+            "consent.grant"
+        } else {
+            "consent.withdraw"
+        };
+        let source = change.source.as_deref().unwrap_or("api");
         let row = ConsentRow {
             id: new_id(),
             subject_id: *subject,
@@ -272,6 +291,57 @@ impl Vault {
             .submit(vec![Change::RecordConsent(row)], vec![event])
             .await??;
         Ok(answer)
+    }
+
+    /// Honours a Global Privacy Control signal: withdraws consent for every consent-based purpose
+    /// flagged `sale_or_share`, on each of its channels, with source `gpc` — unless the latest
+    /// decision there is already a withdrawal. Each withdrawal is ledgered and gets a receipt.
+    /// Returns how many were recorded. A subject that does not exist records nothing.
+    pub async fn apply_gpc(&self, actor: &Actor, subject: &[u8; 16]) -> Result<usize> {
+        let current = self.store.consents(subject).await?;
+        let mut recorded = 0;
+        for purpose in self.policy.purposes.iter().filter(|p| p.sale_or_share) {
+            if purpose.legal_basis != LegalBasis::Consent {
+                continue;
+            }
+            let channels: Vec<Option<String>> = if purpose.channels.is_empty() {
+                vec![None]
+            } else {
+                purpose
+                    .channels
+                    .iter()
+                    .map(|c| Some(channel_name(*c).to_string()))
+                    .collect()
+            };
+            for channel in channels {
+                let key = channel.clone().unwrap_or_default();
+                let withdrawn = current
+                    .iter()
+                    .any(|r| r.purpose == purpose.name && r.channel == key && !r.granted);
+                if withdrawn {
+                    continue;
+                }
+                let change = ConsentChange {
+                    purpose: purpose.name.clone(),
+                    channel,
+                    granted: false,
+                    source: Some("gpc".into()),
+                    notice_version: None,
+                };
+                // An opt-out is the person's right: no role permission is needed to record it.
+                let channel = change.channel.clone().unwrap_or_default();
+                match self
+                    .record_consent(actor, subject, purpose, channel, &change)
+                    .await
+                {
+                    Ok(_) => recorded += 1,
+                    // Nobody to opt out: the signal is still honoured for whoever exists.
+                    Err(CoreError::NotFound) => return Ok(recorded),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(recorded)
     }
 
     /// Whether `subject` may be processed for `purpose` (on `channel`), and why.

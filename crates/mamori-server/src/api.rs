@@ -451,6 +451,8 @@ impl From<mamori_core::consent::ConsentAnswer> for ConsentBody {
 }
 
 /// Grants or withdraws consent for one purpose (and channel). Takes effect for the next access.
+/// With `Sec-GPC: 1` the person is first opted out of every purpose flagged `sale_or_share`
+/// (source `gpc`); an explicit grant in the same request then applies after it.
 #[utoipa::path(put, path = "/v1/consent/{id}", request_body = SetConsent,
     params(("id" = String, Path)),
     responses((status = 200, body = ConsentBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
@@ -459,9 +461,13 @@ pub async fn set_consent(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     Body(body): Body<SetConsent>,
 ) -> ApiResult<Json<ConsentBody>> {
     let id = subject_id(&id)?;
+    if crate::extract::sends_gpc(&headers) {
+        s.vault.apply_gpc(&actor, &id).await?;
+    }
     let change = mamori_core::consent::ConsentChange {
         purpose: body.purpose,
         channel: body.channel,
@@ -474,7 +480,8 @@ pub async fn set_consent(
     ))
 }
 
-/// Whether the subject may be processed for a purpose (on a channel), and why.
+/// Whether the subject may be processed for a purpose (on a channel), and why. `Sec-GPC: 1`
+/// records the opt-out of sale/sharing first, so the answer already reflects it.
 #[utoipa::path(get, path = "/v1/consent/{id}",
     params(("id" = String, Path), ConsentQuery),
     responses((status = 200, body = ConsentBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
@@ -483,9 +490,13 @@ pub async fn check_consent(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<ConsentBody>> {
     let id = subject_id(&id)?;
+    if crate::extract::sends_gpc(&headers) {
+        s.vault.apply_gpc(&actor, &id).await?;
+    }
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request(
             "invalid_query",

@@ -134,3 +134,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         })
     }
 }
+
+/// Whether the request carries a Global Privacy Control signal (`Sec-GPC: 1`).
+pub fn sends_gpc(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("sec-gpc")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "1")
+}

@@ -65,6 +65,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
         .route("/healthz", get(api::healthz))
+        .route("/.well-known/gpc.json", get(gpc_support))
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
         .route("/privacy", get(privacy::privacy_center))
@@ -80,6 +81,15 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             Duration::from_secs(30),
         ))
         .with_state(state)
+}
+
+/// Declares that this site honours Global Privacy Control (GPC spec, "/.well-known/gpc.json").
+async fn gpc_support() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"gpc": true, "lastUpdate": "2026-11-23"}"#,
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

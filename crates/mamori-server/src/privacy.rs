@@ -24,6 +24,7 @@ struct Strings {
     legal_basis: &'static str,
     contact: &'static str,
     categories_used: &'static str,
+    gpc: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -37,6 +38,7 @@ fn strings(lang: Language) -> Strings {
             legal_basis: "Legal basis",
             contact: "Questions or requests",
             categories_used: "Data used",
+            gpc: "Your browser sent a Global Privacy Control signal. We honour it as your request to opt out of the sale or sharing of your personal data, and record it whenever you use this privacy center.",
         },
         Language::Ja => Strings {
             title: "プライバシーセンター",
@@ -47,6 +49,7 @@ fn strings(lang: Language) -> Strings {
             legal_basis: "法的根拠",
             contact: "お問い合わせ・ご請求",
             categories_used: "利用するデータ",
+            gpc: "お使いのブラウザからグローバル・プライバシー・コントロール（GPC）の信号を受け取りました。個人データの販売・共有を拒否するご意思として尊重し、このプライバシーセンターをご利用の際に記録します。",
         },
         Language::Fr => Strings {
             title: "Centre de confidentialité",
@@ -57,6 +60,7 @@ fn strings(lang: Language) -> Strings {
             legal_basis: "Base légale",
             contact: "Questions ou demandes",
             categories_used: "Données utilisées",
+            gpc: "Votre navigateur a envoyé un signal Global Privacy Control. Nous le respectons comme votre demande de refus de la vente ou du partage de vos données personnelles, et l'enregistrons chaque fois que vous utilisez ce centre de confidentialité.",
         },
     }
 }
@@ -114,9 +118,11 @@ struct PrivacyPage {
     categories: Vec<CategoryRow>,
     purposes: Vec<PurposeRow>,
     languages: Vec<LangLink>,
+    /// The request carried `Sec-GPC: 1`.
+    gpc: bool,
 }
 
-fn page(policy: &Policy, lang: Language) -> PrivacyPage {
+fn page(policy: &Policy, lang: Language, gpc: bool) -> PrivacyPage {
     let categories = policy
         .categories
         .iter()
@@ -168,10 +174,15 @@ fn page(policy: &Policy, lang: Language) -> PrivacyPage {
         categories,
         purposes,
         languages,
+        gpc,
     }
 }
 
-pub async fn privacy_center(State(s): State<AppState>, Query(q): Query<LangQuery>) -> Response {
+pub async fn privacy_center(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let policy = &s.vault.policy;
     let lang = q
         .lang
@@ -180,7 +191,7 @@ pub async fn privacy_center(State(s): State<AppState>, Query(q): Query<LangQuery
         .filter(|l| policy.organisation.languages.contains(l))
         .or(policy.organisation.languages.first().copied())
         .unwrap_or(Language::En);
-    match page(policy, lang).render() {
+    match page(policy, lang, crate::extract::sends_gpc(&headers)).render() {
         Ok(html) => (
             [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")],
             Html(html),

@@ -22,6 +22,7 @@ both_backends!(
     ledger_streams_every_leaf_in_order,
     guessing_keys_gets_an_address_shut_out,
     consent_is_off_by_default_and_gates_access,
+    global_privacy_control_opts_out_of_sale_and_sharing,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1467,4 +1468,97 @@ async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
     let unknown = "01234567-89ab-7def-8123-456789abcdef";
     let r = consent(&app, unknown, "service", grant).await;
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+}
+
+/// `Sec-GPC: 1` on the consent API withdraws every sale/sharing purpose (source gpc), once, even
+/// for a role that may not use those purposes; `/.well-known/gpc.json` declares support.
+async fn global_privacy_control_opts_out_of_sale_and_sharing(app: TestApp) {
+    let id = create(&app, &customer("gpc")).await;
+    let grant = json!({"purpose": "partner_sharing", "channel": "email", "granted": true});
+    assert_eq!(
+        consent(&app, &id, "service", grant).await.status(),
+        StatusCode::OK
+    );
+    let marketing_grant =
+        json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    assert_eq!(
+        consent(&app, &id, "service", marketing_grant)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let before = ledger_size(&app).await;
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/v1/consent/{id}?purpose=marketing_email&channel=email"
+        )))
+        .bearer_auth(&app.keys["marketing"])
+        .header("Sec-GPC", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["allowed"], true,
+        "GPC leaves purposes that are not sale or sharing alone"
+    );
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 2,
+        "one withdrawal and one check"
+    );
+    let v: Value = consent_check_as(
+        &app,
+        "service",
+        &id,
+        "purpose=partner_sharing&channel=email",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (v["allowed"].clone(), v["reason"].clone()),
+        (json!(false), json!("withdrawn"))
+    );
+    let rows = app
+        .vault
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    let sharing = rows
+        .iter()
+        .find(|r| r.purpose == "partner_sharing")
+        .unwrap();
+    assert_eq!(sharing.source, "gpc");
+    // Sent again, the signal records nothing new.
+    let before = ledger_size(&app).await;
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/v1/consent/{id}?purpose=marketing_email&channel=email"
+        )))
+        .bearer_auth(&app.keys["marketing"])
+        .header("Sec-GPC", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(ledger_size(&app).await, before + 1, "only the check");
+
+    let v: Value = app
+        .client
+        .get(app.url("/.well-known/gpc.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["gpc"], true);
+    assert!(v["lastUpdate"].as_str().is_some_and(|d| d.len() == 10));
 }

@@ -53,3 +53,27 @@ test('an unknown language falls back to the first declared one', async () => {
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   await page.close();
 });
+
+const gpcText = {
+  en: 'Global Privacy Control',
+  ja: 'グローバル・プライバシー・コントロール',
+  fr: 'Global Privacy Control',
+};
+
+test('a browser sending Sec-GPC: 1 is told its opt-out is honoured, in each language', async () => {
+  const context = await browser.newContext({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
+  for (const [lang, text] of Object.entries(gpcText)) {
+    const page = await context.newPage();
+    await page.goto(`${demo.base}/privacy?lang=${lang}`);
+    const message = page.locator('#gpc');
+    assert.equal(await message.getAttribute('role'), 'status');
+    assert.ok((await message.textContent()).includes(text), `GPC message in ${lang}`);
+    await page.screenshot({ path: join(artifacts, `privacy-gpc-${lang}.png`) });
+    await page.close();
+  }
+  await context.close();
+  const plain = await browser.newPage();
+  await plain.goto(`${demo.base}/privacy?lang=en`);
+  assert.equal(await plain.locator('#gpc').count(), 0, 'no GPC message without the signal');
+  await plain.close();
+});
