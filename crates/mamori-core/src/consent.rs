@@ -12,6 +12,9 @@ use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_time, new_id, now_ms};
 
+/// Subject ids per audience-filter call.
+pub const MAX_AUDIENCE: usize = 100_000;
+
 /// How a consent was collected.
 pub const SOURCES: [&str; 5] = ["portal", "api", "import", "gpc", "agent"];
 
@@ -185,7 +188,7 @@ impl Vault {
         actor: &Actor,
         purpose: &Purpose,
         action: &str,
-        subject: &[u8; 16],
+        subject: Option<&[u8; 16]>,
     ) -> Result<()> {
         let role_may = self
             .policy
@@ -198,14 +201,7 @@ impl Vault {
         let outcome = Outcome::Denied {
             reason: denial.code().into(),
         };
-        let event = self.event(
-            actor,
-            &purpose.name,
-            action,
-            Some(subject),
-            IdSet::EMPTY,
-            outcome,
-        );
+        let event = self.event(actor, &purpose.name, action, subject, IdSet::EMPTY, outcome);
         self.ledger.submit(vec![], vec![event]).await??;
         Err(CoreError::Denied(denial))
     }
@@ -241,7 +237,8 @@ impl Vault {
         } else {
             "consent.withdraw"
         };
-        self.consent_access(actor, purpose, action, subject).await?;
+        self.consent_access(actor, purpose, action, Some(subject))
+            .await?;
         self.record_consent(actor, subject, purpose, channel, change)
             .await
     }
@@ -344,6 +341,48 @@ impl Vault {
         Ok(recorded)
     }
 
+    /// Audience filtering: of `subjects`, the ones that may be contacted for `purpose` on
+    /// `channel` (granted and not erased), in the order given. One ledger event for the call.
+    pub async fn filter_audience(
+        &self,
+        actor: &Actor,
+        purpose_name: &str,
+        channel: Option<&str>,
+        subjects: &[[u8; 16]],
+    ) -> Result<Vec<[u8; 16]>> {
+        if subjects.len() > MAX_AUDIENCE {
+            return Err(CoreError::invalid(
+                "too_many_subjects",
+                "subjects",
+                format!("give at most {MAX_AUDIENCE} subject ids per call"),
+            ));
+        }
+        let purpose = consent_purpose(&self.policy, purpose_name)?;
+        let channel = channel_of(purpose, channel)?;
+        self.consent_access(actor, purpose, "consent.filter", None)
+            .await?;
+        let allowed: std::collections::HashSet<[u8; 16]> = self
+            .store
+            .consented_among(subjects, &purpose.name, &channel)
+            .await?
+            .into_iter()
+            .collect();
+        let event = self.event(
+            actor,
+            &purpose.name,
+            "consent.filter",
+            None,
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        );
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(subjects
+            .iter()
+            .filter(|id| allowed.contains(*id))
+            .copied()
+            .collect())
+    }
+
     /// Whether `subject` may be processed for `purpose` (on `channel`), and why.
     pub async fn check_consent(
         &self,
@@ -359,7 +398,7 @@ impl Vault {
                 "this purpose is not declared in the policy",
             )
         })?;
-        self.consent_access(actor, purpose, "consent.check", subject)
+        self.consent_access(actor, purpose, "consent.check", Some(subject))
             .await?;
         let answer = if purpose.legal_basis != LegalBasis::Consent {
             ConsentAnswer {

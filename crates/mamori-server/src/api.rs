@@ -510,10 +510,60 @@ pub async fn check_consent(
     Ok(Json(answer.into()))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceFilter {
+    /// A consent-based purpose.
+    pub purpose: String,
+    /// One of its channels (leave out if it has none).
+    pub channel: Option<String>,
+    /// Up to 100,000 subject ids.
+    pub subjects: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceBody {
+    /// The given ids that may be contacted (granted, not erased), in the order given.
+    pub allowed: Vec<String>,
+}
+
+/// Campaign audience filtering: which of these subjects may be contacted for the purpose on the
+/// channel. One ledger event per call. Bodies up to 8 MiB.
+#[utoipa::path(post, path = "/v1/consent/filter", request_body = AudienceFilter,
+    responses((status = 200, body = AudienceBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn filter_audience(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<AudienceFilter>,
+) -> ApiResult<Json<AudienceBody>> {
+    let ids = body
+        .subjects
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            mamori_core::parse_id(text).ok_or_else(|| {
+                ApiError::Core(mamori_core::CoreError::invalid(
+                    "invalid_id",
+                    format!("subjects[{i}]"),
+                    "subject ids are UUIDs as returned by POST /v1/subjects",
+                ))
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let allowed = s
+        .vault
+        .filter_audience(&actor, &body.purpose, body.channel.as_deref(), &ids)
+        .await?;
+    Ok(Json(AudienceBody {
+        allowed: allowed.iter().map(mamori_core::format_id).collect(),
+    }))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

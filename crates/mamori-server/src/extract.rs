@@ -100,7 +100,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                     ApiError::Plain {
                         status: StatusCode::PAYLOAD_TOO_LARGE,
                         code: "body_too_large",
-                        detail: "the body is larger than the server accepts (64 KiB)".into(),
+                        detail: "the body is larger than this endpoint accepts (64 KiB for most; see /openapi.json)".into(),
                         field: None,
                     }
                 } else {

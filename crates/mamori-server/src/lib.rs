@@ -26,6 +26,8 @@ use crate::problem::ApiError;
 
 /// Request bodies above this are refused with 413 before they are read.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// The audience filter takes up to 100,000 ids (~4 MB of JSON).
+pub const AUDIENCE_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub use ratelimit::Limits;
 
@@ -56,6 +58,11 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route(
             "/v1/subjects/{id}/records",
             get(api::list_records).post(api::add_record),
+        )
+        .route(
+            "/v1/consent/filter",
+            axum::routing::post(api::filter_audience)
+                .layer(DefaultBodyLimit::max(AUDIENCE_BODY_LIMIT)),
         )
         .route(
             "/v1/consent/{id}",

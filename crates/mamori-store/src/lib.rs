@@ -192,6 +192,14 @@ pub trait Store: Send + Sync + 'static {
     /// The current consent state of a subject, one row per (purpose, channel) ever decided.
     async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
 
+    /// Of `subjects`, those (live) whose current consent for `purpose` on `channel` is granted.
+    async fn consented_among(
+        &self,
+        subjects: &[Id],
+        purpose: &str,
+        channel: &str,
+    ) -> Result<Vec<Id>>;
+
     /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
     async fn commit_batch(
         &self,

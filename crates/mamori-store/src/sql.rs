@@ -623,6 +623,25 @@ macro_rules! sql_store {
                 })).collect()
             }
 
+            async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str) -> Result<Vec<Id>> {
+                let mut out = Vec::new();
+                for chunk in subjects.chunks(BULK_ROWS) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                        "SELECT c.subject_id FROM consent_state c JOIN subjects s ON s.id = c.subject_id \
+                         WHERE s.erased_ms IS NULL AND c.granted = 1 AND c.purpose = ");
+                    qb.push_bind(purpose).push(" AND c.channel = ").push_bind(channel).push(" AND c.subject_id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.to_vec());
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&self.read).await? {
+                        out.push(id_from_slice(&row.try_get::<Vec<u8>, _>(0)?)?);
+                    }
+                }
+                Ok(out)
+            }
+
             async fn api_keys(&self) -> Result<Vec<ApiKeyRow>> {
                 let rows = sqlx::query("SELECT id, name, role, digest, created_ms, revoked_ms FROM api_keys ORDER BY created_ms, id")
                     .fetch_all(&self.read).await?;

@@ -23,6 +23,7 @@ both_backends!(
     guessing_keys_gets_an_address_shut_out,
     consent_is_off_by_default_and_gates_access,
     global_privacy_control_opts_out_of_sale_and_sharing,
+    audience_filter_keeps_only_consented_live_subjects,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1561,4 +1562,118 @@ async fn global_privacy_control_opts_out_of_sale_and_sharing(app: TestApp) {
         .unwrap();
     assert_eq!(v["gpc"], true);
     assert!(v["lastUpdate"].as_str().is_some_and(|d| d.len() == 10));
+}
+
+async fn audience(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/consent/filter"))
+        .bearer_auth(&app.keys["marketing"])
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Campaign filtering returns, in the order given, only subjects with a current grant for the
+/// purpose and channel who are not erased; one ledger event per call.
+async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let body = json!({"data": {"contact": {"name": format!("Audience {i}")}}});
+        ids.push(create(&app, &body).await);
+    }
+    let grant = |granted: bool| json!({"purpose": "marketing_email", "channel": "email", "granted": granted});
+    for i in [0, 1, 3, 4] {
+        assert_eq!(
+            consent(&app, &ids[i], "service", grant(true))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        consent(&app, &ids[1], "service", grant(false))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let sms = json!({"purpose": "marketing_sms", "channel": "sms", "granted": true});
+    assert_eq!(
+        consent(&app, &ids[2], "service", sms).await.status(),
+        StatusCode::OK
+    );
+    let r = app
+        .as_role(
+            Method::DELETE,
+            &format!("/v1/subjects/{}", ids[3]),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let before = ledger_size(&app).await;
+    let order = vec![
+        ids[4].clone(),
+        ids[3].clone(),
+        ids[2].clone(),
+        ids[1].clone(),
+        ids[0].clone(),
+    ];
+    let r = audience(
+        &app,
+        &json!({"purpose": "marketing_email", "channel": "email", "subjects": order}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["allowed"], json!([ids[4], ids[0]]));
+    assert_eq!(ledger_size(&app).await, before + 1);
+
+    // Bad input.
+    let before = ledger_size(&app).await;
+    let r = audience(
+        &app,
+        &json!({"purpose": "marketing_email", "channel": "email", "subjects": [ids[0], "CANARY"]}),
+    )
+    .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_id").await;
+    assert_eq!(p["field"], "subjects[1]");
+    assert!(!p.to_string().contains("CANARY"));
+    let r = audience(
+        &app,
+        &json!({"purpose": "order_fulfilment", "subjects": []}),
+    )
+    .await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "not_consent_based").await;
+    let many: Vec<String> = (0..100_001).map(|_| ids[0].clone()).collect();
+    let r = audience(
+        &app,
+        &json!({"purpose": "marketing_email", "channel": "email", "subjects": many}),
+    )
+    .await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "too_many_subjects").await;
+    let huge = "x".repeat(9 * 1024 * 1024);
+    let r = audience(&app, &json!({"purpose": huge, "subjects": []})).await;
+    problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    assert_eq!(ledger_size(&app).await, before);
+    let r = app
+        .client
+        .post(app.url("/v1/consent/filter"))
+        .bearer_auth(&app.keys["analyst"])
+        .json(&json!({"purpose": "marketing_email", "channel": "email", "subjects": [ids[0]]}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    // The general 64 KiB limit still holds everywhere else.
+    let r = app
+        .as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment")
+        .json(&json!({"data": {"contact": {"name": "x".repeat(70_000)}}}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
 }
