@@ -284,8 +284,21 @@ impl Vault {
             updated_at: Some(format_time(row.created_ms)),
             receipt: Some(self.consent_receipt(&row, purpose)),
         };
+        let announcement = crate::outbox::announce(
+            "consent.changed",
+            Some(subject),
+            serde_json::json!({
+                "subject": crate::format_id(subject),
+                "purpose": row.purpose,
+                "channel": row.channel,
+                "granted": row.granted,
+                "source": row.source,
+                "notice_version": row.notice_version,
+                "receipt_id": crate::format_id(&row.id),
+            }),
+        );
         self.ledger
-            .submit(vec![Change::RecordConsent(row)], vec![event])
+            .submit(vec![Change::RecordConsent(row), announcement], vec![event])
             .await??;
         Ok(answer)
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod fieldmap;
 pub mod import;
 pub mod ledger;
+pub mod outbox;
 pub mod vault;
 
 pub use error::{CoreError, Result};

@@ -510,14 +510,17 @@ impl Vault {
             all,
             Outcome::Allowed,
         );
+        let announcement = crate::outbox::announce(
+            "subject.erased",
+            Some(id),
+            serde_json::json!({ "subject": format_id(id) }),
+        );
+        let erase = Change::EraseSubject {
+            id: *id,
+            erased_ms: now_ms(),
+        };
         self.ledger
-            .submit(
-                vec![Change::EraseSubject {
-                    id: *id,
-                    erased_ms: now_ms(),
-                }],
-                vec![event],
-            )
+            .submit(vec![erase, announcement], vec![event])
             .await??;
         Ok(())
     }

@@ -560,10 +560,57 @@ pub async fn filter_audience(
     }))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// The `seq` of the last event already processed (0 to start from the beginning).
+    pub after: Option<i64>,
+    /// At most this many events (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedBody {
+    /// Oldest first: `{seq, id, type, timestamp, data}`; data holds ids and states only.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<mamori_core::outbox::FeedEvent>,
+    /// Pass as `after` for the next page.
+    pub next: i64,
+}
+
+/// The pull feed of the outbox (consent.changed, subject.erased, …) for systems that cannot
+/// receive webhooks.
+#[utoipa::path(get, path = "/v1/events", params(FeedQuery),
+    responses((status = 200, body = FeedBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn events(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<FeedBody>> {
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "`after` and `limit` are integers (limit 1–1000)",
+        )
+    })?;
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100);
+    if after < 0 || !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`after` is 0 or a seq from this feed; `limit` is 1–1000",
+        ));
+    }
+    let events = s.vault.events_after(&actor, after, limit).await?;
+    let next = events.last().map_or(after, |e| e.seq);
+    Ok(Json(FeedBody { events, next }))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, events, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

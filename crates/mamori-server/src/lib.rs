@@ -68,6 +68,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             "/v1/consent/{id}",
             get(api::check_consent).put(api::set_consent),
         )
+        .route("/v1/events", get(api::events))
         .route("/v1/ledger/head", get(api::ledger_head))
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))

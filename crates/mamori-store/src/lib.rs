@@ -124,6 +124,21 @@ pub enum Change {
     SaveImportProgress(ImportProgress),
     /// Appends a consent event and sets the current state it implies (subject must be live).
     RecordConsent(ConsentRow),
+    /// Announces a change to other systems; committed with the change itself.
+    Announce(OutboxRow),
+}
+
+/// One event in the transactional outbox. `seq` is assigned by the database on insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub seq: i64,
+    pub id: Id,
+    /// `consent.changed`, `subject.erased`, …
+    pub kind: String,
+    pub subject_id: Option<Id>,
+    /// JSON: ids and states only.
+    pub payload: String,
+    pub created_ms: i64,
 }
 
 /// One consent decision by a person: for a purpose (and channel, `""` if the purpose has none).
@@ -188,6 +203,9 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
 
     async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
+
+    /// Outbox events with `seq > after`, oldest first.
+    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>>;
 
     /// The current consent state of a subject, one row per (purpose, channel) ever decided.
     async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;

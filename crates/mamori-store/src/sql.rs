@@ -363,6 +363,11 @@ macro_rules! sql_store {
                             .bind(&c.source).bind(&c.notice_version).bind(c.created_ms)
                             .execute(&mut *conn).await?;
                     }
+                    Change::Announce(e) => {
+                        sqlx::query("INSERT INTO outbox (id, kind, subject_id, payload, created_ms) VALUES ($1, $2, $3, $4, $5)")
+                            .bind(&e.id[..]).bind(&e.kind).bind(e.subject_id.map(|s| s.to_vec())).bind(&e.payload).bind(e.created_ms)
+                            .execute(&mut *conn).await.map_err(|err| ApplyError::from(err, JobError::Duplicate))?;
+                    }
                     Change::RevokeApiKey { id, revoked_ms } => {
                         let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                             .bind(revoked_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -621,6 +626,22 @@ macro_rules! sql_store {
                     actor: String::new(),
                     created_ms: r.try_get(5)?,
                 })).collect()
+            }
+
+            async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>> {
+                let rows = sqlx::query("SELECT seq, id, kind, subject_id, payload, created_ms FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(after).bind(limit).fetch_all(&self.read).await?;
+                rows.iter().map(|r| {
+                    let subject: Option<Vec<u8>> = r.try_get(3)?;
+                    Ok(OutboxRow {
+                        seq: r.try_get(0)?,
+                        id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+                        kind: r.try_get(2)?,
+                        subject_id: subject.map(|s| id_from_slice(&s)).transpose()?,
+                        payload: r.try_get(4)?,
+                        created_ms: r.try_get(5)?,
+                    })
+                }).collect()
             }
 
             async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str) -> Result<Vec<Id>> {

@@ -24,6 +24,7 @@ both_backends!(
     consent_is_off_by_default_and_gates_access,
     global_privacy_control_opts_out_of_sale_and_sharing,
     audience_filter_keeps_only_consented_live_subjects,
+    outbox_feed_announces_consent_and_erasure,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1676,4 +1677,88 @@ async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+}
+
+async fn feed(app: &TestApp, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/v1/events?{query}")))
+        .bearer_auth(&app.keys["analyst"])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Consent changes and erasures appear in the pull feed, in commit order, with ids and states
+/// only; a cursor pages through it.
+async fn outbox_feed_announces_consent_and_erasure(app: TestApp) {
+    let id = create(&app, &customer("feed")).await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal"});
+    assert_eq!(
+        consent(&app, &id, "service", grant).await.status(),
+        StatusCode::OK
+    );
+    let r = app
+        .as_role(
+            Method::DELETE,
+            &format!("/v1/subjects/{id}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let before = ledger_size(&app).await;
+    let v: Value = feed(&app, "after=0&limit=1000").await.json().await.unwrap();
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 1,
+        "reading the feed is ledgered"
+    );
+    let events = v["events"].as_array().unwrap();
+    let mine: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["subject"] == id)
+        .collect();
+    assert_eq!(mine.len(), 2, "{v}");
+    assert_eq!(mine[0]["type"], "consent.changed");
+    assert_eq!(mine[0]["data"]["purpose"], "marketing_email");
+    assert_eq!(mine[0]["data"]["granted"], true);
+    assert_eq!(mine[1]["type"], "subject.erased");
+    assert!(mine[0]["seq"].as_i64() < mine[1]["seq"].as_i64());
+    assert!(
+        !v.to_string().contains("Ada"),
+        "no personal values in the feed"
+    );
+    assert_eq!(v["next"], events.last().unwrap()["seq"]);
+
+    // Paging: one at a time from the start reaches the same events.
+    let first: Value = feed(&app, "limit=1").await.json().await.unwrap();
+    assert_eq!(first["events"].as_array().unwrap().len(), 1);
+    let next = first["next"].as_i64().unwrap();
+    let second: Value = feed(&app, &format!("after={next}&limit=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(second["events"][0]["seq"].as_i64().unwrap() > next);
+    let end: Value = feed(&app, &format!("after={}", v["next"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(end["events"], json!([]));
+    assert_eq!(end["next"], v["next"]);
+
+    for query in ["after=-1", "limit=0", "limit=5000", "after=abc", "cursor=1"] {
+        problem(
+            feed(&app, query).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        )
+        .await;
+    }
+    let r = app.client.get(app.url("/v1/events")).send().await.unwrap();
+    problem(r, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }

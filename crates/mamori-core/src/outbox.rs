@@ -1,0 +1,83 @@
+//! The transactional outbox: every change other systems must hear about (a consent changed, a
+//! subject was erased, …) is written as an event in the same transaction as the change, so it
+//! can be neither lost nor announced without having happened. Webhook delivery and the pull feed
+//! read from it. Payloads carry ids and states, never personal values.
+
+use mamori_ledger::Outcome;
+use mamori_policy::IdSet;
+use mamori_store::{Change, OutboxRow};
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::vault::{Actor, Vault};
+use crate::{format_id, format_time, new_id, now_ms};
+
+/// Events per feed page at most.
+pub const MAX_FEED_PAGE: i64 = 1_000;
+
+/// The change that announces `kind` about `subject` with `data`.
+pub fn announce(kind: &str, subject: Option<&[u8; 16]>, data: Value) -> Change {
+    Change::Announce(OutboxRow {
+        seq: 0,
+        id: new_id(),
+        kind: kind.to_string(),
+        subject_id: subject.copied(),
+        payload: data.to_string(),
+        created_ms: now_ms(),
+    })
+}
+
+/// An outbox event as the feed and webhooks show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedEvent {
+    /// Position in the feed; pass the last one seen as `after` to continue.
+    pub seq: i64,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: String,
+    pub data: Value,
+}
+
+impl From<OutboxRow> for FeedEvent {
+    fn from(row: OutboxRow) -> Self {
+        FeedEvent {
+            seq: row.seq,
+            id: format_id(&row.id),
+            kind: row.kind,
+            timestamp: format_time(row.created_ms),
+            data: serde_json::from_str(&row.payload).unwrap_or(Value::Null),
+        }
+    }
+}
+
+impl Vault {
+    /// Events after `after` (oldest first, at most `limit`); the read is ledgered.
+    pub async fn events_after(
+        &self,
+        actor: &Actor,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<FeedEvent>> {
+        let rows = self
+            .store
+            .events_after(after.max(0), limit.clamp(1, MAX_FEED_PAGE))
+            .await?;
+        let event = Self::feed_read_event(self, actor);
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(rows.into_iter().map(FeedEvent::from).collect())
+    }
+
+    fn feed_read_event(&self, actor: &Actor) -> mamori_ledger::Event {
+        let mut event = self.event(
+            actor,
+            "",
+            "events.read",
+            None,
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        );
+        event.purpose = None;
+        event
+    }
+}
