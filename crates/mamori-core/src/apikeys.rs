@@ -31,7 +31,7 @@ impl From<&ApiKeyRow> for ApiKeyInfo {
     }
 }
 
-fn admin_event(actor: &Actor, action: &str, outcome: Outcome) -> Event {
+pub(crate) fn admin_event(actor: &Actor, action: &str, outcome: Outcome) -> Event {
     Event {
         time_ms: now_ms(),
         actor: actor.id.clone(),

@@ -10,6 +10,7 @@ pub mod import;
 pub mod ledger;
 pub mod outbox;
 pub mod vault;
+pub mod webhooks;
 
 pub use error::{CoreError, Result};
 pub use vault::{Actor, Vault};

@@ -38,6 +38,13 @@ pub enum CryptoError {
 }
 
 /// Fills `buf` from the OS generator (for long-lived keys).
+/// HMAC-SHA-256 of `message` under `key` (Standard Webhooks signatures).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = hmac_key(key);
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 pub const BLIND_INDEX_LEN: usize = 16;
 pub type BlindIndex = [u8; BLIND_INDEX_LEN];
 
@@ -137,6 +144,14 @@ impl Keyring {
             .expand(format!("ext:{label}").as_bytes(), k.as_mut())
             .expect("valid length");
         k
+    }
+
+    /// The signing secret of a webhook subscription, derived (never stored): HMAC of its id
+    /// under a dedicated subkey. Shown once to the subscriber as `whsec_<base64>`.
+    pub fn webhook_secret(&self, webhook_id: &[u8; 16]) -> Zeroizing<[u8; 32]> {
+        let mut mac = hmac_key(self.subkey("webhook-signing").as_ref());
+        mac.update(webhook_id);
+        Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
     /// The Ed25519 seed that signs ledger tree heads.

@@ -607,10 +607,96 @@ pub async fn events(
     Ok(Json(FeedBody { events, next }))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddWebhook {
+    /// Where events are POSTed (http or https).
+    pub url: String,
+    /// Event types: consent.changed, subject.erased, or * for all.
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookBody {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub created_at: String,
+    /// Last outbox seq handled.
+    pub cursor: i64,
+    /// Failed attempts on the next event.
+    pub attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<i64>,
+    /// Only when created: the Standard Webhooks signing secret (`whsec_…`), shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl From<mamori_core::webhooks::WebhookInfo> for WebhookBody {
+    fn from(w: mamori_core::webhooks::WebhookInfo) -> Self {
+        WebhookBody {
+            id: w.id,
+            url: w.url,
+            events: w.event_types,
+            created_at: w.created_at,
+            cursor: w.cursor,
+            attempts: w.attempts,
+            last_status: w.last_status,
+            secret: None,
+        }
+    }
+}
+
+/// Subscribes a URL to outbox events from now on, signed per Standard Webhooks.
+#[utoipa::path(post, path = "/v1/webhooks", request_body = AddWebhook,
+    responses((status = 201, body = WebhookBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn add_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<AddWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookBody>)> {
+    if reqwest::Url::parse(&body.url).is_err() {
+        return Err(ApiError::Core(mamori_core::CoreError::invalid(
+            "invalid_url",
+            "url",
+            "give an http:// or https:// URL of at most 2000 characters",
+        )));
+    }
+    let (info, secret) = s.vault.add_webhook(&actor, &body.url, &body.events).await?;
+    let mut out = WebhookBody::from(info);
+    out.secret = Some(secret);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks",
+    responses((status = 200, body = Vec<WebhookBody>), (status = 401, body = Problem), (status = 429, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+) -> ApiResult<Json<Vec<WebhookBody>>> {
+    let list = s.vault.list_webhooks().await?;
+    Ok(Json(list.into_iter().map(WebhookBody::from).collect()))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn remove_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.vault.remove_webhook(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, events, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, events, add_webhook, list_webhooks, remove_webhook, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod problem;
 pub mod ratelimit;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,6 +70,14 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             get(api::check_consent).put(api::set_consent),
         )
         .route("/v1/events", get(api::events))
+        .route(
+            "/v1/webhooks",
+            get(api::list_webhooks).post(api::add_webhook),
+        )
+        .route(
+            "/v1/webhooks/{id}",
+            axum::routing::delete(api::remove_webhook),
+        )
         .route("/v1/ledger/head", get(api::ledger_head))
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
@@ -164,6 +173,14 @@ async fn observe(State(s): State<AppState>, request: Request, next: Next) -> Res
     response
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Serves until `shutdown` resolves. Peer addresses are kept for the failed-auth rate limit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -171,6 +188,8 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Webhook deliveries run while the server does, and stop with it.
+    let _deliveries = AbortOnDrop(webhooks::spawn(vault.clone(), limits.webhooks));
     let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

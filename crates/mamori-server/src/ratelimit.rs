@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Limits chosen by the operator (`mamori serve --rate-limit`).
+/// Limits chosen by the operator (`mamori serve --rate-limit`), and webhook retry settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    pub webhooks: crate::webhooks::WebhookSettings,
     /// Requests per second allowed to one API key (bursts of twice that). 0 disables the limit.
     pub per_key: u32,
     /// Failed authentications per second allowed from one address (bursts of five times that).
@@ -22,6 +23,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
+            webhooks: crate::webhooks::WebhookSettings::default(),
             per_key: 1_000,
             failed_auth_per_ip: 10,
         }
@@ -107,6 +109,7 @@ mod tests {
         let limits = RateLimits::new(Limits {
             per_key: 5,
             failed_auth_per_ip: 1,
+            ..Limits::default()
         });
         let allowed = (0..20).filter(|_| limits.allow_key("key:a")).count();
         assert_eq!(allowed, 10, "burst of twice the rate");
@@ -118,6 +121,7 @@ mod tests {
         let limits = RateLimits::new(Limits {
             per_key: 0,
             failed_auth_per_ip: 1,
+            ..Limits::default()
         });
         assert!((0..10_000).all(|_| limits.allow_key("key:a")));
     }
@@ -127,6 +131,7 @@ mod tests {
         let limits = RateLimits::new(Limits {
             per_key: 0,
             failed_auth_per_ip: 2,
+            ..Limits::default()
         });
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let other: IpAddr = "192.0.2.8".parse().unwrap();

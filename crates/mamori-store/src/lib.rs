@@ -126,6 +126,41 @@ pub enum Change {
     RecordConsent(ConsentRow),
     /// Announces a change to other systems; committed with the change itself.
     Announce(OutboxRow),
+    InsertWebhook(WebhookRow),
+    RemoveWebhook {
+        id: Id,
+        removed_ms: i64,
+    },
+    /// Where a subscription's delivery stands (after a delivery, a failure or skipped events).
+    WebhookProgress {
+        id: Id,
+        cursor: i64,
+        attempts: i64,
+        next_attempt_ms: i64,
+        last_status: Option<i64>,
+    },
+    /// Gives up on one event for one subscription (kept for replay).
+    DeadLetter {
+        webhook_id: Id,
+        seq: i64,
+        attempts: i64,
+        last_status: Option<i64>,
+        failed_ms: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRow {
+    pub id: Id,
+    pub url: String,
+    /// Comma-separated event types, or `*`.
+    pub event_types: String,
+    pub created_ms: i64,
+    pub removed_ms: Option<i64>,
+    pub cursor: i64,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub last_status: Option<i64>,
 }
 
 /// One event in the transactional outbox. `seq` is assigned by the database on insert.
@@ -203,6 +238,14 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
 
     async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
+
+    /// Subscriptions not removed, oldest first.
+    async fn webhooks(&self) -> Result<Vec<WebhookRow>>;
+    async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>>;
+    /// The highest outbox seq (0 if empty).
+    async fn last_event_seq(&self) -> Result<i64>;
+    /// Dead letters of a subscription: (seq, attempts, last status).
+    async fn dead_letters(&self, webhook: &Id) -> Result<Vec<(i64, i64, Option<i64>)>>;
 
     /// Outbox events with `seq > after`, oldest first.
     async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>>;

@@ -368,6 +368,29 @@ macro_rules! sql_store {
                             .bind(&e.id[..]).bind(&e.kind).bind(e.subject_id.map(|s| s.to_vec())).bind(&e.payload).bind(e.created_ms)
                             .execute(&mut *conn).await.map_err(|err| ApplyError::from(err, JobError::Duplicate))?;
                     }
+                    Change::InsertWebhook(w) => {
+                        sqlx::query("INSERT INTO webhooks (id, url, event_types, created_ms, cursor, attempts, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, 0, 0)")
+                            .bind(&w.id[..]).bind(&w.url).bind(&w.event_types).bind(w.created_ms).bind(w.cursor)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::RemoveWebhook { id, removed_ms } => {
+                        let done = sqlx::query("UPDATE webhooks SET removed_ms = $1 WHERE id = $2 AND removed_ms IS NULL")
+                            .bind(removed_ms).bind(&id[..]).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::WebhookProgress { id, cursor, attempts, next_attempt_ms, last_status } => {
+                        sqlx::query("UPDATE webhooks SET cursor = $1, attempts = $2, next_attempt_ms = $3, last_status = $4 WHERE id = $5")
+                            .bind(cursor).bind(attempts).bind(next_attempt_ms).bind(last_status).bind(&id[..])
+                            .execute(&mut *conn).await?;
+                    }
+                    Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
+                        sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
+                                     ON CONFLICT (webhook_id, seq) DO UPDATE SET attempts = excluded.attempts, last_status = excluded.last_status, failed_ms = excluded.failed_ms")
+                            .bind(&webhook_id[..]).bind(seq).bind(attempts).bind(last_status).bind(failed_ms)
+                            .execute(&mut *conn).await?;
+                    }
                     Change::RevokeApiKey { id, revoked_ms } => {
                         let done = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                             .bind(revoked_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -628,6 +651,29 @@ macro_rules! sql_store {
                 })).collect()
             }
 
+            async fn webhooks(&self) -> Result<Vec<WebhookRow>> {
+                let rows = sqlx::query("SELECT id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status FROM webhooks WHERE removed_ms IS NULL ORDER BY created_ms, id")
+                    .fetch_all(&self.read).await?;
+                rows.iter().map(webhook_from_row).collect()
+            }
+
+            async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>> {
+                let row = sqlx::query("SELECT id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status FROM webhooks WHERE id = $1")
+                    .bind(&id[..]).fetch_optional(&self.read).await?;
+                row.as_ref().map(webhook_from_row).transpose()
+            }
+
+            async fn last_event_seq(&self) -> Result<i64> {
+                let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetch_one(&self.read).await?;
+                Ok(row.try_get::<i64, _>(0)?)
+            }
+
+            async fn dead_letters(&self, webhook: &Id) -> Result<Vec<(i64, i64, Option<i64>)>> {
+                let rows = sqlx::query("SELECT seq, attempts, last_status FROM webhook_dead_letters WHERE webhook_id = $1 ORDER BY seq")
+                    .bind(&webhook[..]).fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+            }
+
             async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>> {
                 let rows = sqlx::query("SELECT seq, id, kind, subject_id, payload, created_ms FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
                     .bind(after).bind(limit).fetch_all(&self.read).await?;
@@ -751,6 +797,28 @@ where
             root,
         },
         signature,
+    })
+}
+
+fn webhook_from_row<R: Row>(r: &R) -> Result<WebhookRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(WebhookRow {
+        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+        url: r.try_get(1)?,
+        event_types: r.try_get(2)?,
+        created_ms: r.try_get(3)?,
+        removed_ms: r.try_get(4)?,
+        cursor: r.try_get(5)?,
+        attempts: r.try_get(6)?,
+        next_attempt_ms: r.try_get(7)?,
+        last_status: r.try_get(8)?,
     })
 }
 

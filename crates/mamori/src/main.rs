@@ -135,6 +135,7 @@ impl LimitArgs {
         mamori_server::Limits {
             per_key: self.rate_limit,
             failed_auth_per_ip: self.failed_auth_limit,
+            ..mamori_server::Limits::default()
         }
     }
 }

@@ -25,6 +25,7 @@ both_backends!(
     global_privacy_control_opts_out_of_sale_and_sharing,
     audience_filter_keeps_only_consented_live_subjects,
     outbox_feed_announces_consent_and_erasure,
+    webhooks_are_signed_retried_and_isolated,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1761,4 +1762,166 @@ async fn outbox_feed_announces_consent_and_erasure(app: TestApp) {
     }
     let r = app.client.get(app.url("/v1/events")).send().await.unwrap();
     problem(r, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+async fn subscribe(app: &TestApp, url: &str, events: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/webhooks"))
+        .bearer_auth(&app.keys["privacy_officer"])
+        .json(&json!({"url": url, "events": events}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Checks a Standard Webhooks signature: v1,base64(HMAC-SHA256(key, id.timestamp.body)).
+fn signature_ok(secret: &str, d: &common::Delivery) -> bool {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let signed = format!("{}.{}.{}", d.id, d.timestamp, d.body);
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode(mamori_crypto::hmac_sha256(&key, signed.as_bytes()));
+    d.signature == format!("v1,{expected}")
+}
+
+/// Deliveries are signed, carry ids and states only, are retried with the same webhook-id until
+/// accepted, are dead-lettered after the last attempt, and a hanging target delays nobody else.
+async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
+    let good = common::receiver(0, false).await;
+    let flaky = common::receiver(1, false).await;
+    let dead = common::receiver(usize::MAX, false).await;
+    let hanging = common::receiver(0, true).await;
+    let mut secrets = std::collections::HashMap::new();
+    for (target, events) in [
+        (&hanging, json!(["*"])),
+        (&good, json!(["consent.changed"])),
+        (&flaky, json!(["consent.changed"])),
+        (&dead, json!(["subject.erased"])),
+    ] {
+        let r = subscribe(&app, &target.url, events).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        assert!(v["secret"].as_str().unwrap().starts_with("whsec_"));
+        secrets.insert(
+            target.url.clone(),
+            v["secret"].as_str().unwrap().to_string(),
+        );
+    }
+    let id = create(&app, &customer("hook")).await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    assert_eq!(
+        consent(&app, &id, "service", grant).await.status(),
+        StatusCode::OK
+    );
+
+    // The good target gets it promptly, although the hanging one never answers.
+    let got = good.wait_for(1).await;
+    let d = &got[0];
+    assert!(signature_ok(&secrets[&good.url], d), "{d:?}");
+    let body: Value = serde_json::from_str(&d.body).unwrap();
+    assert_eq!(body["type"], "consent.changed");
+    assert_eq!(body["data"]["subject"], id);
+    assert_eq!(body["data"]["granted"], true);
+    assert!(!d.body.contains("Ada"), "no personal values in deliveries");
+    // The flaky one answered 500 once: the same message comes again and is then accepted.
+    let got = flaky.wait_for(2).await;
+    assert_eq!(got[0].id, got[1].id, "a retry keeps its webhook-id");
+    assert!(signature_ok(&secrets[&flaky.url], &got[1]));
+    // subject.erased goes only to its subscriber, which always fails: three attempts, then a
+    // dead letter, and delivery moves on.
+    let r = app
+        .as_role(
+            Method::DELETE,
+            &format!("/v1/subjects/{id}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let got = dead.wait_for(3).await;
+    assert!(got.iter().all(|d| d.id == got[0].id));
+    let hooks: Value = app
+        .client
+        .get(app.url("/v1/webhooks"))
+        .bearer_auth(&app.keys["privacy_officer"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dead_hook = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["url"] == dead.url.as_str())
+        .unwrap();
+    let dead_id = mamori_core::parse_id(dead_hook["id"].as_str().unwrap()).unwrap();
+    for _ in 0..250 {
+        if !app
+            .vault
+            .store
+            .dead_letters(&dead_id)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let letters = app.vault.store.dead_letters(&dead_id).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].1, 3);
+    assert_eq!(letters[0].2, Some(500));
+    assert_eq!(
+        good.got.lock().unwrap().len(),
+        1,
+        "the good target got consent.changed only"
+    );
+
+    // Bad input and removal.
+    for (url, events, code) in [
+        ("ftp://example.com/x", json!(["*"]), "invalid_url"),
+        ("not a url", json!(["*"]), "invalid_url"),
+        ("http://127.0.0.1:9/x", json!([]), "invalid_event_types"),
+        (
+            "http://127.0.0.1:9/x",
+            json!(["consent.exploded"]),
+            "invalid_event_types",
+        ),
+    ] {
+        problem(
+            subscribe(&app, url, events).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+        )
+        .await;
+    }
+    let r = app
+        .client
+        .delete(app.url(&format!(
+            "/v1/webhooks/{}",
+            dead_hook["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&app.keys["privacy_officer"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .client
+        .delete(app.url(&format!(
+            "/v1/webhooks/{}",
+            dead_hook["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&app.keys["privacy_officer"])
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_webhook").await;
 }

@@ -295,6 +295,91 @@ macro_rules! both_backends {
 pub fn test_limits() -> mamori_server::Limits {
     mamori_server::Limits {
         failed_auth_per_ip: 4,
+        webhooks: mamori_server::webhooks::WebhookSettings {
+            max_attempts: 3,
+            backoff_base: std::time::Duration::from_millis(20),
+            timeout: std::time::Duration::from_millis(800),
+        },
         ..mamori_server::Limits::default()
+    }
+}
+
+/// What a webhook receiver got: headers of interest and the body.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
+}
+
+/// A webhook target on a free port: answers 500 to the first `fail_first` deliveries (or never
+/// answers, if `hang`), 204 after that.
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<Mutex<Vec<Delivery>>>,
+}
+
+pub async fn receiver(fail_first: usize, hang: bool) -> Receiver {
+    use axum::http::{HeaderMap, StatusCode};
+    let got: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(fail_first));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let (sink, failures) = (sink.clone(), failures.clone());
+            async move {
+                if hang {
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                sink.lock().unwrap().push(Delivery {
+                    id: header("webhook-id"),
+                    timestamp: header("webhook-timestamp"),
+                    signature: header("webhook-signature"),
+                    body,
+                });
+                let failing = failures
+                    .fetch_update(
+                        std::sync::atomic::Ordering::SeqCst,
+                        std::sync::atomic::Ordering::SeqCst,
+                        |n| n.checked_sub(1),
+                    )
+                    .is_ok();
+                if failing {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Receiver { url, got }
+}
+
+impl Receiver {
+    /// Waits (up to 10 s) until at least `n` deliveries arrived; returns them.
+    pub async fn wait_for(&self, n: usize) -> Vec<Delivery> {
+        for _ in 0..500 {
+            let got = self.got.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!(
+            "expected {n} webhook deliveries, got {:?}",
+            self.got.lock().unwrap()
+        );
     }
 }

@@ -1,0 +1,192 @@
+//! Webhook subscriptions: who wants which outbox events, and where each subscription's delivery
+//! stands. The delivery worker (in the server) reads the outbox in order for each subscription
+//! and records here what happened; signing follows the Standard Webhooks specification, with a
+//! per-subscription secret derived from the master key (never stored).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use mamori_ledger::Outcome;
+use mamori_store::{Change, WebhookRow};
+
+use crate::apikeys::admin_event;
+use crate::error::{CoreError, Result};
+use crate::vault::{Actor, Vault};
+use crate::{format_id, format_time, new_id, now_ms, parse_id};
+
+/// The event types a subscription may ask for (`*` = all).
+pub const EVENT_TYPES: [&str; 2] = ["consent.changed", "subject.erased"];
+
+#[derive(Debug, Clone)]
+pub struct WebhookInfo {
+    pub id: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub created_at: String,
+    /// Last outbox seq handled.
+    pub cursor: i64,
+    /// Failed attempts on the next event.
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+}
+
+impl From<&WebhookRow> for WebhookInfo {
+    fn from(w: &WebhookRow) -> Self {
+        WebhookInfo {
+            id: format_id(&w.id),
+            url: w.url.clone(),
+            event_types: w.event_types.split(',').map(str::to_string).collect(),
+            created_at: format_time(w.created_ms),
+            cursor: w.cursor,
+            attempts: w.attempts,
+            last_status: w.last_status,
+        }
+    }
+}
+
+/// Whether a subscription wants an event of `kind`.
+pub fn wants(row: &WebhookRow, kind: &str) -> bool {
+    row.event_types.split(',').any(|t| t == "*" || t == kind)
+}
+
+fn check_url(url: &str) -> Result<()> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "invalid_url",
+            "url",
+            "give an http:// or https:// URL of at most 2000 characters",
+        ))
+    }
+}
+
+fn check_types(types: &[String]) -> Result<String> {
+    if types.is_empty() {
+        return Err(CoreError::invalid(
+            "invalid_event_types",
+            "events",
+            format!(
+                "name at least one event type: {} or *",
+                EVENT_TYPES.join(", ")
+            ),
+        ));
+    }
+    for t in types {
+        if t != "*" && !EVENT_TYPES.contains(&t.as_str()) {
+            return Err(CoreError::invalid(
+                "invalid_event_types",
+                "events",
+                format!("event types are: {} or *", EVENT_TYPES.join(", ")),
+            ));
+        }
+    }
+    Ok(types.join(","))
+}
+
+fn webhook_id(text: &str) -> Result<[u8; 16]> {
+    parse_id(text).ok_or_else(|| {
+        CoreError::invalid(
+            "invalid_id",
+            "id",
+            "expected a webhook id (UUID) from `mamori webhook list`",
+        )
+    })
+}
+
+impl Vault {
+    /// The subscription's signing secret in Standard Webhooks form (`whsec_<base64>`).
+    pub fn webhook_secret(&self, id: &[u8; 16]) -> String {
+        format!(
+            "whsec_{}",
+            STANDARD.encode(*self.keyring.webhook_secret(id))
+        )
+    }
+
+    /// Subscribes `url` to `types`, from the next event on. Returns it and its secret (shown once).
+    pub async fn add_webhook(
+        &self,
+        by: &Actor,
+        url: &str,
+        types: &[String],
+    ) -> Result<(WebhookInfo, String)> {
+        check_url(url)?;
+        let event_types = check_types(types)?;
+        let row = WebhookRow {
+            id: new_id(),
+            url: url.to_string(),
+            event_types,
+            created_ms: now_ms(),
+            removed_ms: None,
+            cursor: self.store.last_event_seq().await?,
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_status: None,
+        };
+        let event = admin_event(by, "webhook.add", Outcome::Allowed);
+        self.ledger
+            .submit(vec![Change::InsertWebhook(row.clone())], vec![event])
+            .await??;
+        Ok((WebhookInfo::from(&row), self.webhook_secret(&row.id)))
+    }
+
+    pub async fn list_webhooks(&self) -> Result<Vec<WebhookInfo>> {
+        Ok(self
+            .store
+            .webhooks()
+            .await?
+            .iter()
+            .map(WebhookInfo::from)
+            .collect())
+    }
+
+    pub async fn remove_webhook(&self, by: &Actor, id: &str) -> Result<()> {
+        let id = webhook_id(id)?;
+        let change = Change::RemoveWebhook {
+            id,
+            removed_ms: now_ms(),
+        };
+        let event = admin_event(by, "webhook.remove", Outcome::Allowed);
+        self.ledger
+            .submit(vec![change], vec![event])
+            .await?
+            .map_err(|_| {
+                CoreError::invalid("unknown_webhook", "id", "no active webhook has this id")
+            })
+    }
+
+    /// Sends everything again from outbox seq `from` on (dead letters included).
+    pub async fn replay_webhook(&self, by: &Actor, id: &str, from: i64) -> Result<()> {
+        let id = webhook_id(id)?;
+        if self
+            .store
+            .webhook(&id)
+            .await?
+            .is_none_or(|w| w.removed_ms.is_some())
+        {
+            return Err(CoreError::invalid(
+                "unknown_webhook",
+                "id",
+                "no active webhook has this id",
+            ));
+        }
+        let change = Change::WebhookProgress {
+            id,
+            cursor: (from - 1).max(0),
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_status: None,
+        };
+        let event = admin_event(by, "webhook.replay", Outcome::Allowed);
+        self.ledger.submit(vec![change], vec![event]).await??;
+        Ok(())
+    }
+
+    /// Records where a subscription's delivery stands, and a dead letter if one was given up.
+    pub async fn record_webhook_progress(&self, changes: Vec<Change>) -> Result<()> {
+        self.ledger.submit(changes, vec![]).await??;
+        Ok(())
+    }
+}
