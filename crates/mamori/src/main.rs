@@ -117,6 +117,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Webhook subscriptions (delivered by `mamori serve`).
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
 }
 
 /// Request rate limits of the server.
@@ -158,6 +163,28 @@ enum ApikeyCommand {
     List,
     Revoke {
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe a URL to events from now on; prints its id and signing secret (shown once).
+    Add {
+        #[arg(long)]
+        url: String,
+        /// Comma-separated: consent.changed, subject.erased, or * for all.
+        #[arg(long, value_delimiter = ',', default_value = "*")]
+        events: Vec<String>,
+    },
+    List,
+    Remove {
+        id: String,
+    },
+    /// Deliver again every event from outbox seq FROM on (dead letters included).
+    Replay {
+        id: String,
+        #[arg(long)]
+        from: i64,
     },
 }
 
@@ -299,6 +326,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{figures}");
             } else {
                 bench::print_table(&figures, &mut std::io::stdout())?;
+            }
+        }
+        Command::Webhook { command } => {
+            let ctx = Context::open(&paths).await?;
+            let operator = context::operator();
+            match command {
+                WebhookCommand::Add { url, events } => {
+                    let (info, secret) = ctx.vault.add_webhook(&operator, &url, &events).await?;
+                    eprintln!(
+                        "subscribed {} to {}; signing secret (shown once):",
+                        info.url,
+                        info.event_types.join(",")
+                    );
+                    println!("{}\t{secret}", info.id);
+                }
+                WebhookCommand::List => {
+                    for w in ctx.vault.list_webhooks().await? {
+                        let status = w.last_status.map_or("-".to_string(), |s| s.to_string());
+                        println!(
+                            "{}\t{}\t{}\tcursor={}\tattempts={}\tlast_status={status}",
+                            w.id,
+                            w.url,
+                            w.event_types.join(","),
+                            w.cursor,
+                            w.attempts
+                        );
+                    }
+                }
+                WebhookCommand::Remove { id } => {
+                    ctx.vault.remove_webhook(&operator, &id).await?;
+                    println!("removed {id}");
+                }
+                WebhookCommand::Replay { id, from } => {
+                    ctx.vault.replay_webhook(&operator, &id, from).await?;
+                    println!("{id} will deliver again from event {from}");
+                }
             }
         }
         Command::Ledger {

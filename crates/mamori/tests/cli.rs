@@ -370,3 +370,56 @@ fn bench_reports_every_figure() {
         "the throw-away installation is removed"
     );
 }
+
+#[test]
+fn webhook_commands_add_list_replay_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let add = mamori(
+        &data,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            "https://example.com/hook",
+            "--events",
+            "consent.changed,subject.erased",
+        ],
+    );
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let line = text(&add.stdout);
+    let (id, secret) = line.trim().split_once('\t').unwrap();
+    assert!(secret.starts_with("whsec_"));
+    let list = text(&mamori(&data, &["webhook", "list"]).stdout);
+    assert!(
+        list.contains(id) && list.contains("consent.changed,subject.erased"),
+        "{list}"
+    );
+    assert!(!list.contains(secret), "the secret is shown once only");
+    let replay = mamori(&data, &["webhook", "replay", id, "--from", "1"]);
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    let bad = mamori(
+        &data,
+        &["webhook", "add", "--url", "gopher://x", "--events", "*"],
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("http:// or https://"));
+    let bad = mamori(
+        &data,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            "https://x.test/",
+            "--events",
+            "nope",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(mamori(&data, &["webhook", "remove", id]).status.success());
+    assert!(!mamori(&data, &["webhook", "remove", id]).status.success());
+    assert!(!text(&mamori(&data, &["webhook", "list"]).stdout).contains(id));
+    let verify = mamori(&data, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}
