@@ -423,3 +423,126 @@ fn webhook_commands_add_list_replay_remove() {
     let verify = mamori(&data, &["ledger", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
+
+/// A consent change committed while its webhook target is down, then the server killed with
+/// SIGKILL: after a restart the event is still delivered (the outbox is the source of truth).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_event_survives_a_killed_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let key = text(
+        &mamori(
+            &data,
+            &["apikey", "create", "--role", "service", "--name", "t"],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let hook_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hook = format!("http://127.0.0.1:{hook_port}/hook");
+    let add = mamori(
+        &data,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            &hook,
+            "--events",
+            "consent.changed",
+        ],
+    );
+    assert!(add.status.success(), "{}", text(&add.stderr));
+
+    let serve = |data: &std::path::Path| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+            .env_remove("MAMORI_MASTER_KEY")
+            .env("MAMORI_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, format!("http://127.0.0.1:{port}"))
+    };
+    let client = reqwest::Client::new();
+    let wait_up = async |base: &str| {
+        for _ in 0..300 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("server did not start");
+    };
+    let (mut server, base) = serve(&data);
+    wait_up(&base).await;
+    let created: serde_json::Value = client
+        .post(format!("{base}/v1/subjects"))
+        .bearer_auth(&key)
+        .header("mamori-purpose", "order_fulfilment")
+        .json(&serde_json::json!({"data": {"contact": {"name": "Kill Test"}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let r = client
+        .put(format!("{base}/v1/consent/{id}"))
+        .bearer_auth(&key)
+        .json(
+            &serde_json::json!({"purpose": "marketing_email", "channel": "email", "granted": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Let the worker try (the target is down), then kill the server without warning.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // The target comes up; so does the server again.
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", hook_port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (mut server, base) = serve(&data);
+    wait_up(&base).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while got.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the event was lost");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["type"], "consent.changed");
+    assert_eq!(body["data"]["subject"], id.as_str());
+}
