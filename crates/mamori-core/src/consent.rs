@@ -213,6 +213,31 @@ impl Vault {
         subject: &[u8; 16],
         change: &ConsentChange,
     ) -> Result<ConsentAnswer> {
+        let (purpose, channel) = self.validate_consent_change(actor, subject, change).await?;
+        self.record_consent(actor, subject, purpose, channel, change)
+            .await
+    }
+
+    /// Checks a change's input and that the caller's role may use its purpose (a refusal is
+    /// ledgered); returns the purpose and the channel key.
+    pub(crate) async fn validate_consent_change(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        change: &ConsentChange,
+    ) -> Result<(&Purpose, String)> {
+        let (purpose, channel) = self.parse_consent_change(change)?;
+        let action = if change.granted {
+            "consent.grant"
+        } else {
+            "consent.withdraw"
+        };
+        self.consent_access(actor, purpose, action, Some(subject))
+            .await?;
+        Ok((purpose, channel))
+    }
+
+    fn parse_consent_change(&self, change: &ConsentChange) -> Result<(&Purpose, String)> {
         let purpose = consent_purpose(&self.policy, &change.purpose)?;
         let channel = channel_of(purpose, change.channel.as_deref())?;
         let source = change.source.as_deref().unwrap_or("api");
@@ -232,13 +257,19 @@ impl Vault {
                 "a notice version is 1 to 64 printable characters",
             ));
         }
-        let action = if change.granted {
-            "consent.grant"
-        } else {
-            "consent.withdraw"
-        };
-        self.consent_access(actor, purpose, action, Some(subject))
-            .await?;
+        Ok((purpose, channel))
+    }
+
+    /// A withdrawal made by the person (an unsubscribe link): the input is checked, but no role
+    /// permission is needed to say no.
+    pub(crate) async fn withdraw_unchecked(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        change: &ConsentChange,
+    ) -> Result<ConsentAnswer> {
+        debug_assert!(!change.granted);
+        let (purpose, channel) = self.parse_consent_change(change)?;
         self.record_consent(actor, subject, purpose, channel, change)
             .await
     }

@@ -9,6 +9,7 @@ pub mod fieldmap;
 pub mod import;
 pub mod ledger;
 pub mod outbox;
+pub mod unsubscribe;
 pub mod vault;
 pub mod webhooks;
 

@@ -693,10 +693,59 @@ pub async fn remove_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub purpose: String,
+    pub channel: Option<String>,
+    /// Validity in days (1–366, default 60).
+    pub ttl_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkBody {
+    /// Append to your public base URL, e.g. in `List-Unsubscribe: <https://…/unsubscribe?token=…>`.
+    pub path: String,
+    pub token: String,
+    pub expires_at: String,
+    /// The header to send with it (RFC 8058).
+    pub list_unsubscribe_post: &'static str,
+}
+
+/// A one-click unsubscribe link (RFC 8058) for one subject, purpose and channel.
+#[utoipa::path(post, path = "/v1/consent/{id}/unsubscribe-link", request_body = LinkRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = LinkBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn unsubscribe_link(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<LinkRequest>,
+) -> ApiResult<Json<LinkBody>> {
+    let id = subject_id(&id)?;
+    let link = s
+        .vault
+        .unsubscribe_link(
+            &actor,
+            &id,
+            &body.purpose,
+            body.channel.as_deref(),
+            body.ttl_days.unwrap_or(60),
+        )
+        .await?;
+    Ok(Json(LinkBody {
+        path: format!("/unsubscribe?token={}", link.token),
+        token: link.token,
+        expires_at: mamori_core::format_time(link.expires_ms),
+        list_unsubscribe_post: "List-Unsubscribe=One-Click",
+    }))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, events, add_webhook, list_webhooks, remove_webhook, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod problem;
 pub mod ratelimit;
+pub mod unsubscribe;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -66,6 +67,10 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
                 .layer(DefaultBodyLimit::max(AUDIENCE_BODY_LIMIT)),
         )
         .route(
+            "/v1/consent/{id}/unsubscribe-link",
+            axum::routing::post(api::unsubscribe_link),
+        )
+        .route(
             "/v1/consent/{id}",
             get(api::check_consent).put(api::set_consent),
         )
@@ -83,6 +88,10 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
         .route("/healthz", get(api::healthz))
         .route("/.well-known/gpc.json", get(gpc_support))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::confirm_page).post(unsubscribe::one_click),
+        )
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
         .route("/privacy", get(privacy::privacy_center))

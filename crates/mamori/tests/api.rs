@@ -26,6 +26,7 @@ both_backends!(
     audience_filter_keeps_only_consented_live_subjects,
     outbox_feed_announces_consent_and_erasure,
     webhooks_are_signed_retried_and_isolated,
+    one_click_unsubscribe_withdraws_that_consent,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1924,4 +1925,139 @@ async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_webhook").await;
+}
+
+/// A signed link withdraws exactly its subject × purpose × channel, by one POST without an API
+/// key (RFC 8058); GET only shows a confirmation; forged, altered and expired links are refused.
+async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
+    let id = create(&app, &customer("unsub")).await;
+    for purpose in [("marketing_email", "email"), ("marketing_sms", "sms")] {
+        let grant = json!({"purpose": purpose.0, "channel": purpose.1, "granted": true});
+        assert_eq!(
+            consent(&app, &id, "service", grant).await.status(),
+            StatusCode::OK
+        );
+    }
+    let r = app
+        .client
+        .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
+        .bearer_auth(&app.keys["service"])
+        .json(&json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let link: Value = r.json().await.unwrap();
+    assert_eq!(link["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
+    let path = link["path"].as_str().unwrap().to_string();
+    assert!(!path.contains("Ada") && !path.contains("example.com"));
+
+    // GET changes nothing (mail scanners follow links); it offers a button.
+    let page = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<form method=\"post\""), "{html}");
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["reason"], "granted");
+
+    // The one-click POST, as a mail client sends it.
+    let before = ledger_size(&app).await;
+    let one_click = |path: String| {
+        app.client
+            .post(app.url(&path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+    };
+    let r = one_click(path.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(ledger_size(&app).await, before + 1);
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["reason"], "withdrawn");
+    let v: Value = consent_check(&app, &id, "purpose=marketing_sms&channel=sms")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["reason"], "granted",
+        "only the link's own purpose and channel"
+    );
+    assert_eq!(
+        one_click(path.clone()).await.unwrap().status(),
+        StatusCode::OK,
+        "a second use is harmless"
+    );
+    let rows = app
+        .vault
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.purpose == "marketing_email" && r.source == "portal" && !r.granted)
+    );
+
+    // Forged and altered links.
+    let token = link["token"].as_str().unwrap();
+    let (body, tag) = token.split_once('.').unwrap();
+    let altered = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let text = String::from_utf8(engine.decode(body).unwrap()).unwrap();
+        let text = text
+            .replace("marketing_email", "marketing_sms")
+            .replace("|email|", "|sms|");
+        format!("{}.{tag}", engine.encode(text))
+    };
+    for bad in [altered.as_str(), "x.y", "nodot", "<script>"] {
+        let r = one_click(format!("/unsubscribe?token={bad}"))
+            .await
+            .unwrap();
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_token").await;
+    }
+    let v: Value = consent_check(&app, &id, "purpose=marketing_sms&channel=sms")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["reason"], "granted", "an altered link changed nothing");
+    let r = app
+        .client
+        .get(app.url("/unsubscribe?token=%3Cscript%3E"))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_token").await;
+    // Links for the wrong kind of purpose or too long a life are refused at creation.
+    for (body, code) in [
+        (json!({"purpose": "order_fulfilment"}), "not_consent_based"),
+        (
+            json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 0}),
+            "invalid_value",
+        ),
+        (
+            json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 400}),
+            "invalid_value",
+        ),
+    ] {
+        let r = app
+            .client
+            .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
+            .bearer_auth(&app.keys["service"])
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
 }
