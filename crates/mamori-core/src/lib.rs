@@ -4,6 +4,7 @@
 pub mod access;
 pub mod apikeys;
 pub mod consent;
+pub mod consent_import;
 pub mod error;
 pub mod fieldmap;
 pub mod import;

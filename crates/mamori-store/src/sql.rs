@@ -358,7 +358,8 @@ macro_rules! sql_store {
                             .bind(&c.source).bind(&c.notice_version).bind(&c.actor).bind(c.created_ms)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                         sqlx::query("INSERT INTO consent_state (subject_id, purpose, channel, granted, source, notice_version, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                                     ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, notice_version = excluded.notice_version, updated_ms = excluded.updated_ms")
+                                     ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, notice_version = excluded.notice_version, updated_ms = excluded.updated_ms \
+                                     WHERE excluded.updated_ms >= consent_state.updated_ms")
                             .bind(&c.subject_id[..]).bind(&c.purpose).bind(&c.channel).bind(c.granted as i64)
                             .bind(&c.source).bind(&c.notice_version).bind(c.created_ms)
                             .execute(&mut *conn).await?;

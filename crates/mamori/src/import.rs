@@ -492,3 +492,117 @@ fn csv_row(line: u64, columns: &[Column], record: &csv::StringRecord) -> ImportR
         data,
     }
 }
+
+/// Reads a consents CSV and imports it in batches of 1,000 rows per transaction.
+pub async fn run_consents(
+    vault: &Vault,
+    file: &Path,
+    role: &str,
+    rejects: Option<PathBuf>,
+) -> anyhow::Result<Summary> {
+    use mamori_core::consent::ConsentChange;
+    use mamori_core::consent_import::ConsentImportRow;
+    let rejects_path = rejects.unwrap_or_else(|| {
+        let mut p = file.to_path_buf().into_os_string();
+        p.push(".rejects.jsonl");
+        PathBuf::from(p)
+    });
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(file)
+        .with_context(|| format!("opening {}", file.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(subject), Some(purpose), Some(granted), Some(timestamp)) = (
+        column("subject"),
+        column("purpose"),
+        column("granted"),
+        column("timestamp"),
+    ) else {
+        bail!(
+            "the CSV needs the columns subject, purpose, granted and timestamp (channel, source and notice_version are optional)"
+        );
+    };
+    let (channel, source, notice) = (
+        column("channel"),
+        column("source"),
+        column("notice_version"),
+    );
+    let actor = Actor {
+        id: "cli:import".into(),
+        role: role.to_string(),
+    };
+    let mut summary = Summary::default();
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&rejects_path)?;
+    let mut batch = Vec::new();
+    let mut early = Vec::new();
+    let mut records = reader.records();
+    loop {
+        let record = records.next();
+        let done = record.is_none();
+        if let Some(record) = record {
+            let record = record.map_err(|e| {
+                anyhow::anyhow!(
+                    "line {}: the CSV is malformed",
+                    e.position().map_or(0, |p| p.line())
+                )
+            })?;
+            summary.rows += 1;
+            let line = record.position().map_or(summary.rows + 1, |p| p.line());
+            let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|c| !c.is_empty());
+            let granted = match cell(Some(granted)) {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            };
+            let at = cell(Some(timestamp)).and_then(|t| {
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            });
+            match (granted, at) {
+                (Some(granted), Some(at)) => batch.push(ConsentImportRow {
+                    line,
+                    subject: cell(Some(subject)).unwrap_or_default().to_string(),
+                    change: ConsentChange {
+                        purpose: cell(Some(purpose)).unwrap_or_default().to_string(),
+                        channel: cell(channel).map(str::to_string),
+                        granted,
+                        source: Some(cell(source).unwrap_or("import").to_string()),
+                        notice_version: cell(notice).map(str::to_string),
+                    },
+                    at_ms: (at.unix_timestamp_nanos() / 1_000_000) as i64,
+                }),
+                (None, _) => early.push(malformed(line, "granted must be true or false".into())),
+                (_, None) => early.push(malformed(
+                    line,
+                    "timestamp must be RFC 3339, e.g. 2024-05-01T10:00:00Z".into(),
+                )),
+            }
+        }
+        if batch.len() >= 1_000 || (done && (!batch.is_empty() || !early.is_empty())) {
+            let mut report = vault
+                .import_consents(&actor, std::mem::take(&mut batch))
+                .await?;
+            report.rejected.append(&mut early);
+            report.rejected.sort_by_key(|r| r.line);
+            write_rejects(&mut out, &report.rejected)?;
+            summary.imported += report.imported;
+            summary.rejected += report.rejected.len() as u64;
+        }
+        if done {
+            break;
+        }
+    }
+    if summary.rejected == 0 {
+        let _ = std::fs::remove_file(&rejects_path);
+    } else {
+        eprintln!(
+            "{} rows rejected; reasons by line in {}",
+            summary.rejected,
+            rejects_path.display()
+        );
+    }
+    Ok(summary)
+}

@@ -77,12 +77,15 @@ enum Command {
     },
     /// Bulk-create subjects from a CSV (`external_id`, `category.field` columns) or JSON Lines
     /// file (one `POST /v1/subjects` body per line). Resumable: run it again to continue.
+    #[command(args_conflicts_with_subcommands = true)]
     Import {
+        #[command(subcommand)]
+        kind: Option<ImportKind>,
         #[arg(long)]
-        file: PathBuf,
+        file: Option<PathBuf>,
         /// The purpose the data is collected for (must allow creating every category imported).
         #[arg(long)]
-        purpose: String,
+        purpose: Option<String>,
         /// The role the import acts as; it is ledgered as actor `cli:import`.
         #[arg(long, default_value = "service")]
         role: String,
@@ -163,6 +166,23 @@ enum ApikeyCommand {
     List,
     Revoke {
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// Existing consents from CSV: subject (Mamori id or external id), purpose, channel,
+    /// granted (true/false), timestamp (RFC 3339), source, notice_version. Original times and
+    /// provenance are kept; a record older than the current decision only joins the history.
+    Consents {
+        #[arg(long)]
+        file: PathBuf,
+        /// The role the import acts as (it must be allowed to use each purpose).
+        #[arg(long, default_value = "service")]
+        role: String,
+        /// Where rejected rows are listed (default: FILE.rejects.jsonl).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
     },
 }
 
@@ -278,12 +298,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Import {
+            kind:
+                Some(ImportKind::Consents {
+                    file,
+                    role,
+                    rejects,
+                }),
+            ..
+        } => {
+            let ctx = Context::open(&paths).await?;
+            let s = import::run_consents(&ctx.vault, &file, &role, rejects).await?;
+            println!(
+                "imported {} consent records, rejected {} rows",
+                s.imported, s.rejected
+            );
+        }
+        Command::Import {
+            kind: None,
             file,
             purpose,
             role,
             batch,
             rejects,
         } => {
+            let (Some(file), Some(purpose)) = (file, purpose) else {
+                anyhow::bail!(
+                    "give --file F.csv|F.jsonl and --purpose P (or `mamori import consents --file F.csv`)"
+                );
+            };
             let ctx = Context::open(&paths).await?;
             let args = import::ImportArgs {
                 file,

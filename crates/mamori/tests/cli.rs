@@ -546,3 +546,87 @@ async fn webhook_event_survives_a_killed_server() {
     assert_eq!(body["type"], "consent.changed");
     assert_eq!(body["data"]["subject"], id.as_str());
 }
+
+#[test]
+fn import_consents_keeps_original_times_and_never_goes_back_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let people = dir.path().join("people.csv");
+    std::fs::write(&people, "external_id,contact.name\nc1,One\nc2,Two\n").unwrap();
+    let out = mamori(
+        &data,
+        &[
+            "import",
+            "--file",
+            people.to_str().unwrap(),
+            "--purpose",
+            "order_fulfilment",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let consents = dir.path().join("consents.csv");
+    std::fs::write(
+        &consents,
+        concat!(
+            "subject,purpose,channel,granted,timestamp,source,notice_version\n",
+            "c1,marketing_email,email,true,2024-03-01T10:00:00Z,portal,v1\n",
+            // Older than the grant above: joins the history, does not undo the grant.
+            "c1,marketing_email,email,false,2023-01-01T10:00:00Z,agent,v0\n",
+            "c2,marketing_sms,sms,true,2024-05-01T08:30:00+02:00,import,\n",
+            "c3,marketing_email,email,true,2024-03-01T10:00:00Z,portal,v1\n",
+            "c1,order_fulfilment,,true,2024-03-01T10:00:00Z,portal,v1\n",
+            "c1,marketing_email,fax,true,2024-03-01T10:00:00Z,portal,v1\n",
+            "c1,marketing_email,email,maybe,2024-03-01T10:00:00Z,portal,v1\n",
+            "c1,marketing_email,email,true,yesterday,portal,v1\n",
+            "c1,marketing_email,email,true,2999-01-01T00:00:00Z,portal,v1\n",
+        ),
+    )
+    .unwrap();
+    let out = mamori(
+        &data,
+        &["import", "consents", "--file", consents.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 3 consent records, rejected 6 rows"),
+        "{}",
+        text(&out.stdout)
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("consents.csv.rejects.jsonl")).unwrap();
+    for (line, code) in [
+        (5, "subject_not_found"),
+        (6, "not_consent_based"),
+        (7, "unknown_channel"),
+        (8, "malformed_row"),
+        (9, "malformed_row"),
+        (10, "invalid_value"),
+    ] {
+        assert!(
+            rejects.contains(&format!(r#""line":{line}"#)) && rejects.contains(code),
+            "line {line} {code}: {rejects}"
+        );
+    }
+    let db = data.join("mamori.db");
+    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM consent_events"), 3);
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT granted FROM consent_state WHERE purpose = 'marketing_email'"
+        ),
+        1,
+        "an older withdrawal does not override a newer grant"
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT updated_ms FROM consent_state WHERE purpose = 'marketing_sms'"
+        ),
+        1_714_545_000_000
+    );
+    let out = mamori(&data, &["import"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--purpose"));
+    let verify = mamori(&data, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}

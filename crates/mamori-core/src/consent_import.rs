@@ -1,0 +1,137 @@
+//! Importing existing consents (`mamori import consents`): each row keeps its original time and
+//! provenance. The history gets every row; the current state only moves forward in time, so an
+//! old record imported late never overrides a newer decision.
+
+use mamori_crypto::LookupKind;
+use mamori_ledger::Outcome;
+use mamori_policy::IdSet;
+use mamori_store::{Change, ConsentRow};
+
+use crate::consent::ConsentChange;
+use crate::error::{CoreError, Result};
+use crate::import::Rejection;
+use crate::ledger::Item;
+use crate::vault::{Actor, Vault, index_kind};
+use crate::{new_id, now_ms, parse_id};
+
+/// One consent record to import. The subject is named by Mamori id or by external id.
+#[derive(Debug, Clone)]
+pub struct ConsentImportRow {
+    pub line: u64,
+    pub subject: String,
+    pub change: ConsentChange,
+    /// When the person decided (milliseconds since the epoch).
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct ConsentImportReport {
+    pub imported: u64,
+    pub rejected: Vec<Rejection>,
+}
+
+fn reject(line: u64, e: &CoreError) -> Rejection {
+    Rejection {
+        line,
+        code: e.code(),
+        field: match e {
+            CoreError::Invalid { field, .. } => field.clone(),
+            _ => None,
+        },
+        message: e.to_string(),
+    }
+}
+
+impl Vault {
+    async fn subject_for_import(&self, text: &str) -> Result<[u8; 16]> {
+        if let Some(id) = parse_id(text) {
+            return Ok(id);
+        }
+        let external = mamori_policy::value::normalise_external_id(text)
+            .map_err(|e| CoreError::invalid("invalid_value", "subject", e.expected))?;
+        let digest = self.keyring.blind_index(LookupKind::ExternalId, &external);
+        self.store
+            .find_by_index(index_kind(LookupKind::ExternalId), &digest)
+            .await?
+            .ok_or(CoreError::NotFound)
+    }
+
+    /// Imports one batch of consent records in one transaction, each checked as a live change
+    /// would be (purpose consent-based, channel declared, role may use the purpose).
+    pub async fn import_consents(
+        &self,
+        actor: &Actor,
+        rows: Vec<ConsentImportRow>,
+    ) -> Result<ConsentImportReport> {
+        let mut report = ConsentImportReport::default();
+        let mut items = Vec::new();
+        let mut lines = Vec::new();
+        let now = now_ms();
+        for row in rows {
+            if row.at_ms <= 0 || row.at_ms > now + 60_000 {
+                let e = CoreError::invalid(
+                    "invalid_value",
+                    "timestamp",
+                    "a consent time must be in the past (RFC 3339)",
+                );
+                report.rejected.push(reject(row.line, &e));
+                continue;
+            }
+            let subject = match self.subject_for_import(&row.subject).await {
+                Ok(s) => s,
+                Err(e) => {
+                    report.rejected.push(reject(row.line, &e));
+                    continue;
+                }
+            };
+            let (purpose, channel) = match self
+                .validate_consent_change(actor, &subject, &row.change)
+                .await
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    report.rejected.push(reject(row.line, &e));
+                    continue;
+                }
+            };
+            let record = ConsentRow {
+                id: new_id(),
+                subject_id: subject,
+                purpose: purpose.name.clone(),
+                channel,
+                granted: row.change.granted,
+                source: row.change.source.clone().unwrap_or_else(|| "import".into()),
+                notice_version: row.change.notice_version.clone(),
+                actor: actor.id.clone(),
+                created_ms: row.at_ms,
+            };
+            let action = if record.granted {
+                "consent.grant"
+            } else {
+                "consent.withdraw"
+            };
+            let event = self.event(
+                actor,
+                &purpose.name,
+                action,
+                Some(&subject),
+                IdSet::EMPTY,
+                Outcome::Allowed,
+            );
+            items.push(Item {
+                changes: vec![Change::RecordConsent(record)],
+                events: vec![event],
+            });
+            lines.push(row.line);
+        }
+        let outcomes = self.ledger.submit_all(items).await?;
+        for (line, outcome) in lines.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => report.imported += 1,
+                Err(e) => report.rejected.push(reject(line, &CoreError::from(e))),
+            }
+        }
+        report.rejected.sort_by_key(|r| r.line);
+        Ok(report)
+    }
+}
