@@ -1028,6 +1028,28 @@ async fn canaries_never_leak(app: TestApp) {
             "analyst",
             "analytics",
         ),
+        // Consent, audience filter, unsubscribe link, feed and webhooks: ids and states only.
+        app.client
+            .put(app.url(&format!("/v1/consent/{id}")))
+            .bearer_auth(&app.keys["service"])
+            .json(&json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": "v1"})),
+        app.client
+            .put(app.url(&format!("/v1/consent/{id}")))
+            .bearer_auth(&app.keys["service"])
+            .json(&json!({"purpose": "marketing_email", "channel": canary.clone(), "granted": true, "notice_version": canary.clone()})),
+        app.client
+            .post(app.url("/v1/consent/filter"))
+            .bearer_auth(&app.keys["marketing"])
+            .json(&json!({"purpose": "marketing_email", "channel": "email", "subjects": [id.clone(), canary.clone()]})),
+        app.client
+            .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
+            .bearer_auth(&app.keys["service"])
+            .json(&json!({"purpose": "marketing_email", "channel": "email"})),
+        app.client
+            .post(app.url("/v1/webhooks"))
+            .bearer_auth(&app.keys["privacy_officer"])
+            .json(&json!({"url": format!("http://{canary}.invalid/"), "events": [canary.clone()]})),
+        app.client.get(app.url("/v1/events?after=0")).bearer_auth(&app.keys["analyst"]),
     ];
     for req in reqs {
         let r = req.send().await.unwrap();
