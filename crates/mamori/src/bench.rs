@@ -140,6 +140,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("read_errors", json!(reads.errors));
     out.insert("rss_mb", json!(reads.rss_mb.round()));
 
+    note("consent checks over HTTP");
+    let checks = http_load(&server, &ids, &plan, Target::ConsentCheck).await?;
+    out.insert("consent_check_rps", json!(checks.rps.round()));
+    out.insert("consent_check_p99_ms", json!(round3(checks.p99_ms)));
+    out.insert("consent_check_errors", json!(checks.errors));
+
     note("erasure");
     let (small, large) = erasures(&server, &ids, &plan).await?;
     out.insert("erase_median_ms", json!(round3(small)));
@@ -404,6 +410,35 @@ fn rss_mb(pid: u32) -> f64 {
 /// `connections` clients each reading random subjects back to back for the planned time, after
 /// a one-second warm-up. Every read is purpose-scoped and ledgered before it is answered.
 async fn read_load(server: &Server, ids: &[[u8; 16]], plan: &Plan) -> anyhow::Result<ReadFigures> {
+    http_load(server, ids, plan, Target::Read).await
+}
+
+/// What the load generator asks for.
+#[derive(Clone, Copy)]
+enum Target {
+    /// `GET /v1/subjects/{id}` for order_fulfilment.
+    Read,
+    /// `GET /v1/consent/{id}?purpose=marketing_email&channel=email`.
+    ConsentCheck,
+}
+
+impl Target {
+    fn path(self, id: &str) -> String {
+        match self {
+            Target::Read => format!("/v1/subjects/{id}"),
+            Target::ConsentCheck => {
+                format!("/v1/consent/{id}?purpose=marketing_email&channel=email")
+            }
+        }
+    }
+}
+
+async fn http_load(
+    server: &Server,
+    ids: &[[u8; 16]],
+    plan: &Plan,
+    target: Target,
+) -> anyhow::Result<ReadFigures> {
     anyhow::ensure!(!ids.is_empty(), "no subjects to read");
     let ids: Arc<Vec<String>> = Arc::new(ids.iter().map(mamori_core::format_id).collect());
     let errors = Arc::new(AtomicU64::new(0));
@@ -444,7 +479,7 @@ async fn read_load(server: &Server, ids: &[[u8; 16]], plan: &Plan) -> anyhow::Re
                 let id = &ids[(n >> 33) as usize % ids.len()];
                 let sent = Instant::now();
                 let ok = client
-                    .get(format!("{url}/v1/subjects/{id}"))
+                    .get(format!("{url}{}", target.path(id)))
                     .header("authorization", &auth)
                     .header("mamori-purpose", "order_fulfilment")
                     .send()
