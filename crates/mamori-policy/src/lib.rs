@@ -5,6 +5,7 @@
 
 mod check;
 mod model;
+pub mod notice;
 mod raw;
 pub mod value;
 

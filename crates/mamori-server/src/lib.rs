@@ -95,6 +95,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
         .route("/privacy", get(privacy::privacy_center))
+        .route("/privacy/notice", get(privacy::notice))
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/privacy") }),

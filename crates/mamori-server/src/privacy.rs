@@ -5,7 +5,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use mamori_policy::{Language, LegalBasis, Policy};
+use mamori_policy::notice::basis_text;
+use mamori_policy::{Language, Policy};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -62,30 +63,6 @@ fn strings(lang: Language) -> Strings {
             categories_used: "Données utilisées",
             gpc: "Votre navigateur a envoyé un signal Global Privacy Control. Nous le respectons comme votre demande de refus de la vente ou du partage de vos données personnelles, et l'enregistrons chaque fois que vous utilisez ce centre de confidentialité.",
         },
-    }
-}
-
-fn basis_text(b: LegalBasis, lang: Language) -> &'static str {
-    use LegalBasis::*;
-    match (b, lang) {
-        (Consent, Language::En) => "your consent",
-        (Consent, Language::Ja) => "ご本人の同意",
-        (Consent, Language::Fr) => "votre consentement",
-        (Contract, Language::En) => "our contract with you",
-        (Contract, Language::Ja) => "お客様との契約",
-        (Contract, Language::Fr) => "notre contrat avec vous",
-        (LegalObligation, Language::En) => "a legal obligation",
-        (LegalObligation, Language::Ja) => "法令上の義務",
-        (LegalObligation, Language::Fr) => "une obligation légale",
-        (LegitimateInterest, Language::En) => "our legitimate interest",
-        (LegitimateInterest, Language::Ja) => "正当な利益",
-        (LegitimateInterest, Language::Fr) => "notre intérêt légitime",
-        (VitalInterest, Language::En) => "protecting someone's life",
-        (VitalInterest, Language::Ja) => "生命の保護",
-        (VitalInterest, Language::Fr) => "la sauvegarde des intérêts vitaux",
-        (PublicTask, Language::En) => "a task in the public interest",
-        (PublicTask, Language::Ja) => "公共の利益のための業務",
-        (PublicTask, Language::Fr) => "une mission d'intérêt public",
     }
 }
 
@@ -200,6 +177,72 @@ pub async fn privacy_center(
         Err(e) => {
             tracing::error!(error = %e, "privacy page failed to render");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    lang: Option<String>,
+    kind: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    notice: mamori_policy::notice::Notice,
+    languages: Vec<&'static str>,
+}
+
+/// The privacy notice generated from the policy: `kind=short|full` (default short),
+/// `format=html|md|json` (default html), in the policy's languages.
+pub async fn notice(State(s): State<AppState>, Query(q): Query<NoticeQuery>) -> Response {
+    let policy = &s.vault.policy;
+    let lang = q
+        .lang
+        .as_deref()
+        .and_then(Language::parse)
+        .filter(|l| policy.organisation.languages.contains(l))
+        .or(policy.organisation.languages.first().copied())
+        .unwrap_or(Language::En);
+    let notice = match q.kind.as_deref() {
+        None | Some("short") => mamori_policy::notice::short_notice(policy, lang),
+        Some("full") => mamori_policy::notice::full_notice(policy, lang),
+        Some(_) => {
+            return crate::problem::ApiError::bad_request("invalid_query", "kind is short or full")
+                .into_response();
+        }
+    };
+    match q.format.as_deref() {
+        Some("json") => axum::Json(notice).into_response(),
+        Some("md") => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            notice.to_markdown(),
+        )
+            .into_response(),
+        None | Some("html") => {
+            let languages = policy
+                .organisation
+                .languages
+                .iter()
+                .map(|l| l.code())
+                .collect();
+            match (NoticePage { notice, languages }).render() {
+                Ok(html) => (
+                    [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")],
+                    Html(html),
+                )
+                    .into_response(),
+                Err(e) => {
+                    tracing::error!(error = %e, "notice failed to render");
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+            }
+        }
+        Some(_) => {
+            crate::problem::ApiError::bad_request("invalid_query", "format is html, md or json")
+                .into_response()
         }
     }
 }
