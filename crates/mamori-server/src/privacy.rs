@@ -26,6 +26,9 @@ struct Strings {
     contact: &'static str,
     categories_used: &'static str,
     gpc: &'static str,
+    notice: &'static str,
+    short_notice: &'static str,
+    full_notice: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -39,6 +42,9 @@ fn strings(lang: Language) -> Strings {
             legal_basis: "Legal basis",
             contact: "Questions or requests",
             categories_used: "Data used",
+            notice: "Our privacy notice",
+            short_notice: "short version",
+            full_notice: "full version",
             gpc: "Your browser sent a Global Privacy Control signal. We honour it as your request to opt out of the sale or sharing of your personal data, and record it whenever you use this privacy center.",
         },
         Language::Ja => Strings {
@@ -50,6 +56,9 @@ fn strings(lang: Language) -> Strings {
             legal_basis: "法的根拠",
             contact: "お問い合わせ・ご請求",
             categories_used: "利用するデータ",
+            notice: "プライバシー通知",
+            short_notice: "要約版",
+            full_notice: "詳細版",
             gpc: "お使いのブラウザからグローバル・プライバシー・コントロール（GPC）の信号を受け取りました。個人データの販売・共有を拒否するご意思として尊重し、このプライバシーセンターをご利用の際に記録します。",
         },
         Language::Fr => Strings {
@@ -61,6 +70,9 @@ fn strings(lang: Language) -> Strings {
             legal_basis: "Base légale",
             contact: "Questions ou demandes",
             categories_used: "Données utilisées",
+            notice: "Notre avis de confidentialité",
+            short_notice: "version courte",
+            full_notice: "version complète",
             gpc: "Votre navigateur a envoyé un signal Global Privacy Control. Nous le respectons comme votre demande de refus de la vente ou du partage de vos données personnelles, et l'enregistrons chaque fois que vous utilisez ce centre de confidentialité.",
         },
     }

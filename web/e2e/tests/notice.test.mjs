@@ -42,3 +42,12 @@ test('the notice is also Markdown and JSON, and the full one says more', async (
   assert.equal(bad.status, 400);
   assert.equal((await bad.json()).code, 'invalid_query');
 });
+
+test('the privacy center links to both notices, in its own language', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${demo.base}/privacy?lang=ja`);
+  await page.click('#notice a[href*="kind=full"]');
+  await page.waitForURL(/\/privacy\/notice\?lang=ja&kind=full/);
+  assert.match(await page.textContent('h1'), /プライバシー通知/);
+  await page.close();
+});
