@@ -4,6 +4,7 @@
 //! This crate is pure: no I/O beyond what the caller hands it.
 
 mod check;
+pub mod diff;
 mod model;
 pub mod notice;
 mod raw;

@@ -152,6 +152,9 @@ impl LimitArgs {
 enum PolicyCommand {
     /// Check a policy file; prints every problem with file:line:column and exits non-zero if any.
     Check { file: PathBuf },
+    /// Explain in plain words what changed from policy OLD to policy NEW, and which changes
+    /// widen processing (people must agree again) or narrow it (effective at once).
+    Diff { old: PathBuf, new: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +273,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     eprintln!("{e}");
                     return Ok(ExitCode::FAILURE);
                 }
+            }
+        }
+        Command::Policy {
+            command: PolicyCommand::Diff { old, new },
+        } => {
+            let old = context::load_policy(&old)?;
+            let new = context::load_policy(&new)?;
+            let changes = mamori_policy::diff::diff(&old, &new);
+            if changes.is_empty() {
+                println!("no changes that affect people's data");
+            }
+            for c in &changes {
+                let mark = if c.widens { "widens " } else { "narrows" };
+                println!("{mark}  {}", c.text);
+            }
+            if changes.iter().any(|c| c.widens) {
+                println!(
+                    "\nSome changes widen processing: people's earlier consent does not cover them."
+                );
             }
         }
         Command::Apikey { command } => {

@@ -630,3 +630,36 @@ fn import_consents_keeps_original_times_and_never_goes_back_in_time() {
     let verify = mamori(&data, &["ledger", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
+
+#[test]
+fn policy_diff_explains_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/policy.toml");
+    let newer = dir.path().join("new.toml");
+    let shorter = include_str!("../../../examples/policy.toml").replacen(
+        r#"retention = "7y""#,
+        r#"retention = "5y""#,
+        1,
+    );
+    std::fs::write(&newer, shorter).unwrap();
+    let out = mamori(
+        dir.path(),
+        &["policy", "diff", base, newer.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("narrows") && said.contains("kept shorter: 5y instead of 7y"),
+        "{said}"
+    );
+    assert!(!said.contains("widen processing"));
+    let back = mamori(
+        dir.path(),
+        &["policy", "diff", newer.to_str().unwrap(), base],
+    );
+    assert!(text(&back.stdout).contains("widen processing"));
+    let same = mamori(dir.path(), &["policy", "diff", base, base]);
+    assert!(text(&same.stdout).contains("no changes"));
+    let missing = mamori(dir.path(), &["policy", "diff", base, "/nonexistent.toml"]);
+    assert!(!missing.status.success());
+}
