@@ -289,6 +289,11 @@ impl Vault {
             "consent.withdraw"
         };
         let source = change.source.as_deref().unwrap_or("api");
+        // Unless told otherwise, the person saw the notice published now.
+        let notice_version = match &change.notice_version {
+            Some(v) => Some(v.clone()),
+            None => self.current_notice_version().await?,
+        };
         let row = ConsentRow {
             id: new_id(),
             subject_id: *subject,
@@ -296,7 +301,7 @@ impl Vault {
             channel,
             granted: change.granted,
             source: source.to_string(),
-            notice_version: change.notice_version.clone(),
+            notice_version,
             actor: actor.id.clone(),
             created_ms: now_ms(),
         };

@@ -10,6 +10,7 @@ pub mod fieldmap;
 pub mod import;
 pub mod ledger;
 pub mod outbox;
+pub mod publish;
 pub mod unsubscribe;
 pub mod vault;
 pub mod webhooks;

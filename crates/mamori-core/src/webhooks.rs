@@ -14,7 +14,7 @@ use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id, now_ms, parse_id};
 
 /// The event types a subscription may ask for (`*` = all).
-pub const EVENT_TYPES: [&str; 2] = ["consent.changed", "subject.erased"];
+pub const EVENT_TYPES: [&str; 3] = ["consent.changed", "subject.erased", "notice.published"];
 
 #[derive(Debug, Clone)]
 pub struct WebhookInfo {

@@ -139,6 +139,8 @@ pub enum Change {
         next_attempt_ms: i64,
         last_status: Option<i64>,
     },
+    /// Records a published version of the policy.
+    PublishPolicy(PolicyVersion),
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -147,6 +149,16 @@ pub enum Change {
         last_status: Option<i64>,
         failed_ms: i64,
     },
+}
+
+/// A published policy version. `version` is assigned by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    pub version: i64,
+    pub hash: [u8; 32],
+    pub published_ms: i64,
+    pub actor: String,
+    pub policy: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +250,9 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
 
     async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
+
+    /// Published policy versions, oldest first.
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersion>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

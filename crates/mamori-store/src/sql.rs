@@ -386,6 +386,11 @@ macro_rules! sql_store {
                             .bind(cursor).bind(attempts).bind(next_attempt_ms).bind(last_status).bind(&id[..])
                             .execute(&mut *conn).await?;
                     }
+                    Change::PublishPolicy(v) => {
+                        sqlx::query("INSERT INTO policy_versions (hash, published_ms, actor, policy) VALUES ($1, $2, $3, $4)")
+                            .bind(&v.hash[..]).bind(v.published_ms).bind(&v.actor).bind(&v.policy)
+                            .execute(&mut *conn).await?;
+                    }
                     Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
                         sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
                                      ON CONFLICT (webhook_id, seq) DO UPDATE SET attempts = excluded.attempts, last_status = excluded.last_status, failed_ms = excluded.failed_ms")
@@ -649,6 +654,18 @@ macro_rules! sql_store {
                     notice_version: r.try_get(4)?,
                     actor: String::new(),
                     created_ms: r.try_get(5)?,
+                })).collect()
+            }
+
+            async fn policy_versions(&self) -> Result<Vec<PolicyVersion>> {
+                let rows = sqlx::query("SELECT version, hash, published_ms, actor, policy FROM policy_versions ORDER BY version")
+                    .fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(PolicyVersion {
+                    version: r.try_get(0)?,
+                    hash: hash_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+                    published_ms: r.try_get(2)?,
+                    actor: r.try_get(3)?,
+                    policy: r.try_get(4)?,
                 })).collect()
             }
 

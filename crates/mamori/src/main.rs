@@ -155,6 +155,11 @@ enum PolicyCommand {
     /// Explain in plain words what changed from policy OLD to policy NEW, and which changes
     /// widen processing (people must agree again) or narrow it (effective at once).
     Diff { old: PathBuf, new: PathBuf },
+    /// Record the policy in force (--policy) as a published version: notices and new consent
+    /// records name it; `notice.published` is announced to webhooks.
+    Publish,
+    /// List the published versions.
+    Versions,
 }
 
 #[derive(Subcommand)]
@@ -273,6 +278,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     eprintln!("{e}");
                     return Ok(ExitCode::FAILURE);
                 }
+            }
+        }
+        Command::Policy {
+            command: PolicyCommand::Publish,
+        } => {
+            let text = std::fs::read_to_string(&paths.policy)
+                .with_context(|| format!("reading {}", paths.policy.display()))?;
+            let ctx = Context::open(&paths).await?;
+            match ctx
+                .vault
+                .publish_policy(&context::operator(), &text)
+                .await?
+            {
+                mamori_core::publish::Published::New { version } => {
+                    println!("published {} as version v{version}", paths.policy.display())
+                }
+                mamori_core::publish::Published::Unchanged { version } => {
+                    println!(
+                        "unchanged: {} is already version v{version}",
+                        paths.policy.display()
+                    )
+                }
+            }
+        }
+        Command::Policy {
+            command: PolicyCommand::Versions,
+        } => {
+            let ctx = Context::open(&paths).await?;
+            for v in ctx.vault.store.policy_versions().await? {
+                println!(
+                    "v{}\t{}\t{}\t{}",
+                    v.version,
+                    mamori_core::format_time(v.published_ms),
+                    hex::encode(&v.hash[..8]),
+                    v.actor
+                );
             }
         }
         Command::Policy {

@@ -1728,6 +1728,19 @@ async fn feed(app: &TestApp, query: &str) -> reqwest::Response {
 /// Consent changes and erasures appear in the pull feed, in commit order, with ids and states
 /// only; a cursor pages through it.
 async fn outbox_feed_announces_consent_and_erasure(app: TestApp) {
+    let officer = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    let published = app
+        .vault
+        .publish_policy(&officer, include_str!("../../../examples/policy.toml"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        published,
+        mamori_core::publish::Published::New { .. }
+    ));
     let id = create(&app, &customer("feed")).await;
     let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal"});
     assert_eq!(
@@ -1761,6 +1774,11 @@ async fn outbox_feed_announces_consent_and_erasure(app: TestApp) {
     assert_eq!(mine.len(), 2, "{v}");
     assert_eq!(mine[0]["type"], "consent.changed");
     assert_eq!(mine[0]["data"]["purpose"], "marketing_email");
+    assert_eq!(
+        mine[0]["data"]["notice_version"], "v1",
+        "a consent names the notice published when it was given"
+    );
+    assert!(events.iter().any(|e| e["type"] == "notice.published"));
     assert_eq!(mine[0]["data"]["granted"], true);
     assert_eq!(mine[1]["type"], "subject.erased");
     assert!(mine[0]["seq"].as_i64() < mine[1]["seq"].as_i64());

@@ -663,3 +663,66 @@ fn policy_diff_explains_changes() {
     let missing = mamori(dir.path(), &["policy", "diff", base, "/nonexistent.toml"]);
     assert!(!missing.status.success());
 }
+
+#[test]
+fn policy_publish_records_versions_and_consents_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let first = mamori(&data, &["policy", "publish"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("version v1"));
+    assert!(text(&mamori(&data, &["policy", "publish"]).stdout).contains("unchanged"));
+    let policy = data.join("policy.toml");
+    let changed = std::fs::read_to_string(&policy).unwrap().replacen(
+        r#"retention = "7y""#,
+        r#"retention = "6y""#,
+        1,
+    );
+    std::fs::write(&policy, changed).unwrap();
+    assert!(text(&mamori(&data, &["policy", "publish"]).stdout).contains("version v2"));
+    let versions = text(&mamori(&data, &["policy", "versions"]).stdout);
+    assert_eq!(versions.lines().count(), 2, "{versions}");
+    assert!(versions.contains("cli"));
+    let db = data.join("mamori.db");
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'notice.published'"
+        ),
+        2
+    );
+    // A consent recorded now names the notice in force.
+    let people = dir.path().join("p.csv");
+    std::fs::write(&people, "external_id,contact.name\nn1,N\n").unwrap();
+    assert!(
+        mamori(
+            &data,
+            &[
+                "import",
+                "--file",
+                people.to_str().unwrap(),
+                "--purpose",
+                "order_fulfilment"
+            ]
+        )
+        .status
+        .success()
+    );
+    let consents = dir.path().join("c.csv");
+    std::fs::write(
+        &consents,
+        "subject,purpose,channel,granted,timestamp\nn1,marketing_email,email,true,2025-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    assert!(
+        mamori(
+            &data,
+            &["import", "consents", "--file", consents.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    let verify = mamori(&data, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}
