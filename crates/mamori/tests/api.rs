@@ -1682,9 +1682,9 @@ async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "too_many_subjects").await;
     // Over 8 MiB: refused from Content-Length, before the body is read. The server may answer
     // and close while the client is still writing, so a broken pipe is the same refusal.
+    // A client of its own: the connection the server closes must not go back to the shared pool.
     let huge = "x".repeat(9 * 1024 * 1024);
-    let sent = app
-        .client
+    let sent = reqwest::Client::new()
         .post(app.url("/v1/consent/filter"))
         .bearer_auth(&app.keys["marketing"])
         .json(&json!({"purpose": huge, "subjects": []}))
