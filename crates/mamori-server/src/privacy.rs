@@ -173,21 +173,29 @@ pub async fn privacy_center(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let policy = &s.vault.policy;
-    let lang = q
-        .lang
-        .as_deref()
+    let lang = page_language(policy, q.lang.as_deref());
+    html_page(page(policy, lang, crate::extract::sends_gpc(&headers)).render())
+}
+
+/// The language asked for if the policy offers it, else the policy's first language.
+fn page_language(policy: &Policy, requested: Option<&str>) -> Language {
+    requested
         .and_then(Language::parse)
         .filter(|l| policy.organisation.languages.contains(l))
         .or(policy.organisation.languages.first().copied())
-        .unwrap_or(Language::En);
-    match page(policy, lang, crate::extract::sends_gpc(&headers)).render() {
+        .unwrap_or(Language::En)
+}
+
+/// A rendered page with a CSP that allows nothing from elsewhere (and no scripts at all).
+fn html_page(rendered: askama::Result<String>) -> Response {
+    match rendered {
         Ok(html) => (
             [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")],
             Html(html),
         )
             .into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "privacy page failed to render");
+            tracing::error!(error = %e, "page failed to render");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
@@ -211,13 +219,7 @@ struct NoticePage {
 /// `format=html|md|json` (default html), in the policy's languages.
 pub async fn notice(State(s): State<AppState>, Query(q): Query<NoticeQuery>) -> Response {
     let policy = &s.vault.policy;
-    let lang = q
-        .lang
-        .as_deref()
-        .and_then(Language::parse)
-        .filter(|l| policy.organisation.languages.contains(l))
-        .or(policy.organisation.languages.first().copied())
-        .unwrap_or(Language::En);
+    let lang = page_language(policy, q.lang.as_deref());
     let notice = match q.kind.as_deref() {
         None | Some("short") => mamori_policy::notice::short_notice(policy, lang),
         Some("full") => mamori_policy::notice::full_notice(policy, lang),
