@@ -28,13 +28,10 @@ impl Vault {
     /// latest one already.
     pub async fn publish_policy(&self, by: &Actor, text: &str) -> Result<Published> {
         let hash: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-        let versions = self.store.policy_versions().await?;
-        if let Some(last) = versions.last()
-            && last.hash == hash
+        if let Some((version, latest)) = self.store.latest_policy_version().await?
+            && latest == hash
         {
-            return Ok(Published::Unchanged {
-                version: last.version,
-            });
+            return Ok(Published::Unchanged { version });
         }
         let row = PolicyVersion {
             version: 0,
@@ -52,18 +49,15 @@ impl Vault {
         self.ledger
             .submit(vec![Change::PublishPolicy(row), announce], vec![event])
             .await??;
-        let version = self
-            .store
-            .policy_versions()
-            .await?
-            .last()
-            .map_or(0, |v| v.version);
-        Ok(Published::New { version })
+        let latest = self.store.latest_policy_version().await?;
+        Ok(Published::New {
+            version: latest.map_or(0, |(v, _)| v),
+        })
     }
 
     /// `v<N>` of the latest published version, if any (the notice people see now).
     pub async fn current_notice_version(&self) -> Result<Option<String>> {
-        let versions = self.store.policy_versions().await?;
-        Ok(versions.last().map(|v| format!("v{}", v.version)))
+        let latest = self.store.latest_policy_version().await?;
+        Ok(latest.map(|(v, _)| format!("v{v}")))
     }
 }

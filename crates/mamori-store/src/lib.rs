@@ -253,6 +253,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Published policy versions, oldest first.
     async fn policy_versions(&self) -> Result<Vec<PolicyVersion>>;
+    /// The latest published version and its hash, without the text (read on every consent change).
+    async fn latest_policy_version(&self) -> Result<Option<(i64, [u8; 32])>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

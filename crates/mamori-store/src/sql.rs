@@ -669,6 +669,12 @@ macro_rules! sql_store {
                 })).collect()
             }
 
+            async fn latest_policy_version(&self) -> Result<Option<(i64, [u8; 32])>> {
+                let row = sqlx::query("SELECT version, hash FROM policy_versions ORDER BY version DESC LIMIT 1")
+                    .fetch_optional(&self.read).await?;
+                row.map(|r| Ok((r.try_get(0)?, hash_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?))).transpose()
+            }
+
             async fn webhooks(&self) -> Result<Vec<WebhookRow>> {
                 let rows = sqlx::query("SELECT id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status FROM webhooks WHERE removed_ms IS NULL ORDER BY created_ms, id")
                     .fetch_all(&self.read).await?;
