@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mamori_crypto::hmac_sha256;
+use mamori_crypto::{hmac_sha256, hmac_sha256_verify_prefix};
 
 use crate::consent::{ConsentAnswer, ConsentChange};
 use crate::error::{CoreError, Result};
@@ -35,6 +35,11 @@ impl Vault {
         let mut tag = [0u8; TAG_LEN];
         tag.copy_from_slice(&full[..TAG_LEN]);
         tag
+    }
+
+    fn unsubscribe_tag_ok(&self, body: &[u8], tag: &[u8]) -> bool {
+        tag.len() == TAG_LEN
+            && hmac_sha256_verify_prefix(self.keyring.subkey("unsubscribe").as_ref(), body, tag)
     }
 
     /// A token for `subject`, `purpose` and `channel`, valid for `ttl_days`. The purpose must be
@@ -84,18 +89,15 @@ impl Vault {
     /// Honours a one-click unsubscribe: checks the token and withdraws that consent (source
     /// portal), recorded as done by `unsubscribe:<subject>`. Using a link twice is harmless.
     pub async fn unsubscribe(&self, token: &str) -> Result<ConsentAnswer> {
+        self.unsubscribe_at(token, now_ms()).await
+    }
+
+    /// [`Vault::unsubscribe`] as of `now` (milliseconds): the expiry check, made testable.
+    pub async fn unsubscribe_at(&self, token: &str, now: i64) -> Result<ConsentAnswer> {
         let (body, tag) = token.split_once('.').ok_or_else(invalid)?;
         let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-        let expected = self.unsubscribe_tag(&body);
-        // Constant-time comparison: the tag is a secret-derived value.
-        let same = tag.len() == TAG_LEN
-            && tag
-                .iter()
-                .zip(expected.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
+        if !self.unsubscribe_tag_ok(&body, &tag) {
             return Err(invalid());
         }
         let body = String::from_utf8(body).map_err(|_| invalid())?;
@@ -107,7 +109,7 @@ impl Vault {
             return Err(invalid());
         }
         let expires: i64 = expires.parse().map_err(|_| invalid())?;
-        if expires < now_ms() {
+        if expires < now {
             return Err(CoreError::invalid(
                 "expired_token",
                 "token",

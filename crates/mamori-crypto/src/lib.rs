@@ -45,6 +45,17 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Whether `tag` is the leftmost bytes (at least 16) of HMAC-SHA-256(`key`, `message`), compared
+/// in constant time.
+pub fn hmac_sha256_verify_prefix(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
+    if tag.len() < 16 {
+        return false;
+    }
+    let mut mac = hmac_key(key);
+    mac.update(message);
+    mac.verify_truncated_left(tag).is_ok()
+}
+
 pub const BLIND_INDEX_LEN: usize = 16;
 pub type BlindIndex = [u8; BLIND_INDEX_LEN];
 

@@ -2060,8 +2060,26 @@ async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
             .any(|r| r.purpose == "marketing_email" && r.source == "portal" && !r.granted)
     );
 
-    // Forged and altered links.
+    // Forged, altered and expired links.
     let token = link["token"].as_str().unwrap();
+    let sms_link: Value = app
+        .client
+        .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
+        .bearer_auth(&app.keys["service"])
+        .json(&json!({"purpose": "marketing_sms", "channel": "sms", "ttl_days": 30}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let in_31_days = mamori_core::now_ms() + 31 * 86_400_000;
+    let expired = app
+        .vault
+        .unsubscribe_at(sms_link["token"].as_str().unwrap(), in_31_days)
+        .await
+        .unwrap_err();
+    assert_eq!(expired.code(), "expired_token");
     let (body, tag) = token.split_once('.').unwrap();
     let altered = {
         use base64::Engine;
