@@ -11,6 +11,7 @@ pub enum Denial {
     ActionNotAllowedForRole,
     PurposeDoesNotCoverCategory,
     ConsentRequired,
+    ReconsentRequired,
     NothingToView,
 }
 
@@ -22,6 +23,7 @@ impl Denial {
             Denial::ActionNotAllowedForRole => "action_not_allowed_for_role",
             Denial::PurposeDoesNotCoverCategory => "purpose_does_not_cover_category",
             Denial::ConsentRequired => "consent_required",
+            Denial::ReconsentRequired => "reconsent_required",
             Denial::NothingToView => "nothing_to_view",
         }
     }
@@ -43,6 +45,10 @@ impl Denial {
             Denial::ConsentRequired => {
                 "this purpose needs the person's consent, and none is recorded"
             }
+            Denial::ReconsentRequired => {
+                "the policy widened this purpose after the person consented; the categories added \
+                 since need their agreement again"
+            }
             Denial::NothingToView => {
                 "your role may view none of the categories this purpose covers"
             }
@@ -50,18 +56,19 @@ impl Denial {
     }
 }
 
-/// Consent as the decision sees it. Consent records arrive with the consent capability; until
-/// then nothing is ever granted, so consent-based purposes are denied by default.
+/// Consent as the decision sees it: for a purpose, the categories the person's consent covers
+/// (empty when not granted). A consent covers only the categories the purpose had in the notice
+/// the person saw, so a purpose widened since then is allowed only for the older part.
 pub trait ConsentView {
-    fn granted(&self, purpose: usize) -> bool;
+    fn covered(&self, purpose: usize) -> IdSet;
 }
 
 /// No consent recorded: the privacy-by-default answer.
 pub struct NoConsent;
 
 impl ConsentView for NoConsent {
-    fn granted(&self, _purpose: usize) -> bool {
-        false
+    fn covered(&self, _purpose: usize) -> IdSet {
+        IdSet::EMPTY
     }
 }
 
@@ -110,13 +117,29 @@ pub fn decide(
             categories
         }
     };
-    if purpose.legal_basis == LegalBasis::Consent && !consent.granted(purpose.id) {
-        return Err(Denial::ConsentRequired);
-    }
+    let granted = if purpose.legal_basis == LegalBasis::Consent {
+        within_consent(action, granted, consent.covered(purpose.id))?
+    } else {
+        granted
+    };
     Ok(Allowed {
         purpose: purpose.id,
         categories: granted,
     })
+}
+
+/// Narrows a view to what the consent covers; any other action must be covered whole.
+fn within_consent(action: Action, wanted: IdSet, covered: IdSet) -> Result<IdSet, Denial> {
+    if covered.is_empty() {
+        return Err(Denial::ConsentRequired);
+    }
+    let within = IdSet(wanted.0 & covered.0);
+    let whole = within == wanted;
+    match action {
+        Action::View if !within.is_empty() => Ok(within),
+        _ if whole => Ok(within),
+        _ => Err(Denial::ReconsentRequired),
+    }
 }
 
 #[cfg(test)]
@@ -135,9 +158,34 @@ mod tests {
 
     struct AllConsent;
     impl ConsentView for AllConsent {
-        fn granted(&self, _: usize) -> bool {
-            true
+        fn covered(&self, _: usize) -> IdSet {
+            IdSet(u64::MAX)
         }
+    }
+
+    /// A consent given when the purpose covered only `0`.
+    struct OlderConsent(IdSet);
+    impl ConsentView for OlderConsent {
+        fn covered(&self, _: usize) -> IdSet {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_consent_covers_only_the_categories_it_was_given_for() {
+        let p = policy();
+        let older = OlderConsent(cats(&p, &["preferences"]));
+        let both = cats(&p, &["orders", "preferences"]);
+        let view = decide(&p, "service", "personalisation", Action::View, both, &older);
+        assert_eq!(view.unwrap().categories, cats(&p, &["preferences"]));
+        let orders = cats(&p, &["orders"]);
+        let d = |action, c| decide(&p, "service", "personalisation", action, c, &older);
+        assert_eq!(d(Action::View, orders), Err(Denial::ReconsentRequired));
+        assert_eq!(d(Action::Create, both), Err(Denial::ReconsentRequired));
+        assert!(d(Action::Create, cats(&p, &["preferences"])).is_ok());
+        let none = OlderConsent(IdSet::EMPTY);
+        let d = decide(&p, "service", "personalisation", Action::View, both, &none);
+        assert_eq!(d, Err(Denial::ConsentRequired));
     }
 
     #[test]

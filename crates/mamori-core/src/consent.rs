@@ -7,9 +7,12 @@ use mamori_ledger::{HeadSigner, Outcome, jws};
 use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
 use mamori_store::{Change, ConsentRow};
 
+use std::sync::Arc;
+
 use crate::access::ConsentView;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
+use crate::versions::{Scopes, parse_version};
 use crate::{format_time, new_id, now_ms};
 
 /// Subject ids per audience-filter call.
@@ -38,14 +41,34 @@ pub struct ConsentAnswer {
     pub updated_at: Option<String>,
     /// For a change: the signed consent receipt (JWS compact, EdDSA with the ledger key).
     pub receipt: Option<String>,
+    /// The purpose's categories the consent covers (all of them for another legal basis).
+    pub covers: IdSet,
+    /// Categories added to the purpose after the notice the person agreed to: denied until
+    /// they agree again.
+    pub reconsent: IdSet,
 }
 
-/// The purposes a subject has granted on at least one channel, as the access decision sees them.
-pub struct SubjectConsent(IdSet);
+impl ConsentAnswer {
+    fn none(reason: &'static str) -> ConsentAnswer {
+        ConsentAnswer {
+            allowed: false,
+            reason,
+            notice_version: None,
+            updated_at: None,
+            receipt: None,
+            covers: IdSet::EMPTY,
+            reconsent: IdSet::EMPTY,
+        }
+    }
+}
+
+/// Per purpose (by id), the categories a subject's consent covers, as the access decision sees
+/// them: the union over the channels granted, each limited to the notice it was given under.
+pub struct SubjectConsent(Vec<IdSet>);
 
 impl ConsentView for SubjectConsent {
-    fn granted(&self, purpose: usize) -> bool {
-        self.0.contains(purpose)
+    fn covered(&self, purpose: usize) -> IdSet {
+        self.0.get(purpose).copied().unwrap_or_default()
     }
 }
 
@@ -169,17 +192,30 @@ impl Vault {
         jws::sign_compact(&signer, &header, payload.to_string().as_bytes())
     }
 
+    /// The published versions, loaded again if one of `rows` names a version not yet seen.
+    async fn scopes_for(&self, rows: &[&ConsentRow]) -> Result<Arc<Scopes>> {
+        let named = rows
+            .iter()
+            .map(|r| r.notice_version.as_deref().and_then(parse_version));
+        self.scopes.get(&self.policy, &*self.store, named).await
+    }
+
     /// The consent the access decision should see for `subject`.
     pub async fn subject_consent(&self, subject: &[u8; 16]) -> Result<SubjectConsent> {
-        let granted = self
-            .store
-            .consents(subject)
-            .await?
-            .iter()
-            .filter(|row| row.granted)
-            .filter_map(|row| self.policy.purpose(&row.purpose))
-            .fold(IdSet::EMPTY, |set, p| set.with(p.id));
-        Ok(SubjectConsent(granted))
+        let rows = self.store.consents(subject).await?;
+        let granted: Vec<&ConsentRow> = rows.iter().filter(|row| row.granted).collect();
+        let mut covered = vec![IdSet::EMPTY; self.policy.purposes.len()];
+        if granted.is_empty() {
+            return Ok(SubjectConsent(covered));
+        }
+        let scopes = self.scopes_for(&granted).await?;
+        for row in granted {
+            if let Some(p) = self.policy.purpose(&row.purpose) {
+                let now = scopes.covered(p, row.notice_version.as_deref(), row.created_ms);
+                covered[p.id] = IdSet(covered[p.id].0 | now.0);
+            }
+        }
+        Ok(SubjectConsent(covered))
     }
 
     /// Only roles that may use a purpose may record or read consent for it.
@@ -294,6 +330,11 @@ impl Vault {
             Some(v) => Some(v.clone()),
             None => self.current_notice_version().await?,
         };
+        if change.granted
+            && let Some(v) = &notice_version
+        {
+            self.check_notice_describes(purpose, v).await?;
+        }
         let row = ConsentRow {
             id: new_id(),
             subject_id: *subject,
@@ -314,11 +355,8 @@ impl Vault {
             Outcome::Allowed,
         );
         let answer = ConsentAnswer {
-            allowed: row.granted,
-            reason: if row.granted { "granted" } else { "withdrawn" },
-            notice_version: row.notice_version.clone(),
-            updated_at: Some(format_time(row.created_ms)),
             receipt: Some(self.consent_receipt(&row, purpose)),
+            ..self.answer_for(purpose, &row).await?
         };
         let announcement = crate::outbox::announce(
             "consent.changed",
@@ -337,6 +375,63 @@ impl Vault {
             .submit(vec![Change::RecordConsent(row), announcement], vec![event])
             .await??;
         Ok(answer)
+    }
+
+    /// A grant can only be given under a published notice that described the purpose; a
+    /// version Mamori did not publish (an older system's label) is taken as given.
+    async fn check_notice_describes(&self, purpose: &Purpose, version: &str) -> Result<()> {
+        let Some(n) = parse_version(version) else {
+            return Ok(());
+        };
+        let scopes = self
+            .scopes
+            .get(&self.policy, &*self.store, [Some(n)])
+            .await?;
+        match scopes.described(purpose, version) {
+            Some(true) => Ok(()),
+            None => Err(CoreError::invalid(
+                "unknown_notice_version",
+                "notice_version",
+                "no notice was published under this version; see `mamori policy versions`",
+            )),
+            Some(false) => Err(CoreError::invalid(
+                "not_in_notice",
+                "notice_version",
+                format!(
+                    "purpose `{}` is not described in that notice version, so nobody can have \
+                     agreed to it there; publish the policy (`mamori policy publish`) and ask again",
+                    purpose.name
+                ),
+            )),
+        }
+    }
+
+    /// The answer a stored decision gives now: what it covers of the purpose as it stands.
+    async fn answer_for(&self, purpose: &Purpose, row: &ConsentRow) -> Result<ConsentAnswer> {
+        let covers = if row.granted {
+            let scopes = self.scopes_for(&[row]).await?;
+            scopes.covered(purpose, row.notice_version.as_deref(), row.created_ms)
+        } else {
+            IdSet::EMPTY
+        };
+        let reason = match (row.granted, covers.is_empty()) {
+            (false, _) => "withdrawn",
+            (true, true) => "reconsent_required",
+            (true, false) => "granted",
+        };
+        Ok(ConsentAnswer {
+            allowed: !covers.is_empty(),
+            reason,
+            notice_version: row.notice_version.clone(),
+            updated_at: Some(format_time(row.created_ms)),
+            receipt: None,
+            covers,
+            reconsent: if row.granted {
+                purpose.categories.minus(covers)
+            } else {
+                IdSet::EMPTY
+            },
+        })
     }
 
     /// Honours a Global Privacy Control signal: withdraws consent for every consent-based purpose
@@ -452,10 +547,8 @@ impl Vault {
         let answer = if purpose.legal_basis != LegalBasis::Consent {
             ConsentAnswer {
                 allowed: true,
-                reason: "not_consent_based",
-                notice_version: None,
-                updated_at: None,
-                receipt: None,
+                covers: purpose.categories,
+                ..ConsentAnswer::none("not_consent_based")
             }
         } else {
             let channel = channel_of(purpose, channel)?;
@@ -464,20 +557,8 @@ impl Vault {
                 .iter()
                 .find(|r| r.purpose == purpose.name && r.channel == channel);
             match row {
-                None => ConsentAnswer {
-                    allowed: false,
-                    reason: "no_record",
-                    notice_version: None,
-                    updated_at: None,
-                    receipt: None,
-                },
-                Some(r) => ConsentAnswer {
-                    allowed: r.granted,
-                    reason: if r.granted { "granted" } else { "withdrawn" },
-                    notice_version: r.notice_version.clone(),
-                    updated_at: Some(format_time(r.created_ms)),
-                    receipt: None,
-                },
+                None => ConsentAnswer::none("no_record"),
+                Some(r) => self.answer_for(purpose, r).await?,
             }
         };
         let event = self.event(

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod publish;
 pub mod unsubscribe;
 pub mod vault;
+pub mod versions;
 pub mod webhooks;
 
 pub use error::{CoreError, Result};

@@ -41,12 +41,18 @@ pub struct FeedEvent {
 
 impl From<OutboxRow> for FeedEvent {
     fn from(row: OutboxRow) -> Self {
+        let mut data = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+        // Events announced to many subjects at once store the subject only in its column.
+        if let (Some(subject), Value::Object(map)) = (row.subject_id, &mut data) {
+            map.entry("subject")
+                .or_insert_with(|| Value::String(format_id(&subject)));
+        }
         FeedEvent {
             seq: row.seq,
             id: format_id(&row.id),
             kind: row.kind,
             timestamp: format_time(row.created_ms),
-            data: serde_json::from_str(&row.payload).unwrap_or(Value::Null),
+            data,
         }
     }
 }

@@ -6,9 +6,13 @@ use mamori_ledger::Outcome;
 use mamori_store::{Change, PolicyVersion};
 use sha2::{Digest, Sha256};
 
+use mamori_policy::Policy;
+use mamori_policy::diff::{PolicyChange, diff};
+
 use crate::apikeys::admin_event;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
+use crate::versions::widened_consents;
 use crate::{now_ms, outbox};
 
 /// What publishing did.
@@ -25,34 +29,103 @@ pub enum Published {
 
 impl Vault {
     /// Records `text` (the policy file in force) as a new published version, unless it is the
-    /// latest one already.
+    /// latest one already. When it changes what an earlier version said, every live subject is
+    /// told (`subject.notice_changed`), and each person whose consent no longer covers a widened
+    /// purpose is asked again (`subject.reconsent_requested`) — all in the publish transaction.
     pub async fn publish_policy(&self, by: &Actor, text: &str) -> Result<Published> {
         let hash: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-        if let Some((version, latest)) = self.store.latest_policy_version().await?
-            && latest == hash
+        let versions = self.store.policy_versions().await?;
+        let previous = versions.last();
+        if let Some(latest) = previous
+            && latest.hash == hash
         {
-            return Ok(Published::Unchanged { version });
+            return Ok(Published::Unchanged {
+                version: latest.version,
+            });
         }
-        let row = PolicyVersion {
-            version: 0,
+        let new = Policy::parse("policy.toml", text).map_err(|_| {
+            CoreError::invalid(
+                "invalid_policy",
+                "policy",
+                "the policy has problems; run `mamori policy check`",
+            )
+        })?;
+        let version = previous.map_or(1, |v| v.version + 1);
+        let now = now_ms();
+        let mut changes = vec![Change::PublishPolicy(PolicyVersion {
+            version,
             hash,
-            published_ms: now_ms(),
+            published_ms: now,
             actor: by.id.clone(),
             policy: text.to_string(),
+        })];
+        let (told, widened) = match previous.map(|v| Policy::parse("published", &v.policy)) {
+            None => (Vec::new(), Vec::new()),
+            Some(Ok(old)) => {
+                let widened: Vec<(String, Vec<String>)> = widened_consents(&old, &new)
+                    .into_iter()
+                    .map(|(p, added)| (p.name.clone(), added))
+                    .collect();
+                (diff(&old, &new), widened)
+            }
+            // An earlier version this build cannot read: say so rather than pretend nothing changed.
+            Some(Err(_)) => {
+                let unknown = PolicyChange {
+                    widens: true,
+                    text: "the previous version can no longer be compared".into(),
+                };
+                (vec![unknown], Vec::new())
+            }
         };
-        let announce = outbox::announce(
+        let label = format!("v{version}");
+        changes.push(outbox::announce(
             "notice.published",
             None,
-            serde_json::json!({ "hash": hex::encode(hash) }),
-        );
+            serde_json::json!({
+                "version": label,
+                "hash": hex::encode(hash),
+                "changes": told.iter().map(|c| serde_json::json!({"text": c.text, "widens": c.widens})).collect::<Vec<_>>(),
+                "reconsent": widened.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            }),
+        ));
+        if !told.is_empty() {
+            changes.push(Change::AnnounceToSubjects {
+                kind: "subject.notice_changed".into(),
+                payload: serde_json::json!({
+                    "version": label,
+                    "widens": told.iter().any(|c| c.widens),
+                })
+                .to_string(),
+                created_ms: now,
+                granted_purpose: None,
+            });
+        }
+        for (purpose, added) in &widened {
+            changes.push(Change::AnnounceToSubjects {
+                kind: "subject.reconsent_requested".into(),
+                payload: serde_json::json!({
+                    "version": label,
+                    "purpose": purpose,
+                    "added_categories": added,
+                })
+                .to_string(),
+                created_ms: now,
+                granted_purpose: Some(purpose.clone()),
+            });
+        }
         let event = admin_event(by, "policy.publish", Outcome::Allowed);
-        self.ledger
-            .submit(vec![Change::PublishPolicy(row), announce], vec![event])
-            .await??;
-        let latest = self.store.latest_policy_version().await?;
-        Ok(Published::New {
-            version: latest.map_or(0, |(v, _)| v),
-        })
+        match self.ledger.submit(changes, vec![event]).await? {
+            Ok(()) => {}
+            Err(mamori_store::JobError::Duplicate) => {
+                return Err(CoreError::Conflict {
+                    code: "concurrent_publish",
+                    message: "another publish happened at the same time; run it again".into(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.scopes.invalidate();
+        Ok(Published::New { version })
     }
 
     /// `v<N>` of the latest published version, if any (the notice people see now).

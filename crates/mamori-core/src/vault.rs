@@ -63,6 +63,7 @@ pub struct Vault {
     pub store: Arc<dyn Store>,
     pub ledger: Ledger,
     pub(crate) key_cache: Arc<crate::apikeys::KeyCache>,
+    pub(crate) scopes: Arc<crate::versions::ScopeCache>,
 }
 
 impl Vault {
@@ -78,6 +79,7 @@ impl Vault {
             store,
             ledger,
             key_cache: Arc::default(),
+            scopes: Arc::default(),
         }
     }
 

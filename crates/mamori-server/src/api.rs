@@ -426,25 +426,35 @@ pub struct ConsentQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentBody {
     pub allowed: bool,
-    /// granted, withdrawn, no_record (not granted: privacy by default) or not_consent_based.
+    /// granted, withdrawn, no_record (not granted: privacy by default), not_consent_based, or
+    /// reconsent_required (granted under a notice that did not yet describe what the purpose
+    /// covers now).
     pub reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// The purpose's categories this consent covers now.
+    pub covers: Vec<String>,
+    /// Categories added to the purpose after the notice the person agreed to: not covered until
+    /// they agree again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reconsent: Vec<String>,
     /// After a change: the consent receipt, a JWS (EdDSA) signed with the ledger key; its
     /// header's `kid` is the public key in base64url (`public_key` of `GET /v1/ledger/head`, in hex).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
 }
 
-impl From<mamori_core::consent::ConsentAnswer> for ConsentBody {
-    fn from(a: mamori_core::consent::ConsentAnswer) -> Self {
+impl ConsentBody {
+    fn new(policy: &mamori_policy::Policy, a: mamori_core::consent::ConsentAnswer) -> Self {
         ConsentBody {
             allowed: a.allowed,
             reason: a.reason,
             notice_version: a.notice_version,
             updated_at: a.updated_at,
+            covers: policy.category_names(a.covers),
+            reconsent: policy.category_names(a.reconsent),
             receipt: a.receipt,
         }
     }
@@ -475,9 +485,8 @@ pub async fn set_consent(
         source: body.source,
         notice_version: body.notice_version,
     };
-    Ok(Json(
-        s.vault.set_consent(&actor, &id, &change).await?.into(),
-    ))
+    let answer = s.vault.set_consent(&actor, &id, &change).await?;
+    Ok(Json(ConsentBody::new(&s.vault.policy, answer)))
 }
 
 /// Whether the subject may be processed for a purpose (on a channel), and why. `Sec-GPC: 1`
@@ -507,7 +516,7 @@ pub async fn check_consent(
         .vault
         .check_consent(&actor, &id, &q.purpose, q.channel.as_deref())
         .await?;
-    Ok(Json(answer.into()))
+    Ok(Json(ConsentBody::new(&s.vault.policy, answer)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -126,6 +126,15 @@ pub enum Change {
     RecordConsent(ConsentRow),
     /// Announces a change to other systems; committed with the change itself.
     Announce(OutboxRow),
+    /// Announces `kind` with `payload` once per live subject (each event's `subject_id` is the
+    /// subject; the payload names none): every live subject, or those whose current consent
+    /// grants `granted_purpose` on some channel.
+    AnnounceToSubjects {
+        kind: String,
+        payload: String,
+        created_ms: i64,
+        granted_purpose: Option<String>,
+    },
     InsertWebhook(WebhookRow),
     RemoveWebhook {
         id: Id,

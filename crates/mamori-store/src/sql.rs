@@ -290,7 +290,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $name:literal, $begin:literal, $insert_quietly:literal, $quietly:literal) => {
+    ($store:ty, $db:ty, $name:literal, $begin:literal, $insert_quietly:literal, $quietly:literal, $random_id:literal) => {
         impl $store {
             async fn apply(conn: &mut <$db as sqlx::Database>::Connection, change: &Change) -> std::result::Result<(), ApplyError> {
                 match change {
@@ -369,6 +369,19 @@ macro_rules! sql_store {
                             .bind(&e.id[..]).bind(&e.kind).bind(e.subject_id.map(|s| s.to_vec())).bind(&e.payload).bind(e.created_ms)
                             .execute(&mut *conn).await.map_err(|err| ApplyError::from(err, JobError::Duplicate))?;
                     }
+                    Change::AnnounceToSubjects { kind, payload, created_ms, granted_purpose: None } => {
+                        sqlx::query(concat!("INSERT INTO outbox (id, kind, subject_id, payload, created_ms) SELECT ", $random_id,
+                                            ", $1, id, $2, $3 FROM subjects WHERE erased_ms IS NULL ORDER BY id"))
+                            .bind(kind).bind(payload).bind(created_ms)
+                            .execute(&mut *conn).await?;
+                    }
+                    Change::AnnounceToSubjects { kind, payload, created_ms, granted_purpose: Some(purpose) } => {
+                        sqlx::query(concat!("INSERT INTO outbox (id, kind, subject_id, payload, created_ms) SELECT ", $random_id,
+                                            ", $1, s.id, $2, $3 FROM subjects s WHERE s.erased_ms IS NULL AND EXISTS \
+                                            (SELECT 1 FROM consent_state c WHERE c.subject_id = s.id AND c.purpose = $4 AND c.granted = 1) ORDER BY s.id"))
+                            .bind(kind).bind(payload).bind(created_ms).bind(purpose)
+                            .execute(&mut *conn).await?;
+                    }
                     Change::InsertWebhook(w) => {
                         sqlx::query("INSERT INTO webhooks (id, url, event_types, created_ms, cursor, attempts, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, 0, 0)")
                             .bind(&w.id[..]).bind(&w.url).bind(&w.event_types).bind(w.created_ms).bind(w.cursor)
@@ -387,9 +400,11 @@ macro_rules! sql_store {
                             .execute(&mut *conn).await?;
                     }
                     Change::PublishPolicy(v) => {
-                        sqlx::query("INSERT INTO policy_versions (hash, published_ms, actor, policy) VALUES ($1, $2, $3, $4)")
-                            .bind(&v.hash[..]).bind(v.published_ms).bind(&v.actor).bind(&v.policy)
-                            .execute(&mut *conn).await?;
+                        // The version is chosen by the publisher (one more than the latest it saw) so the
+                        // events announcing it can name it; a concurrent publish makes this a conflict.
+                        sqlx::query("INSERT INTO policy_versions (version, hash, published_ms, actor, policy) VALUES ($1, $2, $3, $4, $5)")
+                            .bind(v.version).bind(&v.hash[..]).bind(v.published_ms).bind(&v.actor).bind(&v.policy)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
                     Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
                         sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
@@ -876,7 +891,8 @@ sql_store!(
     "sqlite",
     "BEGIN IMMEDIATE",
     "INSERT OR IGNORE INTO",
-    ""
+    "",
+    "randomblob(16)"
 );
 sql_store!(
     PostgresStore,
@@ -884,5 +900,6 @@ sql_store!(
     "postgres",
     "BEGIN",
     "INSERT INTO",
-    " ON CONFLICT DO NOTHING"
+    " ON CONFLICT DO NOTHING",
+    "uuid_send(gen_random_uuid())"
 );

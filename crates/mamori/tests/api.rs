@@ -27,6 +27,7 @@ both_backends!(
     outbox_feed_announces_consent_and_erasure,
     webhooks_are_signed_retried_and_isolated,
     one_click_unsubscribe_withdraws_that_consent,
+    widened_purposes_need_consent_again,
 );
 
 fn customer(tag: &str) -> Value {
@@ -1032,7 +1033,7 @@ async fn canaries_never_leak(app: TestApp) {
         app.client
             .put(app.url(&format!("/v1/consent/{id}")))
             .bearer_auth(&app.keys["service"])
-            .json(&json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": "v1"})),
+            .json(&json!({"purpose": "marketing_email", "channel": "email", "granted": true})),
         app.client
             .put(app.url(&format!("/v1/consent/{id}")))
             .bearer_auth(&app.keys["service"])
@@ -2131,4 +2132,160 @@ async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
             .unwrap();
         problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
     }
+}
+
+const POLICY: &str = include_str!("../../../examples/policy.toml");
+
+async fn publish(app: &TestApp, text: &str) -> mamori_core::publish::Published {
+    let officer = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    app.vault.publish_policy(&officer, text).await.unwrap()
+}
+
+/// A consent covers what the notice it was given under described: a purpose widened since is
+/// allowed only for its older categories until the person agrees again. Publishing the change
+/// tells every live subject and asks the people it affects to agree again.
+async fn widened_purposes_need_consent_again(app: TestApp) {
+    use mamori_core::publish::Published;
+    // v1 said marketing e-mails use contact details only; the policy in force adds preferences.
+    let narrow = POLICY.replacen(
+        "legal_basis = \"consent\"\ncategories = [\"contact\", \"preferences\"]\nchannels = [\"email\"]",
+        "legal_basis = \"consent\"\ncategories = [\"contact\"]\nchannels = [\"email\"]",
+        1,
+    );
+    assert_ne!(narrow, POLICY, "the fixture must narrow marketing_email");
+    assert_eq!(publish(&app, &narrow).await, Published::New { version: 1 });
+    let id = create(&app, &customer("widen")).await;
+    let r = app
+        .as_role(
+            Method::PATCH,
+            &format!("/v1/subjects/{id}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .json(&json!({"data": {"preferences": {"language": "fr", "interests": "tea"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let mut other = customer("bystander");
+    other["data"]["contact"]["phone"] = json!("+33 1 23 45 67 89");
+    let bystander = create(&app, &other).await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    let v: Value = consent(&app, &id, "service", grant.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["notice_version"], "v1", "{v}");
+    assert_eq!(v["covers"], json!(["contact"]), "{v}");
+    assert_eq!(v["reconsent"], json!(["preferences"]), "{v}");
+    let read = async || {
+        let r = app
+            .as_role(
+                Method::GET,
+                &format!("/v1/subjects/{id}"),
+                "marketing",
+                "marketing_email",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()
+    };
+    let seen = read().await;
+    assert!(seen["data"]["contact"].is_object(), "{seen}");
+    assert!(
+        seen["data"].get("preferences").is_none(),
+        "not covered by v1: {seen}"
+    );
+    let r = app
+        .as_role(
+            Method::PATCH,
+            &format!("/v1/subjects/{id}"),
+            "marketing",
+            "marketing_email",
+        )
+        .json(&json!({"data": {"preferences": {"interests": "coffee"}}}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "reconsent_required").await;
+    // A notice that never described the purpose cannot carry a consent to it.
+    let r = consent(&app, &id, "service", json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": "v7"})).await;
+    problem(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_notice_version",
+    )
+    .await;
+
+    // Publishing the wider policy: everyone is told, the person who agreed is asked again.
+    let after = app.vault.store.last_event_seq().await.unwrap();
+    assert_eq!(publish(&app, POLICY).await, Published::New { version: 2 });
+    assert_eq!(
+        publish(&app, POLICY).await,
+        Published::Unchanged { version: 2 }
+    );
+    let events: Value = feed(&app, &format!("after={after}&limit=1000"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events = events["events"].as_array().unwrap();
+    let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["type"] == kind).collect() };
+    let published = of("notice.published");
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["data"]["version"], "v2");
+    assert_eq!(
+        published[0]["data"]["reconsent"],
+        json!(["marketing_email"])
+    );
+    assert!(
+        published[0]["data"]["changes"]
+            .to_string()
+            .contains("now also uses: preferences")
+    );
+    let told: Vec<&Value> = of("subject.notice_changed")
+        .into_iter()
+        .map(|e| &e["data"]["subject"])
+        .collect();
+    assert!(
+        told.contains(&&json!(id)) && told.contains(&&json!(bystander)),
+        "{told:?}"
+    );
+    let asked = of("subject.reconsent_requested");
+    assert_eq!(
+        asked.len(),
+        1,
+        "only the person who agreed under v1: {asked:?}"
+    );
+    assert_eq!(asked[0]["data"]["subject"], json!(id));
+    assert_eq!(asked[0]["data"]["added_categories"], json!(["preferences"]));
+    assert_eq!(asked[0]["data"]["version"], "v2");
+    // Still only the older part until they agree again, then all of it.
+    let seen = read().await;
+    assert!(seen["data"].get("preferences").is_none(), "{seen}");
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["allowed"].clone(), v["reconsent"].clone()),
+        (json!(true), json!(["preferences"])),
+        "{v}"
+    );
+    let v: Value = consent(&app, &id, "service", grant)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["notice_version"], "v2");
+    assert!(v.get("reconsent").is_none(), "{v}");
+    let seen = read().await;
+    assert_eq!(seen["data"]["preferences"]["interests"], "tea", "{seen}");
 }
