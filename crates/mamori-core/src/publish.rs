@@ -128,6 +128,20 @@ impl Vault {
         Ok(Published::New { version })
     }
 
+    /// The published version the policy in force is (`v<N>`, publication time), if it is one.
+    /// Picks up a publish made by another process since the last look.
+    pub async fn published_version_in_force(&self) -> Result<Option<(String, i64)>> {
+        let latest = self.store.latest_policy_version().await?.map(|(v, _)| v);
+        let scopes = self
+            .scopes
+            .get(&self.policy, &*self.store, [latest])
+            .await?;
+        let hash: [u8; 32] = Sha256::digest(self.policy.source.as_bytes()).into();
+        Ok(scopes
+            .published_as(&hash)
+            .map(|(v, ms)| (format!("v{v}"), ms)))
+    }
+
     /// `v<N>` of the latest published version, if any (the notice people see now).
     pub async fn current_notice_version(&self) -> Result<Option<String>> {
         let latest = self.store.latest_policy_version().await?;

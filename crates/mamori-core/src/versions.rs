@@ -17,6 +17,7 @@ use crate::error::Result;
 struct Scope {
     version: i64,
     published_ms: i64,
+    hash: [u8; 32],
     /// Indexed by purpose id of the policy in force: the categories that version's purpose of
     /// the same name covered (empty when the version did not have the purpose).
     covers: Vec<IdSet>,
@@ -35,10 +36,17 @@ impl Scopes {
             .map(|v| Scope {
                 version: v.version,
                 published_ms: v.published_ms,
+                hash: v.hash,
                 covers: covers_in(policy, &v.policy, v.version),
             })
             .collect();
         Scopes { versions }
+    }
+
+    /// The latest published version with this text hash, and when it was published.
+    pub fn published_as(&self, hash: &[u8; 32]) -> Option<(i64, i64)> {
+        let scope = self.versions.iter().rev().find(|s| &s.hash == hash)?;
+        Some((scope.version, scope.published_ms))
     }
 
     fn knows(&self, version: i64) -> bool {

@@ -159,6 +159,9 @@ pub struct Notice {
     pub kind: &'static str,
     pub title: String,
     pub organisation: String,
+    /// Which published version this is ("Version v2, published 2026-11-23"), or that the
+    /// policy in force is not published yet; set with [`Notice::with_version`].
+    pub version: String,
     pub sections: Vec<Section>,
 }
 
@@ -259,6 +262,7 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
         kind: if full { "full" } else { "short" },
         title: w.title.to_string(),
         organisation: policy.organisation.name.clone(),
+        version: version_text(lang, None),
         sections: vec![
             section("collect", w.collect, collect),
             section("why", w.why, why),
@@ -274,9 +278,31 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
     }
 }
 
+/// The version line of a notice: `published` is the version label and its date (YYYY-MM-DD).
+pub fn version_text(lang: Language, published: Option<(&str, &str)>) -> String {
+    match (lang, published) {
+        (Language::En, Some((v, date))) => format!("Version {v}, published {date}"),
+        (Language::Ja, Some((v, date))) => format!("バージョン {v}（{date} 公開）"),
+        (Language::Fr, Some((v, date))) => format!("Version {v}, publiée le {date}"),
+        (Language::En, None) => "Draft: this version is not published yet".into(),
+        (Language::Ja, None) => "下書き:この版はまだ公開されていません".into(),
+        (Language::Fr, None) => "Brouillon : cette version n'est pas encore publiée".into(),
+    }
+}
+
 impl Notice {
+    /// Names the published version the notice is (None: the policy in force is unpublished).
+    pub fn with_version(mut self, published: Option<(&str, &str)>) -> Notice {
+        let lang = Language::parse(self.language).unwrap_or(Language::En);
+        self.version = version_text(lang, published);
+        self
+    }
+
     pub fn to_markdown(&self) -> String {
-        let mut out = format!("# {} — {}\n", self.title, self.organisation);
+        let mut out = format!(
+            "# {} — {}\n\n_{}_\n",
+            self.title, self.organisation, self.version
+        );
         for s in &self.sections {
             out.push_str(&format!("\n## {}\n\n", s.title));
             for item in &s.items {

@@ -228,6 +228,22 @@ pub async fn notice(State(s): State<AppState>, Query(q): Query<NoticeQuery>) -> 
                 .into_response();
         }
     };
+    let published = match s.vault.published_version_in_force().await {
+        Ok(p) => p,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let date = published.as_ref().map(|(_, ms)| {
+        mamori_core::format_time(*ms)
+            .chars()
+            .take(10)
+            .collect::<String>()
+    });
+    let notice = notice.with_version(
+        published
+            .as_ref()
+            .zip(date.as_deref())
+            .map(|((v, _), d)| (v.as_str(), d)),
+    );
     match q.format.as_deref() {
         Some("json") => axum::Json(notice).into_response(),
         Some("md") => (

@@ -258,6 +258,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { customers, limits } => {
             context::init(&paths).await?;
             let ctx = Context::open(&paths).await?;
+            let policy_text = std::fs::read_to_string(&paths.policy)
+                .with_context(|| format!("reading {}", paths.policy.display()))?;
+            // The demo's notice is the published one, so consents name a version.
+            ctx.vault
+                .publish_policy(&context::operator(), &policy_text)
+                .await?;
             demo::prepare(&ctx, customers, &cli.listen).await?;
             serve(ctx, &cli.listen, limits.limits()).await?;
         }

@@ -2156,6 +2156,20 @@ async fn widened_purposes_need_consent_again(app: TestApp) {
         1,
     );
     assert_ne!(narrow, POLICY, "the fixture must narrow marketing_email");
+    let notice_version = async |lang: &str| -> String {
+        let url = app.url(&format!("/privacy/notice?format=json&lang={lang}"));
+        let v: Value = app
+            .client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["version"].as_str().unwrap().to_string()
+    };
+    assert!(notice_version("en").await.starts_with("Draft"));
     assert_eq!(publish(&app, &narrow).await, Published::New { version: 1 });
     let id = create(&app, &customer("widen")).await;
     let r = app

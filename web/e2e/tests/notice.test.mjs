@@ -9,6 +9,8 @@ before(async () => { demo = await startDemo(); browser = await launchBrowser(); 
 after(async () => { await browser?.close(); demo?.stop(); });
 
 const titles = { en: 'Privacy notice', ja: 'プライバシー通知', fr: 'Avis de confidentialité' };
+// The demo publishes its policy on start, so the notice names that version.
+const versions = { en: /^Version v1, published \d{4}-\d{2}-\d{2}$/, ja: /^バージョン v1（\d{4}-\d{2}-\d{2} 公開）$/, fr: /^Version v1, publiée le \d{4}-\d{2}-\d{2}$/ };
 
 for (const [lang, title] of Object.entries(titles)) {
   for (const kind of ['short', 'full']) {
@@ -20,6 +22,7 @@ for (const [lang, title] of Object.entries(titles)) {
       assert.equal(response.status(), 200);
       assert.equal(await page.getAttribute('html', 'lang'), lang);
       assert.match(await page.textContent('h1'), new RegExp(title));
+      assert.match(await page.textContent('#version'), versions[lang]);
       assert.equal(await page.locator('main section').count(), 6);
       assert.equal(await page.locator('link[rel=alternate][hreflang]').count(), 3);
       assert.deepEqual(external, []);
