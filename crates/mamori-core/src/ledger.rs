@@ -101,6 +101,27 @@ impl Ledger {
         answer.await.map_err(|_| CoreError::WriterGone)?
     }
 
+    /// Queues `events` for the next group commit without waiting for it. Only for events that
+    /// record a read of non-value state at high rates (consent checks): the answer does not wait
+    /// for the fsync, so a crash can lose the last few milliseconds of such events. Everything
+    /// that changes data, and every read of personal values, uses [`Ledger::submit`].
+    pub async fn submit_detached(&self, events: Vec<Event>) -> Result<()> {
+        let (reply, _) = oneshot::channel();
+        let items = vec![Item {
+            changes: vec![],
+            events,
+        }];
+        self.jobs
+            .send(Job { items, reply })
+            .await
+            .map_err(|_| CoreError::WriterGone)
+    }
+
+    /// Returns once everything queued before it (detached events included) is committed.
+    pub async fn flush(&self) -> Result<()> {
+        self.submit_all(vec![]).await.map(drop)
+    }
+
     pub fn public_key(&self) -> VerifyingKey {
         self.public_key
     }

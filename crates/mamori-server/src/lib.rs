@@ -33,19 +33,30 @@ pub const AUDIENCE_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub use ratelimit::Limits;
 
+/// What every handler shares. Behind one `Arc`: extractors clone the state per request, and one
+/// atomic increment costs less than one per field (the vault alone holds about ten).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub vault: Vault,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<ratelimit::RateLimits>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 pub fn router(vault: Vault, limits: Limits) -> Router {
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         vault,
         metrics: Metrics::new(),
         limits: Arc::new(ratelimit::RateLimits::new(limits)),
-    };
+    }));
     Router::new()
         .route(
             "/v1/subjects",

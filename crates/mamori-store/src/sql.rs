@@ -20,6 +20,8 @@ pub struct SqliteStore {
     /// Exactly one connection: SQLite has one writer, and the writer task is its only user.
     write: SqlitePool,
     read: SqlitePool,
+    /// Point reads on the calling thread (hot paths only).
+    inline: crate::inline::InlineReads,
     checkpointer: tokio::task::JoinHandle<()>,
 }
 
@@ -115,9 +117,57 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             path: path.into(),
+            inline: crate::inline::InlineReads::new(path.into()),
             write,
             read,
             checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
+        })
+    }
+}
+
+impl PostgresStore {
+    async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
+        let rows = sqlx::query("SELECT purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE subject_id = $1 ORDER BY purpose, channel")
+            .bind(&subject[..]).fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ConsentRow {
+                    id: [0; 16],
+                    subject_id: *subject,
+                    purpose: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    granted: r.try_get::<i64, _>(2)? != 0,
+                    source: r.try_get(3)?,
+                    notice_version: r.try_get(4)?,
+                    actor: String::new(),
+                    created_ms: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl SqliteStore {
+    /// The consent state by primary key, read on the calling thread (see `inline`).
+    async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
+        self.inline.with(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE subject_id = ?1 ORDER BY purpose, channel",
+            )?;
+            let rows = statement.query_map([&subject[..]], |r| {
+                Ok(ConsentRow {
+                    id: [0; 16],
+                    subject_id: *subject,
+                    purpose: r.get(0)?,
+                    channel: r.get(1)?,
+                    granted: r.get::<_, i64>(2)? != 0,
+                    source: r.get(3)?,
+                    notice_version: r.get(4)?,
+                    actor: String::new(),
+                    created_ms: r.get(5)?,
+                })
+            })?;
+            rows.collect()
         })
     }
 }
@@ -657,19 +707,7 @@ macro_rules! sql_store {
             }
 
             async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
-                let rows = sqlx::query("SELECT purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE subject_id = $1 ORDER BY purpose, channel")
-                    .bind(&subject[..]).fetch_all(&self.read).await?;
-                rows.iter().map(|r| Ok(ConsentRow {
-                    id: [0; 16],
-                    subject_id: *subject,
-                    purpose: r.try_get(0)?,
-                    channel: r.try_get(1)?,
-                    granted: r.try_get::<i64, _>(2)? != 0,
-                    source: r.try_get(3)?,
-                    notice_version: r.try_get(4)?,
-                    actor: String::new(),
-                    created_ms: r.try_get(5)?,
-                })).collect()
+                self.consents_impl(subject).await
             }
 
             async fn policy_versions(&self) -> Result<Vec<PolicyVersion>> {

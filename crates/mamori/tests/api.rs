@@ -69,6 +69,8 @@ async fn problem(r: reqwest::Response, status: StatusCode, code: &str) -> Value 
 }
 
 async fn ledger_size(app: &TestApp) -> u64 {
+    // Consent checks are ledgered in the next group commit, not before their answer.
+    app.vault.ledger.flush().await.unwrap();
     app.vault.ledger.committed_size()
 }
 
