@@ -62,6 +62,13 @@ impl ConsentAnswer {
     }
 }
 
+/// An authorised, ledgered audience-filter call (see [`Vault::open_audience`]).
+#[derive(Debug, Clone)]
+pub struct Audience {
+    purpose: String,
+    channel: String,
+}
+
 /// Per purpose (by id), the categories a subject's consent covers, as the access decision sees
 /// them: the union over the channels granted, each limited to the notice it was given under.
 pub struct SubjectConsent(Vec<IdSet>);
@@ -70,6 +77,24 @@ impl ConsentView for SubjectConsent {
     fn covered(&self, purpose: usize) -> IdSet {
         self.0.get(purpose).copied().unwrap_or_default()
     }
+}
+
+/// The outbox event announcing a recorded consent decision (ids and states only).
+pub(crate) fn consent_changed(row: &ConsentRow) -> Change {
+    crate::outbox::announce(
+        "consent.changed",
+        Some(&row.subject_id),
+        serde_json::json!({
+            "subject": crate::format_id(&row.subject_id),
+            "purpose": row.purpose,
+            "channel": row.channel,
+            "granted": row.granted,
+            "source": row.source,
+            "notice_version": row.notice_version,
+            "decided_at": format_time(row.created_ms),
+            "receipt_id": crate::format_id(&row.id),
+        }),
+    )
 }
 
 pub fn channel_name(channel: Channel) -> &'static str {
@@ -358,19 +383,7 @@ impl Vault {
             receipt: Some(self.consent_receipt(&row, purpose)),
             ..self.answer_for(purpose, &row).await?
         };
-        let announcement = crate::outbox::announce(
-            "consent.changed",
-            Some(subject),
-            serde_json::json!({
-                "subject": crate::format_id(subject),
-                "purpose": row.purpose,
-                "channel": row.channel,
-                "granted": row.granted,
-                "source": row.source,
-                "notice_version": row.notice_version,
-                "receipt_id": crate::format_id(&row.id),
-            }),
-        );
+        let announcement = consent_changed(&row);
         self.ledger
             .submit(vec![Change::RecordConsent(row), announcement], vec![event])
             .await??;
@@ -379,7 +392,11 @@ impl Vault {
 
     /// A grant can only be given under a published notice that described the purpose; a
     /// version Mamori did not publish (an older system's label) is taken as given.
-    async fn check_notice_describes(&self, purpose: &Purpose, version: &str) -> Result<()> {
+    pub(crate) async fn check_notice_describes(
+        &self,
+        purpose: &Purpose,
+        version: &str,
+    ) -> Result<()> {
         let Some(n) = parse_version(version) else {
             return Ok(());
         };
@@ -485,16 +502,17 @@ impl Vault {
         Ok(recorded)
     }
 
-    /// Audience filtering: of `subjects`, the ones that may be contacted for `purpose` on
-    /// `channel` (granted and not erased), in the order given. One ledger event for the call.
-    pub async fn filter_audience(
+    /// Audience filtering, step one: checks the request (at most [`MAX_AUDIENCE`] ids, a
+    /// consent-based purpose and one of its channels, a role that may use it) and ledgers the
+    /// call — one event for the whole audience — before any answer is given.
+    pub async fn open_audience(
         &self,
         actor: &Actor,
         purpose_name: &str,
         channel: Option<&str>,
-        subjects: &[[u8; 16]],
-    ) -> Result<Vec<[u8; 16]>> {
-        if subjects.len() > MAX_AUDIENCE {
+        count: usize,
+    ) -> Result<Audience> {
+        if count > MAX_AUDIENCE {
             return Err(CoreError::invalid(
                 "too_many_subjects",
                 "subjects",
@@ -505,12 +523,6 @@ impl Vault {
         let channel = channel_of(purpose, channel)?;
         self.consent_access(actor, purpose, "consent.filter", None)
             .await?;
-        let allowed: std::collections::HashSet<[u8; 16]> = self
-            .store
-            .consented_among(subjects, &purpose.name, &channel)
-            .await?
-            .into_iter()
-            .collect();
         let event = self.event(
             actor,
             &purpose.name,
@@ -520,6 +532,25 @@ impl Vault {
             Outcome::Allowed,
         );
         self.ledger.submit(vec![], vec![event]).await??;
+        Ok(Audience {
+            purpose: purpose.name.clone(),
+            channel,
+        })
+    }
+
+    /// Step two, any number of times: of `subjects`, those with a current grant (erased
+    /// subjects have none), in the order given.
+    pub async fn audience_part(
+        &self,
+        audience: &Audience,
+        subjects: &[[u8; 16]],
+    ) -> Result<Vec<[u8; 16]>> {
+        let allowed: std::collections::HashSet<[u8; 16]> = self
+            .store
+            .consented_among(subjects, &audience.purpose, &audience.channel)
+            .await?
+            .into_iter()
+            .collect();
         Ok(subjects
             .iter()
             .filter(|id| allowed.contains(*id))

@@ -66,6 +66,7 @@ impl Vault {
         let mut report = ConsentImportReport::default();
         let mut items = Vec::new();
         let mut lines = Vec::new();
+        let mut latest_known = std::collections::HashMap::new();
         let now = now_ms();
         for row in rows {
             if row.at_ms <= 0 || row.at_ms > now + 60_000 {
@@ -94,6 +95,13 @@ impl Vault {
                     continue;
                 }
             };
+            if row.change.granted
+                && let Some(version) = &row.change.notice_version
+                && let Err(e) = self.check_notice_describes(purpose, version).await
+            {
+                report.rejected.push(reject(row.line, &e));
+                continue;
+            }
             let record = ConsentRow {
                 id: new_id(),
                 subject_id: subject,
@@ -118,8 +126,29 @@ impl Vault {
                 IdSet::EMPTY,
                 Outcome::Allowed,
             );
+            // An older decision joins the history but does not change the current state, so
+            // it is not announced: downstream systems would take it for the latest.
+            let key = (subject, record.purpose.clone(), record.channel.clone());
+            let latest = match latest_known.get(&key) {
+                Some(ms) => *ms,
+                None => self
+                    .store
+                    .consents(&subject)
+                    .await?
+                    .iter()
+                    .filter(|c| c.purpose == record.purpose && c.channel == record.channel)
+                    .map(|c| c.created_ms)
+                    .max()
+                    .unwrap_or(i64::MIN),
+            };
+            let mut changes = vec![];
+            if record.created_ms >= latest {
+                changes.push(crate::consent::consent_changed(&record));
+            }
+            latest_known.insert(key, latest.max(record.created_ms));
+            changes.insert(0, Change::RecordConsent(record));
             items.push(Item {
-                changes: vec![Change::RecordConsent(record)],
+                changes,
                 events: vec![event],
             });
             lines.push(row.line);

@@ -545,7 +545,7 @@ pub async fn filter_audience(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Body(body): Body<AudienceFilter>,
-) -> ApiResult<Json<AudienceBody>> {
+) -> ApiResult<axum::response::Response> {
     let ids = body
         .subjects
         .iter()
@@ -560,13 +560,73 @@ pub async fn filter_audience(
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    let allowed = s
+    let audience = s
         .vault
-        .filter_audience(&actor, &body.purpose, body.channel.as_deref(), &ids)
+        .open_audience(&actor, &body.purpose, body.channel.as_deref(), ids.len())
         .await?;
-    Ok(Json(AudienceBody {
-        allowed: allowed.iter().map(mamori_core::format_id).collect(),
-    }))
+    let body = axum::body::Body::from_stream(audience_stream(s.vault.clone(), audience, ids));
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )))
+}
+
+/// Ids checked per streamed part of an audience-filter answer.
+const AUDIENCE_PART: usize = 10_000;
+
+/// `{"allowed":[…]}`, written part by part as each slice of the audience is checked, so the
+/// first ids reach the caller before the last are looked up. A storage failure mid-way ends
+/// the response early (the JSON is then incomplete, never wrong).
+fn audience_stream(
+    vault: mamori_core::Vault,
+    audience: mamori_core::consent::Audience,
+    ids: Vec<[u8; 16]>,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    let parts: Vec<Vec<[u8; 16]>> = ids.chunks(AUDIENCE_PART).map(<[_]>::to_vec).collect();
+    let state = (
+        vault,
+        audience,
+        parts.into_iter(),
+        Some(String::from("{\"allowed\":[")),
+        true,
+    );
+    futures_util::stream::unfold(
+        state,
+        |(vault, audience, mut parts, prefix, first)| async move {
+            let mut out = prefix?;
+            let mut first = first;
+            match parts.next() {
+                None => {
+                    out.push_str("]}");
+                    return Some((Ok(out), (vault, audience, parts, None, first)));
+                }
+                Some(part) => match vault.audience_part(&audience, &part).await {
+                    Ok(allowed) => {
+                        for id in allowed {
+                            if !first {
+                                out.push(',');
+                            }
+                            first = false;
+                            out.push('"');
+                            out.push_str(&mamori_core::format_id(&id));
+                            out.push('"');
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "audience filter failed mid-way; response cut short");
+                        return Some((
+                            Err(std::io::Error::other("audience filter failed")),
+                            (vault, audience, parts, None, first),
+                        ));
+                    }
+                },
+            }
+            Some((
+                Ok(out),
+                (vault, audience, parts, Some(String::new()), first),
+            ))
+        },
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

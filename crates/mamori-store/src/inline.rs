@@ -5,7 +5,7 @@
 //! read-only, used for lookups by key only (never scans), and kept in a small pool.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -55,5 +55,17 @@ impl InlineReads {
             idle.push(conn);
         }
         answer
+    }
+
+    /// Like [`InlineReads::with`], on a blocking thread: for reads long enough (thousands of
+    /// probes) that they would hold up other requests on this runtime thread.
+    pub async fn with_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let reads = self.clone();
+        tokio::task::spawn_blocking(move || reads.with(read))
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?
     }
 }

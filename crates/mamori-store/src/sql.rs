@@ -21,7 +21,7 @@ pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     /// Point reads on the calling thread (hot paths only).
-    inline: crate::inline::InlineReads,
+    inline: std::sync::Arc<crate::inline::InlineReads>,
     checkpointer: tokio::task::JoinHandle<()>,
 }
 
@@ -117,7 +117,7 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             path: path.into(),
-            inline: crate::inline::InlineReads::new(path.into()),
+            inline: std::sync::Arc::new(crate::inline::InlineReads::new(path.into())),
             write,
             read,
             checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
@@ -147,7 +147,50 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    async fn consented_among_impl(
+        &self,
+        subjects: &[Id],
+        purpose: &str,
+        channel: &str,
+    ) -> Result<Vec<Id>> {
+        let ids: Vec<Vec<u8>> = subjects.iter().map(|id| id.to_vec()).collect();
+        let rows = sqlx::query("SELECT subject_id FROM consent_state WHERE purpose = $1 AND channel = $2 AND granted = 1 AND subject_id = ANY($3)")
+            .bind(purpose).bind(channel).bind(&ids)
+            .fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| id_from_slice(&r.try_get::<Vec<u8>, _>(0)?))
+            .collect()
+    }
+}
+
 impl SqliteStore {
+    /// One primary-key probe per id, in id order (neighbouring ids share B-tree pages), on the
+    /// calling thread: a 100,000-id audience is a few tens of milliseconds of SQLite work, and
+    /// sqlx would hand every statement and row across threads.
+    async fn consented_among_impl(
+        &self,
+        subjects: &[Id],
+        purpose: &str,
+        channel: &str,
+    ) -> Result<Vec<Id>> {
+        let mut sorted: Vec<Id> = subjects.to_vec();
+        sorted.sort_unstable();
+        let (purpose, channel) = (purpose.to_string(), channel.to_string());
+        self.inline.with_blocking(move |conn| {
+            let mut probe = conn.prepare_cached(
+                "SELECT 1 FROM consent_state WHERE subject_id = ?1 AND purpose = ?2 AND channel = ?3 AND granted = 1",
+            )?;
+            let mut out = Vec::new();
+            for id in sorted {
+                if probe.exists(rusqlite::params![&id[..], purpose, channel])? {
+                    out.push(id);
+                }
+            }
+            Ok(out)
+        }).await
+    }
+
     /// The consent state by primary key, read on the calling thread (see `inline`).
     async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
         self.inline.with(|conn| {
@@ -365,6 +408,8 @@ macro_rules! sql_store {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
                         sqlx::query("DELETE FROM lookup_index WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        // The consent history stays (proof of what was agreed); the state goes with the person.
+                        sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                     }
                     Change::PutIndex { kind, digest, subject_id } => {
                         sqlx::query("INSERT INTO lookup_index (kind, digest, subject_id) VALUES ($1, $2, $3)")
@@ -768,22 +813,7 @@ macro_rules! sql_store {
             }
 
             async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str) -> Result<Vec<Id>> {
-                let mut out = Vec::new();
-                for chunk in subjects.chunks(BULK_ROWS) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                        "SELECT c.subject_id FROM consent_state c JOIN subjects s ON s.id = c.subject_id \
-                         WHERE s.erased_ms IS NULL AND c.granted = 1 AND c.purpose = ");
-                    qb.push_bind(purpose).push(" AND c.channel = ").push_bind(channel).push(" AND c.subject_id IN (");
-                    let mut list = qb.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.to_vec());
-                    }
-                    qb.push(")");
-                    for row in qb.build().fetch_all(&self.read).await? {
-                        out.push(id_from_slice(&row.try_get::<Vec<u8>, _>(0)?)?);
-                    }
-                }
-                Ok(out)
+                self.consented_among_impl(subjects, purpose, channel).await
             }
 
             async fn api_keys(&self) -> Result<Vec<ApiKeyRow>> {

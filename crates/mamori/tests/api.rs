@@ -1659,6 +1659,23 @@ async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["allowed"], json!([ids[4], ids[0]]));
     assert_eq!(ledger_size(&app).await, before + 1);
+    // A full-size audience is answered in several streamed parts; the order and the JSON hold
+    // across them (granted ids placed in different parts, the rest unknown ids; repeats kept).
+    let mut big: Vec<String> = (0..100_000u128)
+        .map(|i| uuid::Uuid::from_u128(i + 1).to_string())
+        .collect();
+    big[5] = ids[0].clone();
+    big[15_000] = ids[4].clone();
+    big[99_999] = ids[0].clone();
+    let r = audience(
+        &app,
+        &json!({"purpose": "marketing_email", "channel": "email", "subjects": big}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["allowed"], json!([ids[0], ids[4], ids[0]]));
+    assert_eq!(ledger_size(&app).await, before + 2, "one event per call");
 
     // Bad input.
     let before = ledger_size(&app).await;

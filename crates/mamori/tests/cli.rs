@@ -570,16 +570,19 @@ fn import_consents_keeps_original_times_and_never_goes_back_in_time() {
         &consents,
         concat!(
             "subject,purpose,channel,granted,timestamp,source,notice_version\n",
-            "c1,marketing_email,email,true,2024-03-01T10:00:00Z,portal,v1\n",
+            // Notice labels of the system consents come from are kept as they are.
+            "c1,marketing_email,email,true,2024-03-01T10:00:00Z,portal,legacy-2024\n",
             // Older than the grant above: joins the history, does not undo the grant.
-            "c1,marketing_email,email,false,2023-01-01T10:00:00Z,agent,v0\n",
+            "c1,marketing_email,email,false,2023-01-01T10:00:00Z,agent,legacy-2022\n",
             "c2,marketing_sms,sms,true,2024-05-01T08:30:00+02:00,import,\n",
-            "c3,marketing_email,email,true,2024-03-01T10:00:00Z,portal,v1\n",
-            "c1,order_fulfilment,,true,2024-03-01T10:00:00Z,portal,v1\n",
-            "c1,marketing_email,fax,true,2024-03-01T10:00:00Z,portal,v1\n",
-            "c1,marketing_email,email,maybe,2024-03-01T10:00:00Z,portal,v1\n",
-            "c1,marketing_email,email,true,yesterday,portal,v1\n",
-            "c1,marketing_email,email,true,2999-01-01T00:00:00Z,portal,v1\n",
+            "c3,marketing_email,email,true,2024-03-01T10:00:00Z,portal,legacy-2024\n",
+            "c1,order_fulfilment,,true,2024-03-01T10:00:00Z,portal,legacy-2024\n",
+            "c1,marketing_email,fax,true,2024-03-01T10:00:00Z,portal,legacy-2024\n",
+            "c1,marketing_email,email,maybe,2024-03-01T10:00:00Z,portal,legacy-2024\n",
+            "c1,marketing_email,email,true,yesterday,portal,legacy-2024\n",
+            "c1,marketing_email,email,true,2999-01-01T00:00:00Z,portal,legacy-2024\n",
+            // Mamori's own version names must exist: nothing is published here.
+            "c2,marketing_email,email,true,2024-03-01T10:00:00Z,portal,v1\n",
         ),
     )
     .unwrap();
@@ -589,7 +592,7 @@ fn import_consents_keeps_original_times_and_never_goes_back_in_time() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("imported 3 consent records, rejected 6 rows"),
+        text(&out.stdout).contains("imported 3 consent records, rejected 7 rows"),
         "{}",
         text(&out.stdout)
     );
@@ -601,6 +604,7 @@ fn import_consents_keeps_original_times_and_never_goes_back_in_time() {
         (8, "malformed_row"),
         (9, "malformed_row"),
         (10, "invalid_value"),
+        (11, "unknown_notice_version"),
     ] {
         assert!(
             rejects.contains(&format!(r#""line":{line}"#)) && rejects.contains(code),
@@ -609,6 +613,14 @@ fn import_consents_keeps_original_times_and_never_goes_back_in_time() {
     }
     let db = data.join("mamori.db");
     assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM consent_events"), 3);
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'consent.changed'"
+        ),
+        2,
+        "the older withdrawal is history, not news"
+    );
     assert_eq!(
         query_i64(
             &db,
