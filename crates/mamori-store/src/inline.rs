@@ -39,6 +39,8 @@ impl InlineReads {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "cache_size", -8192)?;
+        // `rarray(?)`: a list of values as a table, for lookups of many keys in one statement.
+        rusqlite::vtab::array::load_module(&conn)?;
         Ok(conn)
     }
 

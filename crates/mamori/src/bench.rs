@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use aes_gcm_siv::aead::{Aead, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use anyhow::Context as _;
+use mamori_core::consent::ConsentChange;
+use mamori_core::consent_import::ConsentImportRow;
 use mamori_core::import::ImportRow;
 use mamori_core::ledger::Item;
 use mamori_core::{Actor, Vault};
@@ -130,6 +132,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         );
     }
 
+    note("granting marketing e-mail consent to every other subject");
+    let grants = grant_half(&vault, &ids).await?;
+    out.insert("consent_grants_per_s", json!(grants.round()));
+
     // The server under load is a separate `mamori serve` process, so its memory is its own.
     let keys = create_keys(&vault).await?;
     drop(ctx);
@@ -180,6 +186,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "consent_check_vs_baseline",
         json!(round3(checks.rps / baseline.rps)),
     );
+
+    note("audience filter over HTTP");
+    let (audience_ms, checks_per_s) = audience_filter(&server, &ids).await?;
+    out.insert("audience_filter_median_ms", json!(round3(audience_ms)));
+    out.insert("audience_checks_per_s", json!(checks_per_s.round()));
 
     note("erasure");
     let (small, large) = erasures(&server, &ids, &plan).await?;
@@ -351,6 +362,80 @@ async fn import_synthetic(
     let seconds = started.elapsed().as_secs_f64();
     producer.await?;
     Ok(imported as f64 / seconds)
+}
+
+/// Grants `marketing_email` on e-mail to every other id through the consent import (ledgered,
+/// announced, as `mamori import consents` does); returns grants/s.
+async fn grant_half(vault: &Vault, ids: &[[u8; 16]]) -> anyhow::Result<f64> {
+    let actor = mamori_core::Actor {
+        id: "cli:bench".into(),
+        role: "service".into(),
+    };
+    let started = Instant::now();
+    let mut granted = 0;
+    let rows: Vec<ConsentImportRow> = ids
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .map(|(i, id)| ConsentImportRow {
+            line: i as u64 + 1,
+            subject: mamori_core::format_id(id),
+            change: ConsentChange {
+                purpose: "marketing_email".into(),
+                channel: Some("email".into()),
+                granted: true,
+                source: Some("import".into()),
+                notice_version: None,
+            },
+            at_ms: mamori_core::now_ms() - 1_000,
+        })
+        .collect();
+    for batch in rows.chunks(10_000) {
+        let report = vault.import_consents(&actor, batch.to_vec()).await?;
+        anyhow::ensure!(report.rejected.is_empty(), "bench consents were rejected");
+        granted += report.imported;
+    }
+    Ok(granted as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Audience size per filter call: the API's maximum.
+const AUDIENCE: usize = 100_000;
+
+/// `POST /v1/consent/filter` with 100,000 ids (half of them granted), timed from sending the
+/// prepared body to the last byte of the streamed answer; median of 5 calls and checks/s.
+async fn audience_filter(server: &Server, ids: &[[u8; 16]]) -> anyhow::Result<(f64, f64)> {
+    let audience: Vec<String> = ids
+        .iter()
+        .cycle()
+        .take(AUDIENCE)
+        .map(mamori_core::format_id)
+        .collect();
+    let body = serde_json::to_vec(
+        &json!({"purpose": "marketing_email", "channel": "email", "subjects": audience}),
+    )?;
+    let client = reqwest::Client::new();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let answer = client
+            .post(format!("{}/v1/consent/filter", server.url))
+            .bearer_auth(&server.keys.service)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let allowed: Value = serde_json::from_slice(&answer)?;
+        anyhow::ensure!(
+            allowed["allowed"].as_array().is_some_and(|a| !a.is_empty()),
+            "the audience filter allowed nobody"
+        );
+    }
+    let ms = median(times);
+    Ok((ms, AUDIENCE as f64 / (ms / 1000.0)))
 }
 
 struct Keys {
