@@ -39,6 +39,9 @@ pub struct Ledger {
     committed: Arc<AtomicU64>,
     latest: Arc<RwLock<Option<SignedTreeHead>>>,
     public_key: VerifyingKey,
+    /// Counts committed batches, so outbox readers (webhook delivery) wake on a commit instead
+    /// of polling.
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn job_error_code(e: JobError) -> &'static str {
@@ -78,6 +81,7 @@ impl Ledger {
             tree: Arc::new(RwLock::new(tree)),
             latest: Arc::new(RwLock::new(latest)),
             public_key: signer.public_key(),
+            commits: Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         tokio::spawn(ledger.clone().run(store, signer, rx));
         Ok(ledger)
@@ -115,6 +119,11 @@ impl Ledger {
             .send(Job { items, reply })
             .await
             .map_err(|_| CoreError::WriterGone)
+    }
+
+    /// Changes each time a batch commits (in this process).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
     /// Returns once everything queued before it (detached events included) is committed.
@@ -232,6 +241,7 @@ impl Ledger {
                 let head = signed.expect("finish ran");
                 self.committed.store(head.head.size, Ordering::Release);
                 *self.latest.write().expect("lock") = Some(head);
+                self.commits.send_modify(|n| *n += 1);
                 let mut outcomes = outcomes.into_iter();
                 for (job, n) in batch.into_iter().zip(counts) {
                     let _ = job.reply.send(Ok(outcomes.by_ref().take(n).collect()));

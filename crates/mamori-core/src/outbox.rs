@@ -39,14 +39,20 @@ pub struct FeedEvent {
     pub data: Value,
 }
 
+/// An event's `data` as the feed and webhooks send it.
+pub fn event_data(row: &OutboxRow) -> Value {
+    let mut data = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+    // Events announced to many subjects at once store the subject only in its column.
+    if let (Some(subject), Value::Object(map)) = (row.subject_id, &mut data) {
+        map.entry("subject")
+            .or_insert_with(|| Value::String(format_id(&subject)));
+    }
+    data
+}
+
 impl From<OutboxRow> for FeedEvent {
     fn from(row: OutboxRow) -> Self {
-        let mut data = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-        // Events announced to many subjects at once store the subject only in its column.
-        if let (Some(subject), Value::Object(map)) = (row.subject_id, &mut data) {
-            map.entry("subject")
-                .or_insert_with(|| Value::String(format_id(&subject)));
-        }
+        let data = event_data(&row);
         FeedEvent {
             seq: row.seq,
             id: format_id(&row.id),

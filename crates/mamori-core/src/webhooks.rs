@@ -174,6 +174,7 @@ impl Vault {
         }
         let change = Change::WebhookProgress {
             id,
+            expected_cursor: None,
             cursor: (from - 1).max(0),
             attempts: 0,
             next_attempt_ms: 0,

@@ -764,6 +764,35 @@ pub async fn remove_webhook(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// Deliver again every wanted event from this feed position (`seq`) on, dead letters included.
+    pub from: i64,
+}
+
+/// Sends a subscription's events again from a feed position (after an outage on the
+/// receiver's side, or to re-deliver dead letters). Ledgered.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", params(("id" = String, Path)), request_body = ReplayRequest,
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn replay_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<ReplayRequest>,
+) -> ApiResult<StatusCode> {
+    if body.from < 1 {
+        return Err(ApiError::Core(mamori_core::CoreError::invalid(
+            "invalid_value",
+            "from",
+            "feed positions start at 1",
+        )));
+    }
+    s.vault.replay_webhook(&actor, &id, body.from).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LinkRequest {
     pub purpose: String,
     pub channel: Option<String>,
@@ -814,7 +843,7 @@ pub async fn unsubscribe_link(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

@@ -94,6 +94,10 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             "/v1/webhooks/{id}",
             axum::routing::delete(api::remove_webhook),
         )
+        .route(
+            "/v1/webhooks/{id}/replay",
+            axum::routing::post(api::replay_webhook),
+        )
         .route("/v1/ledger/head", get(api::ledger_head))
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))

@@ -35,9 +35,15 @@ impl Default for WebhookSettings {
     }
 }
 
-const IDLE_POLL: Duration = Duration::from_millis(50);
+/// With nothing to send, a task waits for a commit in this process, or this long (events
+/// written by another process, such as `mamori import consents`, are found by polling).
+const IDLE_POLL: Duration = Duration::from_millis(250);
 const RESCAN: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// Events read per page; progress is stored once per page (and at every failure), not per
+/// delivery, so a fast target is not held to one commit per event. After a crash the rest of a
+/// page is sent again: delivery is at least once, receivers de-duplicate on `webhook-id`.
+const PAGE: i64 = 500;
 
 /// Starts the supervisor that keeps one delivery task per active subscription.
 pub fn spawn(vault: Vault, settings: WebhookSettings) -> tokio::task::JoinHandle<()> {
@@ -83,10 +89,16 @@ async fn deliver_loop(
     id: [u8; 16],
     settings: WebhookSettings,
 ) {
+    let mut commits = vault.ledger.commits();
     loop {
-        match deliver_next(&vault, &client, &id, settings).await {
-            Ok(Some(wait)) => tokio::time::sleep(wait).await,
-            Ok(None) => return,
+        commits.mark_unchanged();
+        match deliver_page(&vault, &client, &id, settings).await {
+            Ok(Step::Gone) => return,
+            Ok(Step::Again) => {}
+            Ok(Step::Idle) => {
+                let _ = tokio::time::timeout(IDLE_POLL, commits.changed()).await;
+            }
+            Ok(Step::Wait(wait)) => tokio::time::sleep(wait).await,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook delivery bookkeeping failed; will retry");
                 tokio::time::sleep(RESCAN).await;
@@ -95,45 +107,71 @@ async fn deliver_loop(
     }
 }
 
-/// Handles the next step for one subscription; returns how long to wait before the next one,
-/// or None once the subscription is gone.
-async fn deliver_next(
+/// What a subscription's task does next.
+enum Step {
+    /// The subscription was removed.
+    Gone,
+    /// More may be waiting: go on at once.
+    Again,
+    /// Nothing to send: wait for a commit.
+    Idle,
+    /// Backing off after a failure.
+    Wait(Duration),
+}
+
+/// Sends the next page of wanted events in order, stopping at the first failure, and stores
+/// how far it got.
+async fn deliver_page(
     vault: &Vault,
     client: &reqwest::Client,
     id: &[u8; 16],
     settings: WebhookSettings,
-) -> anyhow::Result<Option<Duration>> {
+) -> anyhow::Result<Step> {
     let Some(hook) = vault.store.webhook(id).await? else {
-        return Ok(None);
+        return Ok(Step::Gone);
     };
     if hook.removed_ms.is_some() {
-        return Ok(None);
+        return Ok(Step::Gone);
     }
     let now = mamori_core::now_ms();
     if hook.next_attempt_ms > now {
         let wait = Duration::from_millis((hook.next_attempt_ms - now) as u64);
-        return Ok(Some(wait.min(RESCAN)));
+        return Ok(Step::Wait(wait.min(RESCAN)));
     }
-    let events = vault.store.events_after(hook.cursor, 200).await?;
-    let Some(last) = events.last() else {
-        return Ok(Some(IDLE_POLL));
-    };
-    let Some(event) = events.iter().find(|e| wants(&hook, &e.kind)) else {
-        // Nothing this subscription wants: move past these events.
-        vault
-            .record_webhook_progress(vec![progress(&hook, last.seq, 0, 0, hook.last_status)])
-            .await?;
-        return Ok(Some(Duration::ZERO));
-    };
-    let status = send(vault, client, &hook, event).await;
-    let changes = match status {
-        Some(code) if (200..300).contains(&code) => {
-            vec![progress(&hook, event.seq, 0, 0, Some(code))]
+    let events = vault.store.events_after(hook.cursor, PAGE).await?;
+    if events.is_empty() {
+        return Ok(Step::Idle);
+    }
+    let (mut cursor, mut status) = (hook.cursor, hook.last_status);
+    // The stored attempts count belongs to the first wanted event of the page.
+    let mut attempts_before = hook.attempts;
+    for event in &events {
+        if !wants(&hook, &event.kind) {
+            cursor = event.seq;
+            continue;
         }
-        failed => after_failure(&hook, event, failed, settings),
-    };
-    vault.record_webhook_progress(changes).await?;
-    Ok(Some(Duration::ZERO))
+        match send(vault, client, &hook, event).await {
+            Some(code) if (200..300).contains(&code) => {
+                (cursor, status, attempts_before) = (event.seq, Some(code), 0);
+            }
+            failed => {
+                let failure = Failure {
+                    event,
+                    status: failed,
+                    attempts_before,
+                    cursor,
+                };
+                vault
+                    .record_webhook_progress(after_failure(&hook, failure, settings))
+                    .await?;
+                return Ok(Step::Again);
+            }
+        }
+    }
+    vault
+        .record_webhook_progress(vec![progress(&hook, cursor, 0, 0, status)])
+        .await?;
+    Ok(Step::Again)
 }
 
 fn progress(
@@ -145,6 +183,7 @@ fn progress(
 ) -> Change {
     Change::WebhookProgress {
         id: hook.id,
+        expected_cursor: Some(hook.cursor),
         cursor,
         attempts,
         next_attempt_ms,
@@ -152,14 +191,25 @@ fn progress(
     }
 }
 
-/// A failed attempt: wait and retry, or dead-letter the event and move on.
-fn after_failure(
-    hook: &WebhookRow,
-    event: &OutboxRow,
+/// A failed delivery within a page.
+struct Failure<'e> {
+    event: &'e OutboxRow,
     status: Option<i64>,
-    settings: WebhookSettings,
-) -> Vec<Change> {
-    let attempts = hook.attempts + 1;
+    /// Failed attempts at this event before this one.
+    attempts_before: i64,
+    /// Where delivery stands: everything up to here was delivered or not wanted.
+    cursor: i64,
+}
+
+/// A failed attempt: wait and retry, or dead-letter the event and move on.
+fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings) -> Vec<Change> {
+    let Failure {
+        event,
+        status,
+        attempts_before,
+        cursor,
+    } = failure;
+    let attempts = attempts_before + 1;
     if attempts >= i64::from(settings.max_attempts) {
         tracing::warn!(seq = event.seq, attempts, "webhook event dead-lettered");
         return vec![
@@ -181,8 +231,8 @@ fn after_failure(
     // Full jitter: anywhere up to the ceiling, so many subscribers do not retry in lock-step.
     let wait = ceiling.mul_f64(rand::random_range(0.0..1.0));
     let next = mamori_core::now_ms() + wait.as_millis() as i64;
-    // The cursor stays just before this event (events in between were not wanted).
-    vec![progress(hook, event.seq - 1, attempts, next, status)]
+    // The cursor stays just before this event (everything before it was sent or not wanted).
+    vec![progress(hook, cursor, attempts, next, status)]
 }
 
 /// POSTs one event; the HTTP status, or None if the target could not be reached in time.
@@ -194,7 +244,7 @@ async fn send(
 ) -> Option<i64> {
     let msg_id = mamori_core::format_id(&event.id);
     let timestamp = mamori_core::now_ms() / 1000;
-    let data: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
+    let data = mamori_core::outbox::event_data(event);
     let body = serde_json::json!({
         "type": event.kind,
         "timestamp": mamori_core::format_time(event.created_ms),

@@ -144,6 +144,9 @@ pub enum Change {
     /// Where a subscription's delivery stands (after a delivery, a failure or skipped events).
     WebhookProgress {
         id: Id,
+        /// Applies only if the stored cursor is still this one (None: always). The delivery
+        /// task passes the cursor it started its page from, so a replay made meanwhile wins.
+        expected_cursor: Option<i64>,
         cursor: i64,
         attempts: i64,
         next_attempt_ms: i64,

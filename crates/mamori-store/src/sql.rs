@@ -494,9 +494,9 @@ macro_rules! sql_store {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
                     }
-                    Change::WebhookProgress { id, cursor, attempts, next_attempt_ms, last_status } => {
-                        sqlx::query("UPDATE webhooks SET cursor = $1, attempts = $2, next_attempt_ms = $3, last_status = $4 WHERE id = $5")
-                            .bind(cursor).bind(attempts).bind(next_attempt_ms).bind(last_status).bind(&id[..])
+                    Change::WebhookProgress { id, expected_cursor, cursor, attempts, next_attempt_ms, last_status } => {
+                        sqlx::query("UPDATE webhooks SET cursor = $1, attempts = $2, next_attempt_ms = $3, last_status = $4 WHERE id = $5 AND ($6 IS NULL OR cursor = $6)")
+                            .bind(cursor).bind(attempts).bind(next_attempt_ms).bind(last_status).bind(&id[..]).bind(expected_cursor)
                             .execute(&mut *conn).await?;
                     }
                     Change::PublishPolicy(v) => {

@@ -1958,6 +1958,37 @@ async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
         "the good target got consent.changed only"
     );
 
+    // Replay over HTTP: the good target gets the same message again (same webhook-id).
+    let good_id = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["url"] == good.url.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replay = async |hook: &str, body: Value| {
+        app.client
+            .post(app.url(&format!("/v1/webhooks/{hook}/replay")))
+            .bearer_auth(&app.keys["privacy_officer"])
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = replay(&good_id, json!({"from": 1})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let again = good.wait_for(2).await;
+    assert_eq!(again[0].id, again[1].id);
+    let r = replay(&good_id, json!({"from": 0})).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    let r = replay(&good_id, json!({"from": "soon"})).await;
+    assert!(r.status().is_client_error());
+    let unknown = uuid::Uuid::from_u128(7).to_string();
+    let r = replay(&unknown, json!({"from": 1})).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_webhook").await;
+
     // Bad input and removal.
     for (url, events, code) in [
         ("ftp://example.com/x", json!(["*"]), "invalid_url"),
