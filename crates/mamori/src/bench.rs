@@ -192,6 +192,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("audience_filter_median_ms", json!(round3(audience_ms)));
     out.insert("audience_checks_per_s", json!(checks_per_s.round()));
 
+    note("consent change → webhook on loopback");
+    let hooks = crate::bench_webhooks::measure(
+        &server.url,
+        &server.keys.service,
+        &server.keys.officer,
+        &ids,
+    )
+    .await?;
+    out.insert("webhook_latency_p50_ms", json!(round3(hooks.p50_ms)));
+    out.insert("webhook_latency_p99_ms", json!(round3(hooks.p99_ms)));
+    out.insert(
+        "webhook_deliveries_per_s",
+        json!(hooks.deliveries_per_s.round()),
+    );
+
     note("erasure");
     let (small, large) = erasures(&server, &ids, &plan).await?;
     out.insert("erase_median_ms", json!(round3(small)));

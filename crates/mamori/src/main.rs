@@ -2,6 +2,7 @@
 //! core services (and so the same access decision and ledger) as the HTTP API.
 
 mod bench;
+mod bench_webhooks;
 mod context;
 mod demo;
 mod import;
