@@ -358,12 +358,20 @@ fn bench_reports_every_figure() {
         "ledger_verify_leaves_per_s",
         "proof_ms",
         "rss_mb",
+        "consent_check_rps",
+        "consent_check_paced_p99_ms",
+        "http_baseline_rps",
+        "audience_checks_per_s",
+        "webhook_latency_p99_ms",
+        "webhook_deliveries_per_s",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
     }
     assert!(figures["read_rps"].as_f64().unwrap() > 0.0);
     assert_eq!(figures["read_errors"], 0, "{figures}");
+    assert_eq!(figures["consent_check_errors"], 0, "{figures}");
+    assert!(figures["webhook_deliveries_per_s"].as_f64().unwrap() > 0.0);
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
