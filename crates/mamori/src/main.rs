@@ -6,6 +6,7 @@ mod bench_webhooks;
 mod context;
 mod demo;
 mod import;
+mod listen;
 mod verify;
 
 use std::path::PathBuf;
@@ -214,6 +215,15 @@ enum WebhookCommand {
         id: String,
         #[arg(long)]
         from: i64,
+    },
+    /// A local receiver for trying webhooks: prints each delivery and checks its signature.
+    Listen {
+        /// Address to receive on.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        on: String,
+        /// The subscription's secret (`whsec_…`), to check signatures.
+        #[arg(long, env = "MAMORI_WEBHOOK_SECRET")]
+        secret: Option<String>,
     },
 }
 
@@ -440,6 +450,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bench::print_table(&figures, &mut std::io::stdout())?;
             }
         }
+        Command::Webhook {
+            command: WebhookCommand::Listen { on, secret },
+        } => listen::run(&on, secret).await?,
         Command::Webhook { command } => {
             let ctx = Context::open(&paths).await?;
             let operator = context::operator();
@@ -474,6 +487,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ctx.vault.replay_webhook(&operator, &id, from).await?;
                     println!("{id} will deliver again from event {from}");
                 }
+                WebhookCommand::Listen { .. } => unreachable!("handled without a database"),
             }
         }
         Command::Ledger {

@@ -524,33 +524,52 @@ async fn webhook_event_survives_a_killed_server() {
     server.kill().unwrap();
     server.wait().unwrap();
 
-    // The target comes up; so does the server again.
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let sink = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: String| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(body);
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", hook_port))
-        .await
+    // The target comes up — `mamori webhook listen`, checking signatures with the secret
+    // `webhook add` printed — and so does the server again.
+    let secret = text(&add.stdout)
+        .trim()
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let mut listener = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args([
+            "webhook",
+            "listen",
+            "--on",
+            &format!("127.0.0.1:{hook_port}"),
+        ])
+        .args(["--secret", &secret])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = printed.clone();
+    let mut stdout = listener.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = std::io::Read::read(&mut stdout, &mut buf) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
     let (mut server, base) = serve(&data);
     wait_up(&base).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while got.lock().unwrap().is_empty() {
+    while !printed.lock().unwrap().contains("consent.changed") {
         assert!(std::time::Instant::now() < deadline, "the event was lost");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    let body: serde_json::Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
+    listener.kill().unwrap();
+    listener.wait().unwrap();
+    let printed = printed.lock().unwrap().clone();
+    let (head, body) = printed.split_once('\n').unwrap();
+    assert!(head.ends_with("signature ok"), "{printed}");
+    let body: serde_json::Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
     assert_eq!(body["type"], "consent.changed");
     assert_eq!(body["data"]["subject"], id.as_str());
 }
