@@ -521,6 +521,45 @@ pub async fn check_consent(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    /// A consent receipt (JWS compact) as returned by `PUT /v1/consent/{id}`.
+    pub receipt: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptBody {
+    pub receipt_id: String,
+    pub subject: String,
+    pub purpose: String,
+    pub channel: String,
+    pub granted: bool,
+    /// Still the latest decision for this subject, purpose and channel. A genuine but replaced
+    /// receipt (e.g. a grant since withdrawn) proves only that the decision was made then.
+    pub current: bool,
+}
+
+/// Checks a consent receipt: signed by this Mamori's ledger key, and still the current decision?
+#[utoipa::path(post, path = "/v1/consent/receipts/verify", request_body = ReceiptRequest,
+    responses((status = 200, body = ReceiptBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn verify_receipt(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<ReceiptRequest>,
+) -> ApiResult<Json<ReceiptBody>> {
+    let c = s.vault.verify_receipt(&actor, &body.receipt).await?;
+    Ok(Json(ReceiptBody {
+        receipt_id: c.receipt_id,
+        subject: c.subject,
+        purpose: c.purpose,
+        channel: c.channel,
+        granted: c.granted,
+        current: c.current,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AudienceFilter {
     /// A consent-based purpose.
     pub purpose: String,
@@ -843,7 +882,7 @@ pub async fn unsubscribe_link(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
+    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

@@ -78,6 +78,10 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
                 .layer(DefaultBodyLimit::max(AUDIENCE_BODY_LIMIT)),
         )
         .route(
+            "/v1/consent/receipts/verify",
+            axum::routing::post(api::verify_receipt),
+        )
+        .route(
             "/v1/consent/{id}/unsubscribe-link",
             axum::routing::post(api::unsubscribe_link),
         )

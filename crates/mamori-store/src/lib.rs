@@ -282,6 +282,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The current consent state of a subject, one row per (purpose, channel) ever decided.
     async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
+    /// The id of the latest recorded decision for one subject, purpose and channel (the one
+    /// the current state comes from), if any.
+    async fn latest_consent_event(
+        &self,
+        subject: &Id,
+        purpose: &str,
+        channel: &str,
+    ) -> Result<Option<Id>>;
 
     /// Of `subjects`, those (live) whose current consent for `purpose` on `channel` is granted.
     async fn consented_among(

@@ -760,6 +760,12 @@ macro_rules! sql_store {
                 self.consents_impl(subject).await
             }
 
+            async fn latest_consent_event(&self, subject: &Id, purpose: &str, channel: &str) -> Result<Option<Id>> {
+                let row = sqlx::query("SELECT id FROM consent_events WHERE subject_id = $1 AND purpose = $2 AND channel = $3 ORDER BY created_ms DESC, id DESC LIMIT 1")
+                    .bind(&subject[..]).bind(purpose).bind(channel).fetch_optional(&self.read).await?;
+                row.map(|r| id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)).transpose()
+            }
+
             async fn policy_versions(&self) -> Result<Vec<PolicyVersion>> {
                 let rows = sqlx::query("SELECT version, hash, published_ms, actor, policy FROM policy_versions ORDER BY version")
                     .fetch_all(&self.read).await?;

@@ -28,6 +28,7 @@ both_backends!(
     webhooks_are_signed_retried_and_isolated,
     one_click_unsubscribe_withdraws_that_consent,
     widened_purposes_need_consent_again,
+    receipts_prove_decisions_not_current_consent,
 );
 
 fn customer(tag: &str) -> Value {
@@ -2352,4 +2353,117 @@ async fn widened_purposes_need_consent_again(app: TestApp) {
     assert!(v.get("reconsent").is_none(), "{v}");
     let seen = read().await;
     assert_eq!(seen["data"]["preferences"]["interests"], "tea", "{seen}");
+}
+
+async fn verify_receipt(app: &TestApp, role: &str, receipt: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/consent/receipts/verify"))
+        .bearer_auth(&app.keys[role])
+        .json(&json!({ "receipt": receipt }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A receipt proves a decision was made, signed by this installation; a replayed receipt of a
+/// decision since replaced is told apart from the current one, and a forged one is refused.
+async fn receipts_prove_decisions_not_current_consent(app: TestApp) {
+    let id = create(&app, &customer("receipt")).await;
+    let change = |granted: bool| json!({"purpose": "marketing_email", "channel": "email", "granted": granted});
+    let receipt = async |granted: bool| -> String {
+        let v: Value = consent(&app, &id, "service", change(granted))
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["receipt"].as_str().unwrap().to_string()
+    };
+    let granted = receipt(true).await;
+    let v: Value = verify_receipt(&app, "marketing", &granted)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["granted"].clone(), v["current"].clone()),
+        (json!(true), json!(true)),
+        "{v}"
+    );
+    assert_eq!(v["subject"], json!(id));
+    assert_eq!(v["purpose"], "marketing_email");
+
+    let withdrawn = receipt(false).await;
+    let before = ledger_size(&app).await;
+    let v: Value = verify_receipt(&app, "marketing", &granted)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["current"], false,
+        "a replayed grant is not current consent: {v}"
+    );
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 1,
+        "verifying reads consent: ledgered"
+    );
+    let v: Value = verify_receipt(&app, "marketing", &withdrawn)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["granted"].clone(), v["current"].clone()),
+        (json!(false), json!(true))
+    );
+
+    // Forged, tampered, or not a receipt at all: refused, nothing ledgered.
+    let before = ledger_size(&app).await;
+    let mut parts: Vec<String> = granted.split('.').map(str::to_string).collect();
+    use base64::Engine;
+    let url_b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = url_b64.decode(&parts[1]).unwrap();
+    let forged = String::from_utf8(payload)
+        .unwrap()
+        .replace("\"granted\":true", "\"granted\":false");
+    assert!(forged.contains("\"granted\":false"));
+    parts[1] = url_b64.encode(forged.as_bytes());
+    let tampered_payload = parts.join(".");
+    let mut tampered_signature = granted.clone();
+    let last = tampered_signature.pop().unwrap();
+    tampered_signature.push(if last == 'A' { 'B' } else { 'A' });
+    for bad in [
+        tampered_payload.as_str(),
+        tampered_signature.as_str(),
+        "not.a.jws",
+        "",
+        "CANARY",
+    ] {
+        let r = verify_receipt(&app, "marketing", bad).await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_receipt").await;
+        assert!(!p.to_string().contains("CANARY"));
+    }
+    assert_eq!(ledger_size(&app).await, before);
+    let r = verify_receipt(&app, "analyst", &withdrawn).await;
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+
+    // After erasure no decision of that person is current.
+    let r = app
+        .as_role(
+            Method::DELETE,
+            &format!("/v1/subjects/{id}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let v: Value = verify_receipt(&app, "marketing", &withdrawn)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["current"], false, "{v}");
 }
