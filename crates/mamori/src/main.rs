@@ -138,14 +138,25 @@ struct LimitArgs {
     /// Failed authentications per second per client address before it is shut out for 10 s.
     #[arg(long, env = "MAMORI_FAILED_AUTH_LIMIT", default_value_t = 10)]
     failed_auth_limit: u32,
+    /// Delivery attempts per webhook event before it is dead-lettered (replayable).
+    #[arg(long, env = "MAMORI_WEBHOOK_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    webhook_attempts: u32,
+    /// Seconds a webhook target may take to answer before the attempt counts as failed.
+    #[arg(long, env = "MAMORI_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    webhook_timeout: u64,
 }
 
 impl LimitArgs {
     fn limits(&self) -> mamori_server::Limits {
+        let defaults = mamori_server::Limits::default();
         mamori_server::Limits {
             per_key: self.rate_limit,
             failed_auth_per_ip: self.failed_auth_limit,
-            ..mamori_server::Limits::default()
+            webhooks: mamori_server::webhooks::WebhookSettings {
+                max_attempts: self.webhook_attempts,
+                timeout: std::time::Duration::from_secs(self.webhook_timeout),
+                ..defaults.webhooks
+            },
         }
     }
 }
