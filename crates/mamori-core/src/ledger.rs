@@ -32,6 +32,28 @@ struct Job {
     reply: oneshot::Sender<Result<Vec<JobOutcome>>>,
 }
 
+/// Detached events (see [`Ledger::submit_detached`]) are collected in memory and committed with
+/// the next batch, or at the latest this long after they were queued. Queuing one costs a lock
+/// and a push, not a wake-up of the writer: at tens of thousands of consent checks a second the
+/// per-event wake-ups and small transactions were most of a check's cost.
+const DETACHED_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
+/// Beyond this many queued detached events the caller waits for a commit (backpressure).
+const DETACHED_BACKLOG: usize = 100_000;
+
+fn items(batch: &[Job]) -> usize {
+    batch.iter().map(|j| j.items.len()).sum()
+}
+
+/// Adds every job already queued, up to a full batch.
+fn take_queued(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    while items(batch) < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Ledger {
     jobs: mpsc::Sender<Job>,
@@ -42,6 +64,8 @@ pub struct Ledger {
     /// Counts committed batches, so outbox readers (webhook delivery) wake on a commit instead
     /// of polling.
     commits: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Detached events waiting for the next commit.
+    detached: Arc<std::sync::Mutex<Vec<Event>>>,
 }
 
 fn job_error_code(e: JobError) -> &'static str {
@@ -82,6 +106,7 @@ impl Ledger {
             latest: Arc::new(RwLock::new(latest)),
             public_key: signer.public_key(),
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
+            detached: Arc::default(),
         };
         tokio::spawn(ledger.clone().run(store, signer, rx));
         Ok(ledger)
@@ -110,15 +135,15 @@ impl Ledger {
     /// for the fsync, so a crash can lose the last few milliseconds of such events. Everything
     /// that changes data, and every read of personal values, uses [`Ledger::submit`].
     pub async fn submit_detached(&self, events: Vec<Event>) -> Result<()> {
-        let (reply, _) = oneshot::channel();
-        let items = vec![Item {
-            changes: vec![],
-            events,
-        }];
-        self.jobs
-            .send(Job { items, reply })
-            .await
-            .map_err(|_| CoreError::WriterGone)
+        let backlog = {
+            let mut queued = self.detached.lock().unwrap_or_else(|p| p.into_inner());
+            queued.extend(events);
+            queued.len()
+        };
+        if backlog >= DETACHED_BACKLOG {
+            self.flush().await?;
+        }
+        Ok(())
     }
 
     /// Changes each time a batch commits (in this process).
@@ -176,19 +201,33 @@ impl Ledger {
     }
 
     async fn run(self, store: Arc<dyn Store>, signer: HeadSigner, mut rx: mpsc::Receiver<Job>) {
-        while let Some(first) = rx.recv().await {
-            let mut items = first.items.len();
-            let mut batch = vec![first];
-            while items < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => {
-                        items += job.items.len();
-                        batch.push(job);
+        let mut tick = tokio::time::interval(DETACHED_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut open = true;
+        while open {
+            let mut batch = tokio::select! {
+                job = rx.recv() => match job {
+                    Some(job) => vec![job],
+                    None => {
+                        open = false;
+                        vec![]
                     }
-                    Err(_) => break,
-                }
+                },
+                _ = tick.tick() => vec![],
+            };
+            take_queued(&mut rx, &mut batch);
+            let detached = std::mem::take(&mut *self.detached.lock().unwrap_or_else(|p| p.into_inner()));
+            if !detached.is_empty() {
+                let (reply, _) = oneshot::channel();
+                let items = vec![Item {
+                    changes: vec![],
+                    events: detached,
+                }];
+                batch.push(Job { items, reply });
             }
-            self.commit(&*store, &signer, batch).await;
+            if !batch.is_empty() {
+                self.commit(&*store, &signer, batch).await;
+            }
         }
     }
 

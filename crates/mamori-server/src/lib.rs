@@ -219,8 +219,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Webhook deliveries run while the server does, and stop with it.
     let _deliveries = AbortOnDrop(webhooks::spawn(vault.clone(), limits.webhooks));
+    let ledger = vault.ledger.clone();
     let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // Consent-check events still queued for the next commit go in before the process ends.
+    if let Err(e) = ledger.flush().await {
+        tracing::error!(error = %e, "queued ledger events could not be committed at shutdown");
+    }
+    served
 }
