@@ -108,7 +108,19 @@ impl Ledger {
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
             detached: Arc::default(),
         };
-        tokio::spawn(ledger.clone().run(store, signer, rx));
+        // The writer runs on a thread and runtime of its own: hashing, signing and building a
+        // batch take a fraction of a millisecond that, on a request worker, every request queued
+        // behind it would wait out; the OS interleaves threads far more finely.
+        let writer = ledger.clone();
+        std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(writer.run(store, signer, rx)),
+                    Err(e) => tracing::error!(error = %e, "the ledger writer could not start"),
+                }
+            })
+            .map_err(|e| CoreError::Internal(format!("starting the ledger writer: {e}")))?;
         Ok(ledger)
     }
 
