@@ -115,7 +115,10 @@ impl Ledger {
         std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(rt) => rt.block_on(writer.run(store, signer, rx)),
                     Err(e) => tracing::error!(error = %e, "the ledger writer could not start"),
                 }
@@ -228,7 +231,8 @@ impl Ledger {
                 _ = tick.tick() => vec![],
             };
             take_queued(&mut rx, &mut batch);
-            let detached = std::mem::take(&mut *self.detached.lock().unwrap_or_else(|p| p.into_inner()));
+            let detached =
+                std::mem::take(&mut *self.detached.lock().unwrap_or_else(|p| p.into_inner()));
             if !detached.is_empty() {
                 let (reply, _) = oneshot::channel();
                 let items = vec![Item {

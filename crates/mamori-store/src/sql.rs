@@ -366,6 +366,24 @@ impl PostgresStore {
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
 const BULK_ROWS: usize = 1000;
+
+/// Row counts of the multi-row leaf INSERT. Prepared statements are cached by their SQL text, so
+/// batches of every size from 1 to 1,000 would each prepare a statement of their own (and evict
+/// the others); a few fixed sizes keep every shape cached.
+const LEAF_CHUNKS: [usize; 6] = [BULK_ROWS, 256, 64, 16, 4, 1];
+
+/// `rows` cut greedily into chunks of the sizes in [`LEAF_CHUNKS`].
+fn statement_sized_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    for size in LEAF_CHUNKS {
+        while rows.len() >= size {
+            let (chunk, rest) = rows.split_at(size);
+            out.push(chunk);
+            rows = rest;
+        }
+    }
+    out
+}
 /// Below this many jobs the per-job path is as fast and simpler.
 const BULK_MIN_JOBS: usize = 8;
 
@@ -836,7 +854,7 @@ macro_rules! sql_store {
             async fn commit_batch(&self, jobs: &[Vec<Change>], finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
                 let (mut tx, outcomes) = self.begin_and_apply(jobs).await?;
                 let (leaves, head) = finish(&outcomes);
-                for chunk in leaves.chunks(BULK_ROWS) {
+                for chunk in statement_sized_chunks(&leaves) {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " ledger_leaves (idx, data, leaf_hash, subject_id) "));
                     qb.push_values(chunk, |mut b, leaf| {
                         b.push_bind(leaf.index as i64)
@@ -982,3 +1000,18 @@ sql_store!(
     " ON CONFLICT DO NOTHING",
     "uuid_send(gen_random_uuid())"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_chunks_cover_every_row_once_in_cached_shapes() {
+        for n in [0usize, 1, 3, 17, 255, 1000, 1001, 2345] {
+            let rows: Vec<usize> = (0..n).collect();
+            let chunks = statement_sized_chunks(&rows);
+            assert!(chunks.iter().all(|c| LEAF_CHUNKS.contains(&c.len())));
+            assert_eq!(chunks.concat(), rows, "n = {n}");
+        }
+    }
+}
