@@ -13,6 +13,7 @@ pub enum Denial {
     ConsentRequired,
     ReconsentRequired,
     NothingToView,
+    NotOwnRecord,
 }
 
 impl Denial {
@@ -25,6 +26,7 @@ impl Denial {
             Denial::ConsentRequired => "consent_required",
             Denial::ReconsentRequired => "reconsent_required",
             Denial::NothingToView => "nothing_to_view",
+            Denial::NotOwnRecord => "not_own_record",
         }
     }
 
@@ -51,6 +53,9 @@ impl Denial {
             }
             Denial::NothingToView => {
                 "your role may view none of the categories this purpose covers"
+            }
+            Denial::NotOwnRecord => {
+                "a person signed in to the privacy center acts on their own record only"
             }
         }
     }
@@ -140,6 +145,19 @@ fn within_consent(action: Action, wanted: IdSet, covered: IdSet) -> Result<IdSet
         _ if whole => Ok(within),
         _ => Err(Denial::ReconsentRequired),
     }
+}
+
+/// The actor id of a person signed in to the privacy center: the only identity [`SELF_ROLE`]
+/// can act under, and only on this record.
+///
+/// [`SELF_ROLE`]: mamori_policy::SELF_ROLE
+pub fn self_actor_id(subject: &[u8; 16]) -> String {
+    format!("subject:{}", crate::format_id(subject))
+}
+
+/// A person may act only on their own record; every other role is bound by the decision alone.
+pub fn owns(role_name: &str, actor_id: &str, subject: Option<&[u8; 16]>) -> bool {
+    role_name != mamori_policy::SELF_ROLE || subject.is_some_and(|s| actor_id == self_actor_id(s))
 }
 
 #[cfg(test)]
@@ -290,6 +308,49 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_person_may_use_only_the_rights_purpose_on_their_own_record() {
+        let p = policy();
+        let all = p.all_categories();
+        let rights = mamori_policy::RIGHTS_PURPOSE;
+        let view = decide(
+            &p,
+            mamori_policy::SELF_ROLE,
+            rights,
+            Action::View,
+            all,
+            &NoConsent,
+        );
+        assert_eq!(
+            view.unwrap().categories,
+            p.purpose(rights).unwrap().categories
+        );
+        let d = decide(
+            &p,
+            "self",
+            "marketing_email",
+            Action::View,
+            all,
+            &AllConsent,
+        );
+        assert_eq!(d, Err(Denial::PurposeNotAllowedForRole));
+        let d = decide(
+            &p,
+            "self",
+            rights,
+            Action::Create,
+            cats(&p, &["contact"]),
+            &NoConsent,
+        );
+        assert_eq!(d, Err(Denial::ActionNotAllowedForRole));
+        assert!(decide(&p, "self", rights, Action::Delete, all, &NoConsent).is_ok());
+        let (me, other) = ([1u8; 16], [2u8; 16]);
+        assert!(owns("self", &self_actor_id(&me), Some(&me)));
+        assert!(!owns("self", &self_actor_id(&me), Some(&other)));
+        assert!(!owns("self", &self_actor_id(&me), None));
+        assert!(owns("support", "key:x", Some(&other)));
     }
 
     #[test]

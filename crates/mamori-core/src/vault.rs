@@ -122,6 +122,7 @@ impl Vault {
             categories,
             &NoConsent,
         );
+
         // Only a consent-based purpose needs the subject's consent; read it only then. A
         // subject that does not exist has none, so the answer reveals nothing about existence.
         if let (Err(Denial::ConsentRequired), Some(subject)) = (decision, subject) {
@@ -134,6 +135,9 @@ impl Vault {
                 categories,
                 &consent,
             );
+        }
+        if decision.is_ok() && !access::owns(&actor.role, &actor.id, subject) {
+            decision = Err(Denial::NotOwnRecord);
         }
         match decision {
             Ok(allowed) => Ok(allowed),

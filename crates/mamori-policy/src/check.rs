@@ -462,6 +462,13 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
     let mut role_ids = HashMap::new();
     for (name, rr) in &raw.roles {
         c.identifier(name, "role");
+        if name.get_ref() == SELF_ROLE {
+            c.report(
+                name.span(),
+                "`self` is the built-in role of a person acting on their own record".to_string(),
+                "choose another name for this role",
+            );
+        }
         role_ids.insert(name.get_ref().clone(), roles.len());
         let mut role_purposes = IdSet::EMPTY;
         let mut reachable = IdSet::EMPTY;
@@ -549,6 +556,21 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         });
     }
 
+    let all = categories.iter().fold(IdSet::EMPTY, |s, c| s.with(c.id));
+    let self_role = Role {
+        name: SELF_ROLE.to_string(),
+        description: "A person acting on their own record".to_string(),
+        purposes: purpose_ids
+            .get(RIGHTS_PURPOSE)
+            .map_or(IdSet::EMPTY, |&id| IdSet::EMPTY.with(id)),
+        view: all,
+        create: IdSet::EMPTY,
+        modify: all,
+        delete: all,
+        masks: Vec::new(),
+        require_mfa: false,
+        require_training: false,
+    };
     Some(Policy {
         organisation: Organisation {
             name: org.name.clone(),
@@ -564,5 +586,6 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         purpose_ids,
         role_ids,
         source: c.source.to_string(),
+        self_role,
     })
 }

@@ -344,7 +344,18 @@ pub struct Policy {
     pub(crate) role_ids: HashMap<String, usize>,
     /// SHA-free fingerprint input: the source text, for versioning by the caller.
     pub source: String,
+    /// The built-in [`SELF_ROLE`].
+    pub self_role: Role,
 }
+
+/// The built-in role of a person acting on their own record through the privacy center, once
+/// signed in with a verified identifier. It is not declared in the policy (a role of this name is
+/// refused) and no API key can hold it: it may use only [`RIGHTS_PURPOSE`], to view, correct and
+/// erase what that purpose covers, unmasked.
+pub const SELF_ROLE: &str = "self";
+
+/// The purpose under which people exercise their rights (access, correction, erasure).
+pub const RIGHTS_PURPOSE: &str = "data_subject_rights";
 
 impl Policy {
     pub fn category(&self, name: &str) -> Option<&Category> {
@@ -354,6 +365,9 @@ impl Policy {
         self.purpose_ids.get(name).map(|&i| &self.purposes[i])
     }
     pub fn role(&self, name: &str) -> Option<&Role> {
+        if name == SELF_ROLE {
+            return Some(&self.self_role);
+        }
         self.role_ids.get(name).map(|&i| &self.roles[i])
     }
     pub fn all_categories(&self) -> IdSet {

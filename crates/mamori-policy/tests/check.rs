@@ -196,3 +196,9 @@ fn syntax_error_has_location() {
     assert_eq!(found.len(), 1);
     assert!(found[0].starts_with("policy.toml:1:"), "{}", found[0]);
 }
+
+#[test]
+fn the_built_in_self_role_cannot_be_declared() {
+    let s = broken("[roles.analyst]", "[roles.self]");
+    assert_reports(&s, "built-in role", line_of(&s, "[roles.self]"));
+}
