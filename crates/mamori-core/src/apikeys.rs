@@ -52,7 +52,8 @@ impl Vault {
         role: &str,
         name: &str,
     ) -> Result<(String, String)> {
-        if self.policy.role(role).is_none() {
+        // The built-in `self` role belongs to signed-in people, never to a key.
+        if role == mamori_policy::SELF_ROLE || self.policy.role(role).is_none() {
             let roles: Vec<&str> = self.policy.roles.iter().map(|r| r.name.as_str()).collect();
             return Err(CoreError::invalid(
                 "unknown_role",

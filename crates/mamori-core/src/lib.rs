@@ -11,6 +11,7 @@ pub mod import;
 pub mod ledger;
 pub mod outbox;
 pub mod publish;
+pub mod signin;
 pub mod unsubscribe;
 pub mod vault;
 pub mod versions;

@@ -154,6 +154,22 @@ pub enum Change {
     },
     /// Records a published version of the policy.
     PublishPolicy(PolicyVersion),
+    InsertChallenge(ChallengeRow),
+    /// Counts one try at a code: Gone if the challenge is used or already has `max` tries.
+    ChallengeAttempt {
+        id: Id,
+        max: i64,
+    },
+    /// The right code: the challenge is spent (Gone if it already was).
+    UseChallenge {
+        id: Id,
+        used_ms: i64,
+    },
+    InsertSession(SessionRow),
+    RevokeSession {
+        digest: [u8; 32],
+        revoked_ms: i64,
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -199,6 +215,29 @@ pub struct OutboxRow {
     /// JSON: ids and states only.
     pub payload: String,
     pub created_ms: i64,
+}
+
+/// A sign-in code sent (or, for an unknown address, pretended to be sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRow {
+    pub id: Id,
+    /// None when the address is unknown: the challenge exists so the answer looks the same.
+    pub subject_id: Option<Id>,
+    pub code_digest: [u8; 32],
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub attempts: i64,
+    pub used_ms: Option<i64>,
+}
+
+/// A privacy-center session, by the keyed digest of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub digest: [u8; 32],
+    pub subject_id: Id,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
 }
 
 /// One consent decision by a person: for a purpose (and channel, `""` if the purpose has none).
@@ -272,6 +311,8 @@ pub trait Store: Send + Sync + 'static {
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;
     async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>>;
+    async fn challenge(&self, id: &Id) -> Result<Option<ChallengeRow>>;
+    async fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRow>>;
     /// The highest outbox seq (0 if empty).
     async fn last_event_seq(&self) -> Result<i64>;
     /// Dead letters of a subscription: (seq, attempts, last status).

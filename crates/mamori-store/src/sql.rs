@@ -524,6 +524,34 @@ macro_rules! sql_store {
                             .bind(v.version).bind(&v.hash[..]).bind(v.published_ms).bind(&v.actor).bind(&v.policy)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
+                    Change::InsertChallenge(c) => {
+                        sqlx::query("INSERT INTO signin_challenges (id, subject_id, code_digest, created_ms, expires_ms, attempts, used_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                            .bind(&c.id[..]).bind(c.subject_id.map(|s| s.to_vec())).bind(&c.code_digest[..]).bind(c.created_ms).bind(c.expires_ms).bind(c.attempts).bind(c.used_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::ChallengeAttempt { id, max } => {
+                        let done = sqlx::query("UPDATE signin_challenges SET attempts = attempts + 1 WHERE id = $1 AND used_ms IS NULL AND attempts < $2")
+                            .bind(&id[..]).bind(max).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::UseChallenge { id, used_ms } => {
+                        let done = sqlx::query("UPDATE signin_challenges SET used_ms = $1 WHERE id = $2 AND used_ms IS NULL")
+                            .bind(used_ms).bind(&id[..]).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::InsertSession(x) => {
+                        sqlx::query("INSERT INTO sessions (digest, subject_id, created_ms, expires_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5)")
+                            .bind(&x.digest[..]).bind(&x.subject_id[..]).bind(x.created_ms).bind(x.expires_ms).bind(x.revoked_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::RevokeSession { digest, revoked_ms } => {
+                        sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE digest = $2 AND revoked_ms IS NULL")
+                            .bind(revoked_ms).bind(&digest[..]).execute(&mut *conn).await?;
+                    }
                     Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
                         sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
                                      ON CONFLICT (webhook_id, seq) DO UPDATE SET attempts = excluded.attempts, last_status = excluded.last_status, failed_ms = excluded.failed_ms")
@@ -806,6 +834,32 @@ macro_rules! sql_store {
                 let rows = sqlx::query("SELECT id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status FROM webhooks WHERE removed_ms IS NULL ORDER BY created_ms, id")
                     .fetch_all(&self.read).await?;
                 rows.iter().map(webhook_from_row).collect()
+            }
+
+            async fn challenge(&self, id: &Id) -> Result<Option<ChallengeRow>> {
+                let row = sqlx::query("SELECT subject_id, code_digest, created_ms, expires_ms, attempts, used_ms FROM signin_challenges WHERE id = $1")
+                    .bind(&id[..]).fetch_optional(&self.read).await?;
+                row.map(|r| Ok(ChallengeRow {
+                    id: *id,
+                    subject_id: r.try_get::<Option<Vec<u8>>, _>(0)?.map(|s| id_from_slice(&s)).transpose()?,
+                    code_digest: hash_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+                    created_ms: r.try_get(2)?,
+                    expires_ms: r.try_get(3)?,
+                    attempts: r.try_get(4)?,
+                    used_ms: r.try_get(5)?,
+                })).transpose()
+            }
+
+            async fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRow>> {
+                let row = sqlx::query("SELECT subject_id, created_ms, expires_ms, revoked_ms FROM sessions WHERE digest = $1")
+                    .bind(&digest[..]).fetch_optional(&self.read).await?;
+                row.map(|r| Ok(SessionRow {
+                    digest: *digest,
+                    subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                    created_ms: r.try_get(1)?,
+                    expires_ms: r.try_get(2)?,
+                    revoked_ms: r.try_get(3)?,
+                })).transpose()
             }
 
             async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>> {

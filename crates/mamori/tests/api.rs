@@ -29,6 +29,7 @@ both_backends!(
     one_click_unsubscribe_withdraws_that_consent,
     widened_purposes_need_consent_again,
     receipts_prove_decisions_not_current_consent,
+    privacy_center_sign_in_by_one_time_code,
 );
 
 fn customer(tag: &str) -> Value {
@@ -2466,4 +2467,110 @@ async fn receipts_prove_decisions_not_current_consent(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(v["current"], false, "{v}");
+}
+
+/// Signing in to the privacy center: a code for a known address only (same answer otherwise),
+/// five tries, one use; the session acts as the person on their own record only.
+async fn privacy_center_sign_in_by_one_time_code(app: TestApp) {
+    use mamori_core::signin::CodeRefused;
+    let vault = &app.vault;
+    let me = create(&app, &customer("signin")).await;
+    let mut body = customer("other");
+    body["data"]["contact"]["phone"] = json!("+33 1 98 76 54 32");
+    let other = create(&app, &body).await;
+    let (me, other) = (
+        mamori_core::parse_id(&me).unwrap(),
+        mamori_core::parse_id(&other).unwrap(),
+    );
+
+    let unknown = vault.start_sign_in("nobody@example.com").await.unwrap();
+    assert!(unknown.code.is_none(), "no code for an unknown address");
+    let r = vault
+        .finish_sign_in(&unknown.challenge, "000000")
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), CodeRefused::Wrong);
+    let e = vault.start_sign_in("not an address").await.err().unwrap();
+    assert_eq!(e.code(), "invalid_value");
+
+    // Five wrong tries lock a challenge, even for the right code afterwards.
+    let started = vault
+        .start_sign_in("  ADA.signin@Example.com ")
+        .await
+        .unwrap();
+    let code = started.code.expect("a code for a known address");
+    let wrong = if code == "123456" { "654321" } else { "123456" };
+    for _ in 0..4 {
+        let r = vault
+            .finish_sign_in(&started.challenge, wrong)
+            .await
+            .unwrap();
+        assert_eq!(r.unwrap_err(), CodeRefused::Wrong);
+    }
+    let r = vault
+        .finish_sign_in(&started.challenge, wrong)
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), CodeRefused::TooManyAttempts);
+    let r = vault
+        .finish_sign_in(&started.challenge, &code)
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), CodeRefused::TooManyAttempts);
+
+    // The right code signs in once.
+    let started = vault.start_sign_in("ada.signin@example.com").await.unwrap();
+    let code = started.code.unwrap();
+    for bad in ["", "12345", "1234567", "abcdef"] {
+        let r = vault.finish_sign_in(&started.challenge, bad).await.unwrap();
+        assert_eq!(r.unwrap_err(), CodeRefused::Wrong, "{bad:?}");
+    }
+    let (token, subject) = vault
+        .finish_sign_in(&started.challenge, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(subject, me);
+    let r = vault
+        .finish_sign_in(&started.challenge, &code)
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), CodeRefused::AlreadyUsed);
+
+    // The session acts as the person: their whole record, unmasked; nobody else's.
+    let (who, actor) = vault.session_actor(&token).await.unwrap().unwrap();
+    assert_eq!(who, me);
+    let rights = mamori_policy::RIGHTS_PURPOSE;
+    let view = vault.read_subject(&actor, rights, &me).await.unwrap();
+    assert_eq!(view.data["contact"]["email"], "ada.signin@example.com");
+    assert_eq!(
+        view.data["contact"]["phone"], "+442079460123",
+        "not masked for the person"
+    );
+    let e = vault
+        .read_subject(&actor, rights, &other)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), "not_own_record");
+    let e = vault
+        .read_subject(&actor, "marketing_email", &me)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), "purpose_not_allowed_for_role");
+    assert!(vault.session_actor("forged-token").await.unwrap().is_none());
+    vault.sign_out(&token).await.unwrap();
+    assert!(vault.session_actor(&token).await.unwrap().is_none());
+    // An API key cannot be given the person's role.
+    let officer = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    assert!(
+        vault
+            .create_api_key(&officer, "self", "nope")
+            .await
+            .is_err()
+    );
 }

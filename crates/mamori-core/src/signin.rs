@@ -1,0 +1,226 @@
+//! Signing in to the privacy center with a one-time code sent to an address the vault knows.
+//!
+//! Enumeration-safe: every request creates a challenge and gets the same answer whether or not the
+//! address belongs to a customer; a code is only sent when it does. Only keyed digests of codes
+//! and session tokens are stored. A code is good for one use, for ten minutes and five tries.
+//! Each step is ledgered (actor `privacy-center`, role `self`, purpose `data_subject_rights`).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mamori_crypto::LookupKind;
+use mamori_ledger::Outcome;
+use mamori_policy::value::normalise_email;
+use mamori_policy::{IdSet, RIGHTS_PURPOSE, SELF_ROLE};
+use mamori_store::{ChallengeRow, Change, JobError, SessionRow};
+
+use crate::error::{CoreError, Result};
+use crate::vault::{Actor, Vault, index_kind};
+use crate::{new_id, now_ms};
+
+pub const CODE_TTL_MS: i64 = 10 * 60_000;
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+pub const SESSION_TTL_MS: i64 = 30 * 60_000;
+
+/// What a sign-in request produced: the challenge the page carries, and — only for a known
+/// address — the code to send there.
+pub struct SignInStarted {
+    pub challenge: [u8; 16],
+    pub code: Option<String>,
+}
+
+/// Why a code was not accepted. The page says which, so the person knows what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefused {
+    Wrong,
+    Expired,
+    TooManyAttempts,
+    AlreadyUsed,
+}
+
+impl CodeRefused {
+    pub fn code(self) -> &'static str {
+        match self {
+            CodeRefused::Wrong => "wrong_code",
+            CodeRefused::Expired => "code_expired",
+            CodeRefused::TooManyAttempts => "too_many_attempts",
+            CodeRefused::AlreadyUsed => "code_used",
+        }
+    }
+}
+
+fn center() -> Actor {
+    Actor {
+        id: "privacy-center".into(),
+        role: SELF_ROLE.into(),
+    }
+}
+
+impl Vault {
+    fn code_digest(&self, challenge: &[u8; 16], code: &str) -> [u8; 32] {
+        let key = self.keyring.subkey("signin-code");
+        let mut message = challenge.to_vec();
+        message.extend_from_slice(code.as_bytes());
+        mamori_crypto::hmac_sha256(key.as_ref(), &message)
+    }
+
+    fn session_digest(&self, token: &str) -> [u8; 32] {
+        let key = self.keyring.subkey("session");
+        mamori_crypto::hmac_sha256(key.as_ref(), token.as_bytes())
+    }
+
+    fn signin_event(
+        &self,
+        action: &str,
+        subject: Option<&[u8; 16]>,
+        outcome: Outcome,
+    ) -> mamori_ledger::Event {
+        self.event(
+            &center(),
+            RIGHTS_PURPOSE,
+            action,
+            subject,
+            IdSet::EMPTY,
+            outcome,
+        )
+    }
+
+    /// Step one: a challenge for `email`, and a code to send if the address is known. An address
+    /// that is not an e-mail address at all is the only error (the person mistyped it).
+    pub async fn start_sign_in(&self, email: &str) -> Result<SignInStarted> {
+        let normalised = normalise_email(email)
+            .map_err(|e| CoreError::invalid("invalid_value", "email", e.expected))?;
+        let digest = self.keyring.blind_index(LookupKind::Email, &normalised);
+        let subject = self
+            .store
+            .find_by_index(index_kind(LookupKind::Email), &digest)
+            .await?;
+        let challenge = new_id();
+        let code = format!("{:06}", rand::random_range(0..1_000_000u32));
+        let now = now_ms();
+        let row = ChallengeRow {
+            id: challenge,
+            subject_id: subject,
+            code_digest: self.code_digest(&challenge, &code),
+            created_ms: now,
+            expires_ms: now + CODE_TTL_MS,
+            attempts: 0,
+            used_ms: None,
+        };
+        let event = self.signin_event("signin.request", subject.as_ref(), Outcome::Allowed);
+        self.ledger
+            .submit(vec![Change::InsertChallenge(row)], vec![event])
+            .await??;
+        Ok(SignInStarted {
+            challenge,
+            code: subject.map(|_| code),
+        })
+    }
+
+    /// Step two: the code for `challenge`. Returns a session token (for a cookie) and the
+    /// subject, or why the code was refused (each refusal is ledgered).
+    pub async fn finish_sign_in(
+        &self,
+        challenge: &[u8; 16],
+        code: &str,
+    ) -> Result<std::result::Result<(String, [u8; 16]), CodeRefused>> {
+        let Some(row) = self.store.challenge(challenge).await? else {
+            return Ok(Err(CodeRefused::Wrong));
+        };
+        let now = now_ms();
+        let refused = if row.used_ms.is_some() {
+            Some(CodeRefused::AlreadyUsed)
+        } else if row.attempts >= MAX_CODE_ATTEMPTS {
+            Some(CodeRefused::TooManyAttempts)
+        } else if now > row.expires_ms {
+            Some(CodeRefused::Expired)
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            let outcome = Outcome::Denied {
+                reason: why.code().into(),
+            };
+            let event = self.signin_event("signin.code", row.subject_id.as_ref(), outcome);
+            self.ledger.submit(vec![], vec![event]).await??;
+            return Ok(Err(why));
+        }
+        let right = code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && mamori_crypto::hmac_sha256_verify_prefix(
+                self.keyring.subkey("signin-code").as_ref(),
+                &[&challenge[..], code.as_bytes()].concat(),
+                &row.code_digest,
+            );
+        // An unknown address's challenge never accepts a code: there is nobody to sign in as.
+        let subject = row.subject_id.filter(|_| right);
+        // Every try is counted in the same transaction as its effect, and only while fewer than
+        // the maximum were made, so parallel guesses cannot exceed it.
+        let mut changes = vec![Change::ChallengeAttempt {
+            id: row.id,
+            max: MAX_CODE_ATTEMPTS,
+        }];
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let outcome = match subject {
+            Some(subject) => {
+                changes.push(Change::UseChallenge {
+                    id: row.id,
+                    used_ms: now,
+                });
+                changes.push(Change::InsertSession(SessionRow {
+                    digest: self.session_digest(&token),
+                    subject_id: subject,
+                    created_ms: now,
+                    expires_ms: now + SESSION_TTL_MS,
+                    revoked_ms: None,
+                }));
+                Outcome::Allowed
+            }
+            None => Outcome::Denied {
+                reason: CodeRefused::Wrong.code().into(),
+            },
+        };
+        let event = self.signin_event("signin.code", row.subject_id.as_ref(), outcome);
+        match (self.ledger.submit(changes, vec![event]).await?, subject) {
+            (Ok(()), Some(subject)) => Ok(Ok((token, subject))),
+            (Ok(()), None) if row.attempts + 1 >= MAX_CODE_ATTEMPTS => {
+                Ok(Err(CodeRefused::TooManyAttempts))
+            }
+            (Ok(()), None) => Ok(Err(CodeRefused::Wrong)),
+            // Another try got there first: the maximum was reached or the code was used.
+            (Err(JobError::Gone), _) => Ok(Err(CodeRefused::TooManyAttempts)),
+            (Err(e), _) => Err(e.into()),
+        }
+    }
+
+    /// The person a session token belongs to, while it is valid; the actor to act as.
+    pub async fn session_actor(&self, token: &str) -> Result<Option<([u8; 16], Actor)>> {
+        if token.is_empty() || token.len() > 100 {
+            return Ok(None);
+        }
+        let Some(row) = self.store.session(&self.session_digest(token)).await? else {
+            return Ok(None);
+        };
+        if row.revoked_ms.is_some() || now_ms() > row.expires_ms {
+            return Ok(None);
+        }
+        let actor = Actor {
+            id: crate::access::self_actor_id(&row.subject_id),
+            role: SELF_ROLE.into(),
+        };
+        Ok(Some((row.subject_id, actor)))
+    }
+
+    /// Ends a session (signing out); unknown tokens are ignored.
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        let Some((subject, _)) = self.session_actor(token).await? else {
+            return Ok(());
+        };
+        let change = Change::RevokeSession {
+            digest: self.session_digest(token),
+            revoked_ms: now_ms(),
+        };
+        let event = self.signin_event("signin.end", Some(&subject), Outcome::Allowed);
+        self.ledger.submit(vec![change], vec![event]).await??;
+        Ok(())
+    }
+}
