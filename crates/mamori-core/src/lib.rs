@@ -9,6 +9,7 @@ pub mod error;
 pub mod fieldmap;
 pub mod import;
 pub mod ledger;
+pub mod mail;
 pub mod outbox;
 pub mod publish;
 pub mod signin;

@@ -1,6 +1,7 @@
 //! Mamori's HTTP server: the JSON API (with its OpenAPI 3.1 spec), metrics, health, and the
 //! privacy center. Handlers are thin; rules live in `mamori-core`.
 
+pub mod account;
 pub mod api;
 pub mod extract;
 pub mod metrics;
@@ -42,6 +43,10 @@ pub struct Shared {
     pub vault: Vault,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<ratelimit::RateLimits>,
+    /// How messages to people (sign-in codes) are sent.
+    pub mailer: Arc<dyn mamori_core::mail::Mailer>,
+    /// `mamori demo`'s in-memory outbox (also the mailer then).
+    pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,10 +57,19 @@ impl std::ops::Deref for AppState {
 }
 
 pub fn router(vault: Vault, limits: Limits) -> Router {
+    let demo_outbox = limits
+        .demo_outbox
+        .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));
+    let mailer: Arc<dyn mamori_core::mail::Mailer> = match &demo_outbox {
+        Some(outbox) => outbox.clone(),
+        None => Arc::new(mamori_core::mail::NoMailer),
+    };
     let state = AppState(Arc::new(Shared {
         vault,
         metrics: Metrics::new(),
         limits: Arc::new(ratelimit::RateLimits::new(limits)),
+        mailer,
+        demo_outbox,
     }));
     Router::new()
         .route(
@@ -115,6 +129,17 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/privacy", get(privacy::privacy_center))
         .route("/privacy/notice", get(privacy::notice))
+        .route(
+            "/privacy/sign-in",
+            get(account::sign_in_form).post(account::request_code),
+        )
+        .route(
+            "/privacy/sign-in/code",
+            axum::routing::post(account::submit_code),
+        )
+        .route("/privacy/me", get(account::my_data))
+        .route("/privacy/sign-out", axum::routing::post(account::sign_out))
+        .route("/privacy/demo/outbox", get(account::demo_outbox))
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/privacy") }),

@@ -29,6 +29,7 @@ struct Strings {
     notice: &'static str,
     short_notice: &'static str,
     full_notice: &'static str,
+    sign_in: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -45,6 +46,7 @@ fn strings(lang: Language) -> Strings {
             notice: "Our privacy notice",
             short_notice: "short version",
             full_notice: "full version",
+            sign_in: "See the data we hold about you: sign in",
             gpc: "Your browser sent a Global Privacy Control signal. We honour it as your request to opt out of the sale or sharing of your personal data, and record it whenever you use this privacy center.",
         },
         Language::Ja => Strings {
@@ -59,6 +61,7 @@ fn strings(lang: Language) -> Strings {
             notice: "プライバシー通知",
             short_notice: "要約版",
             full_notice: "詳細版",
+            sign_in: "当社が保有するお客様のデータを見る：サインイン",
             gpc: "お使いのブラウザからグローバル・プライバシー・コントロール（GPC）の信号を受け取りました。個人データの販売・共有を拒否するご意思として尊重し、このプライバシーセンターをご利用の際に記録します。",
         },
         Language::Fr => Strings {
@@ -73,6 +76,7 @@ fn strings(lang: Language) -> Strings {
             notice: "Notre avis de confidentialité",
             short_notice: "version courte",
             full_notice: "version complète",
+            sign_in: "Voir les données que nous détenons sur vous : se connecter",
             gpc: "Votre navigateur a envoyé un signal Global Privacy Control. Nous le respectons comme votre demande de refus de la vente ou du partage de vos données personnelles, et l'enregistrons chaque fois que vous utilisez ce centre de confidentialité.",
         },
     }
@@ -178,7 +182,7 @@ pub async fn privacy_center(
 }
 
 /// The language asked for if the policy offers it, else the policy's first language.
-fn page_language(policy: &Policy, requested: Option<&str>) -> Language {
+pub(crate) fn page_language(policy: &Policy, requested: Option<&str>) -> Language {
     requested
         .and_then(Language::parse)
         .filter(|l| policy.organisation.languages.contains(l))
@@ -187,7 +191,7 @@ fn page_language(policy: &Policy, requested: Option<&str>) -> Language {
 }
 
 /// A rendered page with a CSP that allows nothing from elsewhere (and no scripts at all).
-fn html_page(rendered: askama::Result<String>) -> Response {
+pub(crate) fn html_page(rendered: askama::Result<String>) -> Response {
     match rendered {
         Ok(html) => (
             [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")],

@@ -18,6 +18,9 @@ pub struct Limits {
     pub per_key: u32,
     /// Failed authentications per second allowed from one address (bursts of five times that).
     pub failed_auth_per_ip: u32,
+    /// `mamori demo`: messages to people (sign-in codes) are kept in memory and shown at
+    /// `/privacy/demo/outbox` instead of being mailed.
+    pub demo_outbox: bool,
 }
 
 impl Default for Limits {
@@ -26,6 +29,7 @@ impl Default for Limits {
             webhooks: crate::webhooks::WebhookSettings::default(),
             per_key: 1_000,
             failed_auth_per_ip: 10,
+            demo_outbox: false,
         }
     }
 }

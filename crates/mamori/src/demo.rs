@@ -54,6 +54,10 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         .await?;
     println!("Mamori demo is running with {customers} synthetic customers.");
     println!("  Privacy center:  http://{listen}/privacy");
+    println!(
+        "  Sign in as a customer at http://{listen}/privacy/sign-in with customer1@example.com;"
+    );
+    println!("  the code arrives in the demo outbox: http://{listen}/privacy/demo/outbox");
     println!("  API spec:        http://{listen}/openapi.json");
     println!("  API key (service role):          {service_key}");
     println!("  API key (privacy_officer role):  {officer_key}");

@@ -157,6 +157,7 @@ impl LimitArgs {
                 timeout: std::time::Duration::from_secs(self.webhook_timeout),
                 ..defaults.webhooks
             },
+            demo_outbox: false,
         }
     }
 }
@@ -287,7 +288,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .publish_policy(&context::operator(), &policy_text)
                 .await?;
             demo::prepare(&ctx, customers, &cli.listen).await?;
-            serve(ctx, &cli.listen, limits.limits()).await?;
+            // No mail server in the demo: sign-in codes appear at /privacy/demo/outbox.
+            let limits = mamori_server::Limits {
+                demo_outbox: true,
+                ..limits.limits()
+            };
+            serve(ctx, &cli.listen, limits).await?;
         }
         Command::Policy {
             command: PolicyCommand::Check { file },

@@ -30,6 +30,7 @@ both_backends!(
     widened_purposes_need_consent_again,
     receipts_prove_decisions_not_current_consent,
     privacy_center_sign_in_by_one_time_code,
+    privacy_center_pages_sign_in_and_show_my_data,
 );
 
 fn customer(tag: &str) -> Value {
@@ -2573,4 +2574,230 @@ async fn privacy_center_sign_in_by_one_time_code(app: TestApp) {
             .await
             .is_err()
     );
+}
+
+/// The `name=value` of a Set-Cookie header for `name`, and its attributes.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+fn between<'t>(text: &'t str, before: &str, after: &str) -> &'t str {
+    let start = text.find(before).map(|i| i + before.len()).expect(before);
+    let end = text[start..].find(after).expect(after);
+    &text[start..start + end]
+}
+
+/// Through the pages, without JavaScript: request a code (CSRF-checked), read it from the demo
+/// outbox, sign in, see "My data" unmasked with purposes and retention, sign out.
+async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let id = create(&app, &customer("pages")).await;
+    let r = client
+        .get(app.url("/privacy/sign-in?lang=fr"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csrf_set = set_cookie(&r, "mamori_csrf").expect("a CSRF cookie");
+    assert!(
+        csrf_set.contains("HttpOnly") && csrf_set.contains("SameSite=Strict"),
+        "{csrf_set}"
+    );
+    let csrf = cookie_value(&csrf_set);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Adresse e-mail"), "{page}");
+    let jar = format!("mamori_csrf={csrf}");
+    let post = |path: &str, form: Vec<(&str, String)>, cookies: String| {
+        client
+            .post(app.url(path))
+            .header("cookie", cookies)
+            .form(&form)
+            .send()
+    };
+
+    // Cross-site or token-less posts are refused and send nothing.
+    let r = post(
+        "/privacy/sign-in",
+        vec![
+            ("email", "ada.pages@example.com".into()),
+            ("csrf", "forged".into()),
+        ],
+        jar.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = client
+        .post(app.url("/privacy/sign-in"))
+        .header("cookie", jar.clone())
+        .header("origin", "https://evil.example")
+        .form(&[("email", "ada.pages@example.com"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let outbox = client
+        .get(app.url("/privacy/demo/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !outbox.contains("ada.pages@example.com"),
+        "nothing sent yet"
+    );
+
+    // Known and unknown addresses get the same page; only the known one gets mail.
+    let ask = async |email: &str| {
+        let form = vec![
+            ("email", email.to_string()),
+            ("csrf", csrf.clone()),
+            ("lang", "fr".into()),
+        ];
+        let r = post("/privacy/sign-in", form, jar.clone()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.text().await.unwrap()
+    };
+    let unknown = ask("stranger@example.com").await;
+    let known = ask("ada.pages@example.com").await;
+    let strip = |page: &str| page.replace(between(page, "name=\"challenge\" value=\"", "\""), "");
+    assert_eq!(
+        strip(&unknown),
+        strip(&known),
+        "the answer does not reveal customers"
+    );
+    assert!(known.contains("Si nous connaissons cette adresse"));
+    let challenge = between(&known, "name=\"challenge\" value=\"", "\"").to_string();
+    let mut code = String::new();
+    for _ in 0..100 {
+        let outbox = client
+            .get(app.url("/privacy/demo/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if outbox.contains("ada.pages@example.com") {
+            code = between(&outbox, "confidentialité est ", ".").to_string();
+            assert!(!outbox.contains("stranger@example.com"));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(code.len(), 6, "the code reached the demo outbox");
+
+    // A wrong code keeps the challenge; the right one signs in.
+    let form = |code: &str| {
+        vec![
+            ("challenge", challenge.clone()),
+            ("code", code.to_string()),
+            ("csrf", csrf.clone()),
+            ("lang", "fr".into()),
+        ]
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = post("/privacy/sign-in/code", form(wrong), jar.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("pas le bon"));
+    let r = post("/privacy/sign-in/code", form(&code), jar.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/privacy/me?lang=fr");
+    let session_set = set_cookie(&r, "mamori_session").expect("a session cookie");
+    assert!(session_set.contains("HttpOnly") && session_set.contains("SameSite=Strict"));
+    let session = cookie_value(&session_set);
+    let jar = format!("{jar}; mamori_session={session}");
+
+    let before = ledger_size(&app).await;
+    let r = client
+        .get(app.url("/privacy/me?lang=fr"))
+        .header("cookie", jar.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let me = r.text().await.unwrap();
+    assert!(me.contains("Mes données"));
+    assert!(
+        me.contains("ada.pages@example.com") && me.contains("+442079460123"),
+        "unmasked: {me}"
+    );
+    assert!(me.contains("Utilisées pour"));
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 1,
+        "viewing my data is ledgered"
+    );
+    let leaf = app.vault.store.leaves(before, 1).await.unwrap();
+    let event = String::from_utf8(leaf[0].data.clone()).unwrap();
+    assert!(
+        event.contains(&id) && event.contains("\"role\":\"self\""),
+        "{event}"
+    );
+
+    // Without a session, or with a forged one, "My data" sends you to sign in.
+    for cookies in [String::new(), "mamori_session=forged".to_string()] {
+        let r = client
+            .get(app.url("/privacy/me"))
+            .header("cookie", cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    // The code is spent; signing out ends the session.
+    let r = post("/privacy/sign-in/code", form(&code), jar.clone())
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("déjà été utilisé"));
+    let r = post(
+        "/privacy/sign-out",
+        vec![("csrf", csrf.clone()), ("lang", "fr".into())],
+        jar.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = client
+        .get(app.url("/privacy/me"))
+        .header("cookie", jar.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Malformed forms get the same clear refusal, never a 500.
+    let r = client
+        .post(app.url("/privacy/sign-in/code"))
+        .header("cookie", jar.clone())
+        .body("garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

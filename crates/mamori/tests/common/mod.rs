@@ -295,6 +295,7 @@ macro_rules! both_backends {
 pub fn test_limits() -> mamori_server::Limits {
     mamori_server::Limits {
         failed_auth_per_ip: 4,
+        demo_outbox: true,
         webhooks: mamori_server::webhooks::WebhookSettings {
             max_attempts: 3,
             backoff_base: std::time::Duration::from_millis(20),

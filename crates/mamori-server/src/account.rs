@@ -1,0 +1,500 @@
+//! The signed-in part of the privacy center: sign-in by one-time code, "My data", sign-out, and
+//! the demo's outbox. Server-rendered forms, no JavaScript. Cookies are HttpOnly and
+//! SameSite=Strict; every form carries a CSRF token that must match its cookie (double submit)
+//! and a cross-site `Origin` is refused.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mamori_core::mail::Mail;
+use mamori_core::signin::CodeRefused;
+use mamori_policy::{Language, RIGHTS_PURPOSE};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::privacy::{html_page, page_language};
+
+const SESSION_COOKIE: &str = "mamori_session";
+const CSRF_COOKIE: &str = "mamori_csrf";
+
+struct Strings {
+    nav: &'static str,
+    center: &'static str,
+    notice: &'static str,
+    title: &'static str,
+    intro: &'static str,
+    email_label: &'static str,
+    email_button: &'static str,
+    sent: &'static str,
+    code_label: &'static str,
+    code_button: &'static str,
+    new_code: &'static str,
+    wrong: &'static str,
+    expired: &'static str,
+    locked: &'static str,
+    used: &'static str,
+    bad_email: &'static str,
+    bad_form: &'static str,
+    my_data: &'static str,
+    my_data_intro: &'static str,
+    used_for: &'static str,
+    kept_for: &'static str,
+    nothing_held: &'static str,
+    sign_out: &'static str,
+    mail_subject: &'static str,
+    mail_body: &'static str,
+}
+
+fn strings(lang: Language) -> Strings {
+    match lang {
+        Language::En => Strings {
+            nav: "Privacy center",
+            center: "Privacy center",
+            notice: "Privacy notice",
+            title: "Sign in to see your data",
+            intro: "Enter the e-mail address you gave us. We will send a one-time code to it.",
+            email_label: "E-mail address",
+            email_button: "Send me a code",
+            sent: "If we know this address, we have sent a code to it. It is valid for 10 minutes.",
+            code_label: "The 6-digit code",
+            code_button: "Sign in",
+            new_code: "Get a new code",
+            wrong: "That code is not right. Check it and try again.",
+            expired: "This code has expired. Ask for a new one.",
+            locked: "Too many wrong tries for this code. Ask for a new one.",
+            used: "This code was already used. Ask for a new one.",
+            bad_email: "That does not look like an e-mail address. Check it and try again.",
+            bad_form: "This form has expired or did not come from this site. Please start again.",
+            my_data: "My data",
+            my_data_intro: "Everything we hold about you, by kind of data, with what we use it for and how long we keep it.",
+            used_for: "Used for",
+            kept_for: "Kept for",
+            nothing_held: "We hold nothing of this kind about you.",
+            sign_out: "Sign out",
+            mail_subject: "Your sign-in code",
+            mail_body: "Your code for the privacy center is {code}. It is valid for 10 minutes. If you did not ask for it, ignore this message.",
+        },
+        Language::Ja => Strings {
+            nav: "プライバシーセンター",
+            center: "プライバシーセンター",
+            notice: "プライバシー通知",
+            title: "サインインしてご自身のデータを確認",
+            intro: "ご登録のメールアドレスを入力してください。ワンタイムコードをお送りします。",
+            email_label: "メールアドレス",
+            email_button: "コードを送信",
+            sent: "このアドレスが登録されている場合、コードを送信しました。有効期間は10分です。",
+            code_label: "6桁のコード",
+            code_button: "サインイン",
+            new_code: "新しいコードを受け取る",
+            wrong: "コードが正しくありません。確認してもう一度お試しください。",
+            expired: "このコードは有効期限が切れています。新しいコードをご請求ください。",
+            locked: "このコードでの誤入力が多すぎます。新しいコードをご請求ください。",
+            used: "このコードはすでに使用されています。新しいコードをご請求ください。",
+            bad_email: "メールアドレスの形式ではないようです。確認してもう一度お試しください。",
+            bad_form: "このフォームは期限切れか、このサイトからのものではありません。最初からやり直してください。",
+            my_data: "マイデータ",
+            my_data_intro: "当社が保有するお客様のデータを種類ごとに、利用目的と保存期間とともに表示しています。",
+            used_for: "利用目的",
+            kept_for: "保存期間",
+            nothing_held: "この種類のデータは保有していません。",
+            sign_out: "サインアウト",
+            mail_subject: "サインイン用コード",
+            mail_body: "プライバシーセンターのコードは {code} です。有効期間は10分です。お心当たりがない場合は、このメールを無視してください。",
+        },
+        Language::Fr => Strings {
+            nav: "Centre de confidentialité",
+            center: "Centre de confidentialité",
+            notice: "Avis de confidentialité",
+            title: "Connectez-vous pour voir vos données",
+            intro: "Saisissez l'adresse e-mail que vous nous avez donnée. Nous y enverrons un code à usage unique.",
+            email_label: "Adresse e-mail",
+            email_button: "Recevoir un code",
+            sent: "Si nous connaissons cette adresse, nous y avons envoyé un code. Il est valable 10 minutes.",
+            code_label: "Le code à 6 chiffres",
+            code_button: "Se connecter",
+            new_code: "Recevoir un nouveau code",
+            wrong: "Ce code n'est pas le bon. Vérifiez-le et réessayez.",
+            expired: "Ce code a expiré. Demandez-en un nouveau.",
+            locked: "Trop d'essais erronés pour ce code. Demandez-en un nouveau.",
+            used: "Ce code a déjà été utilisé. Demandez-en un nouveau.",
+            bad_email: "Cela ne ressemble pas à une adresse e-mail. Vérifiez-la et réessayez.",
+            bad_form: "Ce formulaire a expiré ou ne vient pas de ce site. Veuillez recommencer.",
+            my_data: "Mes données",
+            my_data_intro: "Tout ce que nous détenons sur vous, par type de données, avec l'usage que nous en faisons et la durée de conservation.",
+            used_for: "Utilisées pour",
+            kept_for: "Conservées",
+            nothing_held: "Nous ne détenons rien de ce type vous concernant.",
+            sign_out: "Se déconnecter",
+            mail_subject: "Votre code de connexion",
+            mail_body: "Votre code pour le centre de confidentialité est {code}. Il est valable 10 minutes. Si vous ne l'avez pas demandé, ignorez ce message.",
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    lang: &'static str,
+    s: Strings,
+    organisation: String,
+    csrf: String,
+    challenge: Option<String>,
+    status: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+struct CategoryData {
+    name: String,
+    label: String,
+    purposes: String,
+    retention: String,
+    fields: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    lang: &'static str,
+    s: Strings,
+    organisation: String,
+    csrf: String,
+    categories: Vec<CategoryData>,
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    messages: Vec<Mail>,
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn set_cookie(name: &str, value: &str, max_age: i64) -> (header::HeaderName, HeaderValue) {
+    let text =
+        format!("{name}={value}; Path=/privacy; HttpOnly; SameSite=Strict; Max-Age={max_age}");
+    (
+        header::SET_COOKIE,
+        HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("")),
+    )
+}
+
+fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The form's token matches its cookie, and the browser did not say it came from elsewhere.
+fn form_is_ours(headers: &HeaderMap, form_token: &str) -> bool {
+    let cross_site = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            let origin = origin.to_str().unwrap_or("");
+            let host = host.to_str().unwrap_or("");
+            origin.split_once("://").map(|(_, h)| h) != Some(host)
+        }
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let token = cookie(headers, CSRF_COOKIE).unwrap_or_default();
+    !cross_site && !token.is_empty() && same(&token, form_token)
+}
+
+/// The CSRF token for the page: the browser's, or a new one set with the response.
+fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, HeaderValue)>) {
+    match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 43) {
+        Some(t) => (t, None),
+        None => {
+            let t = random_token();
+            let set = set_cookie(CSRF_COOKIE, &t, 86_400);
+            (t, Some(set))
+        }
+    }
+}
+
+fn with_cookie(page: Response, set: Option<(header::HeaderName, HeaderValue)>) -> Response {
+    let mut page = page;
+    if let Some((name, value)) = set {
+        page.headers_mut().append(name, value);
+    }
+    page
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn sign_in_page(s: &AppState, lang: Language, csrf: String) -> SignInPage {
+    SignInPage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: s.vault.policy.organisation.name.clone(),
+        csrf,
+        challenge: None,
+        status: None,
+        error: None,
+    }
+}
+
+pub async fn sign_in_form(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let (csrf, set) = csrf_token(&headers);
+    with_cookie(html_page(sign_in_page(&s, lang, csrf).render()), set)
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    email: String,
+    csrf: String,
+    lang: Option<String>,
+}
+
+pub async fn request_code(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<EmailForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang_of = |l: Option<&str>| page_language(&s.vault.policy, l);
+    let (csrf, set) = csrf_token(&headers);
+    let Ok(axum::Form(form)) = form else {
+        return refused_form(&s, lang_of(None), csrf, set);
+    };
+    let lang = lang_of(form.lang.as_deref());
+    if !form_is_ours(&headers, &form.csrf) {
+        return refused_form(&s, lang, csrf, set);
+    }
+    let mut page = sign_in_page(&s, lang, csrf);
+    match s.vault.start_sign_in(&form.email).await {
+        Ok(started) => {
+            if let Some(code) = started.code {
+                let words = strings(lang);
+                let mail = Mail {
+                    to: form.email.trim().to_string(),
+                    subject: words.mail_subject.to_string(),
+                    body: words.mail_body.replace("{code}", &code),
+                };
+                // Sent in the background, so the answer takes as long for unknown addresses.
+                let mailer = s.mailer.clone();
+                tokio::spawn(async move {
+                    let _ = mailer.send(mail).await;
+                });
+            }
+            page.challenge = Some(mamori_core::format_id(&started.challenge));
+            page.status = Some(page.s.sent);
+            with_cookie(html_page(page.render()), set)
+        }
+        Err(mamori_core::CoreError::Invalid { .. }) => {
+            page.error = Some(page.s.bad_email);
+            let mut r = with_cookie(html_page(page.render()), set);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+        Err(e) => crate::problem::ApiError::from(e).into_response(),
+    }
+}
+
+fn refused_form(
+    s: &AppState,
+    lang: Language,
+    csrf: String,
+    set: Option<(header::HeaderName, HeaderValue)>,
+) -> Response {
+    let mut page = sign_in_page(s, lang, csrf);
+    page.error = Some(page.s.bad_form);
+    let mut r = with_cookie(html_page(page.render()), set);
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    r
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    challenge: String,
+    code: String,
+    csrf: String,
+    lang: Option<String>,
+}
+
+pub async fn submit_code(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<CodeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (csrf, set) = csrf_token(&headers);
+    let Ok(axum::Form(form)) = form else {
+        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    };
+    let lang = page_language(&s.vault.policy, form.lang.as_deref());
+    let challenge = mamori_core::parse_id(&form.challenge);
+    let (true, Some(challenge)) = (form_is_ours(&headers, &form.csrf), challenge) else {
+        return refused_form(&s, lang, csrf, set);
+    };
+    let outcome = match s.vault.finish_sign_in(&challenge, form.code.trim()).await {
+        Ok(outcome) => outcome,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    match outcome {
+        Ok((token, _)) => {
+            let session = set_cookie(
+                SESSION_COOKIE,
+                &token,
+                mamori_core::signin::SESSION_TTL_MS / 1000,
+            );
+            let mut r = Redirect::to(&format!("/privacy/me?lang={}", lang.code())).into_response();
+            r.headers_mut().append(session.0, session.1);
+            r
+        }
+        Err(why) => {
+            let mut page = sign_in_page(&s, lang, csrf);
+            page.error = Some(match why {
+                CodeRefused::Wrong => page.s.wrong,
+                CodeRefused::Expired => page.s.expired,
+                CodeRefused::TooManyAttempts => page.s.locked,
+                CodeRefused::AlreadyUsed => page.s.used,
+            });
+            // Only a wrong code can be corrected on the same challenge.
+            if why == CodeRefused::Wrong {
+                page.challenge = Some(form.challenge);
+            }
+            let mut r = with_cookie(html_page(page.render()), set);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+/// "My data": every field the person has, by category, with the purposes that use it and how
+/// long it is kept — read through the access decision as the person, and ledgered.
+pub async fn my_data(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let policy = &s.vault.policy;
+    let lang = page_language(policy, q.lang.as_deref());
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let session = match s.vault.session_actor(&token).await {
+        Ok(session) => session,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let Some((subject, actor)) = session else {
+        return Redirect::to(&format!("/privacy/sign-in?lang={}", lang.code())).into_response();
+    };
+    let view = match s.vault.read_subject(&actor, RIGHTS_PURPOSE, &subject).await {
+        Ok(view) => view,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let categories = policy
+        .categories
+        .iter()
+        .map(|c| {
+            let held = view.data.get(&c.name);
+            let fields = c
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let value = held?.get(&f.name)?;
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_string);
+                    Some((f.label.get(lang).to_string(), text))
+                })
+                .collect();
+            let purposes = policy
+                .purposes
+                .iter()
+                .filter(|p| p.categories.contains(c.id))
+                .map(|p| p.label.get(lang))
+                .collect::<Vec<_>>()
+                .join(", ");
+            CategoryData {
+                name: c.name.clone(),
+                label: c.label.get(lang).to_string(),
+                purposes,
+                retention: mamori_policy::notice::duration_text(c.retention.days, lang),
+                fields,
+            }
+        })
+        .collect();
+    let (csrf, set) = csrf_token(&headers);
+    let page = MePage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: policy.organisation.name.clone(),
+        csrf,
+        categories,
+    };
+    let mut r = with_cookie(html_page(page.render()), set);
+    // Personal data: never cached anywhere.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+    lang: Option<String>,
+}
+
+pub async fn sign_out(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<SignOutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (csrf, set) = csrf_token(&headers);
+    let Ok(axum::Form(form)) = form else {
+        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    };
+    let lang = page_language(&s.vault.policy, form.lang.as_deref());
+    if !form_is_ours(&headers, &form.csrf) {
+        return refused_form(&s, lang, csrf, set);
+    }
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    if let Err(e) = s.vault.sign_out(&token).await {
+        return crate::problem::ApiError::from(e).into_response();
+    }
+    let mut r = Redirect::to(&format!("/privacy?lang={}", lang.code())).into_response();
+    let clear = set_cookie(SESSION_COOKIE, "", 0);
+    r.headers_mut().append(clear.0, clear.1);
+    r
+}
+
+/// `mamori demo` only: the messages the demo would have mailed.
+pub async fn demo_outbox(State(s): State<AppState>) -> Response {
+    match &s.demo_outbox {
+        Some(outbox) => {
+            let mut r = html_page(
+                OutboxPage {
+                    messages: outbox.messages(),
+                }
+                .render(),
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
