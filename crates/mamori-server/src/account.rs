@@ -427,7 +427,7 @@ pub async fn my_data(
                 .filter(|p| p.categories.contains(c.id))
                 .map(|p| p.label.get(lang))
                 .collect::<Vec<_>>()
-                .join(", ");
+                .join(if lang == Language::Ja { "、" } else { ", " });
             CategoryData {
                 name: c.name.clone(),
                 label: c.label.get(lang).to_string(),

@@ -1,0 +1,89 @@
+// Signing in to the privacy center with a one-time code and seeing "My data", in every language;
+// one run by keyboard alone. The demo has no mail server: codes are read from its outbox page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startDemo, launchBrowser, artifacts } from './harness.mjs';
+
+let demo, browser;
+before(async () => { demo = await startDemo(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); demo?.stop(); });
+
+const words = {
+  en: { link: 'sign in', sent: 'If we know this address', me: 'My data', out: 'Sign out', contact: 'Contact details' },
+  ja: { link: 'サインイン', sent: 'このアドレスが登録されている場合', me: 'マイデータ', out: 'サインアウト', contact: '連絡先' },
+  fr: { link: 'se connecter', sent: 'Si nous connaissons cette adresse', me: 'Mes données', out: 'Se déconnecter', contact: 'Coordonnées' },
+};
+
+/** The newest code mailed to `address`, from the demo outbox. */
+async function codeFor(address) {
+  for (let i = 0; i < 100; i++) {
+    const html = await (await fetch(`${demo.base}/privacy/demo/outbox`)).text();
+    const message = html.split('<article').find((m) => m.includes(`>${address}<`));
+    const code = message?.match(/\b(\d{6})\b/)?.[1];
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no code for ${address}`);
+}
+
+const customers = { en: 1, ja: 2, fr: 3 };
+
+for (const [lang, w] of Object.entries(words)) {
+  test(`sign in with a code and see my data in ${lang}`, async () => {
+    const page = await browser.newPage();
+    const external = [];
+    page.on('request', (r) => { if (!r.url().startsWith(demo.base)) external.push(r.url()); });
+    const address = `customer${customers[lang]}@example.com`;
+    await page.goto(`${demo.base}/privacy?lang=${lang}`);
+    await page.click('#sign-in a');
+    await page.fill('#email', address);
+    await page.click('button[type=submit]');
+    assert.match(await page.textContent('#status'), new RegExp(w.sent));
+    await page.screenshot({ path: join(artifacts, `signin-code-${lang}.png`), fullPage: true });
+    await page.fill('#code', await codeFor(address));
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/privacy\/me/);
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    assert.match(await page.textContent('h1'), new RegExp(w.me));
+    const main = await page.textContent('main');
+    assert.ok(main.includes(address), 'the person sees their own e-mail address');
+    assert.ok(main.includes(w.contact), `category labels in ${lang}`);
+    await page.screenshot({ path: join(artifacts, `my-data-${lang}.png`), fullPage: true });
+    await page.click(`button:has-text("${w.out}")`);
+    await page.waitForURL(/\/privacy\?lang=/);
+    const again = await page.goto(`${demo.base}/privacy/me?lang=${lang}`);
+    assert.ok(again.url().includes('/privacy/sign-in'), 'signed out: my data asks to sign in');
+    assert.deepEqual(external, [], 'no third-party requests');
+    await page.close();
+  });
+}
+
+test('the whole sign-in works by keyboard alone', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${demo.base}/privacy/sign-in?lang=en`);
+  // The e-mail field has focus on arrival.
+  await page.keyboard.type('customer4@example.com');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#code');
+  await page.keyboard.type(await codeFor('customer4@example.com'));
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/privacy\/me/);
+  assert.match(await page.textContent('h1'), /My data/);
+  await page.close();
+});
+
+test('a wrong code says so and lets you try again', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${demo.base}/privacy/sign-in?lang=fr`);
+  await page.fill('#email', 'customer5@example.com');
+  await page.click('button[type=submit]');
+  const code = await codeFor('customer5@example.com');
+  await page.fill('#code', code === '000000' ? '111111' : '000000');
+  await page.click('button[type=submit]');
+  assert.match(await page.textContent('#error'), /pas le bon/);
+  await page.fill('#code', code);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/privacy\/me/);
+  await page.close();
+});
