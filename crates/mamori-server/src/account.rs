@@ -4,7 +4,7 @@
 //! and a cross-site `Origin` is refused.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -38,6 +38,7 @@ struct Strings {
     used: &'static str,
     bad_email: &'static str,
     bad_form: &'static str,
+    slow_down: &'static str,
     my_data: &'static str,
     my_data_intro: &'static str,
     used_for: &'static str,
@@ -68,6 +69,7 @@ fn strings(lang: Language) -> Strings {
             used: "This code was already used. Ask for a new one.",
             bad_email: "That does not look like an e-mail address. Check it and try again.",
             bad_form: "This form has expired or did not come from this site. Please start again.",
+            slow_down: "Too many attempts in a short time. Please wait a few minutes and try again.",
             my_data: "My data",
             my_data_intro: "Everything we hold about you, by kind of data, with what we use it for and how long we keep it.",
             used_for: "Used for",
@@ -95,6 +97,7 @@ fn strings(lang: Language) -> Strings {
             used: "このコードはすでに使用されています。新しいコードをご請求ください。",
             bad_email: "メールアドレスの形式ではないようです。確認してもう一度お試しください。",
             bad_form: "このフォームは期限切れか、このサイトからのものではありません。最初からやり直してください。",
+            slow_down: "短時間に試行が多すぎます。数分待ってからもう一度お試しください。",
             my_data: "マイデータ",
             my_data_intro: "当社が保有するお客様のデータを種類ごとに、利用目的と保存期間とともに表示しています。",
             used_for: "利用目的",
@@ -122,6 +125,7 @@ fn strings(lang: Language) -> Strings {
             used: "Ce code a déjà été utilisé. Demandez-en un nouveau.",
             bad_email: "Cela ne ressemble pas à une adresse e-mail. Vérifiez-la et réessayez.",
             bad_form: "Ce formulaire a expiré ou ne vient pas de ce site. Veuillez recommencer.",
+            slow_down: "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez.",
             my_data: "Mes données",
             my_data_intro: "Tout ce que nous détenons sur vous, par type de données, avec l'usage que nous en faisons et la durée de conservation.",
             used_for: "Utilisées pour",
@@ -271,8 +275,20 @@ pub struct EmailForm {
     lang: Option<String>,
 }
 
+/// A 429 page: the client (or the address) asked too often.
+fn slow_down(s: &AppState, lang: Language, csrf: String) -> Response {
+    let mut page = sign_in_page(s, lang, csrf);
+    page.error = Some(page.s.slow_down);
+    let mut r = html_page(page.render());
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    r
+}
+
 pub async fn request_code(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<axum::Form<EmailForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -284,6 +300,9 @@ pub async fn request_code(
     let lang = lang_of(form.lang.as_deref());
     if !form_is_ours(&headers, &form.csrf) {
         return refused_form(&s, lang, csrf, set);
+    }
+    if !s.limits.allow_signin(peer.ip()) || !s.limits.allow_code_to(&form.email) {
+        return slow_down(&s, lang, csrf);
     }
     let mut page = sign_in_page(&s, lang, csrf);
     match s.vault.start_sign_in(&form.email).await {
@@ -338,6 +357,7 @@ pub struct CodeForm {
 
 pub async fn submit_code(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<axum::Form<CodeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -350,6 +370,9 @@ pub async fn submit_code(
     let (true, Some(challenge)) = (form_is_ours(&headers, &form.csrf), challenge) else {
         return refused_form(&s, lang, csrf, set);
     };
+    if !s.limits.allow_signin(peer.ip()) {
+        return slow_down(&s, lang, csrf);
+    }
     let outcome = match s.vault.finish_sign_in(&challenge, form.code.trim()).await {
         Ok(outcome) => outcome,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),

@@ -18,6 +18,8 @@ pub struct Limits {
     pub per_key: u32,
     /// Failed authentications per second allowed from one address (bursts of five times that).
     pub failed_auth_per_ip: u32,
+    /// Privacy-center sign-in posts (code requests and code entries) per minute per client address.
+    pub signin_per_ip_per_minute: u32,
     /// `mamori demo`: messages to people (sign-in codes) are kept in memory and shown at
     /// `/privacy/demo/outbox` instead of being mailed.
     pub demo_outbox: bool,
@@ -29,6 +31,7 @@ impl Default for Limits {
             webhooks: crate::webhooks::WebhookSettings::default(),
             per_key: 1_000,
             failed_auth_per_ip: 10,
+            signin_per_ip_per_minute: 30,
             demo_outbox: false,
         }
     }
@@ -43,7 +46,15 @@ pub struct RateLimits {
     per_key: Option<DefaultKeyedRateLimiter<String>>,
     failed_auth: DefaultKeyedRateLimiter<IpAddr>,
     shut_out: Mutex<HashMap<IpAddr, Instant>>,
+    signin_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Code requests per address, keyed by a salted hash kept in memory only: each request mails
+    /// the person, so one address cannot be flooded from many clients.
+    signin_per_address: DefaultKeyedRateLimiter<[u8; 32]>,
+    address_salt: [u8; 32],
 }
+
+/// Code requests to one address: this many per ten minutes.
+const CODES_PER_ADDRESS: u32 = 5;
 
 fn quota(per_second: u32, burst_factor: u32) -> Option<Quota> {
     let rate = NonZeroU32::new(per_second)?;
@@ -54,11 +65,42 @@ fn quota(per_second: u32, burst_factor: u32) -> Option<Quota> {
 impl RateLimits {
     pub fn new(limits: Limits) -> RateLimits {
         let failed = quota(limits.failed_auth_per_ip.max(1), 5).expect("non-zero");
+        let per_minute = NonZeroU32::new(limits.signin_per_ip_per_minute.max(1)).expect("non-zero");
+        let per_address = NonZeroU32::new(CODES_PER_ADDRESS).expect("non-zero");
+        let every = Duration::from_secs(600 / u64::from(CODES_PER_ADDRESS));
         RateLimits {
             per_key: quota(limits.per_key, 2).map(RateLimiter::keyed),
             failed_auth: RateLimiter::keyed(failed),
             shut_out: Mutex::default(),
+            signin_per_ip: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            signin_per_address: RateLimiter::keyed(
+                Quota::with_period(every)
+                    .expect("non-zero period")
+                    .allow_burst(per_address),
+            ),
+            address_salt: rand::random(),
         }
+    }
+
+    /// Whether `ip` may post one more sign-in form now.
+    pub fn allow_signin(&self, ip: IpAddr) -> bool {
+        if self.signin_per_ip.len() > MAX_TRACKED {
+            self.signin_per_ip.retain_recent();
+        }
+        self.signin_per_ip.check_key(&ip).is_ok()
+    }
+
+    /// Whether one more code may be sent to `address` now.
+    pub fn allow_code_to(&self, address: &str) -> bool {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(self.address_salt);
+        hasher.update(address.trim().to_lowercase().as_bytes());
+        let key: [u8; 32] = hasher.finalize().into();
+        if self.signin_per_address.len() > MAX_TRACKED {
+            self.signin_per_address.retain_recent();
+        }
+        self.signin_per_address.check_key(&key).is_ok()
     }
 
     /// Whether an authenticated caller (by actor id) may make one more request now.
@@ -118,6 +160,25 @@ mod tests {
         let allowed = (0..20).filter(|_| limits.allow_key("key:a")).count();
         assert_eq!(allowed, 10, "burst of twice the rate");
         assert!(limits.allow_key("key:b"), "keys are limited separately");
+    }
+
+    #[test]
+    fn sign_in_is_limited_per_client_and_per_address() {
+        let limits = RateLimits::new(Limits {
+            signin_per_ip_per_minute: 3,
+            ..Limits::default()
+        });
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        assert_eq!((0..10).filter(|_| limits.allow_signin(ip)).count(), 3);
+        let sent = (0..10)
+            .filter(|_| limits.allow_code_to(" Ada@Example.com"))
+            .count();
+        assert_eq!(sent, CODES_PER_ADDRESS as usize);
+        assert!(
+            !limits.allow_code_to("ada@example.com "),
+            "the same address, however written"
+        );
+        assert!(limits.allow_code_to("bob@example.com"));
     }
 
     #[test]

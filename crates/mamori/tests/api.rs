@@ -2800,4 +2800,26 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Each request mails the person, so one address gets a few codes per ten minutes at most.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let form = vec![
+            ("email", "ADA.pages@example.com".to_string()),
+            ("csrf", csrf.clone()),
+            ("lang", "fr".into()),
+        ];
+        let r = post("/privacy/sign-in", form, jar.clone()).await.unwrap();
+        statuses.push(r.status());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(r.headers()["retry-after"], "60");
+            assert!(r.text().await.unwrap().contains("Patientez"));
+            break;
+        }
+    }
+    assert_eq!(
+        statuses.len(),
+        5,
+        "four more codes, then a refusal: {statuses:?}"
+    );
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
 }
