@@ -251,14 +251,24 @@ impl Vault {
         action: &str,
         subject: Option<&[u8; 16]>,
     ) -> Result<()> {
-        let role_may = self
-            .policy
-            .role(&actor.role)
-            .is_some_and(|r| r.purposes.contains(purpose.id));
-        if role_may {
+        // A person signed in to the privacy center decides their own consents, for any purpose,
+        // and only their own; every other role needs the purpose.
+        let is_self = actor.role == mamori_policy::SELF_ROLE;
+        let role_may = !is_self
+            && self
+                .policy
+                .role(&actor.role)
+                .is_some_and(|r| r.purposes.contains(purpose.id));
+        let own =
+            is_self && subject.is_some() && crate::access::owns(&actor.role, &actor.id, subject);
+        if role_may || own {
             return Ok(());
         }
-        let denial = crate::access::Denial::PurposeNotAllowedForRole;
+        let denial = if is_self {
+            crate::access::Denial::NotOwnRecord
+        } else {
+            crate::access::Denial::PurposeNotAllowedForRole
+        };
         let outcome = Outcome::Denied {
             reason: denial.code().into(),
         };
@@ -456,50 +466,11 @@ impl Vault {
     /// decision there is already a withdrawal. Each withdrawal is ledgered and gets a receipt.
     /// Returns how many were recorded. A subject that does not exist records nothing.
     pub async fn apply_gpc(&self, actor: &Actor, subject: &[u8; 16]) -> Result<usize> {
-        let current = self.store.consents(subject).await?;
-        let mut recorded = 0;
-        for purpose in self.policy.purposes.iter().filter(|p| p.sale_or_share) {
-            if purpose.legal_basis != LegalBasis::Consent {
-                continue;
-            }
-            let channels: Vec<Option<String>> = if purpose.channels.is_empty() {
-                vec![None]
-            } else {
-                purpose
-                    .channels
-                    .iter()
-                    .map(|c| Some(channel_name(*c).to_string()))
-                    .collect()
-            };
-            for channel in channels {
-                let key = channel.clone().unwrap_or_default();
-                let withdrawn = current
-                    .iter()
-                    .any(|r| r.purpose == purpose.name && r.channel == key && !r.granted);
-                if withdrawn {
-                    continue;
-                }
-                let change = ConsentChange {
-                    purpose: purpose.name.clone(),
-                    channel,
-                    granted: false,
-                    source: Some("gpc".into()),
-                    notice_version: None,
-                };
-                // An opt-out is the person's right: no role permission is needed to record it.
-                let channel = change.channel.clone().unwrap_or_default();
-                match self
-                    .record_consent(actor, subject, purpose, channel, &change)
-                    .await
-                {
-                    Ok(_) => recorded += 1,
-                    // Nobody to opt out: the signal is still honoured for whoever exists.
-                    Err(CoreError::NotFound) => return Ok(recorded),
-                    Err(e) => return Err(e),
-                }
-            }
+        match self.opt_out_of_sale(actor, subject, "gpc").await {
+            // Nobody to opt out: the signal is still honoured for whoever exists.
+            Err(CoreError::NotFound) => Ok(0),
+            other => other,
         }
-        Ok(recorded)
     }
 
     /// Audience filtering, step one: checks the request (at most [`MAX_AUDIENCE`] ids, a
@@ -693,5 +664,80 @@ impl Vault {
             granted,
             current,
         })
+    }
+}
+
+impl Vault {
+    /// Every current consent decision of `subject`, for the person's own "My choices" page
+    /// (or a role that may use the rights purpose); one ledger event for the read.
+    pub async fn consent_overview(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+    ) -> Result<Vec<ConsentRow>> {
+        let rights = self
+            .policy
+            .purpose(mamori_policy::RIGHTS_PURPOSE)
+            .ok_or(CoreError::Denied(crate::access::Denial::UnknownPurpose))?;
+        self.consent_access(actor, rights, "consent.read", Some(subject))
+            .await?;
+        let rows = self.store.consents(subject).await?;
+        let event = self.event(
+            actor,
+            rights.name.as_str(),
+            "consent.read",
+            Some(subject),
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        );
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(rows)
+    }
+
+    /// "Do not sell or share my personal information": withdraws every purpose flagged
+    /// `sale_or_share` on each of its channels (source as given); returns how many changed.
+    pub async fn opt_out_of_sale(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        source: &str,
+    ) -> Result<usize> {
+        let current = self.store.consents(subject).await?;
+        let mut changed = 0;
+        for purpose in self
+            .policy
+            .purposes
+            .iter()
+            .filter(|p| p.sale_or_share && p.legal_basis == LegalBasis::Consent)
+        {
+            let channels: Vec<Option<String>> = if purpose.channels.is_empty() {
+                vec![None]
+            } else {
+                purpose
+                    .channels
+                    .iter()
+                    .map(|c| Some(channel_name(*c).to_string()))
+                    .collect()
+            };
+            for channel in channels {
+                let key = channel.clone().unwrap_or_default();
+                let withdrawn = current
+                    .iter()
+                    .any(|r| r.purpose == purpose.name && r.channel == key && !r.granted);
+                if withdrawn {
+                    continue;
+                }
+                let change = ConsentChange {
+                    purpose: purpose.name.clone(),
+                    channel,
+                    granted: false,
+                    source: Some(source.to_string()),
+                    notice_version: None,
+                };
+                self.withdraw_unchecked(actor, subject, &change).await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 }

@@ -45,6 +45,16 @@ struct Strings {
     kept_for: &'static str,
     nothing_held: &'static str,
     sign_out: &'static str,
+    choices: &'static str,
+    choices_intro: &'static str,
+    on: &'static str,
+    off: &'static str,
+    turn_on: &'static str,
+    turn_off: &'static str,
+    saved: &'static str,
+    do_not_sell: &'static str,
+    do_not_sell_intro: &'static str,
+    opted_out: &'static str,
     mail_subject: &'static str,
     mail_body: &'static str,
 }
@@ -76,6 +86,16 @@ fn strings(lang: Language) -> Strings {
             kept_for: "Kept for",
             nothing_held: "We hold nothing of this kind about you.",
             sign_out: "Sign out",
+            choices: "My choices",
+            choices_intro: "What you have agreed to, for each use and channel. Changes take effect at once.",
+            on: "On",
+            off: "Off",
+            turn_on: "Turn on",
+            turn_off: "Turn off",
+            saved: "Saved. Your choice applies from now on.",
+            do_not_sell: "Do not sell or share my personal information",
+            do_not_sell_intro: "Turns off every use that sells or shares your data with other companies, on every channel.",
+            opted_out: "Done: we will not sell or share your personal information.",
             mail_subject: "Your sign-in code",
             mail_body: "Your code for the privacy center is {code}. It is valid for 10 minutes. If you did not ask for it, ignore this message.",
         },
@@ -104,6 +124,16 @@ fn strings(lang: Language) -> Strings {
             kept_for: "保存期間",
             nothing_held: "この種類のデータは保有していません。",
             sign_out: "サインアウト",
+            choices: "同意の設定",
+            choices_intro: "用途・連絡手段ごとの同意状況です。変更はすぐに反映されます。",
+            on: "オン",
+            off: "オフ",
+            turn_on: "オンにする",
+            turn_off: "オフにする",
+            saved: "保存しました。この設定は今から適用されます。",
+            do_not_sell: "個人情報を販売・共有しない",
+            do_not_sell_intro: "お客様のデータを他社に販売・共有するすべての用途を、すべての連絡手段でオフにします。",
+            opted_out: "完了しました。お客様の個人情報を販売・共有しません。",
             mail_subject: "サインイン用コード",
             mail_body: "プライバシーセンターのコードは {code} です。有効期間は10分です。お心当たりがない場合は、このメールを無視してください。",
         },
@@ -132,6 +162,16 @@ fn strings(lang: Language) -> Strings {
             kept_for: "Conservées",
             nothing_held: "Nous ne détenons rien de ce type vous concernant.",
             sign_out: "Se déconnecter",
+            choices: "Mes choix",
+            choices_intro: "Ce que vous avez accepté, pour chaque usage et canal. Les changements s'appliquent immédiatement.",
+            on: "Activé",
+            off: "Désactivé",
+            turn_on: "Activer",
+            turn_off: "Désactiver",
+            saved: "Enregistré. Votre choix s'applique dès maintenant.",
+            do_not_sell: "Ne pas vendre ni partager mes informations personnelles",
+            do_not_sell_intro: "Désactive tout usage qui vend ou partage vos données avec d'autres entreprises, sur tous les canaux.",
+            opted_out: "C'est fait : nous ne vendrons ni ne partagerons vos informations personnelles.",
             mail_subject: "Votre code de connexion",
             mail_body: "Votre code pour le centre de confidentialité est {code}. Il est valable 10 minutes. Si vous ne l'avez pas demandé, ignorez ce message.",
         },
@@ -520,4 +560,209 @@ pub async fn demo_outbox(State(s): State<AppState>) -> Response {
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+struct ChannelChoice {
+    /// `""` when the purpose is consented as a whole.
+    name: String,
+    label: String,
+    on: bool,
+}
+
+struct PurposeChoice {
+    name: String,
+    label: String,
+    description: String,
+    channels: Vec<ChannelChoice>,
+}
+
+#[derive(Template)]
+#[template(path = "choices.html")]
+struct ChoicesPage {
+    lang: &'static str,
+    s: Strings,
+    organisation: String,
+    csrf: String,
+    purposes: Vec<PurposeChoice>,
+    has_sale: bool,
+    status: Option<&'static str>,
+}
+
+fn channel_label(name: &str, lang: Language) -> &'static str {
+    match (name, lang) {
+        ("email", Language::Ja) => "メール",
+        ("email", _) => "E-mail",
+        ("sms", _) => "SMS",
+        ("push", Language::Ja) => "プッシュ通知",
+        ("push", Language::Fr) => "Notifications",
+        ("push", _) => "Push notifications",
+        ("phone", Language::Ja) => "電話",
+        ("phone", Language::Fr) => "Téléphone",
+        ("phone", _) => "Phone",
+        ("post", Language::Ja) => "郵便",
+        ("post", Language::Fr) => "Courrier",
+        ("post", _) => "Post",
+        _ => "",
+    }
+}
+
+/// The signed-in person, or a redirect to sign in.
+async fn signed_in(
+    s: &AppState,
+    headers: &HeaderMap,
+    lang: Language,
+) -> Result<([u8; 16], mamori_core::Actor), Response> {
+    let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
+    match s.vault.session_actor(&token).await {
+        Ok(Some(session)) => Ok(session),
+        Ok(None) => {
+            Err(Redirect::to(&format!("/privacy/sign-in?lang={}", lang.code())).into_response())
+        }
+        Err(e) => Err(crate::problem::ApiError::from(e).into_response()),
+    }
+}
+
+async fn choices_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    lang: Language,
+    status: Option<&'static str>,
+) -> Response {
+    let (subject, actor) = match signed_in(s, headers, lang).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    let current = match s.vault.consent_overview(&actor, &subject).await {
+        Ok(rows) => rows,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let policy = &s.vault.policy;
+    let consent_based = policy
+        .purposes
+        .iter()
+        .filter(|p| p.legal_basis == mamori_policy::LegalBasis::Consent);
+    let purposes = consent_based
+        .clone()
+        .map(|p| {
+            let names: Vec<String> = if p.channels.is_empty() {
+                vec![String::new()]
+            } else {
+                p.channels
+                    .iter()
+                    .map(|c| mamori_core::consent::channel_name(*c).to_string())
+                    .collect()
+            };
+            let channels = names
+                .into_iter()
+                .map(|name| ChannelChoice {
+                    on: current
+                        .iter()
+                        .any(|r| r.purpose == p.name && r.channel == name && r.granted),
+                    label: channel_label(&name, lang).to_string(),
+                    name,
+                })
+                .collect();
+            PurposeChoice {
+                name: p.name.clone(),
+                label: p.label.get(lang).to_string(),
+                description: p.description.get(lang).to_string(),
+                channels,
+            }
+        })
+        .collect();
+    let (csrf, set) = csrf_token(headers);
+    let page = ChoicesPage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: policy.organisation.name.clone(),
+        csrf,
+        purposes,
+        has_sale: consent_based.clone().any(|p| p.sale_or_share),
+        status,
+    };
+    let mut r = with_cookie(html_page(page.render()), set);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// "My choices": every consent-based purpose and channel with its current state.
+pub async fn my_choices(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    choices_page(&s, &headers, lang, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ChoiceForm {
+    purpose: String,
+    channel: String,
+    granted: bool,
+    csrf: String,
+    lang: Option<String>,
+}
+
+/// One click changes one consent, recorded with source `portal` and effective at once.
+pub async fn change_choice(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (csrf, set) = csrf_token(&headers);
+    let Ok(axum::Form(form)) = form else {
+        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    };
+    let lang = page_language(&s.vault.policy, form.lang.as_deref());
+    if !form_is_ours(&headers, &form.csrf) {
+        return refused_form(&s, lang, csrf, set);
+    }
+    let (subject, actor) = match signed_in(&s, &headers, lang).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    let change = mamori_core::consent::ConsentChange {
+        purpose: form.purpose,
+        channel: Some(form.channel).filter(|c| !c.is_empty()),
+        granted: form.granted,
+        source: Some("portal".into()),
+        notice_version: None,
+    };
+    if let Err(e) = s.vault.set_consent(&actor, &subject, &change).await {
+        return crate::problem::ApiError::from(e).into_response();
+    }
+    choices_page(&s, &headers, lang, Some(strings(lang).saved)).await
+}
+
+#[derive(Deserialize)]
+pub struct OptOutForm {
+    csrf: String,
+    lang: Option<String>,
+}
+
+/// "Do not sell or share my personal information" (CCPA): one click withdraws every purpose
+/// that sells or shares, on every channel.
+pub async fn do_not_sell(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (csrf, set) = csrf_token(&headers);
+    let Ok(axum::Form(form)) = form else {
+        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    };
+    let lang = page_language(&s.vault.policy, form.lang.as_deref());
+    if !form_is_ours(&headers, &form.csrf) {
+        return refused_form(&s, lang, csrf, set);
+    }
+    let (subject, actor) = match signed_in(&s, &headers, lang).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    if let Err(e) = s.vault.opt_out_of_sale(&actor, &subject, "portal").await {
+        return crate::problem::ApiError::from(e).into_response();
+    }
+    choices_page(&s, &headers, lang, Some(strings(lang).opted_out)).await
 }

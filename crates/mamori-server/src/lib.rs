@@ -138,6 +138,14 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             axum::routing::post(account::submit_code),
         )
         .route("/privacy/me", get(account::my_data))
+        .route(
+            "/privacy/choices",
+            get(account::my_choices).post(account::change_choice),
+        )
+        .route(
+            "/privacy/choices/do-not-sell",
+            axum::routing::post(account::do_not_sell),
+        )
         .route("/privacy/sign-out", axum::routing::post(account::sign_out))
         .route("/privacy/demo/outbox", get(account::demo_outbox))
         .route(

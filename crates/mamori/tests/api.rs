@@ -31,6 +31,7 @@ both_backends!(
     receipts_prove_decisions_not_current_consent,
     privacy_center_sign_in_by_one_time_code,
     privacy_center_pages_sign_in_and_show_my_data,
+    my_choices_change_consent_in_one_click,
 );
 
 fn customer(tag: &str) -> Value {
@@ -2822,4 +2823,146 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         "four more codes, then a refusal: {statuses:?}"
     );
     assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A signed-in browser for `email` (signed in through the core, as the pages do): a client that
+/// does not follow redirects, its cookie header and its CSRF token.
+async fn signed_in_browser(app: &TestApp, email: &str) -> (reqwest::Client, String, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(app.url("/privacy/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let csrf = cookie_value(&set_cookie(&r, "mamori_csrf").unwrap());
+    let started = app.vault.start_sign_in(email).await.unwrap();
+    let code = started.code.unwrap();
+    let (token, _) = app
+        .vault
+        .finish_sign_in(&started.challenge, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        client,
+        format!("mamori_csrf={csrf}; mamori_session={token}"),
+        csrf,
+    )
+}
+
+/// My choices: one click grants or withdraws, recorded as the person's own decision (source
+/// portal) and effective at once; "Do not sell or share" withdraws every sale/sharing purpose.
+async fn my_choices_change_consent_in_one_click(app: TestApp) {
+    let id = create(&app, &customer("choices")).await;
+    let (client, jar, csrf) = signed_in_browser(&app, "ada.choices@example.com").await;
+    let page = |client: &reqwest::Client| {
+        client
+            .get(app.url("/privacy/choices?lang=en"))
+            .header("cookie", jar.clone())
+            .send()
+    };
+    let r = page(&client).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"state-marketing_email-email\">E-mail: Off"),
+        "off by default: {html}"
+    );
+    let choose = async |purpose: &str, channel: &str, granted: bool, token: &str| {
+        let form = [
+            ("purpose", purpose),
+            ("channel", channel),
+            ("granted", if granted { "true" } else { "false" }),
+            ("csrf", token),
+            ("lang", "en"),
+        ];
+        client
+            .post(app.url("/privacy/choices"))
+            .header("cookie", jar.clone())
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = choose("marketing_email", "email", true, &csrf).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Saved") && html.contains("E-mail: On"),
+        "{html}"
+    );
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["allowed"], true);
+    let rows = app
+        .vault
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    assert!(rows.iter().all(|r| r.source == "portal"));
+
+    // Sharing granted, then "Do not sell or share" turns it off again.
+    choose("partner_sharing", "email", true, &csrf).await;
+    let r = client
+        .post(app.url("/privacy/choices/do-not-sell"))
+        .header("cookie", jar.clone())
+        .form(&[("csrf", csrf.as_str()), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("we will not sell or share")
+    );
+    let v: Value = consent_check_as(
+        &app,
+        "service",
+        &id,
+        "purpose=partner_sharing&channel=email",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (v["allowed"].clone(), v["reason"].clone()),
+        (json!(false), json!("withdrawn"))
+    );
+
+    // Bad input: forged token, a purpose that is not consent-based, no session.
+    let before = app
+        .vault
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    let r = choose("marketing_email", "email", false, "forged").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = choose("order_fulfilment", "", false, &csrf).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "not_consent_based").await;
+    let r = choose("marketing_email", "fax", true, &csrf).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_channel").await;
+    let after = app
+        .vault
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(before, after, "refused choices change nothing");
+    let r = client
+        .get(app.url("/privacy/choices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

@@ -63,9 +63,11 @@ test('the whole sign-in works by keyboard alone', async () => {
   const page = await browser.newPage();
   await page.goto(`${demo.base}/privacy/sign-in?lang=en`);
   // The e-mail field has focus on arrival.
+  await page.waitForFunction(() => document.activeElement?.id === 'email');
   await page.keyboard.type('customer4@example.com');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#code');
+  await page.waitForFunction(() => document.activeElement?.id === 'code');
   await page.keyboard.type(await codeFor('customer4@example.com'));
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/privacy\/me/);
@@ -87,3 +89,35 @@ test('a wrong code says so and lets you try again', async () => {
   await page.waitForURL(/\/privacy\/me/);
   await page.close();
 });
+
+const choiceWords = {
+  en: { choices: 'My choices', on: 'E-mail: On', saved: 'Saved', sold: 'we will not sell or share' },
+  ja: { choices: '同意の設定', on: 'メール: オン', saved: '保存しました', sold: '販売・共有しません' },
+  fr: { choices: 'Mes choix', on: 'E-mail: Activé', saved: 'Enregistré', sold: 'nous ne vendrons ni ne partagerons' },
+};
+const choiceCustomers = { en: 6, ja: 7, fr: 8 };
+
+async function signIn(page, address, lang) {
+  await page.goto(`${demo.base}/privacy/sign-in?lang=${lang}`);
+  await page.fill('#email', address);
+  await page.click('button[type=submit]');
+  await page.fill('#code', await codeFor(address));
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/privacy\/me/);
+}
+
+for (const [lang, w] of Object.entries(choiceWords)) {
+  test(`my choices: one click to agree, one to refuse sale or sharing, in ${lang}`, async () => {
+    const page = await browser.newPage();
+    await signIn(page, `customer${choiceCustomers[lang]}@example.com`, lang);
+    await page.click(`nav a:has-text("${w.choices}")`);
+    await page.waitForURL(/\/privacy\/choices/);
+    await page.click('#toggle-marketing_email-email');
+    assert.match(await page.textContent('#status'), new RegExp(w.saved));
+    assert.equal((await page.textContent('#state-marketing_email-email')).trim(), w.on);
+    await page.click('#opt-out');
+    assert.match(await page.textContent('#status'), new RegExp(w.sold));
+    await page.screenshot({ path: join(artifacts, `choices-${lang}.png`), fullPage: true });
+    await page.close();
+  });
+}
