@@ -45,6 +45,7 @@ struct Strings {
     kept_for: &'static str,
     nothing_held: &'static str,
     sign_out: &'static str,
+    download: &'static str,
     choices: &'static str,
     choices_intro: &'static str,
     on: &'static str,
@@ -86,6 +87,7 @@ fn strings(lang: Language) -> Strings {
             kept_for: "Kept for",
             nothing_held: "We hold nothing of this kind about you.",
             sign_out: "Sign out",
+            download: "Download my data (JSON and CSV, zip)",
             choices: "My choices",
             choices_intro: "What you have agreed to, for each use and channel. Changes take effect at once.",
             on: "On",
@@ -124,6 +126,7 @@ fn strings(lang: Language) -> Strings {
             kept_for: "保存期間",
             nothing_held: "この種類のデータは保有していません。",
             sign_out: "サインアウト",
+            download: "データをダウンロード（JSON・CSV、zip形式）",
             choices: "同意の設定",
             choices_intro: "用途・連絡手段ごとの同意状況です。変更はすぐに反映されます。",
             on: "オン",
@@ -162,6 +165,7 @@ fn strings(lang: Language) -> Strings {
             kept_for: "Conservées",
             nothing_held: "Nous ne détenons rien de ce type vous concernant.",
             sign_out: "Se déconnecter",
+            download: "Télécharger mes données (JSON et CSV, zip)",
             choices: "Mes choix",
             choices_intro: "Ce que vous avez accepté, pour chaque usage et canal. Les changements s'appliquent immédiatement.",
             on: "Activé",
@@ -765,4 +769,128 @@ pub async fn do_not_sell(
         return crate::problem::ApiError::from(e).into_response();
     }
     choices_page(&s, &headers, lang, Some(strings(lang).opted_out)).await
+}
+
+/// "Download my data": a zip of JSON and CSV files with every field, record and consent the
+/// person has, read as the person (each read ledgered). Built in memory: one person's data.
+pub async fn download(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let (subject, actor) = match signed_in(&s, &headers, lang).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    let gathered = async {
+        let view = s
+            .vault
+            .read_subject(&actor, RIGHTS_PURPOSE, &subject)
+            .await?;
+        let records = s
+            .vault
+            .list_records(&actor, RIGHTS_PURPOSE, &subject)
+            .await?;
+        let consents = s.vault.consent_overview(&actor, &subject).await?;
+        Ok::<_, mamori_core::CoreError>((view, records, consents))
+    };
+    let (view, records, consents) = match gathered.await {
+        Ok(all) => all,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    match export_zip(&view, &records, &consents) {
+        Ok(bytes) => {
+            let mut r = bytes.into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            );
+            h.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"my-data.zip\""),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "export archive failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn export_zip(
+    view: &mamori_core::vault::SubjectView,
+    records: &[mamori_core::vault::RecordView],
+    consents: &[mamori_store::ConsentRow],
+) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let data = serde_json::json!({
+        "id": view.id,
+        "created_at": view.created_at,
+        "data": view.data,
+    });
+    let records_json: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| serde_json::json!({"id": r.id, "category": r.category, "created_at": r.created_at, "data": r.data}))
+        .collect();
+    let consents_json: Vec<serde_json::Value> = consents
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "purpose": c.purpose,
+                "channel": c.channel,
+                "granted": c.granted,
+                "source": c.source,
+                "notice_version": c.notice_version,
+                "decided_at": mamori_core::format_time(c.created_ms),
+            })
+        })
+        .collect();
+    let mut fields_csv = csv::Writer::from_writer(Vec::new());
+    fields_csv.write_record(["category", "field", "value"])?;
+    for (category, fields) in &view.data {
+        for (field, value) in fields {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
+            fields_csv.write_record([category.as_str(), field.as_str(), text.as_str()])?;
+        }
+    }
+    let mut consents_csv = csv::Writer::from_writer(Vec::new());
+    consents_csv.write_record([
+        "purpose",
+        "channel",
+        "granted",
+        "source",
+        "notice_version",
+        "decided_at",
+    ])?;
+    for c in consents {
+        consents_csv.write_record([
+            c.purpose.as_str(),
+            c.channel.as_str(),
+            if c.granted { "true" } else { "false" },
+            c.source.as_str(),
+            c.notice_version.as_deref().unwrap_or(""),
+            mamori_core::format_time(c.created_ms).as_str(),
+        ])?;
+    }
+    let files: [(&str, Vec<u8>); 5] = [
+        ("data.json", serde_json::to_vec_pretty(&data)?),
+        ("records.json", serde_json::to_vec_pretty(&records_json)?),
+        ("consents.json", serde_json::to_vec_pretty(&consents_json)?),
+        ("data.csv", fields_csv.into_inner()?),
+        ("consents.csv", consents_csv.into_inner()?),
+    ];
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        archive.start_file(name, options)?;
+        archive.write_all(&bytes)?;
+    }
+    Ok(archive.finish()?.into_inner())
 }

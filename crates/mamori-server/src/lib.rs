@@ -138,6 +138,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             axum::routing::post(account::submit_code),
         )
         .route("/privacy/me", get(account::my_data))
+        .route("/privacy/me/download", get(account::download))
         .route(
             "/privacy/choices",
             get(account::my_choices).post(account::change_choice),

@@ -32,6 +32,7 @@ both_backends!(
     privacy_center_sign_in_by_one_time_code,
     privacy_center_pages_sign_in_and_show_my_data,
     my_choices_change_consent_in_one_click,
+    download_my_data_is_a_zip_of_json_and_csv,
 );
 
 fn customer(tag: &str) -> Value {
@@ -2965,4 +2966,66 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// Download my data: a zip with every field, record and consent, in JSON and CSV, for the
+/// signed-in person only; never cached.
+async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
+    let id = create(&app, &customer("download")).await;
+    let r = app
+        .as_role(Method::POST, &format!("/v1/subjects/{id}/records"), "support", "customer_support")
+        .json(&json!({"category": "support_tickets", "data": {"subject": "Late parcel", "message": "Where is it?", "status": "open"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    assert_eq!(
+        consent(&app, &id, "service", grant).await.status(),
+        StatusCode::OK
+    );
+    let (client, jar, _) = signed_in_browser(&app, "ada.download@example.com").await;
+    let before = ledger_size(&app).await;
+    let r = client
+        .get(app.url("/privacy/me/download"))
+        .header("cookie", jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(
+        ledger_size(&app).await > before,
+        "the export's reads are ledgered"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let data: Value = serde_json::from_str(&read("data.json")).unwrap();
+    assert_eq!(data["id"], json!(id));
+    assert_eq!(data["data"]["contact"]["email"], "ada.download@example.com");
+    let records: Value = serde_json::from_str(&read("records.json")).unwrap();
+    assert_eq!(records[0]["data"]["subject"], "Late parcel");
+    let consents: Value = serde_json::from_str(&read("consents.json")).unwrap();
+    assert_eq!(consents[0]["purpose"], "marketing_email");
+    assert!(read("data.csv").starts_with("category,field,value\n"));
+    assert!(read("data.csv").contains("contact,email,ada.download@example.com"));
+    assert!(read("consents.csv").contains("marketing_email,email,true"));
+    let r = client
+        .get(app.url("/privacy/me/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out: no download");
 }

@@ -121,3 +121,15 @@ for (const [lang, w] of Object.entries(choiceWords)) {
     await page.close();
   });
 }
+
+test('download my data gives a zip', async () => {
+  const page = await browser.newPage();
+  await signIn(page, 'customer9@example.com', 'en');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download a')]);
+  assert.equal(download.suggestedFilename(), 'my-data.zip');
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  const bytes = readFileSync(path);
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'a zip archive');
+  await page.close();
+});
