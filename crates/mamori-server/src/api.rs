@@ -151,6 +151,39 @@ pub async fn read_subject(
     ))
 }
 
+/// Everything held about a subject, for answering an access or portability request: fields,
+/// records and current consents in one JSON document, read for the given purpose (normally
+/// `data_subject_rights`, by a role that may use it). Each read is ledgered.
+#[utoipa::path(get, path = "/v1/subjects/{id}/export",
+    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn export_subject(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = subject_id(&id)?;
+    let view = s.vault.read_subject(&actor, &purpose, &id).await?;
+    let records = s.vault.list_records(&actor, &purpose, &id).await?;
+    let consents = s.vault.consent_overview(&actor, &id).await?;
+    Ok(Json(serde_json::json!({
+        "id": view.id,
+        "created_at": view.created_at,
+        "data": view.data,
+        "records": records.iter().map(|r| serde_json::json!({"id": r.id, "category": r.category, "created_at": r.created_at, "data": r.data})).collect::<Vec<_>>(),
+        "consents": consents.iter().map(|c| serde_json::json!({
+            "purpose": c.purpose,
+            "channel": c.channel,
+            "granted": c.granted,
+            "source": c.source,
+            "notice_version": c.notice_version,
+            "decided_at": mamori_core::format_time(c.created_ms),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
 #[utoipa::path(patch, path = "/v1/subjects/{id}", request_body = UpdateSubject,
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
     responses((status = 204), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
@@ -882,7 +915,7 @@ pub async fn unsubscribe_link(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
+    paths(create_subject, read_subject, export_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

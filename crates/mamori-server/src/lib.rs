@@ -86,6 +86,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             "/v1/subjects/{id}/records",
             get(api::list_records).post(api::add_record),
         )
+        .route("/v1/subjects/{id}/export", get(api::export_subject))
         .route(
             "/v1/consent/filter",
             axum::routing::post(api::filter_audience)

@@ -3028,4 +3028,43 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out: no download");
+
+    // Staff answering a request export the same through the API, with a role that may.
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/export"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"]["contact"]["email"], "ada.download@example.com");
+    assert_eq!(v["records"][0]["data"]["subject"], "Late parcel");
+    assert_eq!(v["consents"][0]["purpose"], "marketing_email");
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/export"),
+            "analyst",
+            "analytics",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let r = app
+        .as_role(
+            Method::GET,
+            "/v1/subjects/not-an-id/export",
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
