@@ -165,9 +165,11 @@ pub async fn export_subject(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = subject_id(&id)?;
+    // The consent read needs the rights purpose: checked first, so a role that may not export
+    // is refused before anything else is read.
+    let consents = s.vault.consent_overview(&actor, &id).await?;
     let view = s.vault.read_subject(&actor, &purpose, &id).await?;
     let records = s.vault.list_records(&actor, &purpose, &id).await?;
-    let consents = s.vault.consent_overview(&actor, &id).await?;
     Ok(Json(serde_json::json!({
         "id": view.id,
         "created_at": view.created_at,
