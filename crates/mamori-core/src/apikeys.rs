@@ -52,8 +52,8 @@ impl Vault {
         role: &str,
         name: &str,
     ) -> Result<(String, String)> {
-        // The built-in `self` role belongs to signed-in people, never to a key.
-        if role == mamori_policy::SELF_ROLE || self.policy.role(role).is_none() {
+        // Keys hold roles the policy declares; the built-in `self` role is not one of them.
+        if !self.policy.roles.iter().any(|r| r.name == role) {
             let roles: Vec<&str> = self.policy.roles.iter().map(|r| r.name.as_str()).collect();
             return Err(CoreError::invalid(
                 "unknown_role",

@@ -336,15 +336,10 @@ pub async fn request_code(
     headers: HeaderMap,
     form: Result<axum::Form<EmailForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang_of = |l: Option<&str>| page_language(&s.vault.policy, l);
-    let (csrf, set) = csrf_token(&headers);
-    let Ok(axum::Form(form)) = form else {
-        return refused_form(&s, lang_of(None), csrf, set);
+    let (form, lang, csrf) = match accepted(&s, &headers, form) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
-    let lang = lang_of(form.lang.as_deref());
-    if !form_is_ours(&headers, &form.csrf) {
-        return refused_form(&s, lang, csrf, set);
-    }
     if !s.limits.allow_signin(peer.ip()) || !s.limits.allow_code_to(&form.email) {
         return slow_down(&s, lang, csrf);
     }
@@ -366,11 +361,11 @@ pub async fn request_code(
             }
             page.challenge = Some(mamori_core::format_id(&started.challenge));
             page.status = Some(page.s.sent);
-            with_cookie(html_page(page.render()), set)
+            html_page(page.render())
         }
         Err(mamori_core::CoreError::Invalid { .. }) => {
             page.error = Some(page.s.bad_email);
-            let mut r = with_cookie(html_page(page.render()), set);
+            let mut r = html_page(page.render());
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
@@ -391,6 +386,46 @@ fn refused_form(
     r
 }
 
+/// The fields every privacy-center form carries.
+trait PageForm {
+    fn csrf(&self) -> &str;
+    fn lang(&self) -> Option<&str>;
+}
+
+macro_rules! page_form {
+    ($($form:ty),*) => {$(
+        impl PageForm for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+            fn lang(&self) -> Option<&str> {
+                self.lang.as_deref()
+            }
+        }
+    )*};
+}
+
+page_form!(EmailForm, CodeForm, SignOutForm, ChoiceForm, OptOutForm);
+
+/// A posted form that came from our own page: parsed, its language resolved and its CSRF token
+/// checked (with the page's token); otherwise the page saying it expired or came from elsewhere.
+fn accepted<F: PageForm>(
+    s: &AppState,
+    headers: &HeaderMap,
+    form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
+) -> Result<(F, Language, String), Box<Response>> {
+    let (csrf, set) = csrf_token(headers);
+    let Ok(axum::Form(form)) = form else {
+        let lang = page_language(&s.vault.policy, None);
+        return Err(Box::new(refused_form(s, lang, csrf, set)));
+    };
+    let lang = page_language(&s.vault.policy, form.lang());
+    if !form_is_ours(headers, form.csrf()) {
+        return Err(Box::new(refused_form(s, lang, csrf, set)));
+    }
+    Ok((form, lang, csrf))
+}
+
 #[derive(Deserialize)]
 pub struct CodeForm {
     challenge: String,
@@ -405,14 +440,12 @@ pub async fn submit_code(
     headers: HeaderMap,
     form: Result<axum::Form<CodeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (csrf, set) = csrf_token(&headers);
-    let Ok(axum::Form(form)) = form else {
-        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    let (form, lang, csrf) = match accepted(&s, &headers, form) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
-    let lang = page_language(&s.vault.policy, form.lang.as_deref());
-    let challenge = mamori_core::parse_id(&form.challenge);
-    let (true, Some(challenge)) = (form_is_ours(&headers, &form.csrf), challenge) else {
-        return refused_form(&s, lang, csrf, set);
+    let Some(challenge) = mamori_core::parse_id(&form.challenge) else {
+        return refused_form(&s, lang, csrf, None);
     };
     if !s.limits.allow_signin(peer.ip()) {
         return slow_down(&s, lang, csrf);
@@ -444,7 +477,7 @@ pub async fn submit_code(
             if why == CodeRefused::Wrong {
                 page.challenge = Some(form.challenge);
             }
-            let mut r = with_cookie(html_page(page.render()), set);
+            let mut r = html_page(page.render());
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
@@ -460,13 +493,9 @@ pub async fn my_data(
 ) -> Response {
     let policy = &s.vault.policy;
     let lang = page_language(policy, q.lang.as_deref());
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    let session = match s.vault.session_actor(&token).await {
+    let (subject, actor) = match signed_in(&s, &headers, lang).await {
         Ok(session) => session,
-        Err(e) => return crate::problem::ApiError::from(e).into_response(),
-    };
-    let Some((subject, actor)) = session else {
-        return Redirect::to(&format!("/privacy/sign-in?lang={}", lang.code())).into_response();
+        Err(r) => return r,
     };
     let view = match s.vault.read_subject(&actor, RIGHTS_PURPOSE, &subject).await {
         Ok(view) => view,
@@ -530,14 +559,10 @@ pub async fn sign_out(
     headers: HeaderMap,
     form: Result<axum::Form<SignOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (csrf, set) = csrf_token(&headers);
-    let Ok(axum::Form(form)) = form else {
-        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    let (_, lang, _) = match accepted(&s, &headers, form) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
-    let lang = page_language(&s.vault.policy, form.lang.as_deref());
-    if !form_is_ours(&headers, &form.csrf) {
-        return refused_form(&s, lang, csrf, set);
-    }
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     if let Err(e) = s.vault.sign_out(&token).await {
         return crate::problem::ApiError::from(e).into_response();
@@ -715,14 +740,10 @@ pub async fn change_choice(
     headers: HeaderMap,
     form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (csrf, set) = csrf_token(&headers);
-    let Ok(axum::Form(form)) = form else {
-        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    let (form, lang, _) = match accepted(&s, &headers, form) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
-    let lang = page_language(&s.vault.policy, form.lang.as_deref());
-    if !form_is_ours(&headers, &form.csrf) {
-        return refused_form(&s, lang, csrf, set);
-    }
     let (subject, actor) = match signed_in(&s, &headers, lang).await {
         Ok(session) => session,
         Err(r) => return r,
@@ -753,14 +774,10 @@ pub async fn do_not_sell(
     headers: HeaderMap,
     form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (csrf, set) = csrf_token(&headers);
-    let Ok(axum::Form(form)) = form else {
-        return refused_form(&s, page_language(&s.vault.policy, None), csrf, set);
+    let (_, lang, _) = match accepted(&s, &headers, form) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
-    let lang = page_language(&s.vault.policy, form.lang.as_deref());
-    if !form_is_ours(&headers, &form.csrf) {
-        return refused_form(&s, lang, csrf, set);
-    }
     let (subject, actor) = match signed_in(&s, &headers, lang).await {
         Ok(session) => session,
         Err(r) => return r,
