@@ -2793,6 +2793,30 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A mistyped address says so; a challenge that is not one is refused.
+    let form = vec![
+        ("email", "not an address".to_string()),
+        ("csrf", csrf.clone()),
+        ("lang", "en".into()),
+    ];
+    let r = post("/privacy/sign-in", form, jar.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("does not look like an e-mail address")
+    );
+    let form = vec![
+        ("challenge", "CANARY".to_string()),
+        ("code", "123456".into()),
+        ("csrf", csrf.clone()),
+    ];
+    let r = post("/privacy/sign-in/code", form, jar.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!r.text().await.unwrap().contains("CANARY"));
     // Malformed forms get the same clear refusal, never a 500.
     let r = client
         .post(app.url("/privacy/sign-in/code"))
@@ -2951,6 +2975,14 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = choose("order_fulfilment", "", false, &csrf).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "not_consent_based").await;
+    let r = client
+        .post(app.url("/privacy/choices/do-not-sell"))
+        .header("cookie", jar.clone())
+        .form(&[("csrf", "forged"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = choose("marketing_email", "fax", true, &csrf).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_channel").await;
     let after = app
@@ -3067,4 +3099,16 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let unknown = uuid::Uuid::from_u128(42).to_string();
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{unknown}/export"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
 }

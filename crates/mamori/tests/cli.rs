@@ -384,6 +384,27 @@ fn webhook_commands_add_list_replay_remove() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     assert!(mamori(&data, &["init"]).status.success());
+    // Bad invocations fail with a message and start nothing.
+    let out = mamori(
+        &data,
+        &[
+            "webhook",
+            "listen",
+            "--on",
+            "127.0.0.1:0",
+            "--secret",
+            "whsec_not base64!",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("whsec_"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mamori(&data, &["serve", "--webhook-attempts", "0"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--webhook-attempts"));
     let add = mamori(
         &data,
         &[
