@@ -86,6 +86,10 @@ impl Vault {
 
     /// Step one: a challenge for `email`, and a code to send if the address is known. An address
     /// that is not an e-mail address at all is the only error (the person mistyped it).
+    ///
+    /// The blind-index lookup is not an access decision: nobody is signed in yet, nothing is
+    /// decrypted and the answer reveals nothing; it is ledgered (`signin.request`). Everything the
+    /// session then reads goes through the decision as the person.
     pub async fn start_sign_in(&self, email: &str) -> Result<SignInStarted> {
         let normalised = normalise_email(email)
             .map_err(|e| CoreError::invalid("invalid_value", "email", e.expected))?;
