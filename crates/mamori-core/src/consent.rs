@@ -244,7 +244,7 @@ impl Vault {
     }
 
     /// Only roles that may use a purpose may record or read consent for it.
-    async fn consent_access(
+    pub(crate) async fn consent_access(
         &self,
         actor: &Actor,
         purpose: &Purpose,

@@ -2,6 +2,7 @@
 //! personal data passes the same access decision ([`access::decide`]) and the same ledger.
 
 pub mod access;
+pub mod access_log;
 pub mod apikeys;
 pub mod consent;
 pub mod consent_import;
@@ -13,6 +14,7 @@ pub mod mail;
 pub mod outbox;
 pub mod publish;
 pub mod signin;
+pub mod subject_index;
 pub mod unsubscribe;
 pub mod vault;
 pub mod versions;

@@ -46,6 +46,7 @@ struct Strings {
     nothing_held: &'static str,
     sign_out: &'static str,
     download: &'static str,
+    activity: &'static str,
     choices: &'static str,
     choices_intro: &'static str,
     on: &'static str,
@@ -88,6 +89,7 @@ fn strings(lang: Language) -> Strings {
             nothing_held: "We hold nothing of this kind about you.",
             sign_out: "Sign out",
             download: "Download my data (JSON and CSV, zip)",
+            activity: "Who accessed my data",
             choices: "My choices",
             choices_intro: "What you have agreed to, for each use and channel. Changes take effect at once.",
             on: "On",
@@ -127,6 +129,7 @@ fn strings(lang: Language) -> Strings {
             nothing_held: "この種類のデータは保有していません。",
             sign_out: "サインアウト",
             download: "データをダウンロード（JSON・CSV、zip形式）",
+            activity: "データへのアクセス履歴",
             choices: "同意の設定",
             choices_intro: "用途・連絡手段ごとの同意状況です。変更はすぐに反映されます。",
             on: "オン",
@@ -166,6 +169,7 @@ fn strings(lang: Language) -> Strings {
             nothing_held: "Nous ne détenons rien de ce type vous concernant.",
             sign_out: "Se déconnecter",
             download: "Télécharger mes données (JSON et CSV, zip)",
+            activity: "Qui a accédé à mes données",
             choices: "Mes choix",
             choices_intro: "Ce que vous avez accepté, pour chaque usage et canal. Les changements s'appliquent immédiatement.",
             on: "Activé",
@@ -636,7 +640,7 @@ fn channel_label(name: &str, lang: Language) -> &'static str {
 }
 
 /// The signed-in person, or a redirect to sign in.
-async fn signed_in(
+pub(crate) async fn signed_in(
     s: &AppState,
     headers: &HeaderMap,
     lang: Language,
@@ -810,13 +814,14 @@ pub async fn download(
             .list_records(&actor, RIGHTS_PURPOSE, &subject)
             .await?;
         let consents = s.vault.consent_overview(&actor, &subject).await?;
-        Ok::<_, mamori_core::CoreError>((view, records, consents))
+        let access_log = s.vault.access_log_all(&actor, &subject).await?;
+        Ok::<_, mamori_core::CoreError>((view, records, consents, access_log))
     };
-    let (view, records, consents) = match gathered.await {
+    let (view, records, consents, access_log) = match gathered.await {
         Ok(all) => all,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
-    match export_zip(&view, &records, &consents) {
+    match export_zip(&view, &records, &consents, &access_log) {
         Ok(bytes) => {
             let mut r = bytes.into_response();
             let h = r.headers_mut();
@@ -842,6 +847,7 @@ fn export_zip(
     view: &mamori_core::vault::SubjectView,
     records: &[mamori_core::vault::RecordView],
     consents: &[mamori_store::ConsentRow],
+    access_log: &[mamori_core::access_log::AccessEntry],
 ) -> anyhow::Result<Vec<u8>> {
     use std::io::Write;
     let data = serde_json::json!({
@@ -895,12 +901,45 @@ fn export_zip(
             mamori_core::format_time(c.created_ms).as_str(),
         ])?;
     }
-    let files: [(&str, Vec<u8>); 5] = [
+    let access_json: Vec<serde_json::Value> = access_log
+        .iter()
+        .map(crate::api::access_entry_json)
+        .collect();
+    let mut access_csv = csv::Writer::from_writer(Vec::new());
+    access_csv.write_record([
+        "event",
+        "at",
+        "role",
+        "purpose",
+        "action",
+        "categories",
+        "allowed",
+        "reason",
+    ])?;
+    for e in access_log {
+        let (allowed, reason) = match &e.event.outcome {
+            mamori_ledger::Outcome::Allowed => ("true", ""),
+            mamori_ledger::Outcome::Denied { reason } => ("false", reason.as_str()),
+        };
+        access_csv.write_record([
+            e.index.to_string().as_str(),
+            mamori_core::format_time(e.event.time_ms).as_str(),
+            e.event.role.as_str(),
+            e.event.purpose.as_deref().unwrap_or(""),
+            e.event.action.as_str(),
+            e.event.categories.join(" ").as_str(),
+            allowed,
+            reason,
+        ])?;
+    }
+    let files: [(&str, Vec<u8>); 7] = [
         ("data.json", serde_json::to_vec_pretty(&data)?),
         ("records.json", serde_json::to_vec_pretty(&records_json)?),
         ("consents.json", serde_json::to_vec_pretty(&consents_json)?),
         ("data.csv", fields_csv.into_inner()?),
         ("consents.csv", consents_csv.into_inner()?),
+        ("access-log.json", serde_json::to_vec_pretty(&access_json)?),
+        ("access-log.csv", access_csv.into_inner()?),
     ];
     let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

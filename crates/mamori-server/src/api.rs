@@ -170,6 +170,7 @@ pub async fn export_subject(
     let consents = s.vault.consent_overview(&actor, &id).await?;
     let view = s.vault.read_subject(&actor, &purpose, &id).await?;
     let records = s.vault.list_records(&actor, &purpose, &id).await?;
+    let access_log = s.vault.access_log_all(&actor, &id).await?;
     Ok(Json(serde_json::json!({
         "id": view.id,
         "created_at": view.created_at,
@@ -183,6 +184,63 @@ pub async fn export_subject(
             "notice_version": c.notice_version,
             "decided_at": mamori_core::format_time(c.created_ms),
         })).collect::<Vec<_>>(),
+        "access_log": access_log.iter().map(access_entry_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// One ledger event about a subject, as exports and the access-log API show it.
+pub fn access_entry_json(e: &mamori_core::access_log::AccessEntry) -> serde_json::Value {
+    let (allowed, reason) = match &e.event.outcome {
+        mamori_ledger::Outcome::Allowed => (true, None),
+        mamori_ledger::Outcome::Denied { reason } => (false, Some(reason.as_str())),
+    };
+    serde_json::json!({
+        "event": e.index,
+        "at": mamori_core::format_time(e.event.time_ms),
+        "role": e.event.role,
+        "purpose": e.event.purpose,
+        "action": e.event.action,
+        "categories": e.event.categories,
+        "allowed": allowed,
+        "reason": reason,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogQuery {
+    /// Only events numbered below this (from `older` of the previous page).
+    pub before: Option<u64>,
+    /// Events per page, 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The ledger events about a subject, newest first: who (role), why (purpose), what, which
+/// categories, allowed or refused. For a role that may use the rights purpose; ledgered.
+#[utoipa::path(get, path = "/v1/subjects/{id}/access-log",
+    params(("id" = String, Path), AccessLogQuery),
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn access_log(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    query: Result<Query<AccessLogQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let Query(q) = query.map_err(bad_query)?;
+    let id = subject_id(&id)?;
+    if q.limit
+        .is_some_and(|l| !(1..=mamori_core::access_log::MAX_PAGE).contains(&l))
+    {
+        return Err(out_of_range("limit must be between 1 and 500"));
+    }
+    let log = s
+        .vault
+        .access_log(&actor, &id, q.before, q.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(serde_json::json!({
+        "events": log.entries.iter().map(access_entry_json).collect::<Vec<_>>(),
+        "older": log.older,
     })))
 }
 
@@ -917,7 +975,7 @@ pub async fn unsubscribe_link(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, export_subject, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
+    paths(create_subject, read_subject, export_subject, access_log, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, healthz),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

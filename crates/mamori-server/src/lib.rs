@@ -2,6 +2,7 @@
 //! privacy center. Handlers are thin; rules live in `mamori-core`.
 
 pub mod account;
+pub mod activity;
 pub mod api;
 pub mod extract;
 pub mod metrics;
@@ -87,6 +88,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             get(api::list_records).post(api::add_record),
         )
         .route("/v1/subjects/{id}/export", get(api::export_subject))
+        .route("/v1/subjects/{id}/access-log", get(api::access_log))
         .route(
             "/v1/consent/filter",
             axum::routing::post(api::filter_audience)
@@ -140,6 +142,8 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         )
         .route("/privacy/me", get(account::my_data))
         .route("/privacy/me/download", get(account::download))
+        .route("/privacy/me/activity", get(activity::activity))
+        .route("/privacy/me/activity/proof", get(activity::proof))
         .route(
             "/privacy/choices",
             get(account::my_choices).post(account::change_choice),
@@ -254,6 +258,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Webhook deliveries run while the server does, and stop with it.
     let _deliveries = AbortOnDrop(webhooks::spawn(vault.clone(), limits.webhooks));
+    // So does indexing the ledger by subject ("who accessed my data").
+    let _subject_index = AbortOnDrop(tokio::spawn(mamori_core::subject_index::run(
+        vault.ledger.clone(),
+        vault.store.clone(),
+    )));
     let ledger = vault.ledger.clone();
     let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)

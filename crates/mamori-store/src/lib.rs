@@ -170,6 +170,40 @@ pub enum Change {
         digest: [u8; 32],
         revoked_ms: i64,
     },
+    /// Indexes the committed leaves `first_idx..=last_idx` by subject as a new level-0 segment.
+    /// Stale unless `first_idx` directly follows the last indexed leaf (another indexer won).
+    IndexSubjectLeaves {
+        first_idx: i64,
+        last_idx: i64,
+    },
+    /// Reserves segment `target` for a merge (level -1: invisible until finished). Duplicate
+    /// if the id is taken.
+    BeginSegmentMerge {
+        target: i64,
+    },
+    /// Copies into `target` the entries of `sources` whose subject id starts with a byte in
+    /// `bytes`, sorted, so each chunk appends after the previous one.
+    MergeSegmentChunk {
+        sources: Vec<i64>,
+        target: i64,
+        bytes: ByteRange,
+    },
+    /// Makes `target` visible at `level` and retires `sources` (level -2), in one step, so a
+    /// reader sees each entry exactly once. Gone if the merge was abandoned.
+    FinishSegmentMerge {
+        sources: Vec<i64>,
+        target: i64,
+        level: i64,
+    },
+    /// Deletes the entries of a retired or abandoned segment, a chunk at a time.
+    DropSegmentEntries {
+        segment: i64,
+        bytes: ByteRange,
+    },
+    /// Forgets a retired or abandoned segment once its entries are gone.
+    ForgetSegment {
+        segment: i64,
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -178,6 +212,50 @@ pub enum Change {
         last_status: Option<i64>,
         failed_ms: i64,
     },
+}
+
+/// Subject ids whose first byte is in `from..to` (`to` may be 256): the unit in which segments
+/// are merged and dropped, so no single transaction holds the writer for long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub from: u8,
+    pub to: u16,
+}
+
+impl ByteRange {
+    /// `parts` ranges (a power of two up to 256) covering every id.
+    pub fn split(parts: u16) -> Vec<ByteRange> {
+        let parts = parts.clamp(1, 256).next_power_of_two().min(256);
+        let width = 256 / parts;
+        (0..parts)
+            .map(|k| ByteRange {
+                from: (k * width) as u8,
+                to: (k + 1) * width,
+            })
+            .collect()
+    }
+
+    /// Inclusive lower and exclusive upper bound as blobs: a 16-byte id compares with a
+    /// one-byte blob by its first byte, and is below 17 bytes of 0xFF.
+    fn bounds(self) -> (Vec<u8>, Vec<u8>) {
+        let upper = if self.to >= 256 {
+            vec![0xFF; 17]
+        } else {
+            vec![self.to as u8]
+        };
+        (vec![self.from], upper)
+    }
+}
+
+/// One segment of the subject index (see migrations/sqlite/0010_subject_leaves.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeafSegment {
+    pub segment: i64,
+    /// 0–2 by size; -1 while a merge builds it; -2 once merged away.
+    pub level: i64,
+    pub entries: i64,
+    pub first_idx: i64,
+    pub last_idx: i64,
 }
 
 /// A published policy version. `version` is assigned by the database.
@@ -296,6 +374,11 @@ pub trait Store: Send + Sync + 'static {
     /// from one consistent snapshot; `subject_id` is not filled in.
     fn stream_leaves(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>>;
     async fn heads(&self) -> Result<Vec<SignedTreeHead>>;
+    /// The ledger leaves about `subject` with an index below `before`, newest first, at most
+    /// `limit`: from the subject index's visible segments plus the leaves not indexed yet.
+    async fn subject_leaves(&self, subject: &Id, before: u64, limit: i64) -> Result<Vec<LeafRow>>;
+    /// Every segment of the subject index, in id order (all levels).
+    async fn leaf_segments(&self) -> Result<Vec<LeafSegment>>;
     async fn latest_head(&self) -> Result<Option<SignedTreeHead>>;
 
     async fn api_key_by_digest(&self, digest: &[u8; 32]) -> Result<Option<ApiKeyRow>>;

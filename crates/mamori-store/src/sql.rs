@@ -552,6 +552,70 @@ macro_rules! sql_store {
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE digest = $2 AND revoked_ms IS NULL")
                             .bind(revoked_ms).bind(&digest[..]).execute(&mut *conn).await?;
                     }
+                    Change::IndexSubjectLeaves { first_idx, last_idx } => {
+                        let upto: i64 = sqlx::query("SELECT COALESCE(MAX(last_idx), -1) FROM subject_leaf_segments WHERE level >= 0")
+                            .fetch_one(&mut *conn).await?.try_get(0)?;
+                        if upto != first_idx - 1 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                        let segment: i64 = sqlx::query("SELECT COALESCE(MAX(segment), 0) + 1 FROM subject_leaf_segments")
+                            .fetch_one(&mut *conn).await?.try_get(0)?;
+                        let entries = sqlx::query("INSERT INTO subject_leaves (segment, subject_id, idx) SELECT $1, subject_id, idx FROM ledger_leaves \
+                                                   WHERE idx >= $2 AND idx <= $3 AND subject_id IS NOT NULL ORDER BY subject_id, idx")
+                            .bind(segment).bind(first_idx).bind(last_idx).execute(&mut *conn).await?.rows_affected();
+                        sqlx::query("INSERT INTO subject_leaf_segments (segment, level, entries, first_idx, last_idx) VALUES ($1, 0, $2, $3, $4)")
+                            .bind(segment).bind(entries as i64).bind(first_idx).bind(last_idx).execute(&mut *conn).await?;
+                    }
+                    Change::BeginSegmentMerge { target } => {
+                        sqlx::query("INSERT INTO subject_leaf_segments (segment, level, entries, first_idx, last_idx) VALUES ($1, -1, 0, -1, -1)")
+                            .bind(target).execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::MergeSegmentChunk { sources, target, bytes } => {
+                        let building = sqlx::query("SELECT 1 FROM subject_leaf_segments WHERE segment = $1 AND level = -1")
+                            .bind(target).fetch_optional(&mut *conn).await?;
+                        if building.is_none() {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                        let (low, high) = bytes.bounds();
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO subject_leaves (segment, subject_id, idx) SELECT ");
+                        qb.push_bind(*target).push(", subject_id, idx FROM subject_leaves WHERE subject_id >= ").push_bind(low)
+                            .push(" AND subject_id < ").push_bind(high).push(" AND segment IN (");
+                        let mut list = qb.separated(", ");
+                        for source in sources {
+                            list.push_bind(*source);
+                        }
+                        qb.push(") ORDER BY subject_id, idx");
+                        qb.build().execute(&mut *conn).await?;
+                    }
+                    Change::FinishSegmentMerge { sources, target, level } => {
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE subject_leaf_segments SET level = ");
+                        qb.push_bind(*level).push(", entries = s.entries, first_idx = s.first_idx, last_idx = s.last_idx FROM \
+                                                    (SELECT SUM(entries) AS entries, MIN(first_idx) AS first_idx, MAX(last_idx) AS last_idx FROM subject_leaf_segments WHERE segment IN (");
+                        let mut list = qb.separated(", ");
+                        for source in sources {
+                            list.push_bind(*source);
+                        }
+                        qb.push(")) AS s WHERE segment = ").push_bind(*target).push(" AND level = -1");
+                        if qb.build().execute(&mut *conn).await?.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE subject_leaf_segments SET level = -2 WHERE segment IN (");
+                        let mut list = qb.separated(", ");
+                        for source in sources {
+                            list.push_bind(*source);
+                        }
+                        qb.push(")");
+                        qb.build().execute(&mut *conn).await?;
+                    }
+                    Change::DropSegmentEntries { segment, bytes } => {
+                        let (low, high) = bytes.bounds();
+                        sqlx::query("DELETE FROM subject_leaves WHERE segment = $1 AND subject_id >= $2 AND subject_id < $3")
+                            .bind(segment).bind(low).bind(high).execute(&mut *conn).await?;
+                    }
+                    Change::ForgetSegment { segment } => {
+                        sqlx::query("DELETE FROM subject_leaf_segments WHERE segment = $1 AND level < 0")
+                            .bind(segment).execute(&mut *conn).await?;
+                    }
                     Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
                         sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
                                      ON CONFLICT (webhook_id, seq) DO UPDATE SET attempts = excluded.attempts, last_status = excluded.last_status, failed_ms = excluded.failed_ms")
@@ -774,6 +838,43 @@ macro_rules! sql_store {
                 let rows = sqlx::query("SELECT leaf_hash FROM ledger_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2")
                     .bind(from as i64).bind(limit).fetch_all(&self.read).await?;
                 rows.iter().map(|r| hash_from_slice(&r.try_get::<Vec<u8>, _>(0)?)).collect()
+            }
+
+            async fn subject_leaves(&self, subject: &Id, before: u64, limit: i64) -> Result<Vec<LeafRow>> {
+                let before = before.min(i64::MAX as u64) as i64;
+                // Read the indexed bound first: a segment registered meanwhile only makes a leaf
+                // show up twice (deduplicated below), never go missing.
+                let upto: i64 = sqlx::query("SELECT COALESCE(MAX(last_idx), -1) FROM subject_leaf_segments WHERE level >= 0")
+                    .fetch_one(&self.read).await?.try_get(0)?;
+                let tail = sqlx::query("SELECT idx, data, leaf_hash FROM ledger_leaves WHERE idx > $1 AND idx < $2 AND subject_id = $3 ORDER BY idx DESC LIMIT $4")
+                    .bind(upto).bind(before).bind(&subject[..]).bind(limit).fetch_all(&self.read).await?;
+                let indexed = sqlx::query("SELECT l.idx, l.data, l.leaf_hash FROM subject_leaves s JOIN ledger_leaves l ON l.idx = s.idx \
+                                           WHERE s.segment IN (SELECT segment FROM subject_leaf_segments WHERE level >= 0) AND s.subject_id = $1 AND s.idx < $2 \
+                                           ORDER BY s.idx DESC LIMIT $3")
+                    .bind(&subject[..]).bind(before).bind(limit).fetch_all(&self.read).await?;
+                let mut leaves = std::collections::BTreeMap::new();
+                for r in tail.iter().chain(&indexed) {
+                    let index = r.try_get::<i64, _>(0)? as u64;
+                    leaves.insert(std::cmp::Reverse(index), LeafRow {
+                        index,
+                        data: r.try_get(1)?,
+                        hash: hash_from_slice(&r.try_get::<Vec<u8>, _>(2)?)?,
+                        subject_id: Some(*subject),
+                    });
+                }
+                Ok(leaves.into_values().take(limit.max(0) as usize).collect())
+            }
+
+            async fn leaf_segments(&self) -> Result<Vec<LeafSegment>> {
+                let rows = sqlx::query("SELECT segment, level, entries, first_idx, last_idx FROM subject_leaf_segments ORDER BY segment")
+                    .fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(LeafSegment {
+                    segment: r.try_get(0)?,
+                    level: r.try_get(1)?,
+                    entries: r.try_get(2)?,
+                    first_idx: r.try_get(3)?,
+                    last_idx: r.try_get(4)?,
+                })).collect()
             }
 
             async fn heads(&self) -> Result<Vec<SignedTreeHead>> {

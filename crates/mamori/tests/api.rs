@@ -33,6 +33,7 @@ both_backends!(
     privacy_center_pages_sign_in_and_show_my_data,
     my_choices_change_consent_in_one_click,
     download_my_data_is_a_zip_of_json_and_csv,
+    who_accessed_my_data_with_proofs,
 );
 
 fn customer(tag: &str) -> Value {
@@ -3054,6 +3055,27 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
     assert!(read("data.csv").starts_with("category,field,value\n"));
     assert!(read("data.csv").contains("contact,email,ada.download@example.com"));
     assert!(read("consents.csv").contains("marketing_email,email,true"));
+    // The access log: the ticket added by support, the consent recorded by the service.
+    let log: Value = serde_json::from_str(&read("access-log.json")).unwrap();
+    let log = log.as_array().unwrap();
+    assert!(
+        log.iter().any(|e| e["action"] == "record.create"
+            && e["role"] == "support"
+            && e["allowed"] == true),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e["action"] == "consent.grant" && e["role"] == "service")
+    );
+    assert!(
+        read("access-log.csv")
+            .starts_with("event,at,role,purpose,action,categories,allowed,reason\n")
+    );
+    assert!(
+        read("access-log.csv")
+            .contains(",support,customer_support,record.create,support_tickets,true,")
+    );
     let r = client
         .get(app.url("/privacy/me/download"))
         .send()
@@ -3077,6 +3099,13 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
     assert_eq!(v["data"]["contact"]["email"], "ada.download@example.com");
     assert_eq!(v["records"][0]["data"]["subject"], "Late parcel");
     assert_eq!(v["consents"][0]["purpose"], "marketing_email");
+    assert!(
+        v["access_log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "record.create")
+    );
     let r = app
         .as_role(
             Method::GET,
@@ -3111,4 +3140,280 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+}
+
+/// The events about a person as the ledger holds them, newest first (a full scan: the truth
+/// the subject index must agree with).
+async fn events_about(app: &TestApp, id: &str) -> Vec<u64> {
+    let subject = mamori_core::parse_id(id).unwrap();
+    let mut all: Vec<u64> = app
+        .vault
+        .store
+        .leaves(0, 1_000_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.subject_id == Some(subject))
+        .map(|l| l.index)
+        .collect();
+    all.reverse();
+    all
+}
+
+async fn access_log_page(app: &TestApp, id: &str, query: &str) -> Value {
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/access-log{query}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn event_numbers(page: &Value) -> Vec<u64> {
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_u64().unwrap())
+        .collect()
+}
+
+/// Who accessed my data: every ledger event about the person and none about anyone else, found
+/// through the background subject index across merges (and before indexing), paged, shown on
+/// the privacy-center page with an inclusion proof that checks against the signed head.
+async fn who_accessed_my_data_with_proofs(app: TestApp) {
+    use mamori_core::subject_index;
+    let ada = create(&app, &customer("activity")).await;
+    let mut someone_else = customer("activity-other");
+    someone_else["data"]["contact"]["phone"] = json!("+33 1 23 45 67 89");
+    let other = create(&app, &someone_else).await;
+    let read = |id: &str, role: &'static str, purpose: &'static str| {
+        app.as_role(Method::GET, &format!("/v1/subjects/{id}"), role, purpose)
+            .send()
+    };
+    assert_eq!(
+        read(&ada, "analyst", "order_fulfilment")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // Enough indexing passes for level-0 segments to be merged (16 make one).
+    for _ in 0..20 {
+        assert_eq!(
+            read(&ada, "support", "customer_support")
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            read(&other, "support", "customer_support")
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        subject_index::pass(&app.vault.ledger, &*app.vault.store)
+            .await
+            .unwrap();
+    }
+    let segments = app.vault.store.leaf_segments().await.unwrap();
+    assert!(segments.iter().all(|s| s.level >= 0), "{segments:?}");
+    assert!(segments.len() < 16, "merged: {segments:?}");
+    // One more read not indexed yet: found by the scan of the newest leaves.
+    assert_eq!(
+        read(&ada, "support", "customer_support")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let truth = events_about(&app, &ada).await;
+    assert!(truth.len() >= 22, "{truth:?}");
+    let page = access_log_page(&app, &ada, "?limit=500").await;
+    assert_eq!(event_numbers(&page), truth);
+    assert!(page["older"].is_null());
+    let events = page["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["allowed"] == false
+            && e["role"] == "analyst"
+            && e["reason"] == "purpose_not_allowed_for_role"),
+        "{page}"
+    );
+    assert!(events.iter().any(|e| e["action"] == "subject.read"
+        && e["purpose"] == "customer_support"
+        && e["categories"].as_array().is_some_and(|c| !c.is_empty())));
+    // Paging: two at a time, no overlap, no gap (reading the log is itself an event).
+    let truth = events_about(&app, &ada).await;
+    let first = access_log_page(&app, &ada, "?limit=2").await;
+    let older = first["older"].as_u64().unwrap();
+    let second = access_log_page(&app, &ada, &format!("?limit=2&before={older}")).await;
+    let both: Vec<u64> = event_numbers(&first)
+        .into_iter()
+        .chain(event_numbers(&second))
+        .collect();
+    assert_eq!(both, truth[..4]);
+
+    // A merge that stopped half-way is invisible, and tidied away at the next start.
+    let visible: Vec<i64> = segments.iter().map(|s| s.segment).collect();
+    let target = visible.iter().max().unwrap() + 100;
+    app.vault
+        .ledger
+        .submit(
+            vec![mamori_store::Change::BeginSegmentMerge { target }],
+            vec![],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    app.vault
+        .ledger
+        .submit(
+            vec![mamori_store::Change::MergeSegmentChunk {
+                sources: visible.clone(),
+                target,
+                bytes: mamori_store::ByteRange { from: 0, to: 256 },
+            }],
+            vec![],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let truth = events_about(&app, &ada).await;
+    assert_eq!(
+        event_numbers(&access_log_page(&app, &ada, "?limit=500").await),
+        truth
+    );
+    subject_index::tidy(&app.vault.ledger, &*app.vault.store)
+        .await
+        .unwrap();
+    assert!(
+        app.vault
+            .store
+            .leaf_segments()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.segment != target)
+    );
+
+    // Bad input and roles that may not read the log.
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{ada}/access-log"),
+            "support",
+            "customer_support",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{ada}/access-log?limit=0"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{ada}/access-log?before=x"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+
+    // The person's own page, in each language, and a proof for one event.
+    let (client, jar, _) = signed_in_browser(&app, "ada.activity@example.com").await;
+    let r = client
+        .get(app.url("/privacy/me/activity?lang=fr"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Qui a accédé à mes données")
+            && html.contains("Refusé")
+            && html.contains("analyst"),
+        "{html}"
+    );
+    let staff_read = *truth.iter().rev().nth(3).unwrap();
+    assert!(html.contains(&format!("id=\"event-{staff_read}\"")));
+    assert!(!html.contains("activity-other"));
+    let ja = client
+        .get(app.url("/privacy/me/activity?lang=ja"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ja.contains("データへのアクセス履歴"));
+    let r = client
+        .get(app.url(&format!("/privacy/me/activity/proof?leaf={staff_read}")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let proof: Value = r.json().await.unwrap();
+    let leaf_data = b64::decode(proof["leaf_data"].as_str().unwrap()).unwrap();
+    let leaf_hash = mamori_ledger::leaf_hash(&leaf_data);
+    assert_eq!(b64::encode(&leaf_hash), proof["leaf_hash"]);
+    let sth: mamori_ledger::SignedTreeHead =
+        serde_json::from_value(proof["signed_tree_head"].clone()).unwrap();
+    let key = b64::decode(proof["public_key"].as_str().unwrap()).unwrap();
+    let key = mamori_ledger::VerifyingKey::from_bytes(&key.try_into().unwrap()).unwrap();
+    assert_eq!(key, app.vault.ledger.public_key());
+    assert!(mamori_ledger::verify_head(&key, &sth));
+    let path: Vec<Vec<u8>> = proof["audit_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| b64::decode(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_inclusion(staff_read, sth.head.size, &leaf_hash, &path, &sth.head.root).unwrap();
+    assert_eq!(proof["event"]["subject"], ada.as_str());
+    // Someone else's event, a bad number, and no session.
+    let theirs = events_about(&app, &other).await[0];
+    let r = client
+        .get(app.url(&format!("/privacy/me/activity/proof?leaf={theirs}")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND, "no_such_event").await;
+    let r = client
+        .get(app.url("/privacy/me/activity/proof?leaf=-1"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    let r = client
+        .get(app.url("/privacy/me/activity"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

@@ -133,3 +133,51 @@ test('download my data gives a zip', async () => {
   assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'a zip archive');
   await page.close();
 });
+
+const activityWords = {
+  en: { title: 'Who accessed my data', you: 'You', allowed: 'Allowed', viewed: 'Viewed your data' },
+  ja: { title: 'データへのアクセス履歴', you: 'お客様ご自身', allowed: '許可', viewed: 'データを閲覧' },
+  fr: { title: 'Qui a accédé à mes données', you: 'Vous', allowed: 'Autorisé', viewed: 'A consulté vos données' },
+};
+const activityCustomers = { en: 10, ja: 11, fr: 12 };
+
+for (const [lang, w] of Object.entries(activityWords)) {
+  test(`who accessed my data, with a proof per event, in ${lang}`, async () => {
+    const page = await browser.newPage();
+    await signIn(page, `customer${activityCustomers[lang]}@example.com`, lang);
+    await page.click('#activity-link a');
+    await page.waitForURL(/\/privacy\/me\/activity/);
+    assert.match(await page.textContent('h1'), new RegExp(w.title));
+    const table = await page.textContent('#events');
+    // Signing in and viewing "My data" were the person's own accesses; creating the record
+    // was the demo's service key.
+    assert.ok(table.includes(w.you) && table.includes(w.viewed) && table.includes(w.allowed), table);
+    assert.ok(table.includes('service'), 'the role that created the record');
+    await page.screenshot({ path: join(artifacts, `activity-${lang}.png`), fullPage: true });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#events tbody tr:last-child a'),
+    ]);
+    const { readFileSync } = await import('node:fs');
+    const proof = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(proof.format, 'mamori-inclusion-proof/1');
+    assert.equal(proof.event.action, 'subject.create', 'the oldest event: the record was created');
+    assert.ok(proof.audit_path.length > 0 && proof.signed_tree_head.signature);
+    await page.close();
+  });
+}
+
+test('the access history and its proofs work by keyboard alone', async () => {
+  const page = await browser.newPage();
+  await signIn(page, 'customer13@example.com', 'en');
+  await page.goto(`${demo.base}/privacy/me/activity?lang=en`);
+  let reached = false;
+  for (let i = 0; i < 30 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.closest('#events') !== null);
+  }
+  assert.ok(reached, 'a proof link is reachable with Tab');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  assert.match(download.suggestedFilename(), /^mamori-proof-\d+\.json$/);
+  await page.close();
+});
