@@ -208,6 +208,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         json!(hooks.deliveries_per_s.round()),
     );
 
+    note("data-subject rights: export and privacy-center pages");
+    let rights = rights_figures(&server, plan.records_large).await?;
+    out.insert(
+        "export_ms_10k_records_10k_events",
+        json!(round3(rights.export_ms)),
+    );
+    for (page, p95) in rights.page_p95_ms {
+        out.insert(page, json!(round3(p95)));
+    }
+
     note("erasure");
     let (small, large) = erasures(&server, &ids, &plan).await?;
     out.insert("erase_median_ms", json!(round3(small)));
@@ -457,6 +467,9 @@ async fn audience_filter(server: &Server, ids: &[[u8; 16]]) -> anyhow::Result<(f
 struct Keys {
     service: String,
     officer: String,
+    /// A privacy-center session of the first synthetic customer, and their id.
+    session: String,
+    person: [u8; 16],
 }
 
 async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
@@ -467,7 +480,20 @@ async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
     let (_, officer) = vault
         .create_api_key(&operator, "privacy_officer", "bench officer")
         .await?;
-    Ok(Keys { service, officer })
+    let started = vault.start_sign_in("customer0@example.com").await?;
+    let code = started
+        .code
+        .context("the first synthetic customer has no e-mail")?;
+    let (session, person) = vault
+        .finish_sign_in(&started.challenge, &code)
+        .await?
+        .map_err(|refused| anyhow::anyhow!("bench sign-in refused: {refused:?}"))?;
+    Ok(Keys {
+        service,
+        officer,
+        session,
+        person,
+    })
 }
 
 /// `mamori serve` on the bench installation, as a child process.
@@ -756,6 +782,63 @@ async fn erasures(server: &Server, ids: &[[u8; 16]], plan: &Plan) -> anyhow::Res
         large_times.push(erase(id).await?);
     }
     Ok((median(small_times), median(large_times)))
+}
+
+struct RightsFigures {
+    export_ms: f64,
+    page_p95_ms: Vec<(&'static str, f64)>,
+}
+
+/// Issue 4's targets: the export of a person with `records` records and as many ledger events
+/// about them (the record creations), and the privacy-center pages as that person, signed in.
+async fn rights_figures(server: &Server, records: usize) -> anyhow::Result<RightsFigures> {
+    let person = server.keys.person;
+    add_records(server, &person, records).await?;
+    // The subject index runs once a second; measure what a person sees once it caught up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let client = reqwest::Client::new();
+    let timed = async |request: reqwest::RequestBuilder| -> anyhow::Result<f64> {
+        let sent = Instant::now();
+        let response = request.send().await?;
+        let status = response.status();
+        response.bytes().await?;
+        anyhow::ensure!(status.is_success(), "answered {status}");
+        Ok(sent.elapsed().as_secs_f64() * 1000.0)
+    };
+    let export_url = format!(
+        "{}/v1/subjects/{}/export",
+        server.url,
+        mamori_core::format_id(&person)
+    );
+    let mut exports = vec![];
+    for _ in 0..5 {
+        let request = client
+            .get(&export_url)
+            .bearer_auth(&server.keys.officer)
+            .header("mamori-purpose", "data_subject_rights");
+        exports.push(timed(request).await?);
+    }
+    let cookie = format!("mamori_session={}", server.keys.session);
+    let mut page_p95_ms = vec![];
+    for (name, path) in [
+        ("page_my_data_p95_ms", "/privacy/me"),
+        ("page_my_choices_p95_ms", "/privacy/choices"),
+        ("page_access_log_p95_ms", "/privacy/me/activity"),
+    ] {
+        let mut times = vec![];
+        for _ in 0..200 {
+            let request = client
+                .get(format!("{}{path}", server.url))
+                .header("cookie", &cookie);
+            times.push(timed(request).await?);
+        }
+        times.sort_by(f64::total_cmp);
+        page_p95_ms.push((name, times[times.len() * 95 / 100]));
+    }
+    Ok(RightsFigures {
+        export_ms: median(exports),
+        page_p95_ms,
+    })
 }
 
 /// Adds `n` order records to one subject over the API, 64 requests at a time.

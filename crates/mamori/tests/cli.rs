@@ -364,6 +364,10 @@ fn bench_reports_every_figure() {
         "audience_checks_per_s",
         "webhook_latency_p99_ms",
         "webhook_deliveries_per_s",
+        "export_ms_10k_records_10k_events",
+        "page_my_data_p95_ms",
+        "page_my_choices_p95_ms",
+        "page_access_log_p95_ms",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
