@@ -848,9 +848,10 @@ macro_rules! sql_store {
                     .fetch_one(&self.read).await?.try_get(0)?;
                 let tail = sqlx::query("SELECT idx, data, leaf_hash FROM ledger_leaves WHERE idx > $1 AND idx < $2 AND subject_id = $3 ORDER BY idx DESC LIMIT $4")
                     .bind(upto).bind(before).bind(&subject[..]).bind(limit).fetch_all(&self.read).await?;
-                let indexed = sqlx::query("SELECT l.idx, l.data, l.leaf_hash FROM subject_leaves s JOIN ledger_leaves l ON l.idx = s.idx \
-                                           WHERE s.segment IN (SELECT segment FROM subject_leaf_segments WHERE level >= 0) AND s.subject_id = $1 AND s.idx < $2 \
-                                           ORDER BY s.idx DESC LIMIT $3")
+                // The page's leaf numbers first (integers, sorted), then only those leaves.
+                let indexed = sqlx::query("SELECT idx, data, leaf_hash FROM ledger_leaves WHERE idx IN (SELECT idx FROM subject_leaves \
+                                           WHERE segment IN (SELECT segment FROM subject_leaf_segments WHERE level >= 0) AND subject_id = $1 AND idx < $2 \
+                                           ORDER BY idx DESC LIMIT $3)")
                     .bind(&subject[..]).bind(before).bind(limit).fetch_all(&self.read).await?;
                 let mut leaves = std::collections::BTreeMap::new();
                 for r in tail.iter().chain(&indexed) {

@@ -796,13 +796,16 @@ async fn rights_figures(server: &Server, records: usize) -> anyhow::Result<Right
     add_records(server, &person, records).await?;
     // The subject index runs once a second; measure what a person sees once it caught up.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let client = reqwest::Client::new();
+    // No redirects: a page that sends the person to sign in must count as a failure.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let timed = async |request: reqwest::RequestBuilder| -> anyhow::Result<f64> {
         let sent = Instant::now();
         let response = request.send().await?;
         let status = response.status();
         response.bytes().await?;
-        anyhow::ensure!(status.is_success(), "answered {status}");
+        anyhow::ensure!(status == reqwest::StatusCode::OK, "answered {status}");
         Ok(sent.elapsed().as_secs_f64() * 1000.0)
     };
     let export_url = format!(
