@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod mail;
 pub mod outbox;
 pub mod publish;
+pub mod requests;
 pub mod signin;
 pub mod subject_index;
 pub mod unsubscribe;

@@ -90,6 +90,19 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route("/v1/subjects/{id}/export", get(api::export_subject))
         .route("/v1/subjects/{id}/access-log", get(api::access_log))
         .route(
+            "/v1/requests",
+            get(api::list_requests).post(api::open_request),
+        )
+        .route("/v1/requests/{id}", get(api::get_request))
+        .route(
+            "/v1/requests/{id}/extend",
+            axum::routing::post(api::extend_request),
+        )
+        .route(
+            "/v1/requests/{id}/state",
+            axum::routing::post(api::set_request_state),
+        )
+        .route(
             "/v1/consent/filter",
             axum::routing::post(api::filter_audience)
                 .layer(DefaultBodyLimit::max(AUDIENCE_BODY_LIMIT)),

@@ -204,6 +204,13 @@ pub enum Change {
     ForgetSegment {
         segment: i64,
     },
+    InsertRequest(RequestRow),
+    /// Moves a request on (state, deadline, extension, closing). Stale if its state is no
+    /// longer `expected_state` (someone acted on it meanwhile).
+    UpdateRequest {
+        expected_state: String,
+        row: RequestRow,
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -245,6 +252,39 @@ impl ByteRange {
         };
         (vec![self.from], upper)
     }
+}
+
+/// A data-subject request. States and denial reasons use the Data Rights Protocol's names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: Id,
+    pub kind: String,
+    /// None while the person is not identified (a request by e-mail to the privacy officer).
+    pub subject_id: Option<Id>,
+    pub jurisdiction: String,
+    /// How it arrived: privacy_center, staff, agent.
+    pub source: String,
+    pub state: String,
+    pub received_ms: i64,
+    pub due_ms: i64,
+    /// The extension's reason code, once extended.
+    pub extension: Option<String>,
+    pub closed_ms: Option<i64>,
+    /// Why it was denied (a DRP reason code).
+    pub reason: Option<String>,
+    pub updated_ms: i64,
+}
+
+/// Which requests to list: ordered by due date, then id.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// None: every request not closed (open and in progress).
+    pub state: Option<String>,
+    pub due_before: Option<i64>,
+    /// The (due_ms, id) of the last request of the previous page.
+    pub after: Option<(i64, Id)>,
+    pub subject: Option<Id>,
+    pub limit: i64,
 }
 
 /// One segment of the subject index (see migrations/sqlite/0010_subject_leaves.sql).
@@ -390,6 +430,9 @@ pub trait Store: Send + Sync + 'static {
     async fn policy_versions(&self) -> Result<Vec<PolicyVersion>>;
     /// The latest published version and its hash, without the text (read on every consent change).
     async fn latest_policy_version(&self) -> Result<Option<(i64, [u8; 32])>>;
+
+    async fn request(&self, id: &Id) -> Result<Option<RequestRow>>;
+    async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

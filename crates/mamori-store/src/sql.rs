@@ -616,6 +616,23 @@ macro_rules! sql_store {
                         sqlx::query("DELETE FROM subject_leaf_segments WHERE segment = $1 AND level < 0")
                             .bind(segment).execute(&mut *conn).await?;
                     }
+                    Change::InsertRequest(r) => {
+                        sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                            .bind(&r.id[..]).bind(&r.kind).bind(r.subject_id.map(|s| s.to_vec())).bind(&r.jurisdiction).bind(&r.source).bind(&r.state)
+                            .bind(r.received_ms).bind(r.due_ms).bind(&r.extension).bind(r.closed_ms).bind(&r.reason).bind(r.updated_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::UpdateRequest { expected_state, row: r } => {
+                        let done = sqlx::query("UPDATE rights_requests SET state = $1, due_ms = $2, extension = $3, closed_ms = $4, reason = $5, updated_ms = $6 \
+                                                WHERE id = $7 AND state = $8")
+                            .bind(&r.state).bind(r.due_ms).bind(&r.extension).bind(r.closed_ms).bind(&r.reason).bind(r.updated_ms)
+                            .bind(&r.id[..]).bind(expected_state)
+                            .execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                    }
                     Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
                         sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
                                      ON CONFLICT (webhook_id, seq) DO UPDATE SET attempts = excluded.attempts, last_status = excluded.last_status, failed_ms = excluded.failed_ms")
@@ -866,6 +883,33 @@ macro_rules! sql_store {
                 Ok(leaves.into_values().take(limit.max(0) as usize).collect())
             }
 
+            async fn request(&self, id: &Id) -> Result<Option<RequestRow>> {
+                let row = sqlx::query(concat!("SELECT ", request_columns!(), " FROM rights_requests WHERE id = $1"))
+                    .bind(&id[..]).fetch_optional(&self.read).await?;
+                row.as_ref().map(request_from_row).transpose()
+            }
+
+            async fn requests(&self, f: &RequestFilter) -> Result<Vec<RequestRow>> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!("SELECT ", request_columns!(), " FROM rights_requests WHERE "));
+                match &f.state {
+                    // Written as the partial index's condition, so the open queue reads it in order.
+                    None => qb.push("closed_ms IS NULL"),
+                    Some(state) => qb.push("state = ").push_bind(state.clone()),
+                };
+                if let Some(due) = f.due_before {
+                    qb.push(" AND due_ms < ").push_bind(due);
+                }
+                if let Some(subject) = f.subject {
+                    qb.push(" AND subject_id = ").push_bind(subject.to_vec());
+                }
+                if let Some((due, id)) = f.after {
+                    qb.push(" AND (due_ms > ").push_bind(due).push(" OR (due_ms = ").push_bind(due).push(" AND id > ").push_bind(id.to_vec()).push("))");
+                }
+                qb.push(" ORDER BY due_ms, id LIMIT ").push_bind(f.limit);
+                let rows = qb.build().fetch_all(&self.read).await?;
+                rows.iter().map(request_from_row).collect()
+            }
+
             async fn leaf_segments(&self) -> Result<Vec<LeafSegment>> {
                 let rows = sqlx::query("SELECT segment, level, entries, first_idx, last_idx FROM subject_leaf_segments ORDER BY segment")
                     .fetch_all(&self.read).await?;
@@ -1068,6 +1112,40 @@ impl From<sqlx::Error> for ApplyError {
     fn from(e: sqlx::Error) -> Self {
         ApplyError::Db(e)
     }
+}
+
+macro_rules! request_columns {
+    () => {
+        "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms"
+    };
+}
+
+fn request_from_row<R: Row>(r: &R) -> Result<RequestRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<Vec<u8>>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let subject: Option<Vec<u8>> = r.try_get(2)?;
+    Ok(RequestRow {
+        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+        kind: r.try_get(1)?,
+        subject_id: subject.map(|s| id_from_slice(&s)).transpose()?,
+        jurisdiction: r.try_get(3)?,
+        source: r.try_get(4)?,
+        state: r.try_get(5)?,
+        received_ms: r.try_get(6)?,
+        due_ms: r.try_get(7)?,
+        extension: r.try_get(8)?,
+        closed_ms: r.try_get(9)?,
+        reason: r.try_get(10)?,
+        updated_ms: r.try_get(11)?,
+    })
 }
 
 fn head_from_row<R: Row>(r: &R) -> Result<SignedTreeHead>

@@ -34,6 +34,7 @@ both_backends!(
     my_choices_change_consent_in_one_click,
     download_my_data_is_a_zip_of_json_and_csv,
     who_accessed_my_data_with_proofs,
+    requests_are_worked_through_drp_states_before_their_deadline,
 );
 
 fn customer(tag: &str) -> Value {
@@ -3416,4 +3417,289 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn officer(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let r = app.as_role(method, path, "privacy_officer", "data_subject_rights");
+    match body {
+        Some(b) => r.json(&b),
+        None => r,
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Requests as objects: a deadline from the jurisdiction, one extension with a reason where the
+/// law allows it, DRP states and denial reasons, the queue by due date with paging, every step
+/// ledgered and announced, and bad input refused without changing anything.
+async fn requests_are_worked_through_drp_states_before_their_deadline(app: TestApp) {
+    let ada = create(&app, &customer("requests")).await;
+    let r = officer(&app, Method::POST, "/v1/requests", Some(json!({"kind": "access", "subject": ada, "jurisdiction": "gdpr", "received_at": mamori_core::format_time(mamori_core::now_ms() - 86_400_000)}))).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let gdpr: Value = r.json().await.unwrap();
+    assert_eq!(gdpr["state"], "open");
+    assert_eq!(gdpr["source"], "staff");
+    let lgpd: Value = officer(
+        &app,
+        Method::POST,
+        "/v1/requests",
+        Some(json!({"kind": "erasure", "jurisdiction": "lgpd"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let ccpa: Value = officer(&app, Method::POST, "/v1/requests", Some(json!({"kind": "opt_out_of_sale", "subject": ada, "jurisdiction": "ccpa", "source": "agent"}))).await.json().await.unwrap();
+    // LGPD's 15 days come before CCPA's 45 days; GDPR's month sits between.
+    let queue: Value = officer(&app, Method::GET, "/v1/requests", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order: Vec<&str> = queue["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["erasure", "access", "opt_out_of_sale"], "{queue}");
+    let first: Value = officer(&app, Method::GET, "/v1/requests?limit=1", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let next = first["next"].as_str().unwrap().to_string();
+    let rest: Value = officer(
+        &app,
+        Method::GET,
+        &format!("/v1/requests?limit=5&after={next}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(rest["requests"].as_array().unwrap().len(), 2);
+    assert_eq!(rest["requests"][0]["kind"], "access");
+    assert!(rest["next"].is_null());
+    let mine: Value = officer(
+        &app,
+        Method::GET,
+        &format!("/v1/requests?subject={ada}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(mine["requests"].as_array().unwrap().len(), 2);
+
+    // Extension: once, with a reason, as far as the law allows; LGPD allows none.
+    let id = gdpr["id"].as_str().unwrap();
+    let due = |v: &Value| v["due_at"].as_str().unwrap().to_string();
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/extend"),
+        Some(json!({"reason": "complexity"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let extended: Value = r.json().await.unwrap();
+    assert_eq!(extended["extension"], "complexity");
+    assert!(due(&extended) > due(&gdpr));
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/extend"),
+        Some(json!({"reason": "complexity"})),
+    )
+    .await;
+    problem(r, StatusCode::CONFLICT, "already_extended").await;
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{}/extend", lgpd["id"].as_str().unwrap()),
+        Some(json!({"reason": "number_of_requests"})),
+    )
+    .await;
+    problem(r, StatusCode::CONFLICT, "no_extension").await;
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/extend"),
+        Some(json!({"reason": "we are busy"})),
+    )
+    .await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_reason").await;
+
+    // States: in progress, then fulfilled; a closed request stays closed. A denial needs a reason.
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/state"),
+        Some(json!({"state": "in_progress"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/state"),
+        Some(json!({"state": "fulfilled"})),
+    )
+    .await;
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["state"], "fulfilled");
+    assert!(done["closed_at"].is_string());
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/state"),
+        Some(json!({"state": "in_progress"})),
+    )
+    .await;
+    problem(r, StatusCode::CONFLICT, "request_closed").await;
+    let other = ccpa["id"].as_str().unwrap();
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{other}/state"),
+        Some(json!({"state": "denied"})),
+    )
+    .await;
+    problem(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "denial_reason_required",
+    )
+    .await;
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{other}/state"),
+        Some(json!({"state": "denied", "reason": "no_match"})),
+    )
+    .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["reason"], "no_match");
+    let queue: Value = officer(&app, Method::GET, "/v1/requests", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        queue["requests"].as_array().unwrap().len(),
+        1,
+        "only the LGPD request is still open"
+    );
+    let fulfilled: Value = officer(&app, Method::GET, "/v1/requests?state=fulfilled", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fulfilled["requests"][0]["id"], id);
+
+    // Each step was ledgered about the person and announced to other systems.
+    let log = access_log_page(&app, &ada, "?limit=500").await;
+    for action in ["request.open", "request.extend", "request.state"] {
+        assert!(
+            log["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == action),
+            "{action}"
+        );
+    }
+    let events: Value = feed(&app, "after=0&limit=1000").await.json().await.unwrap();
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        kinds.contains(&"request.opened") && kinds.contains(&"request.changed"),
+        "{events}"
+    );
+
+    // Bad input changes nothing.
+    let before = ledger_size(&app).await;
+    for (body, code) in [
+        (
+            json!({"kind": "gossip", "jurisdiction": "gdpr"}),
+            "unknown_kind",
+        ),
+        (
+            json!({"kind": "access", "jurisdiction": "mars"}),
+            "unknown_jurisdiction",
+        ),
+        (
+            json!({"kind": "access", "jurisdiction": "gdpr", "source": "pigeon"}),
+            "unknown_source",
+        ),
+        (
+            json!({"kind": "access", "jurisdiction": "gdpr", "received_at": "yesterday"}),
+            "invalid_time",
+        ),
+        (
+            json!({"kind": "access", "jurisdiction": "gdpr", "received_at": "2099-01-01T00:00:00Z"}),
+            "out_of_range",
+        ),
+    ] {
+        let r = officer(&app, Method::POST, "/v1/requests", Some(body)).await;
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/requests",
+        Some(json!({"kind": "access", "jurisdiction": "gdpr", "extra": 1})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = officer(&app, Method::GET, "/v1/requests?limit=0", None).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
+    let r = officer(&app, Method::GET, "/v1/requests?after=nonsense", None).await;
+    problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+    let r = officer(&app, Method::GET, "/v1/requests?state=lost", None).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_state").await;
+    let r = officer(&app, Method::GET, "/v1/requests/not-an-id", None).await;
+    problem(r, StatusCode::BAD_REQUEST, "invalid_id").await;
+    let r = officer(
+        &app,
+        Method::GET,
+        &format!("/v1/requests/{}", mamori_core::format_id(&[7; 16])),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        ledger_size(&app).await,
+        before,
+        "refused requests changed nothing and read nothing"
+    );
+    // A role without the rights purpose may not see the queue; an erased person takes no new request.
+    let r = app
+        .as_role(Method::GET, "/v1/requests", "support", "customer_support")
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let r = officer(&app, Method::DELETE, &format!("/v1/subjects/{ada}"), None).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/requests",
+        Some(json!({"kind": "erasure", "subject": ada, "jurisdiction": "gdpr"})),
+    )
+    .await;
+    problem(r, StatusCode::CONFLICT, "subject_erased").await;
 }

@@ -1,0 +1,473 @@
+//! Data-subject requests as objects: what was asked, by whom, under which law, by when it must
+//! be answered, and how it ended. States and denial reasons are the Data Rights Protocol's, so
+//! requests from authorised agents and from the privacy officer's inbox go through the same
+//! steps. Every step is an access decision (the rights purpose), a ledger event and an outbox
+//! event; nothing stored here is a personal value (reasons are codes, not free text).
+
+use mamori_ledger::Outcome;
+use mamori_policy::{IdSet, Jurisdiction};
+use mamori_store::{Change, JobError, RequestFilter, RequestRow};
+use serde_json::json;
+
+use crate::error::{CoreError, Result};
+use crate::vault::{Actor, Vault};
+use crate::{format_id, format_time, new_id, now_ms};
+
+/// The kinds of request the rights of GDPR, CCPA, LGPD and APPI add up to.
+pub const KINDS: [&str; 7] = [
+    "access",
+    "portability",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "opt_out_of_sale",
+];
+
+/// Data Rights Protocol v0.9.4 request states.
+pub const OPEN: &str = "open";
+pub const IN_PROGRESS: &str = "in_progress";
+pub const FULFILLED: &str = "fulfilled";
+pub const DENIED: &str = "denied";
+pub const REVOKED: &str = "revoked";
+pub const EXPIRED: &str = "expired";
+pub const STATES: [&str; 6] = [OPEN, IN_PROGRESS, FULFILLED, DENIED, REVOKED, EXPIRED];
+
+/// Data Rights Protocol v0.9.4 denial reasons.
+pub const DENIAL_REASONS: [&str; 7] = [
+    "suspected_fraud",
+    "insufficient_verification",
+    "no_match",
+    "claim_not_covered",
+    "outside_jurisdiction",
+    "too_many_requests",
+    "other",
+];
+
+/// Why a deadline may be extended (GDPR art. 12(3): the complexity and number of requests).
+pub const EXTENSION_REASONS: [&str; 2] = ["complexity", "number_of_requests"];
+
+/// Where requests come from.
+pub const SOURCES: [&str; 3] = ["privacy_center", "staff", "agent"];
+
+const DAY_MS: i64 = 86_400_000;
+
+/// How long a jurisdiction allows, from receipt, and how far the one extension may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Days(i64),
+    Months(u8),
+}
+
+/// The answer period and the extended period of a jurisdiction: GDPR one month (three with an
+/// extension), CCPA 45 days (90), LGPD 15 days (none), APPI "without delay" — held here to 14
+/// days (none).
+pub fn periods(jurisdiction: Jurisdiction) -> (Period, Option<Period>) {
+    match jurisdiction {
+        Jurisdiction::Gdpr => (Period::Months(1), Some(Period::Months(3))),
+        Jurisdiction::Ccpa => (Period::Days(45), Some(Period::Days(90))),
+        Jurisdiction::Lgpd => (Period::Days(15), None),
+        Jurisdiction::Appi => (Period::Days(14), None),
+    }
+}
+
+/// `from` plus a period; a month later is the same day of the month, or the month's last day.
+pub fn add_period(from_ms: i64, period: Period) -> i64 {
+    match period {
+        Period::Days(days) => from_ms + days * DAY_MS,
+        Period::Months(months) => {
+            let Ok(start) =
+                time::OffsetDateTime::from_unix_timestamp_nanos(from_ms as i128 * 1_000_000)
+            else {
+                return from_ms + i64::from(months) * 31 * DAY_MS;
+            };
+            let index = start.year() * 12 + (start.month() as i32 - 1) + i32::from(months);
+            let (year, month0) = (index.div_euclid(12), index.rem_euclid(12));
+            let month = time::Month::try_from(month0 as u8 + 1).unwrap_or(time::Month::December);
+            let day = start.day().min(time::util::days_in_month(month, year));
+            let date = time::Date::from_calendar_date(year, month, day).unwrap_or(start.date());
+            let moved = start.replace_date(date);
+            (moved.unix_timestamp_nanos() / 1_000_000) as i64
+        }
+    }
+}
+
+fn jurisdiction(name: &str) -> Option<Jurisdiction> {
+    Jurisdiction::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, j)| *j)
+}
+
+fn is_closed(state: &str) -> bool {
+    !matches!(state, OPEN | IN_PROGRESS)
+}
+
+/// A request as staff and agents see it.
+pub fn request_json(r: &RequestRow) -> serde_json::Value {
+    json!({
+        "id": format_id(&r.id),
+        "kind": r.kind,
+        "subject": r.subject_id.as_ref().map(format_id),
+        "jurisdiction": r.jurisdiction,
+        "source": r.source,
+        "state": r.state,
+        "received_at": format_time(r.received_ms),
+        "due_at": format_time(r.due_ms),
+        "extension": r.extension,
+        "closed_at": r.closed_ms.map(format_time),
+        "reason": r.reason,
+    })
+}
+
+/// A new request: what, about whom (if known), under which law, how it arrived.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub kind: String,
+    pub subject: Option<[u8; 16]>,
+    pub jurisdiction: String,
+    pub source: String,
+    /// When it was received, if earlier than now (entered from the inbox); defaults to now.
+    pub received_ms: Option<i64>,
+}
+
+fn unknown(code: &'static str, field: &'static str, message: &str) -> CoreError {
+    CoreError::invalid(code, field, message)
+}
+
+fn conflict(code: &'static str, message: &str) -> CoreError {
+    CoreError::Conflict {
+        code,
+        message: message.into(),
+    }
+}
+
+impl Vault {
+    async fn request_access(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject: Option<&[u8; 16]>,
+    ) -> Result<()> {
+        let rights = self
+            .policy
+            .purpose(mamori_policy::RIGHTS_PURPOSE)
+            .ok_or(CoreError::Denied(crate::access::Denial::UnknownPurpose))?;
+        self.consent_access(actor, rights, action, subject).await
+    }
+
+    fn request_event(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject: Option<&[u8; 16]>,
+    ) -> mamori_ledger::Event {
+        self.event(
+            actor,
+            mamori_policy::RIGHTS_PURPOSE,
+            action,
+            subject,
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        )
+    }
+
+    /// Records a request and its deadline. The subject, if named, must exist and not be erased.
+    pub async fn open_request(&self, actor: &Actor, new: NewRequest) -> Result<RequestRow> {
+        self.request_access(actor, "request.open", new.subject.as_ref())
+            .await?;
+        if !KINDS.contains(&new.kind.as_str()) {
+            return Err(unknown(
+                "unknown_kind",
+                "kind",
+                "kind must be one of: access, portability, rectification, erasure, restriction, objection, opt_out_of_sale",
+            ));
+        }
+        let law = jurisdiction(&new.jurisdiction).ok_or_else(|| {
+            unknown(
+                "unknown_jurisdiction",
+                "jurisdiction",
+                "jurisdiction must be one of: gdpr, ccpa, lgpd, appi",
+            )
+        })?;
+        if !SOURCES.contains(&new.source.as_str()) {
+            return Err(unknown(
+                "unknown_source",
+                "source",
+                "source must be one of: privacy_center, staff, agent",
+            ));
+        }
+        let now = now_ms();
+        let received_ms = new.received_ms.unwrap_or(now);
+        if received_ms > now || received_ms < now - 366 * DAY_MS {
+            return Err(unknown(
+                "out_of_range",
+                "received_at",
+                "received_at must be in the past year, not in the future",
+            ));
+        }
+        if let Some(subject) = &new.subject {
+            match self.store.subject(subject).await? {
+                None => return Err(CoreError::NotFound),
+                Some(row) if row.erased_ms.is_some() => {
+                    return Err(conflict(
+                        "subject_erased",
+                        "this person's data was already erased; there is nothing left to act on",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let row = RequestRow {
+            id: new_id(),
+            kind: new.kind,
+            subject_id: new.subject,
+            jurisdiction: new.jurisdiction,
+            source: new.source,
+            state: OPEN.into(),
+            received_ms,
+            due_ms: add_period(received_ms, periods(law).0),
+            extension: None,
+            closed_ms: None,
+            reason: None,
+            updated_ms: now,
+        };
+        let announce = crate::outbox::announce(
+            "request.opened",
+            row.subject_id.as_ref(),
+            request_json(&row),
+        );
+        let event = self.request_event(actor, "request.open", row.subject_id.as_ref());
+        self.ledger
+            .submit(
+                vec![Change::InsertRequest(row.clone()), announce],
+                vec![event],
+            )
+            .await??;
+        Ok(row)
+    }
+
+    /// One request. Staff with the rights purpose, or the person it is about.
+    pub async fn request(&self, actor: &Actor, id: &[u8; 16]) -> Result<RequestRow> {
+        let row = self.store.request(id).await?;
+        self.request_access(
+            actor,
+            "request.read",
+            row.as_ref().and_then(|r| r.subject_id.as_ref()),
+        )
+        .await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        let event = self.request_event(actor, "request.read", row.subject_id.as_ref());
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(row)
+    }
+
+    /// The queue: requests by due date (open ones unless a state is given), a page at a time.
+    pub async fn list_requests(
+        &self,
+        actor: &Actor,
+        filter: &RequestFilter,
+    ) -> Result<Vec<RequestRow>> {
+        self.request_access(actor, "request.list", filter.subject.as_ref())
+            .await?;
+        if let Some(state) = &filter.state
+            && !STATES.contains(&state.as_str())
+        {
+            return Err(unknown(
+                "unknown_state",
+                "state",
+                "state must be one of: open, in_progress, fulfilled, denied, revoked, expired",
+            ));
+        }
+        let rows = self.store.requests(filter).await?;
+        let event = self.request_event(actor, "request.list", filter.subject.as_ref());
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(rows)
+    }
+
+    /// Extends the deadline once, as far as the jurisdiction allows, for a recorded reason.
+    pub async fn extend_request(
+        &self,
+        actor: &Actor,
+        id: &[u8; 16],
+        reason: &str,
+    ) -> Result<RequestRow> {
+        if !EXTENSION_REASONS.contains(&reason) {
+            return Err(unknown(
+                "unknown_reason",
+                "reason",
+                "reason must be one of: complexity, number_of_requests",
+            ));
+        }
+        self.change_request(actor, id, "request.extend", |row| {
+            let law = jurisdiction(&row.jurisdiction)
+                .ok_or(CoreError::Internal("stored jurisdiction".into()))?;
+            let Some(extended) = periods(law).1 else {
+                return Err(conflict(
+                    "no_extension",
+                    "the law of this request allows no extension of its deadline",
+                ));
+            };
+            if row.extension.is_some() {
+                return Err(conflict(
+                    "already_extended",
+                    "this request's deadline was already extended once",
+                ));
+            }
+            row.due_ms = add_period(row.received_ms, extended);
+            row.extension = Some(reason.to_string());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Moves a request to `state`: in_progress, or closed as fulfilled, denied (with a DRP
+    /// reason), revoked or expired. A closed request stays closed.
+    pub async fn set_request_state(
+        &self,
+        actor: &Actor,
+        id: &[u8; 16],
+        state: &str,
+        reason: Option<&str>,
+    ) -> Result<RequestRow> {
+        if !STATES.contains(&state) || state == OPEN {
+            return Err(unknown(
+                "unknown_state",
+                "state",
+                "state must be one of: in_progress, fulfilled, denied, revoked, expired",
+            ));
+        }
+        match (state, reason) {
+            (DENIED, Some(r)) if DENIAL_REASONS.contains(&r) => {}
+            (DENIED, _) => {
+                return Err(unknown(
+                    "denial_reason_required",
+                    "reason",
+                    "a denial needs a reason: suspected_fraud, insufficient_verification, no_match, claim_not_covered, outside_jurisdiction, too_many_requests or other",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(unknown(
+                    "unexpected_reason",
+                    "reason",
+                    "only a denial takes a reason",
+                ));
+            }
+            _ => {}
+        }
+        self.change_request(actor, id, "request.state", |row| {
+            if state == IN_PROGRESS && row.state == IN_PROGRESS {
+                return Err(conflict(
+                    "request_in_progress",
+                    "this request is already in progress",
+                ));
+            }
+            row.state = state.to_string();
+            if is_closed(state) {
+                row.closed_ms = Some(now_ms());
+                row.reason = reason.map(str::to_string);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Reads, checks access, applies `step` to an open request, writes it conditionally on the
+    /// state it was read in, announces it and ledgers it.
+    async fn change_request(
+        &self,
+        actor: &Actor,
+        id: &[u8; 16],
+        action: &str,
+        step: impl FnOnce(&mut RequestRow) -> Result<()>,
+    ) -> Result<RequestRow> {
+        let stored = self.store.request(id).await?;
+        self.request_access(
+            actor,
+            action,
+            stored.as_ref().and_then(|r| r.subject_id.as_ref()),
+        )
+        .await?;
+        let stored = stored.ok_or(CoreError::NotFound)?;
+        if is_closed(&stored.state) {
+            return Err(conflict(
+                "request_closed",
+                "this request is closed; open a new one",
+            ));
+        }
+        let mut row = stored.clone();
+        step(&mut row)?;
+        row.updated_ms = now_ms();
+        let announce = crate::outbox::announce(
+            "request.changed",
+            row.subject_id.as_ref(),
+            request_json(&row),
+        );
+        let event = self.request_event(actor, action, row.subject_id.as_ref());
+        let change = Change::UpdateRequest {
+            expected_state: stored.state,
+            row: row.clone(),
+        };
+        match self
+            .ledger
+            .submit(vec![change, announce], vec![event])
+            .await?
+        {
+            Ok(()) => Ok(row),
+            Err(JobError::Stale) => Err(conflict(
+                "concurrent_update",
+                "someone acted on this request at the same time; reload it",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> i64 {
+        let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+        (t.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    #[test]
+    fn a_month_is_a_calendar_month_clamped_to_its_last_day() {
+        assert_eq!(
+            add_period(at("2026-01-15T10:00:00Z"), Period::Months(1)),
+            at("2026-02-15T10:00:00Z")
+        );
+        assert_eq!(
+            add_period(at("2026-01-31T10:00:00Z"), Period::Months(1)),
+            at("2026-02-28T10:00:00Z")
+        );
+        assert_eq!(
+            add_period(at("2028-01-31T00:00:00Z"), Period::Months(1)),
+            at("2028-02-29T00:00:00Z")
+        );
+        assert_eq!(
+            add_period(at("2026-11-30T23:59:00Z"), Period::Months(3)),
+            at("2027-02-28T23:59:00Z")
+        );
+        assert_eq!(
+            add_period(at("2026-12-01T00:00:00Z"), Period::Days(45)),
+            at("2027-01-15T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn each_law_has_its_period_and_extension() {
+        assert_eq!(
+            periods(Jurisdiction::Gdpr),
+            (Period::Months(1), Some(Period::Months(3)))
+        );
+        assert_eq!(
+            periods(Jurisdiction::Ccpa),
+            (Period::Days(45), Some(Period::Days(90)))
+        );
+        assert_eq!(periods(Jurisdiction::Lgpd).1, None);
+        assert_eq!(periods(Jurisdiction::Appi).1, None);
+    }
+}
