@@ -1,6 +1,6 @@
 // Starts `mamori demo` on a free port with a fresh data directory, and Debian's chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createServer } from 'node:net';
@@ -31,7 +31,12 @@ export async function startDemo() {
     try { if ((await fetch(`${base}/healthz`)).ok && out.includes('API key')) break; } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { base, output: () => out, stop: () => proc.kill('SIGINT') };
+  const stop = () => {
+    proc.kill('SIGINT');
+    // The data directory is throw-away; leaving one per test fills /tmp over many runs.
+    proc.once('exit', () => rmSync(data, { recursive: true, force: true }));
+  };
+  return { base, output: () => out, stop };
 }
 
 export async function launchBrowser() {
