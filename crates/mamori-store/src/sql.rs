@@ -85,9 +85,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 32 MiB of page cache for the writer; readers get less (below), since the OS page
-            // cache holds the file anyway and each connection's cache is private memory.
-            .pragma("cache_size", "-32768")
+            // 8 MiB of page cache per connection: the OS page cache holds the file anyway, and
+            // each connection's cache is private memory. (32 MiB for the writer bought nothing
+            // measurable, and once the subject indexer touched the whole index it was full and
+            // the server outgrew its 200 MB budget: docs/PERFORMANCE.md.)
+            .pragma("cache_size", "-8192")
             // Savepoint journals (one per batch of the writer) stay in memory, not in temp files.
             .pragma("temp_store", "memory")
             // Checkpoints run in `checkpoint_loop`, off the commit path.
@@ -110,7 +112,6 @@ impl SqliteStore {
             .connect_with(
                 options
                     .read_only(true)
-                    .pragma("cache_size", "-8192")
                     // Rows cross from SQLite's worker thread in bigger hand-offs (fewer wake-ups).
                     .row_buffer_size(4096),
             )

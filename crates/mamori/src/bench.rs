@@ -53,6 +53,7 @@ struct Plan {
     ledger_appends: u64,
     proof_leaves: u64,
     crypto_seconds: f64,
+    open_requests: usize,
 }
 
 impl Plan {
@@ -69,6 +70,7 @@ impl Plan {
                 ledger_appends: 5_000,
                 proof_leaves: 10_000,
                 crypto_seconds: 0.05,
+                open_requests: 200,
             };
         }
         let subjects = args
@@ -86,6 +88,7 @@ impl Plan {
             ledger_appends: if args.quick { 200_000 } else { 1_000_000 },
             proof_leaves: if args.quick { 1_000_000 } else { 10_000_000 },
             crypto_seconds: if args.quick { 0.3 } else { 1.0 },
+            open_requests: 100_000,
         }
     }
 }
@@ -217,6 +220,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     for (page, p95) in rights.page_p95_ms {
         out.insert(page, json!(round3(p95)));
     }
+
+    note(&format!(
+        "request queue with {} open requests",
+        plan.open_requests
+    ));
+    let queue = request_queue(&server, &ids, plan.open_requests).await?;
+    out.insert("requests_opened_per_s", json!(queue.opened_per_s.round()));
+    out.insert(
+        "request_queue_page_median_ms",
+        json!(round3(queue.page_median_ms)),
+    );
+    out.insert(
+        "request_queue_page_p95_ms",
+        json!(round3(queue.page_p95_ms)),
+    );
 
     note("erasure");
     let (small, large) = erasures(&server, &ids, &plan).await?;
@@ -842,6 +860,107 @@ async fn rights_figures(server: &Server, records: usize) -> anyhow::Result<Right
         export_ms: median(exports),
         page_p95_ms,
     })
+}
+
+struct QueueFigures {
+    opened_per_s: f64,
+    page_median_ms: f64,
+    page_p95_ms: f64,
+}
+
+/// Opens `n` requests over the API (kinds, laws and arrival days mixed, so due dates spread),
+/// then times the staff's view of the queue: the first page, a page further on by cursor, and
+/// the requests due within a week — 100 rows each, 60 times each.
+async fn request_queue(
+    server: &Server,
+    ids: &[[u8; 16]],
+    n: usize,
+) -> anyhow::Result<QueueFigures> {
+    const KINDS: [&str; 4] = ["access", "erasure", "rectification", "opt_out_of_sale"];
+    const LAWS: [&str; 4] = ["gdpr", "ccpa", "lgpd", "appi"];
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/requests", server.url);
+    let auth = format!("Bearer {}", server.keys.officer);
+    let today = time::OffsetDateTime::now_utc();
+    let started = Instant::now();
+    let mut pending = tokio::task::JoinSet::new();
+    for i in 0..n {
+        if pending.len() >= 64 {
+            pending.join_next().await.expect("non-empty")??;
+        }
+        let received = today - time::Duration::days((i % 10) as i64);
+        let body = json!({
+            "kind": KINDS[i % 4],
+            "jurisdiction": LAWS[(i / 4) % 4],
+            "subject": mamori_core::format_id(&ids[(i * 7919) % ids.len()]),
+            "received_at": received.format(&time::format_description::well_known::Rfc3339)?,
+        });
+        let request = client
+            .post(&url)
+            .header("authorization", &auth)
+            .header("mamori-purpose", "data_subject_rights")
+            .json(&body);
+        pending.spawn(async move {
+            let response = request.send().await?;
+            let status = response.status();
+            anyhow::ensure!(status.is_success(), "opening a request answered {status}");
+            Ok(())
+        });
+    }
+    while let Some(done) = pending.join_next().await {
+        done??;
+    }
+    let opened_per_s = n as f64 / started.elapsed().as_secs_f64();
+
+    let first: Value = client
+        .get(format!("{url}?limit=100"))
+        .header("authorization", &auth)
+        .header("mamori-purpose", "data_subject_rights")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let mut cursor = first["next"].as_str().unwrap_or_default().to_string();
+    let week =
+        (today + time::Duration::days(7)).format(&time::format_description::well_known::Rfc3339)?;
+    let mut times = vec![];
+    for round in 0..60 {
+        let query = match round % 3 {
+            0 => "limit=100".to_string(),
+            1 => format!("limit=100&after={cursor}"),
+            _ => format!("limit=100&due_before={}", urlencode(&week)),
+        };
+        let sent = Instant::now();
+        let response = client
+            .get(format!("{url}?{query}"))
+            .header("authorization", &auth)
+            .header("mamori-purpose", "data_subject_rights")
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "the queue answered {}",
+            response.status()
+        );
+        let page: Value = response.json().await?;
+        times.push(sent.elapsed().as_secs_f64() * 1000.0);
+        if round % 3 == 1
+            && let Some(next) = page["next"].as_str()
+        {
+            cursor = next.to_string();
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(QueueFigures {
+        opened_per_s,
+        page_median_ms: times[times.len() / 2],
+        page_p95_ms: times[times.len() * 95 / 100],
+    })
+}
+
+/// Percent-encodes the characters of an RFC 3339 time that a query string cannot carry as is.
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
 }
 
 /// Adds `n` order records to one subject over the API, 64 requests at a time.

@@ -368,6 +368,9 @@ fn bench_reports_every_figure() {
         "page_my_data_p95_ms",
         "page_my_choices_p95_ms",
         "page_access_log_p95_ms",
+        "requests_opened_per_s",
+        "request_queue_page_median_ms",
+        "request_queue_page_p95_ms",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
