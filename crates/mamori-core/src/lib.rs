@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod apikeys;
 pub mod consent;
 pub mod consent_import;
+pub mod correction;
 pub mod error;
 pub mod fieldmap;
 pub mod import;

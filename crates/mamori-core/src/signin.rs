@@ -55,7 +55,53 @@ fn center() -> Actor {
     }
 }
 
+/// Why a challenge can take no more codes, if it cannot.
+pub(crate) fn refusal(row: &ChallengeRow, now: i64) -> Option<CodeRefused> {
+    if row.used_ms.is_some() {
+        Some(CodeRefused::AlreadyUsed)
+    } else if row.attempts >= MAX_CODE_ATTEMPTS {
+        Some(CodeRefused::TooManyAttempts)
+    } else if now > row.expires_ms {
+        Some(CodeRefused::Expired)
+    } else {
+        None
+    }
+}
+
 impl Vault {
+    /// Whether `code` is the one sent for `challenge` (constant-time comparison of digests).
+    pub(crate) fn code_matches(
+        &self,
+        challenge: &[u8; 16],
+        code: &str,
+        row: &ChallengeRow,
+    ) -> bool {
+        code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && mamori_crypto::hmac_sha256_verify_prefix(
+                self.keyring.subkey("signin-code").as_ref(),
+                &[&challenge[..], code.as_bytes()].concat(),
+                &row.code_digest,
+            )
+    }
+
+    /// A fresh six-digit code and the challenge row that will accept it once.
+    pub(crate) fn new_challenge(&self, subject: Option<[u8; 16]>) -> (ChallengeRow, String) {
+        let challenge = new_id();
+        let code = format!("{:06}", rand::random_range(0..1_000_000u32));
+        let now = now_ms();
+        let row = ChallengeRow {
+            id: challenge,
+            subject_id: subject,
+            code_digest: self.code_digest(&challenge, &code),
+            created_ms: now,
+            expires_ms: now + CODE_TTL_MS,
+            attempts: 0,
+            used_ms: None,
+        };
+        (row, code)
+    }
+
     fn code_digest(&self, challenge: &[u8; 16], code: &str) -> [u8; 32] {
         let key = self.keyring.subkey("signin-code");
         let mut message = challenge.to_vec();
@@ -98,18 +144,8 @@ impl Vault {
             .store
             .find_by_index(index_kind(LookupKind::Email), &digest)
             .await?;
-        let challenge = new_id();
-        let code = format!("{:06}", rand::random_range(0..1_000_000u32));
-        let now = now_ms();
-        let row = ChallengeRow {
-            id: challenge,
-            subject_id: subject,
-            code_digest: self.code_digest(&challenge, &code),
-            created_ms: now,
-            expires_ms: now + CODE_TTL_MS,
-            attempts: 0,
-            used_ms: None,
-        };
+        let (row, code) = self.new_challenge(subject);
+        let challenge = row.id;
         let event = self.signin_event("signin.request", subject.as_ref(), Outcome::Allowed);
         self.ledger
             .submit(vec![Change::InsertChallenge(row)], vec![event])
@@ -131,16 +167,7 @@ impl Vault {
             return Ok(Err(CodeRefused::Wrong));
         };
         let now = now_ms();
-        let refused = if row.used_ms.is_some() {
-            Some(CodeRefused::AlreadyUsed)
-        } else if row.attempts >= MAX_CODE_ATTEMPTS {
-            Some(CodeRefused::TooManyAttempts)
-        } else if now > row.expires_ms {
-            Some(CodeRefused::Expired)
-        } else {
-            None
-        };
-        if let Some(why) = refused {
+        if let Some(why) = refusal(&row, now) {
             let outcome = Outcome::Denied {
                 reason: why.code().into(),
             };
@@ -148,13 +175,7 @@ impl Vault {
             self.ledger.submit(vec![], vec![event]).await??;
             return Ok(Err(why));
         }
-        let right = code.len() == 6
-            && code.bytes().all(|b| b.is_ascii_digit())
-            && mamori_crypto::hmac_sha256_verify_prefix(
-                self.keyring.subkey("signin-code").as_ref(),
-                &[&challenge[..], code.as_bytes()].concat(),
-                &row.code_digest,
-            );
+        let right = self.code_matches(challenge, code, &row);
         // An unknown address's challenge never accepts a code: there is nobody to sign in as.
         let subject = row.subject_id.filter(|_| right);
         // Every try is counted in the same transaction as its effect, and only while fewer than

@@ -47,6 +47,7 @@ struct Strings {
     sign_out: &'static str,
     download: &'static str,
     activity: &'static str,
+    correct: &'static str,
     choices: &'static str,
     choices_intro: &'static str,
     on: &'static str,
@@ -90,6 +91,7 @@ fn strings(lang: Language) -> Strings {
             sign_out: "Sign out",
             download: "Download my data (JSON and CSV, zip)",
             activity: "Who accessed my data",
+            correct: "Correct my data",
             choices: "My choices",
             choices_intro: "What you have agreed to, for each use and channel. Changes take effect at once.",
             on: "On",
@@ -130,6 +132,7 @@ fn strings(lang: Language) -> Strings {
             sign_out: "サインアウト",
             download: "データをダウンロード（JSON・CSV、zip形式）",
             activity: "データへのアクセス履歴",
+            correct: "データの訂正",
             choices: "同意の設定",
             choices_intro: "用途・連絡手段ごとの同意状況です。変更はすぐに反映されます。",
             on: "オン",
@@ -170,6 +173,7 @@ fn strings(lang: Language) -> Strings {
             sign_out: "Se déconnecter",
             download: "Télécharger mes données (JSON et CSV, zip)",
             activity: "Qui a accédé à mes données",
+            correct: "Corriger mes données",
             choices: "Mes choix",
             choices_intro: "Ce que vous avez accepté, pour chaque usage et canal. Les changements s'appliquent immédiatement.",
             on: "Activé",
@@ -270,7 +274,9 @@ fn form_is_ours(headers: &HeaderMap, form_token: &str) -> bool {
 }
 
 /// The CSRF token for the page: the browser's, or a new one set with the response.
-fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, HeaderValue)>) {
+pub(crate) fn csrf_token(
+    headers: &HeaderMap,
+) -> (String, Option<(header::HeaderName, HeaderValue)>) {
     match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 43) {
         Some(t) => (t, None),
         None => {
@@ -281,7 +287,10 @@ fn csrf_token(headers: &HeaderMap) -> (String, Option<(header::HeaderName, Heade
     }
 }
 
-fn with_cookie(page: Response, set: Option<(header::HeaderName, HeaderValue)>) -> Response {
+pub(crate) fn with_cookie(
+    page: Response,
+    set: Option<(header::HeaderName, HeaderValue)>,
+) -> Response {
     let mut page = page;
     if let Some((name, value)) = set {
         page.headers_mut().append(name, value);
@@ -291,7 +300,7 @@ fn with_cookie(page: Response, set: Option<(header::HeaderName, HeaderValue)>) -
 
 #[derive(Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 fn sign_in_page(s: &AppState, lang: Language, csrf: String) -> SignInPage {
@@ -391,7 +400,7 @@ fn refused_form(
 }
 
 /// The fields every privacy-center form carries.
-trait PageForm {
+pub(crate) trait PageForm {
     fn csrf(&self) -> &str;
     fn lang(&self) -> Option<&str>;
 }
@@ -413,7 +422,7 @@ page_form!(EmailForm, CodeForm, SignOutForm, ChoiceForm, OptOutForm);
 
 /// A posted form that came from our own page: parsed, its language resolved and its CSRF token
 /// checked (with the page's token); otherwise the page saying it expired or came from elsewhere.
-fn accepted<F: PageForm>(
+pub(crate) fn accepted<F: PageForm>(
     s: &AppState,
     headers: &HeaderMap,
     form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,

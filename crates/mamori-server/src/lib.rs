@@ -4,6 +4,7 @@
 pub mod account;
 pub mod activity;
 pub mod api;
+pub mod correct;
 pub mod extract;
 pub mod metrics;
 pub mod privacy;
@@ -155,6 +156,14 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         )
         .route("/privacy/me", get(account::my_data))
         .route("/privacy/me/download", get(account::download))
+        .route(
+            "/privacy/me/correct",
+            get(correct::correct_form).post(correct::correct),
+        )
+        .route(
+            "/privacy/me/correct/confirm",
+            axum::routing::post(correct::confirm),
+        )
         .route("/privacy/me/activity", get(activity::activity))
         .route("/privacy/me/activity/proof", get(activity::proof))
         .route(

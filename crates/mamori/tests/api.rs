@@ -35,6 +35,7 @@ both_backends!(
     download_my_data_is_a_zip_of_json_and_csv,
     who_accessed_my_data_with_proofs,
     requests_are_worked_through_drp_states_before_their_deadline,
+    correct_my_data_verifies_new_identifiers,
 );
 
 fn customer(tag: &str) -> Value {
@@ -3702,4 +3703,264 @@ async fn requests_are_worked_through_drp_states_before_their_deadline(app: TestA
     )
     .await;
     problem(r, StatusCode::CONFLICT, "subject_erased").await;
+}
+
+/// Correct my data: ordinary fields change at once (validated by the policy's types, ledgered);
+/// a new e-mail address is stored only once the code sent to it comes back, and the sign-in
+/// address moves with it; bad values, customer numbers, forged pending values, wrong codes and
+/// cross-site posts change nothing.
+async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
+    let id = create(&app, &customer("fix")).await;
+    let mut other = customer("taken");
+    other["data"]["contact"]["phone"] = json!("+44 20 7946 0999");
+    create(&app, &other).await;
+    let (client, jar, csrf) = signed_in_browser(&app, "ada.fix@example.com").await;
+    let page = client
+        .get(app.url("/privacy/me/correct?lang=en"))
+        .header("cookie", jar.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("value=\"Paris\""), "current values shown");
+    let post = async |path: &str, form: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf.as_str()), ("lang", "en")];
+        all.extend_from_slice(form);
+        client
+            .post(app.url(path))
+            .header("cookie", jar.clone())
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    };
+    let correct = async |category: &str, field: &str, value: &str| {
+        post(
+            "/privacy/me/correct",
+            &[("category", category), ("field", field), ("value", value)],
+        )
+        .await
+    };
+    let stored = async || {
+        app.as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()
+    };
+
+    // An ordinary field: saved at once, ledgered as the person's own update.
+    let r = correct("address", "city", "Lyon").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("We have recorded the correction")
+    );
+    assert_eq!(stored().await["data"]["address"]["city"], "Lyon");
+    let log = access_log_page(&app, &id, "").await;
+    assert!(
+        log["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "subject.update"
+                && e["role"] == "self"
+                && e["allowed"] == true),
+        "{log}"
+    );
+
+    // Bad values and fields the person may not change: 422, nothing stored.
+    for (category, field, value) in [
+        ("address", "country", "Narnia"),
+        ("contact", "email", "not an address"),
+        ("contact", "nickname", "x"),
+        ("nowhere", "city", "x"),
+    ] {
+        let r = correct(category, field, value).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{category}.{field}"
+        );
+        let html = r.text().await.unwrap();
+        assert!(
+            !html.contains("Narnia"),
+            "the bad value is not echoed in an error"
+        );
+    }
+    let after = stored().await;
+    assert_eq!(after["data"]["address"]["country"], "FR");
+    assert_eq!(after["data"]["contact"]["email"], "ada.fix@example.com");
+
+    // A cross-site post is refused.
+    let r = client
+        .post(app.url("/privacy/me/correct"))
+        .header("cookie", jar.clone())
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category", "address"),
+            ("field", "city"),
+            ("value", "Nice"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stored().await["data"]["address"]["city"], "Lyon");
+
+    // A new e-mail address: a code goes to the new address; nothing changes until it returns.
+    let r = correct("contact", "email", "Ada.New@Example.com").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        !html.contains("ada.new@example.com"),
+        "the pending value is sealed in the form"
+    );
+    let challenge = between(&html, "name=\"challenge\" value=\"", "\"").to_string();
+    let pending = between(&html, "name=\"pending\" value=\"", "\"").to_string();
+    assert_eq!(
+        stored().await["data"]["contact"]["email"],
+        "ada.fix@example.com"
+    );
+    let outbox = client
+        .get(app.url("/privacy/demo/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        outbox.contains("<span class=\"to\">ada.new@example.com</span>"),
+        "sent to the new address"
+    );
+    let code = between(&outbox, "privacy center is ", ".").to_string();
+    assert_eq!(code.len(), 6);
+    let confirm = async |pending: &str, code: &str| {
+        post(
+            "/privacy/me/correct/confirm",
+            &[
+                ("category", "contact"),
+                ("field", "email"),
+                ("challenge", challenge.as_str()),
+                ("pending", pending),
+                ("code", code),
+            ],
+        )
+        .await
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = confirm(&pending, wrong).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("That code is not right"));
+    // A pending value altered in the form does not open.
+    let mut forged = pending.clone().into_bytes();
+    let last = forged.len() - 2;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let r = confirm(std::str::from_utf8(&forged).unwrap(), &code).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        stored().await["data"]["contact"]["email"],
+        "ada.fix@example.com"
+    );
+
+    // The right code (on a fresh challenge, since the forged try used it up) stores the address.
+    let r = correct("contact", "email", "ada.new@example.com").await;
+    let html = r.text().await.unwrap();
+    let challenge2 = between(&html, "name=\"challenge\" value=\"", "\"").to_string();
+    let pending2 = between(&html, "name=\"pending\" value=\"", "\"").to_string();
+    let outbox = client
+        .get(app.url("/privacy/demo/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code2 = between(&outbox, "privacy center is ", ".").to_string();
+    let r = post(
+        "/privacy/me/correct/confirm",
+        &[
+            ("category", "contact"),
+            ("field", "email"),
+            ("challenge", challenge2.as_str()),
+            ("pending", pending2.as_str()),
+            ("code", code2.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Confirmed and saved"));
+    assert_eq!(
+        stored().await["data"]["contact"]["email"],
+        "ada.new@example.com"
+    );
+    // The same code again: used.
+    let r = post(
+        "/privacy/me/correct/confirm",
+        &[
+            ("category", "contact"),
+            ("field", "email"),
+            ("challenge", challenge2.as_str()),
+            ("pending", pending2.as_str()),
+            ("code", code2.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Sign-in now finds the person by the new address, not the old one.
+    assert!(
+        app.vault
+            .start_sign_in("ada.new@example.com")
+            .await
+            .unwrap()
+            .code
+            .is_some()
+    );
+    assert!(
+        app.vault
+            .start_sign_in("ada.fix@example.com")
+            .await
+            .unwrap()
+            .code
+            .is_none()
+    );
+
+    // Someone else's challenge does not confirm a change for this person.
+    let (other_client, other_jar, other_csrf) =
+        signed_in_browser(&app, "ada.taken@example.com").await;
+    let r = other_client
+        .post(app.url("/privacy/me/correct/confirm"))
+        .header("cookie", other_jar)
+        .form(&[
+            ("csrf", other_csrf.as_str()),
+            ("category", "contact"),
+            ("field", "email"),
+            ("challenge", challenge2.as_str()),
+            ("pending", pending2.as_str()),
+            ("code", code2.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Signed out: the pages send the person to sign in.
+    let r = client
+        .get(app.url("/privacy/me/correct"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

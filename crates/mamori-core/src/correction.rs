@@ -1,0 +1,280 @@
+//! A person correcting their own data from the privacy center.
+//!
+//! Ordinary fields change at once, through the same access decision and ledger as a staff update
+//! (the person acts under the rights purpose on their own record). A contact identifier — an
+//! e-mail address or phone number the vault can find the person by — is different: linking one
+//! that was never verified is how one person comes to read another's data. So a new identifier is
+//! only stored once a code sent *to it* comes back. Until then nothing is stored but the
+//! challenge (a keyed digest of the code); the new value travels in the form, sealed under a
+//! fresh key that is wrapped for that challenge, so it can be opened only by this server, only
+//! for that challenge, and only while the code is good.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mamori_ledger::Outcome;
+use mamori_policy::value::parse_value;
+use mamori_policy::{FieldType, IdSet, RIGHTS_PURPOSE};
+use mamori_store::{Change, JobError};
+use serde_json::Value;
+
+use crate::error::{CoreError, Result};
+use crate::now_ms;
+use crate::signin::{CodeRefused, MAX_CODE_ATTEMPTS, refusal};
+use crate::vault::{Actor, DataInput, Vault};
+
+/// What became of a correction.
+#[derive(Debug)]
+pub enum Correction {
+    /// Stored.
+    Applied,
+    /// A new identifier: `code` must be sent to `to` (the new value itself) and typed back with
+    /// `challenge` and `pending` (the sealed value) before anything is stored.
+    NeedsVerification {
+        challenge: [u8; 16],
+        pending: String,
+        code: String,
+        to: String,
+        kind: IdentifierKind,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifierKind {
+    Email,
+    Phone,
+}
+
+/// A field a person may correct themselves: every declared field but the business's own
+/// identifiers (a lookup field that is neither e-mail nor phone, such as a customer number).
+pub fn correctable(kind: &FieldType, lookup: bool) -> bool {
+    !lookup || matches!(kind, FieldType::Email | FieldType::Phone)
+}
+
+fn identifier(kind: &FieldType) -> Option<IdentifierKind> {
+    match kind {
+        FieldType::Email => Some(IdentifierKind::Email),
+        FieldType::Phone => Some(IdentifierKind::Phone),
+        _ => None,
+    }
+}
+
+/// A form's text as the JSON value the policy type expects (numbers and yes/no are typed in the
+/// API, text in a form); text that does not convert is passed on as text and refused there.
+fn form_value(kind: &FieldType, text: &str) -> Value {
+    match kind {
+        _ if text.is_empty() => Value::Null,
+        FieldType::Number => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(text.into()), Value::Number),
+        FieldType::Bool => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text.into()),
+        },
+        _ => Value::String(text.into()),
+    }
+}
+
+fn one_field(category: &str, field: &str, value: Value) -> DataInput {
+    DataInput::from([(
+        category.to_string(),
+        [(field.to_string(), value)].into_iter().collect(),
+    )])
+}
+
+fn refused_pending() -> CoreError {
+    CoreError::invalid(
+        "invalid_pending_change",
+        "pending",
+        "this change cannot be confirmed; start it again",
+    )
+}
+
+impl Vault {
+    /// Corrects one field of the signed-in person's own record (`actor` must be that person).
+    /// An empty value removes the field.
+    pub async fn correct_own(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        category: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<Correction> {
+        let (field_kind, lookup) = self.declared_field(category, field)?;
+        if !correctable(&field_kind, lookup) {
+            return Err(CoreError::invalid(
+                "not_correctable",
+                format!("data.{category}.{field}"),
+                "this identifier is assigned by us; write to us to have it changed",
+            ));
+        }
+        let value = value.trim();
+        let new_identifier = identifier(&field_kind).filter(|_| !value.is_empty());
+        let Some(kind) = new_identifier else {
+            let json = form_value(&field_kind, value);
+            self.update_subject(
+                actor,
+                RIGHTS_PURPOSE,
+                subject,
+                &one_field(category, field, json),
+            )
+            .await?;
+            return Ok(Correction::Applied);
+        };
+        // Checked now, so a typo is reported before a code is sent anywhere.
+        let to = parse_value(&field_kind, &Value::String(value.into())).map_err(|e| {
+            CoreError::invalid(
+                "invalid_value",
+                format!("data.{category}.{field}"),
+                e.expected,
+            )
+        })?;
+        let (row, code) = self.new_challenge(Some(*subject));
+        let challenge = row.id;
+        let (key, wrapped) = self
+            .keyring
+            .new_subject_key(&challenge)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let sealed = key.seal(category, field, to.as_bytes());
+        let mut token = (wrapped.len() as u16).to_be_bytes().to_vec();
+        token.extend_from_slice(&wrapped);
+        token.extend_from_slice(&sealed);
+        let event = self.event(
+            actor,
+            RIGHTS_PURPOSE,
+            "correction.verify",
+            Some(subject),
+            IdSet::EMPTY,
+            Outcome::Allowed,
+        );
+        self.ledger
+            .submit(vec![Change::InsertChallenge(row)], vec![event])
+            .await??;
+        Ok(Correction::NeedsVerification {
+            challenge,
+            pending: URL_SAFE_NO_PAD.encode(token),
+            code,
+            to,
+            kind,
+        })
+    }
+
+    /// Stores a new identifier once the code sent to it comes back. Refusals are ledgered and
+    /// counted against the challenge like sign-in codes (five tries, ten minutes, one use).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_own_correction(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        category: &str,
+        field: &str,
+        challenge: &[u8; 16],
+        pending: &str,
+        code: &str,
+    ) -> Result<std::result::Result<(), CodeRefused>> {
+        let (kind, _) = self.declared_field(category, field)?;
+        if identifier(&kind).is_none() {
+            return Err(refused_pending());
+        }
+        // A challenge of someone else's is treated as no challenge at all.
+        let row = match self.store.challenge(challenge).await? {
+            Some(row) if row.subject_id.as_ref() == Some(subject) => row,
+            _ => return Ok(Err(CodeRefused::Wrong)),
+        };
+        let denied = |why: CodeRefused| Outcome::Denied {
+            reason: why.code().into(),
+        };
+        let event = |outcome| {
+            self.event(
+                actor,
+                RIGHTS_PURPOSE,
+                "correction.confirm",
+                Some(subject),
+                IdSet::EMPTY,
+                outcome,
+            )
+        };
+        if let Some(why) = refusal(&row, now_ms()) {
+            self.ledger
+                .submit(vec![], vec![event(denied(why))])
+                .await??;
+            return Ok(Err(why));
+        }
+        let right = self.code_matches(challenge, code, &row);
+        let mut changes = vec![Change::ChallengeAttempt {
+            id: row.id,
+            max: MAX_CODE_ATTEMPTS,
+        }];
+        if right {
+            changes.push(Change::UseChallenge {
+                id: row.id,
+                used_ms: now_ms(),
+            });
+        }
+        let outcome = if right {
+            Outcome::Allowed
+        } else {
+            denied(CodeRefused::Wrong)
+        };
+        match self.ledger.submit(changes, vec![event(outcome)]).await? {
+            Ok(()) if right => {}
+            Ok(()) if row.attempts + 1 >= MAX_CODE_ATTEMPTS => {
+                return Ok(Err(CodeRefused::TooManyAttempts));
+            }
+            Ok(()) => return Ok(Err(CodeRefused::Wrong)),
+            Err(JobError::Gone) => return Ok(Err(CodeRefused::TooManyAttempts)),
+            Err(e) => return Err(e.into()),
+        }
+        let value = self.open_pending(challenge, category, field, pending)?;
+        self.update_subject(
+            actor,
+            RIGHTS_PURPOSE,
+            subject,
+            &one_field(category, field, Value::String(value)),
+        )
+        .await?;
+        Ok(Ok(()))
+    }
+
+    fn open_pending(
+        &self,
+        challenge: &[u8; 16],
+        category: &str,
+        field: &str,
+        pending: &str,
+    ) -> Result<String> {
+        let token = URL_SAFE_NO_PAD
+            .decode(pending)
+            .map_err(|_| refused_pending())?;
+        let (len, rest) = token.split_at_checked(2).ok_or_else(refused_pending)?;
+        let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+        let (wrapped, sealed) = rest.split_at_checked(len).ok_or_else(refused_pending)?;
+        let key = self
+            .keyring
+            .unwrap_subject_key(challenge, wrapped)
+            .map_err(|_| refused_pending())?;
+        let value = key
+            .open(category, field, sealed)
+            .map_err(|_| refused_pending())?;
+        String::from_utf8(value.to_vec()).map_err(|_| refused_pending())
+    }
+
+    fn declared_field(&self, category: &str, field: &str) -> Result<(FieldType, bool)> {
+        let path = format!("data.{category}.{field}");
+        let declared = self
+            .policy
+            .category(category)
+            .and_then(|c| c.field(field))
+            .map(|(_, f)| (f.kind.clone(), f.lookup));
+        declared.ok_or_else(|| {
+            CoreError::invalid(
+                "undeclared_field",
+                path,
+                "this field is not declared in the policy",
+            )
+        })
+    }
+}
