@@ -236,7 +236,8 @@ async fn render(s: &AppState, headers: &HeaderMap, lang: Language, outcome: Outc
     let categories = policy
         .categories
         .iter()
-        .filter(|c| c.fields.iter().any(|f| !f.name.is_empty()))
+        // Categories the person has details in; records (orders, tickets) are not edited here.
+        .filter(|c| view.data.contains_key(&c.name))
         .filter(|c| {
             policy
                 .purpose(RIGHTS_PURPOSE)

@@ -181,3 +181,4 @@ test('the access history and its proofs work by keyboard alone', async () => {
   assert.match(download.suggestedFilename(), /^mamori-proof-\d+\.json$/);
   await page.close();
 });
+
