@@ -247,6 +247,64 @@ impl Vault {
         Ok(row)
     }
 
+    /// Records a request the person made and had answered in the privacy center itself
+    /// (downloading = access, correcting = rectification, "do not sell" = opt-out), so the
+    /// register of requests is complete: opened and fulfilled at once, under the organisation's
+    /// first jurisdiction. Only the person themselves (`self`) records these.
+    pub async fn record_self_service(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        kind: &str,
+    ) -> Result<RequestRow> {
+        if actor.role != mamori_policy::SELF_ROLE || !KINDS.contains(&kind) {
+            return Err(CoreError::Denied(
+                crate::access::Denial::PurposeNotAllowedForRole,
+            ));
+        }
+        self.request_access(actor, "request.self_service", Some(subject))
+            .await?;
+        let law = self
+            .policy
+            .organisation
+            .jurisdictions
+            .first()
+            .copied()
+            .unwrap_or(Jurisdiction::Gdpr);
+        let name = Jurisdiction::ALL
+            .iter()
+            .find(|(_, j)| *j == law)
+            .map_or("gdpr", |(n, _)| n);
+        let now = now_ms();
+        let row = RequestRow {
+            id: new_id(),
+            kind: kind.into(),
+            subject_id: Some(*subject),
+            jurisdiction: name.into(),
+            source: "privacy_center".into(),
+            state: FULFILLED.into(),
+            received_ms: now,
+            due_ms: add_period(now, periods(law).0),
+            extension: None,
+            closed_ms: Some(now),
+            reason: None,
+            updated_ms: now,
+        };
+        let announce = crate::outbox::announce(
+            "request.opened",
+            row.subject_id.as_ref(),
+            request_json(&row),
+        );
+        let event = self.request_event(actor, "request.self_service", Some(subject));
+        self.ledger
+            .submit(
+                vec![Change::InsertRequest(row.clone()), announce],
+                vec![event],
+            )
+            .await??;
+        Ok(row)
+    }
+
     /// One request. Staff with the rights purpose, or the person it is about.
     pub async fn request(&self, actor: &Actor, id: &[u8; 16]) -> Result<RequestRow> {
         let row = self.store.request(id).await?;

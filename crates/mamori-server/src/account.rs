@@ -648,6 +648,19 @@ fn channel_label(name: &str, lang: Language) -> &'static str {
     }
 }
 
+/// Enters what the person just did for themselves in the register of requests, fulfilled. The
+/// action itself is done and durable by now, so a failure here is logged, not shown.
+pub(crate) async fn record_self_service(
+    s: &AppState,
+    actor: &mamori_core::Actor,
+    subject: &[u8; 16],
+    kind: &str,
+) {
+    if let Err(e) = s.vault.record_self_service(actor, subject, kind).await {
+        tracing::warn!(error = %e, kind, "a self-service request could not be recorded");
+    }
+}
+
 /// The signed-in person, or a redirect to sign in.
 pub(crate) async fn signed_in(
     s: &AppState,
@@ -798,6 +811,7 @@ pub async fn do_not_sell(
     if let Err(e) = s.vault.opt_out_of_sale(&actor, &subject, "portal").await {
         return crate::problem::ApiError::from(e).into_response();
     }
+    record_self_service(&s, &actor, &subject, "opt_out_of_sale").await;
     choices_page(&s, &headers, lang, Some(strings(lang).opted_out)).await
 }
 
@@ -832,6 +846,7 @@ pub async fn download(
     };
     match export_zip(&view, &records, &consents, &access_log) {
         Ok(bytes) => {
+            record_self_service(&s, &actor, &subject, "access").await;
             let mut r = bytes.into_response();
             let h = r.headers_mut();
             h.insert(

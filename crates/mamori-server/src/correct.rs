@@ -13,7 +13,9 @@ use mamori_policy::{FieldType, Language, RIGHTS_PURPOSE};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::{LangQuery, PageForm, accepted, csrf_token, signed_in, with_cookie};
+use crate::account::{
+    LangQuery, PageForm, accepted, csrf_token, record_self_service, signed_in, with_cookie,
+};
 use crate::privacy::{html_page, page_language};
 
 pub(crate) struct Strings {
@@ -367,11 +369,14 @@ pub async fn correct(
         .correct_own(&actor, &subject, &form.category, &form.field, &form.value)
         .await
     {
-        Ok(Correction::Applied) => Outcome {
-            status: Some(words.saved),
-            field: Some(field),
-            ..Outcome::default()
-        },
+        Ok(Correction::Applied) => {
+            record_self_service(&s, &actor, &subject, "rectification").await;
+            Outcome {
+                status: Some(words.saved),
+                field: Some(field),
+                ..Outcome::default()
+            }
+        }
         Ok(Correction::NeedsVerification { .. }) if !s.limits.allow_signin(peer.ip()) => {
             refused(words.slow_down, field, StatusCode::TOO_MANY_REQUESTS)
         }
@@ -478,11 +483,14 @@ pub async fn confirm(
         ..Outcome::default()
     };
     let outcome = match answer {
-        Ok(Ok(())) => Outcome {
-            status: Some(words.confirmed),
-            field: Some(field.clone()),
-            ..Outcome::default()
-        },
+        Ok(Ok(())) => {
+            record_self_service(&s, &actor, &subject, "rectification").await;
+            Outcome {
+                status: Some(words.confirmed),
+                field: Some(field.clone()),
+                ..Outcome::default()
+            }
+        }
         Ok(Err(CodeRefused::Wrong)) => again(words.wrong),
         Ok(Err(CodeRefused::Expired)) => refused(
             words.expired,

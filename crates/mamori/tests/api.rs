@@ -3142,6 +3142,28 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+    // The person's own download is in the register of requests as a fulfilled access request;
+    // the staff export is not a request of the person's.
+    let register: Value = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/requests?subject={id}&state=fulfilled"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = register["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["access"], "{register}");
 }
 
 /// The events about a person as the ledger holds them, newest first (a full scan: the truth
@@ -3955,6 +3977,30 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Each correction the person made is in the register of requests, fulfilled by themselves.
+    let register: Value = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/requests?subject={id}&state=fulfilled"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fulfilled = register["requests"].as_array().unwrap();
+    assert_eq!(
+        fulfilled.len(),
+        2,
+        "the city and the e-mail address: {register}"
+    );
+    assert!(fulfilled.iter().all(|r| r["kind"] == "rectification"
+        && r["source"] == "privacy_center"
+        && r["state"] == "fulfilled"));
 
     // Signed out: the pages send the person to sign in.
     let r = client
