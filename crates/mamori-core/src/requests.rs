@@ -52,6 +52,22 @@ pub const SOURCES: [&str; 3] = ["privacy_center", "staff", "agent"];
 
 const DAY_MS: i64 = 86_400_000;
 
+/// How long before a deadline its reminder goes out.
+pub const REMIND_BEFORE_MS: i64 = 3 * DAY_MS;
+
+/// How often the server looks for deadlines coming up.
+pub const REMIND_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs until the process stops: sends the reminders that are due, once a minute.
+pub async fn run_reminders(vault: Vault) {
+    loop {
+        if let Err(e) = vault.send_due_reminders().await {
+            tracing::warn!(error = %e, "request reminders could not be sent; retrying");
+        }
+        tokio::time::sleep(REMIND_EVERY).await;
+    }
+}
+
 /// How long a jurisdiction allows, from receipt, and how far the one extension may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -303,6 +319,49 @@ impl Vault {
             )
             .await??;
         Ok(row)
+    }
+
+    /// Announces `request.due_soon` once for every open request whose deadline is less than
+    /// `REMIND_BEFORE_MS` away (again if an extension moves it), so the privacy officer's tools
+    /// hear of it in time. Returns how many reminders went out.
+    pub async fn send_due_reminders(&self) -> Result<usize> {
+        let scheduler = Actor {
+            id: "scheduler".into(),
+            role: "system".into(),
+        };
+        let mut sent = 0;
+        loop {
+            let due = self
+                .store
+                .requests_to_remind(now_ms() + REMIND_BEFORE_MS, 500)
+                .await?;
+            if due.is_empty() {
+                return Ok(sent);
+            }
+            for row in due {
+                let mark = Change::MarkRequestReminded {
+                    id: row.id,
+                    due_ms: row.due_ms,
+                };
+                let announce = crate::outbox::announce(
+                    "request.due_soon",
+                    row.subject_id.as_ref(),
+                    request_json(&row),
+                );
+                let event =
+                    self.request_event(&scheduler, "request.remind", row.subject_id.as_ref());
+                match self
+                    .ledger
+                    .submit(vec![mark, announce], vec![event])
+                    .await?
+                {
+                    Ok(()) => sent += 1,
+                    // Closed, extended or reminded meanwhile: the next pass sees it as it is now.
+                    Err(JobError::Stale) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
     }
 
     /// One request. Staff with the rights purpose, or the person it is about.

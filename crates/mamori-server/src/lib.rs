@@ -285,6 +285,10 @@ pub async fn serve(
         vault.ledger.clone(),
         vault.store.clone(),
     )));
+    // And reminders of request deadlines coming up (`request.due_soon` in the outbox).
+    let _reminders = AbortOnDrop(tokio::spawn(mamori_core::requests::run_reminders(
+        vault.clone(),
+    )));
     let ledger = vault.ledger.clone();
     let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)

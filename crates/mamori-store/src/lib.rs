@@ -211,6 +211,12 @@ pub enum Change {
         expected_state: String,
         row: RequestRow,
     },
+    /// Notes that the reminder for a request's current deadline went out. Stale if the request
+    /// was closed, its deadline moved, or the reminder was already noted.
+    MarkRequestReminded {
+        id: Id,
+        due_ms: i64,
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -432,6 +438,9 @@ pub trait Store: Send + Sync + 'static {
     async fn latest_policy_version(&self) -> Result<Option<(i64, [u8; 32])>>;
 
     async fn request(&self, id: &Id) -> Result<Option<RequestRow>>;
+    /// Open requests due before `before_ms` whose current deadline has had no reminder yet,
+    /// soonest first.
+    async fn requests_to_remind(&self, before_ms: i64, limit: i64) -> Result<Vec<RequestRow>>;
     async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
 
     /// Subscriptions not removed, oldest first.

@@ -634,6 +634,14 @@ macro_rules! sql_store {
                             return Err(ApplyError::Job(JobError::Stale));
                         }
                     }
+                    Change::MarkRequestReminded { id, due_ms } => {
+                        let done = sqlx::query("UPDATE rights_requests SET reminded_due_ms = $1 WHERE id = $2 AND due_ms = $1 AND closed_ms IS NULL \
+                                                AND (reminded_due_ms IS NULL OR reminded_due_ms <> $1)")
+                            .bind(due_ms).bind(&id[..]).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                    }
                     Change::DeadLetter { webhook_id, seq, attempts, last_status, failed_ms } => {
                         sqlx::query("INSERT INTO webhook_dead_letters (webhook_id, seq, attempts, last_status, failed_ms) VALUES ($1, $2, $3, $4, $5) \
                                      ON CONFLICT (webhook_id, seq) DO UPDATE SET attempts = excluded.attempts, last_status = excluded.last_status, failed_ms = excluded.failed_ms")
@@ -888,6 +896,14 @@ macro_rules! sql_store {
                 let row = sqlx::query(concat!("SELECT ", request_columns!(), " FROM rights_requests WHERE id = $1"))
                     .bind(&id[..]).fetch_optional(&self.read).await?;
                 row.as_ref().map(request_from_row).transpose()
+            }
+
+            async fn requests_to_remind(&self, before_ms: i64, limit: i64) -> Result<Vec<RequestRow>> {
+                // The open queue's partial index gives the rows in due order; few are unreminded.
+                let rows = sqlx::query(concat!("SELECT ", request_columns!(), " FROM rights_requests WHERE closed_ms IS NULL AND due_ms < $1 \
+                                                AND (reminded_due_ms IS NULL OR reminded_due_ms <> due_ms) ORDER BY due_ms, id LIMIT $2"))
+                    .bind(before_ms).bind(limit).fetch_all(&self.read).await?;
+                rows.iter().map(request_from_row).collect()
             }
 
             async fn requests(&self, f: &RequestFilter) -> Result<Vec<RequestRow>> {

@@ -36,6 +36,7 @@ both_backends!(
     who_accessed_my_data_with_proofs,
     requests_are_worked_through_drp_states_before_their_deadline,
     correct_my_data_verifies_new_identifiers,
+    request_deadlines_are_reminded_once,
 );
 
 fn customer(tag: &str) -> Value {
@@ -4009,4 +4010,63 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// A deadline less than three days away is announced once (`request.due_soon`), and again only
+/// if an extension moves it; requests far from their deadline and closed ones are not.
+async fn request_deadlines_are_reminded_once(app: TestApp) {
+    let ada = create(&app, &customer("reminders")).await;
+    let days_ago = |days: i64| mamori_core::format_time(mamori_core::now_ms() - days * 86_400_000);
+    let open = async |body: Value| -> String {
+        let r = officer(&app, Method::POST, "/v1/requests", Some(body)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // GDPR: a month from 29 days ago is at most two days away. LGPD: 15 days from 13 days ago.
+    let soon = open(json!({"kind": "access", "subject": ada, "jurisdiction": "gdpr", "received_at": days_ago(29)})).await;
+    let closed =
+        open(json!({"kind": "erasure", "jurisdiction": "lgpd", "received_at": days_ago(13)})).await;
+    let later = open(json!({"kind": "access", "subject": ada, "jurisdiction": "ccpa"})).await;
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{closed}/state"),
+        Some(json!({"state": "fulfilled"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    app.vault.send_due_reminders().await.unwrap();
+    app.vault.send_due_reminders().await.unwrap();
+    let reminders = async || -> Vec<String> {
+        let v: Value = feed(&app, "after=0&limit=1000").await.json().await.unwrap();
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "request.due_soon")
+            .map(|e| e["data"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        reminders().await,
+        [soon.clone()],
+        "one reminder, for the request due soon"
+    );
+
+    // Extending the deadline (GDPR: to three months) puts it out of the window: nothing more.
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{soon}/extend"),
+        Some(json!({"reason": "complexity"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    app.vault.send_due_reminders().await.unwrap();
+    assert_eq!(reminders().await, [soon.clone()]);
+    assert!(!reminders().await.contains(&later));
 }
