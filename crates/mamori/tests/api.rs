@@ -4053,7 +4053,7 @@ async fn request_deadlines_are_reminded_once(app: TestApp) {
     };
     assert_eq!(
         reminders().await,
-        [soon.clone()],
+        vec![soon.clone()],
         "one reminder, for the request due soon"
     );
 
@@ -4067,6 +4067,6 @@ async fn request_deadlines_are_reminded_once(app: TestApp) {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     app.vault.send_due_reminders().await.unwrap();
-    assert_eq!(reminders().await, [soon.clone()]);
+    assert_eq!(reminders().await, vec![soon.clone()]);
     assert!(!reminders().await.contains(&later));
 }
