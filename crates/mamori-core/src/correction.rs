@@ -14,12 +14,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_ledger::Outcome;
 use mamori_policy::value::parse_value;
 use mamori_policy::{FieldType, IdSet, RIGHTS_PURPOSE};
-use mamori_store::{Change, JobError};
+use mamori_store::Change;
 use serde_json::Value;
 
 use crate::error::{CoreError, Result};
-use crate::now_ms;
-use crate::signin::{CodeRefused, MAX_CODE_ATTEMPTS, refusal};
+use crate::signin::CodeRefused;
 use crate::vault::{Actor, DataInput, Vault};
 
 /// What became of a correction.
@@ -184,9 +183,8 @@ impl Vault {
             Some(row) if row.subject_id.as_ref() == Some(subject) => row,
             _ => return Ok(Err(CodeRefused::Wrong)),
         };
-        let denied = |why: CodeRefused| Outcome::Denied {
-            reason: why.code().into(),
-        };
+        // Opened before the code is tried: a value altered in the form changes nothing.
+        let value = self.open_pending(challenge, category, field, pending)?;
         let event = |outcome| {
             self.event(
                 actor,
@@ -197,38 +195,9 @@ impl Vault {
                 outcome,
             )
         };
-        if let Some(why) = refusal(&row, now_ms()) {
-            self.ledger
-                .submit(vec![], vec![event(denied(why))])
-                .await??;
+        if let Err(why) = self.spend_code(&row, Some(code), vec![], event).await? {
             return Ok(Err(why));
         }
-        let right = self.code_matches(challenge, code, &row);
-        let mut changes = vec![Change::ChallengeAttempt {
-            id: row.id,
-            max: MAX_CODE_ATTEMPTS,
-        }];
-        if right {
-            changes.push(Change::UseChallenge {
-                id: row.id,
-                used_ms: now_ms(),
-            });
-        }
-        let outcome = if right {
-            Outcome::Allowed
-        } else {
-            denied(CodeRefused::Wrong)
-        };
-        match self.ledger.submit(changes, vec![event(outcome)]).await? {
-            Ok(()) if right => {}
-            Ok(()) if row.attempts + 1 >= MAX_CODE_ATTEMPTS => {
-                return Ok(Err(CodeRefused::TooManyAttempts));
-            }
-            Ok(()) => return Ok(Err(CodeRefused::Wrong)),
-            Err(JobError::Gone) => return Ok(Err(CodeRefused::TooManyAttempts)),
-            Err(e) => return Err(e.into()),
-        }
-        let value = self.open_pending(challenge, category, field, pending)?;
         self.update_subject(
             actor,
             RIGHTS_PURPOSE,

@@ -56,7 +56,7 @@ fn center() -> Actor {
 }
 
 /// Why a challenge can take no more codes, if it cannot.
-pub(crate) fn refusal(row: &ChallengeRow, now: i64) -> Option<CodeRefused> {
+fn refusal(row: &ChallengeRow, now: i64) -> Option<CodeRefused> {
     if row.used_ms.is_some() {
         Some(CodeRefused::AlreadyUsed)
     } else if row.attempts >= MAX_CODE_ATTEMPTS {
@@ -70,12 +70,7 @@ pub(crate) fn refusal(row: &ChallengeRow, now: i64) -> Option<CodeRefused> {
 
 impl Vault {
     /// Whether `code` is the one sent for `challenge` (constant-time comparison of digests).
-    pub(crate) fn code_matches(
-        &self,
-        challenge: &[u8; 16],
-        code: &str,
-        row: &ChallengeRow,
-    ) -> bool {
+    fn code_matches(&self, challenge: &[u8; 16], code: &str, row: &ChallengeRow) -> bool {
         code.len() == 6
             && code.bytes().all(|b| b.is_ascii_digit())
             && mamori_crypto::hmac_sha256_verify_prefix(
@@ -166,54 +161,75 @@ impl Vault {
         let Some(row) = self.store.challenge(challenge).await? else {
             return Ok(Err(CodeRefused::Wrong));
         };
-        let now = now_ms();
-        if let Some(why) = refusal(&row, now) {
-            let outcome = Outcome::Denied {
-                reason: why.code().into(),
+        // An unknown address's challenge never accepts a code: there is nobody to sign in as.
+        let Some(subject) = row.subject_id else {
+            let event = |outcome| self.signin_event("signin.code", None, outcome);
+            return match self.spend_code(&row, None, vec![], event).await? {
+                Ok(()) => Ok(Err(CodeRefused::Wrong)),
+                Err(why) => Ok(Err(why)),
             };
-            let event = self.signin_event("signin.code", row.subject_id.as_ref(), outcome);
-            self.ledger.submit(vec![], vec![event]).await??;
+        };
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let now = now_ms();
+        let session = Change::InsertSession(SessionRow {
+            digest: self.session_digest(&token),
+            subject_id: subject,
+            created_ms: now,
+            expires_ms: now + SESSION_TTL_MS,
+            revoked_ms: None,
+        });
+        let event = |outcome| self.signin_event("signin.code", Some(&subject), outcome);
+        Ok(self
+            .spend_code(&row, Some(code), vec![session], event)
+            .await?
+            .map(|()| (token, subject)))
+    }
+
+    /// One try of `code` (None: a try that cannot succeed) against a challenge. A right code
+    /// uses the challenge up and commits `on_success` with it; every try is counted in the same
+    /// transaction as its effect, and only while fewer than the maximum were made, so parallel
+    /// guesses cannot exceed it. Each try and each refusal is ledgered through `event`.
+    pub(crate) async fn spend_code(
+        &self,
+        row: &ChallengeRow,
+        code: Option<&str>,
+        on_success: Vec<Change>,
+        event: impl Fn(Outcome) -> mamori_ledger::Event,
+    ) -> Result<std::result::Result<(), CodeRefused>> {
+        let denied = |why: CodeRefused| Outcome::Denied {
+            reason: why.code().into(),
+        };
+        let now = now_ms();
+        if let Some(why) = refusal(row, now) {
+            self.ledger
+                .submit(vec![], vec![event(denied(why))])
+                .await??;
             return Ok(Err(why));
         }
-        let right = self.code_matches(challenge, code, &row);
-        // An unknown address's challenge never accepts a code: there is nobody to sign in as.
-        let subject = row.subject_id.filter(|_| right);
-        // Every try is counted in the same transaction as its effect, and only while fewer than
-        // the maximum were made, so parallel guesses cannot exceed it.
+        let right = code.is_some_and(|code| self.code_matches(&row.id, code, row));
         let mut changes = vec![Change::ChallengeAttempt {
             id: row.id,
             max: MAX_CODE_ATTEMPTS,
         }];
-        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let outcome = match subject {
-            Some(subject) => {
-                changes.push(Change::UseChallenge {
-                    id: row.id,
-                    used_ms: now,
-                });
-                changes.push(Change::InsertSession(SessionRow {
-                    digest: self.session_digest(&token),
-                    subject_id: subject,
-                    created_ms: now,
-                    expires_ms: now + SESSION_TTL_MS,
-                    revoked_ms: None,
-                }));
-                Outcome::Allowed
-            }
-            None => Outcome::Denied {
-                reason: CodeRefused::Wrong.code().into(),
-            },
+        let outcome = if right {
+            changes.push(Change::UseChallenge {
+                id: row.id,
+                used_ms: now,
+            });
+            changes.extend(on_success);
+            Outcome::Allowed
+        } else {
+            denied(CodeRefused::Wrong)
         };
-        let event = self.signin_event("signin.code", row.subject_id.as_ref(), outcome);
-        match (self.ledger.submit(changes, vec![event]).await?, subject) {
-            (Ok(()), Some(subject)) => Ok(Ok((token, subject))),
-            (Ok(()), None) if row.attempts + 1 >= MAX_CODE_ATTEMPTS => {
+        match self.ledger.submit(changes, vec![event(outcome)]).await? {
+            Ok(()) if right => Ok(Ok(())),
+            Ok(()) if row.attempts + 1 >= MAX_CODE_ATTEMPTS => {
                 Ok(Err(CodeRefused::TooManyAttempts))
             }
-            (Ok(()), None) => Ok(Err(CodeRefused::Wrong)),
+            Ok(()) => Ok(Err(CodeRefused::Wrong)),
             // Another try got there first: the maximum was reached or the code was used.
-            (Err(JobError::Gone), _) => Ok(Err(CodeRefused::TooManyAttempts)),
-            (Err(e), _) => Err(e.into()),
+            Err(JobError::Gone) => Ok(Err(CodeRefused::TooManyAttempts)),
+            Err(e) => Err(e.into()),
         }
     }
 

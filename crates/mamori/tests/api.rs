@@ -3897,8 +3897,17 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
         stored().await["data"]["contact"]["email"],
         "ada.fix@example.com"
     );
+    // … and spends nothing: only the wrong code counted as a try, the challenge is unused.
+    let row = app
+        .vault
+        .store
+        .challenge(&mamori_core::parse_id(&challenge).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.attempts, row.used_ms), (1, None));
 
-    // The right code (on a fresh challenge, since the forged try used it up) stores the address.
+    // The right code (here on a fresh challenge) stores the address.
     let r = correct("contact", "email", "ada.new@example.com").await;
     let html = r.text().await.unwrap();
     let challenge2 = between(&html, "name=\"challenge\" value=\"", "\"").to_string();
