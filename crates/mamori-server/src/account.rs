@@ -419,6 +419,7 @@ macro_rules! page_form {
 }
 
 page_form!(EmailForm, CodeForm, SignOutForm, ChoiceForm, OptOutForm);
+pub(crate) use page_form;
 
 /// A posted form that came from our own page: parsed, its language resolved and its CSRF token
 /// checked (with the page's token); otherwise the page saying it expired or came from elsewhere.
@@ -437,6 +438,18 @@ pub(crate) fn accepted<F: PageForm>(
         return Err(Box::new(refused_form(s, lang, csrf, set)));
     }
     Ok((form, lang, csrf))
+}
+
+/// A posted form of ours from a signed-in person: the form, its language and the person; else
+/// the page to answer with (form refused, or sign in first).
+pub(crate) async fn signed_in_form<F: PageForm>(
+    s: &AppState,
+    headers: &HeaderMap,
+    form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
+) -> Result<(F, Language, [u8; 16], mamori_core::Actor), Response> {
+    let (form, lang, _) = accepted(s, headers, form).map_err(|refused| *refused)?;
+    let (subject, actor) = signed_in(s, headers, lang).await?;
+    Ok((form, lang, subject, actor))
 }
 
 #[derive(Deserialize)]
@@ -766,12 +779,8 @@ pub async fn change_choice(
     headers: HeaderMap,
     form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (form, lang, _) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
-    let (subject, actor) = match signed_in(&s, &headers, lang).await {
-        Ok(session) => session,
+    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
+        Ok(signed_in) => signed_in,
         Err(r) => return r,
     };
     let change = mamori_core::consent::ConsentChange {
@@ -800,12 +809,8 @@ pub async fn do_not_sell(
     headers: HeaderMap,
     form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (_, lang, _) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
-    let (subject, actor) = match signed_in(&s, &headers, lang).await {
-        Ok(session) => session,
+    let (_, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
+        Ok(signed_in) => signed_in,
         Err(r) => return r,
     };
     if let Err(e) = s.vault.opt_out_of_sale(&actor, &subject, "portal").await {

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::{
-    LangQuery, PageForm, accepted, csrf_token, record_self_service, signed_in, with_cookie,
+    LangQuery, PageForm, csrf_token, page_form, record_self_service, signed_in, signed_in_form,
+    with_cookie,
 };
 use crate::privacy::{html_page, page_language};
 
@@ -320,23 +321,7 @@ pub struct ConfirmForm {
     code: String,
 }
 
-impl PageForm for CorrectForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
-}
-
-impl PageForm for ConfirmForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
-}
+page_form!(CorrectForm, ConfirmForm);
 
 fn refused(error: &'static str, field: (String, String), http: StatusCode) -> Outcome {
     Outcome {
@@ -354,12 +339,8 @@ pub async fn correct(
     headers: HeaderMap,
     form: Result<axum::Form<CorrectForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (form, lang, _) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
-    let (subject, actor) = match signed_in(&s, &headers, lang).await {
-        Ok(session) => session,
+    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
+        Ok(signed_in) => signed_in,
         Err(r) => return r,
     };
     let words = strings(lang);
@@ -428,12 +409,8 @@ pub async fn confirm(
     headers: HeaderMap,
     form: Result<axum::Form<ConfirmForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (form, lang, _) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
-    let (subject, actor) = match signed_in(&s, &headers, lang).await {
-        Ok(session) => session,
+    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
+        Ok(signed_in) => signed_in,
         Err(r) => return r,
     };
     let words = strings(lang);

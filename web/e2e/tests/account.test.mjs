@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startDemo, launchBrowser, artifacts } from './harness.mjs';
+import { startDemo, launchBrowser, artifacts, codeFor, signIn } from './harness.mjs';
 
 let demo, browser;
 before(async () => { demo = await startDemo(); browser = await launchBrowser(); });
@@ -15,17 +15,6 @@ const words = {
   fr: { link: 'se connecter', sent: 'Si nous connaissons cette adresse', me: 'Mes données', out: 'Se déconnecter', contact: 'Coordonnées' },
 };
 
-/** The newest code mailed to `address`, from the demo outbox. */
-async function codeFor(address) {
-  for (let i = 0; i < 100; i++) {
-    const html = await (await fetch(`${demo.base}/privacy/demo/outbox`)).text();
-    const message = html.split('<article').find((m) => m.includes(`>${address}<`));
-    const code = message?.match(/\b(\d{6})\b/)?.[1];
-    if (code) return code;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no code for ${address}`);
-}
 
 const customers = { en: 1, ja: 2, fr: 3 };
 
@@ -41,7 +30,7 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('button[type=submit]');
     assert.match(await page.textContent('#status'), new RegExp(w.sent));
     await page.screenshot({ path: join(artifacts, `signin-code-${lang}.png`), fullPage: true });
-    await page.fill('#code', await codeFor(address));
+    await page.fill('#code', await codeFor(demo.base, address));
     await page.click('button[type=submit]');
     await page.waitForURL(/\/privacy\/me/);
     assert.equal(await page.getAttribute('html', 'lang'), lang);
@@ -68,7 +57,7 @@ test('the whole sign-in works by keyboard alone', async () => {
   await page.keyboard.press('Enter');
   await page.waitForSelector('#code');
   await page.waitForFunction(() => document.activeElement?.id === 'code');
-  await page.keyboard.type(await codeFor('customer4@example.com'));
+  await page.keyboard.type(await codeFor(demo.base, 'customer4@example.com'));
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/privacy\/me/);
   assert.match(await page.textContent('h1'), /My data/);
@@ -80,7 +69,7 @@ test('a wrong code says so and lets you try again', async () => {
   await page.goto(`${demo.base}/privacy/sign-in?lang=fr`);
   await page.fill('#email', 'customer5@example.com');
   await page.click('button[type=submit]');
-  const code = await codeFor('customer5@example.com');
+  const code = await codeFor(demo.base, 'customer5@example.com');
   await page.fill('#code', code === '000000' ? '111111' : '000000');
   await page.click('button[type=submit]');
   assert.match(await page.textContent('#error'), /pas le bon/);
@@ -97,19 +86,11 @@ const choiceWords = {
 };
 const choiceCustomers = { en: 6, ja: 7, fr: 8 };
 
-async function signIn(page, address, lang) {
-  await page.goto(`${demo.base}/privacy/sign-in?lang=${lang}`);
-  await page.fill('#email', address);
-  await page.click('button[type=submit]');
-  await page.fill('#code', await codeFor(address));
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/privacy\/me/);
-}
 
 for (const [lang, w] of Object.entries(choiceWords)) {
   test(`my choices: one click to agree, one to refuse sale or sharing, in ${lang}`, async () => {
     const page = await browser.newPage();
-    await signIn(page, `customer${choiceCustomers[lang]}@example.com`, lang);
+    await signIn(page, demo.base, `customer${choiceCustomers[lang]}@example.com`, lang);
     await page.click(`nav a:has-text("${w.choices}")`);
     await page.waitForURL(/\/privacy\/choices/);
     await page.click('#toggle-marketing_email-email');
@@ -124,7 +105,7 @@ for (const [lang, w] of Object.entries(choiceWords)) {
 
 test('download my data gives a zip', async () => {
   const page = await browser.newPage();
-  await signIn(page, 'customer9@example.com', 'en');
+  await signIn(page, demo.base, 'customer9@example.com', 'en');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download a')]);
   assert.equal(download.suggestedFilename(), 'my-data.zip');
   const path = await download.path();
@@ -144,7 +125,7 @@ const activityCustomers = { en: 10, ja: 11, fr: 12 };
 for (const [lang, w] of Object.entries(activityWords)) {
   test(`who accessed my data, with a proof per event, in ${lang}`, async () => {
     const page = await browser.newPage();
-    await signIn(page, `customer${activityCustomers[lang]}@example.com`, lang);
+    await signIn(page, demo.base, `customer${activityCustomers[lang]}@example.com`, lang);
     await page.click('#activity-link a');
     await page.waitForURL(/\/privacy\/me\/activity/);
     assert.match(await page.textContent('h1'), new RegExp(w.title));
@@ -169,7 +150,7 @@ for (const [lang, w] of Object.entries(activityWords)) {
 
 test('the access history and its proofs work by keyboard alone', async () => {
   const page = await browser.newPage();
-  await signIn(page, 'customer13@example.com', 'en');
+  await signIn(page, demo.base, 'customer13@example.com', 'en');
   await page.goto(`${demo.base}/privacy/me/activity?lang=en`);
   let reached = false;
   for (let i = 0; i < 30 && !reached; i++) {

@@ -4,32 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startDemo, launchBrowser, artifacts } from './harness.mjs';
+import { startDemo, launchBrowser, artifacts, codeFor, signIn } from './harness.mjs';
 
 let demo, browser;
 before(async () => { demo = await startDemo(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); demo?.stop(); });
 
-/** The newest code mailed to `address`, from the demo outbox. */
-async function codeFor(address) {
-  for (let i = 0; i < 100; i++) {
-    const html = await (await fetch(`${demo.base}/privacy/demo/outbox`)).text();
-    const message = html.split('<article').find((m) => m.includes(`>${address}<`));
-    const code = message?.match(/\b(\d{6})\b/)?.[1];
-    if (code) return code;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no code for ${address}`);
-}
 
-async function signIn(page, address, lang) {
-  await page.goto(`${demo.base}/privacy/sign-in?lang=${lang}`);
-  await page.fill('#email', address);
-  await page.click('button[type=submit]');
-  await page.fill('#code', await codeFor(address));
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/privacy\/me/);
-}
 
 const correctWords = {
   en: { title: 'Correct my data', saved: 'recorded the correction', sent: 'sent a 6-digit code', confirmed: 'Confirmed and saved', invalid: 'does not fit' },
@@ -41,7 +22,7 @@ const correctCustomers = { en: 14, ja: 15, fr: 16 };
 for (const [lang, w] of Object.entries(correctWords)) {
   test(`correct my data, and confirm a new e-mail address by code, in ${lang}`, async () => {
     const page = await browser.newPage();
-    await signIn(page, `customer${correctCustomers[lang]}@example.com`, lang);
+    await signIn(page, demo.base, `customer${correctCustomers[lang]}@example.com`, lang);
     await page.click('#correct-link a');
     await page.waitForURL(/\/privacy\/me\/correct/);
     assert.match(await page.textContent('h1'), new RegExp(w.title));
@@ -60,7 +41,7 @@ for (const [lang, w] of Object.entries(correctWords)) {
     await page.click('#save-contact-email');
     assert.match(await page.textContent('#verify'), new RegExp(w.sent));
     await page.screenshot({ path: join(artifacts, `correct-verify-${lang}.png`), fullPage: true });
-    await page.fill('#code', await codeFor(fresh));
+    await page.fill('#code', await codeFor(demo.base, fresh));
     await page.click('#confirm');
     assert.match(await page.textContent('#status'), new RegExp(w.confirmed));
     assert.equal(await page.inputValue('#contact-email'), fresh);
@@ -70,7 +51,7 @@ for (const [lang, w] of Object.entries(correctWords)) {
 
 test('correcting data works by keyboard alone', async () => {
   const page = await browser.newPage();
-  await signIn(page, 'customer17@example.com', 'en');
+  await signIn(page, demo.base, 'customer17@example.com', 'en');
   await page.goto(`${demo.base}/privacy/me/correct?lang=en`);
   let reached = false;
   for (let i = 0; i < 40 && !reached; i++) {

@@ -48,3 +48,25 @@ export async function launchBrowser() {
       '--disable-sync', '--no-first-run', '--disable-quic'],
   });
 }
+
+/** The newest code the demo `base` mailed to `address`, from its outbox page. */
+export async function codeFor(base, address) {
+  for (let i = 0; i < 100; i++) {
+    const html = await (await fetch(`${base}/privacy/demo/outbox`)).text();
+    const message = html.split('<article').find((m) => m.includes(`>${address}<`));
+    const code = message?.match(/\b(\d{6})\b/)?.[1];
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no code for ${address}`);
+}
+
+/** Signs `page` in to the demo `base` as `address`, by the code from the outbox. */
+export async function signIn(page, base, address, lang) {
+  await page.goto(`${base}/privacy/sign-in?lang=${lang}`);
+  await page.fill('#email', address);
+  await page.click('button[type=submit]');
+  await page.fill('#code', await codeFor(base, address));
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/privacy\/me/);
+}
