@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_ledger::Outcome;
 use mamori_policy::value::parse_value;
-use mamori_policy::{FieldType, IdSet, RIGHTS_PURPOSE};
+use mamori_policy::{Action, FieldType, IdSet, RIGHTS_PURPOSE};
 use mamori_store::Change;
 use serde_json::Value;
 
@@ -102,7 +102,7 @@ impl Vault {
         field: &str,
         value: &str,
     ) -> Result<Correction> {
-        let (field_kind, lookup) = self.declared_field(category, field)?;
+        let (field_kind, lookup, categories) = self.declared_field(category, field)?;
         if !correctable(&field_kind, lookup) {
             return Err(CoreError::invalid(
                 "not_correctable",
@@ -123,6 +123,16 @@ impl Vault {
             .await?;
             return Ok(Correction::Applied);
         };
+        // The same decision the update will take, taken before a code is sent anywhere.
+        self.authorise(
+            actor,
+            RIGHTS_PURPOSE,
+            Action::Modify,
+            categories,
+            "correction.verify",
+            Some(subject),
+        )
+        .await?;
         // Checked now, so a typo is reported before a code is sent anywhere.
         let to = parse_value(&field_kind, &Value::String(value.into())).map_err(|e| {
             CoreError::invalid(
@@ -174,10 +184,20 @@ impl Vault {
         pending: &str,
         code: &str,
     ) -> Result<std::result::Result<(), CodeRefused>> {
-        let (kind, _) = self.declared_field(category, field)?;
+        let (kind, _, categories) = self.declared_field(category, field)?;
         if identifier(&kind).is_none() {
             return Err(refused_pending());
         }
+        // Decided before a code is spent; the update below decides again as it writes.
+        self.authorise(
+            actor,
+            RIGHTS_PURPOSE,
+            Action::Modify,
+            categories,
+            "correction.confirm",
+            Some(subject),
+        )
+        .await?;
         // A challenge of someone else's is treated as no challenge at all.
         let row = match self.store.challenge(challenge).await? {
             Some(row) if row.subject_id.as_ref() == Some(subject) => row,
@@ -231,13 +251,13 @@ impl Vault {
         String::from_utf8(value.to_vec()).map_err(|_| refused_pending())
     }
 
-    fn declared_field(&self, category: &str, field: &str) -> Result<(FieldType, bool)> {
+    /// The field's type, whether it is a lookup field, and its category as a set.
+    fn declared_field(&self, category: &str, field: &str) -> Result<(FieldType, bool, IdSet)> {
         let path = format!("data.{category}.{field}");
-        let declared = self
-            .policy
-            .category(category)
-            .and_then(|c| c.field(field))
-            .map(|(_, f)| (f.kind.clone(), f.lookup));
+        let declared = self.policy.category(category).and_then(|c| {
+            let (_, f) = c.field(field)?;
+            Some((f.kind.clone(), f.lookup, IdSet::EMPTY.with(c.id)))
+        });
         declared.ok_or_else(|| {
             CoreError::invalid(
                 "undeclared_field",

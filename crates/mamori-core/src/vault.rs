@@ -105,7 +105,7 @@ impl Vault {
     }
 
     /// Decides, and if denied ledgers the denial durably before returning it.
-    async fn authorise(
+    pub(crate) async fn authorise(
         &self,
         actor: &Actor,
         purpose: &str,

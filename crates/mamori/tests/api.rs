@@ -3736,7 +3736,7 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
     let id = create(&app, &customer("fix")).await;
     let mut other = customer("taken");
     other["data"]["contact"]["phone"] = json!("+44 20 7946 0999");
-    create(&app, &other).await;
+    let other_id = create(&app, &other).await;
     let (client, jar, csrf) = signed_in_browser(&app, "ada.fix@example.com").await;
     let page = client
         .get(app.url("/privacy/me/correct?lang=en"))
@@ -3824,6 +3824,22 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
     let after = stored().await;
     assert_eq!(after["data"]["address"]["country"], "FR");
     assert_eq!(after["data"]["contact"]["email"], "ada.fix@example.com");
+
+    // A form missing its fields, or with an id that is not one, changes nothing.
+    let r = post("/privacy/me/correct", &[("category", "address")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(
+        "/privacy/me/correct/confirm",
+        &[
+            ("category", "contact"),
+            ("field", "email"),
+            ("challenge", "nope"),
+            ("pending", "x"),
+            ("code", "123456"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // A cross-site post is refused.
     let r = client
@@ -4011,6 +4027,28 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
     assert!(fulfilled.iter().all(|r| r["kind"] == "rectification"
         && r["source"] == "privacy_center"
         && r["state"] == "fulfilled"));
+
+    // The core decides before a code is sent: staff roles and other people are refused.
+    let subject = mamori_core::parse_id(&id).unwrap();
+    let other_person = mamori_core::Actor {
+        id: mamori_core::access::self_actor_id(&mamori_core::parse_id(&other_id).unwrap()),
+        role: "self".into(),
+    };
+    let analyst = mamori_core::Actor {
+        id: "cli".into(),
+        role: "analyst".into(),
+    };
+    for actor in [other_person, analyst] {
+        let tried = app
+            .vault
+            .correct_own(&actor, &subject, "contact", "email", "mallory@example.com")
+            .await;
+        assert!(
+            matches!(tried, Err(mamori_core::CoreError::Denied(_))),
+            "{}: {tried:?}",
+            actor.role
+        );
+    }
 
     // Signed out: the pages send the person to sign in.
     let r = client
