@@ -14,6 +14,7 @@ pub enum Denial {
     ReconsentRequired,
     NothingToView,
     NotOwnRecord,
+    KeptUnderLegalHold,
 }
 
 impl Denial {
@@ -27,6 +28,7 @@ impl Denial {
             Denial::ReconsentRequired => "reconsent_required",
             Denial::NothingToView => "nothing_to_view",
             Denial::NotOwnRecord => "not_own_record",
+            Denial::KeptUnderLegalHold => "kept_under_legal_hold",
         }
     }
 
@@ -56,6 +58,10 @@ impl Denial {
             }
             Denial::NotOwnRecord => {
                 "a person signed in to the privacy center acts on their own record only"
+            }
+            Denial::KeptUnderLegalHold => {
+                "this person was erased; what a legal obligation requires is kept until the hold \
+                 ends and may be read only for a purpose of that kind"
             }
         }
     }

@@ -52,7 +52,7 @@ struct ParsedField {
     value: Option<String>,
 }
 
-const MAX_RECORDS: i64 = 10_000;
+pub(crate) const MAX_RECORDS: i64 = 10_000;
 // Each lost race means another update committed, so this bounds only pathological contention.
 const UPDATE_RETRIES: usize = 64;
 
@@ -160,7 +160,7 @@ impl Vault {
 
     /// Passes `attempt` through; if it failed, first ledgers the failure as a denied `label`
     /// access to `subject` (so a read that hit a missing or corrupt subject still leaves its trace).
-    async fn or_ledger<T>(
+    pub(crate) async fn or_ledger<T>(
         &self,
         attempt: Result<T>,
         actor: &Actor,
@@ -349,11 +349,25 @@ impl Vault {
         Ok(format_id(&id))
     }
 
-    async fn live_subject(&self, id: &[u8; 16]) -> Result<(SubjectRow, SubjectKey, SealedFields)> {
+    /// Opens a subject to read under `reading` (a purpose) or, with `None`, to change it. An
+    /// erased subject is not found, except that what an erasure kept for a legal obligation can
+    /// still be read for a purpose of that kind, and only that.
+    pub(crate) async fn live_subject(
+        &self,
+        id: &[u8; 16],
+        reading: Option<&str>,
+    ) -> Result<(SubjectRow, SubjectKey, SealedFields)> {
         let row = self.store.subject(id).await?.ok_or(CoreError::NotFound)?;
         let (Some(wrapped), Some(fields)) = (&row.wrapped_dek, &row.fields) else {
             return Err(CoreError::NotFound);
         };
+        if row.is_held() {
+            let holding =
+                reading.is_some_and(|p| self.policy.holding_purposes().any(|h| h.name == p));
+            if !holding {
+                return Err(CoreError::Denied(Denial::KeptUnderLegalHold));
+            }
+        }
         let key = self
             .keyring
             .unwrap_subject_key(id, wrapped)
@@ -415,7 +429,7 @@ impl Vault {
             )
             .await?;
         let (label, visible) = ("subject.read", allowed.categories);
-        let opened = self.live_subject(id).await;
+        let opened = self.live_subject(id, Some(purpose)).await;
         let (row, key, map) = self
             .or_ledger(opened, actor, purpose, label, id, visible)
             .await?;
@@ -466,7 +480,7 @@ impl Vault {
         )
         .await?;
         for _ in 0..UPDATE_RETRIES {
-            let opened = self.live_subject(id).await;
+            let opened = self.live_subject(id, None).await;
             let (row, key, mut map) = self
                 .or_ledger(opened, actor, purpose, "subject.update", id, categories)
                 .await?;
@@ -493,42 +507,6 @@ impl Vault {
             }
         }
         Err(mamori_store::JobError::Stale.into())
-    }
-
-    /// Crypto-shreds the subject: destroys its data key, sealed fields and blind indexes in one
-    /// transaction. Its records become unreadable at once and are purged by a background task.
-    pub async fn erase_subject(&self, actor: &Actor, purpose: &str, id: &[u8; 16]) -> Result<()> {
-        let all = self.policy.all_categories();
-        self.authorise(
-            actor,
-            purpose,
-            Action::Delete,
-            all,
-            "subject.erase",
-            Some(id),
-        )
-        .await?;
-        let event = self.event(
-            actor,
-            purpose,
-            "subject.erase",
-            Some(id),
-            all,
-            Outcome::Allowed,
-        );
-        let announcement = crate::outbox::announce(
-            "subject.erased",
-            Some(id),
-            serde_json::json!({ "subject": format_id(id) }),
-        );
-        let erase = Change::EraseSubject {
-            id: *id,
-            erased_ms: now_ms(),
-        };
-        self.ledger
-            .submit(vec![erase, announcement], vec![event])
-            .await??;
-        Ok(())
     }
 
     /// Finds a subject id by e-mail, phone or external id through the blind index. Returns ids only.
@@ -598,7 +576,7 @@ impl Vault {
             Some(id),
         )
         .await?;
-        let opened = self.live_subject(id).await;
+        let opened = self.live_subject(id, None).await;
         let (_, key, _) = self
             .or_ledger(opened, actor, purpose, "record.create", id, categories)
             .await?;
@@ -654,7 +632,7 @@ impl Vault {
                 Some(id),
             )
             .await?;
-        let opened = self.live_subject(id).await;
+        let opened = self.live_subject(id, Some(purpose)).await;
         let (_, key, _) = self
             .or_ledger(
                 opened,
@@ -718,7 +696,7 @@ fn shown(role: &Role, category: usize, field: usize, kind: &FieldType, text: &st
     }
 }
 
-fn record_field(record_id: &[u8; 16]) -> String {
+pub(crate) fn record_field(record_id: &[u8; 16]) -> String {
     format!("record:{}", hex::encode(record_id))
 }
 

@@ -375,6 +375,21 @@ impl Policy {
             .iter()
             .fold(IdSet::EMPTY, |s, c| s.with(c.id))
     }
+    /// Purposes that outlive an erasure: those whose legal basis is a legal obligation, other
+    /// than answering the person's own requests (which ends with the account).
+    pub fn holding_purposes(&self) -> impl Iterator<Item = &Purpose> {
+        self.purposes
+            .iter()
+            .filter(|p| p.legal_basis == LegalBasis::LegalObligation && p.name != RIGHTS_PURPOSE)
+    }
+
+    /// Categories an erasure must keep (each for its retention period): those a holding
+    /// purpose covers.
+    pub fn held_categories(&self) -> IdSet {
+        self.holding_purposes()
+            .fold(IdSet::EMPTY, |s, p| s.union(p.categories))
+    }
+
     pub fn category_names(&self, set: IdSet) -> Vec<String> {
         set.iter()
             .map(|i| self.categories[i].name.clone())

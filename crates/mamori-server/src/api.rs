@@ -262,19 +262,56 @@ pub async fn update_subject(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What an erasure did: the categories erased at once, and those a legal obligation keeps.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureResult {
+    pub erased: Vec<String>,
+    pub kept: Vec<KeptCategory>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeptCategory {
+    pub category: String,
+    /// The legal-obligation purposes that require keeping it.
+    pub purposes: Vec<String>,
+    /// When it is erased in turn (RFC 3339).
+    pub until: String,
+}
+
+impl ErasureResult {
+    pub fn new(policy: &mamori_policy::Policy, plan: &mamori_core::erasure::ErasurePlan) -> Self {
+        ErasureResult {
+            erased: policy.category_names(plan.erased),
+            kept: plan
+                .kept
+                .iter()
+                .map(|k| KeptCategory {
+                    category: policy.categories[k.category].name.clone(),
+                    purposes: k
+                        .purposes
+                        .iter()
+                        .map(|&p| policy.purposes[p].name.clone())
+                        .collect(),
+                    until: mamori_core::format_time(k.until_ms),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[utoipa::path(delete, path = "/v1/subjects/{id}",
     params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 204, description = "erased by crypto-shredding"), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = ErasureResult, description = "erased by crypto-shredding, except what a legal obligation keeps"), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn erase_subject(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Purpose(purpose): Purpose,
     Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<ErasureResult>> {
     let id = subject_id(&id)?;
-    s.vault.erase_subject(&actor, &purpose, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let plan = s.vault.erase_subject(&actor, &purpose, &id).await?;
+    Ok(Json(ErasureResult::new(&s.vault.policy, &plan)))
 }
 
 #[utoipa::path(get, path = "/v1/subjects", params(LookupQuery, ("Mamori-Purpose" = String, Header, description = "purpose of this access")),

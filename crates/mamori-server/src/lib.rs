@@ -289,6 +289,10 @@ pub async fn serve(
     let _reminders = AbortOnDrop(tokio::spawn(mamori_core::requests::run_reminders(
         vault.clone(),
     )));
+    // And dropping what erasures kept for a legal obligation once each hold ends.
+    let _holds = AbortOnDrop(tokio::spawn(mamori_core::erasure::run_hold_sweeper(
+        vault.clone(),
+    )));
     let ledger = vault.ledger.clone();
     let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)

@@ -57,6 +57,15 @@ pub struct SubjectRow {
     pub wrapped_dek: Option<Vec<u8>>,
     pub fields: Option<Vec<u8>>,
     pub erased_ms: Option<i64>,
+    /// Set when an erasure kept categories under a legal obligation: when the next one expires.
+    pub held_until_ms: Option<i64>,
+}
+
+impl SubjectRow {
+    /// Erased, but still holding what a legal obligation requires.
+    pub fn is_held(&self) -> bool {
+        self.erased_ms.is_some() && self.wrapped_dek.is_some()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,10 +110,30 @@ pub enum Change {
         expected_version: i64,
         fields: Vec<u8>,
     },
-    /// Destroys the data key, the sealed fields and every blind index of the subject.
+    /// Destroys the data key, the sealed fields and every blind index of the subject, and ends
+    /// its sessions. Also ends a hold (see [`Change::HoldSubject`]); Gone if fully erased already.
     EraseSubject {
         id: Id,
         erased_ms: i64,
+    },
+    /// Erases a subject except the categories a legal obligation keeps, or (on a held subject)
+    /// drops the categories whose hold ended. Applies only at `expected_version` and while the
+    /// subject still has exactly `expected_records` records (else Stale), so nothing written
+    /// meanwhile survives under a key it was not sealed with. Blind indexes, consent state and
+    /// sessions end.
+    HoldSubject {
+        id: Id,
+        expected_version: i64,
+        /// Kept if the subject is already held.
+        erased_ms: i64,
+        held_until_ms: i64,
+        wrapped_dek: Vec<u8>,
+        fields: Vec<u8>,
+        expected_records: i64,
+        /// Records of these categories are deleted.
+        drop_record_categories: Vec<String>,
+        /// New ciphertext for kept records (empty when the key did not change).
+        resealed_records: Vec<(Id, Vec<u8>)>,
     },
     PutIndex {
         kind: IndexKind,
@@ -485,7 +514,10 @@ pub trait Store: Send + Sync + 'static {
     /// Tunes the connection for a bulk import in this process (SQLite: a large writer cache).
     async fn prepare_bulk_load(&self) -> Result<()>;
 
-    /// Deletes up to `limit` record rows of erased subjects; returns how many went.
+    /// Held subjects (see [`Change::HoldSubject`]) whose next hold ends before `before_ms`.
+    async fn holds_ending(&self, before_ms: i64, limit: i64) -> Result<Vec<SubjectRow>>;
+
+    /// Deletes up to `limit` record rows of erased subjects (not held ones); returns how many went.
     async fn purge_erased(&self, limit: i64) -> Result<u64>;
 }
 

@@ -425,15 +425,49 @@ macro_rules! sql_store {
                         }
                     }
                     Change::EraseSubject { id, erased_ms } => {
-                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = NULL, fields = NULL, erased_ms = $1, version = version + 1 WHERE id = $2 AND erased_ms IS NULL")
+                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = NULL, fields = NULL, held_until_ms = NULL, erased_ms = COALESCE(erased_ms, $1), version = version + 1 \
+                                                WHERE id = $2 AND wrapped_dek IS NOT NULL")
                             .bind(erased_ms).bind(&id[..])
                             .execute(&mut *conn).await?;
                         if done.rows_affected() == 0 {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
                         sqlx::query("DELETE FROM lookup_index WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        // The consent history stays (proof of what was agreed); the state goes with the person.
+                        // The consent history stays (proof of what was agreed); the state and the
+                        // person's sessions go with the account.
                         sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
+                            .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
+                    }
+                    Change::HoldSubject { id, expected_version, erased_ms, held_until_ms, wrapped_dek, fields, expected_records, drop_record_categories, resealed_records } => {
+                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, fields = $2, erased_ms = COALESCE(erased_ms, $3), held_until_ms = $4, version = version + 1 \
+                                                WHERE id = $5 AND version = $6 AND wrapped_dek IS NOT NULL")
+                            .bind(&wrapped_dek[..]).bind(&fields[..]).bind(erased_ms).bind(held_until_ms).bind(&id[..]).bind(expected_version)
+                            .execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                        let records: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE subject_id = $1")
+                            .bind(&id[..]).fetch_one(&mut *conn).await?;
+                        if records != *expected_records {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                        for category in drop_record_categories {
+                            sqlx::query("DELETE FROM records WHERE subject_id = $1 AND category = $2")
+                                .bind(&id[..]).bind(category).execute(&mut *conn).await?;
+                        }
+                        for (record, sealed) in resealed_records {
+                            sqlx::query("UPDATE records SET sealed = $1 WHERE id = $2 AND subject_id = $3")
+                                .bind(&sealed[..]).bind(&record[..]).bind(&id[..]).execute(&mut *conn).await?;
+                        }
+                        // No index survives, so the same person can come back as someone new;
+                        // whoever keeps the invoices holds the subject id.
+                        sqlx::query("DELETE FROM lookup_index WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        // The consent history stays (proof of what was agreed); the state and the
+                        // person's sessions go with the account.
+                        sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
+                            .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
                     Change::PutIndex { kind, digest, subject_id } => {
                         sqlx::query("INSERT INTO lookup_index (kind, digest, subject_id) VALUES ($1, $2, $3)")
@@ -806,18 +840,15 @@ macro_rules! sql_store {
             }
 
             async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>> {
-                let row = sqlx::query("SELECT id, created_ms, version, wrapped_dek, fields, erased_ms FROM subjects WHERE id = $1")
+                let row = sqlx::query(concat!("SELECT ", subject_columns!(), " FROM subjects WHERE id = $1"))
                     .bind(&id[..]).fetch_optional(&self.read).await?;
-                row.map(|r| -> Result<SubjectRow> {
-                    Ok(SubjectRow {
-                        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
-                        created_ms: r.try_get(1)?,
-                        version: r.try_get(2)?,
-                        wrapped_dek: r.try_get(3)?,
-                        fields: r.try_get(4)?,
-                        erased_ms: r.try_get(5)?,
-                    })
-                }).transpose()
+                row.as_ref().map(subject_from_row).transpose()
+            }
+
+            async fn holds_ending(&self, before_ms: i64, limit: i64) -> Result<Vec<SubjectRow>> {
+                let rows = sqlx::query(concat!("SELECT ", subject_columns!(), " FROM subjects WHERE held_until_ms IS NOT NULL AND held_until_ms < $1 ORDER BY held_until_ms LIMIT $2"))
+                    .bind(before_ms).bind(limit).fetch_all(&self.read).await?;
+                rows.iter().map(subject_from_row).collect()
             }
 
             async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>> {
@@ -1101,7 +1132,7 @@ macro_rules! sql_store {
 
             async fn purge_erased(&self, limit: i64) -> Result<u64> {
                 let done = sqlx::query(
-                    "DELETE FROM records WHERE id IN (SELECT r.id FROM records r JOIN subjects s ON s.id = r.subject_id WHERE s.erased_ms IS NOT NULL LIMIT $1)",
+                    "DELETE FROM records WHERE id IN (SELECT r.id FROM records r JOIN subjects s ON s.id = r.subject_id WHERE s.erased_ms IS NOT NULL AND s.wrapped_dek IS NULL LIMIT $1)",
                 )
                 .bind(limit).execute(&self.write).await?;
                 Ok(done.rows_affected())
@@ -1129,6 +1160,31 @@ impl From<sqlx::Error> for ApplyError {
     fn from(e: sqlx::Error) -> Self {
         ApplyError::Db(e)
     }
+}
+
+macro_rules! subject_columns {
+    () => {
+        "id, created_ms, version, wrapped_dek, fields, erased_ms, held_until_ms"
+    };
+}
+
+fn subject_from_row<R: Row>(r: &R) -> Result<SubjectRow>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<Vec<u8>>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SubjectRow {
+        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+        created_ms: r.try_get(1)?,
+        version: r.try_get(2)?,
+        wrapped_dek: r.try_get(3)?,
+        fields: r.try_get(4)?,
+        erased_ms: r.try_get(5)?,
+        held_until_ms: r.try_get(6)?,
+    })
 }
 
 macro_rules! request_columns {

@@ -14,6 +14,7 @@ both_backends!(
     bad_input_gets_clear_errors_and_changes_nothing,
     concurrent_updates_are_all_applied,
     erasure_crypto_shreds,
+    erasure_keeps_what_the_law_requires,
     records_are_appended_and_scoped,
     ledger_proofs_verify,
     canaries_never_leak,
@@ -658,21 +659,28 @@ async fn concurrent_updates_are_all_applied(app: TestApp) {
 }
 
 async fn erasure_crypto_shreds(app: TestApp) {
-    let id = create(&app, &customer("gone")).await;
-    let r = app.as_role(Method::POST, &format!("/v1/subjects/{id}/records"), "service", "order_fulfilment")
-        .json(&json!({"category": "orders", "data": {"order_number": "K-1", "total": 42.5, "currency": "EUR"}})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    // Someone with only data no law requires keeping is erased entirely.
+    let body = json!({"data": {"support_tickets": {"subject": "Hello", "status": "open"}}});
     let r = app
-        .as_role(
-            Method::DELETE,
-            &format!("/v1/subjects/{id}"),
-            "privacy_officer",
-            "data_subject_rights",
-        )
+        .as_role(Method::POST, "/v1/subjects", "service", "customer_support")
+        .json(&body)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.as_role(Method::POST, &format!("/v1/subjects/{id}/records"), "support", "customer_support")
+        .json(&json!({"category": "support_tickets", "data": {"subject": "Hi", "message": "Lid?", "status": "open"}})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"erased": ["support_tickets"], "kept": []}));
     let raw = app
         .vault
         .store
@@ -681,28 +689,146 @@ async fn erasure_crypto_shreds(app: TestApp) {
         .unwrap()
         .unwrap();
     assert!(raw.wrapped_dek.is_none() && raw.fields.is_none() && raw.erased_ms.is_some());
+    for purpose in ["data_subject_rights", "legal_accounting"] {
+        let r = app
+            .as_role(
+                Method::GET,
+                &format!("/v1/subjects/{id}"),
+                "privacy_officer",
+                purpose,
+            )
+            .send()
+            .await
+            .unwrap();
+        problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+    }
+    let r = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+    // The background purge removes the now-unreadable records.
+    assert!(app.vault.store.purge_erased(100).await.unwrap() >= 1);
+}
+
+/// Erasure keeps what a legal obligation requires (orders, payment, contact, address under
+/// legal_accounting), re-sealed under a new key, readable only for that purpose, until each
+/// category's retention ends; the rest goes at once.
+async fn erasure_keeps_what_the_law_requires(app: TestApp) {
+    let mut body = customer("gone");
+    body["data"]["support_tickets"] = json!({"subject": "Hello", "status": "open"});
+    let r = app
+        .as_role(Method::POST, "/v1/subjects", "service", "customer_support")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subject = mamori_core::parse_id(&id).unwrap();
+    for (role, purpose, record) in [
+        (
+            "service",
+            "order_fulfilment",
+            json!({"category": "orders", "data": {"order_number": "K-1", "total": 42.5, "currency": "EUR"}}),
+        ),
+        (
+            "support",
+            "customer_support",
+            json!({"category": "support_tickets", "data": {"subject": "Hi", "message": "Lid?", "status": "open"}}),
+        ),
+    ] {
+        let r = app
+            .as_role(
+                Method::POST,
+                &format!("/v1/subjects/{id}/records"),
+                role,
+                purpose,
+            )
+            .json(&record)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let before = app.vault.store.subject(&subject).await.unwrap().unwrap();
+
+    // A role that may not erase changes nothing.
     let r = app
         .as_role(
-            Method::GET,
+            Method::DELETE,
             &format!("/v1/subjects/{id}"),
-            "service",
-            "order_fulfilment",
+            "support",
+            "customer_support",
         )
         .send()
         .await
         .unwrap();
-    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
-    let r = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}/records"),
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
+    problem(r, StatusCode::FORBIDDEN, "purpose_does_not_cover_category").await;
+
+    let r = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["erased"], json!(["support_tickets"]));
+    let kept: Vec<&str> = v["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept, ["address", "contact", "orders", "payment"]);
+    assert_eq!(v["kept"][0]["purposes"], json!(["legal_accounting"]));
+    let year = |k: &Value| k["until"].as_str().unwrap()[..4].parse::<i32>().unwrap();
+    let this_year: i32 = mamori_core::format_time(mamori_core::now_ms())[..4]
+        .parse()
         .unwrap();
-    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+    assert_eq!(year(&v["kept"][1]), this_year + 3, "contact: three years");
+    assert_eq!(year(&v["kept"][2]), this_year + 7, "orders: seven years");
+
+    let raw = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    assert!(raw.is_held() && raw.erased_ms.is_some());
+    assert_ne!(raw.wrapped_dek, before.wrapped_dek, "the key was replaced");
+
+    // Only a legal-obligation purpose reads what is kept; nobody changes it or adds to it.
+    for (method, role, purpose) in [
+        (Method::GET, "service", "order_fulfilment"),
+        (Method::GET, "privacy_officer", "data_subject_rights"),
+        (Method::PATCH, "support", "customer_support"),
+    ] {
+        let r = app
+            .as_role(method.clone(), &format!("/v1/subjects/{id}"), role, purpose)
+            .json(&json!({"data": {"contact": {"name": "B"}}}))
+            .send()
+            .await
+            .unwrap();
+        problem(r, StatusCode::FORBIDDEN, "kept_under_legal_hold").await;
+    }
+    let r = app.as_role(Method::POST, &format!("/v1/subjects/{id}/records"), "service", "order_fulfilment")
+        .json(&json!({"category": "orders", "data": {"order_number": "K-2", "total": 1, "currency": "EUR"}})).send().await.unwrap();
+    problem(r, StatusCode::FORBIDDEN, "kept_under_legal_hold").await;
+    let held = |path: String| {
+        let request = app.as_role(Method::GET, &path, "privacy_officer", "legal_accounting");
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let v = held(format!("/v1/subjects/{id}")).await;
+    assert_eq!(v["data"]["contact"]["name"], "Ada gone");
+    assert_eq!(v["data"]["address"]["city"], "Paris");
+    assert!(v["data"].get("support_tickets").is_none());
+    let v = held(format!("/v1/subjects/{id}/records")).await;
+    let categories: Vec<&str> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(categories, ["orders"], "the support ticket went at once");
+    assert_eq!(v["records"][0]["data"]["order_number"], "K-1");
+
+    // The person cannot be found or sign in; the address can be used by someone new.
     let v: Value = app
         .as_role(
             Method::GET,
@@ -717,33 +843,69 @@ async fn erasure_crypto_shreds(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(v["ids"], json!([]), "blind indexes are destroyed");
+    let r = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+    problem(r, StatusCode::FORBIDDEN, "kept_under_legal_hold").await;
+    create(&app, &customer("gone")).await;
+
+    // Three years on, contact and address go; seven years on, everything.
+    let day = 86_400_000;
+    let erased = raw.erased_ms.unwrap();
+    assert_eq!(
+        app.vault
+            .end_holds(erased + 3 * 365 * day - 1, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.vault
+            .end_holds(erased + 3 * 365 * day + 1, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    let v = held(format!("/v1/subjects/{id}")).await;
+    assert_eq!(
+        v["data"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["payment"]
+    );
+    let v = held(format!("/v1/subjects/{id}/records")).await;
+    assert_eq!(v["records"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.vault
+            .end_holds(erased + 7 * 365 * day + 1, 10)
+            .await
+            .unwrap(),
+        1
+    );
     let r = app
         .as_role(
-            Method::DELETE,
+            Method::GET,
             &format!("/v1/subjects/{id}"),
             "privacy_officer",
-            "data_subject_rights",
+            "legal_accounting",
         )
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
-    let r = app
-        .as_role(
-            Method::PATCH,
-            &format!("/v1/subjects/{id}"),
-            "support",
-            "customer_support",
-        )
-        .json(&json!({"data": {"contact": {"name": "B"}}}))
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
-    // The same e-mail can now be used by someone new.
-    create(&app, &customer("gone")).await;
-    // The background purge removes the now-unreadable records.
+    let raw = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    assert!(raw.wrapped_dek.is_none() && raw.held_until_ms.is_none());
+    assert_eq!(
+        raw.erased_ms,
+        Some(erased),
+        "the erasure time stays the first one"
+    );
     assert!(app.vault.store.purge_erased(100).await.unwrap() >= 1);
+    let events = app.vault.store.events_after(0, 10_000).await.unwrap();
+    let erased_events = events
+        .iter()
+        .filter(|e| e.kind == "subject.erased" && e.subject_id == Some(subject))
+        .count();
+    assert_eq!(
+        erased_events, 3,
+        "announced at erasure and as each hold ended"
+    );
 }
 
 async fn records_are_appended_and_scoped(app: TestApp) {
@@ -1085,7 +1247,7 @@ async fn canaries_never_leak(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
     // Ledger: ids and names only.
     for leaf in app.vault.store.leaves(0, 100_000).await.unwrap() {
         assert!(
@@ -1499,7 +1661,7 @@ async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
     let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
     let r = consent(&app, &id, "service", grant.clone()).await;
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
@@ -1649,7 +1811,7 @@ async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
 
     let before = ledger_size(&app).await;
     let order = vec![
@@ -1786,7 +1948,7 @@ async fn outbox_feed_announces_consent_and_erasure(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
 
     let before = ledger_size(&app).await;
     let v: Value = feed(&app, "after=0&limit=1000").await.json().await.unwrap();
@@ -1924,7 +2086,7 @@ async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
     let got = dead.wait_for(3).await;
     assert!(got.iter().all(|d| d.id == got[0].id));
     let hooks: Value = app
@@ -2467,7 +2629,7 @@ async fn receipts_prove_decisions_not_current_consent(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
     let v: Value = verify_receipt(&app, "marketing", &withdrawn)
         .await
         .json()
@@ -3717,7 +3879,7 @@ async fn requests_are_worked_through_drp_states_before_their_deadline(app: TestA
         .unwrap();
     problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
     let r = officer(&app, Method::DELETE, &format!("/v1/subjects/{ada}"), None).await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
     let r = officer(
         &app,
         Method::POST,

@@ -1,0 +1,379 @@
+//! Erasure, and what it must keep. Erasing a person destroys everything, except the categories a
+//! legal obligation requires the business to keep (invoices for tax law): those are re-sealed
+//! under a fresh key, so everything else, sealed under the old one, is crypto-shredded; what is
+//! kept can be read only for a legal-obligation purpose, and the sweep here drops each kept
+//! category when its retention period (counted from the erasure) ends.
+
+use std::collections::BTreeSet;
+
+use mamori_ledger::{Event, Outcome};
+use mamori_policy::{Action, IdSet, Policy};
+use mamori_store::{Change, JobError, RecordRow, SubjectRow};
+
+use crate::error::{CoreError, Result};
+use crate::fieldmap::SealedFields;
+use crate::vault::{Actor, MAX_RECORDS, Vault, record_field};
+use crate::{format_id, format_time, now_ms};
+
+const DAY_MS: i64 = 86_400_000;
+const RETRIES: usize = 16;
+// Every record of a subject must be re-sealed or dropped; this bounds one erasure's reading.
+const ALL_RECORDS: i64 = MAX_RECORDS * 100;
+
+/// A category an erasure keeps: why (the holding purposes) and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptCategory {
+    pub category: usize,
+    pub purposes: Vec<usize>,
+    pub until_ms: i64,
+}
+
+/// What erasing a person would erase and keep, counted from `from_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasurePlan {
+    /// Categories the person has data in that go at once.
+    pub erased: IdSet,
+    pub kept: Vec<KeptCategory>,
+}
+
+impl ErasurePlan {
+    /// The plan for a person with data in `present`, erased at `from_ms`, seen at `now_ms`
+    /// (a kept category whose hold has ended by then is erased too).
+    pub fn new(policy: &Policy, present: IdSet, from_ms: i64, now_ms: i64) -> ErasurePlan {
+        let mut kept = Vec::new();
+        let mut erased = IdSet::EMPTY;
+        for category in present.iter() {
+            let purposes: Vec<usize> = policy
+                .holding_purposes()
+                .filter(|p| p.categories.contains(category))
+                .map(|p| p.id)
+                .collect();
+            let days = i64::from(policy.categories[category].retention.days);
+            let until_ms = from_ms.saturating_add(days.saturating_mul(DAY_MS));
+            if purposes.is_empty() || until_ms <= now_ms {
+                erased = erased.with(category);
+            } else {
+                kept.push(KeptCategory {
+                    category,
+                    purposes,
+                    until_ms,
+                });
+            }
+        }
+        ErasurePlan { erased, kept }
+    }
+
+    pub fn kept_set(&self) -> IdSet {
+        self.kept
+            .iter()
+            .fold(IdSet::EMPTY, |s, k| s.with(k.category))
+    }
+
+    /// When the first kept category's hold ends (None: nothing kept).
+    pub fn next_end_ms(&self) -> Option<i64> {
+        self.kept.iter().map(|k| k.until_ms).min()
+    }
+}
+
+/// The categories (known to the policy) a subject has fields or records in.
+fn present_categories(policy: &Policy, map: &SealedFields, records: &[RecordRow]) -> IdSet {
+    let names = map
+        .0
+        .iter()
+        .map(|(c, _, _)| c.as_str())
+        .chain(records.iter().map(|r| r.category.as_str()));
+    names
+        .filter_map(|n| policy.category(n))
+        .fold(IdSet::EMPTY, |s, c| s.with(c.id))
+}
+
+fn category_names(policy: &Policy, set: IdSet) -> Vec<String> {
+    policy.category_names(set)
+}
+
+impl Vault {
+    /// What erasing the person now would erase and keep (for the confirmation page and the
+    /// staff API). Reads only which categories hold data, never a value; ledgered.
+    pub async fn erasure_plan(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+    ) -> Result<ErasurePlan> {
+        let all = self.policy.all_categories();
+        let label = "subject.erase_plan";
+        self.authorise(actor, purpose, Action::Delete, all, label, Some(id))
+            .await?;
+        let opened = self.live_subject(id, None).await;
+        let (_, _, map) = self
+            .or_ledger(opened, actor, purpose, label, id, all)
+            .await?;
+        let records = self.store.records(id, ALL_RECORDS).await?;
+        let present = present_categories(&self.policy, &map, &records);
+        let now = now_ms();
+        let plan = ErasurePlan::new(&self.policy, present, now, now);
+        let event = self.event(actor, purpose, label, Some(id), present, Outcome::Allowed);
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(plan)
+    }
+
+    /// Erases the subject: everything is crypto-shredded except the categories a legal
+    /// obligation keeps, which are re-sealed under a new key and held until their retention
+    /// ends. Its records of erased categories go in the same transaction. Returns the plan
+    /// carried out.
+    pub async fn erase_subject(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+    ) -> Result<ErasurePlan> {
+        let all = self.policy.all_categories();
+        let label = "subject.erase";
+        self.authorise(actor, purpose, Action::Delete, all, label, Some(id))
+            .await?;
+        for _ in 0..RETRIES {
+            let opened = self.live_subject(id, None).await;
+            let (row, key, map) = self
+                .or_ledger(opened, actor, purpose, label, id, all)
+                .await?;
+            let records = self.store.records(id, ALL_RECORDS).await?;
+            let present = present_categories(&self.policy, &map, &records);
+            let now = now_ms();
+            let plan = ErasurePlan::new(&self.policy, present, now, now);
+            let erase = match plan.next_end_ms() {
+                None => Change::EraseSubject {
+                    id: *id,
+                    erased_ms: now,
+                },
+                Some(held_until_ms) => {
+                    let keep = plan.kept_set();
+                    let (new_key, wrapped) = self
+                        .keyring
+                        .new_subject_key(id)
+                        .map_err(|e| CoreError::Internal(e.to_string()))?;
+                    let mut fields = SealedFields::default();
+                    for (c, f, sealed) in &map.0 {
+                        if self.policy.category(c).is_some_and(|c| keep.contains(c.id)) {
+                            let plain = key.open(c, f, sealed).map_err(|_| CoreError::Integrity)?;
+                            fields.set(c, f, Some(new_key.seal(c, f, &plain)));
+                        }
+                    }
+                    let mut resealed = Vec::new();
+                    for r in &records {
+                        if self
+                            .policy
+                            .category(&r.category)
+                            .is_some_and(|c| keep.contains(c.id))
+                        {
+                            let aad_field = record_field(&r.id);
+                            let plain = key
+                                .open(&r.category, &aad_field, &r.sealed)
+                                .map_err(|_| CoreError::Integrity)?;
+                            resealed.push((r.id, new_key.seal(&r.category, &aad_field, &plain)));
+                        }
+                    }
+                    Change::HoldSubject {
+                        id: *id,
+                        expected_version: row.version,
+                        erased_ms: now,
+                        held_until_ms,
+                        wrapped_dek: wrapped,
+                        fields: fields.encode(),
+                        expected_records: records.len() as i64,
+                        drop_record_categories: dropped_record_categories(
+                            &self.policy,
+                            &records,
+                            keep,
+                        ),
+                        resealed_records: resealed,
+                    }
+                }
+            };
+            let event = self.event(
+                actor,
+                purpose,
+                label,
+                Some(id),
+                plan.erased,
+                Outcome::Allowed,
+            );
+            let announcement = self.erased_announcement(id, &plan);
+            match self
+                .ledger
+                .submit(vec![erase, announcement], vec![event])
+                .await?
+            {
+                Ok(()) => return Ok(plan),
+                // Another erasure won the race: the person is erased either way.
+                Err(JobError::Gone) => return Err(CoreError::NotFound),
+                Err(JobError::Stale) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(JobError::Stale.into())
+    }
+
+    fn erased_announcement(&self, id: &[u8; 16], plan: &ErasurePlan) -> Change {
+        let kept: Vec<serde_json::Value> = plan
+            .kept
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "category": self.policy.categories[k.category].name,
+                    "until": format_time(k.until_ms),
+                })
+            })
+            .collect();
+        crate::outbox::announce(
+            "subject.erased",
+            Some(id),
+            serde_json::json!({ "subject": format_id(id), "kept": kept }),
+        )
+    }
+
+    /// Drops what held subjects keep once each hold ends; the last one ends the subject.
+    /// Returns how many subjects changed. Values are never opened: kept fields are dropped
+    /// from the sealed map as they are.
+    pub async fn end_holds(&self, now: i64, limit: i64) -> Result<usize> {
+        let mut changed = 0;
+        for row in self.store.holds_ending(now, limit).await? {
+            if self.end_hold(&row, now).await? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn end_hold(&self, row: &SubjectRow, now: i64) -> Result<bool> {
+        let (Some(wrapped), Some(fields), Some(erased_ms)) =
+            (&row.wrapped_dek, &row.fields, row.erased_ms)
+        else {
+            return Ok(false);
+        };
+        let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
+        let records = self.store.records(&row.id, ALL_RECORDS).await?;
+        let present = present_categories(&self.policy, &map, &records);
+        let plan = ErasurePlan::new(&self.policy, present, erased_ms, now);
+        let change = match plan.next_end_ms() {
+            None => Change::EraseSubject {
+                id: row.id,
+                erased_ms,
+            },
+            Some(held_until_ms) => {
+                let keep = plan.kept_set();
+                let mut kept = map.clone();
+                kept.0.retain(|(c, _, _)| {
+                    self.policy.category(c).is_some_and(|c| keep.contains(c.id))
+                });
+                Change::HoldSubject {
+                    id: row.id,
+                    expected_version: row.version,
+                    erased_ms,
+                    held_until_ms,
+                    wrapped_dek: wrapped.clone(),
+                    fields: kept.encode(),
+                    expected_records: records.len() as i64,
+                    drop_record_categories: dropped_record_categories(&self.policy, &records, keep),
+                    resealed_records: Vec::new(),
+                }
+            }
+        };
+        let event = Event {
+            time_ms: now,
+            actor: "mamori:retention".to_string(),
+            role: "system".to_string(),
+            purpose: None,
+            action: "subject.hold_ended".to_string(),
+            subject: Some(format_id(&row.id)),
+            categories: category_names(&self.policy, plan.erased),
+            outcome: Outcome::Allowed,
+        };
+        let announcement = self.erased_announcement(&row.id, &plan);
+        match self
+            .ledger
+            .submit(vec![change, announcement], vec![event])
+            .await?
+        {
+            Ok(()) => Ok(true),
+            // Changed meanwhile; the next sweep looks again.
+            Err(JobError::Stale | JobError::Gone) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Record categories not kept (including ones no longer in the policy, which nobody can read).
+fn dropped_record_categories(policy: &Policy, records: &[RecordRow], keep: IdSet) -> Vec<String> {
+    let names: BTreeSet<&str> = records
+        .iter()
+        .filter(|r| {
+            !policy
+                .category(&r.category)
+                .is_some_and(|c| keep.contains(c.id))
+        })
+        .map(|r| r.category.as_str())
+        .collect();
+    names.into_iter().map(str::to_string).collect()
+}
+
+/// Ends holds once a minute, in the server.
+pub async fn run_hold_sweeper(vault: Vault) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = vault.end_holds(now_ms(), 1_000).await {
+            tracing::warn!(error = %e, code = e.code(), "ending erasure holds failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::parse("policy.toml", include_str!("../../../examples/policy.toml")).unwrap()
+    }
+
+    #[test]
+    fn legal_obligation_categories_are_kept_for_their_retention() {
+        let p = policy();
+        let ids = |names: &[&str]| {
+            names
+                .iter()
+                .fold(IdSet::EMPTY, |s, n| s.with(p.category(n).unwrap().id))
+        };
+        let present = ids(&["contact", "orders", "preferences", "support_tickets"]);
+        let plan = ErasurePlan::new(&p, present, 0, 0);
+        assert_eq!(plan.erased, ids(&["preferences", "support_tickets"]));
+        assert_eq!(plan.kept_set(), ids(&["contact", "orders"]));
+        let accounting = p.purpose("legal_accounting").unwrap().id;
+        for k in &plan.kept {
+            assert_eq!(
+                k.purposes,
+                vec![accounting],
+                "the rights purpose holds nothing"
+            );
+        }
+        let orders = plan
+            .kept
+            .iter()
+            .find(|k| k.category == p.category("orders").unwrap().id);
+        assert_eq!(orders.unwrap().until_ms, 7 * 365 * DAY_MS);
+        assert_eq!(
+            plan.next_end_ms(),
+            Some(3 * 365 * DAY_MS),
+            "contact ends first"
+        );
+
+        // Three years on, contact goes; orders stay.
+        let later = ErasurePlan::new(&p, present, 0, 3 * 365 * DAY_MS);
+        assert_eq!(later.kept_set(), ids(&["orders"]));
+        assert!(later.erased.contains(p.category("contact").unwrap().id));
+        // Seven years on, nothing is kept.
+        assert_eq!(
+            ErasurePlan::new(&p, present, 0, 7 * 365 * DAY_MS).next_end_ms(),
+            None
+        );
+    }
+}

@@ -1,0 +1,7 @@
+-- An erasure keeps what a legal obligation requires (e.g. invoices for tax law) until the hold
+-- ends: such a subject has erased_ms set but still a key and the kept fields, and held_until_ms
+-- says when the next kept category expires (the sweep then drops it).
+ALTER TABLE subjects ADD COLUMN held_until_ms INTEGER;
+CREATE INDEX subjects_held_until ON subjects (held_until_ms) WHERE held_until_ms IS NOT NULL;
+-- Erasure ends the person's sessions.
+CREATE INDEX sessions_subject ON sessions (subject_id);
