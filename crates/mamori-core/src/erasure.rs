@@ -127,6 +127,31 @@ impl Vault {
         purpose: &str,
         id: &[u8; 16],
     ) -> Result<ErasurePlan> {
+        self.erase_with(actor, purpose, id, None).await
+    }
+
+    /// "Delete my account": the person erases themselves, and the register of requests gets
+    /// the fulfilled erasure request in the same transaction.
+    pub async fn erase_own_account(
+        &self,
+        actor: &Actor,
+        id: &[u8; 16],
+    ) -> Result<(ErasurePlan, mamori_store::RequestRow)> {
+        let entry = self.self_service_entry(actor, id, "erasure").await?;
+        let row = entry.0.clone();
+        let plan = self
+            .erase_with(actor, mamori_policy::RIGHTS_PURPOSE, id, Some(entry))
+            .await?;
+        Ok((plan, row))
+    }
+
+    async fn erase_with(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        entry: Option<(mamori_store::RequestRow, Vec<Change>, Event)>,
+    ) -> Result<ErasurePlan> {
         let all = self.policy.all_categories();
         let label = "subject.erase";
         self.authorise(actor, purpose, Action::Delete, all, label, Some(id))
@@ -198,11 +223,12 @@ impl Vault {
                 Outcome::Allowed,
             );
             let announcement = self.erased_announcement(id, &plan);
-            match self
-                .ledger
-                .submit(vec![erase, announcement], vec![event])
-                .await?
-            {
+            let (mut changes, mut events) = (vec![erase, announcement], vec![event]);
+            if let Some((_, entry_changes, entry_event)) = &entry {
+                changes.extend(entry_changes.iter().cloned());
+                events.push(entry_event.clone());
+            }
+            match self.ledger.submit(changes, events).await? {
                 Ok(()) => return Ok(plan),
                 // Another erasure won the race: the person is erased either way.
                 Err(JobError::Gone) => return Err(CoreError::NotFound),

@@ -273,6 +273,19 @@ impl Vault {
         subject: &[u8; 16],
         kind: &str,
     ) -> Result<RequestRow> {
+        let (row, changes, event) = self.self_service_entry(actor, subject, kind).await?;
+        self.ledger.submit(changes, vec![event]).await??;
+        Ok(row)
+    }
+
+    /// The register entry for a self-service request, as changes and a ledger event to commit
+    /// (with the action itself, where they can go in one transaction).
+    pub(crate) async fn self_service_entry(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        kind: &str,
+    ) -> Result<(RequestRow, Vec<Change>, mamori_ledger::Event)> {
         if actor.role != mamori_policy::SELF_ROLE || !KINDS.contains(&kind) {
             return Err(CoreError::Denied(
                 crate::access::Denial::PurposeNotAllowedForRole,
@@ -312,13 +325,11 @@ impl Vault {
             request_json(&row),
         );
         let event = self.request_event(actor, "request.self_service", Some(subject));
-        self.ledger
-            .submit(
-                vec![Change::InsertRequest(row.clone()), announce],
-                vec![event],
-            )
-            .await??;
-        Ok(row)
+        Ok((
+            row.clone(),
+            vec![Change::InsertRequest(row), announce],
+            event,
+        ))
     }
 
     /// Announces `request.due_soon` once for every open request whose deadline is less than

@@ -48,6 +48,7 @@ struct Strings {
     download: &'static str,
     activity: &'static str,
     correct: &'static str,
+    delete: &'static str,
     choices: &'static str,
     choices_intro: &'static str,
     on: &'static str,
@@ -92,6 +93,7 @@ fn strings(lang: Language) -> Strings {
             download: "Download my data (JSON and CSV, zip)",
             activity: "Who accessed my data",
             correct: "Correct my data",
+            delete: "Delete my account",
             choices: "My choices",
             choices_intro: "What you have agreed to, for each use and channel. Changes take effect at once.",
             on: "On",
@@ -133,6 +135,7 @@ fn strings(lang: Language) -> Strings {
             download: "データをダウンロード（JSON・CSV、zip形式）",
             activity: "データへのアクセス履歴",
             correct: "データの訂正",
+            delete: "アカウントの削除",
             choices: "同意の設定",
             choices_intro: "用途・連絡手段ごとの同意状況です。変更はすぐに反映されます。",
             on: "オン",
@@ -174,6 +177,7 @@ fn strings(lang: Language) -> Strings {
             download: "Télécharger mes données (JSON et CSV, zip)",
             activity: "Qui a accédé à mes données",
             correct: "Corriger mes données",
+            delete: "Supprimer mon compte",
             choices: "Mes choix",
             choices_intro: "Ce que vous avez accepté, pour chaque usage et canal. Les changements s'appliquent immédiatement.",
             on: "Activé",
@@ -244,6 +248,11 @@ fn set_cookie(name: &str, value: &str, max_age: i64) -> (header::HeaderName, Hea
         header::SET_COOKIE,
         HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("")),
     )
+}
+
+/// Tells the browser to forget its privacy-center session.
+pub(crate) fn clear_session_cookie() -> (header::HeaderName, HeaderValue) {
+    set_cookie(SESSION_COOKIE, "", 0)
 }
 
 fn random_token() -> String {

@@ -118,6 +118,16 @@ fn action_text(action: &str, lang: Language) -> String {
         "subject.read" => ("Viewed your data", "データを閲覧", "A consulté vos données"),
         "subject.update" => ("Changed your data", "データを変更", "A modifié vos données"),
         "subject.erase" => ("Erased your data", "データを消去", "A effacé vos données"),
+        "subject.erase_plan" => (
+            "Listed what erasing your data would erase and keep",
+            "削除時に消去・保存されるデータを確認",
+            "A listé ce qu'un effacement effacerait et conserverait",
+        ),
+        "subject.hold_ended" => (
+            "Erased data kept for a legal obligation, as its period ended",
+            "法令上の保存期間の終了によりデータを消去",
+            "A effacé des données conservées par obligation légale, à la fin de leur durée",
+        ),
         "subject.lookup" => ("Looked you up", "検索", "Vous a recherché"),
         "record.create" => ("Added a record", "記録を追加", "A ajouté un enregistrement"),
         "record.list" => (

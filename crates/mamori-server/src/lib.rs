@@ -5,6 +5,7 @@ pub mod account;
 pub mod activity;
 pub mod api;
 pub mod correct;
+pub mod delete;
 pub mod extract;
 pub mod metrics;
 pub mod privacy;
@@ -163,6 +164,10 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
         .route(
             "/privacy/me/correct/confirm",
             axum::routing::post(correct::confirm),
+        )
+        .route(
+            "/privacy/me/delete",
+            get(delete::delete_form).post(delete::delete_account),
         )
         .route("/privacy/me/activity", get(activity::activity))
         .route("/privacy/me/activity/proof", get(activity::proof))

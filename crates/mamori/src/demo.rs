@@ -37,7 +37,7 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
                 "address": { "street": format!("{} Demo Street", i + 1), "city": city, "postal_code": format!("{:05}", 10000 + i), "country": country },
             }),
         )?;
-        vault
+        let id = vault
             .create_subject(
                 &service,
                 "order_fulfilment",
@@ -45,6 +45,20 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
                 &data,
             )
             .await?;
+        // An order (kept for tax law after an erasure) and a support request (not kept), so
+        // every page and "Delete my account" have something to show.
+        let id = mamori_core::parse_id(&id).ok_or_else(|| anyhow::anyhow!("created id"))?;
+        let order = json!({ "order_number": format!("K-{:05}", 1000 + i), "total": 20 + i % 80, "currency": "EUR", "items": "Tea set" });
+        let ticket = json!({ "subject": "Delivery question", "message": "When will my parcel arrive?", "status": "closed" });
+        for (purpose, category, data) in [
+            ("order_fulfilment", "orders", order),
+            ("customer_support", "support_tickets", ticket),
+        ] {
+            let data = serde_json::from_value(data)?;
+            vault
+                .add_record(&service, purpose, &id, category, &data)
+                .await?;
+        }
     }
     let (_, service_key) = vault
         .create_api_key(&operator(), "service", "demo service key")
