@@ -1,6 +1,7 @@
-//! Sending messages to people (sign-in codes now; request updates later). The transport is
-//! pluggable: `mamori demo` keeps messages in memory and shows them on a page, so every flow works
-//! without a mail server. Messages hold personal data (the address, the code): they are never
+//! Sending messages to people (sign-in and confirmation codes): e-mail through a [`Mailer`],
+//! text messages through a [`TextSender`]. Both are pluggable: the server sends mail over SMTP
+//! and texts through an HTTP gateway as configured, and `mamori demo` keeps messages in memory
+//! and shows them on a page, so every flow works without a mail server. Messages hold personal data (the address, the code): they are never
 //! logged, and the demo outbox is never written to disk.
 
 use std::collections::VecDeque;
@@ -20,8 +21,22 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, mail: Mail) -> Result<()>;
 }
 
+/// Sends a text message (SMS) to a phone number in E.164 form.
+#[async_trait::async_trait]
+pub trait TextSender: Send + Sync {
+    async fn send_text(&self, to: &str, body: &str) -> Result<()>;
+}
+
 /// No transport configured: nothing can be sent (the reason is logged, never the message).
 pub struct NoMailer;
+
+#[async_trait::async_trait]
+impl TextSender for NoMailer {
+    async fn send_text(&self, _to: &str, _body: &str) -> Result<()> {
+        tracing::warn!("a text message could not be sent: no SMS sender is configured");
+        Err(CoreError::Internal("no SMS sender configured".into()))
+    }
+}
 
 #[async_trait::async_trait]
 impl Mailer for NoMailer {
@@ -44,6 +59,18 @@ impl DemoOutbox {
     pub fn messages(&self) -> Vec<Mail> {
         let messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
         messages.iter().rev().cloned().collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl TextSender for DemoOutbox {
+    async fn send_text(&self, to: &str, body: &str) -> Result<()> {
+        let text = Mail {
+            to: to.to_string(),
+            subject: "SMS".to_string(),
+            body: body.to_string(),
+        };
+        self.send(text).await
     }
 }
 

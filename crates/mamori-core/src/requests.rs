@@ -75,6 +75,26 @@ pub enum Period {
     Months(u8),
 }
 
+impl Period {
+    /// Reads `"30d"`, `"6w"` or `"1m"` (1 to 24 months, 1 to 730 days).
+    pub fn parse(text: &str) -> Option<Period> {
+        let text = text.trim();
+        let unit = text.chars().last()?;
+        let n: i64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+        let period = match unit {
+            'd' => Period::Days(n),
+            'w' => Period::Days(n.checked_mul(7)?),
+            'm' => Period::Months(u8::try_from(n).ok()?),
+            _ => return None,
+        };
+        let sensible = match period {
+            Period::Days(d) => (1..=730).contains(&d),
+            Period::Months(m) => (1..=24).contains(&m),
+        };
+        sensible.then_some(period)
+    }
+}
+
 /// The answer period and the extended period of a jurisdiction: GDPR one month (three with an
 /// extension), CCPA 45 days (90), LGPD 15 days (none), APPI "without delay" — held here to 14
 /// days (none).
@@ -84,6 +104,57 @@ pub fn periods(jurisdiction: Jurisdiction) -> (Period, Option<Period>) {
         Jurisdiction::Ccpa => (Period::Days(45), Some(Period::Days(90))),
         Jurisdiction::Lgpd => (Period::Days(15), None),
         Jurisdiction::Appi => (Period::Days(14), None),
+    }
+}
+
+/// The deadlines in force: the laws' periods above unless the operator's configuration sets
+/// others (a stricter internal target, or a law's change before Mamori's next release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadlines {
+    by_law: Vec<(Jurisdiction, Period, Option<Period>)>,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            by_law: Jurisdiction::ALL
+                .iter()
+                .map(|(_, j)| {
+                    let (due, extended) = periods(*j);
+                    (*j, due, extended)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Deadlines {
+    /// Sets one jurisdiction's answer period and extended period (None: no extension). The
+    /// extended period must be longer than the answer period.
+    pub fn set(
+        &mut self,
+        law: Jurisdiction,
+        due: Period,
+        extended: Option<Period>,
+    ) -> std::result::Result<(), String> {
+        if let Some(ext) = extended
+            && add_period(0, ext) <= add_period(0, due)
+        {
+            return Err("the extended period must be longer than the answer period".into());
+        }
+        for entry in &mut self.by_law {
+            if entry.0 == law {
+                *entry = (law, due, extended);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn of(&self, law: Jurisdiction) -> (Period, Option<Period>) {
+        self.by_law
+            .iter()
+            .find(|e| e.0 == law)
+            .map_or_else(|| periods(law), |e| (e.1, e.2))
     }
 }
 
@@ -242,7 +313,7 @@ impl Vault {
             source: new.source,
             state: OPEN.into(),
             received_ms,
-            due_ms: add_period(received_ms, periods(law).0),
+            due_ms: add_period(received_ms, self.deadlines.of(law).0),
             extension: None,
             closed_ms: None,
             reason: None,
@@ -313,7 +384,7 @@ impl Vault {
             source: "privacy_center".into(),
             state: FULFILLED.into(),
             received_ms: now,
-            due_ms: add_period(now, periods(law).0),
+            due_ms: add_period(now, self.deadlines.of(law).0),
             extension: None,
             closed_ms: Some(now),
             reason: None,
@@ -430,7 +501,7 @@ impl Vault {
         self.change_request(actor, id, "request.extend", |row| {
             let law = jurisdiction(&row.jurisdiction)
                 .ok_or(CoreError::Internal("stored jurisdiction".into()))?;
-            let Some(extended) = periods(law).1 else {
+            let Some(extended) = self.deadlines.of(law).1 else {
                 return Err(conflict(
                     "no_extension",
                     "the law of this request allows no extension of its deadline",
@@ -597,5 +668,46 @@ mod tests {
         );
         assert_eq!(periods(Jurisdiction::Lgpd).1, None);
         assert_eq!(periods(Jurisdiction::Appi).1, None);
+    }
+
+    #[test]
+    fn deadlines_can_be_configured() {
+        assert_eq!(Period::parse("30d"), Some(Period::Days(30)));
+        assert_eq!(Period::parse("2w"), Some(Period::Days(14)));
+        assert_eq!(Period::parse("1m"), Some(Period::Months(1)));
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-3d",
+            "1y",
+            "25m",
+            "999999999999999999999d",
+            "１d",
+            "3日",
+        ] {
+            assert_eq!(Period::parse(bad), None, "{bad}");
+        }
+        let mut d = Deadlines::default();
+        assert_eq!(d.of(Jurisdiction::Gdpr), periods(Jurisdiction::Gdpr));
+        d.set(Jurisdiction::Appi, Period::Days(7), Some(Period::Days(21)))
+            .unwrap();
+        assert_eq!(
+            d.of(Jurisdiction::Appi),
+            (Period::Days(7), Some(Period::Days(21)))
+        );
+        assert!(
+            d.set(
+                Jurisdiction::Gdpr,
+                Period::Months(2),
+                Some(Period::Days(30))
+            )
+            .is_err()
+        );
+        assert_eq!(
+            d.of(Jurisdiction::Gdpr),
+            periods(Jurisdiction::Gdpr),
+            "unchanged on error"
+        );
     }
 }

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_crypto::LookupKind;
 use mamori_ledger::Outcome;
-use mamori_policy::value::normalise_email;
+use mamori_policy::value::{normalise_email, normalise_phone};
 use mamori_policy::{IdSet, RIGHTS_PURPOSE, SELF_ROLE};
 use mamori_store::{ChallengeRow, Change, JobError, SessionRow};
 
@@ -26,6 +26,9 @@ pub const SESSION_TTL_MS: i64 = 30 * 60_000;
 pub struct SignInStarted {
     pub challenge: [u8; 16],
     pub code: Option<String>,
+    /// Where the code goes: the address, normalised (an e-mail address or an E.164 number).
+    pub to: String,
+    pub by_text: bool,
 }
 
 /// Why a code was not accepted. The page says which, so the person knows what to do next.
@@ -131,14 +134,22 @@ impl Vault {
     /// The blind-index lookup is not an access decision: nobody is signed in yet, nothing is
     /// decrypted and the answer reveals nothing; it is ledgered (`signin.request`). Everything the
     /// session then reads goes through the decision as the person.
-    pub async fn start_sign_in(&self, email: &str) -> Result<SignInStarted> {
-        let normalised = normalise_email(email)
-            .map_err(|e| CoreError::invalid("invalid_value", "email", e.expected))?;
-        let digest = self.keyring.blind_index(LookupKind::Email, &normalised);
-        let subject = self
-            .store
-            .find_by_index(index_kind(LookupKind::Email), &digest)
-            .await?;
+    pub async fn start_sign_in(&self, address: &str) -> Result<SignInStarted> {
+        // A phone number has no `@`; anything with one is read as an e-mail address.
+        let (kind, normalised) = if address.contains('@') {
+            (LookupKind::Email, normalise_email(address))
+        } else {
+            (LookupKind::Phone, normalise_phone(address))
+        };
+        let normalised = normalised.map_err(|_| {
+            CoreError::invalid(
+                "invalid_value",
+                "address",
+                "give an e-mail address, or a phone number in international form (+33 6 …)",
+            )
+        })?;
+        let digest = self.keyring.blind_index(kind, &normalised);
+        let subject = self.store.find_by_index(index_kind(kind), &digest).await?;
         let (row, code) = self.new_challenge(subject);
         let challenge = row.id;
         let event = self.signin_event("signin.request", subject.as_ref(), Outcome::Allowed);
@@ -148,6 +159,8 @@ impl Vault {
         Ok(SignInStarted {
             challenge,
             code: subject.map(|_| code),
+            by_text: kind == LookupKind::Phone,
+            to: normalised,
         })
     }
 

@@ -64,6 +64,8 @@ pub struct Vault {
     pub ledger: Ledger,
     pub(crate) key_cache: Arc<crate::apikeys::KeyCache>,
     pub(crate) scopes: Arc<crate::versions::ScopeCache>,
+    /// Request deadlines per jurisdiction (the laws' own unless configured).
+    pub deadlines: Arc<crate::requests::Deadlines>,
 }
 
 impl Vault {
@@ -80,6 +82,7 @@ impl Vault {
             ledger,
             key_cache: Arc::default(),
             scopes: Arc::default(),
+            deadlines: Arc::default(),
         }
     }
 

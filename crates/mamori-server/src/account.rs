@@ -37,6 +37,7 @@ struct Strings {
     locked: &'static str,
     used: &'static str,
     bad_email: &'static str,
+    bad_link: &'static str,
     bad_form: &'static str,
     slow_down: &'static str,
     my_data: &'static str,
@@ -61,6 +62,7 @@ struct Strings {
     opted_out: &'static str,
     mail_subject: &'static str,
     mail_body: &'static str,
+    mail_link: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -70,8 +72,8 @@ fn strings(lang: Language) -> Strings {
             center: "Privacy center",
             notice: "Privacy notice",
             title: "Sign in to see your data",
-            intro: "Enter the e-mail address you gave us. We will send a one-time code to it.",
-            email_label: "E-mail address",
+            intro: "Enter the e-mail address or mobile phone number you gave us. We will send a one-time code to it (by e-mail, also a sign-in link).",
+            email_label: "E-mail address or mobile number",
             email_button: "Send me a code",
             sent: "If we know this address, we have sent a code to it. It is valid for 10 minutes.",
             code_label: "The 6-digit code",
@@ -81,7 +83,8 @@ fn strings(lang: Language) -> Strings {
             expired: "This code has expired. Ask for a new one.",
             locked: "Too many wrong tries for this code. Ask for a new one.",
             used: "This code was already used. Ask for a new one.",
-            bad_email: "That does not look like an e-mail address. Check it and try again.",
+            bad_link: "This sign-in link is incomplete. Copy the whole link from the message, or type the code.",
+            bad_email: "That does not look like an e-mail address or a phone number (for a number, start with + and the country code). Check it and try again.",
             bad_form: "This form has expired or did not come from this site. Please start again.",
             slow_down: "Too many attempts in a short time. Please wait a few minutes and try again.",
             my_data: "My data",
@@ -106,14 +109,15 @@ fn strings(lang: Language) -> Strings {
             opted_out: "Done: we will not sell or share your personal information.",
             mail_subject: "Your sign-in code",
             mail_body: "Your code for the privacy center is {code}. It is valid for 10 minutes. If you did not ask for it, ignore this message.",
+            mail_link: "Or open this link to sign in:",
         },
         Language::Ja => Strings {
             nav: "プライバシーセンター",
             center: "プライバシーセンター",
             notice: "プライバシー通知",
             title: "サインインしてご自身のデータを確認",
-            intro: "ご登録のメールアドレスを入力してください。ワンタイムコードをお送りします。",
-            email_label: "メールアドレス",
+            intro: "ご登録のメールアドレスまたは携帯電話番号を入力してください。ワンタイムコードをお送りします（メールの場合はサインイン用リンクも）。",
+            email_label: "メールアドレスまたは携帯電話番号",
             email_button: "コードを送信",
             sent: "このアドレスが登録されている場合、コードを送信しました。有効期間は10分です。",
             code_label: "6桁のコード",
@@ -123,7 +127,8 @@ fn strings(lang: Language) -> Strings {
             expired: "このコードは有効期限が切れています。新しいコードをご請求ください。",
             locked: "このコードでの誤入力が多すぎます。新しいコードをご請求ください。",
             used: "このコードはすでに使用されています。新しいコードをご請求ください。",
-            bad_email: "メールアドレスの形式ではないようです。確認してもう一度お試しください。",
+            bad_link: "このサインイン用リンクは不完全です。メッセージのリンク全体をコピーするか、コードを入力してください。",
+            bad_email: "メールアドレスまたは電話番号の形式ではないようです（電話番号は + と国番号から入力してください）。確認してもう一度お試しください。",
             bad_form: "このフォームは期限切れか、このサイトからのものではありません。最初からやり直してください。",
             slow_down: "短時間に試行が多すぎます。数分待ってからもう一度お試しください。",
             my_data: "マイデータ",
@@ -148,14 +153,15 @@ fn strings(lang: Language) -> Strings {
             opted_out: "完了しました。お客様の個人情報を販売・共有しません。",
             mail_subject: "サインイン用コード",
             mail_body: "プライバシーセンターのコードは {code} です。有効期間は10分です。お心当たりがない場合は、このメールを無視してください。",
+            mail_link: "または、次のリンクからサインインできます：",
         },
         Language::Fr => Strings {
             nav: "Centre de confidentialité",
             center: "Centre de confidentialité",
             notice: "Avis de confidentialité",
             title: "Connectez-vous pour voir vos données",
-            intro: "Saisissez l'adresse e-mail que vous nous avez donnée. Nous y enverrons un code à usage unique.",
-            email_label: "Adresse e-mail",
+            intro: "Saisissez l'adresse e-mail ou le numéro de mobile que vous nous avez donné. Nous y enverrons un code à usage unique (par e-mail, aussi un lien de connexion).",
+            email_label: "Adresse e-mail ou numéro de mobile",
             email_button: "Recevoir un code",
             sent: "Si nous connaissons cette adresse, nous y avons envoyé un code. Il est valable 10 minutes.",
             code_label: "Le code à 6 chiffres",
@@ -165,7 +171,8 @@ fn strings(lang: Language) -> Strings {
             expired: "Ce code a expiré. Demandez-en un nouveau.",
             locked: "Trop d'essais erronés pour ce code. Demandez-en un nouveau.",
             used: "Ce code a déjà été utilisé. Demandez-en un nouveau.",
-            bad_email: "Cela ne ressemble pas à une adresse e-mail. Vérifiez-la et réessayez.",
+            bad_link: "Ce lien de connexion est incomplet. Copiez le lien entier depuis le message, ou saisissez le code.",
+            bad_email: "Cela ne ressemble ni à une adresse e-mail ni à un numéro de téléphone (pour un numéro, commencez par + et l'indicatif du pays). Vérifiez et réessayez.",
             bad_form: "Ce formulaire a expiré ou ne vient pas de ce site. Veuillez recommencer.",
             slow_down: "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez.",
             my_data: "Mes données",
@@ -190,6 +197,7 @@ fn strings(lang: Language) -> Strings {
             opted_out: "C'est fait : nous ne vendrons ni ne partagerons vos informations personnelles.",
             mail_subject: "Votre code de connexion",
             mail_body: "Votre code pour le centre de confidentialité est {code}. Il est valable 10 minutes. Si vous ne l'avez pas demandé, ignorez ce message.",
+            mail_link: "Ou ouvrez ce lien pour vous connecter :",
         },
     }
 }
@@ -202,6 +210,8 @@ struct SignInPage {
     organisation: String,
     csrf: String,
     challenge: Option<String>,
+    /// Filled in from a sign-in link.
+    code: Option<String>,
     status: Option<&'static str>,
     error: Option<&'static str>,
 }
@@ -319,6 +329,7 @@ fn sign_in_page(s: &AppState, lang: Language, csrf: String) -> SignInPage {
         organisation: s.vault.policy.organisation.name.clone(),
         csrf,
         challenge: None,
+        code: None,
         status: None,
         error: None,
     }
@@ -370,16 +381,30 @@ pub async fn request_code(
         Ok(started) => {
             if let Some(code) = started.code {
                 let words = strings(lang);
-                let mail = Mail {
-                    to: form.email.trim().to_string(),
-                    subject: words.mail_subject.to_string(),
-                    body: words.mail_body.replace("{code}", &code),
-                };
+                let body = words.mail_body.replace("{code}", &code);
                 // Sent in the background, so the answer takes as long for unknown addresses.
-                let mailer = s.mailer.clone();
-                tokio::spawn(async move {
-                    let _ = mailer.send(mail).await;
-                });
+                if started.by_text {
+                    let texter = s.texter.clone();
+                    tokio::spawn(async move {
+                        let _ = texter.send_text(&started.to, &body).await;
+                    });
+                } else {
+                    let link = format!(
+                        "{}/privacy/sign-in/link?challenge={}&code={code}&lang={}",
+                        s.public_url,
+                        mamori_core::format_id(&started.challenge),
+                        lang.code()
+                    );
+                    let mail = Mail {
+                        to: started.to,
+                        subject: words.mail_subject.to_string(),
+                        body: format!("{body}\n\n{}\n{link}\n", words.mail_link),
+                    };
+                    let mailer = s.mailer.clone();
+                    tokio::spawn(async move {
+                        let _ = mailer.send(mail).await;
+                    });
+                }
             }
             page.challenge = Some(mamori_core::format_id(&started.challenge));
             page.status = Some(page.s.sent);
@@ -459,6 +484,46 @@ pub(crate) async fn signed_in_form<F: PageForm>(
     let (form, lang, _) = accepted(s, headers, form).map_err(|refused| *refused)?;
     let (subject, actor) = signed_in(s, headers, lang).await?;
     Ok((form, lang, subject, actor))
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    challenge: Option<String>,
+    code: Option<String>,
+    lang: Option<String>,
+}
+
+/// The link from a sign-in e-mail: the code form, filled in, for one click. Opening the link
+/// signs nobody in by itself, so a mail scanner that follows links spends no code and opens no
+/// session; the click posts the form like a typed code (same tries, expiry and single use).
+pub async fn sign_in_link(
+    State(s): State<AppState>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let (csrf, set) = csrf_token(&headers);
+    let mut page = sign_in_page(&s, lang, csrf);
+    let challenge = q.challenge.as_deref().and_then(mamori_core::parse_id);
+    let code = q
+        .code
+        .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()));
+    match (challenge, code) {
+        (Some(challenge), Some(code)) => {
+            page.challenge = Some(mamori_core::format_id(&challenge));
+            page.code = Some(code);
+        }
+        _ => page.error = Some(page.s.bad_link),
+    }
+    let mut r = with_cookie(html_page(page.render()), set);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The code is in this page's address: keep it out of Referer headers.
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
 }
 
 #[derive(Deserialize)]

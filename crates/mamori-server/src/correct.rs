@@ -368,12 +368,15 @@ pub async fn correct(
             to,
             kind,
         }) => {
-            let mail = Mail {
-                to,
-                subject: words.mail_subject.into(),
-                body: words.mail_body.replace("{code}", &code),
+            let body = words.mail_body.replace("{code}", &code);
+            let sent = match kind {
+                IdentifierKind::Phone => s.texter.send_text(&to, &body).await,
+                IdentifierKind::Email => {
+                    let subject = words.mail_subject.into();
+                    s.mailer.send(Mail { to, subject, body }).await
+                }
             };
-            match s.mailer.send(mail).await {
+            match sent {
                 Ok(()) => Outcome {
                     verify: Some(Verify {
                         category: form.category,

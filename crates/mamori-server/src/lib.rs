@@ -7,6 +7,7 @@ pub mod api;
 pub mod correct;
 pub mod delete;
 pub mod extract;
+pub mod messaging;
 pub mod metrics;
 pub mod privacy;
 pub mod problem;
@@ -46,8 +47,10 @@ pub struct Shared {
     pub vault: Vault,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<ratelimit::RateLimits>,
-    /// How messages to people (sign-in codes) are sent.
+    /// How messages to people (sign-in codes) are sent, and where their links point.
     pub mailer: Arc<dyn mamori_core::mail::Mailer>,
+    pub texter: Arc<dyn mamori_core::mail::TextSender>,
+    pub public_url: String,
     /// `mamori demo`'s in-memory outbox (also the mailer then).
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
 }
@@ -60,20 +63,70 @@ impl std::ops::Deref for AppState {
 }
 
 pub fn router(vault: Vault, limits: Limits) -> Router {
+    router_with(vault, limits, None, false)
+}
+
+/// The router with the operator's transports (`None`: the demo outbox under `mamori demo`,
+/// else nothing can be sent). Under TLS every cookie is `Secure` and HSTS is sent.
+pub fn router_with(
+    vault: Vault,
+    limits: Limits,
+    messaging: Option<messaging::Messaging>,
+    tls: bool,
+) -> Router {
     let demo_outbox = limits
         .demo_outbox
         .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));
-    let mailer: Arc<dyn mamori_core::mail::Mailer> = match &demo_outbox {
-        Some(outbox) => outbox.clone(),
-        None => Arc::new(mamori_core::mail::NoMailer),
+    let messaging = match (&demo_outbox, messaging) {
+        (Some(outbox), m) => messaging::Messaging {
+            mailer: outbox.clone(),
+            texter: outbox.clone(),
+            public_url: m.map_or_else(String::new, |m| m.public_url),
+        },
+        (None, Some(m)) => m,
+        (None, None) => messaging::Messaging::none(""),
     };
     let state = AppState(Arc::new(Shared {
         vault,
         metrics: Metrics::new(),
         limits: Arc::new(ratelimit::RateLimits::new(limits)),
-        mailer,
+        mailer: messaging.mailer,
+        texter: messaging.texter,
+        public_url: messaging.public_url,
         demo_outbox,
     }));
+    let router = routes(state);
+    if tls {
+        router.layer(middleware::from_fn(secure_transport))
+    } else {
+        router
+    }
+}
+
+/// Under TLS: cookies only over HTTPS, and browsers told to use nothing else for a year.
+async fn secure_transport(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let cookies: Vec<header::HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|c| {
+            let text = c.to_str().ok()?;
+            header::HeaderValue::from_str(&format!("{text}; Secure")).ok()
+        })
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for c in cookies {
+        headers.append(header::SET_COOKIE, c);
+    }
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        header::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route(
             "/v1/subjects",
@@ -155,6 +208,7 @@ pub fn router(vault: Vault, limits: Limits) -> Router {
             "/privacy/sign-in/code",
             axum::routing::post(account::submit_code),
         )
+        .route("/privacy/sign-in/link", get(account::sign_in_link))
         .route("/privacy/me", get(account::my_data))
         .route("/privacy/me/download", get(account::download))
         .route(
@@ -283,6 +337,38 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, vault, limits, ServeOptions::default(), shutdown).await
+}
+
+/// What `mamori serve` adds from its configuration.
+#[derive(Default)]
+pub struct ServeOptions {
+    pub messaging: Option<messaging::Messaging>,
+    /// PEM certificate chain and private key: serve HTTPS only.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// Reads the certificate and key (with the ring provider); a clear error if they are unusable.
+pub async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<axum_server::tls_rustls::RustlsConfig> {
+    // Once per process; a second call finds it installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await
+}
+
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    vault: Vault,
+    limits: Limits,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let tls = match &options.tls {
+        Some((cert, key)) => Some(tls_config(cert, key).await?),
+        None => None,
+    };
     // Webhook deliveries run while the server does, and stop with it.
     let _deliveries = AbortOnDrop(webhooks::spawn(vault.clone(), limits.webhooks));
     // So does indexing the ledger by subject ("who accessed my data").
@@ -299,10 +385,27 @@ pub async fn serve(
         vault.clone(),
     )));
     let ledger = vault.ledger.clone();
-    let app = router(vault, limits).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = router_with(vault, limits, options.messaging, tls.is_some())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    };
     // Consent-check events still queued for the next commit go in before the process ends.
     if let Err(e) = ledger.flush().await {
         tracing::error!(error = %e, "queued ledger events could not be committed at shutdown");

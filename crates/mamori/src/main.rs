@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_webhooks;
+mod config;
 mod context;
 mod demo;
 mod import;
@@ -11,6 +12,7 @@ mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -46,6 +48,10 @@ struct Cli {
     /// Governance policy file (default: policy.toml in the data directory).
     #[arg(long, global = true, env = "MAMORI_POLICY")]
     policy: Option<PathBuf>,
+    /// Configuration file: mail, SMS, TLS, deadlines (default: mamori.toml in the data
+    /// directory, if present).
+    #[arg(long, global = true, env = "MAMORI_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +64,12 @@ enum Command {
     Serve {
         #[command(flatten)]
         limits: LimitArgs,
+        /// PEM certificate chain: serve HTTPS only (with HSTS and Secure cookies).
+        #[arg(long, requires = "tls_key", env = "MAMORI_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of the certificate.
+        #[arg(long, requires = "tls_cert", env = "MAMORI_TLS_KEY")]
+        tls_key: Option<PathBuf>,
     },
     /// Set up a demo (example policy, synthetic customers), serve it, print the URL and API keys.
     Demo {
@@ -275,9 +287,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             context::init(&paths).await?;
             println!("initialised {}", paths.data.display());
         }
-        Command::Serve { limits } => {
-            let ctx = Context::open(&paths).await?;
-            serve(ctx, &cli.listen, limits.limits()).await?;
+        Command::Serve {
+            limits,
+            tls_cert,
+            tls_key,
+        } => {
+            let config = load_config(cli.config.as_deref(), &cli.data)?;
+            let mut ctx = Context::open(&paths).await?;
+            ctx.vault.deadlines = Arc::new(config.deadlines()?);
+            let tls = match (tls_cert, tls_key, &config.tls) {
+                (Some(cert), Some(key), _) => Some((cert, key)),
+                (_, _, Some(t)) => Some((t.cert.clone(), t.key.clone())),
+                _ => None,
+            };
+            let options = mamori_server::ServeOptions {
+                messaging: Some(config.messaging(&cli.listen)?),
+                tls,
+            };
+            serve(ctx, &cli.listen, limits.limits(), options).await?;
         }
         Command::Demo { customers, limits } => {
             context::init(&paths).await?;
@@ -294,7 +321,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo_outbox: true,
                 ..limits.limits()
             };
-            serve(ctx, &cli.listen, limits).await?;
+            let options = mamori_server::ServeOptions {
+                messaging: Some(mamori_server::messaging::Messaging::none(&format!(
+                    "http://{}",
+                    cli.listen
+                ))),
+                tls: None,
+            };
+            serve(ctx, &cli.listen, limits, options).await?;
         }
         Command::Policy {
             command: PolicyCommand::Check { file },
@@ -518,16 +552,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(ctx: Context, listen: &str, limits: mamori_server::Limits) -> anyhow::Result<()> {
+async fn serve(
+    ctx: Context,
+    listen: &str,
+    limits: mamori_server::Limits,
+    options: mamori_server::ServeOptions,
+) -> anyhow::Result<()> {
+    if let Some((cert, key)) = &options.tls {
+        // Checked before binding, so a bad file is a clear error rather than failed handshakes.
+        mamori_server::tls_config(cert, key)
+            .await
+            .with_context(|| {
+                format!(
+                    "TLS certificate {} or key {} cannot be used",
+                    cert.display(),
+                    key.display()
+                )
+            })?;
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), "mamori listening");
+    tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), tls = options.tls.is_some(), "mamori listening");
     let purge = ctx.vault.clone();
     tokio::spawn(async move { context::purge_loop(purge).await });
-    mamori_server::serve(listener, ctx.vault, limits, async {
+    mamori_server::serve_with(listener, ctx.vault, limits, options, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
     Ok(())
+}
+
+fn load_config(
+    explicit: Option<&std::path::Path>,
+    data: &std::path::Path,
+) -> anyhow::Result<config::Config> {
+    match explicit {
+        Some(path) => config::Config::load(path, true),
+        None => config::Config::load(&data.join("mamori.toml"), false),
+    }
 }

@@ -793,3 +793,308 @@ fn policy_publish_records_versions_and_consents_name_them() {
     let verify = mamori(&data, &["ledger", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
+
+/// A fake SMTP server: accepts every message and hands over what came after DATA.
+async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let (mut in_data, mut message) = (false, String::new());
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let _ = tx.send(std::mem::take(&mut message));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            message.push_str(&line);
+                            message.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// The message as a reader sees it: soft line breaks joined, `=XX` bytes restored.
+fn quoted_printable_decoded(raw: &str) -> String {
+    let joined = raw.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))?
+                .split(';')
+                .next()
+                .map(str::to_string)
+        })
+}
+
+/// `mamori serve` with a configuration file: sign-in codes by e-mail go out over SMTP with a
+/// link that fills in the code (the link alone signs nobody in), codes to phone numbers go to
+/// the SMS gateway with its token, and a broken configuration stops the server with a clear
+/// message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_codes_by_smtp_and_sms() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let key = text(
+        &mamori(
+            &data,
+            &["apikey", "create", "--role", "service", "--name", "t"],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let (smtp_port, mut mails) = fake_smtp().await;
+    let (sms_tx, mut texts) = tokio::sync::mpsc::unbounded_channel::<(String, serde_json::Value)>();
+    let gateway = axum::Router::new().route(
+        "/send",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap,
+                  axum::Json(body): axum::Json<serde_json::Value>| {
+                let sms_tx = sms_tx.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let _ = sms_tx.send((auth, body));
+                    axum::http::StatusCode::ACCEPTED
+                }
+            },
+        ),
+    );
+    let gateway_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway_port = gateway_listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(gateway_listener, gateway).await.unwrap() });
+    std::fs::write(
+        data.join("mamori.toml"),
+        format!(
+            "public_url = \"https://privacy.shop.example\"\n\
+             [mail]\nsmtp_url = \"smtp://127.0.0.1:{smtp_port}\"\nfrom = \"Shop <privacy@shop.example>\"\n\
+             [sms]\nurl = \"http://127.0.0.1:{gateway_port}/send\"\ntoken_env = \"MAMORI_TEST_SMS_TOKEN\"\n\
+             [deadlines]\nappi = {{ answer = \"7d\" }}\n"
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .env_remove("MAMORI_MASTER_KEY")
+        .env("MAMORI_TEST_SMS_TOKEN", "gateway-secret")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..300 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "server did not start");
+    let r = client
+        .post(format!("{base}/v1/subjects"))
+        .bearer_auth(&key)
+        .header("mamori-purpose", "order_fulfilment")
+        .json(&serde_json::json!({"data": {"contact": {"email": "mia@example.com", "phone": "+33 6 12 34 56 78"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let page = client
+        .get(format!("{base}/privacy/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let csrf = cookie_of(&page, "mamori_csrf").unwrap();
+    let jar = format!("mamori_csrf={csrf}");
+    let ask = async |address: &str| {
+        let r = client
+            .post(format!("{base}/privacy/sign-in"))
+            .header("cookie", &jar)
+            .form(&[("csrf", csrf.as_str()), ("lang", "en"), ("email", address)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    let wait = std::time::Duration::from_secs(10);
+
+    // E-mail: over SMTP, with the code and a link to the configured public address.
+    ask("mia@example.com").await;
+    let mail = tokio::time::timeout(wait, mails.recv())
+        .await
+        .expect("mail sent")
+        .unwrap();
+    let mail = quoted_printable_decoded(&mail);
+    assert!(mail.contains("To: mia@example.com"), "{mail}");
+    assert!(mail.contains("From: Shop <privacy@shop.example>"), "{mail}");
+    let link_start = mail
+        .find("https://privacy.shop.example/privacy/sign-in/link?")
+        .expect("link");
+    let link: String = mail[link_start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let code = link.split("code=").nth(1).unwrap()[..6].to_string();
+    // Opening the link shows the form filled in; it signs nobody in by itself.
+    let path = link.trim_start_matches("https://privacy.shop.example");
+    let r = client.get(format!("{base}{path}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(cookie_of(&r, "mamori_session").is_none());
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!("value=\"{code}\"")),
+        "code filled in"
+    );
+    let challenge = link
+        .split("challenge=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = client
+        .post(format!("{base}/privacy/sign-in/code"))
+        .header("cookie", &jar)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("lang", "en"),
+            ("challenge", &challenge),
+            ("code", &code),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "one click signs in");
+    assert!(cookie_of(&r, "mamori_session").is_some());
+    // A link cut short says so.
+    let r = client
+        .get(format!("{base}/privacy/sign-in/link?challenge=x&lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("link is incomplete"));
+
+    // Phone: through the SMS gateway, with its token; the number is normalised.
+    ask("+33 6 12 34 56 78").await;
+    let (auth, body) = tokio::time::timeout(wait, texts.recv())
+        .await
+        .expect("text sent")
+        .unwrap();
+    assert_eq!(auth, "Bearer gateway-secret");
+    assert_eq!(body["to"], "+33612345678");
+    assert!(body["text"].as_str().unwrap().contains("code"), "{body}");
+    // An unknown number gets the same answer and no message.
+    ask("+33 6 99 99 99 99").await;
+    let r = client
+        .post(format!("{base}/privacy/sign-in"))
+        .header("cookie", &jar)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("lang", "en"),
+            ("email", "not an address"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "neither an e-mail address nor a phone number"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), texts.recv())
+            .await
+            .is_err()
+    );
+
+    // A configuration mistake stops the server with a message naming it.
+    std::fs::write(
+        data.join("mamori.toml"),
+        "[deadlines]\ngdpr = { answer = \"soon\" }\n",
+    )
+    .unwrap();
+    let out = mamori(&data, &["serve"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("deadlines.gdpr.answer"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,213 @@
+//! The operator's configuration file (`mamori.toml` in the data directory, or `--config`):
+//! how messages reach people, TLS, and request deadlines. Every part is optional; unknown keys
+//! are errors, so a typo never silently drops a setting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use mamori_core::requests::{Deadlines, Period};
+use mamori_policy::Jurisdiction;
+use mamori_server::messaging::{HttpTextSender, Messaging, SmtpMailer};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where people reach the privacy center, for links in messages (default: http://LISTEN).
+    pub public_url: Option<String>,
+    pub mail: Option<MailConfig>,
+    pub sms: Option<SmsConfig>,
+    pub tls: Option<TlsConfig>,
+    /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
+    #[serde(default)]
+    pub deadlines: BTreeMap<String, DeadlineConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// lettre's SMTP URL: `smtp://relay:25`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://user:pass@host:465`.
+    pub smtp_url: String,
+    /// The sender: `"Kitsune Goods <privacy@kitsune-goods.example>"`.
+    pub from: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    /// The gateway: `POST URL` with `{"to": "+33…", "text": "…"}`.
+    pub url: String,
+    /// The environment variable holding the gateway's bearer token (kept out of this file).
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineConfig {
+    /// `"30d"`, `"6w"`, `"1m"`.
+    pub answer: String,
+    /// The furthest one extension may go; absent: no extension.
+    pub extended: Option<String>,
+}
+
+impl Config {
+    /// Reads `path`; a missing file is an empty configuration unless it was named explicitly.
+    pub fn load(path: &Path, explicit: bool) -> anyhow::Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                return Ok(Config::default());
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        config.deadlines()?;
+        Ok(config)
+    }
+
+    pub fn deadlines(&self) -> anyhow::Result<Deadlines> {
+        let mut deadlines = Deadlines::default();
+        for (name, d) in &self.deadlines {
+            let Some((_, law)) = Jurisdiction::ALL.iter().find(|(n, _)| n == name) else {
+                bail!("deadlines.{name}: unknown jurisdiction (use gdpr, ccpa, lgpd or appi)");
+            };
+            let period = |text: &str, key: &str| {
+                Period::parse(text).with_context(|| {
+                    format!("deadlines.{name}.{key} = {text:?}: write days, weeks or months, like \"30d\", \"6w\", \"1m\"")
+                })
+            };
+            let answer = period(&d.answer, "answer")?;
+            let extended = d
+                .extended
+                .as_deref()
+                .map(|e| period(e, "extended"))
+                .transpose()?;
+            deadlines
+                .set(*law, answer, extended)
+                .map_err(|e| anyhow::anyhow!("deadlines.{name}: {e}"))?;
+        }
+        Ok(deadlines)
+    }
+
+    /// The transports configured (each one missing fails its messages, and says so in the log).
+    pub fn messaging(&self, listen: &str) -> anyhow::Result<Messaging> {
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let mut messaging = Messaging::none(&public_url);
+        if let Some(mail) = &self.mail {
+            let mailer = SmtpMailer::new(&mail.smtp_url, &mail.from).map_err(anyhow::Error::msg)?;
+            messaging.mailer = Arc::new(mailer);
+        }
+        if let Some(sms) = &self.sms {
+            let token = match &sms.token_env {
+                Some(var) => Some(
+                    std::env::var(var)
+                        .with_context(|| format!("sms.token_env: {var} is not set"))?,
+                ),
+                None => None,
+            };
+            messaging.texter =
+                Arc::new(HttpTextSender::new(&sms.url, token).map_err(anyhow::Error::msg)?);
+        }
+        Ok(messaging)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        let dir = std::env::temp_dir().join(format!("mamori-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{:x}.toml", rand_name(text)));
+        std::fs::write(&path, text)?;
+        let loaded = Config::load(&path, true);
+        let _ = std::fs::remove_file(&path);
+        loaded
+    }
+
+    fn rand_name(text: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    }
+
+    // The SMTP pool lives on the Tokio runtime, as in the server.
+    #[tokio::test]
+    async fn a_full_configuration_is_read() {
+        let c = parse(
+            r#"
+public_url = "https://privacy.example.com"
+[mail]
+smtp_url = "smtp://127.0.0.1:2525"
+from = "Shop <privacy@shop.example>"
+[sms]
+url = "https://sms.example/send"
+[tls]
+cert = "/etc/mamori/cert.pem"
+key = "/etc/mamori/key.pem"
+[deadlines]
+appi = { answer = "7d", extended = "21d" }
+"#,
+        )
+        .unwrap();
+        let d = c.deadlines().unwrap();
+        assert_eq!(
+            d.of(Jurisdiction::Appi),
+            (Period::Days(7), Some(Period::Days(21)))
+        );
+        let m = c.messaging("127.0.0.1:8080").unwrap();
+        assert_eq!(m.public_url, "https://privacy.example.com");
+    }
+
+    #[tokio::test]
+    async fn mistakes_are_named() {
+        let cases = [
+            (
+                "[mail]\nsmtp_url = \"smtp://x\"\nform = \"a\"",
+                "unknown field `form`",
+            ),
+            (
+                "[deadlines]\nhipaa = { answer = \"30d\" }",
+                "unknown jurisdiction",
+            ),
+            (
+                "[deadlines]\ngdpr = { answer = \"one month\" }",
+                "deadlines.gdpr.answer",
+            ),
+            (
+                "[deadlines]\ngdpr = { answer = \"2m\", extended = \"30d\" }",
+                "longer than",
+            ),
+            ("tls = 3", "invalid type"),
+        ];
+        for (text, expected) in cases {
+            let e = format!("{:#}", parse(text).unwrap_err());
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+        let c = parse("[mail]\nsmtp_url = \"ftp://x\"\nfrom = \"a@b.example\"").unwrap();
+        let e = c
+            .messaging("x")
+            .err()
+            .expect("bad scheme refused")
+            .to_string();
+        assert!(e.contains("mail.smtp_url"), "{e}");
+        assert!(Config::load(Path::new("/nonexistent/mamori.toml"), false).is_ok());
+        assert!(Config::load(Path::new("/nonexistent/mamori.toml"), true).is_err());
+    }
+}
