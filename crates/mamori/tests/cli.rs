@@ -1098,3 +1098,152 @@ async fn serve_sends_codes_by_smtp_and_sms() {
         text(&out.stderr)
     );
 }
+
+/// `mamori serve --tls-cert --tls-key`: HTTPS only, with HSTS and Secure cookies; plain HTTP on
+/// that port gets no page; an unusable key stops the server with a clear message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_over_tls() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        // An end-entity certificate (a CA one is refused as a server's own by webpki).
+        .args([
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+
+    let bad = mamori(
+        &data,
+        &[
+            "serve",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            cert.to_str().unwrap(),
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("cannot be used"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let half = mamori(&data, &["serve", "--tls-cert", cert.to_str().unwrap()]);
+    assert!(
+        !half.status.success(),
+        "a certificate without its key is refused"
+    );
+
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "serve",
+            "--tls-cert",
+        ])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env_remove("MAMORI_MASTER_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read_to_string(&cert).unwrap();
+    let der = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        pem.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(der))
+        .unwrap();
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let get = async |path: &str| -> Option<String> {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = connector.connect(name, tcp).await.ok()?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        tls.write_all(request.as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        let _ = tls.read_to_end(&mut answer).await;
+        Some(String::from_utf8_lossy(&answer).into_owned())
+    };
+    let mut answer = None;
+    for _ in 0..300 {
+        answer = get("/privacy/sign-in").await;
+        if answer.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let answer = answer.expect("HTTPS answers").to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("strict-transport-security: max-age=31536000"),
+        "{answer}"
+    );
+    let cookie = answer
+        .lines()
+        .find(|l| l.starts_with("set-cookie: mamori_csrf="))
+        .expect("csrf cookie");
+    assert!(
+        cookie.contains("; secure")
+            && cookie.contains("httponly")
+            && cookie.contains("samesite=strict"),
+        "{cookie}"
+    );
+
+    // Plain HTTP to the same port gets no page.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
