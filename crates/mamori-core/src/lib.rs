@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod consent;
 pub mod consent_import;
 pub mod correction;
+pub mod drp;
 pub mod erasure;
 pub mod error;
 pub mod fieldmap;

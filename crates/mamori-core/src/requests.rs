@@ -243,7 +243,7 @@ impl Vault {
         self.consent_access(actor, rights, action, subject).await
     }
 
-    fn request_event(
+    pub(crate) fn request_event(
         &self,
         actor: &Actor,
         action: &str,
@@ -259,6 +259,26 @@ impl Vault {
         )
     }
 
+    /// A new open request received at `received_ms` (default `now`), due by its law's period.
+    pub(crate) fn new_request_row(&self, new: NewRequest, now: i64) -> RequestRow {
+        let law = jurisdiction(&new.jurisdiction).unwrap_or(Jurisdiction::Gdpr);
+        let received_ms = new.received_ms.unwrap_or(now);
+        RequestRow {
+            id: new_id(),
+            kind: new.kind,
+            subject_id: new.subject,
+            jurisdiction: new.jurisdiction,
+            source: new.source,
+            state: OPEN.into(),
+            received_ms,
+            due_ms: add_period(received_ms, self.deadlines.of(law).0),
+            extension: None,
+            closed_ms: None,
+            reason: None,
+            updated_ms: now,
+        }
+    }
+
     /// Records a request and its deadline. The subject, if named, must exist and not be erased.
     pub async fn open_request(&self, actor: &Actor, new: NewRequest) -> Result<RequestRow> {
         self.request_access(actor, "request.open", new.subject.as_ref())
@@ -270,7 +290,7 @@ impl Vault {
                 "kind must be one of: access, portability, rectification, erasure, restriction, objection, opt_out_of_sale",
             ));
         }
-        let law = jurisdiction(&new.jurisdiction).ok_or_else(|| {
+        jurisdiction(&new.jurisdiction).ok_or_else(|| {
             unknown(
                 "unknown_jurisdiction",
                 "jurisdiction",
@@ -305,20 +325,7 @@ impl Vault {
                 Some(_) => {}
             }
         }
-        let row = RequestRow {
-            id: new_id(),
-            kind: new.kind,
-            subject_id: new.subject,
-            jurisdiction: new.jurisdiction,
-            source: new.source,
-            state: OPEN.into(),
-            received_ms,
-            due_ms: add_period(received_ms, self.deadlines.of(law).0),
-            extension: None,
-            closed_ms: None,
-            reason: None,
-            updated_ms: now,
-        };
+        let row = self.new_request_row(new, now);
         let announce = crate::outbox::announce(
             "request.opened",
             row.subject_id.as_ref(),
@@ -588,6 +595,18 @@ impl Vault {
         )
         .await?;
         let stored = stored.ok_or(CoreError::NotFound)?;
+        self.apply_request_change(actor, stored, action, step).await
+    }
+
+    /// Applies `step` to a request the caller may act on, conditionally on its state, with its
+    /// announcement and ledger event.
+    pub(crate) async fn apply_request_change(
+        &self,
+        actor: &Actor,
+        stored: RequestRow,
+        action: &str,
+        step: impl FnOnce(&mut RequestRow) -> Result<()>,
+    ) -> Result<RequestRow> {
         if is_closed(&stored.state) {
             return Err(conflict(
                 "request_closed",

@@ -1208,6 +1208,7 @@ pub async fn extend_request(
         .vault
         .extend_request(&actor, &request_id(&id)?, &body.reason)
         .await?;
+    crate::drp::notify_if_agents(&s, &row).await;
     Ok(Json(mamori_core::requests::request_json(&row)))
 }
 
@@ -1239,5 +1240,6 @@ pub async fn set_request_state(
             body.reason.as_deref(),
         )
         .await?;
+    crate::drp::notify_if_agents(&s, &row).await;
     Ok(Json(mamori_core::requests::request_json(&row)))
 }

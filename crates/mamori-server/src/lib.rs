@@ -6,6 +6,7 @@ pub mod activity;
 pub mod api;
 pub mod correct;
 pub mod delete;
+pub mod drp;
 pub mod extract;
 pub mod messaging;
 pub mod metrics;
@@ -51,6 +52,10 @@ pub struct Shared {
     pub mailer: Arc<dyn mamori_core::mail::Mailer>,
     pub texter: Arc<dyn mamori_core::mail::TextSender>,
     pub public_url: String,
+    /// This business's id in the Data Rights Protocol service directory.
+    pub drp_business_id: String,
+    /// Posts DRP status callbacks (short timeout, no redirects).
+    pub callback_client: reqwest::Client,
     /// `mamori demo`'s in-memory outbox (also the mailer then).
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
 }
@@ -63,7 +68,7 @@ impl std::ops::Deref for AppState {
 }
 
 pub fn router(vault: Vault, limits: Limits) -> Router {
-    router_with(vault, limits, None, false)
+    router_with(vault, limits, None, false, None)
 }
 
 /// The router with the operator's transports (`None`: the demo outbox under `mamori demo`,
@@ -73,7 +78,15 @@ pub fn router_with(
     limits: Limits,
     messaging: Option<messaging::Messaging>,
     tls: bool,
+    drp_business_id: Option<String>,
 ) -> Router {
+    let drp_business_id = drp_business_id
+        .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
+    let callback_client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default();
     let demo_outbox = limits
         .demo_outbox
         .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));
@@ -93,6 +106,8 @@ pub fn router_with(
         mailer: messaging.mailer,
         texter: messaging.texter,
         public_url: messaging.public_url,
+        drp_business_id,
+        callback_client,
         demo_outbox,
     }));
     let router = routes(state);
@@ -190,6 +205,15 @@ fn routes(state: AppState) -> Router {
         .route("/v1/ledger/head", get(api::ledger_head))
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
+        .route(
+            "/v1/agent/{agent_id}",
+            get(drp::agent_information).post(drp::pair),
+        )
+        .route("/v1/data-rights-request", axum::routing::post(drp::submit))
+        .route(
+            "/v1/data-rights-request/{request_id}",
+            get(drp::status).delete(drp::revoke),
+        )
         .route("/healthz", get(api::healthz))
         .route("/.well-known/gpc.json", get(gpc_support))
         .route(
@@ -346,6 +370,8 @@ pub struct ServeOptions {
     pub messaging: Option<messaging::Messaging>,
     /// PEM certificate chain and private key: serve HTTPS only.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// This business's id in the DRP service directory (default: from the organisation's name).
+    pub drp_business_id: Option<String>,
 }
 
 /// Reads the certificate and key (with the ring provider); a clear error if they are unusable.
@@ -385,8 +411,14 @@ pub async fn serve_with(
         vault.clone(),
     )));
     let ledger = vault.ledger.clone();
-    let app = router_with(vault, limits, options.messaging, tls.is_some())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router_with(
+        vault,
+        limits,
+        options.messaging,
+        tls.is_some(),
+        options.drp_business_id,
+    )
+    .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match tls {
         None => {
             axum::serve(listener, app)

@@ -246,6 +246,20 @@ pub enum Change {
         id: Id,
         due_ms: i64,
     },
+    /// Registers a Data Rights Protocol agent (Duplicate if the id is taken, even if removed).
+    InsertDrpAgent(DrpAgentRow),
+    RemoveDrpAgent {
+        id: String,
+        removed_ms: i64,
+    },
+    /// A pair-wise bearer token for an agent, by keyed digest.
+    InsertDrpToken {
+        digest: [u8; 32],
+        agent_id: String,
+        created_ms: i64,
+    },
+    /// Which agent filed a request (the request is inserted in the same job).
+    InsertDrpRequest(DrpRequestRow),
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -308,6 +322,26 @@ pub struct RequestRow {
     /// Why it was denied (a DRP reason code).
     pub reason: Option<String>,
     pub updated_ms: i64,
+}
+
+/// An authorised agent of the Data Rights Protocol, registered from the service directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrpAgentRow {
+    pub id: String,
+    pub name: String,
+    /// Ed25519 public key (32 bytes).
+    pub verify_key: Vec<u8>,
+    pub created_ms: i64,
+    pub removed_ms: Option<i64>,
+}
+
+/// The agent's side of a request it filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrpRequestRow {
+    pub request_id: Id,
+    pub agent_id: String,
+    pub agent_request_id: Option<String>,
+    pub status_callback: Option<String>,
 }
 
 /// Which requests to list: ordered by due date, then id.
@@ -471,6 +505,13 @@ pub trait Store: Send + Sync + 'static {
     /// soonest first.
     async fn requests_to_remind(&self, before_ms: i64, limit: i64) -> Result<Vec<RequestRow>>;
     async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
+
+    async fn drp_agent(&self, id: &str) -> Result<Option<DrpAgentRow>>;
+    /// Every agent ever registered, by id.
+    async fn drp_agents(&self) -> Result<Vec<DrpAgentRow>>;
+    /// The agent a bearer token (by digest) was issued to.
+    async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<String>>;
+    async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

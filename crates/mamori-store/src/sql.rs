@@ -540,6 +540,28 @@ macro_rules! sql_store {
                             .bind(&w.id[..]).bind(&w.url).bind(&w.event_types).bind(w.created_ms).bind(w.cursor)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
+                    Change::InsertDrpAgent(a) => {
+                        sqlx::query("INSERT INTO drp_agents (id, name, verify_key, created_ms) VALUES ($1, $2, $3, $4)")
+                            .bind(&a.id).bind(&a.name).bind(&a.verify_key[..]).bind(a.created_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::RemoveDrpAgent { id, removed_ms } => {
+                        let done = sqlx::query("UPDATE drp_agents SET removed_ms = $1 WHERE id = $2 AND removed_ms IS NULL")
+                            .bind(removed_ms).bind(id).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::InsertDrpToken { digest, agent_id, created_ms } => {
+                        sqlx::query("INSERT INTO drp_tokens (digest, agent_id, created_ms) VALUES ($1, $2, $3)")
+                            .bind(&digest[..]).bind(agent_id).bind(created_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::InsertDrpRequest(r) => {
+                        sqlx::query("INSERT INTO drp_requests (request_id, agent_id, agent_request_id, status_callback) VALUES ($1, $2, $3, $4)")
+                            .bind(&r.request_id[..]).bind(&r.agent_id).bind(&r.agent_request_id).bind(&r.status_callback)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
                     Change::RemoveWebhook { id, removed_ms } => {
                         let done = sqlx::query("UPDATE webhooks SET removed_ms = $1 WHERE id = $2 AND removed_ms IS NULL")
                             .bind(removed_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -1056,6 +1078,37 @@ macro_rules! sql_store {
                 })).transpose()
             }
 
+            async fn drp_agent(&self, id: &str) -> Result<Option<DrpAgentRow>> {
+                let row = sqlx::query("SELECT id, name, verify_key, created_ms, removed_ms FROM drp_agents WHERE id = $1")
+                    .bind(id).fetch_optional(&self.read).await?;
+                row.as_ref().map(drp_agent_from_row).transpose()
+            }
+
+            async fn drp_agents(&self) -> Result<Vec<DrpAgentRow>> {
+                let rows = sqlx::query("SELECT id, name, verify_key, created_ms, removed_ms FROM drp_agents ORDER BY id")
+                    .fetch_all(&self.read).await?;
+                rows.iter().map(drp_agent_from_row).collect()
+            }
+
+            async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<String>> {
+                let row = sqlx::query("SELECT t.agent_id FROM drp_tokens t JOIN drp_agents a ON a.id = t.agent_id WHERE t.digest = $1 AND a.removed_ms IS NULL")
+                    .bind(&digest[..]).fetch_optional(&self.read).await?;
+                Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+            }
+
+            async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>> {
+                let row = sqlx::query("SELECT request_id, agent_id, agent_request_id, status_callback FROM drp_requests WHERE request_id = $1")
+                    .bind(&request_id[..]).fetch_optional(&self.read).await?;
+                row.map(|r| -> Result<DrpRequestRow> {
+                    Ok(DrpRequestRow {
+                        request_id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                        agent_id: r.try_get(1)?,
+                        agent_request_id: r.try_get(2)?,
+                        status_callback: r.try_get(3)?,
+                    })
+                }).transpose()
+            }
+
             async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>> {
                 let row = sqlx::query("SELECT id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status FROM webhooks WHERE id = $1")
                     .bind(&id[..]).fetch_optional(&self.read).await?;
@@ -1160,6 +1213,23 @@ impl From<sqlx::Error> for ApplyError {
     fn from(e: sqlx::Error) -> Self {
         ApplyError::Db(e)
     }
+}
+
+fn drp_agent_from_row<R: Row>(r: &R) -> Result<DrpAgentRow>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(DrpAgentRow {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        verify_key: r.try_get(2)?,
+        created_ms: r.try_get(3)?,
+        removed_ms: r.try_get(4)?,
+    })
 }
 
 macro_rules! subject_columns {

@@ -20,6 +20,7 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     pub sms: Option<SmsConfig>,
     pub tls: Option<TlsConfig>,
+    pub drp: Option<DrpConfig>,
     /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineConfig>,
@@ -42,6 +43,13 @@ pub struct SmsConfig {
     pub url: String,
     /// The environment variable holding the gateway's bearer token (kept out of this file).
     pub token_env: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrpConfig {
+    /// This business's id in the Data Rights Protocol service directory.
+    pub business_id: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Authorised agents of the Data Rights Protocol (from the DRP service directory).
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// Bulk-create subjects from a CSV (`external_id`, `category.field` columns) or JSON Lines
     /// file (one `POST /v1/subjects` body per line). Resumable: run it again to continue.
     #[command(args_conflicts_with_subcommands = true)]
@@ -205,6 +210,23 @@ enum ApikeyCommand {
 }
 
 #[derive(Subcommand)]
+enum AgentCommand {
+    /// Register an agent: its directory id, name and base64 Ed25519 verify key.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        verify_key: String,
+    },
+    List,
+    /// Remove an agent: its tokens stop working; its requests stay in the register.
+    Remove {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ImportKind {
     /// Existing consents from CSV: subject (Mamori id or external id), purpose, channel,
     /// granted (true/false), timestamp (RFC 3339), source, notice_version. Original times and
@@ -303,6 +325,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = mamori_server::ServeOptions {
                 messaging: Some(config.messaging(&cli.listen)?),
                 tls,
+                drp_business_id: config.drp.map(|d| d.business_id),
             };
             serve(ctx, &cli.listen, limits.limits(), options).await?;
         }
@@ -327,6 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     cli.listen
                 ))),
                 tls: None,
+                drp_business_id: None,
             };
             serve(ctx, &cli.listen, limits, options).await?;
         }
@@ -426,6 +450,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ApikeyCommand::Revoke { id } => {
                     ctx.vault.revoke_api_key(&context::operator(), &id).await?;
                     println!("revoked {id}");
+                }
+            }
+        }
+        Command::Agent { command } => {
+            let ctx = Context::open(&paths).await?;
+            let operator = context::operator();
+            match command {
+                AgentCommand::Add {
+                    id,
+                    name,
+                    verify_key,
+                } => {
+                    ctx.vault
+                        .register_agent(&operator, &id, &name, &verify_key)
+                        .await?;
+                    println!("registered agent {id}");
+                }
+                AgentCommand::List => {
+                    for a in ctx.vault.store.drp_agents().await? {
+                        let state = if a.removed_ms.is_some() {
+                            "removed"
+                        } else {
+                            "active"
+                        };
+                        println!("{}\t{}\t{}", a.id, state, a.name);
+                    }
+                }
+                AgentCommand::Remove { id } => {
+                    ctx.vault.remove_agent(&operator, &id).await?;
+                    println!("removed agent {id}");
                 }
             }
         }

@@ -16,6 +16,7 @@ both_backends!(
     erasure_crypto_shreds,
     erasure_keeps_what_the_law_requires,
     delete_my_account_shows_what_is_kept,
+    drp_agents_file_and_track_requests,
     records_are_appended_and_scoped,
     ledger_proofs_verify,
     canaries_never_leak,
@@ -4470,4 +4471,379 @@ async fn delete_my_account_shows_what_is_kept(app: TestApp) {
         .expect("ledgered");
     assert_eq!(erase["role"], "self");
     assert_eq!(erase["categories"], json!(["support_tickets"]));
+}
+
+/// A DRP agent's message: base64 of the Ed25519 signature followed by the JSON.
+fn drp_signed(key: &ed25519_dalek::SigningKey, message: &Value) -> String {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let json = serde_json::to_vec(message).unwrap();
+    let mut raw = key.sign(&json).to_bytes().to_vec();
+    raw.extend_from_slice(&json);
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+fn drp_envelope(agent: &str, business: &str, issued_offset_s: i64, expires_offset_s: i64) -> Value {
+    let at = |offset: i64| mamori_core::format_time(mamori_core::now_ms() + offset * 1000);
+    json!({
+        "agent-id": agent,
+        "business-id": business,
+        "issued-at": at(issued_offset_s),
+        "expires-at": at(expires_offset_s),
+        "drp.version": "0.9.4",
+    })
+}
+
+/// Data Rights Protocol v0.9.4: an agent registered out of band pairs with a signed message,
+/// files a signed request that lands in the register matched to the person, reads its status,
+/// hears of staff's changes on its callback and revokes it. Bad signatures, expired or
+/// future-dated messages, another business, unknown agents, other agents' tokens and requests
+/// are refused and change nothing.
+async fn drp_agents_file_and_track_requests(app: TestApp) {
+    use base64::Engine;
+    let b64 = |k: &ed25519_dalek::SigningKey| {
+        base64::engine::general_purpose::STANDARD.encode(k.verifying_key().to_bytes())
+    };
+    let agent_key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let other_key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let operator = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    app.vault
+        .register_agent(&operator, "TEST_AGENT", "Test agent", &b64(&agent_key))
+        .await
+        .unwrap();
+    app.vault
+        .register_agent(&operator, "OTHER_AGENT", "Other agent", &b64(&other_key))
+        .await
+        .unwrap();
+    let bad = app
+        .vault
+        .register_agent(&operator, "BAD", "x", "not-a-key")
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid_value");
+    let again = app
+        .vault
+        .register_agent(&operator, "TEST_AGENT", "x", &b64(&agent_key))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), "agent_exists");
+    let business = "KITSUNE_GOODS_LTD";
+    let client = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: String| {
+        let mut r = client
+            .post(app.url(path))
+            .header("content-type", "text/plain")
+            .body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+
+    // Pair-wise key setup: a bare 403 for anything wrong.
+    for (url_agent, key, envelope) in [
+        (
+            "TEST_AGENT",
+            &other_key,
+            drp_envelope("TEST_AGENT", business, -5, 300),
+        ),
+        (
+            "NOBODY",
+            &agent_key,
+            drp_envelope("NOBODY", business, -5, 300),
+        ),
+        (
+            "TEST_AGENT",
+            &agent_key,
+            drp_envelope("OTHER_AGENT", business, -5, 300),
+        ),
+        (
+            "TEST_AGENT",
+            &agent_key,
+            drp_envelope("TEST_AGENT", "ANOTHER_SHOP", -5, 300),
+        ),
+        (
+            "TEST_AGENT",
+            &agent_key,
+            drp_envelope("TEST_AGENT", business, -600, -300),
+        ),
+        (
+            "TEST_AGENT",
+            &agent_key,
+            drp_envelope("TEST_AGENT", business, 600, 900),
+        ),
+    ] {
+        let r = post(
+            &format!("/v1/agent/{url_agent}"),
+            None,
+            drp_signed(key, &envelope),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{envelope}");
+        assert!(r.text().await.unwrap().is_empty());
+    }
+    let r = post("/v1/agent/TEST_AGENT", None, "%%% not base64".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let pair = async |agent: &str, key: &ed25519_dalek::SigningKey| -> String {
+        let r = post(
+            &format!("/v1/agent/{agent}"),
+            None,
+            drp_signed(key, &drp_envelope(agent, business, -5, 300)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["agent-id"], agent);
+        v["token"].as_str().unwrap().to_string()
+    };
+    let token = pair("TEST_AGENT", &agent_key).await;
+    let other_token = pair("OTHER_AGENT", &other_key).await;
+    let info = |agent: &str, t: &str| {
+        client
+            .get(app.url(&format!("/v1/agent/{agent}")))
+            .bearer_auth(t.to_string())
+            .send()
+    };
+    assert_eq!(
+        info("TEST_AGENT", &token).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        info("TEST_AGENT", &other_token).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        info("TEST_AGENT", "forged").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // A request, matched to the person by e-mail.
+    let person = create(&app, &customer("drp")).await;
+    let callback = common::receiver(0, false).await;
+    let request = |envelope: Value, extra: Value| {
+        let mut m = envelope;
+        for (k, v) in extra.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        m
+    };
+    let deletion = json!({"exercise": "deletion", "regime": "ccpa", "agent-request-id": "r-1",
+        "email": "ada.drp@example.com", "email_verified": true, "status_callback": callback.url});
+    let open_before = officer(&app, Method::GET, "/v1/requests", None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["requests"]
+        .as_array()
+        .unwrap()
+        .len();
+    let refused = [
+        (
+            drp_signed(
+                &other_key,
+                &request(
+                    drp_envelope("TEST_AGENT", business, -5, 300),
+                    deletion.clone(),
+                ),
+            ),
+            Some(token.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            drp_signed(
+                &agent_key,
+                &request(
+                    drp_envelope("TEST_AGENT", business, -5, 300),
+                    deletion.clone(),
+                ),
+            ),
+            Some(other_token.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            drp_signed(
+                &agent_key,
+                &request(
+                    drp_envelope("TEST_AGENT", business, -5, 300),
+                    deletion.clone(),
+                ),
+            ),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            drp_signed(
+                &agent_key,
+                &request(
+                    drp_envelope("TEST_AGENT", business, -600, -1),
+                    deletion.clone(),
+                ),
+            ),
+            Some(token.as_str()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            drp_signed(
+                &agent_key,
+                &request(
+                    drp_envelope("TEST_AGENT", "ANOTHER_SHOP", -5, 300),
+                    deletion.clone(),
+                ),
+            ),
+            Some(token.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            drp_signed(
+                &agent_key,
+                &request(
+                    drp_envelope("TEST_AGENT", business, -5, 300),
+                    json!({"exercise": "sale:opt_in"}),
+                ),
+            ),
+            Some(token.as_str()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            drp_signed(
+                &agent_key,
+                &request(
+                    drp_envelope("TEST_AGENT", business, -5, 300),
+                    json!({"exercise": "access", "regime": "hipaa"}),
+                ),
+            ),
+            Some(token.as_str()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "bm90IHNpZ25lZA==".to_string(),
+            Some(token.as_str()),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (body, t, status) in refused {
+        let r = post("/v1/data-rights-request", t, body).await.unwrap();
+        assert_eq!(r.status(), status);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["code"], status.as_u16().to_string(), "{e}");
+        assert!(e["message"].as_str().unwrap().len() > 10);
+    }
+    let open_after = officer(&app, Method::GET, "/v1/requests", None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["requests"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(open_before, open_after, "refused requests changed nothing");
+
+    let r = post(
+        "/v1/data-rights-request",
+        Some(&token),
+        drp_signed(
+            &agent_key,
+            &request(
+                drp_envelope("TEST_AGENT", business, -5, 300),
+                deletion.clone(),
+            ),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let status: Value = r.json().await.unwrap();
+    assert_eq!(status["status"], "open");
+    assert_eq!(status["agent_request_id"], "r-1");
+    let id = status["request_id"].as_str().unwrap().to_string();
+    let received = status["received_at"].as_str().unwrap();
+    assert!(status["expected_by"].as_str().unwrap() > received);
+    let stored: Value = officer(&app, Method::GET, &format!("/v1/requests/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["kind"], "erasure");
+    assert_eq!(stored["source"], "agent");
+    assert_eq!(stored["jurisdiction"], "ccpa");
+    assert_eq!(stored["subject"], person, "matched through the blind index");
+    callback.wait_for(1).await;
+
+    // Status: this agent only.
+    let get = |t: &str| {
+        client
+            .get(app.url(&format!("/v1/data-rights-request/{id}")))
+            .bearer_auth(t.to_string())
+            .send()
+    };
+    let r = get(&token).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "open");
+    assert_eq!(
+        get(&other_token).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Staff take it on: the agent hears it on its callback.
+    let r = officer(
+        &app,
+        Method::POST,
+        &format!("/v1/requests/{id}/state"),
+        Some(json!({"state": "in_progress"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let got = callback.wait_for(2).await;
+    let pushed: Value = serde_json::from_str(&got[1].body).unwrap();
+    assert_eq!(pushed["status"], "in_progress");
+    assert_eq!(pushed["request_id"], id.as_str());
+    assert!(
+        !got[1].body.contains("ada.drp@example.com"),
+        "no personal values in callbacks"
+    );
+
+    // Revoke: signed by the agent; by another agent's token refused; once only.
+    let revoke = |t: &str, key: &ed25519_dalek::SigningKey| {
+        client
+            .delete(app.url(&format!("/v1/data-rights-request/{id}")))
+            .bearer_auth(t.to_string())
+            .header("content-type", "text/plain")
+            .body(drp_signed(key, &json!({"reason": "changed my mind"})))
+            .send()
+    };
+    assert_eq!(
+        revoke(&token, &other_key).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        revoke(&other_token, &other_key).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = revoke(&token, &agent_key).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "revoked");
+    assert_eq!(
+        revoke(&token, &agent_key).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+
+    // Removing the agent ends its tokens.
+    app.vault
+        .remove_agent(&operator, "TEST_AGENT")
+        .await
+        .unwrap();
+    assert_eq!(get(&token).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let leaves = app.vault.store.leaves(0, 100_000).await.unwrap();
+    let by_agent = leaves
+        .iter()
+        .filter(|l| String::from_utf8_lossy(&l.data).contains("drp:TEST_AGENT"))
+        .count();
+    assert!(by_agent >= 4, "the agent's steps are ledgered ({by_agent})");
 }

@@ -1,0 +1,207 @@
+//! Data Rights Protocol v0.9.4 provider endpoints (mamori_core::drp holds the rules). Signed
+//! messages arrive as `text/plain` base64; answers and errors are the protocol's JSON.
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mamori_core::drp::{DrpError, status_json};
+use mamori_store::{DrpAgentRow, DrpRequestRow, RequestRow};
+use serde_json::json;
+
+use crate::AppState;
+
+/// The protocol's error state (§3.06): `code` repeats the HTTP status for clients that cannot
+/// read headers.
+fn error(e: DrpError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut body = json!({ "code": e.status.to_string(), "message": e.message });
+    if e.fatal {
+        body["fatal"] = json!(true);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn text(body: &Bytes) -> Result<&str, DrpError> {
+    std::str::from_utf8(body).map_err(|_| DrpError {
+        status: 400,
+        message: "the body must be base64 text",
+        fatal: true,
+    })
+}
+
+/// The agent a bearer token belongs to; failed attempts count towards the address's shut-out.
+async fn agent(
+    s: &AppState,
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+) -> Result<DrpAgentRow, Response> {
+    let forbidden = || {
+        error(DrpError {
+            status: 403,
+            message: "a valid bearer token from POST /v1/agent/{agent-id} is required",
+            fatal: false,
+        })
+    };
+    if s.limits.is_shut_out(peer.ip()) {
+        return Err(error(DrpError {
+            status: 429,
+            message: "too many failed attempts from this address; wait and retry",
+            fatal: false,
+        }));
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match s.vault.drp_token_agent(token.trim()).await {
+        Ok(Some(agent)) => Ok(agent),
+        Ok(None) => {
+            s.limits.record_failed_auth(peer.ip());
+            Err(forbidden())
+        }
+        Err(e) => Err(crate::problem::ApiError::from(e).into_response()),
+    }
+}
+
+/// `POST /v1/agent/{agent-id}`: pair-wise key setup. A failure is a bare 403, as the protocol
+/// says; the reason is in the ledger.
+pub async fn pair(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(agent_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if s.limits.is_shut_out(peer.ip()) {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    }
+    let Ok(body) = std::str::from_utf8(&body) else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    match s.vault.drp_pair(&agent_id, body, &s.drp_business_id).await {
+        Ok(token) => axum::Json(json!({ "agent-id": agent_id, "token": token })).into_response(),
+        Err(e) if e.status == 500 => error(e),
+        Err(_) => {
+            s.limits.record_failed_auth(peer.ip());
+            StatusCode::FORBIDDEN.into_response()
+        }
+    }
+}
+
+/// `GET /v1/agent/{agent-id}`: whether the token is still good for this agent.
+pub async fn agent_information(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(agent_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match agent(&s, &headers, peer).await {
+        Ok(a) if a.id == agent_id => axum::Json(json!({})).into_response(),
+        Ok(_) => error(DrpError {
+            status: 403,
+            message: "this token belongs to another agent",
+            fatal: false,
+        }),
+        Err(r) => r,
+    }
+}
+
+/// `POST /v1/data-rights-request`: a signed request from an agent, filed in the register.
+pub async fn submit(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let agent = match agent(&s, &headers, peer).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let body = match text(&body) {
+        Ok(b) => b,
+        Err(e) => return error(e),
+    };
+    match s.vault.drp_submit(&agent, body, &s.drp_business_id).await {
+        Ok((row, drp)) => {
+            notify(&s, &row, &drp);
+            axum::Json(status_json(&row, &drp)).into_response()
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// `GET /v1/data-rights-request/{request_id}`.
+pub async fn status(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(request_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let agent = match agent(&s, &headers, peer).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match s.vault.drp_status(&agent, &request_id).await {
+        Ok(status) => axum::Json(status).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+/// `DELETE /v1/data-rights-request/{request_id}`: a signed revocation.
+pub async fn revoke(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(request_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let agent = match agent(&s, &headers, peer).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let body = match text(&body) {
+        Ok(b) => b,
+        Err(e) => return error(e),
+    };
+    match s
+        .vault
+        .drp_revoke(&agent, &request_id, body, &s.drp_business_id)
+        .await
+    {
+        Ok((row, drp)) => {
+            notify(&s, &row, &drp);
+            axum::Json(status_json(&row, &drp)).into_response()
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// After staff act on a request an agent filed: its status goes to the agent's callback.
+pub async fn notify_if_agents(s: &AppState, row: &RequestRow) {
+    match s.vault.store.drp_request(&row.id).await {
+        Ok(Some(drp)) => notify(s, row, &drp),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not look up a request's agent"),
+    }
+}
+
+/// Posts the status to the request's callback, in the background, with a few retries: the
+/// protocol asks for best effort, and the agent can always read the status endpoint.
+fn notify(s: &AppState, row: &RequestRow, drp: &DrpRequestRow) {
+    let Some(url) = drp.status_callback.clone() else {
+        return;
+    };
+    let status = status_json(row, drp);
+    let client = s.callback_client.clone();
+    tokio::spawn(async move {
+        for attempt in 0..4u32 {
+            let sent = client.post(&url).json(&status).send().await;
+            if sent.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500 * 2u64.pow(attempt))).await;
+        }
+        tracing::warn!("a DRP status callback was not accepted after 4 attempts");
+    });
+}
