@@ -635,27 +635,56 @@ impl Vault {
                 Some(id),
             )
             .await?;
-        let opened = self.live_subject(id, Some(purpose)).await;
-        let (_, key, _) = self
-            .or_ledger(
-                opened,
-                actor,
-                purpose,
-                "record.list",
-                id,
-                allowed.categories,
-            )
-            .await?;
         let role = self
             .policy
             .role(&actor.role)
             .ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
+        // An erasure that commits between reading the key and reading the records re-keys or
+        // removes them; reading again then gives the answer as of after it (gone, or what it kept).
+        let mut attempts = 0;
+        let out = loop {
+            attempts += 1;
+            let opened = self.live_subject(id, Some(purpose)).await;
+            let (subject, key, _) = self
+                .or_ledger(opened, actor, purpose, "record.list", id, allowed.categories)
+                .await?;
+            let records = self.store.records(id, MAX_RECORDS).await?;
+            match self.open_records(&key, records, allowed.categories, role) {
+                Err(CoreError::Integrity) if attempts < 3 && self.rekeyed(&subject).await? => continue,
+                opened => {
+                    break self
+                        .or_ledger(opened, actor, purpose, "record.list", id, allowed.categories)
+                        .await?;
+                }
+            }
+        };
+        let event = self.event(
+            actor,
+            purpose,
+            "record.list",
+            Some(id),
+            allowed.categories,
+            Outcome::Allowed,
+        );
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(out)
+    }
+}
+
+impl Vault {
+    fn open_records(
+        &self,
+        key: &SubjectKey,
+        records: Vec<RecordRow>,
+        visible: IdSet,
+        role: &Role,
+    ) -> Result<Vec<RecordView>> {
         let mut out = Vec::new();
-        for row in self.store.records(id, MAX_RECORDS).await? {
+        for row in records {
             let Some(category) = self.policy.category(&row.category) else {
                 continue;
             };
-            if !allowed.categories.contains(category.id) {
+            if !visible.contains(category.id) {
                 continue;
             }
             let plain = key
@@ -678,16 +707,13 @@ impl Vault {
                 data,
             });
         }
-        let event = self.event(
-            actor,
-            purpose,
-            "record.list",
-            Some(id),
-            allowed.categories,
-            Outcome::Allowed,
-        );
-        self.ledger.submit(vec![], vec![event]).await??;
         Ok(out)
+    }
+
+    /// Whether the subject's key changed since `seen` was read (an erasure in between).
+    async fn rekeyed(&self, seen: &SubjectRow) -> Result<bool> {
+        let now = self.store.subject(&seen.id).await?;
+        Ok(now.is_none_or(|row| row.wrapped_dek != seen.wrapped_dek))
     }
 }
 

@@ -17,6 +17,7 @@ both_backends!(
     erasure_keeps_what_the_law_requires,
     delete_my_account_shows_what_is_kept,
     drp_agents_file_and_track_requests,
+    exports_race_erasure_cleanly,
     records_are_appended_and_scoped,
     ledger_proofs_verify,
     canaries_never_leak,
@@ -4846,4 +4847,51 @@ async fn drp_agents_file_and_track_requests(app: TestApp) {
         .filter(|l| String::from_utf8_lossy(&l.data).contains("drp:TEST_AGENT"))
         .count();
     assert!(by_agent >= 4, "the agent's steps are ledgered ({by_agent})");
+}
+
+/// Two exports at once both give the whole answer; exports racing an erasure either finish
+/// before it or answer that the person is erased (or kept only for the law) — never a partial
+/// export, never an integrity failure.
+async fn exports_race_erasure_cleanly(app: TestApp) {
+    let export = |id: String| {
+        let request = app.as_role(Method::GET, &format!("/v1/subjects/{id}/export"), "privacy_officer", "data_subject_rights");
+        async move { request.send().await.unwrap() }
+    };
+    for round in 0..3 {
+        let id = create(&app, &customer(&format!("race{round}"))).await;
+        for n in 0..60 {
+            let (category, role, purpose, data) = if n % 2 == 0 {
+                ("orders", "service", "order_fulfilment", json!({"order_number": format!("K-{n}"), "total": n, "currency": "EUR"}))
+            } else {
+                ("support_tickets", "support", "customer_support", json!({"subject": "Hi", "message": format!("m{n}"), "status": "open"}))
+            };
+            let r = app.as_role(Method::POST, &format!("/v1/subjects/{id}/records"), role, purpose)
+                .json(&json!({"category": category, "data": data})).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        // Twice at once: the same complete answer.
+        let (a, b) = tokio::join!(export(id.clone()), export(id.clone()));
+        let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+        assert_eq!(a["records"].as_array().unwrap().len(), 60);
+        assert_eq!(a["records"], b["records"]);
+        assert_eq!(a["data"], b["data"]);
+
+        // Racing an erasure.
+        let exports: Vec<_> = (0..6).map(|_| tokio::spawn(export(id.clone()))).collect();
+        let erased = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+        assert_eq!(erased.status(), StatusCode::OK);
+        for e in exports {
+            let r = e.await.unwrap();
+            match r.status() {
+                StatusCode::OK => {
+                    let v: Value = r.json().await.unwrap();
+                    assert_eq!(v["records"].as_array().unwrap().len(), 60, "complete or nothing");
+                }
+                StatusCode::FORBIDDEN => {
+                    problem(r, StatusCode::FORBIDDEN, "kept_under_legal_hold").await;
+                }
+                other => panic!("an export racing an erasure answered {other}: {}", r.text().await.unwrap()),
+            }
+        }
+    }
 }
