@@ -646,14 +646,30 @@ impl Vault {
             attempts += 1;
             let opened = self.live_subject(id, Some(purpose)).await;
             let (subject, key, _) = self
-                .or_ledger(opened, actor, purpose, "record.list", id, allowed.categories)
+                .or_ledger(
+                    opened,
+                    actor,
+                    purpose,
+                    "record.list",
+                    id,
+                    allowed.categories,
+                )
                 .await?;
             let records = self.store.records(id, MAX_RECORDS).await?;
             match self.open_records(&key, records, allowed.categories, role) {
-                Err(CoreError::Integrity) if attempts < 3 && self.rekeyed(&subject).await? => continue,
+                Err(CoreError::Integrity) if attempts < 3 && self.rekeyed(&subject).await? => {
+                    continue;
+                }
                 opened => {
                     break self
-                        .or_ledger(opened, actor, purpose, "record.list", id, allowed.categories)
+                        .or_ledger(
+                            opened,
+                            actor,
+                            purpose,
+                            "record.list",
+                            id,
+                            allowed.categories,
+                        )
                         .await?;
                 }
             }

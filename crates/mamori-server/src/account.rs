@@ -237,7 +237,8 @@ struct MePage {
 #[derive(Template)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
-    messages: Vec<Mail>,
+    /// Each message with its sign-in link, if it has one (shown as a link to click).
+    messages: Vec<(Mail, Option<String>)>,
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -518,10 +519,11 @@ pub async fn sign_in_link(
     let mut r = with_cookie(html_page(page.render()), set);
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The code is in this page's address: keep it out of Referer headers.
+    // The code is in this page's address: keep it out of Referer headers to other sites. (Not
+    // no-referrer: that makes browsers send `Origin: null` with the form, which is refused.)
     r.headers_mut().insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     r
 }
@@ -679,7 +681,20 @@ pub async fn demo_outbox(State(s): State<AppState>) -> Response {
         Some(outbox) => {
             let mut r = html_page(
                 OutboxPage {
-                    messages: outbox.messages(),
+                    messages: outbox
+                        .messages()
+                        .into_iter()
+                        .map(|m| {
+                            let link = m
+                                .body
+                                .lines()
+                                .find(|l| {
+                                    l.starts_with("http") && l.contains("/privacy/sign-in/link?")
+                                })
+                                .map(str::to_string);
+                            (m, link)
+                        })
+                        .collect(),
                 }
                 .render(),
             );

@@ -4854,19 +4854,43 @@ async fn drp_agents_file_and_track_requests(app: TestApp) {
 /// export, never an integrity failure.
 async fn exports_race_erasure_cleanly(app: TestApp) {
     let export = |id: String| {
-        let request = app.as_role(Method::GET, &format!("/v1/subjects/{id}/export"), "privacy_officer", "data_subject_rights");
+        let request = app.as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/export"),
+            "privacy_officer",
+            "data_subject_rights",
+        );
         async move { request.send().await.unwrap() }
     };
     for round in 0..3 {
         let id = create(&app, &customer(&format!("race{round}"))).await;
         for n in 0..60 {
             let (category, role, purpose, data) = if n % 2 == 0 {
-                ("orders", "service", "order_fulfilment", json!({"order_number": format!("K-{n}"), "total": n, "currency": "EUR"}))
+                (
+                    "orders",
+                    "service",
+                    "order_fulfilment",
+                    json!({"order_number": format!("K-{n}"), "total": n, "currency": "EUR"}),
+                )
             } else {
-                ("support_tickets", "support", "customer_support", json!({"subject": "Hi", "message": format!("m{n}"), "status": "open"}))
+                (
+                    "support_tickets",
+                    "support",
+                    "customer_support",
+                    json!({"subject": "Hi", "message": format!("m{n}"), "status": "open"}),
+                )
             };
-            let r = app.as_role(Method::POST, &format!("/v1/subjects/{id}/records"), role, purpose)
-                .json(&json!({"category": category, "data": data})).send().await.unwrap();
+            let r = app
+                .as_role(
+                    Method::POST,
+                    &format!("/v1/subjects/{id}/records"),
+                    role,
+                    purpose,
+                )
+                .json(&json!({"category": category, "data": data}))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), StatusCode::CREATED);
         }
         // Twice at once: the same complete answer.
@@ -4885,12 +4909,19 @@ async fn exports_race_erasure_cleanly(app: TestApp) {
             match r.status() {
                 StatusCode::OK => {
                     let v: Value = r.json().await.unwrap();
-                    assert_eq!(v["records"].as_array().unwrap().len(), 60, "complete or nothing");
+                    assert_eq!(
+                        v["records"].as_array().unwrap().len(),
+                        60,
+                        "complete or nothing"
+                    );
                 }
                 StatusCode::FORBIDDEN => {
                     problem(r, StatusCode::FORBIDDEN, "kept_under_legal_hold").await;
                 }
-                other => panic!("an export racing an erasure answered {other}: {}", r.text().await.unwrap()),
+                other => panic!(
+                    "an export racing an erasure answered {other}: {}",
+                    r.text().await.unwrap()
+                ),
             }
         }
     }

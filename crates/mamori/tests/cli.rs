@@ -1013,7 +1013,7 @@ async fn serve_sends_codes_by_smtp_and_sms() {
     let r = client.get(format!("{base}{path}")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(cookie_of(&r, "mamori_session").is_none());
-    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
     let html = r.text().await.unwrap();
     assert!(
         html.contains(&format!("value=\"{code}\"")),
