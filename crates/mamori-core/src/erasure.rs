@@ -1,14 +1,16 @@
 //! Erasure, and what it must keep. Erasing a person destroys everything, except the categories a
-//! legal obligation requires the business to keep (invoices for tax law): those are re-sealed
-//! under a fresh key, so everything else, sealed under the old one, is crypto-shredded; what is
-//! kept can be read only for a legal-obligation purpose, and the sweep here drops each kept
+//! legal obligation requires the business to keep (invoices for tax law). The erasure itself
+//! deletes everything else at once, in one quick transaction, and leaves what is kept readable
+//! only for a legal-obligation purpose; right after, in the background, the kept part is
+//! re-sealed under a fresh key and the old key destroyed, so every other value ever sealed under
+//! it (in backups, in freed pages) is crypto-shredded. The sweep here also drops each kept
 //! category when its retention period (counted from the erasure) ends.
 
 use std::collections::BTreeSet;
 
 use mamori_ledger::{Event, Outcome};
 use mamori_policy::{Action, IdSet, Policy};
-use mamori_store::{Change, JobError, RecordRow, SubjectRow};
+use mamori_store::{Change, JobError, SubjectRow};
 
 use crate::error::{CoreError, Result};
 use crate::fieldmap::SealedFields;
@@ -76,15 +78,45 @@ impl ErasurePlan {
 }
 
 /// The categories (known to the policy) a subject has fields or records in.
-fn present_categories(policy: &Policy, map: &SealedFields, records: &[RecordRow]) -> IdSet {
+fn present_categories(policy: &Policy, map: &SealedFields, record_categories: &[String]) -> IdSet {
     let names = map
         .0
         .iter()
         .map(|(c, _, _)| c.as_str())
-        .chain(records.iter().map(|r| r.category.as_str()));
+        .chain(record_categories.iter().map(String::as_str));
     names
         .filter_map(|n| policy.category(n))
         .fold(IdSet::EMPTY, |s, c| s.with(c.id))
+}
+
+/// The fields of kept categories only (sealed values are moved as they are, never opened).
+fn kept_fields(policy: &Policy, map: &SealedFields, keep: IdSet) -> SealedFields {
+    let mut kept = map.clone();
+    kept.0
+        .retain(|(c, _, _)| policy.category(c).is_some_and(|c| keep.contains(c.id)));
+    kept
+}
+
+/// Record categories to delete: every category not kept, including ones the person has no
+/// records in yet (so none written meanwhile survives) and ones no longer in the policy.
+fn dropped_record_categories(
+    policy: &Policy,
+    record_categories: &[String],
+    keep: IdSet,
+) -> Vec<String> {
+    let names: BTreeSet<String> = policy
+        .categories
+        .iter()
+        .filter(|c| !keep.contains(c.id))
+        .map(|c| c.name.clone())
+        .chain(
+            record_categories
+                .iter()
+                .filter(|c| policy.category(c).is_none())
+                .cloned(),
+        )
+        .collect();
+    names.into_iter().collect()
 }
 
 fn category_names(policy: &Policy, set: IdSet) -> Vec<String> {
@@ -108,8 +140,8 @@ impl Vault {
         let (_, _, map) = self
             .or_ledger(opened, actor, purpose, label, id, all)
             .await?;
-        let records = self.store.records(id, ALL_RECORDS).await?;
-        let present = present_categories(&self.policy, &map, &records);
+        let record_categories = self.store.record_categories(id).await?;
+        let present = present_categories(&self.policy, &map, &record_categories);
         let now = now_ms();
         let plan = ErasurePlan::new(&self.policy, present, now, now);
         let event = self.event(actor, purpose, label, Some(id), present, Outcome::Allowed);
@@ -117,10 +149,9 @@ impl Vault {
         Ok(plan)
     }
 
-    /// Erases the subject: everything is crypto-shredded except the categories a legal
-    /// obligation keeps, which are re-sealed under a new key and held until their retention
-    /// ends. Its records of erased categories go in the same transaction. Returns the plan
-    /// carried out.
+    /// Erases the subject: everything is deleted (and, with no hold, crypto-shredded at once)
+    /// except the categories a legal obligation keeps, held until their retention ends and
+    /// re-keyed right after (see the module). Returns the plan carried out.
     pub async fn erase_subject(
         &self,
         actor: &Actor,
@@ -158,61 +189,37 @@ impl Vault {
             .await?;
         for _ in 0..RETRIES {
             let opened = self.live_subject(id, None).await;
-            let (row, key, map) = self
+            let (row, _, map) = self
                 .or_ledger(opened, actor, purpose, label, id, all)
                 .await?;
-            let records = self.store.records(id, ALL_RECORDS).await?;
-            let present = present_categories(&self.policy, &map, &records);
+            let record_categories = self.store.record_categories(id).await?;
+            let present = present_categories(&self.policy, &map, &record_categories);
             let now = now_ms();
             let plan = ErasurePlan::new(&self.policy, present, now, now);
-            let erase = match plan.next_end_ms() {
-                None => Change::EraseSubject {
-                    id: *id,
-                    erased_ms: now,
-                },
-                Some(held_until_ms) => {
+            let erase = match (plan.next_end_ms(), &row.wrapped_dek) {
+                (Some(held_until_ms), Some(wrapped)) => {
                     let keep = plan.kept_set();
-                    let (new_key, wrapped) = self
-                        .keyring
-                        .new_subject_key(id)
-                        .map_err(|e| CoreError::Internal(e.to_string()))?;
-                    let mut fields = SealedFields::default();
-                    for (c, f, sealed) in &map.0 {
-                        if self.policy.category(c).is_some_and(|c| keep.contains(c.id)) {
-                            let plain = key.open(c, f, sealed).map_err(|_| CoreError::Integrity)?;
-                            fields.set(c, f, Some(new_key.seal(c, f, &plain)));
-                        }
-                    }
-                    let mut resealed = Vec::new();
-                    for r in &records {
-                        if self
-                            .policy
-                            .category(&r.category)
-                            .is_some_and(|c| keep.contains(c.id))
-                        {
-                            let aad_field = record_field(&r.id);
-                            let plain = key
-                                .open(&r.category, &aad_field, &r.sealed)
-                                .map_err(|_| CoreError::Integrity)?;
-                            resealed.push((r.id, new_key.seal(&r.category, &aad_field, &plain)));
-                        }
-                    }
                     Change::HoldSubject {
                         id: *id,
                         expected_version: row.version,
                         erased_ms: now,
                         held_until_ms,
-                        wrapped_dek: wrapped,
-                        fields: fields.encode(),
-                        expected_records: records.len() as i64,
+                        wrapped_dek: wrapped.clone(),
+                        fields: kept_fields(&self.policy, &map, keep).encode(),
+                        expected_records: None,
                         drop_record_categories: dropped_record_categories(
                             &self.policy,
-                            &records,
+                            &record_categories,
                             keep,
                         ),
-                        resealed_records: resealed,
+                        resealed_records: Vec::new(),
+                        rekey_requested_ms: Some(now),
                     }
                 }
+                _ => Change::EraseSubject {
+                    id: *id,
+                    erased_ms: now,
+                },
             };
             let event = self.event(
                 actor,
@@ -229,7 +236,18 @@ impl Vault {
                 events.push(entry_event.clone());
             }
             match self.ledger.submit(changes, events).await? {
-                Ok(()) => return Ok(plan),
+                Ok(()) => {
+                    if plan.next_end_ms().is_some() {
+                        let vault = self.clone();
+                        let id = *id;
+                        tokio::spawn(async move {
+                            if let Err(e) = vault.rekey_held(&id).await {
+                                tracing::warn!(error = %e, code = e.code(), "re-keying an erased subject's kept data failed; the sweep retries");
+                            }
+                        });
+                    }
+                    return Ok(plan);
+                }
                 // Another erasure won the race: the person is erased either way.
                 Err(JobError::Gone) => return Err(CoreError::NotFound),
                 Err(JobError::Stale) => continue,
@@ -270,6 +288,85 @@ impl Vault {
         Ok(changed)
     }
 
+    /// Re-seals a held subject's kept fields and records under a fresh key and destroys the
+    /// old one, so every other value ever sealed under it is crypto-shredded. Returns whether
+    /// it did (false: not held, already done, or changed meanwhile — the sweep tries again).
+    pub async fn rekey_held(&self, id: &[u8; 16]) -> Result<bool> {
+        let Some(row) = self.store.subject(id).await? else {
+            return Ok(false);
+        };
+        let (Some(wrapped), Some(fields), Some(erased_ms), Some(held_until_ms), Some(_)) = (
+            &row.wrapped_dek,
+            &row.fields,
+            row.erased_ms,
+            row.held_until_ms,
+            row.rekey_requested_ms,
+        ) else {
+            return Ok(false);
+        };
+        let key = self
+            .keyring
+            .unwrap_subject_key(id, wrapped)
+            .map_err(|_| CoreError::Integrity)?;
+        let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
+        let records = self.store.records(id, ALL_RECORDS).await?;
+        let (new_key, new_wrapped) = self
+            .keyring
+            .new_subject_key(id)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut resealed_fields = SealedFields::default();
+        for (c, f, sealed) in &map.0 {
+            let plain = key.open(c, f, sealed).map_err(|_| CoreError::Integrity)?;
+            resealed_fields.set(c, f, Some(new_key.seal(c, f, &plain)));
+        }
+        let mut resealed = Vec::with_capacity(records.len());
+        for r in &records {
+            let aad_field = record_field(&r.id);
+            let plain = key
+                .open(&r.category, &aad_field, &r.sealed)
+                .map_err(|_| CoreError::Integrity)?;
+            resealed.push((r.id, new_key.seal(&r.category, &aad_field, &plain)));
+        }
+        let change = Change::HoldSubject {
+            id: *id,
+            expected_version: row.version,
+            erased_ms,
+            held_until_ms,
+            wrapped_dek: new_wrapped,
+            fields: resealed_fields.encode(),
+            expected_records: Some(records.len() as i64),
+            drop_record_categories: Vec::new(),
+            resealed_records: resealed,
+            rekey_requested_ms: None,
+        };
+        let event = Event {
+            time_ms: now_ms(),
+            actor: "mamori:erasure".to_string(),
+            role: "system".to_string(),
+            purpose: None,
+            action: "subject.rekey".to_string(),
+            subject: Some(format_id(id)),
+            categories: Vec::new(),
+            outcome: Outcome::Allowed,
+        };
+        match self.ledger.submit(vec![change], vec![event]).await? {
+            Ok(()) => Ok(true),
+            Err(JobError::Stale | JobError::Gone) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Re-keys every held subject still waiting for it (after a crash, or a lost race).
+    pub async fn rekey_holds(&self, limit: i64) -> Result<usize> {
+        let mut done = 0;
+        for row in self.store.holds_to_rekey(limit).await? {
+            if self.rekey_held(&row.id).await? {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
     async fn end_hold(&self, row: &SubjectRow, now: i64) -> Result<bool> {
         let (Some(wrapped), Some(fields), Some(erased_ms)) =
             (&row.wrapped_dek, &row.fields, row.erased_ms)
@@ -277,8 +374,8 @@ impl Vault {
             return Ok(false);
         };
         let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
-        let records = self.store.records(&row.id, ALL_RECORDS).await?;
-        let present = present_categories(&self.policy, &map, &records);
+        let record_categories = self.store.record_categories(&row.id).await?;
+        let present = present_categories(&self.policy, &map, &record_categories);
         let plan = ErasurePlan::new(&self.policy, present, erased_ms, now);
         let change = match plan.next_end_ms() {
             None => Change::EraseSubject {
@@ -287,20 +384,21 @@ impl Vault {
             },
             Some(held_until_ms) => {
                 let keep = plan.kept_set();
-                let mut kept = map.clone();
-                kept.0.retain(|(c, _, _)| {
-                    self.policy.category(c).is_some_and(|c| keep.contains(c.id))
-                });
                 Change::HoldSubject {
                     id: row.id,
                     expected_version: row.version,
                     erased_ms,
                     held_until_ms,
                     wrapped_dek: wrapped.clone(),
-                    fields: kept.encode(),
-                    expected_records: records.len() as i64,
-                    drop_record_categories: dropped_record_categories(&self.policy, &records, keep),
+                    fields: kept_fields(&self.policy, &map, keep).encode(),
+                    expected_records: None,
+                    drop_record_categories: dropped_record_categories(
+                        &self.policy,
+                        &record_categories,
+                        keep,
+                    ),
                     resealed_records: Vec::new(),
+                    rekey_requested_ms: row.rekey_requested_ms,
                 }
             }
         };
@@ -328,25 +426,14 @@ impl Vault {
     }
 }
 
-/// Record categories not kept (including ones no longer in the policy, which nobody can read).
-fn dropped_record_categories(policy: &Policy, records: &[RecordRow], keep: IdSet) -> Vec<String> {
-    let names: BTreeSet<&str> = records
-        .iter()
-        .filter(|r| {
-            !policy
-                .category(&r.category)
-                .is_some_and(|c| keep.contains(c.id))
-        })
-        .map(|r| r.category.as_str())
-        .collect();
-    names.into_iter().map(str::to_string).collect()
-}
-
 /// Ends holds once a minute, in the server.
 pub async fn run_hold_sweeper(vault: Vault) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
+        if let Err(e) = vault.rekey_holds(100).await {
+            tracing::warn!(error = %e, code = e.code(), "re-keying erased subjects' kept data failed");
+        }
         if let Err(e) = vault.end_holds(now_ms(), 1_000).await {
             tracing::warn!(error = %e, code = e.code(), "ending erasure holds failed");
         }

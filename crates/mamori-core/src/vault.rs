@@ -656,23 +656,22 @@ impl Vault {
                 )
                 .await?;
             let records = self.store.records(id, MAX_RECORDS).await?;
-            match self.open_records(&key, records, allowed.categories, role) {
-                Err(CoreError::Integrity) if attempts < 3 && self.rekeyed(&subject).await? => {
-                    continue;
-                }
-                opened => {
-                    break self
-                        .or_ledger(
-                            opened,
-                            actor,
-                            purpose,
-                            "record.list",
-                            id,
-                            allowed.categories,
-                        )
-                        .await?;
-                }
+            let opened = self.open_records(&key, records, allowed.categories, role);
+            // Records are only ever appended, except by an erasure: if one committed since the
+            // key was read, what was read may be partial or under a destroyed key.
+            if attempts < 3 && self.erased_since(&subject).await? {
+                continue;
             }
+            break self
+                .or_ledger(
+                    opened,
+                    actor,
+                    purpose,
+                    "record.list",
+                    id,
+                    allowed.categories,
+                )
+                .await?;
         };
         let event = self.event(
             actor,
@@ -726,10 +725,12 @@ impl Vault {
         Ok(out)
     }
 
-    /// Whether the subject's key changed since `seen` was read (an erasure in between).
-    async fn rekeyed(&self, seen: &SubjectRow) -> Result<bool> {
+    /// Whether an erasure (or a re-key of what one kept) committed since `seen` was read.
+    async fn erased_since(&self, seen: &SubjectRow) -> Result<bool> {
         let now = self.store.subject(&seen.id).await?;
-        Ok(now.is_none_or(|row| row.wrapped_dek != seen.wrapped_dek))
+        Ok(now.is_none_or(|row| {
+            row.erased_ms != seen.erased_ms || row.wrapped_dek != seen.wrapped_dek
+        }))
     }
 }
 

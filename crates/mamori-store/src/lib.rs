@@ -59,6 +59,8 @@ pub struct SubjectRow {
     pub erased_ms: Option<i64>,
     /// Set when an erasure kept categories under a legal obligation: when the next one expires.
     pub held_until_ms: Option<i64>,
+    /// Set while a held subject's kept part still waits to be re-sealed under a fresh key.
+    pub rekey_requested_ms: Option<i64>,
 }
 
 impl SubjectRow {
@@ -116,11 +118,11 @@ pub enum Change {
         id: Id,
         erased_ms: i64,
     },
-    /// Erases a subject except the categories a legal obligation keeps, or (on a held subject)
-    /// drops the categories whose hold ended. Applies only at `expected_version` and while the
-    /// subject still has exactly `expected_records` records (else Stale), so nothing written
-    /// meanwhile survives under a key it was not sealed with. Blind indexes, consent state and
-    /// sessions end.
+    /// Erases a subject except the categories a legal obligation keeps, drops the categories
+    /// whose hold ended, or re-keys what is kept. Applies only at `expected_version` (else
+    /// Stale) and, when `expected_records` is given, while the subject still has exactly that
+    /// many records, so nothing written meanwhile is left under a key it was not sealed with.
+    /// Blind indexes, consent state and sessions end.
     HoldSubject {
         id: Id,
         expected_version: i64,
@@ -129,11 +131,13 @@ pub enum Change {
         held_until_ms: i64,
         wrapped_dek: Vec<u8>,
         fields: Vec<u8>,
-        expected_records: i64,
+        expected_records: Option<i64>,
         /// Records of these categories are deleted.
         drop_record_categories: Vec<String>,
         /// New ciphertext for kept records (empty when the key did not change).
         resealed_records: Vec<(Id, Vec<u8>)>,
+        /// Some: a re-key is still to come (since then); None: done.
+        rekey_requested_ms: Option<i64>,
     },
     PutIndex {
         kind: IndexKind,
@@ -475,6 +479,8 @@ pub trait Store: Send + Sync + 'static {
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
     async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;
     async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
+    /// The categories a subject has records in, without reading the records.
+    async fn record_categories(&self, subject: &Id) -> Result<Vec<String>>;
     async fn count_subjects(&self) -> Result<i64>;
 
     async fn leaves(&self, from: u64, limit: i64) -> Result<Vec<LeafRow>>;
@@ -555,6 +561,8 @@ pub trait Store: Send + Sync + 'static {
     /// Tunes the connection for a bulk import in this process (SQLite: a large writer cache).
     async fn prepare_bulk_load(&self) -> Result<()>;
 
+    /// Held subjects whose kept part waits to be re-sealed under a fresh key, oldest first.
+    async fn holds_to_rekey(&self, limit: i64) -> Result<Vec<SubjectRow>>;
     /// Held subjects (see [`Change::HoldSubject`]) whose next hold ends before `before_ms`.
     async fn holds_ending(&self, before_ms: i64, limit: i64) -> Result<Vec<SubjectRow>>;
 

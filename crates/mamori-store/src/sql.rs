@@ -425,7 +425,7 @@ macro_rules! sql_store {
                         }
                     }
                     Change::EraseSubject { id, erased_ms } => {
-                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = NULL, fields = NULL, held_until_ms = NULL, erased_ms = COALESCE(erased_ms, $1), version = version + 1 \
+                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = NULL, fields = NULL, held_until_ms = NULL, rekey_requested_ms = NULL, erased_ms = COALESCE(erased_ms, $1), version = version + 1 \
                                                 WHERE id = $2 AND wrapped_dek IS NOT NULL")
                             .bind(erased_ms).bind(&id[..])
                             .execute(&mut *conn).await?;
@@ -439,18 +439,20 @@ macro_rules! sql_store {
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
-                    Change::HoldSubject { id, expected_version, erased_ms, held_until_ms, wrapped_dek, fields, expected_records, drop_record_categories, resealed_records } => {
-                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, fields = $2, erased_ms = COALESCE(erased_ms, $3), held_until_ms = $4, version = version + 1 \
-                                                WHERE id = $5 AND version = $6 AND wrapped_dek IS NOT NULL")
-                            .bind(&wrapped_dek[..]).bind(&fields[..]).bind(erased_ms).bind(held_until_ms).bind(&id[..]).bind(expected_version)
+                    Change::HoldSubject { id, expected_version, erased_ms, held_until_ms, wrapped_dek, fields, expected_records, drop_record_categories, resealed_records, rekey_requested_ms } => {
+                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, fields = $2, erased_ms = COALESCE(erased_ms, $3), held_until_ms = $4, rekey_requested_ms = $5, version = version + 1 \
+                                                WHERE id = $6 AND version = $7 AND wrapped_dek IS NOT NULL")
+                            .bind(&wrapped_dek[..]).bind(&fields[..]).bind(erased_ms).bind(held_until_ms).bind(rekey_requested_ms).bind(&id[..]).bind(expected_version)
                             .execute(&mut *conn).await?;
                         if done.rows_affected() == 0 {
                             return Err(ApplyError::Job(JobError::Stale));
                         }
-                        let records: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE subject_id = $1")
-                            .bind(&id[..]).fetch_one(&mut *conn).await?;
-                        if records != *expected_records {
-                            return Err(ApplyError::Job(JobError::Stale));
+                        if let Some(expected) = expected_records {
+                            let records: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE subject_id = $1")
+                                .bind(&id[..]).fetch_one(&mut *conn).await?;
+                            if records != *expected {
+                                return Err(ApplyError::Job(JobError::Stale));
+                            }
                         }
                         for category in drop_record_categories {
                             sqlx::query("DELETE FROM records WHERE subject_id = $1 AND category = $2")
@@ -867,6 +869,18 @@ macro_rules! sql_store {
                 row.as_ref().map(subject_from_row).transpose()
             }
 
+            async fn record_categories(&self, subject: &Id) -> Result<Vec<String>> {
+                let rows = sqlx::query("SELECT DISTINCT category FROM records WHERE subject_id = $1")
+                    .bind(&subject[..]).fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+            }
+
+            async fn holds_to_rekey(&self, limit: i64) -> Result<Vec<SubjectRow>> {
+                let rows = sqlx::query(concat!("SELECT ", subject_columns!(), " FROM subjects WHERE rekey_requested_ms IS NOT NULL ORDER BY rekey_requested_ms LIMIT $1"))
+                    .bind(limit).fetch_all(&self.read).await?;
+                rows.iter().map(subject_from_row).collect()
+            }
+
             async fn holds_ending(&self, before_ms: i64, limit: i64) -> Result<Vec<SubjectRow>> {
                 let rows = sqlx::query(concat!("SELECT ", subject_columns!(), " FROM subjects WHERE held_until_ms IS NOT NULL AND held_until_ms < $1 ORDER BY held_until_ms LIMIT $2"))
                     .bind(before_ms).bind(limit).fetch_all(&self.read).await?;
@@ -1234,7 +1248,7 @@ where
 
 macro_rules! subject_columns {
     () => {
-        "id, created_ms, version, wrapped_dek, fields, erased_ms, held_until_ms"
+        "id, created_ms, version, wrapped_dek, fields, erased_ms, held_until_ms, rekey_requested_ms"
     };
 }
 
@@ -1254,6 +1268,7 @@ where
         fields: r.try_get(4)?,
         erased_ms: r.try_get(5)?,
         held_until_ms: r.try_get(6)?,
+        rekey_requested_ms: r.try_get(7)?,
     })
 }
 
