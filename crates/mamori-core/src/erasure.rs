@@ -124,6 +124,17 @@ fn category_names(policy: &Policy, set: IdSet) -> Vec<String> {
 }
 
 impl Vault {
+    /// The policy's categories the subject has records in.
+    async fn record_categories(&self, id: &[u8; 16]) -> Result<Vec<String>> {
+        let names: Vec<String> = self
+            .policy
+            .categories
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        Ok(self.store.record_categories(id, &names).await?)
+    }
+
     /// What erasing the person now would erase and keep (for the confirmation page and the
     /// staff API). Reads only which categories hold data, never a value; ledgered.
     pub async fn erasure_plan(
@@ -140,7 +151,7 @@ impl Vault {
         let (_, _, map) = self
             .or_ledger(opened, actor, purpose, label, id, all)
             .await?;
-        let record_categories = self.store.record_categories(id).await?;
+        let record_categories = self.record_categories(id).await?;
         let present = present_categories(&self.policy, &map, &record_categories);
         let now = now_ms();
         let plan = ErasurePlan::new(&self.policy, present, now, now);
@@ -192,7 +203,7 @@ impl Vault {
             let (row, _, map) = self
                 .or_ledger(opened, actor, purpose, label, id, all)
                 .await?;
-            let record_categories = self.store.record_categories(id).await?;
+            let record_categories = self.record_categories(id).await?;
             let present = present_categories(&self.policy, &map, &record_categories);
             let now = now_ms();
             let plan = ErasurePlan::new(&self.policy, present, now, now);
@@ -374,7 +385,7 @@ impl Vault {
             return Ok(false);
         };
         let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
-        let record_categories = self.store.record_categories(&row.id).await?;
+        let record_categories = self.record_categories(&row.id).await?;
         let present = present_categories(&self.policy, &map, &record_categories);
         let plan = ErasurePlan::new(&self.policy, present, erased_ms, now);
         let change = match plan.next_end_ms() {

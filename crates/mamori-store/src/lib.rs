@@ -479,8 +479,9 @@ pub trait Store: Send + Sync + 'static {
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
     async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;
     async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
-    /// The categories a subject has records in, without reading the records.
-    async fn record_categories(&self, subject: &Id) -> Result<Vec<String>>;
+    /// Of `categories`, those the subject has records in (one index probe each; the records
+    /// are not read).
+    async fn record_categories(&self, subject: &Id, categories: &[String]) -> Result<Vec<String>>;
     async fn count_subjects(&self) -> Result<i64>;
 
     async fn leaves(&self, from: u64, limit: i64) -> Result<Vec<LeafRow>>;

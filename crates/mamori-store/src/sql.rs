@@ -869,10 +869,16 @@ macro_rules! sql_store {
                 row.as_ref().map(subject_from_row).transpose()
             }
 
-            async fn record_categories(&self, subject: &Id) -> Result<Vec<String>> {
-                let rows = sqlx::query("SELECT DISTINCT category FROM records WHERE subject_id = $1")
-                    .bind(&subject[..]).fetch_all(&self.read).await?;
-                rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+            async fn record_categories(&self, subject: &Id, categories: &[String]) -> Result<Vec<String>> {
+                let mut present = Vec::new();
+                for category in categories {
+                    let hit = sqlx::query("SELECT 1 FROM records WHERE subject_id = $1 AND category = $2 LIMIT 1")
+                        .bind(&subject[..]).bind(category).fetch_optional(&self.read).await?;
+                    if hit.is_some() {
+                        present.push(category.clone());
+                    }
+                }
+                Ok(present)
             }
 
             async fn holds_to_rekey(&self, limit: i64) -> Result<Vec<SubjectRow>> {
