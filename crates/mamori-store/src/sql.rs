@@ -458,9 +458,17 @@ macro_rules! sql_store {
                             sqlx::query("DELETE FROM records WHERE subject_id = $1 AND category = $2")
                                 .bind(&id[..]).bind(category).execute(&mut *conn).await?;
                         }
-                        for (record, sealed) in resealed_records {
-                            sqlx::query("UPDATE records SET sealed = $1 WHERE id = $2 AND subject_id = $3")
-                                .bind(&sealed[..]).bind(&record[..]).bind(&id[..]).execute(&mut *conn).await?;
+                        // Many rows per statement: a re-key of 10,000 records holds the writer
+                        // for a few statements, not 10,000. (VALUES columns are column1, column2
+                        // on both backends.)
+                        for chunk in resealed_records.chunks(400) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE records SET sealed = v.column2 FROM (VALUES ");
+                            let mut rows = qb.separated(", ");
+                            for (record, sealed) in chunk {
+                                rows.push("(").push_bind_unseparated(record.to_vec()).push_unseparated(", ").push_bind_unseparated(sealed.clone()).push_unseparated(")");
+                            }
+                            qb.push(") AS v WHERE records.id = v.column1 AND records.subject_id = ").push_bind(id.to_vec());
+                            qb.build().execute(&mut *conn).await?;
                         }
                         // No index survives, so the same person can come back as someone new;
                         // whoever keeps the invoices holds the subject id.
