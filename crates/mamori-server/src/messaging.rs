@@ -65,10 +65,16 @@ impl Mailer for SmtpMailer {
             .subject(mail.subject)
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body)
-            .map_err(|e| CoreError::Internal(format!("message not built: {e}")))?;
+            .map_err(|_| CoreError::Internal("message not built".into()))?;
         self.transport.send(message).await.map_err(|e| {
-            // lettre's errors name the server's answer, not the message or the address.
-            tracing::warn!(error = %e, "mail could not be delivered to the SMTP server");
+            // Only the kind and the reply code: the server's reply text can quote the recipient.
+            tracing::warn!(
+                code = e.status().map(|c| c.to_string()),
+                permanent = e.is_permanent(),
+                transient = e.is_transient(),
+                timeout = e.is_timeout(),
+                "mail could not be delivered to the SMTP server"
+            );
             CoreError::Internal("mail not sent".into())
         })?;
         Ok(())

@@ -821,6 +821,14 @@ async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
                         continue;
                     }
                     let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    // Like real servers, the refusal quotes the recipient.
+                    if verb == "RCPT" && line.contains("bounce@") {
+                        write
+                            .write_all(b"550 5.1.1 <bounce@example.com>: no such user\r\n")
+                            .await
+                            .unwrap();
+                        continue;
+                    }
                     let answer: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250 fake\r\n",
                         "DATA" => {
@@ -945,7 +953,8 @@ async fn serve_sends_codes_by_smtp_and_sms() {
         .env_remove("MAMORI_MASTER_KEY")
         .env("MAMORI_TEST_SMS_TOKEN", "gateway-secret")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .env("MAMORI_LOG", "warn")
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
         .spawn()
         .unwrap();
     let client = reqwest::Client::builder()
@@ -966,6 +975,15 @@ async fn serve_sends_codes_by_smtp_and_sms() {
         .bearer_auth(&key)
         .header("mamori-purpose", "order_fulfilment")
         .json(&serde_json::json!({"data": {"contact": {"email": "mia@example.com", "phone": "+33 6 12 34 56 78"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(format!("{base}/v1/subjects"))
+        .bearer_auth(&key)
+        .header("mamori-purpose", "order_fulfilment")
+        .json(&serde_json::json!({"data": {"contact": {"email": "bounce@example.com"}}}))
         .send()
         .await
         .unwrap();
@@ -1076,6 +1094,20 @@ async fn serve_sends_codes_by_smtp_and_sms() {
         422,
         "neither an e-mail address nor a phone number"
     );
+    // A refused recipient: logged by reply code, never with the server's text quoting it.
+    ask("bounce@example.com").await;
+    let log_path = dir.path().join("serve.log");
+    let mut logged = String::new();
+    for _ in 0..100 {
+        logged = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if logged.contains("mail could not be delivered") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(logged.contains("mail could not be delivered"), "{logged}");
+    assert!(logged.contains("550"), "{logged}");
+    assert!(!logged.contains("bounce@example.com"), "{logged}");
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(
