@@ -119,8 +119,51 @@ fn dropped_record_categories(
     names.into_iter().collect()
 }
 
-fn category_names(policy: &Policy, set: IdSet) -> Vec<String> {
-    policy.category_names(set)
+/// The change that leaves a subject only `plan`'s kept categories, or erases it entirely when
+/// nothing is kept. Kept fields move as they are, sealed; `erased_ms` is the erasure's time
+/// (a hold's periods count from it).
+fn shrink(
+    policy: &Policy,
+    row: &SubjectRow,
+    map: &SealedFields,
+    record_categories: &[String],
+    plan: &ErasurePlan,
+    erased_ms: i64,
+    rekey_requested_ms: Option<i64>,
+) -> Change {
+    let (Some(held_until_ms), Some(wrapped_dek)) = (plan.next_end_ms(), &row.wrapped_dek) else {
+        return Change::EraseSubject {
+            id: row.id,
+            erased_ms,
+        };
+    };
+    let keep = plan.kept_set();
+    Change::HoldSubject {
+        id: row.id,
+        expected_version: row.version,
+        erased_ms,
+        held_until_ms,
+        wrapped_dek: wrapped_dek.clone(),
+        fields: kept_fields(policy, map, keep).encode(),
+        expected_records: None,
+        drop_record_categories: dropped_record_categories(policy, record_categories, keep),
+        resealed_records: Vec::new(),
+        rekey_requested_ms,
+    }
+}
+
+/// A ledger event of Mamori's own background work on a subject (no purpose: nobody reads).
+fn system_event(actor: &str, action: &str, id: &[u8; 16], categories: Vec<String>) -> Event {
+    Event {
+        time_ms: now_ms(),
+        actor: actor.to_string(),
+        role: "system".to_string(),
+        purpose: None,
+        action: action.to_string(),
+        subject: Some(format_id(id)),
+        categories,
+        outcome: Outcome::Allowed,
+    }
 }
 
 impl Vault {
@@ -207,31 +250,15 @@ impl Vault {
             let present = present_categories(&self.policy, &map, &record_categories);
             let now = now_ms();
             let plan = ErasurePlan::new(&self.policy, present, now, now);
-            let erase = match (plan.next_end_ms(), &row.wrapped_dek) {
-                (Some(held_until_ms), Some(wrapped)) => {
-                    let keep = plan.kept_set();
-                    Change::HoldSubject {
-                        id: *id,
-                        expected_version: row.version,
-                        erased_ms: now,
-                        held_until_ms,
-                        wrapped_dek: wrapped.clone(),
-                        fields: kept_fields(&self.policy, &map, keep).encode(),
-                        expected_records: None,
-                        drop_record_categories: dropped_record_categories(
-                            &self.policy,
-                            &record_categories,
-                            keep,
-                        ),
-                        resealed_records: Vec::new(),
-                        rekey_requested_ms: Some(now),
-                    }
-                }
-                _ => Change::EraseSubject {
-                    id: *id,
-                    erased_ms: now,
-                },
-            };
+            let erase = shrink(
+                &self.policy,
+                &row,
+                &map,
+                &record_categories,
+                &plan,
+                now,
+                Some(now),
+            );
             let event = self.event(
                 actor,
                 purpose,
@@ -350,16 +377,7 @@ impl Vault {
             resealed_records: resealed,
             rekey_requested_ms: None,
         };
-        let event = Event {
-            time_ms: now_ms(),
-            actor: "mamori:erasure".to_string(),
-            role: "system".to_string(),
-            purpose: None,
-            action: "subject.rekey".to_string(),
-            subject: Some(format_id(id)),
-            categories: Vec::new(),
-            outcome: Outcome::Allowed,
-        };
+        let event = system_event("mamori:erasure", "subject.rekey", id, Vec::new());
         match self.ledger.submit(vec![change], vec![event]).await? {
             Ok(()) => Ok(true),
             Err(JobError::Stale | JobError::Gone) => Ok(false),
@@ -379,8 +397,7 @@ impl Vault {
     }
 
     async fn end_hold(&self, row: &SubjectRow, now: i64) -> Result<bool> {
-        let (Some(wrapped), Some(fields), Some(erased_ms)) =
-            (&row.wrapped_dek, &row.fields, row.erased_ms)
+        let (true, Some(fields), Some(erased_ms)) = (row.is_held(), &row.fields, row.erased_ms)
         else {
             return Ok(false);
         };
@@ -388,41 +405,22 @@ impl Vault {
         let record_categories = self.record_categories(&row.id).await?;
         let present = present_categories(&self.policy, &map, &record_categories);
         let plan = ErasurePlan::new(&self.policy, present, erased_ms, now);
-        let change = match plan.next_end_ms() {
-            None => Change::EraseSubject {
-                id: row.id,
-                erased_ms,
-            },
-            Some(held_until_ms) => {
-                let keep = plan.kept_set();
-                Change::HoldSubject {
-                    id: row.id,
-                    expected_version: row.version,
-                    erased_ms,
-                    held_until_ms,
-                    wrapped_dek: wrapped.clone(),
-                    fields: kept_fields(&self.policy, &map, keep).encode(),
-                    expected_records: None,
-                    drop_record_categories: dropped_record_categories(
-                        &self.policy,
-                        &record_categories,
-                        keep,
-                    ),
-                    resealed_records: Vec::new(),
-                    rekey_requested_ms: row.rekey_requested_ms,
-                }
-            }
-        };
-        let event = Event {
-            time_ms: now,
-            actor: "mamori:retention".to_string(),
-            role: "system".to_string(),
-            purpose: None,
-            action: "subject.hold_ended".to_string(),
-            subject: Some(format_id(&row.id)),
-            categories: category_names(&self.policy, plan.erased),
-            outcome: Outcome::Allowed,
-        };
+        let change = shrink(
+            &self.policy,
+            row,
+            &map,
+            &record_categories,
+            &plan,
+            erased_ms,
+            row.rekey_requested_ms,
+        );
+        let categories = self.policy.category_names(plan.erased);
+        let event = system_event(
+            "mamori:retention",
+            "subject.hold_ended",
+            &row.id,
+            categories,
+        );
         let announcement = self.erased_announcement(&row.id, &plan);
         match self
             .ledger
