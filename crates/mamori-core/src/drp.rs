@@ -324,27 +324,23 @@ impl Vault {
     }
 
     /// A fully checked signed message: signature, then envelope.
-    async fn open_signed(
-        &self,
-        agent: &DrpAgentRow,
-        body: &str,
-        business_id: &str,
-    ) -> DrpResult<Value> {
+    fn open_signed(&self, agent: &DrpAgentRow, body: &str, business_id: &str) -> DrpResult<Value> {
         let claims = self.verified_claims(agent, body)?;
         self.check_envelope(agent, &claims, business_id)?;
         Ok(claims)
     }
 
-    async fn live_agent(&self, agent_id: &str) -> DrpResult<DrpAgentRow> {
-        match self
-            .store
-            .drp_agent(agent_id)
-            .await
-            .map_err(CoreError::from)?
-        {
-            Some(a) if a.removed_ms.is_none() => Ok(a),
-            _ => Err(DrpError::forbidden("unknown agent")),
-        }
+    /// Ledgers an agent's message that failed its checks (the message itself is not kept).
+    async fn ledger_refusal(&self, agent_id: &str, action: &str) -> DrpResult<()> {
+        let outcome = Outcome::Denied {
+            reason: "drp_verification_failed".into(),
+        };
+        let event = self.drp_event(agent_id, action, None, outcome);
+        self.ledger
+            .submit(vec![], vec![event])
+            .await?
+            .map_err(CoreError::from)?;
+        Ok(())
     }
 
     /// `POST /v1/agent/{agent-id}`: a pair-wise bearer token for an agent whose signed message
@@ -355,33 +351,25 @@ impl Vault {
         body: &str,
         business_id: &str,
     ) -> DrpResult<String> {
-        let checked = match self.live_agent(url_agent_id).await {
-            Ok(agent) => self
-                .open_signed(&agent, body, business_id)
-                .await
-                .map(|_| agent),
-            Err(e) => Err(e),
-        };
+        let stored = self
+            .store
+            .drp_agent(url_agent_id)
+            .await
+            .map_err(CoreError::from)?;
         // An unknown id is attacker-controlled text: the ledger names it only if registered.
-        let known = checked.is_ok()
-            || self
-                .store
-                .drp_agent(url_agent_id)
-                .await
-                .map_err(CoreError::from)?
-                .is_some();
-        let ledger_id = if known { url_agent_id } else { "(unknown)" };
+        let ledger_id = if stored.is_some() {
+            url_agent_id
+        } else {
+            "(unknown)"
+        };
+        let checked = match stored.filter(|a| a.removed_ms.is_none()) {
+            Some(agent) => self.open_signed(&agent, body, business_id).map(|_| agent),
+            None => Err(DrpError::forbidden("unknown agent")),
+        };
         let agent = match checked {
             Ok(agent) => agent,
             Err(e) => {
-                let outcome = Outcome::Denied {
-                    reason: "drp_verification_failed".into(),
-                };
-                let event = self.drp_event(ledger_id, "drp.pair", None, outcome);
-                self.ledger
-                    .submit(vec![], vec![event])
-                    .await?
-                    .map_err(CoreError::from)?;
+                self.ledger_refusal(ledger_id, "drp.pair").await?;
                 return Err(e);
             }
         };
@@ -423,17 +411,10 @@ impl Vault {
         body: &str,
         business_id: &str,
     ) -> DrpResult<(RequestRow, DrpRequestRow)> {
-        let claims = match self.open_signed(agent, body, business_id).await {
+        let claims = match self.open_signed(agent, body, business_id) {
             Ok(c) => c,
             Err(e) => {
-                let outcome = Outcome::Denied {
-                    reason: "drp_verification_failed".into(),
-                };
-                let event = self.drp_event(&agent.id, "request.open", None, outcome);
-                self.ledger
-                    .submit(vec![], vec![event])
-                    .await?
-                    .map_err(CoreError::from)?;
+                self.ledger_refusal(&agent.id, "request.open").await?;
                 return Err(e);
             }
         };
@@ -607,7 +588,13 @@ impl Vault {
     ) -> DrpResult<(RequestRow, DrpRequestRow)> {
         let (row, drp) = self.agents_request(agent, request_id).await?;
         // The revoke body carries only a reason; the envelope claims are checked when present.
-        let claims = self.open_signed_revoke(agent, body, business_id).await?;
+        let claims = match self.open_signed_revoke(agent, body, business_id) {
+            Ok(c) => c,
+            Err(e) => {
+                self.ledger_refusal(&agent.id, "request.revoke").await?;
+                return Err(e);
+            }
+        };
         if claims
             .get("reason")
             .is_some_and(|r| !r.is_string() && !r.is_null())
@@ -642,7 +629,7 @@ impl Vault {
 
     /// A revoke message is signed like the others; its envelope claims, when the agent sends
     /// them, must hold (the protocol's example body has only `reason`).
-    async fn open_signed_revoke(
+    fn open_signed_revoke(
         &self,
         agent: &DrpAgentRow,
         body: &str,

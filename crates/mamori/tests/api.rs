@@ -4857,6 +4857,20 @@ async fn drp_agents_file_and_track_requests(app: TestApp) {
         .filter(|l| String::from_utf8_lossy(&l.data).contains("drp:TEST_AGENT"))
         .count();
     assert!(by_agent >= 4, "the agent's steps are ledgered ({by_agent})");
+    let refusals = leaves
+        .iter()
+        .filter(|l| String::from_utf8_lossy(&l.data).contains("drp_verification_failed"))
+        .count();
+    assert!(
+        refusals >= 8,
+        "refused messages are ledgered as denials ({refusals})"
+    );
+    assert!(
+        !leaves
+            .iter()
+            .any(|l| String::from_utf8_lossy(&l.data).contains("NOBODY")),
+        "an unregistered agent id is not copied into the ledger"
+    );
 }
 
 /// Two exports at once both give the whole answer; exports racing an erasure either finish
