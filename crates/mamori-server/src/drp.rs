@@ -122,13 +122,8 @@ pub async fn submit(
         Ok(b) => b,
         Err(e) => return error(e),
     };
-    match s.vault.drp_submit(&agent, body, &s.drp_business_id).await {
-        Ok((row, drp)) => {
-            notify(&s, &row, &drp);
-            axum::Json(status_json(&row, &drp)).into_response()
-        }
-        Err(e) => error(e),
-    }
+    let filed = s.vault.drp_submit(&agent, body, &s.drp_business_id).await;
+    answer_and_notify(&s, filed)
 }
 
 /// `GET /v1/data-rights-request/{request_id}`.
@@ -164,13 +159,21 @@ pub async fn revoke(
         Ok(b) => b,
         Err(e) => return error(e),
     };
-    match s
+    let revoked = s
         .vault
         .drp_revoke(&agent, &request_id, body, &s.drp_business_id)
-        .await
-    {
+        .await;
+    answer_and_notify(&s, revoked)
+}
+
+/// The request's new status, to the caller and to its callback.
+fn answer_and_notify(
+    s: &AppState,
+    changed: Result<(RequestRow, DrpRequestRow), DrpError>,
+) -> Response {
+    match changed {
         Ok((row, drp)) => {
-            notify(&s, &row, &drp);
+            notify(s, &row, &drp);
             axum::Json(status_json(&row, &drp)).into_response()
         }
         Err(e) => error(e),
