@@ -1279,3 +1279,94 @@ async fn serve_over_tls() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// `mamori agent add|list|remove`: a bad id or verify key, a reused id and an unknown agent are
+/// refused with a message and change nothing.
+#[test]
+fn agent_commands_register_list_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    // The base64 of a 32-byte Ed25519 public key (RFC 8032 test 1).
+    let key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    for (args, says) in [
+        (
+            vec![
+                "agent",
+                "add",
+                "BAD ID!",
+                "--name",
+                "x",
+                "--verify-key",
+                key,
+            ],
+            "agent id",
+        ),
+        (
+            vec![
+                "agent",
+                "add",
+                "CR",
+                "--name",
+                "x",
+                "--verify-key",
+                "bm90IGEga2V5",
+            ],
+            "verify key",
+        ),
+        (
+            vec!["agent", "add", "CR", "--name", "x", "--verify-key", "%%%"],
+            "verify key",
+        ),
+        (vec!["agent", "remove", "NOBODY"], ""),
+    ] {
+        let out = mamori(&data, &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(
+        text(&mamori(&data, &["agent", "list"]).stdout),
+        "",
+        "nothing registered"
+    );
+    let add = mamori(
+        &data,
+        &[
+            "agent",
+            "add",
+            "CR",
+            "--name",
+            "Consumer Reports",
+            "--verify-key",
+            key,
+        ],
+    );
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let again = mamori(
+        &data,
+        &["agent", "add", "CR", "--name", "x", "--verify-key", key],
+    );
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("never reused"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        text(&mamori(&data, &["agent", "list"]).stdout),
+        "CR\tactive\tConsumer Reports\n"
+    );
+    assert!(mamori(&data, &["agent", "remove", "CR"]).status.success());
+    assert_eq!(
+        text(&mamori(&data, &["agent", "list"]).stdout),
+        "CR\tremoved\tConsumer Reports\n"
+    );
+    assert!(
+        !mamori(&data, &["agent", "remove", "CR"]).status.success(),
+        "removed once only"
+    );
+}
