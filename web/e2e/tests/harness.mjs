@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -21,7 +21,9 @@ function freePort() {
 export async function startDemo() {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'mamori-e2e-'));
-  const bin = process.env.MAMORI_BIN || join(root, 'target', 'debug', 'mamori');
+  // The binary `cargo build` just made: where CARGO_TARGET_DIR puts it, if set.
+  const target = resolve(root, process.env.CARGO_TARGET_DIR || 'target');
+  const bin = process.env.MAMORI_BIN || join(target, 'debug', 'mamori');
   const proc = spawn(bin, ['--data', data, '--listen', `127.0.0.1:${port}`, 'demo', '--customers', '25'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
