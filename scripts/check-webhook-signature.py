@@ -18,7 +18,9 @@ import urllib.request
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("MAMORI_BIN", os.path.join(ROOT, "target", "debug", "mamori"))
+# The binary `cargo build` just made: under CARGO_TARGET_DIR if that is set.
+TARGET = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
+BIN = os.environ.get("MAMORI_BIN", os.path.join(TARGET, "debug", "mamori"))
 received = []
 
 
