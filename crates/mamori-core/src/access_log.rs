@@ -117,6 +117,7 @@ impl Vault {
         let (leaf_hash, audit_path) = self
             .ledger
             .inclusion_proof(index, head.head.size)
+            .await?
             .ok_or(CoreError::NotFound)?;
         self.ledger_rights_read(actor, "ledger.proof", subject)
             .await?;

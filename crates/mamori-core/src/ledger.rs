@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use mamori_ledger::{
-    Event, HeadSigner, MerkleTree, Outcome, SignedTreeHead, TreeHead, VerifyingKey, leaf_hash,
+    Blocks, Event, Hash, HeadSigner, MerkleTree, Outcome, ProofError, SignedTreeHead, TreeHead,
+    VerifyingKey, leaf_hash,
 };
 use mamori_store::{Change, JobError, JobOutcome, LeafRow, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -57,7 +58,9 @@ fn take_queued(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
 #[derive(Clone)]
 pub struct Ledger {
     jobs: mpsc::Sender<Job>,
+    /// Block roots and the open block only: proofs read older leaf hashes back from `store`.
     tree: Arc<RwLock<MerkleTree>>,
+    store: Arc<dyn Store>,
     committed: Arc<AtomicU64>,
     latest: Arc<RwLock<Option<SignedTreeHead>>>,
     public_key: VerifyingKey,
@@ -89,9 +92,11 @@ impl Ledger {
             hashes.into_iter().for_each(|h| tree.push_leaf_hash(h));
         }
         let latest = store.latest_head().await?;
+        // Every batch signs the head of its own size, so the latest head is the whole tree's
+        // (whose root needs no stored block).
         if let Some(head) = &latest
-            && (head.head.size > tree.len()
-                || tree.root(head.head.size).ok() != Some(head.head.root))
+            && (head.head.size != tree.len()
+                || tree.root(head.head.size, &Blocks::default()).ok() != Some(head.head.root))
         {
             tracing::error!(
                 size = head.head.size,
@@ -103,6 +108,7 @@ impl Ledger {
             jobs: tx,
             committed: Arc::new(AtomicU64::new(tree.len())),
             tree: Arc::new(RwLock::new(tree)),
+            store: store.clone(),
             latest: Arc::new(RwLock::new(latest)),
             public_key: signer.public_key(),
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
@@ -184,35 +190,74 @@ impl Ledger {
         self.committed.load(Ordering::Acquire)
     }
 
-    pub fn inclusion_proof(
+    /// The leaf hash at `index` and its audit path in the tree of `size` leaves; `None` when
+    /// `size` is beyond what is committed or `index` is not below it.
+    pub async fn inclusion_proof(
         &self,
         index: u64,
         size: u64,
-    ) -> Option<(mamori_ledger::Hash, Vec<mamori_ledger::Hash>)> {
+    ) -> Result<Option<(Hash, Vec<Hash>)>> {
         if size > self.committed_size() {
-            return None;
+            return Ok(None);
         }
-        let tree = self.tree.read().expect("lock");
-        let proof = tree.inclusion_proof(index, size).ok()?;
-        Some((tree.leaf(index)?, proof))
+        self.with_blocks(|tree, blocks| {
+            Ok((
+                tree.leaf(index, blocks)?,
+                tree.inclusion_proof(index, size, blocks)?,
+            ))
+        })
+        .await
     }
 
-    pub fn consistency_proof(&self, first: u64, second: u64) -> Option<Vec<mamori_ledger::Hash>> {
+    pub async fn consistency_proof(&self, first: u64, second: u64) -> Result<Option<Vec<Hash>>> {
         if second > self.committed_size() {
-            return None;
+            return Ok(None);
         }
-        self.tree
-            .read()
-            .expect("lock")
-            .consistency_proof(first, second)
-            .ok()
+        self.with_blocks(|tree, blocks| tree.consistency_proof(first, second, blocks))
+            .await
     }
 
-    pub fn root(&self, size: u64) -> Option<mamori_ledger::Hash> {
+    pub async fn root(&self, size: u64) -> Result<Option<Hash>> {
         if size > self.committed_size() {
-            return None;
+            return Ok(None);
         }
-        self.tree.read().expect("lock").root(size).ok()
+        self.with_blocks(|tree, blocks| tree.root(size, blocks))
+            .await
+    }
+
+    /// Runs `attempt` on the tree, reading from storage the leaf hashes of every block it
+    /// reaches into (at most a few per proof); out-of-range questions answer `None`.
+    async fn with_blocks<T>(
+        &self,
+        attempt: impl Fn(&MerkleTree, &Blocks) -> std::result::Result<T, ProofError>,
+    ) -> Result<Option<T>> {
+        let mut blocks = Blocks::default();
+        loop {
+            let answer = attempt(&self.tree.read().expect("lock"), &blocks);
+            let block = match answer {
+                Ok(answer) => return Ok(Some(answer)),
+                Err(ProofError::LeavesNeeded(block)) => block,
+                Err(_) => return Ok(None),
+            };
+            let range = self.tree.read().expect("lock").block_range(block);
+            let leaves = self
+                .store
+                .leaf_hashes(range.start, (range.end - range.start) as i64)
+                .await?;
+            let checked = self
+                .tree
+                .read()
+                .expect("lock")
+                .check_block(block, &leaves)
+                .map_err(|_| {
+                    tracing::error!(
+                        block,
+                        "stored ledger leaves do not match the tree; run `mamori ledger verify`"
+                    );
+                    CoreError::Integrity
+                })?;
+            blocks.insert(checked);
+        }
     }
 
     async fn run(self, store: Arc<dyn Store>, signer: HeadSigner, mut rx: mpsc::Receiver<Job>) {
@@ -254,7 +299,7 @@ impl Ledger {
             .flat_map(|j| std::mem::take(&mut j.items))
             .map(|item| (item.changes, item.events))
             .unzip();
-        let start = self.tree.read().expect("lock").len();
+        let mark = self.tree.read().expect("lock").mark();
         let mut signed: Option<SignedTreeHead> = None;
         let tree = self.tree.clone();
         let mut finish = |outcomes: &[JobOutcome]| {
@@ -281,7 +326,9 @@ impl Ledger {
                 }
             }
             let size = tree.len();
-            let root = tree.root(size).expect("root of own size");
+            let root = tree
+                .root(size, &Blocks::default())
+                .expect("the whole tree's root is in memory");
             let head = signer.sign(TreeHead {
                 size,
                 timestamp_ms: now_ms(),
@@ -303,7 +350,7 @@ impl Ledger {
                 }
             }
             Err(e) => {
-                self.tree.write().expect("lock").truncate(start);
+                self.tree.write().expect("lock").rollback(mark);
                 tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
                 for job in batch {
                     let _ = job

@@ -14,7 +14,7 @@ pub use ed25519_dalek::VerifyingKey;
 pub use event::{Event, Outcome};
 pub use head::{HeadSigner, SignedTreeHead, TreeHead, verify_head};
 pub use merkle::{
-    EMPTY_ROOT, Hash, MerkleTree, ProofError, leaf_hash, node_hash, verify_consistency,
+    Blocks, EMPTY_ROOT, Hash, MerkleTree, ProofError, leaf_hash, node_hash, verify_consistency,
     verify_inclusion,
 };
 

@@ -37,32 +37,30 @@ pub enum ProofError {
     OutOfRange,
     #[error("proof does not verify")]
     Invalid,
+    /// The tree keeps only block roots in memory: read the leaf hashes of this block
+    /// ([`MerkleTree::block_range`]) from storage, check them with [`MerkleTree::check_block`]
+    /// and try again with them in [`Blocks`].
+    #[error("the leaf hashes of block {0} must be read from storage first")]
+    LeavesNeeded(u64),
+    /// Leaf hashes read back for a block do not hash to the root the tree holds for it.
+    #[error("the stored leaves of block {0} do not match the tree")]
+    BlockMismatch(u64),
 }
 
-/// An append-only Merkle tree kept in memory as every complete perfect subtree, level by level:
-/// `levels[k][i]` is the hash of leaves `[i·2ᵏ, (i+1)·2ᵏ)`. Any root and any proof is then a few
-/// lookups plus at most one hash per level for the ragged right edge.
+/// Every complete perfect subtree of a list of hashes, level by level: `levels[k][i]` is the hash
+/// of items `[i·2ᵏ, (i+1)·2ᵏ)`. Any root and any proof is then a few lookups plus at most one hash
+/// per level for the ragged right edge.
 #[derive(Debug, Clone, Default)]
-pub struct MerkleTree {
+struct Levels {
     levels: Vec<Vec<Hash>>,
 }
 
-impl MerkleTree {
-    pub fn new() -> Self {
-        MerkleTree {
-            levels: vec![Vec::new()],
-        }
-    }
-
-    pub fn len(&self) -> u64 {
+impl Levels {
+    fn len(&self) -> u64 {
         self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn push_leaf_hash(&mut self, hash: Hash) {
+    fn push(&mut self, hash: Hash) {
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
         }
@@ -79,18 +77,21 @@ impl MerkleTree {
         }
     }
 
-    /// Forgets every leaf from `size` on (used to undo appends whose transaction failed).
-    pub fn truncate(&mut self, size: u64) {
+    fn truncate(&mut self, len: u64) {
         for (k, level) in self.levels.iter_mut().enumerate() {
-            level.truncate((size >> k) as usize);
+            level.truncate((len >> k) as usize);
         }
     }
 
-    pub fn leaf(&self, index: u64) -> Option<Hash> {
+    fn clear(&mut self) {
+        self.levels.iter_mut().for_each(Vec::clear);
+    }
+
+    fn item(&self, index: u64) -> Option<Hash> {
         self.levels.first()?.get(index as usize).copied()
     }
 
-    /// MTH(D[start:end]) for a range that the RFC's recursion produces.
+    /// MTH of items `[start, end)` for a range that the RFC's recursion produces.
     fn range_hash(&self, start: u64, end: u64) -> Hash {
         let n = end - start;
         if n.is_power_of_two() && start.is_multiple_of(n) {
@@ -103,66 +104,277 @@ impl MerkleTree {
             &self.range_hash(start + k, end),
         )
     }
+}
+
+/// Leaves per block of the ledger's tree, as a power of two: 256 leaves (8 KiB of hashes to
+/// read back for a proof) per 32 bytes kept in memory.
+pub const DEFAULT_BLOCK_BITS: u32 = 8;
+
+/// An append-only RFC 6962 Merkle tree whose memory does not grow with every leaf.
+///
+/// Leaves are grouped in aligned blocks of 2ᵇ. In memory are the roots of the complete blocks
+/// (with every subtree above them) and the leaves of the one open block — so appending and the
+/// current root never touch storage, and a ledger of a billion events needs 250 MB, not 64 GB.
+/// A proof or a past root that reaches inside a complete block answers
+/// [`ProofError::LeavesNeeded`]; the caller reads that block's leaf hashes from storage, checks
+/// them against the block root ([`MerkleTree::check_block`]) and tries again.
+#[derive(Debug, Clone)]
+pub struct MerkleTree {
+    block_bits: u32,
+    /// One item per complete block: its root.
+    blocks: Levels,
+    /// The leaves of the open block (fewer than 2ᵇ).
+    open: Levels,
+}
+
+impl Default for MerkleTree {
+    fn default() -> Self {
+        MerkleTree::new()
+    }
+}
+
+/// Leaf hashes of complete blocks read back from storage for one root or proof.
+#[derive(Debug, Default)]
+pub struct Blocks(std::collections::HashMap<u64, Levels>);
+
+/// The leaves of one complete block, checked against the tree's root for it.
+#[derive(Debug)]
+pub struct CheckedBlock {
+    block: u64,
+    leaves: Levels,
+}
+
+impl Blocks {
+    pub fn insert(&mut self, checked: CheckedBlock) {
+        self.0.insert(checked.block, checked.leaves);
+    }
+}
+
+/// Where the tree stood before some appends, to undo them ([`MerkleTree::rollback`]).
+#[derive(Debug)]
+pub struct Mark {
+    len: u64,
+    open: Levels,
+}
+
+impl MerkleTree {
+    pub fn new() -> Self {
+        MerkleTree::with_block_bits(DEFAULT_BLOCK_BITS)
+    }
+
+    /// A tree with blocks of 2^`bits` leaves; 0 keeps every leaf in memory (never asks for any).
+    pub fn with_block_bits(bits: u32) -> Self {
+        assert!(bits <= 24, "blocks of at most 2^24 leaves");
+        MerkleTree {
+            block_bits: bits,
+            blocks: Levels::default(),
+            open: Levels::default(),
+        }
+    }
+
+    fn block_size(&self) -> u64 {
+        1 << self.block_bits
+    }
+
+    pub fn len(&self) -> u64 {
+        (self.blocks.len() << self.block_bits) + self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn push_leaf_hash(&mut self, hash: Hash) {
+        self.open.push(hash);
+        if self.open.len() == self.block_size() {
+            let root = self.open.range_hash(0, self.block_size());
+            self.blocks.push(root);
+            self.open.clear();
+        }
+    }
+
+    /// Remembers where the tree stands, to undo the appends that follow (a failed transaction).
+    pub fn mark(&self) -> Mark {
+        Mark {
+            len: self.len(),
+            open: self.open.clone(),
+        }
+    }
+
+    /// Forgets every leaf appended since `mark`.
+    pub fn rollback(&mut self, mark: Mark) {
+        self.blocks.truncate(mark.len >> self.block_bits);
+        self.open = mark.open;
+    }
+
+    /// The leaves of `block`, to read from storage when a proof asks for them.
+    pub fn block_range(&self, block: u64) -> std::ops::Range<u64> {
+        let start = block << self.block_bits;
+        start..start + self.block_size()
+    }
+
+    /// Accepts the leaf hashes read back for a complete `block` if they hash to its root.
+    pub fn check_block(&self, block: u64, leaves: &[Hash]) -> Result<CheckedBlock, ProofError> {
+        let root = self.blocks.item(block).ok_or(ProofError::OutOfRange)?;
+        let mut checked = Levels::default();
+        leaves.iter().for_each(|l| checked.push(*l));
+        if checked.len() != self.block_size() || checked.range_hash(0, checked.len()) != root {
+            return Err(ProofError::BlockMismatch(block));
+        }
+        Ok(CheckedBlock {
+            block,
+            leaves: checked,
+        })
+    }
+
+    /// The leaves of `block`: the open block's are in memory, others must be in `fetched`.
+    fn block_leaves<'a>(
+        &'a self,
+        block: u64,
+        fetched: &'a Blocks,
+    ) -> Result<&'a Levels, ProofError> {
+        if block == self.blocks.len() {
+            return Ok(&self.open);
+        }
+        fetched.0.get(&block).ok_or(ProofError::LeavesNeeded(block))
+    }
+
+    pub fn leaf(&self, index: u64, fetched: &Blocks) -> Result<Hash, ProofError> {
+        if index >= self.len() {
+            return Err(ProofError::OutOfRange);
+        }
+        let block = index >> self.block_bits;
+        let offset = index - (block << self.block_bits);
+        self.block_leaves(block, fetched)?
+            .item(offset)
+            .ok_or(ProofError::OutOfRange)
+    }
+
+    /// MTH(D[start:end]) for a range that the RFC's recursion produces.
+    fn range_hash(&self, start: u64, end: u64, fetched: &Blocks) -> Result<Hash, ProofError> {
+        let n = end - start;
+        let bits = self.block_bits;
+        if n >= self.block_size() && n.is_power_of_two() && start.is_multiple_of(n) {
+            return Ok(self.blocks.range_hash(start >> bits, end >> bits));
+        }
+        let block = start >> bits;
+        if (end - 1) >> bits == block {
+            let offset = block << bits;
+            let leaves = self.block_leaves(block, fetched)?;
+            return Ok(leaves.range_hash(start - offset, end - offset));
+        }
+        let k = split_point(n);
+        Ok(node_hash(
+            &self.range_hash(start, start + k, fetched)?,
+            &self.range_hash(start + k, end, fetched)?,
+        ))
+    }
 
     /// The root of the first `size` leaves.
-    pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
+    pub fn root(&self, size: u64, fetched: &Blocks) -> Result<Hash, ProofError> {
         match size {
             0 => Ok(EMPTY_ROOT),
-            s if s <= self.len() => Ok(self.range_hash(0, s)),
+            s if s <= self.len() => self.range_hash(0, s, fetched),
             _ => Err(ProofError::OutOfRange),
         }
     }
 
     /// RFC 6962 §2.1.1 audit path for leaf `index` in the tree of the first `size` leaves.
-    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+        fetched: &Blocks,
+    ) -> Result<Vec<Hash>, ProofError> {
         if index >= size || size > self.len() {
             return Err(ProofError::OutOfRange);
         }
         let mut proof = Vec::new();
-        self.path(index, 0, size, &mut proof);
+        self.path(index, 0, size, fetched, &mut proof)?;
         Ok(proof)
     }
 
-    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
+    fn path(
+        &self,
+        m: u64,
+        start: u64,
+        end: u64,
+        fetched: &Blocks,
+        out: &mut Vec<Hash>,
+    ) -> Result<(), ProofError> {
         let n = end - start;
         if n == 1 {
-            return;
+            return Ok(());
         }
         let k = split_point(n);
         if m < k {
-            self.path(m, start, start + k, out);
-            out.push(self.range_hash(start + k, end));
+            self.path(m, start, start + k, fetched, out)?;
+            out.push(self.range_hash(start + k, end, fetched)?);
         } else {
-            self.path(m - k, start + k, end, out);
-            out.push(self.range_hash(start, start + k));
+            self.path(m - k, start + k, end, fetched, out)?;
+            out.push(self.range_hash(start, start + k, fetched)?);
         }
+        Ok(())
     }
 
     /// RFC 6962 §2.1.2 consistency proof between the trees of `first` and `second` leaves.
-    pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>, ProofError> {
+    pub fn consistency_proof(
+        &self,
+        first: u64,
+        second: u64,
+        fetched: &Blocks,
+    ) -> Result<Vec<Hash>, ProofError> {
         if first == 0 || first > second || second > self.len() {
             return Err(ProofError::OutOfRange);
         }
         let mut proof = Vec::new();
-        self.subproof(first, 0, second, true, &mut proof);
+        self.subproof(first, 0, second, true, fetched, &mut proof)?;
         Ok(proof)
     }
 
-    fn subproof(&self, m: u64, start: u64, end: u64, complete: bool, out: &mut Vec<Hash>) {
+    fn subproof(
+        &self,
+        m: u64,
+        start: u64,
+        end: u64,
+        complete: bool,
+        fetched: &Blocks,
+        out: &mut Vec<Hash>,
+    ) -> Result<(), ProofError> {
         let n = end - start;
         if m == n {
             if !complete {
-                out.push(self.range_hash(start, end));
+                out.push(self.range_hash(start, end, fetched)?);
             }
-            return;
+            return Ok(());
         }
         let k = split_point(n);
         if m <= k {
-            self.subproof(m, start, start + k, complete, out);
-            out.push(self.range_hash(start + k, end));
+            self.subproof(m, start, start + k, complete, fetched, out)?;
+            out.push(self.range_hash(start + k, end, fetched)?);
         } else {
-            self.subproof(m - k, start + k, end, false, out);
-            out.push(self.range_hash(start, start + k));
+            self.subproof(m - k, start + k, end, false, fetched, out)?;
+            out.push(self.range_hash(start, start + k, fetched)?);
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt`, reading through `read` (a range of leaf indexes → their hashes) every
+    /// block it asks for; for callers whose storage answers synchronously.
+    pub fn resolve<T>(
+        &self,
+        attempt: impl Fn(&MerkleTree, &Blocks) -> Result<T, ProofError>,
+        mut read: impl FnMut(std::ops::Range<u64>) -> Vec<Hash>,
+    ) -> Result<T, ProofError> {
+        let mut fetched = Blocks::default();
+        loop {
+            match attempt(self, &fetched) {
+                Err(ProofError::LeavesNeeded(block)) => {
+                    let leaves = read(self.block_range(block));
+                    fetched.insert(self.check_block(block, &leaves)?);
+                }
+                answer => return answer,
+            }
         }
     }
 }
@@ -283,13 +495,24 @@ mod tests {
         }
     }
 
-    fn tree(n: u64) -> (MerkleTree, Vec<Hash>) {
-        let mut t = MerkleTree::new();
+    fn tree(n: u64, bits: u32) -> (MerkleTree, Vec<Hash>) {
+        let mut t = MerkleTree::with_block_bits(bits);
         let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect();
         for l in &leaves {
             t.push_leaf_hash(*l);
         }
         (t, leaves)
+    }
+
+    /// Runs `attempt` the way the ledger does, reading blocks from `leaves` as from storage.
+    fn with_storage<T>(
+        t: &MerkleTree,
+        leaves: &[Hash],
+        attempt: impl Fn(&MerkleTree, &Blocks) -> Result<T, ProofError>,
+    ) -> Result<T, ProofError> {
+        t.resolve(attempt, |range| {
+            leaves[range.start as usize..(range.end as usize).min(leaves.len())].to_vec()
+        })
     }
 
     #[test]
@@ -299,35 +522,44 @@ mod tests {
 
     proptest! {
         #[test]
-        fn roots_match_the_rfc_definition(n in 1u64..300) {
-            let (t, leaves) = tree(n);
+        fn roots_match_the_rfc_definition(n in 1u64..300, bits in 0u32..4) {
+            let (t, leaves) = tree(n, bits);
             for size in 0..=n {
-                prop_assert_eq!(t.root(size).unwrap(), mth(&leaves[..size as usize]));
+                let root = with_storage(&t, &leaves, |t, b| t.root(size, b)).unwrap();
+                prop_assert_eq!(root, mth(&leaves[..size as usize]));
             }
         }
 
         #[test]
-        fn every_inclusion_proof_verifies(n in 1u64..200, seed in any::<u64>()) {
-            let (t, leaves) = tree(n);
+        fn every_inclusion_proof_verifies(n in 1u64..200, seed in any::<u64>(), bits in 0u32..4) {
+            let (t, leaves) = tree(n, bits);
             let size = 1 + seed % n;
             let index = (seed / 7) % size;
-            let proof = t.inclusion_proof(index, size).unwrap();
-            let root = t.root(size).unwrap();
-            prop_assert!(verify_inclusion(index, size, &leaves[index as usize], &proof, &root).is_ok());
+            let proof = with_storage(&t, &leaves, |t, b| t.inclusion_proof(index, size, b)).unwrap();
+            let root = with_storage(&t, &leaves, |t, b| t.root(size, b)).unwrap();
+            let leaf = with_storage(&t, &leaves, |t, b| t.leaf(index, b)).unwrap();
+            prop_assert_eq!(leaf, leaves[index as usize]);
+            prop_assert!(verify_inclusion(index, size, &leaf, &proof, &root).is_ok());
+            // Blocks change where the hashes come from, never the proof.
+            let (all_in_memory, _) = tree(n, 0);
+            prop_assert_eq!(&proof, &all_in_memory.inclusion_proof(index, size, &Blocks::default()).unwrap());
             let wrong = (index + 1) % size;
             if wrong != index {
-                prop_assert!(verify_inclusion(wrong, size, &leaves[index as usize], &proof, &root).is_err());
+                prop_assert!(verify_inclusion(wrong, size, &leaf, &proof, &root).is_err());
             }
         }
 
         #[test]
-        fn every_consistency_proof_verifies(n in 2u64..200, seed in any::<u64>()) {
-            let (t, _) = tree(n);
+        fn every_consistency_proof_verifies(n in 2u64..200, seed in any::<u64>(), bits in 0u32..4) {
+            let (t, leaves) = tree(n, bits);
             let second = 1 + seed % n;
             let first = 1 + (seed / 13) % second;
-            let proof = t.consistency_proof(first, second).unwrap();
-            let (r1, r2) = (t.root(first).unwrap(), t.root(second).unwrap());
+            let proof = with_storage(&t, &leaves, |t, b| t.consistency_proof(first, second, b)).unwrap();
+            let r1 = with_storage(&t, &leaves, |t, b| t.root(first, b)).unwrap();
+            let r2 = with_storage(&t, &leaves, |t, b| t.root(second, b)).unwrap();
             prop_assert!(verify_consistency(first, second, &r1, &r2, &proof).is_ok());
+            let (all_in_memory, _) = tree(n, 0);
+            prop_assert_eq!(&proof, &all_in_memory.consistency_proof(first, second, &Blocks::default()).unwrap());
             if first < second {
                 let mut bad = proof.clone();
                 bad[0][0] ^= 1;
@@ -337,15 +569,66 @@ mod tests {
     }
 
     #[test]
-    fn truncate_undoes_appends() {
-        let (mut t, leaves) = tree(37);
-        let before = t.root(20).unwrap();
-        t.truncate(20);
-        assert_eq!(t.len(), 20);
-        assert_eq!(t.root(20).unwrap(), before);
-        for l in &leaves[20..] {
-            t.push_leaf_hash(*l);
+    fn only_the_open_block_and_block_roots_stay_in_memory() {
+        let (t, leaves) = tree(1000, 4);
+        // The current root needs no storage: the open block (leaves 992..1000) is in memory.
+        assert_eq!(t.root(1000, &Blocks::default()).unwrap(), mth(&leaves));
+        // A proof for an early leaf asks for its block, and for nothing else it can avoid.
+        assert_eq!(
+            t.inclusion_proof(17, 1000, &Blocks::default()),
+            Err(ProofError::LeavesNeeded(1))
+        );
+        let mut fetched = Blocks::default();
+        fetched.insert(t.check_block(1, &leaves[16..32]).unwrap());
+        assert!(t.inclusion_proof(17, 1000, &fetched).is_ok());
+        assert_eq!(t.blocks.len(), 62);
+        assert_eq!(t.open.len(), 8);
+    }
+
+    #[test]
+    fn blocks_read_back_must_match_the_tree() {
+        let (t, leaves) = tree(100, 4);
+        let mut altered = leaves[16..32].to_vec();
+        altered[3][0] ^= 1;
+        assert_eq!(
+            t.check_block(1, &altered).unwrap_err(),
+            ProofError::BlockMismatch(1)
+        );
+        assert_eq!(
+            t.check_block(1, &leaves[16..31]).unwrap_err(),
+            ProofError::BlockMismatch(1)
+        );
+        assert_eq!(
+            t.check_block(1, &leaves[0..16]).unwrap_err(),
+            ProofError::BlockMismatch(1)
+        );
+        // The open block is never read back.
+        assert_eq!(
+            t.check_block(6, &leaves[96..100]).unwrap_err(),
+            ProofError::OutOfRange
+        );
+    }
+
+    #[test]
+    fn rollback_undoes_appends_across_a_block_boundary() {
+        let (mut t, leaves) = tree(37, 3);
+        let mark = t.mark();
+        let before = t.root(37, &Blocks::default()).unwrap();
+        for i in 0..20u64 {
+            t.push_leaf_hash(leaf_hash(&(1000 + i).to_be_bytes()));
         }
-        assert_eq!(t.root(37).unwrap(), mth(&leaves));
+        t.rollback(mark);
+        assert_eq!(t.len(), 37);
+        assert_eq!(t.root(37, &Blocks::default()).unwrap(), before);
+        let mut all = leaves.clone();
+        for i in 37..50u64 {
+            let l = leaf_hash(&i.to_be_bytes());
+            all.push(l);
+            t.push_leaf_hash(l);
+        }
+        assert_eq!(
+            with_storage(&t, &all, |t, b| t.root(50, b)).unwrap(),
+            mth(&all)
+        );
     }
 }

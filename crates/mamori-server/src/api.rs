@@ -460,11 +460,12 @@ pub async fn inclusion_proof(
     let Query(q) = query.map_err(bad_query)?;
     let ledger = &s.vault.ledger;
     let size = q.size.unwrap_or_else(|| ledger.committed_size());
-    let (leaf_hash, proof) = ledger.inclusion_proof(q.leaf, size).ok_or_else(|| {
+    let (leaf_hash, proof) = ledger.inclusion_proof(q.leaf, size).await?.ok_or_else(|| {
         out_of_range("leaf must be below size, and size at most the committed ledger size")
     })?;
     let root = ledger
         .root(size)
+        .await?
         .ok_or_else(|| out_of_range("size beyond the ledger"))?;
     Ok(Json(InclusionBody {
         leaf: q.leaf,
@@ -501,8 +502,9 @@ pub async fn consistency_proof(
     let ledger = &s.vault.ledger;
     let proof = ledger
         .consistency_proof(q.first, q.second)
+        .await?
         .ok_or_else(|| out_of_range("need 0 < first ≤ second ≤ committed ledger size"))?;
-    let (r1, r2) = (ledger.root(q.first), ledger.root(q.second));
+    let (r1, r2) = (ledger.root(q.first).await?, ledger.root(q.second).await?);
     let (Some(r1), Some(r2)) = (r1, r2) else {
         return Err(out_of_range("size beyond the ledger"));
     };

@@ -150,7 +150,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("read_p50_ms", json!(round3(reads.p50_ms)));
     out.insert("read_p99_ms", json!(round3(reads.p99_ms)));
     out.insert("read_errors", json!(reads.errors));
-    out.insert("rss_mb", json!(reads.rss_mb.round()));
+    out.insert("rss_mb", json!(reads.rss.total.round()));
+    out.insert("rss_anon_mb", json!(reads.rss.anon.round()));
+    out.insert("rss_file_mb", json!(reads.rss.file.round()));
+    out.insert("rss_shmem_mb", json!(reads.rss.shmem.round()));
+
+    note("inclusion proofs over HTTP");
+    let (proof_median, proof_p99) = proofs_over_http(&server).await?;
+    out.insert("proof_http_median_ms", json!(round3(proof_median)));
+    out.insert("proof_http_p99_ms", json!(round3(proof_p99)));
 
     // The ceiling of this HTTP stack and load generator on this machine, in the same run:
     // `GET /healthz` does no work, so the checks' figures can be read as a fraction of it.
@@ -574,17 +582,35 @@ struct ReadFigures {
     p50_ms: f64,
     p99_ms: f64,
     errors: u64,
-    rss_mb: f64,
+    /// At the peak of the samples taken during the load.
+    rss: Rss,
 }
 
-/// Resident memory of a process, in MB.
-fn rss_mb(pid: u32) -> f64 {
+/// Resident memory of a process in MB: the total, then its parts — heap and other private
+/// memory, file-backed pages (the binary, mapped files) and shared memory (SQLite's WAL index).
+#[derive(Clone, Copy, Default)]
+struct Rss {
+    total: f64,
+    anon: f64,
+    file: f64,
+    shmem: f64,
+}
+
+fn rss_mb(pid: u32) -> Rss {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    Rss {
+        total: field("VmRSS:"),
+        anon: field("RssAnon:"),
+        file: field("RssFile:"),
+        shmem: field("RssShmem:"),
+    }
 }
 
 /// `connections` clients each reading random subjects back to back for the planned time, after
@@ -633,15 +659,18 @@ async fn http_load(
     let measure = Duration::from_secs_f64(plan.read_seconds);
     let start = Instant::now() + warmup;
     let end = start + measure;
-    let peak_rss = Arc::new(AtomicU64::new(0));
     let sampler = {
-        let peak = peak_rss.clone();
         let pid = server.pid();
         tokio::spawn(async move {
+            let mut peak = Rss::default();
             while Instant::now() < end {
-                peak.fetch_max((rss_mb(pid) * 1000.0) as u64, Ordering::Relaxed);
+                let now = rss_mb(pid);
+                if now.total > peak.total {
+                    peak = now;
+                }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
+            peak
         })
     };
     let mut tasks = Vec::new();
@@ -701,7 +730,7 @@ async fn http_load(
     for t in tasks {
         all.extend(t.await?);
     }
-    sampler.await?;
+    let rss = sampler.await?;
     all.sort_by(f64::total_cmp);
     anyhow::ensure!(!all.is_empty(), "no reads completed");
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
@@ -710,7 +739,7 @@ async fn http_load(
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         errors: errors.load(Ordering::Relaxed),
-        rss_mb: peak_rss.load(Ordering::Relaxed) as f64 / 1000.0,
+        rss,
     })
 }
 
@@ -800,6 +829,50 @@ async fn erasures(server: &Server, ids: &[[u8; 16]], plan: &Plan) -> anyhow::Res
         large_times.push(erase(id).await?);
     }
     Ok((median(small_times), median(large_times)))
+}
+
+/// `GET /v1/ledger/proof/inclusion` for 500 random leaves of the whole ledger, one at a time,
+/// sent to last byte: each reads its leaf's block back from the database. Median and p99, ms.
+async fn proofs_over_http(server: &Server) -> anyhow::Result<(f64, f64)> {
+    let client = reqwest::Client::new();
+    let head: Value = client
+        .get(format!("{}/v1/ledger/head", server.url))
+        .bearer_auth(&server.keys.service)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let size = head["size"]
+        .as_u64()
+        .context("ledger head without a size")?;
+    let mut times = Vec::with_capacity(500);
+    let mut n = 99u64;
+    for _ in 0..500 {
+        n = n
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let leaf = (n >> 11) % size;
+        let url = format!(
+            "{}/v1/ledger/proof/inclusion?leaf={leaf}&size={size}",
+            server.url
+        );
+        let sent = Instant::now();
+        let answer = client
+            .get(url)
+            .bearer_auth(&server.keys.service)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "proof answered {}",
+            answer.status()
+        );
+        answer.bytes().await?;
+        times.push(sent.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
 }
 
 struct RightsFigures {
@@ -1035,13 +1108,20 @@ async fn ledger_appends(vault: &Vault, total: u64) -> anyhow::Result<f64> {
 }
 
 /// Median time to produce (and, outside the timing, check) an inclusion proof in a tree of
-/// `leaves` leaves, over 1,000 random leaves.
+/// `leaves` leaves, over 1,000 random leaves. The tree keeps block roots only, as the ledger's
+/// does, so each proof includes reading back its leaf's block (here from memory, standing in for
+/// the store) and checking it against the block root.
 fn proof_median_ms(leaves: u64) -> anyhow::Result<f64> {
     let mut tree = MerkleTree::new();
+    let mut stored = Vec::with_capacity(leaves as usize);
     for i in 0..leaves {
-        tree.push_leaf_hash(leaf_hash(&i.to_be_bytes()));
+        let hash = leaf_hash(&i.to_be_bytes());
+        stored.push(hash);
+        tree.push_leaf_hash(hash);
     }
-    let root = tree.root(leaves)?;
+    let read =
+        |range: std::ops::Range<u64>| stored[range.start as usize..range.end as usize].to_vec();
+    let root = tree.resolve(|t, b| t.root(leaves, b), read)?;
     let mut times = Vec::with_capacity(1000);
     let mut n = 12345u64;
     for _ in 0..1000 {
@@ -1050,9 +1130,9 @@ fn proof_median_ms(leaves: u64) -> anyhow::Result<f64> {
             .wrapping_add(1442695040888963407);
         let index = (n >> 11) % leaves;
         let started = Instant::now();
-        let proof = tree.inclusion_proof(index, leaves)?;
+        let proof = tree.resolve(|t, b| t.inclusion_proof(index, leaves, b), read)?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
-        let leaf = tree.leaf(index).context("leaf")?;
+        let leaf = stored[index as usize];
         anyhow::ensure!(
             verify_inclusion(index, leaves, &leaf, &proof, &root).is_ok(),
             "inclusion proof did not verify"

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mamori_crypto::Keyring;
-use mamori_ledger::{HeadSigner, MerkleTree, leaf_hash, verify_head};
+use mamori_ledger::{Blocks, HeadSigner, MerkleTree, leaf_hash, verify_head};
 use mamori_store::Store;
 
 use crate::context::StoreContext;
@@ -41,12 +41,28 @@ pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Rebuilds the tree from every stored leaf's data and checks each signed head against it.
+/// Rebuilds the tree from every stored leaf's data and checks each signed head against it, at
+/// the moment the rebuilt tree reaches the head's size (so only the open block's leaves are
+/// needed for its root, and memory stays flat however long the ledger).
 pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<Verdict> {
     let started = Instant::now();
     let public = HeadSigner::from_seed(&keyring.ledger_signing_seed()).public_key();
-    let heads = store.heads().await?;
+    let mut heads = store.heads().await?;
+    heads.sort_by_key(|h| h.head.size);
     let mut tree = MerkleTree::new();
+    let mut checked = 0;
+    let check_heads_at = |tree: &MerkleTree, checked: &mut usize| -> Option<String> {
+        while let Some(sth) = heads.get(*checked).filter(|h| h.head.size <= tree.len()) {
+            if let Some(why) = head_problem(&public, sth, tree, &heads[..*checked]) {
+                return Some(why);
+            }
+            *checked += 1;
+        }
+        None
+    };
+    if let Some(why) = check_heads_at(&tree, &mut checked) {
+        return Ok(Verdict::Failed(why));
+    }
     // The store streams pages on its own thread while this one hashes them.
     let mut pages = store.stream_leaves(0);
     while let Some(page) = pages.recv().await {
@@ -62,31 +78,45 @@ pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<V
                 )));
             }
             tree.push_leaf_hash(computed);
+            if let Some(why) = check_heads_at(&tree, &mut checked) {
+                return Ok(Verdict::Failed(why));
+            }
         }
     }
-    for sth in &heads {
-        if !verify_head(&public, sth) {
-            return Ok(Verdict::Failed(format!(
-                "the signature of the tree head at size {} is invalid",
-                sth.head.size
-            )));
-        }
-        if tree.root(sth.head.size).ok() != Some(sth.head.root) {
-            let from = heads
-                .iter()
-                .map(|h| h.head.size)
-                .filter(|s| *s < sth.head.size)
-                .max()
-                .unwrap_or(0);
-            return Ok(Verdict::Failed(format!(
-                "leaves {from}..{} do not match the signed tree head at size {} (first bad leaf is in that range)",
-                sth.head.size, sth.head.size
-            )));
-        }
+    // Heads beyond the last stored leaf: leaves they signed are gone.
+    if let Some(sth) = heads.get(checked) {
+        return Ok(Verdict::Failed(
+            head_problem(&public, sth, &tree, &heads[..checked]).unwrap_or_default(),
+        ));
     }
     Ok(Verdict::Ok {
         leaves: tree.len(),
         heads: heads.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What is wrong with `sth` given the tree rebuilt so far (`None` if nothing); `earlier` are the
+/// heads already checked, to name the range the first bad leaf is in.
+fn head_problem(
+    public: &mamori_ledger::VerifyingKey,
+    sth: &mamori_ledger::SignedTreeHead,
+    tree: &MerkleTree,
+    earlier: &[mamori_ledger::SignedTreeHead],
+) -> Option<String> {
+    if !verify_head(public, sth) {
+        return Some(format!(
+            "the signature of the tree head at size {} is invalid",
+            sth.head.size
+        ));
+    }
+    let size = sth.head.size;
+    let root = (size == tree.len()).then(|| tree.root(size, &Blocks::default()).ok());
+    if root.flatten() == Some(sth.head.root) {
+        return None;
+    }
+    let from = earlier.last().map_or(0, |h| h.head.size);
+    Some(format!(
+        "leaves {from}..{size} do not match the signed tree head at size {size} (first bad leaf is in that range)"
+    ))
 }
