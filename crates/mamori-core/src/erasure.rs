@@ -145,12 +145,13 @@ fn shrink(
         held_until_ms,
         wrapped_dek: wrapped_dek.clone(),
         fields: kept_fields(policy, map, keep).encode(),
-        expected_records: None,
         drop_record_categories: dropped_record_categories(policy, record_categories, keep),
-        resealed_records: Vec::new(),
         rekey_requested_ms,
     }
 }
+
+/// Records re-sealed per transaction of a re-key.
+const REKEY_CHUNK: usize = 500;
 
 /// A ledger event of Mamori's own background work on a subject (no purpose: nobody reads).
 fn system_event(actor: &str, action: &str, id: &[u8; 16], categories: Vec<String>) -> Event {
@@ -329,56 +330,121 @@ impl Vault {
     /// Re-seals a held subject's kept fields and records under a fresh key and destroys the
     /// old one, so every other value ever sealed under it is crypto-shredded. Returns whether
     /// it did (false: not held, already done, or changed meanwhile — the sweep tries again).
+    ///
+    /// Records go [`REKEY_CHUNK`] per transaction, so a person with 10,000 kept invoices holds
+    /// the one writer for a few milliseconds at a time, never for the whole re-key: erasures
+    /// and everything else interleave. Until the last step the old key stays beside the new one
+    /// (records not yet re-sealed open with it); an interrupted re-key resumes where it was.
     pub async fn rekey_held(&self, id: &[u8; 16]) -> Result<bool> {
+        self.rekey_held_upto(id, usize::MAX).await
+    }
+
+    /// [`Vault::rekey_held`] that stops after `chunks` transactions of records, as a crash
+    /// would (for tests of resuming).
+    #[doc(hidden)]
+    pub async fn rekey_held_upto(&self, id: &[u8; 16], chunks: usize) -> Result<bool> {
+        let _one_at_a_time = self.rekeying.lock().await;
         let Some(row) = self.store.subject(id).await? else {
             return Ok(false);
         };
-        let (Some(wrapped), Some(fields), Some(erased_ms), Some(held_until_ms), Some(_)) = (
-            &row.wrapped_dek,
-            &row.fields,
-            row.erased_ms,
-            row.held_until_ms,
-            row.rekey_requested_ms,
-        ) else {
+        let (true, Some(wrapped), Some(_)) =
+            (row.is_held(), &row.wrapped_dek, row.rekey_requested_ms)
+        else {
             return Ok(false);
         };
-        let key = self
-            .keyring
-            .unwrap_subject_key(id, wrapped)
-            .map_err(|_| CoreError::Integrity)?;
-        let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
+        let unwrap = |wrapped: &[u8]| {
+            self.keyring
+                .unwrap_subject_key(id, wrapped)
+                .map_err(|_| CoreError::Integrity)
+        };
+        let (old_key, new_key, new_wrapped, resuming) = match &row.previous_wrapped_dek {
+            Some(previous) => (unwrap(previous)?, unwrap(wrapped)?, wrapped.clone(), true),
+            None => {
+                let old_key = unwrap(wrapped)?;
+                let (new_key, new_wrapped) = self
+                    .keyring
+                    .new_subject_key(id)
+                    .map_err(|e| CoreError::Internal(e.to_string()))?;
+                if !self
+                    .start_rekey(&row, &old_key, &new_key, &new_wrapped)
+                    .await?
+                {
+                    return Ok(false);
+                }
+                (old_key, new_key, new_wrapped, false)
+            }
+        };
         let records = self.store.records(id, ALL_RECORDS).await?;
-        let (new_key, new_wrapped) = self
-            .keyring
-            .new_subject_key(id)
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-        let mut resealed_fields = SealedFields::default();
-        for (c, f, sealed) in &map.0 {
-            let plain = key.open(c, f, sealed).map_err(|_| CoreError::Integrity)?;
-            resealed_fields.set(c, f, Some(new_key.seal(c, f, &plain)));
+        for (n, chunk) in records.chunks(REKEY_CHUNK).enumerate() {
+            if n == chunks {
+                return Ok(false);
+            }
+            let mut resealed = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                let aad_field = record_field(&r.id);
+                if resuming && new_key.open(&r.category, &aad_field, &r.sealed).is_ok() {
+                    continue;
+                }
+                let plain = old_key
+                    .open(&r.category, &aad_field, &r.sealed)
+                    .map_err(|_| CoreError::Integrity)?;
+                resealed.push((r.id, new_key.seal(&r.category, &aad_field, &plain)));
+            }
+            let change = Change::RekeyRecords {
+                id: *id,
+                wrapped_dek: new_wrapped.clone(),
+                records: resealed,
+            };
+            if !self.rekey_step(change).await? {
+                return Ok(false);
+            }
         }
-        let mut resealed = Vec::with_capacity(records.len());
-        for r in &records {
-            let aad_field = record_field(&r.id);
-            let plain = key
-                .open(&r.category, &aad_field, &r.sealed)
-                .map_err(|_| CoreError::Integrity)?;
-            resealed.push((r.id, new_key.seal(&r.category, &aad_field, &plain)));
-        }
-        let change = Change::HoldSubject {
+        let finish = Change::RekeyFinish {
             id: *id,
-            expected_version: row.version,
-            erased_ms,
-            held_until_ms,
             wrapped_dek: new_wrapped,
-            fields: resealed_fields.encode(),
-            expected_records: Some(records.len() as i64),
-            drop_record_categories: Vec::new(),
-            resealed_records: resealed,
-            rekey_requested_ms: None,
         };
         let event = system_event("mamori:erasure", "subject.rekey", id, Vec::new());
-        match self.ledger.submit(vec![change], vec![event]).await? {
+        match self.ledger.submit(vec![finish], vec![event]).await? {
+            Ok(()) => Ok(true),
+            Err(JobError::Stale | JobError::Gone) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The new key becomes current (with the kept fields re-sealed under it); the old one
+    /// stays beside it until the records are done.
+    async fn start_rekey(
+        &self,
+        row: &SubjectRow,
+        old_key: &mamori_crypto::SubjectKey,
+        new_key: &mamori_crypto::SubjectKey,
+        new_wrapped: &[u8],
+    ) -> Result<bool> {
+        let (Some(fields), Some(old_wrapped)) = (&row.fields, &row.wrapped_dek) else {
+            return Ok(false);
+        };
+        let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
+        let mut resealed_fields = SealedFields::default();
+        for (c, f, sealed) in &map.0 {
+            let plain = old_key
+                .open(c, f, sealed)
+                .map_err(|_| CoreError::Integrity)?;
+            resealed_fields.set(c, f, Some(new_key.seal(c, f, &plain)));
+        }
+        self.rekey_step(Change::RekeyStart {
+            id: row.id,
+            expected_version: row.version,
+            wrapped_dek: new_wrapped.to_vec(),
+            previous_wrapped_dek: old_wrapped.clone(),
+            fields: resealed_fields.encode(),
+        })
+        .await
+    }
+
+    /// One step of a re-key, in a transaction of its own (no event: the finished re-key is
+    /// ledgered once). False when the subject changed meanwhile.
+    async fn rekey_step(&self, change: Change) -> Result<bool> {
+        match self.ledger.submit(vec![change], Vec::new()).await? {
             Ok(()) => Ok(true),
             Err(JobError::Stale | JobError::Gone) => Ok(false),
             Err(e) => Err(e.into()),

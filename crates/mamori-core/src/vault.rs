@@ -66,6 +66,10 @@ pub struct Vault {
     pub(crate) scopes: Arc<crate::versions::ScopeCache>,
     /// Request deadlines per jurisdiction (the laws' own unless configured).
     pub deadlines: Arc<crate::requests::Deadlines>,
+    /// Re-keys of held subjects run one at a time: the one after an erasure, the sweep's, and
+    /// a resumed one never work on the same person at once, and back-to-back erasures do not
+    /// start re-keys that compete for the CPU with the requests being served.
+    pub(crate) rekeying: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Vault {
@@ -83,6 +87,7 @@ impl Vault {
             key_cache: Arc::default(),
             scopes: Arc::default(),
             deadlines: Arc::default(),
+            rekeying: Arc::default(),
         }
     }
 
@@ -656,7 +661,9 @@ impl Vault {
                 )
                 .await?;
             let records = self.store.records(id, MAX_RECORDS).await?;
-            let opened = self.open_records(&key, records, allowed.categories, role);
+            let previous = self.previous_key(&subject)?;
+            let keys = [Some(&key), previous.as_ref()];
+            let opened = self.open_records(&keys, records, allowed.categories, role);
             // Records are only ever appended, except by an erasure: if one committed since the
             // key was read, what was read may be partial or under a destroyed key.
             if attempts < 3 && self.erased_since(&subject).await? {
@@ -687,9 +694,23 @@ impl Vault {
 }
 
 impl Vault {
+    /// The key a re-key under way is replacing (records not yet re-sealed are under it).
+    fn previous_key(&self, row: &SubjectRow) -> Result<Option<SubjectKey>> {
+        row.previous_wrapped_dek
+            .as_ref()
+            .map(|wrapped| {
+                self.keyring
+                    .unwrap_subject_key(&row.id, wrapped)
+                    .map_err(|_| CoreError::Integrity)
+            })
+            .transpose()
+    }
+
+    /// Opens records with the first of `keys` that opens each (the current key, then the
+    /// previous one while a re-key is under way).
     fn open_records(
         &self,
-        key: &SubjectKey,
+        keys: &[Option<&SubjectKey>],
         records: Vec<RecordRow>,
         visible: IdSet,
         role: &Role,
@@ -702,9 +723,12 @@ impl Vault {
             if !visible.contains(category.id) {
                 continue;
             }
-            let plain = key
-                .open(&row.category, &record_field(&row.id), &row.sealed)
-                .map_err(|_| CoreError::Integrity)?;
+            let aad_field = record_field(&row.id);
+            let plain = keys
+                .iter()
+                .flatten()
+                .find_map(|key| key.open(&row.category, &aad_field, &row.sealed).ok())
+                .ok_or(CoreError::Integrity)?;
             let stored: BTreeMap<String, String> =
                 serde_json::from_slice(&plain).map_err(|_| CoreError::Integrity)?;
             let data = stored

@@ -61,6 +61,8 @@ pub struct SubjectRow {
     pub held_until_ms: Option<i64>,
     /// Set while a held subject's kept part still waits to be re-sealed under a fresh key.
     pub rekey_requested_ms: Option<i64>,
+    /// The old key while a re-key is under way: records not yet re-sealed open with it.
+    pub previous_wrapped_dek: Option<Vec<u8>>,
 }
 
 impl SubjectRow {
@@ -118,11 +120,9 @@ pub enum Change {
         id: Id,
         erased_ms: i64,
     },
-    /// Erases a subject except the categories a legal obligation keeps, drops the categories
-    /// whose hold ended, or re-keys what is kept. Applies only at `expected_version` (else
-    /// Stale) and, when `expected_records` is given, while the subject still has exactly that
-    /// many records, so nothing written meanwhile is left under a key it was not sealed with.
-    /// Blind indexes, consent state and sessions end.
+    /// Erases a subject except the categories a legal obligation keeps, or drops the categories
+    /// whose hold ended. Applies only at `expected_version` (else Stale). Blind indexes, consent
+    /// state and sessions end.
     HoldSubject {
         id: Id,
         expected_version: i64,
@@ -131,13 +131,33 @@ pub enum Change {
         held_until_ms: i64,
         wrapped_dek: Vec<u8>,
         fields: Vec<u8>,
-        expected_records: Option<i64>,
         /// Records of these categories are deleted.
         drop_record_categories: Vec<String>,
-        /// New ciphertext for kept records (empty when the key did not change).
-        resealed_records: Vec<(Id, Vec<u8>)>,
         /// Some: a re-key is still to come (since then); None: done.
         rekey_requested_ms: Option<i64>,
+    },
+    /// Starts re-keying a held subject (at `expected_version`, and not already under way, else
+    /// Stale): `wrapped_dek` becomes the new key, the old one is kept as `previous_wrapped_dek`
+    /// until every record is re-sealed, and `fields` are the kept fields under the new key.
+    RekeyStart {
+        id: Id,
+        expected_version: i64,
+        wrapped_dek: Vec<u8>,
+        previous_wrapped_dek: Vec<u8>,
+        fields: Vec<u8>,
+    },
+    /// New ciphertext for some of the subject's records, sealed under `wrapped_dek` (Stale if
+    /// that is no longer the key being re-keyed to).
+    RekeyRecords {
+        id: Id,
+        wrapped_dek: Vec<u8>,
+        records: Vec<(Id, Vec<u8>)>,
+    },
+    /// Every record is re-sealed under `wrapped_dek`: the old key is destroyed (Stale if
+    /// `wrapped_dek` is no longer current or no re-key is under way).
+    RekeyFinish {
+        id: Id,
+        wrapped_dek: Vec<u8>,
     },
     PutIndex {
         kind: IndexKind,

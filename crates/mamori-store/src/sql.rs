@@ -425,7 +425,7 @@ macro_rules! sql_store {
                         }
                     }
                     Change::EraseSubject { id, erased_ms } => {
-                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = NULL, fields = NULL, held_until_ms = NULL, rekey_requested_ms = NULL, erased_ms = COALESCE(erased_ms, $1), version = version + 1 \
+                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = NULL, previous_wrapped_dek = NULL, fields = NULL, held_until_ms = NULL, rekey_requested_ms = NULL, erased_ms = COALESCE(erased_ms, $1), version = version + 1 \
                                                 WHERE id = $2 AND wrapped_dek IS NOT NULL")
                             .bind(erased_ms).bind(&id[..])
                             .execute(&mut *conn).await?;
@@ -439,7 +439,7 @@ macro_rules! sql_store {
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
-                    Change::HoldSubject { id, expected_version, erased_ms, held_until_ms, wrapped_dek, fields, expected_records, drop_record_categories, resealed_records, rekey_requested_ms } => {
+                    Change::HoldSubject { id, expected_version, erased_ms, held_until_ms, wrapped_dek, fields, drop_record_categories, rekey_requested_ms } => {
                         let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, fields = $2, erased_ms = COALESCE(erased_ms, $3), held_until_ms = $4, rekey_requested_ms = $5, version = version + 1 \
                                                 WHERE id = $6 AND version = $7 AND wrapped_dek IS NOT NULL")
                             .bind(&wrapped_dek[..]).bind(&fields[..]).bind(erased_ms).bind(held_until_ms).bind(rekey_requested_ms).bind(&id[..]).bind(expected_version)
@@ -447,28 +447,9 @@ macro_rules! sql_store {
                         if done.rows_affected() == 0 {
                             return Err(ApplyError::Job(JobError::Stale));
                         }
-                        if let Some(expected) = expected_records {
-                            let records: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE subject_id = $1")
-                                .bind(&id[..]).fetch_one(&mut *conn).await?;
-                            if records != *expected {
-                                return Err(ApplyError::Job(JobError::Stale));
-                            }
-                        }
                         for category in drop_record_categories {
                             sqlx::query("DELETE FROM records WHERE subject_id = $1 AND category = $2")
                                 .bind(&id[..]).bind(category).execute(&mut *conn).await?;
-                        }
-                        // Many rows per statement: a re-key of 10,000 records holds the writer
-                        // for a few statements, not 10,000. (VALUES columns are column1, column2
-                        // on both backends.)
-                        for chunk in resealed_records.chunks(400) {
-                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE records SET sealed = v.column2 FROM (VALUES ");
-                            let mut rows = qb.separated(", ");
-                            for (record, sealed) in chunk {
-                                rows.push("(").push_bind_unseparated(record.to_vec()).push_unseparated(", ").push_bind_unseparated(sealed.clone()).push_unseparated(")");
-                            }
-                            qb.push(") AS v WHERE records.id = v.column1 AND records.subject_id = ").push_bind(id.to_vec());
-                            qb.build().execute(&mut *conn).await?;
                         }
                         // No index survives, so the same person can come back as someone new;
                         // whoever keeps the invoices holds the subject id.
@@ -478,6 +459,41 @@ macro_rules! sql_store {
                         sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
+                    }
+                    Change::RekeyStart { id, expected_version, wrapped_dek, previous_wrapped_dek, fields } => {
+                        let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, previous_wrapped_dek = $2, fields = $3, version = version + 1 \
+                                                WHERE id = $4 AND version = $5 AND wrapped_dek IS NOT NULL AND erased_ms IS NOT NULL AND previous_wrapped_dek IS NULL")
+                            .bind(&wrapped_dek[..]).bind(&previous_wrapped_dek[..]).bind(&fields[..]).bind(&id[..]).bind(expected_version)
+                            .execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                    }
+                    Change::RekeyRecords { id, wrapped_dek, records } => {
+                        let current: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subjects WHERE id = $1 AND wrapped_dek = $2 AND previous_wrapped_dek IS NOT NULL")
+                            .bind(&id[..]).bind(&wrapped_dek[..]).fetch_one(&mut *conn).await?;
+                        if current == 0 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
+                        // Many rows per statement (VALUES columns are column1, column2 on both
+                        // backends).
+                        for chunk in records.chunks(400) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE records SET sealed = v.column2 FROM (VALUES ");
+                            let mut rows = qb.separated(", ");
+                            for (record, sealed) in chunk {
+                                rows.push("(").push_bind_unseparated(record.to_vec()).push_unseparated(", ").push_bind_unseparated(sealed.clone()).push_unseparated(")");
+                            }
+                            qb.push(") AS v WHERE records.id = v.column1 AND records.subject_id = ").push_bind(id.to_vec());
+                            qb.build().execute(&mut *conn).await?;
+                        }
+                    }
+                    Change::RekeyFinish { id, wrapped_dek } => {
+                        let done = sqlx::query("UPDATE subjects SET previous_wrapped_dek = NULL, rekey_requested_ms = NULL, version = version + 1 \
+                                                WHERE id = $1 AND wrapped_dek = $2 AND previous_wrapped_dek IS NOT NULL")
+                            .bind(&id[..]).bind(&wrapped_dek[..]).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Stale));
+                        }
                     }
                     Change::PutIndex { kind, digest, subject_id } => {
                         sqlx::query("INSERT INTO lookup_index (kind, digest, subject_id) VALUES ($1, $2, $3)")
@@ -1262,7 +1278,7 @@ where
 
 macro_rules! subject_columns {
     () => {
-        "id, created_ms, version, wrapped_dek, fields, erased_ms, held_until_ms, rekey_requested_ms"
+        "id, created_ms, version, wrapped_dek, fields, erased_ms, held_until_ms, rekey_requested_ms, previous_wrapped_dek"
     };
 }
 
@@ -1283,6 +1299,7 @@ where
         erased_ms: r.try_get(5)?,
         held_until_ms: r.try_get(6)?,
         rekey_requested_ms: r.try_get(7)?,
+        previous_wrapped_dek: r.try_get(8)?,
     })
 }
 
