@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod problem;
 pub mod ratelimit;
+pub mod scrub;
 pub mod unsubscribe;
 pub mod webhooks;
 
@@ -176,6 +177,11 @@ fn routes(state: AppState) -> Router {
             "/v1/consent/filter",
             axum::routing::post(api::filter_audience)
                 .layer(DefaultBodyLimit::max(AUDIENCE_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/scrub",
+            axum::routing::post(scrub::scrub_texts)
+                .layer(DefaultBodyLimit::max(scrub::SCRUB_BODY_LIMIT)),
         )
         .route(
             "/v1/consent/receipts/verify",

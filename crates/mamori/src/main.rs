@@ -8,6 +8,7 @@ mod context;
 mod demo;
 mod import;
 mod listen;
+mod scrub;
 mod verify;
 
 use std::path::PathBuf;
@@ -133,6 +134,21 @@ enum Command {
         /// Directory for the throw-away installation (default: the system temp directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Remove personal data (e-mail addresses, payment cards, IBANs, IP addresses) from free
+    /// text: one record per line on standard input, scrubbed records on standard output, in
+    /// order. Needs no data directory.
+    Scrub {
+        /// Print each line's detected spans (kind and byte offsets) as a JSON array instead.
+        #[arg(long)]
+        spans: bool,
+        /// How a kind is replaced: KIND=placeholder (default, `[EMAIL]`), mask (last four
+        /// kept), hash (keyed, needs --hash-key-env) or drop. Repeatable.
+        #[arg(long = "mode", value_name = "KIND=MODE")]
+        modes: Vec<String>,
+        /// Environment variable holding the key for `hash`.
+        #[arg(long, value_name = "VAR")]
+        hash_key_env: Option<String>,
     },
     /// The ledger.
     Ledger {
@@ -555,6 +571,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 bench::print_table(&figures, &mut std::io::stdout())?;
             }
+        }
+        Command::Scrub {
+            spans,
+            modes,
+            hash_key_env,
+        } => {
+            let scrubber = scrub::scrubber(&modes, hash_key_env.as_deref())?;
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            scrub::run(&scrubber, spans, stdin, stdout)?;
         }
         Command::Webhook {
             command: WebhookCommand::Listen { on, secret },

@@ -1370,3 +1370,97 @@ fn agent_commands_register_list_and_remove() {
         "removed once only"
     );
 }
+
+/// Runs `mamori scrub ARGS` with `input` on standard input.
+fn scrub(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("scrub")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn scrub_reads_records_by_line_and_keeps_their_order() {
+    let input = "mail ada@example.com please\n\
+                 nothing personal, order #12345678\n\
+                 \n\
+                 paid with 4111 1111 1111 1111 from 10.0.0.1\n";
+    let out = scrub(&[], input.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "mail [EMAIL] please\n\
+         nothing personal, order #12345678\n\
+         \n\
+         paid with [CARD] from [IP]\n"
+    );
+    let out = scrub(&["--spans"], input.as_bytes(), &[]);
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(
+        lines[0],
+        serde_json::json!([{"kind": "email", "start": 5, "end": 20}])
+    );
+    assert_eq!(lines[1], serde_json::json!([]));
+    assert_eq!(lines[3].as_array().unwrap().len(), 2);
+
+    let out = scrub(
+        &["--mode", "payment_card=mask", "--mode", "email=drop"],
+        input.as_bytes(),
+        &[],
+    );
+    assert!(text(&out.stdout).starts_with("mail  please\n"));
+    assert!(text(&out.stdout).contains("**** **** **** 1111"));
+    let out = scrub(
+        &["--mode", "email=hash", "--hash-key-env", "SCRUB_KEY"],
+        b"ada@example.com\nADA@example.com\n",
+        &[("SCRUB_KEY", "secret")],
+    );
+    let hashed: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert!(hashed[0].starts_with("[EMAIL:"), "{hashed:?}");
+    assert_eq!(hashed[0], hashed[1], "one address, one tag");
+}
+
+#[test]
+fn scrub_refuses_bad_options_and_non_utf8_input_with_a_message() {
+    for (args, says) in [
+        (vec!["--mode", "phone=mask"], "unknown kind"),
+        (vec!["--mode", "email"], "expected KIND=MODE"),
+        (vec!["--mode", "email=blur"], "unknown mode"),
+        (vec!["--mode", "email=hash"], "needs a key"),
+        (
+            vec!["--mode", "email=hash", "--hash-key-env", "NOT_SET_ANYWHERE"],
+            "is not set",
+        ),
+    ] {
+        let out = scrub(&args, b"ada@example.com\n", &[]);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "nothing is written when the options are wrong"
+        );
+    }
+    let out = scrub(&[], b"fine\n\xff\xfe broken\n", &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("line 2 is not UTF-8"),
+        "{}",
+        text(&out.stderr)
+    );
+}
