@@ -395,7 +395,7 @@ impl Vault {
                 wrapped_dek: new_wrapped.clone(),
                 records: resealed,
             };
-            if !self.rekey_step(change).await? {
+            if !self.submit_unless_changed(vec![change], Vec::new()).await? {
                 return Ok(false);
             }
         }
@@ -404,11 +404,7 @@ impl Vault {
             wrapped_dek: new_wrapped,
         };
         let event = system_event("mamori:erasure", "subject.rekey", id, Vec::new());
-        match self.ledger.submit(vec![finish], vec![event]).await? {
-            Ok(()) => Ok(true),
-            Err(JobError::Stale | JobError::Gone) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        self.submit_unless_changed(vec![finish], vec![event]).await
     }
 
     /// The new key becomes current (with the kept fields re-sealed under it); the old one
@@ -431,20 +427,25 @@ impl Vault {
                 .map_err(|_| CoreError::Integrity)?;
             resealed_fields.set(c, f, Some(new_key.seal(c, f, &plain)));
         }
-        self.rekey_step(Change::RekeyStart {
+        let start = Change::RekeyStart {
             id: row.id,
             expected_version: row.version,
             wrapped_dek: new_wrapped.to_vec(),
             previous_wrapped_dek: old_wrapped.clone(),
             fields: resealed_fields.encode(),
-        })
-        .await
+        };
+        // A step of the re-key: no event of its own, the finished re-key is ledgered once.
+        self.submit_unless_changed(vec![start], Vec::new()).await
     }
 
-    /// One step of a re-key, in a transaction of its own (no event: the finished re-key is
-    /// ledgered once). False when the subject changed meanwhile.
-    async fn rekey_step(&self, change: Change) -> Result<bool> {
-        match self.ledger.submit(vec![change], Vec::new()).await? {
+    /// Background work on a subject, in a transaction of its own: false when the subject
+    /// changed or went meanwhile (the sweep looks again).
+    async fn submit_unless_changed(
+        &self,
+        changes: Vec<Change>,
+        events: Vec<Event>,
+    ) -> Result<bool> {
+        match self.ledger.submit(changes, events).await? {
             Ok(()) => Ok(true),
             Err(JobError::Stale | JobError::Gone) => Ok(false),
             Err(e) => Err(e.into()),
@@ -488,16 +489,8 @@ impl Vault {
             categories,
         );
         let announcement = self.erased_announcement(&row.id, &plan);
-        match self
-            .ledger
-            .submit(vec![change, announcement], vec![event])
-            .await?
-        {
-            Ok(()) => Ok(true),
-            // Changed meanwhile; the next sweep looks again.
-            Err(JobError::Stale | JobError::Gone) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        self.submit_unless_changed(vec![change, announcement], vec![event])
+            .await
     }
 }
 
