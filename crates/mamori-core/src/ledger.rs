@@ -117,7 +117,13 @@ impl Ledger {
         // The writer runs on a thread and runtime of its own: hashing, signing and building a
         // batch take a fraction of a millisecond that, on a request worker, every request queued
         // behind it would wait out; the OS interleaves threads far more finely.
-        let writer = ledger.clone();
+        // The writer must not hold a sender of its own queue: its loop ends when every `Ledger`
+        // handle is gone, and with it the thread and the store's connections (a writer that kept
+        // itself alive leaked one database pool per `Ledger::start`).
+        let writer = Ledger {
+            jobs: mpsc::channel(1).0,
+            ..ledger.clone()
+        };
         std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || {

@@ -409,9 +409,11 @@ pub async fn serve_with(
         vault.store.clone(),
     )));
     // And reminders of request deadlines coming up (`request.due_soon` in the outbox).
-    let _reminders = AbortOnDrop(tokio::spawn(mamori_core::requests::run_reminders(
-        vault.clone(),
-    )));
+    let _reminders = limits.deadline_reminders.then(|| {
+        AbortOnDrop(tokio::spawn(mamori_core::requests::run_reminders(
+            vault.clone(),
+        )))
+    });
     // And dropping what erasures kept for a legal obligation once each hold ends.
     let _holds = AbortOnDrop(tokio::spawn(mamori_core::erasure::run_hold_sweeper(
         vault.clone(),

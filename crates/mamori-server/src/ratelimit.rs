@@ -23,6 +23,9 @@ pub struct Limits {
     /// `mamori demo`: messages to people (sign-in codes) are kept in memory and shown at
     /// `/privacy/demo/outbox` instead of being mailed.
     pub demo_outbox: bool,
+    /// Announce deadlines coming up (`request.due_soon`) once a minute in the background. Tests
+    /// that send reminders themselves turn it off, so a background pass cannot race them.
+    pub deadline_reminders: bool,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             failed_auth_per_ip: 10,
             signin_per_ip_per_minute: 30,
             demo_outbox: false,
+            deadline_reminders: true,
         }
     }
 }

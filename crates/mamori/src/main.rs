@@ -190,8 +190,7 @@ impl LimitArgs {
                 timeout: std::time::Duration::from_secs(self.webhook_timeout),
                 ..defaults.webhooks
             },
-            signin_per_ip_per_minute: defaults.signin_per_ip_per_minute,
-            demo_outbox: false,
+            ..defaults
         }
     }
 }

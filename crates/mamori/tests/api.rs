@@ -42,7 +42,41 @@ both_backends!(
     correct_my_data_verifies_new_identifiers,
     request_deadlines_are_reminded_once,
     scrub_removes_personal_data_and_refuses_bad_input,
+    a_dropped_ledger_lets_go_of_its_store,
 );
+
+/// Once every handle of a ledger is gone its writer stops and lets go of the store, so the
+/// database connections close (a writer that kept itself alive leaked a pool per start, and a
+/// long test run ran PostgreSQL out of connections).
+async fn a_dropped_ledger_lets_go_of_its_store(app: TestApp) {
+    let store: std::sync::Arc<dyn mamori_store::Store> =
+        std::sync::Arc::from(mamori_store::open(&app.database_url).await.unwrap());
+    let keyring = mamori_crypto::Keyring::new(
+        &mamori_crypto::MasterKey::from_hex(common::MASTER_HEX).unwrap(),
+    );
+    let ledger = mamori_core::ledger::Ledger::start(
+        store.clone(),
+        mamori_ledger::HeadSigner::from_seed(&keyring.ledger_signing_seed()),
+    )
+    .await
+    .unwrap();
+    ledger.flush().await.unwrap();
+    assert!(
+        std::sync::Arc::strong_count(&store) > 1,
+        "the writer holds the store"
+    );
+    drop(ledger);
+    for _ in 0..250 {
+        if std::sync::Arc::strong_count(&store) == 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!(
+        "the ledger writer still holds the store 5 s after its last handle was dropped ({} holders)",
+        std::sync::Arc::strong_count(&store)
+    );
+}
 
 fn customer(tag: &str) -> Value {
     json!({

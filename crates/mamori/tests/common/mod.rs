@@ -296,6 +296,8 @@ pub fn test_limits() -> mamori_server::Limits {
     mamori_server::Limits {
         failed_auth_per_ip: 4,
         demo_outbox: true,
+        // Tests call `send_due_reminders` themselves; a background pass would race them.
+        deadline_reminders: false,
         webhooks: mamori_server::webhooks::WebhookSettings {
             max_attempts: 3,
             backoff_base: std::time::Duration::from_millis(20),
