@@ -67,6 +67,10 @@ async fn agent(
 
 /// `POST /v1/agent/{agent-id}`: pair-wise key setup. A failure is a bare 403, as the protocol
 /// says; the reason is in the ledger.
+#[utoipa::path(post, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol v0.9.4",
+    params(("agent_id" = String, Path, description = "the agent's id in the DRP directory")),
+    request_body(content = String, content_type = "text/plain", description = "a JWS signed with the agent's Ed25519 key (DRP §2.05), compact serialisation"),
+    responses((status = 200, description = "the agent's bearer token and the business's id"), (status = 403, description = "bad signature, unknown agent or stale message"), (status = 429, description = "too many failed attempts")))]
 pub async fn pair(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -90,6 +94,10 @@ pub async fn pair(
 }
 
 /// `GET /v1/agent/{agent-id}`: whether the token is still good for this agent.
+#[utoipa::path(get, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol v0.9.4",
+    params(("agent_id" = String, Path)),
+    responses((status = 200, description = "the token is good for this agent"), (status = 403, description = "DRP error JSON: no token, or another agent's"), (status = 429, description = "too many failed attempts")),
+    security(("bearer" = [])))]
 pub async fn agent_information(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -108,6 +116,10 @@ pub async fn agent_information(
 }
 
 /// `POST /v1/data-rights-request`: a signed request from an agent, filed in the register.
+#[utoipa::path(post, path = "/v1/data-rights-request", tag = "Data Rights Protocol v0.9.4",
+    request_body(content = String, content_type = "text/plain", description = "a JWS signed with the agent's Ed25519 key (DRP §2.05), compact serialisation"),
+    responses((status = 200, description = "the request's status object (request_id, status, received_at, expected_by)"), (status = 400, description = "DRP error JSON: malformed or unsigned message"), (status = 403, description = "DRP error JSON: bad token or signature, another business, expired message"), (status = 429, description = "too many failed attempts")),
+    security(("bearer" = [])))]
 pub async fn submit(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -127,6 +139,10 @@ pub async fn submit(
 }
 
 /// `GET /v1/data-rights-request/{request_id}`.
+#[utoipa::path(get, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol v0.9.4",
+    params(("request_id" = String, Path)),
+    responses((status = 200, description = "the request's status object"), (status = 403, description = "DRP error JSON: bad token"), (status = 404, description = "DRP error JSON: no such request for this agent")),
+    security(("bearer" = [])))]
 pub async fn status(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -144,6 +160,11 @@ pub async fn status(
 }
 
 /// `DELETE /v1/data-rights-request/{request_id}`: a signed revocation.
+#[utoipa::path(delete, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol v0.9.4",
+    params(("request_id" = String, Path)),
+    request_body(content = String, content_type = "text/plain", description = "a JWS signed with the agent's Ed25519 key (DRP §2.05), compact serialisation"),
+    responses((status = 200, description = "the status object, now revoked"), (status = 400, description = "DRP error JSON: malformed message"), (status = 403, description = "DRP error JSON: bad token or signature"), (status = 404, description = "DRP error JSON: no such request for this agent")),
+    security(("bearer" = [])))]
 pub async fn revoke(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
