@@ -7,21 +7,47 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Email,
+    Phone,
     PaymentCard,
     Iban,
     IpAddress,
+    UsSsn,
+    JpMyNumber,
+    FrNir,
+    PostalAddress,
+    DateOfBirth,
+    PersonName,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Email, Kind::PaymentCard, Kind::Iban, Kind::IpAddress];
+    pub const ALL: [Kind; 11] = [
+        Kind::Email,
+        Kind::Phone,
+        Kind::PaymentCard,
+        Kind::Iban,
+        Kind::IpAddress,
+        Kind::UsSsn,
+        Kind::JpMyNumber,
+        Kind::FrNir,
+        Kind::PostalAddress,
+        Kind::DateOfBirth,
+        Kind::PersonName,
+    ];
 
     /// The typed placeholder's name, as in `[EMAIL]`.
     pub fn label(self) -> &'static str {
         match self {
             Kind::Email => "EMAIL",
+            Kind::Phone => "PHONE",
             Kind::PaymentCard => "CARD",
             Kind::Iban => "IBAN",
             Kind::IpAddress => "IP",
+            Kind::UsSsn => "SSN",
+            Kind::JpMyNumber => "MY_NUMBER",
+            Kind::FrNir => "NIR",
+            Kind::PostalAddress => "ADDRESS",
+            Kind::DateOfBirth => "DOB",
+            Kind::PersonName => "NAME",
         }
     }
 
@@ -35,10 +61,25 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Email => "email",
+            Kind::Phone => "phone",
             Kind::PaymentCard => "payment_card",
             Kind::Iban => "iban",
             Kind::IpAddress => "ip_address",
+            Kind::UsSsn => "us_ssn",
+            Kind::JpMyNumber => "jp_my_number",
+            Kind::FrNir => "fr_nir",
+            Kind::PostalAddress => "postal_address",
+            Kind::DateOfBirth => "date_of_birth",
+            Kind::PersonName => "person_name",
         }
+    }
+
+    /// Whether the detector validates a format (checksums, ranges) rather than reading context.
+    pub fn is_structured(self) -> bool {
+        !matches!(
+            self,
+            Kind::PostalAddress | Kind::DateOfBirth | Kind::PersonName
+        )
     }
 }
 
@@ -50,12 +91,18 @@ pub struct Span {
     pub end: usize,
 }
 
-/// Every span of personal data in `text`, in order, none overlapping.
+/// Every span of personal data in `text`, in order, none overlapping. Where two overlap, the
+/// one that starts first wins, and of two that start together the longer.
 pub fn find(text: &str) -> Vec<Span> {
     let mut spans = Vec::new();
-    emails(text.as_bytes(), &mut spans);
-    numbers(text.as_bytes(), &mut spans);
-    ibans(text.as_bytes(), &mut spans);
+    let bytes = text.as_bytes();
+    emails(bytes, &mut spans);
+    numbers(text, &mut spans);
+    ibans(bytes, &mut spans);
+    crate::national::fr_nirs(bytes, &mut spans);
+    crate::ipv6::ipv6s(bytes, &mut spans);
+    crate::phone::phones(text, &mut spans);
+    crate::context::in_context(text, &mut spans);
     spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
     let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     for span in spans {
@@ -67,7 +114,7 @@ pub fn find(text: &str) -> Vec<Span> {
 }
 
 /// A letter or digit of ASCII, or any byte of a non-ASCII character (a word goes on).
-fn joins_word(b: u8) -> bool {
+pub(crate) fn joins_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
@@ -125,7 +172,7 @@ fn valid_domain(domain: &[u8]) -> bool {
 // ---- numbers: payment cards, IPv4 ------------------------------------------------------------
 
 /// The digit at `i` (ASCII or full-width) and its width in bytes.
-fn digit_at(bytes: &[u8], i: usize) -> Option<(u8, usize)> {
+pub(crate) fn digit_at(bytes: &[u8], i: usize) -> Option<(u8, usize)> {
     match bytes.get(i..) {
         Some([b, ..]) if b.is_ascii_digit() => Some((b - b'0', 1)),
         // U+FF10..U+FF19 FULLWIDTH DIGIT ZERO..NINE
@@ -135,7 +182,7 @@ fn digit_at(bytes: &[u8], i: usize) -> Option<(u8, usize)> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Sep {
+pub(crate) enum Sep {
     Space,
     Dash,
     Dot,
@@ -158,13 +205,26 @@ fn separator_at(bytes: &[u8], i: usize) -> Option<(Sep, usize)> {
 const MAX_RUN_DIGITS: usize = 40;
 
 /// Groups of digits with single separators between them, as found in the text.
-struct Run {
-    digits: Vec<u8>,
+pub(crate) struct Run {
+    pub(crate) digits: Vec<u8>,
     /// Per group: digits so far at its end, its end byte, and the separator before it.
-    groups: Vec<(usize, usize, Option<Sep>)>,
+    pub(crate) groups: Vec<(usize, usize, Option<Sep>)>,
 }
 
-fn numbers(bytes: &[u8], out: &mut Vec<Span>) {
+impl Run {
+    /// How many digits each group has.
+    pub(crate) fn group_sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut before = 0;
+        self.groups.iter().map(move |g| {
+            let size = g.0 - before;
+            before = g.0;
+            size
+        })
+    }
+}
+
+fn numbers(text: &str, out: &mut Vec<Span>) {
+    let bytes = text.as_bytes();
     let mut i = 0;
     let mut run = Run {
         digits: Vec::with_capacity(MAX_RUN_DIGITS),
@@ -183,25 +243,22 @@ fn numbers(bytes: &[u8], out: &mut Vec<Span>) {
         if glued || run.digits.len() > MAX_RUN_DIGITS {
             continue;
         }
-        if let Some(end) = ipv4(&run) {
-            out.push(Span {
-                kind: Kind::IpAddress,
-                start,
-                end,
+        let found = None
+            .or_else(|| ipv4(&run).map(|end| (Kind::IpAddress, end)))
+            .or_else(|| card(&run).map(|end| (Kind::PaymentCard, end)))
+            .or_else(|| crate::national::us_ssn(text, start, &run).map(|end| (Kind::UsSsn, end)))
+            .or_else(|| {
+                crate::national::my_number(text, start, &run).map(|end| (Kind::JpMyNumber, end))
             });
-        } else if let Some(end) = card(&run) {
-            out.push(Span {
-                kind: Kind::PaymentCard,
-                start,
-                end,
-            });
+        if let Some((kind, end)) = found {
+            out.push(Span { kind, start, end });
         }
     }
 }
 
 /// Whether the number at `start` is part of an identifier: right after a letter or digit, after
 /// `#` (order and ticket numbers), or after a word and a `-`, `_` or `/` (`SKU-…`, `INV/…`).
-fn glued_before(bytes: &[u8], start: usize) -> bool {
+pub(crate) fn glued_before(bytes: &[u8], start: usize) -> bool {
     match start.checked_sub(1).map(|i| bytes[i]) {
         Some(b) if joins_word(b) || b == b'#' => true,
         Some(b'-' | b'_' | b'/') => start >= 2 && joins_word(bytes[start - 2]),

@@ -7,7 +7,11 @@
 //!
 //! Offsets are byte offsets into the UTF-8 text.
 
+mod context;
 mod detect;
+mod ipv6;
+mod national;
+mod phone;
 mod redact;
 
 pub use detect::{Kind, Span, find};

@@ -113,16 +113,29 @@ impl Scrubber {
 /// The value as compared for hashing: an address in lower case, numbers as their digits
 /// (full-width digits as ASCII), so one value written two ways gets one tag.
 fn normalised(kind: Kind, value: &str) -> String {
+    let digits_and = |keep: &[char]| -> String {
+        value
+            .chars()
+            .filter_map(|c| match c {
+                '0'..='9' => Some(c),
+                '\u{FF10}'..='\u{FF19}' => char::from_u32(c as u32 - 0xFF10 + u32::from(b'0')),
+                c if keep.contains(&c) => Some(c.to_ascii_uppercase()),
+                _ => None,
+            })
+            .collect()
+    };
     match kind {
         Kind::Email => value.to_ascii_lowercase(),
         Kind::Iban => value.chars().filter(|c| !c.is_whitespace()).collect(),
-        Kind::PaymentCard | Kind::IpAddress => value
-            .chars()
-            .filter_map(|c| match c {
-                '0'..='9' | '.' => Some(c),
-                '\u{FF10}'..='\u{FF19}' => char::from_u32(c as u32 - 0xFF10 + u32::from(b'0')),
-                _ => None,
-            })
-            .collect(),
+        Kind::IpAddress if value.contains(':') => value.to_ascii_lowercase(),
+        Kind::IpAddress => digits_and(&['.']),
+        Kind::Phone => digits_and(&['+']),
+        Kind::FrNir => digits_and(&['A', 'B', 'a', 'b']),
+        Kind::PaymentCard | Kind::UsSsn | Kind::JpMyNumber => digits_and(&[]),
+        Kind::PostalAddress | Kind::DateOfBirth | Kind::PersonName => value
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
     }
 }

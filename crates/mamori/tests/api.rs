@@ -1239,6 +1239,14 @@ async fn ledger_proofs_verify(app: TestApp) {
         "/v1/ledger/head",
         "/v1/ledger/proof/inclusion",
         "/v1/ledger/proof/consistency",
+        "/v1/consent/{id}",
+        "/v1/consent/filter",
+        "/v1/webhooks",
+        "/v1/requests",
+        "/v1/scrub",
+        "/v1/agent/{agent_id}",
+        "/v1/data-rights-request",
+        "/v1/data-rights-request/{request_id}",
         "/healthz",
     ] {
         assert!(spec["paths"].get(path).is_some(), "spec misses {path}");
@@ -5066,6 +5074,7 @@ async fn scrub_removes_personal_data_and_refuses_bad_input(app: TestApp) {
         format!("Please mail {canary} about it."),
         "カード４１１１　１１１１　１１１１　１１１１で払いました".to_string(),
         "IBAN FR14 2004 1010 0505 0001 3M02 606, order #12345678, v2.3.1, 19.99 €".to_string(),
+        "田中太郎と申します。電話は090-1234-5678です".to_string(),
     ];
     let r = scrub(&app, &json!({"texts": texts, "spans": true})).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -5075,7 +5084,8 @@ async fn scrub_removes_personal_data_and_refuses_bad_input(app: TestApp) {
         json!([
             "Please mail [EMAIL] about it.",
             "カード[CARD]で払いました",
-            "IBAN [IBAN], order #12345678, v2.3.1, 19.99 €"
+            "IBAN [IBAN], order #12345678, v2.3.1, 19.99 €",
+            "[NAME]と申します。電話は[PHONE]です"
         ])
     );
     assert_eq!(
@@ -5094,7 +5104,7 @@ async fn scrub_removes_personal_data_and_refuses_bad_input(app: TestApp) {
     // Bad input: a clear error, and the texts never appear in it or in the logs.
     let cases = [
         (
-            json!({"texts": [canary], "modes": {"phone": "mask"}}),
+            json!({"texts": [canary], "modes": {"passport": "mask"}}),
             "unknown_kind",
         ),
         (

@@ -1435,7 +1435,7 @@ fn scrub_reads_records_by_line_and_keeps_their_order() {
 #[test]
 fn scrub_refuses_bad_options_and_non_utf8_input_with_a_message() {
     for (args, says) in [
-        (vec!["--mode", "phone=mask"], "unknown kind"),
+        (vec!["--mode", "passport=mask"], "unknown kind"),
         (vec!["--mode", "email"], "expected KIND=MODE"),
         (vec!["--mode", "email=blur"], "unknown mode"),
         (vec!["--mode", "email=hash"], "needs a key"),
