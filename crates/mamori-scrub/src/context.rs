@@ -44,7 +44,10 @@ fn date_of_birth_patterns() -> [String; 2] {
 /// A name as written: capitalised words (with hyphens and apostrophes), or a run of kanji and
 /// katakana.
 const LATIN_NAME: &str = r"\p{Lu}[\p{Ll}\p{Lu}'’-]*(?:[ \t]+\p{Lu}[\p{Ll}\p{Lu}'’-]*){0,2}";
-const JAPANESE_NAME: &str = r"[\p{Han}\p{Katakana}ー]{1,5}(?:[ 　]?[\p{Han}\p{Katakana}ー]{1,5})?";
+/// A family name in kanji or katakana, then perhaps a given name, which may be in hiragana
+/// (さくら): hiragana alone is too often a sentence's own words.
+const JAPANESE_NAME: &str =
+    r"[\p{Han}\p{Katakana}ー]{1,5}(?:[ 　]?[\p{Han}\p{Katakana}\p{Hiragana}ー]{1,5})?";
 
 /// Capitalised words that follow "je suis" without being a name.
 const NOT_NAMES: [&str; 12] = [
