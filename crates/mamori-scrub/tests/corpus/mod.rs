@@ -186,7 +186,7 @@ fn luhn_complete(mut body: Vec<u8>) -> Vec<u8> {
                 }
             })
             .sum();
-        if sum % 10 == 0 {
+        if sum.is_multiple_of(10) {
             return body;
         }
         body.pop();
