@@ -14,6 +14,7 @@ pub mod privacy;
 pub mod problem;
 pub mod ratelimit;
 pub mod scrub;
+pub mod surveys;
 pub mod unsubscribe;
 pub mod webhooks;
 
@@ -220,6 +221,17 @@ fn routes(state: AppState) -> Router {
             "/v1/data-rights-request/{request_id}",
             get(drp::status).delete(drp::revoke),
         )
+        .route("/v1/surveys", get(surveys::list).post(surveys::create))
+        .route(
+            "/v1/surveys/{slug}/close",
+            axum::routing::post(surveys::close),
+        )
+        .route("/v1/surveys/{slug}/results", get(surveys::results))
+        .route(
+            "/v1/surveys/{slug}/responses",
+            axum::routing::post(surveys::respond),
+        )
+        .route("/survey/{slug}", get(surveys::page).post(surveys::submit))
         .route("/healthz", get(api::healthz))
         .route("/.well-known/gpc.json", get(gpc_support))
         .route(

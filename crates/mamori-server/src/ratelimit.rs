@@ -26,6 +26,8 @@ pub struct Limits {
     /// Announce deadlines coming up (`request.due_soon`) once a minute in the background. Tests
     /// that send reminders themselves turn it off, so a background pass cannot race them.
     pub deadline_reminders: bool,
+    /// Anonymous survey responses per minute from one client address (kept in memory only).
+    pub survey_responses_per_ip_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -37,6 +39,7 @@ impl Default for Limits {
             signin_per_ip_per_minute: 30,
             demo_outbox: false,
             deadline_reminders: true,
+            survey_responses_per_ip_per_minute: 30,
         }
     }
 }
@@ -55,6 +58,7 @@ pub struct RateLimits {
     /// the person, so one address cannot be flooded from many clients.
     signin_per_address: DefaultKeyedRateLimiter<[u8; 32]>,
     address_salt: [u8; 32],
+    survey_per_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 /// Code requests to one address: this many per ten minutes.
@@ -83,6 +87,10 @@ impl RateLimits {
                     .allow_burst(per_address),
             ),
             address_salt: rand::random(),
+            survey_per_ip: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(limits.survey_responses_per_ip_per_minute.max(1))
+                    .expect("non-zero"),
+            )),
         }
     }
 
@@ -92,6 +100,14 @@ impl RateLimits {
             self.signin_per_ip.retain_recent();
         }
         self.signin_per_ip.check_key(&ip).is_ok()
+    }
+
+    /// Whether `ip` may send one more survey response now.
+    pub fn allow_survey_response(&self, ip: IpAddr) -> bool {
+        if self.survey_per_ip.len() > MAX_TRACKED {
+            self.survey_per_ip.retain_recent();
+        }
+        self.survey_per_ip.check_key(&ip).is_ok()
     }
 
     /// Whether one more code may be sent to `address` now.

@@ -284,6 +284,21 @@ pub enum Change {
     },
     /// Which agent filed a request (the request is inserted in the same job).
     InsertDrpRequest(DrpRequestRow),
+    /// A new survey (its slug must be free).
+    InsertSurvey(SurveyRow),
+    /// Stops a survey taking responses. Gone if it was closed already.
+    CloseSurvey {
+        id: Id,
+        closed_ms: i64,
+    },
+    /// One anonymous response: a random id, the day it came (days since 1970-01-01 UTC) and the
+    /// answers as JSON. Nothing else about who or when.
+    InsertSurveyResponse {
+        id: Id,
+        survey_id: Id,
+        day: i64,
+        answers: String,
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -357,6 +372,16 @@ pub struct DrpAgentRow {
     pub verify_key: Vec<u8>,
     pub created_ms: i64,
     pub removed_ms: Option<i64>,
+}
+
+/// A survey: its definition as JSON (questions, translations, window, mode, k).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyRow {
+    pub id: Id,
+    pub slug: String,
+    pub definition: String,
+    pub created_ms: i64,
+    pub closed_ms: Option<i64>,
 }
 
 /// The agent's side of a request it filed.
@@ -539,6 +564,10 @@ pub trait Store: Send + Sync + 'static {
     /// The agent a bearer token (by digest) was issued to.
     async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<String>>;
     async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>>;
+    async fn survey(&self, slug: &str) -> Result<Option<SurveyRow>>;
+    async fn surveys(&self) -> Result<Vec<SurveyRow>>;
+    /// Every response's answers (JSON), in the order of their random ids.
+    async fn survey_answers(&self, survey_id: &Id) -> Result<Vec<String>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

@@ -588,6 +588,23 @@ macro_rules! sql_store {
                             .bind(&r.request_id[..]).bind(&r.agent_id).bind(&r.agent_request_id).bind(&r.status_callback)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
+                    Change::InsertSurvey(v) => {
+                        sqlx::query("INSERT INTO surveys (id, slug, definition, created_ms) VALUES ($1, $2, $3, $4)")
+                            .bind(&v.id[..]).bind(&v.slug).bind(&v.definition).bind(v.created_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::CloseSurvey { id, closed_ms } => {
+                        let done = sqlx::query("UPDATE surveys SET closed_ms = $1 WHERE id = $2 AND closed_ms IS NULL")
+                            .bind(closed_ms).bind(&id[..]).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::InsertSurveyResponse { id, survey_id, day, answers } => {
+                        sqlx::query("INSERT INTO survey_responses (id, survey_id, day, answers) VALUES ($1, $2, $3, $4)")
+                            .bind(&id[..]).bind(&survey_id[..]).bind(day).bind(answers)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
                     Change::RemoveWebhook { id, removed_ms } => {
                         let done = sqlx::query("UPDATE webhooks SET removed_ms = $1 WHERE id = $2 AND removed_ms IS NULL")
                             .bind(removed_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -1140,6 +1157,24 @@ macro_rules! sql_store {
                 Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
             }
 
+            async fn survey(&self, slug: &str) -> Result<Option<SurveyRow>> {
+                let row = sqlx::query("SELECT id, slug, definition, created_ms, closed_ms FROM surveys WHERE slug = $1")
+                    .bind(slug).fetch_optional(&self.read).await?;
+                row.as_ref().map(survey_from_row).transpose()
+            }
+
+            async fn surveys(&self) -> Result<Vec<SurveyRow>> {
+                let rows = sqlx::query("SELECT id, slug, definition, created_ms, closed_ms FROM surveys ORDER BY slug")
+                    .fetch_all(&self.read).await?;
+                rows.iter().map(survey_from_row).collect()
+            }
+
+            async fn survey_answers(&self, survey_id: &Id) -> Result<Vec<String>> {
+                let rows = sqlx::query("SELECT answers FROM survey_responses WHERE survey_id = $1 ORDER BY id")
+                    .bind(&survey_id[..]).fetch_all(&self.read).await?;
+                Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?)
+            }
+
             async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>> {
                 let row = sqlx::query("SELECT request_id, agent_id, agent_request_id, status_callback FROM drp_requests WHERE request_id = $1")
                     .bind(&request_id[..]).fetch_optional(&self.read).await?;
@@ -1257,6 +1292,23 @@ impl From<sqlx::Error> for ApplyError {
     fn from(e: sqlx::Error) -> Self {
         ApplyError::Db(e)
     }
+}
+
+fn survey_from_row<R: Row>(r: &R) -> Result<SurveyRow>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SurveyRow {
+        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+        slug: r.try_get(1)?,
+        definition: r.try_get(2)?,
+        created_ms: r.try_get(3)?,
+        closed_ms: r.try_get(4)?,
+    })
 }
 
 fn drp_agent_from_row<R: Row>(r: &R) -> Result<DrpAgentRow>

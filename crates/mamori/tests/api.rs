@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{Backend, TestApp};
 use mamori_ledger::{b64, verify_consistency, verify_inclusion};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -43,6 +43,8 @@ both_backends!(
     request_deadlines_are_reminded_once,
     scrub_removes_personal_data_and_refuses_bad_input,
     a_dropped_ledger_lets_go_of_its_store,
+    anonymous_surveys_keep_no_one_and_hide_small_groups,
+    survey_pages_take_answers_in_three_languages,
 );
 
 /// Once every handle of a ledger is gone its writer stops and lets go of the store, so the
@@ -5139,4 +5141,391 @@ async fn scrub_removes_personal_data_and_refuses_bad_input(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let logs = String::from_utf8_lossy(&common::captured_logs().lock().unwrap()).to_string();
     assert!(!logs.contains(&canary), "logs leaked the canary");
+}
+
+fn survey_definition(slug: &str) -> Value {
+    let t = |en: &str, ja: &str, fr: &str| json!({"en": en, "ja": ja, "fr": fr});
+    json!({
+        "slug": slug,
+        "mode": "anonymous",
+        "title": t("How was your delivery?", "配送はいかがでしたか？", "Comment s'est passée votre livraison ?"),
+        "questions": [
+            {"id": "speed", "kind": "rating", "required": true, "text": t("How fast was it?", "速さは？", "Rapidité ?")},
+            {"id": "recommend", "kind": "nps", "text": t("Would you recommend us?", "おすすめしますか？", "Nous recommanderiez-vous ?")},
+            {"id": "where", "kind": "single", "text": t("Where was it left?", "どこに置かれましたか？", "Où a-t-il été déposé ?"),
+             "choices": [{"id": "door", "text": t("At the door", "玄関", "À la porte")}, {"id": "locker", "text": t("In a locker", "宅配ロッカー", "En consigne")}]},
+            {"id": "liked", "kind": "multiple", "text": t("What did you like?", "良かった点は？", "Qu'avez-vous aimé ?"),
+             "choices": [{"id": "price", "text": t("Price", "価格", "Le prix")}, {"id": "packaging", "text": t("Packaging", "梱包", "L'emballage")}]},
+            {"id": "comment", "kind": "text", "text": t("Anything else?", "その他", "Autre chose ?")}
+        ]
+    })
+}
+
+async fn respond(app: &TestApp, slug: &str, answers: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/v1/surveys/{slug}/responses")))
+        .json(&json!({"answers": answers}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The columns of the response table, straight from the database.
+async fn survey_response_columns(app: &TestApp) -> Vec<String> {
+    use sqlx::Row;
+    match app.backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+            sqlx::query("SELECT name FROM pragma_table_info('survey_responses') ORDER BY cid")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect()
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+            sqlx::query("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'survey_responses' ORDER BY ordinal_position")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect()
+        }
+    }
+}
+
+/// An anonymous survey keeps answers only — no one, no address, no time beyond the day, free
+/// text scrubbed — refuses bad answers without keeping anything, and its results hide every
+/// group smaller than k.
+async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("delivery")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["slug"], "delivery");
+    assert_eq!(v["open"], true);
+    assert_eq!(v["k"], 5);
+
+    // Bad definitions: a clear error each, and no survey.
+    let mut missing_fr = survey_definition("d2");
+    missing_fr["title"].as_object_mut().unwrap().remove("fr");
+    let mut duplicate = survey_definition("d3");
+    duplicate["questions"][1]["id"] = json!("speed");
+    let mut choices_on_rating = survey_definition("d4");
+    choices_on_rating["questions"][0]["choices"] =
+        survey_definition("x")["questions"][2]["choices"].clone();
+    let mut identified = survey_definition("d5");
+    identified["mode"] = json!("identified");
+    let mut bad_slug = survey_definition("d6");
+    bad_slug["slug"] = json!("Not A Slug");
+    let mut bad_window = survey_definition("d7");
+    bad_window["opens"] = json!("2027-02-01");
+    bad_window["closes"] = json!("2027-01-01");
+    for (body, code) in [
+        (missing_fr, "invalid_survey"),
+        (duplicate, "invalid_survey"),
+        (choices_on_rating, "invalid_survey"),
+        (identified, "identified_not_supported"),
+        (bad_slug, "invalid_survey"),
+        (bad_window, "invalid_survey"),
+    ] {
+        let r = officer(&app, Method::POST, "/v1/surveys", Some(body)).await;
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    let mut unknown_key = survey_definition("d8");
+    unknown_key["color"] = json!("red");
+    let r = officer(&app, Method::POST, "/v1/surveys", Some(unknown_key)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("delivery")),
+    )
+    .await;
+    problem(r, StatusCode::CONFLICT, "survey_exists").await;
+    let r = app
+        .as_role(Method::POST, "/v1/surveys", "support", "customer_support")
+        .json(&survey_definition("by-support"))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let listed: Value = officer(&app, Method::GET, "/v1/surveys", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // Four responses: below k = 5, so the results show nothing.
+    let canary = format!("canary{}@example.com", uuid::Uuid::new_v4().simple());
+    for i in 0..4 {
+        let r = respond(&app, "delivery", json!({"speed": 5, "recommend": 9, "where": "door", "liked": ["price"], "comment": format!("write to {canary} #{i}")})).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let results = async |by: &str| -> Value {
+        officer(
+            &app,
+            Method::GET,
+            &format!("/v1/surveys/delivery/results{by}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    };
+    let v = results("").await;
+    assert_eq!(v["responses"], Value::Null);
+    assert_eq!(v["suppressed"], true);
+
+    // Bad answers: refused, named by question, never echoed, nothing kept.
+    for (answers, code) in [
+        (json!({"speed": 6}), "out_of_range"),
+        (json!({"speed": "fast"}), "out_of_range"),
+        (json!({"speed": 3, "recommend": 11}), "out_of_range"),
+        (json!({"speed": 3, "where": "roof"}), "unknown_choice"),
+        (
+            json!({"speed": 3, "liked": ["price", "smell"]}),
+            "unknown_choice",
+        ),
+        (json!({"speed": 3, "liked": [1]}), "invalid_answer"),
+        (
+            json!({"speed": 3, "comment": "x".repeat(2001)}),
+            "answer_too_long",
+        ),
+        (json!({"recommend": 8}), "answer_required"),
+        (
+            json!({"speed": 3, "secret-question-canary": "1"}),
+            "unknown_question",
+        ),
+    ] {
+        let body = problem(
+            respond(&app, "delivery", answers).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+        )
+        .await;
+        assert!(
+            !body.to_string().contains("canary") && !body.to_string().contains("roof"),
+            "{body}"
+        );
+    }
+    let r = respond(&app, "nowhere", json!({"speed": 3})).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "survey_not_found").await;
+
+    // Six more: ten in all. Cells of fewer than five stay hidden.
+    for i in 0..6 {
+        let (speed, place) = if i < 5 { (4, "locker") } else { (1, "door") };
+        let r = respond(
+            &app,
+            "delivery",
+            json!({"speed": speed, "recommend": 3, "where": place, "comment": "ok"}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let v = results("").await;
+    assert_eq!(v["responses"], 10, "{v}");
+    let speed = &v["questions"][0];
+    assert_eq!(speed["answered"], 10);
+    assert_eq!(speed["mean"], json!((4.0 * 5.0 + 5.0 * 4.0 + 1.0) / 10.0));
+    let histogram = speed["histogram"].as_array().unwrap();
+    assert_eq!(histogram[3], json!({"value": 4, "count": 5}));
+    assert_eq!(
+        histogram[4],
+        json!({"value": 5, "count": null, "suppressed": true}),
+        "4 fives is below k"
+    );
+    assert_eq!(histogram[0]["suppressed"], true);
+    let texts = v["questions"][4]["texts"].as_array().unwrap();
+    assert_eq!(texts.len(), 10);
+    assert!(texts.iter().all(|t| !t.as_str().unwrap().contains(&canary)));
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.as_str().unwrap().starts_with("write to [EMAIL]")),
+        "{texts:?}"
+    );
+    // By where it was left: 5 at a locker (shown), 5 at the door (shown); their speeds below k hidden.
+    let v = results("?by=where").await;
+    let groups = v["breakdown"]["groups"].as_array().unwrap();
+    assert_eq!(groups[0]["choice"], "door");
+    assert_eq!(groups[0]["count"], 5);
+    assert_eq!(groups[1]["count"], 5);
+    assert_eq!(groups[1]["questions"][0]["histogram"][3]["count"], 5);
+    assert_eq!(
+        groups[0]["questions"][0]["histogram"][4]["suppressed"],
+        true
+    );
+    assert!(
+        groups.iter().all(|g| g["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["id"] != "comment")),
+        "no free text in breakdowns"
+    );
+    for by in ["?by=comment", "?by=speed", "?by=nothing"] {
+        let r = officer(
+            &app,
+            Method::GET,
+            &format!("/v1/surveys/delivery/results{by}"),
+            None,
+        )
+        .await;
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_breakdown").await;
+    }
+
+    // What is stored: answers and the day, under random ids; nothing about the sender.
+    assert_eq!(
+        survey_response_columns(&app).await,
+        ["id", "survey_id", "day", "answers"]
+    );
+    let survey = app.vault.store.survey("delivery").await.unwrap().unwrap();
+    let stored = app.vault.store.survey_answers(&survey.id).await.unwrap();
+    assert_eq!(stored.len(), 10);
+    assert!(stored.iter().all(|a| !a.contains(&canary)));
+    for file in app.sqlite_files() {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+            "the canary reached the database"
+        );
+    }
+    let logs = String::from_utf8_lossy(&common::captured_logs().lock().unwrap()).to_string();
+    assert!(!logs.contains(&canary), "the canary reached the logs");
+
+    // Closed: no more responses.
+    assert_eq!(
+        officer(&app, Method::POST, "/v1/surveys/delivery/close", None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        respond(&app, "delivery", json!({"speed": 3})).await,
+        StatusCode::CONFLICT,
+        "survey_closed",
+    )
+    .await;
+    problem(
+        officer(&app, Method::POST, "/v1/surveys/delivery/close", None).await,
+        StatusCode::CONFLICT,
+        "survey_closed",
+    )
+    .await;
+    assert_eq!(results("").await["responses"], 10);
+}
+
+/// The survey page in three languages: a form that needs no script, a thank-you page, and a
+/// refusal in the page's language that does not repeat what was typed.
+async fn survey_pages_take_answers_in_three_languages(app: TestApp) {
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("pages")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for (lang, title, anonymous) in [
+        ("en", "How was your delivery?", "This survey is anonymous"),
+        ("ja", "配送はいかがでしたか？", "このアンケートは匿名です"),
+        (
+            "fr",
+            "Comment s&#39;est passée votre livraison ?",
+            "Ce questionnaire est anonyme",
+        ),
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/survey/pages?lang={lang}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("script"),
+            "{csp}"
+        );
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "no cookie on a survey page"
+        );
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!("lang=\"{lang}\""))
+                && html.contains(title)
+                && html.contains(anonymous),
+            "{html}"
+        );
+        assert!(!html.contains("<script"));
+    }
+    let post = async |lang: &str, form: &[(&str, &str)]| {
+        app.client
+            .post(app.url(&format!("/survey/pages?lang={lang}")))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = post(
+        "fr",
+        &[
+            ("a_speed", "4"),
+            ("a_liked", "price"),
+            ("a_liked", "packaging"),
+            ("a_comment", "appelez le 06 12 34 56 78"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Merci pour votre réponse"));
+    let r = post(
+        "ja",
+        &[("a_speed", "9"), ("a_comment", "typed-canary-value")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("「速さは？」は選択肢から選んでください。"),
+        "{html}"
+    );
+    assert!(!html.contains("typed-canary-value"));
+    let r = post("en", &[("a_comment", "no rating")]).await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Please answer “How fast was it?”.")
+    );
+    let survey = app.vault.store.survey("pages").await.unwrap().unwrap();
+    let stored = app.vault.store.survey_answers(&survey.id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(
+        stored[0].contains("[PHONE]") && !stored[0].contains("06 12"),
+        "{stored:?}"
+    );
+    let r = app
+        .client
+        .get(app.url("/survey/no-such-survey"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

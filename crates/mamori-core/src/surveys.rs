@@ -1,0 +1,672 @@
+//! Surveys: definitions (questions, translations, window, mode), anonymous responses and results
+//! that cannot single anyone out.
+//!
+//! An anonymous response is linked to no one: it is stored with a random id, the day it came and
+//! its answers — no subject, address, user agent, cookie or precise time — and free text is
+//! scrubbed of personal data before it is stored. It leaves no ledger event either: an event's
+//! time would date the response. Results show a question only once it has at least `k` answers,
+//! and a breakdown only in cells of at least `k`; smaller cells are suppressed and marked.
+
+use std::collections::{BTreeMap, HashMap};
+
+use mamori_ledger::Outcome;
+use mamori_policy::Policy;
+use mamori_store::{Change, SurveyRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::apikeys::admin_event;
+use crate::{Actor, CoreError, Result, Vault, now_ms};
+
+/// Longest free-text answer, in characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+const MAX_QUESTIONS: usize = 50;
+const MAX_CHOICES: usize = 20;
+const DEFAULT_K: u32 = 5;
+const DAY_MS: i64 = 86_400_000;
+
+/// Words in each of the organisation's languages, by language code.
+pub type Texts = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Linked to no one (the only mode so far).
+    Anonymous,
+    /// Linked to the person, under a consent purpose (not built yet: refused with a message).
+    Identified,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// 1 to 5.
+    Rating,
+    /// Net Promoter Score: 0 to 10.
+    Nps,
+    Single,
+    Multiple,
+    Text,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub id: String,
+    pub text: Texts,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub kind: QuestionKind,
+    pub text: Texts,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// A survey as written in its TOML file (or the same shape in JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyDefinition {
+    pub slug: String,
+    pub mode: Mode,
+    pub title: Texts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<Texts>,
+    /// First day responses are taken (`YYYY-MM-DD`, UTC); from creation if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens: Option<String>,
+    /// Last day responses are taken (`YYYY-MM-DD`, UTC); until closed if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes: Option<String>,
+    /// Smallest group shown in results (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<u32>,
+    pub questions: Vec<Question>,
+}
+
+/// A definition that passed every check, with its window in days since the epoch.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    pub definition: SurveyDefinition,
+    pub opens_day: Option<i64>,
+    pub closes_day: Option<i64>,
+    pub k: u32,
+}
+
+fn problem(field: impl Into<String>, message: impl Into<String>) -> CoreError {
+    CoreError::invalid("invalid_survey", field, message)
+}
+
+fn is_name(id: &str, max: usize) -> bool {
+    !id.is_empty()
+        && id.len() <= max
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// `YYYY-MM-DD` as days since 1970-01-01.
+fn day_of(field: &str, text: &str) -> Result<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format)
+        // Julian day 2,440,588 is 1970-01-01.
+        .map(|d| i64::from(d.to_julian_day()) - 2_440_588)
+        .map_err(|_| problem(field, format!("{field} must be a date written YYYY-MM-DD")))
+}
+
+pub fn today() -> i64 {
+    now_ms().div_euclid(DAY_MS)
+}
+
+impl Survey {
+    /// Reads a TOML definition and checks it against the policy's languages.
+    pub fn from_toml(policy: &Policy, text: &str) -> Result<Survey> {
+        let definition: SurveyDefinition = toml::from_str(text).map_err(|e| {
+            // toml's message names the key and line; it never quotes more than the key.
+            problem(
+                "definition",
+                format!("the survey file does not parse: {}", e.message()),
+            )
+        })?;
+        Survey::check(policy, definition)
+    }
+
+    pub fn check(policy: &Policy, definition: SurveyDefinition) -> Result<Survey> {
+        if !is_name(&definition.slug, 40) {
+            return Err(problem("slug", "slug is 1 to 40 of a-z, 0-9, - and _"));
+        }
+        if definition.mode == Mode::Identified {
+            return Err(CoreError::invalid(
+                "identified_not_supported",
+                "mode",
+                "identified surveys (linked to a person under a consent purpose) are not available yet; use mode = \"anonymous\"",
+            ));
+        }
+        let languages: Vec<&str> = policy
+            .organisation
+            .languages
+            .iter()
+            .map(|l| l.code())
+            .collect();
+        let translated = |field: &str, texts: &Texts| -> Result<()> {
+            for lang in &languages {
+                if texts.get(*lang).is_none_or(|t| t.trim().is_empty()) {
+                    return Err(problem(field, format!("{field} needs a text in {lang}")));
+                }
+            }
+            match texts.keys().find(|l| !languages.contains(&l.as_str())) {
+                Some(other) => Err(problem(
+                    field,
+                    format!("{field} has a text in {other}, which the policy does not list"),
+                )),
+                None => Ok(()),
+            }
+        };
+        translated("title", &definition.title)?;
+        if let Some(intro) = &definition.intro {
+            translated("intro", intro)?;
+        }
+        if definition.questions.is_empty() || definition.questions.len() > MAX_QUESTIONS {
+            return Err(problem(
+                "questions",
+                format!("a survey has 1 to {MAX_QUESTIONS} questions"),
+            ));
+        }
+        let mut seen = Vec::new();
+        for (i, q) in definition.questions.iter().enumerate() {
+            let field = format!("questions[{i}]");
+            if !is_name(&q.id, 40) || seen.contains(&q.id.as_str()) {
+                return Err(problem(
+                    format!("{field}.id"),
+                    "each question needs its own id of a-z, 0-9, - and _",
+                ));
+            }
+            seen.push(&q.id);
+            translated(&format!("{field}.text"), &q.text)?;
+            let has_choices = matches!(q.kind, QuestionKind::Single | QuestionKind::Multiple);
+            if has_choices && !(2..=MAX_CHOICES).contains(&q.choices.len()) {
+                return Err(problem(
+                    format!("{field}.choices"),
+                    format!("a choice question has 2 to {MAX_CHOICES} choices"),
+                ));
+            }
+            if !has_choices && !q.choices.is_empty() {
+                return Err(problem(
+                    format!("{field}.choices"),
+                    "only single and multiple questions have choices",
+                ));
+            }
+            let mut ids = Vec::new();
+            for (j, c) in q.choices.iter().enumerate() {
+                if !is_name(&c.id, 40) || ids.contains(&c.id.as_str()) {
+                    return Err(problem(
+                        format!("{field}.choices[{j}].id"),
+                        "each choice needs its own id of a-z, 0-9, - and _",
+                    ));
+                }
+                ids.push(&c.id);
+                translated(&format!("{field}.choices[{j}].text"), &c.text)?;
+            }
+        }
+        let opens_day = definition
+            .opens
+            .as_deref()
+            .map(|d| day_of("opens", d))
+            .transpose()?;
+        let closes_day = definition
+            .closes
+            .as_deref()
+            .map(|d| day_of("closes", d))
+            .transpose()?;
+        if let (Some(o), Some(c)) = (opens_day, closes_day)
+            && c < o
+        {
+            return Err(problem("closes", "closes must not be before opens"));
+        }
+        let k = definition.k.unwrap_or(DEFAULT_K);
+        if !(2..=1000).contains(&k) {
+            return Err(problem("k", "k, the smallest group shown, is 2 to 1000"));
+        }
+        Ok(Survey {
+            definition,
+            opens_day,
+            closes_day,
+            k,
+        })
+    }
+
+    fn from_row(policy: &Policy, row: &SurveyRow) -> Result<Survey> {
+        let definition: SurveyDefinition = serde_json::from_str(&row.definition)
+            .map_err(|e| CoreError::Internal(format!("stored survey does not parse: {e}")))?;
+        Survey::check(policy, definition)
+    }
+
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.definition.questions.iter().find(|q| q.id == id)
+    }
+}
+
+/// A stored survey and whether it takes responses today.
+#[derive(Debug, Clone)]
+pub struct StoredSurvey {
+    pub id: [u8; 16],
+    pub survey: Survey,
+    pub created_ms: i64,
+    pub closed_ms: Option<i64>,
+}
+
+impl StoredSurvey {
+    pub fn is_open(&self, day: i64) -> bool {
+        self.closed_ms.is_none()
+            && self.survey.opens_day.is_none_or(|o| day >= o)
+            && self.survey.closes_day.is_none_or(|c| day <= c)
+    }
+
+    pub fn summary(&self) -> Value {
+        json!({
+            "slug": self.survey.definition.slug,
+            "mode": self.survey.definition.mode,
+            "title": self.survey.definition.title,
+            "open": self.is_open(today()),
+            "created_at": crate::format_time(self.created_ms),
+            "closed_at": self.closed_ms.map(crate::format_time),
+            "k": self.survey.k,
+            "questions": self.survey.definition.questions.len(),
+        })
+    }
+}
+
+/// Answers as they come from a form or JSON: question id → the values given.
+pub type RawAnswers = HashMap<String, Vec<String>>;
+
+fn bad_answer(code: &'static str, question: &str, message: impl Into<String>) -> CoreError {
+    CoreError::invalid(code, format!("answers.{question}"), message)
+}
+
+/// Checks answers against the survey and turns them into the stored JSON; free text is scrubbed.
+pub fn parse_answers(survey: &Survey, raw: &RawAnswers) -> Result<Value> {
+    // The id comes from the client: say it is unknown without repeating it.
+    if raw.keys().any(|q| survey.question(q).is_none()) {
+        return Err(CoreError::invalid(
+            "unknown_question",
+            "answers",
+            "an answer names a question this survey does not have",
+        ));
+    }
+    let scrubber = mamori_scrub::Scrubber::new();
+    let mut out = serde_json::Map::new();
+    for q in &survey.definition.questions {
+        let values: Vec<&str> = raw
+            .get(&q.id)
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if values.is_empty() {
+            if q.required {
+                return Err(bad_answer(
+                    "answer_required",
+                    &q.id,
+                    format!("question {} needs an answer", q.id),
+                ));
+            }
+            continue;
+        }
+        let one = || -> Result<&str> {
+            match values.as_slice() {
+                [v] => Ok(v),
+                _ => Err(bad_answer(
+                    "one_answer",
+                    &q.id,
+                    format!("question {} takes one answer", q.id),
+                )),
+            }
+        };
+        let value = match q.kind {
+            QuestionKind::Rating | QuestionKind::Nps => {
+                let max = if q.kind == QuestionKind::Rating {
+                    5
+                } else {
+                    10
+                };
+                let min = if q.kind == QuestionKind::Rating { 1 } else { 0 };
+                let n: i64 = one()?.parse().map_err(|_| out_of_range(&q.id, min, max))?;
+                if !(min..=max).contains(&n) {
+                    return Err(out_of_range(&q.id, min, max));
+                }
+                json!(n)
+            }
+            QuestionKind::Single => {
+                let v = one()?;
+                if !q.choices.iter().any(|c| c.id == v) {
+                    return Err(unknown_choice(&q.id));
+                }
+                json!(v)
+            }
+            QuestionKind::Multiple => {
+                let mut picked: Vec<&str> = Vec::new();
+                for v in &values {
+                    if !q.choices.iter().any(|c| c.id == *v) {
+                        return Err(unknown_choice(&q.id));
+                    }
+                    if !picked.contains(v) {
+                        picked.push(v);
+                    }
+                }
+                json!(picked)
+            }
+            QuestionKind::Text => {
+                let v = one()?;
+                if v.chars().count() > MAX_TEXT_CHARS {
+                    return Err(bad_answer(
+                        "answer_too_long",
+                        &q.id,
+                        format!(
+                            "an answer to {} is at most {MAX_TEXT_CHARS} characters",
+                            q.id
+                        ),
+                    ));
+                }
+                json!(scrubber.scrub(v))
+            }
+        };
+        out.insert(q.id.clone(), value);
+    }
+    Ok(Value::Object(out))
+}
+
+fn out_of_range(question: &str, min: i64, max: i64) -> CoreError {
+    bad_answer(
+        "out_of_range",
+        question,
+        format!("question {question} takes a whole number from {min} to {max}"),
+    )
+}
+
+fn unknown_choice(question: &str) -> CoreError {
+    bad_answer(
+        "unknown_choice",
+        question,
+        format!("question {question} has no such choice"),
+    )
+}
+
+/// Who may define and close surveys: a role that may work the register of privacy requests
+/// (the privacy officer). Results are aggregates only and open to every staff key.
+fn may_run_surveys(policy: &Policy, actor: &Actor) -> bool {
+    let rights = policy.purpose(mamori_policy::RIGHTS_PURPOSE);
+    policy
+        .role(&actor.role)
+        .zip(rights)
+        .is_some_and(|(r, p)| r.purposes.contains(p.id))
+}
+
+impl Vault {
+    async fn refuse_survey_admin(&self, actor: &Actor, action: &str) -> Result<()> {
+        if may_run_surveys(&self.policy, actor) {
+            return Ok(());
+        }
+        let denial = crate::access::Denial::PurposeNotAllowedForRole;
+        let event = admin_event(
+            actor,
+            action,
+            Outcome::Denied {
+                reason: denial.code().into(),
+            },
+        );
+        self.ledger.submit(vec![], vec![event]).await??;
+        Err(CoreError::Denied(denial))
+    }
+
+    pub async fn create_survey(&self, actor: &Actor, survey: Survey) -> Result<StoredSurvey> {
+        self.refuse_survey_admin(actor, "survey.create").await?;
+        let row = SurveyRow {
+            id: crate::new_id(),
+            slug: survey.definition.slug.clone(),
+            definition: serde_json::to_string(&survey.definition)
+                .map_err(|e| CoreError::Internal(e.to_string()))?,
+            created_ms: now_ms(),
+            closed_ms: None,
+        };
+        let event = admin_event(actor, "survey.create", Outcome::Allowed);
+        match self
+            .ledger
+            .submit(vec![Change::InsertSurvey(row.clone())], vec![event])
+            .await?
+        {
+            Ok(()) => Ok(StoredSurvey {
+                id: row.id,
+                survey,
+                created_ms: row.created_ms,
+                closed_ms: None,
+            }),
+            Err(_) => Err(CoreError::Conflict {
+                code: "survey_exists",
+                message: "a survey with this slug exists already; choose another slug".into(),
+            }),
+        }
+    }
+
+    pub async fn survey(&self, slug: &str) -> Result<StoredSurvey> {
+        let missing = || {
+            CoreError::invalid(
+                "survey_not_found",
+                "slug",
+                "there is no survey with this slug",
+            )
+        };
+        if !is_name(slug, 40) {
+            return Err(missing());
+        }
+        let row = self.store.survey(slug).await?.ok_or_else(missing)?;
+        Ok(StoredSurvey {
+            id: row.id,
+            survey: Survey::from_row(&self.policy, &row)?,
+            created_ms: row.created_ms,
+            closed_ms: row.closed_ms,
+        })
+    }
+
+    pub async fn surveys(&self) -> Result<Vec<StoredSurvey>> {
+        let mut out = Vec::new();
+        for row in self.store.surveys().await? {
+            out.push(StoredSurvey {
+                id: row.id,
+                survey: Survey::from_row(&self.policy, &row)?,
+                created_ms: row.created_ms,
+                closed_ms: row.closed_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn close_survey(&self, actor: &Actor, slug: &str) -> Result<()> {
+        self.refuse_survey_admin(actor, "survey.close").await?;
+        let survey = self.survey(slug).await?;
+        let event = admin_event(actor, "survey.close", Outcome::Allowed);
+        let change = Change::CloseSurvey {
+            id: survey.id,
+            closed_ms: now_ms(),
+        };
+        match self.ledger.submit(vec![change], vec![event]).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(CoreError::Conflict {
+                code: "survey_closed",
+                message: "this survey is closed already".into(),
+            }),
+        }
+    }
+
+    /// Stores one anonymous response: nothing about who sent it or when, beyond the day.
+    pub async fn respond(&self, slug: &str, raw: &RawAnswers) -> Result<()> {
+        let stored = self.survey(slug).await?;
+        let day = today();
+        if !stored.is_open(day) {
+            return Err(CoreError::Conflict {
+                code: "survey_closed",
+                message: "this survey is not taking responses".into(),
+            });
+        }
+        let answers = parse_answers(&stored.survey, raw)?;
+        let change = Change::InsertSurveyResponse {
+            // Random, unlike the time-ordered ids elsewhere: the key must not date the response.
+            id: *uuid::Uuid::new_v4().as_bytes(),
+            survey_id: stored.id,
+            day,
+            answers: answers.to_string(),
+        };
+        self.ledger.submit(vec![change], vec![]).await??;
+        Ok(())
+    }
+
+    /// Aggregates per question, and optionally broken down by the answers to a single-choice
+    /// question; every count below k is suppressed and marked.
+    pub async fn survey_results(&self, slug: &str, by: Option<&str>) -> Result<Value> {
+        let stored = self.survey(slug).await?;
+        let rows = self.store.survey_answers(&stored.id).await?;
+        let answers: Vec<Value> = rows
+            .iter()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect();
+        results(&stored.survey, &answers, by)
+    }
+}
+
+/// A count, or `null` with `suppressed: true` when below k.
+fn cell(count: usize, k: u32) -> Value {
+    if count >= k as usize {
+        json!({"count": count})
+    } else {
+        json!({"count": null, "suppressed": true})
+    }
+}
+
+fn question_summary(q: &Question, answers: &[&Value], k: u32) -> Value {
+    let given: Vec<&Value> = answers.iter().filter_map(|a| a.get(&q.id)).collect();
+    let mut out = json!({"id": q.id, "kind": q.kind, "answered": given.len()});
+    if given.len() < k as usize {
+        out["suppressed"] = json!(true);
+        out["answered"] = Value::Null;
+        return out;
+    }
+    match q.kind {
+        QuestionKind::Rating | QuestionKind::Nps => {
+            let (min, max) = if q.kind == QuestionKind::Rating {
+                (1, 5)
+            } else {
+                (0, 10)
+            };
+            let values: Vec<i64> = given.iter().filter_map(|v| v.as_i64()).collect();
+            let histogram: Vec<Value> = (min..=max)
+                .map(|v| {
+                    let mut c = cell(values.iter().filter(|x| **x == v).count(), k);
+                    c["value"] = json!(v);
+                    c
+                })
+                .collect();
+            out["mean"] = json!(values.iter().sum::<i64>() as f64 / values.len() as f64);
+            out["histogram"] = json!(histogram);
+            if q.kind == QuestionKind::Nps {
+                let promoters = values.iter().filter(|v| **v >= 9).count() as f64;
+                let detractors = values.iter().filter(|v| **v <= 6).count() as f64;
+                out["nps"] =
+                    json!(((promoters - detractors) * 100.0 / values.len() as f64).round());
+            }
+        }
+        QuestionKind::Single | QuestionKind::Multiple => {
+            let choices: Vec<Value> = q
+                .choices
+                .iter()
+                .map(|c| {
+                    let n = given
+                        .iter()
+                        .filter(|v| {
+                            v.as_str() == Some(&c.id)
+                                || v.as_array()
+                                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&c.id)))
+                        })
+                        .count();
+                    let mut out = cell(n, k);
+                    out["choice"] = json!(c.id);
+                    out
+                })
+                .collect();
+            out["choices"] = json!(choices);
+        }
+        QuestionKind::Text => {
+            // Scrubbed before they were stored; shown in the order of the responses' random ids.
+            out["texts"] = json!(given.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>());
+        }
+    }
+    out
+}
+
+pub fn results(survey: &Survey, answers: &[Value], by: Option<&str>) -> Result<Value> {
+    let k = survey.k;
+    let all: Vec<&Value> = answers.iter().collect();
+    let total = answers.len();
+    let mut out = json!({
+        "slug": survey.definition.slug,
+        "k": k,
+        "responses": if total >= k as usize { json!(total) } else { Value::Null },
+    });
+    if total < k as usize {
+        out["suppressed"] = json!(true);
+        out["questions"] = json!([]);
+        return Ok(out);
+    }
+    out["questions"] = json!(
+        survey
+            .definition
+            .questions
+            .iter()
+            .map(|q| question_summary(q, &all, k))
+            .collect::<Vec<_>>()
+    );
+    if let Some(by) = by {
+        let group = survey
+            .question(by)
+            .filter(|q| q.kind == QuestionKind::Single)
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "invalid_breakdown",
+                    "by",
+                    "a breakdown is by a single-choice question of this survey",
+                )
+            })?;
+        let groups: Vec<Value> = group
+            .choices
+            .iter()
+            .map(|c| {
+                let members: Vec<&Value> = answers
+                    .iter()
+                    .filter(|a| a.get(&group.id).and_then(Value::as_str) == Some(&c.id))
+                    .collect();
+                let mut g = cell(members.len(), k);
+                g["choice"] = json!(c.id);
+                if members.len() >= k as usize {
+                    g["questions"] = json!(
+                        survey
+                            .definition
+                            .questions
+                            .iter()
+                            .filter(|q| q.id != group.id && q.kind != QuestionKind::Text)
+                            .map(|q| question_summary(q, &members, k))
+                            .collect::<Vec<_>>()
+                    );
+                }
+                g
+            })
+            .collect();
+        out["breakdown"] = json!({"by": group.id, "groups": groups});
+    }
+    Ok(out)
+}
