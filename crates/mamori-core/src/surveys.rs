@@ -611,6 +611,21 @@ fn question_summary(q: &Question, answers: &[&Value], k: u32) -> Value {
 
 pub fn results(survey: &Survey, answers: &[Value], by: Option<&str>) -> Result<Value> {
     let k = survey.k;
+    // A bad breakdown is refused whether or not there is anything to show yet.
+    let group = by
+        .map(|by| {
+            survey
+                .question(by)
+                .filter(|q| q.kind == QuestionKind::Single)
+                .ok_or_else(|| {
+                    CoreError::invalid(
+                        "invalid_breakdown",
+                        "by",
+                        "a breakdown is by a single-choice question of this survey",
+                    )
+                })
+        })
+        .transpose()?;
     let all: Vec<&Value> = answers.iter().collect();
     let total = answers.len();
     let mut out = json!({
@@ -631,17 +646,7 @@ pub fn results(survey: &Survey, answers: &[Value], by: Option<&str>) -> Result<V
             .map(|q| question_summary(q, &all, k))
             .collect::<Vec<_>>()
     );
-    if let Some(by) = by {
-        let group = survey
-            .question(by)
-            .filter(|q| q.kind == QuestionKind::Single)
-            .ok_or_else(|| {
-                CoreError::invalid(
-                    "invalid_breakdown",
-                    "by",
-                    "a breakdown is by a single-choice question of this survey",
-                )
-            })?;
+    if let Some(group) = group {
         let groups: Vec<Value> = group
             .choices
             .iter()

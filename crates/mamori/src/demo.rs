@@ -20,6 +20,10 @@ const CITIES: [(&str, &str); 4] = [
     ("Lyon", "FR"),
 ];
 
+/// examples/survey.toml: "How do you feel about how we use your data?"
+const BUILTIN_SURVEY: &str = include_str!("../../../examples/survey.toml");
+const BUILTIN_SURVEY_SLUG: &str = "how-we-use-your-data";
+
 pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::Result<()> {
     let vault = &ctx.vault;
     let service = mamori_core::Actor {
@@ -60,6 +64,11 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
                 .await?;
         }
     }
+    // The built-in survey on how people feel about the use of their data (anonymous).
+    if vault.store.survey(BUILTIN_SURVEY_SLUG).await?.is_none() {
+        let survey = mamori_core::surveys::Survey::from_toml(&vault.policy, BUILTIN_SURVEY)?;
+        vault.create_survey(&operator(), survey).await?;
+    }
     let (_, service_key) = vault
         .create_api_key(&operator(), "service", "demo service key")
         .await?;
@@ -72,6 +81,7 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         "  Sign in as a customer at http://{listen}/privacy/sign-in with customer1@example.com;"
     );
     println!("  the code arrives in the demo outbox: http://{listen}/privacy/demo/outbox");
+    println!("  Anonymous survey: http://{listen}/survey/{BUILTIN_SURVEY_SLUG}");
     println!("  API spec:        http://{listen}/openapi.json");
     println!("  API key (service role):          {service_key}");
     println!("  API key (privacy_officer role):  {officer_key}");

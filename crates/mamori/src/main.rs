@@ -90,6 +90,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Surveys: define one from a TOML file, list them, see results, close one.
+    Survey {
+        #[command(subcommand)]
+        command: SurveyCommand,
+    },
     /// Authorised agents of the Data Rights Protocol (from the DRP service directory).
     Agent {
         #[command(subcommand)]
@@ -221,6 +226,26 @@ enum ApikeyCommand {
     List,
     Revoke {
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SurveyCommand {
+    /// Define a survey from a TOML file (see examples/survey.toml).
+    Create {
+        file: PathBuf,
+    },
+    List,
+    /// Aggregates as JSON; groups smaller than the survey's k are suppressed.
+    Results {
+        slug: String,
+        /// Break down by the answers to this single-choice question.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Stop taking responses.
+    Close {
+        slug: String,
     },
 }
 
@@ -465,6 +490,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ApikeyCommand::Revoke { id } => {
                     ctx.vault.revoke_api_key(&context::operator(), &id).await?;
                     println!("revoked {id}");
+                }
+            }
+        }
+        Command::Survey { command } => {
+            let ctx = Context::open(&paths).await?;
+            let operator = context::operator();
+            match command {
+                SurveyCommand::Create { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let survey = mamori_core::surveys::Survey::from_toml(&ctx.vault.policy, &text)?;
+                    let stored = ctx.vault.create_survey(&operator, survey).await?;
+                    let slug = &stored.survey.definition.slug;
+                    println!("created survey {slug}: /survey/{slug}");
+                }
+                SurveyCommand::List => {
+                    for v in ctx.vault.surveys().await? {
+                        let state = if v.is_open(mamori_core::surveys::today()) {
+                            "open"
+                        } else {
+                            "closed"
+                        };
+                        println!(
+                            "{}\t{state}\t{} questions",
+                            v.survey.definition.slug,
+                            v.survey.definition.questions.len()
+                        );
+                    }
+                }
+                SurveyCommand::Results { slug, by } => {
+                    let results = ctx.vault.survey_results(&slug, by.as_deref()).await?;
+                    println!("{}", serde_json::to_string_pretty(&results)?);
+                }
+                SurveyCommand::Close { slug } => {
+                    ctx.vault.close_survey(&operator, &slug).await?;
+                    println!("closed survey {slug}");
                 }
             }
         }

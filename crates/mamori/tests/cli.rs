@@ -1464,3 +1464,68 @@ fn scrub_refuses_bad_options_and_non_utf8_input_with_a_message() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn survey_commands_create_list_report_and_close() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(mamori(dir.path(), &["init"]).status.success());
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/survey.toml");
+    let out = mamori(dir.path(), &["survey", "create", file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("/survey/how-we-use-your-data"));
+    // The same slug again, a file with a mistake, a file that is not there: a message each.
+    let again = mamori(dir.path(), &["survey", "create", file]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("slug exists already"),
+        "{}",
+        text(&again.stderr)
+    );
+    let bad = dir.path().join("bad.toml");
+    let broken = include_str!("../../../examples/survey.toml")
+        .replace("how-we-use-your-data", "other")
+        .replace("fr = \"Oui\"", "");
+    std::fs::write(&bad, broken).unwrap();
+    let out = mamori(dir.path(), &["survey", "create", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("needs a text in fr"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mamori(
+        dir.path(),
+        &["survey", "create", "/nonexistent/survey.toml"],
+    );
+    assert!(text(&out.stderr).contains("reading /nonexistent/survey.toml"));
+
+    let out = mamori(dir.path(), &["survey", "list"]);
+    assert_eq!(
+        text(&out.stdout),
+        "how-we-use-your-data\topen\t4 questions\n"
+    );
+    let out = mamori(dir.path(), &["survey", "results", "how-we-use-your-data"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["suppressed"], true, "no responses yet: nothing shown");
+    let out = mamori(
+        dir.path(),
+        &[
+            "survey",
+            "results",
+            "how-we-use-your-data",
+            "--by",
+            "comment",
+        ],
+    );
+    assert!(!out.status.success());
+    let out = mamori(dir.path(), &["survey", "close", "how-we-use-your-data"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mamori(dir.path(), &["survey", "list"]);
+    assert!(text(&out.stdout).contains("\tclosed\t"));
+    let out = mamori(dir.path(), &["survey", "close", "no-such"]);
+    assert!(
+        text(&out.stderr).contains("no survey with this slug"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,106 @@
+// The anonymous survey page (`mamori demo` creates "How do you feel about how we use your data?"):
+// a plain form in en/ja/fr that needs no script, sets no cookie and loads nothing from elsewhere,
+// keyboard-only use, and results that stay hidden until k people have answered.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startDemo, launchBrowser, artifacts } from './harness.mjs';
+
+let demo, browser;
+before(async () => { demo = await startDemo(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); demo?.stop(); });
+
+const slug = 'how-we-use-your-data';
+const words = {
+  en: { title: 'How do you feel about how we use your data?', anonymous: 'This survey is anonymous', thanks: 'Thank you for your answers' },
+  ja: { title: '私たちのデータの使い方をどう感じていますか？', anonymous: 'このアンケートは匿名です', thanks: 'ご回答ありがとうございました' },
+  fr: { title: 'Que pensez-vous de la façon dont nous utilisons vos données ?', anonymous: 'Ce questionnaire est anonyme', thanks: 'Merci pour votre réponse' },
+};
+
+function officerKey() {
+  const m = demo.output().match(/API key \(privacy_officer role\):\s+(\S+)/);
+  assert.ok(m, 'the demo prints the privacy officer key');
+  return m[1];
+}
+
+async function results() {
+  const r = await fetch(`${demo.base}/v1/surveys/${slug}/results`, { headers: { authorization: `Bearer ${officerKey()}` } });
+  assert.equal(r.status, 200);
+  return r.json();
+}
+
+for (const [lang, w] of Object.entries(words)) {
+  test(`answer the survey in ${lang}`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const external = [];
+    page.on('request', (r) => { if (!r.url().startsWith(demo.base)) external.push(r.url()); });
+    const response = await page.goto(`${demo.base}/survey/${slug}?lang=${lang}`);
+    assert.equal(response.status(), 200);
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    assert.equal(await page.textContent('h1'), w.title);
+    assert.match(await page.textContent('#anonymous'), new RegExp(w.anonymous));
+    assert.equal(await page.locator('link[rel=alternate][hreflang]').count(), 3);
+    await page.screenshot({ path: join(artifacts, `survey-${lang}.png`), fullPage: true });
+    // The rating is required: the browser will not send the form without it.
+    await page.click('#survey button[type=submit]');
+    assert.equal(await page.locator('#anonymous').count(), 1, 'still on the form');
+    await page.check('input[name=a_trust][value="4"]');
+    await page.check('input[name=a_clear][value=partly]');
+    await page.check('input[name=a_worries][value=sharing]');
+    await page.check('input[name=a_worries][value=security]');
+    await page.fill('#a_comment', `Please stop mailing me at someone.${lang}@example.com`);
+    await Promise.all([page.waitForNavigation(), page.click('#survey button[type=submit]')]);
+    assert.match(await page.textContent('h1'), new RegExp(w.thanks));
+    await page.screenshot({ path: join(artifacts, `survey-done-${lang}.png`), fullPage: true });
+    assert.deepEqual(await context.cookies(), [], 'no cookie');
+    assert.deepEqual(external, []);
+    await context.close();
+  });
+}
+
+test('answer the survey with the keyboard only', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${demo.base}/survey/${slug}?lang=en`);
+  // Tab through the language links and the notice link to the first rating, then pick 5.
+  let focused = '';
+  for (let i = 0; i < 10 && focused !== 'a_trust'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement?.getAttribute('name') || '');
+  }
+  assert.equal(focused, 'a_trust', 'the first rating is reachable with Tab');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  assert.equal(await page.inputValue('input[name=a_trust]:checked'), '5');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.match(await page.textContent('h1'), /Thank you/);
+  await page.close();
+});
+
+test('results stay hidden until five people have answered, and never show the e-mail typed', async () => {
+  const before = await results();
+  // Four answers so far (three languages and the keyboard run): below k = 5.
+  assert.equal(before.responses, null);
+  assert.equal(before.suppressed, true);
+  const answer = async (answers) => {
+    const r = await fetch(`${demo.base}/v1/surveys/${slug}/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ answers }),
+    });
+    assert.equal(r.status, 204);
+  };
+  await answer({ trust: 2, clear: 'no', comment: 'call me on +33 6 12 34 56 78' });
+  let after = await results();
+  assert.equal(after.responses, 5);
+  const trust = after.questions.find((q) => q.id === 'trust');
+  assert.equal(trust.answered, 5);
+  assert.ok(trust.histogram.every((cell) => cell.suppressed === true), 'no rating was given five times');
+  // Four comments so far (the keyboard run wrote none): hidden too.
+  assert.equal(after.questions.find((q) => q.id === 'comment').suppressed, true);
+  await answer({ trust: 3, comment: 'fine' });
+  after = await results();
+  const texts = after.questions.find((q) => q.id === 'comment').texts.join(' ');
+  assert.ok(!texts.includes('@example.com') && !texts.includes('12 34 56'), texts);
+  assert.match(texts, /\[EMAIL\]/);
+  assert.match(texts, /\[PHONE\]/);
+});
