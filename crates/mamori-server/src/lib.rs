@@ -227,6 +227,8 @@ fn routes(state: AppState) -> Router {
             axum::routing::post(surveys::close),
         )
         .route("/v1/surveys/{slug}/results", get(surveys::results))
+        .route("/v1/surveys/{slug}/results.csv", get(surveys::results_csv))
+        .route("/v1/surveys/{slug}/charts/{question}", get(surveys::chart))
         .route(
             "/v1/surveys/{slug}/responses",
             axum::routing::post(surveys::respond),

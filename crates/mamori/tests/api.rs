@@ -5386,6 +5386,59 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
         problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_breakdown").await;
     }
 
+    // Charts drawn on the server, hidden cells drawn as hidden; CSV of aggregates only.
+    let r = officer(
+        &app,
+        Method::GET,
+        "/v1/surveys/delivery/charts/speed?lang=en",
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let svg = r.text().await.unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("How fast was it? (mean 4.10)"),
+        "{svg}"
+    );
+    assert_eq!(
+        svg.matches("fewer than 5: hidden").count(),
+        4,
+        "1, 2, 3 and 5 are below k: {svg}"
+    );
+    assert!(!svg.contains("<script"));
+    let r = officer(
+        &app,
+        Method::GET,
+        "/v1/surveys/delivery/charts/where?lang=ja",
+        None,
+    )
+    .await;
+    assert!(r.text().await.unwrap().contains("宅配ロッカー"));
+    let r = officer(
+        &app,
+        Method::GET,
+        "/v1/surveys/delivery/charts/comment",
+        None,
+    )
+    .await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_question").await;
+    let r = officer(&app, Method::GET, "/v1/surveys/delivery/results.csv", None).await;
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.starts_with("question,kind,value,count,suppressed\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("speed,rating,4,5,false\n") && csv.contains("speed,rating,5,,true\n"),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains("canary") && !csv.contains("write to"),
+        "aggregates only: {csv}"
+    );
+
     // What is stored: answers and the day, under random ids; nothing about the sender.
     assert_eq!(
         survey_response_columns(&app).await,
