@@ -54,6 +54,8 @@ struct Plan {
     proof_leaves: u64,
     crypto_seconds: f64,
     open_requests: usize,
+    /// Responses in the survey whose results are timed.
+    survey_responses: usize,
 }
 
 impl Plan {
@@ -71,6 +73,7 @@ impl Plan {
                 proof_leaves: 10_000,
                 crypto_seconds: 0.05,
                 open_requests: 200,
+                survey_responses: 2_000,
             };
         }
         let subjects = args
@@ -89,6 +92,7 @@ impl Plan {
             proof_leaves: if args.quick { 1_000_000 } else { 10_000_000 },
             crypto_seconds: if args.quick { 0.3 } else { 1.0 },
             open_requests: 100_000,
+            survey_responses: if args.quick { 100_000 } else { 1_000_000 },
         }
     }
 }
@@ -141,6 +145,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
 
     // The server under load is a separate `mamori serve` process, so its memory is its own.
     let keys = create_keys(&vault).await?;
+    crate::bench_surveys::create(&vault).await?;
     drop(ctx);
     drop(vault);
     note("audited reads over HTTP");
@@ -244,14 +249,33 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         json!(round3(queue.page_p95_ms)),
     );
 
+    note("anonymous survey responses over HTTP (free text scrubbed)");
+    let ingestion =
+        crate::bench_surveys::ingest(&server.url, plan.read_seconds.min(5.0), plan.connections)
+            .await?;
+    out.insert(
+        "survey_responses_per_s",
+        json!(ingestion.responses_per_s.round()),
+    );
+    out.insert("survey_response_p99_ms", json!(round3(ingestion.p99_ms)));
+
     note("erasure");
     let (small, large) = erasures(&server, &ids, &plan).await?;
     out.insert("erase_median_ms", json!(round3(small)));
     out.insert("erase_median_ms_10k_records", json!(round3(large)));
     server.stop();
 
-    note("ledger appends");
     let ctx = Context::open(&paths).await?;
+    note(&format!(
+        "survey results with {} responses",
+        plan.survey_responses
+    ));
+    let (stored, results_ms) =
+        crate::bench_surveys::results(&ctx.vault, plan.survey_responses).await?;
+    out.insert("survey_results_responses", json!(stored));
+    out.insert("survey_results_median_ms", json!(round3(results_ms)));
+
+    note("ledger appends");
     let appends = ledger_appends(&ctx.vault, plan.ledger_appends).await?;
     out.insert("ledger_append_per_s", json!(appends.round()));
     drop(ctx);
@@ -541,6 +565,7 @@ impl Server {
             .args(["--database", &paths.database, "--listen", &listen, "serve"])
             // The load is one key at well over the default 1,000 req/s: limit it far above.
             .args(["--rate-limit", "1000000"])
+            .args(["--survey-rate-limit", "100000000"])
             .env("MAMORI_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()

@@ -2,6 +2,7 @@
 //! core services (and so the same access decision and ledger) as the HTTP API.
 
 mod bench;
+mod bench_surveys;
 mod bench_webhooks;
 mod config;
 mod context;
@@ -182,6 +183,9 @@ struct LimitArgs {
     /// Seconds a webhook target may take to answer before the attempt counts as failed.
     #[arg(long, env = "MAMORI_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     webhook_timeout: u64,
+    /// Anonymous survey responses per minute from one client address.
+    #[arg(long, env = "MAMORI_SURVEY_RATE_LIMIT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    survey_rate_limit: u32,
 }
 
 impl LimitArgs {
@@ -195,6 +199,7 @@ impl LimitArgs {
                 timeout: std::time::Duration::from_secs(self.webhook_timeout),
                 ..defaults.webhooks
             },
+            survey_responses_per_ip_per_minute: self.survey_rate_limit,
             ..defaults
         }
     }

@@ -371,6 +371,9 @@ fn bench_reports_every_figure() {
         "requests_opened_per_s",
         "request_queue_page_median_ms",
         "request_queue_page_p95_ms",
+        "survey_responses_per_s",
+        "survey_response_p99_ms",
+        "survey_results_median_ms",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
@@ -379,6 +382,8 @@ fn bench_reports_every_figure() {
     assert_eq!(figures["read_errors"], 0, "{figures}");
     assert_eq!(figures["consent_check_errors"], 0, "{figures}");
     assert!(figures["webhook_deliveries_per_s"].as_f64().unwrap() > 0.0);
+    assert!(figures["survey_responses_per_s"].as_f64().unwrap() > 0.0);
+    assert!(figures["survey_results_responses"].as_u64().unwrap() >= 2_000, "{figures}");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
