@@ -298,6 +298,10 @@ pub enum Change {
         survey_id: Id,
         day: i64,
         answers: String,
+        /// The answers as one code per question, what results are counted from.
+        coded: Vec<u8>,
+        /// The free-text answers alone (JSON), if any.
+        texts: Option<String>,
     },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
@@ -568,6 +572,10 @@ pub trait Store: Send + Sync + 'static {
     async fn surveys(&self) -> Result<Vec<SurveyRow>>;
     /// Every response's answers (JSON), in the order of their random ids.
     async fn survey_answers(&self, survey_id: &Id) -> Result<Vec<String>>;
+    /// Every response's coded answers, in no particular order.
+    async fn survey_codes(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>>;
+    /// Up to `limit` responses' free-text answers (JSON), in the order of their random ids.
+    async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

@@ -600,9 +600,9 @@ macro_rules! sql_store {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
                     }
-                    Change::InsertSurveyResponse { id, survey_id, day, answers } => {
-                        sqlx::query("INSERT INTO survey_responses (id, survey_id, day, answers) VALUES ($1, $2, $3, $4)")
-                            .bind(&id[..]).bind(&survey_id[..]).bind(day).bind(answers)
+                    Change::InsertSurveyResponse { id, survey_id, day, answers, coded, texts } => {
+                        sqlx::query("INSERT INTO survey_responses (id, survey_id, day, answers, coded, texts) VALUES ($1, $2, $3, $4, $5, $6)")
+                            .bind(&id[..]).bind(&survey_id[..]).bind(day).bind(answers).bind(&coded[..]).bind(texts)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
                     Change::RemoveWebhook { id, removed_ms } => {
@@ -1172,6 +1172,18 @@ macro_rules! sql_store {
             async fn survey_answers(&self, survey_id: &Id) -> Result<Vec<String>> {
                 let rows = sqlx::query("SELECT answers FROM survey_responses WHERE survey_id = $1 ORDER BY id")
                     .bind(&survey_id[..]).fetch_all(&self.read).await?;
+                Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?)
+            }
+
+            async fn survey_codes(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>> {
+                let rows = sqlx::query("SELECT coded FROM survey_responses WHERE survey_id = $1")
+                    .bind(&survey_id[..]).fetch_all(&self.read).await?;
+                Ok(rows.iter().map(|r| r.try_get::<Vec<u8>, _>(0)).collect::<std::result::Result<_, _>>()?)
+            }
+
+            async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>> {
+                let rows = sqlx::query("SELECT texts FROM survey_responses WHERE survey_id = $1 AND texts IS NOT NULL ORDER BY id LIMIT $2")
+                    .bind(&survey_id[..]).bind(limit).fetch_all(&self.read).await?;
                 Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?)
             }
 

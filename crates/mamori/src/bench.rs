@@ -36,6 +36,8 @@ pub struct BenchArgs {
     /// Database URL (default: SQLite in the throw-away directory). A PostgreSQL database given
     /// here must be empty; the bench fills it.
     pub database: Option<String>,
+    /// Responses in the survey whose results are timed (default 1,000,000; 100,000 with --quick).
+    pub survey_responses: Option<usize>,
 }
 
 /// Sizes of one run.
@@ -92,7 +94,9 @@ impl Plan {
             proof_leaves: if args.quick { 1_000_000 } else { 10_000_000 },
             crypto_seconds: if args.quick { 0.3 } else { 1.0 },
             open_requests: 100_000,
-            survey_responses: if args.quick { 100_000 } else { 1_000_000 },
+            survey_responses: args
+                .survey_responses
+                .unwrap_or(if args.quick { 100_000 } else { 1_000_000 }),
         }
     }
 }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use mamori_core::Vault;
 use mamori_core::ledger::Item;
-use mamori_store::Change;
 use serde_json::json;
 
 pub const SLUG: &str = "bench-survey";
@@ -87,12 +86,7 @@ pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)
             .map(|i| {
                 let answers = json!({"trust": 1 + i % 5, "clear": CLEAR[i % 3], "worries": ["security"], "comment": "[EMAIL] should not be mailed so often"});
                 Item {
-                    changes: vec![Change::InsertSurveyResponse {
-                        id: *uuid::Uuid::new_v4().as_bytes(),
-                        survey_id: stored.id,
-                        day,
-                        answers: answers.to_string(),
-                    }],
+                    changes: vec![mamori_core::surveys::response_change(&stored, &answers, day)],
                     events: vec![],
                 }
             })

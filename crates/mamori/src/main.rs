@@ -140,10 +140,15 @@ enum Command {
         /// Directory for the throw-away installation (default: the system temp directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Responses in the survey whose results are timed (default 1,000,000, or 100,000
+        /// with --quick).
+        #[arg(long)]
+        survey_responses: Option<usize>,
     },
-    /// Remove personal data (e-mail addresses, payment cards, IBANs, IP addresses) from free
-    /// text: one record per line on standard input, scrubbed records on standard output, in
-    /// order. Needs no data directory.
+    /// Remove personal data (e-mail addresses, phone numbers, payment cards, IBANs, IP
+    /// addresses, national ids, addresses, dates of birth, names) from free text: one record per
+    /// line on standard input, scrubbed records on standard output, in order. Needs no data
+    /// directory.
     Scrub {
         /// Print each line's detected spans (kind and byte offsets) as a JSON array instead.
         #[arg(long)]
@@ -622,12 +627,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             subjects,
             dir,
+            survey_responses,
         } => {
             let figures = bench::run(bench::BenchArgs {
                 quick,
                 tiny,
                 subjects,
                 dir,
+                survey_responses,
                 database: cli.database.clone(),
             })
             .await?;

@@ -5442,12 +5442,15 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
     // What is stored: answers and the day, under random ids; nothing about the sender.
     assert_eq!(
         survey_response_columns(&app).await,
-        ["id", "survey_id", "day", "answers"]
+        ["id", "survey_id", "day", "answers", "coded", "texts"]
     );
     let survey = app.vault.store.survey("delivery").await.unwrap().unwrap();
     let stored = app.vault.store.survey_answers(&survey.id).await.unwrap();
     assert_eq!(stored.len(), 10);
     assert!(stored.iter().all(|a| !a.contains(&canary)));
+    let texts = app.vault.store.survey_texts(&survey.id, 100).await.unwrap();
+    assert_eq!(texts.len(), 10);
+    assert!(texts.iter().all(|t| !t.contains(&canary)));
     for file in app.sqlite_files() {
         let bytes = std::fs::read(file).unwrap();
         assert!(

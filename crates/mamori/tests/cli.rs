@@ -383,7 +383,10 @@ fn bench_reports_every_figure() {
     assert_eq!(figures["consent_check_errors"], 0, "{figures}");
     assert!(figures["webhook_deliveries_per_s"].as_f64().unwrap() > 0.0);
     assert!(figures["survey_responses_per_s"].as_f64().unwrap() > 0.0);
-    assert!(figures["survey_results_responses"].as_u64().unwrap() >= 2_000, "{figures}");
+    assert!(
+        figures["survey_results_responses"].as_u64().unwrap() >= 2_000,
+        "{figures}"
+    );
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,

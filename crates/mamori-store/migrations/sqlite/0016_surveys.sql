@@ -12,6 +12,10 @@ CREATE TABLE survey_responses (
     id BLOB PRIMARY KEY,
     survey_id BLOB NOT NULL REFERENCES surveys (id),
     day INTEGER NOT NULL,
-    answers TEXT NOT NULL
+    answers TEXT NOT NULL,
+    -- One code per question (see mamori_core::surveys::Codec), read by the results.
+    coded BLOB NOT NULL,
+    -- The free-text answers only, for the results' sample of texts.
+    texts TEXT
 ) WITHOUT ROWID;
 CREATE INDEX survey_responses_by_survey ON survey_responses (survey_id, id);
