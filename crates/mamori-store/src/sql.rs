@@ -236,6 +236,33 @@ impl SqliteStore {
 
     /// Streams leaves with rusqlite on a thread of its own: sqlx hands rows one by one across
     /// threads, which costs more than hashing them, and `ledger verify` reads millions.
+    /// Reads a survey's coded responses with rusqlite on a blocking thread: sqlx hands rows one
+    /// by one across threads, which for a million small rows costs more than counting them.
+    async fn survey_codes_impl(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>> {
+        let (path, survey_id) = (self.path.clone(), *survey_id);
+        tokio::task::spawn_blocking(move || -> Result<Vec<Vec<u8>>> {
+            use rusqlite::OpenFlags;
+            let failed =
+                |e: rusqlite::Error| StoreError::Database(sqlx::Error::Protocol(e.to_string()));
+            let conn = rusqlite::Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(failed)?;
+            let mut statement = conn
+                .prepare("SELECT coded FROM survey_responses WHERE survey_id = ?1")
+                .map_err(failed)?;
+            let codes = statement
+                .query_map([&survey_id[..]], |row| row.get::<_, Vec<u8>>(0))
+                .map_err(failed)?
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(failed)?;
+            Ok(codes)
+        })
+        .await
+        .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?
+    }
+
     fn stream_leaves_impl(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let path = self.path.clone();
@@ -294,6 +321,17 @@ fn stream_sqlite_leaves(
 impl PostgresStore {
     async fn bulk_tuning(_: &PgPool) -> Result<()> {
         Ok(())
+    }
+
+    async fn survey_codes_impl(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>> {
+        let rows = sqlx::query("SELECT coded FROM survey_responses WHERE survey_id = $1")
+            .bind(&survey_id[..])
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get::<Vec<u8>, _>(0))
+            .collect::<std::result::Result<_, _>>()?)
     }
 
     /// Pages through the ledger inside one REPEATABLE READ transaction (one snapshot).
@@ -1176,9 +1214,7 @@ macro_rules! sql_store {
             }
 
             async fn survey_codes(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>> {
-                let rows = sqlx::query("SELECT coded FROM survey_responses WHERE survey_id = $1")
-                    .bind(&survey_id[..]).fetch_all(&self.read).await?;
-                Ok(rows.iter().map(|r| r.try_get::<Vec<u8>, _>(0)).collect::<std::result::Result<_, _>>()?)
+                self.survey_codes_impl(survey_id).await
             }
 
             async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>> {

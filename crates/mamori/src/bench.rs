@@ -94,9 +94,11 @@ impl Plan {
             proof_leaves: if args.quick { 1_000_000 } else { 10_000_000 },
             crypto_seconds: if args.quick { 0.3 } else { 1.0 },
             open_requests: 100_000,
-            survey_responses: args
-                .survey_responses
-                .unwrap_or(if args.quick { 100_000 } else { 1_000_000 }),
+            survey_responses: args.survey_responses.unwrap_or(if args.quick {
+                100_000
+            } else {
+                1_000_000
+            }),
         }
     }
 }
