@@ -848,3 +848,103 @@ pub fn results(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn survey() -> Survey {
+        let policy =
+            Policy::parse("policy.toml", include_str!("../../../examples/policy.toml")).unwrap();
+        Survey::from_toml(&policy, include_str!("../../../examples/survey.toml")).unwrap()
+    }
+
+    /// One response as a form would send it: trust 1–5 (or none), clear one of three (or none),
+    /// worries any subset of four.
+    fn raw(trust: Option<u8>, clear: Option<usize>, worries: u8, comment: bool) -> RawAnswers {
+        let mut raw = RawAnswers::new();
+        if let Some(t) = trust {
+            raw.insert("trust".into(), vec![t.to_string()]);
+        }
+        if let Some(c) = clear {
+            raw.insert("clear".into(), vec![["yes", "partly", "no"][c].to_string()]);
+        }
+        let picked: Vec<String> = ["marketing", "sharing", "security", "retention"]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| worries & (1 << i) != 0)
+            .map(|(_, w)| w.to_string())
+            .collect();
+        if !picked.is_empty() {
+            raw.insert("worries".into(), picked);
+        }
+        if comment {
+            raw.insert("comment".into(), vec!["call 06 12 34 56 78".into()]);
+        }
+        raw
+    }
+
+    #[test]
+    fn a_required_answer_is_required_and_text_is_scrubbed() {
+        let s = survey();
+        let e = parse_answers(&s, &raw(None, Some(0), 0, false)).unwrap_err();
+        assert_eq!(e.code(), "answer_required");
+        let answers = parse_answers(&s, &raw(Some(3), None, 0b1010, true)).unwrap();
+        assert_eq!(answers["comment"], "call [PHONE]");
+        assert_eq!(answers["worries"], json!(["sharing", "retention"]));
+        let code = Codec::new(&s).encode(&s, &answers);
+        assert_eq!(code, [3, NO_ANSWER, 0b1010, 0, 0, 0, 1]);
+    }
+
+    proptest! {
+        /// Results counted from the codes equal a naive count over the answers, and no shown
+        /// count is below k.
+        #[test]
+        fn coded_results_match_a_naive_count(
+            responses in prop::collection::vec((prop::option::of(1u8..6), prop::option::of(0usize..3), 0u8..16, any::<bool>()), 5..120),
+        ) {
+            let s = survey();
+            let stored = StoredSurvey { id: [7; 16], survey: s.clone(), created_ms: 0, closed_ms: None };
+            let mut codes = Vec::new();
+            let mut kept = Vec::new();
+            for (trust, clear, worries, comment) in &responses {
+                let trust = trust.or(Some(1)); // required
+                let answers = parse_answers(&s, &raw(trust, *clear, *worries, *comment)).unwrap();
+                let Change::InsertSurveyResponse { coded, .. } = response_change(&stored, &answers, 0) else { unreachable!() };
+                codes.push(coded);
+                kept.push((trust.unwrap(), *clear, *worries));
+            }
+            let v = results(&s, &codes, &HashMap::new(), Some("clear")).unwrap();
+            let k = s.k as usize;
+            prop_assert_eq!(&v["responses"], &json!(responses.len()));
+            for value in 1..=5u8 {
+                let naive = kept.iter().filter(|r| r.0 == value).count();
+                let cell = &v["questions"][0]["histogram"][(value - 1) as usize];
+                if naive >= k { prop_assert_eq!(&cell["count"], &json!(naive)); } else { prop_assert_eq!(&cell["suppressed"], &json!(true)); }
+            }
+            for (b, _) in ["marketing", "sharing", "security", "retention"].iter().enumerate() {
+                let naive = kept.iter().filter(|r| r.2 & (1 << b) != 0).count();
+                let answered = kept.iter().filter(|r| r.2 != 0).count();
+                let cell = &v["questions"][2]["choices"][b];
+                if answered < k {
+                    prop_assert_eq!(&v["questions"][2]["suppressed"], &json!(true));
+                } else if naive >= k {
+                    prop_assert_eq!(&cell["count"], &json!(naive));
+                } else {
+                    prop_assert_eq!(&cell["suppressed"], &json!(true));
+                }
+            }
+            for (c, group) in v["breakdown"]["groups"].as_array().unwrap().iter().enumerate() {
+                let members: Vec<_> = kept.iter().filter(|r| r.1 == Some(c)).collect();
+                if members.len() < k {
+                    prop_assert_eq!(&group["suppressed"], &json!(true));
+                    prop_assert!(group.get("questions").is_none());
+                } else {
+                    let mean = members.iter().map(|r| f64::from(r.0)).sum::<f64>() / members.len() as f64;
+                    prop_assert!((group["questions"][0]["mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+                }
+            }
+        }
+    }
+}
