@@ -127,7 +127,8 @@ impl Survey {
     /// Reads a TOML definition and checks it against the policy's languages.
     pub fn from_toml(policy: &Policy, text: &str) -> Result<Survey> {
         let definition: SurveyDefinition = toml::from_str(text).map_err(|e| {
-            // toml's message names the key and line; it never quotes more than the key.
+            // toml's message names the key and may quote the value: a survey file is staff's
+            // definition, never personal data, so repeating it is safe.
             problem(
                 "definition",
                 format!("the survey file does not parse: {}", e.message()),
