@@ -37,6 +37,24 @@ pub enum Mode {
     Identified,
 }
 
+/// Who may answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone with the link (limited per address).
+    #[default]
+    Open,
+    /// Only invited customers, once each, with a blind-signed token (RFC 9474) that does not
+    /// tell which invitation it came from.
+    Invited,
+}
+
+impl Access {
+    fn is_open(&self) -> bool {
+        *self == Access::Open
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -74,6 +92,9 @@ pub struct Question {
 pub struct SurveyDefinition {
     pub slug: String,
     pub mode: Mode,
+    /// `open` (default) or `invited`.
+    #[serde(default, skip_serializing_if = "Access::is_open")]
+    pub access: Access,
     pub title: Texts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intro: Option<Texts>,
@@ -272,6 +293,7 @@ impl StoredSurvey {
         json!({
             "slug": self.survey.definition.slug,
             "mode": self.survey.definition.mode,
+            "access": self.survey.definition.access,
             "title": self.survey.definition.title,
             "open": self.is_open(today()),
             "created_at": crate::format_time(self.created_ms),
@@ -411,7 +433,7 @@ fn may_run_surveys(policy: &Policy, actor: &Actor) -> bool {
 }
 
 impl Vault {
-    async fn refuse_survey_admin(&self, actor: &Actor, action: &str) -> Result<()> {
+    pub(crate) async fn refuse_survey_admin(&self, actor: &Actor, action: &str) -> Result<()> {
         if may_run_surveys(&self.policy, actor) {
             return Ok(());
         }
@@ -438,11 +460,11 @@ impl Vault {
             closed_ms: None,
         };
         let event = admin_event(actor, "survey.create", Outcome::Allowed);
-        match self
-            .ledger
-            .submit(vec![Change::InsertSurvey(row.clone())], vec![event])
-            .await?
-        {
+        let mut changes = vec![Change::InsertSurvey(row.clone())];
+        if survey.definition.access == Access::Invited {
+            changes.push(self.new_survey_issuer(&row.id).await?);
+        }
+        match self.ledger.submit(changes, vec![event]).await? {
             Ok(()) => Ok(StoredSurvey {
                 id: row.id,
                 survey,
@@ -506,8 +528,9 @@ impl Vault {
         }
     }
 
-    /// Stores one anonymous response: nothing about who sent it or when, beyond the day.
-    pub async fn respond(&self, slug: &str, raw: &RawAnswers) -> Result<()> {
+    /// Stores one anonymous response: nothing about who sent it or when, beyond the day. An
+    /// invited survey takes it only with an unused token it signed (its wire form).
+    pub async fn respond(&self, slug: &str, raw: &RawAnswers, token: Option<&[u8]>) -> Result<()> {
         let stored = self.survey(slug).await?;
         let day = today();
         if !stored.is_open(day) {
@@ -517,9 +540,18 @@ impl Vault {
             });
         }
         let answers = parse_answers(&stored.survey, raw)?;
-        let change = response_change(&stored, &answers, day);
-        self.ledger.submit(vec![change], vec![]).await??;
-        Ok(())
+        let mut changes = Vec::with_capacity(2);
+        if stored.survey.definition.access == Access::Invited {
+            changes.push(self.spend_survey_token(&stored, token).await?);
+        }
+        changes.push(response_change(&stored, &answers, day));
+        match self.ledger.submit(changes, vec![]).await? {
+            Ok(()) => Ok(()),
+            Err(mamori_store::JobError::Duplicate) if token.is_some() => {
+                Err(crate::survey_tokens::token_used())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Aggregates per question, and optionally broken down by the answers to a single-choice

@@ -165,6 +165,25 @@ impl Keyring {
         Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
+    /// Seals a long-lived secret of Mamori's own (a survey's signing key) under a subkey for
+    /// `label`, bound to `aad` (the owner's id) so it cannot be moved to another owner.
+    pub fn seal_secret(&self, label: &str, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        let cipher =
+            Aes256GcmSiv::new_from_slice(self.subkey(label).as_ref()).expect("32-byte key");
+        seal_with(&cipher, aad, plaintext)
+    }
+
+    pub fn open_secret(
+        &self,
+        label: &str,
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let cipher =
+            Aes256GcmSiv::new_from_slice(self.subkey(label).as_ref()).expect("32-byte key");
+        open_with(&cipher, aad, sealed)
+    }
+
     /// The Ed25519 seed that signs ledger tree heads.
     pub fn ledger_signing_seed(&self) -> Zeroizing<[u8; KEY_LEN]> {
         self.ledger_seed.clone()
@@ -321,6 +340,20 @@ mod tests {
 
     const ALICE: [u8; 16] = [1; 16];
     const BOB: [u8; 16] = [2; 16];
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_owner_and_label() {
+        let ring = keyring();
+        let sealed = ring.seal_secret("survey-issuer", &ALICE, b"rsa key");
+        assert_eq!(
+            ring.open_secret("survey-issuer", &ALICE, &sealed)
+                .unwrap()
+                .as_slice(),
+            b"rsa key"
+        );
+        assert!(ring.open_secret("survey-issuer", &BOB, &sealed).is_err());
+        assert!(ring.open_secret("other", &ALICE, &sealed).is_err());
+    }
 
     proptest! {
         #[test]

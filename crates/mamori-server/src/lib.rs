@@ -233,7 +233,17 @@ fn routes(state: AppState) -> Router {
             "/v1/surveys/{slug}/responses",
             axum::routing::post(surveys::respond),
         )
+        .route(
+            "/v1/surveys/{slug}/invitations",
+            axum::routing::post(surveys::invite),
+        )
+        .route("/v1/surveys/{slug}/issuer", get(surveys::issuer))
+        .route(
+            "/v1/surveys/{slug}/tokens",
+            axum::routing::post(surveys::token),
+        )
         .route("/survey/{slug}", get(surveys::page).post(surveys::submit))
+        .route("/assets/blind-token.js", get(surveys::blind_token_script))
         .route("/healthz", get(api::healthz))
         .route("/.well-known/gpc.json", get(gpc_support))
         .route(

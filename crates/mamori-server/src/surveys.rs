@@ -10,7 +10,8 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use mamori_core::surveys::{QuestionKind, RawAnswers, StoredSurvey, SurveyDefinition};
+use mamori_core::survey_tokens::Invitation;
+use mamori_core::surveys::{Access, QuestionKind, RawAnswers, StoredSurvey, SurveyDefinition};
 use mamori_policy::Language;
 use serde::Deserialize;
 use serde_json::Value;
@@ -90,6 +91,130 @@ pub async fn results(
 pub struct ResponseBody {
     /// Question id → the answer (a number, a choice id, a list of choice ids or text).
     pub answers: serde_json::Map<String, Value>,
+    /// For an invited survey: the finalised token (base64url), from `POST …/tokens`.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// A base64url field from the client, decoded, or a problem naming the field.
+fn base64_field(field: &'static str, text: &str) -> Result<Vec<u8>, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim().trim_end_matches('='))
+        .map_err(|_| {
+            ApiError::Core(mamori_core::CoreError::invalid(
+                if field == "token" {
+                    "invalid_token"
+                } else {
+                    "invalid_blinded_token"
+                },
+                field,
+                format!("{field} must be base64url"),
+            ))
+        })
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    /// Subject ids to invite (1 to 1,000).
+    pub subjects: Vec<String>,
+}
+
+/// Invites customers to an invited survey. Each invitation is a link with a code, shown once,
+/// for the business to send; the code buys one blind-signed token (RFC 9474).
+#[utoipa::path(post, path = "/v1/surveys/{slug}/invitations", request_body = Object,
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn invite(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+    Body(body): Body<InviteBody>,
+) -> ApiResult<Json<Value>> {
+    let mut subjects = Vec::with_capacity(body.subjects.len());
+    for (i, text) in body.subjects.iter().enumerate() {
+        subjects.push(mamori_core::parse_id(text).ok_or_else(|| {
+            ApiError::Core(mamori_core::CoreError::invalid(
+                "invalid_subject_id",
+                format!("subjects[{i}]"),
+                "a subject id is a UUID",
+            ))
+        })?);
+    }
+    let done = s.vault.invite_to_survey(&actor, &slug, &subjects).await?;
+    let invitations: Vec<Value> = done
+        .iter()
+        .map(|i| match i {
+            Invitation::Sent { subject, code } => serde_json::json!({
+                "subject": mamori_core::format_id(subject),
+                "status": "invited",
+                "link": format!("/survey/{slug}#invitation={code}"),
+            }),
+            Invitation::Refused { subject, reason } => serde_json::json!({
+                "subject": mamori_core::format_id(subject),
+                "status": "refused",
+                "reason": reason,
+            }),
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "invitations": invitations })))
+}
+
+/// The public key an invited survey's tokens are blinded with (RSABSSA-SHA384-PSS-Randomized).
+#[utoipa::path(get, path = "/v1/surveys/{slug}/issuer",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Object), (status = 422, body = Problem)))]
+pub async fn issuer(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+    let public = s.vault.survey_issuer_public(&slug).await?;
+    let der = public
+        .to_der()
+        .map_err(|_| ApiError::Core(mamori_core::CoreError::Integrity))?;
+    Ok(Json(serde_json::json!({
+        "variant": mamori_blind::VARIANT,
+        "public_key": base64url(&der),
+        "modulus": base64url(&public.modulus()),
+        "exponent": base64url(&public.exponent()),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// The code from the invitation link.
+    pub invitation: String,
+    /// The blinded token (base64url, 256 bytes), RFC 9474 §4.1.
+    pub blinded_token: String,
+}
+
+/// Signs a blinded token for an invitation, once (RFC 9474 §4.2). No key: the invitation code
+/// is the credential. Nothing of the blinded token or the signature is kept.
+#[utoipa::path(post, path = "/v1/surveys/{slug}/tokens", request_body = Object,
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn token(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    Body(body): Body<TokenBody>,
+) -> ApiResult<Json<Value>> {
+    if !s.limits.allow_survey_response(peer.ip()) {
+        return Err(rate_limited());
+    }
+    let blinded = base64_field("blinded_token", &body.blinded_token)?;
+    let signature = s
+        .vault
+        .issue_survey_token(&slug, &body.invitation, &blinded)
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "blind_signature": base64url(&signature) }),
+    ))
 }
 
 fn raw_answers(answers: &serde_json::Map<String, Value>) -> Result<RawAnswers, ApiError> {
@@ -132,8 +257,30 @@ pub async fn respond(
     if !s.limits.allow_survey_response(peer.ip()) {
         return Err(rate_limited());
     }
-    s.vault.respond(&slug, &raw_answers(&body.answers)?).await?;
+    let token = body
+        .token
+        .as_deref()
+        .map(|t| base64_field("token", t))
+        .transpose()?;
+    s.vault
+        .respond(&slug, &raw_answers(&body.answers)?, token.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The browser's half of invited surveys' tokens (RFC 9474 Blind and Finalize).
+pub async fn blind_token_script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/blind-token.js"),
+    )
+        .into_response()
 }
 
 // ---- the public page --------------------------------------------------------------------------
@@ -150,6 +297,12 @@ struct Strings {
     notice: &'static str,
     low: &'static str,
     high: &'static str,
+    invited: &'static str,
+    needs_script: &'static str,
+    no_invitation: &'static str,
+    token_issued: &'static str,
+    token_failed: &'static str,
+    answered: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -166,6 +319,12 @@ fn strings(lang: Language) -> Strings {
             notice: "プライバシーに関するお知らせ",
             low: "低い",
             high: "高い",
+            invited: "このアンケートはご招待した方だけが、1回だけ回答できます。回答できることを確かめる「トークン」は、お使いのブラウザの中で作られ、私たちはそれに署名するだけです。そのため、回答がどの招待から来たものかを私たちは知ることができません。トークンは回答を送るまでこの端末に保存されます。",
+            needs_script: "招待制のアンケートでは、匿名のトークンをブラウザで作るために JavaScript が必要です。JavaScript を有効にして招待リンクを開き直してください。",
+            no_invitation: "招待リンクが見つかりません。招待メールのリンクから開いてください。",
+            token_issued: "この招待のトークンはすでに発行されています。トークンは、最初に招待リンクを開いたブラウザでのみ使えます。",
+            token_failed: "トークンを受け取れませんでした。しばらくしてから招待リンクを開き直してください。",
+            answered: "この招待ではすでに回答済みです。ご協力ありがとうございました。",
         },
         Language::Fr => Strings {
             anonymous: "Ce questionnaire est anonyme : nous ne conservons ni votre nom, ni votre adresse IP, ni votre navigateur, ni l'heure exacte de votre réponse. Les données personnelles écrites dans les champs libres (e-mail, téléphone…) sont retirées avant l'enregistrement.",
@@ -179,6 +338,12 @@ fn strings(lang: Language) -> Strings {
             notice: "Notre politique de confidentialité",
             low: "faible",
             high: "élevé",
+            invited: "Ce questionnaire est réservé aux personnes invitées, une réponse chacune. Le jeton qui le prouve est créé dans votre navigateur et nous ne faisons que le signer : nous ne pouvons donc pas savoir de quelle invitation vient une réponse. Le jeton reste sur cet appareil jusqu'à l'envoi de vos réponses.",
+            needs_script: "Un questionnaire sur invitation a besoin de JavaScript pour créer votre jeton anonyme dans le navigateur. Activez JavaScript puis rouvrez le lien de votre invitation.",
+            no_invitation: "Aucune invitation trouvée : ouvrez ce questionnaire avec le lien reçu dans votre invitation.",
+            token_issued: "Le jeton de cette invitation a déjà été délivré ; il ne sert que dans le navigateur qui l'a demandé en premier.",
+            token_failed: "Le jeton n'a pas pu être obtenu. Réessayez plus tard en rouvrant le lien de votre invitation.",
+            answered: "Vous avez déjà répondu avec cette invitation. Merci de votre participation.",
         },
         Language::En => Strings {
             anonymous: "This survey is anonymous: we do not keep your name, IP address, browser or the exact time you answer. Personal details written in free-text answers (e-mail addresses, phone numbers…) are removed before anything is stored.",
@@ -192,6 +357,12 @@ fn strings(lang: Language) -> Strings {
             notice: "Privacy notice",
             low: "low",
             high: "high",
+            invited: "This survey is for invited customers, one response each. The token that proves it is made in your browser and we only sign it, so we cannot tell which invitation a response came from. The token stays on this device until you send your answers.",
+            needs_script: "An invitation-only survey needs JavaScript to make your anonymous token in the browser. Turn JavaScript on and open your invitation link again.",
+            no_invitation: "No invitation found: open this survey with the link in your invitation.",
+            token_issued: "This invitation's token was issued already; it works only in the browser that first asked for it.",
+            token_failed: "The token could not be obtained. Open your invitation link again later.",
+            answered: "You have answered with this invitation already. Thank you for taking part.",
         },
     }
 }
@@ -222,6 +393,7 @@ struct SurveyPage {
     questions: Vec<QuestionView>,
     error: Option<String>,
     open: bool,
+    invited: bool,
     languages: Vec<&'static str>,
 }
 
@@ -232,6 +404,8 @@ struct DonePage {
     s: Strings,
     title: String,
     message: &'static str,
+    /// The invited survey whose token was just spent: the page's script forgets it.
+    spent_token: Option<String>,
 }
 
 fn text_in(texts: &mamori_core::surveys::Texts, lang: Language) -> String {
@@ -287,6 +461,7 @@ fn page_view(
         questions,
         error,
         open: stored.is_open(mamori_core::surveys::today()),
+        invited: d.access == Access::Invited,
         languages,
     }
 }
@@ -317,6 +492,7 @@ fn message_page(
         s: strings(lang),
         title,
         message,
+        spent_token: None,
     };
     (status, html_page(page.render())).into_response()
 }
@@ -356,19 +532,40 @@ pub async fn submit(
         return ApiError::RateLimited.into_response();
     }
     let mut raw = RawAnswers::new();
+    let mut token = None;
     for (name, value) in fields {
-        // Fields that are not answers (none today) are ignored rather than echoed.
+        // Fields that are neither answers nor the token are ignored rather than echoed.
         if let Some(question) = name.strip_prefix("a_") {
             raw.entry(question.to_string()).or_default().push(value);
+        } else if name == "token" && !value.is_empty() {
+            // Not base64url: passed on as bytes that can never verify.
+            token = Some(base64_field("token", &value).unwrap_or_default());
         }
     }
-    match s.vault.respond(&slug, &raw).await {
-        Ok(()) => message_page(
-            lang,
-            StatusCode::OK,
-            strings(lang).thanks_title.to_string(),
-            strings(lang).thanks,
-        ),
+    let invited = stored.survey.definition.access == Access::Invited;
+    match s.vault.respond(&slug, &raw, token.as_deref()).await {
+        Ok(()) => {
+            let page = DonePage {
+                lang: lang.code(),
+                s: strings(lang),
+                title: strings(lang).thanks_title.to_string(),
+                message: strings(lang).thanks,
+                spent_token: invited.then(|| slug.clone()),
+            };
+            html_page(page.render()).into_response()
+        }
+        Err(mamori_core::CoreError::Conflict {
+            code: "token_used", ..
+        }) => {
+            let page = DonePage {
+                lang: lang.code(),
+                s: strings(lang),
+                title,
+                message: strings(lang).answered,
+                spent_token: Some(slug.clone()),
+            };
+            (StatusCode::CONFLICT, html_page(page.render())).into_response()
+        }
         Err(mamori_core::CoreError::Conflict { .. }) => {
             message_page(lang, StatusCode::CONFLICT, title, strings(lang).closed)
         }
@@ -400,6 +597,12 @@ fn refusal(lang: Language, code: &str, question: Option<&str>) -> String {
             format!("Please pick one of the answers offered for “{q}”."),
             format!("「{q}」は選択肢から選んでください。"),
             format!("Choisissez une des réponses proposées pour « {q} »."),
+        ),
+        "token_required" | "invalid_token" => (
+            "This survey is by invitation: open it with the link in your invitation.".to_string(),
+            "招待制のアンケートです。招待メールのリンクから開いてください。".to_string(),
+            "Ce questionnaire est sur invitation : ouvrez-le avec le lien de votre invitation."
+                .to_string(),
         ),
         "answer_too_long" => (
             format!("Your answer to “{q}” is too long (at most 2,000 characters)."),

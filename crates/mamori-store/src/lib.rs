@@ -303,6 +303,33 @@ pub enum Change {
         /// The free-text answers alone (JSON), if any.
         texts: Option<String>,
     },
+    /// The blind-signature key of an invited survey (inserted with the survey).
+    InsertSurveyIssuer {
+        survey_id: Id,
+        /// SubjectPublicKeyInfo DER.
+        public_key: Vec<u8>,
+        /// The PKCS#1 secret key, sealed under the keyring.
+        sealed_secret: Vec<u8>,
+    },
+    /// Invites a live subject (Gone if erased or its token was issued already); a repeated
+    /// invitation replaces the code of the one before.
+    InviteToSurvey {
+        survey_id: Id,
+        subject_id: Id,
+        code_digest: [u8; 32],
+        day: i64,
+    },
+    /// Marks the invitation with this code as having had its token (Gone if it had, or there
+    /// is none).
+    ClaimSurveyInvitation {
+        survey_id: Id,
+        code_digest: [u8; 32],
+    },
+    /// Records a token as used (Duplicate if it was), in the job that stores its response.
+    SpendSurveyToken {
+        survey_id: Id,
+        digest: [u8; 32],
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -576,6 +603,19 @@ pub trait Store: Send + Sync + 'static {
     async fn survey_codes(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>>;
     /// Up to `limit` responses' free-text answers (JSON), in the order of their random ids.
     async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>>;
+
+    /// An invited survey's issuer: (public key DER, sealed secret key).
+    async fn survey_issuer(&self, survey_id: &Id) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+    /// Whether `subject` is invited to the survey, and if so whether its token was issued.
+    async fn survey_invitation(&self, survey_id: &Id, subject_id: &Id) -> Result<Option<bool>>;
+    /// The invitation with this code: whether its token was issued.
+    async fn survey_invitation_by_code(
+        &self,
+        survey_id: &Id,
+        code_digest: &[u8; 32],
+    ) -> Result<Option<bool>>;
+    /// Invitations sent and tokens issued.
+    async fn survey_invitation_counts(&self, survey_id: &Id) -> Result<(i64, i64)>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

@@ -474,6 +474,8 @@ macro_rules! sql_store {
                         // The consent history stays (proof of what was agreed); the state and the
                         // person's sessions go with the account.
                         sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        // Whom a survey invited goes too; their responses were never linked to them.
+                        sqlx::query("DELETE FROM survey_invitations WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
@@ -495,6 +497,8 @@ macro_rules! sql_store {
                         // The consent history stays (proof of what was agreed); the state and the
                         // person's sessions go with the account.
                         sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        // Whom a survey invited goes too; their responses were never linked to them.
+                        sqlx::query("DELETE FROM survey_invitations WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
@@ -641,6 +645,38 @@ macro_rules! sql_store {
                     Change::InsertSurveyResponse { id, survey_id, day, answers, coded, texts } => {
                         sqlx::query("INSERT INTO survey_responses (id, survey_id, day, answers, coded, texts) VALUES ($1, $2, $3, $4, $5, $6)")
                             .bind(&id[..]).bind(&survey_id[..]).bind(day).bind(answers).bind(&coded[..]).bind(texts)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::InsertSurveyIssuer { survey_id, public_key, sealed_secret } => {
+                        sqlx::query("INSERT INTO survey_issuers (survey_id, public_key, sealed_secret) VALUES ($1, $2, $3)")
+                            .bind(&survey_id[..]).bind(&public_key[..]).bind(&sealed_secret[..])
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
+                    Change::InviteToSurvey { survey_id, subject_id, code_digest, day } => {
+                        let live = sqlx::query("SELECT 1 FROM subjects WHERE id = $1 AND erased_ms IS NULL")
+                            .bind(&subject_id[..]).fetch_optional(&mut *conn).await?;
+                        if live.is_none() {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                        let done = sqlx::query("INSERT INTO survey_invitations (survey_id, subject_id, code_digest, day, claimed) VALUES ($1, $2, $3, $4, 0) \
+                                                ON CONFLICT (survey_id, subject_id) DO UPDATE SET code_digest = excluded.code_digest, day = excluded.day \
+                                                WHERE survey_invitations.claimed = 0")
+                            .bind(&survey_id[..]).bind(&subject_id[..]).bind(&code_digest[..]).bind(day)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::ClaimSurveyInvitation { survey_id, code_digest } => {
+                        let done = sqlx::query("UPDATE survey_invitations SET claimed = 1 WHERE survey_id = $1 AND code_digest = $2 AND claimed = 0")
+                            .bind(&survey_id[..]).bind(&code_digest[..]).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
+                    Change::SpendSurveyToken { survey_id, digest } => {
+                        sqlx::query("INSERT INTO survey_spent_tokens (survey_id, digest) VALUES ($1, $2)")
+                            .bind(&survey_id[..]).bind(&digest[..])
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
                     Change::RemoveWebhook { id, removed_ms } => {
@@ -1221,6 +1257,30 @@ macro_rules! sql_store {
                 let rows = sqlx::query("SELECT texts FROM survey_responses WHERE survey_id = $1 AND texts IS NOT NULL ORDER BY id LIMIT $2")
                     .bind(&survey_id[..]).bind(limit).fetch_all(&self.read).await?;
                 Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?)
+            }
+
+            async fn survey_issuer(&self, survey_id: &Id) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+                let row = sqlx::query("SELECT public_key, sealed_secret FROM survey_issuers WHERE survey_id = $1")
+                    .bind(&survey_id[..]).fetch_optional(&self.read).await?;
+                row.map(|r| -> Result<(Vec<u8>, Vec<u8>)> { Ok((r.try_get(0)?, r.try_get(1)?)) }).transpose()
+            }
+
+            async fn survey_invitation(&self, survey_id: &Id, subject_id: &Id) -> Result<Option<bool>> {
+                let row = sqlx::query("SELECT claimed FROM survey_invitations WHERE survey_id = $1 AND subject_id = $2")
+                    .bind(&survey_id[..]).bind(&subject_id[..]).fetch_optional(&self.read).await?;
+                row.map(|r| -> Result<bool> { Ok(r.try_get::<i64, _>(0)? != 0) }).transpose()
+            }
+
+            async fn survey_invitation_by_code(&self, survey_id: &Id, code_digest: &[u8; 32]) -> Result<Option<bool>> {
+                let row = sqlx::query("SELECT claimed FROM survey_invitations WHERE survey_id = $1 AND code_digest = $2")
+                    .bind(&survey_id[..]).bind(&code_digest[..]).fetch_optional(&self.read).await?;
+                row.map(|r| -> Result<bool> { Ok(r.try_get::<i64, _>(0)? != 0) }).transpose()
+            }
+
+            async fn survey_invitation_counts(&self, survey_id: &Id) -> Result<(i64, i64)> {
+                let row = sqlx::query("SELECT COUNT(*), COUNT(NULLIF(claimed, 0)) FROM survey_invitations WHERE survey_id = $1")
+                    .bind(&survey_id[..]).fetch_one(&self.read).await?;
+                Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
             }
 
             async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>> {

@@ -1,0 +1,25 @@
+-- Invited surveys: one response per invited customer, unlinkably (RFC 9474 blind signatures).
+-- The issuer key is per survey, its secret sealed under the keyring.
+CREATE TABLE survey_issuers (
+    survey_id BLOB PRIMARY KEY REFERENCES surveys (id),
+    public_key BLOB NOT NULL,
+    sealed_secret BLOB NOT NULL
+);
+-- Who was invited and whether their one token was issued; never which token, nor when beyond
+-- the day of the invitation. The code in the invitation link is kept only as a keyed digest.
+CREATE TABLE survey_invitations (
+    survey_id BLOB NOT NULL REFERENCES surveys (id),
+    subject_id BLOB NOT NULL,
+    code_digest BLOB NOT NULL UNIQUE,
+    day INTEGER NOT NULL,
+    claimed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (survey_id, subject_id)
+);
+CREATE INDEX survey_invitations_by_subject ON survey_invitations (subject_id);
+-- Tokens used with a response, by digest, so each is accepted once. No time, no rowid: neither
+-- tells when a token was spent.
+CREATE TABLE survey_spent_tokens (
+    survey_id BLOB NOT NULL REFERENCES surveys (id),
+    digest BLOB NOT NULL,
+    PRIMARY KEY (survey_id, digest)
+) WITHOUT ROWID;
