@@ -192,12 +192,24 @@ pub(crate) fn page_language(policy: &Policy, requested: Option<&str>) -> Languag
 
 /// A rendered page with a CSP that allows nothing from elsewhere (and no scripts at all).
 pub(crate) fn html_page(rendered: askama::Result<String>) -> Response {
+    page_with_policy(
+        rendered,
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+}
+
+/// A page that runs Mamori's own script (invited surveys make their token in the browser):
+/// scripts and requests to this origin only, nothing inline.
+pub(crate) fn html_page_with_script(rendered: askama::Result<String>) -> Response {
+    page_with_policy(
+        rendered,
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+}
+
+fn page_with_policy(rendered: askama::Result<String>, policy: &'static str) -> Response {
     match rendered {
-        Ok(html) => (
-            [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) => ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "page failed to render");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()

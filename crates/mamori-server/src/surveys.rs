@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::extract::{Body, Caller};
-use crate::privacy::{html_page, page_language};
+use crate::privacy::{html_page, html_page_with_script, page_language};
 use crate::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -497,6 +497,15 @@ fn message_page(
     (status, html_page(page.render())).into_response()
 }
 
+/// An open survey's page runs no script; an invited one runs Mamori's token script.
+fn survey_page(stored: &StoredSurvey, rendered: askama::Result<String>) -> Response {
+    if stored.survey.definition.access == Access::Invited {
+        html_page_with_script(rendered)
+    } else {
+        html_page(rendered)
+    }
+}
+
 /// `GET /survey/{slug}?lang=`: the questions as a form.
 pub async fn page(
     State(s): State<AppState>,
@@ -505,7 +514,10 @@ pub async fn page(
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
     match s.vault.survey(&slug).await {
-        Ok(stored) => html_page(page_view(&stored, lang, None, languages(&s)).render()),
+        Ok(stored) => survey_page(
+            &stored,
+            page_view(&stored, lang, None, languages(&s)).render(),
+        ),
         Err(_) => {
             let t = strings(lang).not_found;
             message_page(lang, StatusCode::NOT_FOUND, t.to_string(), t)
@@ -552,7 +564,7 @@ pub async fn submit(
                 message: strings(lang).thanks,
                 spent_token: invited.then(|| slug.clone()),
             };
-            html_page(page.render()).into_response()
+            survey_page(&stored, page.render())
         }
         Err(mamori_core::CoreError::Conflict {
             code: "token_used", ..
@@ -564,7 +576,7 @@ pub async fn submit(
                 message: strings(lang).answered,
                 spent_token: Some(slug.clone()),
             };
-            (StatusCode::CONFLICT, html_page(page.render())).into_response()
+            (StatusCode::CONFLICT, survey_page(&stored, page.render())).into_response()
         }
         Err(mamori_core::CoreError::Conflict { .. }) => {
             message_page(lang, StatusCode::CONFLICT, title, strings(lang).closed)
@@ -578,7 +590,11 @@ pub async fn submit(
                 .map(|q| text_in(&q.text, lang));
             let message = refusal(lang, code, question.as_deref());
             let page = page_view(&stored, lang, Some(message), languages(&s));
-            (StatusCode::UNPROCESSABLE_ENTITY, html_page(page.render())).into_response()
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                survey_page(&stored, page.render()),
+            )
+                .into_response()
         }
         Err(e) => ApiError::from(e).into_response(),
     }
