@@ -257,6 +257,17 @@ enum SurveyCommand {
     Close {
         slug: String,
     },
+    /// Invite subjects to an invited survey: prints one link per subject (shown once) for you to
+    /// send; each buys one unlinkable response.
+    Invite {
+        slug: String,
+        /// Subject ids (UUIDs).
+        #[arg(required = true)]
+        subjects: Vec<String>,
+        /// Put this before each link, e.g. https://shop.example.
+        #[arg(long, default_value = "")]
+        base_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -522,8 +533,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         } else {
                             "closed"
                         };
+                        let access = match v.survey.definition.access {
+                            mamori_core::surveys::Access::Open => String::new(),
+                            mamori_core::surveys::Access::Invited => {
+                                let (sent, issued) = ctx.vault.survey_invitation_counts(&v).await?;
+                                format!("\tinvited: {sent}, tokens issued: {issued}")
+                            }
+                        };
                         println!(
-                            "{}\t{state}\t{} questions",
+                            "{}\t{state}\t{} questions{access}",
                             v.survey.definition.slug,
                             v.survey.definition.questions.len()
                         );
@@ -536,6 +554,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 SurveyCommand::Close { slug } => {
                     ctx.vault.close_survey(&operator, &slug).await?;
                     println!("closed survey {slug}");
+                }
+                SurveyCommand::Invite {
+                    slug,
+                    subjects,
+                    base_url,
+                } => {
+                    let mut ids = Vec::with_capacity(subjects.len());
+                    for text in &subjects {
+                        ids.push(
+                            mamori_core::parse_id(text)
+                                .with_context(|| format!("{text} is not a subject id (a UUID)"))?,
+                        );
+                    }
+                    use mamori_core::survey_tokens::Invitation;
+                    let base = base_url.trim_end_matches('/');
+                    for done in ctx.vault.invite_to_survey(&operator, &slug, &ids).await? {
+                        match done {
+                            Invitation::Sent { subject, code } => println!(
+                                "{}\t{base}/survey/{slug}#invitation={code}",
+                                mamori_core::format_id(&subject)
+                            ),
+                            Invitation::Refused { subject, reason } => {
+                                println!("{}\trefused: {reason}", mamori_core::format_id(&subject))
+                            }
+                        }
+                    }
                 }
             }
         }

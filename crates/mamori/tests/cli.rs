@@ -1537,3 +1537,94 @@ fn survey_commands_create_list_report_and_close() {
         text(&out.stderr)
     );
 }
+
+/// `mamori survey invite` prints one link per subject for an invited survey, and refuses what
+/// it cannot invite with a reason.
+#[test]
+fn survey_invite_prints_one_link_per_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(mamori(&data, &["init"]).status.success());
+    let csv = dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "external_id,contact.name,contact.email\np1,One,one@example.com\np2,Two,two@example.com\n",
+    )
+    .unwrap();
+    let out = mamori(
+        &data,
+        &[
+            "import",
+            "--file",
+            csv.to_str().unwrap(),
+            "--purpose",
+            "order_fulfilment",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = dir.path().join("panel.toml");
+    let definition = include_str!("../../../examples/survey.toml")
+        .replace("how-we-use-your-data", "panel")
+        .replace(
+            "mode = \"anonymous\"",
+            "mode = \"anonymous\"\naccess = \"invited\"",
+        );
+    std::fs::write(&file, definition).unwrap();
+    let out = mamori(&data, &["survey", "create", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let subjects: Vec<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = format!("sqlite://{}", data.join("mamori.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id FROM subjects ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|b| uuid::Uuid::from_slice(b).unwrap().to_string())
+            .collect()
+    });
+    assert_eq!(subjects.len(), 2);
+    let nobody = uuid::Uuid::new_v4().to_string();
+    let out = mamori(
+        &data,
+        &[
+            "survey",
+            "invite",
+            "panel",
+            &subjects[0],
+            &subjects[1],
+            &nobody,
+            "--base-url",
+            "https://shop.example/",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for (line, subject) in lines.iter().zip(&subjects) {
+        assert!(
+            line.starts_with(&format!(
+                "{subject}\thttps://shop.example/survey/panel#invitation="
+            )),
+            "{line}"
+        );
+    }
+    assert_eq!(lines[2], format!("{nobody}\trefused: subject_not_found"));
+    let out = mamori(&data, &["survey", "list"]);
+    assert!(
+        text(&out.stdout).contains("panel\topen\t4 questions\tinvited: 2, tokens issued: 0"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Bad input: a message each, nothing invited.
+    let out = mamori(&data, &["survey", "invite", "panel", "not-a-uuid"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not-a-uuid is not a subject id"));
+    let out = mamori(&data, &["survey", "invite", "no-such", &subjects[0]]);
+    assert!(
+        text(&out.stderr).contains("no survey with this slug"),
+        "{}",
+        text(&out.stderr)
+    );
+}
