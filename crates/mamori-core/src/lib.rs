@@ -19,6 +19,7 @@ pub mod publish;
 pub mod requests;
 pub mod signin;
 pub mod subject_index;
+pub mod survey_dp;
 pub mod survey_tokens;
 pub mod surveys;
 pub mod unsubscribe;

@@ -55,6 +55,27 @@ impl Access {
     }
 }
 
+/// How results are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultsMode {
+    /// Exact counts, every group smaller than k suppressed.
+    #[default]
+    Exact,
+    /// Only differentially private releases, each spending part of the survey's ε budget.
+    DifferentialPrivacy,
+}
+
+impl ResultsMode {
+    fn is_exact(&self) -> bool {
+        *self == ResultsMode::Exact
+    }
+}
+
+/// The ε budget of a differentially private survey unless its definition says otherwise.
+pub const DEFAULT_EPSILON_BUDGET: f64 = 1.0;
+const MAX_EPSILON_BUDGET: f64 = 10.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -95,6 +116,12 @@ pub struct SurveyDefinition {
     /// `open` (default) or `invited`.
     #[serde(default, skip_serializing_if = "Access::is_open")]
     pub access: Access,
+    /// `exact` (default) or `differential_privacy`.
+    #[serde(default, skip_serializing_if = "ResultsMode::is_exact")]
+    pub results: ResultsMode,
+    /// Total ε of a differentially private survey's releases (default 1.0, at most 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_budget: Option<f64>,
     pub title: Texts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intro: Option<Texts>,
@@ -250,6 +277,21 @@ impl Survey {
         {
             return Err(problem("closes", "closes must not be before opens"));
         }
+        match (definition.results, definition.epsilon_budget) {
+            (ResultsMode::Exact, Some(_)) => {
+                return Err(problem(
+                    "epsilon_budget",
+                    "an ε budget needs results = \"differential_privacy\"",
+                ));
+            }
+            (_, Some(e)) if !(e > 0.0 && e <= MAX_EPSILON_BUDGET) => {
+                return Err(problem(
+                    "epsilon_budget",
+                    format!("epsilon_budget is a number above 0 and at most {MAX_EPSILON_BUDGET}"),
+                ));
+            }
+            _ => {}
+        }
         let k = definition.k.unwrap_or(DEFAULT_K);
         if !(2..=1000).contains(&k) {
             return Err(problem("k", "k, the smallest group shown, is 2 to 1000"));
@@ -294,6 +336,7 @@ impl StoredSurvey {
             "slug": self.survey.definition.slug,
             "mode": self.survey.definition.mode,
             "access": self.survey.definition.access,
+            "results": self.survey.definition.results,
             "title": self.survey.definition.title,
             "open": self.is_open(today()),
             "created_at": crate::format_time(self.created_ms),
@@ -558,6 +601,12 @@ impl Vault {
     /// question; every count below k is suppressed and marked.
     pub async fn survey_results(&self, slug: &str, by: Option<&str>) -> Result<Value> {
         let stored = self.survey(slug).await?;
+        if stored.survey.definition.results == ResultsMode::DifferentialPrivacy {
+            return Err(CoreError::Conflict {
+                code: "exact_results_withheld",
+                message: "this survey's results are released only with differential privacy: see its releases".into(),
+            });
+        }
         let codes = self.store.survey_codes(&stored.id).await?;
         let mut texts: HashMap<String, Vec<String>> = HashMap::new();
         for row in self.store.survey_texts(&stored.id, TEXTS_SHOWN).await? {
@@ -614,8 +663,8 @@ pub const TEXTS_SHOWN: i64 = 100;
 /// text was given; four bytes, a bitmask of choices, for a multiple choice. 255 (or an empty
 /// mask) means no answer. A survey's questions never change, so neither do the positions.
 pub struct Codec {
-    offsets: Vec<usize>,
-    len: usize,
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) len: usize,
 }
 
 impl Codec {
@@ -676,14 +725,14 @@ impl Codec {
 
 /// Counts for one question over some responses.
 #[derive(Clone)]
-struct Tally {
-    answered: usize,
+pub(crate) struct Tally {
+    pub(crate) answered: usize,
     /// Per rating value (from the scale's bottom) or per choice.
-    counts: Vec<usize>,
-    sum: i64,
+    pub(crate) counts: Vec<usize>,
+    pub(crate) sum: i64,
 }
 
-fn scale(kind: QuestionKind) -> (i64, i64) {
+pub(crate) fn scale(kind: QuestionKind) -> (i64, i64) {
     if kind == QuestionKind::Rating {
         (1, 5)
     } else {
@@ -691,7 +740,7 @@ fn scale(kind: QuestionKind) -> (i64, i64) {
     }
 }
 
-fn empty_tallies(survey: &Survey) -> Vec<Tally> {
+pub(crate) fn empty_tallies(survey: &Survey) -> Vec<Tally> {
     survey
         .definition
         .questions
@@ -713,7 +762,7 @@ fn empty_tallies(survey: &Survey) -> Vec<Tally> {
         .collect()
 }
 
-fn count(survey: &Survey, codec: &Codec, code: &[u8], tallies: &mut [Tally]) {
+pub(crate) fn count(survey: &Survey, codec: &Codec, code: &[u8], tallies: &mut [Tally]) {
     for (i, q) in survey.definition.questions.iter().enumerate() {
         let at = codec.offsets[i];
         let t = &mut tallies[i];

@@ -239,6 +239,10 @@ fn routes(state: AppState) -> Router {
         )
         .route("/v1/surveys/{slug}/issuer", get(surveys::issuer))
         .route(
+            "/v1/surveys/{slug}/releases",
+            get(surveys::releases).post(surveys::release),
+        )
+        .route(
             "/v1/surveys/{slug}/tokens",
             axum::routing::post(surveys::token),
         )

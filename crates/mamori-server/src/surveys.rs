@@ -88,6 +88,45 @@ pub async fn results(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ReleaseBody {
+    /// The share of the survey's ε budget this release spends.
+    pub epsilon: f64,
+}
+
+/// A differentially private release of a survey's results (OpenDP discrete Laplace noise on
+/// every count and sum), spending `epsilon` of the survey's budget; refused once it is spent.
+#[utoipa::path(post, path = "/v1/surveys/{slug}/releases", request_body = Object,
+    params(("slug" = String, Path)),
+    responses((status = 201, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn release(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+    Body(body): Body<ReleaseBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let release = s
+        .vault
+        .release_survey_results(&actor, &slug, body.epsilon)
+        .await?;
+    Ok((StatusCode::CREATED, Json(release)))
+}
+
+/// Every release of a differentially private survey, and its ε budget: total, spent, left.
+#[utoipa::path(get, path = "/v1/surveys/{slug}/releases",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn releases(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.vault.survey_releases(&slug).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResponseBody {
     /// Question id → the answer (a number, a choice id, a list of choice ids or text).
     pub answers: serde_json::Map<String, Value>,

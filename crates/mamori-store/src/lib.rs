@@ -330,6 +330,12 @@ pub enum Change {
         survey_id: Id,
         digest: [u8; 32],
     },
+    /// A differentially private release, inserted only if the survey's spent ε plus this
+    /// one's stays within `budget_micro` (Gone otherwise).
+    InsertSurveyRelease {
+        release: SurveyReleaseRow,
+        budget_micro: i64,
+    },
     /// Gives up on one event for one subscription (kept for replay).
     DeadLetter {
         webhook_id: Id,
@@ -413,6 +419,19 @@ pub struct SurveyRow {
     pub definition: String,
     pub created_ms: i64,
     pub closed_ms: Option<i64>,
+}
+
+/// A differentially private release of a survey's results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyReleaseRow {
+    pub id: Id,
+    pub survey_id: Id,
+    pub created_ms: i64,
+    pub actor: String,
+    /// ε spent, in millionths.
+    pub epsilon_micro: i64,
+    /// The noisy results (JSON).
+    pub result: String,
 }
 
 /// The agent's side of a request it filed.
@@ -616,6 +635,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<bool>>;
     /// Invitations sent and tokens issued.
     async fn survey_invitation_counts(&self, survey_id: &Id) -> Result<(i64, i64)>;
+
+    /// A survey's differentially private releases, oldest first.
+    async fn survey_releases(&self, survey_id: &Id) -> Result<Vec<SurveyReleaseRow>>;
 
     /// Subscriptions not removed, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;

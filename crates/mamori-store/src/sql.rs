@@ -679,6 +679,16 @@ macro_rules! sql_store {
                             .bind(&survey_id[..]).bind(&digest[..])
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
+                    Change::InsertSurveyRelease { release: r, budget_micro } => {
+                        let done = sqlx::query("INSERT INTO survey_releases (id, survey_id, created_ms, actor, epsilon_micro, result) \
+                                                SELECT $1, $2, $3, $4, $5, $6 WHERE \
+                                                (SELECT COALESCE(SUM(epsilon_micro), 0) FROM survey_releases WHERE survey_id = $2) + $5 <= $7")
+                            .bind(&r.id[..]).bind(&r.survey_id[..]).bind(r.created_ms).bind(&r.actor).bind(r.epsilon_micro).bind(&r.result).bind(budget_micro)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
+                    }
                     Change::RemoveWebhook { id, removed_ms } => {
                         let done = sqlx::query("UPDATE webhooks SET removed_ms = $1 WHERE id = $2 AND removed_ms IS NULL")
                             .bind(removed_ms).bind(&id[..]).execute(&mut *conn).await?;
@@ -1281,6 +1291,21 @@ macro_rules! sql_store {
                 let row = sqlx::query("SELECT COUNT(*), COUNT(NULLIF(claimed, 0)) FROM survey_invitations WHERE survey_id = $1")
                     .bind(&survey_id[..]).fetch_one(&self.read).await?;
                 Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
+            }
+
+            async fn survey_releases(&self, survey_id: &Id) -> Result<Vec<SurveyReleaseRow>> {
+                let rows = sqlx::query("SELECT id, survey_id, created_ms, actor, epsilon_micro, result FROM survey_releases WHERE survey_id = $1 ORDER BY created_ms, id")
+                    .bind(&survey_id[..]).fetch_all(&self.read).await?;
+                rows.iter().map(|r| -> Result<SurveyReleaseRow> {
+                    Ok(SurveyReleaseRow {
+                        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                        survey_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+                        created_ms: r.try_get(2)?,
+                        actor: r.try_get(3)?,
+                        epsilon_micro: r.try_get(4)?,
+                        result: r.try_get(5)?,
+                    })
+                }).collect()
             }
 
             async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>> {

@@ -257,6 +257,12 @@ enum SurveyCommand {
     Close {
         slug: String,
     },
+    /// A differentially private release of a survey's results, spending EPSILON of its budget.
+    Release {
+        slug: String,
+        #[arg(long)]
+        epsilon: f64,
+    },
     /// Invite subjects to an invited survey: prints one link per subject (shown once) for you to
     /// send; each buys one unlinkable response.
     Invite {
@@ -533,6 +539,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         } else {
                             "closed"
                         };
+                        let budget = match v.survey.definition.results {
+                            mamori_core::surveys::ResultsMode::Exact => String::new(),
+                            mamori_core::surveys::ResultsMode::DifferentialPrivacy => {
+                                let b = ctx.vault.survey_budget(&v).await?;
+                                format!("\tε spent {:.3} of {}", b.spent, b.total)
+                            }
+                        };
                         let access = match v.survey.definition.access {
                             mamori_core::surveys::Access::Open => String::new(),
                             mamori_core::surveys::Access::Invited => {
@@ -541,7 +554,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             }
                         };
                         println!(
-                            "{}\t{state}\t{} questions{access}",
+                            "{}\t{state}\t{} questions{access}{budget}",
                             v.survey.definition.slug,
                             v.survey.definition.questions.len()
                         );
@@ -554,6 +567,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 SurveyCommand::Close { slug } => {
                     ctx.vault.close_survey(&operator, &slug).await?;
                     println!("closed survey {slug}");
+                }
+                SurveyCommand::Release { slug, epsilon } => {
+                    let release = ctx
+                        .vault
+                        .release_survey_results(&operator, &slug, epsilon)
+                        .await?;
+                    println!("{}", serde_json::to_string_pretty(&release)?);
                 }
                 SurveyCommand::Invite {
                     slug,

@@ -46,6 +46,7 @@ both_backends!(
     anonymous_surveys_keep_no_one_and_hide_small_groups,
     survey_pages_take_answers_in_three_languages,
     invited_surveys_take_one_unlinkable_response_each,
+    private_releases_spend_a_budget_and_stop,
 );
 
 /// Once every handle of a ledger is gone its writer stops and lets go of the store, so the
@@ -6059,4 +6060,205 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
         "survey_closed",
     )
     .await;
+}
+
+async fn release(app: &TestApp, slug: &str, body: Value) -> reqwest::Response {
+    officer(
+        app,
+        Method::POST,
+        &format!("/v1/surveys/{slug}/releases"),
+        Some(body),
+    )
+    .await
+}
+
+/// A differentially private survey shows no exact results; each release adds noise (OpenDP)
+/// and spends part of the ε budget, the rest is shown, and releases stop when it is spent.
+async fn private_releases_spend_a_budget_and_stop(app: TestApp) {
+    let mut definition = survey_definition("private");
+    definition["results"] = json!("differential_privacy");
+    definition["epsilon_budget"] = json!(1.0);
+    // Bad budgets are refused.
+    for (results, budget) in [
+        ("exact", json!(1.0)),
+        ("differential_privacy", json!(0)),
+        ("differential_privacy", json!(11)),
+    ] {
+        let mut bad = definition.clone();
+        bad["slug"] = json!("bad-budget");
+        bad["results"] = json!(results);
+        bad["epsilon_budget"] = budget;
+        let r = officer(&app, Method::POST, "/v1/surveys", Some(bad)).await;
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_survey").await;
+    }
+    let r = officer(&app, Method::POST, "/v1/surveys", Some(definition)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["results"],
+        "differential_privacy"
+    );
+    let exact = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("exact")),
+    )
+    .await;
+    assert_eq!(exact.status(), StatusCode::CREATED);
+    // Straight through the vault: over HTTP, one address may send only so many per minute.
+    for i in 0..40 {
+        let raw = mamori_core::surveys::RawAnswers::from([
+            ("speed".to_string(), vec![(1 + i % 5).to_string()]),
+            (
+                "where".to_string(),
+                vec![if i < 30 { "door" } else { "locker" }.to_string()],
+            ),
+        ]);
+        app.vault.respond("private", &raw, None).await.unwrap();
+    }
+
+    // No exact results, in any form.
+    for path in ["results", "results.csv", "charts/speed"] {
+        let r = officer(
+            &app,
+            Method::GET,
+            &format!("/v1/surveys/private/{path}"),
+            None,
+        )
+        .await;
+        problem(r, StatusCode::CONFLICT, "exact_results_withheld").await;
+    }
+    let listed: Value = officer(&app, Method::GET, "/v1/surveys/private/releases", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["budget"],
+        json!({"epsilon_total": 1.0, "epsilon_spent": 0.0, "epsilon_remaining": 1.0})
+    );
+    assert_eq!(listed["releases"], json!([]));
+
+    // Bad releases change nothing.
+    for epsilon in [json!(0), json!(-1), json!(10.5)] {
+        problem(
+            release(&app, "private", json!({"epsilon": epsilon})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_epsilon",
+        )
+        .await;
+    }
+    problem(
+        release(&app, "private", json!({"epsilon": "a lot"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
+    problem(
+        release(&app, "exact", json!({"epsilon": 0.1})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_differentially_private",
+    )
+    .await;
+    problem(
+        release(&app, "nope", json!({"epsilon": 0.1})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "survey_not_found",
+    )
+    .await;
+    let by_support = app
+        .as_role(
+            Method::POST,
+            "/v1/surveys/private/releases",
+            "support",
+            "customer_support",
+        )
+        .json(&json!({"epsilon": 0.1}))
+        .send()
+        .await
+        .unwrap();
+    problem(
+        by_support,
+        StatusCode::FORBIDDEN,
+        "purpose_not_allowed_for_role",
+    )
+    .await;
+
+    // Releases spend the budget, and say what is left.
+    let before = ledger_size(&app).await;
+    let mut seen = Vec::new();
+    for (epsilon, remaining) in [(0.4, 0.6), (0.5, 0.1)] {
+        let r = release(&app, "private", json!({"epsilon": epsilon})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        let left = v["budget"]["epsilon_remaining"].as_f64().unwrap();
+        assert!((left - remaining).abs() < 1e-5, "{v}");
+        let spent = v["release"]["epsilon"].as_f64().unwrap();
+        assert!(spent <= epsilon && spent > epsilon * 0.999, "{v}");
+        // Noisy, but near the truth: four 95% margins is a miss once in 160,000.
+        let responses = v["release"]["responses"].as_i64().unwrap();
+        let margin = v["release"]["responses_margin_95"].as_i64().unwrap();
+        assert!((responses - 40).abs() <= 4 * margin, "{v}");
+        let speed = &v["release"]["questions"][0];
+        assert_eq!(speed["id"], "speed");
+        assert_eq!(speed["histogram"].as_array().unwrap().len(), 5);
+        assert!(
+            speed["histogram"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["count"].as_i64().unwrap() >= 0)
+        );
+        if let Some(mean) = speed["mean"].as_f64() {
+            assert!((1.0..=5.0).contains(&mean));
+        }
+        assert!(
+            v["release"]["questions"][4].get("texts").is_none(),
+            "texts are never released"
+        );
+        seen.push(v["release"].clone());
+    }
+    assert_eq!(ledger_size(&app).await, before + 2);
+    // The truth is 8 per rating and 30/10 per place: noise moved at least one of them.
+    let exact_counts = [8, 8, 8, 8, 8, 30, 10];
+    let released = |r: &Value| -> Vec<i64> {
+        let q = r["questions"].as_array().unwrap();
+        q[0]["histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(q[2]["choices"].as_array().unwrap())
+            .map(|c| c["count"].as_i64().unwrap())
+            .collect()
+    };
+    assert!(
+        seen.iter().any(|r| released(r) != exact_counts),
+        "no noise in {seen:?}"
+    );
+
+    // Beyond the budget: refused, nothing spent.
+    let r = release(&app, "private", json!({"epsilon": 0.2})).await;
+    let body = problem(r, StatusCode::CONFLICT, "budget_exhausted").await;
+    assert!(body["detail"].as_str().unwrap().contains("0.1"), "{body}");
+    let r = release(&app, "private", json!({"epsilon": 0.1})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = release(&app, "private", json!({"epsilon": 0.000001})).await;
+    problem(r, StatusCode::CONFLICT, "budget_exhausted").await;
+
+    // Releases are kept: reading them again spends nothing.
+    let listed: Value = officer(&app, Method::GET, "/v1/surveys/private/releases", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["releases"].as_array().unwrap().len(), 3);
+    assert_eq!(listed["releases"][0], seen[0]);
+    assert!(listed["budget"]["epsilon_remaining"].as_f64().unwrap() < 1e-5);
+    let r = app
+        .client
+        .get(app.url("/v1/surveys/private/releases"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

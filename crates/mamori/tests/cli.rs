@@ -1628,3 +1628,49 @@ fn survey_invite_prints_one_link_per_subject() {
         text(&out.stderr)
     );
 }
+
+/// `mamori survey release` makes a differentially private release and stops at the budget.
+#[test]
+fn survey_release_spends_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(mamori(&data, &["init"]).status.success());
+    let file = dir.path().join("private.toml");
+    let definition = include_str!("../../../examples/survey.toml")
+        .replace("how-we-use-your-data", "private")
+        .replace(
+            "mode = \"anonymous\"",
+            "mode = \"anonymous\"\nresults = \"differential_privacy\"\nepsilon_budget = 1.0",
+        );
+    std::fs::write(&file, definition).unwrap();
+    let out = mamori(&data, &["survey", "create", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mamori(
+        &data,
+        &["survey", "release", "private", "--epsilon", "0.75"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["budget"]["epsilon_remaining"], 0.25);
+    assert!(v["release"]["responses"].as_i64().unwrap() >= 0);
+    let out = mamori(&data, &["survey", "list"]);
+    assert!(
+        text(&out.stdout).contains("ε spent 0.750 of 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = mamori(&data, &["survey", "release", "private", "--epsilon", "0.5"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("only ε = 0.250000"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mamori(&data, &["survey", "results", "private"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("differential privacy"),
+        "{}",
+        text(&out.stderr)
+    );
+}

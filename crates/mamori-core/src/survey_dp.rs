@@ -1,0 +1,300 @@
+//! Differentially private survey results: each release answers every question with noise
+//! (OpenDP, through `mamori-dp`) and spends part of the survey's ε budget; when the budget is
+//! spent, releases stop. Released results are kept, so reading them again spends nothing.
+//!
+//! Queries and their sensitivities, for one response added or removed:
+//! * the number of responses: 1;
+//! * a rating, NPS or single-choice histogram: 1 (a response lands in one cell);
+//! * a rating's or NPS's sum: the scale's top (a response adds at most that);
+//! * a multiple-choice histogram: the number of choices; its answered count: 1;
+//! * a text question's answered count: 1 (the texts themselves are never released).
+//!
+//! Everything else — answered counts of histogram questions, means, NPS, clamping at zero — is
+//! computed from the noisy answers (post-processing, which costs no privacy).
+
+use mamori_dp::Query;
+use mamori_ledger::Outcome;
+use mamori_store::{Change, JobError, SurveyReleaseRow};
+use serde_json::{Value, json};
+
+use crate::apikeys::admin_event;
+use crate::surveys::{
+    Codec, DEFAULT_EPSILON_BUDGET, QuestionKind, ResultsMode, StoredSurvey, Survey, count,
+    empty_tallies, scale,
+};
+use crate::{Actor, CoreError, Result, Vault, format_id, format_time, new_id, now_ms};
+
+const MICRO: f64 = 1_000_000.0;
+
+/// A survey's ε budget and what its releases have spent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    pub total: f64,
+    pub spent: f64,
+}
+
+impl Budget {
+    pub fn remaining(&self) -> f64 {
+        (self.total - self.spent).max(0.0)
+    }
+
+    pub fn to_json(self) -> Value {
+        let round = |e: f64| (e * MICRO).round() / MICRO;
+        json!({
+            "epsilon_total": round(self.total),
+            "epsilon_spent": round(self.spent),
+            "epsilon_remaining": round(self.remaining()),
+        })
+    }
+}
+
+fn micro(epsilon: f64) -> i64 {
+    (epsilon * MICRO).ceil() as i64
+}
+
+fn not_private(survey: &Survey) -> Option<CoreError> {
+    (survey.definition.results != ResultsMode::DifferentialPrivacy).then(|| {
+        CoreError::invalid(
+            "not_differentially_private",
+            "slug",
+            "this survey shows exact results (with small groups hidden); releases are for surveys with results = \"differential_privacy\"",
+        )
+    })
+}
+
+fn invalid_epsilon() -> CoreError {
+    CoreError::invalid(
+        "invalid_epsilon",
+        "epsilon",
+        format!(
+            "epsilon is a number above 0 and at most {}",
+            mamori_dp::MAX_RELEASE_EPSILON
+        ),
+    )
+}
+
+fn budget_total(survey: &Survey) -> f64 {
+    survey
+        .definition
+        .epsilon_budget
+        .unwrap_or(DEFAULT_EPSILON_BUDGET)
+}
+
+/// One release's noisy results, from coded responses; returns them with the ε spent.
+pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result<(Value, f64)> {
+    let codec = Codec::new(survey);
+    let mut tallies = empty_tallies(survey);
+    let mut total = 0i64;
+    for code in codes.iter().filter(|c| c.len() == codec.len) {
+        count(survey, &codec, code, &mut tallies);
+        total += 1;
+    }
+    let questions = &survey.definition.questions;
+    let to_i64 = |v: &[usize]| v.iter().map(|n| *n as i64).collect::<Vec<_>>();
+    let mut queries = vec![Query {
+        values: vec![total],
+        sensitivity: 1,
+    }];
+    for (q, t) in questions.iter().zip(&tallies) {
+        match q.kind {
+            QuestionKind::Rating | QuestionKind::Nps => {
+                queries.push(Query {
+                    values: to_i64(&t.counts),
+                    sensitivity: 1,
+                });
+                queries.push(Query {
+                    values: vec![t.sum],
+                    sensitivity: scale(q.kind).1,
+                });
+            }
+            QuestionKind::Single => queries.push(Query {
+                values: to_i64(&t.counts),
+                sensitivity: 1,
+            }),
+            QuestionKind::Multiple => {
+                queries.push(Query {
+                    values: to_i64(&t.counts),
+                    sensitivity: q.choices.len() as i64,
+                });
+                queries.push(Query {
+                    values: vec![t.answered as i64],
+                    sensitivity: 1,
+                });
+            }
+            QuestionKind::Text => queries.push(Query {
+                values: vec![t.answered as i64],
+                sensitivity: 1,
+            }),
+        }
+    }
+    let n_queries = queries.len();
+    let release = mamori_dp::release(&queries, epsilon).map_err(|e| match e {
+        mamori_dp::DpError::InvalidEpsilon => invalid_epsilon(),
+        other => CoreError::Internal(other.to_string()),
+    })?;
+    // A 95% margin: the discrete Laplace noise exceeds scale · ln 20 in size one time in twenty.
+    let margin = |sensitivity: i64| {
+        (mamori_dp::scale(sensitivity, n_queries, epsilon) * 20f64.ln()).ceil() as i64
+    };
+    let mut noisy = release.values.into_iter();
+    let mut next = || noisy.next().unwrap_or_default();
+    let clamp = |v: Vec<i64>| v.into_iter().map(|n| n.max(0)).collect::<Vec<_>>();
+    let responses = next()[0].max(0);
+    let mut out_questions = Vec::new();
+    for q in questions {
+        let mut out = json!({"id": q.id, "kind": q.kind});
+        match q.kind {
+            QuestionKind::Rating | QuestionKind::Nps => {
+                let (min, max) = scale(q.kind);
+                let histogram = clamp(next());
+                let sum = next()[0];
+                let answered: i64 = histogram.iter().sum();
+                out["answered"] = json!(answered);
+                out["histogram"] = json!(
+                    histogram
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| json!({"value": min + i as i64, "count": n}))
+                        .collect::<Vec<_>>()
+                );
+                out["margin_95"] = json!(margin(1));
+                if answered > 0 {
+                    let mean = (sum as f64 / answered as f64).clamp(min as f64, max as f64);
+                    out["mean"] = json!((mean * 100.0).round() / 100.0);
+                }
+                if q.kind == QuestionKind::Nps && answered > 0 {
+                    let promoters: i64 = histogram[9..].iter().sum();
+                    let detractors: i64 = histogram[..7].iter().sum();
+                    out["nps"] =
+                        json!(((promoters - detractors) as f64 * 100.0 / answered as f64).round());
+                }
+            }
+            QuestionKind::Single | QuestionKind::Multiple => {
+                let counts = clamp(next());
+                out["choices"] = json!(
+                    q.choices
+                        .iter()
+                        .zip(&counts)
+                        .map(|(c, n)| json!({"choice": c.id, "count": n}))
+                        .collect::<Vec<_>>()
+                );
+                if q.kind == QuestionKind::Multiple {
+                    out["answered"] = json!(next()[0].max(0));
+                    out["margin_95"] = json!(margin(q.choices.len() as i64));
+                } else {
+                    out["answered"] = json!(counts.iter().sum::<i64>());
+                    out["margin_95"] = json!(margin(1));
+                }
+            }
+            QuestionKind::Text => {
+                out["answered"] = json!(next()[0].max(0));
+                out["margin_95"] = json!(margin(1));
+            }
+        }
+        out_questions.push(out);
+    }
+    Ok((
+        json!({
+            "slug": survey.definition.slug,
+            "responses": responses,
+            "responses_margin_95": margin(1),
+            "questions": out_questions,
+        }),
+        release.epsilon_spent,
+    ))
+}
+
+impl Vault {
+    /// The ε budget of a differentially private survey and what its releases spent.
+    pub async fn survey_budget(&self, stored: &StoredSurvey) -> Result<Budget> {
+        let releases = self.store.survey_releases(&stored.id).await?;
+        Ok(Budget {
+            total: budget_total(&stored.survey),
+            spent: releases.iter().map(|r| r.epsilon_micro).sum::<i64>() as f64 / MICRO,
+        })
+    }
+
+    /// Makes a release spending `epsilon` of the survey's budget; refused, changing nothing,
+    /// when the budget has less left.
+    pub async fn release_survey_results(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        epsilon: f64,
+    ) -> Result<Value> {
+        self.refuse_survey_admin(actor, "survey.release").await?;
+        let stored = self.survey(slug).await?;
+        if let Some(e) = not_private(&stored.survey) {
+            return Err(e);
+        }
+        if !(epsilon.is_finite() && epsilon > 0.0 && epsilon <= mamori_dp::MAX_RELEASE_EPSILON) {
+            return Err(invalid_epsilon());
+        }
+        let budget = self.survey_budget(&stored).await?;
+        let exhausted = |budget: Budget| CoreError::Conflict {
+            code: "budget_exhausted",
+            message: format!(
+                "this release would spend ε = {epsilon}, but only ε = {:.6} of the survey's {} is left",
+                budget.remaining(),
+                budget.total
+            ),
+        };
+        if micro(epsilon) > micro(budget.total) - micro(budget.spent) {
+            return Err(exhausted(budget));
+        }
+        let codes = self.store.survey_codes(&stored.id).await?;
+        let survey = stored.survey.clone();
+        let (result, spent) =
+            tokio::task::spawn_blocking(move || noisy_results(&survey, &codes, epsilon))
+                .await
+                .map_err(|e| CoreError::Internal(e.to_string()))??;
+        let row = SurveyReleaseRow {
+            id: new_id(),
+            survey_id: stored.id,
+            created_ms: now_ms(),
+            actor: actor.id.clone(),
+            epsilon_micro: micro(spent),
+            result: result.to_string(),
+        };
+        let change = Change::InsertSurveyRelease {
+            release: row.clone(),
+            budget_micro: micro(budget.total),
+        };
+        let event = admin_event(actor, "survey.release", Outcome::Allowed);
+        match self.ledger.submit(vec![change], vec![event]).await? {
+            Ok(()) => {}
+            // Another release spent the budget meanwhile.
+            Err(JobError::Gone) => return Err(exhausted(self.survey_budget(&stored).await?)),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(release_json(&row, self.survey_budget(&stored).await?))
+    }
+
+    /// Every release so far, and the budget.
+    pub async fn survey_releases(&self, slug: &str) -> Result<Value> {
+        let stored = self.survey(slug).await?;
+        if let Some(e) = not_private(&stored.survey) {
+            return Err(e);
+        }
+        let budget = self.survey_budget(&stored).await?;
+        let releases: Vec<Value> = self
+            .store
+            .survey_releases(&stored.id)
+            .await?
+            .iter()
+            .map(|r| release_json(r, budget))
+            .map(|mut v| v["release"].take())
+            .collect();
+        Ok(json!({"budget": budget.to_json(), "releases": releases}))
+    }
+}
+
+fn release_json(row: &SurveyReleaseRow, budget: Budget) -> Value {
+    let mut result: Value = serde_json::from_str(&row.result).unwrap_or(Value::Null);
+    if let Value::Object(o) = &mut result {
+        o.insert("id".into(), json!(format_id(&row.id)));
+        o.insert("created_at".into(), json!(format_time(row.created_ms)));
+        o.insert("epsilon".into(), json!(row.epsilon_micro as f64 / MICRO));
+    }
+    json!({"release": result, "budget": budget.to_json()})
+}
