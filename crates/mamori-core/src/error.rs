@@ -15,6 +15,9 @@ pub enum CoreError {
     },
     #[error("no such subject")]
     NotFound,
+    /// Something other than a subject that is not there (a survey, a release).
+    #[error("{message}")]
+    Missing { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("stored data failed its integrity check")]
@@ -46,6 +49,7 @@ impl CoreError {
             CoreError::Denied(d) => d.code(),
             CoreError::Invalid { code, .. } => code,
             CoreError::NotFound => "subject_not_found",
+            CoreError::Missing { code, .. } => code,
             CoreError::Conflict { code, .. } => code,
             CoreError::Integrity => "integrity_failure",
             CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {

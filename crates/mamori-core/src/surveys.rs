@@ -522,12 +522,9 @@ impl Vault {
     }
 
     pub async fn survey(&self, slug: &str) -> Result<StoredSurvey> {
-        let missing = || {
-            CoreError::invalid(
-                "survey_not_found",
-                "slug",
-                "there is no survey with this slug",
-            )
+        let missing = || CoreError::Missing {
+            code: "survey_not_found",
+            message: "there is no survey with this slug".into(),
         };
         if !is_name(slug, 40) {
             return Err(missing());

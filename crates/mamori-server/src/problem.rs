@@ -76,7 +76,7 @@ impl IntoResponse for ApiError {
                 let status = match &e {
                     CoreError::Denied(_) => StatusCode::FORBIDDEN,
                     CoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                    CoreError::NotFound => StatusCode::NOT_FOUND,
+                    CoreError::NotFound | CoreError::Missing { .. } => StatusCode::NOT_FOUND,
                     CoreError::Conflict { .. } => StatusCode::CONFLICT,
                     CoreError::Integrity | CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
                         tracing::error!(error = %e, "request failed");

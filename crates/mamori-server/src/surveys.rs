@@ -53,7 +53,7 @@ pub async fn list(State(s): State<AppState>, Caller(_): Caller) -> ApiResult<Jso
 
 #[utoipa::path(post, path = "/v1/surveys/{slug}/close",
     params(("slug" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close(
     State(s): State<AppState>,
@@ -75,7 +75,7 @@ pub struct ResultsQuery {
 /// than the survey's k is suppressed and marked.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/results",
     params(("slug" = String, Path), ResultsQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn results(
     State(s): State<AppState>,
@@ -97,7 +97,7 @@ pub struct ReleaseBody {
 /// every count and sum), spending `epsilon` of the survey's budget; refused once it is spent.
 #[utoipa::path(post, path = "/v1/surveys/{slug}/releases", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 201, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn release(
     State(s): State<AppState>,
@@ -115,7 +115,7 @@ pub async fn release(
 /// Every release of a differentially private survey, and its ε budget: total, spent, left.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/releases",
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn releases(
     State(s): State<AppState>,
@@ -169,7 +169,7 @@ pub struct InviteBody {
 /// for the business to send; the code buys one blind-signed token (RFC 9474).
 #[utoipa::path(post, path = "/v1/surveys/{slug}/invitations", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn invite(
     State(s): State<AppState>,
@@ -209,7 +209,7 @@ pub async fn invite(
 /// The public key an invited survey's tokens are blinded with (RSABSSA-SHA384-PSS-Randomized).
 #[utoipa::path(get, path = "/v1/surveys/{slug}/issuer",
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 422, body = Problem)))]
+    responses((status = 404, body = Problem), (status = 200, body = Object), (status = 422, body = Problem)))]
 pub async fn issuer(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
     let public = s.vault.survey_issuer_public(&slug).await?;
     let der = public
@@ -236,7 +236,7 @@ pub struct TokenBody {
 /// is the credential. Nothing of the blinded token or the signature is kept.
 #[utoipa::path(post, path = "/v1/surveys/{slug}/tokens", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn token(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -286,7 +286,7 @@ fn bad_shape() -> ApiError {
 /// respondents have none. Limited per address in memory; nothing of the request is stored.
 #[utoipa::path(post, path = "/v1/surveys/{slug}/responses", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 204), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn respond(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -763,7 +763,7 @@ pub struct ChartQuery {
 /// hidden, never as zero.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/charts/{question}",
     params(("slug" = String, Path), ("question" = String, Path), ("lang" = Option<String>, Query)),
-    responses((status = 200, content_type = "image/svg+xml"), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, content_type = "image/svg+xml"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn chart(
     State(s): State<AppState>,
@@ -839,7 +839,7 @@ pub async fn chart(
 /// cell; a hidden cell has an empty count and `suppressed` true.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/results.csv",
     params(("slug" = String, Path)),
-    responses((status = 200, content_type = "text/csv"), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, content_type = "text/csv"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn results_csv(
     State(s): State<AppState>,

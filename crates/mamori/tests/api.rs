@@ -5323,7 +5323,7 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
         );
     }
     let r = respond(&app, "nowhere", json!({"speed": 3})).await;
-    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "survey_not_found").await;
+    problem(r, StatusCode::NOT_FOUND, "survey_not_found").await;
 
     // Six more: ten in all. Cells of fewer than five stay hidden.
     for i in 0..6 {
@@ -6162,7 +6162,7 @@ async fn private_releases_spend_a_budget_and_stop(app: TestApp) {
     .await;
     problem(
         release(&app, "nope", json!({"epsilon": 0.1})).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::NOT_FOUND,
         "survey_not_found",
     )
     .await;
