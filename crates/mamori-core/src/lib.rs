@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod mail;
 pub mod outbox;
 pub mod publish;
+pub mod report;
 pub mod requests;
 pub mod signin;
 pub mod subject_index;

@@ -246,6 +246,7 @@ fn routes(state: AppState) -> Router {
             "/v1/surveys/{slug}/tokens",
             axum::routing::post(surveys::token),
         )
+        .route("/v1/reports/privacy", get(surveys::privacy_report))
         .route("/survey/{slug}", get(surveys::page).post(surveys::submit))
         .route("/assets/blind-token.js", get(surveys::blind_token_script))
         .route("/healthz", get(api::healthz))

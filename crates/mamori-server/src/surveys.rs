@@ -307,6 +307,50 @@ pub async fn respond(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `json` (default) or `markdown`.
+    pub format: Option<String>,
+}
+
+/// The privacy officer's report: open and overdue requests, surveys, what customers say about
+/// how their data is used (the built-in survey, small groups hidden) and the ledger's head.
+#[utoipa::path(get, path = "/v1/reports/privacy",
+    params(ReportQuery),
+    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn privacy_report(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    let markdown = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("markdown") => true,
+        Some(_) => {
+            return Err(ApiError::Core(mamori_core::CoreError::invalid(
+                "invalid_format",
+                "format",
+                "format is json or markdown",
+            )));
+        }
+    };
+    let report = s.vault.privacy_report(&actor).await?;
+    Ok(if markdown {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8",
+            )],
+            mamori_core::report::to_markdown(&report),
+        )
+            .into_response()
+    } else {
+        Json(report).into_response()
+    })
+}
+
 /// The browser's half of invited surveys' tokens (RFC 9474 Blind and Finalize).
 pub async fn blind_token_script() -> Response {
     (

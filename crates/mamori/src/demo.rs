@@ -22,7 +22,7 @@ const CITIES: [(&str, &str); 4] = [
 
 /// examples/survey.toml: "How do you feel about how we use your data?"
 const BUILTIN_SURVEY: &str = include_str!("../../../examples/survey.toml");
-const BUILTIN_SURVEY_SLUG: &str = "how-we-use-your-data";
+use mamori_core::report::BUILTIN_SURVEY_SLUG;
 
 pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::Result<()> {
     let vault = &ctx.vault;

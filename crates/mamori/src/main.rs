@@ -91,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The privacy officer's report (Markdown; --json for the structure).
+    Report {
+        #[arg(long)]
+        json: bool,
+    },
     /// Surveys: define one from a TOML file, list them, see results, close one.
     Survey {
         #[command(subcommand)]
@@ -518,6 +523,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ctx.vault.revoke_api_key(&context::operator(), &id).await?;
                     println!("revoked {id}");
                 }
+            }
+        }
+        Command::Report { json } => {
+            let ctx = Context::open(&paths).await?;
+            let report = ctx.vault.privacy_report(&context::operator()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", mamori_core::report::to_markdown(&report));
             }
         }
         Command::Survey { command } => {

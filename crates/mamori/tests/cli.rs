@@ -1674,3 +1674,30 @@ fn survey_release_spends_the_budget() {
         text(&out.stderr)
     );
 }
+
+/// `mamori report` prints the privacy officer's report as Markdown, or JSON with --json.
+#[test]
+fn report_prints_markdown_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(mamori(&data, &["init"]).status.success());
+    let out = mamori(&data, &["report"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let md = text(&out.stdout);
+    assert!(md.starts_with("# Privacy report"), "{md}");
+    assert!(
+        md.contains("- Open: 0") && md.contains("built-in survey has not been created"),
+        "{md}"
+    );
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/survey.toml");
+    assert!(mamori(&data, &["survey", "create", file]).status.success());
+    let out = mamori(&data, &["report", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["customer_sentiment"]["available"], true);
+    assert_eq!(
+        v["customer_sentiment"]["responses"],
+        serde_json::Value::Null,
+        "below k"
+    );
+    assert_eq!(v["surveys"][0]["slug"], "how-we-use-your-data");
+}
