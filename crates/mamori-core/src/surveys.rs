@@ -620,6 +620,105 @@ impl Vault {
     }
 }
 
+/// Free-text answers per page of the listing.
+pub const TEXTS_PER_PAGE: i64 = 100;
+
+impl Vault {
+    /// One page of the scrubbed free-text answers to `question`, in the order of the responses'
+    /// random ids, with the cursor of the next page. Nothing is listed until the question has
+    /// at least k answers; a differentially private survey lists none (texts are not noised).
+    pub async fn survey_texts(
+        &self,
+        slug: &str,
+        question: &str,
+        after: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Value> {
+        let stored = self.survey(slug).await?;
+        let survey = &stored.survey;
+        if survey.definition.results == ResultsMode::DifferentialPrivacy {
+            return Err(CoreError::Conflict {
+                code: "exact_results_withheld",
+                message: "this survey's results are released only with differential privacy; its free text is not listed".into(),
+            });
+        }
+        if survey
+            .question(question)
+            .is_none_or(|q| q.kind != QuestionKind::Text)
+        {
+            return Err(CoreError::invalid(
+                "invalid_question",
+                "question",
+                "texts are listed for a free-text question of this survey",
+            ));
+        }
+        let limit = limit.unwrap_or(TEXTS_PER_PAGE);
+        if !(1..=1000).contains(&limit) {
+            return Err(CoreError::invalid(
+                "invalid_limit",
+                "limit",
+                "limit is 1 to 1000",
+            ));
+        }
+        let after = after
+            .map(|a| {
+                hex::decode(a)
+                    .ok()
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        CoreError::invalid(
+                            "invalid_cursor",
+                            "after",
+                            "after is the next cursor of an earlier page",
+                        )
+                    })
+            })
+            .transpose()?;
+        // Whether the question has k answers, from the coded responses.
+        let codec = Codec::new(survey);
+        let at = survey
+            .definition
+            .questions
+            .iter()
+            .position(|q| q.id == question)
+            .map(|i| codec.offsets[i])
+            .unwrap_or_default();
+        let answered = self
+            .store
+            .survey_codes(&stored.id)
+            .await?
+            .iter()
+            .filter(|c| c.len() == codec.len && c[at] == 1)
+            .count();
+        if answered < survey.k as usize {
+            return Ok(
+                json!({"question": question, "suppressed": true, "texts": [], "next": null}),
+            );
+        }
+        let mut texts = Vec::new();
+        let mut last = None;
+        let page = self
+            .store
+            .survey_texts_page(&stored.id, after, limit)
+            .await?;
+        let full = page.len() as i64 == limit;
+        for (id, row) in page {
+            last = Some(id);
+            if let Ok(Value::Object(answers)) = serde_json::from_str::<Value>(&row)
+                && let Some(Value::String(text)) = answers.get(question)
+            {
+                texts.push(text.clone());
+            }
+        }
+        Ok(json!({
+            "question": question,
+            "answered": answered,
+            "texts": texts,
+            "next": if full { last.map(hex::encode) } else { None },
+        }))
+    }
+}
+
 /// The change that stores checked `answers` (from [`parse_answers`]) as one response.
 pub fn response_change(stored: &StoredSurvey, answers: &Value, day: i64) -> Change {
     let survey = &stored.survey;

@@ -142,3 +142,26 @@ pub fn sends_gpc(headers: &axum::http::HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() == "1")
 }
+
+/// Like `axum::extract::Query`, but a query string that does not fit is a problem+json 400
+/// that names no value from it.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    "the query parameters do not match this endpoint's (see /openapi.json)",
+                )
+            })
+    }
+}

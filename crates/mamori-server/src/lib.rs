@@ -238,6 +238,7 @@ fn routes(state: AppState) -> Router {
             axum::routing::post(surveys::invite),
         )
         .route("/v1/surveys/{slug}/issuer", get(surveys::issuer))
+        .route("/v1/surveys/{slug}/texts", get(surveys::texts))
         .route(
             "/v1/surveys/{slug}/releases",
             get(surveys::releases).post(surveys::release),

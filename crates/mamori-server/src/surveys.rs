@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::extract::{Body, Caller};
+use crate::extract::{Body, Caller, Params};
 use crate::privacy::{html_page, html_page_with_script, page_language};
 use crate::problem::{ApiError, Problem};
 
@@ -81,9 +81,39 @@ pub async fn results(
     State(s): State<AppState>,
     Caller(_): Caller,
     Path(slug): Path<String>,
-    Query(q): Query<ResultsQuery>,
+    Params(q): Params<ResultsQuery>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(s.vault.survey_results(&slug, q.by.as_deref()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TextsQuery {
+    /// A free-text question of the survey.
+    pub question: String,
+    /// The `next` cursor of the page before.
+    pub after: Option<String>,
+    /// Up to 1,000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The scrubbed free-text answers to one question, a page at a time; none until the question
+/// has k answers.
+#[utoipa::path(get, path = "/v1/surveys/{slug}/texts",
+    params(("slug" = String, Path), TextsQuery),
+    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn texts(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    Path(slug): Path<String>,
+    Params(q): Params<TextsQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        s.vault
+            .survey_texts(&slug, &q.question, q.after.as_deref(), q.limit)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -323,7 +353,7 @@ pub struct ReportQuery {
 pub async fn privacy_report(
     State(s): State<AppState>,
     Caller(actor): Caller,
-    Query(q): Query<ReportQuery>,
+    Params(q): Params<ReportQuery>,
 ) -> ApiResult<Response> {
     let markdown = match q.format.as_deref() {
         None | Some("json") => false,
@@ -813,7 +843,7 @@ pub async fn chart(
     State(s): State<AppState>,
     Caller(_): Caller,
     Path((slug, question)): Path<(String, String)>,
-    Query(q): Query<ChartQuery>,
+    Params(q): Params<ChartQuery>,
 ) -> ApiResult<Response> {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
     let stored = s.vault.survey(&slug).await?;

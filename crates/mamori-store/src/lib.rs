@@ -623,6 +623,14 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` responses' free-text answers (JSON), in the order of their random ids.
     async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>>;
 
+    /// Up to `limit` responses' free-text answers (JSON) after the response id `after`, in id
+    /// order (the ids are random, so this is no arrival order): one page of a listing.
+    async fn survey_texts_page(
+        &self,
+        survey_id: &Id,
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<(Id, String)>>;
     /// An invited survey's issuer: (public key DER, sealed secret key).
     async fn survey_issuer(&self, survey_id: &Id) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
     /// Whether `subject` is invited to the survey, and if so whether its token was issued.

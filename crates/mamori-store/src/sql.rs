@@ -1269,6 +1269,14 @@ macro_rules! sql_store {
                 Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?)
             }
 
+            async fn survey_texts_page(&self, survey_id: &Id, after: Option<Id>, limit: i64) -> Result<Vec<(Id, String)>> {
+                let rows = sqlx::query("SELECT id, texts FROM survey_responses WHERE survey_id = $1 AND texts IS NOT NULL AND id > $2 ORDER BY id LIMIT $3")
+                    .bind(&survey_id[..]).bind(after.unwrap_or([0; 16]).to_vec()).bind(limit).fetch_all(&self.read).await?;
+                rows.iter().map(|r| -> Result<(Id, String)> {
+                    Ok((id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?, r.try_get(1)?))
+                }).collect()
+            }
+
             async fn survey_issuer(&self, survey_id: &Id) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
                 let row = sqlx::query("SELECT public_key, sealed_secret FROM survey_issuers WHERE survey_id = $1")
                     .bind(&survey_id[..]).fetch_optional(&self.read).await?;

@@ -48,6 +48,7 @@ both_backends!(
     invited_surveys_take_one_unlinkable_response_each,
     private_releases_spend_a_budget_and_stop,
     the_privacy_report_shows_requests_surveys_and_sentiment,
+    free_text_answers_are_listed_a_page_at_a_time,
 );
 
 /// Once every handle of a ledger is gone its writer stops and lets go of the store, so the
@@ -6402,4 +6403,119 @@ async fn the_privacy_report_shows_requests_surveys_and_sentiment(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Free-text answers are listed a page at a time, scrubbed, and only once k people wrote one.
+async fn free_text_answers_are_listed_a_page_at_a_time(app: TestApp) {
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("texts")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let answer = |comment: Option<String>| {
+        let mut raw =
+            mamori_core::surveys::RawAnswers::from([("speed".to_string(), vec!["3".to_string()])]);
+        if let Some(c) = comment {
+            raw.insert("comment".to_string(), vec![c]);
+        }
+        raw
+    };
+    let list = |query: String| {
+        let app = &app;
+        async move {
+            officer(
+                app,
+                Method::GET,
+                &format!("/v1/surveys/texts/texts?{query}"),
+                None,
+            )
+            .await
+        }
+    };
+    for i in 0..4 {
+        app.vault
+            .respond(
+                "texts",
+                &answer(Some(format!("note {i} from me{i}@example.com"))),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    app.vault
+        .respond("texts", &answer(None), None)
+        .await
+        .unwrap();
+    // Four texts: below k = 5, so none is listed.
+    let v: Value = list("question=comment".into()).await.json().await.unwrap();
+    assert_eq!(v["suppressed"], true);
+    assert_eq!(v["texts"], json!([]));
+    for i in 4..12 {
+        app.vault
+            .respond(
+                "texts",
+                &answer(Some(format!("note {i} from me{i}@example.com"))),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    // Pages of five: 12 texts in three pages, each once, scrubbed.
+    let mut seen = Vec::new();
+    let mut query = "question=comment&limit=5".to_string();
+    for _ in 0..10 {
+        let v: Value = list(query.clone()).await.json().await.unwrap();
+        assert_eq!(v["answered"], 12);
+        for t in v["texts"].as_array().unwrap() {
+            seen.push(t.as_str().unwrap().to_string());
+        }
+        match v["next"].as_str() {
+            Some(next) => query = format!("question=comment&limit=5&after={next}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 12, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|t| t.contains("[EMAIL]") && !t.contains("@example.com"))
+    );
+    // Bad input: a clear error each.
+    for (query, status, code) in [
+        (
+            "question=speed",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_question",
+        ),
+        (
+            "question=nope",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_question",
+        ),
+        (
+            "question=comment&limit=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_limit",
+        ),
+        (
+            "question=comment&after=zz",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_cursor",
+        ),
+        ("limit=5", StatusCode::BAD_REQUEST, "invalid_query"),
+    ] {
+        problem(list(query.into()).await, status, code).await;
+    }
+    let r = officer(
+        &app,
+        Method::GET,
+        "/v1/surveys/none/texts?question=comment",
+        None,
+    )
+    .await;
+    problem(r, StatusCode::NOT_FOUND, "survey_not_found").await;
 }
