@@ -58,7 +58,7 @@ impl Vault {
             surveys.push(v);
         }
         let sentiment = match self.store.survey(BUILTIN_SURVEY_SLUG).await? {
-            Some(_) => match self.survey_results(BUILTIN_SURVEY_SLUG, None).await {
+            Some(_) => match self.results_of(BUILTIN_SURVEY_SLUG, None).await {
                 Ok(results) => sentiment(&results),
                 Err(_) => json!({"available": false}),
             },

@@ -271,7 +271,8 @@ impl Vault {
     }
 
     /// Every release so far, and the budget.
-    pub async fn survey_releases(&self, slug: &str) -> Result<Value> {
+    pub async fn survey_releases(&self, actor: &Actor, slug: &str) -> Result<Value> {
+        self.refuse_results_reader(actor, "survey.releases").await?;
         let stored = self.survey(slug).await?;
         if let Some(e) = not_private(&stored.survey) {
             return Err(e);

@@ -465,22 +465,23 @@ fn unknown_choice(question: &str) -> CoreError {
     )
 }
 
-/// Who may define and close surveys: a role that may work the register of privacy requests
-/// (the privacy officer). Results are aggregates only and open to every staff key.
+/// Who may define and close surveys, invite, release and read the report: a role the policy
+/// grants `surveys = ["manage"]`.
 fn may_run_surveys(policy: &Policy, actor: &Actor) -> bool {
-    let rights = policy.purpose(mamori_policy::RIGHTS_PURPOSE);
-    policy
-        .role(&actor.role)
-        .zip(rights)
-        .is_some_and(|(r, p)| r.purposes.contains(p.id))
+    policy.role(&actor.role).is_some_and(|r| r.surveys.manage)
+}
+
+/// Who may read results (aggregates, charts, texts, releases): `surveys = ["results"]`.
+fn may_read_results(policy: &Policy, actor: &Actor) -> bool {
+    policy.role(&actor.role).is_some_and(|r| r.surveys.results)
 }
 
 impl Vault {
-    pub(crate) async fn refuse_survey_admin(&self, actor: &Actor, action: &str) -> Result<()> {
-        if may_run_surveys(&self.policy, actor) {
+    async fn refuse_survey(&self, actor: &Actor, action: &str, allowed: bool) -> Result<()> {
+        if allowed {
             return Ok(());
         }
-        let denial = crate::access::Denial::PurposeNotAllowedForRole;
+        let denial = crate::access::Denial::ActionNotAllowedForRole;
         let event = admin_event(
             actor,
             action,
@@ -490,6 +491,16 @@ impl Vault {
         );
         self.ledger.submit(vec![], vec![event]).await??;
         Err(CoreError::Denied(denial))
+    }
+
+    pub(crate) async fn refuse_survey_admin(&self, actor: &Actor, action: &str) -> Result<()> {
+        self.refuse_survey(actor, action, may_run_surveys(&self.policy, actor))
+            .await
+    }
+
+    pub(crate) async fn refuse_results_reader(&self, actor: &Actor, action: &str) -> Result<()> {
+        self.refuse_survey(actor, action, may_read_results(&self.policy, actor))
+            .await
     }
 
     pub async fn create_survey(&self, actor: &Actor, survey: Survey) -> Result<StoredSurvey> {
@@ -596,7 +607,18 @@ impl Vault {
 
     /// Aggregates per question, and optionally broken down by the answers to a single-choice
     /// question; every count below k is suppressed and marked.
-    pub async fn survey_results(&self, slug: &str, by: Option<&str>) -> Result<Value> {
+    pub async fn survey_results(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        by: Option<&str>,
+    ) -> Result<Value> {
+        self.refuse_results_reader(actor, "survey.results").await?;
+        self.results_of(slug, by).await
+    }
+
+    /// Results without a permission check, for the report (which needs `manage`).
+    pub(crate) async fn results_of(&self, slug: &str, by: Option<&str>) -> Result<Value> {
         let stored = self.survey(slug).await?;
         if stored.survey.definition.results == ResultsMode::DifferentialPrivacy {
             return Err(CoreError::Conflict {
@@ -629,11 +651,13 @@ impl Vault {
     /// at least k answers; a differentially private survey lists none (texts are not noised).
     pub async fn survey_texts(
         &self,
+        actor: &Actor,
         slug: &str,
         question: &str,
         after: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Value> {
+        self.refuse_results_reader(actor, "survey.texts").await?;
         let stored = self.survey(slug).await?;
         let survey = &stored.survey;
         if survey.definition.results == ResultsMode::DifferentialPrivacy {

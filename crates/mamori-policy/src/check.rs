@@ -542,6 +542,14 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             };
             masks.push((cat_id, field_idx, mask));
         }
+        let mut surveys = SurveyGrants::default();
+        for grant in &rr.surveys {
+            match c.one_of(grant, &SurveyGrants::NAMES, "survey permission") {
+                Some(SurveyPermission::Manage) => surveys.manage = true,
+                Some(SurveyPermission::Results) => surveys.results = true,
+                None => {}
+            }
+        }
         roles.push(Role {
             name: name.get_ref().clone(),
             description: rr.description.clone().unwrap_or_default(),
@@ -553,6 +561,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             masks,
             require_mfa: rr.require_mfa,
             require_training: rr.require_training,
+            surveys,
         });
     }
 
@@ -570,6 +579,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         masks: Vec::new(),
         require_mfa: false,
         require_training: false,
+        surveys: SurveyGrants::default(),
     };
     Some(Policy {
         organisation: Organisation {

@@ -278,6 +278,32 @@ pub struct Role {
     pub masks: Vec<(usize, Option<usize>, Mask)>,
     pub require_mfa: bool,
     pub require_training: bool,
+    /// Survey permissions (none unless the policy grants them).
+    pub surveys: SurveyGrants,
+}
+
+/// What a role may do with surveys. Results are aggregates, never personal data, yet they say
+/// what customers think: the policy decides who reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SurveyGrants {
+    /// Define and close surveys, invite, make differentially private releases, read the
+    /// privacy report.
+    pub manage: bool,
+    /// Read results, charts, free-text listings and releases.
+    pub results: bool,
+}
+
+impl SurveyGrants {
+    pub const NAMES: [(&'static str, SurveyPermission); 2] = [
+        ("manage", SurveyPermission::Manage),
+        ("results", SurveyPermission::Results),
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyPermission {
+    Manage,
+    Results,
 }
 
 impl Role {

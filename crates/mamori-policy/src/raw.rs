@@ -97,4 +97,8 @@ pub struct RawRole {
     #[serde(default)]
     pub require_training: bool,
     pub description: Option<String>,
+    /// What the role may do with surveys: `manage` (define, close, invite, release, report)
+    /// and/or `results` (read aggregates, charts, texts and releases).
+    #[serde(default)]
+    pub surveys: Vec<Spanned<String>>,
 }

@@ -79,11 +79,15 @@ pub struct ResultsQuery {
     security(("bearer" = [])))]
 pub async fn results(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(actor): Caller,
     Path(slug): Path<String>,
     Params(q): Params<ResultsQuery>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(s.vault.survey_results(&slug, q.by.as_deref()).await?))
+    Ok(Json(
+        s.vault
+            .survey_results(&actor, &slug, q.by.as_deref())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -105,13 +109,13 @@ pub struct TextsQuery {
     security(("bearer" = [])))]
 pub async fn texts(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(actor): Caller,
     Path(slug): Path<String>,
     Params(q): Params<TextsQuery>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
         s.vault
-            .survey_texts(&slug, &q.question, q.after.as_deref(), q.limit)
+            .survey_texts(&actor, &slug, &q.question, q.after.as_deref(), q.limit)
             .await?,
     ))
 }
@@ -149,10 +153,10 @@ pub async fn release(
     security(("bearer" = [])))]
 pub async fn releases(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(actor): Caller,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(s.vault.survey_releases(&slug).await?))
+    Ok(Json(s.vault.survey_releases(&actor, &slug).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -841,7 +845,7 @@ pub struct ChartQuery {
     security(("bearer" = [])))]
 pub async fn chart(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(actor): Caller,
     Path((slug, question)): Path<(String, String)>,
     Params(q): Params<ChartQuery>,
 ) -> ApiResult<Response> {
@@ -859,7 +863,7 @@ pub async fn chart(
             ))
         })?
         .clone();
-    let results = s.vault.survey_results(&slug, None).await?;
+    let results = s.vault.survey_results(&actor, &slug, None).await?;
     let summary = results["questions"]
         .as_array()
         .and_then(|qs| qs.iter().find(|x| x["id"] == question.id.as_str()))
@@ -917,10 +921,10 @@ pub async fn chart(
     security(("bearer" = [])))]
 pub async fn results_csv(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(actor): Caller,
     Path(slug): Path<String>,
 ) -> ApiResult<Response> {
-    let results = s.vault.survey_results(&slug, None).await?;
+    let results = s.vault.survey_results(&actor, &slug, None).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| ApiError::Core(mamori_core::CoreError::Internal(e.to_string()));
     out.write_record(["question", "kind", "value", "count", "suppressed"])

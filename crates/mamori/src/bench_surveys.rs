@@ -99,7 +99,9 @@ pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)
     let mut times = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
-        let results = vault.survey_results(SLUG, Some("clear")).await?;
+        let results = vault
+            .survey_results(&crate::context::operator(), SLUG, Some("clear"))
+            .await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(
             results["responses"] == json!(n),

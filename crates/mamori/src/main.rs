@@ -575,7 +575,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 SurveyCommand::Results { slug, by } => {
-                    let results = ctx.vault.survey_results(&slug, by.as_deref()).await?;
+                    let results = ctx
+                        .vault
+                        .survey_results(&operator, &slug, by.as_deref())
+                        .await?;
                     println!("{}", serde_json::to_string_pretty(&results)?);
                 }
                 SurveyCommand::Close { slug } => {

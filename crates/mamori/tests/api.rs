@@ -5262,7 +5262,48 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
         .send()
         .await
         .unwrap();
-    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    problem(r, StatusCode::FORBIDDEN, "action_not_allowed_for_role").await;
+    // Reading results is a policy permission too: analysts have it, support does not.
+    let by_analyst = app
+        .as_role(
+            Method::GET,
+            "/v1/surveys/delivery/results",
+            "analyst",
+            "analytics",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_analyst.status(), StatusCode::OK);
+    let before = ledger_size(&app).await;
+    for path in [
+        "results",
+        "results.csv",
+        "charts/speed",
+        "texts?question=comment",
+    ] {
+        let by_support = app
+            .as_role(
+                Method::GET,
+                &format!("/v1/surveys/delivery/{path}"),
+                "support",
+                "customer_support",
+            )
+            .send()
+            .await
+            .unwrap();
+        problem(
+            by_support,
+            StatusCode::FORBIDDEN,
+            "action_not_allowed_for_role",
+        )
+        .await;
+    }
+    assert_eq!(
+        ledger_size(&app).await,
+        before + 4,
+        "each refusal is ledgered"
+    );
     let listed: Value = officer(&app, Method::GET, "/v1/surveys", None)
         .await
         .json()
@@ -5819,7 +5860,7 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
     problem(
         by_support,
         StatusCode::FORBIDDEN,
-        "purpose_not_allowed_for_role",
+        "action_not_allowed_for_role",
     )
     .await;
     assert_eq!(
@@ -6182,7 +6223,7 @@ async fn private_releases_spend_a_budget_and_stop(app: TestApp) {
     problem(
         by_support,
         StatusCode::FORBIDDEN,
-        "purpose_not_allowed_for_role",
+        "action_not_allowed_for_role",
     )
     .await;
 
@@ -6393,7 +6434,7 @@ async fn the_privacy_report_shows_requests_surveys_and_sentiment(app: TestApp) {
     problem(
         by_support,
         StatusCode::FORBIDDEN,
-        "purpose_not_allowed_for_role",
+        "action_not_allowed_for_role",
     )
     .await;
     let anonymous = app
