@@ -429,7 +429,10 @@ const BULK_MIN_JOBS: usize = 8;
 fn is_bulk_insertable(change: &Change) -> bool {
     matches!(
         change,
-        Change::InsertSubject { .. } | Change::PutIndex { .. } | Change::SaveImportProgress(_)
+        Change::InsertSubject { .. }
+            | Change::PutIndex { .. }
+            | Change::SaveImportProgress(_)
+            | Change::InsertSurveyResponse { .. }
     )
 }
 
@@ -857,6 +860,7 @@ macro_rules! sql_store {
                 let mut outcomes = Vec::with_capacity(jobs.len());
                 let mut subjects = Vec::new();
                 let mut indexes = Vec::new();
+                let mut responses = Vec::new();
                 for job in jobs {
                     let keys: Vec<(i64, IndexDigest)> = job.iter().filter_map(index_key).collect();
                     let clash = keys.iter().any(|k| taken.contains(k) || seen.contains(k));
@@ -870,6 +874,7 @@ macro_rules! sql_store {
                         match change {
                             Change::InsertSubject { .. } => subjects.push(change),
                             Change::PutIndex { .. } => indexes.push(change),
+                            Change::InsertSurveyResponse { .. } => responses.push(change),
                             _ => {}
                         }
                     }
@@ -893,6 +898,20 @@ macro_rules! sql_store {
                     qb.push_values(chunk, |mut b, change| {
                         if let Change::PutIndex { kind, digest, subject_id } = change {
                             b.push_bind(*kind as i64).push_bind(digest.to_vec()).push_bind(subject_id.to_vec());
+                        }
+                    });
+                    qb.push($quietly);
+                    if qb.build().execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
+                        return Ok(None);
+                    }
+                }
+                // Anonymous survey responses: random ids, so a clash means another writer or a
+                // one-in-2^122 collision; either way the batch goes job by job.
+                for chunk in responses.chunks(BULK_ROWS) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " survey_responses (id, survey_id, day, answers, coded, texts) "));
+                    qb.push_values(chunk, |mut b, change| {
+                        if let Change::InsertSurveyResponse { id, survey_id, day, answers, coded, texts } = change {
+                            b.push_bind(id.to_vec()).push_bind(survey_id.to_vec()).push_bind(*day).push_bind(answers.clone()).push_bind(coded.clone()).push_bind(texts.clone());
                         }
                     });
                     qb.push($quietly);
