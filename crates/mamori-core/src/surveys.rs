@@ -31,9 +31,10 @@ pub type Texts = BTreeMap<String, String>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// Linked to no one (the only mode so far).
+    /// Linked to no one.
     Anonymous,
-    /// Linked to the person, under a consent purpose (not built yet: refused with a message).
+    /// Linked to the person, under a consent purpose of the policy (`surveys = true`): the
+    /// answers are a record of theirs, sealed under their key, and every right applies.
     Identified,
 }
 
@@ -116,6 +117,9 @@ pub struct SurveyDefinition {
     /// `open` (default) or `invited`.
     #[serde(default, skip_serializing_if = "Access::is_open")]
     pub access: Access,
+    /// For an identified survey: the consent purpose its answers are collected under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
     /// `exact` (default) or `differential_privacy`.
     #[serde(default, skip_serializing_if = "ResultsMode::is_exact")]
     pub results: ResultsMode,
@@ -167,6 +171,54 @@ fn day_of(field: &str, text: &str) -> Result<i64> {
         .map_err(|_| problem(field, format!("{field} must be a date written YYYY-MM-DD")))
 }
 
+/// The category an identified survey's answers are kept in: the first of its purpose's
+/// categories with text fields `survey` and `answers`.
+pub fn answers_category<'p>(
+    policy: &'p Policy,
+    purpose: &mamori_policy::Purpose,
+) -> Option<&'p mamori_policy::Category> {
+    purpose
+        .categories
+        .iter()
+        .map(|id| &policy.categories[id])
+        .find(|c| c.field("survey").is_some() && c.field("answers").is_some())
+}
+
+fn check_mode(policy: &Policy, definition: &SurveyDefinition) -> Result<()> {
+    match (definition.mode, definition.purpose.as_deref()) {
+        (Mode::Anonymous, None) => Ok(()),
+        (Mode::Anonymous, Some(_)) => Err(problem(
+            "purpose",
+            "only an identified survey names a purpose: an anonymous one is linked to no one",
+        )),
+        (Mode::Identified, None) => Err(problem(
+            "purpose",
+            "an identified survey names the consent purpose its answers are collected under (one with surveys = true in the policy)",
+        )),
+        (Mode::Identified, Some(name)) => {
+            let purpose = policy.purpose(name).filter(|p| p.surveys).ok_or_else(|| {
+                problem(
+                    "purpose",
+                    "the purpose must be declared in the policy with surveys = true (and so be consent-based)",
+                )
+            })?;
+            if answers_category(policy, purpose).is_none() {
+                return Err(problem(
+                    "purpose",
+                    "the purpose needs a category with text fields `survey` and `answers` to keep the answers in",
+                ));
+            }
+            if definition.access == Access::Invited {
+                return Err(problem(
+                    "access",
+                    "invitation tokens keep answers anonymous; an identified survey is answered signed in",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
 pub fn today() -> i64 {
     now_ms().div_euclid(DAY_MS)
 }
@@ -189,13 +241,7 @@ impl Survey {
         if !is_name(&definition.slug, 40) {
             return Err(problem("slug", "slug is 1 to 40 of a-z, 0-9, - and _"));
         }
-        if definition.mode == Mode::Identified {
-            return Err(CoreError::invalid(
-                "identified_not_supported",
-                "mode",
-                "identified surveys (linked to a person under a consent purpose) are not available yet; use mode = \"anonymous\"",
-            ));
-        }
+        check_mode(policy, &definition)?;
         let languages: Vec<&str> = policy
             .organisation
             .languages
@@ -590,6 +636,13 @@ impl Vault {
                 message: "this survey is not taking responses".into(),
             });
         }
+        if stored.survey.definition.mode == Mode::Identified {
+            return Err(CoreError::invalid(
+                "identified_survey",
+                "slug",
+                "this survey is linked to the person: answer it signed in, on its page in the privacy center",
+            ));
+        }
         let answers = parse_answers(&stored.survey, raw)?;
         let mut changes = Vec::with_capacity(2);
         if stored.survey.definition.access == Access::Invited {
@@ -740,6 +793,75 @@ impl Vault {
             "texts": texts,
             "next": if full { last.map(hex::encode) } else { None },
         }))
+    }
+}
+
+impl Vault {
+    /// Stores a signed-in person's answers to an identified survey as a record of theirs (the
+    /// access decision needs their consent to the survey's purpose; ledgered as
+    /// `record.create`), with the coded form, unlinked and without free text, for the counts.
+    pub async fn respond_identified(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        slug: &str,
+        raw: &RawAnswers,
+    ) -> Result<String> {
+        let stored = self.survey(slug).await?;
+        let day = today();
+        if !stored.is_open(day) {
+            return Err(CoreError::Conflict {
+                code: "survey_closed",
+                message: "this survey is not taking responses".into(),
+            });
+        }
+        let definition = &stored.survey.definition;
+        let purpose = match (definition.mode, definition.purpose.as_deref()) {
+            (Mode::Identified, Some(p)) => self.policy.purpose(p),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "not_identified_survey",
+                "slug",
+                "this survey is anonymous: answer it without signing in",
+            )
+        })?;
+        let category = answers_category(&self.policy, purpose)
+            .ok_or_else(|| CoreError::Internal("an identified survey lost its category".into()))?;
+        let answers = parse_answers(&stored.survey, raw)?;
+        let data = std::collections::BTreeMap::from([
+            ("survey".to_string(), json!(slug)),
+            ("answers".to_string(), json!(answers.to_string())),
+        ]);
+        // Counted like any response, but the unlinked copy keeps neither answers nor texts:
+        // those live only in the person's record, so erasing it takes them away.
+        let Change::InsertSurveyResponse {
+            id,
+            survey_id,
+            coded,
+            ..
+        } = response_change(&stored, &answers, day)
+        else {
+            return Err(CoreError::Internal("not a response".into()));
+        };
+        let counted = Change::InsertSurveyResponse {
+            id,
+            survey_id,
+            day,
+            answers: "{}".into(),
+            coded,
+            texts: None,
+        };
+        self.add_record_with(
+            actor,
+            &purpose.name,
+            subject,
+            &category.name,
+            &data,
+            vec![counted],
+        )
+        .await
     }
 }
 

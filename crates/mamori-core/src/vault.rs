@@ -572,6 +572,20 @@ impl Vault {
         category: &str,
         data: &BTreeMap<String, Value>,
     ) -> Result<String> {
+        self.add_record_with(actor, purpose, id, category, data, vec![])
+            .await
+    }
+
+    /// [`Vault::add_record`], with more changes committed in the same transaction.
+    pub(crate) async fn add_record_with(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        category: &str,
+        data: &BTreeMap<String, Value>,
+        with: Vec<Change>,
+    ) -> Result<String> {
         let input: DataInput = [(category.to_string(), data.clone())].into();
         let fields = self.parse_data(&input, false)?;
         let categories = Self::categories_of(&fields);
@@ -617,9 +631,9 @@ impl Vault {
             categories,
             Outcome::Allowed,
         );
-        self.ledger
-            .submit(vec![Change::InsertRecord(row)], vec![event])
-            .await??;
+        let mut changes = vec![Change::InsertRecord(row)];
+        changes.extend(with);
+        self.ledger.submit(changes, vec![event]).await??;
         Ok(format_id(&record_id))
     }
 

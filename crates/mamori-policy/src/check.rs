@@ -428,6 +428,20 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 "set legal_basis = \"consent\" for sale or sharing with third parties",
             );
         }
+        let surveys = rp.surveys.as_ref().is_some_and(|s| *s.get_ref());
+        if let Some(span) = rp.surveys.as_ref().map(|s| s.span())
+            && surveys
+            && legal_basis.is_some_and(|b| b != LegalBasis::Consent)
+        {
+            c.report(
+                span,
+                format!(
+                    "purpose `{}` collects identified survey answers without consent",
+                    name.get_ref()
+                ),
+                "set legal_basis = \"consent\": answers linked to a person are collected only with their agreement",
+            );
+        }
         let what = format!("purpose `{}`", name.get_ref());
         let label = c.text(&rp.label, &languages, &format!("the label of {what}"));
         let description = c.text(
@@ -443,6 +457,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             channels,
             sale_or_share,
             opt_out: rp.opt_out,
+            surveys,
             label,
             description,
         });
@@ -566,14 +581,25 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
     }
 
     let all = categories.iter().fold(IdSet::EMPTY, |s, c| s.with(c.id));
+    // A person answering an identified survey creates the answers record themselves, under a
+    // purpose that allows it (consent-based, so the access decision still needs their consent).
+    let survey_purposes = purposes
+        .iter()
+        .filter(|p| p.surveys)
+        .fold(IdSet::EMPTY, |s, p| s.with(p.id));
+    let survey_categories = purposes
+        .iter()
+        .filter(|p| p.surveys)
+        .fold(IdSet::EMPTY, |s, p| s.union(p.categories));
     let self_role = Role {
         name: SELF_ROLE.to_string(),
         description: "A person acting on their own record".to_string(),
         purposes: purpose_ids
             .get(RIGHTS_PURPOSE)
-            .map_or(IdSet::EMPTY, |&id| IdSet::EMPTY.with(id)),
+            .map_or(IdSet::EMPTY, |&id| IdSet::EMPTY.with(id))
+            .union(survey_purposes),
         view: all,
-        create: IdSet::EMPTY,
+        create: survey_categories,
         modify: all,
         delete: all,
         masks: Vec::new(),

@@ -261,6 +261,8 @@ pub struct Purpose {
     pub channels: Vec<Channel>,
     pub sale_or_share: bool,
     pub opt_out: bool,
+    /// Identified surveys may collect answers under it (consent-based only).
+    pub surveys: bool,
     pub label: Text,
     pub description: Text,
 }

@@ -73,6 +73,9 @@ pub struct RawPurpose {
     /// Whether people can opt out of this purpose (required for sale or share).
     #[serde(default)]
     pub opt_out: bool,
+    /// Identified surveys may collect answers under this purpose (it must be consent-based):
+    /// the person answering may create records of its categories.
+    pub surveys: Option<Spanned<bool>>,
     pub label: Spanned<RawText>,
     pub description: Spanned<RawText>,
 }

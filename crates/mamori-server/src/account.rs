@@ -279,7 +279,7 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// The form's token matches its cookie, and the browser did not say it came from elsewhere.
-fn form_is_ours(headers: &HeaderMap, form_token: &str) -> bool {
+pub(crate) fn form_is_ours(headers: &HeaderMap, form_token: &str) -> bool {
     let cross_site = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
         (Some(origin), Some(host)) => {
             let origin = origin.to_str().unwrap_or("");

@@ -249,6 +249,10 @@ fn routes(state: AppState) -> Router {
         )
         .route("/v1/reports/privacy", get(surveys::privacy_report))
         .route("/survey/{slug}", get(surveys::page).post(surveys::submit))
+        .route(
+            "/privacy/survey/{slug}",
+            get(surveys::identified_get).post(surveys::identified_post),
+        )
         .route("/assets/blind-token.js", get(surveys::blind_token_script))
         .route("/healthz", get(api::healthz))
         .route("/.well-known/gpc.json", get(gpc_support))

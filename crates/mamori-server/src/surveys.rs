@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use mamori_core::survey_tokens::Invitation;
@@ -420,6 +420,11 @@ struct Strings {
     token_issued: &'static str,
     token_failed: &'static str,
     answered: &'static str,
+    identified: &'static str,
+    needs_consent: &'static str,
+    my_choices: &'static str,
+    thanks_identified: &'static str,
+    expired: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -442,6 +447,11 @@ fn strings(lang: Language) -> Strings {
             token_issued: "この招待のトークンはすでに発行されています。トークンは、最初に招待リンクを開いたブラウザでのみ使えます。",
             token_failed: "トークンを受け取れませんでした。しばらくしてから招待リンクを開き直してください。",
             answered: "この招待ではすでに回答済みです。ご協力ありがとうございました。",
+            identified: "このアンケートの回答は、あなたのアカウントに結びつけて保存されます（下記の目的への同意に基づきます）。「私のデータ」でいつでも確認・ダウンロード・削除できます。",
+            needs_consent: "回答するには、次の目的への同意が必要です:",
+            my_choices: "「私の選択」で同意する",
+            thanks_identified: "回答をアカウントに保存しました。「私のデータ」で確認・削除できます。",
+            expired: "このフォームは期限切れか、別のサイトから送信されました。ページを開き直してください。",
         },
         Language::Fr => Strings {
             anonymous: "Ce questionnaire est anonyme : nous ne conservons ni votre nom, ni votre adresse IP, ni votre navigateur, ni l'heure exacte de votre réponse. Les données personnelles écrites dans les champs libres (e-mail, téléphone…) sont retirées avant l'enregistrement.",
@@ -461,6 +471,11 @@ fn strings(lang: Language) -> Strings {
             token_issued: "Le jeton de cette invitation a déjà été délivré ; il ne sert que dans le navigateur qui l'a demandé en premier.",
             token_failed: "Le jeton n'a pas pu être obtenu. Réessayez plus tard en rouvrant le lien de votre invitation.",
             answered: "Vous avez déjà répondu avec cette invitation. Merci de votre participation.",
+            identified: "Vos réponses à ce questionnaire sont gardées avec votre compte (avec votre accord pour la finalité ci-dessous). Vous pouvez les voir, les télécharger et les supprimer dans « Mes données ».",
+            needs_consent: "Pour répondre, il faut votre accord pour :",
+            my_choices: "Donner mon accord dans « Mes choix »",
+            thanks_identified: "Vos réponses sont enregistrées avec votre compte ; vous pouvez les voir et les supprimer dans « Mes données ».",
+            expired: "Ce formulaire a expiré ou vient d'un autre site. Rouvrez la page.",
         },
         Language::En => Strings {
             anonymous: "This survey is anonymous: we do not keep your name, IP address, browser or the exact time you answer. Personal details written in free-text answers (e-mail addresses, phone numbers…) are removed before anything is stored.",
@@ -480,6 +495,11 @@ fn strings(lang: Language) -> Strings {
             token_issued: "This invitation's token was issued already; it works only in the browser that first asked for it.",
             token_failed: "The token could not be obtained. Open your invitation link again later.",
             answered: "You have answered with this invitation already. Thank you for taking part.",
+            identified: "Your answers to this survey are kept with your account (with your consent to the purpose below). You can see, download and delete them in My data at any time.",
+            needs_consent: "To answer, we need your consent to:",
+            my_choices: "Give it in My choices",
+            thanks_identified: "Your answers are saved with your account; you can see and delete them in My data.",
+            expired: "This form has expired or came from another site. Open the page again.",
         },
     }
 }
@@ -511,7 +531,19 @@ struct SurveyPage {
     error: Option<String>,
     open: bool,
     invited: bool,
+    /// For an identified survey answered signed in.
+    identified: Option<IdentifiedView>,
+    /// Whether the form is shown: open, and for an identified survey, consented to.
+    answerable: bool,
+    /// Where the form posts: `/survey/{slug}`, or in the privacy center for identified ones.
+    form_path: String,
     languages: Vec<&'static str>,
+}
+
+struct IdentifiedView {
+    csrf: String,
+    purpose: String,
+    consented: bool,
 }
 
 #[derive(Template)]
@@ -579,6 +611,9 @@ fn page_view(
         error,
         open: stored.is_open(mamori_core::surveys::today()),
         invited: d.access == Access::Invited,
+        identified: None,
+        answerable: stored.is_open(mamori_core::surveys::today()),
+        form_path: format!("/survey/{}", d.slug),
         languages,
     }
 }
@@ -623,6 +658,53 @@ fn survey_page(stored: &StoredSurvey, rendered: askama::Result<String>) -> Respo
     }
 }
 
+fn is_identified(stored: &StoredSurvey) -> bool {
+    stored.survey.definition.mode == mamori_core::surveys::Mode::Identified
+}
+
+/// An identified survey's page for the signed-in person (else the sign-in page): the form with
+/// its CSRF token, or, without their consent to the survey's purpose, where to give it.
+async fn identified_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    stored: &StoredSurvey,
+    lang: Language,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (subject, actor) = match crate::account::signed_in(s, headers, lang).await {
+        Ok(who) => who,
+        Err(sign_in) => return sign_in,
+    };
+    let purpose_name = stored.survey.definition.purpose.clone().unwrap_or_default();
+    let consented = s
+        .vault
+        .check_consent(&actor, &subject, &purpose_name, None)
+        .await
+        .is_ok_and(|a| a.allowed);
+    let purpose = s
+        .vault
+        .policy
+        .purpose(&purpose_name)
+        .map(|p| p.label.get(lang).to_string())
+        .unwrap_or_default();
+    let (csrf, set) = crate::account::csrf_token(headers);
+    let mut view = page_view(stored, lang, error, languages(s));
+    view.answerable = view.answerable && consented;
+    view.form_path = format!("/privacy/survey/{}", stored.survey.definition.slug);
+    view.identified = Some(IdentifiedView {
+        csrf,
+        purpose,
+        consented,
+    });
+    let mut page = (status, html_page(view.render())).into_response();
+    page.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    crate::account::with_cookie(page, set)
+}
+
 /// `GET /survey/{slug}?lang=`: the questions as a form.
 pub async fn page(
     State(s): State<AppState>,
@@ -631,6 +713,8 @@ pub async fn page(
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
     match s.vault.survey(&slug).await {
+        // Answered signed in, so in the privacy center, where the session cookie goes.
+        Ok(stored) if is_identified(&stored) => in_privacy_center(&slug, lang),
         Ok(stored) => survey_page(
             &stored,
             page_view(&stored, lang, None, languages(&s)).render(),
@@ -670,6 +754,9 @@ pub async fn submit(
             // Not base64url: passed on as bytes that can never verify.
             token = Some(base64_field("token", &value).unwrap_or_default());
         }
+    }
+    if is_identified(&stored) {
+        return in_privacy_center(&slug, lang);
     }
     let invited = stored.survey.definition.access == Access::Invited;
     match s.vault.respond(&slug, &raw, token.as_deref()).await {
@@ -712,6 +799,118 @@ pub async fn submit(
                 survey_page(&stored, page.render()),
             )
                 .into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+fn in_privacy_center(slug: &str, lang: Language) -> Response {
+    axum::response::Redirect::to(&format!("/privacy/survey/{slug}?lang={}", lang.code()))
+        .into_response()
+}
+
+/// `GET /privacy/survey/{slug}`: an identified survey, for the signed-in person.
+pub async fn identified_get(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    match s.vault.survey(&slug).await {
+        Ok(stored) if is_identified(&stored) => {
+            identified_page(&s, &headers, &stored, lang, None, StatusCode::OK).await
+        }
+        Ok(_) => axum::response::Redirect::to(&format!("/survey/{slug}?lang={}", lang.code()))
+            .into_response(),
+        Err(_) => {
+            let t = strings(lang).not_found;
+            message_page(lang, StatusCode::NOT_FOUND, t.to_string(), t)
+        }
+    }
+}
+
+/// `POST /privacy/survey/{slug}`: an identified survey's answers (`a_{question}`) and the CSRF
+/// token, from a signed-in person.
+pub async fn identified_post(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let stored = match s.vault.survey(&slug).await {
+        Ok(stored) if is_identified(&stored) => stored,
+        _ => {
+            let t = strings(lang).not_found;
+            return message_page(lang, StatusCode::NOT_FOUND, t.to_string(), t);
+        }
+    };
+    let mut raw = RawAnswers::new();
+    let mut csrf = String::new();
+    for (name, value) in fields {
+        if let Some(question) = name.strip_prefix("a_") {
+            raw.entry(question.to_string()).or_default().push(value);
+        } else if name == "csrf" {
+            csrf = value;
+        }
+    }
+    submit_identified(&s, &headers, &stored, lang, &csrf, &raw).await
+}
+
+/// An identified survey's form, posted by a signed-in person from our own page.
+async fn submit_identified(
+    s: &AppState,
+    headers: &HeaderMap,
+    stored: &StoredSurvey,
+    lang: Language,
+    csrf: &str,
+    raw: &RawAnswers,
+) -> Response {
+    let title = text_in(&stored.survey.definition.title, lang);
+    if !crate::account::form_is_ours(headers, csrf) {
+        return message_page(lang, StatusCode::FORBIDDEN, title, strings(lang).expired);
+    }
+    let (subject, actor) = match crate::account::signed_in(s, headers, lang).await {
+        Ok(who) => who,
+        Err(sign_in) => return sign_in,
+    };
+    let slug = &stored.survey.definition.slug;
+    match s
+        .vault
+        .respond_identified(&actor, &subject, slug, raw)
+        .await
+    {
+        Ok(_) => message_page(
+            lang,
+            StatusCode::OK,
+            strings(lang).thanks_title.to_string(),
+            strings(lang).thanks_identified,
+        ),
+        // Consent withdrawn meanwhile: the page says where to give it again.
+        Err(mamori_core::CoreError::Denied(_)) => {
+            identified_page(s, headers, stored, lang, None, StatusCode::FORBIDDEN).await
+        }
+        Err(mamori_core::CoreError::Conflict { .. }) => {
+            message_page(lang, StatusCode::CONFLICT, title, strings(lang).closed)
+        }
+        Err(mamori_core::CoreError::Invalid { code, field, .. }) => {
+            let question = field
+                .as_deref()
+                .and_then(|f| f.strip_prefix("answers."))
+                .and_then(|id| stored.survey.question(id))
+                .map(|q| text_in(&q.text, lang));
+            let message = refusal(lang, code, question.as_deref());
+            identified_page(
+                s,
+                headers,
+                stored,
+                lang,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => ApiError::from(e).into_response(),
     }

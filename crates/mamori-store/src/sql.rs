@@ -236,32 +236,31 @@ impl SqliteStore {
 
     /// Streams leaves with rusqlite on a thread of its own: sqlx hands rows one by one across
     /// threads, which costs more than hashing them, and `ledger verify` reads millions.
-    /// Reads a survey's coded responses with rusqlite on a blocking thread: sqlx hands rows one
+    /// Reads a survey's coded responses with rusqlite on blocking threads: sqlx hands rows one
     /// by one across threads, which for a million small rows costs more than counting them.
+    /// The ids are random, so two halves of the id range hold about half the rows each: each
+    /// half is read on its own connection and core, from the (survey, id, coded) index.
     async fn survey_codes_impl(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>> {
-        let (path, survey_id) = (self.path.clone(), *survey_id);
-        tokio::task::spawn_blocking(move || -> Result<Vec<Vec<u8>>> {
-            use rusqlite::OpenFlags;
-            let failed =
-                |e: rusqlite::Error| StoreError::Database(sqlx::Error::Protocol(e.to_string()));
-            let conn = rusqlite::Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(failed)?;
-            let mut statement = conn
-                .prepare("SELECT coded FROM survey_responses WHERE survey_id = ?1")
-                .map_err(failed)?;
-            let codes = statement
-                .query_map([&survey_id[..]], |row| row.get::<_, Vec<u8>>(0))
-                .map_err(failed)?
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(failed)?;
-            Ok(codes)
-        })
-        .await
-        .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?
+        let halves = [([0u8; 16], Some(Self::MIDDLE_ID)), (Self::MIDDLE_ID, None)];
+        let reads = halves.map(|(from, to)| {
+            let (path, survey_id) = (self.path.clone(), *survey_id);
+            tokio::task::spawn_blocking(move || read_codes(&path, &survey_id, &from, to.as_ref()))
+        });
+        let mut codes = Vec::new();
+        for read in reads {
+            let part = read
+                .await
+                .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))??;
+            if codes.is_empty() {
+                codes = part;
+            } else {
+                codes.extend(part);
+            }
+        }
+        Ok(codes)
     }
+
+    const MIDDLE_ID: Id = [0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
     fn stream_leaves_impl(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>> {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -273,6 +272,36 @@ impl SqliteStore {
         });
         rx
     }
+}
+
+/// The coded responses of a survey with ids in `[from, to)` (to the end without `to`).
+fn read_codes(
+    path: &std::path::Path,
+    survey_id: &Id,
+    from: &Id,
+    to: Option<&Id>,
+) -> Result<Vec<Vec<u8>>> {
+    use rusqlite::OpenFlags;
+    let failed = |e: rusqlite::Error| StoreError::Database(sqlx::Error::Protocol(e.to_string()));
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(failed)?;
+    let sql = if to.is_some() {
+        "SELECT coded FROM survey_responses WHERE survey_id = ?1 AND id >= ?2 AND id < ?3"
+    } else {
+        "SELECT coded FROM survey_responses WHERE survey_id = ?1 AND id >= ?2"
+    };
+    let mut statement = conn.prepare(sql).map_err(failed)?;
+    let row = |r: &rusqlite::Row<'_>| r.get::<_, Vec<u8>>(0);
+    let rows = match to {
+        Some(to) => statement.query_map(rusqlite::params![&survey_id[..], &from[..], &to[..]], row),
+        None => statement.query_map(rusqlite::params![&survey_id[..], &from[..]], row),
+    }
+    .map_err(failed)?;
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(failed)
 }
 
 fn stream_sqlite_leaves(
