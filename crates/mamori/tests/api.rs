@@ -50,6 +50,7 @@ both_backends!(
     the_privacy_report_shows_requests_surveys_and_sentiment,
     free_text_answers_are_listed_a_page_at_a_time,
     identified_surveys_need_consent_and_keep_answers_as_the_persons_record,
+    survey_answers_are_limited_per_address,
 );
 
 /// Once every handle of a ledger is gone its writer stops and lets go of the store, so the
@@ -6799,4 +6800,51 @@ async fn identified_surveys_need_consent_and_keep_answers_as_the_persons_record(
     )
     .await;
     assert!(!export.status().is_success() || !export.text().await.unwrap().contains("[PHONE]"));
+}
+
+/// Open surveys take at most 30 answers a minute from one address (counted in memory, never
+/// stored); beyond that a 429 problem with Retry-After, on the API, the page and the token
+/// endpoint alike, and nothing is kept.
+async fn survey_answers_are_limited_per_address(app: TestApp) {
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("limited")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for i in 0..30 {
+        let r = respond(&app, "limited", json!({"speed": 1 + i % 5})).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "answer {i}");
+    }
+    let r = respond(&app, "limited", json!({"speed": 3})).await;
+    assert!(r.headers().get("retry-after").is_some());
+    problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let page = app
+        .client
+        .post(app.url("/survey/limited?lang=en"))
+        .form(&[("a_speed", "3")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    let token = app
+        .client
+        .post(app.url("/v1/surveys/limited/tokens"))
+        .json(&json!({"invitation": "x", "blinded_token": "AA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::TOO_MANY_REQUESTS);
+    let survey = app.vault.store.survey("limited").await.unwrap().unwrap();
+    assert_eq!(
+        app.vault
+            .store
+            .survey_answers(&survey.id)
+            .await
+            .unwrap()
+            .len(),
+        30
+    );
 }
