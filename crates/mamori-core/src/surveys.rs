@@ -595,6 +595,19 @@ impl Vault {
         })
     }
 
+    /// The survey, if it takes responses today, and today.
+    pub(crate) async fn open_survey(&self, slug: &str) -> Result<(StoredSurvey, i64)> {
+        let stored = self.survey(slug).await?;
+        let day = today();
+        if !stored.is_open(day) {
+            return Err(CoreError::Conflict {
+                code: "survey_closed",
+                message: "this survey is not taking responses".into(),
+            });
+        }
+        Ok((stored, day))
+    }
+
     pub async fn surveys(&self) -> Result<Vec<StoredSurvey>> {
         let mut out = Vec::new();
         for row in self.store.surveys().await? {
@@ -628,14 +641,7 @@ impl Vault {
     /// Stores one anonymous response: nothing about who sent it or when, beyond the day. An
     /// invited survey takes it only with an unused token it signed (its wire form).
     pub async fn respond(&self, slug: &str, raw: &RawAnswers, token: Option<&[u8]>) -> Result<()> {
-        let stored = self.survey(slug).await?;
-        let day = today();
-        if !stored.is_open(day) {
-            return Err(CoreError::Conflict {
-                code: "survey_closed",
-                message: "this survey is not taking responses".into(),
-            });
-        }
+        let (stored, day) = self.open_survey(slug).await?;
         if stored.survey.definition.mode == Mode::Identified {
             return Err(CoreError::invalid(
                 "identified_survey",
@@ -807,14 +813,7 @@ impl Vault {
         slug: &str,
         raw: &RawAnswers,
     ) -> Result<String> {
-        let stored = self.survey(slug).await?;
-        let day = today();
-        if !stored.is_open(day) {
-            return Err(CoreError::Conflict {
-                code: "survey_closed",
-                message: "this survey is not taking responses".into(),
-            });
-        }
+        let (stored, day) = self.open_survey(slug).await?;
         let definition = &stored.survey.definition;
         let purpose = match (definition.mode, definition.purpose.as_deref()) {
             (Mode::Identified, Some(p)) => self.policy.purpose(p),

@@ -786,13 +786,7 @@ pub async fn submit(
             message_page(lang, StatusCode::CONFLICT, title, strings(lang).closed)
         }
         Err(mamori_core::CoreError::Invalid { code, field, .. }) => {
-            // Names the question and the rule, in the page's language; never the value typed.
-            let question = field
-                .as_deref()
-                .and_then(|f| f.strip_prefix("answers."))
-                .and_then(|id| stored.survey.question(id))
-                .map(|q| text_in(&q.text, lang));
-            let message = refusal(lang, code, question.as_deref());
+            let message = refused_answer(&stored, lang, code, field.as_deref());
             let page = page_view(&stored, lang, Some(message), languages(&s));
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -896,12 +890,7 @@ async fn submit_identified(
             message_page(lang, StatusCode::CONFLICT, title, strings(lang).closed)
         }
         Err(mamori_core::CoreError::Invalid { code, field, .. }) => {
-            let question = field
-                .as_deref()
-                .and_then(|f| f.strip_prefix("answers."))
-                .and_then(|id| stored.survey.question(id))
-                .map(|q| text_in(&q.text, lang));
-            let message = refusal(lang, code, question.as_deref());
+            let message = refused_answer(stored, lang, code, field.as_deref());
             identified_page(
                 s,
                 headers,
@@ -914,6 +903,21 @@ async fn submit_identified(
         }
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// Why an answer was refused, naming the question and the rule in the page's language; never
+/// the value typed.
+fn refused_answer(
+    stored: &StoredSurvey,
+    lang: Language,
+    code: &str,
+    field: Option<&str>,
+) -> String {
+    let question = field
+        .and_then(|f| f.strip_prefix("answers."))
+        .and_then(|id| stored.survey.question(id))
+        .map(|q| text_in(&q.text, lang));
+    refusal(lang, code, question.as_deref())
 }
 
 /// Why an answer was refused, in `lang`.
