@@ -352,8 +352,26 @@ enum LedgerCommand {
     Verify,
 }
 
+/// Commands that print and end (not the servers) stop quietly when the reader of their output
+/// goes away (`mamori survey results … | head`), as Unix tools do, instead of panicking on
+/// `println!`. Rust ignores SIGPIPE by default; the servers keep that, so a closed connection
+/// can never stop them.
+fn quiet_on_closed_pipe(command: &Command) {
+    #[cfg(unix)]
+    if !matches!(
+        command,
+        Command::Serve { .. } | Command::Demo { .. } | Command::Webhook { .. }
+    ) {
+        // SAFETY: restores the default disposition of one signal before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    quiet_on_closed_pipe(&cli.command);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
