@@ -852,15 +852,30 @@ impl Vault {
             coded,
             texts: None,
         };
-        self.add_record_with(
-            actor,
-            &purpose.name,
-            subject,
-            &category.name,
-            &data,
-            vec![counted],
-        )
-        .await
+        let once = Change::MarkSurveyParticipant {
+            survey_id: stored.id,
+            subject_id: *subject,
+        };
+        match self
+            .add_record_with(
+                actor,
+                &purpose.name,
+                subject,
+                &category.name,
+                &data,
+                vec![counted, once],
+            )
+            .await
+        {
+            Err(CoreError::Conflict {
+                code: "duplicate", ..
+            }) => Err(CoreError::Conflict {
+                code: "already_answered",
+                message: "you have answered this survey already; your answers are in My data"
+                    .into(),
+            }),
+            other => other,
+        }
     }
 }
 

@@ -425,6 +425,7 @@ struct Strings {
     my_choices: &'static str,
     thanks_identified: &'static str,
     expired: &'static str,
+    answered_identified: &'static str,
 }
 
 fn strings(lang: Language) -> Strings {
@@ -452,6 +453,7 @@ fn strings(lang: Language) -> Strings {
             my_choices: "「私の選択」で同意する",
             thanks_identified: "回答をアカウントに保存しました。「私のデータ」で確認・削除できます。",
             expired: "このフォームは期限切れか、別のサイトから送信されました。ページを開き直してください。",
+            answered_identified: "このアンケートにはすでに回答済みです。回答は「私のデータ」で確認できます。",
         },
         Language::Fr => Strings {
             anonymous: "Ce questionnaire est anonyme : nous ne conservons ni votre nom, ni votre adresse IP, ni votre navigateur, ni l'heure exacte de votre réponse. Les données personnelles écrites dans les champs libres (e-mail, téléphone…) sont retirées avant l'enregistrement.",
@@ -476,6 +478,7 @@ fn strings(lang: Language) -> Strings {
             my_choices: "Donner mon accord dans « Mes choix »",
             thanks_identified: "Vos réponses sont enregistrées avec votre compte ; vous pouvez les voir et les supprimer dans « Mes données ».",
             expired: "Ce formulaire a expiré ou vient d'un autre site. Rouvrez la page.",
+            answered_identified: "Vous avez déjà répondu à ce questionnaire ; vos réponses sont dans « Mes données ».",
         },
         Language::En => Strings {
             anonymous: "This survey is anonymous: we do not keep your name, IP address, browser or the exact time you answer. Personal details written in free-text answers (e-mail addresses, phone numbers…) are removed before anything is stored.",
@@ -500,6 +503,7 @@ fn strings(lang: Language) -> Strings {
             my_choices: "Give it in My choices",
             thanks_identified: "Your answers are saved with your account; you can see and delete them in My data.",
             expired: "This form has expired or came from another site. Open the page again.",
+            answered_identified: "You have answered this survey already; your answers are in My data.",
         },
     }
 }
@@ -886,6 +890,15 @@ async fn submit_identified(
         Err(mamori_core::CoreError::Denied(_)) => {
             identified_page(s, headers, stored, lang, None, StatusCode::FORBIDDEN).await
         }
+        Err(mamori_core::CoreError::Conflict {
+            code: "already_answered",
+            ..
+        }) => message_page(
+            lang,
+            StatusCode::CONFLICT,
+            title,
+            strings(lang).answered_identified,
+        ),
         Err(mamori_core::CoreError::Conflict { .. }) => {
             message_page(lang, StatusCode::CONFLICT, title, strings(lang).closed)
         }

@@ -325,6 +325,11 @@ pub enum Change {
         survey_id: Id,
         code_digest: [u8; 32],
     },
+    /// Records that a person answered an identified survey (Duplicate if they had).
+    MarkSurveyParticipant {
+        survey_id: Id,
+        subject_id: Id,
+    },
     /// Records a token as used (Duplicate if it was), in the job that stores its response.
     SpendSurveyToken {
         survey_id: Id,

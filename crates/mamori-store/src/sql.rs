@@ -508,6 +508,7 @@ macro_rules! sql_store {
                         sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         // Whom a survey invited goes too; their responses were never linked to them.
                         sqlx::query("DELETE FROM survey_invitations WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        sqlx::query("DELETE FROM survey_participants WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
@@ -531,6 +532,7 @@ macro_rules! sql_store {
                         sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         // Whom a survey invited goes too; their responses were never linked to them.
                         sqlx::query("DELETE FROM survey_invitations WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
+                        sqlx::query("DELETE FROM survey_participants WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
                         sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
                             .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
                     }
@@ -705,6 +707,11 @@ macro_rules! sql_store {
                         if done.rows_affected() == 0 {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
+                    }
+                    Change::MarkSurveyParticipant { survey_id, subject_id } => {
+                        sqlx::query("INSERT INTO survey_participants (survey_id, subject_id) VALUES ($1, $2)")
+                            .bind(&survey_id[..]).bind(&subject_id[..])
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
                     Change::SpendSurveyToken { survey_id, digest } => {
                         sqlx::query("INSERT INTO survey_spent_tokens (survey_id, digest) VALUES ($1, $2)")

@@ -6765,6 +6765,29 @@ async fn identified_surveys_need_consent_and_keep_answers_as_the_persons_record(
             .is_empty()
     );
 
+    // Once per person: a second answer is refused and keeps nothing.
+    let r = post(answers(&csrf)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("answered this survey already")
+    );
+    assert_eq!(
+        app.vault.store.records(&subject, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        app.vault
+            .store
+            .survey_answers(&survey.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
     // Withdrawn: the next answer is refused at once.
     let form = [
         ("purpose", "customer_research"),
@@ -6800,6 +6823,12 @@ async fn identified_surveys_need_consent_and_keep_answers_as_the_persons_record(
     )
     .await;
     assert!(!export.status().is_success() || !export.text().await.unwrap().contains("[PHONE]"));
+    assert!(
+        stored_blobs(&app, "SELECT subject_id FROM survey_participants")
+            .await
+            .is_empty(),
+        "who answered goes with the person"
+    );
 }
 
 /// Open surveys take at most 30 answers a minute from one address (counted in memory, never
