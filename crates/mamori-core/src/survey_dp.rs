@@ -138,8 +138,10 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
     };
     let mut noisy = release.values.into_iter();
     let mut next = || noisy.next().unwrap_or_default();
+    // A one-value query's answer (every query here has at least one value).
+    let one = |v: Vec<i64>| v.first().copied().unwrap_or(0);
     let clamp = |v: Vec<i64>| v.into_iter().map(|n| n.max(0)).collect::<Vec<_>>();
-    let responses = next()[0].max(0);
+    let responses = one(next()).max(0);
     let mut out_questions = Vec::new();
     for q in questions {
         let mut out = json!({"id": q.id, "kind": q.kind});
@@ -147,7 +149,7 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
             QuestionKind::Rating | QuestionKind::Nps => {
                 let (min, max) = scale(q.kind);
                 let histogram = clamp(next());
-                let sum = next()[0];
+                let sum = one(next());
                 let answered: i64 = histogram.iter().sum();
                 out["answered"] = json!(answered);
                 out["histogram"] = json!(
@@ -179,7 +181,7 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
                         .collect::<Vec<_>>()
                 );
                 if q.kind == QuestionKind::Multiple {
-                    out["answered"] = json!(next()[0].max(0));
+                    out["answered"] = json!(one(next()).max(0));
                     out["margin_95"] = json!(margin(q.choices.len() as i64));
                 } else {
                     out["answered"] = json!(counts.iter().sum::<i64>());
@@ -187,7 +189,7 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
                 }
             }
             QuestionKind::Text => {
-                out["answered"] = json!(next()[0].max(0));
+                out["answered"] = json!(one(next()).max(0));
                 out["margin_95"] = json!(margin(1));
             }
         }

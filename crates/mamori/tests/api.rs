@@ -5913,6 +5913,22 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
         "not_invited_survey",
     )
     .await;
+    for (slug, status, code) in [
+        (
+            "open",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_invited_survey",
+        ),
+        ("nope", StatusCode::NOT_FOUND, "survey_not_found"),
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/v1/surveys/{slug}/issuer")))
+            .send()
+            .await
+            .unwrap();
+        problem(r, status, code).await;
+    }
     let carol = create(&app, &invitee("inv-carol")).await;
     let carol_code = invitation_code(&invite(&app, "panel", &[&carol]).await[0]);
     problem(
@@ -6290,6 +6306,13 @@ async fn private_releases_spend_a_budget_and_stop(app: TestApp) {
     let r = release(&app, "private", json!({"epsilon": 0.000001})).await;
     problem(r, StatusCode::CONFLICT, "budget_exhausted").await;
 
+    let r = officer(&app, Method::GET, "/v1/surveys/exact/releases", None).await;
+    problem(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_differentially_private",
+    )
+    .await;
     // Releases are kept: reading them again spends nothing.
     let listed: Value = officer(&app, Method::GET, "/v1/surveys/private/releases", None)
         .await
@@ -6765,6 +6788,31 @@ async fn identified_surveys_need_consent_and_keep_answers_as_the_persons_record(
             .is_empty()
     );
 
+    // The privacy-center page is for identified surveys only.
+    let r = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("plain")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = client
+        .post(app.url("/privacy/survey/plain?lang=en"))
+        .header("cookie", jar.clone())
+        .form(&[("a_speed", "3"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = client
+        .get(app.url("/privacy/survey/plain?lang=en"))
+        .header("cookie", jar.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/survey/plain?lang=en");
     // Once per person: a second answer is refused and keeps nothing.
     let r = post(answers(&csrf)).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
