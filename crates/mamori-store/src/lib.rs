@@ -13,6 +13,7 @@
 //! under one savepoint; only if that hits a uniqueness conflict do they fall back to the
 //! per-job savepoints, which find out which job conflicted.
 
+mod events_only;
 mod inline;
 mod sql;
 

@@ -29,6 +29,8 @@ pub struct BenchArgs {
     pub quick: bool,
     /// A seconds-long smoke run for the test suite: every figure present, none meaningful.
     pub tiny: bool,
+    /// Only the consent-check figures and the baselines they are read against.
+    pub consent_only: bool,
     /// Subjects stored for the read test (default 1,000,000; 100,000 with --quick).
     pub subjects: Option<u64>,
     /// Where to build the throw-away installation (default: the system temp directory).
@@ -156,6 +158,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     drop(vault);
     note("audited reads over HTTP");
     let server = Server::start(&paths, keys).await?;
+    if args.consent_only {
+        consent_checks(&server, &ids, &plan, &mut out).await?;
+        server.stop();
+        return Ok(into_value(out));
+    }
     let reads = read_load(&server, &ids, &plan).await?;
     out.insert("read_rps", json!(reads.rps.round()));
     out.insert("read_p50_ms", json!(round3(reads.p50_ms)));
@@ -171,44 +178,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("proof_http_median_ms", json!(round3(proof_median)));
     out.insert("proof_http_p99_ms", json!(round3(proof_p99)));
 
-    // The ceiling of this HTTP stack and load generator on this machine, in the same run:
-    // `GET /healthz` does no work, so the checks' figures can be read as a fraction of it.
-    note("baseline: GET /healthz over HTTP");
-    let baseline = http_load(&server, &ids, &plan, Target::Health, None).await?;
-    out.insert("http_baseline_rps", json!(baseline.rps.round()));
-    out.insert("http_baseline_p99_ms", json!(round3(baseline.p99_ms)));
-    let paced = http_load(
-        &server,
-        &ids,
-        &plan,
-        Target::Health,
-        Some(CONSENT_CHECK_RATE),
-    )
-    .await?;
-    out.insert("http_baseline_paced_p99_ms", json!(round3(paced.p99_ms)));
-
-    note("consent checks over HTTP");
-    // The target's latency is at 30,000 checks/s: measured with that load, paced,
-    // before the saturation run, whose backlog of ledger leaves would still be checkpointing.
-    let paced = http_load(
-        &server,
-        &ids,
-        &plan,
-        Target::ConsentCheck,
-        Some(CONSENT_CHECK_RATE),
-    )
-    .await?;
-    out.insert("consent_check_paced_rps", json!(paced.rps.round()));
-    out.insert("consent_check_paced_p50_ms", json!(round3(paced.p50_ms)));
-    out.insert("consent_check_paced_p99_ms", json!(round3(paced.p99_ms)));
-    let checks = http_load(&server, &ids, &plan, Target::ConsentCheck, None).await?;
-    out.insert("consent_check_rps", json!(checks.rps.round()));
-    out.insert("consent_check_p99_ms", json!(round3(checks.p99_ms)));
-    out.insert("consent_check_errors", json!(checks.errors));
-    out.insert(
-        "consent_check_vs_baseline",
-        json!(round3(checks.rps / baseline.rps)),
-    );
+    consent_checks(&server, &ids, &plan, &mut out).await?;
 
     note("audience filter over HTTP");
     let (audience_ms, checks_per_s) = audience_filter(&server, &ids).await?;
@@ -307,9 +277,70 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "proof_ms",
         json!(round3(proof_median_ms(plan.proof_leaves)?)),
     );
-    Ok(Value::Object(
-        out.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-    ))
+    Ok(into_value(out))
+}
+
+fn into_value(out: BTreeMap<&str, Value>) -> Value {
+    Value::Object(out.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// The no-op baseline (saturated and paced) and consent checks (paced at the target's rate,
+/// then saturated).
+async fn consent_checks(
+    server: &Server,
+    ids: &[[u8; 16]],
+    plan: &Plan,
+    out: &mut BTreeMap<&str, Value>,
+) -> anyhow::Result<()> {
+    // The ceiling of this HTTP stack and load generator on this machine, in the same run:
+    // `GET /healthz` does no work, so the checks' figures can be read as a fraction of it.
+    note("baseline: GET /healthz over HTTP");
+    let baseline = http_load(server, ids, plan, Target::Health, None).await?;
+    out.insert("http_baseline_rps", json!(baseline.rps.round()));
+    out.insert("http_baseline_p99_ms", json!(round3(baseline.p99_ms)));
+    let paced = http_load(server, ids, plan, Target::Health, Some(CONSENT_CHECK_RATE)).await?;
+    out.insert("http_baseline_paced_p99_ms", json!(round3(paced.p99_ms)));
+    out.insert(
+        "http_baseline_paced_server_cpu_us",
+        json!(round3(paced.server_cpu_us)),
+    );
+    out.insert(
+        "http_baseline_paced_client_cpu_us",
+        json!(round3(paced.client_cpu_us)),
+    );
+
+    note("consent checks over HTTP");
+    // The target's latency is at 30,000 checks/s: measured with that load, paced,
+    // before the saturation run, whose backlog of ledger leaves would still be checkpointing.
+    let paced = http_load(
+        server,
+        ids,
+        plan,
+        Target::ConsentCheck,
+        Some(CONSENT_CHECK_RATE),
+    )
+    .await?;
+    out.insert("consent_check_paced_rps", json!(paced.rps.round()));
+    out.insert("consent_check_paced_p50_ms", json!(round3(paced.p50_ms)));
+    out.insert("consent_check_paced_p99_ms", json!(round3(paced.p99_ms)));
+    out.insert(
+        "consent_check_paced_server_cpu_us",
+        json!(round3(paced.server_cpu_us)),
+    );
+    out.insert(
+        "consent_check_paced_client_cpu_us",
+        json!(round3(paced.client_cpu_us)),
+    );
+    let checks = http_load(server, ids, plan, Target::ConsentCheck, None).await?;
+    out.insert("consent_check_rps", json!(checks.rps.round()));
+    out.insert("consent_check_p99_ms", json!(round3(checks.p99_ms)));
+    out.insert("consent_check_errors", json!(checks.errors));
+    out.insert(
+        "consent_check_vs_baseline",
+        json!(round3(checks.rps / baseline.rps)),
+    );
+
+    Ok(())
 }
 
 fn note(what: &str) {
@@ -615,6 +646,28 @@ struct ReadFigures {
     errors: u64,
     /// At the peak of the samples taken during the load.
     rss: Rss,
+    /// CPU time the server process spent per answered request during the measured seconds
+    /// (user + system): what a request costs, which the shared machine's noise moves far less
+    /// than its latency.
+    server_cpu_us: f64,
+    /// The same for the load generator (this process).
+    client_cpu_us: f64,
+}
+
+/// User + system CPU seconds a process has used so far (`/proc/PID/stat`; 0 where unreadable).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    ticks as f64 / per_second
 }
 
 /// Resident memory of a process in MB: the total, then its parts — heap and other private
@@ -694,6 +747,9 @@ async fn http_load(
         let pid = server.pid();
         tokio::spawn(async move {
             let mut peak = Rss::default();
+            tokio::time::sleep_until(start.into()).await;
+            let cpu_at_start = cpu_seconds(pid);
+            let own_at_start = cpu_seconds(std::process::id());
             while Instant::now() < end {
                 let now = rss_mb(pid);
                 if now.total > peak.total {
@@ -701,7 +757,11 @@ async fn http_load(
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            peak
+            (
+                peak,
+                cpu_seconds(pid) - cpu_at_start,
+                cpu_seconds(std::process::id()) - own_at_start,
+            )
         })
     };
     let mut tasks = Vec::new();
@@ -761,7 +821,7 @@ async fn http_load(
     for t in tasks {
         all.extend(t.await?);
     }
-    let rss = sampler.await?;
+    let (rss, server_cpu, client_cpu) = sampler.await?;
     all.sort_by(f64::total_cmp);
     anyhow::ensure!(!all.is_empty(), "no reads completed");
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
@@ -771,6 +831,8 @@ async fn http_load(
         p99_ms: pct(0.99),
         errors: errors.load(Ordering::Relaxed),
         rss,
+        server_cpu_us: server_cpu * 1e6 / all.len() as f64,
+        client_cpu_us: client_cpu * 1e6 / all.len() as f64,
     })
 }
 
@@ -779,8 +841,16 @@ async fn http_load(
 /// pool, URL parsing, redirect policy) is taken from the server and shows in its tail.
 struct LeanConnection {
     send: hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    /// Driven inside [`LeanConnection::get`], on the sending task: a connection task of its own
+    /// cost two extra task wake-ups per request, CPU the server under test then lacked.
+    connection: std::pin::Pin<Box<LeanDriver>>,
     host: String,
 }
+
+type LeanDriver = hyper::client::conn::http1::Connection<
+    hyper_util::rt::TokioIo<tokio::net::TcpStream>,
+    http_body_util::Empty<bytes::Bytes>,
+>;
 
 impl LeanConnection {
     async fn open(addr: &str) -> anyhow::Result<LeanConnection> {
@@ -788,11 +858,9 @@ impl LeanConnection {
         stream.set_nodelay(true)?;
         let (send, connection) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
         Ok(LeanConnection {
             send,
+            connection: Box::pin(connection),
             host: addr.to_string(),
         })
     }
@@ -800,16 +868,28 @@ impl LeanConnection {
     /// Sends `GET path` and reads the whole answer; true when it was a success.
     async fn get(&mut self, path: &str, authorization: &str) -> anyhow::Result<bool> {
         use http_body_util::BodyExt as _;
-        self.send.ready().await?;
         let request = hyper::Request::get(path)
             .header("host", &self.host)
             .header("authorization", authorization)
             .header("mamori-purpose", "order_fulfilment")
             .body(http_body_util::Empty::new())?;
-        let response = self.send.send_request(request).await?;
-        let ok = response.status().is_success();
-        response.into_body().collect().await?;
-        Ok(ok)
+        let LeanConnection {
+            send, connection, ..
+        } = self;
+        let exchange = async {
+            send.ready().await?;
+            let response = send.send_request(request).await?;
+            let ok = response.status().is_success();
+            response.into_body().collect().await?;
+            anyhow::Ok(ok)
+        };
+        tokio::select! {
+            answer = exchange => answer,
+            ended = connection.as_mut() => {
+                ended?;
+                anyhow::bail!("the server closed the connection")
+            }
+        }
     }
 }
 

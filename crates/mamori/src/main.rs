@@ -145,6 +145,9 @@ enum Command {
         /// Directory for the throw-away installation (default: the system temp directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Only the consent-check figures and their same-run baselines (for tuning that path).
+        #[arg(long)]
+        consent_only: bool,
         /// Responses in the survey whose results are timed (default 1,000,000, or 100,000
         /// with --quick).
         #[arg(long)]
@@ -726,11 +729,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             subjects,
             dir,
+            consent_only,
             survey_responses,
         } => {
             let figures = bench::run(bench::BenchArgs {
                 quick,
                 tiny,
+                consent_only,
                 subjects,
                 dir,
                 survey_responses,

@@ -338,16 +338,24 @@ fn import_resumes_after_being_killed() {
     assert!(!dir.path().join("many.csv.rejects.jsonl").exists());
 }
 
-#[test]
-fn bench_reports_every_figure() {
+/// Runs `mamori bench --tiny --json` with `extra` in a temporary directory: its figures, and the
+/// directory (which the bench must leave empty).
+fn tiny_bench(extra: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(["bench", "--tiny", "--json", "--dir"])
+        .args(["bench", "--tiny", "--json"])
+        .args(extra)
+        .arg("--dir")
         .arg(dir.path())
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap(), dir)
+}
+
+#[test]
+fn bench_reports_every_figure() {
+    let (figures, dir) = tiny_bench(&[]);
     for key in [
         "seal_ratio",
         "import_subjects_per_s",
@@ -360,7 +368,10 @@ fn bench_reports_every_figure() {
         "rss_mb",
         "consent_check_rps",
         "consent_check_paced_p99_ms",
+        "consent_check_paced_server_cpu_us",
+        "consent_check_paced_client_cpu_us",
         "http_baseline_rps",
+        "http_baseline_paced_server_cpu_us",
         "audience_checks_per_s",
         "webhook_latency_p99_ms",
         "webhook_deliveries_per_s",
@@ -392,6 +403,39 @@ fn bench_reports_every_figure() {
         0,
         "the throw-away installation is removed"
     );
+}
+
+#[test]
+fn bench_consent_only_reports_the_consent_figures_and_their_baselines() {
+    let (figures, dir) = tiny_bench(&["--consent-only"]);
+    for key in [
+        "raw_aead_seals_per_s",
+        "http_baseline_rps",
+        "http_baseline_paced_p99_ms",
+        "consent_check_paced_p99_ms",
+        "consent_check_rps",
+    ] {
+        assert!(
+            figures[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {figures}"
+        );
+    }
+    // The server did the work: its CPU per request is measured, not zero.
+    assert!(
+        figures["consent_check_paced_server_cpu_us"]
+            .as_f64()
+            .is_some_and(|us| us > 0.0),
+        "{figures}"
+    );
+    assert_eq!(figures["consent_check_errors"], 0, "{figures}");
+    for skipped in [
+        "read_rps",
+        "webhook_latency_p99_ms",
+        "survey_results_median_ms",
+    ] {
+        assert!(figures.get(skipped).is_none(), "{skipped}: {figures}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]
