@@ -305,11 +305,23 @@ impl Ledger {
             .flat_map(|j| std::mem::take(&mut j.items))
             .map(|item| (item.changes, item.events))
             .unzip();
-        let mark = self.tree.read().expect("lock").mark();
+        let (mark, tree_size) = {
+            let tree = self.tree.read().expect("lock");
+            (tree.mark(), tree.len())
+        };
         let mut signed: Option<SignedTreeHead> = None;
         let tree = self.tree.clone();
-        let mut finish = |outcomes: &[JobOutcome]| {
+        let mut finish = |outcomes: &[JobOutcome], foreign: &[[u8; 32]]| {
             let mut tree = tree.write().expect("lock");
+            if !foreign.is_empty() {
+                // Another process (the CLI beside this server) appended events since our last
+                // commit: our tree takes them in so our leaves follow theirs.
+                tracing::info!(
+                    leaves = foreign.len(),
+                    "ledger events from another process taken in"
+                );
+                foreign.iter().for_each(|hash| tree.push_leaf_hash(*hash));
+            }
             let mut leaves = Vec::with_capacity(events.len());
             for (item_events, outcome) in events.iter().zip(outcomes) {
                 for event in item_events {
@@ -343,7 +355,7 @@ impl Ledger {
             signed = Some(head.clone());
             (leaves, head)
         };
-        let result = store.commit_batch(&changes, &mut finish).await;
+        let result = store.commit_batch(&changes, tree_size, &mut finish).await;
         match result {
             Ok(outcomes) => {
                 let head = signed.expect("finish ran");

@@ -45,14 +45,16 @@ impl EventsOnly {
     }
 
     /// Appends the leaves and signed head that `finish` returns for `jobs` change-less jobs
-    /// (every outcome is a success: there is nothing that could conflict), in one transaction.
+    /// (every outcome is a success: there is nothing that could conflict), in one transaction,
+    /// after the leaves other processes appended from `tree_size` on (see [`Finish`]).
     /// Blocks the calling thread for the commit, fsync included: the ledger writer's own.
-    pub fn commit(&self, jobs: usize, finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
+    pub fn commit(
+        &self,
+        jobs: usize,
+        tree_size: u64,
+        finish: &mut Finish<'_>,
+    ) -> Result<Vec<JobOutcome>> {
         let outcomes: Vec<JobOutcome> = vec![Ok(()); jobs];
-        let (leaves, head) = finish(&outcomes);
-        if leaves.is_empty() {
-            return Ok(outcomes);
-        }
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let conn = match guard.as_mut() {
             Some(conn) => conn,
@@ -61,6 +63,11 @@ impl EventsOnly {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(database_error)?;
+        let foreign = leaves_since(&tx, tree_size).map_err(database_error)?;
+        let (leaves, head) = finish(&outcomes, &foreign);
+        if leaves.is_empty() {
+            return Ok(outcomes);
+        }
         {
             let mut insert = tx
                 .prepare_cached(
@@ -99,4 +106,12 @@ impl EventsOnly {
         tx.commit().map_err(database_error)?;
         Ok(outcomes)
     }
+}
+
+/// Hashes of the stored leaves from `from` on (normally none: one seek past the end).
+fn leaves_since(tx: &rusqlite::Transaction<'_>, from: u64) -> rusqlite::Result<Vec<[u8; 32]>> {
+    let mut statement =
+        tx.prepare_cached("SELECT leaf_hash FROM ledger_leaves WHERE idx >= ?1 ORDER BY idx")?;
+    let hashes = statement.query_map([from as i64], |r| r.get::<_, [u8; 32]>(0))?;
+    hashes.collect()
 }

@@ -571,7 +571,11 @@ pub enum JobError {
 pub type JobOutcome = std::result::Result<(), JobError>;
 
 /// Produces, inside the batch transaction, the ledger leaves and the signed head for the outcomes.
-pub type Finish<'a> = dyn FnMut(&[JobOutcome]) -> (Vec<LeafRow>, SignedTreeHead) + Send + 'a;
+/// Its second argument holds the hashes of the leaves another process (the CLI beside a running
+/// server) appended since the caller's tree size, in index order: the caller's tree takes them
+/// in first, so its own leaves follow theirs instead of clashing with them.
+pub type Finish<'a> =
+    dyn FnMut(&[JobOutcome], &[[u8; 32]]) -> (Vec<LeafRow>, SignedTreeHead) + Send + 'a;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -686,9 +690,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Id>>;
 
     /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
+    /// `tree_size` is how many leaves the caller's tree holds: stored leaves from that index on
+    /// were written by another process and are handed to `finish`. Writers take turns (SQLite's
+    /// write lock, a PostgreSQL advisory lock), so none can be appended meanwhile.
     async fn commit_batch(
         &self,
         jobs: &[Vec<Change>],
+        tree_size: u64,
         finish: &mut Finish<'_>,
     ) -> Result<Vec<JobOutcome>>;
 

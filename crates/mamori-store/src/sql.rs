@@ -156,6 +156,7 @@ impl PostgresStore {
     fn commit_events_only(
         &self,
         _jobs: usize,
+        _tree_size: u64,
         _finish: &mut Finish<'_>,
     ) -> Result<Option<Vec<JobOutcome>>> {
         Ok(None)
@@ -181,9 +182,10 @@ impl SqliteStore {
     fn commit_events_only(
         &self,
         jobs: usize,
+        tree_size: u64,
         finish: &mut Finish<'_>,
     ) -> Result<Option<Vec<JobOutcome>>> {
-        self.events_only.commit(jobs, finish).map(Some)
+        self.events_only.commit(jobs, tree_size, finish).map(Some)
     }
 
     /// One primary-key seek per id, in id order (neighbouring ids share B-tree pages), all in
@@ -497,8 +499,25 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $name:literal, $begin:literal, $insert_quietly:literal, $quietly:literal, $random_id:literal) => {
+    ($store:ty, $db:ty, $name:literal, $begin:literal, $take_turns:literal, $insert_quietly:literal, $quietly:literal, $random_id:literal) => {
         impl $store {
+            /// The batch transaction, once no other writer (another process on this database)
+            /// is between reading the ledger's end and appending to it.
+            async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>> {
+                let mut tx = self.write.begin_with($begin).await?;
+                if !$take_turns.is_empty() {
+                    sqlx::query($take_turns).execute(&mut *tx).await?;
+                }
+                Ok(tx)
+            }
+
+            /// Hashes of the stored leaves from `from` on: those another process appended.
+            async fn leaves_since(tx: &mut sqlx::Transaction<'static, $db>, from: u64) -> Result<Vec<[u8; 32]>> {
+                let rows = sqlx::query("SELECT leaf_hash FROM ledger_leaves WHERE idx >= $1 ORDER BY idx")
+                    .bind(from as i64).fetch_all(&mut **tx).await?;
+                rows.iter().map(|r| hash_from_slice(&r.try_get::<Vec<u8>, _>(0)?)).collect()
+            }
+
             async fn apply(conn: &mut <$db as sqlx::Database>::Connection, change: &Change) -> std::result::Result<(), ApplyError> {
                 match change {
                     Change::InsertSubject { id, created_ms, wrapped_dek, fields } => {
@@ -1046,7 +1065,7 @@ macro_rules! sql_store {
             /// Opens the batch transaction and applies the jobs: in bulk when they are all inserts
             /// and none conflicts, else job by job.
             async fn begin_and_apply(&self, jobs: &[Vec<Change>]) -> Result<(sqlx::Transaction<'static, $db>, Vec<JobOutcome>)> {
-                let mut tx = self.write.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 if jobs.len() >= BULK_MIN_JOBS && jobs.iter().flatten().all(is_bulk_insertable) {
                     // Optimistic first (a clean batch pays no lookups), then with lookups, then
                     // (only if another writer raced us) job by job.
@@ -1055,7 +1074,7 @@ macro_rules! sql_store {
                             return Ok((tx, outcomes));
                         }
                         tx.rollback().await?;
-                        tx = self.write.begin_with($begin).await?;
+                        tx = self.begin_write().await?;
                     }
                 }
                 let outcomes = Self::apply_each(&mut tx, jobs).await?;
@@ -1453,14 +1472,15 @@ macro_rules! sql_store {
                 rows.iter().map(api_key_from_row).collect()
             }
 
-            async fn commit_batch(&self, jobs: &[Vec<Change>], finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
+            async fn commit_batch(&self, jobs: &[Vec<Change>], tree_size: u64, finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
                 if jobs.iter().all(|job| job.is_empty())
-                    && let Some(outcomes) = self.commit_events_only(jobs.len(), finish)?
+                    && let Some(outcomes) = self.commit_events_only(jobs.len(), tree_size, finish)?
                 {
                     return Ok(outcomes);
                 }
                 let (mut tx, outcomes) = self.begin_and_apply(jobs).await?;
-                let (leaves, head) = finish(&outcomes);
+                let foreign = Self::leaves_since(&mut tx, tree_size).await?;
+                let (leaves, head) = finish(&outcomes, &foreign);
                 for chunk in statement_sized_chunks(&leaves) {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " ledger_leaves (idx, data, leaf_hash, subject_id) "));
                     qb.push_values(chunk, |mut b, leaf| {
@@ -1689,6 +1709,7 @@ sql_store!(
     sqlx::Sqlite,
     "sqlite",
     "BEGIN IMMEDIATE",
+    "",
     "INSERT OR IGNORE INTO",
     "",
     "randomblob(16)"
@@ -1698,6 +1719,8 @@ sql_store!(
     sqlx::Postgres,
     "postgres",
     "BEGIN",
+    // One key shared by every Mamori process ("mamori" in ASCII), held until commit or rollback.
+    "SELECT pg_advisory_xact_lock(120265215275625)",
     "INSERT INTO",
     " ON CONFLICT DO NOTHING",
     "uuid_send(gen_random_uuid())"
@@ -1737,6 +1760,42 @@ mod tests {
         }
     }
 
+    /// A writer whose tree is behind the stored ledger (another process appended meanwhile) is
+    /// handed the hashes of the leaves since its size, on both commit paths, inside the batch.
+    #[tokio::test]
+    async fn a_writer_behind_is_handed_the_leaves_appended_since() {
+        let dir = std::env::temp_dir().join(format!("mamori-behind-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let mut seen: Vec<Vec<[u8; 32]>> = vec![];
+        let mut first = |_: &[JobOutcome], foreign: &[[u8; 32]]| {
+            seen.push(foreign.to_vec());
+            (vec![leaf(0), leaf(1)], head(2))
+        };
+        store.commit_batch(&[vec![]], 0, &mut first).await.unwrap();
+        // Events alone (rusqlite), from a tree of one leaf: leaf 1 is someone else's.
+        let mut behind = |_: &[JobOutcome], foreign: &[[u8; 32]]| {
+            seen.push(foreign.to_vec());
+            (vec![leaf(2)], head(3))
+        };
+        store.commit_batch(&[vec![]], 1, &mut behind).await.unwrap();
+        // With a change (sqlx), from a tree of two: leaf 2 is someone else's.
+        let change = Change::BeginSegmentMerge { target: 1 };
+        let mut with_change = |_: &[JobOutcome], foreign: &[[u8; 32]]| {
+            seen.push(foreign.to_vec());
+            (vec![leaf(3)], head(4))
+        };
+        store
+            .commit_batch(&[vec![change]], 2, &mut with_change)
+            .await
+            .unwrap();
+        assert_eq!(seen, vec![vec![], vec![[1; 32]], vec![[2; 32]]]);
+        assert_eq!(store.leaf_hashes(0, 10).await.unwrap().len(), 4);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// Batches of events alone take the rusqlite path (`events_only.rs`): what they commit is
     /// what the sqlx path reads back, and a leaf index already taken keeps nothing of the batch.
     #[tokio::test]
@@ -1745,8 +1804,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.db");
         let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-        let mut first = |_: &[JobOutcome]| (vec![leaf(0), leaf(1)], head(2));
-        let outcomes = store.commit_batch(&[vec![], vec![]], &mut first).await;
+        let mut first = |_: &[JobOutcome], _: &[[u8; 32]]| (vec![leaf(0), leaf(1)], head(2));
+        let outcomes = store.commit_batch(&[vec![], vec![]], 0, &mut first).await;
         assert_eq!(outcomes.unwrap(), vec![Ok(()), Ok(())]);
         assert_eq!(
             store.leaf_hashes(0, 10).await.unwrap(),
@@ -1754,8 +1813,8 @@ mod tests {
         );
         assert_eq!(store.latest_head().await.unwrap().unwrap().head.size, 2);
 
-        let mut clash = |_: &[JobOutcome]| (vec![leaf(2), leaf(1)], head(3));
-        let refused = store.commit_batch(&[vec![]], &mut clash).await;
+        let mut clash = |_: &[JobOutcome], _: &[[u8; 32]]| (vec![leaf(2), leaf(1)], head(3));
+        let refused = store.commit_batch(&[vec![]], 2, &mut clash).await;
         assert!(
             matches!(refused, Err(StoreError::Corrupt(_))),
             "{refused:?}"
@@ -1764,11 +1823,11 @@ mod tests {
         assert_eq!(store.latest_head().await.unwrap().unwrap().head.size, 2);
 
         // A batch with a change goes the sqlx way and sees the leaves committed above.
-        let mut next = |_: &[JobOutcome]| (vec![leaf(2)], head(3));
+        let mut next = |_: &[JobOutcome], _: &[[u8; 32]]| (vec![leaf(2)], head(3));
         let change = Change::BeginSegmentMerge { target: 1 };
         assert_eq!(
             store
-                .commit_batch(&[vec![change]], &mut next)
+                .commit_batch(&[vec![change]], 2, &mut next)
                 .await
                 .unwrap(),
             vec![Ok(())]

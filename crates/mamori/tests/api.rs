@@ -51,7 +51,97 @@ both_backends!(
     free_text_answers_are_listed_a_page_at_a_time,
     identified_surveys_need_consent_and_keep_answers_as_the_persons_record,
     survey_answers_are_limited_per_address,
+    a_second_process_on_the_database_takes_turns_on_the_ledger,
 );
+
+/// The CLI beside a running server is a second process writing the same database. Each writer
+/// takes in the events the other appended before adding its own, so both keep working and the
+/// ledger stays one tree (a key created from the CLI used to leave the server failing every
+/// write: the next leaf index it meant to use was taken).
+async fn a_second_process_on_the_database_takes_turns_on_the_ledger(app: TestApp) {
+    let store: std::sync::Arc<dyn mamori_store::Store> =
+        std::sync::Arc::from(mamori_store::open(&app.database_url).await.unwrap());
+    let keyring = mamori_crypto::Keyring::new(
+        &mamori_crypto::MasterKey::from_hex(common::MASTER_HEX).unwrap(),
+    );
+    let signer = mamori_ledger::HeadSigner::from_seed(&keyring.ledger_signing_seed());
+    let public = signer.public_key();
+    let ledger = mamori_core::ledger::Ledger::start(store.clone(), signer)
+        .await
+        .unwrap();
+    let cli = mamori_core::vault::Vault::new(
+        app.vault.policy.clone(),
+        std::sync::Arc::new(keyring),
+        store.clone(),
+        ledger,
+    );
+    let operator = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    for round in 0..3 {
+        let (_, key) = cli
+            .create_api_key(&operator, "service", &format!("from the CLI {round}"))
+            .await
+            .unwrap();
+        let created = app
+            .client
+            .post(app.url("/v1/subjects"))
+            .bearer_auth(&key)
+            .header("Mamori-Purpose", "order_fulfilment")
+            .json(&json!({"data": {"contact": {"name": format!("Turn {round}")}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            created.status(),
+            StatusCode::CREATED,
+            "round {round}: {}",
+            created.text().await.unwrap()
+        );
+    }
+    // At the same time too: the two writers take turns (on PostgreSQL, an advisory lock).
+    let service = &app.keys["service"];
+    for round in 0..10 {
+        let name = format!("at once {round}");
+        let (cli_write, api_write) = tokio::join!(
+            cli.create_api_key(&operator, "service", &name),
+            app.client
+                .post(app.url("/v1/subjects"))
+                .bearer_auth(service)
+                .header("Mamori-Purpose", "order_fulfilment")
+                .json(&json!({"data": {"contact": {"name": format!("At once {round}")}}}))
+                .send()
+        );
+        cli_write.unwrap();
+        assert_eq!(
+            api_write.unwrap().status(),
+            StatusCode::CREATED,
+            "round {round}"
+        );
+    }
+    // One tree: every stored leaf once, in order, and the server's latest signed head is the
+    // root of all of them, the CLI's included.
+    app.vault.ledger.flush().await.unwrap();
+    let head = app.vault.ledger.latest_head().unwrap();
+    assert!(mamori_ledger::verify_head(&public, &head));
+    let hashes = store.leaf_hashes(0, i64::MAX).await.unwrap();
+    assert_eq!(hashes.len() as u64, head.head.size);
+    let mut tree = mamori_ledger::MerkleTree::new();
+    hashes.iter().for_each(|h| tree.push_leaf_hash(*h));
+    let root = tree
+        .root(head.head.size, &mamori_ledger::Blocks::default())
+        .unwrap();
+    assert_eq!(root, head.head.root);
+    let cli_head = cli.ledger.latest_head().unwrap();
+    assert!(cli_head.head.size < head.head.size);
+    assert_eq!(
+        tree.root(cli_head.head.size, &mamori_ledger::Blocks::default())
+            .ok(),
+        Some(cli_head.head.root),
+        "the CLI's last head is a past state of the same tree"
+    );
+}
 
 /// Once every handle of a ledger is gone its writer stops and lets go of the store, so the
 /// database connections close (a writer that kept itself alive leaked a pool per start, and a

@@ -547,36 +547,9 @@ async fn webhook_event_survives_a_killed_server() {
     );
     assert!(add.status.success(), "{}", text(&add.stderr));
 
-    let serve = |data: &std::path::Path| {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_mamori"))
-            .arg("--data")
-            .arg(data)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
-            .env_remove("MAMORI_MASTER_KEY")
-            .env("MAMORI_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        (child, format!("http://127.0.0.1:{port}"))
-    };
     let client = reqwest::Client::new();
-    let wait_up = async |base: &str| {
-        for _ in 0..300 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("server did not start");
-    };
     let (mut server, base) = serve(&data);
-    wait_up(&base).await;
+    wait_up(&client, &base).await;
     let created: serde_json::Value = client
         .post(format!("{base}/v1/subjects"))
         .bearer_auth(&key)
@@ -636,7 +609,7 @@ async fn webhook_event_survives_a_killed_server() {
         }
     });
     let (mut server, base) = serve(&data);
-    wait_up(&base).await;
+    wait_up(&client, &base).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !printed.lock().unwrap().contains("consent.changed") {
         assert!(std::time::Instant::now() < deadline, "the event was lost");
@@ -652,6 +625,99 @@ async fn webhook_event_survives_a_killed_server() {
     let body: serde_json::Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
     assert_eq!(body["type"], "consent.changed");
     assert_eq!(body["data"]["subject"], id.as_str());
+}
+
+/// `mamori serve` on `data` at a free port, quiet; its base URL.
+fn serve(data: &std::path::Path) -> (std::process::Child, String) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(data)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .env_remove("MAMORI_MASTER_KEY")
+        .env("MAMORI_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+async fn wait_up(client: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("server did not start");
+}
+
+/// The CLI beside a running server is a second process writing the same database: a key it
+/// creates works on the server at once, one it revokes stops working within the key cache's
+/// 2 s, the server goes on writing after it (it used to fail every write from then on: the
+/// ledger index it meant to use was taken), and the ledger still verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_writes_beside_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let create_key = |name: &str| {
+        let out = mamori(
+            &data,
+            &["apikey", "create", "--role", "service", "--name", name],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    let first = create_key("before");
+    let client = reqwest::Client::new();
+    let (mut server, base) = serve(&data);
+    wait_up(&client, &base).await;
+    let create = async |key: &str, name: &str| {
+        client
+            .post(format!("{base}/v1/subjects"))
+            .bearer_auth(key)
+            .header("mamori-purpose", "order_fulfilment")
+            .json(&serde_json::json!({"data": {"contact": {"name": name}}}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(create(&first, "One").await, 201);
+    let second = create_key("beside");
+    assert_eq!(create(&second, "Two").await, 201);
+    assert_eq!(create(&first, "Three").await, 201);
+
+    let listed = text(&mamori(&data, &["apikey", "list"]).stdout);
+    let first_id = listed
+        .lines()
+        .find(|l| l.ends_with("\tbefore"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_string();
+    let revoked = mamori(&data, &["apikey", "revoke", &first_id]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while create(&first, "Refused").await != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked key still works"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(create(&second, "Four").await, 201);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let verified = mamori(&data, &["ledger", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        text(&verified.stdout),
+        text(&verified.stderr)
+    );
 }
 
 #[test]
