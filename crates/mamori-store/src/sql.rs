@@ -1760,14 +1760,22 @@ mod tests {
         }
     }
 
+    /// A fresh SQLite store in a directory of its own (remove it at the end of the test).
+    async fn scratch_store(name: &str) -> (std::path::PathBuf, SqliteStore) {
+        let dir = std::env::temp_dir().join(format!("mamori-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        (
+            dir,
+            SqliteStore::open(path.to_str().unwrap()).await.unwrap(),
+        )
+    }
+
     /// A writer whose tree is behind the stored ledger (another process appended meanwhile) is
     /// handed the hashes of the leaves since its size, on both commit paths, inside the batch.
     #[tokio::test]
     async fn a_writer_behind_is_handed_the_leaves_appended_since() {
-        let dir = std::env::temp_dir().join(format!("mamori-behind-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.db");
-        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let (dir, store) = scratch_store("behind").await;
         let mut seen: Vec<Vec<[u8; 32]>> = vec![];
         let mut first = |_: &[JobOutcome], foreign: &[[u8; 32]]| {
             seen.push(foreign.to_vec());
@@ -1800,10 +1808,7 @@ mod tests {
     /// what the sqlx path reads back, and a leaf index already taken keeps nothing of the batch.
     #[tokio::test]
     async fn events_alone_commit_whole_or_not_at_all() {
-        let dir = std::env::temp_dir().join(format!("mamori-events-only-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.db");
-        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let (dir, store) = scratch_store("events-only").await;
         let mut first = |_: &[JobOutcome], _: &[[u8; 32]]| (vec![leaf(0), leaf(1)], head(2));
         let outcomes = store.commit_batch(&[vec![], vec![]], 0, &mut first).await;
         assert_eq!(outcomes.unwrap(), vec![Ok(()), Ok(())]);
