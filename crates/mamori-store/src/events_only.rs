@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::inline::database_error;
-use crate::{Finish, JobOutcome, Result, StoreError};
+use crate::{Finish, JobOutcome, LEAF_INDEX_TAKEN, Result};
 
 pub struct EventsOnly {
     path: PathBuf,
@@ -83,11 +83,8 @@ impl EventsOnly {
                         leaf.subject_id.as_ref().map(|s| &s[..]),
                     ])
                     .map_err(database_error)?;
-                // As in `commit_batch`: a leaf index already present means another writer.
                 if inserted != 1 {
-                    return Err(StoreError::Corrupt(
-                        "a ledger leaf index is already taken (is another Mamori writing to this database?)",
-                    ));
+                    return Err(LEAF_INDEX_TAKEN);
                 }
             }
             tx.prepare_cached(

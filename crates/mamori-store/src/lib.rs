@@ -40,6 +40,12 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// A batch meant to append at a leaf index that is already stored. Writers take turns and take
+/// in each other's leaves first (see [`Finish`]), so this is damage or a bug, never a race: the
+/// batch changes nothing.
+pub(crate) const LEAF_INDEX_TAKEN: StoreError =
+    StoreError::Corrupt("a ledger leaf index is already taken; run `mamori ledger verify`");
+
 /// Which blind index a digest belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(i64)]

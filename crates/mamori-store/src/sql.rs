@@ -1490,10 +1490,10 @@ macro_rules! sql_store {
                             .push_bind(leaf.subject_id.map(|s| s.to_vec()));
                     });
                     // DO NOTHING + a count check, not a failing INSERT: same safety, no
-                    // statement journal. A leaf index already present means another writer.
+                    // statement journal (a taken index: `LEAF_INDEX_TAKEN`).
                     qb.push($quietly);
                     if qb.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
-                        return Err(StoreError::Corrupt("a ledger leaf index is already taken (is another Mamori writing to this database?)"));
+                        return Err(crate::LEAF_INDEX_TAKEN);
                     }
                 }
                 if !leaves.is_empty() {
