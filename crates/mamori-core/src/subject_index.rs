@@ -4,15 +4,16 @@
 //! An index maintained on every append cost each audited read a random page write (migration
 //! 0003), so instead committed leaves are indexed a few thousand at a time into sorted,
 //! append-only *segments*, and segments are merged size-tiered so a person's events stay a few
-//! dozen seeks away. Merges and drops run as many small writer jobs (a range of subject ids
-//! each) so none holds the single writer for long; a half-built merge is invisible to readers
-//! and is dropped at the next start. Leaves not indexed yet are found by a scan of the newest
-//! rows, so the index is never needed for correctness, only for speed.
+//! dozen seeks away. Merges and drops run as many small writer jobs (a range of keys each, cut
+//! at keys sampled from the leaves) so none holds the single writer for long; a half-built
+//! merge is invisible to readers and is dropped at the next start. Leaves not indexed yet are
+//! found by a scan of the newest rows, so the index is never needed for correctness, only for
+//! speed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use mamori_store::{ByteRange, Change, JobError, LeafSegment, Store};
+use mamori_store::{Change, JobError, KeyRange, LeafKey, LeafSegment, Store};
 
 use crate::error::Result;
 use crate::ledger::Ledger;
@@ -25,6 +26,11 @@ const INDEX_EVERY: Duration = Duration::from_secs(1);
 const MERGE_AT: usize = 16;
 /// Index entries copied or deleted per writer job.
 const CHUNK_ENTRIES: i64 = 8192;
+/// Leaves sampled per chunk of a merge to place its bounds: enough that chunks come out
+/// within a small factor of [`CHUNK_ENTRIES`].
+const SAMPLES_PER_CHUNK: i64 = 8;
+/// At most this many leaves sampled for one merge (a few dozen milliseconds of reads).
+const MAX_SAMPLES: i64 = 65_536;
 
 /// Segments under 64 Ki entries are level 0, under 1 Mi level 1, the rest level 2 (never merged
 /// further: a thousand million events make a thousand seeks).
@@ -46,8 +52,43 @@ pub fn indexed_upto(segments: &[LeafSegment]) -> i64 {
         .unwrap_or(-1)
 }
 
-fn chunks_for(entries: i64) -> u16 {
-    (entries.max(0) / CHUNK_ENTRIES + 1).clamp(1, 256) as u16
+/// Chunks of about [`CHUNK_ENTRIES`] for a merge of `entries`.
+fn chunks_for(entries: i64) -> i64 {
+    (entries.max(0) / CHUNK_ENTRIES).max(1)
+}
+
+/// Leaf indices to sample, spread evenly over each source's leaves in proportion to its entries.
+fn sample_positions(sources: &[LeafSegment], samples: i64) -> Vec<i64> {
+    let entries: i64 = sources.iter().map(|s| s.entries.max(0)).sum::<i64>().max(1);
+    let mut positions = Vec::new();
+    for source in sources {
+        let span = source.last_idx - source.first_idx + 1;
+        let here = (samples * source.entries.max(0) / entries).min(span);
+        for k in 0..here {
+            positions.push(source.first_idx + (2 * k + 1) * span / (2 * here));
+        }
+    }
+    positions
+}
+
+/// `chunks - 1` bounds that cut the sampled keys into runs of equal length.
+fn bounds_from_samples(mut samples: Vec<LeafKey>, chunks: i64) -> Vec<LeafKey> {
+    samples.sort_unstable();
+    let n = samples.len() as i64;
+    (1..chunks.min(n))
+        .map(|k| samples[(k * n / chunks) as usize])
+        .collect()
+}
+
+/// The ranges a merge of `sources` copies, one writer job each.
+async fn merge_ranges(store: &dyn Store, sources: &[LeafSegment]) -> Result<Vec<KeyRange>> {
+    let chunks = chunks_for(sources.iter().map(|s| s.entries).sum());
+    if chunks == 1 {
+        return Ok(vec![KeyRange::ALL]);
+    }
+    let samples = (chunks * SAMPLES_PER_CHUNK).min(MAX_SAMPLES);
+    let keys = store.leaf_keys(&sample_positions(sources, samples)).await?;
+    Ok(KeyRange::split_at(&bounds_from_samples(keys, chunks)))
 }
 
 /// Runs until the ledger stops: tidies what an interrupted run left, then indexes new leaves at
@@ -80,7 +121,7 @@ pub async fn pass(ledger: &Ledger, store: &dyn Store) -> Result<()> {
             .collect();
         if sources.len() >= MERGE_AT {
             let target = segments.iter().map(|s| s.segment).max().unwrap_or(0) + 1;
-            merge(ledger, &sources, target).await?;
+            merge(ledger, store, &sources, target).await?;
         }
     }
     Ok(())
@@ -105,7 +146,12 @@ async fn index_new(ledger: &Ledger, store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
-async fn merge(ledger: &Ledger, sources: &[LeafSegment], target: i64) -> Result<()> {
+async fn merge(
+    ledger: &Ledger,
+    store: &dyn Store,
+    sources: &[LeafSegment],
+    target: i64,
+) -> Result<()> {
     let ids: Vec<i64> = sources.iter().map(|s| s.segment).collect();
     let entries: i64 = sources.iter().map(|s| s.entries).sum();
     if let Err(JobError::Duplicate) = ledger
@@ -114,11 +160,11 @@ async fn merge(ledger: &Ledger, sources: &[LeafSegment], target: i64) -> Result<
     {
         return Ok(()); // someone else is merging; their merge will do
     }
-    for bytes in ByteRange::split(chunks_for(entries)) {
+    for keys in merge_ranges(store, sources).await? {
         let chunk = Change::MergeSegmentChunk {
             sources: ids.clone(),
             target,
-            bytes,
+            keys,
         };
         ledger.submit(vec![chunk], vec![]).await??;
     }
@@ -136,18 +182,16 @@ async fn merge(ledger: &Ledger, sources: &[LeafSegment], target: i64) -> Result<
 
 /// Deletes a retired or abandoned segment's entries a chunk at a time, then the segment.
 async fn drop_segment(ledger: &Ledger, segment: &LeafSegment) -> Result<()> {
-    // An abandoned merge does not know how far it got: assume the most.
-    let entries = if segment.level == -1 {
-        i64::MAX
-    } else {
-        segment.entries
-    };
-    for bytes in ByteRange::split(chunks_for(entries)) {
+    loop {
         let drop = Change::DropSegmentEntries {
             segment: segment.segment,
-            bytes,
+            limit: CHUNK_ENTRIES,
         };
-        ledger.submit(vec![drop], vec![]).await??;
+        match ledger.submit(vec![drop], vec![]).await? {
+            Ok(()) => continue,
+            Err(JobError::Gone) => break,
+            Err(e) => return Err(e.into()),
+        }
     }
     ledger
         .submit(
@@ -173,6 +217,7 @@ pub async fn tidy(ledger: &Ledger, store: &dyn Store) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn levels_grow_by_size() {
@@ -186,13 +231,103 @@ mod tests {
     fn chunks_keep_each_job_small() {
         assert_eq!(chunks_for(0), 1);
         assert_eq!(chunks_for(8191), 1);
-        assert_eq!(chunks_for(65_536), 9);
-        assert_eq!(chunks_for(i64::MAX), 256);
-        let ranges = ByteRange::split(chunks_for(65_536));
-        assert_eq!(ranges.len(), 16);
-        assert_eq!(ranges[0].from, 0);
-        assert_eq!(ranges.last().map(|r| r.to), Some(256));
-        assert!(ranges.windows(2).all(|w| w[0].to == w[1].from as u16));
+        assert_eq!(chunks_for(65_536), 8);
+        assert_eq!(chunks_for(1_000_000), 122);
+    }
+
+    /// A UUIDv7-like id: every subject made this decade shares the first bytes (the time).
+    fn v7_like(n: u64) -> [u8; 16] {
+        let mut id = [
+            0x01, 0x9a, 0x7c, 0x00, 0, 0, 0x70, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        id[4..6].copy_from_slice(&((n / 1000) as u16).to_be_bytes());
+        id[8..16].copy_from_slice(&n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+        id
+    }
+
+    /// The merge's ranges, sampled as `merge_ranges` does, from leaves stored in `keys` by index.
+    fn ranges_for(keys: &[LeafKey], sources: &[LeafSegment]) -> Vec<KeyRange> {
+        let entries: i64 = sources.iter().map(|s| s.entries).sum();
+        let chunks = chunks_for(entries);
+        let samples = (chunks * SAMPLES_PER_CHUNK).min(MAX_SAMPLES);
+        let sampled: Vec<LeafKey> = sample_positions(sources, samples)
+            .into_iter()
+            .map(|idx| keys[idx as usize])
+            .collect();
+        KeyRange::split_at(&bounds_from_samples(sampled, chunks))
+    }
+
+    #[test]
+    fn merge_chunks_stay_small_with_time_ordered_ids_and_a_busy_subject() {
+        // 160,000 leaves in 16 segments of 10,000; a third of them about one person.
+        let busy = v7_like(7);
+        let keys: Vec<LeafKey> = (0..160_000u64)
+            .map(|i| LeafKey {
+                subject: if i % 3 == 0 { busy } else { v7_like(i) },
+                idx: i as i64,
+            })
+            .collect();
+        let sources: Vec<LeafSegment> = (0..16)
+            .map(|k| LeafSegment {
+                segment: k + 1,
+                level: 0,
+                entries: 10_000,
+                first_idx: k * 10_000,
+                last_idx: k * 10_000 + 9_999,
+            })
+            .collect();
+        let ranges = ranges_for(&keys, &sources);
+        assert!(ranges.len() >= 15, "{} ranges", ranges.len());
+        let mut sizes = vec![0i64; ranges.len()];
+        for key in &keys {
+            let inside: Vec<usize> = (0..ranges.len())
+                .filter(|&r| ranges[r].contains(key))
+                .collect();
+            assert_eq!(inside.len(), 1, "{key:?} is in {inside:?}");
+            sizes[inside[0]] += 1;
+        }
+        let largest = sizes.iter().max().copied().unwrap_or(0);
+        assert!(largest <= 3 * CHUNK_ENTRIES, "a chunk of {largest} entries");
+    }
+
+    #[test]
+    fn a_small_merge_is_one_chunk() {
+        let source = LeafSegment {
+            segment: 1,
+            level: 0,
+            entries: 4096,
+            first_idx: 0,
+            last_idx: 4095,
+        };
+        let keys: Vec<LeafKey> = (0..4096)
+            .map(|i| LeafKey {
+                subject: v7_like(i),
+                idx: i as i64,
+            })
+            .collect();
+        assert_eq!(ranges_for(&keys, &[source]), vec![KeyRange::ALL]);
+    }
+
+    fn leaf_key() -> impl Strategy<Value = LeafKey> {
+        (any::<[u8; 2]>(), 0i64..50).prop_map(|(prefix, idx)| {
+            let mut subject = [0u8; 16];
+            subject[..2].copy_from_slice(&prefix);
+            LeafKey { subject, idx }
+        })
+    }
+
+    proptest! {
+        /// Whatever the bounds, every key is in exactly one range: a merge copies each entry once.
+        #[test]
+        fn ranges_cover_every_key_once(
+            bounds in prop::collection::vec(leaf_key(), 0..20),
+            keys in prop::collection::vec(leaf_key(), 1..50),
+        ) {
+            let ranges = KeyRange::split_at(&bounds);
+            for key in &keys {
+                prop_assert_eq!(ranges.iter().filter(|r| r.contains(key)).count(), 1);
+            }
+        }
     }
 
     #[test]

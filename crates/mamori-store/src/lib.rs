@@ -241,12 +241,12 @@ pub enum Change {
     BeginSegmentMerge {
         target: i64,
     },
-    /// Copies into `target` the entries of `sources` whose subject id starts with a byte in
-    /// `bytes`, sorted, so each chunk appends after the previous one.
+    /// Copies into `target` the entries of `sources` whose (subject id, leaf index) falls in
+    /// `keys`, sorted, so each chunk appends after the previous one.
     MergeSegmentChunk {
         sources: Vec<i64>,
         target: i64,
-        bytes: ByteRange,
+        keys: KeyRange,
     },
     /// Makes `target` visible at `level` and retires `sources` (level -2), in one step, so a
     /// reader sees each entry exactly once. Gone if the merge was abandoned.
@@ -255,10 +255,11 @@ pub enum Change {
         target: i64,
         level: i64,
     },
-    /// Deletes the entries of a retired or abandoned segment, a chunk at a time.
+    /// Deletes the first `limit` entries of a retired or abandoned segment (a chunk of them);
+    /// Gone once there are none left.
     DropSegmentEntries {
         segment: i64,
-        bytes: ByteRange,
+        limit: i64,
     },
     /// Forgets a retired or abandoned segment once its entries are gone.
     ForgetSegment {
@@ -358,36 +359,50 @@ pub enum Change {
     },
 }
 
-/// Subject ids whose first byte is in `from..to` (`to` may be 256): the unit in which segments
-/// are merged and dropped, so no single transaction holds the writer for long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
-    pub from: u8,
-    pub to: u16,
+/// A subject-index entry's sort key: the subject, then the leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LeafKey {
+    pub subject: Id,
+    pub idx: i64,
 }
 
-impl ByteRange {
-    /// `parts` ranges (a power of two up to 256) covering every id.
-    pub fn split(parts: u16) -> Vec<ByteRange> {
-        let parts = parts.clamp(1, 256).next_power_of_two().min(256);
-        let width = 256 / parts;
-        (0..parts)
-            .map(|k| ByteRange {
-                from: (k * width) as u8,
-                to: (k + 1) * width,
-            })
+/// The entries from `from` (inclusive) to `to` (exclusive); `None` is open-ended. The unit in
+/// which segments are merged, so no single transaction holds the writer for long. Bounds are
+/// keys sampled from the entries themselves: subject ids are UUIDv7, so a split by the ids'
+/// bytes would put every subject created this decade in one chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyRange {
+    pub from: Option<LeafKey>,
+    pub to: Option<LeafKey>,
+}
+
+impl KeyRange {
+    /// Every entry.
+    pub const ALL: KeyRange = KeyRange {
+        from: None,
+        to: None,
+    };
+
+    /// Consecutive ranges covering every key, split at each of `bounds` (sorted or not;
+    /// repeats ignored).
+    pub fn split_at(bounds: &[LeafKey]) -> Vec<KeyRange> {
+        let mut bounds = bounds.to_vec();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let starts = std::iter::once(None).chain(bounds.iter().copied().map(Some));
+        let ends = bounds
+            .iter()
+            .copied()
+            .map(Some)
+            .chain(std::iter::once(None));
+        starts
+            .zip(ends)
+            .map(|(from, to)| KeyRange { from, to })
             .collect()
     }
 
-    /// Inclusive lower and exclusive upper bound as blobs: a 16-byte id compares with a
-    /// one-byte blob by its first byte, and is below 17 bytes of 0xFF.
-    fn bounds(self) -> (Vec<u8>, Vec<u8>) {
-        let upper = if self.to >= 256 {
-            vec![0xFF; 17]
-        } else {
-            vec![self.to as u8]
-        };
-        (vec![self.from], upper)
+    pub fn contains(&self, key: &LeafKey) -> bool {
+        self.from.is_none_or(|from| from <= *key) && self.to.is_none_or(|to| *key < to)
     }
 }
 
@@ -606,6 +621,8 @@ pub trait Store: Send + Sync + 'static {
     async fn subject_leaves(&self, subject: &Id, before: u64, limit: i64) -> Result<Vec<LeafRow>>;
     /// Every segment of the subject index, in id order (all levels).
     async fn leaf_segments(&self) -> Result<Vec<LeafSegment>>;
+    /// The keys of the leaves at `idxs` that concern a subject (to sample a merge's entries).
+    async fn leaf_keys(&self, idxs: &[i64]) -> Result<Vec<LeafKey>>;
     async fn latest_head(&self) -> Result<Option<SignedTreeHead>>;
 
     async fn api_key_by_digest(&self, digest: &[u8; 32]) -> Result<Option<ApiKeyRow>>;

@@ -832,21 +832,26 @@ macro_rules! sql_store {
                         sqlx::query("INSERT INTO subject_leaf_segments (segment, level, entries, first_idx, last_idx) VALUES ($1, -1, 0, -1, -1)")
                             .bind(target).execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
-                    Change::MergeSegmentChunk { sources, target, bytes } => {
+                    Change::MergeSegmentChunk { sources, target, keys } => {
                         let building = sqlx::query("SELECT 1 FROM subject_leaf_segments WHERE segment = $1 AND level = -1")
                             .bind(target).fetch_optional(&mut *conn).await?;
                         if building.is_none() {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
-                        let (low, high) = bytes.bounds();
                         let mut qb: QueryBuilder<$db> = QueryBuilder::new("INSERT INTO subject_leaves (segment, subject_id, idx) SELECT ");
-                        qb.push_bind(*target).push(", subject_id, idx FROM subject_leaves WHERE subject_id >= ").push_bind(low)
-                            .push(" AND subject_id < ").push_bind(high).push(" AND segment IN (");
+                        qb.push_bind(*target).push(", subject_id, idx FROM subject_leaves WHERE segment IN (");
                         let mut list = qb.separated(", ");
                         for source in sources {
                             list.push_bind(*source);
                         }
-                        qb.push(") ORDER BY subject_id, idx");
+                        qb.push(")");
+                        if let Some(from) = keys.from {
+                            qb.push(" AND (subject_id, idx) >= (").push_bind(from.subject.to_vec()).push(", ").push_bind(from.idx).push(")");
+                        }
+                        if let Some(to) = keys.to {
+                            qb.push(" AND (subject_id, idx) < (").push_bind(to.subject.to_vec()).push(", ").push_bind(to.idx).push(")");
+                        }
+                        qb.push(" ORDER BY subject_id, idx");
                         qb.build().execute(&mut *conn).await?;
                     }
                     Change::FinishSegmentMerge { sources, target, level } => {
@@ -869,10 +874,14 @@ macro_rules! sql_store {
                         qb.push(")");
                         qb.build().execute(&mut *conn).await?;
                     }
-                    Change::DropSegmentEntries { segment, bytes } => {
-                        let (low, high) = bytes.bounds();
-                        sqlx::query("DELETE FROM subject_leaves WHERE segment = $1 AND subject_id >= $2 AND subject_id < $3")
-                            .bind(segment).bind(low).bind(high).execute(&mut *conn).await?;
+                    Change::DropSegmentEntries { segment, limit } => {
+                        // The segment's first entries in key order: one range of its primary key.
+                        let done = sqlx::query("DELETE FROM subject_leaves WHERE segment = $1 AND (subject_id, idx) IN \
+                                                (SELECT subject_id, idx FROM subject_leaves WHERE segment = $1 ORDER BY subject_id, idx LIMIT $2)")
+                            .bind(segment).bind(limit).execute(&mut *conn).await?;
+                        if done.rows_affected() == 0 {
+                            return Err(ApplyError::Job(JobError::Gone));
+                        }
                     }
                     Change::ForgetSegment { segment } => {
                         sqlx::query("DELETE FROM subject_leaf_segments WHERE segment = $1 AND level < 0")
@@ -1223,6 +1232,22 @@ macro_rules! sql_store {
                 qb.push(" ORDER BY due_ms, id LIMIT ").push_bind(f.limit);
                 let rows = qb.build().fetch_all(&self.read).await?;
                 rows.iter().map(request_from_row).collect()
+            }
+
+            async fn leaf_keys(&self, idxs: &[i64]) -> Result<Vec<LeafKey>> {
+                let mut keys = Vec::with_capacity(idxs.len());
+                for some in idxs.chunks(10_000) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT subject_id, idx FROM ledger_leaves WHERE subject_id IS NOT NULL AND idx IN (");
+                    let mut list = qb.separated(", ");
+                    for idx in some {
+                        list.push_bind(*idx);
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&self.read).await? {
+                        keys.push(LeafKey { subject: id_from_slice(&row.try_get::<Vec<u8>, _>(0)?)?, idx: row.try_get(1)? });
+                    }
+                }
+                Ok(keys)
             }
 
             async fn leaf_segments(&self) -> Result<Vec<LeafSegment>> {

@@ -3685,7 +3685,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
             vec![mamori_store::Change::MergeSegmentChunk {
                 sources: visible.clone(),
                 target,
-                bytes: mamori_store::ByteRange { from: 0, to: 256 },
+                keys: mamori_store::KeyRange::ALL,
             }],
             vec![],
         )
@@ -3708,6 +3708,60 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
             .unwrap()
             .iter()
             .all(|s| s.segment != target)
+    );
+
+    // A merge in several chunks, cut at sampled keys (here one falls inside Ada's own run of
+    // leaves) copies every entry exactly once; the retired segments are then dropped chunk by
+    // chunk until none is left.
+    let sources: Vec<i64> = app
+        .vault
+        .store
+        .leaf_segments()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.segment)
+        .collect();
+    let target = sources.iter().max().unwrap() + 1;
+    let key = |id: &str, idx: u64| mamori_store::LeafKey {
+        subject: mamori_core::parse_id(id).unwrap(),
+        idx: idx as i64,
+    };
+    let bounds = [key(&ada, truth[truth.len() / 2]), key(&other, 0)];
+    let mut changes = vec![mamori_store::Change::BeginSegmentMerge { target }];
+    for keys in mamori_store::KeyRange::split_at(&bounds) {
+        changes.push(mamori_store::Change::MergeSegmentChunk {
+            sources: sources.clone(),
+            target,
+            keys,
+        });
+    }
+    changes.push(mamori_store::Change::FinishSegmentMerge {
+        sources: sources.clone(),
+        target,
+        level: 1,
+    });
+    for change in changes {
+        app.vault
+            .ledger
+            .submit(vec![change], vec![])
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    subject_index::tidy(&app.vault.ledger, &*app.vault.store)
+        .await
+        .unwrap();
+    let segments = app.vault.store.leaf_segments().await.unwrap();
+    assert_eq!(
+        segments.iter().map(|s| s.segment).collect::<Vec<_>>(),
+        vec![target],
+        "{segments:?}"
+    );
+    let truth = events_about(&app, &ada).await;
+    assert_eq!(
+        event_numbers(&access_log_page(&app, &ada, "?limit=500").await),
+        truth
     );
 
     // Bad input and roles that may not read the log.
