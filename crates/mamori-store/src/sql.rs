@@ -875,10 +875,18 @@ macro_rules! sql_store {
                         qb.build().execute(&mut *conn).await?;
                     }
                     Change::DropSegmentEntries { segment, limit } => {
-                        // The segment's first entries in key order: one range of its primary key.
-                        let done = sqlx::query("DELETE FROM subject_leaves WHERE segment = $1 AND (subject_id, idx) IN \
-                                                (SELECT subject_id, idx FROM subject_leaves WHERE segment = $1 ORDER BY subject_id, idx LIMIT $2)")
-                            .bind(segment).bind(limit).execute(&mut *conn).await?;
+                        // The segment's first `limit` entries in key order, as one range of the
+                        // primary key (a `LIMIT` subquery in the DELETE is a scan of the whole
+                        // segment on PostgreSQL).
+                        let past = sqlx::query("SELECT subject_id, idx FROM subject_leaves WHERE segment = $1 ORDER BY subject_id, idx LIMIT 1 OFFSET $2")
+                            .bind(segment).bind(limit).fetch_optional(&mut *conn).await?;
+                        let done = match past {
+                            Some(row) => sqlx::query("DELETE FROM subject_leaves WHERE segment = $1 AND (subject_id, idx) < ($2, $3)")
+                                .bind(segment).bind(row.try_get::<Vec<u8>, _>(0)?).bind(row.try_get::<i64, _>(1)?)
+                                .execute(&mut *conn).await?,
+                            None => sqlx::query("DELETE FROM subject_leaves WHERE segment = $1")
+                                .bind(segment).execute(&mut *conn).await?,
+                        };
                         if done.rows_affected() == 0 {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
