@@ -1,7 +1,7 @@
 //! The one access decision. Every read or write of personal data, from the API, the CLI or an
 //! import, is decided here and nowhere else; the caller ledgers the result, allowed or denied.
 
-use mamori_policy::{Action, IdSet, LegalBasis, Policy};
+use mamori_policy::{Action, AdminPermission, IdSet, LegalBasis, Policy, SurveyPermission};
 
 /// Why an access was refused. The code is stable: it appears in API errors and ledger events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,7 @@ pub enum Denial {
     NothingToView,
     NotOwnRecord,
     KeptUnderLegalHold,
+    PermissionNotGranted,
 }
 
 impl Denial {
@@ -29,6 +30,7 @@ impl Denial {
             Denial::NothingToView => "nothing_to_view",
             Denial::NotOwnRecord => "not_own_record",
             Denial::KeptUnderLegalHold => "kept_under_legal_hold",
+            Denial::PermissionNotGranted => "permission_not_granted",
         }
     }
 
@@ -62,6 +64,10 @@ impl Denial {
             Denial::KeptUnderLegalHold => {
                 "this person was erased; what a legal obligation requires is kept until the hold \
                  ends and may be read only for a purpose of that kind"
+            }
+            Denial::PermissionNotGranted => {
+                "your role is not granted this administrative permission; see `admin = [...]` in \
+                 the roles section of the policy"
             }
         }
     }
@@ -137,6 +143,29 @@ pub fn decide(
         purpose: purpose.id,
         categories: granted,
     })
+}
+
+/// A permission that is not about a person's data: what a role may do to Mamori itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    Admin(AdminPermission),
+    Surveys(SurveyPermission),
+}
+
+/// Decides whether `role_name` holds `permission`. The built-in `self` role (a person signed in
+/// to the privacy center) holds none, and a role the policy does not declare holds none.
+pub fn permits(policy: &Policy, role_name: &str, permission: Permission) -> Result<(), Denial> {
+    let role = policy
+        .role(role_name)
+        .filter(|r| r.name != mamori_policy::SELF_ROLE);
+    match (role, permission) {
+        (Some(r), Permission::Admin(p)) if r.admin.contains(p) => Ok(()),
+        (_, Permission::Admin(_)) => Err(Denial::PermissionNotGranted),
+        (Some(r), Permission::Surveys(SurveyPermission::Manage)) if r.surveys.manage => Ok(()),
+        (Some(r), Permission::Surveys(SurveyPermission::Results)) if r.surveys.results => Ok(()),
+        // Survey refusals keep the code they have always had.
+        (_, Permission::Surveys(_)) => Err(Denial::ActionNotAllowedForRole),
+    }
 }
 
 /// Narrows a view to what the consent covers; any other action must be covered whole.
@@ -357,6 +386,29 @@ mod tests {
         assert!(!owns("self", &self_actor_id(&me), Some(&other)));
         assert!(!owns("self", &self_actor_id(&me), None));
         assert!(owns("support", "key:x", Some(&other)));
+    }
+
+    #[test]
+    fn administrative_permissions_come_from_the_policy_alone() {
+        let p = policy();
+        let admin = |role, perm| permits(&p, role, Permission::Admin(perm));
+        for (_, perm) in AdminPermission::ALL {
+            assert_eq!(admin("privacy_officer", perm), Ok(()));
+            for role in ["analyst", "support", "marketing", "self", "ghost"] {
+                assert_eq!(admin(role, perm), Err(Denial::PermissionNotGranted));
+            }
+        }
+        assert_eq!(admin("service", AdminPermission::Events), Ok(()));
+        assert_eq!(
+            admin("service", AdminPermission::Webhooks),
+            Err(Denial::PermissionNotGranted)
+        );
+        let surveys = |role, perm| permits(&p, role, Permission::Surveys(perm));
+        assert_eq!(surveys("analyst", SurveyPermission::Results), Ok(()));
+        assert_eq!(
+            surveys("analyst", SurveyPermission::Manage),
+            Err(Denial::ActionNotAllowedForRole)
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! API keys: random bearer tokens shown once, stored only as a keyed hash, each bound to a role.
 
 use base64::Engine;
-use mamori_ledger::{Event, Outcome};
+use mamori_policy::AdminPermission;
 use mamori_store::{ApiKeyRow, Change};
 
+use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_id, new_id, now_ms, parse_id};
@@ -31,18 +32,7 @@ impl From<&ApiKeyRow> for ApiKeyInfo {
     }
 }
 
-pub(crate) fn admin_event(actor: &Actor, action: &str, outcome: Outcome) -> Event {
-    Event {
-        time_ms: now_ms(),
-        actor: actor.id.clone(),
-        role: actor.role.clone(),
-        purpose: None,
-        action: action.into(),
-        subject: None,
-        categories: vec![],
-        outcome,
-    }
-}
+const API_KEYS: Permission = Permission::Admin(AdminPermission::ApiKeys);
 
 impl Vault {
     /// Creates a key for `role`; returns its id and the token, which is never shown again.
@@ -52,6 +42,7 @@ impl Vault {
         role: &str,
         name: &str,
     ) -> Result<(String, String)> {
+        let granted = self.grant(by, API_KEYS, "apikey.create").await?;
         // Keys hold roles the policy declares; the built-in `self` role is not one of them.
         if !self.policy.roles.iter().any(|r| r.name == role) {
             let roles: Vec<&str> = self.policy.roles.iter().map(|r| r.name.as_str()).collect();
@@ -89,15 +80,13 @@ impl Vault {
             revoked_ms: None,
         };
         self.ledger
-            .submit(
-                vec![Change::InsertApiKey(row)],
-                vec![admin_event(by, "apikey.create", Outcome::Allowed)],
-            )
+            .submit(vec![Change::InsertApiKey(row)], vec![granted.event()])
             .await??;
         Ok((format_id(&id), token))
     }
 
-    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>> {
+    pub async fn list_api_keys(&self, by: &Actor) -> Result<Vec<ApiKeyInfo>> {
+        self.grant_and_ledger(by, API_KEYS, "apikey.list").await?;
         Ok(self
             .store
             .api_keys()
@@ -108,6 +97,7 @@ impl Vault {
     }
 
     pub async fn revoke_api_key(&self, by: &Actor, id: &str) -> Result<()> {
+        let granted = self.grant(by, API_KEYS, "apikey.revoke").await?;
         let id = parse_id(id).ok_or_else(|| {
             CoreError::invalid(
                 "invalid_id",
@@ -122,7 +112,7 @@ impl Vault {
                     id,
                     revoked_ms: now_ms(),
                 }],
-                vec![admin_event(by, "apikey.revoke", Outcome::Allowed)],
+                vec![granted.event()],
             )
             .await?;
         self.key_cache.clear();

@@ -14,10 +14,11 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use mamori_crypto::LookupKind;
 use mamori_ledger::{Event, Outcome};
 use mamori_policy::value::{normalise_email, normalise_phone};
-use mamori_policy::{IdSet, RIGHTS_PURPOSE};
+use mamori_policy::{AdminPermission, IdSet, RIGHTS_PURPOSE};
 use mamori_store::{Change, DrpAgentRow, DrpRequestRow, JobError, RequestRow};
 use serde_json::{Value, json};
 
+use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::requests::{IN_PROGRESS, NewRequest, OPEN, REVOKED};
 use crate::vault::{Actor, Vault, index_kind};
@@ -27,6 +28,7 @@ pub const VERSION: &str = "0.9.4";
 pub const AGENT_ROLE: &str = "authorised_agent";
 /// How far ahead of our clock an `issued-at` may be (clock skew between the two systems).
 const SKEW_MS: i64 = 60_000;
+const AGENTS: Permission = Permission::Admin(AdminPermission::Agents);
 /// The longest validity window accepted; the protocol recommends ten minutes.
 const MAX_WINDOW_MS: i64 = 24 * 3_600_000;
 
@@ -184,6 +186,7 @@ impl Vault {
         name: &str,
         verify_key: &str,
     ) -> Result<()> {
+        let granted = self.grant(operator, AGENTS, "drp.agent_add").await?;
         if !valid_agent_id(id) {
             return Err(CoreError::invalid(
                 "invalid_value",
@@ -210,14 +213,7 @@ impl Vault {
             created_ms: now_ms(),
             removed_ms: None,
         };
-        let event = self.event(
-            operator,
-            RIGHTS_PURPOSE,
-            "drp.agent_add",
-            None,
-            IdSet::EMPTY,
-            Outcome::Allowed,
-        );
+        let event = granted.event();
         match self
             .ledger
             .submit(vec![Change::InsertDrpAgent(row)], vec![event])
@@ -233,16 +229,17 @@ impl Vault {
         }
     }
 
+    /// Every agent ever registered (removed ones too, marked), for the operator.
+    pub async fn list_agents(&self, operator: &Actor) -> Result<Vec<DrpAgentRow>> {
+        self.grant_and_ledger(operator, AGENTS, "drp.agent_list")
+            .await?;
+        Ok(self.store.drp_agents().await?)
+    }
+
     /// Removes an agent: its tokens stop working at once; its requests stay in the register.
     pub async fn remove_agent(&self, operator: &Actor, id: &str) -> Result<()> {
-        let event = self.event(
-            operator,
-            RIGHTS_PURPOSE,
-            "drp.agent_remove",
-            None,
-            IdSet::EMPTY,
-            Outcome::Allowed,
-        );
+        let granted = self.grant(operator, AGENTS, "drp.agent_remove").await?;
+        let event = granted.event();
         let change = Change::RemoveDrpAgent {
             id: id.into(),
             removed_ms: now_ms(),
@@ -461,6 +458,13 @@ impl Vault {
             }
             Some(_) => return Err(DrpError::bad("status_callback must be an http(s) URL")),
         };
+        if let Some(url) = &callback
+            && self.outbound.check_target(url).await.is_err()
+        {
+            return Err(DrpError::bad(
+                "status_callback must be an https URL of a host on the public internet",
+            ));
+        }
         let agent_request_id = match claims.get("agent-request-id") {
             None | Some(Value::Null) => None,
             Some(Value::String(r)) if r.len() <= 200 => Some(r.clone()),

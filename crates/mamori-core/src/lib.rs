@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod access_log;
+pub mod admin;
 pub mod apikeys;
 pub mod consent;
 pub mod consent_import;
@@ -14,6 +15,7 @@ pub mod fieldmap;
 pub mod import;
 pub mod ledger;
 pub mod mail;
+pub mod outbound;
 pub mod outbox;
 pub mod publish;
 pub mod report;

@@ -3,11 +3,11 @@
 //! can be neither lost nor announced without having happened. Webhook delivery and the pull feed
 //! read from it. Payloads carry ids and states, never personal values.
 
-use mamori_ledger::Outcome;
-use mamori_policy::IdSet;
+use mamori_policy::AdminPermission;
 use mamori_store::{Change, OutboxRow};
 use serde_json::Value;
 
+use crate::access::Permission;
 use crate::error::Result;
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id, now_ms};
@@ -71,25 +71,13 @@ impl Vault {
         after: i64,
         limit: i64,
     ) -> Result<Vec<FeedEvent>> {
+        let events = Permission::Admin(AdminPermission::Events);
+        let granted = self.grant(actor, events, "events.read").await?;
         let rows = self
             .store
             .events_after(after.max(0), limit.clamp(1, MAX_FEED_PAGE))
             .await?;
-        let event = Self::feed_read_event(self, actor);
-        self.ledger.submit(vec![], vec![event]).await??;
+        self.ledger.submit(vec![], vec![granted.event()]).await??;
         Ok(rows.into_iter().map(FeedEvent::from).collect())
-    }
-
-    fn feed_read_event(&self, actor: &Actor) -> mamori_ledger::Event {
-        let mut event = self.event(
-            actor,
-            "",
-            "events.read",
-            None,
-            IdSet::EMPTY,
-            Outcome::Allowed,
-        );
-        event.purpose = None;
-        event
     }
 }

@@ -2,14 +2,13 @@
 //! hash, time, who, the text itself), announced in the outbox as `notice.published`, and named
 //! in consent records as the notice version the person saw.
 
-use mamori_ledger::Outcome;
 use mamori_store::{Change, PolicyVersion};
 use sha2::{Digest, Sha256};
 
 use mamori_policy::Policy;
 use mamori_policy::diff::{PolicyChange, diff};
 
-use crate::apikeys::admin_event;
+use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::versions::widened_consents;
@@ -33,6 +32,8 @@ impl Vault {
     /// told (`subject.notice_changed`), and each person whose consent no longer covers a widened
     /// purpose is asked again (`subject.reconsent_requested`) — all in the publish transaction.
     pub async fn publish_policy(&self, by: &Actor, text: &str) -> Result<Published> {
+        let policy = Permission::Admin(mamori_policy::AdminPermission::Policy);
+        let granted = self.grant(by, policy, "policy.publish").await?;
         let hash: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         let versions = self.store.policy_versions().await?;
         let previous = versions.last();
@@ -113,7 +114,7 @@ impl Vault {
                 granted_purpose: Some(purpose.clone()),
             });
         }
-        let event = admin_event(by, "policy.publish", Outcome::Allowed);
+        let event = granted.event();
         match self.ledger.submit(changes, vec![event]).await? {
             Ok(()) => {}
             Err(mamori_store::JobError::Duplicate) => {

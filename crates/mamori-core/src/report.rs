@@ -4,11 +4,9 @@
 //!
 //! Aggregates only: no subject, no free text. Reading it is ledgered like every admin action.
 
-use mamori_ledger::Outcome;
 use mamori_store::RequestFilter;
 use serde_json::{Value, json};
 
-use crate::apikeys::admin_event;
 use crate::surveys::{Access, ResultsMode};
 use crate::{Actor, Result, Vault, format_time, now_ms};
 
@@ -21,7 +19,7 @@ const REQUESTS_COUNTED: i64 = 100_000;
 impl Vault {
     /// The report, for a role that may work privacy requests (the privacy officer).
     pub async fn privacy_report(&self, actor: &Actor) -> Result<Value> {
-        self.refuse_survey_admin(actor, "report.read").await?;
+        let granted = self.grant_survey_admin(actor, "report.read").await?;
         let now = now_ms();
         let open = self
             .store
@@ -81,7 +79,7 @@ impl Vault {
             "policy_version": policy.map(|(v, _)| v),
             "ledger": head.map(|h| json!({"size": h.head.size, "signed_head": h})),
         });
-        let event = admin_event(actor, "report.read", Outcome::Allowed);
+        let event = granted.event();
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(report)
     }

@@ -13,11 +13,9 @@
 //! computed from the noisy answers (post-processing, which costs no privacy).
 
 use mamori_dp::Query;
-use mamori_ledger::Outcome;
 use mamori_store::{Change, JobError, SurveyReleaseRow};
 use serde_json::{Value, json};
 
-use crate::apikeys::admin_event;
 use crate::surveys::{
     Codec, DEFAULT_EPSILON_BUDGET, QuestionKind, ResultsMode, StoredSurvey, Survey, count,
     empty_tallies, scale,
@@ -224,7 +222,7 @@ impl Vault {
         slug: &str,
         epsilon: f64,
     ) -> Result<Value> {
-        self.refuse_survey_admin(actor, "survey.release").await?;
+        let granted = self.grant_survey_admin(actor, "survey.release").await?;
         let stored = self.survey(slug).await?;
         if let Some(e) = not_private(&stored.survey) {
             return Err(e);
@@ -262,7 +260,7 @@ impl Vault {
             release: row.clone(),
             budget_micro: micro(budget.total),
         };
-        let event = admin_event(actor, "survey.release", Outcome::Allowed);
+        let event = granted.event();
         match self.ledger.submit(vec![change], vec![event]).await? {
             Ok(()) => {}
             // Another release spent the budget meanwhile.
@@ -274,7 +272,7 @@ impl Vault {
 
     /// Every release so far, and the budget.
     pub async fn survey_releases(&self, actor: &Actor, slug: &str) -> Result<Value> {
-        self.refuse_results_reader(actor, "survey.releases").await?;
+        self.ledger_results_reader(actor, "survey.releases").await?;
         let stored = self.survey(slug).await?;
         if let Some(e) = not_private(&stored.survey) {
             return Err(e);

@@ -15,12 +15,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_blind::{Issuer, IssuerPublic, Token};
-use mamori_ledger::Outcome;
 use mamori_store::{Change, Id, JobError};
 
-use crate::apikeys::admin_event;
 use crate::surveys::{Access, StoredSurvey, today};
-use crate::{Actor, CoreError, Result, Vault, format_id};
+use crate::{Actor, CoreError, Result, Vault};
 
 /// Keyring label of the subkey that seals survey signing keys.
 const ISSUER_LABEL: &str = "survey-issuer";
@@ -110,7 +108,7 @@ impl Vault {
         slug: &str,
         subjects: &[Id],
     ) -> Result<Vec<Invitation>> {
-        self.refuse_survey_admin(actor, "survey.invite").await?;
+        let granted = self.grant_survey_admin(actor, "survey.invite").await?;
         let stored = self.invited_survey(slug).await?;
         if subjects.is_empty() || subjects.len() > MAX_INVITATIONS {
             return Err(CoreError::invalid(
@@ -155,8 +153,7 @@ impl Vault {
                 code_digest: self.invitation_digest(&code),
                 day,
             });
-            let mut event = admin_event(actor, "survey.invite", Outcome::Allowed);
-            event.subject = Some(format_id(subject));
+            let event = granted.event_about(subject);
             events.push(event);
             out.push(Invitation::Sent {
                 subject: *subject,

@@ -9,13 +9,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mamori_ledger::Outcome;
-use mamori_policy::Policy;
+use mamori_policy::{Policy, SurveyPermission};
 use mamori_store::{Change, SurveyRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::apikeys::admin_event;
+use crate::access::Permission;
+use crate::admin::Granted;
 use crate::{Actor, CoreError, Result, Vault, now_ms};
 
 /// Longest free-text answer, in characters.
@@ -511,46 +511,23 @@ fn unknown_choice(question: &str) -> CoreError {
     )
 }
 
-/// Who may define and close surveys, invite, release and read the report: a role the policy
-/// grants `surveys = ["manage"]`.
-fn may_run_surveys(policy: &Policy, actor: &Actor) -> bool {
-    policy.role(&actor.role).is_some_and(|r| r.surveys.manage)
-}
-
-/// Who may read results (aggregates, charts, texts, releases): `surveys = ["results"]`.
-fn may_read_results(policy: &Policy, actor: &Actor) -> bool {
-    policy.role(&actor.role).is_some_and(|r| r.surveys.results)
-}
-
 impl Vault {
-    async fn refuse_survey(&self, actor: &Actor, action: &str, allowed: bool) -> Result<()> {
-        if allowed {
-            return Ok(());
-        }
-        let denial = crate::access::Denial::ActionNotAllowedForRole;
-        let event = admin_event(
-            actor,
-            action,
-            Outcome::Denied {
-                reason: denial.code().into(),
-            },
-        );
-        self.ledger.submit(vec![], vec![event]).await??;
-        Err(CoreError::Denied(denial))
+    /// Who may define and close surveys, invite, release and read the report: a role the
+    /// policy grants `surveys = ["manage"]`.
+    pub(crate) async fn grant_survey_admin(&self, actor: &Actor, action: &str) -> Result<Granted> {
+        let manage = Permission::Surveys(SurveyPermission::Manage);
+        self.grant(actor, manage, action).await
     }
 
-    pub(crate) async fn refuse_survey_admin(&self, actor: &Actor, action: &str) -> Result<()> {
-        self.refuse_survey(actor, action, may_run_surveys(&self.policy, actor))
-            .await
-    }
-
-    pub(crate) async fn refuse_results_reader(&self, actor: &Actor, action: &str) -> Result<()> {
-        self.refuse_survey(actor, action, may_read_results(&self.policy, actor))
-            .await
+    /// Who may read results (aggregates, charts, texts, releases): `surveys = ["results"]`.
+    /// The read is ledgered, allowed or denied.
+    pub(crate) async fn ledger_results_reader(&self, actor: &Actor, action: &str) -> Result<()> {
+        let results = Permission::Surveys(SurveyPermission::Results);
+        self.grant_and_ledger(actor, results, action).await
     }
 
     pub async fn create_survey(&self, actor: &Actor, survey: Survey) -> Result<StoredSurvey> {
-        self.refuse_survey_admin(actor, "survey.create").await?;
+        let granted = self.grant_survey_admin(actor, "survey.create").await?;
         let row = SurveyRow {
             id: crate::new_id(),
             slug: survey.definition.slug.clone(),
@@ -559,7 +536,7 @@ impl Vault {
             created_ms: now_ms(),
             closed_ms: None,
         };
-        let event = admin_event(actor, "survey.create", Outcome::Allowed);
+        let event = granted.event();
         let mut changes = vec![Change::InsertSurvey(row.clone())];
         if survey.definition.access == Access::Invited {
             changes.push(self.new_survey_issuer(&row.id).await?);
@@ -608,7 +585,19 @@ impl Vault {
         Ok((stored, day))
     }
 
-    pub async fn surveys(&self) -> Result<Vec<StoredSurvey>> {
+    /// Every survey definition, for a role that runs surveys or reads their results; the
+    /// listing is ledgered, allowed or denied.
+    pub async fn list_surveys(&self, actor: &Actor) -> Result<Vec<StoredSurvey>> {
+        let manage = Permission::Surveys(SurveyPermission::Manage);
+        if crate::access::permits(&self.policy, &actor.role, manage).is_ok() {
+            self.grant_and_ledger(actor, manage, "survey.list").await?;
+        } else {
+            self.ledger_results_reader(actor, "survey.list").await?;
+        }
+        self.surveys().await
+    }
+
+    pub(crate) async fn surveys(&self) -> Result<Vec<StoredSurvey>> {
         let mut out = Vec::new();
         for row in self.store.surveys().await? {
             out.push(StoredSurvey {
@@ -622,9 +611,9 @@ impl Vault {
     }
 
     pub async fn close_survey(&self, actor: &Actor, slug: &str) -> Result<()> {
-        self.refuse_survey_admin(actor, "survey.close").await?;
+        let granted = self.grant_survey_admin(actor, "survey.close").await?;
         let survey = self.survey(slug).await?;
-        let event = admin_event(actor, "survey.close", Outcome::Allowed);
+        let event = granted.event();
         let change = Change::CloseSurvey {
             id: survey.id,
             closed_ms: now_ms(),
@@ -672,7 +661,7 @@ impl Vault {
         slug: &str,
         by: Option<&str>,
     ) -> Result<Value> {
-        self.refuse_results_reader(actor, "survey.results").await?;
+        self.ledger_results_reader(actor, "survey.results").await?;
         self.results_of(slug, by).await
     }
 
@@ -716,7 +705,7 @@ impl Vault {
         after: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Value> {
-        self.refuse_results_reader(actor, "survey.texts").await?;
+        self.ledger_results_reader(actor, "survey.texts").await?;
         let stored = self.survey(slug).await?;
         let survey = &stored.survey;
         if survey.definition.results == ResultsMode::DifferentialPrivacy {

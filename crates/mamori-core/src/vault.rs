@@ -70,6 +70,8 @@ pub struct Vault {
     /// a resumed one never work on the same person at once, and back-to-back erasures do not
     /// start re-keys that compete for the CPU with the requests being served.
     pub(crate) rekeying: Arc<tokio::sync::Mutex<()>>,
+    /// Where Mamori may send requests of its own (webhooks, DRP callbacks).
+    pub outbound: Arc<crate::outbound::Outbound>,
 }
 
 impl Vault {
@@ -88,6 +90,7 @@ impl Vault {
             scopes: Arc::default(),
             deadlines: Arc::default(),
             rekeying: Arc::default(),
+            outbound: Arc::default(),
         }
     }
 

@@ -5,13 +5,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mamori_ledger::Outcome;
+use mamori_policy::AdminPermission;
 use mamori_store::{Change, WebhookRow};
 
-use crate::apikeys::admin_event;
+use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id, now_ms, parse_id};
+
+const WEBHOOKS: Permission = Permission::Admin(AdminPermission::Webhooks);
 
 /// The event types a subscription may ask for (`*` = all).
 pub const EVENT_TYPES: [&str; 3] = ["consent.changed", "subject.erased", "notice.published"];
@@ -112,7 +114,9 @@ impl Vault {
         url: &str,
         types: &[String],
     ) -> Result<(WebhookInfo, String)> {
+        let granted = self.grant(by, WEBHOOKS, "webhook.add").await?;
         check_url(url)?;
+        self.outbound.check_target(url).await?;
         let event_types = check_types(types)?;
         let row = WebhookRow {
             id: new_id(),
@@ -125,14 +129,15 @@ impl Vault {
             next_attempt_ms: 0,
             last_status: None,
         };
-        let event = admin_event(by, "webhook.add", Outcome::Allowed);
+        let event = granted.event();
         self.ledger
             .submit(vec![Change::InsertWebhook(row.clone())], vec![event])
             .await??;
         Ok((WebhookInfo::from(&row), self.webhook_secret(&row.id)))
     }
 
-    pub async fn list_webhooks(&self) -> Result<Vec<WebhookInfo>> {
+    pub async fn list_webhooks(&self, by: &Actor) -> Result<Vec<WebhookInfo>> {
+        self.grant_and_ledger(by, WEBHOOKS, "webhook.list").await?;
         Ok(self
             .store
             .webhooks()
@@ -143,12 +148,13 @@ impl Vault {
     }
 
     pub async fn remove_webhook(&self, by: &Actor, id: &str) -> Result<()> {
+        let granted = self.grant(by, WEBHOOKS, "webhook.remove").await?;
         let id = webhook_id(id)?;
         let change = Change::RemoveWebhook {
             id,
             removed_ms: now_ms(),
         };
-        let event = admin_event(by, "webhook.remove", Outcome::Allowed);
+        let event = granted.event();
         self.ledger
             .submit(vec![change], vec![event])
             .await?
@@ -159,6 +165,7 @@ impl Vault {
 
     /// Sends everything again from outbox seq `from` on (dead letters included).
     pub async fn replay_webhook(&self, by: &Actor, id: &str, from: i64) -> Result<()> {
+        let granted = self.grant(by, WEBHOOKS, "webhook.replay").await?;
         let id = webhook_id(id)?;
         if self
             .store
@@ -180,7 +187,7 @@ impl Vault {
             next_attempt_ms: 0,
             last_status: None,
         };
-        let event = admin_event(by, "webhook.replay", Outcome::Allowed);
+        let event = granted.event();
         self.ledger.submit(vec![change], vec![event]).await??;
         Ok(())
     }

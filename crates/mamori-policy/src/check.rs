@@ -47,6 +47,33 @@ impl fmt::Display for PolicyErrors {
     }
 }
 
+/// The closest of `options` to a misspelt `wanted`, if one is close enough to be what was meant
+/// (an edit or two, or a third of the word).
+pub(crate) fn did_you_mean<'o>(
+    wanted: &str,
+    options: impl IntoIterator<Item = &'o str>,
+) -> Option<&'o str> {
+    let limit = (wanted.chars().count() / 3).max(2);
+    options
+        .into_iter()
+        .map(|o| (strsim::damerau_levenshtein(wanted, o), o))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, o)| o)
+}
+
+/// A hint that starts with "did you mean `x`?" when a near miss is found.
+fn hint_for<'o>(
+    wanted: &str,
+    options: impl IntoIterator<Item = &'o str>,
+    otherwise: &str,
+) -> String {
+    match did_you_mean(wanted, options) {
+        Some(near) => format!("did you mean `{near}`? {otherwise}"),
+        None => otherwise.to_string(),
+    }
+}
+
 pub(crate) struct Checker<'a> {
     file: &'a str,
     source: &'a str,
@@ -98,10 +125,11 @@ impl<'a> Checker<'a> {
             .map(|(_, t)| *t);
         if found.is_none() {
             let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            let otherwise = format!("use one of: {}", names.join(", "));
             self.report(
                 value.span(),
                 format!("unknown {what} `{}`", value.get_ref()),
-                format!("use one of: {}", names.join(", ")),
+                hint_for(value.get_ref(), names.iter().copied(), &otherwise),
             );
         }
         found
@@ -193,7 +221,14 @@ fn field_type(c: &mut Checker, raw: &RawField, languages: &[Language]) -> Option
             c.report(
                 raw.kind.span(),
                 format!("unknown field type `{other}`"),
-                "use one of: text, email, phone, date, country, address, number, bool, enum",
+                hint_for(
+                    other,
+                    [
+                        "text", "email", "phone", "date", "country", "address", "number", "bool",
+                        "enum",
+                    ],
+                    "use one of: text, email, phone, date, country, address, number, bool, enum",
+                ),
             );
             return None;
         }
@@ -382,7 +417,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 None => c.report(
                     n.span(),
                     format!("{what} names unknown category `{}`", n.get_ref()),
-                    "declare it under [categories] or fix the spelling",
+                    hint_for(
+                        n.get_ref(),
+                        category_ids.keys().map(String::as_str),
+                        "declare it under [categories] or fix the spelling",
+                    ),
                 ),
             }
         }
@@ -500,7 +539,11 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                         name.get_ref(),
                         p.get_ref()
                     ),
-                    "declare it under [purposes] or fix the spelling",
+                    hint_for(
+                        p.get_ref(),
+                        purpose_ids.keys().map(String::as_str),
+                        "declare it under [purposes] or fix the spelling",
+                    ),
                 ),
             }
         }
@@ -565,6 +608,12 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 None => {}
             }
         }
+        let mut admin = AdminGrants::default();
+        for grant in &rr.admin {
+            if let Some(permission) = c.one_of(grant, &AdminPermission::ALL, "admin permission") {
+                admin = admin.with(permission);
+            }
+        }
         roles.push(Role {
             name: name.get_ref().clone(),
             description: rr.description.clone().unwrap_or_default(),
@@ -577,6 +626,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             require_mfa: rr.require_mfa,
             require_training: rr.require_training,
             surveys,
+            admin,
         });
     }
 
@@ -606,6 +656,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         require_mfa: false,
         require_training: false,
         surveys: SurveyGrants::default(),
+        admin: AdminGrants::default(),
     };
     Some(Policy {
         organisation: Organisation {

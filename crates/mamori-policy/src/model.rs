@@ -282,6 +282,8 @@ pub struct Role {
     pub require_training: bool,
     /// Survey permissions (none unless the policy grants them).
     pub surveys: SurveyGrants,
+    /// Administrative permissions (none unless the policy grants them).
+    pub admin: AdminGrants,
 }
 
 /// What a role may do with surveys. Results are aggregates, never personal data, yet they say
@@ -306,6 +308,67 @@ impl SurveyGrants {
 pub enum SurveyPermission {
     Manage,
     Results,
+}
+
+/// Administrative actions a role may be granted with `admin = [...]`. None of them shows a
+/// person's data, yet each changes where data goes or who may act (a webhook target receives
+/// every consent change; an API key is a new actor), so the policy decides who holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminPermission {
+    /// List, add, remove and replay webhook subscriptions.
+    Webhooks,
+    /// Read the pull feed of outbox events (`GET /v1/events`).
+    Events,
+    /// Create, list and revoke API keys.
+    ApiKeys,
+    /// Register, list and remove Data Rights Protocol agents.
+    Agents,
+    /// Publish the policy in force as a notice version.
+    Policy,
+}
+
+impl AdminPermission {
+    pub const ALL: [(&'static str, AdminPermission); 5] = [
+        ("webhooks", AdminPermission::Webhooks),
+        ("events", AdminPermission::Events),
+        ("api_keys", AdminPermission::ApiKeys),
+        ("agents", AdminPermission::Agents),
+        ("policy", AdminPermission::Policy),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// The administrative permissions one role holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdminGrants(u8);
+
+impl AdminGrants {
+    pub fn with(self, permission: AdminPermission) -> AdminGrants {
+        AdminGrants(self.0 | permission.bit())
+    }
+
+    pub fn contains(self, permission: AdminPermission) -> bool {
+        self.0 & permission.bit() != 0
+    }
+
+    /// The granted permissions' names, in the order of [`AdminPermission::ALL`].
+    pub fn names(self) -> Vec<&'static str> {
+        AdminPermission::ALL
+            .iter()
+            .filter(|(_, p)| self.contains(*p))
+            .map(|(n, _)| *n)
+            .collect()
+    }
 }
 
 impl Role {

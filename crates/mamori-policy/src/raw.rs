@@ -104,4 +104,7 @@ pub struct RawRole {
     /// and/or `results` (read aggregates, charts, texts and releases).
     #[serde(default)]
     pub surveys: Vec<Spanned<String>>,
+    /// Administrative permissions: `webhooks`, `events`, `api_keys`, `agents`, `policy`.
+    #[serde(default)]
+    pub admin: Vec<Spanned<String>>,
 }

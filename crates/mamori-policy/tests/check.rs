@@ -202,3 +202,50 @@ fn the_built_in_self_role_cannot_be_declared() {
     let s = broken("[roles.analyst]", "[roles.self]");
     assert_reports(&s, "built-in role", line_of(&s, "[roles.self]"));
 }
+
+#[test]
+fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
+    use mamori_policy::AdminPermission;
+    let p = Policy::parse("policy.toml", EXAMPLE).unwrap();
+    let officer = p.role("privacy_officer").unwrap().admin;
+    assert_eq!(
+        officer.names(),
+        ["webhooks", "events", "api_keys", "agents", "policy"]
+    );
+    assert!(
+        p.role("service")
+            .unwrap()
+            .admin
+            .contains(AdminPermission::Events)
+    );
+    assert!(
+        !p.role("analyst")
+            .unwrap()
+            .admin
+            .contains(AdminPermission::Events)
+    );
+    assert!(p.role("self").unwrap().admin.names().is_empty());
+
+    let bad = EXAMPLE.replace(
+        "admin = [\"events\"]",
+        "admin = [\"event\", \"everything\"]",
+    );
+    let found = problems(&bad);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("unknown admin permission `event`"),
+        "{}",
+        found[0]
+    );
+    assert!(found[0].contains("did you mean `events`?"), "{}", found[0]);
+    assert!(!found[1].contains("did you mean"), "{}", found[1]);
+
+    let typo = EXAMPLE.replace("purposes = [\"analytics\"]", "purposes = [\"analytic\"]");
+    let found = problems(&typo);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("did you mean `analytics`?")),
+        "{found:?}"
+    );
+}

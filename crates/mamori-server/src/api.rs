@@ -918,9 +918,9 @@ pub async fn add_webhook(
     security(("bearer" = [])))]
 pub async fn list_webhooks(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(actor): Caller,
 ) -> ApiResult<Json<Vec<WebhookBody>>> {
-    let list = s.vault.list_webhooks().await?;
+    let list = s.vault.list_webhooks(&actor).await?;
     Ok(Json(list.into_iter().map(WebhookBody::from).collect()))
 }
 

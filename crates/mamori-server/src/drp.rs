@@ -216,6 +216,10 @@ fn notify(s: &AppState, row: &RequestRow, drp: &DrpRequestRow) {
     let Some(url) = drp.status_callback.clone() else {
         return;
     };
+    if !crate::outbound::may_send(&s.vault.outbound, &url) {
+        tracing::warn!("a DRP status callback is not allowed by [outbound]; not sent");
+        return;
+    }
     let status = status_json(row, drp);
     let client = s.callback_client.clone();
     tokio::spawn(async move {

@@ -10,6 +10,7 @@ pub mod drp;
 pub mod extract;
 pub mod messaging;
 pub mod metrics;
+pub mod outbound;
 pub mod privacy;
 pub mod problem;
 pub mod ratelimit;
@@ -84,11 +85,8 @@ pub fn router_with(
 ) -> Router {
     let drp_business_id = drp_business_id
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
-    let callback_client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
+    let callback_client =
+        outbound::client(vault.outbound.clone(), Duration::from_secs(10)).unwrap_or_default();
     let demo_outbox = limits
         .demo_outbox
         .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));

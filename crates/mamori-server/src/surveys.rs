@@ -44,8 +44,8 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/surveys",
     responses((status = 200, body = Object), (status = 401, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list(State(s): State<AppState>, Caller(_): Caller) -> ApiResult<Json<Value>> {
-    let all = s.vault.surveys().await?;
+pub async fn list(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<Value>> {
+    let all = s.vault.list_surveys(&actor).await?;
     Ok(Json(Value::Array(
         all.iter().map(StoredSurvey::summary).collect(),
     )))

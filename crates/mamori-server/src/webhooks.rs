@@ -51,7 +51,7 @@ pub fn spawn(vault: Vault, settings: WebhookSettings) -> tokio::task::JoinHandle
 }
 
 async fn supervise(vault: Vault, settings: WebhookSettings) {
-    let client = match reqwest::Client::builder().timeout(settings.timeout).build() {
+    let client = match crate::outbound::client(vault.outbound.clone(), settings.timeout) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook client could not start; no deliveries");
@@ -242,6 +242,10 @@ async fn send(
     hook: &WebhookRow,
     event: &OutboxRow,
 ) -> Option<i64> {
+    if !crate::outbound::may_send(&vault.outbound, &hook.url) {
+        tracing::warn!("a webhook target is no longer allowed by [outbound]; not sent");
+        return None;
+    }
     let msg_id = mamori_core::format_id(&event.id);
     let timestamp = mamori_core::now_ms() / 1000;
     let data = mamori_core::outbox::event_data(event);

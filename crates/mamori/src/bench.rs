@@ -113,6 +113,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     let _cleanup = RemoveOnDrop(dir.clone());
     let paths = Paths::new(&dir, args.database.clone(), None);
     context::init(&paths).await?;
+    // The bench's webhook receiver listens on loopback, which `mamori serve` refuses by default.
+    std::fs::write(
+        dir.join("mamori.toml"),
+        "[outbound]\nallow = [\"127.0.0.0/8\"]\n",
+    )?;
     let ctx = Context::open(&paths).await?;
     let vault = ctx.vault.clone();
     let mut out = BTreeMap::<&str, Value>::new();

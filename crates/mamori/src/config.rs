@@ -21,6 +21,7 @@ pub struct Config {
     pub sms: Option<SmsConfig>,
     pub tls: Option<TlsConfig>,
     pub drp: Option<DrpConfig>,
+    pub outbound: Option<OutboundConfig>,
     /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineConfig>,
@@ -52,6 +53,16 @@ pub struct DrpConfig {
     pub business_id: String,
 }
 
+/// Where Mamori's own requests (webhooks, DRP callbacks) may go besides the public internet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Networks allowed although internal, e.g. `["10.1.0.0/16", "127.0.0.1"]`; plain http://
+    /// is accepted only to these.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
@@ -81,7 +92,15 @@ impl Config {
         let config: Config =
             toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
         config.deadlines()?;
+        config.outbound()?;
         Ok(config)
+    }
+
+    /// The outbound rules: public https only, plus the networks `[outbound] allow` names.
+    pub fn outbound(&self) -> anyhow::Result<mamori_core::outbound::Outbound> {
+        let allow = self.outbound.as_ref().map_or(&[][..], |o| &o.allow[..]);
+        mamori_core::outbound::Outbound::allowing(allow)
+            .map_err(|e| anyhow::anyhow!("outbound.allow: {e}"))
     }
 
     pub fn deadlines(&self) -> anyhow::Result<Deadlines> {

@@ -410,6 +410,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(cli.config.as_deref(), &cli.data)?;
             let mut ctx = Context::open(&paths).await?;
             ctx.vault.deadlines = Arc::new(config.deadlines()?);
+            ctx.vault.outbound = Arc::new(config.outbound()?);
             let tls = match (tls_cert, tls_key, &config.tls) {
                 (Some(cert), Some(key), _) => Some((cert, key)),
                 (_, _, Some(t)) => Some((t.cert.clone(), t.key.clone())),
@@ -424,7 +425,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { customers, limits } => {
             context::init(&paths).await?;
-            let ctx = Context::open(&paths).await?;
+            let mut ctx = Context::open(&paths).await?;
+            // The demo's webhook receivers run on this machine (`mamori webhook listen`).
+            ctx.vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
             let policy_text = std::fs::read_to_string(&paths.policy)
                 .with_context(|| format!("reading {}", paths.policy.display()))?;
             // The demo's notice is the published one, so consents name a version.
@@ -535,7 +538,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("{token}");
                 }
                 ApikeyCommand::List => {
-                    for k in ctx.vault.list_api_keys().await? {
+                    for k in ctx.vault.list_api_keys(&context::operator()).await? {
                         let state = if k.revoked { "revoked" } else { "active" };
                         println!("{}\t{}\t{}\t{}", k.id, k.role, state, k.name);
                     }
@@ -568,7 +571,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("created survey {slug}: /survey/{slug}");
                 }
                 SurveyCommand::List => {
-                    for v in ctx.vault.surveys().await? {
+                    for v in ctx.vault.list_surveys(&context::operator()).await? {
                         let state = if v.is_open(mamori_core::surveys::today()) {
                             "open"
                         } else {
@@ -656,7 +659,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("registered agent {id}");
                 }
                 AgentCommand::List => {
-                    for a in ctx.vault.store.drp_agents().await? {
+                    for a in ctx.vault.list_agents(&context::operator()).await? {
                         let state = if a.removed_ms.is_some() {
                             "removed"
                         } else {
@@ -762,7 +765,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: WebhookCommand::Listen { on, secret },
         } => listen::run(&on, secret).await?,
         Command::Webhook { command } => {
-            let ctx = Context::open(&paths).await?;
+            let mut ctx = Context::open(&paths).await?;
+            // Subscriptions are checked against the same outbound rules the server sends under.
+            ctx.vault.outbound =
+                Arc::new(load_config(cli.config.as_deref(), &cli.data)?.outbound()?);
             let operator = context::operator();
             match command {
                 WebhookCommand::Add { url, events } => {
@@ -775,7 +781,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("{}\t{secret}", info.id);
                 }
                 WebhookCommand::List => {
-                    for w in ctx.vault.list_webhooks().await? {
+                    for w in ctx.vault.list_webhooks(&operator).await? {
                         let status = w.last_status.map_or("-".to_string(), |s| s.to_string());
                         println!(
                             "{}\t{}\t{}\tcursor={}\tattempts={}\tlast_status={status}",

@@ -1,6 +1,13 @@
 //! The whole server over HTTP, on SQLite and PostgreSQL.
 
+#[path = "api/authz.rs"]
+mod authz;
 mod common;
+
+use authz::{
+    administrative_actions_need_a_permission_and_a_public_target,
+    every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
+};
 
 use common::{Backend, TestApp};
 use mamori_ledger::{b64, verify_consistency, verify_inclusion};
@@ -52,6 +59,8 @@ both_backends!(
     identified_surveys_need_consent_and_keep_answers_as_the_persons_record,
     survey_answers_are_limited_per_address,
     a_second_process_on_the_database_takes_turns_on_the_ledger,
+    every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
+    administrative_actions_need_a_permission_and_a_public_target,
 );
 
 /// The CLI beside a running server is a second process writing the same database. Each writer
@@ -1438,7 +1447,7 @@ async fn canaries_never_leak(app: TestApp) {
             .post(app.url("/v1/webhooks"))
             .bearer_auth(&app.keys["privacy_officer"])
             .json(&json!({"url": format!("http://{canary}.invalid/"), "events": [canary.clone()]})),
-        app.client.get(app.url("/v1/events?after=0")).bearer_auth(&app.keys["analyst"]),
+        app.client.get(app.url("/v1/events?after=0")).bearer_auth(&app.keys["service"]),
     ];
     for req in reqs {
         let r = req.send().await.unwrap();
@@ -2127,7 +2136,7 @@ async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
 async fn feed(app: &TestApp, query: &str) -> reqwest::Response {
     app.client
         .get(app.url(&format!("/v1/events?{query}")))
-        .bearer_auth(&app.keys["analyst"])
+        .bearer_auth(&app.keys["service"])
         .send()
         .await
         .unwrap()

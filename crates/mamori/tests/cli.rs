@@ -94,7 +94,9 @@ fn ledger_verify_names_the_first_tampered_leaf() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("5 leaves"));
+    // Five keys created and one listing (ledgered like every administrative action); the
+    // refused role changed nothing.
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("6 leaves"));
 
     // Change one byte of leaf 3's stored event.
     let db = data.join("mamori.db");
@@ -470,7 +472,7 @@ fn webhook_commands_add_list_replay_remove() {
             "webhook",
             "add",
             "--url",
-            "https://example.com/hook",
+            "https://203.0.113.7/hook",
             "--events",
             "consent.changed,subject.erased",
         ],
@@ -519,6 +521,12 @@ async fn webhook_event_survives_a_killed_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     assert!(mamori(&data, &["init"]).status.success());
+    // The receiver listens on loopback, which only an [outbound] allow opens.
+    std::fs::write(
+        data.join("mamori.toml"),
+        "[outbound]\nallow = [\"127.0.0.1\"]\n",
+    )
+    .unwrap();
     let key = text(
         &mamori(
             &data,

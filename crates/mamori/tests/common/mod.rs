@@ -232,7 +232,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     )
     .await
     .unwrap();
-    let vault = Vault::new(policy, keyring, store, ledger);
+    let mut vault = Vault::new(policy, keyring, store, ledger);
+    // Webhook receivers and DRP callbacks in the tests listen on loopback.
+    vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
     let operator = Actor {
         id: "cli".into(),
         role: "privacy_officer".into(),
