@@ -43,7 +43,7 @@ async fn agent(
             fatal: false,
         })
     };
-    if s.limits.is_shut_out(peer.ip()) {
+    if s.limits.shut_out_for(peer.ip()).is_some() {
         return Err(error(DrpError {
             status: 429,
             message: "too many failed attempts from this address; wait and retry",
@@ -77,8 +77,12 @@ pub async fn pair(
     Path(agent_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if s.limits.is_shut_out(peer.ip()) {
-        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    if let Some(retry_after) = s.limits.shut_out_for(peer.ip()) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry_after.to_string())],
+        )
+            .into_response();
     }
     let Ok(body) = std::str::from_utf8(&body) else {
         return StatusCode::FORBIDDEN.into_response();

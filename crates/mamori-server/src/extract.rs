@@ -27,8 +27,8 @@ where
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        if state.limits.is_shut_out(peer) {
-            return Err(ApiError::RateLimited);
+        if let Some(retry_after) = state.limits.shut_out_for(peer) {
+            return Err(ApiError::RateLimited { retry_after });
         }
         let token = parts
             .headers
@@ -41,9 +41,11 @@ where
         };
         match actor {
             Some(actor) if state.limits.allow_key(&actor.id) => Ok(Caller(actor)),
-            Some(_) => Err(ApiError::RateLimited),
+            Some(_) => Err(ApiError::RateLimited { retry_after: 1 }),
             None if state.limits.record_failed_auth(peer) => Err(ApiError::Unauthorized),
-            None => Err(ApiError::RateLimited),
+            None => Err(ApiError::RateLimited {
+                retry_after: crate::ratelimit::SHUT_OUT.as_secs(),
+            }),
         }
     }
 }

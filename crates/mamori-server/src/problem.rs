@@ -25,8 +25,10 @@ pub struct Problem {
 pub enum ApiError {
     Core(CoreError),
     Unauthorized,
-    /// Over a rate limit; the client should wait a second (said in `Retry-After`).
-    RateLimited,
+    /// Over a rate limit; the client should wait this many seconds (said in `Retry-After`).
+    RateLimited {
+        retry_after: u64,
+    },
     Plain {
         status: StatusCode,
         code: &'static str,
@@ -58,6 +60,10 @@ fn title(status: StatusCode) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after } => *retry_after,
+            _ => 1,
+        };
         let (status, code, detail, field) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -65,7 +71,7 @@ impl IntoResponse for ApiError {
                 "send a valid API key as `Authorization: Bearer <key>` (create one with `mamori apikey create`)".to_string(),
                 None,
             ),
-            ApiError::RateLimited => (
+            ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "too many requests from this key or address; wait and retry (see Retry-After)".to_string(),
@@ -110,7 +116,7 @@ impl IntoResponse for ApiError {
         if status == StatusCode::TOO_MANY_REQUESTS {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

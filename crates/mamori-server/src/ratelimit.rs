@@ -45,7 +45,28 @@ impl Default for Limits {
 }
 
 /// How long an address that exceeded the failed-authentication limit is refused outright.
-const SHUT_OUT: Duration = Duration::from_secs(10);
+pub const SHUT_OUT: Duration = Duration::from_secs(10);
+
+/// The client a limit is kept for: an IPv4 address, or an IPv6 address's /64 (one subscriber's
+/// network; a client given a /64 can use any of its 2^64 addresses). IPv4-mapped addresses
+/// count as the IPv4 address.
+pub fn client(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// A wait in whole seconds, rounded up, at least one (the unit of `Retry-After`).
+pub fn whole_seconds(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
 /// Keyed limiters keep a small state per key; beyond this many keys, stale ones are dropped.
 const MAX_TRACKED: usize = 10_000;
 
@@ -96,6 +117,7 @@ impl RateLimits {
 
     /// Whether `ip` may post one more sign-in form now.
     pub fn allow_signin(&self, ip: IpAddr) -> bool {
+        let ip = client(ip);
         if self.signin_per_ip.len() > MAX_TRACKED {
             self.signin_per_ip.retain_recent();
         }
@@ -104,18 +126,25 @@ impl RateLimits {
 
     /// Whether `ip` may send one more survey response now.
     pub fn allow_survey_response(&self, ip: IpAddr) -> bool {
+        let ip = client(ip);
         if self.survey_per_ip.len() > MAX_TRACKED {
             self.survey_per_ip.retain_recent();
         }
         self.survey_per_ip.check_key(&ip).is_ok()
     }
 
-    /// Whether one more code may be sent to `address` now.
+    /// Whether one more code may be sent to `address` now. The limit is per address, not per
+    /// spelling: an e-mail address counts lower-cased, a phone number as E.164, whatever
+    /// spaces, dashes or national prefix it was typed with.
     pub fn allow_code_to(&self, address: &str) -> bool {
+        use mamori_policy::value::{normalise_email, normalise_phone};
         use sha2::Digest;
+        let canonical = normalise_email(address)
+            .or_else(|_| normalise_phone(address))
+            .unwrap_or_else(|_| address.trim().to_lowercase());
         let mut hasher = sha2::Sha256::new();
         hasher.update(self.address_salt);
-        hasher.update(address.trim().to_lowercase().as_bytes());
+        hasher.update(canonical.as_bytes());
         let key: [u8; 32] = hasher.finalize().into();
         if self.signin_per_address.len() > MAX_TRACKED {
             self.signin_per_address.retain_recent();
@@ -134,22 +163,26 @@ impl RateLimits {
         limiter.check_key(&actor.to_string()).is_ok()
     }
 
-    /// Whether requests from `ip` are currently refused for too many failed authentications.
-    pub fn is_shut_out(&self, ip: IpAddr) -> bool {
+    /// Whether requests from `ip` are currently refused for too many failed authentications:
+    /// the whole seconds left (what `Retry-After` says), or None.
+    pub fn shut_out_for(&self, ip: IpAddr) -> Option<u64> {
+        let ip = client(ip);
         let mut map = self.shut_out.lock().expect("rate limit lock");
+        let now = Instant::now();
         match map.get(&ip) {
-            Some(until) if *until > Instant::now() => true,
+            Some(until) if *until > now => Some(whole_seconds(*until - now)),
             Some(_) => {
                 map.remove(&ip);
-                false
+                None
             }
-            None => false,
+            None => None,
         }
     }
 
     /// Counts a failed authentication from `ip`; returns false once the address is over its
     /// limit, which also shuts it out for a while.
     pub fn record_failed_auth(&self, ip: IpAddr) -> bool {
+        let ip = client(ip);
         if self.failed_auth.len() > MAX_TRACKED {
             self.failed_auth.retain_recent();
         }
@@ -202,6 +235,26 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_network_counts_as_one_client() {
+        let limits = RateLimits::new(Limits {
+            failed_auth_per_ip: 1,
+            ..Limits::default()
+        });
+        // Every guess from a new address of the same /64: still one client.
+        let shut = (0..50u16)
+            .map(|i| std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, i, i, i))
+            .filter(|a| !limits.record_failed_auth(IpAddr::V6(*a)))
+            .count();
+        assert!(shut > 40, "only {shut} refused");
+        let inside: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(limits.shut_out_for(inside).is_some());
+        let next_net: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(limits.shut_out_for(next_net).is_none());
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
     fn zero_disables_the_key_limit() {
         let limits = RateLimits::new(Limits {
             per_key: 0,
@@ -222,7 +275,11 @@ mod tests {
         let other: IpAddr = "192.0.2.8".parse().unwrap();
         assert!((0..10).all(|_| limits.record_failed_auth(ip)));
         assert!(!limits.record_failed_auth(ip));
-        assert!(limits.is_shut_out(ip));
-        assert!(!limits.is_shut_out(other));
+        assert!(
+            limits
+                .shut_out_for(ip)
+                .is_some_and(|s| (9..=10).contains(&s))
+        );
+        assert!(limits.shut_out_for(other).is_none());
     }
 }

@@ -23,8 +23,9 @@ use crate::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// Survey answers per address are counted per minute.
 fn rate_limited() -> ApiError {
-    ApiError::RateLimited
+    ApiError::RateLimited { retry_after: 60 }
 }
 
 /// Defines a survey from the same structure as a survey file (`mamori survey create`).
@@ -746,7 +747,7 @@ pub async fn submit(
     };
     let title = text_in(&stored.survey.definition.title, lang);
     if !s.limits.allow_survey_response(peer.ip()) {
-        return ApiError::RateLimited.into_response();
+        return rate_limited().into_response();
     }
     let mut raw = RawAnswers::new();
     let mut token = None;

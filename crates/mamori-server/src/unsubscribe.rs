@@ -109,8 +109,8 @@ pub async fn one_click(
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
     let ip = peer.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-    if s.limits.is_shut_out(ip) {
-        return ApiError::RateLimited.into_response();
+    if let Some(retry_after) = s.limits.shut_out_for(ip) {
+        return ApiError::RateLimited { retry_after }.into_response();
     }
     let token = q.token.as_deref().filter(|t| well_formed(t)).unwrap_or("-");
     match s.vault.unsubscribe(token).await {
@@ -122,7 +122,8 @@ pub async fn one_click(
         }
         Err(e) => {
             if e.code() == "invalid_token" && !s.limits.record_failed_auth(ip) {
-                return ApiError::RateLimited.into_response();
+                let retry_after = crate::ratelimit::SHUT_OUT.as_secs();
+                return ApiError::RateLimited { retry_after }.into_response();
             }
             ApiError::Core(e).into_response()
         }

@@ -36,6 +36,11 @@ pub enum StoreError {
     BadUrl,
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -738,12 +743,56 @@ pub trait Store: Send + Sync + 'static {
 /// Opens (creating and migrating) the store a URL names: `sqlite://PATH` or `postgres://…`.
 pub async fn open(url: &str) -> Result<Box<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
+        private_files(path.split('?').next().unwrap_or(path))?;
         Ok(Box::new(SqliteStore::open(path).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Box::new(PostgresStore::open(url).await?))
     } else {
         Err(StoreError::BadUrl)
     }
+}
+
+/// The database file, its WAL and shared-memory files readable by their owner alone, like the
+/// master key: they hold sealed values, blind indexes and the ledger. The file is created
+/// 0600 before SQLite opens it (SQLite gives the WAL and shared-memory files the database
+/// file's permissions), and an existing one is narrowed to 0600.
+fn private_files(path: &str) -> Result<()> {
+    let file_error = |path: &str, source| StoreError::File {
+        path: path.to_string(),
+        source,
+    };
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                for p in [
+                    path.to_string(),
+                    format!("{path}-wal"),
+                    format!("{path}-shm"),
+                ] {
+                    match std::fs::metadata(&p) {
+                        Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                                .map_err(|e| file_error(&p, e))?;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Err(e) => return Err(file_error(path, e)),
+        }
+    }
+    Ok(())
 }
 
 pub fn id_from_slice(bytes: &[u8]) -> Result<Id> {

@@ -1,0 +1,118 @@
+//! What every response and file carries, and limits that count people, not spellings.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{Backend, TestApp};
+
+/// JSON, problem, HTML and Markdown answers all say `nosniff` and keep the referrer in;
+/// documents carry a content security policy; the database files are the owner's alone.
+pub async fn responses_carry_security_headers_and_files_are_private(app: TestApp) {
+    let get = |path: &'static str, key: Option<&'static str>| {
+        let mut r = app.client.get(app.url(path));
+        if let Some(role) = key {
+            r = r.bearer_auth(&app.keys[role]);
+        }
+        r.send()
+    };
+    for (path, key, html_or_md) in [
+        ("/v1/ledger/head", Some("service"), false),
+        ("/v1/no-such-thing", None, false),
+        ("/v1/events", None, false),
+        ("/openapi.json", None, false),
+        ("/privacy?lang=ja", None, true),
+        ("/privacy/notice?format=md", None, true),
+        ("/privacy/notice?format=html&lang=fr", None, true),
+        ("/privacy/sign-in", None, true),
+    ] {
+        let r = get(path, key).await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        let referrer = h["referrer-policy"].to_str().unwrap();
+        assert!(
+            ["no-referrer", "same-origin"].contains(&referrer),
+            "{path}: {referrer}"
+        );
+        if html_or_md {
+            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(
+                csp.contains("default-src 'none'") || csp.contains("default-src"),
+                "{path}: {csp}"
+            );
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        } else {
+            assert_eq!(referrer, "no-referrer", "{path}");
+        }
+    }
+    if app.backend == Backend::Sqlite {
+        use std::os::unix::fs::PermissionsExt;
+        let files = app.sqlite_files();
+        assert!(!files.is_empty());
+        for f in files {
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+    }
+}
+
+/// Sign-in codes to one phone number are limited per number, however it is typed: eight
+/// spellings of one number get five codes, then the 429 page.
+pub async fn code_limits_count_a_number_once_however_it_is_written(app: TestApp) {
+    let r = app
+        .as_role(
+            reqwest::Method::POST,
+            "/v1/subjects",
+            "service",
+            "order_fulfilment",
+        )
+        .json(&json!({"data": {"contact": {"name": "Ren", "phone": "+33 6 12 34 56 78"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(app.url("/privacy/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let csrf = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
+    let spellings = [
+        "+33612345678",
+        "+33 6 12 34 56 78",
+        "+33-6-12-34-56-78",
+        "+33.6.12.34.56.78",
+        "+33 (6) 12345678",
+        " +33612345678 ",
+        "+336 1234 5678",
+        "+33 61 23 45 678",
+    ];
+    let mut refused = 0;
+    for spelling in spellings {
+        let r = client
+            .post(app.url("/privacy/sign-in"))
+            .header("cookie", format!("mamori_csrf={csrf}"))
+            .header("origin", &app.base)
+            .form(&[("email", spelling), ("csrf", &csrf), ("lang", "en")])
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        } else {
+            assert!(
+                r.status().is_success() || r.status().is_redirection(),
+                "{}",
+                r.status()
+            );
+        }
+    }
+    assert_eq!(
+        refused,
+        spellings.len() - 5,
+        "five codes per number, not per spelling"
+    );
+}
