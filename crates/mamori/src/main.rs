@@ -838,11 +838,31 @@ async fn serve(
     tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), tls = options.tls.is_some(), "mamori listening");
     let purge = ctx.vault.clone();
     tokio::spawn(async move { context::purge_loop(purge).await });
-    mamori_server::serve_with(listener, ctx.vault, limits, options, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    mamori_server::serve_with(listener, ctx.vault, limits, options, stop_signal()).await?;
+    tracing::info!("mamori stopped: requests answered, queued ledger events committed");
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM — what systemd, Docker and Kubernetes send to stop a service.
+/// Either drains: no new connections, in-flight requests answered, queued ledger events
+/// committed, background workers stopped, exit 0.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                tracing::info!("stopping: finishing the requests in flight");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "SIGTERM cannot be caught; only Ctrl-C drains"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn load_config(

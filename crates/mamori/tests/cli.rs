@@ -1819,3 +1819,64 @@ fn report_prints_markdown_and_json() {
     );
     assert_eq!(v["surveys"][0]["slug"], "how-we-use-your-data");
 }
+
+/// SIGTERM (what systemd, Docker and Kubernetes send) drains like Ctrl-C: the 30 consent checks
+/// answered just before it — whose events wait for the next group commit — are all in the
+/// ledger afterwards, and the server exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_keeps_every_answered_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let key = text(
+        &mamori(
+            &data,
+            &["apikey", "create", "--role", "service", "--name", "t"],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let client = reqwest::Client::new();
+    let (mut server, base) = serve(&data);
+    wait_up(&client, &base).await;
+    let created: serde_json::Value = client
+        .post(format!("{base}/v1/subjects"))
+        .bearer_auth(&key)
+        .header("mamori-purpose", "order_fulfilment")
+        .json(&serde_json::json!({"data": {"contact": {"name": "Term Test"}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let checks = (0..30).map(|_| {
+        client
+            .get(format!(
+                "{base}/v1/consent/{id}?purpose=marketing_email&channel=email"
+            ))
+            .bearer_auth(&key)
+            .send()
+    });
+    for answer in futures_util::future::join_all(checks).await {
+        assert_eq!(answer.unwrap().status(), 200);
+    }
+    // SAFETY: sends a signal to the child this test started.
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGTERM);
+    }
+    let status = server.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+    let db = data.join("mamori.db");
+    let checked = tokio::task::spawn_blocking(move || {
+        query_i64(
+            &db,
+            "SELECT count(*) FROM ledger_leaves WHERE CAST(data AS TEXT) LIKE '%consent.check%'",
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(checked, 30);
+}
