@@ -17,6 +17,7 @@ use mamori_policy::value::{normalise_email, normalise_phone};
 use mamori_policy::{AdminPermission, IdSet, RIGHTS_PURPOSE};
 use mamori_store::{Change, DrpAgentRow, DrpRequestRow, JobError, RequestRow};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 use crate::access::Permission;
 use crate::error::{CoreError, Result};
@@ -25,12 +26,25 @@ use crate::vault::{Actor, Vault, index_kind};
 use crate::{format_id, format_time, now_ms};
 
 pub const VERSION: &str = "0.9.4";
+/// Protocol versions whose requests are accepted: 0.9.x, and 1.0 (0.9.4 with a new number).
+pub fn supported_version(version: &str) -> bool {
+    let mut parts = version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("0"), Some("9")) | (Some("1"), Some("0")) => {
+            parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        }
+        _ => false,
+    }
+}
+/// How long a pair-wise token is good for unless configured (`[drp] token_days`).
+pub const DEFAULT_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 pub const AGENT_ROLE: &str = "authorised_agent";
 /// How far ahead of our clock an `issued-at` may be (clock skew between the two systems).
 const SKEW_MS: i64 = 60_000;
 const AGENTS: Permission = Permission::Admin(AdminPermission::Agents);
-/// The longest validity window accepted; the protocol recommends ten minutes.
-const MAX_WINDOW_MS: i64 = 24 * 3_600_000;
+/// The longest validity window accepted; the protocol recommends ten minutes. Each accepted
+/// message is remembered until it expires, so a replay within its window is refused.
+const MAX_WINDOW_MS: i64 = 15 * 60_000;
 
 /// Why a DRP call failed, as the protocol's error state (§3.06).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +85,11 @@ impl From<CoreError> for DrpError {
 }
 
 pub type DrpResult<T> = std::result::Result<T, DrpError>;
+
+/// A signed message that was already acted on (its job, and event, were refused as such).
+fn replayed() -> DrpError {
+    DrpError::forbidden("this signed message was used already; sign a new one")
+}
 
 fn agent_actor(agent_id: &str) -> Actor {
     Actor {
@@ -320,11 +339,23 @@ impl Vault {
         Ok(())
     }
 
-    /// A fully checked signed message: signature, then envelope.
-    fn open_signed(&self, agent: &DrpAgentRow, body: &str, business_id: &str) -> DrpResult<Value> {
+    /// A fully checked signed message: signature, then envelope; with the change that spends
+    /// it (committed with what the message does, so a second use is refused).
+    fn open_signed(
+        &self,
+        agent: &DrpAgentRow,
+        body: &str,
+        business_id: &str,
+    ) -> DrpResult<(Value, Change)> {
         let claims = self.verified_claims(agent, body)?;
         self.check_envelope(agent, &claims, business_id)?;
-        Ok(claims)
+        let expires_ms = timestamp(&claims, "expires-at")?;
+        let spend = Change::SpendDrpMessage {
+            digest: sha2::Sha256::digest(body.trim().as_bytes()).into(),
+            expires_ms,
+            now_ms: now_ms(),
+        };
+        Ok((claims, spend))
     }
 
     /// Ledgers an agent's message that failed its checks (the message itself is not kept).
@@ -360,11 +391,13 @@ impl Vault {
             "(unknown)"
         };
         let checked = match stored.filter(|a| a.removed_ms.is_none()) {
-            Some(agent) => self.open_signed(&agent, body, business_id).map(|_| agent),
+            Some(agent) => self
+                .open_signed(&agent, body, business_id)
+                .map(|signed| (signed, agent)),
             None => Err(DrpError::forbidden("unknown agent")),
         };
-        let agent = match checked {
-            Ok(agent) => agent,
+        let (agent, spend) = match checked {
+            Ok(((_, spend), agent)) => (agent, spend),
             Err(e) => {
                 self.ledger_refusal(ledger_id, "drp.pair").await?;
                 return Err(e);
@@ -377,22 +410,27 @@ impl Vault {
             created_ms: now_ms(),
         };
         let event = self.drp_event(&agent.id, "drp.pair", None, Outcome::Allowed);
-        self.ledger
-            .submit(vec![change], vec![event])
-            .await?
-            .map_err(CoreError::from)?;
-        Ok(token)
+        match self.ledger.submit(vec![spend, change], vec![event]).await? {
+            Ok(()) => Ok(token),
+            Err(JobError::Duplicate) => Err(replayed()),
+            Err(e) => Err(CoreError::from(e).into()),
+        }
     }
 
     /// The agent a bearer token belongs to (removed agents' tokens belong to nobody).
+    /// A token older than the configured lifetime belongs to nobody: the agent pairs again.
     pub async fn drp_token_agent(&self, token: &str) -> Result<Option<DrpAgentRow>> {
-        let Some(id) = self
+        let Some((id, created_ms)) = self
             .store
             .drp_token_agent(&self.drp_token_digest(token))
             .await?
         else {
             return Ok(None);
         };
+        let ttl_ms = i64::try_from(self.drp_token_ttl.as_millis()).unwrap_or(i64::MAX);
+        if now_ms().saturating_sub(created_ms) > ttl_ms {
+            return Ok(None);
+        }
         Ok(self
             .store
             .drp_agent(&id)
@@ -408,20 +446,21 @@ impl Vault {
         body: &str,
         business_id: &str,
     ) -> DrpResult<(RequestRow, DrpRequestRow)> {
-        let claims = match self.open_signed(agent, body, business_id) {
+        let (claims, spend) = match self.open_signed(agent, body, business_id) {
             Ok(c) => c,
             Err(e) => {
                 self.ledger_refusal(&agent.id, "request.open").await?;
                 return Err(e);
             }
         };
-        if claims["drp.version"]
-            .as_str()
-            .is_some_and(|v| !v.starts_with("0.9"))
-        {
-            return Err(DrpError::bad(
-                "unsupported drp.version; this provider speaks 0.9.4",
-            ));
+        match claims["drp.version"].as_str() {
+            Some(v) if supported_version(v) => {}
+            Some(_) => {
+                return Err(DrpError::bad(
+                    "unsupported drp.version; this provider speaks 0.9.x and 1.0",
+                ));
+            }
+            None => return Err(DrpError::bad("drp.version is required")),
         }
         let kind = claims["exercise"]
             .as_str()
@@ -498,15 +537,16 @@ impl Vault {
             Outcome::Allowed,
         );
         let changes = vec![
+            spend,
             Change::InsertRequest(row.clone()),
             Change::InsertDrpRequest(drp.clone()),
             announce,
         ];
-        self.ledger
-            .submit(changes, vec![event])
-            .await?
-            .map_err(CoreError::from)?;
-        Ok((row, drp))
+        match self.ledger.submit(changes, vec![event]).await? {
+            Ok(()) => Ok((row, drp)),
+            Err(JobError::Duplicate) => Err(replayed()),
+            Err(e) => Err(CoreError::from(e).into()),
+        }
     }
 
     /// The live person the identity claims point to, if exactly one does. Erased people and

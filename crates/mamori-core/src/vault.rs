@@ -72,6 +72,8 @@ pub struct Vault {
     pub(crate) rekeying: Arc<tokio::sync::Mutex<()>>,
     /// Where Mamori may send requests of its own (webhooks, DRP callbacks).
     pub outbound: Arc<crate::outbound::Outbound>,
+    /// How long a DRP agent's pair-wise token is good for.
+    pub drp_token_ttl: std::time::Duration,
 }
 
 impl Vault {
@@ -91,6 +93,7 @@ impl Vault {
             deadlines: Arc::default(),
             rekeying: Arc::default(),
             outbound: Arc::default(),
+            drp_token_ttl: crate::drp::DEFAULT_TOKEN_TTL,
         }
     }
 

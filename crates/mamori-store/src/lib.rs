@@ -289,7 +289,15 @@ pub enum Change {
         id: String,
         removed_ms: i64,
     },
-    /// A pair-wise bearer token for an agent, by keyed digest.
+    /// A signed DRP message acted on (Duplicate if it was already): kept until `expires_ms`;
+    /// spent messages past their expiry are dropped in the same job.
+    SpendDrpMessage {
+        digest: [u8; 32],
+        expires_ms: i64,
+        now_ms: i64,
+    },
+    /// A pair-wise bearer token for an agent, by keyed digest; the agent's earlier tokens are
+    /// revoked in the same job (pairing again replaces the token).
     InsertDrpToken {
         digest: [u8; 32],
         agent_id: String,
@@ -650,7 +658,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every agent ever registered, by id.
     async fn drp_agents(&self) -> Result<Vec<DrpAgentRow>>;
     /// The agent a bearer token (by digest) was issued to.
-    async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<String>>;
+    /// The agent a token belongs to and when the token was issued (live agents only).
+    async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<(String, i64)>>;
     async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>>;
     async fn survey(&self, slug: &str) -> Result<Option<SurveyRow>>;
     async fn surveys(&self) -> Result<Vec<SurveyRow>>;

@@ -693,7 +693,16 @@ macro_rules! sql_store {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
                     }
+                    Change::SpendDrpMessage { digest, expires_ms, now_ms } => {
+                        sqlx::query("DELETE FROM drp_spent WHERE expires_ms < $1")
+                            .bind(now_ms).execute(&mut *conn).await?;
+                        sqlx::query("INSERT INTO drp_spent (digest, expires_ms) VALUES ($1, $2)")
+                            .bind(&digest[..]).bind(expires_ms)
+                            .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+                    }
                     Change::InsertDrpToken { digest, agent_id, created_ms } => {
+                        sqlx::query("DELETE FROM drp_tokens WHERE agent_id = $1")
+                            .bind(agent_id).execute(&mut *conn).await?;
                         sqlx::query("INSERT INTO drp_tokens (digest, agent_id, created_ms) VALUES ($1, $2, $3)")
                             .bind(&digest[..]).bind(agent_id).bind(created_ms)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
@@ -1368,10 +1377,10 @@ macro_rules! sql_store {
                 rows.iter().map(drp_agent_from_row).collect()
             }
 
-            async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<String>> {
-                let row = sqlx::query("SELECT t.agent_id FROM drp_tokens t JOIN drp_agents a ON a.id = t.agent_id WHERE t.digest = $1 AND a.removed_ms IS NULL")
+            async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<(String, i64)>> {
+                let row = sqlx::query("SELECT t.agent_id, t.created_ms FROM drp_tokens t JOIN drp_agents a ON a.id = t.agent_id WHERE t.digest = $1 AND a.removed_ms IS NULL")
                     .bind(&digest[..]).fetch_optional(&self.read).await?;
-                Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+                Ok(row.map(|r| Ok::<_, sqlx::Error>((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).transpose()?)
             }
 
             async fn survey(&self, slug: &str) -> Result<Option<SurveyRow>> {

@@ -50,7 +50,9 @@ pub struct SmsConfig {
 #[serde(deny_unknown_fields)]
 pub struct DrpConfig {
     /// This business's id in the Data Rights Protocol service directory.
-    pub business_id: String,
+    pub business_id: Option<String>,
+    /// How many days an agent's pair-wise token is good for (default 90).
+    pub token_days: Option<u32>,
 }
 
 /// Where Mamori's own requests (webhooks, DRP callbacks) may go besides the public internet.

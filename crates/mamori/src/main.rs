@@ -411,6 +411,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut ctx = Context::open(&paths).await?;
             ctx.vault.deadlines = Arc::new(config.deadlines()?);
             ctx.vault.outbound = Arc::new(config.outbound()?);
+            if let Some(days) = config.drp.as_ref().and_then(|d| d.token_days) {
+                if days == 0 {
+                    anyhow::bail!("drp.token_days must be at least 1");
+                }
+                ctx.vault.drp_token_ttl = std::time::Duration::from_secs(u64::from(days) * 86_400);
+            }
             let tls = match (tls_cert, tls_key, &config.tls) {
                 (Some(cert), Some(key), _) => Some((cert, key)),
                 (_, _, Some(t)) => Some((t.cert.clone(), t.key.clone())),
@@ -419,7 +425,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = mamori_server::ServeOptions {
                 messaging: Some(config.messaging(&cli.listen)?),
                 tls,
-                drp_business_id: config.drp.map(|d| d.business_id),
+                drp_business_id: config.drp.and_then(|d| d.business_id),
             };
             serve(ctx, &cli.listen, limits.limits(), options).await?;
         }

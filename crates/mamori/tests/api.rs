@@ -3,6 +3,8 @@
 #[path = "api/authz.rs"]
 mod authz;
 mod common;
+#[path = "api/drp.rs"]
+mod drp;
 #[path = "api/hardening.rs"]
 mod hardening;
 
@@ -10,6 +12,7 @@ use authz::{
     administrative_actions_need_a_permission_and_a_public_target,
     every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
 };
+use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use hardening::{
     code_limits_count_a_number_once_however_it_is_written,
     responses_carry_security_headers_and_files_are_private,
@@ -69,6 +72,7 @@ both_backends!(
     administrative_actions_need_a_permission_and_a_public_target,
     responses_carry_security_headers_and_files_are_private,
     code_limits_count_a_number_once_however_it_is_written,
+    drp_accepts_one_point_o_once_per_message_with_expiring_tokens,
 );
 
 /// The CLI beside a running server is a second process writing the same database. Each writer

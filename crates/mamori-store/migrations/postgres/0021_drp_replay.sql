@@ -1,0 +1,6 @@
+-- Signed DRP messages already acted on (SHA-256 of the message as sent), kept until they expire,
+-- so the same signed body cannot pair or file twice.
+CREATE TABLE drp_spent (
+    digest BYTEA PRIMARY KEY,
+    expires_ms BIGINT NOT NULL
+);
