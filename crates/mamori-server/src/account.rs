@@ -278,31 +278,66 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The form's token matches its cookie, and the browser did not say it came from elsewhere.
-pub(crate) fn form_is_ours(headers: &HeaderMap, form_token: &str) -> bool {
-    let cross_site = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
-        (Some(origin), Some(host)) => {
-            let origin = origin.to_str().unwrap_or("");
-            let host = host.to_str().unwrap_or("");
-            origin.split_once("://").map(|(_, h)| h) != Some(host)
-        }
-        (Some(_), None) => true,
-        _ => false,
-    };
-    let token = cookie(headers, CSRF_COOKIE).unwrap_or_default();
-    !cross_site && !token.is_empty() && same(&token, form_token)
+/// The form token for what the browser holds: a keyed MAC of its session token when it is
+/// signed in, else of its pre-session cookie. Nobody without the server's key can make one,
+/// and a token made for one session is worth nothing in another.
+fn form_token_for(s: &AppState, binding: &str, signed_in: bool) -> String {
+    let key = s.vault.keyring.subkey("csrf");
+    let label = if signed_in { "session:" } else { "browser:" };
+    let mac = mamori_crypto::hmac_sha256(key.as_ref(), format!("{label}{binding}").as_bytes());
+    URL_SAFE_NO_PAD.encode(mac)
 }
 
-/// The CSRF token for the page: the browser's, or a new one set with the response.
+/// What the form token is bound to: the session cookie, else the pre-session cookie.
+fn csrf_binding(headers: &HeaderMap) -> Option<(String, bool)> {
+    match cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) {
+        Some(session) => Some((session, true)),
+        None => cookie(headers, CSRF_COOKIE)
+            .filter(|t| t.len() == 43)
+            .map(|t| (t, false)),
+    }
+}
+
+/// Whether an `Origin` header names this site exactly: scheme, host and port, as the browser
+/// reached it (or as the configured public URL says).
+fn same_origin(s: &AppState, headers: &HeaderMap, origin: &str) -> bool {
+    let scheme = if s.tls { "https" } else { "http" };
+    let by_host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| origin == format!("{scheme}://{host}"));
+    let public = s.public_url.trim_end_matches('/');
+    let by_public = !public.is_empty()
+        && reqwest::Url::parse(public)
+            .ok()
+            .is_some_and(|u| u.origin().ascii_serialization() == origin);
+    by_host || by_public
+}
+
+/// The form's token is the one made for this browser's session (or pre-session cookie), and
+/// the browser did not say the form came from another origin.
+pub(crate) fn form_is_ours(s: &AppState, headers: &HeaderMap, form_token: &str) -> bool {
+    let cross_site = match headers.get(header::ORIGIN) {
+        Some(origin) => !same_origin(s, headers, origin.to_str().unwrap_or("")),
+        None => false,
+    };
+    let Some((binding, signed_in)) = csrf_binding(headers) else {
+        return false;
+    };
+    !cross_site && same(&form_token_for(s, &binding, signed_in), form_token)
+}
+
+/// The CSRF token for the page, and the pre-session cookie to set if the browser has none.
 pub(crate) fn csrf_token(
+    s: &AppState,
     headers: &HeaderMap,
 ) -> (String, Option<(header::HeaderName, HeaderValue)>) {
-    match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 43) {
-        Some(t) => (t, None),
+    match csrf_binding(headers) {
+        Some((binding, signed_in)) => (form_token_for(s, &binding, signed_in), None),
         None => {
-            let t = random_token();
-            let set = set_cookie(CSRF_COOKIE, &t, 86_400);
-            (t, Some(set))
+            let browser = random_token();
+            let set = set_cookie(CSRF_COOKIE, &browser, 86_400);
+            (form_token_for(s, &browser, false), Some(set))
         }
     }
 }
@@ -342,7 +377,7 @@ pub async fn sign_in_form(
     headers: HeaderMap,
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
-    let (csrf, set) = csrf_token(&headers);
+    let (csrf, set) = csrf_token(&s, &headers);
     with_cookie(html_page(sign_in_page(&s, lang, csrf).render()), set)
 }
 
@@ -463,13 +498,13 @@ pub(crate) fn accepted<F: PageForm>(
     headers: &HeaderMap,
     form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
 ) -> Result<(F, Language, String), Box<Response>> {
-    let (csrf, set) = csrf_token(headers);
+    let (csrf, set) = csrf_token(s, headers);
     let Ok(axum::Form(form)) = form else {
         let lang = page_language(&s.vault.policy, None);
         return Err(Box::new(refused_form(s, lang, csrf, set)));
     };
     let lang = page_language(&s.vault.policy, form.lang());
-    if !form_is_ours(headers, form.csrf()) {
+    if !form_is_ours(s, headers, form.csrf()) {
         return Err(Box::new(refused_form(s, lang, csrf, set)));
     }
     Ok((form, lang, csrf))
@@ -503,7 +538,7 @@ pub async fn sign_in_link(
     headers: HeaderMap,
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
-    let (csrf, set) = csrf_token(&headers);
+    let (csrf, set) = csrf_token(&s, &headers);
     let mut page = sign_in_page(&s, lang, csrf);
     let challenge = q.challenge.as_deref().and_then(mamori_core::parse_id);
     let code = q
@@ -635,7 +670,7 @@ pub async fn my_data(
             }
         })
         .collect();
-    let (csrf, set) = csrf_token(&headers);
+    let (csrf, set) = csrf_token(&s, &headers);
     let page = MePage {
         lang: lang.code(),
         s: strings(lang),
@@ -827,7 +862,7 @@ async fn choices_page(
             }
         })
         .collect();
-    let (csrf, set) = csrf_token(headers);
+    let (csrf, set) = csrf_token(s, headers);
     let page = ChoicesPage {
         lang: lang.code(),
         s: strings(lang),

@@ -272,7 +272,7 @@ async fn render(s: &AppState, headers: &HeaderMap, lang: Language, outcome: Outc
                 .collect(),
         })
         .collect();
-    let (csrf, set) = csrf_token(headers);
+    let (csrf, set) = csrf_token(s, headers);
     let page = CorrectPage {
         lang: lang.code(),
         s: words,

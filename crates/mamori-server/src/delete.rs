@@ -209,7 +209,7 @@ async fn confirmation_page(
         Ok(plan) => plan,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
-    let (csrf, set) = csrf_token(headers);
+    let (csrf, set) = csrf_token(s, headers);
     let page = DeletePage {
         lang: lang.code(),
         s: strings(lang),

@@ -61,6 +61,8 @@ pub struct Shared {
     pub callback_client: reqwest::Client,
     /// `mamori demo`'s in-memory outbox (also the mailer then).
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
+    /// Served over HTTPS (origins are then `https://…`).
+    pub tls: bool,
 }
 
 impl std::ops::Deref for AppState {
@@ -109,6 +111,7 @@ pub fn router_with(
         drp_business_id,
         callback_client,
         demo_outbox,
+        tls,
     }));
     let router = routes(state);
     if tls {

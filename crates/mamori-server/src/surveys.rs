@@ -693,7 +693,7 @@ async fn identified_page(
         .purpose(&purpose_name)
         .map(|p| p.label.get(lang).to_string())
         .unwrap_or_default();
-    let (csrf, set) = crate::account::csrf_token(headers);
+    let (csrf, set) = crate::account::csrf_token(s, headers);
     let mut view = page_view(stored, lang, error, languages(s));
     view.answerable = view.answerable && consented;
     view.form_path = format!("/privacy/survey/{}", stored.survey.definition.slug);
@@ -868,7 +868,7 @@ async fn submit_identified(
     raw: &RawAnswers,
 ) -> Response {
     let title = text_in(&stored.survey.definition.title, lang);
-    if !crate::account::form_is_ours(headers, csrf) {
+    if !crate::account::form_is_ours(s, headers, csrf) {
         return message_page(lang, StatusCode::FORBIDDEN, title, strings(lang).expired);
     }
     let (subject, actor) = match crate::account::signed_in(s, headers, lang).await {

@@ -15,6 +15,7 @@ use authz::{
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use hardening::{
     code_limits_count_a_number_once_however_it_is_written,
+    forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
 };
 
@@ -73,6 +74,7 @@ both_backends!(
     responses_carry_security_headers_and_files_are_private,
     code_limits_count_a_number_once_however_it_is_written,
     drp_accepts_one_point_o_once_per_message_with_expiring_tokens,
+    forms_need_the_token_made_for_this_browser_and_this_origin,
 );
 
 /// The CLI beside a running server is a second process writing the same database. Each writer
@@ -3011,6 +3013,11 @@ fn cookie_value(set_cookie: &str) -> String {
         .to_string()
 }
 
+/// The CSRF token a page's forms carry.
+fn form_csrf(page: &str) -> String {
+    between(page, "name=\"csrf\" value=\"", "\"").to_string()
+}
+
 fn between<'t>(text: &'t str, before: &str, after: &str) -> &'t str {
     let start = text.find(before).map(|i| i + before.len()).expect(before);
     let end = text[start..].find(after).expect(after);
@@ -3036,10 +3043,13 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         csrf_set.contains("HttpOnly") && csrf_set.contains("SameSite=Strict"),
         "{csrf_set}"
     );
-    let csrf = cookie_value(&csrf_set);
+    let browser = cookie_value(&csrf_set);
     let page = r.text().await.unwrap();
     assert!(page.contains("Adresse e-mail"), "{page}");
-    let jar = format!("mamori_csrf={csrf}");
+    // The form token is a keyed MAC of the browser's cookie, not the cookie itself.
+    let csrf = form_csrf(&page);
+    assert_ne!(csrf, browser);
+    let jar = format!("mamori_csrf={browser}");
     let post = |path: &str, form: Vec<(&str, String)>, cookies: String| {
         client
             .post(app.url(path))
@@ -3162,6 +3172,9 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         me.contains("ada.pages@example.com") && me.contains("+442079460123"),
         "unmasked: {me}"
     );
+    // Signed in, forms carry a token bound to the session.
+    let session_csrf = form_csrf(&me);
+    assert_ne!(session_csrf, csrf);
     assert!(me.contains("Utilisées pour"));
     assert_eq!(
         ledger_size(&app).await,
@@ -3185,14 +3198,31 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
-    // The code is spent; signing out ends the session.
-    let r = post("/privacy/sign-in/code", form(&code), jar.clone())
-        .await
-        .unwrap();
+    // The code is spent (asked from a browser without the session); signing out ends the
+    // session.
+    let r = post(
+        "/privacy/sign-in/code",
+        form(&code),
+        format!("mamori_csrf={browser}"),
+    )
+    .await
+    .unwrap();
     assert!(r.text().await.unwrap().contains("déjà été utilisé"));
     let r = post(
         "/privacy/sign-out",
         vec![("csrf", csrf.clone()), ("lang", "fr".into())],
+        jar.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "the pre-session token is not the session's"
+    );
+    let r = post(
+        "/privacy/sign-out",
+        vec![("csrf", session_csrf.clone()), ("lang", "fr".into())],
         jar.clone(),
     )
     .await
@@ -3205,6 +3235,8 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The browser dropped the session cookie it was told to clear.
+    let jar = format!("mamori_csrf={browser}");
     // A mistyped address says so; a challenge that is not one is refused.
     let form = vec![
         ("email", "not an address".to_string()),
@@ -3274,7 +3306,7 @@ async fn signed_in_browser(app: &TestApp, email: &str) -> (reqwest::Client, Stri
         .send()
         .await
         .unwrap();
-    let csrf = cookie_value(&set_cookie(&r, "mamori_csrf").unwrap());
+    let browser = cookie_value(&set_cookie(&r, "mamori_csrf").unwrap());
     let started = app.vault.start_sign_in(email).await.unwrap();
     let code = started.code.unwrap();
     let (token, _) = app
@@ -3283,11 +3315,18 @@ async fn signed_in_browser(app: &TestApp, email: &str) -> (reqwest::Client, Stri
         .await
         .unwrap()
         .unwrap();
-    (
-        client,
-        format!("mamori_csrf={csrf}; mamori_session={token}"),
-        csrf,
-    )
+    let jar = format!("mamori_csrf={browser}; mamori_session={token}");
+    // The session's form token, from a page of the signed-in person.
+    let page = client
+        .get(app.url("/privacy/choices"))
+        .header("cookie", jar.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (client, jar, form_csrf(&page))
 }
 
 /// My choices: one click grants or withdraws, recorded as the person's own decision (source
@@ -4713,9 +4752,16 @@ async fn delete_my_account_shows_what_is_kept(app: TestApp) {
     assert!(live().await);
     // Signed out: sent to sign in.
     let r = client
+        .get(app.url("/privacy/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let browser = cookie_value(&set_cookie(&r, "mamori_csrf").unwrap());
+    let token = form_csrf(&r.text().await.unwrap());
+    let r = client
         .post(app.url("/privacy/me/delete"))
-        .header("cookie", format!("mamori_csrf={csrf}"))
-        .form(&[("csrf", csrf.as_str()), ("lang", "en"), ("confirm", "yes")])
+        .header("cookie", format!("mamori_csrf={browser}"))
+        .form(&[("csrf", token.as_str()), ("lang", "en"), ("confirm", "yes")])
         .send()
         .await
         .unwrap();

@@ -1120,8 +1120,15 @@ async fn serve_sends_codes_by_smtp_and_sms() {
         .send()
         .await
         .unwrap();
-    let csrf = cookie_of(&page, "mamori_csrf").unwrap();
-    let jar = format!("mamori_csrf={csrf}");
+    let browser = cookie_of(&page, "mamori_csrf").unwrap();
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let jar = format!("mamori_csrf={browser}");
     let ask = async |address: &str| {
         let r = client
             .post(format!("{base}/privacy/sign-in"))

@@ -79,7 +79,8 @@ pub async fn code_limits_count_a_number_once_however_it_is_written(app: TestApp)
         .send()
         .await
         .unwrap();
-    let csrf = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
+    let browser = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
+    let csrf = crate::form_csrf(&r.text().await.unwrap());
     let spellings = [
         "+33612345678",
         "+33 6 12 34 56 78",
@@ -94,7 +95,7 @@ pub async fn code_limits_count_a_number_once_however_it_is_written(app: TestApp)
     for spelling in spellings {
         let r = client
             .post(app.url("/privacy/sign-in"))
-            .header("cookie", format!("mamori_csrf={csrf}"))
+            .header("cookie", format!("mamori_csrf={browser}"))
             .header("origin", &app.base)
             .form(&[("email", spelling), ("csrf", &csrf), ("lang", "en")])
             .send()
@@ -115,4 +116,79 @@ pub async fn code_limits_count_a_number_once_however_it_is_written(app: TestApp)
         spellings.len() - 5,
         "five codes per number, not per spelling"
     );
+}
+
+/// A form passes only with the token the server made for this browser's cookie (a pair the
+/// attacker picks does not), and only from this exact origin (scheme included).
+pub async fn forms_need_the_token_made_for_this_browser_and_this_origin(app: TestApp) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(app.url("/privacy/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let browser = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
+    let token = crate::form_csrf(&r.text().await.unwrap());
+    let ask = |cookie: String, token: String, origin: Option<String>| {
+        let mut r = client
+            .post(app.url("/privacy/sign-in"))
+            .header("cookie", cookie)
+            .form(&[
+                ("email", "nobody@example.com".to_string()),
+                ("csrf", token),
+                ("lang", "en".into()),
+            ]);
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.send()
+    };
+    let chosen = "A".repeat(43);
+    let scheme_swapped = app.base.replacen("http://", "https://", 1);
+    for (cookie, token, origin, why) in [
+        (
+            format!("mamori_csrf={chosen}"),
+            chosen.clone(),
+            None,
+            "a pair the attacker picked",
+        ),
+        (
+            format!("mamori_csrf={chosen}"),
+            token.clone(),
+            None,
+            "another browser's token",
+        ),
+        (
+            format!("mamori_csrf={browser}"),
+            browser.clone(),
+            None,
+            "the cookie as the token",
+        ),
+        (
+            format!("mamori_csrf={browser}"),
+            token.clone(),
+            Some(scheme_swapped),
+            "another scheme",
+        ),
+        (
+            format!("mamori_csrf={browser}"),
+            token.clone(),
+            Some("null".into()),
+            "an opaque origin",
+        ),
+    ] {
+        let r = ask(cookie, token, origin).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{why}");
+    }
+    let r = ask(
+        format!("mamori_csrf={browser}"),
+        token.clone(),
+        Some(app.base.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the page's own form");
 }
