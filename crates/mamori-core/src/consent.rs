@@ -79,8 +79,14 @@ impl ConsentView for SubjectConsent {
     }
 }
 
-/// The outbox event announcing a recorded consent decision (ids and states only).
+/// The outbox event announcing a recorded consent decision (ids and states only). A notice
+/// version is announced only if it is one of Mamori's (`v<N>`): an older system's label, kept in
+/// the history by an import, is free text and stays out of the feed.
 pub(crate) fn consent_changed(row: &ConsentRow) -> Change {
+    let notice_version = row
+        .notice_version
+        .as_deref()
+        .filter(|v| crate::versions::parse_version(v).is_some());
     crate::outbox::announce(
         "consent.changed",
         Some(&row.subject_id),
@@ -90,11 +96,25 @@ pub(crate) fn consent_changed(row: &ConsentRow) -> Change {
             "channel": row.channel,
             "granted": row.granted,
             "source": row.source,
-            "notice_version": row.notice_version,
+            "notice_version": notice_version,
             "decided_at": format_time(row.created_ms),
             "receipt_id": crate::format_id(&row.id),
         }),
     )
+}
+
+/// `version` if it names a notice Mamori published (`v1` up to the latest), else the refusal.
+fn published(version: &str, latest: Option<&str>) -> Result<String> {
+    let latest = latest.and_then(crate::versions::parse_version).unwrap_or(0);
+    match crate::versions::parse_version(version) {
+        Some(n) if n <= latest => Ok(format!("v{n}")),
+        _ => Err(CoreError::invalid(
+            "unknown_notice_version",
+            "notice_version",
+            "name a published notice version (v1, v2, …; see `mamori policy versions`), or leave \
+             it out for the one in force",
+        )),
+    }
 }
 
 pub fn channel_name(channel: Channel) -> &'static str {
@@ -360,10 +380,12 @@ impl Vault {
             "consent.withdraw"
         };
         let source = change.source.as_deref().unwrap_or("api");
-        // Unless told otherwise, the person saw the notice published now.
+        // Unless told otherwise, the person saw the notice published now; a version named must
+        // be one Mamori published.
+        let current = self.current_notice_version().await?;
         let notice_version = match &change.notice_version {
-            Some(v) => Some(v.clone()),
-            None => self.current_notice_version().await?,
+            Some(v) => Some(published(v, current.as_deref())?),
+            None => current,
         };
         if change.granted
             && let Some(v) = &notice_version

@@ -5,6 +5,8 @@ mod authz;
 mod common;
 #[path = "api/drp.rs"]
 mod drp;
+#[path = "api/feed.rs"]
+mod feed;
 #[path = "api/hardening.rs"]
 mod hardening;
 
@@ -13,6 +15,7 @@ use authz::{
     every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
 };
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
+use feed::random_text_in_any_field_never_reaches_the_feed;
 use hardening::{
     code_limits_count_a_number_once_however_it_is_written,
     forms_need_the_token_made_for_this_browser_and_this_origin,
@@ -75,6 +78,7 @@ both_backends!(
     code_limits_count_a_number_once_however_it_is_written,
     drp_accepts_one_point_o_once_per_message_with_expiring_tokens,
     forms_need_the_token_made_for_this_browser_and_this_origin,
+    random_text_in_any_field_never_reaches_the_feed,
 );
 
 /// The CLI beside a running server is a second process writing the same database. Each writer
@@ -1773,12 +1777,33 @@ async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
     assert_eq!(v["allowed"], false);
     assert_eq!(v["reason"], "no_record");
 
+    // A notice version must be one Mamori published: free text is refused and changes nothing.
     let before = ledger_size(&app).await;
+    for label in ["2026-11", "v0", "v1", "CANARY-ada@example.com"] {
+        let r = consent(
+            &app,
+            &id,
+            "service",
+            json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": label}),
+        )
+        .await;
+        let body = problem(
+            r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_notice_version",
+        )
+        .await;
+        assert!(
+            label.len() < 5 || !body.to_string().contains(label),
+            "{body}"
+        );
+    }
+    assert_eq!(ledger_size(&app).await, before);
     let r = consent(
         &app,
         &id,
         "service",
-        json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal", "notice_version": "2026-11"}),
+        json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal"}),
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -1798,7 +1823,10 @@ async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(v["reason"], "granted");
-    assert_eq!(v["notice_version"], "2026-11");
+    assert!(
+        v["notice_version"].is_null(),
+        "nothing published here yet: {v}"
+    );
     // Granting one channel does not grant another purpose.
     let r = app
         .as_role(
