@@ -69,6 +69,9 @@ pub struct Ledger {
     commits: Arc<tokio::sync::watch::Sender<u64>>,
     /// Detached events waiting for the next commit.
     detached: Arc<std::sync::Mutex<Vec<Event>>>,
+    /// Why the stored ledger cannot be trusted, if it cannot (found at start, or by a check
+    /// against an anchored head): the server then refuses to run.
+    integrity: Arc<RwLock<Option<String>>>,
 }
 
 fn job_error_code(e: JobError) -> &'static str {
@@ -94,14 +97,19 @@ impl Ledger {
         let latest = store.latest_head().await?;
         // Every batch signs the head of its own size, so the latest head is the whole tree's
         // (whose root needs no stored block).
+        let mut integrity = None;
         if let Some(head) = &latest
             && (head.head.size != tree.len()
-                || tree.root(head.head.size, &Blocks::default()).ok() != Some(head.head.root))
+                || tree.root(head.head.size, &Blocks::default()).ok() != Some(head.head.root)
+                || !mamori_ledger::verify_head(&signer.public_key(), head))
         {
-            tracing::error!(
-                size = head.head.size,
-                "stored ledger does not match its latest signed head; run `mamori ledger verify`"
+            let why = format!(
+                "the stored ledger ({} leaves) does not match its latest signed head (size {})",
+                tree.len(),
+                head.head.size
             );
+            tracing::error!("{why}; run `mamori ledger verify`");
+            integrity = Some(why);
         }
         let (tx, rx) = mpsc::channel(65_536);
         let ledger = Ledger {
@@ -113,6 +121,7 @@ impl Ledger {
             public_key: signer.public_key(),
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
             detached: Arc::default(),
+            integrity: Arc::new(RwLock::new(integrity)),
         };
         // The writer runs on a thread and runtime of its own: hashing, signing and building a
         // batch take a fraction of a millisecond that, on a request worker, every request queued
@@ -185,6 +194,16 @@ impl Ledger {
 
     pub fn public_key(&self) -> VerifyingKey {
         self.public_key
+    }
+
+    /// Why the stored ledger cannot be trusted, or None.
+    pub fn integrity_problem(&self) -> Option<String> {
+        self.integrity.read().expect("lock").clone()
+    }
+
+    /// Records that the stored ledger failed a check (readiness reports it from then on).
+    pub fn report_integrity_problem(&self, why: String) {
+        *self.integrity.write().expect("lock") = Some(why);
     }
 
     pub fn latest_head(&self) -> Option<SignedTreeHead> {

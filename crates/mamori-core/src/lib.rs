@@ -4,6 +4,7 @@
 pub mod access;
 pub mod access_log;
 pub mod admin;
+pub mod anchor;
 pub mod apikeys;
 pub mod consent;
 pub mod consent_import;

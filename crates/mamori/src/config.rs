@@ -22,6 +22,7 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub drp: Option<DrpConfig>,
     pub outbound: Option<OutboundConfig>,
+    pub ledger: Option<LedgerConfig>,
     /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineConfig>,
@@ -53,6 +54,15 @@ pub struct DrpConfig {
     pub business_id: Option<String>,
     /// How many days an agent's pair-wise token is good for (default 90).
     pub token_days: Option<u32>,
+}
+
+/// Where the ledger's signed heads are anchored outside the database.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// The append-only heads file (default: `ledger-heads.jsonl` in the data directory); best
+    /// on another disk or a mount another machine keeps.
+    pub heads: Option<PathBuf>,
 }
 
 /// Where Mamori's own requests (webhooks, DRP callbacks) may go besides the public internet.

@@ -352,7 +352,13 @@ enum WebhookCommand {
 #[derive(Subcommand)]
 enum LedgerCommand {
     /// Recompute the Merkle tree from storage and check every signed tree head.
-    Verify,
+    Verify {
+        /// Also check the ledger against an outside copy of signed heads (JSON lines: the
+        /// server's `ledger-heads.jsonl`, or heads a witness kept from GET /v1/ledger/head);
+        /// a truncated ledger fails, naming the missing range.
+        #[arg(long)]
+        witness: Option<PathBuf>,
+    },
 }
 
 /// Commands that print and end (not the servers) stop quietly when the reader of their output
@@ -422,12 +428,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (_, _, Some(t)) => Some((t.cert.clone(), t.key.clone())),
                 _ => None,
             };
+            let heads = config
+                .ledger
+                .as_ref()
+                .and_then(|l| l.heads.clone())
+                .unwrap_or_else(|| cli.data.join(HEADS_FILE));
             let options = mamori_server::ServeOptions {
                 messaging: Some(config.messaging(&cli.listen)?),
                 tls,
                 drp_business_id: config.drp.and_then(|d| d.business_id),
             };
-            serve(ctx, &cli.listen, limits.limits(), options).await?;
+            if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
+                return Ok(code);
+            }
+            serve(ctx, &cli.listen, limits.limits(), options, heads).await?;
         }
         Command::Demo { customers, limits } => {
             context::init(&paths).await?;
@@ -454,7 +468,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tls: None,
                 drp_business_id: None,
             };
-            serve(ctx, &cli.listen, limits, options).await?;
+            let heads = cli.data.join(HEADS_FILE);
+            if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
+                return Ok(code);
+            }
+            serve(ctx, &cli.listen, limits, options, heads).await?;
         }
         Command::Policy {
             command: PolicyCommand::Check { file },
@@ -811,13 +829,51 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Ledger {
-            command: LedgerCommand::Verify,
+            command: LedgerCommand::Verify { witness },
         } => {
             let ctx = Context::open_store_only(&paths).await?;
-            return verify::run(&ctx).await;
+            return verify::run(&ctx, witness.as_deref()).await;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ledger's heads file in the data directory, unless `[ledger] heads` names another.
+const HEADS_FILE: &str = "ledger-heads.jsonl";
+/// The exit code of a server that will not run over a ledger it cannot trust.
+const EXIT_LEDGER_UNTRUSTED: u8 = 3;
+
+/// Refuses to serve over a ledger that does not match its own latest signed head, or that no
+/// longer extends the last head anchored in `heads` (leaves removed with their heads): the
+/// server would otherwise sign new heads over the altered tree. Says what to do.
+async fn refuse_untrusted_ledger(
+    ctx: &Context,
+    heads: &std::path::Path,
+) -> anyhow::Result<Option<ExitCode>> {
+    let ledger = &ctx.vault.ledger;
+    let mut problem = ledger.integrity_problem();
+    if problem.is_none() {
+        let anchored = mamori_core::anchor::read_heads(heads)
+            .with_context(|| format!("reading the ledger heads file {}", heads.display()))?;
+        if let Some(last) = anchored.last() {
+            problem = mamori_core::anchor::check_extends(ledger, last)
+                .await?
+                .err();
+        }
+    }
+    let Some(why) = problem else {
+        return Ok(None);
+    };
+    tracing::error!("{why}");
+    eprintln!(
+        "error: the ledger cannot be trusted: {why}.\n\
+         Mamori will not serve over it. Find out what happened with\n\
+         \x20 mamori --data DIR ledger verify --witness {}\n\
+         then restore the database from a backup taken before the damage; see \"Ledger anchoring\"\n\
+         in docs/SECURITY.md for the recovery steps.",
+        heads.display()
+    );
+    Ok(Some(ExitCode::from(EXIT_LEDGER_UNTRUSTED)))
 }
 
 async fn serve(
@@ -825,6 +881,7 @@ async fn serve(
     listen: &str,
     limits: mamori_server::Limits,
     options: mamori_server::ServeOptions,
+    heads: PathBuf,
 ) -> anyhow::Result<()> {
     if let Some((cert, key)) = &options.tls {
         // Checked before binding, so a bad file is a clear error rather than failed handshakes.
@@ -844,7 +901,18 @@ async fn serve(
     tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), tls = options.tls.is_some(), "mamori listening");
     let purge = ctx.vault.clone();
     tokio::spawn(async move { context::purge_loop(purge).await });
+    let ledger = ctx.vault.ledger.clone();
+    let anchoring = tokio::spawn(mamori_core::anchor::run(ledger.clone(), heads.clone()));
     mamori_server::serve_with(listener, ctx.vault, limits, options, stop_signal()).await?;
+    anchoring.abort();
+    // The last head, signed by the final commit, goes to the file too.
+    let anchored = mamori_core::anchor::read_heads(&heads)
+        .ok()
+        .and_then(|h| h.last().map(|h| h.head.size))
+        .unwrap_or(0);
+    if let Err(e) = mamori_core::anchor::anchor_now(&ledger, &heads, anchored).await {
+        tracing::error!(error = %e, "could not anchor the last ledger head");
+    }
     tracing::info!("mamori stopped: requests answered, queued ledger events committed");
     Ok(())
 }

@@ -21,8 +21,22 @@ pub enum Verdict {
     Failed(String),
 }
 
-pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
-    match check(ctx.store.clone(), &ctx.keyring).await? {
+pub async fn run(
+    ctx: &StoreContext,
+    witness: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let witnessed = match witness {
+        Some(path) => {
+            let heads = mamori_core::anchor::read_heads(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            if heads.is_empty() {
+                anyhow::bail!("{} holds no signed tree heads", path.display());
+            }
+            heads
+        }
+        None => vec![],
+    };
+    match check_with(ctx.store.clone(), &ctx.keyring, witnessed).await? {
         Verdict::Ok {
             leaves,
             heads,
@@ -45,10 +59,25 @@ pub async fn run(ctx: &StoreContext) -> anyhow::Result<ExitCode> {
 /// the moment the rebuilt tree reaches the head's size (so only the open block's leaves are
 /// needed for its root, and memory stays flat however long the ledger).
 pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<Verdict> {
+    check_with(store, keyring, vec![]).await
+}
+
+/// [`check`], with heads kept outside the database (a witness's copy) checked the same way:
+/// each must be signed by this ledger and match the stored tree at its size, so a ledger cut
+/// short, with its own heads deleted, fails on the first witnessed head beyond its end.
+pub async fn check_with(
+    store: Arc<dyn Store>,
+    keyring: &Keyring,
+    witnessed: Vec<mamori_ledger::SignedTreeHead>,
+) -> anyhow::Result<Verdict> {
     let started = Instant::now();
     let public = HeadSigner::from_seed(&keyring.ledger_signing_seed()).public_key();
     let mut heads = store.heads().await?;
+    let witnessed_sizes: std::collections::HashSet<u64> =
+        witnessed.iter().map(|h| h.head.size).collect();
+    heads.extend(witnessed);
     heads.sort_by_key(|h| h.head.size);
+    heads.dedup_by(|a, b| a.head.size == b.head.size && a.head.root == b.head.root);
     let mut tree = MerkleTree::new();
     let mut checked = 0;
     let check_heads_at = |tree: &MerkleTree, checked: &mut usize| -> Option<String> {
@@ -85,6 +114,13 @@ pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<V
     }
     // Heads beyond the last stored leaf: leaves they signed are gone.
     if let Some(sth) = heads.get(checked) {
+        let size = sth.head.size;
+        if witnessed_sizes.contains(&size) && verify_head(&public, sth) {
+            return Ok(Verdict::Failed(format!(
+                "leaves {}..{size} are missing: the witnessed head at size {size} signed them                  (the ledger was cut short)",
+                tree.len()
+            )));
+        }
         return Ok(Verdict::Failed(
             head_problem(&public, sth, &tree, &heads[..checked]).unwrap_or_default(),
         ));

@@ -1887,3 +1887,93 @@ async fn sigterm_drains_and_keeps_every_answered_check() {
     .unwrap();
     assert_eq!(checked, 30);
 }
+
+/// Deleting the ledger's newest leaves with their heads leaves a ledger consistent with itself;
+/// the heads anchored outside the database catch it: `ledger verify --witness` names the
+/// missing range, and the server refuses to start over it (exit code 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_ledger_is_caught_by_its_anchored_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let key = text(
+        &mamori(
+            &data,
+            &["apikey", "create", "--role", "service", "--name", "t"],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let client = reqwest::Client::new();
+    let (mut server, base) = serve(&data);
+    wait_up(&client, &base).await;
+    for i in 0..120 {
+        let r = client
+            .post(format!("{base}/v1/subjects"))
+            .bearer_auth(&key)
+            .header("mamori-purpose", "order_fulfilment")
+            .json(&serde_json::json!({"data": {"contact": {"name": format!("T{i}")}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    // SAFETY: sends a signal to the child this test started.
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGTERM);
+    }
+    assert!(server.wait().unwrap().success());
+    let heads = data.join("ledger-heads.jsonl");
+    let anchored = std::fs::read_to_string(&heads).unwrap();
+    let last: serde_json::Value = serde_json::from_str(anchored.lines().last().unwrap()).unwrap();
+    let size = last["size"].as_i64().unwrap();
+    assert!(size >= 121, "{anchored}");
+
+    // Cut the newest 100 leaves and their heads.
+    let db = data.join("mamori.db");
+    let cut = size - 100;
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            for sql in [
+                "DELETE FROM ledger_leaves WHERE idx >= $1",
+                "DELETE FROM tree_heads WHERE size > $1",
+            ] {
+                sqlx::query(sql).bind(cut).execute(&mut conn).await.unwrap();
+            }
+        });
+    })
+    .await
+    .unwrap();
+    let alone = mamori(&data, &["ledger", "verify"]);
+    assert!(
+        alone.status.success(),
+        "by itself the cut ledger verifies: {}",
+        text(&alone.stderr)
+    );
+    let witnessed = mamori(
+        &data,
+        &["ledger", "verify", "--witness", heads.to_str().unwrap()],
+    );
+    assert!(!witnessed.status.success());
+    let err = text(&witnessed.stderr);
+    assert!(
+        err.contains(&format!("leaves {cut}..{size} are missing")),
+        "{err}"
+    );
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port()), "serve"])
+        .env_remove("MAMORI_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("cannot be trusted"));
+}
