@@ -26,6 +26,9 @@ pub enum CoreError {
     Store(#[from] mamori_store::StoreError),
     #[error("the ledger writer has stopped")]
     WriterGone,
+    /// The disk holding the database is full: nothing was written; retry once there is room.
+    #[error("the server's storage is full; nothing was changed — retry later")]
+    StorageFull,
     #[error("{0}")]
     Internal(String),
 }
@@ -52,6 +55,8 @@ impl CoreError {
             CoreError::Missing { code, .. } => code,
             CoreError::Conflict { code, .. } => code,
             CoreError::Integrity => "integrity_failure",
+            CoreError::StorageFull => "insufficient_storage",
+            CoreError::Store(e) if e.is_full() => "insufficient_storage",
             CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
                 "internal_error"
             }

@@ -72,6 +72,10 @@ pub struct Ledger {
     /// Why the stored ledger cannot be trusted, if it cannot (found at start, or by a check
     /// against an anchored head): the server then refuses to run.
     integrity: Arc<RwLock<Option<String>>>,
+    /// The last commit failed for want of disk space (readiness reports it until one succeeds).
+    storage_full: Arc<std::sync::atomic::AtomicBool>,
+    /// When the last commit succeeded (ms since the epoch), for readiness.
+    last_commit_ms: Arc<std::sync::atomic::AtomicI64>,
 }
 
 fn job_error_code(e: JobError) -> &'static str {
@@ -122,6 +126,8 @@ impl Ledger {
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
             detached: Arc::default(),
             integrity: Arc::new(RwLock::new(integrity)),
+            storage_full: Arc::default(),
+            last_commit_ms: Arc::new(std::sync::atomic::AtomicI64::new(now_ms())),
         };
         // The writer runs on a thread and runtime of its own: hashing, signing and building a
         // batch take a fraction of a millisecond that, on a request worker, every request queued
@@ -194,6 +200,26 @@ impl Ledger {
 
     pub fn public_key(&self) -> VerifyingKey {
         self.public_key
+    }
+
+    /// Whether the last commit failed because the disk is full.
+    pub fn storage_full(&self) -> bool {
+        self.storage_full.load(Ordering::Acquire)
+    }
+
+    /// When the last commit succeeded (ms since the epoch; the start time before any).
+    pub fn last_commit_ms(&self) -> i64 {
+        self.last_commit_ms.load(Ordering::Acquire)
+    }
+
+    /// Whether jobs are waiting for the writer (queued or detached).
+    pub fn has_pending(&self) -> bool {
+        self.jobs.max_capacity() != self.jobs.capacity()
+            || !self
+                .detached
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
     }
 
     /// Why the stored ledger cannot be trusted, or None.
@@ -377,6 +403,8 @@ impl Ledger {
         let result = store.commit_batch(&changes, tree_size, &mut finish).await;
         match result {
             Ok(outcomes) => {
+                self.storage_full.store(false, Ordering::Release);
+                self.last_commit_ms.store(now_ms(), Ordering::Release);
                 let head = signed.expect("finish ran");
                 self.committed.store(head.head.size, Ordering::Release);
                 *self.latest.write().expect("lock") = Some(head);
@@ -388,11 +416,23 @@ impl Ledger {
             }
             Err(e) => {
                 self.tree.write().expect("lock").rollback(mark);
-                tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
+                let full = e.is_full();
+                if full {
+                    tracing::error!(
+                        jobs = batch.len(),
+                        "the disk is full: a ledger batch was refused, nothing in it was committed"
+                    );
+                } else {
+                    tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
+                }
+                self.storage_full.store(full, Ordering::Release);
                 for job in batch {
-                    let _ = job
-                        .reply
-                        .send(Err(CoreError::Internal("storage failure".into())));
+                    let error = if full {
+                        CoreError::StorageFull
+                    } else {
+                        CoreError::Internal("storage failure".into())
+                    };
+                    let _ = job.reply.send(Err(error));
                 }
             }
         }

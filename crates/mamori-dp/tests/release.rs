@@ -25,8 +25,11 @@ fn the_noise_has_the_promised_spread_around_the_truth() {
         (variance / expected - 1.0).abs() < 0.15,
         "variance {variance}, expected {expected}"
     );
-    // Noise is there at all: not every draw is the truth.
-    assert!(draws.iter().filter(|d| **d == truth as f64).count() < 1_000);
+    // Noise is there at all: not every draw is the truth. At scale 2 a discrete Laplace draw
+    // is exactly 0 with probability (1 − e^−½)/(1 + e^−½) ≈ 0.245, about 980 of 4,000 (sd ≈ 27):
+    // the bound of 1,000 this had failed about one run in four.
+    let exact = draws.iter().filter(|d| **d == truth as f64).count();
+    assert!((800..1_200).contains(&exact), "{exact} draws were exact");
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod correct;
 pub mod delete;
 pub mod drp;
 pub mod extract;
+pub mod health;
 pub mod messaging;
 pub mod metrics;
 pub mod outbound;
@@ -256,6 +257,7 @@ fn routes(state: AppState) -> Router {
         )
         .route("/assets/blind-token.js", get(surveys::blind_token_script))
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/.well-known/gpc.json", get(gpc_support))
         .route(
             "/unsubscribe",
@@ -386,6 +388,7 @@ async fn openapi() -> Response {
 }
 
 async fn render_metrics(State(s): State<AppState>) -> Response {
+    health::refresh(&s).await;
     s.metrics
         .ledger_size
         .set(s.vault.ledger.committed_size() as i64);

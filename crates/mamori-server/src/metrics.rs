@@ -21,11 +21,19 @@ pub struct RouteOnly {
     pub route: String,
 }
 
+/// A readiness check by name (`database`, `storage`, `disk_space`, …).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CheckLabel {
+    pub check: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RouteLabels, Counter>,
     pub latency: Family<RouteOnly, Histogram>,
     pub ledger_size: Gauge,
+    /// 1 when a readiness check passed at the last look, 0 when it failed.
+    pub ready: Family<CheckLabel, Gauge>,
 }
 
 impl Metrics {
@@ -51,11 +59,18 @@ impl Metrics {
             "Committed ledger leaves",
             ledger_size.clone(),
         );
+        let ready = Family::<CheckLabel, Gauge>::default();
+        registry.register(
+            "ready",
+            "Readiness checks: 1 passed, 0 failed (updated by /readyz and /metrics)",
+            ready.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
             latency,
             ledger_size,
+            ready,
         })
     }
 

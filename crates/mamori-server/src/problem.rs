@@ -84,12 +84,15 @@ impl IntoResponse for ApiError {
                     CoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                     CoreError::NotFound | CoreError::Missing { .. } => StatusCode::NOT_FOUND,
                     CoreError::Conflict { .. } => StatusCode::CONFLICT,
+                    CoreError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+                    CoreError::Store(e) if e.is_full() => StatusCode::INSUFFICIENT_STORAGE,
                     CoreError::Integrity | CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
                         tracing::error!(error = %e, "request failed");
                         StatusCode::INTERNAL_SERVER_ERROR
                     }
                 };
                 let detail = match &e {
+                    CoreError::Store(s) if s.is_full() => CoreError::StorageFull.to_string(),
                     CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
                     other => other.to_string(),
                 };

@@ -60,6 +60,20 @@ impl EventsOnly {
             Some(conn) => conn,
             None => guard.insert(self.open().map_err(database_error)?),
         };
+        let committed = Self::commit_on(conn, outcomes, tree_size, finish);
+        if committed.is_err() {
+            // A connection whose transaction could not end (a full disk) is not reused.
+            *guard = None;
+        }
+        committed
+    }
+
+    fn commit_on(
+        conn: &mut Connection,
+        outcomes: Vec<JobOutcome>,
+        tree_size: u64,
+        finish: &mut Finish<'_>,
+    ) -> Result<Vec<JobOutcome>> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(database_error)?;

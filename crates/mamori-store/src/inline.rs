@@ -21,6 +21,9 @@ pub struct InlineReads {
 }
 
 pub fn database_error(e: rusqlite::Error) -> StoreError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return StoreError::Full;
+    }
     StoreError::Database(sqlx::Error::Protocol(e.to_string()))
 }
 

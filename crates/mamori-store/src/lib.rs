@@ -36,6 +36,8 @@ pub enum StoreError {
     BadUrl,
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
+    #[error("the disk holding the database is full")]
+    Full,
     #[error("{path}: {source}")]
     File {
         path: String,
@@ -44,6 +46,30 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// Whether the write failed for want of disk space (SQLite's SQLITE_FULL, PostgreSQL's
+    /// disk_full, or ENOSPC): the caller is told 507, and writes work again once space returns.
+    pub fn is_full(&self) -> bool {
+        match self {
+            StoreError::Full => true,
+            StoreError::Database(e) => sqlx_is_full(e),
+            StoreError::File { source, .. } => source.raw_os_error() == Some(28),
+            _ => false,
+        }
+    }
+}
+
+fn sqlx_is_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("13") | Some("53100"))
+                || db.message().contains("database or disk is full")
+        }
+        sqlx::Error::Io(io) => io.raw_os_error() == Some(28),
+        _ => false,
+    }
+}
 
 /// A batch meant to append at a leaf index that is already stored. Writers take turns and take
 /// in each other's leaves first (see [`Finish`]), so this is damage or a bug, never a race: the
@@ -614,6 +640,12 @@ pub type Finish<'a> =
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
+
+    /// The directory holding the database files, when they are local (SQLite): readiness
+    /// watches its free space.
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
     async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;

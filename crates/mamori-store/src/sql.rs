@@ -25,6 +25,21 @@ pub struct SqliteStore {
     /// Commits of ledger events alone (`events_only.rs`), on the writer's thread.
     events_only: crate::events_only::EventsOnly,
     checkpointer: tokio::task::JoinHandle<()>,
+    /// Set when a write transaction failed: its connection may not have ended the
+    /// transaction (a COMMIT that failed on a full disk leaves sqlx refusing to begin on it),
+    /// so the next write closes it and starts on a fresh one.
+    write_failed: std::sync::atomic::AtomicBool,
+}
+
+impl SqliteStore {
+    fn local_dir(&self) -> Option<std::path::PathBuf> {
+        let dir = self.path.parent()?;
+        Some(if dir.as_os_str().is_empty() {
+            ".".into()
+        } else {
+            dir.to_path_buf()
+        })
+    }
 }
 
 impl Drop for SqliteStore {
@@ -125,6 +140,7 @@ impl SqliteStore {
             write,
             read,
             checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
+            write_failed: Default::default(),
         })
     }
 }
@@ -438,9 +454,15 @@ async fn stream_postgres_leaves(
 pub struct PostgresStore {
     write: PgPool,
     read: PgPool,
+    /// As [`SqliteStore`]'s.
+    write_failed: std::sync::atomic::AtomicBool,
 }
 
 impl PostgresStore {
+    fn local_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
     pub async fn open(url: &str) -> Result<PostgresStore> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -450,6 +472,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             write: pool.clone(),
             read: pool,
+            write_failed: Default::default(),
         })
     }
 }
@@ -1090,6 +1113,40 @@ macro_rules! sql_store {
 
             /// Opens the batch transaction and applies the jobs: in bulk when they are all inserts
             /// and none conflicts, else job by job.
+            /// One attempt at [`Store::commit_batch`].
+            async fn commit_batch_once(&self, jobs: &[Vec<Change>], tree_size: u64, finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
+                if jobs.iter().all(|job| job.is_empty())
+                    && let Some(outcomes) = self.commit_events_only(jobs.len(), tree_size, finish)?
+                {
+                    return Ok(outcomes);
+                }
+                let (mut tx, outcomes) = self.begin_and_apply(jobs).await?;
+                let foreign = Self::leaves_since(&mut tx, tree_size).await?;
+                let (leaves, head) = finish(&outcomes, &foreign);
+                for chunk in statement_sized_chunks(&leaves) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " ledger_leaves (idx, data, leaf_hash, subject_id) "));
+                    qb.push_values(chunk, |mut b, leaf| {
+                        b.push_bind(leaf.index as i64)
+                            .push_bind(leaf.data.clone())
+                            .push_bind(leaf.hash.to_vec())
+                            .push_bind(leaf.subject_id.map(|s| s.to_vec()));
+                    });
+                    // DO NOTHING + a count check, not a failing INSERT: same safety, no
+                    // statement journal (a taken index: `LEAF_INDEX_TAKEN`).
+                    qb.push($quietly);
+                    if qb.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
+                        return Err(crate::LEAF_INDEX_TAKEN);
+                    }
+                }
+                if !leaves.is_empty() {
+                    sqlx::query("INSERT INTO tree_heads (size, timestamp_ms, root, signature) VALUES ($1, $2, $3, $4)")
+                        .bind(head.head.size as i64).bind(head.head.timestamp_ms).bind(&head.head.root[..]).bind(&head.signature[..])
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
             async fn begin_and_apply(&self, jobs: &[Vec<Change>]) -> Result<(sqlx::Transaction<'static, $db>, Vec<JobOutcome>)> {
                 let mut tx = self.begin_write().await?;
                 if jobs.len() >= BULK_MIN_JOBS && jobs.iter().flatten().all(is_bulk_insertable) {
@@ -1112,6 +1169,10 @@ macro_rules! sql_store {
         impl Store for $store {
             fn backend(&self) -> &'static str {
                 $name
+            }
+
+            fn data_dir(&self) -> Option<std::path::PathBuf> {
+                self.local_dir()
             }
 
             async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>> {
@@ -1515,36 +1576,17 @@ macro_rules! sql_store {
             }
 
             async fn commit_batch(&self, jobs: &[Vec<Change>], tree_size: u64, finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
-                if jobs.iter().all(|job| job.is_empty())
-                    && let Some(outcomes) = self.commit_events_only(jobs.len(), tree_size, finish)?
+                use std::sync::atomic::Ordering;
+                if self.write_failed.swap(false, Ordering::AcqRel)
+                    && let Ok(conn) = self.write.acquire().await
                 {
-                    return Ok(outcomes);
+                    let _ = conn.close().await;
                 }
-                let (mut tx, outcomes) = self.begin_and_apply(jobs).await?;
-                let foreign = Self::leaves_since(&mut tx, tree_size).await?;
-                let (leaves, head) = finish(&outcomes, &foreign);
-                for chunk in statement_sized_chunks(&leaves) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!($insert_quietly, " ledger_leaves (idx, data, leaf_hash, subject_id) "));
-                    qb.push_values(chunk, |mut b, leaf| {
-                        b.push_bind(leaf.index as i64)
-                            .push_bind(leaf.data.clone())
-                            .push_bind(leaf.hash.to_vec())
-                            .push_bind(leaf.subject_id.map(|s| s.to_vec()));
-                    });
-                    // DO NOTHING + a count check, not a failing INSERT: same safety, no
-                    // statement journal (a taken index: `LEAF_INDEX_TAKEN`).
-                    qb.push($quietly);
-                    if qb.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
-                        return Err(crate::LEAF_INDEX_TAKEN);
-                    }
+                let committed = self.commit_batch_once(jobs, tree_size, finish).await;
+                if committed.is_err() {
+                    self.write_failed.store(true, Ordering::Release);
                 }
-                if !leaves.is_empty() {
-                    sqlx::query("INSERT INTO tree_heads (size, timestamp_ms, root, signature) VALUES ($1, $2, $3, $4)")
-                        .bind(head.head.size as i64).bind(head.head.timestamp_ms).bind(&head.head.root[..]).bind(&head.signature[..])
-                        .execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(outcomes)
+                committed
             }
 
             async fn prepare_bulk_load(&self) -> Result<()> {

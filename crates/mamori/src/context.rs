@@ -40,6 +40,25 @@ pub fn operator() -> Actor {
     }
 }
 
+/// Refuses to start over a data directory the server cannot write (mounted read-only, wrong
+/// owner), naming it, instead of failing later on the first write with a database error.
+pub fn check_writable(paths: &Paths) -> anyhow::Result<()> {
+    let mut dirs = vec![paths.data.clone()];
+    if let Some(file) = paths.database.strip_prefix("sqlite://")
+        && let Some(dir) = Path::new(file.split('?').next().unwrap_or(file)).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        dirs.push(dir.to_path_buf());
+    }
+    for dir in dirs {
+        let probe = dir.join(format!(".mamori-write-check-{}", std::process::id()));
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Creates what is missing: the directory, a master key file readable only by its owner, the
 /// example policy, and the migrated database. Never overwrites an existing key or policy.
 pub async fn init(paths: &Paths) -> anyhow::Result<()> {

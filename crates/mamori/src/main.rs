@@ -414,6 +414,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tls_key,
         } => {
             let config = load_config(cli.config.as_deref(), &cli.data)?;
+            context::check_writable(&paths)?;
             let mut ctx = Context::open(&paths).await?;
             ctx.vault.deadlines = Arc::new(config.deadlines()?);
             ctx.vault.outbound = Arc::new(config.outbound()?);

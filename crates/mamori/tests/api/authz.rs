@@ -81,7 +81,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("POST", "/v1/surveys/{slug}/responses") => Rule::NoKey,
         ("POST", "/v1/surveys/{slug}/tokens") => Rule::NoKey,
         ("GET", "/v1/surveys/{slug}/issuer") => Rule::NoKey,
-        ("GET", "/healthz") => Rule::NoKey,
+        ("GET", "/healthz") | ("GET", "/readyz") => Rule::NoKey,
         _ => return None,
     })
 }

@@ -44,6 +44,39 @@ pub async fn responses_carry_security_headers_and_files_are_private(app: TestApp
             assert_eq!(referrer, "no-referrer", "{path}");
         }
     }
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    let names: Vec<&str> = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "database",
+            "storage",
+            "disk_space",
+            "ledger_writer",
+            "ledger_integrity"
+        ]
+    );
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mamori_ready{check=\"ledger_integrity\"} 1"),
+        "{metrics}"
+    );
     if app.backend == Backend::Sqlite {
         use std::os::unix::fs::PermissionsExt;
         let files = app.sqlite_files();

@@ -1,0 +1,130 @@
+//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: it can do its work).
+//! A load balancer or Kubernetes sends traffic only while `/readyz` says 200; a 503 names the
+//! failing check, and `mamori_ready{check=…}` shows each one in the metrics.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+
+/// Below this much free space on the database's disk (or a twentieth of a smaller disk) the
+/// server says it is not ready: writes would soon fail (each answer waits for its commit).
+pub const MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
+/// A writer with work waiting that has not committed for this long is stuck.
+const WRITER_STALL: Duration = Duration::from_secs(30);
+/// How long the database may take to answer the readiness read.
+const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Check {
+    /// `database`, `storage`, `disk_space`, `ledger_writer` or `ledger_integrity`.
+    pub name: &'static str,
+    pub ok: bool,
+    /// Why it failed, in words (never a value of anyone's data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `not_ready`.
+    pub status: &'static str,
+    /// The first failing check's name, when not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing: Option<&'static str>,
+    pub checks: Vec<Check>,
+}
+
+fn check(name: &'static str, problem: Option<String>) -> Check {
+    Check {
+        name,
+        ok: problem.is_none(),
+        detail: problem,
+    }
+}
+
+/// Free bytes on the filesystem holding `dir`, and the least it should keep free.
+fn free_bytes(dir: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    let stat = rustix::fs::statvfs(dir)?;
+    let total = stat.f_blocks.saturating_mul(stat.f_frsize);
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    Ok((free, MIN_FREE_BYTES.min(total / 20)))
+}
+
+async fn checks(s: &AppState) -> Vec<Check> {
+    let vault = &s.vault;
+    let ledger = &vault.ledger;
+    let database = match tokio::time::timeout(DATABASE_TIMEOUT, vault.store.last_event_seq()).await
+    {
+        Ok(Ok(_)) => None,
+        Ok(Err(_)) => Some("the database does not answer reads".to_string()),
+        Err(_) => Some("the database did not answer within 2 s".to_string()),
+    };
+    let storage = ledger
+        .storage_full()
+        .then(|| "the last write failed: the database's disk is full".to_string());
+    let disk_space = match vault.store.data_dir() {
+        None => None,
+        Some(dir) => match free_bytes(&dir) {
+            Ok((free, least)) if free < least => Some(format!(
+                "{} KiB free on the database's disk, below {} KiB",
+                free / 1024,
+                least / 1024
+            )),
+            Ok(_) => None,
+            Err(e) => Some(format!("free space unknown: {e}")),
+        },
+    };
+    let idle_for = mamori_core::now_ms() - ledger.last_commit_ms();
+    let writer = (ledger.has_pending() && idle_for > WRITER_STALL.as_millis() as i64)
+        .then(|| format!("work has waited {} s without a commit", idle_for / 1000));
+    let integrity = ledger.integrity_problem();
+    vec![
+        check("database", database),
+        check("storage", storage),
+        check("disk_space", disk_space),
+        check("ledger_writer", writer),
+        check("ledger_integrity", integrity),
+    ]
+}
+
+/// Runs every check and records each in the `mamori_ready` metric.
+pub async fn refresh(s: &AppState) -> Vec<Check> {
+    let checks = checks(s).await;
+    for c in &checks {
+        s.metrics
+            .ready
+            .get_or_create(&crate::metrics::CheckLabel { check: c.name })
+            .set(i64::from(c.ok));
+    }
+    checks
+}
+
+/// Whether the server can do its work now; 503 with the failing check otherwise.
+#[utoipa::path(get, path = "/readyz",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    let checks = refresh(&s).await;
+    let failing = checks.iter().find(|c| !c.ok).map(|c| c.name);
+    let status = if failing.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = Readiness {
+        status: if failing.is_some() {
+            "not_ready"
+        } else {
+            "ready"
+        },
+        failing,
+        checks,
+    };
+    (status, Json(body)).into_response()
+}
