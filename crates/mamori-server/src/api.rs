@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::openapi::CommonResponses;
+
 use crate::AppState;
 use crate::extract::{Body, Caller, Purpose};
 use crate::problem::{ApiError, Problem};
@@ -104,6 +106,7 @@ pub struct Records {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LookupQuery {
     pub email: Option<String>,
@@ -119,8 +122,8 @@ pub struct LookupResult {
 
 #[utoipa::path(post, path = "/v1/subjects", request_body = CreateSubject,
     params(("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 201, body = Created), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Created), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_subject(
     State(s): State<AppState>,
@@ -136,8 +139,8 @@ pub async fn create_subject(
 }
 
 #[utoipa::path(get, path = "/v1/subjects/{id}",
-    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = SubjectBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = SubjectBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn read_subject(
     State(s): State<AppState>,
@@ -155,8 +158,8 @@ pub async fn read_subject(
 /// records and current consents in one JSON document, read for the given purpose (normally
 /// `data_subject_rights`, by a role that may use it). Each read is ledgered.
 #[utoipa::path(get, path = "/v1/subjects/{id}/export",
-    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn export_subject(
     State(s): State<AppState>,
@@ -207,6 +210,7 @@ pub fn access_entry_json(e: &mamori_core::access_log::AccessEntry) -> serde_json
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccessLogQuery {
     /// Only events numbered below this (from `older` of the previous page).
@@ -218,8 +222,8 @@ pub struct AccessLogQuery {
 /// The ledger events about a subject, newest first: who (role), why (purpose), what, which
 /// categories, allowed or refused. For a role that may use the rights purpose; ledgered.
 #[utoipa::path(get, path = "/v1/subjects/{id}/access-log",
-    params(("id" = String, Path), AccessLogQuery),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem)),
+    params(("id" = uuid::Uuid, Path), AccessLogQuery),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn access_log(
     State(s): State<AppState>,
@@ -234,6 +238,12 @@ pub async fn access_log(
     {
         return Err(out_of_range("limit must be between 1 and 500"));
     }
+    // Event numbers are 64-bit signed in storage (and so in the document).
+    if q.before.is_some_and(|b| b > i64::MAX as u64) {
+        return Err(out_of_range(
+            "before is an event number from an earlier page",
+        ));
+    }
     let log = s
         .vault
         .access_log(&actor, &id, q.before, q.limit.unwrap_or(100))
@@ -245,8 +255,8 @@ pub async fn access_log(
 }
 
 #[utoipa::path(patch, path = "/v1/subjects/{id}", request_body = UpdateSubject,
-    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 204), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn update_subject(
     State(s): State<AppState>,
@@ -300,8 +310,8 @@ impl ErasureResult {
 }
 
 #[utoipa::path(delete, path = "/v1/subjects/{id}",
-    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = ErasureResult, description = "erased by crypto-shredding, except what a legal obligation keeps"), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = ErasureResult, description = "erased by crypto-shredding, except what a legal obligation keeps"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn erase_subject(
     State(s): State<AppState>,
@@ -315,7 +325,7 @@ pub async fn erase_subject(
 }
 
 #[utoipa::path(get, path = "/v1/subjects", params(LookupQuery, ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = LookupResult), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn lookup_subject(
     State(s): State<AppState>,
@@ -346,8 +356,8 @@ pub async fn lookup_subject(
 }
 
 #[utoipa::path(post, path = "/v1/subjects/{id}/records", request_body = CreateRecord,
-    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 201, body = Created), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 201, body = Created), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn add_record(
     State(s): State<AppState>,
@@ -365,8 +375,8 @@ pub async fn add_record(
 }
 
 #[utoipa::path(get, path = "/v1/subjects/{id}/records",
-    params(("id" = String, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = Records), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
+    responses((status = 200, body = Records), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_records(
     State(s): State<AppState>,
@@ -403,7 +413,7 @@ fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBod
     }
 }
 
-#[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn ledger_head(
     State(s): State<AppState>,
     Caller(_): Caller,
@@ -418,6 +428,7 @@ pub async fn ledger_head(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionQuery {
     /// Leaf index, from 0.
@@ -451,7 +462,7 @@ fn bad_query<E>(_: E) -> ApiError {
     )
 }
 
-#[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn inclusion_proof(
     State(s): State<AppState>,
     Caller(_): Caller,
@@ -477,6 +488,7 @@ pub async fn inclusion_proof(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
     pub first: u64,
@@ -492,7 +504,7 @@ pub struct ConsistencyBody {
     pub proof: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn consistency_proof(
     State(s): State<AppState>,
     Caller(_): Caller,
@@ -549,6 +561,7 @@ pub struct SetConsent {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentQuery {
     pub purpose: String,
@@ -596,8 +609,8 @@ impl ConsentBody {
 /// With `Sec-GPC: 1` the person is first opted out of every purpose flagged `sale_or_share`
 /// (source `gpc`); an explicit grant in the same request then applies after it.
 #[utoipa::path(put, path = "/v1/consent/{id}", request_body = SetConsent,
-    params(("id" = String, Path)),
-    responses((status = 200, body = ConsentBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConsentBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn set_consent(
     State(s): State<AppState>,
@@ -624,8 +637,8 @@ pub async fn set_consent(
 /// Whether the subject may be processed for a purpose (on a channel), and why. `Sec-GPC: 1`
 /// records the opt-out of sale/sharing first, so the answer already reflects it.
 #[utoipa::path(get, path = "/v1/consent/{id}",
-    params(("id" = String, Path), ConsentQuery),
-    responses((status = 200, body = ConsentBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    params(("id" = uuid::Uuid, Path), ConsentQuery),
+    responses((status = 200, body = ConsentBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn check_consent(
     State(s): State<AppState>,
@@ -672,7 +685,7 @@ pub struct ReceiptBody {
 
 /// Checks a consent receipt: signed by this Mamori's ledger key, and still the current decision?
 #[utoipa::path(post, path = "/v1/consent/receipts/verify", request_body = ReceiptRequest,
-    responses((status = 200, body = ReceiptBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = ReceiptBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn verify_receipt(
     State(s): State<AppState>,
@@ -710,7 +723,7 @@ pub struct AudienceBody {
 /// Campaign audience filtering: which of these subjects may be contacted for the purpose on the
 /// channel. One ledger event per call. Bodies up to 8 MiB.
 #[utoipa::path(post, path = "/v1/consent/filter", request_body = AudienceFilter,
-    responses((status = 200, body = AudienceBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = AudienceBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn filter_audience(
     State(s): State<AppState>,
@@ -804,6 +817,7 @@ fn audience_stream(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// The `seq` of the last event already processed (0 to start from the beginning).
@@ -824,7 +838,7 @@ pub struct FeedBody {
 /// The pull feed of the outbox (consent.changed, subject.erased, …) for systems that cannot
 /// receive webhooks.
 #[utoipa::path(get, path = "/v1/events", params(FeedQuery),
-    responses((status = 200, body = FeedBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = FeedBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn events(
     State(s): State<AppState>,
@@ -893,7 +907,7 @@ impl From<mamori_core::webhooks::WebhookInfo> for WebhookBody {
 
 /// Subscribes a URL to outbox events from now on, signed per Standard Webhooks.
 #[utoipa::path(post, path = "/v1/webhooks", request_body = AddWebhook,
-    responses((status = 201, body = WebhookBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = WebhookBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn add_webhook(
     State(s): State<AppState>,
@@ -914,7 +928,7 @@ pub async fn add_webhook(
 }
 
 #[utoipa::path(get, path = "/v1/webhooks",
-    responses((status = 200, body = Vec<WebhookBody>), (status = 401, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = Vec<WebhookBody>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_webhooks(
     State(s): State<AppState>,
@@ -924,8 +938,8 @@ pub async fn list_webhooks(
     Ok(Json(list.into_iter().map(WebhookBody::from).collect()))
 }
 
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn remove_webhook(
     State(s): State<AppState>,
@@ -945,8 +959,8 @@ pub struct ReplayRequest {
 
 /// Sends a subscription's events again from a feed position (after an outage on the
 /// receiver's side, or to re-deliver dead letters). Ledgered.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", params(("id" = String, Path)), request_body = ReplayRequest,
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", params(("id" = uuid::Uuid, Path)), request_body = ReplayRequest,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn replay_webhook(
     State(s): State<AppState>,
@@ -986,8 +1000,8 @@ pub struct LinkBody {
 
 /// A one-click unsubscribe link (RFC 8058) for one subject, purpose and channel.
 #[utoipa::path(post, path = "/v1/consent/{id}/unsubscribe-link", request_body = LinkRequest,
-    params(("id" = String, Path)),
-    responses((status = 200, body = LinkBody), (status = 401, body = Problem), (status = 429, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = LinkBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn unsubscribe_link(
     State(s): State<AppState>,
@@ -1019,7 +1033,7 @@ pub async fn unsubscribe_link(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
     paths(create_subject, read_subject, export_subject, access_log, open_request, list_requests, get_request, extend_request, set_request_state, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, crate::scrub::scrub_texts, crate::drp::pair, crate::drp::agent_information, crate::drp::submit, crate::drp::status, crate::drp::revoke, crate::surveys::create, crate::surveys::list, crate::surveys::close, crate::surveys::results, crate::surveys::respond, crate::surveys::chart, crate::surveys::results_csv, crate::surveys::invite, crate::surveys::issuer, crate::surveys::token, crate::surveys::release, crate::surveys::releases, crate::surveys::privacy_report, crate::surveys::texts, healthz, crate::health::readyz),
     components(schemas(Problem)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &CommonResponses)
 )]
 pub struct ApiDoc;
 
@@ -1075,7 +1089,7 @@ fn request_id(text: &str) -> ApiResult<[u8; 16]> {
 /// Records a data-subject request that arrived another way (e-mail, letter, phone) or from an
 /// agent, with the deadline its jurisdiction sets. Needs a role with the rights purpose.
 #[utoipa::path(post, path = "/v1/requests", request_body = OpenRequest,
-    responses((status = 201, body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 201, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn open_request(
     State(s): State<AppState>,
@@ -1108,6 +1122,7 @@ pub async fn open_request(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestQuery {
     /// Only this state (default: every request not closed).
@@ -1124,7 +1139,7 @@ pub struct RequestQuery {
 
 /// The request queue, by due date: what must be answered first comes first.
 #[utoipa::path(get, path = "/v1/requests", params(RequestQuery),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_requests(
     State(s): State<AppState>,
@@ -1180,8 +1195,8 @@ pub async fn list_requests(
     })))
 }
 
-#[utoipa::path(get, path = "/v1/requests/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)),
+#[utoipa::path(get, path = "/v1/requests/{id}", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_request(
     State(s): State<AppState>,
@@ -1200,8 +1215,8 @@ pub struct ExtendRequest {
 }
 
 /// Extends the deadline once, as far as the request's jurisdiction allows.
-#[utoipa::path(post, path = "/v1/requests/{id}/extend", request_body = ExtendRequest, params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+#[utoipa::path(post, path = "/v1/requests/{id}/extend", request_body = ExtendRequest, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn extend_request(
     State(s): State<AppState>,
@@ -1227,8 +1242,8 @@ pub struct RequestState {
 }
 
 /// Works a request through its states; a closed request stays closed.
-#[utoipa::path(post, path = "/v1/requests/{id}/state", request_body = RequestState, params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+#[utoipa::path(post, path = "/v1/requests/{id}/state", request_body = RequestState, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn set_request_state(
     State(s): State<AppState>,

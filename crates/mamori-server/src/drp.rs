@@ -67,10 +67,10 @@ async fn agent(
 
 /// `POST /v1/agent/{agent-id}`: pair-wise key setup. A failure is a bare 403, as the protocol
 /// says; the reason is in the ledger.
-#[utoipa::path(post, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol v0.9.4",
+#[utoipa::path(post, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
     params(("agent_id" = String, Path, description = "the agent's id in the DRP directory")),
-    request_body(content = String, content_type = "text/plain", description = "a JWS signed with the agent's Ed25519 key (DRP §2.05), compact serialisation"),
-    responses((status = 200, description = "the agent's bearer token and the business's id"), (status = 403, description = "bad signature, unknown agent or stale message"), (status = 429, description = "too many failed attempts")))]
+    request_body(content = String, content_type = "text/plain", description = "base64 of the agent's 64-byte Ed25519 signature followed by the signed JSON message (libsodium's combined form, DRP §2.05)"),
+    responses((status = 200, description = "JSON `{\"agent-id\": …, \"token\": …}`: the pair-wise bearer token (it replaces any earlier one)"), (status = 403, description = "bad signature, unknown agent, another business, an expired or already used message (empty body)"), (status = 429, description = "too many failed attempts")))]
 pub async fn pair(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -98,7 +98,7 @@ pub async fn pair(
 }
 
 /// `GET /v1/agent/{agent-id}`: whether the token is still good for this agent.
-#[utoipa::path(get, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol v0.9.4",
+#[utoipa::path(get, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
     params(("agent_id" = String, Path)),
     responses((status = 200, description = "the token is good for this agent"), (status = 403, description = "DRP error JSON: no token, or another agent's"), (status = 429, description = "too many failed attempts")),
     security(("bearer" = [])))]
@@ -120,9 +120,9 @@ pub async fn agent_information(
 }
 
 /// `POST /v1/data-rights-request`: a signed request from an agent, filed in the register.
-#[utoipa::path(post, path = "/v1/data-rights-request", tag = "Data Rights Protocol v0.9.4",
-    request_body(content = String, content_type = "text/plain", description = "a JWS signed with the agent's Ed25519 key (DRP §2.05), compact serialisation"),
-    responses((status = 200, description = "the request's status object (request_id, status, received_at, expected_by)"), (status = 400, description = "DRP error JSON: malformed or unsigned message"), (status = 403, description = "DRP error JSON: bad token or signature, another business, expired message"), (status = 429, description = "too many failed attempts")),
+#[utoipa::path(post, path = "/v1/data-rights-request", tag = "Data Rights Protocol 1.0 and 0.9.x",
+    request_body(content = String, content_type = "text/plain", description = "base64 of the agent's 64-byte Ed25519 signature followed by the signed JSON message (libsodium's combined form, DRP §2.05)"),
+    responses((status = 200, description = "the request's status object (request_id, status, received_at, expected_by)"), (status = 400, description = "DRP error JSON: malformed or unsigned message, a missing or unsupported drp.version, an expired message or a validity window over 15 minutes"), (status = 403, description = "DRP error JSON: bad token or signature, another business, a message already used"), (status = 429, description = "too many failed attempts")),
     security(("bearer" = [])))]
 pub async fn submit(
     State(s): State<AppState>,
@@ -143,8 +143,8 @@ pub async fn submit(
 }
 
 /// `GET /v1/data-rights-request/{request_id}`.
-#[utoipa::path(get, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol v0.9.4",
-    params(("request_id" = String, Path)),
+#[utoipa::path(get, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
+    params(("request_id" = uuid::Uuid, Path)),
     responses((status = 200, description = "the request's status object"), (status = 403, description = "DRP error JSON: bad token"), (status = 404, description = "DRP error JSON: no such request for this agent")),
     security(("bearer" = [])))]
 pub async fn status(
@@ -164,10 +164,10 @@ pub async fn status(
 }
 
 /// `DELETE /v1/data-rights-request/{request_id}`: a signed revocation.
-#[utoipa::path(delete, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol v0.9.4",
-    params(("request_id" = String, Path)),
-    request_body(content = String, content_type = "text/plain", description = "a JWS signed with the agent's Ed25519 key (DRP §2.05), compact serialisation"),
-    responses((status = 200, description = "the status object, now revoked"), (status = 400, description = "DRP error JSON: malformed message"), (status = 403, description = "DRP error JSON: bad token or signature"), (status = 404, description = "DRP error JSON: no such request for this agent")),
+#[utoipa::path(delete, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
+    params(("request_id" = uuid::Uuid, Path)),
+    request_body(content = String, content_type = "text/plain", description = "base64 of the agent's 64-byte Ed25519 signature followed by the signed JSON message (libsodium's combined form, DRP §2.05)"),
+    responses((status = 200, description = "the status object, now revoked"), (status = 400, description = "DRP error JSON: malformed message"), (status = 403, description = "DRP error JSON: bad token or signature"), (status = 404, description = "DRP error JSON: no such request for this agent"), (status = 409, description = "DRP error JSON: the request is closed and can no longer be revoked")),
     security(("bearer" = [])))]
 pub async fn revoke(
     State(s): State<AppState>,

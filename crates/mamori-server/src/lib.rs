@@ -11,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod messaging;
 pub mod metrics;
+pub mod openapi;
 pub mod outbound;
 pub mod privacy;
 pub mod problem;

@@ -96,7 +96,7 @@ fn scrubber(modes: &BTreeMap<String, String>) -> Result<Scrubber, ApiError> {
 
 /// Removes e-mail addresses, payment card numbers, IBANs and IP addresses from texts.
 #[utoipa::path(post, path = "/v1/scrub", request_body = ScrubRequest,
-    responses((status = 200, body = ScrubBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = ScrubBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn scrub_texts(
     Caller(_): Caller,

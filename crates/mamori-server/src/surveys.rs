@@ -30,7 +30,7 @@ fn rate_limited() -> ApiError {
 
 /// Defines a survey from the same structure as a survey file (`mamori survey create`).
 #[utoipa::path(post, path = "/v1/surveys", request_body = Object,
-    responses((status = 201, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
@@ -43,7 +43,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/surveys",
-    responses((status = 200, body = Object), (status = 401, body = Problem)),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<Value>> {
     let all = s.vault.list_surveys(&actor).await?;
@@ -54,7 +54,7 @@ pub async fn list(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult
 
 #[utoipa::path(post, path = "/v1/surveys/{slug}/close",
     params(("slug" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn close(
     State(s): State<AppState>,
@@ -66,6 +66,7 @@ pub async fn close(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ResultsQuery {
     /// Break the results down by the answers to this single-choice question.
@@ -76,7 +77,7 @@ pub struct ResultsQuery {
 /// than the survey's k is suppressed and marked.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/results",
     params(("slug" = String, Path), ResultsQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn results(
     State(s): State<AppState>,
@@ -92,6 +93,7 @@ pub async fn results(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TextsQuery {
     /// A free-text question of the survey.
@@ -106,7 +108,7 @@ pub struct TextsQuery {
 /// has k answers.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/texts",
     params(("slug" = String, Path), TextsQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn texts(
     State(s): State<AppState>,
@@ -132,7 +134,7 @@ pub struct ReleaseBody {
 /// every count and sum), spending `epsilon` of the survey's budget; refused once it is spent.
 #[utoipa::path(post, path = "/v1/surveys/{slug}/releases", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 201, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn release(
     State(s): State<AppState>,
@@ -150,7 +152,7 @@ pub async fn release(
 /// Every release of a differentially private survey, and its ε budget: total, spent, left.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/releases",
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn releases(
     State(s): State<AppState>,
@@ -204,7 +206,7 @@ pub struct InviteBody {
 /// for the business to send; the code buys one blind-signed token (RFC 9474).
 #[utoipa::path(post, path = "/v1/surveys/{slug}/invitations", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn invite(
     State(s): State<AppState>,
@@ -244,7 +246,7 @@ pub async fn invite(
 /// The public key an invited survey's tokens are blinded with (RSABSSA-SHA384-PSS-Randomized).
 #[utoipa::path(get, path = "/v1/surveys/{slug}/issuer",
     params(("slug" = String, Path)),
-    responses((status = 404, body = Problem), (status = 200, body = Object), (status = 422, body = Problem)))]
+    responses((status = 404, body = Problem, content_type = "application/problem+json"), (status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn issuer(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
     let public = s.vault.survey_issuer_public(&slug).await?;
     let der = public
@@ -271,7 +273,7 @@ pub struct TokenBody {
 /// is the credential. Nothing of the blinded token or the signature is kept.
 #[utoipa::path(post, path = "/v1/surveys/{slug}/tokens", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn token(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -321,7 +323,7 @@ fn bad_shape() -> ApiError {
 /// respondents have none. Limited per address in memory; nothing of the request is stored.
 #[utoipa::path(post, path = "/v1/surveys/{slug}/responses", request_body = Object,
     params(("slug" = String, Path)),
-    responses((status = 204), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn respond(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -343,6 +345,7 @@ pub async fn respond(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// `json` (default) or `markdown`.
@@ -353,7 +356,7 @@ pub struct ReportQuery {
 /// how their data is used (the built-in survey, small groups hidden) and the ledger's head.
 #[utoipa::path(get, path = "/v1/reports/privacy",
     params(ReportQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn privacy_report(
     State(s): State<AppState>,
@@ -1058,7 +1061,7 @@ pub struct ChartQuery {
 /// hidden, never as zero.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/charts/{question}",
     params(("slug" = String, Path), ("question" = String, Path), ("lang" = Option<String>, Query)),
-    responses((status = 200, content_type = "image/svg+xml"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, content_type = "image/svg+xml"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn chart(
     State(s): State<AppState>,
@@ -1134,7 +1137,7 @@ pub async fn chart(
 /// cell; a hidden cell has an empty count and `suppressed` true.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/results.csv",
     params(("slug" = String, Path)),
-    responses((status = 200, content_type = "text/csv"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, content_type = "text/csv"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn results_csv(
     State(s): State<AppState>,

@@ -1,0 +1,106 @@
+//! What every operation can answer besides its own results, added to the OpenAPI document in
+//! one place so that it stays the truth as routes are added: the extractors and layers that sit
+//! in front of every handler refuse the same way everywhere (problem+json).
+
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+fn problem(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Adds the answers the shared machinery gives to every operation that does not list them.
+pub struct CommonResponses;
+
+impl CommonResponses {
+    fn complete(operation: &mut Operation, has_path_params: bool) {
+        let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+        let has_body = operation.request_body.is_some();
+        let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        let mut add = |status: &str, description: &str| {
+            operation
+                .responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| problem(description));
+        };
+        add(
+            "429",
+            "Too many requests from this key or address; wait as long as Retry-After says",
+        );
+        if secured {
+            add("401", "No valid API key");
+            add(
+                "403",
+                "The policy does not allow this role the action, the purpose or the categories",
+            );
+        }
+        if has_body {
+            add("400", "The body is not JSON of the expected shape");
+            add("413", "The body is too large");
+            add("415", "The body is not sent as application/json");
+            add("422", "A value is out of range or unknown");
+        }
+        if has_params || has_path_params {
+            add("400", "A query parameter or header is malformed");
+            add("422", "A parameter's value is out of range or unknown");
+        }
+        if has_path_params {
+            add("404", "Nothing has this id");
+        }
+        if secured {
+            add(
+                "507",
+                "The server's storage is full; nothing was changed, retry later",
+            );
+        }
+        // OpenAPI requires a description on every response.
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if let RefOr::T(r) = response
+                && r.description.is_empty()
+            {
+                r.description = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Response")
+                    .to_string();
+            }
+        }
+    }
+}
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::complete(operation, has_path_params);
+            }
+        }
+    }
+}
