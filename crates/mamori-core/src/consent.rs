@@ -247,7 +247,7 @@ impl Vault {
 
     /// The consent the access decision should see for `subject`.
     pub async fn subject_consent(&self, subject: &[u8; 16]) -> Result<SubjectConsent> {
-        let rows = self.store.consents(subject).await?;
+        let rows = self.consent_state(subject).await?;
         let granted: Vec<&ConsentRow> = rows.iter().filter(|row| row.granted).collect();
         let mut covered = vec![IdSet::EMPTY; self.policy.purposes.len()];
         if granted.is_empty() {
@@ -402,7 +402,10 @@ impl Vault {
             notice_version,
             actor: actor.id.clone(),
             created_ms: now_ms(),
+            state_mac: None,
         };
+        let mut row = row;
+        self.seal_state(&mut row);
         let event = self.event(
             actor,
             &purpose.name,
@@ -538,12 +541,13 @@ impl Vault {
         audience: &Audience,
         subjects: &[[u8; 16]],
     ) -> Result<Vec<[u8; 16]>> {
-        let allowed: std::collections::HashSet<[u8; 16]> = self
+        let rows = self
             .store
             .consented_among(subjects, &audience.purpose, &audience.channel)
-            .await?
-            .into_iter()
-            .collect();
+            .await?;
+        self.check_state(&rows).await?;
+        let allowed: std::collections::HashSet<[u8; 16]> =
+            rows.into_iter().map(|r| r.subject_id).collect();
         Ok(subjects
             .iter()
             .filter(|id| allowed.contains(*id))
@@ -576,7 +580,7 @@ impl Vault {
             }
         } else {
             let channel = channel_of(purpose, channel)?;
-            let rows = self.store.consents(subject).await?;
+            let rows = self.consent_state(subject).await?;
             let row = rows
                 .iter()
                 .find(|r| r.purpose == purpose.name && r.channel == channel);
@@ -669,8 +673,7 @@ impl Vault {
                 // Erasure removes the state but keeps the history: an erased person's last
                 // decision is not current.
                 let live = self
-                    .store
-                    .consents(&subject)
+                    .consent_state(&subject)
                     .await?
                     .iter()
                     .any(|c| c.purpose == purpose_name && c.channel == channel);
@@ -703,7 +706,7 @@ impl Vault {
             .ok_or(CoreError::Denied(crate::access::Denial::UnknownPurpose))?;
         self.consent_access(actor, rights, "consent.read", Some(subject))
             .await?;
-        let rows = self.store.consents(subject).await?;
+        let rows = self.consent_state(subject).await?;
         let event = self.event(
             actor,
             rights.name.as_str(),
@@ -724,7 +727,7 @@ impl Vault {
         subject: &[u8; 16],
         source: &str,
     ) -> Result<usize> {
-        let current = self.store.consents(subject).await?;
+        let current = self.consent_state(subject).await?;
         let mut changed = 0;
         for purpose in self
             .policy

@@ -112,7 +112,10 @@ impl Vault {
                 notice_version: row.change.notice_version.clone(),
                 actor: actor.id.clone(),
                 created_ms: row.at_ms,
+                state_mac: None,
             };
+            let mut record = record;
+            self.seal_state(&mut record);
             let action = if record.granted {
                 "consent.grant"
             } else {
@@ -132,8 +135,7 @@ impl Vault {
             let latest = match latest_known.get(&key) {
                 Some(ms) => *ms,
                 None => self
-                    .store
-                    .consents(&subject)
+                    .consent_state(&subject)
                     .await?
                     .iter()
                     .filter(|c| c.purpose == record.purpose && c.channel == record.channel)

@@ -8,6 +8,7 @@ pub mod anchor;
 pub mod apikeys;
 pub mod consent;
 pub mod consent_import;
+pub mod consent_state;
 pub mod correction;
 pub mod drp;
 pub mod erasure;

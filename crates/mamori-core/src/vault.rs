@@ -74,6 +74,8 @@ pub struct Vault {
     pub outbound: Arc<crate::outbound::Outbound>,
     /// How long a DRP agent's pair-wise token is good for.
     pub drp_token_ttl: std::time::Duration,
+    /// The key of the consent state's MACs (derived once: every consent check uses it).
+    pub(crate) consent_state_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
 }
 
 impl Vault {
@@ -83,7 +85,9 @@ impl Vault {
         store: Arc<dyn Store>,
         ledger: Ledger,
     ) -> Vault {
+        let consent_state_key = Arc::new(keyring.subkey("consent-state"));
         Vault {
+            consent_state_key,
             policy,
             keyring,
             store,

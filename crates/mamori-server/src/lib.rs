@@ -483,6 +483,10 @@ pub async fn serve_with(
         Some((cert, key)) => Some(tls_config(cert, key).await?),
         None => None,
     };
+    // Consent rows from before their MACs get them once (ledgered), before anything reads them.
+    if let Err(e) = vault.seal_unsealed_consent_state().await {
+        tracing::error!(error = %e, "the consent state could not be sealed");
+    }
     // Webhook deliveries run while the server does, and stop with it.
     let _deliveries = AbortOnDrop(webhooks::spawn(vault.clone(), limits.webhooks));
     // So does indexing the ledger by subject ("who accessed my data").

@@ -329,6 +329,9 @@ pub enum Change {
         agent_id: String,
         created_ms: i64,
     },
+    /// Gives the current consent rows from before MACs theirs, and removes the marker that says
+    /// some were missing (from then on a row without a MAC is a failed check).
+    SealConsentState(Vec<ConsentRow>),
     /// Which agent filed a request (the request is inserted in the same job).
     InsertDrpRequest(DrpRequestRow),
     /// A new survey (its slug must be free).
@@ -605,6 +608,9 @@ pub struct ConsentRow {
     pub notice_version: Option<String>,
     pub actor: String,
     pub created_ms: i64,
+    /// For the current state: the keyed MAC binding the row to what it says (written with it,
+    /// checked by the core on every read; None only for rows from before MACs).
+    pub state_mac: Option<[u8; 32]>,
 }
 
 /// A bulk import's checkpoint. `id` names the file and purpose (a SHA-256).
@@ -750,13 +756,18 @@ pub trait Store: Send + Sync + 'static {
         channel: &str,
     ) -> Result<Option<Id>>;
 
-    /// Of `subjects`, those (live) whose current consent for `purpose` on `channel` is granted.
+    /// Of `subjects`, the current state rows (live subjects) granting `purpose` on `channel`,
+    /// with their MACs for the caller to check.
     async fn consented_among(
         &self,
         subjects: &[Id],
         purpose: &str,
         channel: &str,
-    ) -> Result<Vec<Id>>;
+    ) -> Result<Vec<ConsentRow>>;
+
+    /// Every current consent row that has no MAC yet, if the database still has rows from before
+    /// MACs (the migration's marker is there); None once they are sealed.
+    async fn unsealed_consent_state(&self) -> Result<Option<Vec<ConsentRow>>>;
 
     /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
     /// `tree_size` is how many leaves the caller's tree holds: stored leaves from that index on

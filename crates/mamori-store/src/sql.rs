@@ -145,25 +145,48 @@ impl SqliteStore {
     }
 }
 
+/// A `consent_state` row: subject, purpose, channel, granted, source, notice version, time, MAC.
+fn pg_consent_state(r: &sqlx::postgres::PgRow) -> Result<ConsentRow> {
+    Ok(ConsentRow {
+        id: [0; 16],
+        subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+        purpose: r.try_get(1)?,
+        channel: r.try_get(2)?,
+        granted: r.try_get::<i64, _>(3)? != 0,
+        source: r.try_get(4)?,
+        notice_version: r.try_get(5)?,
+        actor: String::new(),
+        created_ms: r.try_get(6)?,
+        state_mac: mac_from(r.try_get::<Option<Vec<u8>>, _>(7)?),
+    })
+}
+
+fn mac_from(bytes: Option<Vec<u8>>) -> Option<[u8; 32]> {
+    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok())
+}
+
+/// A `consent_state` row as rusqlite reads the same columns.
+fn sqlite_consent_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRow> {
+    let subject: [u8; 16] = r.get(0)?;
+    Ok(ConsentRow {
+        id: [0; 16],
+        subject_id: subject,
+        purpose: r.get(1)?,
+        channel: r.get(2)?,
+        granted: r.get::<_, i64>(3)? != 0,
+        source: r.get(4)?,
+        notice_version: r.get(5)?,
+        actor: String::new(),
+        created_ms: r.get(6)?,
+        state_mac: mac_from(r.get::<_, Option<Vec<u8>>>(7)?),
+    })
+}
+
 impl PostgresStore {
     async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
-        let rows = sqlx::query("SELECT purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE subject_id = $1 ORDER BY purpose, channel")
+        let rows = sqlx::query("SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac FROM consent_state WHERE subject_id = $1 ORDER BY purpose, channel")
             .bind(&subject[..]).fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ConsentRow {
-                    id: [0; 16],
-                    subject_id: *subject,
-                    purpose: r.try_get(0)?,
-                    channel: r.try_get(1)?,
-                    granted: r.try_get::<i64, _>(2)? != 0,
-                    source: r.try_get(3)?,
-                    notice_version: r.try_get(4)?,
-                    actor: String::new(),
-                    created_ms: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(pg_consent_state).collect()
     }
 }
 
@@ -183,14 +206,12 @@ impl PostgresStore {
         subjects: &[Id],
         purpose: &str,
         channel: &str,
-    ) -> Result<Vec<Id>> {
+    ) -> Result<Vec<ConsentRow>> {
         let ids: Vec<Vec<u8>> = subjects.iter().map(|id| id.to_vec()).collect();
-        let rows = sqlx::query("SELECT subject_id FROM consent_state WHERE purpose = $1 AND channel = $2 AND granted = 1 AND subject_id = ANY($3)")
+        let rows = sqlx::query("SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac FROM consent_state WHERE purpose = $1 AND channel = $2 AND granted = 1 AND subject_id = ANY($3)")
             .bind(purpose).bind(channel).bind(&ids)
             .fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| id_from_slice(&r.try_get::<Vec<u8>, _>(0)?))
-            .collect()
+        rows.iter().map(pg_consent_state).collect()
     }
 }
 
@@ -212,7 +233,7 @@ impl SqliteStore {
         subjects: &[Id],
         purpose: &str,
         channel: &str,
-    ) -> Result<Vec<Id>> {
+    ) -> Result<Vec<ConsentRow>> {
         let mut sorted: Vec<Id> = subjects.to_vec();
         sorted.sort_unstable();
         let (purpose, channel) = (purpose.to_string(), channel.to_string());
@@ -222,14 +243,11 @@ impl SqliteStore {
             let ids: Vec<rusqlite::types::Value> =
                 sorted.iter().map(|id| rusqlite::types::Value::Blob(id.to_vec())).collect();
             let mut statement = conn.prepare_cached(
-                "SELECT subject_id FROM consent_state WHERE subject_id IN rarray(?1) AND purpose = ?2 AND channel = ?3 AND granted = 1",
+                "SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac FROM consent_state WHERE subject_id IN rarray(?1) AND purpose = ?2 AND channel = ?3 AND granted = 1",
             )?;
             let rows = statement.query_map(
                 rusqlite::params![std::rc::Rc::new(ids), purpose, channel],
-                |r| {
-                    let id: [u8; 16] = r.get(0)?;
-                    Ok(id)
-                },
+                sqlite_consent_state,
             )?;
             rows.collect()
         }).await
@@ -239,21 +257,9 @@ impl SqliteStore {
     async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
         self.inline.with(|conn| {
             let mut statement = conn.prepare_cached(
-                "SELECT purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE subject_id = ?1 ORDER BY purpose, channel",
+                "SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac FROM consent_state WHERE subject_id = ?1 ORDER BY purpose, channel",
             )?;
-            let rows = statement.query_map([&subject[..]], |r| {
-                Ok(ConsentRow {
-                    id: [0; 16],
-                    subject_id: *subject,
-                    purpose: r.get(0)?,
-                    channel: r.get(1)?,
-                    granted: r.get::<_, i64>(2)? != 0,
-                    source: r.get(3)?,
-                    notice_version: r.get(4)?,
-                    actor: String::new(),
-                    created_ms: r.get(5)?,
-                })
-            })?;
+            let rows = statement.query_map([&subject[..]], sqlite_consent_state)?;
             rows.collect()
         })
     }
@@ -674,12 +680,20 @@ macro_rules! sql_store {
                             .bind(&c.id[..]).bind(&c.subject_id[..]).bind(&c.purpose).bind(&c.channel).bind(c.granted as i64)
                             .bind(&c.source).bind(&c.notice_version).bind(&c.actor).bind(c.created_ms)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
-                        sqlx::query("INSERT INTO consent_state (subject_id, purpose, channel, granted, source, notice_version, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                                     ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, notice_version = excluded.notice_version, updated_ms = excluded.updated_ms \
+                        sqlx::query("INSERT INTO consent_state (subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                                     ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, notice_version = excluded.notice_version, updated_ms = excluded.updated_ms, mac = excluded.mac \
                                      WHERE excluded.updated_ms >= consent_state.updated_ms")
                             .bind(&c.subject_id[..]).bind(&c.purpose).bind(&c.channel).bind(c.granted as i64)
-                            .bind(&c.source).bind(&c.notice_version).bind(c.created_ms)
+                            .bind(&c.source).bind(&c.notice_version).bind(c.created_ms).bind(c.state_mac.map(|m| m.to_vec()))
                             .execute(&mut *conn).await?;
+                    }
+                    Change::SealConsentState(rows) => {
+                        for c in rows {
+                            sqlx::query("UPDATE consent_state SET mac = $1 WHERE subject_id = $2 AND purpose = $3 AND channel = $4 AND mac IS NULL")
+                                .bind(c.state_mac.map(|m| m.to_vec())).bind(&c.subject_id[..]).bind(&c.purpose).bind(&c.channel)
+                                .execute(&mut *conn).await?;
+                        }
+                        sqlx::query("DELETE FROM consent_state_unsealed").execute(&mut *conn).await?;
                     }
                     Change::Announce(e) => {
                         sqlx::query("INSERT INTO outbox (id, kind, subject_id, payload, created_ms) VALUES ($1, $2, $3, $4, $5)")
@@ -1565,8 +1579,35 @@ macro_rules! sql_store {
                 }).collect()
             }
 
-            async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str) -> Result<Vec<Id>> {
+            async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str) -> Result<Vec<ConsentRow>> {
                 self.consented_among_impl(subjects, purpose, channel).await
+            }
+
+            async fn unsealed_consent_state(&self) -> Result<Option<Vec<ConsentRow>>> {
+                let marker = sqlx::query("SELECT pending FROM consent_state_unsealed")
+                    .fetch_optional(&self.read).await?;
+                if marker.is_none() {
+                    return Ok(None);
+                }
+                let rows = sqlx::query("SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms FROM consent_state WHERE mac IS NULL")
+                    .fetch_all(&self.read).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ConsentRow {
+                            id: [0; 16],
+                            subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                            purpose: r.try_get(1)?,
+                            channel: r.try_get(2)?,
+                            granted: r.try_get::<i64, _>(3)? != 0,
+                            source: r.try_get(4)?,
+                            notice_version: r.try_get(5)?,
+                            actor: String::new(),
+                            created_ms: r.try_get(6)?,
+                            state_mac: None,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+                    .map(Some)
             }
 
             async fn api_keys(&self) -> Result<Vec<ApiKeyRow>> {

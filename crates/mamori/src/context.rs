@@ -147,9 +147,9 @@ impl Context {
         );
         let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
         let ledger = Ledger::start(store.clone(), signer).await?;
-        Ok(Context {
-            vault: Vault::new(policy, keyring, store, ledger),
-        })
+        let vault = Vault::new(policy, keyring, store, ledger);
+        vault.seal_unsealed_consent_state().await?;
+        Ok(Context { vault })
     }
 
     pub async fn open_store_only(paths: &Paths) -> anyhow::Result<StoreContext> {

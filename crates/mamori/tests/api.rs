@@ -3,6 +3,8 @@
 #[path = "api/authz.rs"]
 mod authz;
 mod common;
+#[path = "api/consent_state.rs"]
+mod consent_state;
 #[path = "api/drp.rs"]
 mod drp;
 #[path = "api/feed.rs"]
@@ -13,6 +15,10 @@ mod hardening;
 use authz::{
     administrative_actions_need_a_permission_and_a_public_target,
     every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
+};
+use consent_state::{
+    consent_rows_from_before_macs_are_sealed_once,
+    edited_consent_state_is_an_integrity_failure_not_a_grant,
 };
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
@@ -79,6 +85,8 @@ both_backends!(
     drp_accepts_one_point_o_once_per_message_with_expiring_tokens,
     forms_need_the_token_made_for_this_browser_and_this_origin,
     random_text_in_any_field_never_reaches_the_feed,
+    edited_consent_state_is_an_integrity_failure_not_a_grant,
+    consent_rows_from_before_macs_are_sealed_once,
 );
 
 /// The CLI beside a running server is a second process writing the same database. Each writer
