@@ -68,7 +68,24 @@ pub async fn init(paths: &Paths) -> anyhow::Result<()> {
         let key = MasterKey::generate()?;
         write_private(&paths.key_file, key.to_hex().as_bytes())?;
     }
-    if !paths.policy.exists() {
+    // The policy lives in the data directory, where every later command looks for it: one
+    // given with --policy is checked and copied there (never over a different one).
+    let in_data = paths.data.join("policy.toml");
+    if paths.policy != in_data && paths.policy.exists() {
+        load_policy(&paths.policy)?;
+        let given = std::fs::read(&paths.policy)
+            .with_context(|| format!("reading {}", paths.policy.display()))?;
+        match std::fs::read(&in_data) {
+            Ok(existing) if existing != given => bail!(
+                "{} exists and differs from {}; edit it, or move it away first",
+                in_data.display(),
+                paths.policy.display()
+            ),
+            Ok(_) => {}
+            Err(_) => std::fs::write(&in_data, given)
+                .with_context(|| format!("writing {}", in_data.display()))?,
+        }
+    } else if !paths.policy.exists() {
         std::fs::write(&paths.policy, EXAMPLE_POLICY)
             .with_context(|| format!("writing {}", paths.policy.display()))?;
     }

@@ -69,12 +69,14 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         let survey = mamori_core::surveys::Survey::from_toml(&vault.policy, BUILTIN_SURVEY)?;
         vault.create_survey(&operator(), survey).await?;
     }
-    let (_, service_key) = vault
-        .create_api_key(&operator(), "service", "demo service key")
-        .await?;
-    let (_, officer_key) = vault
-        .create_api_key(&operator(), "privacy_officer", "demo privacy officer key")
-        .await?;
+    // Keys are stored as digests only: a restarted demo cannot show them again, and minting
+    // new ones at every start would pile up live keys. It names the ones it made instead.
+    let existing: Vec<_> = vault
+        .list_api_keys(&operator())
+        .await?
+        .into_iter()
+        .filter(|k| !k.revoked && k.name.starts_with("demo "))
+        .collect();
     println!("Mamori demo is running with {customers} synthetic customers.");
     println!("  Privacy center:  http://{listen}/privacy");
     println!(
@@ -83,6 +85,21 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
     println!("  the code arrives in the demo outbox: http://{listen}/privacy/demo/outbox");
     println!("  Anonymous survey: http://{listen}/survey/{BUILTIN_SURVEY_SLUG}");
     println!("  API spec:        http://{listen}/openapi.json");
+    if !existing.is_empty() {
+        for k in &existing {
+            println!("  API key {} ({} role) from the first start", k.id, k.role);
+        }
+        println!(
+            "  (keys are shown once; lost them? `mamori --data DIR apikey create --role service --name mine`)"
+        );
+        return Ok(());
+    }
+    let (_, service_key) = vault
+        .create_api_key(&operator(), "service", "demo service key")
+        .await?;
+    let (_, officer_key) = vault
+        .create_api_key(&operator(), "privacy_officer", "demo privacy officer key")
+        .await?;
     println!("  API key (service role):          {service_key}");
     println!("  API key (privacy_officer role):  {officer_key}");
     println!(

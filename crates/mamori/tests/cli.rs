@@ -2150,3 +2150,56 @@ fn a_read_only_data_directory_is_refused_by_name() {
         "{err}"
     );
 }
+
+/// `init --policy FILE` checks the policy and copies it into the data directory, so later
+/// commands find it without the flag; a different one already there is never overwritten.
+#[test]
+fn init_with_a_policy_copies_it_into_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let own = dir.path().join("shop-policy.toml");
+    let policy =
+        include_str!("../../../examples/policy.toml").replace("Kitsune Goods Ltd.", "Tanuki Tea");
+    std::fs::write(&own, &policy).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mamori"))
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .env_remove("MAMORI_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--policy", own.to_str().unwrap(), "init"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(data.join("policy.toml")).unwrap(),
+        policy
+    );
+    let keys = run(&["apikey", "create", "--role", "service", "--name", "k"]);
+    assert!(
+        keys.status.success(),
+        "later commands find the policy: {}",
+        text(&keys.stderr)
+    );
+    std::fs::write(&own, policy.replace("Tanuki Tea", "Other")).unwrap();
+    let again = run(&["--policy", own.to_str().unwrap(), "init"]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("exists and differs"),
+        "{}",
+        text(&again.stderr)
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[organisation]\nname = 1\n").unwrap();
+    let other = dir.path().join("d2");
+    let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&other)
+        .args(["--policy", bad.to_str().unwrap(), "init"])
+        .env_remove("MAMORI_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!other.join("policy.toml").exists());
+}
