@@ -45,6 +45,7 @@ struct Strings {
     used_for: &'static str,
     kept_for: &'static str,
     nothing_held: &'static str,
+    recorded_on: &'static str,
     sign_out: &'static str,
     download: &'static str,
     activity: &'static str,
@@ -92,6 +93,7 @@ fn strings(lang: Language) -> Strings {
             used_for: "Used for",
             kept_for: "Kept for",
             nothing_held: "We hold nothing of this kind about you.",
+            recorded_on: "Recorded on",
             sign_out: "Sign out",
             download: "Download my data (JSON and CSV, zip)",
             activity: "Who accessed my data",
@@ -136,6 +138,7 @@ fn strings(lang: Language) -> Strings {
             used_for: "利用目的",
             kept_for: "保存期間",
             nothing_held: "この種類のデータは保有していません。",
+            recorded_on: "記録日",
             sign_out: "サインアウト",
             download: "データをダウンロード（JSON・CSV、zip形式）",
             activity: "データへのアクセス履歴",
@@ -180,6 +183,7 @@ fn strings(lang: Language) -> Strings {
             used_for: "Utilisées pour",
             kept_for: "Conservées",
             nothing_held: "Nous ne détenons rien de ce type vous concernant.",
+            recorded_on: "Enregistré le",
             sign_out: "Se déconnecter",
             download: "Télécharger mes données (JSON et CSV, zip)",
             activity: "Qui a accédé à mes données",
@@ -222,7 +226,30 @@ struct CategoryData {
     purposes: String,
     retention: String,
     fields: Vec<(String, String)>,
+    /// Records of this kind (orders, requests…), newest first, at most [`RECORDS_SHOWN`].
+    records: Vec<RecordData>,
+    /// Says how many older ones the page leaves to the download, if any.
+    older: Option<String>,
 }
+
+struct RecordData {
+    date: String,
+    fields: Vec<(String, String)>,
+}
+
+/// "N older records are in your download", with each language's typography.
+fn older_records(lang: Language, n: usize) -> Option<String> {
+    (n > 0).then(|| match lang {
+        Language::Ja => format!("それ以前の記録（{n}件）はダウンロードに含まれています。"),
+        Language::Fr => {
+            format!("{n} enregistrements plus anciens de ce type sont dans votre téléchargement.")
+        }
+        Language::En => format!("{n} older records of this kind are in your download."),
+    })
+}
+
+/// Records shown per kind on "My data"; the download has them all.
+const RECORDS_SHOWN: usize = 20;
 
 #[derive(Template)]
 #[template(path = "me.html")]
@@ -638,6 +665,11 @@ pub async fn my_data(
         Ok(view) => view,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
+    // Orders, support requests…: records, not fields, shown with their kind.
+    let records = match s.vault.list_records(&actor, RIGHTS_PURPOSE, &subject).await {
+        Ok(records) => records,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
     let categories = policy
         .categories
         .iter()
@@ -661,12 +693,37 @@ pub async fn my_data(
                 .map(|p| p.label.get(lang))
                 .collect::<Vec<_>>()
                 .join(if lang == Language::Ja { "、" } else { ", " });
+            let mine: Vec<_> = records
+                .iter()
+                .rev()
+                .filter(|r| r.category == c.name)
+                .collect();
+            let shown = mine
+                .iter()
+                .take(RECORDS_SHOWN)
+                .map(|r| RecordData {
+                    date: r.created_at.get(..10).unwrap_or_default().to_string(),
+                    fields: c
+                        .fields
+                        .iter()
+                        .filter_map(|f| {
+                            let value = r.data.get(&f.name)?;
+                            let text = value
+                                .as_str()
+                                .map_or_else(|| value.to_string(), str::to_string);
+                            Some((f.label.get(lang).to_string(), text))
+                        })
+                        .collect(),
+                })
+                .collect();
             CategoryData {
                 name: c.name.clone(),
                 label: c.label.get(lang).to_string(),
                 purposes,
                 retention: mamori_policy::notice::duration_text(c.retention.days, lang),
                 fields,
+                records: shown,
+                older: older_records(lang, mine.len().saturating_sub(RECORDS_SHOWN)),
             }
         })
         .collect();

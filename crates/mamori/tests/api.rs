@@ -3068,6 +3068,30 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         .build()
         .unwrap();
     let id = create(&app, &customer("pages")).await;
+    // Orders and support requests are records: "My data" shows them with their kind.
+    for (purpose, body) in [
+        (
+            "order_fulfilment",
+            json!({"category": "orders", "data": {"order_number": "K-77881", "total": 42, "currency": "EUR"}}),
+        ),
+        (
+            "customer_support",
+            json!({"category": "support_tickets", "data": {"subject": "Colis en retard", "status": "open"}}),
+        ),
+    ] {
+        let r = app
+            .as_role(
+                Method::POST,
+                &format!("/v1/subjects/{id}/records"),
+                "service",
+                purpose,
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
     let r = client
         .get(app.url("/privacy/sign-in?lang=fr"))
         .send()
@@ -3212,10 +3236,19 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
     let session_csrf = form_csrf(&me);
     assert_ne!(session_csrf, csrf);
     assert!(me.contains("Utilisées pour"));
+    let orders = between(&me, "id=\"category-orders\"", "</section>");
+    assert!(
+        orders.contains("K-77881")
+            && orders.contains("Enregistré le")
+            && !orders.contains("Nous ne détenons rien"),
+        "{orders}"
+    );
+    let tickets = between(&me, "id=\"category-support_tickets\"", "</section>");
+    assert!(tickets.contains("Colis en retard"), "{tickets}");
     assert_eq!(
         ledger_size(&app).await,
-        before + 1,
-        "viewing my data is ledgered"
+        before + 2,
+        "viewing my data is ledgered (the fields, and the records)"
     );
     let leaf = app.vault.store.leaves(before, 1).await.unwrap();
     let event = String::from_utf8(leaf[0].data.clone()).unwrap();

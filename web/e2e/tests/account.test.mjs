@@ -38,6 +38,10 @@ for (const [lang, w] of Object.entries(words)) {
     const main = await page.textContent('main');
     assert.ok(main.includes(address), 'the person sees their own e-mail address');
     assert.ok(main.includes(w.contact), `category labels in ${lang}`);
+    // The demo gives each customer an order and a support request: records, shown by kind.
+    const orders = await page.textContent('#category-orders');
+    assert.ok(orders.includes(`K-0${1000 + customers[lang]}`), `the order is shown: ${orders}`);
+    assert.ok((await page.textContent('#category-support_tickets')).includes('Delivery question'));
     await page.screenshot({ path: join(artifacts, `my-data-${lang}.png`), fullPage: true });
     await page.click(`button:has-text("${w.out}")`);
     await page.waitForURL(/\/privacy\?lang=/);
