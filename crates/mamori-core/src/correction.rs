@@ -26,6 +26,8 @@ use crate::vault::{Actor, DataInput, Vault};
 pub enum Correction {
     /// Stored.
     Applied,
+    /// The identifier given is the one already held: nothing stored, no code sent.
+    Unchanged,
     /// A new identifier: `code` must be sent to `to` (the new value itself) and typed back with
     /// `challenge` and `pending` (the sealed value) before anything is stored.
     NeedsVerification {
@@ -141,6 +143,17 @@ impl Vault {
                 e.expected,
             )
         })?;
+        // The value already held: nothing to verify, and no code is sent to anyone.
+        let current = self.read_subject(actor, RIGHTS_PURPOSE, subject).await?;
+        if current
+            .data
+            .get(category)
+            .and_then(|c| c.get(field))
+            .and_then(Value::as_str)
+            == Some(to.as_str())
+        {
+            return Ok(Correction::Unchanged);
+        }
         let (row, code) = self.new_challenge(Some(*subject));
         let challenge = row.id;
         let (key, wrapped) = self

@@ -358,6 +358,12 @@ pub async fn correct(
                 ..Outcome::default()
             }
         }
+        // Already what we hold: said as saved, but not entered as a rectification.
+        Ok(Correction::Unchanged) => Outcome {
+            status: Some(words.saved),
+            field: Some(field),
+            ..Outcome::default()
+        },
         Ok(Correction::NeedsVerification { .. }) if !s.limits.allow_signin(peer.ip()) => {
             refused(words.slow_down, field, StatusCode::TOO_MANY_REQUESTS)
         }

@@ -4383,6 +4383,35 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
         "{log}"
     );
 
+    // The phone number and e-mail address already held, however written: recorded as they
+    // are, and no code is sent anywhere (each used to send one).
+    let outbox = async || {
+        client
+            .get(app.url("/privacy/demo/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let sent_before = outbox().await;
+    for (field, same) in [
+        ("phone", "+44-20-7946-0123"),
+        ("email", " ADA.fix@Example.com "),
+    ] {
+        let r = correct("contact", field, same).await;
+        assert_eq!(r.status(), StatusCode::OK, "{field}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("We have recorded the correction")
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(outbox().await, sent_before, "no code was sent");
+
     // Bad values and fields the person may not change: 422, nothing stored.
     for (category, field, value) in [
         ("address", "country", "Narnia"),
