@@ -21,6 +21,8 @@ const SESSION_COOKIE: &str = "mamori_session";
 const CSRF_COOKIE: &str = "mamori_csrf";
 
 struct Strings {
+    /// What follows a label: ": ", "：" in Japanese, " : " (narrow no-break space) in French.
+    colon: &'static str,
     nav: &'static str,
     center: &'static str,
     notice: &'static str,
@@ -69,6 +71,7 @@ struct Strings {
 fn strings(lang: Language) -> Strings {
     match lang {
         Language::En => Strings {
+            colon: ": ",
             nav: "Privacy center",
             center: "Privacy center",
             notice: "Privacy notice",
@@ -114,6 +117,7 @@ fn strings(lang: Language) -> Strings {
             mail_link: "Or open this link to sign in:",
         },
         Language::Ja => Strings {
+            colon: "：",
             nav: "プライバシーセンター",
             center: "プライバシーセンター",
             notice: "プライバシー通知",
@@ -159,6 +163,7 @@ fn strings(lang: Language) -> Strings {
             mail_link: "または、次のリンクからサインインできます：",
         },
         Language::Fr => Strings {
+            colon: "\u{202f}: ",
             nav: "Centre de confidentialité",
             center: "Centre de confidentialité",
             notice: "Avis de confidentialité",

@@ -18,6 +18,8 @@ use crate::account::{
 use crate::privacy::{html_page, page_language};
 
 pub(crate) struct Strings {
+    /// What follows a label: ": ", "：" in Japanese, " : " (narrow no-break space) in French.
+    colon: &'static str,
     nav: &'static str,
     center: &'static str,
     my_data: &'static str,
@@ -45,6 +47,7 @@ pub(crate) struct Strings {
 fn strings(lang: Language) -> Strings {
     match lang {
         Language::En => Strings {
+            colon: ": ",
             nav: "Privacy center",
             center: "Privacy center",
             my_data: "My data",
@@ -69,6 +72,7 @@ fn strings(lang: Language) -> Strings {
             done_kept: "We keep only the following, locked away, until the date shown:",
         },
         Language::Ja => Strings {
+            colon: "：",
             nav: "プライバシーセンター",
             center: "プライバシーセンター",
             my_data: "マイデータ",
@@ -93,6 +97,7 @@ fn strings(lang: Language) -> Strings {
             done_kept: "以下のみ、記載の日付まで厳重に保管します。",
         },
         Language::Fr => Strings {
+            colon: "\u{202f}: ",
             nav: "Centre de confidentialité",
             center: "Centre de confidentialité",
             my_data: "Mes données",

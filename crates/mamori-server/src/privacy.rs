@@ -17,6 +17,8 @@ pub struct LangQuery {
 }
 
 struct Strings {
+    /// What follows a label: ": ", "：" in Japanese, " : " (narrow no-break space) in French.
+    colon: &'static str,
     title: &'static str,
     intro: &'static str,
     what_we_hold: &'static str,
@@ -35,6 +37,7 @@ struct Strings {
 fn strings(lang: Language) -> Strings {
     match lang {
         Language::En => Strings {
+            colon: ": ",
             title: "Privacy center",
             intro: "This page is generated from the same policy that controls every access to your data.",
             what_we_hold: "What we hold",
@@ -50,6 +53,7 @@ fn strings(lang: Language) -> Strings {
             gpc: "Your browser sent a Global Privacy Control signal. We honour it as your request to opt out of the sale or sharing of your personal data, and record it whenever you use this privacy center.",
         },
         Language::Ja => Strings {
+            colon: "：",
             title: "プライバシーセンター",
             intro: "このページは、お客様のデータへのすべてのアクセスを管理しているポリシーそのものから生成されています。",
             what_we_hold: "保有しているデータ",
@@ -65,6 +69,7 @@ fn strings(lang: Language) -> Strings {
             gpc: "お使いのブラウザからグローバル・プライバシー・コントロール（GPC）の信号を受け取りました。個人データの販売・共有を拒否するご意思として尊重し、このプライバシーセンターをご利用の際に記録します。",
         },
         Language::Fr => Strings {
+            colon: "\u{202f}: ",
             title: "Centre de confidentialité",
             intro: "Cette page est générée à partir de la politique même qui contrôle chaque accès à vos données.",
             what_we_hold: "Les données que nous détenons",

@@ -1106,7 +1106,12 @@ pub async fn chart(
         .collect::<Vec<_>>();
     let mut title = text_in(&question.text, lang);
     if let Some(mean) = summary.get("mean").and_then(Value::as_f64) {
-        title = format!("{title} ({mean_word} {mean:.2})");
+        // French writes a decimal comma.
+        let mean = match lang {
+            Language::Fr => format!("{mean:.2}").replace('.', ","),
+            _ => format!("{mean:.2}"),
+        };
+        title = format!("{title} ({mean_word} {mean})");
     }
     let chart = Chart {
         height: 34 + bars.len() as u32 * ROW + 26,

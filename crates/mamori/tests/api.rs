@@ -3236,6 +3236,9 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
     let session_csrf = form_csrf(&me);
     assert_ne!(session_csrf, csrf);
     assert!(me.contains("Utilisées pour"));
+    // French typography: a narrow no-break space before the colon.
+    assert!(me.contains("Utilisées pour\u{202f}: "), "{me}");
+    assert!(!me.contains("pour: "));
     let orders = between(&me, "id=\"category-orders\"", "</section>");
     assert!(
         orders.contains("K-77881")
@@ -5781,6 +5784,15 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
         "1, 2, 3 and 5 are below k: {svg}"
     );
     assert!(!svg.contains("<script"));
+    let r = officer(
+        &app,
+        Method::GET,
+        "/v1/surveys/delivery/charts/speed?lang=fr",
+        None,
+    )
+    .await;
+    let svg = r.text().await.unwrap();
+    assert!(svg.contains("4,10)"), "a decimal comma in French: {svg}");
     let r = officer(
         &app,
         Method::GET,
