@@ -243,6 +243,20 @@ impl Vault {
             return Err(exhausted(budget));
         }
         let codes = self.store.survey_codes(&stored.id).await?;
+        // Too few answers: refused before any ε is spent.
+        let least = stored
+            .survey
+            .definition
+            .min_responses
+            .unwrap_or(stored.survey.k);
+        if (codes.len() as u64) < u64::from(least) {
+            return Err(CoreError::Conflict {
+                code: "too_few_responses",
+                message: format!(
+                    "a release waits for at least {least} responses (min_responses); nothing was spent"
+                ),
+            });
+        }
         let survey = stored.survey.clone();
         let (result, spent) =
             tokio::task::spawn_blocking(move || noisy_results(&survey, &codes, epsilon))

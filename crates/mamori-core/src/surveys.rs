@@ -126,6 +126,10 @@ pub struct SurveyDefinition {
     /// Total ε of a differentially private survey's releases (default 1.0, at most 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epsilon_budget: Option<f64>,
+    /// A differentially private release waits for at least this many responses (default k):
+    /// below it the noise would drown the answers, and ε would be spent for nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_responses: Option<u32>,
     pub title: Texts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intro: Option<Texts>,
@@ -328,6 +332,12 @@ impl Survey {
                 return Err(problem(
                     "epsilon_budget",
                     "an ε budget needs results = \"differential_privacy\"",
+                ));
+            }
+            (ResultsMode::Exact, None) if definition.min_responses.is_some() => {
+                return Err(problem(
+                    "min_responses",
+                    "min_responses applies to results = \"differential_privacy\"",
                 ));
             }
             (_, Some(e)) if !(e > 0.0 && e <= MAX_EPSILON_BUDGET) => {

@@ -6505,6 +6505,15 @@ async fn private_releases_spend_a_budget_and_stop(app: TestApp) {
     )
     .await;
     assert_eq!(exact.status(), StatusCode::CREATED);
+    // Too few answers for a release: refused before any ε is spent.
+    let r = release(&app, "private", json!({"epsilon": 0.25})).await;
+    problem(r, StatusCode::CONFLICT, "too_few_responses").await;
+    let releases: Value = officer(&app, Method::GET, "/v1/surveys/private/releases", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(releases["budget"]["epsilon_spent"], 0.0, "{releases}");
     // Straight through the vault: over HTTP, one address may send only so many per minute.
     for i in 0..40 {
         let raw = mamori_core::surveys::RawAnswers::from([
