@@ -1028,8 +1028,9 @@ pub async fn download(
             .list_records(&actor, RIGHTS_PURPOSE, &subject)
             .await?;
         let consents = s.vault.consent_overview(&actor, &subject).await?;
+        let history = s.vault.consent_history(&actor, &subject).await?;
         let access_log = s.vault.access_log_all(&actor, &subject).await?;
-        Ok::<_, mamori_core::CoreError>((view, records, consents, access_log))
+        Ok::<_, mamori_core::CoreError>((view, records, (consents, history), access_log))
     };
     let (view, records, consents, access_log) = match gathered.await {
         Ok(all) => all,
@@ -1061,7 +1062,10 @@ pub async fn download(
 fn export_zip(
     view: &mamori_core::vault::SubjectView,
     records: &[mamori_core::vault::RecordView],
-    consents: &[mamori_store::ConsentRow],
+    (consents, history): &(
+        Vec<mamori_store::ConsentRow>,
+        Vec<mamori_core::consent::HistoryEntry>,
+    ),
     access_log: &[mamori_core::access_log::AccessEntry],
 ) -> anyhow::Result<Vec<u8>> {
     use std::io::Write;
@@ -1147,12 +1151,19 @@ fn export_zip(
             reason,
         ])?;
     }
-    let files: [(&str, Vec<u8>); 7] = [
+    let history_json = crate::export::history_json(history);
+    let files: [(&str, Vec<u8>); 10] = [
         ("data.json", serde_json::to_vec_pretty(&data)?),
         ("records.json", serde_json::to_vec_pretty(&records_json)?),
         ("consents.json", serde_json::to_vec_pretty(&consents_json)?),
+        (
+            "consent-history.json",
+            serde_json::to_vec_pretty(&history_json)?,
+        ),
         ("data.csv", fields_csv.into_inner()?),
+        ("records.csv", crate::export::records_csv(records)?),
         ("consents.csv", consents_csv.into_inner()?),
+        ("consent-history.csv", crate::export::history_csv(history)?),
         ("access-log.json", serde_json::to_vec_pretty(&access_json)?),
         ("access-log.csv", access_csv.into_inner()?),
     ];

@@ -173,6 +173,7 @@ pub async fn export_subject(
     let consents = s.vault.consent_overview(&actor, &id).await?;
     let view = s.vault.read_subject(&actor, &purpose, &id).await?;
     let records = s.vault.list_records(&actor, &purpose, &id).await?;
+    let history = s.vault.consent_history(&actor, &id).await?;
     let access_log = s.vault.access_log_all(&actor, &id).await?;
     Ok(Json(serde_json::json!({
         "id": view.id,
@@ -187,6 +188,7 @@ pub async fn export_subject(
             "notice_version": c.notice_version,
             "decided_at": mamori_core::format_time(c.created_ms),
         })).collect::<Vec<_>>(),
+        "consent_history": crate::export::history_json(&history),
         "access_log": access_log.iter().map(access_entry_json).collect::<Vec<_>>(),
     })))
 }

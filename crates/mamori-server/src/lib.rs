@@ -7,6 +7,7 @@ pub mod api;
 pub mod correct;
 pub mod delete;
 pub mod drp;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod messaging;

@@ -749,6 +749,9 @@ pub trait Store: Send + Sync + 'static {
     async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
     /// The id of the latest recorded decision for one subject, purpose and channel (the one
     /// the current state comes from), if any.
+    /// Every consent decision ever recorded for `subject` (the history), oldest first.
+    async fn consent_history(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
+
     async fn latest_consent_event(
         &self,
         subject: &Id,

@@ -1384,6 +1384,27 @@ macro_rules! sql_store {
                 self.consents_impl(subject).await
             }
 
+            async fn consent_history(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
+                let rows = sqlx::query("SELECT id, purpose, channel, granted, source, notice_version, actor, created_ms FROM consent_events WHERE subject_id = $1 ORDER BY created_ms, id")
+                    .bind(&subject[..]).fetch_all(&self.read).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ConsentRow {
+                            id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                            subject_id: *subject,
+                            purpose: r.try_get(1)?,
+                            channel: r.try_get(2)?,
+                            granted: r.try_get::<i64, _>(3)? != 0,
+                            source: r.try_get(4)?,
+                            notice_version: r.try_get(5)?,
+                            actor: r.try_get(6)?,
+                            created_ms: r.try_get(7)?,
+                            state_mac: None,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn latest_consent_event(&self, subject: &Id, purpose: &str, channel: &str) -> Result<Option<Id>> {
                 let row = sqlx::query("SELECT id FROM consent_events WHERE subject_id = $1 AND purpose = $2 AND channel = $3 ORDER BY created_ms DESC, id DESC LIMIT 1")
                     .bind(&subject[..]).bind(purpose).bind(channel).fetch_optional(&self.read).await?;

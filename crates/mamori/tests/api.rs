@@ -3534,11 +3534,14 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
-    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
-    assert_eq!(
-        consent(&app, &id, "service", grant).await.status(),
-        StatusCode::OK
-    );
+    // A grant, a withdrawal, a grant again: the history has all three, each with its receipt.
+    for granted in [true, false, true] {
+        let change = json!({"purpose": "marketing_email", "channel": "email", "granted": granted});
+        assert_eq!(
+            consent(&app, &id, "service", change).await.status(),
+            StatusCode::OK
+        );
+    }
     let (client, jar, _) = signed_in_browser(&app, "ada.download@example.com").await;
     let before = ledger_size(&app).await;
     let r = client
@@ -3572,6 +3575,38 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
     assert_eq!(data["data"]["contact"]["email"], "ada.download@example.com");
     let records: Value = serde_json::from_str(&read("records.json")).unwrap();
     assert_eq!(records[0]["data"]["subject"], "Late parcel");
+    let history: Value = serde_json::from_str(&read("consent-history.json")).unwrap();
+    let granted: Vec<bool> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["granted"].as_bool().unwrap())
+        .collect();
+    assert_eq!(granted, [true, false, true], "the whole history: {history}");
+    for h in history.as_array().unwrap() {
+        let receipt = h["receipt"].as_str().unwrap();
+        let check = verify_receipt(&app, "service", receipt).await;
+        assert_eq!(check.status(), StatusCode::OK, "each receipt verifies");
+    }
+    assert_eq!(read("consent-history.csv").lines().count(), 4);
+    assert!(
+        read("records.csv").contains("support_tickets")
+            && read("records.csv").contains("Late parcel"),
+        "records as CSV too"
+    );
+    // The zip holds what the API's export holds.
+    let api: Value = officer(
+        &app,
+        Method::GET,
+        &format!("/v1/subjects/{id}/export"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(api["consent_history"], history);
+    assert_eq!(api["records"], records);
     let consents: Value = serde_json::from_str(&read("consents.json")).unwrap();
     assert_eq!(consents[0]["purpose"], "marketing_email");
     assert!(read("data.csv").starts_with("category,field,value\n"));
