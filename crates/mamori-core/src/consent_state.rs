@@ -38,7 +38,7 @@ fn mac_input(row: &ConsentRow) -> Vec<u8> {
 
 impl Vault {
     fn state_mac(&self, row: &ConsentRow) -> [u8; 32] {
-        mamori_crypto::hmac_sha256(&self.consent_state_key[..], &mac_input(row))
+        self.consent_state_mac.tag(&mac_input(row))
     }
 
     /// Gives a row about to become the current state its MAC.
@@ -49,11 +49,9 @@ impl Vault {
     /// Whether every row says what it was written to say; a failure is ledgered (no value
     /// is: only that the consent state of a subject failed its check).
     pub(crate) async fn check_state(&self, rows: &[ConsentRow]) -> Result<()> {
-        let key = &self.consent_state_key[..];
         let bad = rows.iter().find(|row| {
-            !row.state_mac.is_some_and(|mac| {
-                mamori_crypto::hmac_sha256_verify_prefix(key, &mac_input(row), &mac)
-            })
+            !row.state_mac
+                .is_some_and(|mac| self.consent_state_mac.verify(&mac_input(row), &mac))
         });
         let Some(bad) = bad else {
             return Ok(());
@@ -100,8 +98,10 @@ impl Vault {
             categories: vec![],
             outcome: Outcome::Allowed,
         };
+        // A database with nothing to seal (a new one) only loses its marker: no event.
+        let events = if count > 0 { vec![event] } else { vec![] };
         self.ledger
-            .submit(vec![Change::SealConsentState(rows)], vec![event])
+            .submit(vec![Change::SealConsentState(rows)], events)
             .await??;
         if count > 0 {
             tracing::info!(rows = count, "consent state from before MACs sealed");

@@ -75,7 +75,7 @@ pub struct Vault {
     /// How long a DRP agent's pair-wise token is good for.
     pub drp_token_ttl: std::time::Duration,
     /// The key of the consent state's MACs (derived once: every consent check uses it).
-    pub(crate) consent_state_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    pub(crate) consent_state_mac: Arc<mamori_crypto::KeyedMac>,
 }
 
 impl Vault {
@@ -85,9 +85,11 @@ impl Vault {
         store: Arc<dyn Store>,
         ledger: Ledger,
     ) -> Vault {
-        let consent_state_key = Arc::new(keyring.subkey("consent-state"));
+        let consent_state_mac = Arc::new(mamori_crypto::KeyedMac::new(
+            &keyring.subkey("consent-state")[..],
+        ));
         Vault {
-            consent_state_key,
+            consent_state_mac,
             policy,
             keyring,
             store,
@@ -654,6 +656,30 @@ impl Vault {
         purpose: &str,
         id: &[u8; 16],
     ) -> Result<Vec<RecordView>> {
+        self.records_view(actor, purpose, id, None).await
+    }
+
+    /// The newest `limit` records the purpose and role may see, newest first, and how many
+    /// there are of each category (for pages that show the newest and count the rest).
+    pub async fn recent_records(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        limit: i64,
+    ) -> Result<(Vec<RecordView>, Vec<(String, i64)>)> {
+        let records = self.records_view(actor, purpose, id, Some(limit)).await?;
+        let counts = self.store.record_counts(id).await?;
+        Ok((records, counts))
+    }
+
+    async fn records_view(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        newest: Option<i64>,
+    ) -> Result<Vec<RecordView>> {
         let allowed = self
             .authorise(
                 actor,
@@ -684,7 +710,14 @@ impl Vault {
                     allowed.categories,
                 )
                 .await?;
-            let records = self.store.records(id, MAX_RECORDS).await?;
+            let records = match newest {
+                None => self.store.records(id, MAX_RECORDS).await?,
+                Some(n) => {
+                    self.store
+                        .records_newest(id, n.clamp(1, MAX_RECORDS))
+                        .await?
+                }
+            };
             let previous = self.previous_key(&subject)?;
             let keys = [Some(&key), previous.as_ref()];
             let opened = self.open_records(&keys, records, allowed.categories, role);

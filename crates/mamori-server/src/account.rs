@@ -253,6 +253,9 @@ fn older_records(lang: Language, n: usize) -> Option<String> {
     })
 }
 
+/// The newest records "My data" reads, of all kinds together.
+const RECENT_RECORDS: i64 = 200;
+
 /// Records shown per kind on "My data"; the download has them all.
 const RECORDS_SHOWN: usize = 20;
 
@@ -670,9 +673,14 @@ pub async fn my_data(
         Ok(view) => view,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
-    // Orders, support requests…: records, not fields, shown with their kind.
-    let records = match s.vault.list_records(&actor, RIGHTS_PURPOSE, &subject).await {
-        Ok(records) => records,
+    // Orders, support requests…: records, not fields, shown with their kind (the newest; the
+    // download has them all).
+    let recent = s
+        .vault
+        .recent_records(&actor, RIGHTS_PURPOSE, &subject, RECENT_RECORDS)
+        .await;
+    let (records, counts) = match recent {
+        Ok(found) => found,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
     let categories = policy
@@ -698,11 +706,11 @@ pub async fn my_data(
                 .map(|p| p.label.get(lang))
                 .collect::<Vec<_>>()
                 .join(if lang == Language::Ja { "、" } else { ", " });
-            let mine: Vec<_> = records
+            let mine: Vec<_> = records.iter().filter(|r| r.category == c.name).collect();
+            let total = counts
                 .iter()
-                .rev()
-                .filter(|r| r.category == c.name)
-                .collect();
+                .find(|(name, _)| *name == c.name)
+                .map_or(0, |(_, n)| *n as usize);
             let shown = mine
                 .iter()
                 .take(RECORDS_SHOWN)
@@ -728,7 +736,7 @@ pub async fn my_data(
                 retention: mamori_policy::notice::duration_text(c.retention.days, lang),
                 fields,
                 records: shown,
-                older: older_records(lang, mine.len().saturating_sub(RECORDS_SHOWN)),
+                older: older_records(lang, total.saturating_sub(mine.len().min(RECORDS_SHOWN))),
             }
         })
         .collect();

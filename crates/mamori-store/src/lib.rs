@@ -749,6 +749,12 @@ pub trait Store: Send + Sync + 'static {
     async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
     /// The id of the latest recorded decision for one subject, purpose and channel (the one
     /// the current state comes from), if any.
+    /// The newest `limit` records of `subject`, newest first.
+    async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
+
+    /// How many records `subject` has of each category.
+    async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>>;
+
     /// Every consent decision ever recorded for `subject` (the history), oldest first.
     async fn consent_history(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
 

@@ -1237,6 +1237,24 @@ macro_rules! sql_store {
                 })).collect()
             }
 
+            async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>> {
+                let rows = sqlx::query("SELECT id, subject_id, category, created_ms, sealed FROM records WHERE subject_id = $1 ORDER BY created_ms DESC, id DESC LIMIT $2")
+                    .bind(&subject[..]).bind(limit).fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(RecordRow {
+                    id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                    subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+                    category: r.try_get(2)?,
+                    created_ms: r.try_get(3)?,
+                    sealed: r.try_get(4)?,
+                })).collect()
+            }
+
+            async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>> {
+                let rows = sqlx::query("SELECT category, COUNT(*) FROM records WHERE subject_id = $1 GROUP BY category")
+                    .bind(&subject[..]).fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<i64, _>(1)?))).collect()
+            }
+
             async fn count_subjects(&self) -> Result<i64> {
                 Ok(sqlx::query("SELECT COUNT(*) FROM subjects WHERE erased_ms IS NULL").fetch_one(&self.read).await?.try_get(0)?)
             }
