@@ -127,7 +127,8 @@ pub struct SurveyDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epsilon_budget: Option<f64>,
     /// A differentially private release waits for at least this many responses (default k):
-    /// below it the noise would drown the answers, and ε would be spent for nothing.
+    /// below it the noise would drown the answers, and ε would be spent for nothing. 0 waits
+    /// for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_responses: Option<u32>,
     pub title: Texts,

@@ -364,7 +364,10 @@ mod tests {
     #[test]
     fn a_keyed_mac_is_hmac_sha256_and_checks_in_constant_time() {
         // RFC 4231, test case 2.
-        let (key, data) = (b"Jefe".as_slice(), b"what do ya want for nothing?".as_slice());
+        let (key, data) = (
+            b"Jefe".as_slice(),
+            b"what do ya want for nothing?".as_slice(),
+        );
         let mac = KeyedMac::new(key);
         let tag = mac.tag(data);
         assert_eq!(

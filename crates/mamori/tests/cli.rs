@@ -1767,6 +1767,22 @@ fn survey_release_spends_the_budget() {
             "mode = \"anonymous\"",
             "mode = \"anonymous\"\nresults = \"differential_privacy\"\nepsilon_budget = 1.0",
         );
+    // With no answers yet, a release is refused before any ε is spent (min_responses, default k).
+    std::fs::write(&file, definition.replace("\"private\"", "\"waiting\"")).unwrap();
+    let out = mamori(&data, &["survey", "create", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mamori(&data, &["survey", "release", "waiting", "--epsilon", "0.5"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least 5 responses"),
+        "{}",
+        text(&out.stderr)
+    );
+    // This one releases whatever it has (min_responses = 0).
+    let definition = definition.replace(
+        "epsilon_budget = 1.0",
+        "epsilon_budget = 1.0\nmin_responses = 0",
+    );
     std::fs::write(&file, definition).unwrap();
     let out = mamori(&data, &["survey", "create", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
