@@ -83,10 +83,11 @@ test('a wrong code says so and lets you try again', async () => {
   await page.close();
 });
 
+// Each language's typography: a full-width colon in Japanese, a narrow no-break space before it in French.
 const choiceWords = {
   en: { choices: 'My choices', on: 'E-mail: On', saved: 'Saved', sold: 'we will not sell or share' },
-  ja: { choices: '同意の設定', on: 'メール: オン', saved: '保存しました', sold: '販売・共有しません' },
-  fr: { choices: 'Mes choix', on: 'E-mail: Activé', saved: 'Enregistré', sold: 'nous ne vendrons ni ne partagerons' },
+  ja: { choices: '同意の設定', on: 'メール：オン', saved: '保存しました', sold: '販売・共有しません' },
+  fr: { choices: 'Mes choix', on: 'E-mail\u202f: Activé', saved: 'Enregistré', sold: 'nous ne vendrons ni ne partagerons' },
 };
 const choiceCustomers = { en: 6, ja: 7, fr: 8 };
 
