@@ -2219,3 +2219,54 @@ fn init_with_a_policy_copies_it_into_the_data_directory() {
     assert!(!out.status.success());
     assert!(!other.join("policy.toml").exists());
 }
+
+/// The settings this file adds do what they say: `[ledger] heads` moves the anchored heads
+/// where it points, and `[drp] token_days` is checked (0 is refused at start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_heads_and_token_days_settings_take_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let heads = dir.path().join("elsewhere-heads.jsonl");
+    let config = |days: u32| {
+        format!(
+            "[ledger]\nheads = \"{}\"\n\n[drp]\ntoken_days = {days}\n",
+            heads.display()
+        )
+    };
+    std::fs::write(data.join("mamori.toml"), config(0)).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port()), "serve"])
+        .env_remove("MAMORI_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("drp.token_days must be at least 1"),
+        "{}",
+        text(&refused.stderr)
+    );
+    std::fs::write(data.join("mamori.toml"), config(30)).unwrap();
+    // Something in the ledger, so there is a signed head to anchor.
+    let key = mamori(&data, &["apikey", "create", "--role", "service", "--name", "k"]);
+    assert!(key.status.success(), "{}", text(&key.stderr));
+    let client = reqwest::Client::new();
+    let (mut server, base) = serve(&data);
+    wait_up(&client, &base).await;
+    // SAFETY: sends a signal to the child this test started.
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGTERM);
+    }
+    assert!(server.wait().unwrap().success());
+    assert!(
+        std::fs::read_to_string(&heads)
+            .unwrap()
+            .contains("\"signature\"")
+    );
+    assert!(
+        !data.join("ledger-heads.jsonl").exists(),
+        "the default file is not used"
+    );
+}
