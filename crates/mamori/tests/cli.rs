@@ -2250,7 +2250,10 @@ async fn ledger_heads_and_token_days_settings_take_effect() {
     );
     std::fs::write(data.join("mamori.toml"), config(30)).unwrap();
     // Something in the ledger, so there is a signed head to anchor.
-    let key = mamori(&data, &["apikey", "create", "--role", "service", "--name", "k"]);
+    let key = mamori(
+        &data,
+        &["apikey", "create", "--role", "service", "--name", "k"],
+    );
     assert!(key.status.success(), "{}", text(&key.stderr));
     let client = reqwest::Client::new();
     let (mut server, base) = serve(&data);
