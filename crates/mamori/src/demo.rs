@@ -68,6 +68,7 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
     if vault.store.survey(BUILTIN_SURVEY_SLUG).await?.is_none() {
         let survey = mamori_core::surveys::Survey::from_toml(&vault.policy, BUILTIN_SURVEY)?;
         vault.create_survey(&operator(), survey).await?;
+        seed_answers(ctx).await?;
     }
     // Keys are stored as digests only: a restarted demo cannot show them again, and minting
     // new ones at every start would pile up live keys. It names the ones it made instead.
@@ -102,8 +103,54 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         .await?;
     println!("  API key (service role):          {service_key}");
     println!("  API key (privacy_officer role):  {officer_key}");
+    println!("  For the README's tour: export KEY={service_key} PO={officer_key}");
     println!(
         "Try: curl -H 'Authorization: Bearer {service_key}' -H 'Mamori-Purpose: order_fulfilment' 'http://{listen}/v1/subjects?email=customer1@example.com'"
     );
+    Ok(())
+}
+
+/// Comments the seeded answers carry (no one's personal data), in the demo's three languages.
+const COMMENTS: [&str; 6] = [
+    "Fewer marketing e-mails, please.",
+    "Say more plainly who you share my data with.",
+    "配送の連絡だけにしてほしいです。",
+    "Merci de supprimer mes anciennes commandes plus tôt.",
+    "The privacy page was easy to find.",
+    "データの保存期間を短くしてください。",
+];
+
+/// Enough answers to the built-in survey that its results, charts and the privacy officer's
+/// report have something to show (every cell of k or more). They go through the same path as
+/// answers from the page; a pattern, not randomness, so every demo shows the same figures.
+async fn seed_answers(ctx: &Context) -> anyhow::Result<()> {
+    const TRUST: [&str; 24] = [
+        "4", "5", "3", "4", "2", "4", "5", "3", "4", "4", "3", "5", "1", "4", "3", "4", "5", "2",
+        "4", "3", "4", "5", "3", "2",
+    ];
+    const CLEAR: [&str; 4] = ["yes", "partly", "yes", "no"];
+    const WORRIES: [&[&str]; 4] = [
+        &["marketing"],
+        &["sharing", "security"],
+        &[],
+        &["retention", "marketing"],
+    ];
+    for (i, trust) in TRUST.iter().enumerate() {
+        let mut raw = mamori_core::surveys::RawAnswers::new();
+        raw.insert("trust".into(), vec![trust.to_string()]);
+        raw.insert("clear".into(), vec![CLEAR[i % CLEAR.len()].into()]);
+        let worries = WORRIES[i % WORRIES.len()];
+        raw.insert(
+            "worries".into(),
+            worries.iter().map(|w| w.to_string()).collect(),
+        );
+        if i % 3 == 0 {
+            raw.insert(
+                "comment".into(),
+                vec![COMMENTS[(i / 3) % COMMENTS.len()].into()],
+            );
+        }
+        ctx.vault.respond(BUILTIN_SURVEY_SLUG, &raw, None).await?;
+    }
     Ok(())
 }

@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+#[path = "cli/readme.rs"]
+mod readme;
+
 fn mamori(data: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mamori"))
         .arg("--data")
