@@ -63,7 +63,7 @@ pub(crate) fn did_you_mean<'o>(
 }
 
 /// A hint that starts with "did you mean `x`?" when a near miss is found.
-fn hint_for<'o>(
+pub(crate) fn hint_for<'o>(
     wanted: &str,
     options: impl IntoIterator<Item = &'o str>,
     otherwise: &str,

@@ -8,6 +8,7 @@ pub mod diff;
 mod model;
 pub mod notice;
 mod raw;
+mod structure;
 pub mod value;
 
 pub use check::{Diagnostic, PolicyErrors, parse_retention};
@@ -17,19 +18,8 @@ impl Policy {
     /// Parses and checks a policy. `file` only names the source in diagnostics.
     pub fn parse(file: &str, source: &str) -> Result<Policy, PolicyErrors> {
         let mut checker = check::Checker::new(file, source);
-        let raw: raw::RawPolicy = match toml::from_str(source) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let span = e.span().unwrap_or(0..0);
-                let message = e.message().trim().to_string();
-                let hint = if message.contains("unknown field") {
-                    "remove the key or fix its spelling; see examples/policy.toml for every allowed key"
-                } else {
-                    "see examples/policy.toml for the expected shape"
-                };
-                checker.report(span, message, hint);
-                return Err(PolicyErrors(checker.problems));
-            }
+        let Some(raw) = structure::read(&mut checker, source) else {
+            return Err(PolicyErrors(checker.problems));
         };
         let policy = check::compile(&mut checker, raw);
         match policy {

@@ -150,6 +150,52 @@ fn every_problem_is_reported_not_just_the_first() {
     assert!(found.len() >= 2, "{found:#?}");
 }
 
+/// Structural mistakes (unknown keys, wrong types) in different entries are all reported, each
+/// at its own line: serde alone stops at the first.
+#[test]
+fn every_structural_problem_is_reported_at_its_line() {
+    let s = broken("require_mfa = true", "require_mfaa = true");
+    let s = s.replacen("max_length = 40", "max_length = \"forty\"", 1);
+    let s = s.replacen("opt_out = true", "opt_out = \"yes\"", 1);
+    let s = format!("{s}\n[rolez.x]\npurposes = []\n");
+    let found = problems(&s);
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_reports(
+        &s,
+        "unknown field `require_mfaa`",
+        line_of(&s, "require_mfaa"),
+    );
+    assert_reports(
+        &s,
+        "invalid type: string \"forty\"",
+        line_of(&s, "\"forty\""),
+    );
+    assert_reports(
+        &s,
+        "invalid type: string \"yes\"",
+        line_of(&s, "opt_out = \"yes\""),
+    );
+    assert_reports(&s, "unknown section", line_of(&s, "[rolez.x]"));
+    assert!(found.iter().any(|p| p.contains("did you mean `roles`?")));
+    // A missing key is named too, and a category that is not a table is said to be one.
+    let s = broken("sensitivity = \"personal\"\n", "");
+    assert!(
+        problems(&s)
+            .iter()
+            .any(|p| p.contains("missing field `sensitivity`"))
+    );
+    assert!(
+        problems("[organisation]\nname = \"x\"\n")
+            .iter()
+            .any(|p| p.contains("missing field"))
+    );
+    assert!(
+        problems("")
+            .iter()
+            .any(|p| p.contains("missing [organisation]"))
+    );
+}
+
 #[test]
 fn bad_values_point_at_their_line() {
     let s = broken(r#"type = "country""#, r#"type = "nation""#);
