@@ -7,6 +7,7 @@ use mamori_ledger::{HeadSigner, Outcome, jws};
 use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
 use mamori_store::{Change, ConsentRow};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::access::ConsentView;
@@ -490,8 +491,16 @@ impl Vault {
     /// flagged `sale_or_share`, on each of its channels, with source `gpc` — unless the latest
     /// decision there is already a withdrawal. Each withdrawal is ledgered and gets a receipt.
     /// Returns how many were recorded. A subject that does not exist records nothing.
+    ///
+    /// A grant the person gave for themselves in the privacy center *after* the signal had opted
+    /// them out there stands (the CCPA regulations let a business ask a GPC user to opt in;
+    /// Fides treats a saved preference the same way): otherwise a browser that always sends the
+    /// signal could never say yes.
     pub async fn apply_gpc(&self, actor: &Actor, subject: &[u8; 16]) -> Result<usize> {
-        match self.opt_out_of_sale(actor, subject, "gpc").await {
+        match self
+            .opt_out_of_sale_keeping(actor, subject, "gpc", true)
+            .await
+        {
             // Nobody to opt out: the signal is still honoured for whoever exists.
             Err(CoreError::NotFound) => Ok(0),
             other => other,
@@ -771,7 +780,28 @@ impl Vault {
         subject: &[u8; 16],
         source: &str,
     ) -> Result<usize> {
+        self.opt_out_of_sale_keeping(actor, subject, source, false)
+            .await
+    }
+
+    async fn opt_out_of_sale_keeping(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        source: &str,
+        keep_later_portal_grants: bool,
+    ) -> Result<usize> {
         let current = self.consent_state(subject).await?;
+        // (purpose, channel) → when the signal last opted the person out there.
+        let mut signalled: HashMap<(String, String), i64> = HashMap::new();
+        if keep_later_portal_grants {
+            for row in self.store.consent_history(subject).await? {
+                if row.source == "gpc" && !row.granted {
+                    let at = signalled.entry((row.purpose, row.channel)).or_default();
+                    *at = (*at).max(row.created_ms);
+                }
+            }
+        }
         let mut changed = 0;
         for purpose in self
             .policy
@@ -790,10 +820,16 @@ impl Vault {
             };
             for channel in channels {
                 let key = channel.clone().unwrap_or_default();
-                let withdrawn = current
+                let now = current
                     .iter()
-                    .any(|r| r.purpose == purpose.name && r.channel == key && !r.granted);
-                if withdrawn {
+                    .find(|r| r.purpose == purpose.name && r.channel == key);
+                let chosen_after_signal = |r: &ConsentRow| {
+                    r.source == "portal"
+                        && signalled
+                            .get(&(purpose.name.clone(), key.clone()))
+                            .is_some_and(|at| *at <= r.created_ms)
+                };
+                if now.is_some_and(|r| !r.granted || chosen_after_signal(r)) {
                     continue;
                 }
                 let change = ConsentChange {

@@ -20,55 +20,55 @@ use crate::privacy::{html_page, page_language};
 const SESSION_COOKIE: &str = "mamori_session";
 const CSRF_COOKIE: &str = "mamori_csrf";
 
-struct Strings {
+pub(crate) struct Strings {
     /// What follows a label: ": ", "：" in Japanese, " : " (narrow no-break space) in French.
-    colon: &'static str,
-    nav: &'static str,
-    center: &'static str,
-    notice: &'static str,
-    title: &'static str,
-    intro: &'static str,
-    email_label: &'static str,
-    email_button: &'static str,
-    sent: &'static str,
-    code_label: &'static str,
-    code_button: &'static str,
-    new_code: &'static str,
-    wrong: &'static str,
-    expired: &'static str,
-    locked: &'static str,
-    used: &'static str,
-    bad_email: &'static str,
-    bad_link: &'static str,
-    bad_form: &'static str,
-    slow_down: &'static str,
-    my_data: &'static str,
-    my_data_intro: &'static str,
-    used_for: &'static str,
-    kept_for: &'static str,
-    nothing_held: &'static str,
-    recorded_on: &'static str,
-    sign_out: &'static str,
-    download: &'static str,
-    activity: &'static str,
-    correct: &'static str,
-    delete: &'static str,
-    choices: &'static str,
-    choices_intro: &'static str,
-    on: &'static str,
-    off: &'static str,
-    turn_on: &'static str,
-    turn_off: &'static str,
-    saved: &'static str,
-    do_not_sell: &'static str,
-    do_not_sell_intro: &'static str,
-    opted_out: &'static str,
-    mail_subject: &'static str,
-    mail_body: &'static str,
-    mail_link: &'static str,
+    pub(crate) colon: &'static str,
+    pub(crate) nav: &'static str,
+    pub(crate) center: &'static str,
+    pub(crate) notice: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) intro: &'static str,
+    pub(crate) email_label: &'static str,
+    pub(crate) email_button: &'static str,
+    pub(crate) sent: &'static str,
+    pub(crate) code_label: &'static str,
+    pub(crate) code_button: &'static str,
+    pub(crate) new_code: &'static str,
+    pub(crate) wrong: &'static str,
+    pub(crate) expired: &'static str,
+    pub(crate) locked: &'static str,
+    pub(crate) used: &'static str,
+    pub(crate) bad_email: &'static str,
+    pub(crate) bad_link: &'static str,
+    pub(crate) bad_form: &'static str,
+    pub(crate) slow_down: &'static str,
+    pub(crate) my_data: &'static str,
+    pub(crate) my_data_intro: &'static str,
+    pub(crate) used_for: &'static str,
+    pub(crate) kept_for: &'static str,
+    pub(crate) nothing_held: &'static str,
+    pub(crate) recorded_on: &'static str,
+    pub(crate) sign_out: &'static str,
+    pub(crate) download: &'static str,
+    pub(crate) activity: &'static str,
+    pub(crate) correct: &'static str,
+    pub(crate) delete: &'static str,
+    pub(crate) choices: &'static str,
+    pub(crate) choices_intro: &'static str,
+    pub(crate) on: &'static str,
+    pub(crate) off: &'static str,
+    pub(crate) turn_on: &'static str,
+    pub(crate) turn_off: &'static str,
+    pub(crate) saved: &'static str,
+    pub(crate) do_not_sell: &'static str,
+    pub(crate) do_not_sell_intro: &'static str,
+    pub(crate) opted_out: &'static str,
+    pub(crate) mail_subject: &'static str,
+    pub(crate) mail_body: &'static str,
+    pub(crate) mail_link: &'static str,
 }
 
-fn strings(lang: Language) -> Strings {
+pub(crate) fn strings(lang: Language) -> Strings {
     match lang {
         Language::En => Strings {
             colon: ": ",
@@ -523,7 +523,7 @@ macro_rules! page_form {
     )*};
 }
 
-page_form!(EmailForm, CodeForm, SignOutForm, ChoiceForm, OptOutForm);
+page_form!(EmailForm, CodeForm, SignOutForm);
 pub(crate) use page_form;
 
 /// A posted form that came from our own page: parsed, its language resolved and its CSRF token
@@ -811,50 +811,6 @@ pub async fn demo_outbox(State(s): State<AppState>) -> Response {
     }
 }
 
-struct ChannelChoice {
-    /// `""` when the purpose is consented as a whole.
-    name: String,
-    label: String,
-    on: bool,
-}
-
-struct PurposeChoice {
-    name: String,
-    label: String,
-    description: String,
-    channels: Vec<ChannelChoice>,
-}
-
-#[derive(Template)]
-#[template(path = "choices.html")]
-struct ChoicesPage {
-    lang: &'static str,
-    s: Strings,
-    organisation: String,
-    csrf: String,
-    purposes: Vec<PurposeChoice>,
-    has_sale: bool,
-    status: Option<&'static str>,
-}
-
-fn channel_label(name: &str, lang: Language) -> &'static str {
-    match (name, lang) {
-        ("email", Language::Ja) => "メール",
-        ("email", _) => "E-mail",
-        ("sms", _) => "SMS",
-        ("push", Language::Ja) => "プッシュ通知",
-        ("push", Language::Fr) => "Notifications",
-        ("push", _) => "Push notifications",
-        ("phone", Language::Ja) => "電話",
-        ("phone", Language::Fr) => "Téléphone",
-        ("phone", _) => "Phone",
-        ("post", Language::Ja) => "郵便",
-        ("post", Language::Fr) => "Courrier",
-        ("post", _) => "Post",
-        _ => "",
-    }
-}
-
 /// Enters what the person just did for themselves in the register of requests, fulfilled. The
 /// action itself is done and durable by now, so a failure here is logged, not shown.
 pub(crate) async fn record_self_service(
@@ -876,142 +832,22 @@ pub(crate) async fn signed_in(
 ) -> Result<([u8; 16], mamori_core::Actor), Response> {
     let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
     match s.vault.session_actor(&token).await {
+        // A browser's Global Privacy Control signal is the person's opt-out of sale and
+        // sharing, honoured on every page of the privacy center (CCPA regulations §7025).
+        Ok(Some((subject, actor))) if crate::extract::sends_gpc(headers) => {
+            match s.vault.apply_gpc(&actor, &subject).await {
+                Ok(0) => {}
+                Ok(_) => record_self_service(s, &actor, &subject, "opt_out_of_sale").await,
+                Err(e) => return Err(crate::problem::ApiError::from(e).into_response()),
+            }
+            Ok((subject, actor))
+        }
         Ok(Some(session)) => Ok(session),
         Ok(None) => {
             Err(Redirect::to(&format!("/privacy/sign-in?lang={}", lang.code())).into_response())
         }
         Err(e) => Err(crate::problem::ApiError::from(e).into_response()),
     }
-}
-
-async fn choices_page(
-    s: &AppState,
-    headers: &HeaderMap,
-    lang: Language,
-    status: Option<&'static str>,
-) -> Response {
-    let (subject, actor) = match signed_in(s, headers, lang).await {
-        Ok(session) => session,
-        Err(r) => return r,
-    };
-    let current = match s.vault.consent_overview(&actor, &subject).await {
-        Ok(rows) => rows,
-        Err(e) => return crate::problem::ApiError::from(e).into_response(),
-    };
-    let policy = &s.vault.policy;
-    let consent_based = policy
-        .purposes
-        .iter()
-        .filter(|p| p.legal_basis == mamori_policy::LegalBasis::Consent);
-    let purposes = consent_based
-        .clone()
-        .map(|p| {
-            let names: Vec<String> = if p.channels.is_empty() {
-                vec![String::new()]
-            } else {
-                p.channels
-                    .iter()
-                    .map(|c| mamori_core::consent::channel_name(*c).to_string())
-                    .collect()
-            };
-            let channels = names
-                .into_iter()
-                .map(|name| ChannelChoice {
-                    on: current
-                        .iter()
-                        .any(|r| r.purpose == p.name && r.channel == name && r.granted),
-                    label: channel_label(&name, lang).to_string(),
-                    name,
-                })
-                .collect();
-            PurposeChoice {
-                name: p.name.clone(),
-                label: p.label.get(lang).to_string(),
-                description: p.description.get(lang).to_string(),
-                channels,
-            }
-        })
-        .collect();
-    let (csrf, set) = csrf_token(s, headers);
-    let page = ChoicesPage {
-        lang: lang.code(),
-        s: strings(lang),
-        organisation: policy.organisation.name.clone(),
-        csrf,
-        purposes,
-        has_sale: consent_based.clone().any(|p| p.sale_or_share),
-        status,
-    };
-    let mut r = with_cookie(html_page(page.render()), set);
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// "My choices": every consent-based purpose and channel with its current state.
-pub async fn my_choices(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = page_language(&s.vault.policy, q.lang.as_deref());
-    choices_page(&s, &headers, lang, None).await
-}
-
-#[derive(Deserialize)]
-pub struct ChoiceForm {
-    purpose: String,
-    channel: String,
-    granted: bool,
-    csrf: String,
-    lang: Option<String>,
-}
-
-/// One click changes one consent, recorded with source `portal` and effective at once.
-pub async fn change_choice(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(signed_in) => signed_in,
-        Err(r) => return r,
-    };
-    let change = mamori_core::consent::ConsentChange {
-        purpose: form.purpose,
-        channel: Some(form.channel).filter(|c| !c.is_empty()),
-        granted: form.granted,
-        source: Some("portal".into()),
-        notice_version: None,
-    };
-    if let Err(e) = s.vault.set_consent(&actor, &subject, &change).await {
-        return crate::problem::ApiError::from(e).into_response();
-    }
-    choices_page(&s, &headers, lang, Some(strings(lang).saved)).await
-}
-
-#[derive(Deserialize)]
-pub struct OptOutForm {
-    csrf: String,
-    lang: Option<String>,
-}
-
-/// "Do not sell or share my personal information" (CCPA): one click withdraws every purpose
-/// that sells or shares, on every channel.
-pub async fn do_not_sell(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (_, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(signed_in) => signed_in,
-        Err(r) => return r,
-    };
-    if let Err(e) = s.vault.opt_out_of_sale(&actor, &subject, "portal").await {
-        return crate::problem::ApiError::from(e).into_response();
-    }
-    record_self_service(&s, &actor, &subject, "opt_out_of_sale").await;
-    choices_page(&s, &headers, lang, Some(strings(lang).opted_out)).await
 }
 
 /// "Download my data": a zip of JSON and CSV files with every field, record and consent the

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod activity;
 pub mod api;
+pub mod choices;
 pub mod correct;
 pub mod delete;
 pub mod drp;
@@ -296,11 +297,11 @@ fn routes(state: AppState) -> Router {
         .route("/privacy/me/activity/proof", get(activity::proof))
         .route(
             "/privacy/choices",
-            get(account::my_choices).post(account::change_choice),
+            get(choices::my_choices).post(choices::change_choice),
         )
         .route(
             "/privacy/choices/do-not-sell",
-            axum::routing::post(account::do_not_sell),
+            axum::routing::post(choices::do_not_sell),
         )
         .route("/privacy/sign-out", axum::routing::post(account::sign_out))
         .route("/privacy/demo/outbox", get(account::demo_outbox))

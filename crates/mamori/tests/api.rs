@@ -2,6 +2,8 @@
 
 #[path = "api/authz.rs"]
 mod authz;
+#[path = "api/choices.rs"]
+mod choices;
 mod common;
 #[path = "api/consent_state.rs"]
 mod consent_state;
@@ -16,6 +18,7 @@ use authz::{
     administrative_actions_need_a_permission_and_a_public_target,
     every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
 };
+use choices::gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands;
 use consent_state::{
     consent_rows_from_before_macs_are_sealed_once,
     edited_consent_state_is_an_integrity_failure_not_a_grant,
@@ -34,6 +37,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands,
     create_read_is_purpose_scoped_and_masked,
     denials_are_403_ledgered_and_reveal_nothing,
     authentication_and_purpose_header,

@@ -85,11 +85,17 @@ test('a wrong code says so and lets you try again', async () => {
 
 // Each language's typography: a full-width colon in Japanese, a narrow no-break space before it in French.
 const choiceWords = {
-  en: { choices: 'My choices', on: 'E-mail: On', saved: 'Saved', sold: 'we will not sell or share' },
-  ja: { choices: '同意の設定', on: 'メール：オン', saved: '保存しました', sold: '販売・共有しません' },
-  fr: { choices: 'Mes choix', on: 'E-mail\u202f: Activé', saved: 'Enregistré', sold: 'nous ne vendrons ni ne partagerons' },
+  en: { choices: 'My choices', on: 'E-mail: On', saved: 'Saved', sold: 'we will not sell or share', selling: 'Current state: you allow it for Sharing with partner brands.', out: 'Current state: opted out.' },
+  ja: { choices: '同意の設定', on: 'メール：オン', saved: '保存しました', sold: '販売・共有しません', selling: '現在の状態：次の用途で許可しています：提携ブランドとの共有。', out: '現在の状態：拒否しています。' },
+  fr: { choices: 'Mes choix', on: 'E-mail\u202f: Activé', saved: 'Enregistré', sold: 'nous ne vendrons ni ne partagerons', selling: 'État actuel\u202f: vous l\'autorisez pour Partage avec des marques partenaires.', out: 'État actuel\u202f: refusé.' },
 };
 const choiceCustomers = { en: 6, ja: 7, fr: 8 };
+const gpcWords = {
+  en: { honoured: 'Your browser sends a Global Privacy Control signal', off: 'E-mail: Off (Global Privacy Control)', plainOff: 'E-mail: Off' },
+  ja: { honoured: 'グローバル・プライバシー・コントロール（GPC）の信号を送っています', off: 'メール：オフ（GPCによる）', plainOff: 'メール：オフ' },
+  fr: { honoured: 'Votre navigateur envoie un signal Global Privacy Control', off: 'E-mail\u202f: Désactivé (Global Privacy Control)', plainOff: 'E-mail\u202f: Désactivé' },
+};
+const gpcCustomers = { en: 14, ja: 15, fr: 16 };
 
 
 for (const [lang, w] of Object.entries(choiceWords)) {
@@ -101,10 +107,43 @@ for (const [lang, w] of Object.entries(choiceWords)) {
     await page.click('#toggle-marketing_email-email');
     assert.match(await page.textContent('#status'), new RegExp(w.saved));
     assert.equal((await page.textContent('#state-marketing_email-email')).trim(), w.on);
+    // "Do not sell or share" says where the person stands, and is offered only when it would change something.
+    assert.match(await page.textContent('#do-not-sell-state'), new RegExp(w.out));
+    assert.equal(await page.locator('#opt-out').count(), 0);
+    await page.click('#toggle-partner_sharing-email');
+    assert.equal((await page.textContent('#do-not-sell-state')).trim(), w.selling);
     await page.click('#opt-out');
     assert.match(await page.textContent('#status'), new RegExp(w.sold));
+    assert.match(await page.textContent('#do-not-sell-state'), new RegExp(w.out));
     await page.screenshot({ path: join(artifacts, `choices-${lang}.png`), fullPage: true });
     await page.close();
+  });
+}
+
+for (const [lang, w] of Object.entries(gpcWords)) {
+  test(`my choices with Sec-GPC: 1 says the signal was honoured and what it turned off, in ${lang}`, async () => {
+    // Agreed to sharing first, without the signal.
+    const plain = await browser.newPage();
+    await signIn(plain, demo.base, `customer${gpcCustomers[lang]}@example.com`, lang);
+    await plain.goto(`${demo.base}/privacy/choices?lang=${lang}`);
+    await plain.click('#toggle-partner_sharing-email');
+    assert.equal(await plain.locator('#gpc').count(), 0, 'no GPC message without the signal');
+    const cookies = await plain.context().cookies();
+    await plain.close();
+    // The same session from a browser that sends the signal.
+    const context = await browser.newContext({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
+    await context.addCookies(cookies);
+    const page = await context.newPage();
+    await page.goto(`${demo.base}/privacy/choices?lang=${lang}`);
+    assert.match(await page.textContent('#gpc'), new RegExp(w.honoured));
+    assert.equal((await page.textContent('#state-partner_sharing-email')).trim(), w.off);
+    assert.equal((await page.textContent('#state-marketing_email-email')).trim(), w.plainOff, 'only sale or sharing is touched');
+    // Turned on again by the person, with the signal on: that choice stands on the next visit.
+    await page.click('#toggle-partner_sharing-email');
+    await page.goto(`${demo.base}/privacy/choices?lang=${lang}`);
+    assert.equal((await page.textContent('#state-partner_sharing-email')).trim(), choiceWords[lang].on);
+    await page.screenshot({ path: join(artifacts, `choices-gpc-${lang}.png`), fullPage: true });
+    await context.close();
   });
 }
 
