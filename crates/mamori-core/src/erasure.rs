@@ -17,7 +17,6 @@ use crate::fieldmap::SealedFields;
 use crate::vault::{Actor, MAX_RECORDS, Vault, record_field};
 use crate::{format_id, format_time, now_ms};
 
-const DAY_MS: i64 = 86_400_000;
 const RETRIES: usize = 16;
 // Every record of a subject must be re-sealed or dropped; this bounds one erasure's reading.
 const ALL_RECORDS: i64 = MAX_RECORDS * 100;
@@ -28,6 +27,8 @@ pub struct KeptCategory {
     pub category: usize,
     pub purposes: Vec<usize>,
     pub until_ms: i64,
+    /// The keeping period that decided `until_ms`, to say it in words beside the date.
+    pub period: mamori_policy::Retention,
 }
 
 /// What erasing a person would erase and keep, counted from `from_ms`.
@@ -50,8 +51,18 @@ impl ErasurePlan {
                 .filter(|p| p.categories.contains(category))
                 .map(|p| p.id)
                 .collect();
-            let days = i64::from(policy.categories[category].retention.days);
-            let until_ms = from_ms.saturating_add(days.saturating_mul(DAY_MS));
+            // Each obligation keeps for its own period (or the category's retention); the
+            // longest decides.
+            let (until_ms, period) = purposes
+                .iter()
+                .map(|&p| {
+                    let period = policy.purposes[p]
+                        .retention
+                        .unwrap_or(policy.categories[category].retention);
+                    (period.end_ms(from_ms), period)
+                })
+                .max_by_key(|(until, _)| *until)
+                .unwrap_or((from_ms, policy.categories[category].retention));
             if purposes.is_empty() || until_ms <= now_ms {
                 erased = erased.with(category);
             } else {
@@ -59,6 +70,7 @@ impl ErasurePlan {
                     category,
                     purposes,
                     until_ms,
+                    period,
                 });
             }
         }
@@ -512,6 +524,8 @@ pub async fn run_hold_sweeper(vault: Vault) {
 mod tests {
     use super::*;
 
+    const DAY_MS: i64 = 86_400_000;
+
     fn policy() -> Policy {
         Policy::parse("policy.toml", include_str!("../../../examples/policy.toml")).unwrap()
     }
@@ -536,25 +550,29 @@ mod tests {
                 "the rights purpose holds nothing"
             );
         }
-        let orders = plan
-            .kept
-            .iter()
-            .find(|k| k.category == p.category("orders").unwrap().id);
-        assert_eq!(orders.unwrap().until_ms, 7 * 365 * DAY_MS);
+        // On the calendar: 7 years from 1 January 1970 is 1 January 1977 (two leap days on).
+        let (three_years, seven_years) = ((3 * 365 + 1) * DAY_MS, (7 * 365 + 2) * DAY_MS);
+        // The obligation's own `retention = "7y"` holds contact (retention 3y) for 7 years too.
+        assert!(
+            plan.kept.iter().all(|k| k.until_ms == seven_years),
+            "{plan:?}"
+        );
         assert_eq!(
-            plan.next_end_ms(),
-            Some(3 * 365 * DAY_MS),
-            "contact ends first"
+            ErasurePlan::new(&p, present, 0, seven_years).next_end_ms(),
+            None,
+            "seven years on, nothing is kept"
         );
 
-        // Three years on, contact goes; orders stay.
-        let later = ErasurePlan::new(&p, present, 0, 3 * 365 * DAY_MS);
+        // Without it, each category is kept for its own retention: contact goes first.
+        let example = include_str!("../../../examples/policy.toml");
+        let line = "retention = \"7y\"     # what an erasure keeps";
+        assert!(example.contains(line));
+        let p = Policy::parse("policy.toml", &example.replace(line, "# ")).unwrap();
+        let plan = ErasurePlan::new(&p, present, 0, 0);
+        assert_eq!(plan.next_end_ms(), Some(three_years), "contact ends first");
+        let later = ErasurePlan::new(&p, present, 0, three_years);
         assert_eq!(later.kept_set(), ids(&["orders"]));
         assert!(later.erased.contains(p.category("contact").unwrap().id));
-        // Seven years on, nothing is kept.
-        assert_eq!(
-            ErasurePlan::new(&p, present, 0, 7 * 365 * DAY_MS).next_end_ms(),
-            None
-        );
+        assert_eq!(later.next_end_ms(), Some(seven_years));
     }
 }

@@ -192,17 +192,19 @@ pub fn parse_retention(text: &str) -> Option<Retention> {
     let text = text.trim();
     let unit = text.chars().last()?;
     let number: u32 = text[..text.len() - unit.len_utf8()].parse().ok()?;
-    let per_unit = match unit {
-        'd' => 1,
-        'w' => 7,
-        'm' => 30,
-        'y' => 365,
+    let (per_unit, unit) = match unit {
+        'd' => (1, RetentionUnit::Days),
+        'w' => (7, RetentionUnit::Weeks),
+        'm' => (30, RetentionUnit::Months),
+        'y' => (365, RetentionUnit::Years),
         _ => return None,
     };
     let days = number.checked_mul(per_unit)?;
-    (1..=365 * 100)
-        .contains(&days)
-        .then_some(Retention { days })
+    (1..=365 * 100).contains(&days).then_some(Retention {
+        days,
+        count: number,
+        unit,
+    })
 }
 
 fn field_type(c: &mut Checker, raw: &RawField, languages: &[Language]) -> Option<FieldType> {
@@ -395,7 +397,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             id,
             name: name.get_ref().clone(),
             sensitivity: sensitivity.unwrap_or(Sensitivity::Personal),
-            retention: retention.unwrap_or(Retention { days: 1 }),
+            retention: retention.unwrap_or(Retention::days(1)),
             retention_text: rc.retention.get_ref().clone(),
             label,
             description: rc.description.as_ref().map(|d| {
@@ -481,6 +483,26 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
                 "set legal_basis = \"consent\": answers linked to a person are collected only with their agreement",
             );
         }
+        let retention = rp.retention.as_ref().and_then(|text| {
+            let parsed = parse_retention(text.get_ref());
+            if parsed.is_none() {
+                c.report(
+                    text.span(),
+                    format!("retention `{}` cannot be read", text.get_ref()),
+                    "write a whole number and a unit: \"30d\", \"6m\" or \"7y\" (d, w, m, y)",
+                );
+            } else if legal_basis.is_some_and(|b| b != LegalBasis::LegalObligation) {
+                c.report(
+                    text.span(),
+                    format!(
+                        "purpose `{}` has a retention but is not a legal obligation",
+                        name.get_ref()
+                    ),
+                    "only a legal obligation keeps data after an erasure; other purposes follow their categories' retention",
+                );
+            }
+            parsed
+        });
         let what = format!("purpose `{}`", name.get_ref());
         let label = c.text(&rp.label, &languages, &format!("the label of {what}"));
         let description = c.text(
@@ -497,6 +519,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             sale_or_share,
             opt_out: rp.opt_out,
             surveys,
+            retention,
             label,
             description,
         });

@@ -228,10 +228,63 @@ pub struct Field {
     pub label: Text,
 }
 
-/// Retention as a whole number of days (months count 30, years 365; it is a limit, not a calendar).
+/// A retention period as written: a number of days, weeks, months or years. `days` is its
+/// length for comparisons (months count 30, years 365); the date a hold ends is counted on the
+/// calendar ([`Retention::end_ms`]), so "7 years" from 6 December 2026 ends on 6 December 2033,
+/// the date people are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     pub days: u32,
+    pub count: u32,
+    pub unit: RetentionUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionUnit {
+    Days,
+    Weeks,
+    Months,
+    Years,
+}
+
+impl Retention {
+    pub fn days(days: u32) -> Retention {
+        Retention {
+            days,
+            count: days,
+            unit: RetentionUnit::Days,
+        }
+    }
+
+    /// When a hold that starts at `from_ms` (Unix milliseconds, UTC) ends: days and weeks
+    /// exactly, months and years on the calendar (31 January + 1 month = 28 or 29 February).
+    pub fn end_ms(&self, from_ms: i64) -> i64 {
+        const DAY_MS: i64 = 86_400_000;
+        let months = match self.unit {
+            RetentionUnit::Days | RetentionUnit::Weeks => {
+                return from_ms.saturating_add(i64::from(self.days) * DAY_MS);
+            }
+            RetentionUnit::Months => self.count,
+            RetentionUnit::Years => self.count.saturating_mul(12),
+        };
+        let Ok(start) =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(from_ms) * 1_000_000)
+        else {
+            return from_ms.saturating_add(i64::from(self.days) * DAY_MS);
+        };
+        let total = i64::from(start.month() as u8 - 1) + i64::from(months);
+        let year = i64::from(start.year()) + total / 12;
+        let month = time::Month::try_from((total % 12) as u8 + 1).unwrap_or(time::Month::December);
+        let end = i32::try_from(year).ok().and_then(|year| {
+            let day = start.day().min(time::util::days_in_month(month, year));
+            let date = time::Date::from_calendar_date(year, month, day).ok()?;
+            Some(start.replace_date(date))
+        });
+        match end {
+            Some(end) => (end.unix_timestamp_nanos() / 1_000_000) as i64,
+            None => from_ms.saturating_add(i64::from(self.days) * DAY_MS),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +316,9 @@ pub struct Purpose {
     pub opt_out: bool,
     /// Identified surveys may collect answers under it (consent-based only).
     pub surveys: bool,
+    /// A legal obligation's own keeping period (`retention = "7y"` on the purpose): what an
+    /// erasure keeps for it is kept this long, whatever the category's retention says.
+    pub retention: Option<Retention>,
     pub label: Text,
     pub description: Text,
 }

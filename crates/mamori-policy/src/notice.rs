@@ -46,6 +46,13 @@ struct Words {
     contact: &'static str,
     sensitive: &'static str,
     channels: &'static str,
+    /// After an erasure, what a legal obligation keeps: "{purpose}: {duration} after …".
+    held_after_erasure: &'static str,
+    /// Each language's typography: "：" in Japanese, a narrow no-break space before ":" in French.
+    colon: &'static str,
+    separator: &'static str,
+    open: &'static str,
+    close: &'static str,
 }
 
 fn words(lang: Language) -> Words {
@@ -65,6 +72,11 @@ fn words(lang: Language) -> Words {
             contact: "Contact",
             sensitive: "sensitive",
             channels: "by",
+            held_after_erasure: "after you ask us to erase your data, only for this obligation",
+            colon: ": ",
+            separator: ", ",
+            open: " (",
+            close: ")",
         },
         Language::Ja => Words {
             title: "プライバシー通知",
@@ -81,6 +93,11 @@ fn words(lang: Language) -> Words {
             contact: "お問い合わせ",
             sensitive: "要配慮",
             channels: "連絡手段",
+            held_after_erasure: "削除のご依頼後も、この義務のためにのみ保存",
+            colon: "：",
+            separator: "、",
+            open: "（",
+            close: "）",
         },
         Language::Fr => Words {
             title: "Avis de confidentialité",
@@ -97,6 +114,11 @@ fn words(lang: Language) -> Words {
             contact: "Contact",
             sensitive: "sensible",
             channels: "par",
+            held_after_erasure: "après votre demande d'effacement, uniquement pour cette obligation",
+            colon: "\u{202f}: ",
+            separator: ", ",
+            open: " (",
+            close: ")",
         },
     }
 }
@@ -183,11 +205,11 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
         .map(|c| {
             let mut line = c.label.get(lang).to_string();
             if c.sensitivity != Sensitivity::Personal {
-                line.push_str(&format!(" ({})", w.sensitive));
+                line.push_str(&format!("{}{}{}", w.open, w.sensitive, w.close));
             }
             if full {
                 let fields: Vec<&str> = c.fields.iter().map(|f| f.label.get(lang)).collect();
-                line.push_str(&format!(": {}", fields.join(", ")));
+                line.push_str(&format!("{}{}", w.colon, fields.join(w.separator)));
             }
             line
         })
@@ -197,15 +219,22 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
         .iter()
         .map(|p| {
             let mut line = format!(
-                "{} — {}: {}",
+                "{} — {}{}{}",
                 p.label.get(lang),
                 w.basis,
+                w.colon,
                 basis_text(p.legal_basis, lang)
             );
             if !p.channels.is_empty() {
                 let channels: Vec<&str> =
                     p.channels.iter().map(|c| channel_text(*c, lang)).collect();
-                line.push_str(&format!(" ({} {})", w.channels, channels.join(", ")));
+                line.push_str(&format!(
+                    "{}{} {}{}",
+                    w.open,
+                    w.channels,
+                    channels.join(w.separator),
+                    w.close
+                ));
             }
             if full {
                 line.push_str(&format!(". {}", p.description.get(lang)));
@@ -213,16 +242,36 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
             line
         })
         .collect();
+    let held = policy.holding_purposes().filter_map(|p| {
+        let categories: Vec<&str> = p
+            .categories
+            .iter()
+            .map(|c| policy.categories[c].label.get(lang))
+            .collect();
+        Some(format!(
+            "{}{}{}{}{}{}{}{}",
+            p.label.get(lang),
+            w.open,
+            categories.join(w.separator),
+            w.close,
+            w.colon,
+            duration_text(p.retention?.days, lang),
+            w.separator,
+            w.held_after_erasure,
+        ))
+    });
     let kept = policy
         .categories
         .iter()
         .map(|c| {
             format!(
-                "{}: {}",
+                "{}{}{}",
                 c.label.get(lang),
+                w.colon,
                 duration_text(c.retention.days, lang)
             )
         })
+        .chain(held)
         .collect();
     let sharing: Vec<String> = policy
         .purposes

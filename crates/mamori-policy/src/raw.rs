@@ -76,6 +76,9 @@ pub struct RawPurpose {
     /// Identified surveys may collect answers under this purpose (it must be consent-based):
     /// the person answering may create records of its categories.
     pub surveys: Option<Spanned<bool>>,
+    /// For a legal obligation: how long it requires keeping what it covers after an erasure
+    /// (instead of each category's own retention).
+    pub retention: Option<Spanned<String>>,
     pub label: Spanned<RawText>,
     pub description: Spanned<RawText>,
 }

@@ -295,3 +295,48 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
         "{found:?}"
     );
 }
+
+/// A retention in months or years ends on the calendar date people read it as ("7 years" from
+/// 6 December 2026 is 6 December 2033, not two leap days earlier); days and weeks exactly.
+#[test]
+fn retention_ends_on_the_calendar_date_it_names() {
+    let at = |date: &str| {
+        let d =
+            time::Date::parse(date, &time::format_description::well_known::Iso8601::DATE).unwrap();
+        d.midnight().assume_utc().unix_timestamp() * 1000
+    };
+    let end = |text: &str, from: &str| {
+        mamori_policy::parse_retention(text)
+            .unwrap()
+            .end_ms(at(from))
+    };
+    assert_eq!(end("7y", "2026-12-06"), at("2033-12-06"));
+    assert_eq!(end("3y", "2028-02-29"), at("2031-02-28"));
+    assert_eq!(end("1m", "2027-01-31"), at("2027-02-28"));
+    assert_eq!(end("18m", "2026-12-06"), at("2028-06-06"));
+    assert_eq!(end("2w", "2026-12-30"), at("2027-01-13"));
+    assert_eq!(end("30d", "2026-02-01"), at("2026-03-03"));
+    assert_eq!(mamori_policy::parse_retention("7y").unwrap().days, 7 * 365);
+}
+
+#[test]
+fn only_a_legal_obligation_has_a_retention_of_its_own() {
+    let s = broken(
+        "legal_basis = \"legitimate_interest\"\n",
+        "legal_basis = \"legitimate_interest\"\nretention = \"5y\"\n",
+    );
+    assert_reports(
+        &s,
+        "has a retention but is not a legal obligation",
+        line_of(&s, "retention = \"5y\""),
+    );
+    let s = broken(
+        "retention = \"7y\"     # what an erasure",
+        "retention = \"seven\"     # what an erasure",
+    );
+    assert_reports(
+        &s,
+        "retention `seven` cannot be read",
+        line_of(&s, "\"seven\""),
+    );
+}

@@ -128,6 +128,8 @@ struct Kept {
     name: String,
     label: String,
     until: String,
+    /// The keeping period that gives the date, in words ("7 years").
+    period: String,
     /// The holding purposes: label and why.
     reasons: Vec<(String, String)>,
 }
@@ -156,6 +158,13 @@ fn plan_view(policy: &Policy, plan: &ErasurePlan, lang: Language) -> PlanView {
                     .get(..10)
                     .unwrap_or_default()
                     .to_string(),
+                period: match (
+                    lang,
+                    mamori_policy::notice::duration_text(k.period.days, lang),
+                ) {
+                    (Language::Ja, period) => format!("（{period}）"),
+                    (_, period) => format!(" ({period})"),
+                },
                 reasons: k
                     .purposes
                     .iter()

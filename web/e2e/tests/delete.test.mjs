@@ -12,9 +12,9 @@ before(async () => { demo = await startDemo(); browser = await launchBrowser(); 
 after(async () => { await browser?.close(); demo?.stop(); });
 
 const words = {
-  en: { title: 'Delete my account', kept: 'What the law requires us to keep', why: 'Keeping accounts as the law requires', done: 'Your account is deleted' },
-  ja: { title: 'アカウントの削除', kept: '法令により保存が必要なもの', why: '法令に基づく会計記録の保存', done: 'アカウントを削除しました' },
-  fr: { title: 'Supprimer mon compte', kept: 'Ce que la loi nous oblige à conserver', why: 'Tenue de la comptabilité imposée par la loi', done: 'Votre compte est supprimé' },
+  en: { title: 'Delete my account', kept: 'What the law requires us to keep', why: 'Keeping accounts as the law requires', done: 'Your account is deleted', period: ' (7 years)', years: 'for seven years' },
+  ja: { title: 'アカウントの削除', kept: '法令により保存が必要なもの', why: '法令に基づく会計記録の保存', done: 'アカウントを削除しました', period: '（7年）', years: '7年間' },
+  fr: { title: 'Supprimer mon compte', kept: 'Ce que la loi nous oblige à conserver', why: 'Tenue de la comptabilité imposée par la loi', done: 'Votre compte est supprimé', period: ' (7 ans)', years: 'pendant sept ans' },
 };
 const customers = { en: 3, ja: 4, fr: 5 };
 const year = new Date().getUTCFullYear();
@@ -31,7 +31,14 @@ for (const [lang, w] of Object.entries(words)) {
     for (const kept of ['contact', 'address', 'orders']) assert.ok(await page.isVisible(`#kept-${kept}`), kept);
     assert.match(await page.textContent('#kept'), new RegExp(w.kept));
     assert.match(await page.textContent('#kept'), new RegExp(w.why));
-    assert.match(await page.getAttribute('#kept-orders + dd time', 'datetime'), new RegExp(`^${year + 7}-`));
+    // The dates agree with the retention the page states ("for seven years"): seven calendar
+    // years from today for everything kept, the period said beside each date.
+    assert.match(await page.textContent('#kept'), new RegExp(w.years));
+    const today = new Date().toISOString().slice(0, 10);
+    for (const kept of ['contact', 'address', 'orders']) {
+      assert.equal(await page.getAttribute(`#kept-${kept} + dd time`, 'datetime'), `${year + 7}${today.slice(4)}`, kept);
+      assert.ok((await page.textContent(`#kept-${kept} + dd`)).includes(`${year + 7}${today.slice(4)}${w.period}`), kept);
+    }
     await page.screenshot({ path: join(artifacts, `delete-${lang}.png`), fullPage: true });
 
     // The box must be ticked: the browser refuses to send the form without it.
