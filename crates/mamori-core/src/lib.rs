@@ -20,6 +20,7 @@ pub mod mail;
 pub mod outbound;
 pub mod outbox;
 pub mod publish;
+pub mod reference;
 pub mod report;
 pub mod requests;
 pub mod signin;

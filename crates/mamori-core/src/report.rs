@@ -28,6 +28,7 @@ impl Vault {
                 due_before: None,
                 after: None,
                 subject: None,
+                reference: None,
                 limit: REQUESTS_COUNTED,
             })
             .await?;

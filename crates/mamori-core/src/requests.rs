@@ -194,6 +194,7 @@ fn is_closed(state: &str) -> bool {
 pub fn request_json(r: &RequestRow) -> serde_json::Value {
     json!({
         "id": format_id(&r.id),
+        "reference": crate::reference::format_reference(r.reference),
         "kind": r.kind,
         "subject": r.subject_id.as_ref().map(format_id),
         "jurisdiction": r.jurisdiction,
@@ -276,6 +277,7 @@ impl Vault {
             closed_ms: None,
             reason: None,
             updated_ms: now,
+            reference: crate::reference::new_reference(),
         }
     }
 
@@ -396,6 +398,7 @@ impl Vault {
             closed_ms: Some(now),
             reason: None,
             updated_ms: now,
+            reference: crate::reference::new_reference(),
         };
         let announce = crate::outbox::announce(
             "request.opened",

@@ -1133,6 +1133,9 @@ pub struct RequestQuery {
     pub due_before: Option<String>,
     /// Only this person's requests.
     pub subject: Option<String>,
+    /// The request with this short reference (`R-7F3K-92QD`, as the person was given it; any
+    /// case, dashes optional), whatever its state unless `state` is given.
+    pub reference: Option<String>,
     /// The `next` of the previous page.
     pub after: Option<String>,
     /// 1–1000, default 100.
@@ -1151,7 +1154,7 @@ pub async fn list_requests(
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request(
             "invalid_query",
-            "query parameters: state, due_before, subject, after, limit (see /openapi.json)",
+            "query parameters: state, due_before, subject, reference, after, limit (see /openapi.json)",
         )
     })?;
     let limit = q.limit.unwrap_or(100);
@@ -1182,6 +1185,18 @@ pub async fn list_requests(
             .transpose()?,
         after,
         subject: q.subject.as_deref().map(subject_id).transpose()?,
+        reference: q
+            .reference
+            .as_deref()
+            .map(|text| {
+                mamori_core::reference::parse_reference(text).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_reference",
+                        "`reference` is a request reference such as R-7F3K-92QD",
+                    )
+                })
+            })
+            .transpose()?,
         limit,
     };
     let rows = s.vault.list_requests(&actor, &filter).await?;

@@ -282,7 +282,7 @@ pub async fn delete_account(
         s: strings(lang),
         organisation: s.vault.policy.organisation.name.clone(),
         plan: plan_view(&s.vault.policy, &plan, lang),
-        reference: mamori_core::format_id(&request.id),
+        reference: mamori_core::reference::format_reference(request.reference),
     };
     // The session is already revoked with the account; the browser forgets it too.
     private(with_cookie(

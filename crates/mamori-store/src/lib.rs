@@ -467,6 +467,8 @@ pub struct RequestRow {
     /// Why it was denied (a DRP reason code).
     pub reason: Option<String>,
     pub updated_ms: i64,
+    /// The short reference people are given (40 bits; shown as `R-XXXX-XXXX`), unique.
+    pub reference: i64,
 }
 
 /// An authorised agent of the Data Rights Protocol, registered from the service directory.
@@ -521,6 +523,8 @@ pub struct RequestFilter {
     /// The (due_ms, id) of the last request of the previous page.
     pub after: Option<(i64, Id)>,
     pub subject: Option<Id>,
+    /// One request by its short reference (then any state, unless `state` is given).
+    pub reference: Option<i64>,
     pub limit: i64,
 }
 

@@ -942,10 +942,10 @@ macro_rules! sql_store {
                             .bind(segment).execute(&mut *conn).await?;
                     }
                     Change::InsertRequest(r) => {
-                        sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms) \
-                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                        sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
                             .bind(&r.id[..]).bind(&r.kind).bind(r.subject_id.map(|s| s.to_vec())).bind(&r.jurisdiction).bind(&r.source).bind(&r.state)
-                            .bind(r.received_ms).bind(r.due_ms).bind(&r.extension).bind(r.closed_ms).bind(&r.reason).bind(r.updated_ms)
+                            .bind(r.received_ms).bind(r.due_ms).bind(&r.extension).bind(r.closed_ms).bind(&r.reason).bind(r.updated_ms).bind(r.reference)
                             .execute(&mut *conn).await.map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
                     }
                     Change::UpdateRequest { expected_state, row: r } => {
@@ -1325,10 +1325,18 @@ macro_rules! sql_store {
 
             async fn requests(&self, f: &RequestFilter) -> Result<Vec<RequestRow>> {
                 let mut qb: QueryBuilder<$db> = QueryBuilder::new(concat!("SELECT ", request_columns!(), " FROM rights_requests WHERE "));
-                match &f.state {
+                match (&f.state, f.reference) {
+                    // One request by its reference, whatever its state (unless one is named).
+                    (None, Some(reference)) => qb.push("reference = ").push_bind(reference),
                     // Written as the partial index's condition, so the open queue reads it in order.
-                    None => qb.push("closed_ms IS NULL"),
-                    Some(state) => qb.push("state = ").push_bind(state.clone()),
+                    (None, None) => qb.push("closed_ms IS NULL"),
+                    (Some(state), reference) => {
+                        qb.push("state = ").push_bind(state.clone());
+                        if let Some(reference) = reference {
+                            qb.push(" AND reference = ").push_bind(reference);
+                        }
+                        &mut qb
+                    }
                 };
                 if let Some(due) = f.due_before {
                     qb.push(" AND due_ms < ").push_bind(due);
@@ -1768,7 +1776,7 @@ where
 
 macro_rules! request_columns {
     () => {
-        "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms"
+        "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference"
     };
 }
 
@@ -1797,6 +1805,7 @@ where
         closed_ms: r.try_get(9)?,
         reason: r.try_get(10)?,
         updated_ms: r.try_get(11)?,
+        reference: r.try_get(12)?,
     })
 }
 

@@ -13,6 +13,8 @@ mod drp;
 mod feed;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/references.rs"]
+mod references;
 
 use authz::{
     administrative_actions_need_a_permission_and_a_public_target,
@@ -30,6 +32,7 @@ use hardening::{
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
 };
+use references::requests_have_short_unique_references_staff_can_look_up;
 
 use common::{Backend, TestApp};
 use mamori_ledger::{b64, verify_consistency, verify_inclusion};
@@ -37,6 +40,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    requests_have_short_unique_references_staff_can_look_up,
     gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands,
     create_read_is_purpose_scoped_and_masked,
     denials_are_403_ledgered_and_reveal_nothing,
@@ -4926,16 +4930,18 @@ async fn delete_my_account_shows_what_is_kept(app: TestApp) {
         "the address is no longer known"
     );
     // The register holds the fulfilled erasure request, under the reference shown.
-    let request: Value = officer(
+    let found: Value = officer(
         &app,
         Method::GET,
-        &format!("/v1/requests/{reference}"),
+        &format!("/v1/requests?reference={reference}"),
         None,
     )
     .await
     .json()
     .await
     .unwrap();
+    let request = &found["requests"][0];
+    assert_eq!(request["reference"], reference.as_str());
     assert_eq!(request["kind"], "erasure");
     assert_eq!(request["state"], "fulfilled");
     assert_eq!(request["source"], "privacy_center");

@@ -50,7 +50,8 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#delete');
     await page.waitForSelector('#reference');
     assert.equal(await page.textContent('h1'), w.done);
-    assert.match(await page.textContent('#reference'), /^[0-9a-f-]{36}$/);
+    // A reference a person can read out: R-XXXX-XXXX in Crockford's base32 (no I, L, O, U).
+    assert.match(await page.textContent('#reference'), /^R-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
     assert.ok(await page.isVisible('#kept-orders'));
     await page.screenshot({ path: join(artifacts, `deleted-${lang}.png`), fullPage: true });
 
