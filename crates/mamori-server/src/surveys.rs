@@ -995,6 +995,8 @@ struct Chart {
     label_width: u32,
     bar_space: u32,
     note: String,
+    /// Between a bar's label and its count in its tooltip, in the language's typography.
+    colon: &'static str,
 }
 
 const ROW: u32 = 28;
@@ -1008,7 +1010,7 @@ fn chart_words(lang: Language, k: u32) -> (String, String, String) {
             "平均".to_string(),
         ),
         Language::Fr => (
-            format!("moins de {k} : masqué"),
+            format!("moins de {k}\u{202f}: masqué"),
             format!("Les groupes de moins de {k} réponses sont masqués"),
             "moyenne".to_string(),
         ),
@@ -1111,7 +1113,10 @@ pub async fn chart(
             Language::Fr => format!("{mean:.2}").replace('.', ","),
             _ => format!("{mean:.2}"),
         };
-        title = format!("{title} ({mean_word} {mean})");
+        title = match lang {
+            Language::Ja => format!("{title}（{mean_word} {mean}）"),
+            _ => format!("{title} ({mean_word} {mean})"),
+        };
     }
     let chart = Chart {
         height: 34 + bars.len() as u32 * ROW + 26,
@@ -1121,6 +1126,11 @@ pub async fn chart(
         label_width,
         bar_space,
         note,
+        colon: match lang {
+            Language::Ja => "：",
+            Language::Fr => "\u{202f}: ",
+            Language::En => ": ",
+        },
     };
     let svg = chart
         .render()

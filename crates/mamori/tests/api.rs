@@ -5821,6 +5821,10 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
     .await;
     let svg = r.text().await.unwrap();
     assert!(svg.contains("4,10)"), "a decimal comma in French: {svg}");
+    assert!(
+        svg.contains("moins de 5\u{202f}: masqué"),
+        "a narrow space before the colon: {svg}"
+    );
     let r = officer(
         &app,
         Method::GET,
@@ -5828,7 +5832,23 @@ async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: TestApp) {
         None,
     )
     .await;
-    assert!(r.text().await.unwrap().contains("宅配ロッカー"));
+    let svg = r.text().await.unwrap();
+    assert!(svg.contains("宅配ロッカー"), "{svg}");
+    assert!(
+        !svg.contains(": "),
+        "Japanese typography (full-width colon): {svg}"
+    );
+    let r = officer(
+        &app,
+        Method::GET,
+        "/v1/surveys/delivery/charts/speed?lang=ja",
+        None,
+    )
+    .await;
+    assert!(
+        r.text().await.unwrap().contains("（平均 4.10）"),
+        "full-width brackets"
+    );
     let r = officer(
         &app,
         Method::GET,
