@@ -20,6 +20,10 @@ use crate::{new_id, now_ms};
 pub const CODE_TTL_MS: i64 = 10 * 60_000;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 pub const SESSION_TTL_MS: i64 = 30 * 60_000;
+/// Codes one person may be sent per [`CODE_TTL_MS`], by all their addresses together: with five
+/// tries each, at most 25 guesses at a one-in-a-million code per ten minutes, however many
+/// addresses, spellings or clients ask.
+pub const CODES_PER_PERSON: i64 = 5;
 
 /// What a sign-in request produced: the challenge the page carries, and — only for a known
 /// address — the code to send there.
@@ -150,6 +154,28 @@ impl Vault {
         })?;
         let digest = self.keyring.blind_index(kind, &normalised);
         let subject = self.store.find_by_index(index_kind(kind), &digest).await?;
+        if let Some(person) = subject {
+            let since = now_ms() - CODE_TTL_MS;
+            if self.store.challenges_since(&person, since).await? >= CODES_PER_PERSON {
+                // Answered exactly as for an unknown address (nothing tells the asker the
+                // address is known); no code is sent, and the person's log shows the refusal.
+                let outcome = Outcome::Denied {
+                    reason: "too_many_codes".into(),
+                };
+                let event = self.signin_event("signin.request", Some(&person), outcome);
+                let (row, _) = self.new_challenge(None);
+                let challenge = row.id;
+                self.ledger
+                    .submit(vec![Change::InsertChallenge(row)], vec![event])
+                    .await??;
+                return Ok(SignInStarted {
+                    challenge,
+                    code: None,
+                    by_text: kind == LookupKind::Phone,
+                    to: normalised,
+                });
+            }
+        }
         let (row, code) = self.new_challenge(subject);
         let challenge = row.id;
         let event = self.signin_event("signin.request", subject.as_ref(), Outcome::Allowed);

@@ -740,6 +740,8 @@ pub trait Store: Send + Sync + 'static {
     async fn webhooks(&self) -> Result<Vec<WebhookRow>>;
     async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>>;
     async fn challenge(&self, id: &Id) -> Result<Option<ChallengeRow>>;
+    /// How many sign-in challenges were made for `subject` (by any of their addresses) since then.
+    async fn challenges_since(&self, subject: &Id, since_ms: i64) -> Result<i64>;
     async fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRow>>;
     /// The highest outbox seq (0 if empty).
     async fn last_event_seq(&self) -> Result<i64>;

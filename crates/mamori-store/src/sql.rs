@@ -1461,6 +1461,12 @@ macro_rules! sql_store {
                 rows.iter().map(webhook_from_row).collect()
             }
 
+            async fn challenges_since(&self, subject: &Id, since_ms: i64) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) FROM signin_challenges WHERE subject_id = $1 AND created_ms >= $2")
+                    .bind(&subject[..]).bind(since_ms).fetch_one(&self.read).await?;
+                Ok(row.try_get(0)?)
+            }
+
             async fn challenge(&self, id: &Id) -> Result<Option<ChallengeRow>> {
                 let row = sqlx::query("SELECT subject_id, code_digest, created_ms, expires_ms, attempts, used_ms FROM signin_challenges WHERE id = $1")
                     .bind(&id[..]).fetch_optional(&self.read).await?;

@@ -29,6 +29,7 @@ use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
 use hardening::{
     code_limits_count_a_number_once_however_it_is_written,
+    code_limits_count_a_person_once_across_their_addresses,
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
 };
@@ -40,6 +41,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    code_limits_count_a_person_once_across_their_addresses,
     requests_have_short_unique_references_staff_can_look_up,
     gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands,
     create_read_is_purpose_scoped_and_masked,

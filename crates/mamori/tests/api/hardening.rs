@@ -225,3 +225,76 @@ pub async fn forms_need_the_token_made_for_this_browser_and_this_origin(app: Tes
     .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the page's own form");
 }
+
+/// The code limit is per person: alternating between someone's e-mail address and phone
+/// number (each under its own per-address limit) gets no more codes sent than one address
+/// would. The extra requests are answered as for an unknown address, and the person's log
+/// shows each refusal.
+pub async fn code_limits_count_a_person_once_across_their_addresses(app: TestApp) {
+    let person = json!({"data": {"contact": {"name": "Mio", "email": "mio@example.com", "phone": "+33 6 98 76 54 32"}}});
+    let r = app
+        .as_role(
+            reqwest::Method::POST,
+            "/v1/subjects",
+            "service",
+            "order_fulfilment",
+        )
+        .json(&person)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(app.url("/privacy/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let browser = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
+    let csrf = crate::form_csrf(&r.text().await.unwrap());
+    let mut pages = Vec::new();
+    for n in 0..8 {
+        let address = if n % 2 == 0 {
+            "mio@example.com"
+        } else {
+            "+33698765432"
+        };
+        let r = client
+            .post(app.url("/privacy/sign-in"))
+            .header("cookie", format!("mamori_csrf={browser}"))
+            .header("origin", &app.base)
+            .form(&[("email", address), ("csrf", &csrf), ("lang", "en")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{}",
+            r.status()
+        );
+        pages.push(r.text().await.unwrap());
+    }
+    // Every answer reads the same, so none of them tells whether the address is known.
+    let strip = |page: &str| page.split("name=\"challenge\"").next().unwrap().to_string();
+    assert!(pages.iter().all(|p| strip(p) == strip(&pages[0])));
+    let log = crate::access_log_page(&app, &id, "").await;
+    let requests: Vec<&serde_json::Value> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "signin.request")
+        .collect();
+    let sent = requests.iter().filter(|e| e["allowed"] == true).count();
+    let refused = requests
+        .iter()
+        .filter(|e| e["reason"] == "too_many_codes")
+        .count();
+    assert_eq!((sent, refused), (5, 3), "{log}");
+}
