@@ -20,6 +20,11 @@ use crate::ledger::Ledger;
 /// much of the newest history is not seen by the file; each anchored head covers all before it.
 pub const ANCHOR_EVERY: Duration = Duration::from_secs(1);
 
+/// How often the latest signed head is offered to witnesses on the outbox (`ledger.head_signed`,
+/// by webhook or the feed), when it grew: a witness keeps them and can later prove, with
+/// `mamori ledger verify --witness`, that the ledger was not cut short or rewritten.
+pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(60);
+
 /// Every valid head in a heads file, in file order. Lines that do not parse are skipped (a line
 /// cut short by a crash); the signature is checked by the caller, who has the key.
 pub fn read_heads(path: &Path) -> std::io::Result<Vec<SignedTreeHead>> {
@@ -112,4 +117,42 @@ pub async fn anchor_now(ledger: &Ledger, path: &Path, anchored: u64) -> std::io:
         .await
         .map_err(std::io::Error::other)??;
     Ok(size)
+}
+
+impl crate::vault::Vault {
+    /// Announces the latest signed head on the outbox if it is beyond `announced` (a tree size);
+    /// returns the size now announced. The announcement adds no leaf, so it signs no new head.
+    pub async fn announce_head(&self, announced: u64) -> Result<u64> {
+        let Some(head) = self
+            .ledger
+            .latest_head()
+            .filter(|h| h.head.size > announced)
+        else {
+            return Ok(announced);
+        };
+        let data = serde_json::json!({
+            "size": head.head.size,
+            "timestamp_ms": head.head.timestamp_ms,
+            "root": mamori_ledger::b64::encode(&head.head.root),
+            "signature": mamori_ledger::b64::encode(&head.signature),
+            "public_key": hex::encode(self.ledger.public_key().as_bytes()),
+        });
+        let announce = crate::outbox::announce("ledger.head_signed", None, data);
+        self.ledger.submit(vec![announce], vec![]).await??;
+        Ok(head.head.size)
+    }
+}
+
+/// Offers each new head to witnesses every [`ANNOUNCE_EVERY`] while the server runs.
+pub async fn run_head_announcer(vault: crate::vault::Vault) {
+    let mut announced = 0;
+    loop {
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+        match vault.announce_head(announced).await {
+            Ok(size) => announced = size,
+            Err(e) => {
+                tracing::warn!(error = %e, "the ledger head could not be announced; retrying")
+            }
+        }
+    }
 }

@@ -16,7 +16,12 @@ use crate::{format_id, format_time, new_id, now_ms, parse_id};
 const WEBHOOKS: Permission = Permission::Admin(AdminPermission::Webhooks);
 
 /// The event types a subscription may ask for (`*` = all).
-pub const EVENT_TYPES: [&str; 3] = ["consent.changed", "subject.erased", "notice.published"];
+pub const EVENT_TYPES: [&str; 4] = [
+    "consent.changed",
+    "subject.erased",
+    "notice.published",
+    "ledger.head_signed",
+];
 
 #[derive(Debug, Clone)]
 pub struct WebhookInfo {

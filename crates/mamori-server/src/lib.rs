@@ -506,6 +506,10 @@ pub async fn serve_with(
     let _holds = AbortOnDrop(tokio::spawn(mamori_core::erasure::run_hold_sweeper(
         vault.clone(),
     )));
+    // And offering each new signed head to witnesses (`ledger.head_signed` in the outbox).
+    let _heads = AbortOnDrop(tokio::spawn(mamori_core::anchor::run_head_announcer(
+        vault.clone(),
+    )));
     let ledger = vault.ledger.clone();
     let app = router_with(
         vault,

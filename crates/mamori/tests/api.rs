@@ -15,6 +15,8 @@ mod feed;
 mod hardening;
 #[path = "api/references.rs"]
 mod references;
+#[path = "api/witness.rs"]
+mod witness;
 
 use authz::{
     administrative_actions_need_a_permission_and_a_public_target,
@@ -34,6 +36,7 @@ use hardening::{
     responses_carry_security_headers_and_files_are_private,
 };
 use references::requests_have_short_unique_references_staff_can_look_up;
+use witness::new_signed_heads_are_offered_to_witnesses_on_the_outbox;
 
 use common::{Backend, TestApp};
 use mamori_ledger::{b64, verify_consistency, verify_inclusion};
@@ -41,6 +44,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    new_signed_heads_are_offered_to_witnesses_on_the_outbox,
     code_limits_count_a_person_once_across_their_addresses,
     requests_have_short_unique_references_staff_can_look_up,
     gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands,
