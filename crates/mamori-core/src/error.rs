@@ -29,6 +29,9 @@ pub enum CoreError {
     /// The disk holding the database is full: nothing was written; retry once there is room.
     #[error("the server's storage is full; nothing was changed — retry later")]
     StorageFull,
+    /// The database cannot be reached or is gone: nothing was changed; readiness says why.
+    #[error("the database is unavailable; nothing was changed — retry later")]
+    Unavailable,
     #[error("{0}")]
     Internal(String),
 }
@@ -57,6 +60,8 @@ impl CoreError {
             CoreError::Integrity => "integrity_failure",
             CoreError::StorageFull => "insufficient_storage",
             CoreError::Store(e) if e.is_full() => "insufficient_storage",
+            CoreError::Unavailable => "database_unavailable",
+            CoreError::Store(e) if e.is_unavailable() => "database_unavailable",
             CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
                 "internal_error"
             }

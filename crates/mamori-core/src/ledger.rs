@@ -426,9 +426,12 @@ impl Ledger {
                     tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
                 }
                 self.storage_full.store(full, Ordering::Release);
+                let unavailable = e.is_unavailable();
                 for job in batch {
                     let error = if full {
                         CoreError::StorageFull
+                    } else if unavailable {
+                        CoreError::Unavailable
                     } else {
                         CoreError::Internal("storage failure".into())
                     };

@@ -62,6 +62,7 @@ async fn checks(s: &AppState) -> Vec<Check> {
     let ledger = &vault.ledger;
     let database = match tokio::time::timeout(DATABASE_TIMEOUT, vault.store.last_event_seq()).await
     {
+        _ if vault.store.lost().is_some() => vault.store.lost(),
         Ok(Ok(_)) => None,
         Ok(Err(_)) => Some("the database does not answer reads".to_string()),
         Err(_) => Some("the database did not answer within 2 s".to_string()),

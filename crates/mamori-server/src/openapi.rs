@@ -67,6 +67,10 @@ impl CommonResponses {
                 "507",
                 "The server's storage is full; nothing was changed, retry later",
             );
+            add(
+                "503",
+                "The database is unavailable or gone; nothing was changed (see /readyz)",
+            );
         }
         // OpenAPI requires a description on every response.
         for (status, response) in operation.responses.responses.iter_mut() {

@@ -86,6 +86,11 @@ impl IntoResponse for ApiError {
                     CoreError::Conflict { .. } => StatusCode::CONFLICT,
                     CoreError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
                     CoreError::Store(e) if e.is_full() => StatusCode::INSUFFICIENT_STORAGE,
+                    CoreError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    CoreError::Store(e) if e.is_unavailable() => {
+                        tracing::error!(error = %e, "the database is unavailable");
+                        StatusCode::SERVICE_UNAVAILABLE
+                    }
                     CoreError::Integrity | CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
                         tracing::error!(error = %e, "request failed");
                         StatusCode::INTERNAL_SERVER_ERROR
@@ -93,6 +98,7 @@ impl IntoResponse for ApiError {
                 };
                 let detail = match &e {
                     CoreError::Store(s) if s.is_full() => CoreError::StorageFull.to_string(),
+                    CoreError::Store(s) if s.is_unavailable() => CoreError::Unavailable.to_string(),
                     CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
                     other => other.to_string(),
                 };

@@ -38,6 +38,10 @@ pub enum StoreError {
     Corrupt(&'static str),
     #[error("the disk holding the database is full")]
     Full,
+    /// The database the server opened is gone from where it was (a SQLite file deleted or
+    /// replaced while in use): writing on would write to a file nobody will open again.
+    #[error("{0}")]
+    Lost(String),
     #[error("{path}: {source}")]
     File {
         path: String,
@@ -55,6 +59,28 @@ impl StoreError {
             StoreError::Full => true,
             StoreError::Database(e) => sqlx_is_full(e),
             StoreError::File { source, .. } => source.raw_os_error() == Some(28),
+            _ => false,
+        }
+    }
+
+    /// Whether the database cannot be reached or is gone (as opposed to refusing one query):
+    /// nothing was changed, and the same request may succeed once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Lost(_) => true,
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL: the database does not exist (any more), the server is shutting
+                // down or was stopped by an administrator, the connection failed.
+                sqlx::Error::Database(db) => matches!(
+                    db.code().as_deref(),
+                    Some("3D000" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006")
+                ),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -654,6 +680,12 @@ pub trait Store: Send + Sync + 'static {
     /// The directory holding the database files, when they are local (SQLite): readiness
     /// watches its free space.
     fn data_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// Why the database this store opened is no longer where it was, if it is not (a local
+    /// file deleted or replaced while in use); checked before each commit and by readiness.
+    fn lost(&self) -> Option<String> {
         None
     }
 

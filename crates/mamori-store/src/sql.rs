@@ -29,9 +29,30 @@ pub struct SqliteStore {
     /// transaction (a COMMIT that failed on a full disk leaves sqlx refusing to begin on it),
     /// so the next write closes it and starts on a fresh one.
     write_failed: std::sync::atomic::AtomicBool,
+    /// The database file's device and inode when it was opened.
+    identity: Option<(u64, u64)>,
+}
+
+/// A file's device and inode: which file it is, whatever its name.
+fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl SqliteStore {
+    fn lost_file(&self) -> Option<String> {
+        let name = self.path.display();
+        match (self.identity, file_identity(&self.path)) {
+            (Some(_), None) => Some(format!(
+                "the database file {name} was deleted while in use; restore it (or restart on a new one)"
+            )),
+            (Some(opened), Some(now)) if opened != now => Some(format!(
+                "the database file {name} was replaced while in use; restart to use the new one"
+            )),
+            _ => None,
+        }
+    }
+
     fn local_dir(&self) -> Option<std::path::PathBuf> {
         let dir = self.path.parent()?;
         Some(if dir.as_os_str().is_empty() {
@@ -141,6 +162,7 @@ impl SqliteStore {
             read,
             checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
             write_failed: Default::default(),
+            identity: file_identity(std::path::Path::new(path)),
         })
     }
 }
@@ -466,6 +488,10 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     fn local_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    fn lost_file(&self) -> Option<String> {
         None
     }
 
@@ -1189,6 +1215,10 @@ macro_rules! sql_store {
                 self.local_dir()
             }
 
+            fn lost(&self) -> Option<String> {
+                self.lost_file()
+            }
+
             async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>> {
                 let row = sqlx::query(concat!("SELECT ", subject_columns!(), " FROM subjects WHERE id = $1"))
                     .bind(&id[..]).fetch_optional(&self.read).await?;
@@ -1671,6 +1701,10 @@ macro_rules! sql_store {
 
             async fn commit_batch(&self, jobs: &[Vec<Change>], tree_size: u64, finish: &mut Finish<'_>) -> Result<Vec<JobOutcome>> {
                 use std::sync::atomic::Ordering;
+                // Acknowledged means durable: nothing is committed to a file nobody will open.
+                if let Some(why) = self.lost_file() {
+                    return Err(StoreError::Lost(why));
+                }
                 if self.write_failed.swap(false, Ordering::AcqRel)
                     && let Ok(conn) = self.write.acquire().await
                 {

@@ -13,6 +13,8 @@ mod drp;
 mod feed;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/outage.rs"]
+mod outage;
 #[path = "api/references.rs"]
 mod references;
 #[path = "api/witness.rs"]
@@ -35,6 +37,7 @@ use hardening::{
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
 };
+use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use references::requests_have_short_unique_references_staff_can_look_up;
 use witness::new_signed_heads_are_offered_to_witnesses_on_the_outbox;
 
@@ -44,6 +47,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    a_lost_database_fails_readiness_by_name_and_refuses_writes,
     new_signed_heads_are_offered_to_witnesses_on_the_outbox,
     code_limits_count_a_person_once_across_their_addresses,
     requests_have_short_unique_references_staff_can_look_up,
