@@ -550,13 +550,24 @@ impl Vault {
         audience: &Audience,
         subjects: &[[u8; 16]],
     ) -> Result<Vec<[u8; 16]>> {
-        let rows = self
+        let granted = self
             .store
-            .consented_among(subjects, &audience.purpose, &audience.channel)
+            .consented_among(
+                subjects,
+                &audience.purpose,
+                &audience.channel,
+                self.state_check(),
+            )
             .await?;
-        self.check_state(&rows).await?;
-        let allowed: std::collections::HashSet<[u8; 16]> =
-            rows.into_iter().map(|r| r.subject_id).collect();
+        let granted = match granted {
+            Ok(granted) => granted,
+            Err(tampered) => {
+                // Ledgers the failure and answers 500 integrity_failure, never a grant.
+                self.check_state(&[tampered]).await?;
+                return Err(CoreError::Integrity);
+            }
+        };
+        let allowed: std::collections::HashSet<[u8; 16]> = granted.into_iter().collect();
         Ok(subjects
             .iter()
             .filter(|id| allowed.contains(*id))

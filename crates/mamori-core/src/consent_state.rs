@@ -9,34 +9,53 @@
 //! (its MAC was genuine); the history (`consent_events`) and the ledger still show the change.
 
 use mamori_ledger::{Event, Outcome};
-use mamori_store::{Change, ConsentRow};
+use mamori_store::{Change, ConsentRow, ConsentStateRef, StateCheck};
 
 use crate::error::{CoreError, Result};
 use crate::vault::Vault;
 use crate::{format_id, now_ms};
 
-/// The bytes the MAC covers: each field length-prefixed, so no two rows share an encoding.
+/// The bytes the MAC covers, handed to `part` in order: each field length-prefixed, so no two
+/// rows share an encoding. In parts, so the audience filter checks rows where the database
+/// keeps them, assembling nothing.
+fn mac_parts(row: &ConsentStateRef<'_>, part: &mut dyn FnMut(&[u8])) {
+    fn field(part: &mut dyn FnMut(&[u8]), pieces: &[&[u8]]) {
+        let len: usize = pieces.iter().map(|p| p.len()).sum();
+        part(&(len as u32).to_be_bytes());
+        pieces.iter().for_each(|p| part(p));
+    }
+    field(part, &[b"consent-state-v1"]);
+    field(part, &[row.subject_id]);
+    field(part, &[row.purpose.as_bytes()]);
+    field(part, &[row.channel.as_bytes()]);
+    field(part, &[&[u8::from(row.granted)]]);
+    field(part, &[row.source.as_bytes()]);
+    match row.notice_version {
+        Some(v) => field(part, &[b"=", v.as_bytes()]),
+        None => field(part, &[b"-"]),
+    }
+    field(part, &[&row.created_ms.to_be_bytes()]);
+}
+
 fn mac_input(row: &ConsentRow) -> Vec<u8> {
     let mut out = Vec::with_capacity(96);
-    let mut field = |bytes: &[u8]| {
-        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        out.extend_from_slice(bytes);
-    };
-    field(b"consent-state-v1");
-    field(&row.subject_id);
-    field(row.purpose.as_bytes());
-    field(row.channel.as_bytes());
-    field(&[u8::from(row.granted)]);
-    field(row.source.as_bytes());
-    match &row.notice_version {
-        Some(v) => field(format!("={v}").as_bytes()),
-        None => field(b"-"),
-    }
-    field(&row.created_ms.to_be_bytes());
+    mac_parts(&row.as_state_ref(), &mut |part| out.extend_from_slice(part));
     out
 }
 
+/// Whether `row` carries the MAC of what it says.
+fn state_holds(mac: &mamori_crypto::KeyedMac, row: &ConsentStateRef<'_>) -> bool {
+    row.state_mac
+        .is_some_and(|tag| mac.verify_parts(|part| mac_parts(row, part), tag))
+}
+
 impl Vault {
+    /// The check [`mamori_store::Store::consented_among`] runs on each row it reads.
+    pub(crate) fn state_check(&self) -> StateCheck {
+        let mac = self.consent_state_mac.clone();
+        std::sync::Arc::new(move |row: &ConsentStateRef<'_>| state_holds(&mac, row))
+    }
+
     fn state_mac(&self, row: &ConsentRow) -> [u8; 32] {
         self.consent_state_mac.tag(&mac_input(row))
     }
@@ -49,10 +68,9 @@ impl Vault {
     /// Whether every row says what it was written to say; a failure is ledgered (no value
     /// is: only that the consent state of a subject failed its check).
     pub(crate) async fn check_state(&self, rows: &[ConsentRow]) -> Result<()> {
-        let bad = rows.iter().find(|row| {
-            !row.state_mac
-                .is_some_and(|mac| self.consent_state_mac.verify(&mac_input(row), &mac))
-        });
+        let bad = rows
+            .iter()
+            .find(|row| !state_holds(&self.consent_state_mac, &row.as_state_ref()));
         let Some(bad) = bad else {
             return Ok(());
         };

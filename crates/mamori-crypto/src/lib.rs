@@ -147,6 +147,14 @@ impl KeyedMac {
         mac.update(message);
         mac.verify_slice(tag).is_ok()
     }
+
+    /// [`KeyedMac::verify`] of a message given in parts (`feed` hands each to the MAC in
+    /// order), for hot paths that would otherwise assemble it in a buffer first.
+    pub fn verify_parts(&self, feed: impl FnOnce(&mut dyn FnMut(&[u8])), tag: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        feed(&mut |part: &[u8]| mac.update(part));
+        mac.verify_slice(tag).is_ok()
+    }
 }
 
 impl fmt::Debug for KeyedMac {

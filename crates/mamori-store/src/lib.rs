@@ -474,6 +474,55 @@ impl KeyRange {
     }
 }
 
+/// A current consent row as read, borrowed from the database's buffers (see
+/// [`Store::consented_among`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentStateRef<'a> {
+    pub subject_id: &'a [u8; 16],
+    pub purpose: &'a str,
+    pub channel: &'a str,
+    pub granted: bool,
+    pub source: &'a str,
+    pub notice_version: Option<&'a str>,
+    pub created_ms: i64,
+    pub state_mac: Option<&'a [u8]>,
+}
+
+impl ConsentStateRef<'_> {
+    pub fn to_row(&self) -> ConsentRow {
+        ConsentRow {
+            id: [0; 16],
+            subject_id: *self.subject_id,
+            purpose: self.purpose.to_string(),
+            channel: self.channel.to_string(),
+            granted: self.granted,
+            source: self.source.to_string(),
+            notice_version: self.notice_version.map(str::to_string),
+            actor: String::new(),
+            created_ms: self.created_ms,
+            state_mac: self.state_mac.and_then(|m| <[u8; 32]>::try_from(m).ok()),
+        }
+    }
+}
+
+impl ConsentRow {
+    pub fn as_state_ref(&self) -> ConsentStateRef<'_> {
+        ConsentStateRef {
+            subject_id: &self.subject_id,
+            purpose: &self.purpose,
+            channel: &self.channel,
+            granted: self.granted,
+            source: &self.source,
+            notice_version: self.notice_version.as_deref(),
+            created_ms: self.created_ms,
+            state_mac: self.state_mac.as_ref().map(|m| &m[..]),
+        }
+    }
+}
+
+/// A check of each consent state row as it is read: true if it says what it was written to say.
+pub type StateCheck = std::sync::Arc<dyn Fn(&ConsentStateRef<'_>) -> bool + Send + Sync>;
+
 /// A data-subject request. States and denial reasons use the Data Rights Protocol's names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
@@ -803,14 +852,16 @@ pub trait Store: Send + Sync + 'static {
         channel: &str,
     ) -> Result<Option<Id>>;
 
-    /// Of `subjects`, the current state rows (live subjects) granting `purpose` on `channel`,
-    /// with their MACs for the caller to check.
+    /// Of `subjects`, those whose current state row (live subjects) grants `purpose` on
+    /// `channel` and passes `check` (the caller's MAC check, run on each row as it is read,
+    /// without copying it); a row that fails it is returned instead, for the caller to report.
     async fn consented_among(
         &self,
         subjects: &[Id],
         purpose: &str,
         channel: &str,
-    ) -> Result<Vec<ConsentRow>>;
+        check: StateCheck,
+    ) -> Result<std::result::Result<Vec<Id>, ConsentRow>>;
 
     /// Every current consent row that has no MAC yet, if the database still has rows from before
     /// MACs (the migration's marker is there); None once they are sealed.

@@ -228,12 +228,31 @@ impl PostgresStore {
         subjects: &[Id],
         purpose: &str,
         channel: &str,
-    ) -> Result<Vec<ConsentRow>> {
+        check: StateCheck,
+    ) -> Result<std::result::Result<Vec<Id>, ConsentRow>> {
         let ids: Vec<Vec<u8>> = subjects.iter().map(|id| id.to_vec()).collect();
-        let rows = sqlx::query("SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac FROM consent_state WHERE purpose = $1 AND channel = $2 AND granted = 1 AND subject_id = ANY($3)")
+        let rows = sqlx::query("SELECT subject_id, source, notice_version, updated_ms, mac FROM consent_state WHERE purpose = $1 AND channel = $2 AND granted = 1 AND subject_id = ANY($3)")
             .bind(purpose).bind(channel).bind(&ids)
             .fetch_all(&self.read).await?;
-        rows.iter().map(pg_consent_state).collect()
+        let mut granted = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let subject = id_from_slice(r.try_get::<&[u8], _>(0)?)?;
+            let row = ConsentStateRef {
+                subject_id: &subject,
+                purpose,
+                channel,
+                granted: true,
+                source: r.try_get(1)?,
+                notice_version: r.try_get(2)?,
+                created_ms: r.try_get(3)?,
+                state_mac: r.try_get(4)?,
+            };
+            if !check(&row) {
+                return Ok(Err(row.to_row()));
+            }
+            granted.push(subject);
+        }
+        Ok(Ok(granted))
     }
 }
 
@@ -255,7 +274,8 @@ impl SqliteStore {
         subjects: &[Id],
         purpose: &str,
         channel: &str,
-    ) -> Result<Vec<ConsentRow>> {
+        check: StateCheck,
+    ) -> Result<std::result::Result<Vec<Id>, ConsentRow>> {
         let mut sorted: Vec<Id> = subjects.to_vec();
         sorted.sort_unstable();
         let (purpose, channel) = (purpose.to_string(), channel.to_string());
@@ -265,13 +285,33 @@ impl SqliteStore {
             let ids: Vec<rusqlite::types::Value> =
                 sorted.iter().map(|id| rusqlite::types::Value::Blob(id.to_vec())).collect();
             let mut statement = conn.prepare_cached(
-                "SELECT subject_id, purpose, channel, granted, source, notice_version, updated_ms, mac FROM consent_state WHERE subject_id IN rarray(?1) AND purpose = ?2 AND channel = ?3 AND granted = 1",
+                "SELECT subject_id, source, notice_version, updated_ms, mac FROM consent_state WHERE subject_id IN rarray(?1) AND purpose = ?2 AND channel = ?3 AND granted = 1",
             )?;
-            let rows = statement.query_map(
-                rusqlite::params![std::rc::Rc::new(ids), purpose, channel],
-                sqlite_consent_state,
-            )?;
-            rows.collect()
+            let mut rows = statement.query(rusqlite::params![std::rc::Rc::new(ids), &purpose, &channel])?;
+            let mut granted = Vec::with_capacity(sorted.len());
+            // Each row is checked in SQLite's own buffers: no copy of its text per subject.
+            while let Some(r) = rows.next()? {
+                let subject: [u8; 16] = r
+                    .get_ref(0)?
+                    .as_blob()?
+                    .try_into()
+                    .map_err(|_| rusqlite::Error::InvalidColumnType(0, "subject_id".into(), rusqlite::types::Type::Blob))?;
+                let row = ConsentStateRef {
+                    subject_id: &subject,
+                    purpose: &purpose,
+                    channel: &channel,
+                    granted: true,
+                    source: r.get_ref(1)?.as_str()?,
+                    notice_version: r.get_ref(2)?.as_str_or_null()?,
+                    created_ms: r.get(3)?,
+                    state_mac: r.get_ref(4)?.as_blob_or_null()?,
+                };
+                if !check(&row) {
+                    return Ok(Err(row.to_row()));
+                }
+                granted.push(subject);
+            }
+            Ok(Ok(granted))
         }).await
     }
 
@@ -1662,8 +1702,8 @@ macro_rules! sql_store {
                 }).collect()
             }
 
-            async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str) -> Result<Vec<ConsentRow>> {
-                self.consented_among_impl(subjects, purpose, channel).await
+            async fn consented_among(&self, subjects: &[Id], purpose: &str, channel: &str, check: StateCheck) -> Result<std::result::Result<Vec<Id>, ConsentRow>> {
+                self.consented_among_impl(subjects, purpose, channel, check).await
             }
 
             async fn unsealed_consent_state(&self) -> Result<Option<Vec<ConsentRow>>> {
