@@ -8,21 +8,17 @@ over-long messages, another key's signature and a revoked request are refused.""
 
 import base64
 import json
-import os
-import re
-import socket
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
 from nacl.signing import SigningKey
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
-BIN = os.environ.get("MAMORI_BIN", os.path.join(TARGET, "debug", "mamori"))
+import mamori_demo
+
+BIN = mamori_demo.BIN
 AGENT = "PYNACL_AGENT"
 # The demo's organisation is "Kitsune Goods Ltd": its DRP business id by default.
 BUSINESS = "KITSUNE_GOODS_LTD"
@@ -33,12 +29,6 @@ def check(condition, what):
     print(("ok    " if condition else "FAIL  ") + what)
     if not condition:
         failures.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def at(seconds):
@@ -78,21 +68,9 @@ def http(method, url, body=None, token=None):
 
 def main():
     key, stranger = SigningKey.generate(), SigningKey.generate()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    data = tempfile.mkdtemp(prefix="mamori-drp-")
-    demo = subprocess.Popen(
-        [BIN, "--data", data, "--listen", f"127.0.0.1:{port}", "demo", "--customers", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    demo = mamori_demo.start()
+    base, data, officer = demo.base, demo.data, demo.officer
     try:
-        output = ""
-        while "privacy_officer role" not in output:
-            line = demo.stdout.readline()
-            if not line:
-                sys.exit("mamori demo stopped before printing its keys")
-            output += line
-        officer = re.search(r"privacy_officer role\):\s+(\S+)", output).group(1)
         verify = base64.b64encode(key.verify_key.encode()).decode()
         subprocess.run([BIN, "--data", data, "agent", "add", AGENT, "--name", "PyNaCl agent",
                         "--verify-key", verify], check=True, stdout=subprocess.DEVNULL)
@@ -147,8 +125,7 @@ def main():
             register = json.loads(response.read())["requests"]
         check(any(r["source"] == "agent" for r in register), "the register holds the agent's request")
     finally:
-        demo.terminate()
-        demo.wait(timeout=30)
+        demo.stop()
     if failures:
         sys.exit(f"{len(failures)} DRP check(s) failed")
     print("DRP 1.0 and 0.9.4: every check passed with PyNaCl as the agent's signer")

@@ -5,22 +5,15 @@ verifies the delivery it receives (and that a tampered copy is refused)."""
 
 import http.server
 import json
-import os
-import re
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The binary `cargo build` just made: under CARGO_TARGET_DIR if that is set.
-TARGET = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
-BIN = os.environ.get("MAMORI_BIN", os.path.join(TARGET, "debug", "mamori"))
+import mamori_demo
+
 received = []
 
 
@@ -33,12 +26,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(method, url, key, body=None):
@@ -55,22 +42,9 @@ def main():
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    data = tempfile.mkdtemp(prefix="mamori-swh-")
-    demo = subprocess.Popen(
-        [BIN, "--data", data, "--listen", f"127.0.0.1:{port}", "demo", "--customers", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    demo = mamori_demo.start()
+    base, service, officer = demo.base, demo.service, demo.officer
     try:
-        output = ""
-        while "privacy_officer role" not in output:
-            line = demo.stdout.readline()
-            if not line:
-                sys.exit("mamori demo stopped before printing its keys")
-            output += line
-        service = re.search(r"service role\):\s+(\S+)", output).group(1)
-        officer = re.search(r"privacy_officer role\):\s+(\S+)", output).group(1)
         hook = call("POST", f"{base}/v1/webhooks", officer, {"url": hook_url, "events": ["consent.changed"]})
         subject = call("GET", f"{base}/v1/subjects?email=customer1@example.com", service)["ids"][0]
         call("PUT", f"{base}/v1/consent/{subject}", service,
@@ -91,7 +65,7 @@ def main():
             pass
         print("webhook signature verified by standardwebhooks: ok")
     finally:
-        demo.terminate()
+        demo.stop()
         receiver.shutdown()
 
 

@@ -42,7 +42,37 @@ pub struct RecordView {
     pub id: String,
     pub category: String,
     pub created_at: String,
+    /// `created_at` as Unix milliseconds (where a page of records ends).
+    pub created_ms: i64,
     pub data: BTreeMap<String, Value>,
+}
+
+/// Which of a subject's records a read returns.
+enum Which {
+    All,
+    Newest(i64),
+    Kind {
+        category: String,
+        before: Option<(i64, [u8; 16])>,
+        limit: i64,
+    },
+}
+
+impl From<Option<i64>> for Which {
+    fn from(newest: Option<i64>) -> Which {
+        newest.map_or(Which::All, Which::Newest)
+    }
+}
+
+/// Where a page of records ends, for the next page to start after: `created_ms.id`.
+pub fn page_cursor(record: &RecordView) -> String {
+    format!("{}.{}", record.created_ms, record.id)
+}
+
+/// A `page_cursor` read back; None if it is not one.
+pub fn parse_page_cursor(text: &str) -> Option<(i64, [u8; 16])> {
+    let (at, id) = text.split_once('.')?;
+    Some((at.parse().ok()?, crate::parse_id(id)?))
 }
 
 /// One parsed field: category id, field index, canonical value (None = remove).
@@ -673,13 +703,40 @@ impl Vault {
         Ok((records, counts))
     }
 
+    /// One page of a kind of records ("orders"), newest first, older than `before` (the
+    /// `page_cursor` of the last record of the previous page): for pages that list them all.
+    pub async fn record_page(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        category: &str,
+        before: Option<(i64, [u8; 16])>,
+        limit: i64,
+    ) -> Result<Vec<RecordView>> {
+        if self.policy.category(category).is_none() {
+            return Err(CoreError::invalid(
+                "unknown_category",
+                "kind",
+                "this kind of record is not declared in the policy",
+            ));
+        }
+        let which = Which::Kind {
+            category: category.to_string(),
+            before,
+            limit: limit.clamp(1, MAX_RECORDS),
+        };
+        self.records_view(actor, purpose, id, which).await
+    }
+
     async fn records_view(
         &self,
         actor: &Actor,
         purpose: &str,
         id: &[u8; 16],
-        newest: Option<i64>,
+        which: impl Into<Which>,
     ) -> Result<Vec<RecordView>> {
+        let which = which.into();
         let allowed = self
             .authorise(
                 actor,
@@ -710,11 +767,20 @@ impl Vault {
                     allowed.categories,
                 )
                 .await?;
-            let records = match newest {
-                None => self.store.records(id, MAX_RECORDS).await?,
-                Some(n) => {
+            let records = match &which {
+                Which::All => self.store.records(id, MAX_RECORDS).await?,
+                Which::Newest(n) => {
                     self.store
-                        .records_newest(id, n.clamp(1, MAX_RECORDS))
+                        .records_newest(id, (*n).clamp(1, MAX_RECORDS))
+                        .await?
+                }
+                Which::Kind {
+                    category,
+                    before,
+                    limit,
+                } => {
+                    self.store
+                        .records_of_kind(id, category, *before, *limit)
                         .await?
                 }
             };
@@ -800,6 +866,7 @@ impl Vault {
                 id: format_id(&row.id),
                 category: row.category.clone(),
                 created_at: format_time(row.created_ms),
+                created_ms: row.created_ms,
                 data,
             });
         }

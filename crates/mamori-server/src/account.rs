@@ -48,6 +48,7 @@ pub(crate) struct Strings {
     pub(crate) kept_for: &'static str,
     pub(crate) nothing_held: &'static str,
     pub(crate) recorded_on: &'static str,
+    pub(crate) see_all: &'static str,
     pub(crate) sign_out: &'static str,
     pub(crate) download: &'static str,
     pub(crate) activity: &'static str,
@@ -97,6 +98,7 @@ pub(crate) fn strings(lang: Language) -> Strings {
             kept_for: "Kept for",
             nothing_held: "We hold nothing of this kind about you.",
             recorded_on: "Recorded on",
+            see_all: "See them all here, a page at a time",
             sign_out: "Sign out",
             download: "Download my data (JSON and CSV, zip)",
             activity: "Who accessed my data",
@@ -143,6 +145,7 @@ pub(crate) fn strings(lang: Language) -> Strings {
             kept_for: "保存期間",
             nothing_held: "この種類のデータは保有していません。",
             recorded_on: "記録日",
+            see_all: "こちらで順にすべて見られます",
             sign_out: "サインアウト",
             download: "データをダウンロード（JSON・CSV、zip形式）",
             activity: "データへのアクセス履歴",
@@ -189,6 +192,7 @@ pub(crate) fn strings(lang: Language) -> Strings {
             kept_for: "Conservées",
             nothing_held: "Nous ne détenons rien de ce type vous concernant.",
             recorded_on: "Enregistré le",
+            see_all: "Les voir tous ici, page par page",
             sign_out: "Se déconnecter",
             download: "Télécharger mes données (JSON et CSV, zip)",
             activity: "Qui a accédé à mes données",
@@ -237,9 +241,31 @@ struct CategoryData {
     older: Option<String>,
 }
 
-struct RecordData {
-    date: String,
-    fields: Vec<(String, String)>,
+pub(crate) struct RecordData {
+    pub(crate) date: String,
+    pub(crate) fields: Vec<(String, String)>,
+}
+
+/// A record as the privacy center shows it: its day and its fields, labelled.
+pub(crate) fn record_data(
+    c: &mamori_policy::Category,
+    r: &mamori_core::vault::RecordView,
+    lang: Language,
+) -> RecordData {
+    RecordData {
+        date: r.created_at.get(..10).unwrap_or_default().to_string(),
+        fields: c
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let value = r.data.get(&f.name)?;
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
+                Some((f.label.get(lang).to_string(), text))
+            })
+            .collect(),
+    }
 }
 
 /// "N older records are in your download", with each language's typography.
@@ -714,20 +740,7 @@ pub async fn my_data(
             let shown = mine
                 .iter()
                 .take(RECORDS_SHOWN)
-                .map(|r| RecordData {
-                    date: r.created_at.get(..10).unwrap_or_default().to_string(),
-                    fields: c
-                        .fields
-                        .iter()
-                        .filter_map(|f| {
-                            let value = r.data.get(&f.name)?;
-                            let text = value
-                                .as_str()
-                                .map_or_else(|| value.to_string(), str::to_string);
-                            Some((f.label.get(lang).to_string(), text))
-                        })
-                        .collect(),
-                })
+                .map(|r| record_data(c, r, lang))
                 .collect();
             CategoryData {
                 name: c.name.clone(),

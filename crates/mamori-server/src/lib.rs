@@ -18,6 +18,7 @@ pub mod outbound;
 pub mod privacy;
 pub mod problem;
 pub mod ratelimit;
+pub mod records;
 pub mod scrub;
 pub mod surveys;
 pub mod unsubscribe;
@@ -281,6 +282,7 @@ fn routes(state: AppState) -> Router {
         .route("/privacy/sign-in/link", get(account::sign_in_link))
         .route("/privacy/me", get(account::my_data))
         .route("/privacy/me/download", get(account::download))
+        .route("/privacy/me/records", get(records::my_records))
         .route(
             "/privacy/me/correct",
             get(correct::correct_form).post(correct::correct),

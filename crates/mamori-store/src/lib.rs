@@ -838,6 +838,15 @@ pub trait Store: Send + Sync + 'static {
     /// the current state comes from), if any.
     /// The newest `limit` records of `subject`, newest first.
     async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
+    /// A subject's records of one category, newest first, older than `before` (a record's
+    /// time and id) if given.
+    async fn records_of_kind(
+        &self,
+        subject: &Id,
+        category: &str,
+        before: Option<(i64, Id)>,
+        limit: i64,
+    ) -> Result<Vec<RecordRow>>;
 
     /// How many records `subject` has of each category.
     async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>>;

@@ -1319,6 +1319,23 @@ macro_rules! sql_store {
                 })).collect()
             }
 
+            async fn records_of_kind(&self, subject: &Id, category: &str, before: Option<(i64, Id)>, limit: i64) -> Result<Vec<RecordRow>> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT id, subject_id, category, created_ms, sealed FROM records WHERE subject_id = ");
+                qb.push_bind(subject.to_vec()).push(" AND category = ").push_bind(category.to_string());
+                if let Some((at, id)) = before {
+                    qb.push(" AND (created_ms < ").push_bind(at).push(" OR (created_ms = ").push_bind(at).push(" AND id < ").push_bind(id.to_vec()).push("))");
+                }
+                qb.push(" ORDER BY created_ms DESC, id DESC LIMIT ").push_bind(limit);
+                let rows = qb.build().fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(RecordRow {
+                    id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+                    subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+                    category: r.try_get(2)?,
+                    created_ms: r.try_get(3)?,
+                    sealed: r.try_get(4)?,
+                })).collect()
+            }
+
             async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>> {
                 let rows = sqlx::query("SELECT category, COUNT(*) FROM records WHERE subject_id = $1 GROUP BY category")
                     .bind(&subject[..]).fetch_all(&self.read).await?;

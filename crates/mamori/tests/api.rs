@@ -15,6 +15,8 @@ mod feed;
 mod hardening;
 #[path = "api/outage.rs"]
 mod outage;
+#[path = "api/records.rs"]
+mod records;
 #[path = "api/references.rs"]
 mod references;
 #[path = "api/witness.rs"]
@@ -38,6 +40,7 @@ use hardening::{
     responses_carry_security_headers_and_files_are_private,
 };
 use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
+use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
 use witness::new_signed_heads_are_offered_to_witnesses_on_the_outbox;
 
@@ -47,6 +50,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    records_are_listed_by_kind_newest_first_a_page_at_a_time,
     a_lost_database_fails_readiness_by_name_and_refuses_writes,
     new_signed_heads_are_offered_to_witnesses_on_the_outbox,
     code_limits_count_a_person_once_across_their_addresses,
@@ -239,6 +243,16 @@ fn customer(tag: &str) -> Value {
             "payment": {"card_last_digits": "4242", "card_brand": "visa"}
         }
     })
+}
+
+/// [`customer`] without the phone number they all share, for a second person in one test.
+fn customer_without_phone(tag: &str) -> Value {
+    let mut c = customer(tag);
+    c["data"]["contact"]
+        .as_object_mut()
+        .unwrap()
+        .remove("phone");
+    c
 }
 
 async fn create(app: &TestApp, body: &Value) -> String {
@@ -3367,9 +3381,9 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
     assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// A signed-in browser for `email` (signed in through the core, as the pages do): a client that
-/// does not follow redirects, its cookie header and its CSRF token.
-async fn signed_in_browser(app: &TestApp, email: &str) -> (reqwest::Client, String, String) {
+/// A browser on the sign-in page: a client that does not follow redirects, its pre-session
+/// cookie's value and the page's form token.
+async fn sign_in_page(app: &TestApp) -> (reqwest::Client, String, String) {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -3380,6 +3394,14 @@ async fn signed_in_browser(app: &TestApp, email: &str) -> (reqwest::Client, Stri
         .await
         .unwrap();
     let browser = cookie_value(&set_cookie(&r, "mamori_csrf").unwrap());
+    let csrf = form_csrf(&r.text().await.unwrap());
+    (client, browser, csrf)
+}
+
+/// A signed-in browser for `email` (signed in through the core, as the pages do): a client that
+/// does not follow redirects, its cookie header and its CSRF token.
+async fn signed_in_browser(app: &TestApp, email: &str) -> (reqwest::Client, String, String) {
+    let (client, browser, _) = sign_in_page(app).await;
     let started = app.vault.start_sign_in(email).await.unwrap();
     let code = started.code.unwrap();
     let (token, _) = app
@@ -6068,16 +6090,6 @@ async fn actions_since(app: &TestApp, from: u64) -> Vec<String> {
     out
 }
 
-/// A customer of their own (the shared fixture's phone number would clash).
-fn invitee(tag: &str) -> Value {
-    let mut c = customer(tag);
-    c["data"]["contact"]
-        .as_object_mut()
-        .unwrap()
-        .remove("phone");
-    c
-}
-
 fn invited_definition(slug: &str) -> Value {
     let mut d = survey_definition(slug);
     d["access"] = json!("invited");
@@ -6191,9 +6203,9 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
     )
     .await;
     assert_eq!(open.status(), StatusCode::CREATED);
-    let alice = create(&app, &invitee("inv-alice")).await;
-    let bob = create(&app, &invitee("inv-bob")).await;
-    let gone = create(&app, &invitee("inv-gone")).await;
+    let alice = create(&app, &customer_without_phone("inv-alice")).await;
+    let bob = create(&app, &customer_without_phone("inv-bob")).await;
+    let gone = create(&app, &customer_without_phone("inv-gone")).await;
     let erased = officer(&app, Method::DELETE, &format!("/v1/subjects/{gone}"), None).await;
     assert!(erased.status().is_success());
     let nobody = uuid::Uuid::new_v4().to_string();
@@ -6326,7 +6338,7 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
             .unwrap();
         problem(r, status, code).await;
     }
-    let carol = create(&app, &invitee("inv-carol")).await;
+    let carol = create(&app, &customer_without_phone("inv-carol")).await;
     let carol_code = invitation_code(&invite(&app, "panel", &[&carol]).await[0]);
     problem(
         ask_token(&app, "panel", &carol_code, "***").await,
@@ -6403,7 +6415,7 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
     .await;
     // Bad answers with a good token keep nothing, and leave the token unspent.
     let (dave_token, dave_code) = {
-        let dave = create(&app, &invitee("inv-dave")).await;
+        let dave = create(&app, &customer_without_phone("inv-dave")).await;
         let code = invitation_code(&invite(&app, "panel", &[&dave]).await[0]);
         (obtain_token(&app, "panel", &code).await.0, code)
     };
@@ -6504,7 +6516,7 @@ async fn invited_surveys_take_one_unlinkable_response_each(app: TestApp) {
     assert_eq!(after_erase, before_erase - 1);
 
     // Closed: no tokens either.
-    let eve = create(&app, &invitee("inv-eve")).await;
+    let eve = create(&app, &customer_without_phone("inv-eve")).await;
     let eve_code = invitation_code(&invite(&app, "panel", &[&eve]).await[0]);
     assert_eq!(
         officer(&app, Method::POST, "/v1/surveys/panel/close", None)
@@ -7052,7 +7064,7 @@ async fn identified_surveys_need_consent_and_keep_answers_as_the_persons_record(
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/privacy/sign-in?lang=fr");
 
-    let id = create(&app, &invitee("followup")).await;
+    let id = create(&app, &customer_without_phone("followup")).await;
     let subject = mamori_core::parse_id(&id).unwrap();
     let (client, jar, csrf) = signed_in_browser(&app, "ada.followup@example.com").await;
     let get = || {

@@ -18,7 +18,7 @@ const publicPages = [
   '/survey/how-we-use-your-data',
   '/privacy/demo/outbox',
 ];
-const signedInPages = ['/privacy/me', '/privacy/choices', '/privacy/me/correct', '/privacy/me/delete', '/privacy/me/activity'];
+const signedInPages = ['/privacy/me', '/privacy/me/records?kind=orders', '/privacy/choices', '/privacy/me/correct', '/privacy/me/delete', '/privacy/me/activity'];
 const customers = { en: 4, ja: 5, fr: 6 };
 
 /** axe's serious and critical violations on the page, as readable lines. */

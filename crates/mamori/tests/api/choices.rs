@@ -9,11 +9,7 @@ use serde_json::json;
 use crate::common::TestApp;
 
 pub async fn gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands(app: TestApp) {
-    let mut person = crate::customer("gpc-center");
-    person["data"]["contact"]
-        .as_object_mut()
-        .unwrap()
-        .remove("phone");
+    let person = crate::customer_without_phone("gpc-center");
     let id = crate::create(&app, &person).await;
     let grant = json!({"purpose": "partner_sharing", "channel": "email", "granted": true});
     let r = crate::consent(&app, &id, "service", grant).await;

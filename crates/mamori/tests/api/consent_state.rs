@@ -8,14 +8,7 @@ use serde_json::json;
 use crate::common::TestApp;
 
 pub async fn edited_consent_state_is_an_integrity_failure_not_a_grant(app: TestApp) {
-    let person = |tag: &str| {
-        let mut c = crate::customer(tag);
-        c["data"]["contact"]
-            .as_object_mut()
-            .unwrap()
-            .remove("phone");
-        c
-    };
+    let person = crate::customer_without_phone;
     let (ada, bob) = (
         crate::create(&app, &person("state-a")).await,
         crate::create(&app, &person("state-b")).await,
@@ -136,11 +129,7 @@ pub async fn edited_consent_state_is_an_integrity_failure_not_a_grant(app: TestA
 /// Rows from before MACs (the migration leaves a marker) are sealed once at start, ledgered;
 /// without the marker, a row without a MAC stays a failure.
 pub async fn consent_rows_from_before_macs_are_sealed_once(app: TestApp) {
-    let mut person = crate::customer("seal");
-    person["data"]["contact"]
-        .as_object_mut()
-        .unwrap()
-        .remove("phone");
+    let person = crate::customer_without_phone("seal");
     let id = crate::create(&app, &person).await;
     let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
     assert_eq!(

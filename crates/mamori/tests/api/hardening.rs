@@ -103,17 +103,7 @@ pub async fn code_limits_count_a_number_once_however_it_is_written(app: TestApp)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .get(app.url("/privacy/sign-in"))
-        .send()
-        .await
-        .unwrap();
-    let browser = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
-    let csrf = crate::form_csrf(&r.text().await.unwrap());
+    let (client, browser, csrf) = crate::sign_in_page(&app).await;
     let spellings = [
         "+33612345678",
         "+33 6 12 34 56 78",
@@ -248,17 +238,7 @@ pub async fn code_limits_count_a_person_once_across_their_addresses(app: TestApp
         .as_str()
         .unwrap()
         .to_string();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .get(app.url("/privacy/sign-in"))
-        .send()
-        .await
-        .unwrap();
-    let browser = crate::cookie_value(&crate::set_cookie(&r, "mamori_csrf").unwrap());
-    let csrf = crate::form_csrf(&r.text().await.unwrap());
+    let (client, browser, csrf) = crate::sign_in_page(&app).await;
     let mut pages = Vec::new();
     for n in 0..8 {
         let address = if n % 2 == 0 {

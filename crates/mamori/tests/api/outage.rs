@@ -39,11 +39,7 @@ pub async fn a_lost_database_fails_readiness_by_name_and_refuses_writes(app: Tes
     let ready: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(ready["failing"], "database", "{ready}");
 
-    let mut person = crate::customer("after-loss");
-    person["data"]["contact"]
-        .as_object_mut()
-        .unwrap()
-        .remove("phone");
+    let person = crate::customer_without_phone("after-loss");
     let r = app
         .as_role(
             reqwest::Method::POST,
