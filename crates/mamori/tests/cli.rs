@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+#[path = "cli/disk_full_pg.rs"]
+mod disk_full_pg;
 #[path = "cli/readme.rs"]
 mod readme;
 
