@@ -13,6 +13,8 @@ mod drp;
 mod feed;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/holds.rs"]
+mod holds;
 #[path = "api/outage.rs"]
 mod outage;
 #[path = "api/records.rs"]

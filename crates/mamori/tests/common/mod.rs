@@ -217,13 +217,18 @@ async fn fresh_postgres_database(base: &str) -> String {
 
 /// Starts the whole server for `backend`, or None if that backend is unavailable (skipped loudly).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with_policy(backend, POLICY).await
+}
+
+/// [`spawn_app`] under another policy (a variant of the example, for what it cannot show).
+pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<TestApp> {
     captured_logs();
     let dir = tempfile::tempdir().unwrap();
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("mamori.db").display()),
         Backend::Postgres => fresh_postgres_database(&postgres_base()?).await,
     };
-    let policy = Arc::new(Policy::parse("policy.toml", POLICY).unwrap());
+    let policy = Arc::new(Policy::parse("policy.toml", policy).unwrap());
     let keyring = Arc::new(Keyring::new(&MasterKey::from_hex(MASTER_HEX).unwrap()));
     let store: Arc<dyn Store> = Arc::from(mamori_store::open(&database_url).await.unwrap());
     let ledger = Ledger::start(
