@@ -20,7 +20,7 @@ mod sql;
 use async_trait::async_trait;
 use mamori_ledger::SignedTreeHead;
 
-pub use sql::{PostgresStore, SqliteStore};
+pub use sql::{FORGOTTEN_AT_ERASURE, KEPT_AFTER_ERASURE, PostgresStore, SqliteStore};
 
 pub type Id = [u8; 16];
 /// A blind-index digest (truncated HMAC; the store never sees the value behind it).

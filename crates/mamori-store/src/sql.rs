@@ -593,6 +593,50 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// Tables whose rows about a person an erasure deletes (see `forget_person`).
+pub const FORGOTTEN_AT_ERASURE: [&str; 5] = [
+    "lookup_index",
+    "consent_state",
+    "survey_invitations",
+    "survey_participants",
+    "signin_challenges",
+];
+
+/// Tables that keep a person's subject id after an erasure, and why (ids, states and times only;
+/// never a personal value). The schema test checks that every table with a `subject_id` column
+/// is in this list or in [`FORGOTTEN_AT_ERASURE`].
+pub const KEPT_AFTER_ERASURE: [(&str, &str); 8] = [
+    (
+        "subjects",
+        "the erased row itself: id, times, and what a legal hold keeps, sealed",
+    ),
+    (
+        "records",
+        "what a legal obligation keeps, sealed under the hold's key; dropped as holds end",
+    ),
+    (
+        "consent_events",
+        "the consent history: proof of what was agreed, when, under which notice",
+    ),
+    ("sessions", "revoked at erasure; expired rows are purged"),
+    (
+        "ledger_leaves",
+        "the tamper-evident log of every access: ids and names, never values",
+    ),
+    (
+        "subject_leaves",
+        "the index of the ledger by subject, for the access log and proofs",
+    ),
+    (
+        "rights_requests",
+        "the register of requests: the erasure request itself is evidence",
+    ),
+    (
+        "outbox",
+        "events announced to other systems: ids and states",
+    ),
+];
+
 macro_rules! sql_store {
     ($store:ty, $db:ty, $name:literal, $begin:literal, $take_turns:literal, $insert_quietly:literal, $quietly:literal, $random_id:literal) => {
         impl $store {
@@ -611,6 +655,23 @@ macro_rules! sql_store {
                 let rows = sqlx::query("SELECT leaf_hash FROM ledger_leaves WHERE idx >= $1 ORDER BY idx")
                     .bind(from as i64).fetch_all(&mut **tx).await?;
                 rows.iter().map(|r| hash_from_slice(&r.try_get::<Vec<u8>, _>(0)?)).collect()
+            }
+
+            /// Everything that points at a person besides their sealed data, for every erasure
+            /// (full, or keeping what a legal obligation holds): lookup indexes (so the same
+            /// person can come back as someone new), the consent state (the history stays, as
+            /// proof of what was agreed), survey invitations and participation (responses were
+            /// never linked), sign-in challenges, and sessions (revoked). A table added later
+            /// that names a subject must be cleared here or listed as kept, with why, in
+            /// `KEPT_AFTER_ERASURE`: a test over the schema fails otherwise.
+            async fn forget_person(conn: &mut <$db as sqlx::Database>::Connection, id: &Id, erased_ms: i64) -> std::result::Result<(), sqlx::Error> {
+                for table in FORGOTTEN_AT_ERASURE {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE subject_id = $1")))
+                        .bind(&id[..]).execute(&mut *conn).await?;
+                }
+                sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
+                    .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
+                Ok(())
             }
 
             async fn apply(conn: &mut <$db as sqlx::Database>::Connection, change: &Change) -> std::result::Result<(), ApplyError> {
@@ -636,15 +697,7 @@ macro_rules! sql_store {
                         if done.rows_affected() == 0 {
                             return Err(ApplyError::Job(JobError::Gone));
                         }
-                        sqlx::query("DELETE FROM lookup_index WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        // The consent history stays (proof of what was agreed); the state and the
-                        // person's sessions go with the account.
-                        sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        // Whom a survey invited goes too; their responses were never linked to them.
-                        sqlx::query("DELETE FROM survey_invitations WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        sqlx::query("DELETE FROM survey_participants WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
-                            .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
+                        Self::forget_person(conn, id, *erased_ms).await?;
                     }
                     Change::HoldSubject { id, expected_version, erased_ms, held_until_ms, wrapped_dek, fields, drop_record_categories, rekey_requested_ms } => {
                         let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, fields = $2, erased_ms = COALESCE(erased_ms, $3), held_until_ms = $4, rekey_requested_ms = $5, version = version + 1 \
@@ -658,17 +711,9 @@ macro_rules! sql_store {
                             sqlx::query("DELETE FROM records WHERE subject_id = $1 AND category = $2")
                                 .bind(&id[..]).bind(category).execute(&mut *conn).await?;
                         }
-                        // No index survives, so the same person can come back as someone new;
-                        // whoever keeps the invoices holds the subject id.
-                        sqlx::query("DELETE FROM lookup_index WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        // The consent history stays (proof of what was agreed); the state and the
-                        // person's sessions go with the account.
-                        sqlx::query("DELETE FROM consent_state WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        // Whom a survey invited goes too; their responses were never linked to them.
-                        sqlx::query("DELETE FROM survey_invitations WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        sqlx::query("DELETE FROM survey_participants WHERE subject_id = $1").bind(&id[..]).execute(&mut *conn).await?;
-                        sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE subject_id = $2 AND revoked_ms IS NULL")
-                            .bind(erased_ms).bind(&id[..]).execute(&mut *conn).await?;
+                        // Whoever keeps the invoices holds the subject id; everything else that
+                        // points at the person goes, as for a full erasure.
+                        Self::forget_person(conn, id, *erased_ms).await?;
                     }
                     Change::RekeyStart { id, expected_version, wrapped_dek, previous_wrapped_dek, fields } => {
                         let done = sqlx::query("UPDATE subjects SET wrapped_dek = $1, previous_wrapped_dek = $2, fields = $3, version = version + 1 \

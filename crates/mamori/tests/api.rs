@@ -11,6 +11,8 @@ mod consent_state;
 mod drp;
 #[path = "api/feed.rs"]
 mod feed;
+#[path = "api/forget.rs"]
+mod forget;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/holds.rs"]
@@ -35,6 +37,7 @@ use consent_state::{
 };
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
+use forget::every_table_naming_a_person_is_cleared_or_kept_for_a_reason;
 use hardening::{
     code_limits_count_a_number_once_however_it_is_written,
     code_limits_count_a_person_once_across_their_addresses,
@@ -52,6 +55,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 both_backends!(
+    every_table_naming_a_person_is_cleared_or_kept_for_a_reason,
     records_are_listed_by_kind_newest_first_a_page_at_a_time,
     a_lost_database_fails_readiness_by_name_and_refuses_writes,
     new_signed_heads_are_offered_to_witnesses_on_the_outbox,
