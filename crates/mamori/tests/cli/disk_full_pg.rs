@@ -57,32 +57,12 @@ fn free_bytes(path: &Path) -> u64 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_under_postgresql_refuses_writes_clearly_and_recovers_by_itself() {
-    if !is_root() {
-        eprintln!("!!! not root: the PostgreSQL disk-full test needs to mount a tmpfs !!!");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test as root"
-        );
-        return;
-    }
-    let (Some(initdb), Some(pg_ctl)) = (pg_bin("initdb"), pg_bin("pg_ctl")) else {
-        assert_ne!(
-            std::env::var("MAMORI_REQUIRE_POSTGRES").as_deref(),
-            Ok("1"),
-            "MAMORI_REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found"
-        );
-        eprintln!("!!! SKIPPING the PostgreSQL disk-full test: no PostgreSQL binaries !!!");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mount = dir.path().join("pg");
-    std::fs::create_dir_all(&mount).unwrap();
-    // A cluster takes about 40 MB; this leaves about as much again to fill.
+/// A cluster of its own on an 80 MiB tmpfs at `mount` (about 40 MB of it free), and its URL.
+fn start_cluster(mount: &Path, initdb: PathBuf, pg_ctl: PathBuf) -> (Cluster, String) {
+    std::fs::create_dir_all(mount).unwrap();
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=80m", "tmpfs"])
-        .arg(&mount)
+        .arg(mount)
         .status()
         .unwrap();
     assert!(mounted.success(), "mount tmpfs");
@@ -90,12 +70,12 @@ async fn a_full_disk_under_postgresql_refuses_writes_clearly_and_recovers_by_its
     let cluster = Cluster {
         pg_ctl,
         data: data.clone(),
-        mount: mount.clone(),
+        mount: mount.to_path_buf(),
     };
     assert!(
         Command::new("chown")
             .args(["postgres:postgres"])
-            .arg(&mount)
+            .arg(mount)
             .status()
             .unwrap()
             .success()
@@ -125,7 +105,34 @@ async fn a_full_disk_under_postgresql_refuses_writes_clearly_and_recovers_by_its
         "pg_ctl start: {}",
         text(&started.stderr)
     );
-    let database = format!("postgres://mamori@127.0.0.1:{port}/postgres");
+    (
+        cluster,
+        format!("postgres://mamori@127.0.0.1:{port}/postgres"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_postgresql_refuses_writes_clearly_and_recovers_by_itself() {
+    if !is_root() {
+        eprintln!("!!! not root: the PostgreSQL disk-full test needs to mount a tmpfs !!!");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
+        return;
+    }
+    let (Some(initdb), Some(pg_ctl)) = (pg_bin("initdb"), pg_bin("pg_ctl")) else {
+        assert_ne!(
+            std::env::var("MAMORI_REQUIRE_POSTGRES").as_deref(),
+            Ok("1"),
+            "MAMORI_REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found"
+        );
+        eprintln!("!!! SKIPPING the PostgreSQL disk-full test: no PostgreSQL binaries !!!");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("pg");
+    let (cluster, database) = start_cluster(&mount, initdb, pg_ctl);
 
     let home = dir.path().join("mamori");
     let mamori = |args: &[&str]| {
