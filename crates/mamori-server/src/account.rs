@@ -613,8 +613,6 @@ pub async fn sign_in_link(
         _ => page.error = Some(page.s.bad_link),
     }
     let mut r = with_cookie(html_page(page.render()), set);
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The code is in this page's address: keep it out of Referer headers to other sites. (Not
     // no-referrer: that makes browsers send `Origin: null` with the form, which is refused.)
     r.headers_mut().insert(
@@ -761,11 +759,7 @@ pub async fn my_data(
         csrf,
         categories,
     };
-    let mut r = with_cookie(html_page(page.render()), set);
-    // Personal data: never cached anywhere.
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_cookie(html_page(page.render()), set)
 }
 
 #[derive(Deserialize)]
@@ -796,30 +790,23 @@ pub async fn sign_out(
 /// `mamori demo` only: the messages the demo would have mailed.
 pub async fn demo_outbox(State(s): State<AppState>) -> Response {
     match &s.demo_outbox {
-        Some(outbox) => {
-            let mut r = html_page(
-                OutboxPage {
-                    messages: outbox
-                        .messages()
-                        .into_iter()
-                        .map(|m| {
-                            let link = m
-                                .body
-                                .lines()
-                                .find(|l| {
-                                    l.starts_with("http") && l.contains("/privacy/sign-in/link?")
-                                })
-                                .map(str::to_string);
-                            (m, link)
-                        })
-                        .collect(),
-                }
-                .render(),
-            );
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
+        Some(outbox) => html_page(
+            OutboxPage {
+                messages: outbox
+                    .messages()
+                    .into_iter()
+                    .map(|m| {
+                        let link = m
+                            .body
+                            .lines()
+                            .find(|l| l.starts_with("http") && l.contains("/privacy/sign-in/link?"))
+                            .map(str::to_string);
+                        (m, link)
+                    })
+                    .collect(),
+            }
+            .render(),
+        ),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -906,7 +893,6 @@ pub async fn download(
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment; filename=\"my-data.zip\""),
             );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) => {

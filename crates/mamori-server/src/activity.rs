@@ -292,10 +292,7 @@ pub async fn activity(
         rows: log.entries.iter().map(|e| row(policy, lang, e)).collect(),
         older: log.older,
     };
-    let mut r = html_page(page.render());
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    html_page(page.render())
 }
 
 #[derive(Deserialize)]
@@ -331,7 +328,6 @@ pub async fn proof(
             )) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(mamori_core::CoreError::NotFound) => crate::problem::ApiError::Plain {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use mamori_policy::Language;
 use serde::Deserialize;
@@ -175,10 +175,7 @@ async fn choices_page(
             .map(|p| p.label.get(lang).to_string())
             .collect(),
     };
-    let mut r = with_cookie(html_page(page.render()), set);
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_cookie(html_page(page.render()), set)
 }
 
 /// "My choices": every consent-based purpose and channel with its current state.

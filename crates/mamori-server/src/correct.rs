@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mamori_core::correction::{Correction, IdentifierKind, correctable};
 use mamori_core::mail::Mail;
@@ -287,8 +287,6 @@ async fn render(s: &AppState, headers: &HeaderMap, lang: Language, outcome: Outc
     if let Some(status) = outcome.http {
         *r.status_mut() = status;
     }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 

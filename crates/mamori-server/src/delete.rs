@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mamori_core::erasure::ErasurePlan;
 use mamori_policy::{Language, Policy, RIGHTS_PURPOSE};
@@ -202,13 +202,6 @@ struct DeletedPage {
     reference: String,
 }
 
-fn private(page: Response) -> Response {
-    let mut page = page;
-    page.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    page
-}
-
 async fn confirmation_page(
     s: &AppState,
     headers: &HeaderMap,
@@ -236,7 +229,7 @@ async fn confirmation_page(
     if error.is_some() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
-    private(r)
+    r
 }
 
 /// The confirmation page: what goes, what stays and why.
@@ -285,8 +278,5 @@ pub async fn delete_account(
         reference: mamori_core::reference::format_reference(request.reference),
     };
     // The session is already revoked with the account; the browser forgets it too.
-    private(with_cookie(
-        html_page(page.render()),
-        Some(clear_session_cookie()),
-    ))
+    with_cookie(html_page(page.render()), Some(clear_session_cookie()))
 }

@@ -355,6 +355,14 @@ async fn security_headers(request: Request, next: Next) -> Response {
             header::HeaderValue::from_static(policy),
         );
     }
+    // Nothing is cached unless its handler says it may be (a public script does): answers carry
+    // personal data, tokens or ids, and no proxy or browser cache should keep any of them.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
     if is_document && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mamori_core::vault::{page_cursor, parse_page_cursor};
 use mamori_policy::{Language, RIGHTS_PURPOSE};
@@ -138,9 +138,5 @@ pub async fn my_records(
             .collect(),
         older,
     };
-    let mut r = html_page(page.render());
-    // Personal data: never cached anywhere.
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    html_page(page.render())
 }

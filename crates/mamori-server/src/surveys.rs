@@ -705,11 +705,7 @@ async fn identified_page(
         purpose,
         consented,
     });
-    let mut page = (status, html_page(view.render())).into_response();
-    page.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
+    let page = (status, html_page(view.render())).into_response();
     crate::account::with_cookie(page, set)
 }
 

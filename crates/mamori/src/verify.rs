@@ -112,12 +112,17 @@ pub async fn check_with(
             }
         }
     }
-    // Heads beyond the last stored leaf: leaves they signed are gone.
+    // Heads beyond the last stored leaf: leaves they signed are gone. The largest genuine
+    // witnessed head names the whole missing range (the file may hold several beyond the cut).
     if let Some(sth) = heads.get(checked) {
-        let size = sth.head.size;
-        if witnessed_sizes.contains(&size) && verify_head(&public, sth) {
+        let largest = heads[checked..]
+            .iter()
+            .rev()
+            .find(|h| witnessed_sizes.contains(&h.head.size) && verify_head(&public, h));
+        if let Some(largest) = largest {
+            let size = largest.head.size;
             return Ok(Verdict::Failed(format!(
-                "leaves {}..{size} are missing: the witnessed head at size {size} signed them                  (the ledger was cut short)",
+                "leaves {}..{size} are missing: the witnessed head at size {size} signed them (the ledger was cut short)",
                 tree.len()
             )));
         }

@@ -28,6 +28,8 @@ pub async fn responses_carry_security_headers_and_files_are_private(app: TestApp
         let r = get(path, key).await.unwrap();
         let h = r.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        // One layer says it for every answer that does not say otherwise.
+        assert_eq!(h["cache-control"], "no-store", "{path}");
         let referrer = h["referrer-policy"].to_str().unwrap();
         assert!(
             ["no-referrer", "same-origin"].contains(&referrer),
@@ -44,6 +46,17 @@ pub async fn responses_carry_security_headers_and_files_are_private(app: TestApp
             assert_eq!(referrer, "no-referrer", "{path}");
         }
     }
+    let script = app
+        .client
+        .get(app.url("/assets/blind-token.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        script.headers()["cache-control"],
+        "public, max-age=3600",
+        "its own says so"
+    );
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let ready: serde_json::Value = ready.json().await.unwrap();
