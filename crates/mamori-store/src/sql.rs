@@ -167,6 +167,23 @@ impl SqliteStore {
     }
 }
 
+/// A `records` row read as `id, subject_id, category, created_ms, sealed`.
+fn record_from_row<R: Row>(r: &R) -> Result<RecordRow>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'c> Vec<u8>: sqlx::Decode<'c, R::Database> + sqlx::Type<R::Database>,
+    for<'c> String: sqlx::Decode<'c, R::Database> + sqlx::Type<R::Database>,
+    for<'c> i64: sqlx::Decode<'c, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(RecordRow {
+        id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
+        subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
+        category: r.try_get(2)?,
+        created_ms: r.try_get(3)?,
+        sealed: r.try_get(4)?,
+    })
+}
+
 /// A `consent_state` row: subject, purpose, channel, granted, source, notice version, time, MAC.
 fn pg_consent_state(r: &sqlx::postgres::PgRow) -> Result<ConsentRow> {
     Ok(ConsentRow {
@@ -1343,25 +1360,13 @@ macro_rules! sql_store {
             async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>> {
                 let rows = sqlx::query("SELECT id, subject_id, category, created_ms, sealed FROM records WHERE subject_id = $1 ORDER BY created_ms, id LIMIT $2")
                     .bind(&subject[..]).bind(limit).fetch_all(&self.read).await?;
-                rows.iter().map(|r| Ok(RecordRow {
-                    id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
-                    subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
-                    category: r.try_get(2)?,
-                    created_ms: r.try_get(3)?,
-                    sealed: r.try_get(4)?,
-                })).collect()
+                rows.iter().map(record_from_row).collect()
             }
 
             async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>> {
                 let rows = sqlx::query("SELECT id, subject_id, category, created_ms, sealed FROM records WHERE subject_id = $1 ORDER BY created_ms DESC, id DESC LIMIT $2")
                     .bind(&subject[..]).bind(limit).fetch_all(&self.read).await?;
-                rows.iter().map(|r| Ok(RecordRow {
-                    id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
-                    subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
-                    category: r.try_get(2)?,
-                    created_ms: r.try_get(3)?,
-                    sealed: r.try_get(4)?,
-                })).collect()
+                rows.iter().map(record_from_row).collect()
             }
 
             async fn records_of_kind(&self, subject: &Id, category: &str, before: Option<(i64, Id)>, limit: i64) -> Result<Vec<RecordRow>> {
@@ -1372,13 +1377,7 @@ macro_rules! sql_store {
                 }
                 qb.push(" ORDER BY created_ms DESC, id DESC LIMIT ").push_bind(limit);
                 let rows = qb.build().fetch_all(&self.read).await?;
-                rows.iter().map(|r| Ok(RecordRow {
-                    id: id_from_slice(&r.try_get::<Vec<u8>, _>(0)?)?,
-                    subject_id: id_from_slice(&r.try_get::<Vec<u8>, _>(1)?)?,
-                    category: r.try_get(2)?,
-                    created_ms: r.try_get(3)?,
-                    sealed: r.try_get(4)?,
-                })).collect()
+                rows.iter().map(record_from_row).collect()
             }
 
             async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>> {
