@@ -8,7 +8,7 @@
 //! `GET /v1/ledger/head`).
 
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use mamori_ledger::{SignedTreeHead, verify_consistency, verify_head};
@@ -88,26 +88,8 @@ pub async fn check_extends(
     Ok(Ok(()))
 }
 
-/// Appends the latest signed head to `path` whenever it grew, every [`ANCHOR_EVERY`], until the
-/// task is dropped; [`anchor_now`] writes the last one at shutdown.
-pub async fn run(ledger: Ledger, path: PathBuf) {
-    let mut anchored = read_heads(&path)
-        .ok()
-        .and_then(|h| h.last().map(|h| h.head.size))
-        .unwrap_or(0);
-    loop {
-        tokio::time::sleep(ANCHOR_EVERY).await;
-        match anchor_now(&ledger, &path, anchored).await {
-            Ok(size) => anchored = size,
-            Err(e) => {
-                tracing::error!(error = %e, path = %path.display(), "could not anchor the ledger head")
-            }
-        }
-    }
-}
-
 /// Appends the latest head if it is beyond `anchored`; returns the size now anchored.
-pub async fn anchor_now(ledger: &Ledger, path: &Path, anchored: u64) -> std::io::Result<u64> {
+async fn anchor_now(ledger: &Ledger, path: &Path, anchored: u64) -> std::io::Result<u64> {
     let Some(head) = ledger.latest_head().filter(|h| h.head.size > anchored) else {
         return Ok(anchored);
     };
@@ -120,6 +102,44 @@ pub async fn anchor_now(ledger: &Ledger, path: &Path, anchored: u64) -> std::io:
 }
 
 impl crate::vault::Vault {
+    /// Why the stored ledger cannot be trusted, if it cannot: an integrity problem found when
+    /// the ledger started, or it does not extend the last head in `heads` (the file a witness
+    /// or [`Self::anchor_latest_head`] keeps outside the database).
+    pub async fn ledger_trust_problem(&self, heads: &Path) -> Result<Option<String>> {
+        if let Some(problem) = self.ledger.integrity_problem() {
+            return Ok(Some(problem));
+        }
+        let anchored = read_heads(heads).map_err(|e| {
+            CoreError::Internal(format!(
+                "reading the ledger heads file {}: {e}",
+                heads.display()
+            ))
+        })?;
+        match anchored.last() {
+            Some(last) => Ok(check_extends(&self.ledger, last).await?.err()),
+            None => Ok(None),
+        }
+    }
+
+    /// Appends the latest signed head to `path` if it is beyond `anchored` (a tree size; None:
+    /// read from the file); returns the size now anchored. The job runner calls it every
+    /// [`ANCHOR_EVERY`], and `mamori serve` once more at shutdown for the final head.
+    pub async fn anchor_latest_head(&self, path: &Path, anchored: Option<u64>) -> Result<u64> {
+        let anchored = match anchored {
+            Some(size) => size,
+            None => read_heads(path)
+                .ok()
+                .and_then(|h| h.last().map(|h| h.head.size))
+                .unwrap_or(0),
+        };
+        anchor_now(&self.ledger, path, anchored).await.map_err(|e| {
+            crate::CoreError::Internal(format!(
+                "anchoring the ledger head in {}: {e}",
+                path.display()
+            ))
+        })
+    }
+
     /// Announces the latest signed head on the outbox if it is beyond `announced` (a tree size);
     /// returns the size now announced. The announcement adds no leaf, so it signs no new head.
     pub async fn announce_head(&self, announced: u64) -> Result<u64> {
@@ -140,19 +160,5 @@ impl crate::vault::Vault {
         let announce = crate::outbox::announce("ledger.head_signed", None, data);
         self.ledger.submit(vec![announce], vec![]).await??;
         Ok(head.head.size)
-    }
-}
-
-/// Offers each new head to witnesses every [`ANNOUNCE_EVERY`] while the server runs.
-pub async fn run_head_announcer(vault: crate::vault::Vault) {
-    let mut announced = 0;
-    loop {
-        tokio::time::sleep(ANNOUNCE_EVERY).await;
-        match vault.announce_head(announced).await {
-            Ok(size) => announced = size,
-            Err(e) => {
-                tracing::warn!(error = %e, "the ledger head could not be announced; retrying")
-            }
-        }
     }
 }

@@ -506,20 +506,6 @@ impl Vault {
     }
 }
 
-/// Ends holds once a minute, in the server.
-pub async fn run_hold_sweeper(vault: Vault) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        if let Err(e) = vault.rekey_holds(100).await {
-            tracing::warn!(error = %e, code = e.code(), "re-keying erased subjects' kept data failed");
-        }
-        if let Err(e) = vault.end_holds(now_ms(), 1_000).await {
-            tracing::warn!(error = %e, code = e.code(), "ending erasure holds failed");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

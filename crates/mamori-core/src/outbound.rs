@@ -225,6 +225,21 @@ impl Outbound {
     }
 }
 
+/// Sends Mamori's own HTTP requests. Core decides what is sent, when and how often (webhook
+/// deliveries, DRP status callbacks); the server supplies the client, whose resolver applies
+/// [`Outbound::resolve`] to every connection, so core carries no HTTP stack.
+#[async_trait::async_trait]
+pub trait HttpSender: Send + Sync {
+    /// POSTs `body` (JSON) with `headers`; the HTTP status, or None if the target could not be
+    /// reached in time.
+    async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+    ) -> Option<u16>;
+}
+
 /// A checked URL's destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {

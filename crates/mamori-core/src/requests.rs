@@ -58,16 +58,6 @@ pub const REMIND_BEFORE_MS: i64 = 3 * DAY_MS;
 /// How often the server looks for deadlines coming up.
 pub const REMIND_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Runs until the process stops: sends the reminders that are due, once a minute.
-pub async fn run_reminders(vault: Vault) {
-    loop {
-        if let Err(e) = vault.send_due_reminders().await {
-            tracing::warn!(error = %e, "request reminders could not be sent; retrying");
-        }
-        tokio::time::sleep(REMIND_EVERY).await;
-    }
-}
-
 /// How long a jurisdiction allows, from receipt, and how far the one extension may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {

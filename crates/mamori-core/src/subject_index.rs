@@ -10,7 +10,6 @@
 //! found by a scan of the newest rows, so the index is never needed for correctness, only for
 //! speed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mamori_store::{Change, JobError, KeyRange, LeafKey, LeafSegment, Store};
@@ -21,7 +20,7 @@ use crate::ledger::Ledger;
 /// Leaves per new segment: small enough that indexing them is a short job.
 const SEGMENT_LEAVES: i64 = 4096;
 /// How often the indexer looks for new leaves (when something was committed).
-const INDEX_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const INDEX_EVERY: Duration = Duration::from_secs(1);
 /// A level with this many segments is merged into one.
 const MERGE_AT: usize = 16;
 /// Index entries copied or deleted per writer job.
@@ -89,24 +88,6 @@ async fn merge_ranges(store: &dyn Store, sources: &[LeafSegment]) -> Result<Vec<
     let samples = (chunks * SAMPLES_PER_CHUNK).min(MAX_SAMPLES);
     let keys = store.leaf_keys(&sample_positions(sources, samples)).await?;
     Ok(KeyRange::split_at(&bounds_from_samples(keys, chunks)))
-}
-
-/// Runs until the ledger stops: tidies what an interrupted run left, then indexes new leaves at
-/// most once a second, whenever something was committed.
-pub async fn run(ledger: Ledger, store: Arc<dyn Store>) {
-    if let Err(e) = tidy(&ledger, &*store).await {
-        tracing::warn!(error = %e, "the subject index could not be tidied; retrying next start");
-    }
-    let mut commits = ledger.commits();
-    loop {
-        if let Err(e) = pass(&ledger, &*store).await {
-            tracing::warn!(error = %e, "indexing ledger leaves by subject failed; retrying");
-        }
-        tokio::time::sleep(INDEX_EVERY).await;
-        if commits.changed().await.is_err() {
-            return;
-        }
-    }
 }
 
 /// Indexes every committed leaf not indexed yet, then merges each level that is full.

@@ -420,13 +420,13 @@ pub async fn ledger_head(
     State(s): State<AppState>,
     Caller(_): Caller,
 ) -> ApiResult<Json<HeadBody>> {
-    let head = s.vault.ledger.latest_head().ok_or(ApiError::Plain {
+    let head = s.vault.latest_head().ok_or(ApiError::Plain {
         status: StatusCode::NOT_FOUND,
         code: "empty_ledger",
         detail: "the ledger has no events yet".into(),
         field: None,
     })?;
-    Ok(Json(head_body(&head, &s.vault.ledger.public_key())))
+    Ok(Json(head_body(&head, &s.vault.ledger_public_key())))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -542,8 +542,8 @@ pub struct Health {
 pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
-        backend: s.vault.store.backend(),
-        ledger_size: s.vault.ledger.committed_size(),
+        backend: s.vault.backend(),
+        ledger_size: s.vault.ledger_size(),
     })
 }
 
@@ -1245,7 +1245,7 @@ pub async fn extend_request(
         .vault
         .extend_request(&actor, &request_id(&id)?, &body.reason)
         .await?;
-    crate::drp::notify_if_agents(&s, &row).await;
+    s.vault.notify_agent_of(&s.callbacks, &row).await;
     Ok(Json(mamori_core::requests::request_json(&row)))
 }
 
@@ -1277,6 +1277,6 @@ pub async fn set_request_state(
             body.reason.as_deref(),
         )
         .await?;
-    crate::drp::notify_if_agents(&s, &row).await;
+    s.vault.notify_agent_of(&s.callbacks, &row).await;
     Ok(Json(mamori_core::requests::request_json(&row)))
 }

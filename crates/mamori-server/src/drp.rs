@@ -198,42 +198,9 @@ fn answer_and_notify(
 ) -> Response {
     match changed {
         Ok((row, drp)) => {
-            notify(s, &row, &drp);
+            s.vault.notify_agent(&s.callbacks, &row, &drp);
             axum::Json(status_json(&row, &drp)).into_response()
         }
         Err(e) => error(e),
     }
-}
-
-/// After staff act on a request an agent filed: its status goes to the agent's callback.
-pub async fn notify_if_agents(s: &AppState, row: &RequestRow) {
-    match s.vault.store.drp_request(&row.id).await {
-        Ok(Some(drp)) => notify(s, row, &drp),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "could not look up a request's agent"),
-    }
-}
-
-/// Posts the status to the request's callback, in the background, with a few retries: the
-/// protocol asks for best effort, and the agent can always read the status endpoint.
-fn notify(s: &AppState, row: &RequestRow, drp: &DrpRequestRow) {
-    let Some(url) = drp.status_callback.clone() else {
-        return;
-    };
-    if !crate::outbound::may_send(&s.vault.outbound, &url) {
-        tracing::warn!("a DRP status callback is not allowed by [outbound]; not sent");
-        return;
-    }
-    let status = status_json(row, drp);
-    let client = s.callback_client.clone();
-    tokio::spawn(async move {
-        for attempt in 0..4u32 {
-            let sent = client.post(&url).json(&status).send().await;
-            if sent.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(500 * 2u64.pow(attempt))).await;
-        }
-        tracing::warn!("a DRP status callback was not accepted after 4 attempts");
-    });
 }

@@ -59,18 +59,12 @@ fn free_bytes(dir: &std::path::Path) -> std::io::Result<(u64, u64)> {
 
 async fn checks(s: &AppState) -> Vec<Check> {
     let vault = &s.vault;
-    let ledger = &vault.ledger;
-    let database = match tokio::time::timeout(DATABASE_TIMEOUT, vault.store.last_event_seq()).await
-    {
-        _ if vault.store.lost().is_some() => vault.store.lost(),
-        Ok(Ok(_)) => None,
-        Ok(Err(_)) => Some("the database does not answer reads".to_string()),
-        Err(_) => Some("the database did not answer within 2 s".to_string()),
-    };
-    let storage = ledger
-        .storage_full()
+    let database = vault.database_problem(DATABASE_TIMEOUT).await;
+    let writer_state = vault.writer_state();
+    let storage = writer_state
+        .storage_full
         .then(|| "the last write failed: the database's disk is full".to_string());
-    let disk_space = match vault.store.data_dir() {
+    let disk_space = match vault.data_dir() {
         None => None,
         Some(dir) => match free_bytes(&dir) {
             Ok((free, least)) if free < least => Some(format!(
@@ -82,10 +76,10 @@ async fn checks(s: &AppState) -> Vec<Check> {
             Err(e) => Some(format!("free space unknown: {e}")),
         },
     };
-    let idle_for = mamori_core::now_ms() - ledger.last_commit_ms();
-    let writer = (ledger.has_pending() && idle_for > WRITER_STALL.as_millis() as i64)
+    let idle_for = mamori_core::now_ms() - writer_state.last_commit_ms;
+    let writer = (writer_state.has_pending && idle_for > WRITER_STALL.as_millis() as i64)
         .then(|| format!("work has waited {} s without a commit", idle_for / 1000));
-    let integrity = ledger.integrity_problem();
+    let integrity = writer_state.integrity_problem;
     vec![
         check("database", database),
         check("storage", storage),

@@ -22,7 +22,6 @@ pub mod records;
 pub mod scrub;
 pub mod surveys;
 pub mod unsubscribe;
-pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,7 +62,8 @@ pub struct Shared {
     /// This business's id in the Data Rights Protocol service directory.
     pub drp_business_id: String,
     /// Posts DRP status callbacks (short timeout, no redirects).
-    pub callback_client: reqwest::Client,
+    /// Sends DRP status callbacks.
+    pub callbacks: Arc<dyn mamori_core::outbound::HttpSender>,
     /// `mamori demo`'s in-memory outbox (also the mailer then).
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
     /// Served over HTTPS (origins are then `https://…`).
@@ -92,8 +92,11 @@ pub fn router_with(
 ) -> Router {
     let drp_business_id = drp_business_id
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
-    let callback_client =
-        outbound::client(vault.outbound.clone(), Duration::from_secs(10)).unwrap_or_default();
+    let callbacks = outbound::sender(
+        vault.outbound.clone(),
+        Duration::from_secs(10),
+        "drp_callbacks",
+    );
     let demo_outbox = limits
         .demo_outbox
         .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));
@@ -114,7 +117,7 @@ pub fn router_with(
         texter: messaging.texter,
         public_url: messaging.public_url,
         drp_business_id,
-        callback_client,
+        callbacks,
         demo_outbox,
         tls,
     }));
@@ -402,9 +405,7 @@ async fn openapi() -> Response {
 
 async fn render_metrics(State(s): State<AppState>) -> Response {
     health::refresh(&s).await;
-    s.metrics
-        .ledger_size
-        .set(s.vault.ledger.committed_size() as i64);
+    s.metrics.ledger_size.set(s.vault.ledger_size() as i64);
     (
         [(
             header::CONTENT_TYPE,
@@ -446,14 +447,6 @@ async fn observe(State(s): State<AppState>, request: Request, next: Next) -> Res
     response
 }
 
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Serves until `shutdown` resolves. Peer addresses are kept for the failed-auth rate limit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -472,6 +465,10 @@ pub struct ServeOptions {
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// This business's id in the DRP service directory (default: from the organisation's name).
     pub drp_business_id: Option<String>,
+    /// A file each new signed ledger head is appended to (for witnesses outside the database).
+    pub heads_file: Option<std::path::PathBuf>,
+    /// Remove the ciphertext rows of erased subjects in the background.
+    pub purge_erased: bool,
 }
 
 /// Reads the certificate and key (with the ring provider); a clear error if they are unusable.
@@ -499,28 +496,22 @@ pub async fn serve_with(
     if let Err(e) = vault.seal_unsealed_consent_state().await {
         tracing::error!(error = %e, "the consent state could not be sealed");
     }
-    // Webhook deliveries run while the server does, and stop with it.
-    let _deliveries = AbortOnDrop(webhooks::spawn(vault.clone(), limits.webhooks));
-    // So does indexing the ledger by subject ("who accessed my data").
-    let _subject_index = AbortOnDrop(tokio::spawn(mamori_core::subject_index::run(
-        vault.ledger.clone(),
-        vault.store.clone(),
-    )));
-    // And reminders of request deadlines coming up (`request.due_soon` in the outbox).
-    let _reminders = limits.deadline_reminders.then(|| {
-        AbortOnDrop(tokio::spawn(mamori_core::requests::run_reminders(
-            vault.clone(),
-        )))
-    });
-    // And dropping what erasures kept for a legal obligation once each hold ends.
-    let _holds = AbortOnDrop(tokio::spawn(mamori_core::erasure::run_hold_sweeper(
-        vault.clone(),
-    )));
-    // And offering each new signed head to witnesses (`ledger.head_signed` in the outbox).
-    let _heads = AbortOnDrop(tokio::spawn(mamori_core::anchor::run_head_announcer(
-        vault.clone(),
-    )));
-    let ledger = vault.ledger.clone();
+    // The background jobs run while the server does, and stop with it.
+    let jobs = mamori_core::jobs::start(
+        &vault,
+        mamori_core::jobs::JobSettings {
+            webhook_sender: Some(outbound::sender(
+                vault.outbound.clone(),
+                limits.webhooks.timeout,
+                "webhooks",
+            )),
+            webhooks: limits.webhooks,
+            deadline_reminders: limits.deadline_reminders,
+            heads_file: options.heads_file.clone(),
+            purge_erased: options.purge_erased,
+        },
+    );
+    let stopping = vault.clone();
     let app = router_with(
         vault,
         limits,
@@ -548,8 +539,9 @@ pub async fn serve_with(
                 .await
         }
     };
+    drop(jobs);
     // Consent-check events still queued for the next commit go in before the process ends.
-    if let Err(e) = ledger.flush().await {
+    if let Err(e) = stopping.flush_ledger().await {
         tracing::error!(error = %e, "queued ledger events could not be committed at shutdown");
     }
     served

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mamori_core::outbound::Outbound;
+use mamori_core::outbound::{HttpSender, Outbound};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 struct CheckedResolver(Arc<Outbound>);
@@ -34,7 +34,55 @@ pub fn client(outbound: Arc<Outbound>, timeout: Duration) -> reqwest::Result<req
         .build()
 }
 
-/// Whether `url` may be sent to now: its form, and its host if that is an address.
-pub fn may_send(outbound: &Outbound, url: &str) -> bool {
-    outbound.check_url(url).is_ok()
+/// What sends when no client could be built: nothing is sent (each attempt counts as failed).
+pub struct Unavailable;
+
+#[async_trait::async_trait]
+impl HttpSender for Unavailable {
+    async fn post_json(&self, _: &str, _: &[(&'static str, String)], _: String) -> Option<u16> {
+        None
+    }
+}
+
+/// A sender under `outbound`'s rules, or [`Unavailable`] (logged) if the client cannot start.
+pub fn sender(
+    outbound: Arc<Outbound>,
+    timeout: Duration,
+    purpose: &'static str,
+) -> Arc<dyn HttpSender> {
+    match client(outbound, timeout) {
+        Ok(client) => Arc::new(Sender(client)),
+        Err(e) => {
+            tracing::error!(error = %e, purpose, "the HTTP client could not start; nothing will be sent");
+            Arc::new(Unavailable)
+        }
+    }
+}
+
+/// Core's [`HttpSender`] over a client made by [`client`].
+pub struct Sender(reqwest::Client);
+
+#[async_trait::async_trait]
+impl HttpSender for Sender {
+    async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+    ) -> Option<u16> {
+        let mut request = self
+            .0
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        match request.body(body).send().await {
+            Ok(response) => Some(response.status().as_u16()),
+            Err(e) => {
+                tracing::debug!(error = %e, "an outgoing request's target was unreachable");
+                None
+            }
+        }
+    }
 }

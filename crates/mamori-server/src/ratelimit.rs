@@ -13,7 +13,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// Limits chosen by the operator (`mamori serve --rate-limit`), and webhook retry settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    pub webhooks: crate::webhooks::WebhookSettings,
+    pub webhooks: mamori_core::webhooks::WebhookSettings,
     /// Requests per second allowed to one API key (bursts of twice that). 0 disables the limit.
     pub per_key: u32,
     /// Failed authentications per second allowed from one address (bursts of five times that).
@@ -33,7 +33,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            webhooks: crate::webhooks::WebhookSettings::default(),
+            webhooks: mamori_core::webhooks::WebhookSettings::default(),
             per_key: 1_000,
             failed_auth_per_ip: 10,
             signin_per_ip_per_minute: 30,

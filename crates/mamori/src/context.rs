@@ -179,19 +179,3 @@ impl Context {
         Ok(StoreContext { store, keyring })
     }
 }
-
-/// Removes the ciphertext rows of erased subjects. They are already unreadable (their key is
-/// gone); this only reclaims space and shortens what a backup holds.
-pub async fn purge_loop(vault: Vault) {
-    loop {
-        match vault.store.purge_erased(5_000).await {
-            Ok(n) if n > 0 => {
-                tracing::info!(rows = n, "purged records of erased subjects");
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purge of erased records failed; will retry"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-    }
-}

@@ -207,7 +207,7 @@ impl LimitArgs {
         mamori_server::Limits {
             per_key: self.rate_limit,
             failed_auth_per_ip: self.failed_auth_limit,
-            webhooks: mamori_server::webhooks::WebhookSettings {
+            webhooks: mamori_core::webhooks::WebhookSettings {
                 max_attempts: self.webhook_attempts,
                 timeout: std::time::Duration::from_secs(self.webhook_timeout),
                 ..defaults.webhooks
@@ -438,6 +438,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 messaging: Some(config.messaging(&cli.listen)?),
                 tls,
                 drp_business_id: config.drp.and_then(|d| d.business_id),
+                heads_file: Some(heads.clone()),
+                purge_erased: true,
             };
             if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
                 return Ok(code);
@@ -468,6 +470,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ))),
                 tls: None,
                 drp_business_id: None,
+                heads_file: Some(cli.data.join(HEADS_FILE)),
+                purge_erased: true,
             };
             let heads = cli.data.join(HEADS_FILE);
             if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
@@ -851,17 +855,7 @@ async fn refuse_untrusted_ledger(
     ctx: &Context,
     heads: &std::path::Path,
 ) -> anyhow::Result<Option<ExitCode>> {
-    let ledger = &ctx.vault.ledger;
-    let mut problem = ledger.integrity_problem();
-    if problem.is_none() {
-        let anchored = mamori_core::anchor::read_heads(heads)
-            .with_context(|| format!("reading the ledger heads file {}", heads.display()))?;
-        if let Some(last) = anchored.last() {
-            problem = mamori_core::anchor::check_extends(ledger, last)
-                .await?
-                .err();
-        }
-    }
+    let problem = ctx.vault.ledger_trust_problem(heads).await?;
     let Some(why) = problem else {
         return Ok(None);
     };
@@ -899,19 +893,11 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.store.backend(), tls = options.tls.is_some(), "mamori listening");
-    let purge = ctx.vault.clone();
-    tokio::spawn(async move { context::purge_loop(purge).await });
-    let ledger = ctx.vault.ledger.clone();
-    let anchoring = tokio::spawn(mamori_core::anchor::run(ledger.clone(), heads.clone()));
+    tracing::info!(address = %listener.local_addr()?, backend = ctx.vault.backend(), tls = options.tls.is_some(), "mamori listening");
+    let stopped = ctx.vault.clone();
     mamori_server::serve_with(listener, ctx.vault, limits, options, stop_signal()).await?;
-    anchoring.abort();
-    // The last head, signed by the final commit, goes to the file too.
-    let anchored = mamori_core::anchor::read_heads(&heads)
-        .ok()
-        .and_then(|h| h.last().map(|h| h.head.size))
-        .unwrap_or(0);
-    if let Err(e) = mamori_core::anchor::anchor_now(&ledger, &heads, anchored).await {
+    // The last head, signed by the final commit, goes to the heads file too.
+    if let Err(e) = stopped.anchor_latest_head(&heads, None).await {
         tracing::error!(error = %e, "could not anchor the last ledger head");
     }
     tracing::info!("mamori stopped: requests answered, queued ledger events committed");

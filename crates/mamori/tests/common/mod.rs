@@ -305,7 +305,7 @@ pub fn test_limits() -> mamori_server::Limits {
         demo_outbox: true,
         // Tests call `send_due_reminders` themselves; a background pass would race them.
         deadline_reminders: false,
-        webhooks: mamori_server::webhooks::WebhookSettings {
+        webhooks: mamori_core::webhooks::WebhookSettings {
             max_attempts: 3,
             backoff_base: std::time::Duration::from_millis(20),
             timeout: std::time::Duration::from_millis(800),

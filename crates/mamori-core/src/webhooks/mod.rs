@@ -1,6 +1,6 @@
 //! Webhook subscriptions: who wants which outbox events, and where each subscription's delivery
-//! stands. The delivery worker (in the server) reads the outbox in order for each subscription
-//! and records here what happened; signing follows the Standard Webhooks specification, with a
+//! stands. The delivery worker ([`delivery`]) reads the outbox in order for each subscription
+//! and records what happened; signing follows the Standard Webhooks specification, with a
 //! per-subscription secret derived from the master key (never stored).
 
 use base64::Engine;
@@ -12,6 +12,10 @@ use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id, now_ms, parse_id};
+
+mod delivery;
+pub use delivery::WebhookSettings;
+pub(crate) use delivery::{Deliveries, RESCAN};
 
 const WEBHOOKS: Permission = Permission::Admin(AdminPermission::Webhooks);
 
@@ -194,12 +198,6 @@ impl Vault {
         };
         let event = granted.event();
         self.ledger.submit(vec![change], vec![event]).await??;
-        Ok(())
-    }
-
-    /// Records where a subscription's delivery stands, and a dead letter if one was given up.
-    pub async fn record_webhook_progress(&self, changes: Vec<Change>) -> Result<()> {
-        self.ledger.submit(changes, vec![]).await??;
         Ok(())
     }
 }

@@ -4,15 +4,23 @@
 //! exponential backoff and full jitter, then dead-lettered; a slow or dead target holds up only
 //! its own subscription. Progress is stored, so a restart resumes where delivery stood: an event
 //! is sent at least once (receivers de-duplicate on `webhook-id`).
+//!
+//! The job runner ([`crate::jobs`]) calls [`Deliveries::reconcile`] to keep one task per active
+//! subscription; the HTTP client is the server's, behind [`HttpSender`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mamori_core::Vault;
-use mamori_core::webhooks::wants;
 use mamori_store::{Change, OutboxRow, WebhookRow};
+
+use super::wants;
+use crate::error::Result;
+use crate::outbound::HttpSender;
+use crate::vault::Vault;
+use crate::{format_id, format_time, now_ms};
 
 /// How deliveries are retried.
 #[derive(Debug, Clone, Copy)]
@@ -38,61 +46,75 @@ impl Default for WebhookSettings {
 /// With nothing to send, a task waits for a commit in this process, or this long (events
 /// written by another process, such as `mamori import consents`, are found by polling).
 const IDLE_POLL: Duration = Duration::from_millis(250);
-const RESCAN: Duration = Duration::from_millis(500);
+/// How often the subscriptions are read again (new ones start, removed ones stop).
+pub(crate) const RESCAN: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// Events read per page; progress is stored once per page (and at every failure), not per
 /// delivery, so a fast target is not held to one commit per event. After a crash the rest of a
 /// page is sent again: delivery is at least once, receivers de-duplicate on `webhook-id`.
 const PAGE: i64 = 500;
 
-/// Starts the supervisor that keeps one delivery task per active subscription.
-pub fn spawn(vault: Vault, settings: WebhookSettings) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(supervise(vault, settings))
+/// One delivery task per active subscription; dropping this stops them all.
+pub(crate) struct Deliveries {
+    vault: Vault,
+    sender: Arc<dyn HttpSender>,
+    settings: WebhookSettings,
+    tasks: HashMap<[u8; 16], tokio::task::JoinHandle<()>>,
 }
 
-async fn supervise(vault: Vault, settings: WebhookSettings) {
-    let client = match crate::outbound::client(vault.outbound.clone(), settings.timeout) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "webhook client could not start; no deliveries");
-            return;
+impl Drop for Deliveries {
+    fn drop(&mut self) {
+        for task in self.tasks.values() {
+            task.abort();
         }
-    };
-    let mut tasks: HashMap<[u8; 16], tokio::task::JoinHandle<()>> = HashMap::new();
-    loop {
-        match vault.store.webhooks().await {
-            Ok(list) => {
-                tasks.retain(|id, task| {
-                    let keep = list.iter().any(|w| &w.id == id) && !task.is_finished();
-                    if !keep {
-                        task.abort();
-                    }
-                    keep
-                });
-                for w in list {
-                    tasks.entry(w.id).or_insert_with(|| {
-                        tokio::spawn(deliver_loop(vault.clone(), client.clone(), w.id, settings))
-                    });
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "reading webhook subscriptions failed; will retry")
-            }
+    }
+}
+
+impl Deliveries {
+    pub(crate) fn new(
+        vault: Vault,
+        sender: Arc<dyn HttpSender>,
+        settings: WebhookSettings,
+    ) -> Self {
+        Deliveries {
+            vault,
+            sender,
+            settings,
+            tasks: HashMap::new(),
         }
-        tokio::time::sleep(RESCAN).await;
+    }
+
+    /// Starts a task for each new subscription and stops those of removed ones.
+    pub(crate) async fn reconcile(&mut self) -> Result<()> {
+        let list = self.vault.store.webhooks().await?;
+        self.tasks.retain(|id, task| {
+            let keep = list.iter().any(|w| &w.id == id) && !task.is_finished();
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for w in list {
+            let (vault, sender, settings) =
+                (self.vault.clone(), self.sender.clone(), self.settings);
+            self.tasks
+                .entry(w.id)
+                .or_insert_with(|| tokio::spawn(deliver_loop(vault, sender, w.id, settings)));
+        }
+        Ok(())
     }
 }
 
 async fn deliver_loop(
     vault: Vault,
-    client: reqwest::Client,
+    sender: Arc<dyn HttpSender>,
     id: [u8; 16],
     settings: WebhookSettings,
 ) {
     let mut commits = vault.ledger.commits();
     loop {
         commits.mark_unchanged();
-        match deliver_page(&vault, &client, &id, settings).await {
+        match deliver_page(&vault, &*sender, &id, settings).await {
             Ok(Step::Gone) => return,
             Ok(Step::Again) => {}
             Ok(Step::Idle) => {
@@ -123,17 +145,17 @@ enum Step {
 /// how far it got.
 async fn deliver_page(
     vault: &Vault,
-    client: &reqwest::Client,
+    sender: &dyn HttpSender,
     id: &[u8; 16],
     settings: WebhookSettings,
-) -> anyhow::Result<Step> {
+) -> Result<Step> {
     let Some(hook) = vault.store.webhook(id).await? else {
         return Ok(Step::Gone);
     };
     if hook.removed_ms.is_some() {
         return Ok(Step::Gone);
     }
-    let now = mamori_core::now_ms();
+    let now = now_ms();
     if hook.next_attempt_ms > now {
         let wait = Duration::from_millis((hook.next_attempt_ms - now) as u64);
         return Ok(Step::Wait(wait.min(RESCAN)));
@@ -150,28 +172,32 @@ async fn deliver_page(
             cursor = event.seq;
             continue;
         }
-        match send(vault, client, &hook, event).await {
+        match send(vault, sender, &hook, event).await {
             Some(code) if (200..300).contains(&code) => {
-                (cursor, status, attempts_before) = (event.seq, Some(code), 0);
+                (cursor, status, attempts_before) = (event.seq, Some(i64::from(code)), 0);
             }
             failed => {
                 let failure = Failure {
                     event,
-                    status: failed,
+                    status: failed.map(i64::from),
                     attempts_before,
                     cursor,
                 };
-                vault
-                    .record_webhook_progress(after_failure(&hook, failure, settings))
-                    .await?;
+                record(vault, after_failure(&hook, failure, settings)).await?;
                 return Ok(Step::Again);
             }
         }
     }
-    vault
-        .record_webhook_progress(vec![progress(&hook, cursor, 0, 0, status)])
-        .await?;
+    record(vault, vec![progress(&hook, cursor, 0, 0, status)]).await?;
     Ok(Step::Again)
+}
+
+/// Stores where a subscription's delivery stands (and a dead letter if one was given up). No
+/// ledger event: delivery bookkeeping is not an access to personal data, and the outbox
+/// events it sends were ledgered when they were written.
+async fn record(vault: &Vault, changes: Vec<Change>) -> Result<()> {
+    vault.ledger.submit(changes, vec![]).await??;
+    Ok(())
 }
 
 fn progress(
@@ -218,7 +244,7 @@ fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings)
                 seq: event.seq,
                 attempts,
                 last_status: status,
-                failed_ms: mamori_core::now_ms(),
+                failed_ms: now_ms(),
             },
             progress(hook, event.seq, 0, 0, status),
         ];
@@ -230,7 +256,7 @@ fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings)
         .min(MAX_BACKOFF);
     // Full jitter: anywhere up to the ceiling, so many subscribers do not retry in lock-step.
     let wait = ceiling.mul_f64(rand::random_range(0.0..1.0));
-    let next = mamori_core::now_ms() + wait.as_millis() as i64;
+    let next = now_ms() + wait.as_millis() as i64;
     // The cursor stays just before this event (everything before it was sent or not wanted).
     vec![progress(hook, cursor, attempts, next, status)]
 }
@@ -238,21 +264,20 @@ fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings)
 /// POSTs one event; the HTTP status, or None if the target could not be reached in time.
 async fn send(
     vault: &Vault,
-    client: &reqwest::Client,
+    sender: &dyn HttpSender,
     hook: &WebhookRow,
     event: &OutboxRow,
-) -> Option<i64> {
-    if !crate::outbound::may_send(&vault.outbound, &hook.url) {
+) -> Option<u16> {
+    if vault.outbound.check_url(&hook.url).is_err() {
         tracing::warn!("a webhook target is no longer allowed by [outbound]; not sent");
         return None;
     }
-    let msg_id = mamori_core::format_id(&event.id);
-    let timestamp = mamori_core::now_ms() / 1000;
-    let data = mamori_core::outbox::event_data(event);
+    let msg_id = format_id(&event.id);
+    let timestamp = now_ms() / 1000;
     let body = serde_json::json!({
         "type": event.kind,
-        "timestamp": mamori_core::format_time(event.created_ms),
-        "data": data,
+        "timestamp": format_time(event.created_ms),
+        "data": crate::outbox::event_data(event),
     })
     .to_string();
     let secret = vault.keyring.webhook_secret(&hook.id);
@@ -261,20 +286,10 @@ async fn send(
         secret.as_ref(),
         signed.as_bytes(),
     ));
-    let response = client
-        .post(&hook.url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &msg_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", format!("v1,{signature}"))
-        .body(body)
-        .send()
-        .await;
-    match response {
-        Ok(r) => Some(i64::from(r.status().as_u16())),
-        Err(e) => {
-            tracing::debug!(error = %e, "webhook target unreachable");
-            None
-        }
-    }
+    let headers = [
+        ("webhook-id", msg_id),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", format!("v1,{signature}")),
+    ];
+    sender.post_json(&hook.url, &headers, body).await
 }

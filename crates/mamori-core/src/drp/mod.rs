@@ -25,6 +25,8 @@ use crate::requests::{IN_PROGRESS, NewRequest, OPEN, REVOKED};
 use crate::vault::{Actor, Vault, index_kind};
 use crate::{format_id, format_time, now_ms};
 
+mod callbacks;
+
 pub const VERSION: &str = "0.9.4";
 /// Protocol versions whose requests are accepted: 0.9.x, and 1.0 (0.9.4 with a new number).
 pub fn supported_version(version: &str) -> bool {

@@ -1,0 +1,263 @@
+//! Everything that runs in the background, declared once here with its schedule: webhook
+//! delivery, the subject index, deadline reminders, the end of erasure holds, head
+//! announcements, head anchoring and the purge of erased records. The runner owns the waiting,
+//! so each job is only "one run", and the one place that decides whether a job runs is here
+//! (where running each exactly once across several servers will be decided too).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::outbound::HttpSender;
+use crate::vault::Vault;
+use crate::webhooks::{Deliveries, WebhookSettings};
+
+/// When a job runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Schedule {
+    /// At start, then this long after each run.
+    Every(Duration),
+    /// This long after start, then this long after each run.
+    EveryAfterFirstWait(Duration),
+    /// At start, then after each ledger commit, at most once per this long.
+    AfterCommit(Duration),
+}
+
+/// What one run found.
+pub enum Ran {
+    /// Nothing more for now: wait for the schedule.
+    Done,
+    /// More is waiting: run again at once.
+    More,
+}
+
+#[async_trait::async_trait]
+trait Job: Send {
+    fn name(&self) -> &'static str;
+    fn schedule(&self) -> Schedule;
+    async fn run(&mut self, vault: &Vault) -> Result<Ran>;
+}
+
+/// What the caller decides about the jobs; the rest is fixed here.
+pub struct JobSettings {
+    /// Sends webhook deliveries (no deliveries without one).
+    pub webhook_sender: Option<Arc<dyn HttpSender>>,
+    pub webhooks: WebhookSettings,
+    /// Reminders of request deadlines coming up (`request.due_soon` in the outbox).
+    pub deadline_reminders: bool,
+    /// A file the latest signed head is appended to whenever it grew.
+    pub heads_file: Option<PathBuf>,
+    /// Removing the ciphertext rows of erased subjects (unreadable already; reclaims space).
+    pub purge_erased: bool,
+}
+
+/// The jobs running; dropping this stops them.
+pub struct RunningJobs(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for RunningJobs {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// Starts every job the settings call for.
+pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
+    let mut jobs: Vec<Box<dyn Job>> = vec![
+        Box::new(SubjectIndex { tidied: false }),
+        Box::new(Holds),
+        Box::new(HeadAnnouncer { announced: 0 }),
+    ];
+    if let Some(sender) = settings.webhook_sender {
+        let deliveries = Deliveries::new(vault.clone(), sender, settings.webhooks);
+        jobs.push(Box::new(Webhooks(deliveries)));
+    }
+    if settings.deadline_reminders {
+        jobs.push(Box::new(Reminders));
+    }
+    if let Some(path) = settings.heads_file {
+        jobs.push(Box::new(Anchor {
+            path,
+            anchored: None,
+        }));
+    }
+    if settings.purge_erased {
+        jobs.push(Box::new(PurgeErased));
+    }
+    let tasks = jobs
+        .into_iter()
+        .map(|job| tokio::spawn(drive(vault.clone(), job)))
+        .collect();
+    RunningJobs(tasks)
+}
+
+async fn drive(vault: Vault, mut job: Box<dyn Job>) {
+    let mut commits = vault.ledger.commits();
+    let schedule = job.schedule();
+    if let Schedule::EveryAfterFirstWait(wait) = schedule {
+        tokio::time::sleep(wait).await;
+    }
+    loop {
+        match job.run(&vault).await {
+            Ok(Ran::More) => continue,
+            Ok(Ran::Done) => {}
+            Err(e) => {
+                tracing::warn!(job = job.name(), error = %e, code = e.code(), "a background job failed; it runs again on schedule")
+            }
+        }
+        match schedule {
+            Schedule::Every(wait) | Schedule::EveryAfterFirstWait(wait) => {
+                tokio::time::sleep(wait).await
+            }
+            Schedule::AfterCommit(at_most) => {
+                tokio::time::sleep(at_most).await;
+                if commits.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Indexes committed ledger leaves by subject ("who accessed my data"); the first run tidies
+/// what an interrupted one left.
+struct SubjectIndex {
+    tidied: bool,
+}
+
+#[async_trait::async_trait]
+impl Job for SubjectIndex {
+    fn name(&self) -> &'static str {
+        "subject_index"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::AfterCommit(crate::subject_index::INDEX_EVERY)
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        if !self.tidied {
+            self.tidied = true;
+            if let Err(e) = crate::subject_index::tidy(&vault.ledger, &*vault.store).await {
+                tracing::warn!(error = %e, "the subject index could not be tidied; retrying next start");
+            }
+        }
+        crate::subject_index::pass(&vault.ledger, &*vault.store).await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Re-keys what erasures kept for a legal obligation, and drops it once each hold ends.
+struct Holds;
+
+#[async_trait::async_trait]
+impl Job for Holds {
+    fn name(&self) -> &'static str {
+        "erasure_holds"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(Duration::from_secs(60))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        if let Err(e) = vault.rekey_holds(100).await {
+            tracing::warn!(error = %e, code = e.code(), "re-keying erased subjects' kept data failed");
+        }
+        vault.end_holds(crate::now_ms(), 1_000).await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Offers each new signed head to witnesses (`ledger.head_signed` in the outbox).
+struct HeadAnnouncer {
+    announced: u64,
+}
+
+#[async_trait::async_trait]
+impl Job for HeadAnnouncer {
+    fn name(&self) -> &'static str {
+        "head_announcer"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::EveryAfterFirstWait(crate::anchor::ANNOUNCE_EVERY)
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        self.announced = vault.announce_head(self.announced).await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Keeps one delivery task per active webhook subscription.
+struct Webhooks(Deliveries);
+
+#[async_trait::async_trait]
+impl Job for Webhooks {
+    fn name(&self) -> &'static str {
+        "webhook_delivery"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(crate::webhooks::RESCAN)
+    }
+    async fn run(&mut self, _vault: &Vault) -> Result<Ran> {
+        self.0.reconcile().await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Sends the reminders of request deadlines that are due.
+struct Reminders;
+
+#[async_trait::async_trait]
+impl Job for Reminders {
+    fn name(&self) -> &'static str {
+        "deadline_reminders"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(crate::requests::REMIND_EVERY)
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        vault.send_due_reminders().await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Appends the latest signed head to a file whenever it grew.
+struct Anchor {
+    path: PathBuf,
+    /// The size last anchored (None: not read from the file yet).
+    anchored: Option<u64>,
+}
+
+#[async_trait::async_trait]
+impl Job for Anchor {
+    fn name(&self) -> &'static str {
+        "head_anchor"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::EveryAfterFirstWait(crate::anchor::ANCHOR_EVERY)
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        self.anchored = Some(vault.anchor_latest_head(&self.path, self.anchored).await?);
+        Ok(Ran::Done)
+    }
+}
+
+/// Removes the ciphertext rows of erased subjects, a batch at a time.
+struct PurgeErased;
+
+#[async_trait::async_trait]
+impl Job for PurgeErased {
+    fn name(&self) -> &'static str {
+        "purge_erased"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(Duration::from_secs(10))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        let purged = vault.store.purge_erased(5_000).await?;
+        if purged == 0 {
+            return Ok(Ran::Done);
+        }
+        tracing::info!(rows = purged, "purged records of erased subjects");
+        Ok(Ran::More)
+    }
+}
