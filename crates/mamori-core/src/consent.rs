@@ -5,7 +5,9 @@
 use base64::Engine;
 use mamori_ledger::{HeadSigner, Outcome, jws};
 use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
-use mamori_store::{Change, ConsentRow};
+use mamori_store::Change;
+// A person's consent state as stored, shown to callers as it is (plain data).
+pub use mamori_store::ConsentRow;
 
 use std::collections::HashMap;
 use std::sync::Arc;

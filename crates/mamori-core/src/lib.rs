@@ -6,6 +6,8 @@ pub mod access_log;
 pub mod admin;
 pub mod anchor;
 pub mod apikeys;
+#[cfg(feature = "bench")]
+mod bench_support;
 pub mod consent;
 pub mod consent_import;
 pub mod consent_state;
@@ -17,6 +19,7 @@ pub mod fieldmap;
 pub mod import;
 pub mod jobs;
 pub mod ledger;
+pub mod ledger_verify;
 pub mod machinery;
 pub mod mail;
 pub mod outbound;

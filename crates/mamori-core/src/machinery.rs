@@ -2,11 +2,16 @@
 //! writer, the disk — for readiness, metrics and shutdown. Nothing here touches personal data.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use mamori_ledger::SignedTreeHead;
+use mamori_crypto::Keyring;
+use mamori_ledger::{Hash, HeadSigner, SignedTreeHead};
+use mamori_policy::Policy;
+use mamori_store::Store;
 
 use crate::error::Result;
+use crate::ledger::Ledger;
 use crate::vault::Vault;
 
 /// The ledger writer's state, as readiness reports it.
@@ -21,7 +26,36 @@ pub struct WriterState {
     pub integrity_problem: Option<String>,
 }
 
+/// Creates the database at `url` if it is missing and brings its schema up to date.
+pub async fn prepare_database(url: &str) -> Result<()> {
+    mamori_store::open(url).await?;
+    Ok(())
+}
+
 impl Vault {
+    /// Opens (and migrates) the database at `database_url` and starts the ledger writer over it.
+    pub async fn open(
+        policy: Arc<Policy>,
+        keyring: Arc<Keyring>,
+        database_url: &str,
+    ) -> Result<Vault> {
+        let store: Arc<dyn Store> = Arc::from(mamori_store::open(database_url).await?);
+        let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
+        let ledger = Ledger::start(store.clone(), signer).await?;
+        Ok(Vault::new(policy, keyring, store, ledger))
+    }
+
+    /// Readies the database for a large import (the backend's bulk-load settings).
+    pub async fn prepare_bulk_load(&self) -> Result<()> {
+        Ok(self.store.prepare_bulk_load().await?)
+    }
+
+    /// How many people the database holds (erased ones included until purged). A count, not
+    /// personal data: the demo uses it to top its customers up to the number asked for.
+    pub async fn subject_count(&self) -> Result<i64> {
+        Ok(self.store.count_subjects().await?)
+    }
+
     /// Why the database cannot serve now, if it cannot: lost, not answering reads, or not
     /// answering within `timeout`. In words for the operator; never data.
     pub async fn database_problem(&self, timeout: Duration) -> Option<String> {
@@ -69,6 +103,35 @@ impl Vault {
     /// The key that signs tree heads.
     pub fn ledger_public_key(&self) -> ed25519_dalek::VerifyingKey {
         self.ledger.public_key()
+    }
+
+    /// The audit path of leaf `leaf` in the tree of `size` leaves: the leaf's hash and the
+    /// proof; None if the leaf or size is beyond the committed ledger. Hashes only.
+    pub async fn ledger_inclusion_proof(
+        &self,
+        leaf: u64,
+        size: u64,
+    ) -> Result<Option<(Hash, Vec<Hash>)>> {
+        self.ledger.inclusion_proof(leaf, size).await
+    }
+
+    /// The proof that the tree of `second` leaves extends the tree of `first`.
+    pub async fn ledger_consistency_proof(
+        &self,
+        first: u64,
+        second: u64,
+    ) -> Result<Option<Vec<Hash>>> {
+        self.ledger.consistency_proof(first, second).await
+    }
+
+    /// The root of the tree of the first `size` leaves.
+    pub async fn ledger_root(&self, size: u64) -> Result<Option<Hash>> {
+        self.ledger.root(size).await
+    }
+
+    /// The key the privacy center's form tokens are made with (derived, never stored).
+    pub fn form_token_key(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        self.keyring.subkey("csrf")
     }
 
     /// Commits what is queued (consent-check events wait for the next commit) — at shutdown.

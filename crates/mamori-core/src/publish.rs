@@ -26,7 +26,33 @@ pub enum Published {
     },
 }
 
+/// A published version, as listed (the text itself is in the store, not here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedVersion {
+    pub version: i64,
+    pub hash: [u8; 32],
+    pub published_ms: i64,
+    /// Who published it (an actor id: `cli`, `key:<uuid>`).
+    pub actor: String,
+}
+
 impl Vault {
+    /// The published versions, oldest first.
+    pub async fn policy_versions(&self, by: &Actor) -> Result<Vec<PublishedVersion>> {
+        let policy = Permission::Admin(mamori_policy::AdminPermission::Policy);
+        self.grant_and_ledger(by, policy, "policy.versions").await?;
+        let versions = self.store.policy_versions().await?;
+        Ok(versions
+            .into_iter()
+            .map(|v| PublishedVersion {
+                version: v.version,
+                hash: v.hash,
+                published_ms: v.published_ms,
+                actor: v.actor,
+            })
+            .collect())
+    }
+
     /// Records `text` (the policy file in force) as a new published version, unless it is the
     /// latest one already. When it changes what an earlier version said, every live subject is
     /// told (`subject.notice_changed`), and each person whose consent no longer covers a widened

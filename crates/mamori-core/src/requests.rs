@@ -6,7 +6,9 @@
 
 use mamori_ledger::Outcome;
 use mamori_policy::{IdSet, Jurisdiction};
-use mamori_store::{Change, JobError, RequestFilter, RequestRow};
+use mamori_store::{Change, JobError};
+// The register's rows as stored, shown to callers as they are (plain data; `Store` stays here).
+pub use mamori_store::{RequestFilter, RequestRow};
 use serde_json::json;
 
 use crate::error::{CoreError, Result};

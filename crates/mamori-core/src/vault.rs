@@ -89,9 +89,9 @@ const UPDATE_RETRIES: usize = 64;
 #[derive(Clone)]
 pub struct Vault {
     pub policy: Arc<Policy>,
-    pub keyring: Arc<Keyring>,
-    pub store: Arc<dyn Store>,
-    pub ledger: Ledger,
+    pub(crate) keyring: Arc<Keyring>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) ledger: Ledger,
     pub(crate) key_cache: Arc<crate::apikeys::KeyCache>,
     pub(crate) scopes: Arc<crate::versions::ScopeCache>,
     /// Request deadlines per jurisdiction (the laws' own unless configured).

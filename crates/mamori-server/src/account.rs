@@ -343,7 +343,7 @@ fn same(a: &str, b: &str) -> bool {
 /// signed in, else of its pre-session cookie. Nobody without the server's key can make one,
 /// and a token made for one session is worth nothing in another.
 fn form_token_for(s: &AppState, binding: &str, signed_in: bool) -> String {
-    let key = s.vault.keyring.subkey("csrf");
+    let key = s.vault.form_token_key();
     let label = if signed_in { "session:" } else { "browser:" };
     let mac = mamori_crypto::hmac_sha256(key.as_ref(), format!("{label}{binding}").as_bytes());
     URL_SAFE_NO_PAD.encode(mac)
@@ -906,7 +906,7 @@ fn export_zip(
     view: &mamori_core::vault::SubjectView,
     records: &[mamori_core::vault::RecordView],
     (consents, history): &(
-        Vec<mamori_store::ConsentRow>,
+        Vec<mamori_core::consent::ConsentRow>,
         Vec<mamori_core::consent::HistoryEntry>,
     ),
     access_log: &[mamori_core::access_log::AccessEntry],

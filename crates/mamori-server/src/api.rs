@@ -471,13 +471,16 @@ pub async fn inclusion_proof(
     query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<InclusionBody>> {
     let Query(q) = query.map_err(bad_query)?;
-    let ledger = &s.vault.ledger;
-    let size = q.size.unwrap_or_else(|| ledger.committed_size());
-    let (leaf_hash, proof) = ledger.inclusion_proof(q.leaf, size).await?.ok_or_else(|| {
-        out_of_range("leaf must be below size, and size at most the committed ledger size")
-    })?;
-    let root = ledger
-        .root(size)
+    let vault = &s.vault;
+    let size = q.size.unwrap_or_else(|| vault.ledger_size());
+    let (leaf_hash, proof) = vault
+        .ledger_inclusion_proof(q.leaf, size)
+        .await?
+        .ok_or_else(|| {
+            out_of_range("leaf must be below size, and size at most the committed ledger size")
+        })?;
+    let root = vault
+        .ledger_root(size)
         .await?
         .ok_or_else(|| out_of_range("size beyond the ledger"))?;
     Ok(Json(InclusionBody {
@@ -513,12 +516,15 @@ pub async fn consistency_proof(
     query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<ConsistencyBody>> {
     let Query(q) = query.map_err(bad_query)?;
-    let ledger = &s.vault.ledger;
-    let proof = ledger
-        .consistency_proof(q.first, q.second)
+    let vault = &s.vault;
+    let proof = vault
+        .ledger_consistency_proof(q.first, q.second)
         .await?
         .ok_or_else(|| out_of_range("need 0 < first ≤ second ≤ committed ledger size"))?;
-    let (r1, r2) = (ledger.root(q.first).await?, ledger.root(q.second).await?);
+    let (r1, r2) = (
+        vault.ledger_root(q.first).await?,
+        vault.ledger_root(q.second).await?,
+    );
     let (Some(r1), Some(r2)) = (r1, r2) else {
         return Err(out_of_range("size beyond the ledger"));
     };
@@ -1176,7 +1182,7 @@ pub async fn list_requests(
             Some((due, id))
         }
     };
-    let filter = mamori_store::RequestFilter {
+    let filter = mamori_core::requests::RequestFilter {
         state: q.state,
         due_before: q
             .due_before

@@ -5,8 +5,9 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use mamori_core::drp::{DrpAgentRow, DrpRequestRow};
 use mamori_core::drp::{DrpError, status_json};
-use mamori_store::{DrpAgentRow, DrpRequestRow, RequestRow};
+use mamori_core::requests::RequestRow;
 use serde_json::json;
 
 use crate::AppState;

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::context::{self, Context, Paths};
 use crate::import::{self, Batch};
-use crate::verify::{self, Verdict};
+use mamori_core::ledger_verify::{Verdict, verify_database};
 
 pub struct BenchArgs {
     pub quick: bool,
@@ -129,17 +129,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("mode", json!(mode));
     out.insert("subjects", json!(plan.subjects));
     out.insert("cores", json!(num_cores()));
-    out.insert("backend", json!(vault.store.backend()));
+    out.insert("backend", json!(vault.backend()));
 
     note("sealing vs raw AEAD");
-    let (raw, seal) = seal_vs_raw(&vault, plan.crypto_seconds)?;
+    let (raw, seal) = seal_vs_raw(plan.crypto_seconds)?;
     out.insert("raw_aead_seals_per_s", json!(raw.round()));
     out.insert("seals_per_s", json!(seal.round()));
     out.insert("seal_ratio", json!(round3(seal / raw)));
 
     note(&format!("importing {} subjects", plan.subjects));
     let mut ids = Vec::new();
-    vault.store.prepare_bulk_load().await?;
+    vault.prepare_bulk_load().await?;
     let first = import_synthetic(&vault, 0, plan.first_import, 10_000, &mut ids).await?;
     out.insert("import_subjects_per_s", json!(first.round()));
     if plan.subjects > plan.first_import {
@@ -265,8 +265,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     drop(ctx);
 
     note("ledger verify");
-    let store = Context::open_store_only(&paths).await?;
-    match verify::check(store.store.clone(), &store.keyring).await? {
+    let keyring = context::keyring(&paths)?;
+    match verify_database(&paths.database, &keyring, vec![]).await? {
         Verdict::Ok {
             leaves, seconds, ..
         } => {
@@ -390,13 +390,13 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Sealing a 64-byte value under a subject key vs bare AES-256-GCM-SIV on the same 64 bytes,
-/// interleaved five times; medians of each.
-fn seal_vs_raw(vault: &Vault, seconds: f64) -> anyhow::Result<(f64, f64)> {
+/// interleaved five times; medians of each. A throwaway keyring seals exactly as the vault's.
+fn seal_vs_raw(seconds: f64) -> anyhow::Result<(f64, f64)> {
+    let keyring = mamori_crypto::Keyring::new(&mamori_crypto::MasterKey::generate()?);
     let value = [0x5au8; 64];
     let cipher = Aes256GcmSiv::new_from_slice(&[7u8; 32]).expect("32-byte key");
     let nonce = Nonce::from([1u8; 12]);
-    let (key, _) = vault
-        .keyring
+    let (key, _) = keyring
         .new_subject_key(&[9u8; 16])
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (mut raw, mut seal) = (vec![], vec![]);
@@ -1273,8 +1273,8 @@ async fn ledger_appends(vault: &Vault, total: u64) -> anyhow::Result<f64> {
                 events: vec![event.clone()],
             })
             .collect();
-        let ledger = vault.ledger.clone();
-        pending.spawn(async move { ledger.submit_all(items).await.map(|_| ()) });
+        let vault = vault.clone();
+        pending.spawn(async move { vault.bench_submit_all(items).await.map(|_| ()) });
         sent += n;
     }
     while let Some(done) = pending.join_next().await {

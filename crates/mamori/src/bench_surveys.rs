@@ -77,7 +77,7 @@ pub async fn ingest(url: &str, seconds: f64, connections: usize) -> anyhow::Resu
 /// million over HTTP would take minutes), then times its results; the median of three.
 pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)> {
     let stored = vault.survey(SLUG).await?;
-    let have = vault.store.survey_answers(&stored.id).await?.len();
+    let have = vault.bench_survey_response_count(&stored.id).await?;
     let day = mamori_core::surveys::today();
     let mut n = have;
     while n < total {
@@ -91,7 +91,7 @@ pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)
                 }
             })
             .collect();
-        for outcome in vault.ledger.submit_all(items).await? {
+        for outcome in vault.bench_submit_all(items).await? {
             outcome.map_err(|e| anyhow::anyhow!("storing a bench response: {e:?}"))?;
         }
         n += batch;

@@ -5,11 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use mamori_core::{Actor, Vault, ledger::Ledger};
+use mamori_core::{Actor, Vault};
 use mamori_crypto::{Keyring, MasterKey};
-use mamori_ledger::HeadSigner;
 use mamori_policy::Policy;
-use mamori_store::Store;
 
 pub const EXAMPLE_POLICY: &str = include_str!("../../../examples/policy.toml");
 
@@ -89,7 +87,7 @@ pub async fn init(paths: &Paths) -> anyhow::Result<()> {
         std::fs::write(&paths.policy, EXAMPLE_POLICY)
             .with_context(|| format!("writing {}", paths.policy.display()))?;
     }
-    mamori_store::open(&paths.database)
+    mamori_core::machinery::prepare_database(&paths.database)
         .await
         .context("opening the database")?;
     Ok(())
@@ -148,34 +146,19 @@ pub struct Context {
     pub vault: Vault,
 }
 
-pub struct StoreContext {
-    pub store: Arc<dyn Store>,
-    pub keyring: Keyring,
+/// The keys derived from the master key (the operator's file or `MAMORI_MASTER_KEY`).
+pub fn keyring(paths: &Paths) -> anyhow::Result<Keyring> {
+    Ok(Keyring::new(&master_key(paths)?))
 }
 
 impl Context {
     pub async fn open(paths: &Paths) -> anyhow::Result<Context> {
         let policy = Arc::new(load_policy(&paths.policy)?);
-        let keyring = Arc::new(Keyring::new(&master_key(paths)?));
-        let store: Arc<dyn Store> = Arc::from(
-            mamori_store::open(&paths.database)
-                .await
-                .context("opening the database")?,
-        );
-        let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
-        let ledger = Ledger::start(store.clone(), signer).await?;
-        let vault = Vault::new(policy, keyring, store, ledger);
+        let keyring = Arc::new(keyring(paths)?);
+        let vault = Vault::open(policy, keyring, &paths.database)
+            .await
+            .context("opening the database")?;
         vault.seal_unsealed_consent_state().await?;
         Ok(Context { vault })
-    }
-
-    pub async fn open_store_only(paths: &Paths) -> anyhow::Result<StoreContext> {
-        let keyring = Keyring::new(&master_key(paths)?);
-        let store: Arc<dyn Store> = Arc::from(
-            mamori_store::open(&paths.database)
-                .await
-                .context("opening the database")?,
-        );
-        Ok(StoreContext { store, keyring })
     }
 }

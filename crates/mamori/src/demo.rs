@@ -30,7 +30,7 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         id: "cli:demo".into(),
         role: "service".into(),
     };
-    let existing = vault.store.count_subjects().await?;
+    let existing = vault.subject_count().await?;
     for i in (existing as usize)..customers {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len()) % LAST.len()];
@@ -65,7 +65,12 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         }
     }
     // The built-in survey on how people feel about the use of their data (anonymous).
-    if vault.store.survey(BUILTIN_SURVEY_SLUG).await?.is_none() {
+    let survey_exists = match vault.survey(BUILTIN_SURVEY_SLUG).await {
+        Ok(_) => true,
+        Err(mamori_core::CoreError::Missing { .. }) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if !survey_exists {
         let survey = mamori_core::surveys::Survey::from_toml(&vault.policy, BUILTIN_SURVEY)?;
         vault.create_survey(&operator(), survey).await?;
         seed_answers(ctx).await?;

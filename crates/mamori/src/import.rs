@@ -85,7 +85,7 @@ pub async fn run(vault: &Vault, args: ImportArgs) -> anyhow::Result<Summary> {
         bail!("--batch must be between 1 and 50000");
     }
     let (import_id, lines) = fingerprint(&args.file, &args.purpose)?;
-    vault.store.prepare_bulk_load().await?;
+    vault.prepare_bulk_load().await?;
     let resume_at = vault.import_resume_point(&import_id).await?;
     let rejects_path = args.rejects.clone().unwrap_or_else(|| {
         let mut p = args.file.clone().into_os_string();

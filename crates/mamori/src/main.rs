@@ -524,7 +524,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: PolicyCommand::Versions,
         } => {
             let ctx = Context::open(&paths).await?;
-            for v in ctx.vault.store.policy_versions().await? {
+            for v in ctx.vault.policy_versions(&context::operator()).await? {
                 println!(
                     "v{}\t{}\t{}\t{}",
                     v.version,
@@ -836,8 +836,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger {
             command: LedgerCommand::Verify { witness },
         } => {
-            let ctx = Context::open_store_only(&paths).await?;
-            return verify::run(&ctx, witness.as_deref()).await;
+            return verify::run(&paths, witness.as_deref()).await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,30 +1,13 @@
-//! `mamori ledger verify`: recompute every leaf hash and the tree from stored event data, and
-//! check every signed tree head against it. Exits non-zero naming the first bad leaf.
+//! `mamori ledger verify`: prints what [`mamori_core::ledger_verify`] found; exits non-zero
+//! naming the first bad leaf.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Instant;
 
-use mamori_crypto::Keyring;
-use mamori_ledger::{Blocks, HeadSigner, MerkleTree, leaf_hash, verify_head};
-use mamori_store::Store;
+use mamori_core::ledger_verify::{Verdict, verify_database};
 
-use crate::context::StoreContext;
+use crate::context::Paths;
 
-/// What a full verification found.
-pub enum Verdict {
-    Ok {
-        leaves: u64,
-        heads: usize,
-        seconds: f64,
-    },
-    Failed(String),
-}
-
-pub async fn run(
-    ctx: &StoreContext,
-    witness: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
+pub async fn run(paths: &Paths, witness: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let witnessed = match witness {
         Some(path) => {
             let heads = mamori_core::anchor::read_heads(path)
@@ -36,7 +19,8 @@ pub async fn run(
         }
         None => vec![],
     };
-    match check_with(ctx.store.clone(), &ctx.keyring, witnessed).await? {
+    let keyring = crate::context::keyring(paths)?;
+    match verify_database(&paths.database, &keyring, witnessed).await? {
         Verdict::Ok {
             leaves,
             heads,
@@ -53,111 +37,4 @@ pub async fn run(
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-/// Rebuilds the tree from every stored leaf's data and checks each signed head against it, at
-/// the moment the rebuilt tree reaches the head's size (so only the open block's leaves are
-/// needed for its root, and memory stays flat however long the ledger).
-pub async fn check(store: Arc<dyn Store>, keyring: &Keyring) -> anyhow::Result<Verdict> {
-    check_with(store, keyring, vec![]).await
-}
-
-/// [`check`], with heads kept outside the database (a witness's copy) checked the same way:
-/// each must be signed by this ledger and match the stored tree at its size, so a ledger cut
-/// short, with its own heads deleted, fails on the first witnessed head beyond its end.
-pub async fn check_with(
-    store: Arc<dyn Store>,
-    keyring: &Keyring,
-    witnessed: Vec<mamori_ledger::SignedTreeHead>,
-) -> anyhow::Result<Verdict> {
-    let started = Instant::now();
-    let public = HeadSigner::from_seed(&keyring.ledger_signing_seed()).public_key();
-    let mut heads = store.heads().await?;
-    let witnessed_sizes: std::collections::HashSet<u64> =
-        witnessed.iter().map(|h| h.head.size).collect();
-    heads.extend(witnessed);
-    heads.sort_by_key(|h| h.head.size);
-    heads.dedup_by(|a, b| a.head.size == b.head.size && a.head.root == b.head.root);
-    let mut tree = MerkleTree::new();
-    let mut checked = 0;
-    let check_heads_at = |tree: &MerkleTree, checked: &mut usize| -> Option<String> {
-        while let Some(sth) = heads.get(*checked).filter(|h| h.head.size <= tree.len()) {
-            if let Some(why) = head_problem(&public, sth, tree, &heads[..*checked]) {
-                return Some(why);
-            }
-            *checked += 1;
-        }
-        None
-    };
-    if let Some(why) = check_heads_at(&tree, &mut checked) {
-        return Ok(Verdict::Failed(why));
-    }
-    // The store streams pages on its own thread while this one hashes them.
-    let mut pages = store.stream_leaves(0);
-    while let Some(page) = pages.recv().await {
-        for leaf in page? {
-            if leaf.index != tree.len() {
-                return Ok(Verdict::Failed(format!("leaf {} is missing", tree.len())));
-            }
-            let computed = leaf_hash(&leaf.data);
-            if computed != leaf.hash {
-                return Ok(Verdict::Failed(format!(
-                    "leaf {} was altered (its stored data no longer matches its hash)",
-                    leaf.index
-                )));
-            }
-            tree.push_leaf_hash(computed);
-            if let Some(why) = check_heads_at(&tree, &mut checked) {
-                return Ok(Verdict::Failed(why));
-            }
-        }
-    }
-    // Heads beyond the last stored leaf: leaves they signed are gone. The largest genuine
-    // witnessed head names the whole missing range (the file may hold several beyond the cut).
-    if let Some(sth) = heads.get(checked) {
-        let largest = heads[checked..]
-            .iter()
-            .rev()
-            .find(|h| witnessed_sizes.contains(&h.head.size) && verify_head(&public, h));
-        if let Some(largest) = largest {
-            let size = largest.head.size;
-            return Ok(Verdict::Failed(format!(
-                "leaves {}..{size} are missing: the witnessed head at size {size} signed them (the ledger was cut short)",
-                tree.len()
-            )));
-        }
-        return Ok(Verdict::Failed(
-            head_problem(&public, sth, &tree, &heads[..checked]).unwrap_or_default(),
-        ));
-    }
-    Ok(Verdict::Ok {
-        leaves: tree.len(),
-        heads: heads.len(),
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// What is wrong with `sth` given the tree rebuilt so far (`None` if nothing); `earlier` are the
-/// heads already checked, to name the range the first bad leaf is in.
-fn head_problem(
-    public: &mamori_ledger::VerifyingKey,
-    sth: &mamori_ledger::SignedTreeHead,
-    tree: &MerkleTree,
-    earlier: &[mamori_ledger::SignedTreeHead],
-) -> Option<String> {
-    if !verify_head(public, sth) {
-        return Some(format!(
-            "the signature of the tree head at size {} is invalid",
-            sth.head.size
-        ));
-    }
-    let size = sth.head.size;
-    let root = (size == tree.len()).then(|| tree.root(size, &Blocks::default()).ok());
-    if root.flatten() == Some(sth.head.root) {
-        return None;
-    }
-    let from = earlier.last().map_or(0, |h| h.head.size);
-    Some(format!(
-        "leaves {from}..{size} do not match the signed tree head at size {size} (first bad leaf is in that range)"
-    ))
 }

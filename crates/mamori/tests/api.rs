@@ -196,8 +196,8 @@ async fn a_second_process_on_the_database_takes_turns_on_the_ledger(app: TestApp
     }
     // One tree: every stored leaf once, in order, and the server's latest signed head is the
     // root of all of them, the CLI's included.
-    app.vault.ledger.flush().await.unwrap();
-    let head = app.vault.ledger.latest_head().unwrap();
+    app.ledger.flush().await.unwrap();
+    let head = app.ledger.latest_head().unwrap();
     assert!(mamori_ledger::verify_head(&public, &head));
     let hashes = store.leaf_hashes(0, i64::MAX).await.unwrap();
     assert_eq!(hashes.len() as u64, head.head.size);
@@ -208,7 +208,7 @@ async fn a_second_process_on_the_database_takes_turns_on_the_ledger(app: TestApp
         .unwrap();
     assert_eq!(root, head.head.root);
     // The last commit of the rounds may be the CLI's; the server's flush then took it in.
-    let cli_head = cli.ledger.latest_head().unwrap();
+    let cli_head = cli.latest_head().unwrap();
     assert!(cli_head.head.size <= head.head.size);
     assert_eq!(
         tree.root(cli_head.head.size, &mamori_ledger::Blocks::default())
@@ -301,8 +301,8 @@ async fn problem(r: reqwest::Response, status: StatusCode, code: &str) -> Value 
 
 async fn ledger_size(app: &TestApp) -> u64 {
     // Consent checks are ledgered in the next group commit, not before their answer.
-    app.vault.ledger.flush().await.unwrap();
-    app.vault.ledger.committed_size()
+    app.ledger.flush().await.unwrap();
+    app.ledger.committed_size()
 }
 
 async fn create_read_is_purpose_scoped_and_masked(app: TestApp) {
@@ -518,7 +518,7 @@ async fn denials_are_403_ledgered_and_reveal_nothing(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let leaves = app.vault.store.leaves(0, 10_000).await.unwrap();
+    let leaves = app.store.leaves(0, 10_000).await.unwrap();
     let denied: Vec<String> = leaves
         .iter()
         .map(|l| String::from_utf8(l.data.clone()).unwrap())
@@ -620,7 +620,7 @@ async fn authentication_and_purpose_header(app: TestApp) {
             .is_err()
     );
     // Stored keys are keyed hashes, never the token.
-    let keys = app.vault.store.api_keys().await.unwrap();
+    let keys = app.store.api_keys().await.unwrap();
     assert!(keys.iter().all(|k| {
         !k.digest
             .windows(8)
@@ -629,7 +629,7 @@ async fn authentication_and_purpose_header(app: TestApp) {
 }
 
 async fn bad_input_gets_clear_errors_and_changes_nothing(app: TestApp) {
-    let before = app.vault.store.count_subjects().await.unwrap();
+    let before = app.store.count_subjects().await.unwrap();
     let post = |body: reqwest::Body| {
         app.as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment")
             .header("content-type", "application/json")
@@ -790,7 +790,7 @@ async fn bad_input_gets_clear_errors_and_changes_nothing(app: TestApp) {
     let r = app.client.get(app.url("/v2/nothing")).send().await.unwrap();
     problem(r, StatusCode::NOT_FOUND, "no_such_route").await;
     assert_eq!(
-        app.vault.store.count_subjects().await.unwrap(),
+        app.store.count_subjects().await.unwrap(),
         before,
         "bad input created nothing"
     );
@@ -903,7 +903,7 @@ async fn erasure_crypto_shreds(app: TestApp) {
         .unwrap();
     assert_eq!(v, json!({"erased": ["support_tickets"], "kept": []}));
     let raw = app
-        .vault
+        
         .store
         .subject(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -926,7 +926,7 @@ async fn erasure_crypto_shreds(app: TestApp) {
     let r = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
     // The background purge removes the now-unreadable records.
-    assert!(app.vault.store.purge_erased(100).await.unwrap() >= 1);
+    assert!(app.store.purge_erased(100).await.unwrap() >= 1);
 }
 
 /// Erasure keeps what a legal obligation requires (orders, payment, contact, address under
@@ -972,8 +972,8 @@ async fn erasure_keeps_what_the_law_requires(app: TestApp) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
     }
-    let before = app.vault.store.subject(&subject).await.unwrap().unwrap();
-    let records_before = app.vault.store.records(&subject, 10).await.unwrap();
+    let before = app.store.subject(&subject).await.unwrap().unwrap();
+    let records_before = app.store.records(&subject, 10).await.unwrap();
 
     // A role that may not erase changes nothing.
     let r = app
@@ -1009,12 +1009,12 @@ async fn erasure_keeps_what_the_law_requires(app: TestApp) {
         assert_eq!(k["until"].as_str().unwrap()[..10], in_seven_years, "{k}");
     }
 
-    let raw = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    let raw = app.store.subject(&subject).await.unwrap().unwrap();
     assert!(raw.is_held() && raw.erased_ms.is_some());
     // Right after the erasure, the kept part is re-sealed under a fresh key (in the background;
     // run here too, so the test does not wait on timing) and the old key is gone.
     app.vault.rekey_holds(10).await.unwrap();
-    let raw = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    let raw = app.store.subject(&subject).await.unwrap().unwrap();
     assert_ne!(raw.wrapped_dek, before.wrapped_dek, "the key was replaced");
     assert_eq!(raw.rekey_requested_ms, None);
     assert_eq!(app.vault.rekey_holds(10).await.unwrap(), 0, "once");
@@ -1087,11 +1087,11 @@ async fn erasure_keeps_what_the_law_requires(app: TestApp) {
         1,
         "the sweep resumes"
     );
-    let resumed = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    let resumed = app.store.subject(&subject).await.unwrap().unwrap();
     assert_eq!(resumed.previous_wrapped_dek, None, "the old key is gone");
     assert_eq!(resumed.rekey_requested_ms, None);
     assert_eq!(resumed.wrapped_dek, raw.wrapped_dek);
-    let resealed = app.vault.store.records(&subject, 10).await.unwrap();
+    let resealed = app.store.records(&subject, 10).await.unwrap();
     assert_ne!(
         resealed[0].sealed, order.sealed,
         "re-sealed under the new key"
@@ -1141,15 +1141,15 @@ async fn erasure_keeps_what_the_law_requires(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
-    let raw = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    let raw = app.store.subject(&subject).await.unwrap().unwrap();
     assert!(raw.wrapped_dek.is_none() && raw.held_until_ms.is_none());
     assert_eq!(
         raw.erased_ms,
         Some(erased),
         "the erasure time stays the first one"
     );
-    assert!(app.vault.store.purge_erased(100).await.unwrap() >= 1);
-    let events = app.vault.store.events_after(0, 10_000).await.unwrap();
+    assert!(app.store.purge_erased(100).await.unwrap() >= 1);
+    let events = app.store.events_after(0, 10_000).await.unwrap();
     let erased_events = events
         .iter()
         .filter(|e| e.kind == "subject.erased" && e.subject_id == Some(subject))
@@ -1281,9 +1281,9 @@ async fn ledger_proofs_verify(app: TestApp) {
         .unwrap();
     let size = head["size"].as_u64().unwrap();
     assert!(size > 300, "{head}");
-    let sth = app.vault.ledger.latest_head().unwrap();
+    let sth = app.ledger.latest_head().unwrap();
     assert!(mamori_ledger::verify_head(
-        &app.vault.ledger.public_key(),
+        &app.ledger.public_key(),
         &sth
     ));
     let root = b64::decode(head["root"].as_str().unwrap()).unwrap();
@@ -1309,7 +1309,7 @@ async fn ledger_proofs_verify(app: TestApp) {
             .collect();
         let leaf_hash = b64::decode(p["leaf_hash"].as_str().unwrap()).unwrap();
         verify_inclusion(leaf, size, &leaf_hash, &proof, &root).unwrap();
-        let stored = app.vault.store.leaves(leaf, 1).await.unwrap();
+        let stored = app.store.leaves(leaf, 1).await.unwrap();
         assert_eq!(
             mamori_ledger::leaf_hash(&stored[0].data).to_vec(),
             leaf_hash
@@ -1338,7 +1338,7 @@ async fn ledger_proofs_verify(app: TestApp) {
     verify_consistency(3, size, &r1, &root, &proof).unwrap();
     // A leaf hash altered in the database no longer matches its block's root in the tree: the
     // proof is refused as an integrity failure, never answered from the altered hash.
-    let first_leaf = app.vault.store.leaves(0, 1).await.unwrap().remove(0);
+    let first_leaf = app.store.leaves(0, 1).await.unwrap().remove(0);
     app.execute_raw(
         "UPDATE ledger_leaves SET leaf_hash = $1 WHERE leaf_hash = $2",
         &[7u8; 32],
@@ -1531,7 +1531,7 @@ async fn canaries_never_leak(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // Ledger: ids and names only.
-    for leaf in app.vault.store.leaves(0, 100_000).await.unwrap() {
+    for leaf in app.store.leaves(0, 100_000).await.unwrap() {
         assert!(
             !String::from_utf8_lossy(&leaf.data).contains(&canary),
             "ledger leaked the canary"
@@ -1672,7 +1672,7 @@ async fn bulk_import_commits_batches_and_rejects_rows(app: TestApp) {
 async fn tampered_ciphertext_is_an_integrity_failure(app: TestApp) {
     let id = create(&app, &customer("tamper")).await;
     let raw_id = mamori_core::parse_id(&id).unwrap();
-    let row = app.vault.store.subject(&raw_id).await.unwrap().unwrap();
+    let row = app.store.subject(&raw_id).await.unwrap().unwrap();
     let mut fields = row.fields.unwrap();
     let last = fields.len() - 1;
     fields[last] ^= 0x01;
@@ -1700,7 +1700,7 @@ async fn tampered_ciphertext_is_an_integrity_failure(app: TestApp) {
         before + 1,
         "the failed read is ledgered"
     );
-    let leaf = app.vault.store.leaves(before, 1).await.unwrap();
+    let leaf = app.store.leaves(before, 1).await.unwrap();
     let event = String::from_utf8(leaf[0].data.clone()).unwrap();
     assert!(event.contains("integrity_failure"), "{event}");
 }
@@ -1711,10 +1711,10 @@ async fn ledger_streams_every_leaf_in_order(app: TestApp) {
         let body = json!({"data": {"contact": {"name": format!("Stream {i}")}}});
         create(&app, &body).await;
     }
-    let stored = app.vault.store.leaves(0, 100_000).await.unwrap();
+    let stored = app.store.leaves(0, 100_000).await.unwrap();
     assert!(stored.len() >= 5);
     let mut streamed = Vec::new();
-    let mut pages = app.vault.store.stream_leaves(0);
+    let mut pages = app.store.stream_leaves(0);
     while let Some(page) = pages.recv().await {
         streamed.extend(page.unwrap());
     }
@@ -1722,7 +1722,7 @@ async fn ledger_streams_every_leaf_in_order(app: TestApp) {
     for (a, b) in streamed.iter().zip(&stored) {
         assert_eq!((a.index, &a.data, a.hash), (b.index, &b.data, b.hash));
     }
-    let mut tail = app.vault.store.stream_leaves(3);
+    let mut tail = app.store.stream_leaves(3);
     let first = tail.recv().await.unwrap().unwrap();
     assert_eq!(first[0].index, 3);
 }
@@ -2037,7 +2037,7 @@ async fn global_privacy_control_opts_out_of_sale_and_sharing(app: TestApp) {
         (json!(false), json!("withdrawn"))
     );
     let rows = app
-        .vault
+        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -2424,7 +2424,7 @@ async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
     let dead_id = mamori_core::parse_id(dead_hook["id"].as_str().unwrap()).unwrap();
     for _ in 0..250 {
         if !app
-            .vault
+            
             .store
             .dead_letters(&dead_id)
             .await
@@ -2435,7 +2435,7 @@ async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let letters = app.vault.store.dead_letters(&dead_id).await.unwrap();
+    let letters = app.store.dead_letters(&dead_id).await.unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].1, 3);
     assert_eq!(letters[0].2, Some(500));
@@ -2588,7 +2588,7 @@ async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
         "a second use is harmless"
     );
     let rows = app
-        .vault
+        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -2775,7 +2775,7 @@ async fn widened_purposes_need_consent_again(app: TestApp) {
     .await;
 
     // Publishing the wider policy: everyone is told, the person who agreed is asked again.
-    let after = app.vault.store.last_event_seq().await.unwrap();
+    let after = app.store.last_event_seq().await.unwrap();
     assert_eq!(publish(&app, POLICY).await, Published::New { version: 2 });
     assert_eq!(
         publish(&app, POLICY).await,
@@ -3285,7 +3285,7 @@ async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) {
         before + 2,
         "viewing my data is ledgered (the fields, and the records)"
     );
-    let leaf = app.vault.store.leaves(before, 1).await.unwrap();
+    let leaf = app.store.leaves(before, 1).await.unwrap();
     let event = String::from_utf8(leaf[0].data.clone()).unwrap();
     assert!(
         event.contains(&id) && event.contains("\"role\":\"self\""),
@@ -3489,7 +3489,7 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
         .unwrap();
     assert_eq!(v["allowed"], true);
     let rows = app
-        .vault
+        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3529,7 +3529,7 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
 
     // Bad input: forged token, a purpose that is not consent-based, no session.
     let before = app
-        .vault
+        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3549,7 +3549,7 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
     let r = choose("marketing_email", "fax", true, &csrf).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_channel").await;
     let after = app
-        .vault
+        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3766,7 +3766,7 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
 async fn events_about(app: &TestApp, id: &str) -> Vec<u64> {
     let subject = mamori_core::parse_id(id).unwrap();
     let mut all: Vec<u64> = app
-        .vault
+        
         .store
         .leaves(0, 1_000_000)
         .await
@@ -3839,11 +3839,11 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
                 .status(),
             StatusCode::OK
         );
-        subject_index::pass(&app.vault.ledger, &*app.vault.store)
+        subject_index::pass(&app.ledger, &*app.store)
             .await
             .unwrap();
     }
-    let segments = app.vault.store.leaf_segments().await.unwrap();
+    let segments = app.store.leaf_segments().await.unwrap();
     assert!(segments.iter().all(|s| s.level >= 0), "{segments:?}");
     assert!(segments.len() < 16, "merged: {segments:?}");
     // One more read not indexed yet: found by the scan of the newest leaves.
@@ -3883,7 +3883,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
     // A merge that stopped half-way is invisible, and tidied away at the next start.
     let visible: Vec<i64> = segments.iter().map(|s| s.segment).collect();
     let target = visible.iter().max().unwrap() + 100;
-    app.vault
+    app
         .ledger
         .submit(
             vec![mamori_store::Change::BeginSegmentMerge { target }],
@@ -3892,7 +3892,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    app.vault
+    app
         .ledger
         .submit(
             vec![mamori_store::Change::MergeSegmentChunk {
@@ -3910,11 +3910,11 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         event_numbers(&access_log_page(&app, &ada, "?limit=500").await),
         truth
     );
-    subject_index::tidy(&app.vault.ledger, &*app.vault.store)
+    subject_index::tidy(&app.ledger, &*app.store)
         .await
         .unwrap();
     assert!(
-        app.vault
+        app
             .store
             .leaf_segments()
             .await
@@ -3926,7 +3926,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
     // A merge in several chunks, cut at sampled keys (here one falls inside Ada's own run of
     // leaves) copies every entry exactly once; the retired segments are then dropped chunk by
     // chunk until none is left.
-    let current = app.vault.store.leaf_segments().await.unwrap();
+    let current = app.store.leaf_segments().await.unwrap();
     let sources: Vec<i64> = current.iter().map(|s| s.segment).collect();
     let entries: i64 = current.iter().map(|s| s.entries).sum();
     let target = sources.iter().max().unwrap() + 1;
@@ -3949,7 +3949,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         level: 1,
     });
     for change in changes {
-        app.vault
+        app
             .ledger
             .submit(vec![change], vec![])
             .await
@@ -3960,7 +3960,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
     let mut drops = 0;
     for &segment in &sources {
         let drop = || mamori_store::Change::DropSegmentEntries { segment, limit: 3 };
-        while app.vault.ledger.submit(vec![drop()], vec![]).await.unwrap()
+        while app.ledger.submit(vec![drop()], vec![]).await.unwrap()
             != Err(mamori_store::JobError::Gone)
         {
             drops += 1;
@@ -3970,11 +3970,11 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         drops as i64 >= entries / 3,
         "{drops} drops of {entries} entries"
     );
-    subject_index::tidy(&app.vault.ledger, &*app.vault.store)
+    subject_index::tidy(&app.ledger, &*app.store)
         .await
         .unwrap();
     // (The server's own indexer may have added a segment of newer leaves meanwhile.)
-    let segments = app.vault.store.leaf_segments().await.unwrap();
+    let segments = app.store.leaf_segments().await.unwrap();
     assert!(
         segments.iter().any(|s| s.segment == target && s.level == 1)
             && segments
@@ -4068,7 +4068,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         serde_json::from_value(proof["signed_tree_head"].clone()).unwrap();
     let key = b64::decode(proof["public_key"].as_str().unwrap()).unwrap();
     let key = mamori_ledger::VerifyingKey::from_bytes(&key.try_into().unwrap()).unwrap();
-    assert_eq!(key, app.vault.ledger.public_key());
+    assert_eq!(key, app.ledger.public_key());
     assert!(mamori_ledger::verify_head(&key, &sth));
     let path: Vec<Vec<u8>> = proof["audit_path"]
         .as_array()
@@ -4603,7 +4603,7 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
     );
     // … and spends nothing: only the wrong code counted as a try, the challenge is unused.
     let row = app
-        .vault
+        
         .store
         .challenge(&mamori_core::parse_id(&challenge).unwrap())
         .await
@@ -4896,7 +4896,7 @@ async fn delete_my_account_shows_what_is_kept(app: TestApp) {
         request.send().await.unwrap()
     };
     let live = async || {
-        app.vault
+        app
             .store
             .subject(&subject)
             .await
@@ -4964,7 +4964,7 @@ async fn delete_my_account_shows_what_is_kept(app: TestApp) {
         .unwrap()
         .to_string();
 
-    let raw = app.vault.store.subject(&subject).await.unwrap().unwrap();
+    let raw = app.store.subject(&subject).await.unwrap().unwrap();
     assert!(raw.is_held(), "erased except what the law keeps");
     // The old session is gone: the pages send the person to sign in.
     let r = get("/privacy/me?lang=en").await;
@@ -5373,7 +5373,7 @@ async fn drp_agents_file_and_track_requests(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(get(&token).await.unwrap().status(), StatusCode::FORBIDDEN);
-    let leaves = app.vault.store.leaves(0, 100_000).await.unwrap();
+    let leaves = app.store.leaves(0, 100_000).await.unwrap();
     let by_agent = leaves
         .iter()
         .filter(|l| String::from_utf8_lossy(&l.data).contains("drp:TEST_AGENT"))

@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+#[path = "cli/architecture.rs"]
+mod architecture;
 #[path = "cli/disk_full_pg.rs"]
 mod disk_full_pg;
 #[path = "cli/readme.rs"]

@@ -15,7 +15,9 @@ use mamori_crypto::LookupKind;
 use mamori_ledger::{Event, Outcome};
 use mamori_policy::value::{normalise_email, normalise_phone};
 use mamori_policy::{AdminPermission, IdSet, RIGHTS_PURPOSE};
-use mamori_store::{Change, DrpAgentRow, DrpRequestRow, JobError, RequestRow};
+use mamori_store::{Change, JobError, RequestRow};
+// An agent and its requests as stored, shown to the server as they are (plain data).
+pub use mamori_store::{DrpAgentRow, DrpRequestRow};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 

@@ -360,7 +360,7 @@ pub async fn administrative_actions_need_a_permission_and_a_public_target(app: T
         .unwrap();
     super::problem(r, StatusCode::FORBIDDEN, "permission_not_granted").await;
     assert_eq!(super::ledger_size(&app).await, before + 1);
-    let mut leaves = app.vault.store.stream_leaves(before);
+    let mut leaves = app.store.stream_leaves(before);
     let leaf = leaves.recv().await.unwrap().unwrap().remove(0);
     let event = mamori_ledger::Event::from_leaf_data(&leaf.data).unwrap();
     assert_eq!(

@@ -376,11 +376,11 @@ pub(crate) async fn anonymous_surveys_keep_no_one_and_hide_small_groups(app: Tes
         survey_response_columns(&app).await,
         ["id", "survey_id", "day", "answers", "coded", "texts"]
     );
-    let survey = app.vault.store.survey("delivery").await.unwrap().unwrap();
-    let stored = app.vault.store.survey_answers(&survey.id).await.unwrap();
+    let survey = app.store.survey("delivery").await.unwrap().unwrap();
+    let stored = app.store.survey_answers(&survey.id).await.unwrap();
     assert_eq!(stored.len(), 10);
     assert!(stored.iter().all(|a| !a.contains(&canary)));
-    let texts = app.vault.store.survey_texts(&survey.id, 100).await.unwrap();
+    let texts = app.store.survey_texts(&survey.id, 100).await.unwrap();
     assert_eq!(texts.len(), 10);
     assert!(texts.iter().all(|t| !t.contains(&canary)));
     for file in app.sqlite_files() {
@@ -502,8 +502,8 @@ pub(crate) async fn survey_pages_take_answers_in_three_languages(app: TestApp) {
             .unwrap()
             .contains("Please answer “How fast was it?”.")
     );
-    let survey = app.vault.store.survey("pages").await.unwrap().unwrap();
-    let stored = app.vault.store.survey_answers(&survey.id).await.unwrap();
+    let survey = app.store.survey("pages").await.unwrap().unwrap();
+    let stored = app.store.survey_answers(&survey.id).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert!(
         stored[0].contains("[PHONE]") && !stored[0].contains("06 12"),
@@ -542,9 +542,9 @@ pub(crate) async fn stored_blobs(app: &TestApp, sql: &'static str) -> Vec<Vec<u8
 
 /// The actions ledgered from leaf `from` on, but for re-keys running after an erasure.
 pub(crate) async fn actions_since(app: &TestApp, from: u64) -> Vec<String> {
-    app.vault.ledger.flush().await.unwrap();
+    app.ledger.flush().await.unwrap();
     let mut out = Vec::new();
-    let mut leaves = app.vault.store.stream_leaves(from);
+    let mut leaves = app.store.stream_leaves(from);
     while let Some(batch) = leaves.recv().await {
         for leaf in batch.unwrap() {
             let event = mamori_ledger::Event::from_leaf_data(&leaf.data).unwrap();
@@ -836,9 +836,9 @@ pub(crate) async fn invited_surveys_take_one_unlinkable_response_each(app: TestA
     );
 
     // Responses: a token is required, must be this survey's and unaltered, and works once.
-    let survey = app.vault.store.survey("panel").await.unwrap().unwrap();
+    let survey = app.store.survey("panel").await.unwrap().unwrap();
     let responses = || async {
-        app.vault
+        app
             .store
             .survey_answers(&survey.id)
             .await
@@ -954,7 +954,7 @@ pub(crate) async fn invited_surveys_take_one_unlinkable_response_each(app: TestA
     let _ = dave_code;
     // What the server saw at issuance is stored nowhere, nor is any token itself.
     if app.backend == Backend::Sqlite {
-        app.vault.ledger.flush().await.unwrap();
+        app.ledger.flush().await.unwrap();
         for file in app.sqlite_files() {
             let bytes = std::fs::read(&file).unwrap();
             for secret in [
@@ -1580,7 +1580,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("id=\"needs-consent\""));
     assert!(
-        app.vault
+        app
             .store
             .records(&subject, 10)
             .await
@@ -1619,7 +1619,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        app.vault
+        app
             .store
             .records(&subject, 10)
             .await
@@ -1631,7 +1631,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
     assert!(r.text().await.unwrap().contains("saved with your account"));
 
     // The answers are the person's record: sealed, in the survey_answers category.
-    let records = app.vault.store.records(&subject, 10).await.unwrap();
+    let records = app.store.records(&subject, 10).await.unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].category, "survey_answers");
     assert!(
@@ -1640,8 +1640,8 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
     );
     // Ledgered as the person's own record.create under the survey's purpose.
     let events: Vec<Value> = {
-        app.vault.ledger.flush().await.unwrap();
-        let mut leaves = app.vault.store.stream_leaves(0);
+        app.ledger.flush().await.unwrap();
+        let mut leaves = app.store.stream_leaves(0);
         let mut out = Vec::new();
         while let Some(batch) = leaves.recv().await {
             for leaf in batch.unwrap() {
@@ -1669,13 +1669,13 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         "{export}"
     );
     // Counted, unlinked, without the text: the counting copy holds no answers.
-    let survey = app.vault.store.survey("followup").await.unwrap().unwrap();
+    let survey = app.store.survey("followup").await.unwrap().unwrap();
     assert_eq!(
-        app.vault.store.survey_answers(&survey.id).await.unwrap(),
+        app.store.survey_answers(&survey.id).await.unwrap(),
         ["{}"]
     );
     assert!(
-        app.vault
+        app
             .store
             .survey_texts(&survey.id, 10)
             .await
@@ -1718,11 +1718,11 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
             .contains("answered this survey already")
     );
     assert_eq!(
-        app.vault.store.records(&subject, 10).await.unwrap().len(),
+        app.store.records(&subject, 10).await.unwrap().len(),
         1
     );
     assert_eq!(
-        app.vault
+        app
             .store
             .survey_answers(&survey.id)
             .await
@@ -1751,7 +1751,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.vault.store.records(&subject, 10).await.unwrap().len(),
+        app.store.records(&subject, 10).await.unwrap().len(),
         1
     );
 
@@ -1809,9 +1809,9 @@ pub(crate) async fn survey_answers_are_limited_per_address(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(token.status(), StatusCode::TOO_MANY_REQUESTS);
-    let survey = app.vault.store.survey("limited").await.unwrap().unwrap();
+    let survey = app.store.survey("limited").await.unwrap().unwrap();
     assert_eq!(
-        app.vault
+        app
             .store
             .survey_answers(&survey.id)
             .await

@@ -56,6 +56,10 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub vault: Vault,
+    /// The vault's own store and ledger writer, for tests that look at what is at rest (the
+    /// server and the CLI cannot reach them: only core can).
+    pub store: Arc<dyn Store>,
+    pub ledger: Ledger,
     pub keys: HashMap<&'static str, String>,
     pub backend: Backend,
     pub dir: tempfile::TempDir,
@@ -237,7 +241,7 @@ pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<Tes
     )
     .await
     .unwrap();
-    let mut vault = Vault::new(policy, keyring, store, ledger);
+    let mut vault = Vault::new(policy, keyring, store.clone(), ledger.clone());
     // Webhook receivers and DRP callbacks in the tests listen on loopback.
     vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
     let operator = Actor {
@@ -270,6 +274,8 @@ pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<Tes
         base,
         client: reqwest::Client::new(),
         vault,
+        store,
+        ledger,
         keys,
         backend,
         dir,

@@ -1,0 +1,93 @@
+//! The one door, held by the compiler rather than by callers behaving: only core may name the
+//! store, and core keeps its store, ledger writer and keyring private, so the server and the CLI
+//! reach personal data only through core's operations (each decided and ledgered).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut found = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn neither_the_server_nor_the_cli_depends_on_the_store() {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    for name in ["mamori-server", "mamori"] {
+        let package = packages.iter().find(|p| p["name"] == name).unwrap();
+        let normal: Vec<&str> = package["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"].is_null())
+            .filter_map(|d| d["name"].as_str())
+            .collect();
+        assert!(normal.contains(&"mamori-core"), "{name} depends on core");
+        assert!(
+            !normal.contains(&"mamori-store"),
+            "{name} must reach the database through mamori-core only"
+        );
+    }
+    for dir in ["crates/mamori-server/src", "crates/mamori/src"] {
+        for file in sources(&workspace().join(dir)) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                !text.contains("mamori_store"),
+                "{} names mamori_store",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn core_keeps_its_store_ledger_and_keyring_private() {
+    let mut checked = 0;
+    for file in sources(&workspace().join("crates/mamori-core/src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_start();
+            for field in ["pub store:", "pub ledger:", "pub keyring:"] {
+                assert!(
+                    !line.starts_with(field),
+                    "{}:{}: `{field}` opens a side door",
+                    file.display(),
+                    n + 1
+                );
+            }
+        }
+        checked += 1;
+    }
+    // The walk found core's sources (a moved folder must not make this pass vacuously).
+    assert!(checked > 20, "only {checked} core sources found");
+}
