@@ -498,14 +498,21 @@ impl Vault {
     /// them out there stands (the CCPA regulations let a business ask a GPC user to opt in;
     /// Fides treats a saved preference the same way): otherwise a browser that always sends the
     /// signal could never say yes.
+    /// In the privacy center, an opt-out it recorded is entered in the register of requests.
     pub async fn apply_gpc(&self, actor: &Actor, subject: &[u8; 16]) -> Result<usize> {
         match self
             .opt_out_of_sale_keeping(actor, subject, "gpc", true)
             .await
         {
+            Ok(0) => Ok(0),
+            Ok(changed) => {
+                self.register_self_service(actor, subject, "opt_out_of_sale")
+                    .await;
+                Ok(changed)
+            }
             // Nobody to opt out: the signal is still honoured for whoever exists.
             Err(CoreError::NotFound) => Ok(0),
-            other => other,
+            Err(e) => Err(e),
         }
     }
 
@@ -787,14 +794,19 @@ impl Vault {
 
     /// "Do not sell or share my personal information": withdraws every purpose flagged
     /// `sale_or_share` on each of its channels (source as given); returns how many changed.
+    /// Asked by the person in the privacy center, it is entered in the register of requests.
     pub async fn opt_out_of_sale(
         &self,
         actor: &Actor,
         subject: &[u8; 16],
         source: &str,
     ) -> Result<usize> {
-        self.opt_out_of_sale_keeping(actor, subject, source, false)
-            .await
+        let changed = self
+            .opt_out_of_sale_keeping(actor, subject, source, false)
+            .await?;
+        self.register_self_service(actor, subject, "opt_out_of_sale")
+            .await;
+        Ok(changed)
     }
 
     async fn opt_out_of_sale_keeping(

@@ -18,6 +18,7 @@ use mamori_store::Change;
 use serde_json::Value;
 
 use crate::error::{CoreError, Result};
+use crate::mail::Recipient;
 use crate::signin::CodeRefused;
 use crate::vault::{Actor, DataInput, Vault};
 
@@ -34,13 +35,12 @@ pub enum Correction {
         challenge: [u8; 16],
         pending: String,
         code: String,
-        to: String,
-        kind: IdentifierKind,
+        to: Recipient,
     },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentifierKind {
+enum IdentifierKind {
     Email,
     Phone,
 }
@@ -123,6 +123,8 @@ impl Vault {
                 &one_field(category, field, json),
             )
             .await?;
+            self.register_self_service(actor, subject, "rectification")
+                .await;
             return Ok(Correction::Applied);
         };
         // The same decision the update will take, taken before a code is sent anywhere.
@@ -179,8 +181,10 @@ impl Vault {
             challenge,
             pending: URL_SAFE_NO_PAD.encode(token),
             code,
-            to,
-            kind,
+            to: match kind {
+                IdentifierKind::Email => Recipient::Email(to),
+                IdentifierKind::Phone => Recipient::Phone(to),
+            },
         })
     }
 
@@ -238,6 +242,8 @@ impl Vault {
             &one_field(category, field, Value::String(value)),
         )
         .await?;
+        self.register_self_service(actor, subject, "rectification")
+            .await;
         Ok(Ok(()))
     }
 

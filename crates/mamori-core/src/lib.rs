@@ -15,6 +15,7 @@ pub mod correction;
 pub mod drp;
 pub mod erasure;
 pub mod error;
+pub mod export;
 pub mod fieldmap;
 pub mod import;
 pub mod jobs;

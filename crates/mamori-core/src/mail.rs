@@ -5,7 +5,7 @@
 //! logged, and the demo outbox is never written to disk.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{CoreError, Result};
 
@@ -25,6 +25,73 @@ pub trait Mailer: Send + Sync {
 #[async_trait::async_trait]
 pub trait TextSender: Send + Sync {
     async fn send_text(&self, to: &str, body: &str) -> Result<()>;
+}
+
+/// Where a one-time code goes: an e-mail address or a phone number (E.164), normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Email(String),
+    Phone(String),
+}
+
+/// A one-time code's message, in the person's language (the wording is the caller's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeMessage {
+    /// The e-mail's subject (a text message has none).
+    pub subject: String,
+    /// The words with the code in them: all a text message carries.
+    pub body: String,
+    /// What an e-mail adds below the body (a one-click link, with its words).
+    pub email_footer: Option<String>,
+}
+
+/// Sends one-time codes (signing in, confirming a new address) by e-mail or text message, the
+/// one way both flows do.
+#[derive(Clone)]
+pub struct CodeSender {
+    mailer: Arc<dyn Mailer>,
+    texter: Arc<dyn TextSender>,
+}
+
+impl CodeSender {
+    pub fn new(mailer: Arc<dyn Mailer>, texter: Arc<dyn TextSender>) -> CodeSender {
+        CodeSender { mailer, texter }
+    }
+
+    /// Sends and waits for the transport's answer. Only where the person has shown who they
+    /// are already (a signed-in correction), so saying the code could not be sent reveals
+    /// nothing.
+    pub async fn send(&self, to: Recipient, message: CodeMessage) -> Result<()> {
+        match to {
+            Recipient::Phone(number) => self.texter.send_text(&number, &message.body).await,
+            Recipient::Email(address) => {
+                let body = match message.email_footer {
+                    Some(footer) => format!("{}\n\n{footer}\n", message.body),
+                    None => message.body,
+                };
+                let subject = message.subject;
+                self.mailer
+                    .send(Mail {
+                        to: address,
+                        subject,
+                        body,
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// Hands the message over and returns at once: an answer to "send me a code" then takes as
+    /// long whether a code went out (a known address) or none did (an unknown one), and a
+    /// failure, which would tell the two apart, is logged, never shown.
+    pub fn send_detached(&self, to: Recipient, message: CodeMessage) {
+        let sender = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = sender.send(to, message).await {
+                tracing::warn!(code = e.code(), "a one-time code could not be sent");
+            }
+        });
+    }
 }
 
 /// No transport configured: nothing can be sent (the reason is logged, never the message).

@@ -339,7 +339,7 @@ impl Vault {
     /// (downloading = access, correcting = rectification, "do not sell" = opt-out), so the
     /// register of requests is complete: opened and fulfilled at once, under the organisation's
     /// first jurisdiction. Only the person themselves (`self`) records these.
-    pub async fn record_self_service(
+    pub(crate) async fn record_self_service(
         &self,
         actor: &Actor,
         subject: &[u8; 16],
@@ -348,6 +348,24 @@ impl Vault {
         let (row, changes, event) = self.self_service_entry(actor, subject, kind).await?;
         self.ledger.submit(changes, vec![event]).await??;
         Ok(row)
+    }
+
+    /// Enters a request the person just had answered in the privacy center, from inside the
+    /// operation that answered it (so no caller can forget it). Only for the person
+    /// (`self`): staff acting through the API open their own requests. Best effort: the
+    /// action stands if the entry fails, and the failure is logged.
+    pub(crate) async fn register_self_service(
+        &self,
+        actor: &Actor,
+        subject: &[u8; 16],
+        kind: &str,
+    ) {
+        if actor.role != mamori_policy::SELF_ROLE {
+            return;
+        }
+        if let Err(e) = self.record_self_service(actor, subject, kind).await {
+            tracing::warn!(error = %e, kind, "a self-service request could not be recorded");
+        }
     }
 
     /// The register entry for a self-service request, as changes and a ledger event to commit

@@ -14,6 +14,7 @@ use mamori_policy::{IdSet, RIGHTS_PURPOSE, SELF_ROLE};
 use mamori_store::{ChallengeRow, Change, JobError, SessionRow};
 
 use crate::error::{CoreError, Result};
+use crate::mail::Recipient;
 use crate::vault::{Actor, Vault, index_kind};
 use crate::{new_id, now_ms};
 
@@ -25,14 +26,20 @@ pub const SESSION_TTL_MS: i64 = 30 * 60_000;
 /// addresses, spellings or clients ask.
 pub const CODES_PER_PERSON: i64 = 5;
 
+fn recipient(kind: LookupKind, normalised: String) -> Recipient {
+    match kind {
+        LookupKind::Phone => Recipient::Phone(normalised),
+        _ => Recipient::Email(normalised),
+    }
+}
+
 /// What a sign-in request produced: the challenge the page carries, and — only for a known
 /// address — the code to send there.
 pub struct SignInStarted {
     pub challenge: [u8; 16],
     pub code: Option<String>,
-    /// Where the code goes: the address, normalised (an e-mail address or an E.164 number).
-    pub to: String,
-    pub by_text: bool,
+    /// Where the code goes: the address, normalised.
+    pub to: Recipient,
 }
 
 /// Why a code was not accepted. The page says which, so the person knows what to do next.
@@ -171,8 +178,7 @@ impl Vault {
                 return Ok(SignInStarted {
                     challenge,
                     code: None,
-                    by_text: kind == LookupKind::Phone,
-                    to: normalised,
+                    to: recipient(kind, normalised),
                 });
             }
         }
@@ -185,8 +191,7 @@ impl Vault {
         Ok(SignInStarted {
             challenge,
             code: subject.map(|_| code),
-            by_text: kind == LookupKind::Phone,
-            to: normalised,
+            to: recipient(kind, normalised),
         })
     }
 

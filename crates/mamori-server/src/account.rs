@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mamori_core::mail::Mail;
+use mamori_core::mail::{CodeMessage, Mail};
 use mamori_core::signin::CodeRefused;
 use mamori_policy::{Language, RIGHTS_PURPOSE};
 use serde::Deserialize;
@@ -478,30 +478,19 @@ pub async fn request_code(
         Ok(started) => {
             if let Some(code) = started.code {
                 let words = strings(lang);
-                let body = words.mail_body.replace("{code}", &code);
-                // Sent in the background, so the answer takes as long for unknown addresses.
-                if started.by_text {
-                    let texter = s.texter.clone();
-                    tokio::spawn(async move {
-                        let _ = texter.send_text(&started.to, &body).await;
-                    });
-                } else {
-                    let link = format!(
-                        "{}/privacy/sign-in/link?challenge={}&code={code}&lang={}",
-                        s.public_url,
-                        mamori_core::format_id(&started.challenge),
-                        lang.code()
-                    );
-                    let mail = Mail {
-                        to: started.to,
-                        subject: words.mail_subject.to_string(),
-                        body: format!("{body}\n\n{}\n{link}\n", words.mail_link),
-                    };
-                    let mailer = s.mailer.clone();
-                    tokio::spawn(async move {
-                        let _ = mailer.send(mail).await;
-                    });
-                }
+                let link = format!(
+                    "{}/privacy/sign-in/link?challenge={}&code={code}&lang={}",
+                    s.public_url,
+                    mamori_core::format_id(&started.challenge),
+                    lang.code()
+                );
+                let message = CodeMessage {
+                    subject: words.mail_subject.to_string(),
+                    body: words.mail_body.replace("{code}", &code),
+                    email_footer: Some(format!("{}\n{link}", words.mail_link)),
+                };
+                // Detached, so the answer takes as long for unknown addresses.
+                s.codes.send_detached(started.to, message);
             }
             page.challenge = Some(mamori_core::format_id(&started.challenge));
             page.status = Some(page.s.sent);
@@ -813,17 +802,6 @@ pub async fn demo_outbox(State(s): State<AppState>) -> Response {
 
 /// Enters what the person just did for themselves in the register of requests, fulfilled. The
 /// action itself is done and durable by now, so a failure here is logged, not shown.
-pub(crate) async fn record_self_service(
-    s: &AppState,
-    actor: &mamori_core::Actor,
-    subject: &[u8; 16],
-    kind: &str,
-) {
-    if let Err(e) = s.vault.record_self_service(actor, subject, kind).await {
-        tracing::warn!(error = %e, kind, "a self-service request could not be recorded");
-    }
-}
-
 /// The signed-in person, or a redirect to sign in.
 pub(crate) async fn signed_in(
     s: &AppState,
@@ -835,10 +813,8 @@ pub(crate) async fn signed_in(
         // A browser's Global Privacy Control signal is the person's opt-out of sale and
         // sharing, honoured on every page of the privacy center (CCPA regulations §7025).
         Ok(Some((subject, actor))) if crate::extract::sends_gpc(headers) => {
-            match s.vault.apply_gpc(&actor, &subject).await {
-                Ok(0) => {}
-                Ok(_) => record_self_service(s, &actor, &subject, "opt_out_of_sale").await,
-                Err(e) => return Err(crate::problem::ApiError::from(e).into_response()),
+            if let Err(e) = s.vault.apply_gpc(&actor, &subject).await {
+                return Err(crate::problem::ApiError::from(e).into_response());
             }
             Ok((subject, actor))
         }
@@ -862,27 +838,12 @@ pub async fn download(
         Ok(session) => session,
         Err(r) => return r,
     };
-    let gathered = async {
-        let view = s
-            .vault
-            .read_subject(&actor, RIGHTS_PURPOSE, &subject)
-            .await?;
-        let records = s
-            .vault
-            .list_records(&actor, RIGHTS_PURPOSE, &subject)
-            .await?;
-        let consents = s.vault.consent_overview(&actor, &subject).await?;
-        let history = s.vault.consent_history(&actor, &subject).await?;
-        let access_log = s.vault.access_log_all(&actor, &subject).await?;
-        Ok::<_, mamori_core::CoreError>((view, records, (consents, history), access_log))
-    };
-    let (view, records, consents, access_log) = match gathered.await {
-        Ok(all) => all,
+    let export = match s.vault.export_own(&actor, &subject).await {
+        Ok(export) => export,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
-    match export_zip(&view, &records, &consents, &access_log) {
+    match crate::export::zip(&export) {
         Ok(bytes) => {
-            record_self_service(&s, &actor, &subject, "access").await;
             let mut r = bytes.into_response();
             let h = r.headers_mut();
             h.insert(
@@ -900,122 +861,4 @@ pub async fn download(
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
-}
-
-fn export_zip(
-    view: &mamori_core::vault::SubjectView,
-    records: &[mamori_core::vault::RecordView],
-    (consents, history): &(
-        Vec<mamori_core::consent::ConsentRow>,
-        Vec<mamori_core::consent::HistoryEntry>,
-    ),
-    access_log: &[mamori_core::access_log::AccessEntry],
-) -> anyhow::Result<Vec<u8>> {
-    use std::io::Write;
-    let data = serde_json::json!({
-        "id": view.id,
-        "created_at": view.created_at,
-        "data": view.data,
-    });
-    let records_json: Vec<serde_json::Value> = records
-        .iter()
-        .map(|r| serde_json::json!({"id": r.id, "category": r.category, "created_at": r.created_at, "data": r.data}))
-        .collect();
-    let consents_json: Vec<serde_json::Value> = consents
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "purpose": c.purpose,
-                "channel": c.channel,
-                "granted": c.granted,
-                "source": c.source,
-                "notice_version": c.notice_version,
-                "decided_at": mamori_core::format_time(c.created_ms),
-            })
-        })
-        .collect();
-    let mut fields_csv = csv::Writer::from_writer(Vec::new());
-    fields_csv.write_record(["category", "field", "value"])?;
-    for (category, fields) in &view.data {
-        for (field, value) in fields {
-            let text = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_string);
-            fields_csv.write_record([category.as_str(), field.as_str(), text.as_str()])?;
-        }
-    }
-    let mut consents_csv = csv::Writer::from_writer(Vec::new());
-    consents_csv.write_record([
-        "purpose",
-        "channel",
-        "granted",
-        "source",
-        "notice_version",
-        "decided_at",
-    ])?;
-    for c in consents {
-        consents_csv.write_record([
-            c.purpose.as_str(),
-            c.channel.as_str(),
-            if c.granted { "true" } else { "false" },
-            c.source.as_str(),
-            c.notice_version.as_deref().unwrap_or(""),
-            mamori_core::format_time(c.created_ms).as_str(),
-        ])?;
-    }
-    let access_json: Vec<serde_json::Value> = access_log
-        .iter()
-        .map(crate::api::access_entry_json)
-        .collect();
-    let mut access_csv = csv::Writer::from_writer(Vec::new());
-    access_csv.write_record([
-        "event",
-        "at",
-        "role",
-        "purpose",
-        "action",
-        "categories",
-        "allowed",
-        "reason",
-    ])?;
-    for e in access_log {
-        let (allowed, reason) = match &e.event.outcome {
-            mamori_ledger::Outcome::Allowed => ("true", ""),
-            mamori_ledger::Outcome::Denied { reason } => ("false", reason.as_str()),
-        };
-        access_csv.write_record([
-            e.index.to_string().as_str(),
-            mamori_core::format_time(e.event.time_ms).as_str(),
-            e.event.role.as_str(),
-            e.event.purpose.as_deref().unwrap_or(""),
-            e.event.action.as_str(),
-            e.event.categories.join(" ").as_str(),
-            allowed,
-            reason,
-        ])?;
-    }
-    let history_json = crate::export::history_json(history);
-    let files: [(&str, Vec<u8>); 10] = [
-        ("data.json", serde_json::to_vec_pretty(&data)?),
-        ("records.json", serde_json::to_vec_pretty(&records_json)?),
-        ("consents.json", serde_json::to_vec_pretty(&consents_json)?),
-        (
-            "consent-history.json",
-            serde_json::to_vec_pretty(&history_json)?,
-        ),
-        ("data.csv", fields_csv.into_inner()?),
-        ("records.csv", crate::export::records_csv(records)?),
-        ("consents.csv", consents_csv.into_inner()?),
-        ("consent-history.csv", crate::export::history_csv(history)?),
-        ("access-log.json", serde_json::to_vec_pretty(&access_json)?),
-        ("access-log.csv", access_csv.into_inner()?),
-    ];
-    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in files {
-        archive.start_file(name, options)?;
-        archive.write_all(&bytes)?;
-    }
-    Ok(archive.finish()?.into_inner())
 }

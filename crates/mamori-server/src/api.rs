@@ -168,29 +168,8 @@ pub async fn export_subject(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = subject_id(&id)?;
-    // The consent read needs the rights purpose: checked first, so a role that may not export
-    // is refused before anything else is read.
-    let consents = s.vault.consent_overview(&actor, &id).await?;
-    let view = s.vault.read_subject(&actor, &purpose, &id).await?;
-    let records = s.vault.list_records(&actor, &purpose, &id).await?;
-    let history = s.vault.consent_history(&actor, &id).await?;
-    let access_log = s.vault.access_log_all(&actor, &id).await?;
-    Ok(Json(serde_json::json!({
-        "id": view.id,
-        "created_at": view.created_at,
-        "data": view.data,
-        "records": records.iter().map(|r| serde_json::json!({"id": r.id, "category": r.category, "created_at": r.created_at, "data": r.data})).collect::<Vec<_>>(),
-        "consents": consents.iter().map(|c| serde_json::json!({
-            "purpose": c.purpose,
-            "channel": c.channel,
-            "granted": c.granted,
-            "source": c.source,
-            "notice_version": c.notice_version,
-            "decided_at": mamori_core::format_time(c.created_ms),
-        })).collect::<Vec<_>>(),
-        "consent_history": crate::export::history_json(&history),
-        "access_log": access_log.iter().map(access_entry_json).collect::<Vec<_>>(),
-    })))
+    let export = s.vault.export_subject(&actor, &purpose, &id).await?;
+    Ok(Json(crate::export::json(&export)))
 }
 
 /// One ledger event about a subject, as exports and the access-log API show it.

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::{
-    LangQuery, PageForm, Strings, csrf_token, page_form, record_self_service, signed_in,
-    signed_in_form, strings, with_cookie,
+    LangQuery, PageForm, Strings, csrf_token, page_form, signed_in, signed_in_form, strings,
+    with_cookie,
 };
 use crate::privacy::{html_page, page_language};
 
@@ -240,7 +240,6 @@ pub async fn do_not_sell(
     if let Err(e) = s.vault.opt_out_of_sale(&actor, &subject, "portal").await {
         return crate::problem::ApiError::from(e).into_response();
     }
-    record_self_service(&s, &actor, &subject, "opt_out_of_sale").await;
     choices_page(&s, &headers, lang, Some(strings(lang).opted_out)).await
 }
 

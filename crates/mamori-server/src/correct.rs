@@ -6,16 +6,15 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mamori_core::correction::{Correction, IdentifierKind, correctable};
-use mamori_core::mail::Mail;
+use mamori_core::correction::{Correction, correctable};
+use mamori_core::mail::{CodeMessage, Recipient};
 use mamori_core::signin::CodeRefused;
 use mamori_policy::{FieldType, Language, RIGHTS_PURPOSE};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::{
-    LangQuery, PageForm, csrf_token, page_form, record_self_service, signed_in, signed_in_form,
-    with_cookie,
+    LangQuery, PageForm, csrf_token, page_form, signed_in, signed_in_form, with_cookie,
 };
 use crate::privacy::{html_page, page_language};
 
@@ -348,14 +347,11 @@ pub async fn correct(
         .correct_own(&actor, &subject, &form.category, &form.field, &form.value)
         .await
     {
-        Ok(Correction::Applied) => {
-            record_self_service(&s, &actor, &subject, "rectification").await;
-            Outcome {
-                status: Some(words.saved),
-                field: Some(field),
-                ..Outcome::default()
-            }
-        }
+        Ok(Correction::Applied) => Outcome {
+            status: Some(words.saved),
+            field: Some(field),
+            ..Outcome::default()
+        },
         // Already what we hold: said as saved, but not entered as a rectification.
         Ok(Correction::Unchanged) => Outcome {
             status: Some(words.saved),
@@ -370,16 +366,15 @@ pub async fn correct(
             pending,
             code,
             to,
-            kind,
         }) => {
-            let body = words.mail_body.replace("{code}", &code);
-            let sent = match kind {
-                IdentifierKind::Phone => s.texter.send_text(&to, &body).await,
-                IdentifierKind::Email => {
-                    let subject = words.mail_subject.into();
-                    s.mailer.send(Mail { to, subject, body }).await
-                }
+            let by_phone = matches!(to, Recipient::Phone(_));
+            let message = CodeMessage {
+                subject: words.mail_subject.into(),
+                body: words.mail_body.replace("{code}", &code),
+                email_footer: None,
             };
+            // The person is signed in: whether the code went out can be said.
+            let sent = s.codes.send(to, message).await;
             match sent {
                 Ok(()) => Outcome {
                     verify: Some(Verify {
@@ -387,9 +382,10 @@ pub async fn correct(
                         field: form.field,
                         challenge: mamori_core::format_id(&challenge),
                         pending,
-                        sent: match kind {
-                            IdentifierKind::Email => words.sent_email,
-                            IdentifierKind::Phone => words.sent_phone,
+                        sent: if by_phone {
+                            words.sent_phone
+                        } else {
+                            words.sent_email
                         },
                     }),
                     ..Outcome::default()
@@ -467,14 +463,11 @@ pub async fn confirm(
         ..Outcome::default()
     };
     let outcome = match answer {
-        Ok(Ok(())) => {
-            record_self_service(&s, &actor, &subject, "rectification").await;
-            Outcome {
-                status: Some(words.confirmed),
-                field: Some(field.clone()),
-                ..Outcome::default()
-            }
-        }
+        Ok(Ok(())) => Outcome {
+            status: Some(words.confirmed),
+            field: Some(field.clone()),
+            ..Outcome::default()
+        },
         Ok(Err(CodeRefused::Wrong)) => again(words.wrong),
         Ok(Err(CodeRefused::Expired)) => refused(
             words.expired,

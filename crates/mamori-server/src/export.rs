@@ -1,12 +1,60 @@
-//! Parts of a person's export that the API (`GET /v1/subjects/{id}/export`) and the privacy
-//! center's download share: the consent history with its receipts, and records as CSV.
+//! A person's export as it leaves: one JSON document for the API
+//! (`GET /v1/subjects/{id}/export`), a zip of JSON and CSV files for the privacy center's
+//! "Download my data" — both from core's one [`Export`], with the same shapes.
 
-use mamori_core::consent::HistoryEntry;
-use mamori_core::vault::RecordView;
+use mamori_core::access_log::AccessEntry;
+use mamori_core::consent::{ConsentRow, HistoryEntry};
+use mamori_core::export::Export;
+use mamori_core::format_time;
+use mamori_core::vault::{RecordView, SubjectView};
 use serde_json::{Value, json};
 
+/// The API's export: fields, records, current consents, every decision and the access log.
+pub fn json(export: &Export) -> Value {
+    let mut document = subject_json(&export.subject);
+    document["records"] = Value::Array(records_json(&export.records));
+    document["consents"] = Value::Array(consents_json(&export.consents));
+    document["consent_history"] = Value::Array(history_json(&export.history));
+    document["access_log"] = Value::Array(access_log_json(&export.access_log));
+    document
+}
+
+fn subject_json(view: &SubjectView) -> Value {
+    json!({ "id": view.id, "created_at": view.created_at, "data": view.data })
+}
+
+fn records_json(records: &[RecordView]) -> Vec<Value> {
+    records
+        .iter()
+        .map(|r| json!({"id": r.id, "category": r.category, "created_at": r.created_at, "data": r.data}))
+        .collect()
+}
+
+fn consents_json(consents: &[ConsentRow]) -> Vec<Value> {
+    consents
+        .iter()
+        .map(|c| {
+            json!({
+                "purpose": c.purpose,
+                "channel": c.channel,
+                "granted": c.granted,
+                "source": c.source,
+                "notice_version": c.notice_version,
+                "decided_at": format_time(c.created_ms),
+            })
+        })
+        .collect()
+}
+
+fn access_log_json(access_log: &[AccessEntry]) -> Vec<Value> {
+    access_log
+        .iter()
+        .map(crate::api::access_entry_json)
+        .collect()
+}
+
 /// Every consent decision, oldest first, with the signed receipt it was given with.
-pub fn history_json(history: &[HistoryEntry]) -> Vec<Value> {
+fn history_json(history: &[HistoryEntry]) -> Vec<Value> {
     history
         .iter()
         .map(|h| {
@@ -24,7 +72,7 @@ pub fn history_json(history: &[HistoryEntry]) -> Vec<Value> {
         .collect()
 }
 
-pub fn history_csv(history: &[HistoryEntry]) -> csv::Result<Vec<u8>> {
+fn history_csv(history: &[HistoryEntry]) -> csv::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
         "receipt_id",
@@ -52,7 +100,7 @@ pub fn history_csv(history: &[HistoryEntry]) -> csv::Result<Vec<u8>> {
 }
 
 /// Records, one row per field: record id, kind, date, field, value.
-pub fn records_csv(records: &[RecordView]) -> csv::Result<Vec<u8>> {
+fn records_csv(records: &[RecordView]) -> csv::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(["record", "category", "created_at", "field", "value"])?;
     for r in records {
@@ -70,4 +118,104 @@ pub fn records_csv(records: &[RecordView]) -> csv::Result<Vec<u8>> {
         }
     }
     out.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// "Download my data": the same documents as [`json`], each as a JSON file and a CSV file.
+pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let Export {
+        subject: view,
+        records,
+        consents,
+        history,
+        access_log,
+    } = export;
+    let mut fields_csv = csv::Writer::from_writer(Vec::new());
+    fields_csv.write_record(["category", "field", "value"])?;
+    for (category, fields) in &view.data {
+        for (field, value) in fields {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
+            fields_csv.write_record([category.as_str(), field.as_str(), text.as_str()])?;
+        }
+    }
+    let mut consents_csv = csv::Writer::from_writer(Vec::new());
+    consents_csv.write_record([
+        "purpose",
+        "channel",
+        "granted",
+        "source",
+        "notice_version",
+        "decided_at",
+    ])?;
+    for c in consents {
+        consents_csv.write_record([
+            c.purpose.as_str(),
+            c.channel.as_str(),
+            if c.granted { "true" } else { "false" },
+            c.source.as_str(),
+            c.notice_version.as_deref().unwrap_or(""),
+            format_time(c.created_ms).as_str(),
+        ])?;
+    }
+    let mut access_csv = csv::Writer::from_writer(Vec::new());
+    access_csv.write_record([
+        "event",
+        "at",
+        "role",
+        "purpose",
+        "action",
+        "categories",
+        "allowed",
+        "reason",
+    ])?;
+    for e in access_log {
+        let (allowed, reason) = match &e.event.outcome {
+            mamori_ledger::Outcome::Allowed => ("true", ""),
+            mamori_ledger::Outcome::Denied { reason } => ("false", reason.as_str()),
+        };
+        access_csv.write_record([
+            e.index.to_string().as_str(),
+            format_time(e.event.time_ms).as_str(),
+            e.event.role.as_str(),
+            e.event.purpose.as_deref().unwrap_or(""),
+            e.event.action.as_str(),
+            e.event.categories.join(" ").as_str(),
+            allowed,
+            reason,
+        ])?;
+    }
+    let files: [(&str, Vec<u8>); 10] = [
+        ("data.json", serde_json::to_vec_pretty(&subject_json(view))?),
+        (
+            "records.json",
+            serde_json::to_vec_pretty(&records_json(records))?,
+        ),
+        (
+            "consents.json",
+            serde_json::to_vec_pretty(&consents_json(consents))?,
+        ),
+        (
+            "consent-history.json",
+            serde_json::to_vec_pretty(&history_json(history))?,
+        ),
+        ("data.csv", fields_csv.into_inner()?),
+        ("records.csv", records_csv(records)?),
+        ("consents.csv", consents_csv.into_inner()?),
+        ("consent-history.csv", history_csv(history)?),
+        (
+            "access-log.json",
+            serde_json::to_vec_pretty(&access_log_json(access_log))?,
+        ),
+        ("access-log.csv", access_csv.into_inner()?),
+    ];
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        archive.start_file(name, options)?;
+        archive.write_all(&bytes)?;
+    }
+    Ok(archive.finish()?.into_inner())
 }

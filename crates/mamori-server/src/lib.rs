@@ -55,14 +55,12 @@ pub struct Shared {
     pub vault: Vault,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<ratelimit::RateLimits>,
-    /// How messages to people (sign-in codes) are sent, and where their links point.
-    pub mailer: Arc<dyn mamori_core::mail::Mailer>,
-    pub texter: Arc<dyn mamori_core::mail::TextSender>,
+    /// How one-time codes reach people, and where the links in them point.
+    pub codes: mamori_core::mail::CodeSender,
     pub public_url: String,
     /// This business's id in the Data Rights Protocol service directory.
     pub drp_business_id: String,
-    /// Posts DRP status callbacks (short timeout, no redirects).
-    /// Sends DRP status callbacks.
+    /// Sends DRP status callbacks (short timeout, no redirects).
     pub callbacks: Arc<dyn mamori_core::outbound::HttpSender>,
     /// `mamori demo`'s in-memory outbox (also the mailer then).
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
@@ -113,8 +111,7 @@ pub fn router_with(
         vault,
         metrics: Metrics::new(),
         limits: Arc::new(ratelimit::RateLimits::new(limits)),
-        mailer: messaging.mailer,
-        texter: messaging.texter,
+        codes: mamori_core::mail::CodeSender::new(messaging.mailer, messaging.texter),
         public_url: messaging.public_url,
         drp_business_id,
         callbacks,

@@ -903,7 +903,6 @@ async fn erasure_crypto_shreds(app: TestApp) {
         .unwrap();
     assert_eq!(v, json!({"erased": ["support_tickets"], "kept": []}));
     let raw = app
-        
         .store
         .subject(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -1282,10 +1281,7 @@ async fn ledger_proofs_verify(app: TestApp) {
     let size = head["size"].as_u64().unwrap();
     assert!(size > 300, "{head}");
     let sth = app.ledger.latest_head().unwrap();
-    assert!(mamori_ledger::verify_head(
-        &app.ledger.public_key(),
-        &sth
-    ));
+    assert!(mamori_ledger::verify_head(&app.ledger.public_key(), &sth));
     let root = b64::decode(head["root"].as_str().unwrap()).unwrap();
     for leaf in [0, size / 2, size - 1] {
         let p: Value = app
@@ -2037,7 +2033,6 @@ async fn global_privacy_control_opts_out_of_sale_and_sharing(app: TestApp) {
         (json!(false), json!("withdrawn"))
     );
     let rows = app
-        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -2423,14 +2418,7 @@ async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
         .unwrap();
     let dead_id = mamori_core::parse_id(dead_hook["id"].as_str().unwrap()).unwrap();
     for _ in 0..250 {
-        if !app
-            
-            .store
-            .dead_letters(&dead_id)
-            .await
-            .unwrap()
-            .is_empty()
-        {
+        if !app.store.dead_letters(&dead_id).await.unwrap().is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -2588,7 +2576,6 @@ async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
         "a second use is harmless"
     );
     let rows = app
-        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3489,7 +3476,6 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
         .unwrap();
     assert_eq!(v["allowed"], true);
     let rows = app
-        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3529,7 +3515,6 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
 
     // Bad input: forged token, a purpose that is not consent-based, no session.
     let before = app
-        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3549,7 +3534,6 @@ async fn my_choices_change_consent_in_one_click(app: TestApp) {
     let r = choose("marketing_email", "fax", true, &csrf).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_channel").await;
     let after = app
-        
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
         .await
@@ -3766,7 +3750,6 @@ async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
 async fn events_about(app: &TestApp, id: &str) -> Vec<u64> {
     let subject = mamori_core::parse_id(id).unwrap();
     let mut all: Vec<u64> = app
-        
         .store
         .leaves(0, 1_000_000)
         .await
@@ -3839,9 +3822,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
                 .status(),
             StatusCode::OK
         );
-        subject_index::pass(&app.ledger, &*app.store)
-            .await
-            .unwrap();
+        subject_index::pass(&app.ledger, &*app.store).await.unwrap();
     }
     let segments = app.store.leaf_segments().await.unwrap();
     assert!(segments.iter().all(|s| s.level >= 0), "{segments:?}");
@@ -3883,8 +3864,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
     // A merge that stopped half-way is invisible, and tidied away at the next start.
     let visible: Vec<i64> = segments.iter().map(|s| s.segment).collect();
     let target = visible.iter().max().unwrap() + 100;
-    app
-        .ledger
+    app.ledger
         .submit(
             vec![mamori_store::Change::BeginSegmentMerge { target }],
             vec![],
@@ -3892,8 +3872,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    app
-        .ledger
+    app.ledger
         .submit(
             vec![mamori_store::Change::MergeSegmentChunk {
                 sources: visible.clone(),
@@ -3910,12 +3889,9 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         event_numbers(&access_log_page(&app, &ada, "?limit=500").await),
         truth
     );
-    subject_index::tidy(&app.ledger, &*app.store)
-        .await
-        .unwrap();
+    subject_index::tidy(&app.ledger, &*app.store).await.unwrap();
     assert!(
-        app
-            .store
+        app.store
             .leaf_segments()
             .await
             .unwrap()
@@ -3949,8 +3925,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         level: 1,
     });
     for change in changes {
-        app
-            .ledger
+        app.ledger
             .submit(vec![change], vec![])
             .await
             .unwrap()
@@ -3970,9 +3945,7 @@ async fn who_accessed_my_data_with_proofs(app: TestApp) {
         drops as i64 >= entries / 3,
         "{drops} drops of {entries} entries"
     );
-    subject_index::tidy(&app.ledger, &*app.store)
-        .await
-        .unwrap();
+    subject_index::tidy(&app.ledger, &*app.store).await.unwrap();
     // (The server's own indexer may have added a segment of newer leaves meanwhile.)
     let segments = app.store.leaf_segments().await.unwrap();
     assert!(
@@ -4603,7 +4576,6 @@ async fn correct_my_data_verifies_new_identifiers(app: TestApp) {
     );
     // … and spends nothing: only the wrong code counted as a try, the challenge is unused.
     let row = app
-        
         .store
         .challenge(&mamori_core::parse_id(&challenge).unwrap())
         .await
@@ -4896,8 +4868,7 @@ async fn delete_my_account_shows_what_is_kept(app: TestApp) {
         request.send().await.unwrap()
     };
     let live = async || {
-        app
-            .store
+        app.store
             .subject(&subject)
             .await
             .unwrap()

@@ -53,7 +53,6 @@ async fn staged(app: TestApp) {
     let subject = mamori_core::parse_id(&id).unwrap();
     app.vault.rekey_holds(10).await.unwrap();
     let erased = app
-        
         .store
         .subject(&subject)
         .await

@@ -837,14 +837,7 @@ pub(crate) async fn invited_surveys_take_one_unlinkable_response_each(app: TestA
 
     // Responses: a token is required, must be this survey's and unaltered, and works once.
     let survey = app.store.survey("panel").await.unwrap().unwrap();
-    let responses = || async {
-        app
-            .store
-            .survey_answers(&survey.id)
-            .await
-            .unwrap()
-            .len()
-    };
+    let responses = || async { app.store.survey_answers(&survey.id).await.unwrap().len() };
     problem(
         respond_with(&app, "panel", None).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1579,14 +1572,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
     let r = post(answers(&csrf)).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("id=\"needs-consent\""));
-    assert!(
-        app
-            .store
-            .records(&subject, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.store.records(&subject, 10).await.unwrap().is_empty());
     assert!(ledger_size(&app).await > before, "the denial is ledgered");
 
     // Consent given on My choices (no channel for this purpose), then the answers go in.
@@ -1618,14 +1604,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        app
-            .store
-            .records(&subject, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.store.records(&subject, 10).await.unwrap().is_empty());
     let r = post(answers(&csrf)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("saved with your account"));
@@ -1670,13 +1649,9 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
     );
     // Counted, unlinked, without the text: the counting copy holds no answers.
     let survey = app.store.survey("followup").await.unwrap().unwrap();
-    assert_eq!(
-        app.store.survey_answers(&survey.id).await.unwrap(),
-        ["{}"]
-    );
+    assert_eq!(app.store.survey_answers(&survey.id).await.unwrap(), ["{}"]);
     assert!(
-        app
-            .store
+        app.store
             .survey_texts(&survey.id, 10)
             .await
             .unwrap()
@@ -1717,19 +1692,8 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
             .unwrap()
             .contains("answered this survey already")
     );
-    assert_eq!(
-        app.store.records(&subject, 10).await.unwrap().len(),
-        1
-    );
-    assert_eq!(
-        app
-            .store
-            .survey_answers(&survey.id)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(app.store.records(&subject, 10).await.unwrap().len(), 1);
+    assert_eq!(app.store.survey_answers(&survey.id).await.unwrap().len(), 1);
 
     // Withdrawn: the next answer is refused at once.
     let form = [
@@ -1750,10 +1714,7 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         post(answers(&csrf)).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        app.store.records(&subject, 10).await.unwrap().len(),
-        1
-    );
+    assert_eq!(app.store.records(&subject, 10).await.unwrap().len(), 1);
 
     // Erasing the person takes the answers with the account.
     let erased = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
@@ -1811,12 +1772,7 @@ pub(crate) async fn survey_answers_are_limited_per_address(app: TestApp) {
     assert_eq!(token.status(), StatusCode::TOO_MANY_REQUESTS);
     let survey = app.store.survey("limited").await.unwrap().unwrap();
     assert_eq!(
-        app
-            .store
-            .survey_answers(&survey.id)
-            .await
-            .unwrap()
-            .len(),
+        app.store.survey_answers(&survey.id).await.unwrap().len(),
         30
     );
 }
