@@ -1,0 +1,641 @@
+//! My choices, Download my data, and Who accessed my data.
+
+use super::*;
+
+/// My choices: one click grants or withdraws, recorded as the person's own decision (source
+/// portal) and effective at once; "Do not sell or share" withdraws every sale/sharing purpose.
+pub(crate) async fn my_choices_change_consent_in_one_click(app: TestApp) {
+    let id = create(&app, &customer("choices")).await;
+    let (client, jar, csrf) = signed_in_browser(&app, "ada.choices@example.com").await;
+    let page = |client: &reqwest::Client| {
+        client
+            .get(app.url("/privacy/choices?lang=en"))
+            .header("cookie", jar.clone())
+            .send()
+    };
+    let r = page(&client).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"state-marketing_email-email\">E-mail: Off"),
+        "off by default: {html}"
+    );
+    let choose = async |purpose: &str, channel: &str, granted: bool, token: &str| {
+        let form = [
+            ("purpose", purpose),
+            ("channel", channel),
+            ("granted", if granted { "true" } else { "false" }),
+            ("csrf", token),
+            ("lang", "en"),
+        ];
+        client
+            .post(app.url("/privacy/choices"))
+            .header("cookie", jar.clone())
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = choose("marketing_email", "email", true, &csrf).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Saved") && html.contains("E-mail: On"),
+        "{html}"
+    );
+    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["allowed"], true);
+    let rows = app
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    assert!(rows.iter().all(|r| r.source == "portal"));
+
+    // Sharing granted, then "Do not sell or share" turns it off again.
+    choose("partner_sharing", "email", true, &csrf).await;
+    let r = client
+        .post(app.url("/privacy/choices/do-not-sell"))
+        .header("cookie", jar.clone())
+        .form(&[("csrf", csrf.as_str()), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("we will not sell or share")
+    );
+    let v: Value = consent_check_as(
+        &app,
+        "service",
+        &id,
+        "purpose=partner_sharing&channel=email",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (v["allowed"].clone(), v["reason"].clone()),
+        (json!(false), json!("withdrawn"))
+    );
+
+    // Bad input: forged token, a purpose that is not consent-based, no session.
+    let before = app
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    let r = choose("marketing_email", "email", false, "forged").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = choose("order_fulfilment", "", false, &csrf).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "not_consent_based").await;
+    let r = client
+        .post(app.url("/privacy/choices/do-not-sell"))
+        .header("cookie", jar.clone())
+        .form(&[("csrf", "forged"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = choose("marketing_email", "fax", true, &csrf).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_channel").await;
+    let after = app
+        .store
+        .consents(&mamori_core::parse_id(&id).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(before, after, "refused choices change nothing");
+    let r = client
+        .get(app.url("/privacy/choices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// Download my data: a zip with every field, record and consent, in JSON and CSV, for the
+/// signed-in person only; never cached.
+pub(crate) async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
+    let id = create(&app, &customer("download")).await;
+    let r = app
+        .as_role(Method::POST, &format!("/v1/subjects/{id}/records"), "support", "customer_support")
+        .json(&json!({"category": "support_tickets", "data": {"subject": "Late parcel", "message": "Where is it?", "status": "open"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    // A grant, a withdrawal, a grant again: the history has all three, each with its receipt.
+    for granted in [true, false, true] {
+        let change = json!({"purpose": "marketing_email", "channel": "email", "granted": granted});
+        assert_eq!(
+            consent(&app, &id, "service", change).await.status(),
+            StatusCode::OK
+        );
+    }
+    let (client, jar, _) = signed_in_browser(&app, "ada.download@example.com").await;
+    let before = ledger_size(&app).await;
+    let r = client
+        .get(app.url("/privacy/me/download"))
+        .header("cookie", jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(
+        ledger_size(&app).await > before,
+        "the export's reads are ledgered"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let data: Value = serde_json::from_str(&read("data.json")).unwrap();
+    assert_eq!(data["id"], json!(id));
+    assert_eq!(data["data"]["contact"]["email"], "ada.download@example.com");
+    let records: Value = serde_json::from_str(&read("records.json")).unwrap();
+    assert_eq!(records[0]["data"]["subject"], "Late parcel");
+    let history: Value = serde_json::from_str(&read("consent-history.json")).unwrap();
+    let granted: Vec<bool> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["granted"].as_bool().unwrap())
+        .collect();
+    assert_eq!(granted, [true, false, true], "the whole history: {history}");
+    for h in history.as_array().unwrap() {
+        let receipt = h["receipt"].as_str().unwrap();
+        let check = verify_receipt(&app, "service", receipt).await;
+        assert_eq!(check.status(), StatusCode::OK, "each receipt verifies");
+    }
+    assert_eq!(read("consent-history.csv").lines().count(), 4);
+    assert!(
+        read("records.csv").contains("support_tickets")
+            && read("records.csv").contains("Late parcel"),
+        "records as CSV too"
+    );
+    // The zip holds what the API's export holds.
+    let api: Value = officer(
+        &app,
+        Method::GET,
+        &format!("/v1/subjects/{id}/export"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(api["consent_history"], history);
+    assert_eq!(api["records"], records);
+    let consents: Value = serde_json::from_str(&read("consents.json")).unwrap();
+    assert_eq!(consents[0]["purpose"], "marketing_email");
+    assert!(read("data.csv").starts_with("category,field,value\n"));
+    assert!(read("data.csv").contains("contact,email,ada.download@example.com"));
+    assert!(read("consents.csv").contains("marketing_email,email,true"));
+    // The access log: the ticket added by support, the consent recorded by the service.
+    let log: Value = serde_json::from_str(&read("access-log.json")).unwrap();
+    let log = log.as_array().unwrap();
+    assert!(
+        log.iter().any(|e| e["action"] == "record.create"
+            && e["role"] == "support"
+            && e["allowed"] == true),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e["action"] == "consent.grant" && e["role"] == "service")
+    );
+    assert!(
+        read("access-log.csv")
+            .starts_with("event,at,role,purpose,action,categories,allowed,reason\n")
+    );
+    assert!(
+        read("access-log.csv")
+            .contains(",support,customer_support,record.create,support_tickets,true,")
+    );
+    let r = client
+        .get(app.url("/privacy/me/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out: no download");
+
+    // Staff answering a request export the same through the API, with a role that may.
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/export"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"]["contact"]["email"], "ada.download@example.com");
+    assert_eq!(v["records"][0]["data"]["subject"], "Late parcel");
+    assert_eq!(v["consents"][0]["purpose"], "marketing_email");
+    assert!(
+        v["access_log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "record.create")
+    );
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/export"),
+            "analyst",
+            "analytics",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let r = app
+        .as_role(
+            Method::GET,
+            "/v1/subjects/not-an-id/export",
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let unknown = uuid::Uuid::from_u128(42).to_string();
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{unknown}/export"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
+    // The person's own download is in the register of requests as a fulfilled access request;
+    // the staff export is not a request of the person's.
+    let register: Value = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/requests?subject={id}&state=fulfilled"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = register["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["access"], "{register}");
+}
+
+/// The events about a person as the ledger holds them, newest first (a full scan: the truth
+/// the subject index must agree with).
+pub(crate) async fn events_about(app: &TestApp, id: &str) -> Vec<u64> {
+    let subject = mamori_core::parse_id(id).unwrap();
+    let mut all: Vec<u64> = app
+        .store
+        .leaves(0, 1_000_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.subject_id == Some(subject))
+        .map(|l| l.index)
+        .collect();
+    all.reverse();
+    all
+}
+
+pub(crate) async fn access_log_page(app: &TestApp, id: &str, query: &str) -> Value {
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{id}/access-log{query}"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// Who accessed my data: every ledger event about the person and none about anyone else, found
+/// through the background subject index across merges (and before indexing), paged, shown on
+/// the privacy-center page with an inclusion proof that checks against the signed head.
+pub(crate) async fn who_accessed_my_data_with_proofs(app: TestApp) {
+    use mamori_core::subject_index;
+    let ada = create(&app, &customer("activity")).await;
+    let mut someone_else = customer("activity-other");
+    someone_else["data"]["contact"]["phone"] = json!("+33 1 23 45 67 89");
+    let other = create(&app, &someone_else).await;
+    let read = |id: &str, role: &'static str, purpose: &'static str| {
+        app.as_role(Method::GET, &format!("/v1/subjects/{id}"), role, purpose)
+            .send()
+    };
+    assert_eq!(
+        read(&ada, "analyst", "order_fulfilment")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // Enough indexing passes for level-0 segments to be merged (16 make one).
+    for _ in 0..20 {
+        assert_eq!(
+            read(&ada, "support", "customer_support")
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            read(&other, "support", "customer_support")
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        subject_index::pass(&app.ledger, &*app.store).await.unwrap();
+    }
+    let segments = app.store.leaf_segments().await.unwrap();
+    assert!(segments.iter().all(|s| s.level >= 0), "{segments:?}");
+    assert!(segments.len() < 16, "merged: {segments:?}");
+    // One more read not indexed yet: found by the scan of the newest leaves.
+    assert_eq!(
+        read(&ada, "support", "customer_support")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let truth = events_about(&app, &ada).await;
+    assert!(truth.len() >= 22, "{truth:?}");
+    let page = access_log_page(&app, &ada, "?limit=500").await;
+    assert_eq!(event_numbers(&page), truth);
+    assert!(page["older"].is_null());
+    let events = page["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["allowed"] == false
+            && e["role"] == "analyst"
+            && e["reason"] == "purpose_not_allowed_for_role"),
+        "{page}"
+    );
+    assert!(events.iter().any(|e| e["action"] == "subject.read"
+        && e["purpose"] == "customer_support"
+        && e["categories"].as_array().is_some_and(|c| !c.is_empty())));
+    // Paging: two at a time, no overlap, no gap (reading the log is itself an event).
+    let truth = events_about(&app, &ada).await;
+    let first = access_log_page(&app, &ada, "?limit=2").await;
+    let older = first["older"].as_u64().unwrap();
+    let second = access_log_page(&app, &ada, &format!("?limit=2&before={older}")).await;
+    let both: Vec<u64> = event_numbers(&first)
+        .into_iter()
+        .chain(event_numbers(&second))
+        .collect();
+    assert_eq!(both, truth[..4]);
+
+    // A merge that stopped half-way is invisible, and tidied away at the next start.
+    let visible: Vec<i64> = segments.iter().map(|s| s.segment).collect();
+    let target = visible.iter().max().unwrap() + 100;
+    app.ledger
+        .submit(
+            vec![mamori_store::Change::BeginSegmentMerge { target }],
+            vec![],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    app.ledger
+        .submit(
+            vec![mamori_store::Change::MergeSegmentChunk {
+                sources: visible.clone(),
+                target,
+                keys: mamori_store::KeyRange::ALL,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let truth = events_about(&app, &ada).await;
+    assert_eq!(
+        event_numbers(&access_log_page(&app, &ada, "?limit=500").await),
+        truth
+    );
+    subject_index::tidy(&app.ledger, &*app.store).await.unwrap();
+    assert!(
+        app.store
+            .leaf_segments()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.segment != target)
+    );
+
+    // A merge in several chunks, cut at sampled keys (here one falls inside Ada's own run of
+    // leaves) copies every entry exactly once; the retired segments are then dropped chunk by
+    // chunk until none is left.
+    let current = app.store.leaf_segments().await.unwrap();
+    let sources: Vec<i64> = current.iter().map(|s| s.segment).collect();
+    let entries: i64 = current.iter().map(|s| s.entries).sum();
+    let target = sources.iter().max().unwrap() + 1;
+    let key = |id: &str, idx: u64| mamori_store::LeafKey {
+        subject: mamori_core::parse_id(id).unwrap(),
+        idx: idx as i64,
+    };
+    let bounds = [key(&ada, truth[truth.len() / 2]), key(&other, 0)];
+    let mut changes = vec![mamori_store::Change::BeginSegmentMerge { target }];
+    for keys in mamori_store::KeyRange::split_at(&bounds) {
+        changes.push(mamori_store::Change::MergeSegmentChunk {
+            sources: sources.clone(),
+            target,
+            keys,
+        });
+    }
+    changes.push(mamori_store::Change::FinishSegmentMerge {
+        sources: sources.clone(),
+        target,
+        level: 1,
+    });
+    for change in changes {
+        app.ledger
+            .submit(vec![change], vec![])
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Retired segments lose their entries a few at a time (the indexer takes 8,192 a job).
+    let mut drops = 0;
+    for &segment in &sources {
+        let drop = || mamori_store::Change::DropSegmentEntries { segment, limit: 3 };
+        while app.ledger.submit(vec![drop()], vec![]).await.unwrap()
+            != Err(mamori_store::JobError::Gone)
+        {
+            drops += 1;
+        }
+    }
+    assert!(
+        drops as i64 >= entries / 3,
+        "{drops} drops of {entries} entries"
+    );
+    subject_index::tidy(&app.ledger, &*app.store).await.unwrap();
+    // (The server's own indexer may have added a segment of newer leaves meanwhile.)
+    let segments = app.store.leaf_segments().await.unwrap();
+    assert!(
+        segments.iter().any(|s| s.segment == target && s.level == 1)
+            && segments
+                .iter()
+                .all(|s| s.level >= 0 && !sources.contains(&s.segment)),
+        "{segments:?}"
+    );
+    let truth = events_about(&app, &ada).await;
+    assert_eq!(
+        event_numbers(&access_log_page(&app, &ada, "?limit=500").await),
+        truth
+    );
+
+    // Bad input and roles that may not read the log.
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{ada}/access-log"),
+            "support",
+            "customer_support",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{ada}/access-log?limit=0"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
+    let r = app
+        .as_role(
+            Method::GET,
+            &format!("/v1/subjects/{ada}/access-log?before=x"),
+            "privacy_officer",
+            "data_subject_rights",
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+
+    // The person's own page, in each language, and a proof for one event.
+    let (client, jar, _) = signed_in_browser(&app, "ada.activity@example.com").await;
+    let r = client
+        .get(app.url("/privacy/me/activity?lang=fr"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Qui a accédé à mes données")
+            && html.contains("Refusé")
+            && html.contains("analyst"),
+        "{html}"
+    );
+    let staff_read = *truth.iter().rev().nth(3).unwrap();
+    assert!(html.contains(&format!("id=\"event-{staff_read}\"")));
+    assert!(!html.contains("activity-other"));
+    let ja = client
+        .get(app.url("/privacy/me/activity?lang=ja"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ja.contains("データへのアクセス履歴"));
+    let r = client
+        .get(app.url(&format!("/privacy/me/activity/proof?leaf={staff_read}")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let proof: Value = r.json().await.unwrap();
+    let leaf_data = b64::decode(proof["leaf_data"].as_str().unwrap()).unwrap();
+    let leaf_hash = mamori_ledger::leaf_hash(&leaf_data);
+    assert_eq!(b64::encode(&leaf_hash), proof["leaf_hash"]);
+    let sth: mamori_ledger::SignedTreeHead =
+        serde_json::from_value(proof["signed_tree_head"].clone()).unwrap();
+    let key = b64::decode(proof["public_key"].as_str().unwrap()).unwrap();
+    let key = mamori_ledger::VerifyingKey::from_bytes(&key.try_into().unwrap()).unwrap();
+    assert_eq!(key, app.ledger.public_key());
+    assert!(mamori_ledger::verify_head(&key, &sth));
+    let path: Vec<Vec<u8>> = proof["audit_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| b64::decode(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_inclusion(staff_read, sth.head.size, &leaf_hash, &path, &sth.head.root).unwrap();
+    assert_eq!(proof["event"]["subject"], ada.as_str());
+    // Someone else's event, a bad number, and no session.
+    let theirs = events_about(&app, &other).await[0];
+    let r = client
+        .get(app.url(&format!("/privacy/me/activity/proof?leaf={theirs}")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND, "no_such_event").await;
+    let r = client
+        .get(app.url("/privacy/me/activity/proof?leaf=-1"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    let r = client
+        .get(app.url("/privacy/me/activity"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
