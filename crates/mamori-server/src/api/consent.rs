@@ -1,0 +1,323 @@
+//! Consent per purpose and channel, receipts, the audience filter, unsubscribe links.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetConsent {
+    /// A purpose of the policy whose legal basis is consent.
+    pub purpose: String,
+    /// One of the purpose's channels (email, sms, push, phone, post); leave out if it has none.
+    pub channel: Option<String>,
+    /// true grants, false withdraws.
+    pub granted: bool,
+    /// How it was collected: portal, api (default), import, gpc, agent.
+    pub source: Option<String>,
+    /// The version of the notice the person saw.
+    pub notice_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentQuery {
+    pub purpose: String,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentBody {
+    pub allowed: bool,
+    /// granted, withdrawn, no_record (not granted: privacy by default), not_consent_based, or
+    /// reconsent_required (granted under a notice that did not yet describe what the purpose
+    /// covers now).
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// The purpose's categories this consent covers now.
+    pub covers: Vec<String>,
+    /// Categories added to the purpose after the notice the person agreed to: not covered until
+    /// they agree again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reconsent: Vec<String>,
+    /// After a change: the consent receipt, a JWS (EdDSA) signed with the ledger key; its
+    /// header's `kid` is the public key in base64url (`public_key` of `GET /v1/ledger/head`, in hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+}
+
+impl ConsentBody {
+    fn new(policy: &mamori_policy::Policy, a: mamori_core::consent::ConsentAnswer) -> Self {
+        ConsentBody {
+            allowed: a.allowed,
+            reason: a.reason,
+            notice_version: a.notice_version,
+            updated_at: a.updated_at,
+            covers: policy.category_names(a.covers),
+            reconsent: policy.category_names(a.reconsent),
+            receipt: a.receipt,
+        }
+    }
+}
+
+/// Grants or withdraws consent for one purpose (and channel). Takes effect for the next access.
+/// With `Sec-GPC: 1` the person is first opted out of every purpose flagged `sale_or_share`
+/// (source `gpc`); an explicit grant in the same request then applies after it.
+#[utoipa::path(put, path = "/v1/consent/{id}", request_body = SetConsent,
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConsentBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_consent(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    Body(body): Body<SetConsent>,
+) -> ApiResult<Json<ConsentBody>> {
+    let id = subject_id(&id)?;
+    if crate::extract::sends_gpc(&headers) {
+        s.vault.apply_gpc(&actor, &id).await?;
+    }
+    let change = mamori_core::consent::ConsentChange {
+        purpose: body.purpose,
+        channel: body.channel,
+        granted: body.granted,
+        source: body.source,
+        notice_version: body.notice_version,
+    };
+    let answer = s.vault.set_consent(&actor, &id, &change).await?;
+    Ok(Json(ConsentBody::new(&s.vault.policy, answer)))
+}
+
+/// Whether the subject may be processed for a purpose (on a channel), and why. `Sec-GPC: 1`
+/// records the opt-out of sale/sharing first, so the answer already reflects it.
+#[utoipa::path(get, path = "/v1/consent/{id}",
+    params(("id" = uuid::Uuid, Path), ConsentQuery),
+    responses((status = 200, body = ConsentBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn check_consent(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    query: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ConsentBody>> {
+    let id = subject_id(&id)?;
+    if crate::extract::sends_gpc(&headers) {
+        s.vault.apply_gpc(&actor, &id).await?;
+    }
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "give `purpose` (and `channel` for purposes consented per channel), nothing else",
+        )
+    })?;
+    let answer = s
+        .vault
+        .check_consent(&actor, &id, &q.purpose, q.channel.as_deref())
+        .await?;
+    Ok(Json(ConsentBody::new(&s.vault.policy, answer)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    /// A consent receipt (JWS compact) as returned by `PUT /v1/consent/{id}`.
+    pub receipt: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptBody {
+    pub receipt_id: String,
+    pub subject: String,
+    pub purpose: String,
+    pub channel: String,
+    pub granted: bool,
+    /// Still the latest decision for this subject, purpose and channel. A genuine but replaced
+    /// receipt (e.g. a grant since withdrawn) proves only that the decision was made then.
+    pub current: bool,
+}
+
+/// Checks a consent receipt: signed by this Mamori's ledger key, and still the current decision?
+#[utoipa::path(post, path = "/v1/consent/receipts/verify", request_body = ReceiptRequest,
+    responses((status = 200, body = ReceiptBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn verify_receipt(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<ReceiptRequest>,
+) -> ApiResult<Json<ReceiptBody>> {
+    let c = s.vault.verify_receipt(&actor, &body.receipt).await?;
+    Ok(Json(ReceiptBody {
+        receipt_id: c.receipt_id,
+        subject: c.subject,
+        purpose: c.purpose,
+        channel: c.channel,
+        granted: c.granted,
+        current: c.current,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceFilter {
+    /// A consent-based purpose.
+    pub purpose: String,
+    /// One of its channels (leave out if it has none).
+    pub channel: Option<String>,
+    /// Up to 100,000 subject ids.
+    pub subjects: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceBody {
+    /// The given ids that may be contacted (granted, not erased), in the order given.
+    pub allowed: Vec<String>,
+}
+
+/// Campaign audience filtering: which of these subjects may be contacted for the purpose on the
+/// channel. One ledger event per call. Bodies up to 8 MiB.
+#[utoipa::path(post, path = "/v1/consent/filter", request_body = AudienceFilter,
+    responses((status = 200, body = AudienceBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn filter_audience(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<AudienceFilter>,
+) -> ApiResult<axum::response::Response> {
+    let ids = body
+        .subjects
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            mamori_core::parse_id(text).ok_or_else(|| {
+                ApiError::Core(mamori_core::CoreError::invalid(
+                    "invalid_id",
+                    format!("subjects[{i}]"),
+                    "subject ids are UUIDs as returned by POST /v1/subjects",
+                ))
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let audience = s
+        .vault
+        .open_audience(&actor, &body.purpose, body.channel.as_deref(), ids.len())
+        .await?;
+    let body = axum::body::Body::from_stream(audience_stream(s.vault.clone(), audience, ids));
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )))
+}
+
+/// Ids checked per streamed part of an audience-filter answer.
+const AUDIENCE_PART: usize = 10_000;
+
+/// Parts looked up at once: each is a few milliseconds of B-tree seeks on one core, so one
+/// call uses every core (up to four), while its answer still streams in the order given.
+fn audience_lookups_at_once() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// `{"allowed":[…]}`, written part by part as each slice of the audience is checked, so the
+/// first ids reach the caller before the last are looked up. A storage failure mid-way ends
+/// the response early (the JSON is then incomplete, never wrong).
+fn audience_stream(
+    vault: mamori_core::Vault,
+    audience: mamori_core::consent::Audience,
+    ids: Vec<[u8; 16]>,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    use futures_util::StreamExt;
+    let parts: Vec<Vec<[u8; 16]>> = ids.chunks(AUDIENCE_PART).map(<[_]>::to_vec).collect();
+    let lookups = futures_util::stream::iter(parts)
+        .map(move |part| {
+            let (vault, audience) = (vault.clone(), audience.clone());
+            async move { vault.audience_part(&audience, &part).await }
+        })
+        .buffered(audience_lookups_at_once());
+    let state = (
+        Box::pin(lookups),
+        Some(String::from("{\"allowed\":[")),
+        true,
+    );
+    futures_util::stream::unfold(state, |(mut lookups, prefix, first)| async move {
+        let mut out = prefix?;
+        let mut first = first;
+        match lookups.next().await {
+            None => {
+                out.push_str("]}");
+                return Some((Ok(out), (lookups, None, first)));
+            }
+            Some(Ok(allowed)) => {
+                for id in allowed {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push('"');
+                    out.push_str(&mamori_core::format_id(&id));
+                    out.push('"');
+                }
+            }
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "audience filter failed mid-way; response cut short");
+                return Some((
+                    Err(std::io::Error::other("audience filter failed")),
+                    (lookups, None, first),
+                ));
+            }
+        }
+        Some((Ok(out), (lookups, Some(String::new()), first)))
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub purpose: String,
+    pub channel: Option<String>,
+    /// Validity in days (1–366, default 60).
+    pub ttl_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkBody {
+    /// Append to your public base URL, e.g. in `List-Unsubscribe: <https://…/unsubscribe?token=…>`.
+    pub path: String,
+    pub token: String,
+    pub expires_at: String,
+    /// The header to send with it (RFC 8058).
+    pub list_unsubscribe_post: &'static str,
+}
+
+/// A one-click unsubscribe link (RFC 8058) for one subject, purpose and channel.
+#[utoipa::path(post, path = "/v1/consent/{id}/unsubscribe-link", request_body = LinkRequest,
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = LinkBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn unsubscribe_link(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<LinkRequest>,
+) -> ApiResult<Json<LinkBody>> {
+    let id = subject_id(&id)?;
+    let link = s
+        .vault
+        .unsubscribe_link(
+            &actor,
+            &id,
+            &body.purpose,
+            body.channel.as_deref(),
+            body.ttl_days.unwrap_or(60),
+        )
+        .await?;
+    Ok(Json(LinkBody {
+        path: format!("/unsubscribe?token={}", link.token),
+        token: link.token,
+        expires_at: mamori_core::format_time(link.expires_ms),
+        list_unsubscribe_post: "List-Unsubscribe=One-Click",
+    }))
+}

@@ -1,0 +1,147 @@
+//! The ledger's signed head and its inclusion and consistency proofs; liveness.
+
+use super::*;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeadBody {
+    pub size: u64,
+    pub timestamp_ms: i64,
+    /// Base64 SHA-256 root hash.
+    pub root: String,
+    /// Base64 Ed25519 signature over the head.
+    pub signature: String,
+    /// Hex Ed25519 public key that signs tree heads.
+    pub public_key: String,
+}
+
+fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBody {
+    HeadBody {
+        size: sth.head.size,
+        timestamp_ms: sth.head.timestamp_ms,
+        root: b64::encode(&sth.head.root),
+        signature: b64::encode(&sth.signature),
+        public_key: hex::encode(key.as_bytes()),
+    }
+}
+
+#[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn ledger_head(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+) -> ApiResult<Json<HeadBody>> {
+    let head = s.vault.latest_head().ok_or(ApiError::Plain {
+        status: StatusCode::NOT_FOUND,
+        code: "empty_ledger",
+        detail: "the ledger has no events yet".into(),
+        field: None,
+    })?;
+    Ok(Json(head_body(&head, &s.vault.ledger_public_key())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    /// Leaf index, from 0.
+    pub leaf: u64,
+    /// Tree size; defaults to the latest signed head.
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InclusionBody {
+    pub leaf: u64,
+    pub size: u64,
+    pub leaf_hash: String,
+    pub root: String,
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn inclusion_proof(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<InclusionBody>> {
+    let Query(q) = query.map_err(bad_query)?;
+    let vault = &s.vault;
+    let size = q.size.unwrap_or_else(|| vault.ledger_size());
+    let (leaf_hash, proof) = vault
+        .ledger_inclusion_proof(q.leaf, size)
+        .await?
+        .ok_or_else(|| {
+            out_of_range("leaf must be below size, and size at most the committed ledger size")
+        })?;
+    let root = vault
+        .ledger_root(size)
+        .await?
+        .ok_or_else(|| out_of_range("size beyond the ledger"))?;
+    Ok(Json(InclusionBody {
+        leaf: q.leaf,
+        size,
+        leaf_hash: b64::encode(&leaf_hash),
+        root: b64::encode(&root),
+        proof: proof.iter().map(|h| b64::encode(h)).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    pub first: u64,
+    pub second: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyBody {
+    pub first: u64,
+    pub second: u64,
+    pub first_root: String,
+    pub second_root: String,
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn consistency_proof(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ConsistencyBody>> {
+    let Query(q) = query.map_err(bad_query)?;
+    let vault = &s.vault;
+    let proof = vault
+        .ledger_consistency_proof(q.first, q.second)
+        .await?
+        .ok_or_else(|| out_of_range("need 0 < first ≤ second ≤ committed ledger size"))?;
+    let (r1, r2) = (
+        vault.ledger_root(q.first).await?,
+        vault.ledger_root(q.second).await?,
+    );
+    let (Some(r1), Some(r2)) = (r1, r2) else {
+        return Err(out_of_range("size beyond the ledger"));
+    };
+    Ok(Json(ConsistencyBody {
+        first: q.first,
+        second: q.second,
+        first_root: b64::encode(&r1),
+        second_root: b64::encode(&r2),
+        proof: proof.iter().map(|h| b64::encode(h)).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub backend: &'static str,
+    pub ledger_size: u64,
+}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        backend: s.vault.backend(),
+        ledger_size: s.vault.ledger_size(),
+    })
+}

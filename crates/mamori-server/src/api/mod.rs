@@ -1,0 +1,81 @@
+//! JSON API handlers. Each one parses into domain types, calls one core service and maps the
+//! result; the rules live in `mamori-core`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use mamori_core::vault::{DataInput, RecordView, SubjectView};
+use mamori_crypto::LookupKind;
+use mamori_ledger::{SignedTreeHead, b64};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::openapi::CommonResponses;
+
+use crate::AppState;
+use crate::extract::{Body, Caller, Purpose};
+use crate::problem::{ApiError, Problem};
+
+mod consent;
+mod ledger;
+mod outbox;
+mod requests;
+mod subjects;
+
+pub use consent::*;
+pub use ledger::*;
+pub use outbox::*;
+pub use requests::*;
+pub use subjects::*;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn subject_id(text: &str) -> ApiResult<[u8; 16]> {
+    mamori_core::parse_id(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_id",
+            "subject ids are UUIDs as returned by POST /v1/subjects",
+        )
+    })
+}
+
+fn out_of_range(detail: &str) -> ApiError {
+    ApiError::Plain {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "out_of_range",
+        detail: detail.into(),
+        field: None,
+    }
+}
+
+fn bad_query<E>(_: E) -> ApiError {
+    ApiError::bad_request(
+        "invalid_query",
+        "query parameters must be non-negative integers as documented in /openapi.json",
+    )
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
+    paths(create_subject, read_subject, export_subject, access_log, open_request, list_requests, get_request, extend_request, set_request_state, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, crate::scrub::scrub_texts, crate::drp::pair, crate::drp::agent_information, crate::drp::submit, crate::drp::status, crate::drp::revoke, crate::surveys::create, crate::surveys::list, crate::surveys::close, crate::surveys::results, crate::surveys::respond, crate::surveys::chart, crate::surveys::results_csv, crate::surveys::invite, crate::surveys::issuer, crate::surveys::token, crate::surveys::release, crate::surveys::releases, crate::surveys::privacy_report, crate::surveys::texts, healthz, crate::health::readyz),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth, &CommonResponses)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

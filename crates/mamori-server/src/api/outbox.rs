@@ -1,0 +1,166 @@
+//! The outbox: the pull feed of events and webhook subscriptions.
+
+use super::*;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// The `seq` of the last event already processed (0 to start from the beginning).
+    pub after: Option<i64>,
+    /// At most this many events (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedBody {
+    /// Oldest first: `{seq, id, type, timestamp, data}`; data holds ids and states only.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<mamori_core::outbox::FeedEvent>,
+    /// Pass as `after` for the next page.
+    pub next: i64,
+}
+
+/// The pull feed of the outbox (consent.changed, subject.erased, …) for systems that cannot
+/// receive webhooks.
+#[utoipa::path(get, path = "/v1/events", params(FeedQuery),
+    responses((status = 200, body = FeedBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn events(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<FeedBody>> {
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "`after` and `limit` are integers (limit 1–1000)",
+        )
+    })?;
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100);
+    if after < 0 || !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`after` is 0 or a seq from this feed; `limit` is 1–1000",
+        ));
+    }
+    let events = s.vault.events_after(&actor, after, limit).await?;
+    let next = events.last().map_or(after, |e| e.seq);
+    Ok(Json(FeedBody { events, next }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddWebhook {
+    /// Where events are POSTed (http or https).
+    pub url: String,
+    /// Event types: consent.changed, subject.erased, or * for all.
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookBody {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub created_at: String,
+    /// Last outbox seq handled.
+    pub cursor: i64,
+    /// Failed attempts on the next event.
+    pub attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<i64>,
+    /// Only when created: the Standard Webhooks signing secret (`whsec_…`), shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl From<mamori_core::webhooks::WebhookInfo> for WebhookBody {
+    fn from(w: mamori_core::webhooks::WebhookInfo) -> Self {
+        WebhookBody {
+            id: w.id,
+            url: w.url,
+            events: w.event_types,
+            created_at: w.created_at,
+            cursor: w.cursor,
+            attempts: w.attempts,
+            last_status: w.last_status,
+            secret: None,
+        }
+    }
+}
+
+/// Subscribes a URL to outbox events from now on, signed per Standard Webhooks.
+#[utoipa::path(post, path = "/v1/webhooks", request_body = AddWebhook,
+    responses((status = 201, body = WebhookBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn add_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<AddWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookBody>)> {
+    if reqwest::Url::parse(&body.url).is_err() {
+        return Err(ApiError::Core(mamori_core::CoreError::invalid(
+            "invalid_url",
+            "url",
+            "give an http:// or https:// URL of at most 2000 characters",
+        )));
+    }
+    let (info, secret) = s.vault.add_webhook(&actor, &body.url, &body.events).await?;
+    let mut out = WebhookBody::from(info);
+    out.secret = Some(secret);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks",
+    responses((status = 200, body = Vec<WebhookBody>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<Json<Vec<WebhookBody>>> {
+    let list = s.vault.list_webhooks(&actor).await?;
+    Ok(Json(list.into_iter().map(WebhookBody::from).collect()))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn remove_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.vault.remove_webhook(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// Deliver again every wanted event from this feed position (`seq`) on, dead letters included.
+    pub from: i64,
+}
+
+/// Sends a subscription's events again from a feed position (after an outage on the
+/// receiver's side, or to re-deliver dead letters). Ledgered.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", params(("id" = uuid::Uuid, Path)), request_body = ReplayRequest,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn replay_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<ReplayRequest>,
+) -> ApiResult<StatusCode> {
+    if body.from < 1 {
+        return Err(ApiError::Core(mamori_core::CoreError::invalid(
+            "invalid_value",
+            "from",
+            "feed positions start at 1",
+        )));
+    }
+    s.vault.replay_webhook(&actor, &id, body.from).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

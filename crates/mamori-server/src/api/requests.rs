@@ -1,0 +1,232 @@
+//! The register of data-subject requests: open, list, read, extend, change state.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRequest {
+    /// access, portability, rectification, erasure, restriction, objection, opt_out_of_sale.
+    pub kind: String,
+    /// The person, once identified (a subject id).
+    pub subject: Option<String>,
+    /// gdpr, ccpa, lgpd or appi: sets the deadline.
+    pub jurisdiction: String,
+    /// privacy_center, staff (default) or agent.
+    pub source: Option<String>,
+    /// RFC 3339; when the request arrived, if before now (entered from the inbox).
+    pub received_at: Option<String>,
+}
+
+fn parse_time(field: &'static str, text: &str) -> ApiResult<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| {
+            ApiError::Core(mamori_core::CoreError::invalid(
+                "invalid_time",
+                field,
+                "give a time as RFC 3339, e.g. 2026-11-24T09:30:00Z",
+            ))
+        })
+}
+
+fn request_id(text: &str) -> ApiResult<[u8; 16]> {
+    mamori_core::parse_id(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_id",
+            "request ids are UUIDs as returned by POST /v1/requests",
+        )
+    })
+}
+
+/// Records a data-subject request that arrived another way (e-mail, letter, phone) or from an
+/// agent, with the deadline its jurisdiction sets. Needs a role with the rights purpose.
+#[utoipa::path(post, path = "/v1/requests", request_body = OpenRequest,
+    responses((status = 201, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn open_request(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<OpenRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let subject = body.subject.as_deref().map(subject_id).transpose()?;
+    let received_ms = body
+        .received_at
+        .as_deref()
+        .map(|t| parse_time("received_at", t))
+        .transpose()?;
+    let row = s
+        .vault
+        .open_request(
+            &actor,
+            mamori_core::requests::NewRequest {
+                kind: body.kind,
+                subject,
+                jurisdiction: body.jurisdiction,
+                source: body.source.unwrap_or_else(|| "staff".into()),
+                received_ms,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(mamori_core::requests::request_json(&row)),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RequestQuery {
+    /// Only this state (default: every request not closed).
+    pub state: Option<String>,
+    /// Only requests due before this time (RFC 3339).
+    pub due_before: Option<String>,
+    /// Only this person's requests.
+    pub subject: Option<String>,
+    /// The request with this short reference (`R-7F3K-92QD`, as the person was given it; any
+    /// case, dashes optional), whatever its state unless `state` is given.
+    pub reference: Option<String>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+    /// 1–1000, default 100.
+    pub limit: Option<i64>,
+}
+
+/// The request queue, by due date: what must be answered first comes first.
+#[utoipa::path(get, path = "/v1/requests", params(RequestQuery),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_requests(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<Query<RequestQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "query parameters: state, due_before, subject, reference, after, limit (see /openapi.json)",
+        )
+    })?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(out_of_range("limit must be between 1 and 1000"));
+    }
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(cursor) => {
+            let (due, id) = cursor
+                .split_once('.')
+                .and_then(|(due, id)| Some((due.parse::<i64>().ok()?, mamori_core::parse_id(id)?)))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_cursor",
+                        "`after` must be the `next` value of the previous page",
+                    )
+                })?;
+            Some((due, id))
+        }
+    };
+    let filter = mamori_core::requests::RequestFilter {
+        state: q.state,
+        due_before: q
+            .due_before
+            .as_deref()
+            .map(|t| parse_time("due_before", t))
+            .transpose()?,
+        after,
+        subject: q.subject.as_deref().map(subject_id).transpose()?,
+        reference: q
+            .reference
+            .as_deref()
+            .map(|text| {
+                mamori_core::reference::parse_reference(text).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_reference",
+                        "`reference` is a request reference such as R-7F3K-92QD",
+                    )
+                })
+            })
+            .transpose()?,
+        limit,
+    };
+    let rows = s.vault.list_requests(&actor, &filter).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| {
+            rows.last()
+                .map(|r| format!("{}.{}", r.due_ms, mamori_core::format_id(&r.id)))
+        })
+        .flatten();
+    Ok(Json(serde_json::json!({
+        "requests": rows.iter().map(mamori_core::requests::request_json).collect::<Vec<_>>(),
+        "next": next,
+    })))
+}
+
+#[utoipa::path(get, path = "/v1/requests/{id}", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_request(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let row = s.vault.request(&actor, &request_id(&id)?).await?;
+    Ok(Json(mamori_core::requests::request_json(&row)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendRequest {
+    /// complexity or number_of_requests.
+    pub reason: String,
+}
+
+/// Extends the deadline once, as far as the request's jurisdiction allows.
+#[utoipa::path(post, path = "/v1/requests/{id}/extend", request_body = ExtendRequest, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn extend_request(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<ExtendRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let row = s
+        .vault
+        .extend_request(&actor, &request_id(&id)?, &body.reason)
+        .await?;
+    s.vault.notify_agent_of(&s.callbacks, &row).await;
+    Ok(Json(mamori_core::requests::request_json(&row)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestState {
+    /// in_progress, fulfilled, denied, revoked or expired.
+    pub state: String,
+    /// For a denial: a Data Rights Protocol reason code.
+    pub reason: Option<String>,
+}
+
+/// Works a request through its states; a closed request stays closed.
+#[utoipa::path(post, path = "/v1/requests/{id}/state", request_body = RequestState, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_request_state(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<RequestState>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let row = s
+        .vault
+        .set_request_state(
+            &actor,
+            &request_id(&id)?,
+            &body.state,
+            body.reason.as_deref(),
+        )
+        .await?;
+    s.vault.notify_agent_of(&s.callbacks, &row).await;
+    Ok(Json(mamori_core::requests::request_json(&row)))
+}
