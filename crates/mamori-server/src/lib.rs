@@ -1,12 +1,7 @@
 //! Mamori's HTTP server: the JSON API (with its OpenAPI 3.1 spec), metrics, health, and the
 //! privacy center. Handlers are thin; rules live in `mamori-core`.
 
-pub mod account;
-pub mod activity;
 pub mod api;
-pub mod choices;
-pub mod correct;
-pub mod delete;
 pub mod drp;
 pub mod export;
 pub mod extract;
@@ -16,9 +11,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod outbound;
 pub mod privacy;
+pub mod privacy_center;
 pub mod problem;
 pub mod ratelimit;
-pub mod records;
 pub mod scrub;
 pub mod surveys;
 pub mod unsubscribe;
@@ -273,40 +268,52 @@ fn routes(state: AppState) -> Router {
         .route("/privacy/notice", get(privacy::notice))
         .route(
             "/privacy/sign-in",
-            get(account::sign_in_form).post(account::request_code),
+            get(privacy_center::sign_in_form).post(privacy_center::request_code),
         )
         .route(
             "/privacy/sign-in/code",
-            axum::routing::post(account::submit_code),
+            axum::routing::post(privacy_center::submit_code),
         )
-        .route("/privacy/sign-in/link", get(account::sign_in_link))
-        .route("/privacy/me", get(account::my_data))
-        .route("/privacy/me/download", get(account::download))
-        .route("/privacy/me/records", get(records::my_records))
+        .route("/privacy/sign-in/link", get(privacy_center::sign_in_link))
+        .route("/privacy/me", get(privacy_center::my_data))
+        .route("/privacy/me/download", get(privacy_center::download))
+        .route(
+            "/privacy/me/records",
+            get(privacy_center::records::my_records),
+        )
         .route(
             "/privacy/me/correct",
-            get(correct::correct_form).post(correct::correct),
+            get(privacy_center::correct::correct_form).post(privacy_center::correct::correct),
         )
         .route(
             "/privacy/me/correct/confirm",
-            axum::routing::post(correct::confirm),
+            axum::routing::post(privacy_center::correct::confirm),
         )
         .route(
             "/privacy/me/delete",
-            get(delete::delete_form).post(delete::delete_account),
+            get(privacy_center::delete::delete_form).post(privacy_center::delete::delete_account),
         )
-        .route("/privacy/me/activity", get(activity::activity))
-        .route("/privacy/me/activity/proof", get(activity::proof))
+        .route(
+            "/privacy/me/activity",
+            get(privacy_center::activity::activity),
+        )
+        .route(
+            "/privacy/me/activity/proof",
+            get(privacy_center::activity::proof),
+        )
         .route(
             "/privacy/choices",
-            get(choices::my_choices).post(choices::change_choice),
+            get(privacy_center::choices::my_choices).post(privacy_center::choices::change_choice),
         )
         .route(
             "/privacy/choices/do-not-sell",
-            axum::routing::post(choices::do_not_sell),
+            axum::routing::post(privacy_center::choices::do_not_sell),
         )
-        .route("/privacy/sign-out", axum::routing::post(account::sign_out))
-        .route("/privacy/demo/outbox", get(account::demo_outbox))
+        .route(
+            "/privacy/sign-out",
+            axum::routing::post(privacy_center::sign_out),
+        )
+        .route("/privacy/demo/outbox", get(privacy_center::demo_outbox))
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/privacy") }),

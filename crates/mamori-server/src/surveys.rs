@@ -680,7 +680,7 @@ async fn identified_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let (subject, actor) = match crate::account::signed_in(s, headers, lang).await {
+    let (subject, actor) = match crate::privacy_center::signed_in(s, headers, lang).await {
         Ok(who) => who,
         Err(sign_in) => return sign_in,
     };
@@ -696,7 +696,7 @@ async fn identified_page(
         .purpose(&purpose_name)
         .map(|p| p.label.get(lang).to_string())
         .unwrap_or_default();
-    let (csrf, set) = crate::account::csrf_token(s, headers);
+    let (csrf, set) = crate::privacy_center::csrf_token(s, headers);
     let mut view = page_view(stored, lang, error, languages(s));
     view.answerable = view.answerable && consented;
     view.form_path = format!("/privacy/survey/{}", stored.survey.definition.slug);
@@ -706,7 +706,7 @@ async fn identified_page(
         consented,
     });
     let page = (status, html_page(view.render())).into_response();
-    crate::account::with_cookie(page, set)
+    crate::privacy_center::with_cookie(page, set)
 }
 
 /// `GET /survey/{slug}?lang=`: the questions as a form.
@@ -867,10 +867,10 @@ async fn submit_identified(
     raw: &RawAnswers,
 ) -> Response {
     let title = text_in(&stored.survey.definition.title, lang);
-    if !crate::account::form_is_ours(s, headers, csrf) {
+    if !crate::privacy_center::form_is_ours(s, headers, csrf) {
         return message_page(lang, StatusCode::FORBIDDEN, title, strings(lang).expired);
     }
-    let (subject, actor) = match crate::account::signed_in(s, headers, lang).await {
+    let (subject, actor) = match crate::privacy_center::signed_in(s, headers, lang).await {
         Ok(who) => who,
         Err(sign_in) => return sign_in,
     };

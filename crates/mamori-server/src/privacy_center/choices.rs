@@ -9,11 +9,11 @@ use mamori_policy::Language;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::{
+use crate::privacy::{html_page, page_language};
+use crate::privacy_center::{
     LangQuery, PageForm, Strings, csrf_token, page_form, signed_in, signed_in_form, strings,
     with_cookie,
 };
-use crate::privacy::{html_page, page_language};
 
 struct ChannelChoice {
     /// `""` when the purpose is consented as a whole.

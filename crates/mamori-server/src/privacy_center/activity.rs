@@ -11,8 +11,8 @@ use mamori_policy::{Language, Policy};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::signed_in;
 use crate::privacy::{html_page, page_language};
+use crate::privacy_center::signed_in;
 
 /// Events per page.
 const PAGE: i64 = 50;

@@ -11,11 +11,11 @@ use mamori_policy::{Language, Policy, RIGHTS_PURPOSE};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::{
+use crate::privacy::{html_page, page_language};
+use crate::privacy_center::{
     LangQuery, PageForm, clear_session_cookie, csrf_token, page_form, signed_in, signed_in_form,
     with_cookie,
 };
-use crate::privacy::{html_page, page_language};
 
 pub(crate) struct Strings {
     /// What follows a label: ": ", "：" in Japanese, " : " (narrow no-break space) in French.

@@ -13,10 +13,10 @@ use mamori_policy::{FieldType, Language, RIGHTS_PURPOSE};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::{
+use crate::privacy::{html_page, page_language};
+use crate::privacy_center::{
     LangQuery, PageForm, csrf_token, page_form, signed_in, signed_in_form, with_cookie,
 };
-use crate::privacy::{html_page, page_language};
 
 pub(crate) struct Strings {
     nav: &'static str,

@@ -11,8 +11,8 @@ use mamori_policy::{Language, RIGHTS_PURPOSE};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::{RecordData, Strings, record_data, signed_in, strings};
 use crate::privacy::{html_page, page_language};
+use crate::privacy_center::{RecordData, Strings, record_data, signed_in, strings};
 use crate::problem::ApiError;
 
 /// Records per page.

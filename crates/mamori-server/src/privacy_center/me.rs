@@ -1,0 +1,150 @@
+//! "My data": every field the person has, by category, and the newest records of each kind.
+
+use super::*;
+
+pub(super) struct CategoryData {
+    name: String,
+    label: String,
+    purposes: String,
+    retention: String,
+    fields: Vec<(String, String)>,
+    /// Records of this kind (orders, requests…), newest first, at most [`RECORDS_SHOWN`].
+    records: Vec<RecordData>,
+    /// Says how many older ones the page leaves to the download, if any.
+    older: Option<String>,
+}
+
+pub(crate) struct RecordData {
+    pub(crate) date: String,
+    pub(crate) fields: Vec<(String, String)>,
+}
+
+/// A record as the privacy center shows it: its day and its fields, labelled.
+pub(crate) fn record_data(
+    c: &mamori_policy::Category,
+    r: &mamori_core::vault::RecordView,
+    lang: Language,
+) -> RecordData {
+    RecordData {
+        date: r.created_at.get(..10).unwrap_or_default().to_string(),
+        fields: c
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let value = r.data.get(&f.name)?;
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
+                Some((f.label.get(lang).to_string(), text))
+            })
+            .collect(),
+    }
+}
+
+/// "N older records are in your download", with each language's typography.
+pub(super) fn older_records(lang: Language, n: usize) -> Option<String> {
+    (n > 0).then(|| match lang {
+        Language::Ja => format!("それ以前の記録（{n}件）はダウンロードに含まれています。"),
+        Language::Fr => {
+            format!("{n} enregistrements plus anciens de ce type sont dans votre téléchargement.")
+        }
+        Language::En => format!("{n} older records of this kind are in your download."),
+    })
+}
+
+/// The newest records "My data" reads, of all kinds together.
+pub(super) const RECENT_RECORDS: i64 = 200;
+
+/// Records shown per kind on "My data"; the download has them all.
+pub(super) const RECORDS_SHOWN: usize = 20;
+
+#[derive(Template)]
+#[template(path = "me.html")]
+pub(super) struct MePage {
+    lang: &'static str,
+    s: Strings,
+    organisation: String,
+    csrf: String,
+    categories: Vec<CategoryData>,
+}
+
+/// long it is kept — read through the access decision as the person, and ledgered.
+pub async fn my_data(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let policy = &s.vault.policy;
+    let lang = page_language(policy, q.lang.as_deref());
+    let (subject, actor) = match signed_in(&s, &headers, lang).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    let view = match s.vault.read_subject(&actor, RIGHTS_PURPOSE, &subject).await {
+        Ok(view) => view,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    // Orders, support requests…: records, not fields, shown with their kind (the newest; the
+    // download has them all).
+    let recent = s
+        .vault
+        .recent_records(&actor, RIGHTS_PURPOSE, &subject, RECENT_RECORDS)
+        .await;
+    let (records, counts) = match recent {
+        Ok(found) => found,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let categories = policy
+        .categories
+        .iter()
+        .map(|c| {
+            let held = view.data.get(&c.name);
+            let fields = c
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let value = held?.get(&f.name)?;
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_string);
+                    Some((f.label.get(lang).to_string(), text))
+                })
+                .collect();
+            let purposes = policy
+                .purposes
+                .iter()
+                .filter(|p| p.categories.contains(c.id))
+                .map(|p| p.label.get(lang))
+                .collect::<Vec<_>>()
+                .join(if lang == Language::Ja { "、" } else { ", " });
+            let mine: Vec<_> = records.iter().filter(|r| r.category == c.name).collect();
+            let total = counts
+                .iter()
+                .find(|(name, _)| *name == c.name)
+                .map_or(0, |(_, n)| *n as usize);
+            let shown = mine
+                .iter()
+                .take(RECORDS_SHOWN)
+                .map(|r| record_data(c, r, lang))
+                .collect();
+            CategoryData {
+                name: c.name.clone(),
+                label: c.label.get(lang).to_string(),
+                purposes,
+                retention: mamori_policy::notice::duration_text(c.retention.days, lang),
+                fields,
+                records: shown,
+                older: older_records(lang, total.saturating_sub(mine.len().min(RECORDS_SHOWN))),
+            }
+        })
+        .collect();
+    let (csrf, set) = csrf_token(&s, &headers);
+    let page = MePage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: policy.organisation.name.clone(),
+        csrf,
+        categories,
+    };
+    with_cookie(html_page(page.render()), set)
+}
