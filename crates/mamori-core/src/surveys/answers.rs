@@ -1,0 +1,123 @@
+//! Checking a response against its survey: every answer in range, required ones given, free
+//! text scrubbed of personal data.
+
+use super::*;
+
+pub(super) fn bad_answer(
+    code: &'static str,
+    question: &str,
+    message: impl Into<String>,
+) -> CoreError {
+    CoreError::invalid(code, format!("answers.{question}"), message)
+}
+
+/// Checks answers against the survey and turns them into the stored JSON; free text is scrubbed.
+pub fn parse_answers(survey: &Survey, raw: &RawAnswers) -> Result<Value> {
+    // The id comes from the client: say it is unknown without repeating it.
+    if raw.keys().any(|q| survey.question(q).is_none()) {
+        return Err(CoreError::invalid(
+            "unknown_question",
+            "answers",
+            "an answer names a question this survey does not have",
+        ));
+    }
+    let scrubber = mamori_scrub::Scrubber::new();
+    let mut out = serde_json::Map::new();
+    for q in &survey.definition.questions {
+        let values: Vec<&str> = raw
+            .get(&q.id)
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if values.is_empty() {
+            if q.required {
+                return Err(bad_answer(
+                    "answer_required",
+                    &q.id,
+                    format!("question {} needs an answer", q.id),
+                ));
+            }
+            continue;
+        }
+        let one = || -> Result<&str> {
+            match values.as_slice() {
+                [v] => Ok(v),
+                _ => Err(bad_answer(
+                    "one_answer",
+                    &q.id,
+                    format!("question {} takes one answer", q.id),
+                )),
+            }
+        };
+        let value = match q.kind {
+            QuestionKind::Rating | QuestionKind::Nps => {
+                let max = if q.kind == QuestionKind::Rating {
+                    5
+                } else {
+                    10
+                };
+                let min = if q.kind == QuestionKind::Rating { 1 } else { 0 };
+                let n: i64 = one()?.parse().map_err(|_| out_of_range(&q.id, min, max))?;
+                if !(min..=max).contains(&n) {
+                    return Err(out_of_range(&q.id, min, max));
+                }
+                json!(n)
+            }
+            QuestionKind::Single => {
+                let v = one()?;
+                if !q.choices.iter().any(|c| c.id == v) {
+                    return Err(unknown_choice(&q.id));
+                }
+                json!(v)
+            }
+            QuestionKind::Multiple => {
+                let mut picked: Vec<&str> = Vec::new();
+                for v in &values {
+                    if !q.choices.iter().any(|c| c.id == *v) {
+                        return Err(unknown_choice(&q.id));
+                    }
+                    if !picked.contains(v) {
+                        picked.push(v);
+                    }
+                }
+                json!(picked)
+            }
+            QuestionKind::Text => {
+                let v = one()?;
+                if v.chars().count() > MAX_TEXT_CHARS {
+                    return Err(bad_answer(
+                        "answer_too_long",
+                        &q.id,
+                        format!(
+                            "an answer to {} is at most {MAX_TEXT_CHARS} characters",
+                            q.id
+                        ),
+                    ));
+                }
+                json!(scrubber.scrub(v))
+            }
+        };
+        out.insert(q.id.clone(), value);
+    }
+    Ok(Value::Object(out))
+}
+
+pub(super) fn out_of_range(question: &str, min: i64, max: i64) -> CoreError {
+    bad_answer(
+        "out_of_range",
+        question,
+        format!("question {question} takes a whole number from {min} to {max}"),
+    )
+}
+
+pub(super) fn unknown_choice(question: &str) -> CoreError {
+    bad_answer(
+        "unknown_choice",
+        question,
+        format!("question {question} has no such choice"),
+    )
+}

@@ -1,0 +1,277 @@
+//! Surveys over the API (define, list, close, results; JSON responses) and the public survey
+//! page (`/survey/{slug}`, en/ja/fr, a plain form that needs no JavaScript and loads nothing from
+//! elsewhere). Anonymous responses keep nothing of the request: no address, user agent or cookie
+//! reaches the core; the address only feeds an in-memory rate limit.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use mamori_core::survey_tokens::Invitation;
+use mamori_core::surveys::{Access, QuestionKind, RawAnswers, StoredSurvey, SurveyDefinition};
+use mamori_policy::Language;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::extract::{Body, Caller, Params};
+use crate::privacy::{html_page, html_page_with_script, page_language};
+use crate::problem::{ApiError, Problem};
+
+mod charts;
+mod pages;
+mod tokens;
+
+pub use charts::*;
+pub use pages::*;
+pub use tokens::*;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Survey answers per address are counted per minute.
+fn rate_limited() -> ApiError {
+    ApiError::RateLimited { retry_after: 60 }
+}
+
+/// Defines a survey from the same structure as a survey file (`mamori survey create`).
+#[utoipa::path(post, path = "/v1/surveys", request_body = Object,
+    responses((status = 201, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(definition): Body<SurveyDefinition>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let survey = mamori_core::surveys::Survey::check(&s.vault.policy, definition)?;
+    let stored = s.vault.create_survey(&actor, survey).await?;
+    Ok((StatusCode::CREATED, Json(stored.summary())))
+}
+
+#[utoipa::path(get, path = "/v1/surveys",
+    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<Value>> {
+    let all = s.vault.list_surveys(&actor).await?;
+    Ok(Json(Value::Array(
+        all.iter().map(StoredSurvey::summary).collect(),
+    )))
+}
+
+#[utoipa::path(post, path = "/v1/surveys/{slug}/close",
+    params(("slug" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn close(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.vault.close_survey(&actor, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsQuery {
+    /// Break the results down by the answers to this single-choice question.
+    pub by: Option<String>,
+}
+
+/// Aggregates per question (and a breakdown by a single-choice question); every group smaller
+/// than the survey's k is suppressed and marked.
+#[utoipa::path(get, path = "/v1/surveys/{slug}/results",
+    params(("slug" = String, Path), ResultsQuery),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn results(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+    Params(q): Params<ResultsQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        s.vault
+            .survey_results(&actor, &slug, q.by.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TextsQuery {
+    /// A free-text question of the survey.
+    pub question: String,
+    /// The `next` cursor of the page before.
+    pub after: Option<String>,
+    /// Up to 1,000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The scrubbed free-text answers to one question, a page at a time; none until the question
+/// has k answers.
+#[utoipa::path(get, path = "/v1/surveys/{slug}/texts",
+    params(("slug" = String, Path), TextsQuery),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn texts(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+    Params(q): Params<TextsQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        s.vault
+            .survey_texts(&actor, &slug, &q.question, q.after.as_deref(), q.limit)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseBody {
+    /// The share of the survey's ε budget this release spends.
+    pub epsilon: f64,
+}
+
+/// A differentially private release of a survey's results (OpenDP discrete Laplace noise on
+/// every count and sum), spending `epsilon` of the survey's budget; refused once it is spent.
+#[utoipa::path(post, path = "/v1/surveys/{slug}/releases", request_body = Object,
+    params(("slug" = String, Path)),
+    responses((status = 201, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn release(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+    Body(body): Body<ReleaseBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let release = s
+        .vault
+        .release_survey_results(&actor, &slug, body.epsilon)
+        .await?;
+    Ok((StatusCode::CREATED, Json(release)))
+}
+
+/// Every release of a differentially private survey, and its ε budget: total, spent, left.
+#[utoipa::path(get, path = "/v1/surveys/{slug}/releases",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn releases(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.vault.survey_releases(&actor, &slug).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    /// Question id → the answer (a number, a choice id, a list of choice ids or text).
+    pub answers: serde_json::Map<String, Value>,
+    /// For an invited survey: the finalised token (base64url), from `POST …/tokens`.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+fn raw_answers(answers: &serde_json::Map<String, Value>) -> Result<RawAnswers, ApiError> {
+    let mut raw = RawAnswers::new();
+    for (q, v) in answers {
+        let values = match v {
+            Value::String(t) => vec![t.clone()],
+            Value::Number(n) => vec![n.to_string()],
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(bad_shape)?,
+            _ => return Err(bad_shape()),
+        };
+        raw.insert(q.clone(), values);
+    }
+    Ok(raw)
+}
+
+fn bad_shape() -> ApiError {
+    ApiError::Core(mamori_core::CoreError::invalid(
+        "invalid_answer",
+        "answers",
+        "each answer is a number, a choice id, a list of choice ids or a text",
+    ))
+}
+
+/// One anonymous response (for the business's own apps; people use the survey page). No key:
+/// respondents have none. Limited per address in memory; nothing of the request is stored.
+#[utoipa::path(post, path = "/v1/surveys/{slug}/responses", request_body = Object,
+    params(("slug" = String, Path)),
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn respond(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    Body(body): Body<ResponseBody>,
+) -> ApiResult<StatusCode> {
+    if !s.limits.allow_survey_response(peer.ip()) {
+        return Err(rate_limited());
+    }
+    let token = body
+        .token
+        .as_deref()
+        .map(|t| base64_field("token", t))
+        .transpose()?;
+    s.vault
+        .respond(&slug, &raw_answers(&body.answers)?, token.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `json` (default) or `markdown`.
+    pub format: Option<String>,
+}
+
+/// The privacy officer's report: open and overdue requests, surveys, what customers say about
+/// how their data is used (the built-in survey, small groups hidden) and the ledger's head.
+#[utoipa::path(get, path = "/v1/reports/privacy",
+    params(ReportQuery),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn privacy_report(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Params(q): Params<ReportQuery>,
+) -> ApiResult<Response> {
+    let markdown = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("markdown") => true,
+        Some(_) => {
+            return Err(ApiError::Core(mamori_core::CoreError::invalid(
+                "invalid_format",
+                "format",
+                "format is json or markdown",
+            )));
+        }
+    };
+    let report = s.vault.privacy_report(&actor).await?;
+    Ok(if markdown {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8",
+            )],
+            mamori_core::report::to_markdown(&report),
+        )
+            .into_response()
+    } else {
+        Json(report).into_response()
+    })
+}
