@@ -421,8 +421,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn survey() -> Survey {
-        let policy =
-            Policy::parse("policy.toml", include_str!("../../../../examples/policy.toml")).unwrap();
+        let policy = Policy::parse(
+            "policy.toml",
+            include_str!("../../../../examples/policy.toml"),
+        )
+        .unwrap();
         Survey::from_toml(&policy, include_str!("../../../../examples/survey.toml")).unwrap()
     }
 
