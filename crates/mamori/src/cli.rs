@@ -1,0 +1,346 @@
+//! The command line as clap reads it: global options, every command and its arguments, and
+//! the server's request limits.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "mamori",
+    version,
+    about = "Privacy-first customer data platform"
+)]
+pub(crate) struct Cli {
+    /// Data directory: config, master key file and the SQLite database.
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_DATA",
+        default_value = "./mamori-data"
+    )]
+    pub(crate) data: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://… (default: sqlite in the data directory).
+    #[arg(long, global = true, env = "MAMORI_DATABASE")]
+    pub(crate) database: Option<String>,
+    /// Address to listen on.
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub(crate) listen: String,
+    /// Governance policy file (default: policy.toml in the data directory).
+    #[arg(long, global = true, env = "MAMORI_POLICY")]
+    pub(crate) policy: Option<PathBuf>,
+    /// Configuration file: mail, SMS, TLS, deadlines (default: mamori.toml in the data
+    /// directory, if present).
+    #[arg(long, global = true, env = "MAMORI_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Create the data directory: master key (mode 0600), policy, database.
+    Init,
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// PEM certificate chain: serve HTTPS only (with HSTS and Secure cookies).
+        #[arg(long, requires = "tls_key", env = "MAMORI_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of the certificate.
+        #[arg(long, requires = "tls_cert", env = "MAMORI_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Set up a demo (example policy, synthetic customers), serve it, print the URL and API keys.
+    Demo {
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// How many synthetic customers to create.
+        #[arg(long, default_value_t = 300)]
+        customers: usize,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// The privacy officer's report (Markdown; --json for the structure).
+    Report {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Surveys: define one from a TOML file, list them, see results, close one.
+    Survey {
+        #[command(subcommand)]
+        command: SurveyCommand,
+    },
+    /// Authorised agents of the Data Rights Protocol (from the DRP service directory).
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+    /// Bulk-create subjects from a CSV (`external_id`, `category.field` columns) or JSON Lines
+    /// file (one `POST /v1/subjects` body per line). Resumable: run it again to continue.
+    #[command(args_conflicts_with_subcommands = true)]
+    Import {
+        #[command(subcommand)]
+        kind: Option<ImportKind>,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The purpose the data is collected for (must allow creating every category imported).
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The role the import acts as; it is ledgered as actor `cli:import`.
+        #[arg(long, default_value = "service")]
+        role: String,
+        /// Rows per transaction (bigger batches touch each blind-index page fewer times).
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Where rejected rows are listed (default: FILE.rejects.jsonl).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Measure the performance targets in a throw-away installation (release builds only give
+    /// meaningful figures). Needs no data directory.
+    Bench {
+        /// A smaller run that finishes in under a minute.
+        #[arg(long)]
+        quick: bool,
+        /// Smoke run for the test suite (figures not meaningful).
+        #[arg(long, hide = true)]
+        tiny: bool,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Subjects stored for the read test (default 1,000,000, or 100,000 with --quick).
+        #[arg(long)]
+        subjects: Option<u64>,
+        /// Directory for the throw-away installation (default: the system temp directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Only the consent-check figures and their same-run baselines (for tuning that path).
+        #[arg(long)]
+        consent_only: bool,
+        /// Responses in the survey whose results are timed (default 1,000,000, or 100,000
+        /// with --quick).
+        #[arg(long)]
+        survey_responses: Option<usize>,
+    },
+    /// Remove personal data (e-mail addresses, phone numbers, payment cards, IBANs, IP
+    /// addresses, national ids, addresses, dates of birth, names) from free text: one record per
+    /// line on standard input, scrubbed records on standard output, in order. Needs no data
+    /// directory.
+    Scrub {
+        /// Print each line's detected spans (kind and byte offsets) as a JSON array instead.
+        #[arg(long)]
+        spans: bool,
+        /// How a kind is replaced: KIND=placeholder (default, `[EMAIL]`), mask (last four
+        /// kept), hash (keyed, needs --hash-key-env) or drop. Repeatable.
+        #[arg(long = "mode", value_name = "KIND=MODE")]
+        modes: Vec<String>,
+        /// Environment variable holding the key for `hash`.
+        #[arg(long, value_name = "VAR")]
+        hash_key_env: Option<String>,
+    },
+    /// The ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Webhook subscriptions (delivered by `mamori serve`).
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+}
+
+/// Request rate limits of the server.
+#[derive(clap::Args)]
+pub(crate) struct LimitArgs {
+    /// Requests per second per API key (bursts of twice that); 0 turns the limit off.
+    #[arg(long, env = "MAMORI_RATE_LIMIT", default_value_t = 1_000)]
+    pub(crate) rate_limit: u32,
+    /// Failed authentications per second per client address before it is shut out for 10 s.
+    #[arg(long, env = "MAMORI_FAILED_AUTH_LIMIT", default_value_t = 10)]
+    pub(crate) failed_auth_limit: u32,
+    /// Delivery attempts per webhook event before it is dead-lettered (replayable).
+    #[arg(long, env = "MAMORI_WEBHOOK_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub(crate) webhook_attempts: u32,
+    /// Seconds a webhook target may take to answer before the attempt counts as failed.
+    #[arg(long, env = "MAMORI_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub(crate) webhook_timeout: u64,
+    /// Anonymous survey responses per minute from one client address.
+    #[arg(long, env = "MAMORI_SURVEY_RATE_LIMIT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) survey_rate_limit: u32,
+}
+
+impl LimitArgs {
+    pub(crate) fn limits(&self) -> mamori_server::Limits {
+        let defaults = mamori_server::Limits::default();
+        mamori_server::Limits {
+            per_key: self.rate_limit,
+            failed_auth_per_ip: self.failed_auth_limit,
+            webhooks: mamori_core::webhooks::WebhookSettings {
+                max_attempts: self.webhook_attempts,
+                timeout: std::time::Duration::from_secs(self.webhook_timeout),
+                ..defaults.webhooks
+            },
+            survey_responses_per_ip_per_minute: self.survey_rate_limit,
+            ..defaults
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Check a policy file; prints every problem with file:line:column and exits non-zero if any.
+    Check { file: PathBuf },
+    /// Explain in plain words what changed from policy OLD to policy NEW, and which changes
+    /// widen processing (people must agree again) or narrow it (effective at once).
+    Diff { old: PathBuf, new: PathBuf },
+    /// Record the policy in force (--policy) as a published version: notices and new consent
+    /// records name it; `notice.published` is announced to webhooks.
+    Publish,
+    /// List the published versions.
+    Versions,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ApikeyCommand {
+    /// Create a key for a role; the key is printed once and stored only as a keyed hash.
+    Create {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SurveyCommand {
+    /// Define a survey from a TOML file (see examples/survey.toml).
+    Create {
+        file: PathBuf,
+    },
+    List,
+    /// Aggregates as JSON; groups smaller than the survey's k are suppressed.
+    Results {
+        slug: String,
+        /// Break down by the answers to this single-choice question.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Stop taking responses.
+    Close {
+        slug: String,
+    },
+    /// A differentially private release of a survey's results, spending EPSILON of its budget.
+    Release {
+        slug: String,
+        #[arg(long)]
+        epsilon: f64,
+    },
+    /// Invite subjects to an invited survey: prints one link per subject (shown once) for you to
+    /// send; each buys one unlinkable response.
+    Invite {
+        slug: String,
+        /// Subject ids (UUIDs).
+        #[arg(required = true)]
+        subjects: Vec<String>,
+        /// Put this before each link, e.g. https://shop.example.
+        #[arg(long, default_value = "")]
+        base_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AgentCommand {
+    /// Register an agent: its directory id, name and base64 Ed25519 verify key.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        verify_key: String,
+    },
+    List,
+    /// Remove an agent: its tokens stop working; its requests stay in the register.
+    Remove {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ImportKind {
+    /// Existing consents from CSV: subject (Mamori id or external id), purpose, channel,
+    /// granted (true/false), timestamp (RFC 3339), source, notice_version. Original times and
+    /// provenance are kept; a record older than the current decision only joins the history.
+    Consents {
+        #[arg(long)]
+        file: PathBuf,
+        /// The role the import acts as (it must be allowed to use each purpose).
+        #[arg(long, default_value = "service")]
+        role: String,
+        /// Where rejected rows are listed (default: FILE.rejects.jsonl).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Subscribe a URL to events from now on; prints its id and signing secret (shown once).
+    Add {
+        #[arg(long)]
+        url: String,
+        /// Comma-separated: consent.changed, subject.erased, or * for all.
+        #[arg(long, value_delimiter = ',', default_value = "*")]
+        events: Vec<String>,
+    },
+    List,
+    Remove {
+        id: String,
+    },
+    /// Deliver again every event from outbox seq FROM on (dead letters included).
+    Replay {
+        id: String,
+        #[arg(long)]
+        from: i64,
+    },
+    /// A local receiver for trying webhooks: prints each delivery and checks its signature.
+    Listen {
+        /// Address to receive on.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        on: String,
+        /// The subscription's secret (`whsec_…`), to check signatures.
+        #[arg(long, env = "MAMORI_WEBHOOK_SECRET")]
+        secret: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Recompute the Merkle tree from storage and check every signed tree head.
+    Verify {
+        /// Also check the ledger against an outside copy of signed heads (JSON lines: the
+        /// server's `ledger-heads.jsonl`, or heads a witness kept from GET /v1/ledger/head);
+        /// a truncated ledger fails, naming the missing range.
+        #[arg(long)]
+        witness: Option<PathBuf>,
+    },
+}
