@@ -1,0 +1,268 @@
+//! What a job asks the writer to do: one `Change` per row inserted, updated or deleted, applied
+//! with the job's ledger events in one transaction (see `sql.rs`).
+
+use crate::*;
+
+/// One change inside a job. A job's changes commit together or not at all.
+#[derive(Debug, Clone)]
+pub enum Change {
+    InsertSubject {
+        id: Id,
+        created_ms: i64,
+        wrapped_dek: Vec<u8>,
+        fields: Vec<u8>,
+    },
+    /// Optimistic concurrency: applies only if the stored version is still `expected_version`.
+    UpdateFields {
+        id: Id,
+        expected_version: i64,
+        fields: Vec<u8>,
+    },
+    /// Destroys the data key, the sealed fields and every blind index of the subject, and ends
+    /// its sessions. Also ends a hold (see [`Change::HoldSubject`]); Gone if fully erased already.
+    EraseSubject {
+        id: Id,
+        erased_ms: i64,
+    },
+    /// Erases a subject except the categories a legal obligation keeps, or drops the categories
+    /// whose hold ended. Applies only at `expected_version` (else Stale). Blind indexes, consent
+    /// state and sessions end.
+    HoldSubject {
+        id: Id,
+        expected_version: i64,
+        /// Kept if the subject is already held.
+        erased_ms: i64,
+        held_until_ms: i64,
+        wrapped_dek: Vec<u8>,
+        fields: Vec<u8>,
+        /// Records of these categories are deleted.
+        drop_record_categories: Vec<String>,
+        /// Some: a re-key is still to come (since then); None: done.
+        rekey_requested_ms: Option<i64>,
+    },
+    /// Starts re-keying a held subject (at `expected_version`, and not already under way, else
+    /// Stale): `wrapped_dek` becomes the new key, the old one is kept as `previous_wrapped_dek`
+    /// until every record is re-sealed, and `fields` are the kept fields under the new key.
+    RekeyStart {
+        id: Id,
+        expected_version: i64,
+        wrapped_dek: Vec<u8>,
+        previous_wrapped_dek: Vec<u8>,
+        fields: Vec<u8>,
+    },
+    /// New ciphertext for some of the subject's records, sealed under `wrapped_dek` (Stale if
+    /// that is no longer the key being re-keyed to).
+    RekeyRecords {
+        id: Id,
+        wrapped_dek: Vec<u8>,
+        records: Vec<(Id, Vec<u8>)>,
+    },
+    /// Every record is re-sealed under `wrapped_dek`: the old key is destroyed (Stale if
+    /// `wrapped_dek` is no longer current or no re-key is under way).
+    RekeyFinish {
+        id: Id,
+        wrapped_dek: Vec<u8>,
+    },
+    PutIndex {
+        kind: IndexKind,
+        digest: IndexDigest,
+        subject_id: Id,
+    },
+    DropIndex {
+        kind: IndexKind,
+        subject_id: Id,
+    },
+    InsertRecord(RecordRow),
+    InsertApiKey(ApiKeyRow),
+    RevokeApiKey {
+        id: Id,
+        revoked_ms: i64,
+    },
+    /// Records how far a bulk import got (upsert).
+    SaveImportProgress(ImportProgress),
+    /// Appends a consent event and sets the current state it implies (subject must be live).
+    RecordConsent(ConsentRow),
+    /// Announces a change to other systems; committed with the change itself.
+    Announce(OutboxRow),
+    /// Announces `kind` with `payload` once per live subject (each event's `subject_id` is the
+    /// subject; the payload names none): every live subject, or those whose current consent
+    /// grants `granted_purpose` on some channel.
+    AnnounceToSubjects {
+        kind: String,
+        payload: String,
+        created_ms: i64,
+        granted_purpose: Option<String>,
+    },
+    InsertWebhook(WebhookRow),
+    RemoveWebhook {
+        id: Id,
+        removed_ms: i64,
+    },
+    /// Where a subscription's delivery stands (after a delivery, a failure or skipped events).
+    WebhookProgress {
+        id: Id,
+        /// Applies only if the stored cursor is still this one (None: always). The delivery
+        /// task passes the cursor it started its page from, so a replay made meanwhile wins.
+        expected_cursor: Option<i64>,
+        cursor: i64,
+        attempts: i64,
+        next_attempt_ms: i64,
+        last_status: Option<i64>,
+    },
+    /// Records a published version of the policy.
+    PublishPolicy(PolicyVersion),
+    InsertChallenge(ChallengeRow),
+    /// Counts one try at a code: Gone if the challenge is used or already has `max` tries.
+    ChallengeAttempt {
+        id: Id,
+        max: i64,
+    },
+    /// The right code: the challenge is spent (Gone if it already was).
+    UseChallenge {
+        id: Id,
+        used_ms: i64,
+    },
+    InsertSession(SessionRow),
+    RevokeSession {
+        digest: [u8; 32],
+        revoked_ms: i64,
+    },
+    /// Indexes the committed leaves `first_idx..=last_idx` by subject as a new level-0 segment.
+    /// Stale unless `first_idx` directly follows the last indexed leaf (another indexer won).
+    IndexSubjectLeaves {
+        first_idx: i64,
+        last_idx: i64,
+    },
+    /// Reserves segment `target` for a merge (level -1: invisible until finished). Duplicate
+    /// if the id is taken.
+    BeginSegmentMerge {
+        target: i64,
+    },
+    /// Copies into `target` the entries of `sources` whose (subject id, leaf index) falls in
+    /// `keys`, sorted, so each chunk appends after the previous one.
+    MergeSegmentChunk {
+        sources: Vec<i64>,
+        target: i64,
+        keys: KeyRange,
+    },
+    /// Makes `target` visible at `level` and retires `sources` (level -2), in one step, so a
+    /// reader sees each entry exactly once. Gone if the merge was abandoned.
+    FinishSegmentMerge {
+        sources: Vec<i64>,
+        target: i64,
+        level: i64,
+    },
+    /// Deletes the first `limit` entries of a retired or abandoned segment (a chunk of them);
+    /// Gone once there are none left.
+    DropSegmentEntries {
+        segment: i64,
+        limit: i64,
+    },
+    /// Forgets a retired or abandoned segment once its entries are gone.
+    ForgetSegment {
+        segment: i64,
+    },
+    InsertRequest(RequestRow),
+    /// Moves a request on (state, deadline, extension, closing). Stale if its state is no
+    /// longer `expected_state` (someone acted on it meanwhile).
+    UpdateRequest {
+        expected_state: String,
+        row: RequestRow,
+    },
+    /// Notes that the reminder for a request's current deadline went out. Stale if the request
+    /// was closed, its deadline moved, or the reminder was already noted.
+    MarkRequestReminded {
+        id: Id,
+        due_ms: i64,
+    },
+    /// Registers a Data Rights Protocol agent (Duplicate if the id is taken, even if removed).
+    InsertDrpAgent(DrpAgentRow),
+    RemoveDrpAgent {
+        id: String,
+        removed_ms: i64,
+    },
+    /// A signed DRP message acted on (Duplicate if it was already): kept until `expires_ms`;
+    /// spent messages past their expiry are dropped in the same job.
+    SpendDrpMessage {
+        digest: [u8; 32],
+        expires_ms: i64,
+        now_ms: i64,
+    },
+    /// A pair-wise bearer token for an agent, by keyed digest; the agent's earlier tokens are
+    /// revoked in the same job (pairing again replaces the token).
+    InsertDrpToken {
+        digest: [u8; 32],
+        agent_id: String,
+        created_ms: i64,
+    },
+    /// Gives the current consent rows from before MACs theirs, and removes the marker that says
+    /// some were missing (from then on a row without a MAC is a failed check).
+    SealConsentState(Vec<ConsentRow>),
+    /// Which agent filed a request (the request is inserted in the same job).
+    InsertDrpRequest(DrpRequestRow),
+    /// A new survey (its slug must be free).
+    InsertSurvey(SurveyRow),
+    /// Stops a survey taking responses. Gone if it was closed already.
+    CloseSurvey {
+        id: Id,
+        closed_ms: i64,
+    },
+    /// One anonymous response: a random id, the day it came (days since 1970-01-01 UTC) and the
+    /// answers as JSON. Nothing else about who or when.
+    InsertSurveyResponse {
+        id: Id,
+        survey_id: Id,
+        day: i64,
+        answers: String,
+        /// The answers as one code per question, what results are counted from.
+        coded: Vec<u8>,
+        /// The free-text answers alone (JSON), if any.
+        texts: Option<String>,
+    },
+    /// The blind-signature key of an invited survey (inserted with the survey).
+    InsertSurveyIssuer {
+        survey_id: Id,
+        /// SubjectPublicKeyInfo DER.
+        public_key: Vec<u8>,
+        /// The PKCS#1 secret key, sealed under the keyring.
+        sealed_secret: Vec<u8>,
+    },
+    /// Invites a live subject (Gone if erased or its token was issued already); a repeated
+    /// invitation replaces the code of the one before.
+    InviteToSurvey {
+        survey_id: Id,
+        subject_id: Id,
+        code_digest: [u8; 32],
+        day: i64,
+    },
+    /// Marks the invitation with this code as having had its token (Gone if it had, or there
+    /// is none).
+    ClaimSurveyInvitation {
+        survey_id: Id,
+        code_digest: [u8; 32],
+    },
+    /// Records that a person answered an identified survey (Duplicate if they had).
+    MarkSurveyParticipant {
+        survey_id: Id,
+        subject_id: Id,
+    },
+    /// Records a token as used (Duplicate if it was), in the job that stores its response.
+    SpendSurveyToken {
+        survey_id: Id,
+        digest: [u8; 32],
+    },
+    /// A differentially private release, inserted only if the survey's spent ε plus this
+    /// one's stays within `budget_micro` (Gone otherwise).
+    InsertSurveyRelease {
+        release: SurveyReleaseRow,
+        budget_micro: i64,
+    },
+    /// Gives up on one event for one subscription (kept for replay).
+    DeadLetter {
+        webhook_id: Id,
+        seq: i64,
+        attempts: i64,
+        last_status: Option<i64>,
+        failed_ms: i64,
+    },
+}
