@@ -80,6 +80,8 @@ impl HttpSender for Sender {
         match request.body(body).send().await {
             Ok(response) => Some(response.status().as_u16()),
             Err(e) => {
+                // Without the URL: a callback URL is the agent's to choose and may carry anything.
+                let e = e.without_url();
                 tracing::debug!(error = %e, "an outgoing request's target was unreachable");
                 None
             }
