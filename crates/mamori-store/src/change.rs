@@ -1,5 +1,5 @@
 //! What a job asks the writer to do: one `Change` per row inserted, updated or deleted, applied
-//! with the job's ledger events in one transaction (see `sql.rs`).
+//! with the job's ledger events in one transaction (see `sql/shared/`).
 
 use crate::*;
 

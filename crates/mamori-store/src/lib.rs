@@ -1,10 +1,11 @@
-//! Storage for Mamori. One [`Store`] trait (Atuin's pattern) with a SQLite and a PostgreSQL
-//! implementation, each with its own migrations; [`open`] picks one from the database URL.
+//! Storage for Mamori. One trait per capability (`capabilities.rs`; [`Store`] is all of them,
+//! Atuin's and lldap's patterns) with a SQLite and a PostgreSQL implementation, each with its
+//! own migrations; [`open`] picks one from the database URL.
 //!
 //! The store sees only opaque bytes: sealed field maps, wrapped keys, blind-index digests and
 //! ledger leaves. It never holds a key and cannot produce plaintext.
 //!
-//! Writes go through [`Store::commit_batch`]: the one writer task hands it a batch of jobs, each
+//! Writes go through [`Storage::commit_batch`]: the one writer task hands it a batch of jobs, each
 //! job's changes run under its own savepoint (so one conflict does not sink the batch), then the
 //! caller turns the outcomes into ledger leaves and a signed tree head that are written in the
 //! *same* transaction. One commit, one fsync, for the whole batch.
@@ -13,14 +14,13 @@
 //! under one savepoint; only if that hits a uniqueness conflict do they fall back to the
 //! per-job savepoints, which find out which job conflicted.
 
+mod capabilities;
 mod change;
 mod events_only;
 mod inline;
 mod sql;
 
-use async_trait::async_trait;
-use mamori_ledger::SignedTreeHead;
-
+pub use capabilities::*;
 pub use change::Change;
 pub use sql::{FORGOTTEN_AT_ERASURE, KEPT_AFTER_ERASURE, PostgresStore, SqliteStore};
 
@@ -213,7 +213,7 @@ impl KeyRange {
 }
 
 /// A current consent row as read, borrowed from the database's buffers (see
-/// [`Store::consented_among`]).
+/// [`ConsentStore::consented_among`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ConsentStateRef<'a> {
     pub subject_id: &'a [u8; 16],
@@ -457,185 +457,9 @@ pub type JobOutcome = std::result::Result<(), JobError>;
 /// Its second argument holds the hashes of the leaves another process (the CLI beside a running
 /// server) appended since the caller's tree size, in index order: the caller's tree takes them
 /// in first, so its own leaves follow theirs instead of clashing with them.
-pub type Finish<'a> =
-    dyn FnMut(&[JobOutcome], &[[u8; 32]]) -> (Vec<LeafRow>, SignedTreeHead) + Send + 'a;
-
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    fn backend(&self) -> &'static str;
-
-    /// The directory holding the database files, when they are local (SQLite): readiness
-    /// watches its free space.
-    fn data_dir(&self) -> Option<std::path::PathBuf> {
-        None
-    }
-
-    /// Why the database this store opened is no longer where it was, if it is not (a local
-    /// file deleted or replaced while in use); checked before each commit and by readiness.
-    fn lost(&self) -> Option<String> {
-        None
-    }
-
-    async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
-    async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;
-    async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
-    /// Of `categories`, those the subject has records in (one index probe each; the records
-    /// are not read).
-    async fn record_categories(&self, subject: &Id, categories: &[String]) -> Result<Vec<String>>;
-    async fn count_subjects(&self) -> Result<i64>;
-
-    async fn leaves(&self, from: u64, limit: i64) -> Result<Vec<LeafRow>>;
-    async fn leaf_hashes(&self, from: u64, limit: i64) -> Result<Vec<[u8; 32]>>;
-    /// Every leaf from `from` on, in order, in pages (for full verification). The pages come
-    /// from one consistent snapshot; `subject_id` is not filled in.
-    fn stream_leaves(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>>;
-    async fn heads(&self) -> Result<Vec<SignedTreeHead>>;
-    /// The ledger leaves about `subject` with an index below `before`, newest first, at most
-    /// `limit`: from the subject index's visible segments plus the leaves not indexed yet.
-    async fn subject_leaves(&self, subject: &Id, before: u64, limit: i64) -> Result<Vec<LeafRow>>;
-    /// Every segment of the subject index, in id order (all levels).
-    async fn leaf_segments(&self) -> Result<Vec<LeafSegment>>;
-    /// The keys of the leaves at `idxs` that concern a subject (to sample a merge's entries).
-    async fn leaf_keys(&self, idxs: &[i64]) -> Result<Vec<LeafKey>>;
-    async fn latest_head(&self) -> Result<Option<SignedTreeHead>>;
-
-    async fn api_key_by_digest(&self, digest: &[u8; 32]) -> Result<Option<ApiKeyRow>>;
-    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
-
-    async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
-
-    /// Published policy versions, oldest first.
-    async fn policy_versions(&self) -> Result<Vec<PolicyVersion>>;
-    /// The latest published version and its hash, without the text (read on every consent change).
-    async fn latest_policy_version(&self) -> Result<Option<(i64, [u8; 32])>>;
-
-    async fn request(&self, id: &Id) -> Result<Option<RequestRow>>;
-    /// Open requests due before `before_ms` whose current deadline has had no reminder yet,
-    /// soonest first.
-    async fn requests_to_remind(&self, before_ms: i64, limit: i64) -> Result<Vec<RequestRow>>;
-    async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
-
-    async fn drp_agent(&self, id: &str) -> Result<Option<DrpAgentRow>>;
-    /// Every agent ever registered, by id.
-    async fn drp_agents(&self) -> Result<Vec<DrpAgentRow>>;
-    /// The agent a bearer token (by digest) was issued to.
-    /// The agent a token belongs to and when the token was issued (live agents only).
-    async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<(String, i64)>>;
-    async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>>;
-    async fn survey(&self, slug: &str) -> Result<Option<SurveyRow>>;
-    async fn surveys(&self) -> Result<Vec<SurveyRow>>;
-    /// Every response's answers (JSON), in the order of their random ids.
-    async fn survey_answers(&self, survey_id: &Id) -> Result<Vec<String>>;
-    /// Every response's coded answers, in no particular order.
-    async fn survey_codes(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>>;
-    /// Up to `limit` responses' free-text answers (JSON), in the order of their random ids.
-    async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>>;
-
-    /// Up to `limit` responses' free-text answers (JSON) after the response id `after`, in id
-    /// order (the ids are random, so this is no arrival order): one page of a listing.
-    async fn survey_texts_page(
-        &self,
-        survey_id: &Id,
-        after: Option<Id>,
-        limit: i64,
-    ) -> Result<Vec<(Id, String)>>;
-    /// An invited survey's issuer: (public key DER, sealed secret key).
-    async fn survey_issuer(&self, survey_id: &Id) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
-    /// Whether `subject` is invited to the survey, and if so whether its token was issued.
-    async fn survey_invitation(&self, survey_id: &Id, subject_id: &Id) -> Result<Option<bool>>;
-    /// The invitation with this code: whether its token was issued.
-    async fn survey_invitation_by_code(
-        &self,
-        survey_id: &Id,
-        code_digest: &[u8; 32],
-    ) -> Result<Option<bool>>;
-    /// Invitations sent and tokens issued.
-    async fn survey_invitation_counts(&self, survey_id: &Id) -> Result<(i64, i64)>;
-
-    /// A survey's differentially private releases, oldest first.
-    async fn survey_releases(&self, survey_id: &Id) -> Result<Vec<SurveyReleaseRow>>;
-
-    /// Subscriptions not removed, oldest first.
-    async fn webhooks(&self) -> Result<Vec<WebhookRow>>;
-    async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>>;
-    async fn challenge(&self, id: &Id) -> Result<Option<ChallengeRow>>;
-    /// How many sign-in challenges were made for `subject` (by any of their addresses) since then.
-    async fn challenges_since(&self, subject: &Id, since_ms: i64) -> Result<i64>;
-    async fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRow>>;
-    /// The highest outbox seq (0 if empty).
-    async fn last_event_seq(&self) -> Result<i64>;
-    /// Dead letters of a subscription: (seq, attempts, last status).
-    async fn dead_letters(&self, webhook: &Id) -> Result<Vec<(i64, i64, Option<i64>)>>;
-
-    /// Outbox events with `seq > after`, oldest first.
-    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>>;
-
-    /// The current consent state of a subject, one row per (purpose, channel) ever decided.
-    async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
-    /// The id of the latest recorded decision for one subject, purpose and channel (the one
-    /// the current state comes from), if any.
-    /// The newest `limit` records of `subject`, newest first.
-    async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
-    /// A subject's records of one category, newest first, older than `before` (a record's
-    /// time and id) if given.
-    async fn records_of_kind(
-        &self,
-        subject: &Id,
-        category: &str,
-        before: Option<(i64, Id)>,
-        limit: i64,
-    ) -> Result<Vec<RecordRow>>;
-
-    /// How many records `subject` has of each category.
-    async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>>;
-
-    /// Every consent decision ever recorded for `subject` (the history), oldest first.
-    async fn consent_history(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
-
-    async fn latest_consent_event(
-        &self,
-        subject: &Id,
-        purpose: &str,
-        channel: &str,
-    ) -> Result<Option<Id>>;
-
-    /// Of `subjects`, those whose current state row (live subjects) grants `purpose` on
-    /// `channel` and passes `check` (the caller's MAC check, run on each row as it is read,
-    /// without copying it); a row that fails it is returned instead, for the caller to report.
-    async fn consented_among(
-        &self,
-        subjects: &[Id],
-        purpose: &str,
-        channel: &str,
-        check: StateCheck,
-    ) -> Result<std::result::Result<Vec<Id>, ConsentRow>>;
-
-    /// Every current consent row that has no MAC yet, if the database still has rows from before
-    /// MACs (the migration's marker is there); None once they are sealed.
-    async fn unsealed_consent_state(&self) -> Result<Option<Vec<ConsentRow>>>;
-
-    /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
-    /// `tree_size` is how many leaves the caller's tree holds: stored leaves from that index on
-    /// were written by another process and are handed to `finish`. Writers take turns (SQLite's
-    /// write lock, a PostgreSQL advisory lock), so none can be appended meanwhile.
-    async fn commit_batch(
-        &self,
-        jobs: &[Vec<Change>],
-        tree_size: u64,
-        finish: &mut Finish<'_>,
-    ) -> Result<Vec<JobOutcome>>;
-
-    /// Tunes the connection for a bulk import in this process (SQLite: a large writer cache).
-    async fn prepare_bulk_load(&self) -> Result<()>;
-
-    /// Held subjects whose kept part waits to be re-sealed under a fresh key, oldest first.
-    async fn holds_to_rekey(&self, limit: i64) -> Result<Vec<SubjectRow>>;
-    /// Held subjects (see [`Change::HoldSubject`]) whose next hold ends before `before_ms`.
-    async fn holds_ending(&self, before_ms: i64, limit: i64) -> Result<Vec<SubjectRow>>;
-
-    /// Deletes up to `limit` record rows of erased subjects (not held ones); returns how many went.
-    async fn purge_erased(&self, limit: i64) -> Result<u64>;
-}
+pub type Finish<'a> = dyn FnMut(&[JobOutcome], &[[u8; 32]]) -> (Vec<LeafRow>, mamori_ledger::SignedTreeHead)
+    + Send
+    + 'a;
 
 /// Opens (creating and migrating) the store a URL names: `sqlite://PATH` or `postgres://…`.
 pub async fn open(url: &str) -> Result<Box<dyn Store>> {

@@ -1,0 +1,283 @@
+//! What the store can do, one trait per capability (lldap's pattern): each backend implements
+//! every one of them, and [`Store`] is all of them together. A caller that needs only surveys
+//! can take `&dyn SurveyStore`; core holds one `Arc<dyn Store>`, whose methods are those of
+//! every capability (a trait object's supertraits need no import).
+
+use async_trait::async_trait;
+use mamori_ledger::SignedTreeHead;
+
+use crate::*;
+
+/// Where the data lives and the one way to change it: [`Storage::commit_batch`].
+#[async_trait]
+pub trait Storage: Send + Sync {
+    fn backend(&self) -> &'static str;
+
+    /// The directory holding the database files, when they are local (SQLite): readiness
+    /// watches its free space.
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// Why the database this store opened is no longer where it was, if it is not (a local
+    /// file deleted or replaced while in use); checked before each commit and by readiness.
+    fn lost(&self) -> Option<String> {
+        None
+    }
+
+    /// Applies each job under a savepoint, then writes what `finish` returns, then commits once.
+    /// `tree_size` is how many leaves the caller's tree holds: stored leaves from that index on
+    /// were written by another process and are handed to `finish`. Writers take turns (SQLite's
+    /// write lock, a PostgreSQL advisory lock), so none can be appended meanwhile.
+    async fn commit_batch(
+        &self,
+        jobs: &[Vec<Change>],
+        tree_size: u64,
+        finish: &mut Finish<'_>,
+    ) -> Result<Vec<JobOutcome>>;
+
+    /// Tunes the connection for a bulk import in this process (SQLite: a large writer cache).
+    async fn prepare_bulk_load(&self) -> Result<()>;
+}
+
+/// People: their sealed rows, blind indexes, records, holds and imports.
+#[async_trait]
+pub trait SubjectStore: Send + Sync {
+    async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
+
+    async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;
+
+    async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
+
+    /// Of `categories`, those the subject has records in (one index probe each; the records
+    /// are not read).
+    async fn record_categories(&self, subject: &Id, categories: &[String]) -> Result<Vec<String>>;
+
+    async fn count_subjects(&self) -> Result<i64>;
+
+    async fn import_progress(&self, id: &[u8; 32]) -> Result<Option<ImportProgress>>;
+
+    /// The newest `limit` records of `subject`, newest first.
+    async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
+
+    /// A subject's records of one category, newest first, older than `before` (a record's
+    /// time and id) if given.
+    async fn records_of_kind(
+        &self,
+        subject: &Id,
+        category: &str,
+        before: Option<(i64, Id)>,
+        limit: i64,
+    ) -> Result<Vec<RecordRow>>;
+
+    /// How many records `subject` has of each category.
+    async fn record_counts(&self, subject: &Id) -> Result<Vec<(String, i64)>>;
+
+    /// Held subjects whose kept part waits to be re-sealed under a fresh key, oldest first.
+    async fn holds_to_rekey(&self, limit: i64) -> Result<Vec<SubjectRow>>;
+
+    /// Held subjects (see [`Change::HoldSubject`]) whose next hold ends before `before_ms`.
+    async fn holds_ending(&self, before_ms: i64, limit: i64) -> Result<Vec<SubjectRow>>;
+
+    /// Deletes up to `limit` record rows of erased subjects (not held ones); returns how many went.
+    async fn purge_erased(&self, limit: i64) -> Result<u64>;
+}
+
+/// The ledger: leaves, signed heads, and the index of leaves by subject.
+#[async_trait]
+pub trait LedgerStore: Send + Sync {
+    async fn leaves(&self, from: u64, limit: i64) -> Result<Vec<LeafRow>>;
+
+    async fn leaf_hashes(&self, from: u64, limit: i64) -> Result<Vec<[u8; 32]>>;
+
+    /// Every leaf from `from` on, in order, in pages (for full verification). The pages come
+    /// from one consistent snapshot; `subject_id` is not filled in.
+    fn stream_leaves(&self, from: u64) -> tokio::sync::mpsc::Receiver<Result<Vec<LeafRow>>>;
+
+    async fn heads(&self) -> Result<Vec<SignedTreeHead>>;
+
+    /// The ledger leaves about `subject` with an index below `before`, newest first, at most
+    /// `limit`: from the subject index's visible segments plus the leaves not indexed yet.
+    async fn subject_leaves(&self, subject: &Id, before: u64, limit: i64) -> Result<Vec<LeafRow>>;
+
+    /// Every segment of the subject index, in id order (all levels).
+    async fn leaf_segments(&self) -> Result<Vec<LeafSegment>>;
+
+    /// The keys of the leaves at `idxs` that concern a subject (to sample a merge's entries).
+    async fn leaf_keys(&self, idxs: &[i64]) -> Result<Vec<LeafKey>>;
+
+    async fn latest_head(&self) -> Result<Option<SignedTreeHead>>;
+}
+
+/// Who may come in: API keys, sign-in challenges, privacy-center sessions.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    async fn api_key_by_digest(&self, digest: &[u8; 32]) -> Result<Option<ApiKeyRow>>;
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>>;
+
+    async fn challenge(&self, id: &Id) -> Result<Option<ChallengeRow>>;
+
+    /// How many sign-in challenges were made for `subject` (by any of their addresses) since then.
+    async fn challenges_since(&self, subject: &Id, since_ms: i64) -> Result<i64>;
+
+    async fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRow>>;
+}
+
+/// The published versions of the governance policy.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// Published policy versions, oldest first.
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersion>>;
+
+    /// The latest published version and its hash, without the text (read on every consent change).
+    async fn latest_policy_version(&self) -> Result<Option<(i64, [u8; 32])>>;
+}
+
+/// Consent: the current state per purpose and channel, and its history.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// The current consent state of a subject, one row per (purpose, channel) ever decided.
+    async fn consents(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
+
+    /// Every consent decision ever recorded for `subject` (the history), oldest first.
+    async fn consent_history(&self, subject: &Id) -> Result<Vec<ConsentRow>>;
+
+    /// The id of the latest recorded decision for one subject, purpose and channel (the one
+    /// the current state comes from), if any.
+    async fn latest_consent_event(
+        &self,
+        subject: &Id,
+        purpose: &str,
+        channel: &str,
+    ) -> Result<Option<Id>>;
+
+    /// Of `subjects`, those whose current state row (live subjects) grants `purpose` on
+    /// `channel` and passes `check` (the caller's MAC check, run on each row as it is read,
+    /// without copying it); a row that fails it is returned instead, for the caller to report.
+    async fn consented_among(
+        &self,
+        subjects: &[Id],
+        purpose: &str,
+        channel: &str,
+        check: StateCheck,
+    ) -> Result<std::result::Result<Vec<Id>, ConsentRow>>;
+
+    /// Every current consent row that has no MAC yet, if the database still has rows from before
+    /// MACs (the migration's marker is there); None once they are sealed.
+    async fn unsealed_consent_state(&self) -> Result<Option<Vec<ConsentRow>>>;
+}
+
+/// Rights requests and the Data Rights Protocol agents that file them.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
+    async fn request(&self, id: &Id) -> Result<Option<RequestRow>>;
+
+    /// Open requests due before `before_ms` whose current deadline has had no reminder yet,
+    /// soonest first.
+    async fn requests_to_remind(&self, before_ms: i64, limit: i64) -> Result<Vec<RequestRow>>;
+
+    async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
+
+    async fn drp_agent(&self, id: &str) -> Result<Option<DrpAgentRow>>;
+
+    /// Every agent ever registered, by id.
+    async fn drp_agents(&self) -> Result<Vec<DrpAgentRow>>;
+
+    /// The agent a token belongs to and when the token was issued (live agents only).
+    async fn drp_token_agent(&self, digest: &[u8; 32]) -> Result<Option<(String, i64)>>;
+
+    async fn drp_request(&self, request_id: &Id) -> Result<Option<DrpRequestRow>>;
+}
+
+/// Surveys, their unlinkable responses, invitations and private releases.
+#[async_trait]
+pub trait SurveyStore: Send + Sync {
+    async fn survey(&self, slug: &str) -> Result<Option<SurveyRow>>;
+
+    async fn surveys(&self) -> Result<Vec<SurveyRow>>;
+
+    /// Every response's answers (JSON), in the order of their random ids.
+    async fn survey_answers(&self, survey_id: &Id) -> Result<Vec<String>>;
+
+    /// Every response's coded answers, in no particular order.
+    async fn survey_codes(&self, survey_id: &Id) -> Result<Vec<Vec<u8>>>;
+
+    /// Up to `limit` responses' free-text answers (JSON), in the order of their random ids.
+    async fn survey_texts(&self, survey_id: &Id, limit: i64) -> Result<Vec<String>>;
+
+    /// Up to `limit` responses' free-text answers (JSON) after the response id `after`, in id
+    /// order (the ids are random, so this is no arrival order): one page of a listing.
+    async fn survey_texts_page(
+        &self,
+        survey_id: &Id,
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<(Id, String)>>;
+
+    /// An invited survey's issuer: (public key DER, sealed secret key).
+    async fn survey_issuer(&self, survey_id: &Id) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+
+    /// Whether `subject` is invited to the survey, and if so whether its token was issued.
+    async fn survey_invitation(&self, survey_id: &Id, subject_id: &Id) -> Result<Option<bool>>;
+
+    /// The invitation with this code: whether its token was issued.
+    async fn survey_invitation_by_code(
+        &self,
+        survey_id: &Id,
+        code_digest: &[u8; 32],
+    ) -> Result<Option<bool>>;
+
+    /// Invitations sent and tokens issued.
+    async fn survey_invitation_counts(&self, survey_id: &Id) -> Result<(i64, i64)>;
+
+    /// A survey's differentially private releases, oldest first.
+    async fn survey_releases(&self, survey_id: &Id) -> Result<Vec<SurveyReleaseRow>>;
+}
+
+/// The outbox and the webhook subscriptions that consume it.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Subscriptions not removed, oldest first.
+    async fn webhooks(&self) -> Result<Vec<WebhookRow>>;
+
+    async fn webhook(&self, id: &Id) -> Result<Option<WebhookRow>>;
+
+    /// The highest outbox seq (0 if empty).
+    async fn last_event_seq(&self) -> Result<i64>;
+
+    /// Dead letters of a subscription: (seq, attempts, last status).
+    async fn dead_letters(&self, webhook: &Id) -> Result<Vec<(i64, i64, Option<i64>)>>;
+
+    /// Outbox events with `seq > after`, oldest first.
+    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>>;
+}
+
+/// Every capability: what a backend is.
+pub trait Store:
+    Storage
+    + SubjectStore
+    + LedgerStore
+    + AccessStore
+    + PolicyStore
+    + ConsentStore
+    + RequestStore
+    + SurveyStore
+    + EventStore
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: Storage
+        + SubjectStore
+        + LedgerStore
+        + AccessStore
+        + PolicyStore
+        + ConsentStore
+        + RequestStore
+        + SurveyStore
+        + EventStore
+        + 'static
+{
+}
