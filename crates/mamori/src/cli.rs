@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Privacy-first customer data platform"
 )]
-pub(crate) struct Cli {
+pub struct Cli {
     /// Data directory: config, master key file and the SQLite database.
     #[arg(
         long,
@@ -19,10 +19,10 @@ pub(crate) struct Cli {
         env = "MAMORI_DATA",
         default_value = "./mamori-data"
     )]
-    pub(crate) data: PathBuf,
+    pub data: PathBuf,
     /// Database URL: sqlite://PATH or postgres://… (default: sqlite in the data directory).
     #[arg(long, global = true, env = "MAMORI_DATABASE")]
-    pub(crate) database: Option<String>,
+    pub database: Option<String>,
     /// Address to listen on.
     #[arg(
         long,
@@ -30,20 +30,20 @@ pub(crate) struct Cli {
         env = "MAMORI_LISTEN",
         default_value = "127.0.0.1:8080"
     )]
-    pub(crate) listen: String,
+    pub listen: String,
     /// Governance policy file (default: policy.toml in the data directory).
     #[arg(long, global = true, env = "MAMORI_POLICY")]
-    pub(crate) policy: Option<PathBuf>,
+    pub policy: Option<PathBuf>,
     /// Configuration file: mail, SMS, TLS, deadlines (default: mamori.toml in the data
     /// directory, if present).
     #[arg(long, global = true, env = "MAMORI_CONFIG")]
-    pub(crate) config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub command: Command,
 }
 
 #[derive(Subcommand)]
-pub(crate) enum Command {
+pub enum Command {
     /// Create the data directory: master key (mode 0600), policy, database.
     Init,
     /// Run the server.
@@ -111,31 +111,12 @@ pub(crate) enum Command {
         #[arg(long)]
         rejects: Option<PathBuf>,
     },
-    /// Measure the performance targets in a throw-away installation (release builds only give
-    /// meaningful figures). Needs no data directory.
+    /// Measure the performance targets in a throw-away installation: runs the load generator
+    /// `mamori-bench` from beside this binary (`mamori bench --help` lists its options).
     Bench {
-        /// A smaller run that finishes in under a minute.
-        #[arg(long)]
-        quick: bool,
-        /// Smoke run for the test suite (figures not meaningful).
-        #[arg(long, hide = true)]
-        tiny: bool,
-        /// Print one JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Subjects stored for the read test (default 1,000,000, or 100,000 with --quick).
-        #[arg(long)]
-        subjects: Option<u64>,
-        /// Directory for the throw-away installation (default: the system temp directory).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Only the consent-check figures and their same-run baselines (for tuning that path).
-        #[arg(long)]
-        consent_only: bool,
-        /// Responses in the survey whose results are timed (default 1,000,000, or 100,000
-        /// with --quick).
-        #[arg(long)]
-        survey_responses: Option<usize>,
+        /// Options of `mamori-bench` (--quick, --json, --subjects N, …).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Remove personal data (e-mail addresses, phone numbers, payment cards, IBANs, IP
     /// addresses, national ids, addresses, dates of birth, names) from free text: one record per
@@ -167,26 +148,26 @@ pub(crate) enum Command {
 
 /// Request rate limits of the server.
 #[derive(clap::Args)]
-pub(crate) struct LimitArgs {
+pub struct LimitArgs {
     /// Requests per second per API key (bursts of twice that); 0 turns the limit off.
     #[arg(long, env = "MAMORI_RATE_LIMIT", default_value_t = 1_000)]
-    pub(crate) rate_limit: u32,
+    pub rate_limit: u32,
     /// Failed authentications per second per client address before it is shut out for 10 s.
     #[arg(long, env = "MAMORI_FAILED_AUTH_LIMIT", default_value_t = 10)]
-    pub(crate) failed_auth_limit: u32,
+    pub failed_auth_limit: u32,
     /// Delivery attempts per webhook event before it is dead-lettered (replayable).
     #[arg(long, env = "MAMORI_WEBHOOK_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
-    pub(crate) webhook_attempts: u32,
+    pub webhook_attempts: u32,
     /// Seconds a webhook target may take to answer before the attempt counts as failed.
     #[arg(long, env = "MAMORI_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub(crate) webhook_timeout: u64,
+    pub webhook_timeout: u64,
     /// Anonymous survey responses per minute from one client address.
     #[arg(long, env = "MAMORI_SURVEY_RATE_LIMIT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
-    pub(crate) survey_rate_limit: u32,
+    pub survey_rate_limit: u32,
 }
 
 impl LimitArgs {
-    pub(crate) fn limits(&self) -> mamori_server::Limits {
+    pub fn limits(&self) -> mamori_server::Limits {
         let defaults = mamori_server::Limits::default();
         mamori_server::Limits {
             per_key: self.rate_limit,
@@ -203,7 +184,7 @@ impl LimitArgs {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum PolicyCommand {
+pub enum PolicyCommand {
     /// Check a policy file; prints every problem with file:line:column and exits non-zero if any.
     Check { file: PathBuf },
     /// Explain in plain words what changed from policy OLD to policy NEW, and which changes
@@ -217,7 +198,7 @@ pub(crate) enum PolicyCommand {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum ApikeyCommand {
+pub enum ApikeyCommand {
     /// Create a key for a role; the key is printed once and stored only as a keyed hash.
     Create {
         #[arg(long)]
@@ -232,7 +213,7 @@ pub(crate) enum ApikeyCommand {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum SurveyCommand {
+pub enum SurveyCommand {
     /// Define a survey from a TOML file (see examples/survey.toml).
     Create {
         file: PathBuf,
@@ -269,7 +250,7 @@ pub(crate) enum SurveyCommand {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum AgentCommand {
+pub enum AgentCommand {
     /// Register an agent: its directory id, name and base64 Ed25519 verify key.
     Add {
         id: String,
@@ -286,7 +267,7 @@ pub(crate) enum AgentCommand {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum ImportKind {
+pub enum ImportKind {
     /// Existing consents from CSV: subject (Mamori id or external id), purpose, channel,
     /// granted (true/false), timestamp (RFC 3339), source, notice_version. Original times and
     /// provenance are kept; a record older than the current decision only joins the history.
@@ -303,7 +284,7 @@ pub(crate) enum ImportKind {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum WebhookCommand {
+pub enum WebhookCommand {
     /// Subscribe a URL to events from now on; prints its id and signing secret (shown once).
     Add {
         #[arg(long)]
@@ -334,7 +315,7 @@ pub(crate) enum WebhookCommand {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum LedgerCommand {
+pub enum LedgerCommand {
     /// Recompute the Merkle tree from storage and check every signed tree head.
     Verify {
         /// Also check the ledger against an outside copy of signed heads (JSON lines: the

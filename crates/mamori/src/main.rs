@@ -1,17 +1,7 @@
 //! `mamori`: the command line. Every command that touches personal data goes through the same
 //! core services (and so the same access decision and ledger) as the HTTP API.
 
-mod bench;
-mod bench_surveys;
-mod bench_webhooks;
-mod cli;
-mod config;
-mod context;
-mod demo;
-mod import;
-mod listen;
-mod scrub;
-mod verify;
+use mamori::{config, context, demo, import, listen, scrub, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,8 +10,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser;
 
-use crate::cli::*;
-use crate::context::Context;
+use mamori::cli::*;
+use mamori::context::Context;
 
 /// Commands that print and end (not the servers) stop quietly when the reader of their output
 /// goes away (`mamori survey results … | head`), as Unix tools do, instead of panicking on
@@ -417,31 +407,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             );
         }
-        Command::Bench {
-            quick,
-            tiny,
-            json,
-            subjects,
-            dir,
-            consent_only,
-            survey_responses,
-        } => {
-            let figures = bench::run(bench::BenchArgs {
-                quick,
-                tiny,
-                consent_only,
-                subjects,
-                dir,
-                survey_responses,
-                database: cli.database.clone(),
-            })
-            .await?;
-            if json {
-                println!("{figures}");
-            } else {
-                bench::print_table(&figures, &mut std::io::stdout())?;
-            }
-        }
+        Command::Bench { args } => return run_bench(cli.database.as_deref(), &args),
         Command::Scrub {
             spans,
             modes,
@@ -502,6 +468,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mamori bench`: the load generator is a binary of its own, `mamori-bench`, built beside this
+/// one, so the product carries none of it. Its exit code is the command's.
+fn run_bench(database: Option<&str>, args: &[String]) -> anyhow::Result<ExitCode> {
+    let bench = std::env::current_exe()?.with_file_name("mamori-bench");
+    anyhow::ensure!(
+        bench.is_file(),
+        "`mamori bench` runs the load generator `{}`, which is not there; build it with `cargo build --release -p mamori-bench`",
+        bench.display()
+    );
+    let mut command = std::process::Command::new(&bench);
+    if let Some(database) = database {
+        command.args(["--database", database]);
+    }
+    let status = command.args(args).status()?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
 }
 
 /// The ledger's heads file in the data directory, unless `[ledger] heads` names another.

@@ -49,21 +49,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Runs `mamori bench --tiny --json` with `extra` in a temporary directory: its figures, and the
-/// directory (which the bench must leave empty).
-fn tiny_bench(extra: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(["bench", "--tiny", "--json"])
-        .args(extra)
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    (serde_json::from_slice(&out.stdout).unwrap(), dir)
-}
-
 /// `mamori serve` on `data` at a free port, quiet; its base URL.
 fn serve(data: &std::path::Path) -> (std::process::Child, String) {
     let port = free_port();

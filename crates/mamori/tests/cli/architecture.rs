@@ -23,8 +23,8 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-#[test]
-fn neither_the_server_nor_the_cli_depends_on_the_store() {
+/// The workspace's packages as `cargo metadata` lists them (without dependencies' own).
+fn workspace_metadata() -> serde_json::Value {
     let out = Command::new(env!("CARGO"))
         .args([
             "metadata",
@@ -41,7 +41,12 @@ fn neither_the_server_nor_the_cli_depends_on_the_store() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn neither_the_server_nor_the_cli_depends_on_the_store() {
+    let metadata = workspace_metadata();
     let packages = metadata["packages"].as_array().unwrap();
     for name in ["mamori-server", "mamori"] {
         let package = packages.iter().find(|p| p["name"] == name).unwrap();
@@ -68,6 +73,37 @@ fn neither_the_server_nor_the_cli_depends_on_the_store() {
             );
         }
     }
+}
+
+/// The load generator is a crate of its own (`mamori-bench`): the product binary neither
+/// compiles it nor turns on core's `bench` feature (its bulk-load shortcuts).
+#[test]
+fn the_product_binary_carries_no_load_generator() {
+    let metadata = workspace_metadata();
+    let packages = metadata["packages"].as_array().unwrap();
+    let mamori = packages.iter().find(|p| p["name"] == "mamori").unwrap();
+    let core = mamori["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "mamori-core" && d["kind"].is_null())
+        .unwrap();
+    assert_eq!(core["features"], serde_json::json!([]), "{core}");
+    for file in sources(&workspace().join("crates/mamori/src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for bench_only in ["bench_support", "mod bench", "http_load"] {
+            assert!(
+                !text.contains(bench_only),
+                "{}: {bench_only}",
+                file.display()
+            );
+        }
+    }
+    let bench = packages.iter().find(|p| p["name"] == "mamori-bench");
+    assert!(
+        bench.is_some(),
+        "the load generator lives in crates/mamori-bench"
+    );
 }
 
 #[test]

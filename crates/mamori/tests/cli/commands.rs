@@ -1,4 +1,4 @@
-//! The administrative commands: policy, webhooks, agents, scrub, surveys, report, bench.
+//! The administrative commands: policy, webhooks, agents, scrub, surveys, report.
 
 use super::*;
 
@@ -34,91 +34,6 @@ fn policy_check_reports_locations_and_fails() {
             && err.contains("hint:"),
         "{err}"
     );
-}
-
-#[test]
-fn bench_reports_every_figure() {
-    let (figures, dir) = tiny_bench(&[]);
-    for key in [
-        "seal_ratio",
-        "import_subjects_per_s",
-        "read_rps",
-        "read_p99_ms",
-        "erase_median_ms",
-        "ledger_append_per_s",
-        "ledger_verify_leaves_per_s",
-        "proof_ms",
-        "rss_mb",
-        "consent_check_rps",
-        "consent_check_paced_p99_ms",
-        "consent_check_paced_server_cpu_us",
-        "consent_check_paced_client_cpu_us",
-        "http_baseline_rps",
-        "http_baseline_paced_server_cpu_us",
-        "audience_checks_per_s",
-        "webhook_latency_p99_ms",
-        "webhook_deliveries_per_s",
-        "export_ms_10k_records_10k_events",
-        "page_my_data_p95_ms",
-        "page_my_choices_p95_ms",
-        "page_access_log_p95_ms",
-        "requests_opened_per_s",
-        "request_queue_page_median_ms",
-        "request_queue_page_p95_ms",
-        "survey_responses_per_s",
-        "survey_response_p99_ms",
-        "survey_results_median_ms",
-    ] {
-        let v = figures[key].as_f64();
-        assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
-    }
-    assert!(figures["read_rps"].as_f64().unwrap() > 0.0);
-    assert_eq!(figures["read_errors"], 0, "{figures}");
-    assert_eq!(figures["consent_check_errors"], 0, "{figures}");
-    assert!(figures["webhook_deliveries_per_s"].as_f64().unwrap() > 0.0);
-    assert!(figures["survey_responses_per_s"].as_f64().unwrap() > 0.0);
-    assert!(
-        figures["survey_results_responses"].as_u64().unwrap() >= 2_000,
-        "{figures}"
-    );
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "the throw-away installation is removed"
-    );
-}
-
-#[test]
-fn bench_consent_only_reports_the_consent_figures_and_their_baselines() {
-    let (figures, dir) = tiny_bench(&["--consent-only"]);
-    for key in [
-        "raw_aead_seals_per_s",
-        "http_baseline_rps",
-        "http_baseline_paced_p99_ms",
-        "consent_check_paced_p99_ms",
-        "consent_check_rps",
-    ] {
-        assert!(
-            figures[key].as_f64().is_some_and(|v| v > 0.0),
-            "{key}: {figures}"
-        );
-    }
-    // The server did the work: its CPU per request is measured, not zero.
-    assert!(
-        figures["consent_check_paced_server_cpu_us"]
-            .as_f64()
-            .is_some_and(|us| us > 0.0),
-        "{figures}"
-    );
-    assert_eq!(figures["consent_check_errors"], 0, "{figures}");
-    for skipped in [
-        "read_rps",
-        "webhook_latency_p99_ms",
-        "survey_results_median_ms",
-    ] {
-        assert!(figures.get(skipped).is_none(), "{skipped}: {figures}");
-    }
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub async fn create(vault: &Vault) -> anyhow::Result<()> {
     let text = DEFINITION.replace("how-we-use-your-data", SLUG);
     let survey = mamori_core::surveys::Survey::from_toml(&vault.policy, &text)?;
     vault
-        .create_survey(&crate::context::operator(), survey)
+        .create_survey(&mamori::context::operator(), survey)
         .await?;
     Ok(())
 }
@@ -100,7 +100,7 @@ pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)
     for _ in 0..3 {
         let started = Instant::now();
         let results = vault
-            .survey_results(&crate::context::operator(), SLUG, Some("clear"))
+            .survey_results(&mamori::context::operator(), SLUG, Some("clear"))
             .await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(

@@ -29,8 +29,8 @@ use http::*;
 use rights::*;
 use server::*;
 
-use crate::context::{self, Context, Paths};
-use crate::import::{self, Batch};
+use mamori::context::{self, Context, Paths};
+use mamori::import::{self, Batch};
 use mamori_core::ledger_verify::{Verdict, verify_database};
 
 pub struct BenchArgs {
@@ -166,7 +166,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
 
     // The server under load is a separate `mamori serve` process, so its memory is its own.
     let keys = create_keys(&vault).await?;
-    crate::bench_surveys::create(&vault).await?;
+    crate::surveys::create(&vault).await?;
     drop(ctx);
     drop(vault);
     note("audited reads over HTTP");
@@ -202,7 +202,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("audience_checks_per_s", json!(checks_per_s.round()));
 
     note("consent change → webhook on loopback");
-    let hooks = crate::bench_webhooks::measure(
+    let hooks = crate::webhooks::measure(
         &server.url,
         &server.keys.service,
         &server.keys.officer,
@@ -243,8 +243,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
 
     note("anonymous survey responses over HTTP (free text scrubbed)");
     let ingestion =
-        crate::bench_surveys::ingest(&server.url, plan.read_seconds.min(5.0), plan.connections)
-            .await?;
+        crate::surveys::ingest(&server.url, plan.read_seconds.min(5.0), plan.connections).await?;
     out.insert(
         "survey_responses_per_s",
         json!(ingestion.responses_per_s.round()),
@@ -262,8 +261,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "survey results with {} responses",
         plan.survey_responses
     ));
-    let (stored, results_ms) =
-        crate::bench_surveys::results(&ctx.vault, plan.survey_responses).await?;
+    let (stored, results_ms) = crate::surveys::results(&ctx.vault, plan.survey_responses).await?;
     out.insert("survey_results_responses", json!(stored));
     out.insert("survey_results_median_ms", json!(round3(results_ms)));
 

@@ -35,6 +35,18 @@ pub(super) async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
     })
 }
 
+/// The `mamori` binary that serves under load: the one built beside this one (`cargo build
+/// --release -p mamori -p mamori-bench` puts both in `target/release`).
+fn mamori_binary() -> anyhow::Result<std::path::PathBuf> {
+    let beside = std::env::current_exe()?.with_file_name("mamori");
+    anyhow::ensure!(
+        beside.is_file(),
+        "the bench runs the server as `{}`, which is not there; build it with `cargo build --release -p mamori`",
+        beside.display()
+    );
+    Ok(beside)
+}
+
 /// `mamori serve` on the bench installation, as a child process.
 pub(super) struct Server {
     pub(super) url: String,
@@ -48,7 +60,7 @@ impl Server {
             .local_addr()?
             .port();
         let listen = format!("127.0.0.1:{port}");
-        let child = std::process::Command::new(std::env::current_exe()?)
+        let child = std::process::Command::new(mamori_binary()?)
             .arg("--data")
             .arg(&paths.data)
             .args(["--database", &paths.database, "--listen", &listen, "serve"])
