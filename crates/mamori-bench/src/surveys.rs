@@ -78,7 +78,7 @@ pub async fn ingest(url: &str, seconds: f64, connections: usize) -> anyhow::Resu
 pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)> {
     let stored = vault.survey(SLUG).await?;
     let have = vault.bench_survey_response_count(&stored.id).await?;
-    let day = mamori_core::surveys::today();
+    let day = vault.today();
     let mut n = have;
     while n < total {
         let batch = (total - n).min(10_000);

@@ -11,7 +11,6 @@ use mamori_ledger::{Event, Outcome};
 
 use crate::access::{self, Permission};
 use crate::error::{CoreError, Result};
-use crate::now_ms;
 use crate::vault::{Actor, Vault};
 
 /// Proof that the access decision allowed `actor` an administrative action: it carries the
@@ -36,9 +35,9 @@ impl Granted {
     }
 }
 
-fn admin_event(actor: &Actor, action: &str, outcome: Outcome) -> Event {
+fn admin_event(actor: &Actor, action: &str, outcome: Outcome, time_ms: i64) -> Event {
     Event {
-        time_ms: now_ms(),
+        time_ms,
         actor: actor.id.clone(),
         role: actor.role.clone(),
         purpose: None,
@@ -60,13 +59,13 @@ impl Vault {
     ) -> Result<Granted> {
         match access::permits(&self.policy, &actor.role, permission) {
             Ok(()) => Ok(Granted {
-                event: admin_event(actor, action, Outcome::Allowed),
+                event: admin_event(actor, action, Outcome::Allowed, self.now_ms()),
             }),
             Err(denial) => {
                 let outcome = Outcome::Denied {
                     reason: denial.code().into(),
                 };
-                let event = admin_event(actor, action, outcome);
+                let event = admin_event(actor, action, outcome, self.now_ms());
                 self.ledger.submit(vec![], vec![event]).await??;
                 Err(CoreError::Denied(denial))
             }

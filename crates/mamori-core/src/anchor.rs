@@ -157,7 +157,7 @@ impl crate::vault::Vault {
             "signature": mamori_ledger::b64::encode(&head.signature),
             "public_key": hex::encode(self.ledger.public_key().as_bytes()),
         });
-        let announce = crate::outbox::announce("ledger.head_signed", None, data);
+        let announce = self.announce("ledger.head_signed", None, data);
         self.ledger.submit(vec![announce], vec![]).await??;
         Ok(head.head.size)
     }

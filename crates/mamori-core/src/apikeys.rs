@@ -7,7 +7,7 @@ use mamori_store::{ApiKeyRow, Change};
 use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
-use crate::{format_id, new_id, now_ms, parse_id};
+use crate::{format_id, new_id, parse_id};
 
 const PREFIX: &str = "mamori_";
 
@@ -76,7 +76,7 @@ impl Vault {
             name: name.into(),
             role: role.into(),
             digest: self.keyring.api_key_digest(&token),
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             revoked_ms: None,
         };
         self.ledger
@@ -110,7 +110,7 @@ impl Vault {
             .submit(
                 vec![Change::RevokeApiKey {
                     id,
-                    revoked_ms: now_ms(),
+                    revoked_ms: self.now_ms(),
                 }],
                 vec![granted.event()],
             )

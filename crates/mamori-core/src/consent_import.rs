@@ -12,7 +12,7 @@ use crate::error::{CoreError, Result};
 use crate::import::Rejection;
 use crate::ledger::Item;
 use crate::vault::{Actor, Vault, index_kind};
-use crate::{new_id, now_ms, parse_id};
+use crate::{new_id, parse_id};
 
 /// One consent record to import. The subject is named by Mamori id or by external id.
 #[derive(Debug, Clone)]
@@ -67,7 +67,7 @@ impl Vault {
         let mut items = Vec::new();
         let mut lines = Vec::new();
         let mut latest_known = std::collections::HashMap::new();
-        let now = now_ms();
+        let now = self.now_ms();
         for row in rows {
             if row.at_ms <= 0 || row.at_ms > now + 60_000 {
                 let e = CoreError::invalid(
@@ -145,7 +145,7 @@ impl Vault {
             };
             let mut changes = vec![];
             if record.created_ms >= latest {
-                changes.push(crate::consent::consent_changed(&record));
+                changes.push(crate::consent::consent_changed(&record, now));
             }
             latest_known.insert(key, latest.max(record.created_ms));
             changes.insert(0, Change::RecordConsent(record));

@@ -12,8 +12,8 @@ use mamori_ledger::{Event, Outcome};
 use mamori_store::{Change, ConsentRow, ConsentStateRef, StateCheck};
 
 use crate::error::{CoreError, Result};
+use crate::format_id;
 use crate::vault::Vault;
-use crate::{format_id, now_ms};
 
 /// The bytes the MAC covers, handed to `part` in order: each field length-prefixed, so no two
 /// rows share an encoding. In parts, so the audience filter checks rows where the database
@@ -76,7 +76,7 @@ impl Vault {
         };
         tracing::error!("a consent state row failed its integrity check");
         let event = Event {
-            time_ms: now_ms(),
+            time_ms: self.now_ms(),
             actor: "mamori".into(),
             role: "system".into(),
             purpose: Some(bad.purpose.clone()),
@@ -107,7 +107,7 @@ impl Vault {
         rows.iter_mut().for_each(|row| self.seal_state(row));
         let count = rows.len();
         let event = Event {
-            time_ms: now_ms(),
+            time_ms: self.now_ms(),
             actor: "mamori".into(),
             role: "system".into(),
             purpose: None,

@@ -15,7 +15,7 @@ use mamori_store::{Change, JobError, SubjectRow};
 use crate::error::{CoreError, Result};
 use crate::fieldmap::SealedFields;
 use crate::vault::{Actor, MAX_RECORDS, Vault, record_field};
-use crate::{format_id, format_time, now_ms};
+use crate::{format_id, format_time};
 
 const RETRIES: usize = 16;
 // Every record of a subject must be re-sealed or dropped; this bounds one erasure's reading.
@@ -166,9 +166,15 @@ fn shrink(
 const REKEY_CHUNK: usize = 500;
 
 /// A ledger event of Mamori's own background work on a subject (no purpose: nobody reads).
-fn system_event(actor: &str, action: &str, id: &[u8; 16], categories: Vec<String>) -> Event {
+fn system_event(
+    actor: &str,
+    action: &str,
+    id: &[u8; 16],
+    categories: Vec<String>,
+    time_ms: i64,
+) -> Event {
     Event {
-        time_ms: now_ms(),
+        time_ms,
         actor: actor.to_string(),
         role: "system".to_string(),
         purpose: None,
@@ -209,7 +215,7 @@ impl Vault {
             .await?;
         let record_categories = self.record_categories(id).await?;
         let present = present_categories(&self.policy, &map, &record_categories);
-        let now = now_ms();
+        let now = self.now_ms();
         let plan = ErasurePlan::new(&self.policy, present, now, now);
         let event = self.event(actor, purpose, label, Some(id), present, Outcome::Allowed);
         self.ledger.submit(vec![], vec![event]).await??;
@@ -261,7 +267,7 @@ impl Vault {
                 .await?;
             let record_categories = self.record_categories(id).await?;
             let present = present_categories(&self.policy, &map, &record_categories);
-            let now = now_ms();
+            let now = self.now_ms();
             let plan = ErasurePlan::new(&self.policy, present, now, now);
             let erase = shrink(
                 &self.policy,
@@ -319,7 +325,7 @@ impl Vault {
                 })
             })
             .collect();
-        crate::outbox::announce(
+        self.announce(
             "subject.erased",
             Some(id),
             serde_json::json!({ "subject": format_id(id), "kept": kept }),
@@ -415,7 +421,13 @@ impl Vault {
             id: *id,
             wrapped_dek: new_wrapped,
         };
-        let event = system_event("mamori:erasure", "subject.rekey", id, Vec::new());
+        let event = system_event(
+            "mamori:erasure",
+            "subject.rekey",
+            id,
+            Vec::new(),
+            self.now_ms(),
+        );
         self.submit_unless_changed(vec![finish], vec![event]).await
     }
 
@@ -499,6 +511,7 @@ impl Vault {
             "subject.hold_ended",
             &row.id,
             categories,
+            self.now_ms(),
         );
         let announcement = self.erased_announcement(&row.id, &plan);
         self.submit_unless_changed(vec![change, announcement], vec![event])

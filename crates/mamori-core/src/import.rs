@@ -10,7 +10,6 @@ use mamori_store::{Change, ImportProgress};
 use crate::access::{self, Denial, NoConsent};
 use crate::error::{CoreError, Result};
 use crate::ledger::Item;
-use crate::now_ms;
 use crate::vault::{Actor, DataInput, Vault};
 
 /// One row of an import file, already split into the API's shape.
@@ -145,7 +144,7 @@ impl Vault {
             changes: vec![Change::SaveImportProgress(ImportProgress {
                 id: import_id,
                 rows_done: rows_done as i64,
-                updated_ms: now_ms(),
+                updated_ms: self.now_ms(),
             })],
             events: vec![],
         });

@@ -162,7 +162,7 @@ impl Job for Holds {
         if let Err(e) = vault.rekey_holds(100).await {
             tracing::warn!(error = %e, code = e.code(), "re-keying erased subjects' kept data failed");
         }
-        vault.end_holds(crate::now_ms(), 1_000).await?;
+        vault.end_holds(vault.now_ms(), 1_000).await?;
         Ok(Ran::Done)
     }
 }

@@ -392,6 +392,8 @@ impl Ledger {
             let root = tree
                 .root(size, &Blocks::default())
                 .expect("the whole tree's root is in memory");
+            // The system's time, not the vault's clock: a signed head says when the tree really
+            // reached this size (witnesses compare it with their own clocks).
             let head = signer.sign(TreeHead {
                 size,
                 timestamp_ms: now_ms(),

@@ -8,6 +8,7 @@ pub mod anchor;
 pub mod apikeys;
 #[cfg(feature = "bench")]
 mod bench_support;
+pub mod clock;
 pub mod consent;
 pub mod consent_import;
 pub mod consent_state;
@@ -42,7 +43,8 @@ pub mod webhooks;
 pub use error::{CoreError, Result};
 pub use vault::{Actor, Vault};
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch, by the system's clock. Core's operations read the vault's
+/// clock instead ([`Vault::now_ms`]), which tests can move.
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64

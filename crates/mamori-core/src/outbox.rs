@@ -10,21 +10,28 @@ use serde_json::Value;
 use crate::access::Permission;
 use crate::error::Result;
 use crate::vault::{Actor, Vault};
-use crate::{format_id, format_time, new_id, now_ms};
+use crate::{format_id, format_time, new_id};
 
 /// Events per feed page at most.
 pub const MAX_FEED_PAGE: i64 = 1_000;
 
-/// The change that announces `kind` about `subject` with `data`.
-pub fn announce(kind: &str, subject: Option<&[u8; 16]>, data: Value) -> Change {
+/// The change that announces `kind` about `subject` with `data`, at `created_ms`.
+pub fn announce(kind: &str, subject: Option<&[u8; 16]>, data: Value, created_ms: i64) -> Change {
     Change::Announce(OutboxRow {
         seq: 0,
         id: new_id(),
         kind: kind.to_string(),
         subject_id: subject.copied(),
         payload: data.to_string(),
-        created_ms: now_ms(),
+        created_ms,
     })
+}
+
+impl crate::Vault {
+    /// The change that announces `kind` about `subject` with `data`, now.
+    pub(crate) fn announce(&self, kind: &str, subject: Option<&[u8; 16]>, data: Value) -> Change {
+        announce(kind, subject, data, self.now_ms())
+    }
 }
 
 /// An outbox event as the feed and webhooks show it.

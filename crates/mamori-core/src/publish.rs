@@ -12,7 +12,6 @@ use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::versions::widened_consents;
-use crate::{now_ms, outbox};
 
 /// What publishing did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +77,7 @@ impl Vault {
             )
         })?;
         let version = previous.map_or(1, |v| v.version + 1);
-        let now = now_ms();
+        let now = self.now_ms();
         let mut changes = vec![Change::PublishPolicy(PolicyVersion {
             version,
             hash,
@@ -105,7 +104,7 @@ impl Vault {
             }
         };
         let label = format!("v{version}");
-        changes.push(outbox::announce(
+        changes.push(self.announce(
             "notice.published",
             None,
             serde_json::json!({

@@ -8,7 +8,7 @@ use mamori_store::RequestFilter;
 use serde_json::{Value, json};
 
 use crate::surveys::{Access, ResultsMode};
-use crate::{Actor, Result, Vault, format_time, now_ms};
+use crate::{Actor, Result, Vault, format_time};
 
 /// The survey `mamori demo` creates from `examples/survey.toml`, whose results feed the report.
 pub const BUILTIN_SURVEY_SLUG: &str = "how-we-use-your-data";
@@ -20,7 +20,7 @@ impl Vault {
     /// The report, for a role that may work privacy requests (the privacy officer).
     pub async fn privacy_report(&self, actor: &Actor) -> Result<Value> {
         let granted = self.grant_survey_admin(actor, "report.read").await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let open = self
             .store
             .requests(&RequestFilter {
@@ -43,7 +43,7 @@ impl Vault {
         for s in self.surveys().await? {
             let mut v = json!({
                 "slug": s.survey.definition.slug,
-                "open": s.is_open(crate::surveys::today()),
+                "open": s.is_open(self.today()),
                 "access": s.survey.definition.access,
                 "results": s.survey.definition.results,
             });

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
-use crate::{format_id, format_time, new_id, now_ms};
+use crate::{format_id, format_time, new_id};
 
 /// The kinds of request the rights of GDPR, CCPA, LGPD and APPI add up to.
 pub const KINDS: [&str; 7] = [
@@ -298,7 +298,7 @@ impl Vault {
                 "source must be one of: privacy_center, staff, agent",
             ));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let received_ms = new.received_ms.unwrap_or(now);
         if received_ms > now || received_ms < now - 366 * DAY_MS {
             return Err(unknown(
@@ -320,7 +320,7 @@ impl Vault {
             }
         }
         let row = self.new_request_row(new, now);
-        let announce = crate::outbox::announce(
+        let announce = self.announce(
             "request.opened",
             row.subject_id.as_ref(),
             request_json(&row),
@@ -394,7 +394,7 @@ impl Vault {
             .iter()
             .find(|(_, j)| *j == law)
             .map_or("gdpr", |(n, _)| n);
-        let now = now_ms();
+        let now = self.now_ms();
         let row = RequestRow {
             id: new_id(),
             kind: kind.into(),
@@ -410,7 +410,7 @@ impl Vault {
             updated_ms: now,
             reference: crate::reference::new_reference(),
         };
-        let announce = crate::outbox::announce(
+        let announce = self.announce(
             "request.opened",
             row.subject_id.as_ref(),
             request_json(&row),
@@ -435,7 +435,7 @@ impl Vault {
         loop {
             let due = self
                 .store
-                .requests_to_remind(now_ms() + REMIND_BEFORE_MS, 500)
+                .requests_to_remind(self.now_ms() + REMIND_BEFORE_MS, 500)
                 .await?;
             if due.is_empty() {
                 return Ok(sent);
@@ -445,7 +445,7 @@ impl Vault {
                     id: row.id,
                     due_ms: row.due_ms,
                 };
-                let announce = crate::outbox::announce(
+                let announce = self.announce(
                     "request.due_soon",
                     row.subject_id.as_ref(),
                     request_json(&row),
@@ -583,7 +583,7 @@ impl Vault {
             }
             row.state = state.to_string();
             if is_closed(state) {
-                row.closed_ms = Some(now_ms());
+                row.closed_ms = Some(self.now_ms());
                 row.reason = reason.map(str::to_string);
             }
             Ok(())
@@ -628,8 +628,8 @@ impl Vault {
         }
         let mut row = stored.clone();
         step(&mut row)?;
-        row.updated_ms = now_ms();
-        let announce = crate::outbox::announce(
+        row.updated_ms = self.now_ms();
+        let announce = self.announce(
             "request.changed",
             row.subject_id.as_ref(),
             request_json(&row),

@@ -15,8 +15,8 @@ use mamori_store::{ChallengeRow, Change, JobError, SessionRow};
 
 use crate::error::{CoreError, Result};
 use crate::mail::Recipient;
+use crate::new_id;
 use crate::vault::{Actor, Vault, index_kind};
-use crate::{new_id, now_ms};
 
 pub const CODE_TTL_MS: i64 = 10 * 60_000;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
@@ -98,7 +98,7 @@ impl Vault {
     pub(crate) fn new_challenge(&self, subject: Option<[u8; 16]>) -> (ChallengeRow, String) {
         let challenge = new_id();
         let code = format!("{:06}", rand::random_range(0..1_000_000u32));
-        let now = now_ms();
+        let now = self.now_ms();
         let row = ChallengeRow {
             id: challenge,
             subject_id: subject,
@@ -162,7 +162,7 @@ impl Vault {
         let digest = self.keyring.blind_index(kind, &normalised);
         let subject = self.store.find_by_index(index_kind(kind), &digest).await?;
         if let Some(person) = subject {
-            let since = now_ms() - CODE_TTL_MS;
+            let since = self.now_ms() - CODE_TTL_MS;
             if self.store.challenges_since(&person, since).await? >= CODES_PER_PERSON {
                 // Answered exactly as for an unknown address (nothing tells the asker the
                 // address is known); no code is sent, and the person's log shows the refusal.
@@ -214,7 +214,7 @@ impl Vault {
             };
         };
         let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let now = now_ms();
+        let now = self.now_ms();
         let session = Change::InsertSession(SessionRow {
             digest: self.session_digest(&token),
             subject_id: subject,
@@ -243,7 +243,7 @@ impl Vault {
         let denied = |why: CodeRefused| Outcome::Denied {
             reason: why.code().into(),
         };
-        let now = now_ms();
+        let now = self.now_ms();
         if let Some(why) = refusal(row, now) {
             self.ledger
                 .submit(vec![], vec![event(denied(why))])
@@ -285,7 +285,7 @@ impl Vault {
         let Some(row) = self.store.session(&self.session_digest(token)).await? else {
             return Ok(None);
         };
-        if row.revoked_ms.is_some() || now_ms() > row.expires_ms {
+        if row.revoked_ms.is_some() || self.now_ms() > row.expires_ms {
             return Ok(None);
         }
         let actor = Actor {
@@ -302,7 +302,7 @@ impl Vault {
         };
         let change = Change::RevokeSession {
             digest: self.session_digest(token),
-            revoked_ms: now_ms(),
+            revoked_ms: self.now_ms(),
         };
         let event = self.signin_event("signin.end", Some(&subject), Outcome::Allowed);
         self.ledger.submit(vec![change], vec![event]).await??;

@@ -20,7 +20,7 @@ use crate::surveys::{
     Codec, DEFAULT_EPSILON_BUDGET, QuestionKind, ResultsMode, StoredSurvey, Survey, count,
     empty_tallies, scale,
 };
-use crate::{Actor, CoreError, Result, Vault, format_id, format_time, new_id, now_ms};
+use crate::{Actor, CoreError, Result, Vault, format_id, format_time, new_id};
 
 const MICRO: f64 = 1_000_000.0;
 
@@ -265,7 +265,7 @@ impl Vault {
         let row = SurveyReleaseRow {
             id: new_id(),
             survey_id: stored.id,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             actor: actor.id.clone(),
             epsilon_micro: micro(spent),
             result: result.to_string(),

@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_blind::{Issuer, IssuerPublic, Token};
 use mamori_store::{Change, Id, JobError};
 
-use crate::surveys::{Access, StoredSurvey, today};
+use crate::surveys::{Access, StoredSurvey};
 use crate::{Actor, CoreError, Result, Vault};
 
 /// Keyring label of the subkey that seals survey signing keys.
@@ -117,7 +117,7 @@ impl Vault {
                 format!("invite 1 to {MAX_INVITATIONS} subjects at a time"),
             ));
         }
-        let day = today();
+        let day = self.today();
         let mut out = Vec::with_capacity(subjects.len());
         let (mut changes, mut events) = (Vec::new(), Vec::new());
         for subject in subjects {
@@ -194,7 +194,7 @@ impl Vault {
         blinded: &[u8],
     ) -> Result<Vec<u8>> {
         let stored = self.invited_survey(slug).await?;
-        if !stored.is_open(today()) {
+        if !stored.is_open(self.today()) {
             return Err(CoreError::Conflict {
                 code: "survey_closed",
                 message: "this survey is not taking responses".into(),

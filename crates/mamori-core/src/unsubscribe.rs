@@ -9,7 +9,7 @@ use mamori_crypto::{hmac_sha256, hmac_sha256_verify_prefix};
 use crate::consent::{ConsentAnswer, ConsentChange};
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
-use crate::{format_id, now_ms, parse_id};
+use crate::{format_id, parse_id};
 
 /// Longest validity a link may be given.
 pub const MAX_TTL_DAYS: i64 = 366;
@@ -70,7 +70,7 @@ impl Vault {
         let (purpose, channel) = self
             .validate_consent_change(actor, subject, &change)
             .await?;
-        let expires_ms = now_ms() + ttl_days * 86_400_000;
+        let expires_ms = self.now_ms() + ttl_days * 86_400_000;
         let body = format!(
             "v1|{}|{}|{}|{expires_ms}",
             format_id(subject),
@@ -89,11 +89,7 @@ impl Vault {
     /// Honours a one-click unsubscribe: checks the token and withdraws that consent (source
     /// portal), recorded as done by `unsubscribe:<subject>`. Using a link twice is harmless.
     pub async fn unsubscribe(&self, token: &str) -> Result<ConsentAnswer> {
-        self.unsubscribe_at(token, now_ms()).await
-    }
-
-    /// [`Vault::unsubscribe`] as of `now` (milliseconds): the expiry check, made testable.
-    pub async fn unsubscribe_at(&self, token: &str, now: i64) -> Result<ConsentAnswer> {
+        let now = self.now_ms();
         let (body, tag) = token.split_once('.').ok_or_else(invalid)?;
         let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;

@@ -42,7 +42,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum Command {
     /// Create the data directory: master key (mode 0600), policy, database.
     Init,
@@ -147,7 +147,7 @@ pub enum Command {
 }
 
 /// Request rate limits of the server.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct LimitArgs {
     /// Requests per second per API key (bursts of twice that); 0 turns the limit off.
     #[arg(long, env = "MAMORI_RATE_LIMIT", default_value_t = 1_000)]
@@ -183,7 +183,7 @@ impl LimitArgs {
     }
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum PolicyCommand {
     /// Check a policy file; prints every problem with file:line:column and exits non-zero if any.
     Check { file: PathBuf },
@@ -197,7 +197,7 @@ pub enum PolicyCommand {
     Versions,
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum ApikeyCommand {
     /// Create a key for a role; the key is printed once and stored only as a keyed hash.
     Create {
@@ -212,7 +212,7 @@ pub enum ApikeyCommand {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum SurveyCommand {
     /// Define a survey from a TOML file (see examples/survey.toml).
     Create {
@@ -249,7 +249,7 @@ pub enum SurveyCommand {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum AgentCommand {
     /// Register an agent: its directory id, name and base64 Ed25519 verify key.
     Add {
@@ -266,7 +266,7 @@ pub enum AgentCommand {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum ImportKind {
     /// Existing consents from CSV: subject (Mamori id or external id), purpose, channel,
     /// granted (true/false), timestamp (RFC 3339), source, notice_version. Original times and
@@ -283,7 +283,7 @@ pub enum ImportKind {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum WebhookCommand {
     /// Subscribe a URL to events from now on; prints its id and signing secret (shown once).
     Add {
@@ -314,7 +314,7 @@ pub enum WebhookCommand {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 pub enum LedgerCommand {
     /// Recompute the Merkle tree from storage and check every signed tree head.
     Verify {

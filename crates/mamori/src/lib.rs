@@ -3,6 +3,7 @@
 //! builds its throw-away installations with `context` and `import`.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod context;
 pub mod demo;

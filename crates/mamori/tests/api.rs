@@ -6,6 +6,8 @@ mod audience;
 mod authz;
 #[path = "api/choices.rs"]
 mod choices;
+#[path = "api/clock.rs"]
+mod clock;
 mod common;
 #[path = "api/consent_state.rs"]
 mod consent_state;
@@ -65,6 +67,7 @@ use authz::{
     every_role_endpoint_and_purpose_is_answered_as_the_policy_implies,
 };
 use choices::gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands;
+use clock::{sessions_end_thirty_minutes_after_sign_in, sign_in_codes_expire_after_ten_minutes};
 use consent_state::{
     consent_rows_from_before_macs_are_sealed_once,
     edited_consent_state_is_an_integrity_failure_not_a_grant,
@@ -134,6 +137,7 @@ both_backends!(
     requests_have_short_unique_references_staff_can_look_up,
     gpc_in_the_privacy_center_is_honoured_and_a_later_own_choice_stands,
     create_read_is_purpose_scoped_and_masked,
+    lookups_follow_normalised_and_changed_identifiers,
     denials_are_403_ledgered_and_reveal_nothing,
     authentication_and_purpose_header,
     bad_input_gets_clear_errors_and_changes_nothing,
@@ -186,6 +190,8 @@ both_backends!(
     random_text_in_any_field_never_reaches_the_feed,
     edited_consent_state_is_an_integrity_failure_not_a_grant,
     consent_rows_from_before_macs_are_sealed_once,
+    sign_in_codes_expire_after_ten_minutes,
+    sessions_end_thirty_minutes_after_sign_in,
 );
 
 fn customer(tag: &str) -> Value {

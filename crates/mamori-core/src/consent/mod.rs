@@ -16,7 +16,7 @@ use crate::access::ConsentView;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::versions::{Scopes, parse_version};
-use crate::{format_time, new_id, now_ms};
+use crate::{format_time, new_id};
 
 mod history;
 mod opt_out;
@@ -92,7 +92,7 @@ impl ConsentView for SubjectConsent {
 /// The outbox event announcing a recorded consent decision (ids and states only). A notice
 /// version is announced only if it is one of Mamori's (`v<N>`): an older system's label, kept in
 /// the history by an import, is free text and stays out of the feed.
-pub(crate) fn consent_changed(row: &ConsentRow) -> Change {
+pub(crate) fn consent_changed(row: &ConsentRow, now: i64) -> Change {
     let notice_version = row
         .notice_version
         .as_deref()
@@ -110,6 +110,7 @@ pub(crate) fn consent_changed(row: &ConsentRow) -> Change {
             "decided_at": format_time(row.created_ms),
             "receipt_id": crate::format_id(&row.id),
         }),
+        now,
     )
 }
 
@@ -411,7 +412,7 @@ impl Vault {
             source: source.to_string(),
             notice_version,
             actor: actor.id.clone(),
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             state_mac: None,
         };
         let mut row = row;
@@ -428,7 +429,7 @@ impl Vault {
             receipt: Some(self.consent_receipt(&row, purpose)),
             ..self.answer_for(purpose, &row).await?
         };
-        let announcement = consent_changed(&row);
+        let announcement = consent_changed(&row, self.now_ms());
         self.ledger
             .submit(vec![Change::RecordConsent(row), announcement], vec![event])
             .await??;

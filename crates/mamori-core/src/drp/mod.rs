@@ -25,7 +25,7 @@ use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::requests::{IN_PROGRESS, NewRequest, OPEN, REVOKED};
 use crate::vault::{Actor, Vault, index_kind};
-use crate::{format_id, format_time, now_ms};
+use crate::{format_id, format_time};
 
 mod callbacks;
 
@@ -233,7 +233,7 @@ impl Vault {
             id: id.into(),
             name: name.chars().take(200).collect(),
             verify_key: key.to_vec(),
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             removed_ms: None,
         };
         let event = granted.event();
@@ -265,7 +265,7 @@ impl Vault {
         let event = granted.event();
         let change = Change::RemoveDrpAgent {
             id: id.into(),
-            removed_ms: now_ms(),
+            removed_ms: self.now_ms(),
         };
         match self.ledger.submit(vec![change], vec![event]).await? {
             Ok(()) => Ok(()),
@@ -323,7 +323,7 @@ impl Vault {
         let (issued, expires, now) = (
             timestamp(claims, "issued-at")?,
             timestamp(claims, "expires-at")?,
-            now_ms(),
+            self.now_ms(),
         );
         if issued > now + SKEW_MS {
             return Err(DrpError::bad(
@@ -357,7 +357,7 @@ impl Vault {
         let spend = Change::SpendDrpMessage {
             digest: sha2::Sha256::digest(body.trim().as_bytes()).into(),
             expires_ms,
-            now_ms: now_ms(),
+            now_ms: self.now_ms(),
         };
         Ok((claims, spend))
     }
@@ -411,7 +411,7 @@ impl Vault {
         let change = Change::InsertDrpToken {
             digest: self.drp_token_digest(&token),
             agent_id: agent.id.clone(),
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
         };
         let event = self.drp_event(&agent.id, "drp.pair", None, Outcome::Allowed);
         match self.ledger.submit(vec![spend, change], vec![event]).await? {
@@ -432,7 +432,7 @@ impl Vault {
             return Ok(None);
         };
         let ttl_ms = i64::try_from(self.drp_token_ttl.as_millis()).unwrap_or(i64::MAX);
-        if now_ms().saturating_sub(created_ms) > ttl_ms {
+        if self.now_ms().saturating_sub(created_ms) > ttl_ms {
             return Ok(None);
         }
         Ok(self
@@ -514,7 +514,7 @@ impl Vault {
             Some(_) => return Err(DrpError::bad("agent-request-id must be a short string")),
         };
         let subject = self.drp_match(&claims).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let new = NewRequest {
             kind: kind.into(),
             subject,
@@ -529,7 +529,7 @@ impl Vault {
             agent_request_id,
             status_callback: callback,
         };
-        let announce = crate::outbox::announce(
+        let announce = self.announce(
             "request.opened",
             row.subject_id.as_ref(),
             crate::requests::request_json(&row),
@@ -660,7 +660,7 @@ impl Vault {
         let changed = self
             .apply_request_change(&actor, row, "request.revoke", |r| {
                 r.state = REVOKED.into();
-                r.closed_ms = Some(now_ms());
+                r.closed_ms = Some(self.now_ms());
                 Ok(())
             })
             .await;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::access::Permission;
 use crate::admin::Granted;
-use crate::{Actor, CoreError, Result, Vault, now_ms};
+use crate::{Actor, CoreError, Result, Vault};
 
 mod answers;
 mod counting;
@@ -31,7 +31,7 @@ pub const MAX_TEXT_CHARS: usize = 2_000;
 const MAX_QUESTIONS: usize = 50;
 const MAX_CHOICES: usize = 20;
 const DEFAULT_K: u32 = 5;
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// Words in each of the organisation's languages, by language code.
 pub type Texts = BTreeMap<String, String>;
@@ -232,10 +232,6 @@ fn check_mode(policy: &Policy, definition: &SurveyDefinition) -> Result<()> {
     }
 }
 
-pub fn today() -> i64 {
-    now_ms().div_euclid(DAY_MS)
-}
-
 impl Survey {
     /// Reads a TOML definition and checks it against the policy's languages.
     pub fn from_toml(policy: &Policy, text: &str) -> Result<Survey> {
@@ -396,14 +392,15 @@ impl StoredSurvey {
             && self.survey.closes_day.is_none_or(|c| day <= c)
     }
 
-    pub fn summary(&self) -> Value {
+    /// What a listing shows of the survey; `today` is the vault's day number.
+    pub fn summary(&self, today: i64) -> Value {
         json!({
             "slug": self.survey.definition.slug,
             "mode": self.survey.definition.mode,
             "access": self.survey.definition.access,
             "results": self.survey.definition.results,
             "title": self.survey.definition.title,
-            "open": self.is_open(today()),
+            "open": self.is_open(today),
             "created_at": crate::format_time(self.created_ms),
             "closed_at": self.closed_ms.map(crate::format_time),
             "k": self.survey.k,

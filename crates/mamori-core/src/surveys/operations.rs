@@ -25,7 +25,7 @@ impl Vault {
             slug: survey.definition.slug.clone(),
             definition: serde_json::to_string(&survey.definition)
                 .map_err(|e| CoreError::Internal(e.to_string()))?,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             closed_ms: None,
         };
         let event = granted.event();
@@ -67,7 +67,7 @@ impl Vault {
     /// The survey, if it takes responses today, and today.
     pub(crate) async fn open_survey(&self, slug: &str) -> Result<(StoredSurvey, i64)> {
         let stored = self.survey(slug).await?;
-        let day = today();
+        let day = self.today();
         if !stored.is_open(day) {
             return Err(CoreError::Conflict {
                 code: "survey_closed",
@@ -108,7 +108,7 @@ impl Vault {
         let event = granted.event();
         let change = Change::CloseSurvey {
             id: survey.id,
-            closed_ms: now_ms(),
+            closed_ms: self.now_ms(),
         };
         match self.ledger.submit(vec![change], vec![event]).await? {
             Ok(()) => Ok(()),

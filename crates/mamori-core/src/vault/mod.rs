@@ -17,7 +17,7 @@ use crate::access::{self, Allowed, Denial, NoConsent};
 use crate::error::{CoreError, Result};
 use crate::fieldmap::SealedFields;
 use crate::ledger::Ledger;
-use crate::{format_id, format_time, new_id, now_ms};
+use crate::{format_id, format_time, new_id};
 
 mod records;
 
@@ -83,6 +83,8 @@ pub struct Vault {
     pub drp_token_ttl: std::time::Duration,
     /// The key of the consent state's MACs (derived once: every consent check uses it).
     pub(crate) consent_state_mac: Arc<mamori_crypto::KeyedMac>,
+    /// The time every operation reads (the system's, unless a test sets a `FakeClock`).
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl Vault {
@@ -107,7 +109,18 @@ impl Vault {
             rekeying: Arc::default(),
             outbound: Arc::default(),
             drp_token_ttl: crate::drp::DEFAULT_TOKEN_TTL,
+            clock: Arc::new(crate::clock::SystemClock),
         }
+    }
+
+    /// Milliseconds since the Unix epoch, by the vault's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The day number (days since the Unix epoch, UTC) by the vault's clock.
+    pub fn today(&self) -> i64 {
+        self.now_ms().div_euclid(crate::surveys::DAY_MS)
     }
 
     pub(crate) fn event(
@@ -120,7 +133,7 @@ impl Vault {
         outcome: Outcome,
     ) -> Event {
         Event {
-            time_ms: now_ms(),
+            time_ms: self.now_ms(),
             actor: actor.id.clone(),
             role: actor.role.clone(),
             purpose: Some(purpose.to_string()),
@@ -328,7 +341,7 @@ impl Vault {
         let index_changes = self.seal_into(&id, &key, &fields, &mut map);
         let mut changes = vec![Change::InsertSubject {
             id,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             wrapped_dek: wrapped,
             fields: map.encode(),
         }];

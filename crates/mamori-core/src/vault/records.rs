@@ -88,7 +88,7 @@ impl Vault {
             id: record_id,
             subject_id: *id,
             category: cat.name.clone(),
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             sealed,
         };
         let event = self.event(

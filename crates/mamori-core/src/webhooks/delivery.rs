@@ -20,7 +20,7 @@ use super::wants;
 use crate::error::Result;
 use crate::outbound::HttpSender;
 use crate::vault::Vault;
-use crate::{format_id, format_time, now_ms};
+use crate::{format_id, format_time};
 
 /// How deliveries are retried.
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +155,7 @@ async fn deliver_page(
     if hook.removed_ms.is_some() {
         return Ok(Step::Gone);
     }
-    let now = now_ms();
+    let now = vault.now_ms();
     if hook.next_attempt_ms > now {
         let wait = Duration::from_millis((hook.next_attempt_ms - now) as u64);
         return Ok(Step::Wait(wait.min(RESCAN)));
@@ -183,7 +183,11 @@ async fn deliver_page(
                     attempts_before,
                     cursor,
                 };
-                record(vault, after_failure(&hook, failure, settings)).await?;
+                record(
+                    vault,
+                    after_failure(&hook, failure, settings, vault.now_ms()),
+                )
+                .await?;
                 return Ok(Step::Again);
             }
         }
@@ -228,7 +232,12 @@ struct Failure<'e> {
 }
 
 /// A failed attempt: wait and retry, or dead-letter the event and move on.
-fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings) -> Vec<Change> {
+fn after_failure(
+    hook: &WebhookRow,
+    failure: Failure,
+    settings: WebhookSettings,
+    now: i64,
+) -> Vec<Change> {
     let Failure {
         event,
         status,
@@ -244,7 +253,7 @@ fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings)
                 seq: event.seq,
                 attempts,
                 last_status: status,
-                failed_ms: now_ms(),
+                failed_ms: now,
             },
             progress(hook, event.seq, 0, 0, status),
         ];
@@ -256,7 +265,7 @@ fn after_failure(hook: &WebhookRow, failure: Failure, settings: WebhookSettings)
         .min(MAX_BACKOFF);
     // Full jitter: anywhere up to the ceiling, so many subscribers do not retry in lock-step.
     let wait = ceiling.mul_f64(rand::random_range(0.0..1.0));
-    let next = now_ms() + wait.as_millis() as i64;
+    let next = now + wait.as_millis() as i64;
     // The cursor stays just before this event (everything before it was sent or not wanted).
     vec![progress(hook, cursor, attempts, next, status)]
 }
@@ -273,7 +282,7 @@ async fn send(
         return None;
     }
     let msg_id = format_id(&event.id);
-    let timestamp = now_ms() / 1000;
+    let timestamp = vault.now_ms() / 1000;
     let body = serde_json::json!({
         "type": event.kind,
         "timestamp": format_time(event.created_ms),

@@ -11,7 +11,7 @@ use mamori_store::{Change, WebhookRow};
 use crate::access::Permission;
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
-use crate::{format_id, format_time, new_id, now_ms, parse_id};
+use crate::{format_id, format_time, new_id, parse_id};
 
 mod delivery;
 pub use delivery::WebhookSettings;
@@ -131,7 +131,7 @@ impl Vault {
             id: new_id(),
             url: url.to_string(),
             event_types,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             removed_ms: None,
             cursor: self.store.last_event_seq().await?,
             attempts: 0,
@@ -161,7 +161,7 @@ impl Vault {
         let id = webhook_id(id)?;
         let change = Change::RemoveWebhook {
             id,
-            removed_ms: now_ms(),
+            removed_ms: self.now_ms(),
         };
         let event = granted.event();
         self.ledger

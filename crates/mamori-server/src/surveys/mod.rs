@@ -47,7 +47,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let survey = mamori_core::surveys::Survey::check(&s.vault.policy, definition)?;
     let stored = s.vault.create_survey(&actor, survey).await?;
-    Ok((StatusCode::CREATED, Json(stored.summary())))
+    Ok((StatusCode::CREATED, Json(stored.summary(s.vault.today()))))
 }
 
 #[utoipa::path(get, path = "/v1/surveys",
@@ -55,8 +55,9 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn list(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<Value>> {
     let all = s.vault.list_surveys(&actor).await?;
+    let today = s.vault.today();
     Ok(Json(Value::Array(
-        all.iter().map(StoredSurvey::summary).collect(),
+        all.iter().map(|v| v.summary(today)).collect(),
     )))
 }
 

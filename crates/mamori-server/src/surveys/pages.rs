@@ -171,12 +171,13 @@ pub(super) fn text_in(texts: &mamori_core::surveys::Texts, lang: Language) -> St
 }
 
 pub(super) fn page_view(
+    s: &AppState,
     stored: &StoredSurvey,
     lang: Language,
     error: Option<String>,
-    languages: Vec<&'static str>,
 ) -> SurveyPage {
     let d = &stored.survey.definition;
+    let open = stored.is_open(s.vault.today());
     let questions = d
         .questions
         .iter()
@@ -214,12 +215,12 @@ pub(super) fn page_view(
         intro: d.intro.as_ref().map(|t| text_in(t, lang)),
         questions,
         error,
-        open: stored.is_open(mamori_core::surveys::today()),
+        open,
         invited: d.access == Access::Invited,
         identified: None,
-        answerable: stored.is_open(mamori_core::surveys::today()),
+        answerable: open,
         form_path: format!("/survey/{}", d.slug),
-        languages,
+        languages: languages(s),
     }
 }
 
@@ -294,7 +295,7 @@ pub(super) async fn identified_page(
         .map(|p| p.label.get(lang).to_string())
         .unwrap_or_default();
     let (csrf, set) = crate::privacy_center::csrf_token(s, headers);
-    let mut view = page_view(stored, lang, error, languages(s));
+    let mut view = page_view(s, stored, lang, error);
     view.answerable = view.answerable && consented;
     view.form_path = format!("/privacy/survey/{}", stored.survey.definition.slug);
     view.identified = Some(IdentifiedView {
@@ -316,10 +317,7 @@ pub async fn page(
     match s.vault.survey(&slug).await {
         // Answered signed in, so in the privacy center, where the session cookie goes.
         Ok(stored) if is_identified(&stored) => in_privacy_center(&slug, lang),
-        Ok(stored) => survey_page(
-            &stored,
-            page_view(&stored, lang, None, languages(&s)).render(),
-        ),
+        Ok(stored) => survey_page(&stored, page_view(&s, &stored, lang, None).render()),
         Err(_) => {
             let t = strings(lang).not_found;
             message_page(lang, StatusCode::NOT_FOUND, t.to_string(), t)
@@ -388,7 +386,7 @@ pub async fn submit(
         }
         Err(mamori_core::CoreError::Invalid { code, field, .. }) => {
             let message = refused_answer(&stored, lang, code, field.as_deref());
-            let page = page_view(&stored, lang, Some(message), languages(&s));
+            let page = page_view(&s, &stored, lang, Some(message));
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 survey_page(&stored, page.render()),

@@ -240,12 +240,14 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let in_31_days = mamori_core::now_ms() + 31 * 86_400_000;
+    app.clock
+        .advance(std::time::Duration::from_secs(31 * 86_400));
     let expired = app
         .vault
-        .unsubscribe_at(sms_link["token"].as_str().unwrap(), in_31_days)
+        .unsubscribe(sms_link["token"].as_str().unwrap())
         .await
         .unwrap_err();
+    app.clock.reset();
     assert_eq!(expired.code(), "expired_token");
     let (body, tag) = token.split_once('.').unwrap();
     let altered = {

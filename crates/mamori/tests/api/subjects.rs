@@ -5,94 +5,39 @@ use super::*;
 
 pub(crate) async fn create_read_is_purpose_scoped_and_masked(app: TestApp) {
     let id = create(&app, &customer("one")).await;
+    let path = format!("/v1/subjects/{id}");
     // The service sees what order fulfilment covers, unmasked.
-    let r = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.unwrap();
+    let (status, v) = app.get_as(&path, "service", "order_fulfilment").await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(v["data"]["contact"]["email"], "ada.one@example.com");
     assert_eq!(v["data"]["contact"]["phone"], "+442079460123");
     assert_eq!(v["data"]["address"]["country"], "FR");
     assert_eq!(v["data"]["payment"]["card_last_digits"], "4242");
     // Support: masked per role.
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "support",
-            "customer_support",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, v) = app.get_as(&path, "support", "customer_support").await;
     assert_eq!(v["data"]["payment"]["card_last_digits"], "••••4242");
     assert_eq!(v["data"]["payment"]["card_brand"], "[redacted]");
     assert_eq!(v["data"]["contact"]["phone"], "••••0123");
     assert_eq!(v["data"]["contact"]["email"], "ada.one@example.com");
     // Analyst for analytics: neither contact nor address exists in its view.
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "analyst",
-            "analytics",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, v) = app.get_as(&path, "analyst", "analytics").await;
     assert!(
         v["data"].get("contact").is_none() && v["data"].get("address").is_none(),
         "{v}"
     );
+}
+
+pub(crate) async fn lookups_follow_normalised_and_changed_identifiers(app: TestApp) {
+    let id = create(&app, &customer("one")).await;
     // Lookups by each blind index find the subject, after normalisation.
     for q in [
         "email=ADA.one@Example.com",
         "phone=%2B44%2020%207946%200123",
         "external_id=ext-one",
     ] {
-        let v: Value = app
-            .as_role(
-                Method::GET,
-                &format!("/v1/subjects?{q}"),
-                "service",
-                "order_fulfilment",
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(v["ids"], json!([id]), "{q}");
+        assert_eq!(app.look_up(q).await, json!([id]), "{q}");
     }
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            "/v1/subjects?email=nobody@example.com",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["ids"], json!([]));
+    assert_eq!(app.look_up("email=nobody@example.com").await, json!([]));
     // PATCH changes a field and the e-mail index follows it.
     let r = app
         .as_role(
@@ -106,47 +51,10 @@ pub(crate) async fn create_read_is_purpose_scoped_and_masked(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            "/v1/subjects?email=ada.one@example.com",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["ids"], json!([]));
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            "/v1/subjects?email=ada.new@example.com",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["ids"], json!([id]));
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(app.look_up("email=ada.one@example.com").await, json!([]));
+    assert_eq!(app.look_up("email=ada.new@example.com").await, json!([id]));
+    let path = format!("/v1/subjects/{id}");
+    let (_, v) = app.get_as(&path, "service", "order_fulfilment").await;
     assert!(v["data"]["contact"].get("phone").is_none());
     // A second subject may not take the same e-mail.
     let mut dup = customer("two");

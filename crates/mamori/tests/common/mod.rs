@@ -64,6 +64,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub dir: tempfile::TempDir,
     pub database_url: String,
+    /// The vault's clock: a test moves it forward instead of waiting.
+    pub clock: mamori_core::clock::FakeClock,
 }
 
 impl TestApp {
@@ -83,6 +85,35 @@ impl TestApp {
             .request(method, self.url(path))
             .bearer_auth(&self.keys[role])
             .header("Mamori-Purpose", purpose)
+    }
+
+    /// GET `path` as `role` for `purpose`: the answer's status and JSON body (null if none).
+    pub async fn get_as(
+        &self,
+        path: &str,
+        role: &str,
+        purpose: &str,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let r = self
+            .as_role(reqwest::Method::GET, path, role, purpose)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The subjects a lookup (`email=…`, `phone=…`, `external_id=…`) finds, as the service
+    /// fulfilling orders.
+    pub async fn look_up(&self, query: &str) -> serde_json::Value {
+        let (_, v) = self
+            .get_as(
+                &format!("/v1/subjects?{query}"),
+                "service",
+                "order_fulfilment",
+            )
+            .await;
+        v["ids"].clone()
     }
 
     /// Runs one statement with two blob parameters straight against the database, bypassing
@@ -244,6 +275,8 @@ pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<Tes
     let mut vault = Vault::new(policy, keyring, store.clone(), ledger.clone());
     // Webhook receivers and DRP callbacks in the tests listen on loopback.
     vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
+    let clock = mamori_core::clock::FakeClock::default();
+    vault.clock = Arc::new(clock.clone());
     let operator = Actor {
         id: "cli".into(),
         role: "privacy_officer".into(),
@@ -280,6 +313,7 @@ pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<Tes
         backend,
         dir,
         database_url,
+        clock,
     })
 }
 

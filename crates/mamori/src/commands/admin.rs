@@ -1,0 +1,121 @@
+//! The administrative commands: API keys, DRP agents, webhook subscriptions, the privacy
+//! report. Each acts as the operator, through core's operations (decided and ledgered).
+
+use super::*;
+
+pub(super) async fn apikey(paths: &Paths, command: ApikeyCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    match command {
+        ApikeyCommand::Create { role, name } => {
+            let (id, token) = ctx
+                .vault
+                .create_api_key(&context::operator(), &role, &name)
+                .await?;
+            eprintln!("created key {id} for role {role}; store it now, it is not shown again:");
+            println!("{token}");
+        }
+        ApikeyCommand::List => {
+            for k in ctx.vault.list_api_keys(&context::operator()).await? {
+                let state = if k.revoked { "revoked" } else { "active" };
+                println!("{}\t{}\t{}\t{}", k.id, k.role, state, k.name);
+            }
+        }
+        ApikeyCommand::Revoke { id } => {
+            ctx.vault.revoke_api_key(&context::operator(), &id).await?;
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn report(paths: &Paths, json: bool) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let report = ctx.vault.privacy_report(&context::operator()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", mamori_core::report::to_markdown(&report));
+    }
+    Ok(())
+}
+
+pub(super) async fn agent(paths: &Paths, command: AgentCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    match command {
+        AgentCommand::Add {
+            id,
+            name,
+            verify_key,
+        } => {
+            ctx.vault
+                .register_agent(&operator, &id, &name, &verify_key)
+                .await?;
+            println!("registered agent {id}");
+        }
+        AgentCommand::List => {
+            for a in ctx.vault.list_agents(&operator).await? {
+                let state = if a.removed_ms.is_some() {
+                    "removed"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}", a.id, state, a.name);
+            }
+        }
+        AgentCommand::Remove { id } => {
+            ctx.vault.remove_agent(&operator, &id).await?;
+            println!("removed agent {id}");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn webhook(
+    cli: &Cli,
+    paths: &Paths,
+    command: WebhookCommand,
+) -> anyhow::Result<()> {
+    // The receiver for trying subscriptions out needs no data directory.
+    if let WebhookCommand::Listen { on, secret } = command {
+        return listen::run(&on, secret).await;
+    }
+    let mut ctx = Context::open(paths).await?;
+    // Subscriptions are checked against the same outbound rules the server sends under.
+    ctx.vault.outbound = Arc::new(load_config(cli)?.outbound()?);
+    let operator = context::operator();
+    match command {
+        WebhookCommand::Add { url, events } => {
+            let (info, secret) = ctx.vault.add_webhook(&operator, &url, &events).await?;
+            eprintln!(
+                "subscribed {} to {}; signing secret (shown once):",
+                info.url,
+                info.event_types.join(",")
+            );
+            println!("{}\t{secret}", info.id);
+        }
+        WebhookCommand::List => {
+            for w in ctx.vault.list_webhooks(&operator).await? {
+                let status = w.last_status.map_or("-".to_string(), |s| s.to_string());
+                println!(
+                    "{}\t{}\t{}\tcursor={}\tattempts={}\tlast_status={status}",
+                    w.id,
+                    w.url,
+                    w.event_types.join(","),
+                    w.cursor,
+                    w.attempts
+                );
+            }
+        }
+        WebhookCommand::Remove { id } => {
+            ctx.vault.remove_webhook(&operator, &id).await?;
+            println!("removed {id}");
+        }
+        WebhookCommand::Replay { id, from } => {
+            ctx.vault.replay_webhook(&operator, &id, from).await?;
+            println!("{id} will deliver again from event {from}");
+        }
+        WebhookCommand::Listen { .. } => anyhow::bail!("`webhook listen` opens no database"),
+    }
+    Ok(())
+}

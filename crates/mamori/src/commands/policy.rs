@@ -1,0 +1,82 @@
+//! `mamori policy check|publish|versions|diff`.
+
+use super::*;
+
+pub(super) async fn run(paths: &Paths, command: PolicyCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PolicyCommand::Check { file } => return check(&file),
+        PolicyCommand::Publish => publish(paths).await?,
+        PolicyCommand::Versions => {
+            let ctx = Context::open(paths).await?;
+            for v in ctx.vault.policy_versions(&context::operator()).await? {
+                println!(
+                    "v{}\t{}\t{}\t{}",
+                    v.version,
+                    mamori_core::format_time(v.published_ms),
+                    hex::encode(&v.hash[..8]),
+                    v.actor
+                );
+            }
+        }
+        PolicyCommand::Diff { old, new } => diff(&old, &new)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(file: &Path) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    match mamori_policy::Policy::parse(&file.display().to_string(), &text) {
+        Ok(p) => println!(
+            "{}: ok ({} categories, {} purposes, {} roles)",
+            file.display(),
+            p.categories.len(),
+            p.purposes.len(),
+            p.roles.len()
+        ),
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn publish(paths: &Paths) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&paths.policy)
+        .with_context(|| format!("reading {}", paths.policy.display()))?;
+    let ctx = Context::open(paths).await?;
+    match ctx
+        .vault
+        .publish_policy(&context::operator(), &text)
+        .await?
+    {
+        mamori_core::publish::Published::New { version } => {
+            println!("published {} as version v{version}", paths.policy.display())
+        }
+        mamori_core::publish::Published::Unchanged { version } => {
+            println!(
+                "unchanged: {} is already version v{version}",
+                paths.policy.display()
+            )
+        }
+    }
+    Ok(())
+}
+
+fn diff(old: &Path, new: &Path) -> anyhow::Result<()> {
+    let old = context::load_policy(old)?;
+    let new = context::load_policy(new)?;
+    let changes = mamori_policy::diff::diff(&old, &new);
+    if changes.is_empty() {
+        println!("no changes that affect people's data");
+    }
+    for c in &changes {
+        let mark = if c.widens { "widens " } else { "narrows" };
+        println!("{mark}  {}", c.text);
+    }
+    if changes.iter().any(|c| c.widens) {
+        println!("\nSome changes widen processing: people's earlier consent does not cover them.");
+    }
+    Ok(())
+}
