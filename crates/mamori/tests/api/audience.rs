@@ -12,61 +12,49 @@ pub(crate) async fn audience(app: &TestApp, body: &Value) -> reqwest::Response {
         .unwrap()
 }
 
-/// Campaign filtering returns, in the order given, only subjects with a current grant for the
-/// purpose and channel who are not erased; one ledger event per call.
-pub(crate) async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
+/// Five people: 0 and 4 granted e-mail, 1 granted then withdrew, 2 granted SMS only, 3 granted
+/// and was erased. Their ids.
+async fn five_people_with_different_consents(app: &TestApp) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..5 {
         let body = json!({"data": {"contact": {"name": format!("Audience {i}")}}});
-        ids.push(create(&app, &body).await);
+        ids.push(create(app, &body).await);
     }
-    let grant = |granted: bool| json!({"purpose": "marketing_email", "channel": "email", "granted": granted});
-    for i in [0, 1, 3, 4] {
-        assert_eq!(
-            consent(&app, &ids[i], "service", grant(true))
-                .await
-                .status(),
-            StatusCode::OK
-        );
-    }
-    assert_eq!(
-        consent(&app, &ids[1], "service", grant(false))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let email = |granted: bool| json!({"purpose": "marketing_email", "channel": "email", "granted": granted});
     let sms = json!({"purpose": "marketing_sms", "channel": "sms", "granted": true});
-    assert_eq!(
-        consent(&app, &ids[2], "service", sms).await.status(),
-        StatusCode::OK
+    let decisions = [
+        (0, email(true)),
+        (1, email(true)),
+        (3, email(true)),
+        (4, email(true)),
+        (1, email(false)),
+        (2, sms),
+    ];
+    for (i, decision) in decisions {
+        let r = consent(app, &ids[i], "service", decision).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let path = format!("/v1/subjects/{}", ids[3]);
+    let erase = app.as_role(
+        Method::DELETE,
+        &path,
+        "privacy_officer",
+        "data_subject_rights",
     );
-    let r = app
-        .as_role(
-            Method::DELETE,
-            &format!("/v1/subjects/{}", ids[3]),
-            "privacy_officer",
-            "data_subject_rights",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(erase.send().await.unwrap().status(), StatusCode::OK);
     // The kept part's re-keying (a ledgered background step) is done before counting.
     app.vault.rekey_holds(10).await.unwrap();
+    ids
+}
 
+/// Campaign filtering returns, in the order given, only subjects with a current grant for the
+/// purpose and channel who are not erased; one ledger event per call.
+pub(crate) async fn audience_filter_keeps_only_consented_live_subjects(app: TestApp) {
+    let ids = five_people_with_different_consents(&app).await;
     let before = ledger_size(&app).await;
-    let order = vec![
-        ids[4].clone(),
-        ids[3].clone(),
-        ids[2].clone(),
-        ids[1].clone(),
-        ids[0].clone(),
-    ];
-    let r = audience(
-        &app,
-        &json!({"purpose": "marketing_email", "channel": "email", "subjects": order}),
-    )
-    .await;
+    let order: Vec<&String> = ids.iter().rev().collect();
+    let body = json!({"purpose": "marketing_email", "channel": "email", "subjects": order});
+    let r = audience(&app, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["allowed"], json!([ids[4], ids[0]]));
@@ -79,39 +67,44 @@ pub(crate) async fn audience_filter_keeps_only_consented_live_subjects(app: Test
     big[5] = ids[0].clone();
     big[15_000] = ids[4].clone();
     big[99_999] = ids[0].clone();
-    let r = audience(
-        &app,
-        &json!({"purpose": "marketing_email", "channel": "email", "subjects": big}),
-    )
-    .await;
+    let body = json!({"purpose": "marketing_email", "channel": "email", "subjects": big});
+    let r = audience(&app, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["allowed"], json!([ids[0], ids[4], ids[0]]));
     assert_eq!(ledger_size(&app).await, before + 2, "one event per call");
+}
 
-    // Bad input.
+/// Bad audience requests: clear errors that repeat no value, nothing ledgered; size limits
+/// before the body is read.
+pub(crate) async fn bad_audience_requests_are_refused(app: TestApp) {
+    let id = create(&app, &customer("audience-bad")).await;
     let before = ledger_size(&app).await;
-    let r = audience(
-        &app,
-        &json!({"purpose": "marketing_email", "channel": "email", "subjects": [ids[0], "CANARY"]}),
+    let body =
+        json!({"purpose": "marketing_email", "channel": "email", "subjects": [id, "CANARY"]});
+    let p = problem(
+        audience(&app, &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_id",
     )
     .await;
-    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_id").await;
     assert_eq!(p["field"], "subjects[1]");
     assert!(!p.to_string().contains("CANARY"));
-    let r = audience(
-        &app,
-        &json!({"purpose": "order_fulfilment", "subjects": []}),
+    let body = json!({"purpose": "order_fulfilment", "subjects": []});
+    problem(
+        audience(&app, &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_consent_based",
     )
     .await;
-    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "not_consent_based").await;
-    let many: Vec<String> = (0..100_001).map(|_| ids[0].clone()).collect();
-    let r = audience(
-        &app,
-        &json!({"purpose": "marketing_email", "channel": "email", "subjects": many}),
+    let many: Vec<&String> = (0..100_001).map(|_| &id).collect();
+    let body = json!({"purpose": "marketing_email", "channel": "email", "subjects": many});
+    problem(
+        audience(&app, &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "too_many_subjects",
     )
     .await;
-    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "too_many_subjects").await;
     // Over 8 MiB: refused from Content-Length, before the body is read. The server may answer
     // and close while the client is still writing, so a broken pipe is the same refusal.
     // A client of its own: the connection the server closes must not go back to the shared pool.
@@ -133,7 +126,7 @@ pub(crate) async fn audience_filter_keeps_only_consented_live_subjects(app: Test
         .client
         .post(app.url("/v1/consent/filter"))
         .bearer_auth(&app.keys["analyst"])
-        .json(&json!({"purpose": "marketing_email", "channel": "email", "subjects": [ids[0]]}))
+        .json(&json!({"purpose": "marketing_email", "channel": "email", "subjects": [id]}))
         .send()
         .await
         .unwrap();
@@ -148,25 +141,55 @@ pub(crate) async fn audience_filter_keeps_only_consented_live_subjects(app: Test
     problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
 }
 
-/// A signed link withdraws exactly its subject × purpose × channel, by one POST without an API
-/// key (RFC 8058); GET only shows a confirmation; forged, altered and expired links are refused.
-pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
-    let id = create(&app, &customer("unsub")).await;
-    for purpose in [("marketing_email", "email"), ("marketing_sms", "sms")] {
-        let grant = json!({"purpose": purpose.0, "channel": purpose.1, "granted": true});
+/// Someone who agreed to marketing by e-mail and by SMS; their id.
+async fn agreed_to_email_and_sms(app: &TestApp) -> String {
+    let id = create(app, &customer("unsub")).await;
+    for (purpose, channel) in [("marketing_email", "email"), ("marketing_sms", "sms")] {
+        let grant = json!({"purpose": purpose, "channel": channel, "granted": true});
         assert_eq!(
-            consent(&app, &id, "service", grant).await.status(),
+            consent(app, &id, "service", grant).await.status(),
             StatusCode::OK
         );
     }
-    let r = app
-        .client
+    id
+}
+
+/// Asks for an unsubscribe link (as the service sending mail).
+async fn unsubscribe_link(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
+    app.client
         .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
         .bearer_auth(&app.keys["service"])
-        .json(&json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 30}))
+        .json(&body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The one-click POST, as a mail client sends it (RFC 8058).
+async fn one_click(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap()
+}
+
+const SMS: &str = "purpose=marketing_sms&channel=sms";
+const EMAIL: &str = "purpose=marketing_email&channel=email";
+
+async fn reason(app: &TestApp, id: &str, query: &str) -> Value {
+    let v: Value = consent_check(app, id, query).await.json().await.unwrap();
+    v["reason"].clone()
+}
+
+/// A signed link withdraws exactly its subject × purpose × channel, by one POST without an API
+/// key (RFC 8058); GET only shows a confirmation.
+pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
+    let id = agreed_to_email_and_sms(&app).await;
+    let body = json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 30});
+    let r = unsubscribe_link(&app, &id, body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let link: Value = r.json().await.unwrap();
     assert_eq!(link["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
@@ -178,45 +201,16 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("<form method=\"post\""), "{html}");
-    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["reason"], "granted");
+    assert_eq!(reason(&app, &id, EMAIL).await, "granted");
 
-    // The one-click POST, as a mail client sends it.
     let before = ledger_size(&app).await;
-    let one_click = |path: String| {
-        app.client
-            .post(app.url(&path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("List-Unsubscribe=One-Click")
-            .send()
-    };
-    let r = one_click(path.clone()).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(one_click(&app, &path).await.status(), StatusCode::OK);
     assert_eq!(ledger_size(&app).await, before + 1);
-    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["reason"], "withdrawn");
-    let v: Value = consent_check(&app, &id, "purpose=marketing_sms&channel=sms")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        v["reason"], "granted",
-        "only the link's own purpose and channel"
-    );
-    assert_eq!(
-        one_click(path.clone()).await.unwrap().status(),
-        StatusCode::OK,
-        "a second use is harmless"
-    );
+    assert_eq!(reason(&app, &id, EMAIL).await, "withdrawn");
+    let sms = reason(&app, &id, SMS).await;
+    assert_eq!(sms, "granted", "only the link's own purpose and channel");
+    let again = one_click(&app, &path).await.status();
+    assert_eq!(again, StatusCode::OK, "a second use is harmless");
     let rows = app
         .store
         .consents(&mamori_core::parse_id(&id).unwrap())
@@ -226,17 +220,15 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
         rows.iter()
             .any(|r| r.purpose == "marketing_email" && r.source == "portal" && !r.granted)
     );
+}
 
-    // Forged, altered and expired links.
-    let token = link["token"].as_str().unwrap();
-    let sms_link: Value = app
-        .client
-        .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
-        .bearer_auth(&app.keys["service"])
-        .json(&json!({"purpose": "marketing_sms", "channel": "sms", "ttl_days": 30}))
-        .send()
+/// Forged, altered and expired links are refused and change nothing; links for the wrong kind
+/// of purpose or too long a life are refused at creation.
+pub(crate) async fn forged_altered_and_expired_unsubscribe_links_are_refused(app: TestApp) {
+    let id = agreed_to_email_and_sms(&app).await;
+    let body = json!({"purpose": "marketing_sms", "channel": "sms", "ttl_days": 30});
+    let sms_link: Value = unsubscribe_link(&app, &id, body)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -245,11 +237,16 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
     let expired = app
         .vault
         .unsubscribe(sms_link["token"].as_str().unwrap())
-        .await
-        .unwrap_err();
+        .await;
     app.clock.reset();
-    assert_eq!(expired.code(), "expired_token");
-    let (body, tag) = token.split_once('.').unwrap();
+    assert_eq!(expired.unwrap_err().code(), "expired_token");
+    let body = json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 30});
+    let link: Value = unsubscribe_link(&app, &id, body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (body, tag) = link["token"].as_str().unwrap().split_once('.').unwrap();
     let altered = {
         use base64::Engine;
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -260,17 +257,11 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
         format!("{}.{tag}", engine.encode(text))
     };
     for bad in [altered.as_str(), "x.y", "nodot", "<script>"] {
-        let r = one_click(format!("/unsubscribe?token={bad}"))
-            .await
-            .unwrap();
+        let r = one_click(&app, &format!("/unsubscribe?token={bad}")).await;
         problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_token").await;
     }
-    let v: Value = consent_check(&app, &id, "purpose=marketing_sms&channel=sms")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["reason"], "granted", "an altered link changed nothing");
+    let sms = reason(&app, &id, SMS).await;
+    assert_eq!(sms, "granted", "an altered link changed nothing");
     let r = app
         .client
         .get(app.url("/unsubscribe?token=%3Cscript%3E"))
@@ -278,7 +269,6 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
         .await
         .unwrap();
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_token").await;
-    // Links for the wrong kind of purpose or too long a life are refused at creation.
     for (body, code) in [
         (json!({"purpose": "order_fulfilment"}), "not_consent_based"),
         (
@@ -290,14 +280,7 @@ pub(crate) async fn one_click_unsubscribe_withdraws_that_consent(app: TestApp) {
             "invalid_value",
         ),
     ] {
-        let r = app
-            .client
-            .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
-            .bearer_auth(&app.keys["service"])
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = unsubscribe_link(&app, &id, body).await;
         problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
     }
 }

@@ -31,125 +31,104 @@ pub(crate) async fn consent_check_as(
         .unwrap()
 }
 
+/// The consent check's answer as `role`.
+async fn check_as(app: &TestApp, role: &str, id: &str, query: &str) -> Value {
+    consent_check_as(app, role, id, query)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+const EMAIL: &str = "purpose=marketing_email&channel=email";
+
 /// No record means no consent; a grant opens the purpose to the roles that may use it, a
 /// withdrawal closes it again at once; every change and check is ledgered.
 pub(crate) async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
     let id = create(&app, &customer("consent")).await;
-    let read = async |app: &TestApp| {
-        app.as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "marketing",
-            "marketing_email",
-        )
-        .send()
-        .await
-        .unwrap()
+    let path = format!("/v1/subjects/{id}");
+    let read = async |purpose: &str| {
+        app.as_role(Method::GET, &path, "marketing", purpose)
+            .send()
+            .await
+            .unwrap()
     };
-    problem(read(&app).await, StatusCode::FORBIDDEN, "consent_required").await;
-    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["allowed"], false);
-    assert_eq!(v["reason"], "no_record");
+    let refused = read("marketing_email").await;
+    problem(refused, StatusCode::FORBIDDEN, "consent_required").await;
+    let v = check_as(&app, "marketing", &id, EMAIL).await;
+    assert_eq!(
+        (&v["allowed"], &v["reason"]),
+        (&json!(false), &json!("no_record"))
+    );
 
-    // A notice version must be one Mamori published: free text is refused and changes nothing.
     let before = ledger_size(&app).await;
-    for label in ["2026-11", "v0", "v1", "CANARY-ada@example.com"] {
-        let r = consent(
-            &app,
-            &id,
-            "service",
-            json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": label}),
-        )
-        .await;
-        let body = problem(
-            r,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_notice_version",
-        )
-        .await;
-        assert!(
-            label.len() < 5 || !body.to_string().contains(label),
-            "{body}"
-        );
-    }
-    assert_eq!(ledger_size(&app).await, before);
-    let r = consent(
-        &app,
-        &id,
-        "service",
-        json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal"}),
-    )
-    .await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true, "source": "portal"});
+    let r = consent(&app, &id, "service", grant).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(
-        (v["allowed"].clone(), v["reason"].clone()),
-        (json!(true), json!("granted"))
+        (&v["allowed"], &v["reason"]),
+        (&json!(true), &json!("granted"))
     );
     assert_eq!(ledger_size(&app).await, before + 1);
-    let r = read(&app).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
+    let body: Value = read("marketing_email").await.json().await.unwrap();
     assert!(body["data"]["contact"].is_object(), "{body}");
-    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v = check_as(&app, "marketing", &id, EMAIL).await;
     assert_eq!(v["reason"], "granted");
     assert!(
         v["notice_version"].is_null(),
         "nothing published here yet: {v}"
     );
     // Granting one channel does not grant another purpose.
-    let r = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "marketing",
-            "marketing_sms",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::FORBIDDEN, "consent_required").await;
+    let sms = read("marketing_sms").await;
+    problem(sms, StatusCode::FORBIDDEN, "consent_required").await;
 
     // Withdrawing is as easy, and takes effect for the very next access.
-    let r = consent(
-        &app,
-        &id,
-        "marketing",
-        json!({"purpose": "marketing_email", "channel": "email", "granted": false}),
-    )
-    .await;
+    let withdraw = json!({"purpose": "marketing_email", "channel": "email", "granted": false});
+    let r = consent(&app, &id, "marketing", withdraw).await;
     assert_eq!(r.status(), StatusCode::OK);
-    problem(read(&app).await, StatusCode::FORBIDDEN, "consent_required").await;
-    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["reason"], "withdrawn");
-    // Another legal basis needs no consent; a role may only ask about purposes it may use.
-    let v: Value = consent_check_as(&app, "service", &id, "purpose=order_fulfilment")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let refused = read("marketing_email").await;
+    problem(refused, StatusCode::FORBIDDEN, "consent_required").await;
     assert_eq!(
-        (v["allowed"].clone(), v["reason"].clone()),
-        (json!(true), json!("not_consent_based"))
+        check_as(&app, "marketing", &id, EMAIL).await["reason"],
+        "withdrawn"
+    );
+    // Another legal basis needs no consent; a role may only ask about purposes it may use.
+    let v = check_as(&app, "service", &id, "purpose=order_fulfilment").await;
+    assert_eq!(
+        (&v["allowed"], &v["reason"]),
+        (&json!(true), &json!("not_consent_based"))
     );
     let r = consent_check(&app, &id, "purpose=order_fulfilment").await;
     problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
-    let r = consent_check(&app, &id, "purpose=marketing_email&channel=email&x=1").await;
+    let r = consent_check(&app, &id, &format!("{EMAIL}&x=1")).await;
     problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+}
 
-    // Bad input: each a clear error, nothing recorded.
+/// A notice version must be one Mamori published: free text is refused, not repeated back, and
+/// changes nothing.
+pub(crate) async fn consent_names_only_published_notice_versions(app: TestApp) {
+    let id = create(&app, &customer("notice")).await;
+    let before = ledger_size(&app).await;
+    for label in ["2026-11", "v0", "v1", "CANARY-ada@example.com"] {
+        let body = json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": label});
+        let r = consent(&app, &id, "service", body).await;
+        let p = problem(
+            r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_notice_version",
+        )
+        .await;
+        assert!(label.len() < 5 || !p.to_string().contains(label), "{p}");
+    }
+    assert_eq!(ledger_size(&app).await, before);
+}
+
+/// Bad consent input: each a clear error that repeats no value, nothing recorded; a role that
+/// may not use the purpose is refused (and that is ledgered); erased and unknown people cannot
+/// consent.
+pub(crate) async fn bad_consent_input_is_refused_and_records_nothing(app: TestApp) {
+    let id = create(&app, &customer("bad-consent")).await;
     let before = ledger_size(&app).await;
     for (body, code) in [
         (
@@ -181,38 +160,26 @@ pub(crate) async fn consent_is_off_by_default_and_gates_access(app: TestApp) {
         let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
         assert!(!p.to_string().contains("CANARY"), "{p}");
     }
-    let r = consent(
-        &app,
-        &id,
-        "service",
-        json!({"purpose": "marketing_email", "granted": "yes"}),
-    )
-    .await;
-    assert!(r.status().is_client_error());
+    let not_a_flag = json!({"purpose": "marketing_email", "granted": "yes"});
+    assert!(
+        consent(&app, &id, "service", not_a_flag)
+            .await
+            .status()
+            .is_client_error()
+    );
     assert_eq!(ledger_size(&app).await, before);
-    // A role that may not use the purpose is refused (and that is ledgered).
-    let r = consent(
-        &app,
-        &id,
-        "analyst",
-        json!({"purpose": "marketing_email", "channel": "email", "granted": true}),
-    )
-    .await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    let r = consent(&app, &id, "analyst", grant.clone()).await;
     problem(r, StatusCode::FORBIDDEN, "purpose_not_allowed_for_role").await;
     assert_eq!(ledger_size(&app).await, before + 1);
-    // An erased subject cannot consent; an unknown one neither.
-    let r = app
-        .as_role(
-            Method::DELETE,
-            &format!("/v1/subjects/{id}"),
-            "privacy_officer",
-            "data_subject_rights",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    let path = format!("/v1/subjects/{id}");
+    let erase = app.as_role(
+        Method::DELETE,
+        &path,
+        "privacy_officer",
+        "data_subject_rights",
+    );
+    assert_eq!(erase.send().await.unwrap().status(), StatusCode::OK);
     let r = consent(&app, &id, "service", grant.clone()).await;
     problem(r, StatusCode::NOT_FOUND, "subject_not_found").await;
     let unknown = "01234567-89ab-7def-8123-456789abcdef";
@@ -320,51 +287,47 @@ pub(crate) async fn publish(app: &TestApp, text: &str) -> mamori_core::publish::
     app.vault.publish_policy(&officer, text).await.unwrap()
 }
 
-/// A consent covers what the notice it was given under described: a purpose widened since is
-/// allowed only for its older categories until the person agrees again. Publishing the change
-/// tells every live subject and asks the people it affects to agree again.
-pub(crate) async fn widened_purposes_need_consent_again(app: TestApp) {
+/// A person who agreed to marketing e-mails under a notice (v1) that described contact details
+/// only, and now has preferences too; and a bystander who never agreed. Their ids.
+async fn agreed_under_a_narrow_notice(app: &TestApp) -> (String, String) {
     use mamori_core::publish::Published;
-    // v1 said marketing e-mails use contact details only; the policy in force adds preferences.
     let narrow = POLICY.replacen(
         "legal_basis = \"consent\"\ncategories = [\"contact\", \"preferences\"]\nchannels = [\"email\"]",
         "legal_basis = \"consent\"\ncategories = [\"contact\"]\nchannels = [\"email\"]",
         1,
     );
     assert_ne!(narrow, POLICY, "the fixture must narrow marketing_email");
-    let notice_version = async |lang: &str| -> String {
-        let url = app.url(&format!("/privacy/notice?format=json&lang={lang}"));
-        let v: Value = app
-            .client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["version"].as_str().unwrap().to_string()
-    };
-    assert!(notice_version("en").await.starts_with("Draft"));
-    assert_eq!(publish(&app, &narrow).await, Published::New { version: 1 });
-    let id = create(&app, &customer("widen")).await;
+    let url = app.url("/privacy/notice?format=json&lang=en");
+    let notice: Value = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(notice["version"].as_str().unwrap().starts_with("Draft"));
+    assert_eq!(publish(app, &narrow).await, Published::New { version: 1 });
+    let id = create(app, &customer("widen")).await;
+    let preferences = json!({"data": {"preferences": {"language": "fr", "interests": "tea"}}});
+    let path = format!("/v1/subjects/{id}");
     let r = app
         .as_role(
             Method::PATCH,
-            &format!("/v1/subjects/{id}"),
+            &path,
             "privacy_officer",
             "data_subject_rights",
         )
-        .json(&json!({"data": {"preferences": {"language": "fr", "interests": "tea"}}}))
+        .json(&preferences)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let mut other = customer("bystander");
     other["data"]["contact"]["phone"] = json!("+33 1 23 45 67 89");
-    let bystander = create(&app, &other).await;
-    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
-    let v: Value = consent(&app, &id, "service", grant.clone())
+    let bystander = create(app, &other).await;
+    let v: Value = consent(app, &id, "service", GRANT.clone())
         .await
         .json()
         .await
@@ -372,21 +335,30 @@ pub(crate) async fn widened_purposes_need_consent_again(app: TestApp) {
     assert_eq!(v["notice_version"], "v1", "{v}");
     assert_eq!(v["covers"], json!(["contact"]), "{v}");
     assert_eq!(v["reconsent"], json!(["preferences"]), "{v}");
-    let read = async || {
-        let r = app
-            .as_role(
-                Method::GET,
-                &format!("/v1/subjects/{id}"),
-                "marketing",
-                "marketing_email",
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()
-    };
-    let seen = read().await;
+    (id, bystander)
+}
+
+static GRANT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({"purpose": "marketing_email", "channel": "email", "granted": true}),
+);
+
+/// What marketing reads of the person (the read must be allowed).
+async fn marketing_reads(app: &TestApp, id: &str) -> Value {
+    let (status, v) = app
+        .get_as(
+            &format!("/v1/subjects/{id}"),
+            "marketing",
+            "marketing_email",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+/// A consent covers what its notice described, and no more.
+pub(crate) async fn consent_covers_only_what_its_notice_described(app: TestApp) {
+    let (id, _) = agreed_under_a_narrow_notice(&app).await;
+    let seen = marketing_reads(&app, &id).await;
     assert!(seen["data"]["contact"].is_object(), "{seen}");
     assert!(
         seen["data"].get("preferences").is_none(),
@@ -405,26 +377,30 @@ pub(crate) async fn widened_purposes_need_consent_again(app: TestApp) {
         .unwrap();
     problem(r, StatusCode::FORBIDDEN, "reconsent_required").await;
     // A notice that never described the purpose cannot carry a consent to it.
-    let r = consent(&app, &id, "service", json!({"purpose": "marketing_email", "channel": "email", "granted": true, "notice_version": "v7"})).await;
+    let mut v7 = GRANT.clone();
+    v7["notice_version"] = json!("v7");
+    let r = consent(&app, &id, "service", v7).await;
     problem(
         r,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unknown_notice_version",
     )
     .await;
+}
 
-    // Publishing the wider policy: everyone is told, the person who agreed is asked again.
+/// Publishing a wider policy: everyone is told, the person who agreed is asked again, and sees
+/// only the older part until they agree again.
+pub(crate) async fn widened_purposes_need_consent_again(app: TestApp) {
+    use mamori_core::publish::Published;
+    let (id, bystander) = agreed_under_a_narrow_notice(&app).await;
     let after = app.store.last_event_seq().await.unwrap();
     assert_eq!(publish(&app, POLICY).await, Published::New { version: 2 });
     assert_eq!(
         publish(&app, POLICY).await,
         Published::Unchanged { version: 2 }
     );
-    let events: Value = feed(&app, &format!("after={after}&limit=1000"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = feed(&app, &format!("after={after}&limit=1000")).await;
+    let events: Value = page.json().await.unwrap();
     let events = events["events"].as_array().unwrap();
     let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["type"] == kind).collect() };
     let published = of("notice.published");
@@ -434,11 +410,8 @@ pub(crate) async fn widened_purposes_need_consent_again(app: TestApp) {
         published[0]["data"]["reconsent"],
         json!(["marketing_email"])
     );
-    assert!(
-        published[0]["data"]["changes"]
-            .to_string()
-            .contains("now also uses: preferences")
-    );
+    let changes = published[0]["data"]["changes"].to_string();
+    assert!(changes.contains("now also uses: preferences"), "{changes}");
     let told: Vec<&Value> = of("subject.notice_changed")
         .into_iter()
         .map(|e| &e["data"]["subject"])
@@ -456,27 +429,23 @@ pub(crate) async fn widened_purposes_need_consent_again(app: TestApp) {
     assert_eq!(asked[0]["data"]["subject"], json!(id));
     assert_eq!(asked[0]["data"]["added_categories"], json!(["preferences"]));
     assert_eq!(asked[0]["data"]["version"], "v2");
-    // Still only the older part until they agree again, then all of it.
-    let seen = read().await;
+
+    let seen = marketing_reads(&app, &id).await;
     assert!(seen["data"].get("preferences").is_none(), "{seen}");
-    let v: Value = consent_check(&app, &id, "purpose=marketing_email&channel=email")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v = check_as(&app, "marketing", &id, EMAIL).await;
     assert_eq!(
-        (v["allowed"].clone(), v["reconsent"].clone()),
-        (json!(true), json!(["preferences"])),
+        (&v["allowed"], &v["reconsent"]),
+        (&json!(true), &json!(["preferences"])),
         "{v}"
     );
-    let v: Value = consent(&app, &id, "service", grant)
+    let v: Value = consent(&app, &id, "service", GRANT.clone())
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(v["notice_version"], "v2");
     assert!(v.get("reconsent").is_none(), "{v}");
-    let seen = read().await;
+    let seen = marketing_reads(&app, &id).await;
     assert_eq!(seen["data"]["preferences"]["interests"], "tea", "{seen}");
 }
 

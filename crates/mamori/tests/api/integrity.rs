@@ -3,16 +3,12 @@
 
 use super::*;
 
-pub(crate) async fn canaries_never_leak(app: TestApp) {
-    let canary = format!("canary{}", uuid::Uuid::new_v4().simple());
+/// A request of every kind that takes or returns personal data, each carrying the canary
+/// (in the person's data, a lookup, a bad value, a channel, a URL…).
+fn requests_carrying(app: &TestApp, id: &str, canary: &str) -> Vec<reqwest::RequestBuilder> {
     let email = format!("{canary}@example.com");
-    let body = json!({"external_id": format!("{canary}-ext"), "data": {
-        "contact": {"name": format!("{canary} name"), "email": email},
-        "address": {"street": format!("{canary} street"), "city": "Paris", "postal_code": "75001", "country": "FR"}}});
-    let id = create(&app, &body).await;
-    let mut responses = Vec::new();
     let record = json!({"category": "orders", "data": {"order_number": format!("{canary}-ord"), "total": 1, "currency": "EUR"}});
-    let reqs = vec![
+    vec![
         app.as_role(
             Method::POST,
             &format!("/v1/subjects/{id}/records"),
@@ -51,9 +47,9 @@ pub(crate) async fn canaries_never_leak(app: TestApp) {
             "support",
             "customer_support",
         )
-        .json(&json!({"data": {"contact": {"name": 5, "email": canary.clone()}}})),
+        .json(&json!({"data": {"contact": {"name": 5, "email": canary}}})),
         app.as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment")
-            .json(&json!({"data": {"contact": {"phone": canary.clone()}}})),
+            .json(&json!({"data": {"contact": {"phone": canary}}})),
         app.as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment")
             .header("content-type", "application/json")
             .body(format!(
@@ -76,11 +72,11 @@ pub(crate) async fn canaries_never_leak(app: TestApp) {
         app.client
             .put(app.url(&format!("/v1/consent/{id}")))
             .bearer_auth(&app.keys["service"])
-            .json(&json!({"purpose": "marketing_email", "channel": canary.clone(), "granted": true, "notice_version": canary.clone()})),
+            .json(&json!({"purpose": "marketing_email", "channel": canary, "granted": true, "notice_version": canary})),
         app.client
             .post(app.url("/v1/consent/filter"))
             .bearer_auth(&app.keys["marketing"])
-            .json(&json!({"purpose": "marketing_email", "channel": "email", "subjects": [id.clone(), canary.clone()]})),
+            .json(&json!({"purpose": "marketing_email", "channel": "email", "subjects": [id, canary]})),
         app.client
             .post(app.url(&format!("/v1/consent/{id}/unsubscribe-link")))
             .bearer_auth(&app.keys["service"])
@@ -88,9 +84,20 @@ pub(crate) async fn canaries_never_leak(app: TestApp) {
         app.client
             .post(app.url("/v1/webhooks"))
             .bearer_auth(&app.keys["privacy_officer"])
-            .json(&json!({"url": format!("http://{canary}.invalid/"), "events": [canary.clone()]})),
+            .json(&json!({"url": format!("http://{canary}.invalid/"), "events": [canary]})),
         app.client.get(app.url("/v1/events?after=0")).bearer_auth(&app.keys["service"]),
-    ];
+    ]
+}
+
+pub(crate) async fn canaries_never_leak(app: TestApp) {
+    let canary = format!("canary{}", uuid::Uuid::new_v4().simple());
+    let email = format!("{canary}@example.com");
+    let body = json!({"external_id": format!("{canary}-ext"), "data": {
+        "contact": {"name": format!("{canary} name"), "email": email},
+        "address": {"street": format!("{canary} street"), "city": "Paris", "postal_code": "75001", "country": "FR"}}});
+    let id = create(&app, &body).await;
+    let mut responses = Vec::new();
+    let reqs = requests_carrying(&app, &id, &canary);
     for req in reqs {
         let r = req.send().await.unwrap();
         let status = r.status();

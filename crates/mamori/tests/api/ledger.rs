@@ -125,108 +125,51 @@ pub(crate) async fn a_dropped_ledger_lets_go_of_its_store(app: TestApp) {
     );
 }
 
-pub(crate) async fn ledger_proofs_verify(app: TestApp) {
-    let id = create(&app, &customer("proof")).await;
-    // More leaves than one block of the tree (256), so proofs of early leaves read their block's
-    // leaf hashes back from the database.
+/// Hashes as the proof endpoints give them (base64).
+fn hashes(list: &Value) -> Vec<Vec<u8>> {
+    let list = list.as_array().unwrap();
+    list.iter()
+        .map(|h| b64::decode(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// A person read 300 times: more leaves than one block of the tree (256), so proofs of early
+/// leaves read their block's leaf hashes back from the database. The signed head then, and its
+/// size.
+async fn ledger_of_more_than_one_block(app: &TestApp) -> (Value, u64) {
+    let id = create(app, &customer("proof")).await;
     for _ in 0..300 {
-        app.as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
+        app.get_as(&format!("/v1/subjects/{id}"), "service", "order_fulfilment")
+            .await;
     }
-    let head: Value = app
-        .as_role(
-            Method::GET,
-            "/v1/ledger/head",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, head) = app
+        .get_as("/v1/ledger/head", "service", "order_fulfilment")
+        .await;
     let size = head["size"].as_u64().unwrap();
     assert!(size > 300, "{head}");
+    (head, size)
+}
+
+pub(crate) async fn ledger_proofs_verify(app: TestApp) {
+    let (head, size) = ledger_of_more_than_one_block(&app).await;
     let sth = app.ledger.latest_head().unwrap();
     assert!(mamori_ledger::verify_head(&app.ledger.public_key(), &sth));
     let root = b64::decode(head["root"].as_str().unwrap()).unwrap();
     for leaf in [0, size / 2, size - 1] {
-        let p: Value = app
-            .as_role(
-                Method::GET,
-                &format!("/v1/ledger/proof/inclusion?leaf={leaf}&size={size}"),
-                "service",
-                "x",
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let proof: Vec<Vec<u8>> = p["proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| b64::decode(h.as_str().unwrap()).unwrap())
-            .collect();
+        let path = format!("/v1/ledger/proof/inclusion?leaf={leaf}&size={size}");
+        let (_, p) = app.get_as(&path, "service", "x").await;
         let leaf_hash = b64::decode(p["leaf_hash"].as_str().unwrap()).unwrap();
-        verify_inclusion(leaf, size, &leaf_hash, &proof, &root).unwrap();
+        verify_inclusion(leaf, size, &leaf_hash, &hashes(&p["proof"]), &root).unwrap();
         let stored = app.store.leaves(leaf, 1).await.unwrap();
         assert_eq!(
             mamori_ledger::leaf_hash(&stored[0].data).to_vec(),
             leaf_hash
         );
     }
-    let c: Value = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/ledger/proof/consistency?first=3&second={size}"),
-            "service",
-            "x",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let proof: Vec<Vec<u8>> = c["proof"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| b64::decode(h.as_str().unwrap()).unwrap())
-        .collect();
+    let path = format!("/v1/ledger/proof/consistency?first=3&second={size}");
+    let (_, c) = app.get_as(&path, "service", "x").await;
     let r1 = b64::decode(c["first_root"].as_str().unwrap()).unwrap();
-    verify_consistency(3, size, &r1, &root, &proof).unwrap();
-    // A leaf hash altered in the database no longer matches its block's root in the tree: the
-    // proof is refused as an integrity failure, never answered from the altered hash.
-    let first_leaf = app.store.leaves(0, 1).await.unwrap().remove(0);
-    app.execute_raw(
-        "UPDATE ledger_leaves SET leaf_hash = $1 WHERE leaf_hash = $2",
-        &[7u8; 32],
-        &first_leaf.hash,
-    )
-    .await;
-    let r = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/ledger/proof/inclusion?leaf=1&size={size}"),
-            "service",
-            "x",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::INTERNAL_SERVER_ERROR, "integrity_failure").await;
+    verify_consistency(3, size, &r1, &root, &hashes(&c["proof"])).unwrap();
     let r = app
         .client
         .get(app.url("/v1/ledger/head"))
@@ -234,40 +177,39 @@ pub(crate) async fn ledger_proofs_verify(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    // Health, metrics, spec.
-    let h: Value = app
-        .client
-        .get(app.url("/healthz"))
+}
+
+/// A leaf hash altered in the database no longer matches its block's root in the tree: the
+/// proof is refused as an integrity failure, never answered from the altered hash.
+pub(crate) async fn an_altered_leaf_hash_fails_its_proof(app: TestApp) {
+    let (_, size) = ledger_of_more_than_one_block(&app).await;
+    let first_leaf = app.store.leaves(0, 1).await.unwrap().remove(0);
+    let alter = "UPDATE ledger_leaves SET leaf_hash = $1 WHERE leaf_hash = $2";
+    app.execute_raw(alter, &[7u8; 32], &first_leaf.hash).await;
+    let path = format!("/v1/ledger/proof/inclusion?leaf=1&size={size}");
+    let r = app
+        .as_role(Method::GET, &path, "service", "x")
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    problem(r, StatusCode::INTERNAL_SERVER_ERROR, "integrity_failure").await;
+}
+
+/// Health, metrics (route templates, never ids) and the OpenAPI document.
+pub(crate) async fn health_metrics_and_the_spec_are_served(app: TestApp) {
+    let id = create(&app, &customer("metrics")).await;
+    app.get_as(&format!("/v1/subjects/{id}"), "service", "order_fulfilment")
+        .await;
+    let get = async |path: &str| app.client.get(app.url(path)).send().await.unwrap();
+    let h: Value = get("/healthz").await.json().await.unwrap();
     assert_eq!(h["status"], "ok");
-    let m = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = get("/metrics").await.text().await.unwrap();
     assert!(
         m.contains("mamori_http_requests_total") && m.contains("route=\"/v1/subjects/{id}\""),
         "{m}"
     );
     assert!(!m.contains(&id), "metrics carry route templates, not ids");
-    let spec: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = get("/openapi.json").await.json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
         "/v1/subjects",

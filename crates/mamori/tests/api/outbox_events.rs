@@ -116,6 +116,50 @@ pub(crate) async fn subscribe(app: &TestApp, url: &str, events: Value) -> reqwes
         .unwrap()
 }
 
+/// Subscribes each receiver to its events; the signing secrets by URL.
+async fn subscribe_all(
+    app: &TestApp,
+    targets: &[(&common::Receiver, Value)],
+) -> std::collections::HashMap<String, String> {
+    let mut secrets = std::collections::HashMap::new();
+    for (target, events) in targets {
+        let r = subscribe(app, &target.url, events.clone()).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        let secret = v["secret"].as_str().unwrap();
+        assert!(secret.starts_with("whsec_"));
+        secrets.insert(target.url.clone(), secret.to_string());
+    }
+    secrets
+}
+
+/// The id of the subscription to `url`, as the webhook list shows it.
+async fn hook_id(app: &TestApp, url: &str) -> String {
+    let r = app
+        .client
+        .get(app.url("/v1/webhooks"))
+        .bearer_auth(&app.keys["privacy_officer"]);
+    let hooks: Value = r.send().await.unwrap().json().await.unwrap();
+    let hook = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["url"] == url)
+        .unwrap();
+    hook["id"].as_str().unwrap().to_string()
+}
+
+/// Someone who just agreed to marketing e-mails (a `consent.changed` event); their id.
+async fn someone_consents(app: &TestApp) -> String {
+    let id = create(app, &customer("hook")).await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    assert_eq!(
+        consent(app, &id, "service", grant).await.status(),
+        StatusCode::OK
+    );
+    id
+}
+
 /// Deliveries are signed, carry ids and states only, are retried with the same webhook-id until
 /// accepted, are dead-lettered after the last attempt, and a hanging target delays nobody else.
 pub(crate) async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
@@ -123,36 +167,27 @@ pub(crate) async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
     let flaky = common::receiver(1, false).await;
     let dead = common::receiver(usize::MAX, false).await;
     let hanging = common::receiver(0, true).await;
-    let mut secrets = std::collections::HashMap::new();
-    for (target, events) in [
-        (&hanging, json!(["*"])),
-        (&good, json!(["consent.changed"])),
-        (&flaky, json!(["consent.changed"])),
-        (&dead, json!(["subject.erased"])),
-    ] {
-        let r = subscribe(&app, &target.url, events).await;
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let v: Value = r.json().await.unwrap();
-        assert!(v["secret"].as_str().unwrap().starts_with("whsec_"));
-        secrets.insert(
-            target.url.clone(),
-            v["secret"].as_str().unwrap().to_string(),
-        );
-    }
-    let id = create(&app, &customer("hook")).await;
-    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
-    assert_eq!(
-        consent(&app, &id, "service", grant).await.status(),
-        StatusCode::OK
-    );
-
+    let consent_changed = json!(["consent.changed"]);
+    let secrets = subscribe_all(
+        &app,
+        &[
+            (&hanging, json!(["*"])),
+            (&good, consent_changed.clone()),
+            (&flaky, consent_changed),
+            (&dead, json!(["subject.erased"])),
+        ],
+    )
+    .await;
+    let id = someone_consents(&app).await;
     // The good target gets it promptly, although the hanging one never answers.
     let got = good.wait_for(1).await;
     let d = &got[0];
     assert!(signature_ok(&secrets[&good.url], d), "{d:?}");
     let body: Value = serde_json::from_str(&d.body).unwrap();
-    assert_eq!(body["type"], "consent.changed");
-    assert_eq!(body["data"]["subject"], id);
+    assert_eq!(
+        (&body["type"], &body["data"]["subject"]),
+        (&json!("consent.changed"), &json!(id))
+    );
     assert_eq!(body["data"]["granted"], true);
     assert!(!d.body.contains("Ada"), "no personal values in deliveries");
     // The flaky one answered 500 once: the same message comes again and is then accepted.
@@ -161,36 +196,17 @@ pub(crate) async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
     assert!(signature_ok(&secrets[&flaky.url], &got[1]));
     // subject.erased goes only to its subscriber, which always fails: three attempts, then a
     // dead letter, and delivery moves on.
-    let r = app
-        .as_role(
-            Method::DELETE,
-            &format!("/v1/subjects/{id}"),
-            "privacy_officer",
-            "data_subject_rights",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let path = format!("/v1/subjects/{id}");
+    let erase = app.as_role(
+        Method::DELETE,
+        &path,
+        "privacy_officer",
+        "data_subject_rights",
+    );
+    assert_eq!(erase.send().await.unwrap().status(), StatusCode::OK);
     let got = dead.wait_for(3).await;
     assert!(got.iter().all(|d| d.id == got[0].id));
-    let hooks: Value = app
-        .client
-        .get(app.url("/v1/webhooks"))
-        .bearer_auth(&app.keys["privacy_officer"])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let dead_hook = hooks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["url"] == dead.url.as_str())
-        .unwrap();
-    let dead_id = mamori_core::parse_id(dead_hook["id"].as_str().unwrap()).unwrap();
+    let dead_id = mamori_core::parse_id(&hook_id(&app, &dead.url).await).unwrap();
     for _ in 0..250 {
         if !app.store.dead_letters(&dead_id).await.unwrap().is_empty() {
             break;
@@ -199,24 +215,19 @@ pub(crate) async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
     }
     let letters = app.store.dead_letters(&dead_id).await.unwrap();
     assert_eq!(letters.len(), 1);
-    assert_eq!(letters[0].1, 3);
-    assert_eq!(letters[0].2, Some(500));
-    assert_eq!(
-        good.got.lock().unwrap().len(),
-        1,
-        "the good target got consent.changed only"
-    );
+    assert_eq!((letters[0].1, letters[0].2), (3, Some(500)));
+    let good_got = good.got.lock().unwrap().len();
+    assert_eq!(good_got, 1, "the good target got consent.changed only");
+}
 
-    // Replay over HTTP: the good target gets the same message again (same webhook-id).
-    let good_id = hooks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["url"] == good.url.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+/// A replay sends the same messages again (same webhook-id); bad replays, bad subscriptions
+/// and removing one twice are clear errors.
+pub(crate) async fn webhooks_replay_and_refuse_bad_subscriptions(app: TestApp) {
+    let good = common::receiver(0, false).await;
+    subscribe_all(&app, &[(&good, json!(["consent.changed"]))]).await;
+    someone_consents(&app).await;
+    good.wait_for(1).await;
+    let good_id = hook_id(&app, &good.url).await;
     let replay = async |hook: &str, body: Value| {
         app.client
             .post(app.url(&format!("/v1/webhooks/{hook}/replay")))
@@ -226,19 +237,23 @@ pub(crate) async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
             .await
             .unwrap()
     };
-    let r = replay(&good_id, json!({"from": 1})).await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        replay(&good_id, json!({"from": 1})).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let again = good.wait_for(2).await;
     assert_eq!(again[0].id, again[1].id);
     let r = replay(&good_id, json!({"from": 0})).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
-    let r = replay(&good_id, json!({"from": "soon"})).await;
-    assert!(r.status().is_client_error());
+    assert!(
+        replay(&good_id, json!({"from": "soon"}))
+            .await
+            .status()
+            .is_client_error()
+    );
     let unknown = uuid::Uuid::from_u128(7).to_string();
     let r = replay(&unknown, json!({"from": 1})).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_webhook").await;
-
-    // Bad input and removal.
     for (url, events, code) in [
         ("ftp://example.com/x", json!(["*"]), "invalid_url"),
         ("not a url", json!(["*"]), "invalid_url"),
@@ -249,33 +264,23 @@ pub(crate) async fn webhooks_are_signed_retried_and_isolated(app: TestApp) {
             "invalid_event_types",
         ),
     ] {
-        problem(
-            subscribe(&app, url, events).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            code,
-        )
-        .await;
+        let r = subscribe(&app, url, events).await;
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
     }
-    let r = app
-        .client
-        .delete(app.url(&format!(
-            "/v1/webhooks/{}",
-            dead_hook["id"].as_str().unwrap()
-        )))
-        .bearer_auth(&app.keys["privacy_officer"])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = app
-        .client
-        .delete(app.url(&format!(
-            "/v1/webhooks/{}",
-            dead_hook["id"].as_str().unwrap()
-        )))
-        .bearer_auth(&app.keys["privacy_officer"])
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_webhook").await;
+    let remove = async || {
+        let r = app
+            .client
+            .delete(app.url(&format!("/v1/webhooks/{good_id}")));
+        r.bearer_auth(&app.keys["privacy_officer"])
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(remove().await.status(), StatusCode::NO_CONTENT);
+    problem(
+        remove().await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_webhook",
+    )
+    .await;
 }

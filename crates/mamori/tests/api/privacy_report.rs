@@ -2,34 +2,21 @@
 
 use super::*;
 
-/// The privacy officer's report: requests open and overdue, surveys, and the built-in survey's
-/// results with small groups still hidden and no free text; only for the officer, ledgered.
-pub(crate) async fn the_privacy_report_shows_requests_surveys_and_sentiment(app: TestApp) {
-    let report = || async {
-        let r = officer(&app, Method::GET, "/v1/reports/privacy", None).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()
-    };
-    let empty = report().await;
-    assert_eq!(empty["requests"]["open"], 0);
-    assert_eq!(empty["customer_sentiment"]["available"], false);
+const CANARY: &str = "report-canary@example.com";
 
-    let survey = mamori_core::surveys::Survey::from_toml(
-        &app.vault.policy,
-        include_str!("../../../../examples/survey.toml"),
-    )
-    .unwrap();
+/// The built-in survey with six responses (each with free text naming an address), and two
+/// open requests, one overdue.
+async fn six_responses_and_two_requests(app: &TestApp) {
+    let definition = include_str!("../../../../examples/survey.toml");
+    let survey = mamori_core::surveys::Survey::from_toml(&app.vault.policy, definition).unwrap();
+    let officer_actor = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
     app.vault
-        .create_survey(
-            &mamori_core::Actor {
-                id: "cli".into(),
-                role: "privacy_officer".into(),
-            },
-            survey,
-        )
+        .create_survey(&officer_actor, survey)
         .await
         .unwrap();
-    let canary = "report-canary@example.com";
     for (trust, clear) in [
         (5, "yes"),
         (4, "yes"),
@@ -41,38 +28,45 @@ pub(crate) async fn the_privacy_report_shows_requests_surveys_and_sentiment(app:
         let raw = mamori_core::surveys::RawAnswers::from([
             ("trust".to_string(), vec![trust.to_string()]),
             ("clear".to_string(), vec![clear.to_string()]),
-            ("comment".to_string(), vec![format!("mail me at {canary}")]),
+            ("comment".to_string(), vec![format!("mail me at {CANARY}")]),
         ]);
-        app.vault
-            .respond(mamori_core::report::BUILTIN_SURVEY_SLUG, &raw, None)
-            .await
-            .unwrap();
+        let slug = mamori_core::report::BUILTIN_SURVEY_SLUG;
+        app.vault.respond(slug, &raw, None).await.unwrap();
     }
-    let ada = create(&app, &customer("report")).await;
-    let late = json!({"kind": "access", "subject": ada, "jurisdiction": "gdpr", "received_at": mamori_core::format_time(mamori_core::now_ms() - 40 * 86_400_000)});
-    assert_eq!(
-        officer(&app, Method::POST, "/v1/requests", Some(late))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let ada = create(app, &customer("report")).await;
+    let received_at = mamori_core::format_time(app.vault.now_ms() - 40 * 86_400_000);
+    let late = json!({"kind": "access", "subject": ada, "jurisdiction": "gdpr", "received_at": received_at});
     let fresh = json!({"kind": "erasure", "subject": ada, "jurisdiction": "gdpr"});
-    assert_eq!(
-        officer(&app, Method::POST, "/v1/requests", Some(fresh))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    for request in [late, fresh] {
+        let r = officer(app, Method::POST, "/v1/requests", Some(request)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+}
 
+async fn report(app: &TestApp) -> Value {
+    let r = officer(app, Method::GET, "/v1/reports/privacy", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()
+}
+
+/// The privacy officer's report: requests open and overdue, surveys, and the built-in survey's
+/// results with small groups still hidden and no free text; ledgered.
+pub(crate) async fn the_privacy_report_shows_requests_surveys_and_sentiment(app: TestApp) {
+    let empty = report(&app).await;
+    assert_eq!(empty["requests"]["open"], 0);
+    assert_eq!(empty["customer_sentiment"]["available"], false);
+    six_responses_and_two_requests(&app).await;
     let before = ledger_size(&app).await;
-    let v = report().await;
+    let v = report(&app).await;
     assert_eq!(
         ledger_size(&app).await,
         before + 1,
         "reading the report is ledgered"
     );
-    assert_eq!(v["requests"]["open"], 2);
-    assert_eq!(v["requests"]["overdue"], 1);
+    assert_eq!(
+        (&v["requests"]["open"], &v["requests"]["overdue"]),
+        (&json!(2), &json!(1))
+    );
     let s = &v["customer_sentiment"];
     assert_eq!(s["responses"], 6);
     let trust = &s["questions"][0];
@@ -80,22 +74,20 @@ pub(crate) async fn the_privacy_report_shows_requests_surveys_and_sentiment(app:
     assert!((trust["mean"].as_f64().unwrap() - 23.0 / 6.0).abs() < 1e-9);
     // "yes" (4) is below k = 5: still hidden, and ranked last as unknown.
     let clear = &s["questions"][1];
-    assert!(
-        clear["choices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["suppressed"] == true),
-        "{clear}"
-    );
+    let choices = clear["choices"].as_array().unwrap();
+    assert!(choices.iter().all(|c| c["suppressed"] == true), "{clear}");
     let text = v.to_string();
     assert!(
-        !text.contains(canary) && !text.contains("[EMAIL]"),
+        !text.contains(CANARY) && !text.contains("[EMAIL]"),
         "no free text in the report"
     );
     assert!(text.contains("how-we-use-your-data"));
     assert!(v["ledger"]["size"].as_u64().unwrap() > 0);
+}
 
+/// The report in Markdown; other formats refused; only for the officer.
+pub(crate) async fn the_privacy_report_is_markdown_too_and_for_the_officer_alone(app: TestApp) {
+    six_responses_and_two_requests(&app).await;
     let r = officer(
         &app,
         Method::GET,
@@ -105,28 +97,17 @@ pub(crate) async fn the_privacy_report_shows_requests_surveys_and_sentiment(app:
     .await;
     assert_eq!(r.headers()["content-type"], "text/markdown; charset=utf-8");
     let md = r.text().await.unwrap();
-    assert!(
-        md.contains("- Overdue: 1")
-            && md.contains("6 responses.")
-            && md.contains("trust: mean 3.83"),
-        "{md}"
+    let expected = ["- Overdue: 1", "6 responses.", "trust: mean 3.83"];
+    assert!(expected.iter().all(|line| md.contains(line)), "{md}");
+    let pdf = officer(&app, Method::GET, "/v1/reports/privacy?format=pdf", None).await;
+    problem(pdf, StatusCode::UNPROCESSABLE_ENTITY, "invalid_format").await;
+    let by_support = app.as_role(
+        Method::GET,
+        "/v1/reports/privacy",
+        "support",
+        "customer_support",
     );
-    problem(
-        officer(&app, Method::GET, "/v1/reports/privacy?format=pdf", None).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_format",
-    )
-    .await;
-    let by_support = app
-        .as_role(
-            Method::GET,
-            "/v1/reports/privacy",
-            "support",
-            "customer_support",
-        )
-        .send()
-        .await
-        .unwrap();
+    let by_support = by_support.send().await.unwrap();
     problem(
         by_support,
         StatusCode::FORBIDDEN,

@@ -241,18 +241,12 @@ pub(crate) async fn bad_input_gets_clear_errors_and_changes_nothing(app: TestApp
             .header("content-type", "application/json")
             .body(body)
     };
-    problem(
-        post("{not json".into()).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "malformed_json",
-    )
-    .await;
-    problem(
-        post(r#"{"data": 5}"#.into()).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "invalid_body",
-    )
-    .await;
+    for (body, status, code) in [
+        ("{not json", StatusCode::BAD_REQUEST, "malformed_json"),
+        (r#"{"data": 5}"#, StatusCode::BAD_REQUEST, "invalid_body"),
+    ] {
+        problem(post(body.into()).send().await.unwrap(), status, code).await;
+    }
     let b = problem(
         post(r#"{"data": {}, "surprise": 1}"#.into())
             .send()
@@ -275,50 +269,59 @@ pub(crate) async fn bad_input_gets_clear_errors_and_changes_nothing(app: TestApp
         "unsupported_media_type",
     )
     .await;
+    let huge = json!({"data": {"contact": {"name": "x".repeat(100_000)}}});
+    let r = post(huge.to_string().into()).send().await.unwrap();
+    problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    let after = app.store.count_subjects().await.unwrap();
+    assert_eq!(after, before, "bad input created nothing");
+}
+
+pub(crate) async fn invalid_values_name_their_field_and_change_nothing(app: TestApp) {
+    let before = app.store.count_subjects().await.unwrap();
     let cases = [
         (
-            json!({"data": {"hobbies": {"x": "y"}}}),
+            json!({"hobbies": {"x": "y"}}),
             "undeclared_category",
             "data.hobbies",
         ),
         (
-            json!({"data": {"contact": {"shoe_size": 42}}}),
+            json!({"contact": {"shoe_size": 42}}),
             "undeclared_field",
             "data.contact.shoe_size",
         ),
         (
-            json!({"data": {"contact": {"email": "not-an-email"}}}),
+            json!({"contact": {"email": "not-an-email"}}),
             "invalid_value",
             "data.contact.email",
         ),
         (
-            json!({"data": {"contact": {"email": "p\u{0430}ypal@example.com"}}}),
+            json!({"contact": {"email": "p\u{0430}ypal@example.com"}}),
             "invalid_value",
             "data.contact.email",
         ),
         (
-            json!({"data": {"contact": {"phone": "12345"}}}),
+            json!({"contact": {"phone": "12345"}}),
             "invalid_value",
             "data.contact.phone",
         ),
         (
-            json!({"data": {"contact": {"name": 42}}}),
+            json!({"contact": {"name": 42}}),
             "invalid_value",
             "data.contact.name",
         ),
         (
-            json!({"data": {"address": {"country": "Atlantis"}}}),
+            json!({"address": {"country": "Atlantis"}}),
             "invalid_value",
             "data.address.country",
         ),
-        (json!({"data": {}}), "empty_data", "data"),
-        (
-            json!({"external_id": "", "data": {"contact": {"name": "A"}}}),
-            "invalid_value",
-            "external_id",
-        ),
+        (json!({}), "empty_data", "data"),
     ];
-    for (body, code, field) in cases {
+    let with_empty_external_id = json!({"external_id": "", "data": {"contact": {"name": "A"}}});
+    let bodies = cases
+        .into_iter()
+        .map(|(data, code, field)| (json!({ "data": data }), code, field))
+        .chain([(with_empty_external_id, "invalid_value", "external_id")]);
+    for (body, code, field) in bodies {
         let r = app
             .as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment")
             .json(&body)
@@ -328,94 +331,52 @@ pub(crate) async fn bad_input_gets_clear_errors_and_changes_nothing(app: TestApp
         let b = problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
         assert_eq!(b["field"], field, "{b}");
     }
-    // Oversized body.
-    let huge = json!({"data": {"contact": {"name": "x".repeat(100_000)}}});
-    let r = app
-        .as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment")
-        .json(&huge)
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
-    // Bad ids and queries.
-    let r = app
-        .as_role(
-            Method::GET,
+    let after = app.store.count_subjects().await.unwrap();
+    assert_eq!(after, before, "bad input created nothing");
+}
+
+pub(crate) async fn bad_ids_queries_and_routes_get_clear_errors(app: TestApp) {
+    for (path, status, code) in [
+        (
             "/v1/subjects/not-a-uuid",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::BAD_REQUEST, "invalid_id").await;
-    let r = app
-        .as_role(
-            Method::GET,
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
             "/v1/subjects?email=a@b.co&phone=1",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
-    let r = app
-        .as_role(
-            Method::GET,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
             "/v1/ledger/proof/inclusion?leaf=-1",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
-    let r = app
-        .as_role(
-            Method::GET,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
             "/v1/ledger/proof/inclusion?leaf=99999999",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
-    let r = app
-        .as_role(
-            Method::GET,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "out_of_range",
+        ),
+        (
             "/v1/ledger/proof/consistency?first=0&second=1",
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap();
-    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "out_of_range",
+        ),
+    ] {
+        let r = app
+            .as_role(Method::GET, path, "service", "order_fulfilment")
+            .send()
+            .await
+            .unwrap();
+        problem(r, status, code).await;
+    }
     let r = app.client.get(app.url("/v2/nothing")).send().await.unwrap();
     problem(r, StatusCode::NOT_FOUND, "no_such_route").await;
-    assert_eq!(
-        app.store.count_subjects().await.unwrap(),
-        before,
-        "bad input created nothing"
-    );
     // SQL-ish and unicode strings are stored and returned exactly.
     let tricky = "Robert'); DROP TABLE subjects;-- 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \u{202e}";
     let id = create(&app, &json!({"data": {"contact": {"name": tricky}}})).await;
-    let v: Value = app
-        .as_role(
-            Method::GET,
-            &format!("/v1/subjects/{id}"),
-            "service",
-            "order_fulfilment",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let path = format!("/v1/subjects/{id}");
+    let (_, v) = app.get_as(&path, "service", "order_fulfilment").await;
     assert_eq!(v["data"]["contact"]["name"], tricky);
 }
 
