@@ -86,8 +86,10 @@ use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
 use surveys::{
     actions_since, anonymous_surveys_keep_no_one_and_hide_small_groups,
-    free_text_answers_are_listed_a_page_at_a_time, survey_definition,
+    bad_survey_answers_are_refused_and_kept_nowhere, free_text_answers_are_listed_a_page_at_a_time,
+    survey_definition, survey_definitions_are_checked_and_permissions_hold,
     survey_pages_take_answers_in_three_languages,
+    survey_results_break_down_and_chart_without_small_groups,
 };
 use witness::new_signed_heads_are_offered_to_witnesses_on_the_outbox;
 
@@ -203,6 +205,9 @@ both_backends!(
     scrub_removes_personal_data_and_refuses_bad_input,
     a_dropped_ledger_lets_go_of_its_store,
     anonymous_surveys_keep_no_one_and_hide_small_groups,
+    survey_definitions_are_checked_and_permissions_hold,
+    bad_survey_answers_are_refused_and_kept_nowhere,
+    survey_results_break_down_and_chart_without_small_groups,
     survey_pages_take_answers_in_three_languages,
     invited_surveys_take_one_unlinkable_response_each,
     private_releases_spend_a_budget_and_stop,
