@@ -4,22 +4,106 @@
 use super::*;
 use surveys::{respond, stored_blobs};
 
-/// An identified survey is answered signed in, only with consent to its purpose; the answers
-/// become the person's own record (sealed, in their export, gone with their account), every
-/// step goes through the access decision, and the counts still hide small groups.
-pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_persons_record(
-    app: TestApp,
-) {
+fn followup_definition() -> Value {
     let mut definition = survey_definition("followup");
     definition["mode"] = json!("identified");
     definition["purpose"] = json!("customer_research");
     definition["k"] = json!(2);
-    // Bad definitions: no purpose, a purpose that does not allow surveys, invitation tokens.
-    let mut no_purpose = definition.clone();
+    definition
+}
+
+/// A person signed in to the privacy center, at the identified survey "followup".
+struct Respondent {
+    id: String,
+    subject: [u8; 16],
+    client: reqwest::Client,
+    jar: String,
+    csrf: String,
+}
+
+impl Respondent {
+    async fn signed_in(app: &TestApp) -> Respondent {
+        let r = officer(
+            app,
+            Method::POST,
+            "/v1/surveys",
+            Some(followup_definition()),
+        )
+        .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let id = create(app, &customer_without_phone("followup")).await;
+        let subject = mamori_core::parse_id(&id).unwrap();
+        let (client, jar, csrf) = signed_in_browser(app, "ada.followup@example.com").await;
+        Respondent {
+            id,
+            subject,
+            client,
+            jar,
+            csrf,
+        }
+    }
+
+    async fn page(&self, app: &TestApp) -> String {
+        let r = self
+            .client
+            .get(app.url("/privacy/survey/followup?lang=en"))
+            .header("cookie", self.jar.clone());
+        r.send().await.unwrap().text().await.unwrap()
+    }
+
+    async fn answer(&self, app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+        let r = self
+            .client
+            .post(app.url("/privacy/survey/followup?lang=en"))
+            .header("cookie", self.jar.clone());
+        r.form(form).send().await.unwrap()
+    }
+
+    /// A good answer (its comment names a phone number), with `token` as the form token.
+    async fn answer_well(&self, app: &TestApp, token: &str) -> reqwest::Response {
+        let form = [
+            ("a_speed", "4"),
+            ("a_comment", "call me on +44 20 7946 0999"),
+            ("csrf", token),
+        ];
+        self.answer(app, &form).await
+    }
+
+    /// Grants or withdraws consent to customer research on My choices.
+    async fn consent(&self, app: &TestApp, granted: &str) {
+        let form = [
+            ("purpose", "customer_research"),
+            ("channel", ""),
+            ("granted", granted),
+            ("csrf", self.csrf.as_str()),
+            ("lang", "en"),
+        ];
+        let r = self
+            .client
+            .post(app.url("/privacy/choices"))
+            .header("cookie", self.jar.clone())
+            .form(&form);
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    }
+
+    async fn records(&self, app: &TestApp) -> Vec<mamori_store::RecordRow> {
+        app.store.records(&self.subject, 10).await.unwrap()
+    }
+}
+
+/// An identified survey needs a purpose that allows surveys and no invitations; it is not
+/// answered over the anonymous API, and its page is in the privacy center, behind sign-in.
+pub(crate) async fn identified_surveys_are_answered_signed_in_only(app: TestApp) {
+    let mut no_purpose = followup_definition();
     no_purpose.as_object_mut().unwrap().remove("purpose");
-    let mut marketing = definition.clone();
+    let mut marketing = followup_definition();
     marketing["purpose"] = json!("marketing_email");
-    let mut invited = definition.clone();
+    let mut invited = followup_definition();
     invited["access"] = json!("invited");
     let mut anonymous_with_purpose = survey_definition("x");
     anonymous_with_purpose["purpose"] = json!("customer_research");
@@ -31,26 +115,10 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         let r = officer(&app, Method::POST, "/v1/surveys", Some(bad)).await;
         problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_survey").await;
     }
-    let r = officer(&app, Method::POST, "/v1/surveys", Some(definition)).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::CREATED,
-        "{}",
-        r.text().await.unwrap()
-    );
-
-    // Not over the anonymous API, and not without signing in.
-    problem(
-        respond(&app, "followup", json!({"speed": 3})).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "identified_survey",
-    )
-    .await;
-    let anonymous = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    // Its page is in the privacy center, where the session cookie goes.
+    let me = Respondent::signed_in(&app).await;
+    let r = respond(&app, "followup", json!({"speed": 3})).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "identified_survey").await;
+    let (anonymous, ..) = sign_in_page(&app).await;
     let r = anonymous
         .get(app.url("/survey/followup?lang=fr"))
         .send()
@@ -65,33 +133,44 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/privacy/sign-in?lang=fr");
+    // The privacy-center page is for identified surveys only.
+    let plain = officer(
+        &app,
+        Method::POST,
+        "/v1/surveys",
+        Some(survey_definition("plain")),
+    )
+    .await;
+    assert_eq!(plain.status(), StatusCode::CREATED);
+    let form = [("a_speed", "3"), ("csrf", me.csrf.as_str())];
+    let r = me
+        .client
+        .post(app.url("/privacy/survey/plain?lang=en"))
+        .header("cookie", me.jar.clone());
+    assert_eq!(
+        r.form(&form).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = me
+        .client
+        .get(app.url("/privacy/survey/plain?lang=en"))
+        .header("cookie", me.jar.clone());
+    let r = r.send().await.unwrap();
+    assert_eq!(
+        (r.status(), &r.headers()["location"]),
+        (
+            StatusCode::SEE_OTHER,
+            &"/survey/plain?lang=en".parse().unwrap()
+        )
+    );
+}
 
-    let id = create(&app, &customer_without_phone("followup")).await;
-    let subject = mamori_core::parse_id(&id).unwrap();
-    let (client, jar, csrf) = signed_in_browser(&app, "ada.followup@example.com").await;
-    let get = || {
-        client
-            .get(app.url("/privacy/survey/followup?lang=en"))
-            .header("cookie", jar.clone())
-            .send()
-    };
-    let post = |form: Vec<(&'static str, String)>| {
-        client
-            .post(app.url("/privacy/survey/followup?lang=en"))
-            .header("cookie", jar.clone())
-            .form(&form)
-            .send()
-    };
-    let answers = |token: &str| {
-        vec![
-            ("a_speed", "4".to_string()),
-            ("a_comment", "call me on +44 20 7946 0999".to_string()),
-            ("csrf", token.to_string()),
-        ]
-    };
-
-    // Without consent: the page says where to give it, and a posted form keeps nothing.
-    let html = get().await.unwrap().text().await.unwrap();
+/// Without consent the page says where to give it and a posted form keeps nothing (the denial
+/// ledgered); with it, forged forms and bad answers keep nothing, a good one is kept once;
+/// withdrawn, the next answer is refused at once.
+pub(crate) async fn identified_surveys_need_consent(app: TestApp) {
+    let me = Respondent::signed_in(&app).await;
+    let html = me.page(&app).await;
     assert!(
         html.contains("id=\"needs-consent\"") && html.contains("Surveys linked to your account"),
         "{html}"
@@ -101,85 +180,86 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
         "no form without consent"
     );
     let before = ledger_size(&app).await;
-    let r = post(answers(&csrf)).await.unwrap();
+    let r = me.answer_well(&app, &me.csrf).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("id=\"needs-consent\""));
-    assert!(app.store.records(&subject, 10).await.unwrap().is_empty());
+    assert!(me.records(&app).await.is_empty());
     assert!(ledger_size(&app).await > before, "the denial is ledgered");
-
-    // Consent given on My choices (no channel for this purpose), then the answers go in.
-    let form = [
-        ("purpose", "customer_research"),
-        ("channel", ""),
-        ("granted", "true"),
-        ("csrf", csrf.as_str()),
-        ("lang", "en"),
-    ];
-    let r = client
-        .post(app.url("/privacy/choices"))
-        .header("cookie", jar.clone())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let html = get().await.unwrap().text().await.unwrap();
+    me.consent(&app, "true").await;
+    let html = me.page(&app).await;
     assert!(
         html.contains("name=\"csrf\"") && !html.contains("id=\"needs-consent\""),
         "{html}"
     );
-    // A forged form (no CSRF token) is refused.
-    let r = post(answers("forged")).await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // A bad answer is refused in the page's language, and keeps nothing.
-    let r = post(vec![("a_speed", "9".to_string()), ("csrf", csrf.clone())])
-        .await
-        .unwrap();
+    assert_eq!(
+        me.answer_well(&app, "forged").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = me
+        .answer(&app, &[("a_speed", "9"), ("csrf", me.csrf.as_str())])
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(app.store.records(&subject, 10).await.unwrap().is_empty());
-    let r = post(answers(&csrf)).await.unwrap();
+    assert!(me.records(&app).await.is_empty());
+    let r = me.answer_well(&app, &me.csrf).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("saved with your account"));
+    let r = me.answer_well(&app, &me.csrf).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("answered this survey already")
+    );
+    assert_eq!(me.records(&app).await.len(), 1);
+    me.consent(&app, "false").await;
+    assert_eq!(
+        me.answer_well(&app, &me.csrf).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(me.records(&app).await.len(), 1);
+}
 
-    // The answers are the person's record: sealed, in the survey_answers category.
-    let records = app.store.records(&subject, 10).await.unwrap();
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0].category, "survey_answers");
+/// The answers become the person's own record: sealed, ledgered as theirs under the survey's
+/// purpose, in their export (free text scrubbed), counted without the text, and gone with their
+/// account.
+pub(crate) async fn identified_surveys_keep_answers_as_the_persons_record(app: TestApp) {
+    let me = Respondent::signed_in(&app).await;
+    me.consent(&app, "true").await;
+    assert_eq!(
+        me.answer_well(&app, &me.csrf).await.status(),
+        StatusCode::OK
+    );
+    let records = me.records(&app).await;
+    assert_eq!(
+        (records.len(), records[0].category.as_str()),
+        (1, "survey_answers")
+    );
     assert!(
         !contains(&records[0].sealed, b"followup"),
         "sealed, not plain"
     );
-    // Ledgered as the person's own record.create under the survey's purpose.
-    let events: Vec<Value> = {
-        app.ledger.flush().await.unwrap();
-        let mut leaves = app.store.stream_leaves(0);
-        let mut out = Vec::new();
-        while let Some(batch) = leaves.recv().await {
-            for leaf in batch.unwrap() {
-                out.push(serde_json::from_slice(&leaf.data).unwrap());
-            }
-        }
-        out
+    app.ledger.flush().await.unwrap();
+    let leaves = app.store.leaves(0, 100_000).await.unwrap();
+    let events: Vec<Value> = leaves
+        .iter()
+        .map(|l| serde_json::from_slice(&l.data).unwrap())
+        .collect();
+    let own = |e: &Value| {
+        e["action"] == "record.create"
+            && e["purpose"] == "customer_research"
+            && e["role"] == "self"
+            && e["outcome"] == "allowed"
     };
-    assert!(events.iter().any(|e| e["action"] == "record.create"
-        && e["purpose"] == "customer_research"
-        && e["role"] == "self"
-        && e["outcome"] == "allowed"));
-    // In the person's export, readable there.
-    let export = officer(
-        &app,
-        Method::GET,
-        &format!("/v1/subjects/{id}/export"),
-        None,
-    )
-    .await;
+    assert!(events.iter().any(own));
+    let export_path = format!("/v1/subjects/{}/export", me.id);
+    let export = officer(&app, Method::GET, &export_path, None).await;
     assert_eq!(export.status(), StatusCode::OK);
     let export = export.text().await.unwrap();
     assert!(
         export.contains("followup") && export.contains("[PHONE]"),
         "{export}"
     );
-    // Counted, unlinked, without the text: the counting copy holds no answers.
     let survey = app.store.survey("followup").await.unwrap().unwrap();
     assert_eq!(app.store.survey_answers(&survey.id).await.unwrap(), ["{}"]);
     assert!(
@@ -189,82 +269,18 @@ pub(crate) async fn identified_surveys_need_consent_and_keep_answers_as_the_pers
             .unwrap()
             .is_empty()
     );
-
-    // The privacy-center page is for identified surveys only.
-    let r = officer(
+    let erased = officer(
         &app,
-        Method::POST,
-        "/v1/surveys",
-        Some(survey_definition("plain")),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let r = client
-        .post(app.url("/privacy/survey/plain?lang=en"))
-        .header("cookie", jar.clone())
-        .form(&[("a_speed", "3"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = client
-        .get(app.url("/privacy/survey/plain?lang=en"))
-        .header("cookie", jar.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/survey/plain?lang=en");
-    // Once per person: a second answer is refused and keeps nothing.
-    let r = post(answers(&csrf)).await.unwrap();
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("answered this survey already")
-    );
-    assert_eq!(app.store.records(&subject, 10).await.unwrap().len(), 1);
-    assert_eq!(app.store.survey_answers(&survey.id).await.unwrap().len(), 1);
-
-    // Withdrawn: the next answer is refused at once.
-    let form = [
-        ("purpose", "customer_research"),
-        ("channel", ""),
-        ("granted", "false"),
-        ("csrf", csrf.as_str()),
-        ("lang", "en"),
-    ];
-    client
-        .post(app.url("/privacy/choices"))
-        .header("cookie", jar.clone())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        post(answers(&csrf)).await.unwrap().status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(app.store.records(&subject, 10).await.unwrap().len(), 1);
-
-    // Erasing the person takes the answers with the account.
-    let erased = officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
-    assert!(erased.status().is_success());
-    let export = officer(
-        &app,
-        Method::GET,
-        &format!("/v1/subjects/{id}/export"),
+        Method::DELETE,
+        &format!("/v1/subjects/{}", me.id),
         None,
     )
     .await;
+    assert!(erased.status().is_success());
+    let export = officer(&app, Method::GET, &export_path, None).await;
     assert!(!export.status().is_success() || !export.text().await.unwrap().contains("[PHONE]"));
-    assert!(
-        stored_blobs(&app, "SELECT subject_id FROM survey_participants")
-            .await
-            .is_empty(),
-        "who answered goes with the person"
-    );
+    let participants = stored_blobs(&app, "SELECT subject_id FROM survey_participants").await;
+    assert!(participants.is_empty(), "who answered goes with the person");
 }
 
 /// Open surveys take at most 30 answers a minute from one address (counted in memory, never
