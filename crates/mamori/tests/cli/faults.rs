@@ -64,6 +64,44 @@ async fn sigterm_drains_and_keeps_every_answered_check() {
     assert_eq!(checked, 30);
 }
 
+/// A tmpfs of `size` mounted at a directory (root only), unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &std::path::Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(at).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount tmpfs");
+        Tmpfs(at.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Bytes free on the file system holding `path`, as `df` sees them.
+fn free_bytes(path: &std::path::Path) -> u64 {
+    let out = Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(path)
+        .output()
+        .unwrap();
+    text(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// A full disk: writes are refused with 507 `insufficient_storage` (never a bare 500) and
 /// nothing half-done stays; once space returns, writes succeed again without a restart. Runs on
 /// a small tmpfs, which only root can mount (CI runs as root).
@@ -80,21 +118,8 @@ async fn a_full_disk_refuses_writes_clearly_and_recovers_by_itself() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mount = dir.path().join("full");
-    std::fs::create_dir_all(&mount).unwrap();
-    let status = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .unwrap();
-    assert!(status.success(), "mount tmpfs");
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.clone());
+    let tmpfs = Tmpfs::mount(&dir.path().join("full"), "6m");
+    let mount = tmpfs.0.clone();
     let data = mount.join("d");
     assert!(mamori(&data, &["init"]).status.success());
     let key = text(
@@ -111,21 +136,7 @@ async fn a_full_disk_refuses_writes_clearly_and_recovers_by_itself() {
     wait_up(&client, &base).await;
     // Fill the disk but for a little, so the database runs out of room soon.
     let filler = mount.join("filler");
-    let free = |p: &std::path::Path| {
-        let out = Command::new("df")
-            .args(["-B1", "--output=avail"])
-            .arg(p)
-            .output()
-            .unwrap();
-        text(&out.stdout)
-            .lines()
-            .nth(1)
-            .unwrap()
-            .trim()
-            .parse::<u64>()
-            .unwrap()
-    };
-    let room = free(&mount).saturating_sub(400_000);
+    let room = free_bytes(&mount).saturating_sub(400_000);
     std::fs::write(&filler, vec![0u8; room as usize]).unwrap();
     let create = |i: usize| {
         client

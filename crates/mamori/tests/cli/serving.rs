@@ -1,6 +1,8 @@
 //! mamori serve: codes by SMTP and SMS, TLS, webhooks surviving a kill, the CLI beside a running
 //! server.
 
+use serde_json::json;
+
 use super::*;
 
 /// A consent change committed while its webhook target is down, then the server killed with
@@ -191,155 +193,196 @@ async fn cli_writes_beside_a_running_server() {
     );
 }
 
-/// `mamori serve` with a configuration file: sign-in codes by e-mail go out over SMTP with a
-/// link that fills in the code (the link alone signs nobody in), codes to phone numbers go to
-/// the SMS gateway with its token, and a broken configuration stops the server with a clear
-/// message.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_sends_codes_by_smtp_and_sms() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d");
-    assert!(mamori(&data, &["init"]).status.success());
-    let key = text(
-        &mamori(
+/// `mamori serve` with a configuration file naming an SMTP server (a fake one here), an SMS
+/// gateway (a small receiver) and a public address; two customers, one whose mail bounces.
+struct Messaging {
+    dir: tempfile::TempDir,
+    server: std::process::Child,
+    base: String,
+    client: reqwest::Client,
+    csrf: String,
+    jar: String,
+    mails: tokio::sync::mpsc::UnboundedReceiver<String>,
+    texts: tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+}
+
+/// An SMS gateway on a free port that accepts every message: its port, and what it got
+/// (the Authorization header and the body).
+async fn sms_gateway() -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+) {
+    let (sms_tx, texts) = tokio::sync::mpsc::unbounded_channel::<(String, serde_json::Value)>();
+    let receive = move |headers: axum::http::HeaderMap,
+                        axum::Json(body): axum::Json<serde_json::Value>| {
+        let sms_tx = sms_tx.clone();
+        async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let _ = sms_tx.send((auth.to_string(), body));
+            axum::http::StatusCode::ACCEPTED
+        }
+    };
+    let gateway = axum::Router::new().route("/send", axum::routing::post(receive));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    (port, texts)
+}
+
+impl Messaging {
+    async fn serve() -> Messaging {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d");
+        assert!(mamori(&data, &["init"]).status.success());
+        let key = mamori(
             &data,
             &["apikey", "create", "--role", "service", "--name", "t"],
-        )
-        .stdout,
-    )
-    .trim()
-    .to_string();
-    let (smtp_port, mut mails) = fake_smtp().await;
-    let (sms_tx, mut texts) = tokio::sync::mpsc::unbounded_channel::<(String, serde_json::Value)>();
-    let gateway = axum::Router::new().route(
-        "/send",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap,
-                  axum::Json(body): axum::Json<serde_json::Value>| {
-                let sms_tx = sms_tx.clone();
-                async move {
-                    let auth = headers
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string();
-                    let _ = sms_tx.send((auth, body));
-                    axum::http::StatusCode::ACCEPTED
-                }
-            },
-        ),
-    );
-    let gateway_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let gateway_port = gateway_listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(gateway_listener, gateway).await.unwrap() });
-    std::fs::write(
-        data.join("mamori.toml"),
-        format!(
+        );
+        let key = text(&key.stdout).trim().to_string();
+        let (smtp_port, mails) = fake_smtp().await;
+        let (gateway_port, texts) = sms_gateway().await;
+        let config = format!(
             "public_url = \"https://privacy.shop.example\"\n\
              [mail]\nsmtp_url = \"smtp://127.0.0.1:{smtp_port}\"\nfrom = \"Shop <privacy@shop.example>\"\n\
              [sms]\nurl = \"http://127.0.0.1:{gateway_port}/send\"\ntoken_env = \"MAMORI_TEST_SMS_TOKEN\"\n\
              [deadlines]\nappi = {{ answer = \"7d\" }}\n"
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .arg("--data")
-        .arg(&data)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
-        .env_remove("MAMORI_MASTER_KEY")
-        .env("MAMORI_TEST_SMS_TOKEN", "gateway-secret")
-        .stdout(std::process::Stdio::null())
-        .env("MAMORI_LOG", "warn")
-        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut up = false;
-    for _ in 0..300 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
+        );
+        std::fs::write(data.join("mamori.toml"), config).unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Command::new(env!("CARGO_BIN_EXE_mamori"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+            .env_remove("MAMORI_MASTER_KEY")
+            .env("MAMORI_TEST_SMS_TOKEN", "gateway-secret")
+            .stdout(std::process::Stdio::null())
+            .env("MAMORI_LOG", "warn")
+            .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        wait_up(&client, &base).await;
+        for contact in [
+            json!({"email": "mia@example.com", "phone": "+33 6 12 34 56 78"}),
+            json!({"email": "bounce@example.com"}),
+        ] {
+            let r = client
+                .post(format!("{base}/v1/subjects"))
+                .bearer_auth(&key)
+                .header("mamori-purpose", "order_fulfilment");
+            let r = r
+                .json(&json!({"data": {"contact": contact}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(up, "server did not start");
-    let r = client
-        .post(format!("{base}/v1/subjects"))
-        .bearer_auth(&key)
-        .header("mamori-purpose", "order_fulfilment")
-        .json(&serde_json::json!({"data": {"contact": {"email": "mia@example.com", "phone": "+33 6 12 34 56 78"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let r = client
-        .post(format!("{base}/v1/subjects"))
-        .bearer_auth(&key)
-        .header("mamori-purpose", "order_fulfilment")
-        .json(&serde_json::json!({"data": {"contact": {"email": "bounce@example.com"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-
-    let page = client
-        .get(format!("{base}/privacy/sign-in"))
-        .send()
-        .await
-        .unwrap();
-    let browser = cookie_of(&page, "mamori_csrf").unwrap();
-    let html = page.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
-    let jar = format!("mamori_csrf={browser}");
-    let ask = async |address: &str| {
-        let r = client
-            .post(format!("{base}/privacy/sign-in"))
-            .header("cookie", &jar)
-            .form(&[("csrf", csrf.as_str()), ("lang", "en"), ("email", address)])
+        let page = client
+            .get(format!("{base}/privacy/sign-in"))
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
-    };
-    let wait = std::time::Duration::from_secs(10);
+        let jar = format!("mamori_csrf={}", cookie_of(&page, "mamori_csrf").unwrap());
+        let html = page.text().await.unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        Messaging {
+            dir,
+            server,
+            base,
+            client,
+            csrf,
+            jar,
+            mails,
+            texts,
+        }
+    }
 
-    // E-mail: over SMTP, with the code and a link to the configured public address.
-    ask("mia@example.com").await;
-    let mail = tokio::time::timeout(wait, mails.recv())
+    /// Asks for a sign-in code for `address` (English page).
+    async fn ask(&self, address: &str) -> reqwest::Response {
+        let form = [
+            ("csrf", self.csrf.as_str()),
+            ("lang", "en"),
+            ("email", address),
+        ];
+        let r = self
+            .client
+            .post(format!("{}/privacy/sign-in", self.base))
+            .header("cookie", &self.jar);
+        r.form(&form).send().await.unwrap()
+    }
+
+    /// The server's log so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+}
+
+impl Messaging {
+    fn stop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+impl Drop for Messaging {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Sign-in codes by e-mail go out over SMTP with a link to the configured public address that
+/// fills in the code (the link alone signs nobody in; one click does); a link cut short says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_codes_by_smtp() {
+    let mut m = Messaging::serve().await;
+    assert_eq!(m.ask("mia@example.com").await.status(), 200);
+    let mail = tokio::time::timeout(WAIT, m.mails.recv())
         .await
         .expect("mail sent")
         .unwrap();
     let mail = quoted_printable_decoded(&mail);
-    assert!(mail.contains("To: mia@example.com"), "{mail}");
-    assert!(mail.contains("From: Shop <privacy@shop.example>"), "{mail}");
+    assert!(
+        mail.contains("To: mia@example.com") && mail.contains("From: Shop <privacy@shop.example>"),
+        "{mail}"
+    );
     let link_start = mail
         .find("https://privacy.shop.example/privacy/sign-in/link?")
         .expect("link");
-    let link: String = mail[link_start..]
+    let link = mail[link_start..]
         .split_whitespace()
         .next()
         .unwrap()
         .to_string();
     let code = link.split("code=").nth(1).unwrap()[..6].to_string();
-    // Opening the link shows the form filled in; it signs nobody in by itself.
     let path = link.trim_start_matches("https://privacy.shop.example");
-    let r = client.get(format!("{base}{path}")).send().await.unwrap();
+    let r = m
+        .client
+        .get(format!("{}{path}", m.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(cookie_of(&r, "mamori_session").is_none());
     assert_eq!(r.headers()["referrer-policy"], "same-origin");
-    let html = r.text().await.unwrap();
     assert!(
-        html.contains(&format!("value=\"{code}\"")),
+        r.text()
+            .await
+            .unwrap()
+            .contains(&format!("value=\"{code}\"")),
         "code filled in"
     );
     let challenge = link
@@ -348,80 +391,76 @@ async fn serve_sends_codes_by_smtp_and_sms() {
         .unwrap()
         .split('&')
         .next()
-        .unwrap()
-        .to_string();
-    let r = client
-        .post(format!("{base}/privacy/sign-in/code"))
-        .header("cookie", &jar)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("lang", "en"),
-            ("challenge", &challenge),
-            ("code", &code),
-        ])
-        .send()
-        .await
         .unwrap();
+    let form = [
+        ("csrf", m.csrf.as_str()),
+        ("lang", "en"),
+        ("challenge", challenge),
+        ("code", &code),
+    ];
+    let r = m
+        .client
+        .post(format!("{}/privacy/sign-in/code", m.base))
+        .header("cookie", &m.jar);
+    let r = r.form(&form).send().await.unwrap();
     assert_eq!(r.status(), 303, "one click signs in");
     assert!(cookie_of(&r, "mamori_session").is_some());
-    // A link cut short says so.
-    let r = client
-        .get(format!("{base}/privacy/sign-in/link?challenge=x&lang=en"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.text().await.unwrap().contains("link is incomplete"));
+    let cut = m.client.get(format!(
+        "{}/privacy/sign-in/link?challenge=x&lang=en",
+        m.base
+    ));
+    assert!(
+        cut.send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("link is incomplete")
+    );
+}
 
-    // Phone: through the SMS gateway, with its token; the number is normalised.
-    ask("+33 6 12 34 56 78").await;
-    let (auth, body) = tokio::time::timeout(wait, texts.recv())
+/// Codes to phone numbers go to the SMS gateway with its token, the number normalised; an
+/// unknown number gets the same answer and no message; what is neither is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_codes_by_sms() {
+    let mut m = Messaging::serve().await;
+    assert_eq!(m.ask("+33 6 12 34 56 78").await.status(), 200);
+    let (auth, body) = tokio::time::timeout(WAIT, m.texts.recv())
         .await
         .expect("text sent")
         .unwrap();
     assert_eq!(auth, "Bearer gateway-secret");
     assert_eq!(body["to"], "+33612345678");
     assert!(body["text"].as_str().unwrap().contains("code"), "{body}");
-    // An unknown number gets the same answer and no message.
-    ask("+33 6 99 99 99 99").await;
-    let r = client
-        .post(format!("{base}/privacy/sign-in"))
-        .header("cookie", &jar)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("lang", "en"),
-            ("email", "not an address"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        422,
-        "neither an e-mail address nor a phone number"
-    );
-    // A refused recipient: logged by reply code, never with the server's text quoting it.
-    ask("bounce@example.com").await;
-    let log_path = dir.path().join("serve.log");
-    let mut logged = String::new();
+    assert_eq!(m.ask("+33 6 99 99 99 99").await.status(), 200);
+    let neither = m.ask("not an address").await.status();
+    assert_eq!(neither, 422, "neither an e-mail address nor a phone number");
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), m.texts.recv()).await;
+    assert!(quiet.is_err(), "no message to the unknown number");
+}
+
+/// A refused recipient is logged by reply code, never with the server's text quoting it; a
+/// configuration mistake stops the server with a message naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeliverable_mail_and_bad_configuration_are_reported_clearly() {
+    let m = Messaging::serve().await;
+    assert_eq!(m.ask("bounce@example.com").await.status(), 200);
     for _ in 0..100 {
-        logged = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if logged.contains("mail could not be delivered") {
+        if m.log().contains("mail could not be delivered") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(logged.contains("mail could not be delivered"), "{logged}");
-    assert!(logged.contains("550"), "{logged}");
-    assert!(!logged.contains("bounce@example.com"), "{logged}");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let logged = m.log();
     assert!(
-        tokio::time::timeout(std::time::Duration::from_millis(300), texts.recv())
-            .await
-            .is_err()
+        logged.contains("mail could not be delivered") && logged.contains("550"),
+        "{logged}"
     );
-
-    // A configuration mistake stops the server with a message naming it.
+    assert!(!logged.contains("bounce@example.com"), "{logged}");
+    let mut m = m;
+    m.stop();
+    let data = m.dir.path().join("d");
     std::fs::write(
         data.join("mamori.toml"),
         "[deadlines]\ngdpr = { answer = \"soon\" }\n",
@@ -440,11 +479,79 @@ async fn serve_sends_codes_by_smtp_and_sms() {
 /// that port gets no page; an unusable key stops the server with a clear message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_over_tls() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     assert!(mamori(&data, &["init"]).status.success());
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (cert, key) = self_signed_certificate(dir.path());
+    let (cert_arg, key_arg) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let bad = mamori(
+        &data,
+        &["serve", "--tls-cert", cert_arg, "--tls-key", cert_arg],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("cannot be used"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let half = mamori(&data, &["serve", "--tls-cert", cert_arg]);
+    assert!(
+        !half.status.success(),
+        "a certificate without its key is refused"
+    );
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "serve",
+            "--tls-cert",
+            cert_arg,
+            "--tls-key",
+            key_arg,
+        ])
+        .env_remove("MAMORI_MASTER_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut answer = None;
+    for _ in 0..300 {
+        answer = https_get(&cert, port, "/privacy/sign-in").await;
+        if answer.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let answer = answer.expect("HTTPS answers").to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("strict-transport-security: max-age=31536000"),
+        "{answer}"
+    );
+    let cookie = answer
+        .lines()
+        .find(|l| l.starts_with("set-cookie: mamori_csrf="))
+        .expect("csrf cookie");
+    let flags = ["; secure", "httponly", "samesite=strict"];
+    assert!(flags.iter().all(|f| cookie.contains(f)), "{cookie}");
+    // Plain HTTP to the same port gets no page.
+    let plain = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/healthz"));
+    let plain = plain
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// A self-signed end-entity certificate for localhost (a CA one is refused as a server's own
+/// by webpki), made with openssl in `dir`: the certificate's and the key's paths.
+fn self_signed_certificate(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let made = Command::new("openssl")
         .args([
             "req",
@@ -463,7 +570,6 @@ async fn serve_over_tls() {
             "-addext",
             "subjectAltName=DNS:localhost",
         ])
-        // An end-entity certificate (a CA one is refused as a server's own by webpki).
         .args([
             "-addext",
             "basicConstraints=critical,CA:FALSE",
@@ -477,58 +583,18 @@ async fn serve_over_tls() {
         .output()
         .expect("openssl is installed");
     assert!(made.status.success(), "{}", text(&made.stderr));
+    (cert, key)
+}
 
-    let bad = mamori(
-        &data,
-        &[
-            "serve",
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            cert.to_str().unwrap(),
-        ],
-    );
-    assert!(!bad.status.success());
-    assert!(
-        text(&bad.stderr).contains("cannot be used"),
-        "{}",
-        text(&bad.stderr)
-    );
-    let half = mamori(&data, &["serve", "--tls-cert", cert.to_str().unwrap()]);
-    assert!(
-        !half.status.success(),
-        "a certificate without its key is refused"
-    );
-
-    let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .arg("--data")
-        .arg(&data)
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "serve",
-            "--tls-cert",
-        ])
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .env_remove("MAMORI_MASTER_KEY")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-
+/// GET `path` over HTTPS on `port`, trusting `cert` alone: the raw answer, or None if the
+/// server is not there yet.
+async fn https_get(cert: &std::path::Path, port: u16, path: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
-    let pem = std::fs::read_to_string(&cert).unwrap();
-    let der = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        pem.lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect::<String>(),
-    )
-    .unwrap();
+    let pem = std::fs::read_to_string(cert).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap();
     roots
         .add(rustls::pki_types::CertificateDer::from(der))
         .unwrap();
@@ -536,51 +602,14 @@ async fn serve_over_tls() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let get = async |path: &str| -> Option<String> {
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-        let mut tls = connector.connect(name, tcp).await.ok()?;
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        tls.write_all(request.as_bytes()).await.ok()?;
-        let mut answer = Vec::new();
-        let _ = tls.read_to_end(&mut answer).await;
-        Some(String::from_utf8_lossy(&answer).into_owned())
-    };
-    let mut answer = None;
-    for _ in 0..300 {
-        answer = get("/privacy/sign-in").await;
-        if answer.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let answer = answer.expect("HTTPS answers").to_ascii_lowercase();
-    assert!(answer.starts_with("http/1.1 200"), "{answer}");
-    assert!(
-        answer.contains("strict-transport-security: max-age=31536000"),
-        "{answer}"
-    );
-    let cookie = answer
-        .lines()
-        .find(|l| l.starts_with("set-cookie: mamori_csrf="))
-        .expect("csrf cookie");
-    assert!(
-        cookie.contains("; secure")
-            && cookie.contains("httponly")
-            && cookie.contains("samesite=strict"),
-        "{cookie}"
-    );
-
-    // Plain HTTP to the same port gets no page.
-    let plain = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/healthz"))
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
-        .await;
-    assert!(plain.is_err() || !plain.unwrap().status().is_success());
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    Some(String::from_utf8_lossy(&answer).into_owned())
 }
