@@ -365,13 +365,27 @@ impl Generator {
         ("quantity", v)
     }
 
-    /// One record: a sentence from one of the templates of a random language.
+    /// One record: a sentence from one of the templates of a random language (the same records
+    /// for a seed: the random draws come in the same order whichever template is chosen).
     pub fn record(&mut self) -> Record {
         let lang = self.pick(&["en", "fr", "ja"]);
         let mut b = Builder::new(lang);
         let template = self.n(0..12);
-        match (lang, template) {
-            ("en", 0) => {
+        let personal = match lang {
+            "en" => self.english(&mut b, template),
+            "fr" => self.french(&mut b, template),
+            _ => self.japanese(&mut b, template),
+        };
+        if !personal {
+            self.look_alikes_only(&mut b, lang);
+        }
+        b.record
+    }
+
+    /// English templates 0–8, each with one personal value and look-alikes.
+    fn english(&mut self, b: &mut Builder, template: u32) -> bool {
+        match template {
+            0 => {
                 let country = ["us", "gb", "de"][self.n(0..3) as usize];
                 let p = self.phone(country);
                 let o = self.order();
@@ -381,7 +395,7 @@ impl Generator {
                     .like(o)
                     .text(".");
             }
-            ("en", 1) => {
+            1 => {
                 let c = self.card(false);
                 let d = self.plain_date("en");
                 b.text("My card ")
@@ -390,7 +404,7 @@ impl Generator {
                     .like(d)
                     .text(".");
             }
-            ("en", 2) => {
+            2 => {
                 let i = self.iban();
                 let t = self.tracking();
                 b.text("Refund to IBAN ")
@@ -399,7 +413,7 @@ impl Generator {
                     .like(t)
                     .text(".");
             }
-            ("en", 3) => {
+            3 => {
                 let e = self.email();
                 let v = self.version();
                 b.text("Email me at ")
@@ -408,7 +422,7 @@ impl Generator {
                     .like(v)
                     .text(" keeps crashing.");
             }
-            ("en", 4) => {
+            4 => {
                 let i = self.ip();
                 let s = self.sku();
                 let p = self.price("en");
@@ -420,13 +434,13 @@ impl Generator {
                     .like(p)
                     .text(".");
             }
-            ("en", 5) => {
+            5 => {
                 let s = self.ssn();
                 b.text("My SSN ")
                     .pii(s)
                     .text(" was shown on the account page!");
             }
-            ("en", 6) => {
+            6 => {
                 let n = self.name("en");
                 let q = self.quantity("en");
                 b.text("Hi, my name is ")
@@ -435,7 +449,7 @@ impl Generator {
                     .like(q)
                     .text(" last week.");
             }
-            ("en", 7) => {
+            7 => {
                 let d = self.dob("en");
                 let o = self.order();
                 b.text("I was born on ")
@@ -444,7 +458,7 @@ impl Generator {
                     .like(o)
                     .text(").");
             }
-            ("en", 8) => {
+            8 => {
                 let a = self.address("en");
                 let t = self.tracking();
                 b.text("Ship to ")
@@ -453,7 +467,15 @@ impl Generator {
                     .like(t)
                     .text(".");
             }
-            ("fr", 0) => {
+            _ => return false,
+        }
+        true
+    }
+
+    /// French templates 0–6.
+    fn french(&mut self, b: &mut Builder, template: u32) -> bool {
+        match template {
+            0 => {
                 let p = self.phone("fr");
                 let o = self.order();
                 b.text("Appelez-moi au ")
@@ -462,7 +484,7 @@ impl Generator {
                     .like(o)
                     .text(".");
             }
-            ("fr", 1) => {
+            1 => {
                 let n = self.name("fr");
                 let a = self.address("fr");
                 b.text("Bonjour, je m'appelle ")
@@ -471,7 +493,7 @@ impl Generator {
                     .pii(a)
                     .text(".");
             }
-            ("fr", 2) => {
+            2 => {
                 let i = self.iban();
                 let p = self.price("fr");
                 b.text("Mon IBAN est ")
@@ -480,7 +502,7 @@ impl Generator {
                     .like(p)
                     .text(".");
             }
-            ("fr", 3) => {
+            3 => {
                 let n = self.nir();
                 let t = self.tracking();
                 b.text("Mon numéro de sécurité sociale ")
@@ -489,13 +511,13 @@ impl Generator {
                     .like(t)
                     .text(" !");
             }
-            ("fr", 4) => {
+            4 => {
                 let d = self.dob("fr");
                 b.text("Je suis née le ")
                     .pii(d)
                     .text(", merci de corriger mon profil.");
             }
-            ("fr", 5) => {
+            5 => {
                 let e = self.email();
                 let v = self.version();
                 b.text("Écrivez-moi à ")
@@ -504,7 +526,7 @@ impl Generator {
                     .like(v)
                     .text(" plante.");
             }
-            ("fr", 6) => {
+            6 => {
                 let c = self.card(false);
                 let d = self.plain_date("fr");
                 b.text("Ma carte ")
@@ -513,7 +535,15 @@ impl Generator {
                     .like(d)
                     .text(".");
             }
-            ("ja", 0) => {
+            _ => return false,
+        }
+        true
+    }
+
+    /// Japanese templates 0–6.
+    fn japanese(&mut self, b: &mut Builder, template: u32) -> bool {
+        match template {
+            0 => {
                 let n = self.name("ja");
                 let p = self.phone("jp");
                 b.pii(n)
@@ -521,7 +551,7 @@ impl Generator {
                     .pii(p)
                     .text("です。");
             }
-            ("ja", 1) => {
+            1 => {
                 let m = self.my_number();
                 let o = self.order();
                 b.text("マイナンバー")
@@ -530,16 +560,16 @@ impl Generator {
                     .like(o)
                     .text("です。");
             }
-            ("ja", 2) => {
+            2 => {
                 let a = self.address("ja");
                 let q = self.quantity("ja");
                 b.pii(a).text("に").like(q).text("届けてください。");
             }
-            ("ja", 3) => {
+            3 => {
                 let d = self.dob("ja");
                 b.text("生年月日は").pii(d).text("です。");
             }
-            ("ja", 4) => {
+            4 => {
                 let c = self.card(true);
                 let p = self.price("ja");
                 b.text("カード")
@@ -548,7 +578,7 @@ impl Generator {
                     .like(p)
                     .text("が二重に請求されました。");
             }
-            ("ja", 5) => {
+            5 => {
                 let e = self.email();
                 let s = self.sku();
                 b.text("メールは")
@@ -557,7 +587,7 @@ impl Generator {
                     .like(s)
                     .text("について。");
             }
-            ("ja", 6) => {
+            6 => {
                 let i = self.ip();
                 let v = self.version();
                 b.text("アプリ")
@@ -566,42 +596,44 @@ impl Generator {
                     .pii(i)
                     .text("から接続できません。");
             }
-            (lang, _) => {
-                // Feedback with nothing personal in it: only look-alikes.
-                let d = self.plain_date(lang);
-                let p = self.price(lang);
-                let o = self.order();
-                match lang {
-                    "fr" => {
-                        b.text("Colis reçu le ")
-                            .like(d)
-                            .text(", payé ")
-                            .like(p)
-                            .text(", commande ")
-                            .like(o)
-                            .text(", parfait.");
-                    }
-                    "ja" => {
-                        b.like(d)
-                            .text("に届きました。")
-                            .like(p)
-                            .text("でした。注文")
-                            .like(o)
-                            .text("、ありがとう。");
-                    }
-                    _ => {
-                        b.text("Delivered on ")
-                            .like(d)
-                            .text(" for ")
-                            .like(p)
-                            .text(", order ")
-                            .like(o)
-                            .text(", great service.");
-                    }
-                }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Feedback with nothing personal in it: only look-alikes.
+    fn look_alikes_only(&mut self, b: &mut Builder, lang: &str) {
+        let d = self.plain_date(lang);
+        let p = self.price(lang);
+        let o = self.order();
+        match lang {
+            "fr" => {
+                b.text("Colis reçu le ")
+                    .like(d)
+                    .text(", payé ")
+                    .like(p)
+                    .text(", commande ")
+                    .like(o)
+                    .text(", parfait.");
+            }
+            "ja" => {
+                b.like(d)
+                    .text("に届きました。")
+                    .like(p)
+                    .text("でした。注文")
+                    .like(o)
+                    .text("、ありがとう。");
+            }
+            _ => {
+                b.text("Delivered on ")
+                    .like(d)
+                    .text(" for ")
+                    .like(p)
+                    .text(", order ")
+                    .like(o)
+                    .text(", great service.");
             }
         }
-        b.record
     }
 
     pub fn corpus(&mut self, records: usize) -> Vec<Record> {
