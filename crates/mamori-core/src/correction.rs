@@ -147,25 +147,13 @@ impl Vault {
         })?;
         // The value already held: nothing to verify, and no code is sent to anyone.
         let current = self.read_subject(actor, RIGHTS_PURPOSE, subject).await?;
-        if current
-            .data
-            .get(category)
-            .and_then(|c| c.get(field))
-            .and_then(Value::as_str)
-            == Some(to.as_str())
-        {
+        let held = current.data.get(category).and_then(|c| c.get(field));
+        if held.and_then(Value::as_str) == Some(to.as_str()) {
             return Ok(Correction::Unchanged);
         }
         let (row, code) = self.new_challenge(Some(*subject));
         let challenge = row.id;
-        let (key, wrapped) = self
-            .keyring
-            .new_subject_key(&challenge)
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-        let sealed = key.seal(category, field, to.as_bytes());
-        let mut token = (wrapped.len() as u16).to_be_bytes().to_vec();
-        token.extend_from_slice(&wrapped);
-        token.extend_from_slice(&sealed);
+        let pending = self.seal_pending(&challenge, category, field, &to)?;
         let event = self.event(
             actor,
             RIGHTS_PURPOSE,
@@ -179,13 +167,33 @@ impl Vault {
             .await??;
         Ok(Correction::NeedsVerification {
             challenge,
-            pending: URL_SAFE_NO_PAD.encode(token),
+            pending,
             code,
             to: match kind {
                 IdentifierKind::Email => Recipient::Email(to),
                 IdentifierKind::Phone => Recipient::Phone(to),
             },
         })
+    }
+
+    /// The new value, sealed under a key of its own bound to the challenge, as the form carries
+    /// it until the code comes back (the key wrapped, then the sealed value; base64url).
+    fn seal_pending(
+        &self,
+        challenge: &[u8; 16],
+        category: &str,
+        field: &str,
+        to: &str,
+    ) -> Result<String> {
+        let (key, wrapped) = self
+            .keyring
+            .new_subject_key(challenge)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let sealed = key.seal(category, field, to.as_bytes());
+        let mut token = (wrapped.len() as u16).to_be_bytes().to_vec();
+        token.extend_from_slice(&wrapped);
+        token.extend_from_slice(&sealed);
+        Ok(URL_SAFE_NO_PAD.encode(token))
     }
 
     /// Stores a new identifier once the code sent to it comes back. Refusals are ledgered and

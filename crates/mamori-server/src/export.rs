@@ -120,37 +120,35 @@ fn records_csv(records: &[RecordView]) -> csv::Result<Vec<u8>> {
     out.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// "Download my data": the same documents as [`json`], each as a JSON file and a CSV file.
-pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
-    use std::io::Write;
-    let Export {
-        subject: view,
-        records,
-        consents,
-        history,
-        access_log,
-    } = export;
-    let mut fields_csv = csv::Writer::from_writer(Vec::new());
-    fields_csv.write_record(["category", "field", "value"])?;
+/// The person's fields as CSV: one row per field.
+fn fields_csv(view: &SubjectView) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["category", "field", "value"])?;
     for (category, fields) in &view.data {
         for (field, value) in fields {
             let text = value
                 .as_str()
                 .map_or_else(|| value.to_string(), str::to_string);
-            fields_csv.write_record([category.as_str(), field.as_str(), text.as_str()])?;
+            out.write_record([category.as_str(), field.as_str(), text.as_str()])?;
         }
     }
-    let mut consents_csv = csv::Writer::from_writer(Vec::new());
-    consents_csv.write_record([
+    Ok(out.into_inner()?)
+}
+
+/// The current consent state as CSV.
+fn consents_csv(consents: &[ConsentRow]) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
         "purpose",
         "channel",
         "granted",
         "source",
         "notice_version",
         "decided_at",
-    ])?;
+    ];
+    out.write_record(header)?;
     for c in consents {
-        consents_csv.write_record([
+        out.write_record([
             c.purpose.as_str(),
             c.channel.as_str(),
             if c.granted { "true" } else { "false" },
@@ -159,8 +157,13 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
             format_time(c.created_ms).as_str(),
         ])?;
     }
-    let mut access_csv = csv::Writer::from_writer(Vec::new());
-    access_csv.write_record([
+    Ok(out.into_inner()?)
+}
+
+/// The access log as CSV: one row per ledger event about the person.
+fn access_log_csv(access_log: &[AccessEntry]) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
         "event",
         "at",
         "role",
@@ -169,13 +172,14 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
         "categories",
         "allowed",
         "reason",
-    ])?;
+    ];
+    out.write_record(header)?;
     for e in access_log {
         let (allowed, reason) = match &e.event.outcome {
             mamori_ledger::Outcome::Allowed => ("true", ""),
             mamori_ledger::Outcome::Denied { reason } => ("false", reason.as_str()),
         };
-        access_csv.write_record([
+        out.write_record([
             e.index.to_string().as_str(),
             format_time(e.event.time_ms).as_str(),
             e.event.role.as_str(),
@@ -186,6 +190,19 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
             reason,
         ])?;
     }
+    Ok(out.into_inner()?)
+}
+
+/// "Download my data": the same documents as [`json`], each as a JSON file and a CSV file.
+pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let Export {
+        subject: view,
+        records,
+        consents,
+        history,
+        access_log,
+    } = export;
     let files: [(&str, Vec<u8>); 10] = [
         ("data.json", serde_json::to_vec_pretty(&subject_json(view))?),
         (
@@ -200,15 +217,15 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
             "consent-history.json",
             serde_json::to_vec_pretty(&history_json(history))?,
         ),
-        ("data.csv", fields_csv.into_inner()?),
+        ("data.csv", fields_csv(view)?),
         ("records.csv", records_csv(records)?),
-        ("consents.csv", consents_csv.into_inner()?),
+        ("consents.csv", consents_csv(consents)?),
         ("consent-history.csv", history_csv(history)?),
         (
             "access-log.json",
             serde_json::to_vec_pretty(&access_log_json(access_log))?,
         ),
-        ("access-log.csv", access_csv.into_inner()?),
+        ("access-log.csv", access_log_csv(access_log)?),
     ];
     let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

@@ -144,7 +144,8 @@ async fn secure_transport(request: Request, next: Next) -> Response {
     response
 }
 
-fn routes(state: AppState) -> Router {
+/// The JSON API over people, consent, requests, events, the ledger and DRP agents.
+fn api_routes() -> Router<AppState> {
     Router::new()
         .route(
             "/v1/subjects",
@@ -222,6 +223,11 @@ fn routes(state: AppState) -> Router {
             "/v1/data-rights-request/{request_id}",
             get(drp::status).delete(drp::revoke),
         )
+}
+
+/// Surveys: the API, the public pages and the privacy center's identified ones.
+fn survey_routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/surveys", get(surveys::list).post(surveys::create))
         .route(
             "/v1/surveys/{slug}/close",
@@ -255,6 +261,11 @@ fn routes(state: AppState) -> Router {
             get(surveys::identified_get).post(surveys::identified_post),
         )
         .route("/assets/blind-token.js", get(surveys::blind_token_script))
+}
+
+/// The privacy center's pages, the notice, unsubscribe links, health, metrics and the spec.
+fn page_routes() -> Router<AppState> {
+    Router::new()
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(health::readyz))
         .route("/.well-known/gpc.json", get(gpc_support))
@@ -318,6 +329,13 @@ fn routes(state: AppState) -> Router {
             "/",
             get(|| async { axum::response::Redirect::to("/privacy") }),
         )
+}
+
+fn routes(state: AppState) -> Router {
+    Router::new()
+        .merge(api_routes())
+        .merge(survey_routes())
+        .merge(page_routes())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

@@ -43,67 +43,68 @@ pub fn parse_answers(survey: &Survey, raw: &RawAnswers) -> Result<Value> {
             }
             continue;
         }
-        let one = || -> Result<&str> {
-            match values.as_slice() {
-                [v] => Ok(v),
-                _ => Err(bad_answer(
-                    "one_answer",
-                    &q.id,
-                    format!("question {} takes one answer", q.id),
-                )),
-            }
-        };
-        let value = match q.kind {
-            QuestionKind::Rating | QuestionKind::Nps => {
-                let max = if q.kind == QuestionKind::Rating {
-                    5
-                } else {
-                    10
-                };
-                let min = if q.kind == QuestionKind::Rating { 1 } else { 0 };
-                let n: i64 = one()?.parse().map_err(|_| out_of_range(&q.id, min, max))?;
-                if !(min..=max).contains(&n) {
-                    return Err(out_of_range(&q.id, min, max));
-                }
-                json!(n)
-            }
-            QuestionKind::Single => {
-                let v = one()?;
-                if !q.choices.iter().any(|c| c.id == v) {
-                    return Err(unknown_choice(&q.id));
-                }
-                json!(v)
-            }
-            QuestionKind::Multiple => {
-                let mut picked: Vec<&str> = Vec::new();
-                for v in &values {
-                    if !q.choices.iter().any(|c| c.id == *v) {
-                        return Err(unknown_choice(&q.id));
-                    }
-                    if !picked.contains(v) {
-                        picked.push(v);
-                    }
-                }
-                json!(picked)
-            }
-            QuestionKind::Text => {
-                let v = one()?;
-                if v.chars().count() > MAX_TEXT_CHARS {
-                    return Err(bad_answer(
-                        "answer_too_long",
-                        &q.id,
-                        format!(
-                            "an answer to {} is at most {MAX_TEXT_CHARS} characters",
-                            q.id
-                        ),
-                    ));
-                }
-                json!(scrubber.scrub(v))
-            }
-        };
+        let value = parse_answer(q, &values, &scrubber)?;
         out.insert(q.id.clone(), value);
     }
     Ok(Value::Object(out))
+}
+
+/// One question's answer (its given values, trimmed, at least one) as stored.
+fn parse_answer(q: &Question, values: &[&str], scrubber: &mamori_scrub::Scrubber) -> Result<Value> {
+    let one = || -> Result<&str> {
+        match values {
+            [v] => Ok(v),
+            _ => Err(bad_answer(
+                "one_answer",
+                &q.id,
+                format!("question {} takes one answer", q.id),
+            )),
+        }
+    };
+    Ok(match q.kind {
+        QuestionKind::Rating | QuestionKind::Nps => {
+            let (min, max) = if q.kind == QuestionKind::Rating {
+                (1, 5)
+            } else {
+                (0, 10)
+            };
+            let n: i64 = one()?.parse().map_err(|_| out_of_range(&q.id, min, max))?;
+            if !(min..=max).contains(&n) {
+                return Err(out_of_range(&q.id, min, max));
+            }
+            json!(n)
+        }
+        QuestionKind::Single => {
+            let v = one()?;
+            if !q.choices.iter().any(|c| c.id == v) {
+                return Err(unknown_choice(&q.id));
+            }
+            json!(v)
+        }
+        QuestionKind::Multiple => {
+            let mut picked: Vec<&str> = Vec::new();
+            for v in values {
+                if !q.choices.iter().any(|c| c.id == *v) {
+                    return Err(unknown_choice(&q.id));
+                }
+                if !picked.contains(v) {
+                    picked.push(v);
+                }
+            }
+            json!(picked)
+        }
+        QuestionKind::Text => {
+            let v = one()?;
+            if v.chars().count() > MAX_TEXT_CHARS {
+                let message = format!(
+                    "an answer to {} is at most {MAX_TEXT_CHARS} characters",
+                    q.id
+                );
+                return Err(bad_answer("answer_too_long", &q.id, message));
+            }
+            json!(scrubber.scrub(v))
+        }
+    })
 }
 
 pub(super) fn out_of_range(question: &str, min: i64, max: i64) -> CoreError {

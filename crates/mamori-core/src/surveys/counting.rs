@@ -206,6 +206,21 @@ pub(super) fn question_summary(q: &Question, t: &Tally, k: u32, texts: Option<&[
     out
 }
 
+/// The position of the single-choice question results are broken down by.
+fn breakdown_question(survey: &Survey, by: &str) -> Result<usize> {
+    let questions = &survey.definition.questions;
+    let found = questions
+        .iter()
+        .position(|q| q.id == by && q.kind == QuestionKind::Single);
+    found.ok_or_else(|| {
+        CoreError::invalid(
+            "invalid_breakdown",
+            "by",
+            "a breakdown is by a single-choice question of this survey",
+        )
+    })
+}
+
 /// Results from coded responses (and a sample of texts per text question, by question id).
 pub fn results(
     survey: &Survey,
@@ -215,22 +230,7 @@ pub fn results(
 ) -> Result<Value> {
     let k = survey.k;
     // A bad breakdown is refused whether or not there is anything to show yet.
-    let group = by
-        .map(|by| {
-            survey
-                .definition
-                .questions
-                .iter()
-                .position(|q| q.id == by && q.kind == QuestionKind::Single)
-                .ok_or_else(|| {
-                    CoreError::invalid(
-                        "invalid_breakdown",
-                        "by",
-                        "a breakdown is by a single-choice question of this survey",
-                    )
-                })
-        })
-        .transpose()?;
+    let group = by.map(|by| breakdown_question(survey, by)).transpose()?;
     let codec = Codec::new(survey);
     let total = codes.len();
     let mut out = json!({

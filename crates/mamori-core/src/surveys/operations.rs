@@ -185,7 +185,52 @@ impl Vault {
 /// Free-text answers per page of the listing.
 pub const TEXTS_PER_PAGE: i64 = 100;
 
+/// The page a texts listing asks for: the cursor (the last response id of the page before)
+/// and how many.
+fn texts_page(after: Option<&str>, limit: Option<i64>) -> Result<(Option<[u8; 16]>, i64)> {
+    let limit = limit.unwrap_or(TEXTS_PER_PAGE);
+    if !(1..=1000).contains(&limit) {
+        return Err(CoreError::invalid(
+            "invalid_limit",
+            "limit",
+            "limit is 1 to 1000",
+        ));
+    }
+    let bad_cursor = || {
+        CoreError::invalid(
+            "invalid_cursor",
+            "after",
+            "after is the next cursor of an earlier page",
+        )
+    };
+    let after = after
+        .map(|a| {
+            let bytes = hex::decode(a).map_err(|_| bad_cursor())?;
+            <[u8; 16]>::try_from(bytes).map_err(|_| bad_cursor())
+        })
+        .transpose()?;
+    Ok((after, limit))
+}
+
 impl Vault {
+    /// How many responses answered `question`, from the coded responses.
+    async fn answered(&self, stored: &StoredSurvey, question: &str) -> Result<usize> {
+        let survey = &stored.survey;
+        let codec = Codec::new(survey);
+        let at = survey
+            .definition
+            .questions
+            .iter()
+            .position(|q| q.id == question)
+            .map(|i| codec.offsets[i])
+            .unwrap_or_default();
+        let codes = self.store.survey_codes(&stored.id).await?;
+        Ok(codes
+            .iter()
+            .filter(|c| c.len() == codec.len && c[at] == 1)
+            .count())
+    }
+
     /// One page of the scrubbed free-text answers to `question`, in the order of the responses'
     /// random ids, with the cursor of the next page. Nothing is listed until the question has
     /// at least k answers; a differentially private survey lists none (texts are not noised).
@@ -216,44 +261,8 @@ impl Vault {
                 "texts are listed for a free-text question of this survey",
             ));
         }
-        let limit = limit.unwrap_or(TEXTS_PER_PAGE);
-        if !(1..=1000).contains(&limit) {
-            return Err(CoreError::invalid(
-                "invalid_limit",
-                "limit",
-                "limit is 1 to 1000",
-            ));
-        }
-        let after = after
-            .map(|a| {
-                hex::decode(a)
-                    .ok()
-                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
-                    .ok_or_else(|| {
-                        CoreError::invalid(
-                            "invalid_cursor",
-                            "after",
-                            "after is the next cursor of an earlier page",
-                        )
-                    })
-            })
-            .transpose()?;
-        // Whether the question has k answers, from the coded responses.
-        let codec = Codec::new(survey);
-        let at = survey
-            .definition
-            .questions
-            .iter()
-            .position(|q| q.id == question)
-            .map(|i| codec.offsets[i])
-            .unwrap_or_default();
-        let answered = self
-            .store
-            .survey_codes(&stored.id)
-            .await?
-            .iter()
-            .filter(|c| c.len() == codec.len && c[at] == 1)
-            .count();
+        let (after, limit) = texts_page(after, limit)?;
+        let answered = self.answered(&stored, question).await?;
         if answered < survey.k as usize {
             return Ok(
                 json!({"question": question, "suppressed": true, "texts": [], "next": null}),

@@ -193,23 +193,7 @@ impl Vault {
                     allowed.categories,
                 )
                 .await?;
-            let records = match &which {
-                Which::All => self.store.records(id, MAX_RECORDS).await?,
-                Which::Newest(n) => {
-                    self.store
-                        .records_newest(id, (*n).clamp(1, MAX_RECORDS))
-                        .await?
-                }
-                Which::Kind {
-                    category,
-                    before,
-                    limit,
-                } => {
-                    self.store
-                        .records_of_kind(id, category, *before, *limit)
-                        .await?
-                }
-            };
+            let records = self.stored_records(id, &which).await?;
             let previous = self.previous_key(&subject)?;
             let keys = [Some(&key), previous.as_ref()];
             let opened = self.open_records(&keys, records, allowed.categories, role);
@@ -243,6 +227,27 @@ impl Vault {
 }
 
 impl Vault {
+    /// The sealed records `which` asks for, as stored.
+    async fn stored_records(&self, id: &[u8; 16], which: &Which) -> Result<Vec<RecordRow>> {
+        Ok(match which {
+            Which::All => self.store.records(id, MAX_RECORDS).await?,
+            Which::Newest(n) => {
+                self.store
+                    .records_newest(id, (*n).clamp(1, MAX_RECORDS))
+                    .await?
+            }
+            Which::Kind {
+                category,
+                before,
+                limit,
+            } => {
+                self.store
+                    .records_of_kind(id, category, *before, *limit)
+                    .await?
+            }
+        })
+    }
+
     /// The key a re-key under way is replacing (records not yet re-sealed are under it).
     pub(super) fn previous_key(&self, row: &SubjectRow) -> Result<Option<SubjectKey>> {
         row.previous_wrapped_dek

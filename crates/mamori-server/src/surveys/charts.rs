@@ -131,18 +131,7 @@ pub async fn chart(
             value_text: count.map_or_else(|| hidden.clone(), |c| c.to_string()),
         })
         .collect::<Vec<_>>();
-    let mut title = text_in(&question.text, lang);
-    if let Some(mean) = summary.get("mean").and_then(Value::as_f64) {
-        // French writes a decimal comma.
-        let mean = match lang {
-            Language::Fr => format!("{mean:.2}").replace('.', ","),
-            _ => format!("{mean:.2}"),
-        };
-        title = match lang {
-            Language::Ja => format!("{title}（{mean_word} {mean}）"),
-            _ => format!("{title} ({mean_word} {mean})"),
-        };
-    }
+    let title = chart_title(&question, &summary, lang, &mean_word);
     let chart = Chart {
         height: 34 + bars.len() as u32 * ROW + 26,
         bars,
@@ -171,6 +160,28 @@ pub async fn chart(
         svg,
     )
         .into_response())
+}
+
+/// The question, and its mean if it has one, in the language's typography (a decimal comma
+/// in French, full-width brackets in Japanese).
+fn chart_title(
+    question: &mamori_core::surveys::Question,
+    summary: &Value,
+    lang: Language,
+    mean_word: &str,
+) -> String {
+    let title = text_in(&question.text, lang);
+    let Some(mean) = summary.get("mean").and_then(Value::as_f64) else {
+        return title;
+    };
+    let mean = match lang {
+        Language::Fr => format!("{mean:.2}").replace('.', ","),
+        _ => format!("{mean:.2}"),
+    };
+    match lang {
+        Language::Ja => format!("{title}（{mean_word} {mean}）"),
+        _ => format!("{title} ({mean_word} {mean})"),
+    }
 }
 
 /// `GET /v1/surveys/{slug}/results.csv`: the aggregates only (never a response), one row per
