@@ -56,6 +56,47 @@ impl Vault {
             .ok_or(CoreError::NotFound)
     }
 
+    /// One imported decision checked as a live change would be: a time in the past, a person
+    /// who exists, a consent-based purpose the role may use on a declared channel, a notice
+    /// version that described it.
+    async fn check_import_row(
+        &self,
+        actor: &Actor,
+        row: &ConsentImportRow,
+        now: i64,
+    ) -> Result<([u8; 16], &mamori_policy::Purpose, String)> {
+        if row.at_ms <= 0 || row.at_ms > now + 60_000 {
+            return Err(CoreError::invalid(
+                "invalid_value",
+                "timestamp",
+                "a consent time must be in the past (RFC 3339)",
+            ));
+        }
+        let subject = self.subject_for_import(&row.subject).await?;
+        let (purpose, channel) = self
+            .validate_consent_change(actor, &subject, &row.change)
+            .await?;
+        if row.change.granted
+            && let Some(version) = &row.change.notice_version
+        {
+            self.check_notice_describes(purpose, version).await?;
+        }
+        Ok((subject, purpose, channel))
+    }
+
+    /// When the current decision for the record's purpose and channel was made (the earliest
+    /// time there is, if none was).
+    async fn latest_decision_ms(&self, subject: &[u8; 16], record: &ConsentRow) -> Result<i64> {
+        Ok(self
+            .consent_state(subject)
+            .await?
+            .iter()
+            .filter(|c| c.purpose == record.purpose && c.channel == record.channel)
+            .map(|c| c.created_ms)
+            .max()
+            .unwrap_or(i64::MIN))
+    }
+
     /// Imports one batch of consent records in one transaction, each checked as a live change
     /// would be (purpose consent-based, channel declared, role may use the purpose).
     pub async fn import_consents(
@@ -69,39 +110,13 @@ impl Vault {
         let mut latest_known = std::collections::HashMap::new();
         let now = self.now_ms();
         for row in rows {
-            if row.at_ms <= 0 || row.at_ms > now + 60_000 {
-                let e = CoreError::invalid(
-                    "invalid_value",
-                    "timestamp",
-                    "a consent time must be in the past (RFC 3339)",
-                );
-                report.rejected.push(reject(row.line, &e));
-                continue;
-            }
-            let subject = match self.subject_for_import(&row.subject).await {
-                Ok(s) => s,
+            let (subject, purpose, channel) = match self.check_import_row(actor, &row, now).await {
+                Ok(checked) => checked,
                 Err(e) => {
                     report.rejected.push(reject(row.line, &e));
                     continue;
                 }
             };
-            let (purpose, channel) = match self
-                .validate_consent_change(actor, &subject, &row.change)
-                .await
-            {
-                Ok(v) => v,
-                Err(e) => {
-                    report.rejected.push(reject(row.line, &e));
-                    continue;
-                }
-            };
-            if row.change.granted
-                && let Some(version) = &row.change.notice_version
-                && let Err(e) = self.check_notice_describes(purpose, version).await
-            {
-                report.rejected.push(reject(row.line, &e));
-                continue;
-            }
             let record = ConsentRow {
                 id: new_id(),
                 subject_id: subject,
@@ -134,14 +149,7 @@ impl Vault {
             let key = (subject, record.purpose.clone(), record.channel.clone());
             let latest = match latest_known.get(&key) {
                 Some(ms) => *ms,
-                None => self
-                    .consent_state(&subject)
-                    .await?
-                    .iter()
-                    .filter(|c| c.purpose == record.purpose && c.channel == record.channel)
-                    .map(|c| c.created_ms)
-                    .max()
-                    .unwrap_or(i64::MIN),
+                None => self.latest_decision_ms(&subject, &record).await?,
             };
             let mut changes = vec![];
             if record.created_ms >= latest {

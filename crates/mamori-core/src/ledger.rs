@@ -367,27 +367,7 @@ impl Ledger {
                 );
                 foreign.iter().for_each(|hash| tree.push_leaf_hash(*hash));
             }
-            let mut leaves = Vec::with_capacity(events.len());
-            for (item_events, outcome) in events.iter().zip(outcomes) {
-                for event in item_events {
-                    let mut event = event.clone();
-                    if let (Err(e), Outcome::Allowed) = (outcome, &event.outcome) {
-                        event.outcome = Outcome::Denied {
-                            reason: job_error_code(*e).to_string(),
-                        };
-                    }
-                    let data = event.to_leaf_data();
-                    let hash = leaf_hash(&data);
-                    let subject_id = event.subject.as_deref().and_then(crate::parse_id);
-                    leaves.push(LeafRow {
-                        index: tree.len(),
-                        data,
-                        hash,
-                        subject_id,
-                    });
-                    tree.push_leaf_hash(hash);
-                }
-            }
+            let leaves = append_leaves(&mut tree, &events, outcomes);
             let size = tree.len();
             let root = tree
                 .root(size, &Blocks::default())
@@ -418,30 +398,67 @@ impl Ledger {
             }
             Err(e) => {
                 self.tree.write().expect("lock").rollback(mark);
-                let full = e.is_full();
-                if full {
-                    tracing::error!(
-                        jobs = batch.len(),
-                        "the disk is full: a ledger batch was refused, nothing in it was committed"
-                    );
-                } else {
-                    tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
-                }
-                self.storage_full.store(full, Ordering::Release);
-                let unavailable = e.is_unavailable();
-                for job in batch {
-                    let error = if full {
-                        CoreError::StorageFull
-                    } else if unavailable {
-                        CoreError::Unavailable
-                    } else {
-                        CoreError::Internal("storage failure".into())
-                    };
-                    let _ = job.reply.send(Err(error));
-                }
+                self.refuse_batch(batch, &e);
             }
         }
     }
+
+    /// Nothing of the batch was committed: each job is told why, as the caller can act on it
+    /// (a full disk, a database that is gone, or a failure).
+    fn refuse_batch(&self, batch: Vec<Job>, e: &mamori_store::StoreError) {
+        let full = e.is_full();
+        if full {
+            tracing::error!(
+                jobs = batch.len(),
+                "the disk is full: a ledger batch was refused, nothing in it was committed"
+            );
+        } else {
+            tracing::error!(error = %e, jobs = batch.len(), "ledger batch failed; nothing in it was committed");
+        }
+        self.storage_full.store(full, Ordering::Release);
+        let unavailable = e.is_unavailable();
+        for job in batch {
+            let error = if full {
+                CoreError::StorageFull
+            } else if unavailable {
+                CoreError::Unavailable
+            } else {
+                CoreError::Internal("storage failure".into())
+            };
+            let _ = job.reply.send(Err(error));
+        }
+    }
+}
+
+/// The leaves of a batch's events, appended to `tree`: an event allowed by the access decision
+/// whose job then failed (a conflict) is recorded as denied, with the job's reason.
+fn append_leaves(
+    tree: &mut MerkleTree,
+    events: &[Vec<Event>],
+    outcomes: &[JobOutcome],
+) -> Vec<LeafRow> {
+    let mut leaves = Vec::with_capacity(events.len());
+    for (item_events, outcome) in events.iter().zip(outcomes) {
+        for event in item_events {
+            let mut event = event.clone();
+            if let (Err(e), Outcome::Allowed) = (outcome, &event.outcome) {
+                event.outcome = Outcome::Denied {
+                    reason: job_error_code(*e).to_string(),
+                };
+            }
+            let data = event.to_leaf_data();
+            let hash = leaf_hash(&data);
+            let subject_id = event.subject.as_deref().and_then(crate::parse_id);
+            leaves.push(LeafRow {
+                index: tree.len(),
+                data,
+                hash,
+                subject_id,
+            });
+            tree.push_leaf_hash(hash);
+        }
+    }
+    leaves
 }
 
 /// Convenience for error conversion in `map_err` chains.

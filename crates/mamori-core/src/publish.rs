@@ -3,6 +3,7 @@
 //! in consent records as the notice version the person saw.
 
 use mamori_store::{Change, PolicyVersion};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use mamori_policy::Policy;
@@ -85,60 +86,8 @@ impl Vault {
             actor: by.id.clone(),
             policy: text.to_string(),
         })];
-        let (told, widened) = match previous.map(|v| Policy::parse("published", &v.policy)) {
-            None => (Vec::new(), Vec::new()),
-            Some(Ok(old)) => {
-                let widened: Vec<(String, Vec<String>)> = widened_consents(&old, &new)
-                    .into_iter()
-                    .map(|(p, added)| (p.name.clone(), added))
-                    .collect();
-                (diff(&old, &new), widened)
-            }
-            // An earlier version this build cannot read: say so rather than pretend nothing changed.
-            Some(Err(_)) => {
-                let unknown = PolicyChange {
-                    widens: true,
-                    text: "the previous version can no longer be compared".into(),
-                };
-                (vec![unknown], Vec::new())
-            }
-        };
-        let label = format!("v{version}");
-        changes.push(self.announce(
-            "notice.published",
-            None,
-            serde_json::json!({
-                "version": label,
-                "hash": hex::encode(hash),
-                "changes": told.iter().map(|c| serde_json::json!({"text": c.text, "widens": c.widens})).collect::<Vec<_>>(),
-                "reconsent": widened.iter().map(|(p, _)| p).collect::<Vec<_>>(),
-            }),
-        ));
-        if !told.is_empty() {
-            changes.push(Change::AnnounceToSubjects {
-                kind: "subject.notice_changed".into(),
-                payload: serde_json::json!({
-                    "version": label,
-                    "widens": told.iter().any(|c| c.widens),
-                })
-                .to_string(),
-                created_ms: now,
-                granted_purpose: None,
-            });
-        }
-        for (purpose, added) in &widened {
-            changes.push(Change::AnnounceToSubjects {
-                kind: "subject.reconsent_requested".into(),
-                payload: serde_json::json!({
-                    "version": label,
-                    "purpose": purpose,
-                    "added_categories": added,
-                })
-                .to_string(),
-                created_ms: now,
-                granted_purpose: Some(purpose.clone()),
-            });
-        }
+        let (told, widened) = what_changed(previous, &new);
+        changes.extend(self.announcements(version, &hash, &told, &widened, now));
         let event = granted.event();
         match self.ledger.submit(changes, vec![event]).await? {
             Ok(()) => {}
@@ -152,6 +101,46 @@ impl Vault {
         }
         self.scopes.invalidate();
         Ok(Published::New { version })
+    }
+
+    /// What a publish announces: the new version (with its changes and the purposes that need
+    /// consent again) to other systems, that the notice changed to every live person, and a
+    /// request to agree again to each person who granted a widened purpose.
+    fn announcements(
+        &self,
+        version: i64,
+        hash: &[u8; 32],
+        told: &[PolicyChange],
+        widened: &[(String, Vec<String>)],
+        now: i64,
+    ) -> Vec<Change> {
+        let label = format!("v{version}");
+        let changes: Vec<Value> = told
+            .iter()
+            .map(|c| json!({"text": c.text, "widens": c.widens}))
+            .collect();
+        let reconsent: Vec<&String> = widened.iter().map(|(p, _)| p).collect();
+        let data = json!({"version": label, "hash": hex::encode(hash), "changes": changes, "reconsent": reconsent});
+        let mut out = vec![self.announce("notice.published", None, data)];
+        if !told.is_empty() {
+            let widens = told.iter().any(|c| c.widens);
+            out.push(Change::AnnounceToSubjects {
+                kind: "subject.notice_changed".into(),
+                payload: json!({"version": label, "widens": widens}).to_string(),
+                created_ms: now,
+                granted_purpose: None,
+            });
+        }
+        for (purpose, added) in widened {
+            let payload = json!({"version": label, "purpose": purpose, "added_categories": added});
+            out.push(Change::AnnounceToSubjects {
+                kind: "subject.reconsent_requested".into(),
+                payload: payload.to_string(),
+                created_ms: now,
+                granted_purpose: Some(purpose.clone()),
+            });
+        }
+        out
     }
 
     /// The published version the policy in force is (`v<N>`, publication time), if it is one.
@@ -172,5 +161,31 @@ impl Vault {
     pub async fn current_notice_version(&self) -> Result<Option<String>> {
         let latest = self.store.latest_policy_version().await?;
         Ok(latest.map(|(v, _)| format!("v{v}")))
+    }
+}
+
+/// What changed since the previous published version: the changes people are told of, and the
+/// consent-based purposes widened since (with the categories they added).
+fn what_changed(
+    previous: Option<&PolicyVersion>,
+    new: &Policy,
+) -> (Vec<PolicyChange>, Vec<(String, Vec<String>)>) {
+    match previous.map(|v| Policy::parse("published", &v.policy)) {
+        None => (Vec::new(), Vec::new()),
+        Some(Ok(old)) => {
+            let widened = widened_consents(&old, new)
+                .into_iter()
+                .map(|(p, added)| (p.name.clone(), added))
+                .collect();
+            (diff(&old, new), widened)
+        }
+        // An earlier version this build cannot read: say so rather than pretend nothing changed.
+        Some(Err(_)) => {
+            let unknown = PolicyChange {
+                widens: true,
+                text: "the previous version can no longer be compared".into(),
+            };
+            (vec![unknown], Vec::new())
+        }
     }
 }

@@ -457,50 +457,8 @@ impl Vault {
                 return Err(e);
             }
         };
-        match claims["drp.version"].as_str() {
-            Some(v) if supported_version(v) => {}
-            Some(_) => {
-                return Err(DrpError::bad(
-                    "unsupported drp.version; this provider speaks 0.9.x and 1.0",
-                ));
-            }
-            None => return Err(DrpError::bad("drp.version is required")),
-        }
-        let kind = claims["exercise"]
-            .as_str()
-            .and_then(kind_of)
-            .ok_or(DrpError::bad(
-                "unsupported rights action; supported: access, deletion, sale:opt_out",
-            ))?;
-        let jurisdiction = match claims["regime"].as_str() {
-            Some("ccpa") => "ccpa",
-            Some(_) => {
-                return Err(DrpError::bad(
-                    "unsupported regime; use ccpa or leave it out",
-                ));
-            }
-            // Voluntary processing: the organisation's own first law sets the deadline.
-            None => self
-                .policy
-                .organisation
-                .jurisdictions
-                .first()
-                .map_or("ccpa", |j| {
-                    mamori_policy::Jurisdiction::ALL
-                        .iter()
-                        .find(|(_, x)| x == j)
-                        .map_or("ccpa", |(n, _)| n)
-                }),
-        };
-        let callback = match claims.get("status_callback") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(u))
-                if (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2048 =>
-            {
-                Some(u.clone())
-            }
-            Some(_) => return Err(DrpError::bad("status_callback must be an http(s) URL")),
-        };
+        let (kind, jurisdiction) = requested(&claims, &self.policy)?;
+        let (callback, agent_request_id) = agent_fields(&claims)?;
         if let Some(url) = &callback
             && self.outbound.check_target(url).await.is_err()
         {
@@ -508,11 +466,6 @@ impl Vault {
                 "status_callback must be an https URL of a host on the public internet",
             ));
         }
-        let agent_request_id = match claims.get("agent-request-id") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(r)) if r.len() <= 200 => Some(r.clone()),
-            Some(_) => return Err(DrpError::bad("agent-request-id must be a short string")),
-        };
         let subject = self.drp_match(&claims).await?;
         let now = self.now_ms();
         let new = NewRequest {
@@ -690,6 +643,68 @@ impl Vault {
         }
         Ok(claims)
     }
+}
+
+/// What a DRP request asks for: the kind of request and the law whose deadline applies
+/// (the organisation's own first law for voluntary processing).
+fn requested(
+    claims: &Value,
+    policy: &mamori_policy::Policy,
+) -> DrpResult<(&'static str, &'static str)> {
+    match claims["drp.version"].as_str() {
+        Some(v) if supported_version(v) => {}
+        Some(_) => {
+            return Err(DrpError::bad(
+                "unsupported drp.version; this provider speaks 0.9.x and 1.0",
+            ));
+        }
+        None => return Err(DrpError::bad("drp.version is required")),
+    }
+    let kind = claims["exercise"]
+        .as_str()
+        .and_then(kind_of)
+        .ok_or(DrpError::bad(
+            "unsupported rights action; supported: access, deletion, sale:opt_out",
+        ))?;
+    let jurisdiction = match claims["regime"].as_str() {
+        Some("ccpa") => "ccpa",
+        Some(_) => {
+            return Err(DrpError::bad(
+                "unsupported regime; use ccpa or leave it out",
+            ));
+        }
+        None => policy
+            .organisation
+            .jurisdictions
+            .first()
+            .map_or("ccpa", |j| {
+                mamori_policy::Jurisdiction::ALL
+                    .iter()
+                    .find(|(_, x)| x == j)
+                    .map_or("ccpa", |(n, _)| n)
+            }),
+    };
+    Ok((kind, jurisdiction))
+}
+
+/// The agent's own fields of a request: where to send status changes (an http(s) URL, checked
+/// against the outbound rules by the caller) and its own id for the request.
+fn agent_fields(claims: &Value) -> DrpResult<(Option<String>, Option<String>)> {
+    let callback = match claims.get("status_callback") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(u))
+            if (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2048 =>
+        {
+            Some(u.clone())
+        }
+        Some(_) => return Err(DrpError::bad("status_callback must be an http(s) URL")),
+    };
+    let agent_request_id = match claims.get("agent-request-id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) if r.len() <= 200 => Some(r.clone()),
+        Some(_) => return Err(DrpError::bad("agent-request-id must be a short string")),
+    };
+    Ok((callback, agent_request_id))
 }
 
 #[cfg(test)]
