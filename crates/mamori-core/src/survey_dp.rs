@@ -78,6 +78,56 @@ fn budget_total(survey: &Survey) -> f64 {
         .unwrap_or(DEFAULT_EPSILON_BUDGET)
 }
 
+/// The counts a release noises, in order: the number of responses, then per question its
+/// histogram and sum (ratings), choice counts (and how many answered, for multiple choice), or
+/// how many answered (free text); each with how much one person can change it.
+fn queries_of(survey: &Survey, tallies: &[crate::surveys::Tally], total: i64) -> Vec<Query> {
+    let to_i64 = |v: &[usize]| v.iter().map(|n| *n as i64).collect::<Vec<_>>();
+    let query = |values: Vec<i64>, sensitivity: i64| Query {
+        values,
+        sensitivity,
+    };
+    let mut queries = vec![query(vec![total], 1)];
+    for (q, t) in survey.definition.questions.iter().zip(tallies) {
+        match q.kind {
+            QuestionKind::Rating | QuestionKind::Nps => {
+                queries.push(query(to_i64(&t.counts), 1));
+                queries.push(query(vec![t.sum], scale(q.kind).1));
+            }
+            QuestionKind::Single => queries.push(query(to_i64(&t.counts), 1)),
+            QuestionKind::Multiple => {
+                queries.push(query(to_i64(&t.counts), q.choices.len() as i64));
+                queries.push(query(vec![t.answered as i64], 1));
+            }
+            QuestionKind::Text => queries.push(query(vec![t.answered as i64], 1)),
+        }
+    }
+    queries
+}
+
+/// A rating or NPS question's released histogram, with the mean (kept within the scale) and,
+/// for NPS, the score.
+fn rating_summary(out: &mut Value, kind: QuestionKind, histogram: &[i64], sum: i64) {
+    let (min, max) = scale(kind);
+    let answered: i64 = histogram.iter().sum();
+    out["answered"] = json!(answered);
+    let cells: Vec<Value> = histogram
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"value": min + i as i64, "count": n}))
+        .collect();
+    out["histogram"] = json!(cells);
+    if answered > 0 {
+        let mean = (sum as f64 / answered as f64).clamp(min as f64, max as f64);
+        out["mean"] = json!((mean * 100.0).round() / 100.0);
+    }
+    if kind == QuestionKind::Nps && answered > 0 {
+        let promoters: i64 = histogram[9..].iter().sum();
+        let detractors: i64 = histogram[..7].iter().sum();
+        out["nps"] = json!(((promoters - detractors) as f64 * 100.0 / answered as f64).round());
+    }
+}
+
 /// One release's noisy results, from coded responses; returns them with the ε spent.
 pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result<(Value, f64)> {
     let codec = Codec::new(survey);
@@ -88,43 +138,7 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
         total += 1;
     }
     let questions = &survey.definition.questions;
-    let to_i64 = |v: &[usize]| v.iter().map(|n| *n as i64).collect::<Vec<_>>();
-    let mut queries = vec![Query {
-        values: vec![total],
-        sensitivity: 1,
-    }];
-    for (q, t) in questions.iter().zip(&tallies) {
-        match q.kind {
-            QuestionKind::Rating | QuestionKind::Nps => {
-                queries.push(Query {
-                    values: to_i64(&t.counts),
-                    sensitivity: 1,
-                });
-                queries.push(Query {
-                    values: vec![t.sum],
-                    sensitivity: scale(q.kind).1,
-                });
-            }
-            QuestionKind::Single => queries.push(Query {
-                values: to_i64(&t.counts),
-                sensitivity: 1,
-            }),
-            QuestionKind::Multiple => {
-                queries.push(Query {
-                    values: to_i64(&t.counts),
-                    sensitivity: q.choices.len() as i64,
-                });
-                queries.push(Query {
-                    values: vec![t.answered as i64],
-                    sensitivity: 1,
-                });
-            }
-            QuestionKind::Text => queries.push(Query {
-                values: vec![t.answered as i64],
-                sensitivity: 1,
-            }),
-        }
-    }
+    let queries = queries_of(survey, &tallies, total);
     let n_queries = queries.len();
     let release = mamori_dp::release(&queries, epsilon).map_err(|e| match e {
         mamori_dp::DpError::InvalidEpsilon => invalid_epsilon(),
@@ -145,29 +159,10 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
         let mut out = json!({"id": q.id, "kind": q.kind});
         match q.kind {
             QuestionKind::Rating | QuestionKind::Nps => {
-                let (min, max) = scale(q.kind);
                 let histogram = clamp(next());
                 let sum = one(next());
-                let answered: i64 = histogram.iter().sum();
-                out["answered"] = json!(answered);
-                out["histogram"] = json!(
-                    histogram
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| json!({"value": min + i as i64, "count": n}))
-                        .collect::<Vec<_>>()
-                );
+                rating_summary(&mut out, q.kind, &histogram, sum);
                 out["margin_95"] = json!(margin(1));
-                if answered > 0 {
-                    let mean = (sum as f64 / answered as f64).clamp(min as f64, max as f64);
-                    out["mean"] = json!((mean * 100.0).round() / 100.0);
-                }
-                if q.kind == QuestionKind::Nps && answered > 0 {
-                    let promoters: i64 = histogram[9..].iter().sum();
-                    let detractors: i64 = histogram[..7].iter().sum();
-                    out["nps"] =
-                        json!(((promoters - detractors) as f64 * 100.0 / answered as f64).round());
-                }
             }
             QuestionKind::Single | QuestionKind::Multiple => {
                 let counts = clamp(next());

@@ -1,7 +1,7 @@
 //! `mamori policy diff A B`: what changed between two policies, in plain words, and whether the
 //! change widens processing (which needs people's consent again) or narrows it (effective at once).
 
-use crate::{LegalBasis, Policy};
+use crate::{Category, LegalBasis, Policy, Purpose};
 
 /// One change, with whether it widens what is done with people's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,72 +18,12 @@ fn change(widens: bool, text: String) -> PolicyChange {
 pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
     let mut out = Vec::new();
     for p in &new.purposes {
-        let Some(before) = old.purpose(&p.name) else {
-            out.push(change(
+        match old.purpose(&p.name) {
+            None => out.push(change(
                 true,
                 format!("purpose `{}` added ({})", p.name, p.legal_basis.name()),
-            ));
-            continue;
-        };
-        let names =
-            |policy: &Policy, set: crate::IdSet| -> Vec<String> { policy.category_names(set) };
-        let (was, now) = (names(old, before.categories), names(new, p.categories));
-        let added: Vec<&String> = now.iter().filter(|c| !was.contains(c)).collect();
-        let removed: Vec<&String> = was.iter().filter(|c| !now.contains(c)).collect();
-        if !added.is_empty() {
-            out.push(change(
-                true,
-                format!("purpose `{}` now also uses: {}", p.name, join(&added)),
-            ));
-        }
-        if !removed.is_empty() {
-            out.push(change(
-                false,
-                format!("purpose `{}` no longer uses: {}", p.name, join(&removed)),
-            ));
-        }
-        if before.legal_basis != p.legal_basis {
-            let widens = before.legal_basis == LegalBasis::Consent;
-            out.push(change(
-                widens,
-                format!(
-                    "purpose `{}` now rests on {} instead of {}",
-                    p.name,
-                    p.legal_basis.name(),
-                    before.legal_basis.name()
-                ),
-            ));
-        }
-        if p.sale_or_share && !before.sale_or_share {
-            out.push(change(
-                true,
-                format!(
-                    "purpose `{}` now sells or shares data with third parties",
-                    p.name
-                ),
-            ));
-        }
-        if !p.sale_or_share && before.sale_or_share {
-            out.push(change(
-                false,
-                format!("purpose `{}` no longer sells or shares data", p.name),
-            ));
-        }
-        let new_channels: Vec<String> = p
-            .channels
-            .iter()
-            .filter(|c| !before.channels.contains(c))
-            .map(|c| format!("{c:?}").to_lowercase())
-            .collect();
-        if !new_channels.is_empty() {
-            out.push(change(
-                true,
-                format!(
-                    "purpose `{}` may now contact people by: {}",
-                    p.name,
-                    new_channels.join(", ")
-                ),
-            ));
+            )),
+            Some(before) => purpose_changes(old, new, before, p, &mut out),
         }
     }
     for p in &old.purposes {
@@ -92,38 +32,9 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
         }
     }
     for c in &new.categories {
-        let Some(before) = old.category(&c.name) else {
-            out.push(change(true, format!("category `{}` added", c.name)));
-            continue;
-        };
-        if c.retention.days > before.retention.days {
-            out.push(change(
-                true,
-                format!(
-                    "category `{}` kept longer: {} instead of {}",
-                    c.name, c.retention_text, before.retention_text
-                ),
-            ));
-        } else if c.retention.days < before.retention.days {
-            out.push(change(
-                false,
-                format!(
-                    "category `{}` kept shorter: {} instead of {}",
-                    c.name, c.retention_text, before.retention_text
-                ),
-            ));
-        }
-        let fields: Vec<&str> = c
-            .fields
-            .iter()
-            .filter(|f| before.field(&f.name).is_none())
-            .map(|f| f.name.as_str())
-            .collect();
-        if !fields.is_empty() {
-            out.push(change(
-                true,
-                format!("category `{}` gains fields: {}", c.name, fields.join(", ")),
-            ));
+        match old.category(&c.name) {
+            None => out.push(change(true, format!("category `{}` added", c.name))),
+            Some(before) => category_changes(before, c, &mut out),
         }
     }
     for c in &old.categories {
@@ -132,6 +43,109 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
         }
     }
     out
+}
+
+/// How a purpose in both policies changed: its categories, legal basis, sale or sharing and
+/// channels.
+fn purpose_changes(
+    old: &Policy,
+    new: &Policy,
+    before: &Purpose,
+    p: &Purpose,
+    out: &mut Vec<PolicyChange>,
+) {
+    let names = |policy: &Policy, set: crate::IdSet| -> Vec<String> { policy.category_names(set) };
+    let (was, now) = (names(old, before.categories), names(new, p.categories));
+    let added: Vec<&String> = now.iter().filter(|c| !was.contains(c)).collect();
+    let removed: Vec<&String> = was.iter().filter(|c| !now.contains(c)).collect();
+    if !added.is_empty() {
+        out.push(change(
+            true,
+            format!("purpose `{}` now also uses: {}", p.name, join(&added)),
+        ));
+    }
+    if !removed.is_empty() {
+        out.push(change(
+            false,
+            format!("purpose `{}` no longer uses: {}", p.name, join(&removed)),
+        ));
+    }
+    if before.legal_basis != p.legal_basis {
+        let widens = before.legal_basis == LegalBasis::Consent;
+        out.push(change(
+            widens,
+            format!(
+                "purpose `{}` now rests on {} instead of {}",
+                p.name,
+                p.legal_basis.name(),
+                before.legal_basis.name()
+            ),
+        ));
+    }
+    if p.sale_or_share && !before.sale_or_share {
+        out.push(change(
+            true,
+            format!(
+                "purpose `{}` now sells or shares data with third parties",
+                p.name
+            ),
+        ));
+    }
+    if !p.sale_or_share && before.sale_or_share {
+        out.push(change(
+            false,
+            format!("purpose `{}` no longer sells or shares data", p.name),
+        ));
+    }
+    let new_channels: Vec<String> = p
+        .channels
+        .iter()
+        .filter(|c| !before.channels.contains(c))
+        .map(|c| format!("{c:?}").to_lowercase())
+        .collect();
+    if !new_channels.is_empty() {
+        out.push(change(
+            true,
+            format!(
+                "purpose `{}` may now contact people by: {}",
+                p.name,
+                new_channels.join(", ")
+            ),
+        ));
+    }
+}
+
+/// How a category in both policies changed: its retention and its fields.
+fn category_changes(before: &Category, c: &Category, out: &mut Vec<PolicyChange>) {
+    if c.retention.days > before.retention.days {
+        out.push(change(
+            true,
+            format!(
+                "category `{}` kept longer: {} instead of {}",
+                c.name, c.retention_text, before.retention_text
+            ),
+        ));
+    } else if c.retention.days < before.retention.days {
+        out.push(change(
+            false,
+            format!(
+                "category `{}` kept shorter: {} instead of {}",
+                c.name, c.retention_text, before.retention_text
+            ),
+        ));
+    }
+    let fields: Vec<&str> = c
+        .fields
+        .iter()
+        .filter(|f| before.field(&f.name).is_none())
+        .map(|f| f.name.as_str())
+        .collect();
+    if !fields.is_empty() {
+        out.push(change(
+            true,
+            format!("category `{}` gains fields: {}", c.name, fields.join(", ")),
+        ));
+    }
 }
 
 fn join(items: &[&String]) -> String {

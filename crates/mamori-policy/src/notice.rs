@@ -197,9 +197,10 @@ pub fn full_notice(policy: &Policy, lang: Language) -> Notice {
     build(policy, lang, true)
 }
 
-fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
-    let w = words(lang);
-    let collect = policy
+/// What is collected: each category (sensitive ones marked), with its fields in the full
+/// notice.
+fn collect_items(policy: &Policy, lang: Language, w: &Words, full: bool) -> Vec<String> {
+    policy
         .categories
         .iter()
         .map(|c| {
@@ -213,8 +214,13 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
             }
             line
         })
-        .collect();
-    let why = policy
+        .collect()
+}
+
+/// Why: each purpose with its legal basis and channels (and its description in the full
+/// notice).
+fn why_items(policy: &Policy, lang: Language, w: &Words, full: bool) -> Vec<String> {
+    policy
         .purposes
         .iter()
         .map(|p| {
@@ -241,7 +247,12 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
             }
             line
         })
-        .collect();
+        .collect()
+}
+
+/// How long: each category's retention, then what a legal obligation keeps after an
+/// erasure.
+fn kept_items(policy: &Policy, lang: Language, w: &Words) -> Vec<String> {
     let held = policy.holding_purposes().filter_map(|p| {
         let categories: Vec<&str> = p
             .categories
@@ -260,7 +271,7 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
             w.held_after_erasure,
         ))
     });
-    let kept = policy
+    policy
         .categories
         .iter()
         .map(|c| {
@@ -272,7 +283,11 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
             )
         })
         .chain(held)
-        .collect();
+        .collect()
+}
+
+/// Sharing: each purpose that sells or shares data, or that nothing is.
+fn share_items(policy: &Policy, lang: Language, w: &Words) -> Vec<String> {
     let sharing: Vec<String> = policy
         .purposes
         .iter()
@@ -285,11 +300,16 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
             )
         })
         .collect();
-    let share = if sharing.is_empty() {
+    if sharing.is_empty() {
         vec![w.no_sharing.to_string()]
     } else {
         sharing
-    };
+    }
+}
+
+/// Your choices: the rights, consent where a purpose rests on it, Global Privacy Control where
+/// data is sold or shared.
+fn choice_items(policy: &Policy, w: &Words) -> Vec<String> {
     let mut choices = vec![w.choice_rights.to_string()];
     if policy
         .purposes
@@ -301,6 +321,16 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
     if policy.purposes.iter().any(|p| p.sale_or_share) {
         choices.push(w.choice_gpc.to_string());
     }
+    choices
+}
+
+fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
+    let w = words(lang);
+    let collect = collect_items(policy, lang, &w, full);
+    let why = why_items(policy, lang, &w, full);
+    let kept = kept_items(policy, lang, &w);
+    let share = share_items(policy, lang, &w);
+    let choices = choice_items(policy, &w);
     let section = |id, title: &str, items| Section {
         id,
         title: title.to_string(),

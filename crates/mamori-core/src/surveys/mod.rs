@@ -251,72 +251,7 @@ impl Survey {
             return Err(problem("slug", "slug is 1 to 40 of a-z, 0-9, - and _"));
         }
         check_mode(policy, &definition)?;
-        let languages: Vec<&str> = policy
-            .organisation
-            .languages
-            .iter()
-            .map(|l| l.code())
-            .collect();
-        let translated = |field: &str, texts: &Texts| -> Result<()> {
-            for lang in &languages {
-                if texts.get(*lang).is_none_or(|t| t.trim().is_empty()) {
-                    return Err(problem(field, format!("{field} needs a text in {lang}")));
-                }
-            }
-            match texts.keys().find(|l| !languages.contains(&l.as_str())) {
-                Some(other) => Err(problem(
-                    field,
-                    format!("{field} has a text in {other}, which the policy does not list"),
-                )),
-                None => Ok(()),
-            }
-        };
-        translated("title", &definition.title)?;
-        if let Some(intro) = &definition.intro {
-            translated("intro", intro)?;
-        }
-        if definition.questions.is_empty() || definition.questions.len() > MAX_QUESTIONS {
-            return Err(problem(
-                "questions",
-                format!("a survey has 1 to {MAX_QUESTIONS} questions"),
-            ));
-        }
-        let mut seen = Vec::new();
-        for (i, q) in definition.questions.iter().enumerate() {
-            let field = format!("questions[{i}]");
-            if !is_name(&q.id, 40) || seen.contains(&q.id.as_str()) {
-                return Err(problem(
-                    format!("{field}.id"),
-                    "each question needs its own id of a-z, 0-9, - and _",
-                ));
-            }
-            seen.push(&q.id);
-            translated(&format!("{field}.text"), &q.text)?;
-            let has_choices = matches!(q.kind, QuestionKind::Single | QuestionKind::Multiple);
-            if has_choices && !(2..=MAX_CHOICES).contains(&q.choices.len()) {
-                return Err(problem(
-                    format!("{field}.choices"),
-                    format!("a choice question has 2 to {MAX_CHOICES} choices"),
-                ));
-            }
-            if !has_choices && !q.choices.is_empty() {
-                return Err(problem(
-                    format!("{field}.choices"),
-                    "only single and multiple questions have choices",
-                ));
-            }
-            let mut ids = Vec::new();
-            for (j, c) in q.choices.iter().enumerate() {
-                if !is_name(&c.id, 40) || ids.contains(&c.id.as_str()) {
-                    return Err(problem(
-                        format!("{field}.choices[{j}].id"),
-                        "each choice needs its own id of a-z, 0-9, - and _",
-                    ));
-                }
-                ids.push(&c.id);
-                translated(&format!("{field}.choices[{j}].text"), &c.text)?;
-            }
-        }
+        check_texts_and_questions(policy, &definition)?;
         let opens_day = definition
             .opens
             .as_deref()
@@ -332,27 +267,7 @@ impl Survey {
         {
             return Err(problem("closes", "closes must not be before opens"));
         }
-        match (definition.results, definition.epsilon_budget) {
-            (ResultsMode::Exact, Some(_)) => {
-                return Err(problem(
-                    "epsilon_budget",
-                    "an ε budget needs results = \"differential_privacy\"",
-                ));
-            }
-            (ResultsMode::Exact, None) if definition.min_responses.is_some() => {
-                return Err(problem(
-                    "min_responses",
-                    "min_responses applies to results = \"differential_privacy\"",
-                ));
-            }
-            (_, Some(e)) if !(e > 0.0 && e <= MAX_EPSILON_BUDGET) => {
-                return Err(problem(
-                    "epsilon_budget",
-                    format!("epsilon_budget is a number above 0 and at most {MAX_EPSILON_BUDGET}"),
-                ));
-            }
-            _ => {}
-        }
+        check_results_mode(&definition)?;
         let k = definition.k.unwrap_or(DEFAULT_K);
         if !(2..=1000).contains(&k) {
             return Err(problem("k", "k, the smallest group shown, is 2 to 1000"));
@@ -374,6 +289,106 @@ impl Survey {
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.definition.questions.iter().find(|q| q.id == id)
     }
+}
+
+/// Every text in each of the policy's languages (and no other), and 1 to MAX_QUESTIONS
+/// questions, each with its own id and, for choice questions, 2 to MAX_CHOICES choices with
+/// their own ids.
+fn check_texts_and_questions(policy: &Policy, definition: &SurveyDefinition) -> Result<()> {
+    let languages: Vec<&str> = policy
+        .organisation
+        .languages
+        .iter()
+        .map(|l| l.code())
+        .collect();
+    let translated = |field: &str, texts: &Texts| -> Result<()> {
+        for lang in &languages {
+            if texts.get(*lang).is_none_or(|t| t.trim().is_empty()) {
+                return Err(problem(field, format!("{field} needs a text in {lang}")));
+            }
+        }
+        match texts.keys().find(|l| !languages.contains(&l.as_str())) {
+            Some(other) => Err(problem(
+                field,
+                format!("{field} has a text in {other}, which the policy does not list"),
+            )),
+            None => Ok(()),
+        }
+    };
+    translated("title", &definition.title)?;
+    if let Some(intro) = &definition.intro {
+        translated("intro", intro)?;
+    }
+    if definition.questions.is_empty() || definition.questions.len() > MAX_QUESTIONS {
+        return Err(problem(
+            "questions",
+            format!("a survey has 1 to {MAX_QUESTIONS} questions"),
+        ));
+    }
+    let mut seen = Vec::new();
+    for (i, q) in definition.questions.iter().enumerate() {
+        let field = format!("questions[{i}]");
+        if !is_name(&q.id, 40) || seen.contains(&q.id.as_str()) {
+            return Err(problem(
+                format!("{field}.id"),
+                "each question needs its own id of a-z, 0-9, - and _",
+            ));
+        }
+        seen.push(&q.id);
+        translated(&format!("{field}.text"), &q.text)?;
+        let has_choices = matches!(q.kind, QuestionKind::Single | QuestionKind::Multiple);
+        if has_choices && !(2..=MAX_CHOICES).contains(&q.choices.len()) {
+            return Err(problem(
+                format!("{field}.choices"),
+                format!("a choice question has 2 to {MAX_CHOICES} choices"),
+            ));
+        }
+        if !has_choices && !q.choices.is_empty() {
+            return Err(problem(
+                format!("{field}.choices"),
+                "only single and multiple questions have choices",
+            ));
+        }
+        let mut ids = Vec::new();
+        for (j, c) in q.choices.iter().enumerate() {
+            if !is_name(&c.id, 40) || ids.contains(&c.id.as_str()) {
+                return Err(problem(
+                    format!("{field}.choices[{j}].id"),
+                    "each choice needs its own id of a-z, 0-9, - and _",
+                ));
+            }
+            ids.push(&c.id);
+            translated(&format!("{field}.choices[{j}].text"), &c.text)?;
+        }
+    }
+    Ok(())
+}
+
+/// An ε budget (and a minimum of responses) only with differentially private results, and a
+/// budget within bounds.
+fn check_results_mode(definition: &SurveyDefinition) -> Result<()> {
+    match (definition.results, definition.epsilon_budget) {
+        (ResultsMode::Exact, Some(_)) => {
+            return Err(problem(
+                "epsilon_budget",
+                "an ε budget needs results = \"differential_privacy\"",
+            ));
+        }
+        (ResultsMode::Exact, None) if definition.min_responses.is_some() => {
+            return Err(problem(
+                "min_responses",
+                "min_responses applies to results = \"differential_privacy\"",
+            ));
+        }
+        (_, Some(e)) if !(e > 0.0 && e <= MAX_EPSILON_BUDGET) => {
+            return Err(problem(
+                "epsilon_budget",
+                format!("epsilon_budget is a number above 0 and at most {MAX_EPSILON_BUDGET}"),
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A stored survey and whether it takes responses today.
