@@ -4,6 +4,7 @@
 //! This crate is pure: no I/O beyond what the caller hands it.
 
 mod check;
+mod compile;
 pub mod diff;
 mod model;
 pub mod notice;
@@ -21,7 +22,7 @@ impl Policy {
         let Some(raw) = structure::read(&mut checker, source) else {
             return Err(PolicyErrors(checker.problems));
         };
-        let policy = check::compile(&mut checker, raw);
+        let policy = compile::compile(&mut checker, raw);
         match policy {
             Some(p) if checker.problems.is_empty() => Ok(p),
             _ => Err(PolicyErrors(checker.problems)),
