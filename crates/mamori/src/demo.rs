@@ -24,12 +24,13 @@ const CITIES: [(&str, &str); 4] = [
 const BUILTIN_SURVEY: &str = include_str!("../../../examples/survey.toml");
 use mamori_core::report::BUILTIN_SURVEY_SLUG;
 
-pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::Result<()> {
-    let vault = &ctx.vault;
-    let service = mamori_core::Actor {
-        id: "cli:demo".into(),
-        role: "service".into(),
-    };
+/// Synthetic customers up to `customers` (a restarted demo adds none it has), each with an order
+/// and a support request.
+async fn create_customers(
+    vault: &mamori_core::Vault,
+    service: &mamori_core::Actor,
+    customers: usize,
+) -> anyhow::Result<()> {
     let existing = vault.subject_count().await?;
     for i in (existing as usize)..customers {
         let first = FIRST[i % FIRST.len()];
@@ -43,7 +44,7 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         )?;
         let id = vault
             .create_subject(
-                &service,
+                service,
                 "order_fulfilment",
                 Some(&format!("cust-{i:05}")),
                 &data,
@@ -60,10 +61,22 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         ] {
             let data = serde_json::from_value(data)?;
             vault
-                .add_record(&service, purpose, &id, category, &data)
+                .add_record(service, purpose, &id, category, &data)
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Fills a fresh demo (customers, the built-in survey with answers, API keys) and prints how
+/// to use it.
+pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::Result<()> {
+    let vault = &ctx.vault;
+    let service = mamori_core::Actor {
+        id: "cli:demo".into(),
+        role: "service".into(),
+    };
+    create_customers(vault, &service, customers).await?;
     // The built-in survey on how people feel about the use of their data (anonymous).
     let survey_exists = match vault.survey(BUILTIN_SURVEY_SLUG).await {
         Ok(_) => true,

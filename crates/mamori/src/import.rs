@@ -493,6 +493,75 @@ fn csv_row(line: u64, columns: &[Column], record: &csv::StringRecord) -> ImportR
     }
 }
 
+/// Where each field of a consents CSV is (the first four are required).
+struct ConsentColumns {
+    subject: usize,
+    purpose: usize,
+    granted: usize,
+    timestamp: usize,
+    channel: Option<usize>,
+    source: Option<usize>,
+    notice: Option<usize>,
+}
+
+impl ConsentColumns {
+    fn from_headers(headers: &csv::StringRecord) -> anyhow::Result<ConsentColumns> {
+        let column = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(subject), Some(purpose), Some(granted), Some(timestamp)) = (
+            column("subject"),
+            column("purpose"),
+            column("granted"),
+            column("timestamp"),
+        ) else {
+            bail!(
+                "the CSV needs the columns subject, purpose, granted and timestamp (channel, source and notice_version are optional)"
+            );
+        };
+        Ok(ConsentColumns {
+            subject,
+            purpose,
+            granted,
+            timestamp,
+            channel: column("channel"),
+            source: column("source"),
+            notice: column("notice_version"),
+        })
+    }
+
+    /// One row as a decision to import, or why it is rejected before any lookup.
+    fn row(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> std::result::Result<mamori_core::consent_import::ConsentImportRow, Rejection> {
+        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|c| !c.is_empty());
+        let granted = match cell(Some(self.granted)) {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return Err(malformed(line, "granted must be true or false".into())),
+        };
+        let rfc3339 = &time::format_description::well_known::Rfc3339;
+        let Some(at) =
+            cell(Some(self.timestamp)).and_then(|t| time::OffsetDateTime::parse(t, rfc3339).ok())
+        else {
+            let why = "timestamp must be RFC 3339, e.g. 2024-05-01T10:00:00Z";
+            return Err(malformed(line, why.into()));
+        };
+        Ok(mamori_core::consent_import::ConsentImportRow {
+            line,
+            subject: cell(Some(self.subject)).unwrap_or_default().to_string(),
+            change: mamori_core::consent::ConsentChange {
+                purpose: cell(Some(self.purpose)).unwrap_or_default().to_string(),
+                channel: cell(self.channel).map(str::to_string),
+                granted,
+                source: Some(cell(self.source).unwrap_or("import").to_string()),
+                notice_version: cell(self.notice).map(str::to_string),
+            },
+            at_ms: (at.unix_timestamp_nanos() / 1_000_000) as i64,
+        })
+    }
+}
+
 /// Reads a consents CSV and imports it in batches of 1,000 rows per transaction.
 pub async fn run_consents(
     vault: &Vault,
@@ -500,8 +569,6 @@ pub async fn run_consents(
     role: &str,
     rejects: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
-    use mamori_core::consent::ConsentChange;
-    use mamori_core::consent_import::ConsentImportRow;
     let rejects_path = rejects.unwrap_or_else(|| {
         let mut p = file.to_path_buf().into_os_string();
         p.push(".rejects.jsonl");
@@ -511,23 +578,7 @@ pub async fn run_consents(
         .flexible(true)
         .from_path(file)
         .with_context(|| format!("opening {}", file.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(subject), Some(purpose), Some(granted), Some(timestamp)) = (
-        column("subject"),
-        column("purpose"),
-        column("granted"),
-        column("timestamp"),
-    ) else {
-        bail!(
-            "the CSV needs the columns subject, purpose, granted and timestamp (channel, source and notice_version are optional)"
-        );
-    };
-    let (channel, source, notice) = (
-        column("channel"),
-        column("source"),
-        column("notice_version"),
-    );
+    let columns = ConsentColumns::from_headers(reader.headers()?)?;
     let actor = Actor {
         id: "cli:import".into(),
         role: role.to_string(),
@@ -552,33 +603,9 @@ pub async fn run_consents(
             })?;
             summary.rows += 1;
             let line = record.position().map_or(summary.rows + 1, |p| p.line());
-            let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|c| !c.is_empty());
-            let granted = match cell(Some(granted)) {
-                Some("true") => Some(true),
-                Some("false") => Some(false),
-                _ => None,
-            };
-            let at = cell(Some(timestamp)).and_then(|t| {
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            });
-            match (granted, at) {
-                (Some(granted), Some(at)) => batch.push(ConsentImportRow {
-                    line,
-                    subject: cell(Some(subject)).unwrap_or_default().to_string(),
-                    change: ConsentChange {
-                        purpose: cell(Some(purpose)).unwrap_or_default().to_string(),
-                        channel: cell(channel).map(str::to_string),
-                        granted,
-                        source: Some(cell(source).unwrap_or("import").to_string()),
-                        notice_version: cell(notice).map(str::to_string),
-                    },
-                    at_ms: (at.unix_timestamp_nanos() / 1_000_000) as i64,
-                }),
-                (None, _) => early.push(malformed(line, "granted must be true or false".into())),
-                (_, None) => early.push(malformed(
-                    line,
-                    "timestamp must be RFC 3339, e.g. 2024-05-01T10:00:00Z".into(),
-                )),
+            match columns.row(&record, line) {
+                Ok(row) => batch.push(row),
+                Err(rejected) => early.push(rejected),
             }
         }
         if batch.len() >= 1_000 || (done && (!batch.is_empty() || !early.is_empty())) {
