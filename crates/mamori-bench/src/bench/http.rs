@@ -43,27 +43,7 @@ pub(super) async fn http_load(
     let measure = Duration::from_secs_f64(plan.read_seconds);
     let start = Instant::now() + warmup;
     let end = start + measure;
-    let sampler = {
-        let pid = server.pid();
-        tokio::spawn(async move {
-            let mut peak = Rss::default();
-            tokio::time::sleep_until(start.into()).await;
-            let cpu_at_start = cpu_seconds(pid);
-            let own_at_start = cpu_seconds(std::process::id());
-            while Instant::now() < end {
-                let now = rss_mb(pid);
-                if now.total > peak.total {
-                    peak = now;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            (
-                peak,
-                cpu_seconds(pid) - cpu_at_start,
-                cpu_seconds(std::process::id()) - own_at_start,
-            )
-        })
-    };
+    let sampler = sample_server(server.pid(), start, end);
     let connections = plan.connections;
     let (addr, auth) = (
         server.url.trim_start_matches("http://").to_string(),
@@ -81,51 +61,17 @@ pub(super) async fn http_load(
                 let (ids, errors) = (ids.clone(), errors.clone());
                 let (addr, auth) = (addr.clone(), auth.clone());
                 let interval = pace.map(|rate| Duration::from_secs_f64(connections as f64 / rate));
-                tasks.push(tokio::spawn(async move {
-                    let mut latencies = Vec::with_capacity(50_000);
-                    let mut connection: Option<LeanConnection> = None;
-                    let mut n = worker as u64 * 7919;
-                    // Connections start spread over one interval, so the paced load is even.
-                    let mut next = Instant::now()
-                        + interval.unwrap_or_default() * worker as u32 / connections as u32;
-                    loop {
-                        if let Some(interval) = interval {
-                            tokio::time::sleep_until(next.into()).await;
-                            next += interval;
-                        }
-                        let now = Instant::now();
-                        if now >= end {
-                            break;
-                        }
-                        n = n
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        let id = &ids[(n >> 33) as usize % ids.len()];
-                        let sent = Instant::now();
-                        let ok = match &mut connection {
-                            Some(open) => open.get(&target.path(id), &auth).await,
-                            None => match LeanConnection::open(&addr).await {
-                                Ok(mut open) => {
-                                    let ok = open.get(&target.path(id), &auth).await;
-                                    connection = Some(open);
-                                    ok
-                                }
-                                Err(e) => Err(e),
-                            },
-                        };
-                        let took = sent.elapsed();
-                        if !matches!(ok, Ok(true)) {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                        if ok.is_err() {
-                            connection = None;
-                        }
-                        if sent >= start {
-                            latencies.push(took.as_secs_f64() * 1000.0);
-                        }
-                    }
-                    latencies
-                }));
+                let load = Load {
+                    ids,
+                    errors,
+                    addr,
+                    auth,
+                    target,
+                    interval,
+                    start,
+                    end,
+                };
+                tasks.push(tokio::spawn(one_connection(load, worker, connections)));
             }
             let mut all = Vec::new();
             for t in tasks {
@@ -154,6 +100,94 @@ pub(super) async fn http_load(
         rss,
         server_cpu_us: server_cpu * 1e6 / all.len() as f64,
         client_cpu_us: client_cpu * 1e6 / all.len() as f64,
+    })
+}
+
+/// What each connection of the load shares.
+#[derive(Clone)]
+struct Load {
+    ids: Arc<Vec<String>>,
+    errors: Arc<AtomicU64>,
+    addr: String,
+    auth: String,
+    target: Target,
+    /// The time between one connection's requests, when paced.
+    interval: Option<Duration>,
+    /// Latencies count from `start` (after the warm-up); requests stop at `end`.
+    start: Instant,
+    end: Instant,
+}
+
+/// One keep-alive connection of the load (reopened after an error): its latencies, in ms.
+async fn one_connection(load: Load, worker: usize, connections: usize) -> Vec<f64> {
+    let mut latencies = Vec::with_capacity(50_000);
+    let mut connection: Option<LeanConnection> = None;
+    let mut n = worker as u64 * 7919;
+    // Connections start spread over one interval, so the paced load is even.
+    let mut next =
+        Instant::now() + load.interval.unwrap_or_default() * worker as u32 / connections as u32;
+    loop {
+        if let Some(interval) = load.interval {
+            tokio::time::sleep_until(next.into()).await;
+            next += interval;
+        }
+        let now = Instant::now();
+        if now >= load.end {
+            break;
+        }
+        n = n
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let id = &load.ids[(n >> 33) as usize % load.ids.len()];
+        let sent = Instant::now();
+        let ok = match &mut connection {
+            Some(open) => open.get(&load.target.path(id), &load.auth).await,
+            None => match LeanConnection::open(&load.addr).await {
+                Ok(mut open) => {
+                    let ok = open.get(&load.target.path(id), &load.auth).await;
+                    connection = Some(open);
+                    ok
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let took = sent.elapsed();
+        if !matches!(ok, Ok(true)) {
+            load.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if ok.is_err() {
+            connection = None;
+        }
+        if sent >= load.start {
+            latencies.push(took.as_secs_f64() * 1000.0);
+        }
+    }
+    latencies
+}
+
+/// The server's peak memory and its and this process's CPU seconds between `start` and `end`.
+fn sample_server(
+    pid: u32,
+    start: Instant,
+    end: Instant,
+) -> tokio::task::JoinHandle<(Rss, f64, f64)> {
+    tokio::spawn(async move {
+        let mut peak = Rss::default();
+        tokio::time::sleep_until(start.into()).await;
+        let cpu_at_start = cpu_seconds(pid);
+        let own_at_start = cpu_seconds(std::process::id());
+        while Instant::now() < end {
+            let now = rss_mb(pid);
+            if now.total > peak.total {
+                peak = now;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        (
+            peak,
+            cpu_seconds(pid) - cpu_at_start,
+            cpu_seconds(std::process::id()) - own_at_start,
+        )
     })
 }
 

@@ -126,7 +126,29 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         dir.join("mamori.toml"),
         "[outbound]\nallow = [\"127.0.0.0/8\"]\n",
     )?;
-    let ctx = Context::open(&paths).await?;
+    let (mut out, ids, keys) = fill(&args, &plan, &paths).await?;
+    note("audited reads over HTTP");
+    let server = Server::start(&paths, keys).await?;
+    if args.consent_only {
+        consent_checks(&server, &ids, &plan, &mut out).await?;
+        server.stop();
+        return Ok(into_value(out));
+    }
+    server_figures(&server, &ids, &plan, &mut out).await?;
+    server.stop();
+    offline_figures(&paths, &plan, &mut out).await?;
+    Ok(into_value(out))
+}
+
+/// The throw-away installation filled: sealing measured against raw AEAD, the subjects
+/// imported, every other one granted marketing e-mail consent, the server's keys and a survey.
+/// The figures so far, the subject ids and the keys.
+async fn fill(
+    args: &BenchArgs,
+    plan: &Plan,
+    paths: &Paths,
+) -> anyhow::Result<(BTreeMap<&'static str, Value>, Vec<[u8; 16]>, Keys)> {
+    let ctx = Context::open(paths).await?;
     let vault = ctx.vault.clone();
     let mut out = BTreeMap::<&str, Value>::new();
     let mode = match (args.tiny, args.quick) {
@@ -167,16 +189,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     // The server under load is a separate `mamori serve` process, so its memory is its own.
     let keys = create_keys(&vault).await?;
     crate::surveys::create(&vault).await?;
-    drop(ctx);
-    drop(vault);
-    note("audited reads over HTTP");
-    let server = Server::start(&paths, keys).await?;
-    if args.consent_only {
-        consent_checks(&server, &ids, &plan, &mut out).await?;
-        server.stop();
-        return Ok(into_value(out));
-    }
-    let reads = read_load(&server, &ids, &plan).await?;
+    Ok((out, ids, keys))
+}
+
+/// The figures measured against the server (a separate `mamori serve` process, so its memory
+/// is its own): reads, proofs, consent checks, the audience filter, webhooks, the rights pages,
+/// the request queue, survey responses and erasures.
+async fn server_figures(
+    server: &Server,
+    ids: &[[u8; 16]],
+    plan: &Plan,
+    out: &mut BTreeMap<&'static str, Value>,
+) -> anyhow::Result<()> {
+    let reads = read_load(server, ids, plan).await?;
     out.insert("read_rps", json!(reads.rps.round()));
     out.insert("read_p50_ms", json!(round3(reads.p50_ms)));
     out.insert("read_p99_ms", json!(round3(reads.p99_ms)));
@@ -187,37 +212,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("rss_shmem_mb", json!(reads.rss.shmem.round()));
 
     note("inclusion proofs over HTTP");
-    let (proof_median, proof_p99) = proofs_over_http(&server).await?;
+    let (proof_median, proof_p99) = proofs_over_http(server).await?;
     out.insert("proof_http_median_ms", json!(round3(proof_median)));
     out.insert("proof_http_p99_ms", json!(round3(proof_p99)));
 
-    consent_checks(&server, &ids, &plan, &mut out).await?;
+    consent_checks(server, ids, plan, out).await?;
 
     note("audience filter over HTTP");
     // The checks just made leave a million ledger leaves for the server to index by subject;
     // the filter is timed once that background work is done, as every other figure is.
-    out.insert("audience_settle_s", json!(round3(settle(&server).await)));
-    let (audience_ms, checks_per_s) = audience_filter(&server, &ids).await?;
+    out.insert("audience_settle_s", json!(round3(settle(server).await)));
+    let (audience_ms, checks_per_s) = audience_filter(server, ids).await?;
     out.insert("audience_filter_median_ms", json!(round3(audience_ms)));
     out.insert("audience_checks_per_s", json!(checks_per_s.round()));
 
-    note("consent change → webhook on loopback");
-    let hooks = crate::webhooks::measure(
-        &server.url,
-        &server.keys.service,
-        &server.keys.officer,
-        &ids,
-    )
-    .await?;
-    out.insert("webhook_latency_p50_ms", json!(round3(hooks.p50_ms)));
-    out.insert("webhook_latency_p99_ms", json!(round3(hooks.p99_ms)));
-    out.insert(
-        "webhook_deliveries_per_s",
-        json!(hooks.deliveries_per_s.round()),
-    );
+    webhook_figures(server, ids, out).await?;
 
     note("data-subject rights: export and privacy-center pages");
-    let rights = rights_figures(&server, plan.records_large).await?;
+    let rights = rights_figures(server, plan.records_large).await?;
     out.insert(
         "export_ms_10k_records_10k_events",
         json!(round3(rights.export_ms)),
@@ -230,7 +242,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "request queue with {} open requests",
         plan.open_requests
     ));
-    let queue = request_queue(&server, &ids, plan.open_requests).await?;
+    let queue = request_queue(server, ids, plan.open_requests).await?;
     out.insert("requests_opened_per_s", json!(queue.opened_per_s.round()));
     out.insert(
         "request_queue_page_median_ms",
@@ -251,12 +263,39 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     out.insert("survey_response_p99_ms", json!(round3(ingestion.p99_ms)));
 
     note("erasure");
-    let (small, large) = erasures(&server, &ids, &plan).await?;
+    let (small, large) = erasures(server, ids, plan).await?;
     out.insert("erase_median_ms", json!(round3(small)));
     out.insert("erase_median_ms_10k_records", json!(round3(large)));
-    server.stop();
+    Ok(())
+}
 
-    let ctx = Context::open(&paths).await?;
+/// Consent changes and the webhook deliveries they cause, on loopback.
+async fn webhook_figures(
+    server: &Server,
+    ids: &[[u8; 16]],
+    out: &mut BTreeMap<&'static str, Value>,
+) -> anyhow::Result<()> {
+    note("consent change → webhook on loopback");
+    let hooks =
+        crate::webhooks::measure(&server.url, &server.keys.service, &server.keys.officer, ids)
+            .await?;
+    out.insert("webhook_latency_p50_ms", json!(round3(hooks.p50_ms)));
+    out.insert("webhook_latency_p99_ms", json!(round3(hooks.p99_ms)));
+    out.insert(
+        "webhook_deliveries_per_s",
+        json!(hooks.deliveries_per_s.round()),
+    );
+    Ok(())
+}
+
+/// The figures measured on the database after the server stopped: survey results, ledger
+/// appends, a full verification and inclusion proofs at scale.
+async fn offline_figures(
+    paths: &Paths,
+    plan: &Plan,
+    out: &mut BTreeMap<&'static str, Value>,
+) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
     note(&format!(
         "survey results with {} responses",
         plan.survey_responses
@@ -271,7 +310,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     drop(ctx);
 
     note("ledger verify");
-    let keyring = context::keyring(&paths)?;
+    let keyring = context::keyring(paths)?;
     match verify_database(&paths.database, &keyring, vec![]).await? {
         Verdict::Ok {
             leaves, seconds, ..
@@ -291,7 +330,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "proof_ms",
         json!(round3(proof_median_ms(plan.proof_leaves)?)),
     );
-    Ok(into_value(out))
+    Ok(())
 }
 
 fn into_value(out: BTreeMap<&str, Value>) -> Value {
