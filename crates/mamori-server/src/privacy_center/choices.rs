@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::privacy::{html_page, page_language};
 use crate::privacy_center::{
-    LangQuery, PageForm, Strings, csrf_token, page_form, signed_in, signed_in_form, strings,
+    LangQuery, PageForm, SignedInForm, Strings, csrf_token, page_form, signed_in, strings,
     with_cookie,
 };
 
@@ -201,12 +201,13 @@ pub struct ChoiceForm {
 pub async fn change_choice(
     State(s): State<AppState>,
     headers: HeaderMap,
-    form: Result<axum::Form<ChoiceForm>, axum::extract::rejection::FormRejection>,
+    SignedInForm {
+        form,
+        lang,
+        subject,
+        actor,
+    }: SignedInForm<ChoiceForm>,
 ) -> Response {
-    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(signed_in) => signed_in,
-        Err(r) => return r,
-    };
     let change = mamori_core::consent::ConsentChange {
         purpose: form.purpose,
         channel: Some(form.channel).filter(|c| !c.is_empty()),
@@ -231,12 +232,13 @@ pub struct OptOutForm {
 pub async fn do_not_sell(
     State(s): State<AppState>,
     headers: HeaderMap,
-    form: Result<axum::Form<OptOutForm>, axum::extract::rejection::FormRejection>,
+    SignedInForm {
+        lang,
+        subject,
+        actor,
+        ..
+    }: SignedInForm<OptOutForm>,
 ) -> Response {
-    let (_, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(signed_in) => signed_in,
-        Err(r) => return r,
-    };
     if let Err(e) = s.vault.opt_out_of_sale(&actor, &subject, "portal").await {
         return crate::problem::ApiError::from(e).into_response();
     }

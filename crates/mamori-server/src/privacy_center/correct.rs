@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::privacy::{html_page, page_language};
 use crate::privacy_center::{
-    LangQuery, PageForm, csrf_token, page_form, signed_in, signed_in_form, with_cookie,
+    LangQuery, PageForm, SignedInForm, csrf_token, page_form, signed_in, with_cookie,
 };
 
 pub(crate) struct Strings {
@@ -343,12 +343,13 @@ pub async fn correct(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    form: Result<axum::Form<CorrectForm>, axum::extract::rejection::FormRejection>,
+    SignedInForm {
+        form,
+        lang,
+        subject,
+        actor,
+    }: SignedInForm<CorrectForm>,
 ) -> Response {
-    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(signed_in) => signed_in,
-        Err(r) => return r,
-    };
     let words = strings(lang);
     let field = (form.category.clone(), form.field.clone());
     let outcome = match s
@@ -429,12 +430,13 @@ fn refusal_text(words: &Strings, why: CodeRefused) -> &'static str {
 pub async fn confirm(
     State(s): State<AppState>,
     headers: HeaderMap,
-    form: Result<axum::Form<ConfirmForm>, axum::extract::rejection::FormRejection>,
+    SignedInForm {
+        form,
+        lang,
+        subject,
+        actor,
+    }: SignedInForm<ConfirmForm>,
 ) -> Response {
-    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(signed_in) => signed_in,
-        Err(r) => return r,
-    };
     let words = strings(lang);
     let field = (form.category.clone(), form.field.clone());
     let Some(challenge) = mamori_core::parse_id(&form.challenge) else {

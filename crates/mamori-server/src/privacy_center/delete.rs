@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::privacy::{html_page, page_language};
 use crate::privacy_center::{
-    LangQuery, PageForm, clear_session_cookie, csrf_token, page_form, signed_in, signed_in_form,
+    LangQuery, PageForm, SignedInForm, clear_session_cookie, csrf_token, page_form, signed_in,
     with_cookie,
 };
 
@@ -256,12 +256,13 @@ page_form!(DeleteForm);
 pub async fn delete_account(
     State(s): State<AppState>,
     headers: HeaderMap,
-    form: Result<axum::Form<DeleteForm>, axum::extract::rejection::FormRejection>,
+    SignedInForm {
+        form,
+        lang,
+        subject,
+        actor,
+    }: SignedInForm<DeleteForm>,
 ) -> Response {
-    let (form, lang, subject, actor) = match signed_in_form(&s, &headers, form).await {
-        Ok(accepted) => accepted,
-        Err(r) => return r,
-    };
     if form.confirm.as_deref() != Some("yes") {
         let must_confirm = strings(lang).must_confirm;
         return confirmation_page(&s, &headers, lang, Some(must_confirm)).await;

@@ -160,7 +160,7 @@ pub(crate) use page_form;
 
 /// A posted form that came from our own page: parsed, its language resolved and its CSRF token
 /// checked (with the page's token); otherwise the page saying it expired or came from elsewhere.
-pub(crate) fn accepted<F: PageForm>(
+fn accepted<F: PageForm>(
     s: &AppState,
     headers: &HeaderMap,
     form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
@@ -177,16 +177,57 @@ pub(crate) fn accepted<F: PageForm>(
     Ok((form, lang, csrf))
 }
 
-/// A posted form of ours from a signed-in person: the form, its language and the person; else
-/// the page to answer with (form refused, or sign in first).
-pub(crate) async fn signed_in_form<F: PageForm>(
-    s: &AppState,
-    headers: &HeaderMap,
-    form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
-) -> Result<(F, Language, [u8; 16], mamori_core::Actor), Response> {
-    let (form, lang, _) = accepted(s, headers, form).map_err(|refused| *refused)?;
-    let (subject, actor) = signed_in(s, headers, lang).await?;
-    Ok((form, lang, subject, actor))
+/// A posted privacy-center form that came from our own page: parsed, its language resolved,
+/// its CSRF token (made for this browser) and its `Origin` (this site, if sent) checked in one
+/// place. A handler that takes it cannot see a form that failed; the extractor answers those
+/// with the page saying the form expired or came from elsewhere.
+pub struct OurForm<F> {
+    pub form: F,
+    pub lang: Language,
+    /// The page's own form token, for the page the handler answers with.
+    pub csrf: String,
+}
+
+impl<F> axum::extract::FromRequest<AppState> for OurForm<F>
+where
+    F: PageForm + serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let form = axum::Form::<F>::from_request(req, s).await;
+        let (form, lang, csrf) = accepted(s, &headers, form).map_err(|refused| *refused)?;
+        Ok(OurForm { form, lang, csrf })
+    }
+}
+
+/// [`OurForm`] from a signed-in person: also the person and the actor they act as; a browser
+/// without a session is sent to sign in.
+pub struct SignedInForm<F> {
+    pub form: F,
+    pub lang: Language,
+    pub subject: [u8; 16],
+    pub actor: mamori_core::Actor,
+}
+
+impl<F> axum::extract::FromRequest<AppState> for SignedInForm<F>
+where
+    F: PageForm + serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let OurForm { form, lang, .. } = OurForm::<F>::from_request(req, s).await?;
+        let (subject, actor) = signed_in(s, &headers, lang).await?;
+        Ok(SignedInForm {
+            form,
+            lang,
+            subject,
+            actor,
+        })
+    }
 }
 
 /// The signed-in person, or a redirect to sign in.

@@ -67,13 +67,8 @@ pub(super) fn slow_down(s: &AppState, lang: Language, csrf: String) -> Response 
 pub async fn request_code(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    form: Result<axum::Form<EmailForm>, axum::extract::rejection::FormRejection>,
+    OurForm { form, lang, csrf }: OurForm<EmailForm>,
 ) -> Response {
-    let (form, lang, csrf) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
     if !s.limits.allow_signin(peer.ip()) || !s.limits.allow_code_to(&form.email) {
         return slow_down(&s, lang, csrf);
     }
@@ -160,13 +155,8 @@ pub struct CodeForm {
 pub async fn submit_code(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    form: Result<axum::Form<CodeForm>, axum::extract::rejection::FormRejection>,
+    OurForm { form, lang, csrf }: OurForm<CodeForm>,
 ) -> Response {
-    let (form, lang, csrf) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
     let Some(challenge) = mamori_core::parse_id(&form.challenge) else {
         return refused_form(&s, lang, csrf, None);
     };
@@ -218,12 +208,8 @@ pub struct SignOutForm {
 pub async fn sign_out(
     State(s): State<AppState>,
     headers: HeaderMap,
-    form: Result<axum::Form<SignOutForm>, axum::extract::rejection::FormRejection>,
+    OurForm { lang, .. }: OurForm<SignOutForm>,
 ) -> Response {
-    let (_, lang, _) = match accepted(&s, &headers, form) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     if let Err(e) = s.vault.sign_out(&token).await {
         return crate::problem::ApiError::from(e).into_response();
