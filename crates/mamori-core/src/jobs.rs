@@ -50,6 +50,8 @@ pub struct JobSettings {
     pub heads_file: Option<PathBuf>,
     /// Removing the ciphertext rows of erased subjects (unreadable already; reclaims space).
     pub purge_erased: bool,
+    /// Sends DRP status callbacks (none without one).
+    pub drp_callback_sender: Option<Arc<dyn HttpSender>>,
 }
 
 /// The jobs running; dropping this stops them.
@@ -73,6 +75,9 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
     if let Some(sender) = settings.webhook_sender {
         let deliveries = Deliveries::new(vault.clone(), sender, settings.webhooks);
         jobs.push(Box::new(Webhooks(deliveries)));
+    }
+    if let Some(sender) = settings.drp_callback_sender {
+        jobs.push(Box::new(DrpCallbacks(crate::drp::Callbacks::new(sender))));
     }
     if settings.deadline_reminders {
         jobs.push(Box::new(Reminders));
@@ -200,6 +205,26 @@ impl Job for Webhooks {
     async fn run(&mut self, _vault: &Vault) -> Result<Ran> {
         self.0.reconcile().await?;
         Ok(Ran::Done)
+    }
+}
+
+/// Posts DRP status callbacks for the request events in the outbox.
+struct DrpCallbacks(crate::drp::Callbacks);
+
+#[async_trait::async_trait]
+impl Job for DrpCallbacks {
+    fn name(&self) -> &'static str {
+        "drp_callbacks"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(Duration::from_millis(250))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        Ok(if self.0.pass(vault).await? {
+            Ran::More
+        } else {
+            Ran::Done
+        })
     }
 }
 

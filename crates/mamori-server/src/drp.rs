@@ -140,7 +140,7 @@ pub async fn submit(
         Err(e) => return error(e),
     };
     let filed = s.vault.drp_submit(&agent, body, &s.drp_business_id).await;
-    answer_and_notify(&s, filed)
+    answer(filed)
 }
 
 /// `GET /v1/data-rights-request/{request_id}`.
@@ -189,19 +189,13 @@ pub async fn revoke(
         .vault
         .drp_revoke(&agent, &request_id, body, &s.drp_business_id)
         .await;
-    answer_and_notify(&s, revoked)
+    answer(revoked)
 }
 
-/// The request's new status, to the caller and to its callback.
-fn answer_and_notify(
-    s: &AppState,
-    changed: Result<(RequestRow, DrpRequestRow), DrpError>,
-) -> Response {
+/// The request's new status, to the caller (its callback hears of it from the outbox).
+fn answer(changed: Result<(RequestRow, DrpRequestRow), DrpError>) -> Response {
     match changed {
-        Ok((row, drp)) => {
-            s.vault.notify_agent(&s.callbacks, &row, &drp);
-            axum::Json(status_json(&row, &drp)).into_response()
-        }
+        Ok((row, drp)) => axum::Json(status_json(&row, &drp)).into_response(),
         Err(e) => error(e),
     }
 }

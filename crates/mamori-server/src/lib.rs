@@ -55,8 +55,6 @@ pub struct Shared {
     pub public_url: String,
     /// This business's id in the Data Rights Protocol service directory.
     pub drp_business_id: String,
-    /// Sends DRP status callbacks (short timeout, no redirects).
-    pub callbacks: Arc<dyn mamori_core::outbound::HttpSender>,
     /// `mamori demo`'s in-memory outbox (also the mailer then).
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
     /// Served over HTTPS (origins are then `https://…`).
@@ -85,11 +83,6 @@ pub fn router_with(
 ) -> Router {
     let drp_business_id = drp_business_id
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
-    let callbacks = outbound::sender(
-        vault.outbound.clone(),
-        Duration::from_secs(10),
-        "drp_callbacks",
-    );
     let demo_outbox = limits
         .demo_outbox
         .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));
@@ -109,7 +102,6 @@ pub fn router_with(
         codes: mamori_core::mail::CodeSender::new(messaging.mailer, messaging.texter),
         public_url: messaging.public_url,
         drp_business_id,
-        callbacks,
         demo_outbox,
         tls,
     }));
@@ -531,6 +523,12 @@ pub async fn serve_with(
             deadline_reminders: limits.deadline_reminders,
             heads_file: options.heads_file.clone(),
             purge_erased: options.purge_erased,
+            // Short timeout, no redirects: the agent can always read the status endpoint.
+            drp_callback_sender: Some(outbound::sender(
+                vault.outbound.clone(),
+                Duration::from_secs(10),
+                "drp_callbacks",
+            )),
         },
     );
     let stopping = vault.clone();

@@ -1,36 +1,78 @@
-//! Status callbacks (DRP §3.04): when a request an agent filed changes, its status object is
-//! POSTed to the callback URL the agent gave — in the background, with a few retries, since the
-//! protocol asks for best effort and the agent can always read the status endpoint.
+//! Status callbacks (DRP §3.04): when a request an agent filed is opened or changes, its status
+//! object is POSTed to the callback URL the agent gave — in the background, with a few retries,
+//! since the protocol asks for best effort and the agent can always read the status endpoint.
+//! The callbacks consume the outbox (`request.opened`, `request.changed`), as webhook delivery
+//! does, so a change made by any process reaches the agent, through core's `HttpSender`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mamori_store::{DrpRequestRow, RequestRow};
+use serde_json::Value;
 
 use super::status_json;
+use crate::error::Result;
 use crate::outbound::HttpSender;
 use crate::vault::Vault;
+
+/// Outbox events read per pass.
+const PAGE: i64 = 500;
 
 const ATTEMPTS: u32 = 4;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 
-impl Vault {
-    /// After staff act on a request: if an agent filed it, its new status goes to the agent.
-    pub async fn notify_agent_of(&self, sender: &Arc<dyn HttpSender>, row: &RequestRow) {
-        match self.store.drp_request(&row.id).await {
-            Ok(Some(drp)) => self.notify_agent(sender, row, &drp),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "could not look up a request's agent"),
+/// The outbox consumer behind the callbacks: where it has read up to. It starts at the end of
+/// the outbox (a restart does not send again what was sent before it).
+pub struct Callbacks {
+    sender: Arc<dyn HttpSender>,
+    after: Option<i64>,
+}
+
+impl Callbacks {
+    pub fn new(sender: Arc<dyn HttpSender>) -> Callbacks {
+        Callbacks {
+            sender,
+            after: None,
         }
     }
 
+    /// Sends the callbacks of the request events committed since the last pass; whether a
+    /// full page was read (there may be more).
+    pub async fn pass(&mut self, vault: &Vault) -> Result<bool> {
+        let Some(after) = self.after else {
+            self.after = Some(vault.store.last_event_seq().await?);
+            return Ok(false);
+        };
+        let events = vault.store.events_after(after, PAGE).await?;
+        for event in &events {
+            self.after = Some(event.seq);
+            if !matches!(event.kind.as_str(), "request.opened" | "request.changed") {
+                continue;
+            }
+            let payload: Value = serde_json::from_str(&event.payload).unwrap_or_default();
+            if let Some(id) = payload["id"].as_str().and_then(crate::parse_id) {
+                vault.notify_agent_of(&self.sender, &id).await?;
+            }
+        }
+        Ok(events.len() as i64 == PAGE)
+    }
+}
+
+impl Vault {
+    /// If an agent filed the request, its current status goes to the agent.
+    async fn notify_agent_of(&self, sender: &Arc<dyn HttpSender>, id: &[u8; 16]) -> Result<()> {
+        let (Some(row), Some(drp)) = (
+            self.store.request(id).await?,
+            self.store.drp_request(id).await?,
+        ) else {
+            return Ok(());
+        };
+        self.notify_agent(sender, &row, &drp);
+        Ok(())
+    }
+
     /// Posts the request's status to its callback, if it has one the outbound rules allow.
-    pub fn notify_agent(
-        &self,
-        sender: &Arc<dyn HttpSender>,
-        row: &RequestRow,
-        drp: &DrpRequestRow,
-    ) {
+    fn notify_agent(&self, sender: &Arc<dyn HttpSender>, row: &RequestRow, drp: &DrpRequestRow) {
         let Some(url) = drp.status_callback.clone() else {
             return;
         };

@@ -28,6 +28,7 @@ use crate::vault::{Actor, Vault, index_kind};
 use crate::{format_id, format_time};
 
 mod callbacks;
+pub use callbacks::Callbacks;
 
 pub const VERSION: &str = "0.9.4";
 /// Protocol versions whose requests are accepted: 0.9.x, and 1.0 (0.9.4 with a new number).

@@ -195,7 +195,6 @@ pub async fn extend_request(
         .vault
         .extend_request(&actor, &request_id(&id)?, &body.reason)
         .await?;
-    s.vault.notify_agent_of(&s.callbacks, &row).await;
     Ok(Json(mamori_core::requests::request_json(&row)))
 }
 
@@ -227,6 +226,5 @@ pub async fn set_request_state(
             body.reason.as_deref(),
         )
         .await?;
-    s.vault.notify_agent_of(&s.callbacks, &row).await;
     Ok(Json(mamori_core::requests::request_json(&row)))
 }

@@ -632,6 +632,19 @@ pub(crate) async fn drp_agents_file_and_track_requests(app: TestApp) {
         !got[1].body.contains("ada.drp@example.com"),
         "no personal values in callbacks"
     );
+    // A change made without the HTTP handlers (straight through core, as the CLI would) reaches
+    // the agent too: the callbacks follow the outbox.
+    let request = mamori_core::parse_id(&id).unwrap();
+    app.vault
+        .extend_request(&operator(), &request, "complexity")
+        .await
+        .unwrap();
+    let got = callback.wait_for(3).await;
+    let pushed: Value = serde_json::from_str(&got[2].body).unwrap();
+    assert_eq!(
+        (&pushed["request_id"], &pushed["status"]),
+        (&json!(id), &json!("in_progress"))
+    );
     // Revoke: signed by the agent; by another agent's key or token refused; once only.
     let revoke = async |t: &str, key: &ed25519_dalek::SigningKey| {
         let r = agents
