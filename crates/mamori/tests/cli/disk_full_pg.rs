@@ -4,19 +4,11 @@
 //! space returns writes work again without a restart; the ledger still verifies.
 
 use std::path::{Path, PathBuf};
+
+use mamori_testkit::pg_bin;
 use std::process::Command;
 
 use super::{free_port, is_root, text, wait_up};
-
-fn pg_bin(name: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
-        .unwrap_or_default();
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        candidates.extend(entries.flatten().map(|e| e.path().join("bin").join(name)));
-    }
-    candidates.into_iter().find(|p| p.is_file())
-}
 
 fn as_postgres(bin: &Path) -> Command {
     let mut c = Command::new("runuser");
