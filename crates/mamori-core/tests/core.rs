@@ -7,6 +7,8 @@ mod consent;
 mod requests;
 #[path = "core/subjects.rs"]
 mod subjects;
+#[path = "core/surveys.rs"]
+mod surveys;
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use mamori_crypto::{Keyring, MasterKey};
 use mamori_ledger::HeadSigner;
 use mamori_policy::Policy;
 use mamori_testkit::{Backend, database_url};
+use serde_json::{Value, json};
 
 const POLICY: &str = include_str!("../../../examples/policy.toml");
 const MASTER_HEX: &str = "4d616d6f726920746573742d6f6e6c79206d6173746572206b657920212121ff";
@@ -93,9 +96,11 @@ macro_rules! both_backends {
 use consent::*;
 use requests::*;
 use subjects::*;
+use surveys::*;
 
 both_backends!(
     consent_starts_refused_and_follows_each_decision,
     an_erased_person_cannot_be_found_or_consent,
     deadlines_are_reminded_once_as_they_come_near,
+    survey_results_hide_every_group_below_k,
 );
