@@ -46,13 +46,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
-                .unwrap_or_else(|_| "info,sqlx=error".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    mamori::log_to_stderr();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

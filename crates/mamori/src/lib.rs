@@ -11,3 +11,14 @@ pub mod import;
 pub mod listen;
 pub mod scrub;
 pub mod verify;
+
+/// Logs to stderr at the level `MAMORI_LOG` names (default: info, and only errors from sqlx).
+pub fn log_to_stderr() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+                .unwrap_or_else(|_| "info,sqlx=error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

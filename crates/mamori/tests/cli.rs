@@ -197,3 +197,19 @@ fn is_root() -> bool {
         .map(|o| text(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// Bytes free on the file system holding `path`, as `df` sees them.
+fn free_bytes(path: &std::path::Path) -> u64 {
+    let out = Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(path)
+        .output()
+        .unwrap();
+    text(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use mamori_testkit::pg_bin;
 use std::process::Command;
 
-use super::{free_port, is_root, text, wait_up};
+use super::{free_bytes, free_port, is_root, text, wait_up};
 
 fn as_postgres(bin: &Path) -> Command {
     let mut c = Command::new("runuser");
@@ -32,21 +32,6 @@ impl Drop for Cluster {
             .output();
         let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
     }
-}
-
-fn free_bytes(path: &Path) -> u64 {
-    let out = Command::new("df")
-        .args(["-B1", "--output=avail"])
-        .arg(path)
-        .output()
-        .unwrap();
-    text(&out.stdout)
-        .lines()
-        .nth(1)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 /// A cluster of its own on an 80 MiB tmpfs at `mount` (about 40 MB of it free), and its URL.

@@ -86,22 +86,6 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Bytes free on the file system holding `path`, as `df` sees them.
-fn free_bytes(path: &std::path::Path) -> u64 {
-    let out = Command::new("df")
-        .args(["-B1", "--output=avail"])
-        .arg(path)
-        .output()
-        .unwrap();
-    text(&out.stdout)
-        .lines()
-        .nth(1)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// A full disk: writes are refused with 507 `insufficient_storage` (never a bare 500) and
 /// nothing half-done stays; once space returns, writes succeed again without a restart. Runs on
 /// a small tmpfs, which only root can mount (CI runs as root).
