@@ -19,18 +19,19 @@ pub enum Denial {
 }
 
 impl Denial {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> mamori_proto::ErrorCode {
+        use mamori_proto::ErrorCode;
         match self {
-            Denial::UnknownPurpose => "unknown_purpose",
-            Denial::PurposeNotAllowedForRole => "purpose_not_allowed_for_role",
-            Denial::ActionNotAllowedForRole => "action_not_allowed_for_role",
-            Denial::PurposeDoesNotCoverCategory => "purpose_does_not_cover_category",
-            Denial::ConsentRequired => "consent_required",
-            Denial::ReconsentRequired => "reconsent_required",
-            Denial::NothingToView => "nothing_to_view",
-            Denial::NotOwnRecord => "not_own_record",
-            Denial::KeptUnderLegalHold => "kept_under_legal_hold",
-            Denial::PermissionNotGranted => "permission_not_granted",
+            Denial::UnknownPurpose => ErrorCode::UnknownPurpose,
+            Denial::PurposeNotAllowedForRole => ErrorCode::PurposeNotAllowedForRole,
+            Denial::ActionNotAllowedForRole => ErrorCode::ActionNotAllowedForRole,
+            Denial::PurposeDoesNotCoverCategory => ErrorCode::PurposeDoesNotCoverCategory,
+            Denial::ConsentRequired => ErrorCode::ConsentRequired,
+            Denial::ReconsentRequired => ErrorCode::ReconsentRequired,
+            Denial::NothingToView => ErrorCode::NothingToView,
+            Denial::NotOwnRecord => ErrorCode::NotOwnRecord,
+            Denial::KeptUnderLegalHold => ErrorCode::KeptUnderLegalHold,
+            Denial::PermissionNotGranted => ErrorCode::PermissionNotGranted,
         }
     }
 

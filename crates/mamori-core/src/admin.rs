@@ -63,7 +63,7 @@ impl Vault {
             }),
             Err(denial) => {
                 let outcome = Outcome::Denied {
-                    reason: denial.code().into(),
+                    reason: denial.code().as_str().into(),
                 };
                 let event = admin_event(actor, action, outcome, self.now_ms());
                 self.ledger.submit(vec![], vec![event]).await??;

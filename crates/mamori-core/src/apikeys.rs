@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use mamori_policy::AdminPermission;
+use mamori_proto::ErrorCode;
 use mamori_store::{ApiKeyRow, Change};
 
 use crate::access::Permission;
@@ -47,7 +48,7 @@ impl Vault {
         if !self.policy.roles.iter().any(|r| r.name == role) {
             let roles: Vec<&str> = self.policy.roles.iter().map(|r| r.name.as_str()).collect();
             return Err(CoreError::invalid(
-                "unknown_role",
+                ErrorCode::UnknownRole,
                 "role",
                 format!(
                     "no role `{role}` in the policy; roles are: {}",
@@ -58,7 +59,7 @@ impl Vault {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
             return Err(CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "name",
                 "give the key a name of 1 to 100 printable characters",
             ));
@@ -100,7 +101,7 @@ impl Vault {
         let granted = self.grant(by, API_KEYS, "apikey.revoke").await?;
         let id = parse_id(id).ok_or_else(|| {
             CoreError::invalid(
-                "invalid_id",
+                ErrorCode::InvalidId,
                 "id",
                 "expected a key id (UUID) from `mamori apikey list`",
             )
@@ -116,7 +117,9 @@ impl Vault {
             )
             .await?;
         self.key_cache.clear();
-        outcome.map_err(|_| CoreError::invalid("unknown_key", "id", "no active key has this id"))
+        outcome.map_err(|_| {
+            CoreError::invalid(ErrorCode::UnknownKey, "id", "no active key has this id")
+        })
     }
 
     /// The actor behind a bearer token, or `None` for a missing, unknown or revoked key.

@@ -5,6 +5,7 @@
 use mamori_crypto::LookupKind;
 use mamori_ledger::Outcome;
 use mamori_policy::IdSet;
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, ConsentRow};
 
 use crate::consent::ConsentChange;
@@ -48,7 +49,7 @@ impl Vault {
             return Ok(id);
         }
         let external = mamori_policy::value::normalise_external_id(text)
-            .map_err(|e| CoreError::invalid("invalid_value", "subject", e.expected))?;
+            .map_err(|e| CoreError::invalid(ErrorCode::InvalidValue, "subject", e.expected))?;
         let digest = self.keyring.blind_index(LookupKind::ExternalId, &external);
         self.store
             .find_by_index(index_kind(LookupKind::ExternalId), &digest)
@@ -67,7 +68,7 @@ impl Vault {
     ) -> Result<([u8; 16], &mamori_policy::Purpose, String)> {
         if row.at_ms <= 0 || row.at_ms > now + 60_000 {
             return Err(CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "timestamp",
                 "a consent time must be in the past (RFC 3339)",
             ));

@@ -14,6 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_ledger::Outcome;
 use mamori_policy::value::parse_value;
 use mamori_policy::{Action, FieldType, IdSet, RIGHTS_PURPOSE};
+use mamori_proto::ErrorCode;
+use mamori_proto::RequestKind;
 use mamori_store::Change;
 use serde_json::Value;
 
@@ -87,7 +89,7 @@ fn one_field(category: &str, field: &str, value: Value) -> DataInput {
 
 fn refused_pending() -> CoreError {
     CoreError::invalid(
-        "invalid_pending_change",
+        ErrorCode::InvalidPendingChange,
         "pending",
         "this change cannot be confirmed; start it again",
     )
@@ -107,7 +109,7 @@ impl Vault {
         let (field_kind, lookup, categories) = self.declared_field(category, field)?;
         if !correctable(&field_kind, lookup) {
             return Err(CoreError::invalid(
-                "not_correctable",
+                ErrorCode::NotCorrectable,
                 format!("data.{category}.{field}"),
                 "this identifier is assigned by us; write to us to have it changed",
             ));
@@ -123,7 +125,7 @@ impl Vault {
                 &one_field(category, field, json),
             )
             .await?;
-            self.register_self_service(actor, subject, "rectification")
+            self.register_self_service(actor, subject, RequestKind::Rectification)
                 .await;
             return Ok(Correction::Applied);
         };
@@ -140,7 +142,7 @@ impl Vault {
         // Checked now, so a typo is reported before a code is sent anywhere.
         let to = parse_value(&field_kind, &Value::String(value.into())).map_err(|e| {
             CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 format!("data.{category}.{field}"),
                 e.expected,
             )
@@ -250,7 +252,7 @@ impl Vault {
             &one_field(category, field, Value::String(value)),
         )
         .await?;
-        self.register_self_service(actor, subject, "rectification")
+        self.register_self_service(actor, subject, RequestKind::Rectification)
             .await;
         Ok(Ok(()))
     }
@@ -287,7 +289,7 @@ impl Vault {
         });
         declared.ok_or_else(|| {
             CoreError::invalid(
-                "undeclared_field",
+                ErrorCode::UndeclaredField,
                 path,
                 "this field is not declared in the policy",
             )

@@ -6,6 +6,7 @@
 //! it (in backups, in freed pages) is crypto-shredded. The sweep here also drops each kept
 //! category when its retention period (counted from the erasure) ends.
 
+use mamori_proto::RequestKind;
 use std::collections::BTreeSet;
 
 use mamori_ledger::{Event, Outcome};
@@ -241,7 +242,9 @@ impl Vault {
         actor: &Actor,
         id: &[u8; 16],
     ) -> Result<(ErasurePlan, mamori_store::RequestRow)> {
-        let entry = self.self_service_entry(actor, id, "erasure").await?;
+        let entry = self
+            .self_service_entry(actor, id, RequestKind::Erasure)
+            .await?;
         let row = entry.0.clone();
         let plan = self
             .erase_with(actor, mamori_policy::RIGHTS_PURPOSE, id, Some(entry))
@@ -299,7 +302,7 @@ impl Vault {
                         let id = *id;
                         tokio::spawn(async move {
                             if let Err(e) = vault.rekey_held(&id).await {
-                                tracing::warn!(error = %e, code = e.code(), "re-keying an erased subject's kept data failed; the sweep retries");
+                                tracing::warn!(error = %e, code = e.code().as_str(), "re-keying an erased subject's kept data failed; the sweep retries");
                             }
                         });
                     }

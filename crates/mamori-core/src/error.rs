@@ -2,6 +2,7 @@
 //! carries a personal value: messages name fields and rules, not contents.
 
 use crate::access::Denial;
+use mamori_proto::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -9,7 +10,7 @@ pub enum CoreError {
     Denied(Denial),
     #[error("{message}")]
     Invalid {
-        code: &'static str,
+        code: ErrorCode,
         field: Option<String>,
         message: String,
     },
@@ -17,9 +18,9 @@ pub enum CoreError {
     NotFound,
     /// Something other than a subject that is not there (a survey, a release).
     #[error("{message}")]
-    Missing { code: &'static str, message: String },
+    Missing { code: ErrorCode, message: String },
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     #[error("stored data failed its integrity check")]
     Integrity,
     #[error("storage failure: {0}")]
@@ -38,7 +39,7 @@ pub enum CoreError {
 
 impl CoreError {
     pub fn invalid(
-        code: &'static str,
+        code: ErrorCode,
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> CoreError {
@@ -50,20 +51,20 @@ impl CoreError {
     }
 
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             CoreError::Denied(d) => d.code(),
-            CoreError::Invalid { code, .. } => code,
-            CoreError::NotFound => "subject_not_found",
-            CoreError::Missing { code, .. } => code,
-            CoreError::Conflict { code, .. } => code,
-            CoreError::Integrity => "integrity_failure",
-            CoreError::StorageFull => "insufficient_storage",
-            CoreError::Store(e) if e.is_full() => "insufficient_storage",
-            CoreError::Unavailable => "database_unavailable",
-            CoreError::Store(e) if e.is_unavailable() => "database_unavailable",
+            CoreError::Invalid { code, .. } => *code,
+            CoreError::NotFound => ErrorCode::SubjectNotFound,
+            CoreError::Missing { code, .. } => *code,
+            CoreError::Conflict { code, .. } => *code,
+            CoreError::Integrity => ErrorCode::IntegrityFailure,
+            CoreError::StorageFull => ErrorCode::InsufficientStorage,
+            CoreError::Store(e) if e.is_full() => ErrorCode::InsufficientStorage,
+            CoreError::Unavailable => ErrorCode::DatabaseUnavailable,
+            CoreError::Store(e) if e.is_unavailable() => ErrorCode::DatabaseUnavailable,
             CoreError::Store(_) | CoreError::WriterGone | CoreError::Internal(_) => {
-                "internal_error"
+                ErrorCode::InternalError
             }
         }
     }

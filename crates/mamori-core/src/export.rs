@@ -3,6 +3,7 @@
 //! "Download my data" (the person themselves).
 
 use mamori_policy::RIGHTS_PURPOSE;
+use mamori_proto::RequestKind;
 
 use crate::access_log::AccessEntry;
 use crate::consent::{ConsentRow, HistoryEntry};
@@ -46,7 +47,8 @@ impl Vault {
     /// made and had answered.
     pub async fn export_own(&self, actor: &Actor, id: &[u8; 16]) -> Result<Export> {
         let export = self.export_subject(actor, RIGHTS_PURPOSE, id).await?;
-        self.register_self_service(actor, id, "access").await;
+        self.register_self_service(actor, id, RequestKind::Access)
+            .await;
         Ok(export)
     }
 }

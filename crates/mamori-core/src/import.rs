@@ -25,7 +25,7 @@ pub struct ImportRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub line: u64,
-    pub code: &'static str,
+    pub code: mamori_proto::ErrorCode,
     pub field: Option<String>,
     pub message: String,
 }
@@ -197,7 +197,7 @@ impl Vault {
                     purpose
                 };
                 let outcome = Outcome::Denied {
-                    reason: d.code().into(),
+                    reason: d.code().as_str().into(),
                 };
                 let event = self.event(actor, shown, LABEL, None, any_category, outcome);
                 self.ledger.submit(vec![], vec![event]).await??;

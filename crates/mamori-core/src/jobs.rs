@@ -109,7 +109,7 @@ async fn drive(vault: Vault, mut job: Box<dyn Job>) {
             Ok(Ran::More) => continue,
             Ok(Ran::Done) => {}
             Err(e) => {
-                tracing::warn!(job = job.name(), error = %e, code = e.code(), "a background job failed; it runs again on schedule")
+                tracing::warn!(job = job.name(), error = %e, code = e.code().as_str(), "a background job failed; it runs again on schedule")
             }
         }
         match schedule {
@@ -165,7 +165,7 @@ impl Job for Holds {
     }
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         if let Err(e) = vault.rekey_holds(100).await {
-            tracing::warn!(error = %e, code = e.code(), "re-keying erased subjects' kept data failed");
+            tracing::warn!(error = %e, code = e.code().as_str(), "re-keying erased subjects' kept data failed");
         }
         vault.end_holds(vault.now_ms(), 1_000).await?;
         Ok(Ran::Done)

@@ -4,6 +4,7 @@
 //! tree head, commits once (one fsync), then answers every waiting handler. So an audited
 //! request costs a channel send and a share of a commit, and no answer precedes durability.
 
+use mamori_proto::ErrorCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -466,12 +467,12 @@ impl From<JobError> for CoreError {
     fn from(e: JobError) -> Self {
         match e {
             JobError::Gone => CoreError::NotFound,
-            JobError::Stale => CoreError::Conflict { code: "concurrent_update", message: "the subject changed at the same time; retry".into() },
+            JobError::Stale => CoreError::Conflict { code: ErrorCode::ConcurrentUpdate, message: "the subject changed at the same time; retry".into() },
             JobError::IndexTaken => CoreError::Conflict {
-                code: "identifier_taken",
+                code: ErrorCode::IdentifierTaken,
                 message: "an e-mail, phone or external id in this request already belongs to another subject".into(),
             },
-            JobError::Duplicate => CoreError::Conflict { code: "duplicate", message: "this item already exists".into() },
+            JobError::Duplicate => CoreError::Conflict { code: ErrorCode::Duplicate, message: "this item already exists".into() },
         }
     }
 }

@@ -88,7 +88,10 @@ impl CodeSender {
         let sender = self.clone();
         tokio::spawn(async move {
             if let Err(e) = sender.send(to, message).await {
-                tracing::warn!(code = e.code(), "a one-time code could not be sent");
+                tracing::warn!(
+                    code = e.code().as_str(),
+                    "a one-time code could not be sent"
+                );
             }
         });
     }

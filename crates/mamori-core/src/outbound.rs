@@ -11,6 +11,7 @@
 //! client only addresses that pass ([`Outbound::resolve`]), so a name that re-resolves to an
 //! internal address between the check and the connection (DNS rebinding) is still refused.
 
+use mamori_proto::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
@@ -54,7 +55,7 @@ impl Refusal {
     }
 
     pub fn into_error(self, field: &'static str) -> CoreError {
-        CoreError::invalid("outbound_not_allowed", field, self.message())
+        CoreError::invalid(ErrorCode::OutboundNotAllowed, field, self.message())
     }
 }
 
@@ -342,7 +343,7 @@ mod tests {
         assert!(matches!(
             e,
             Err(CoreError::Invalid {
-                code: "outbound_not_allowed",
+                code: ErrorCode::OutboundNotAllowed,
                 ..
             })
         ));

@@ -2,6 +2,7 @@
 //! hash, time, who, the text itself), announced in the outbox as `notice.published`, and named
 //! in consent records as the notice version the person saw.
 
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, PolicyVersion};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -72,7 +73,7 @@ impl Vault {
         }
         let new = Policy::parse("policy.toml", text).map_err(|_| {
             CoreError::invalid(
-                "invalid_policy",
+                ErrorCode::InvalidPolicy,
                 "policy",
                 "the policy has problems; run `mamori policy check`",
             )
@@ -93,7 +94,7 @@ impl Vault {
             Ok(()) => {}
             Err(mamori_store::JobError::Duplicate) => {
                 return Err(CoreError::Conflict {
-                    code: "concurrent_publish",
+                    code: ErrorCode::ConcurrentPublish,
                     message: "another publish happened at the same time; run it again".into(),
                 });
             }

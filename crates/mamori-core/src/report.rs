@@ -34,7 +34,7 @@ impl Vault {
             .await?;
         let mut by_kind = std::collections::BTreeMap::<String, (u64, u64)>::new();
         for r in &open {
-            let entry = by_kind.entry(r.kind.clone()).or_default();
+            let entry = by_kind.entry(r.kind.as_str().to_string()).or_default();
             entry.0 += 1;
             entry.1 += u64::from(r.due_ms < now);
         }

@@ -6,51 +6,20 @@
 
 use mamori_ledger::Outcome;
 use mamori_policy::{IdSet, Jurisdiction};
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, JobError};
 // The register's rows as stored, shown to callers as they are (plain data; `Store` stays here).
 pub use mamori_store::{RequestFilter, RequestRow};
-use serde_json::json;
 
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id};
 
-/// The kinds of request the rights of GDPR, CCPA, LGPD and APPI add up to.
-pub const KINDS: [&str; 7] = [
-    "access",
-    "portability",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "opt_out_of_sale",
-];
-
-/// Data Rights Protocol v0.9.4 request states.
-pub const OPEN: &str = "open";
-pub const IN_PROGRESS: &str = "in_progress";
-pub const FULFILLED: &str = "fulfilled";
-pub const DENIED: &str = "denied";
-pub const REVOKED: &str = "revoked";
-pub const EXPIRED: &str = "expired";
-pub const STATES: [&str; 6] = [OPEN, IN_PROGRESS, FULFILLED, DENIED, REVOKED, EXPIRED];
-
-/// Data Rights Protocol v0.9.4 denial reasons.
-pub const DENIAL_REASONS: [&str; 7] = [
-    "suspected_fraud",
-    "insufficient_verification",
-    "no_match",
-    "claim_not_covered",
-    "outside_jurisdiction",
-    "too_many_requests",
-    "other",
-];
-
-/// Why a deadline may be extended (GDPR art. 12(3): the complexity and number of requests).
-pub const EXTENSION_REASONS: [&str; 2] = ["complexity", "number_of_requests"];
-
-/// Where requests come from.
-pub const SOURCES: [&str; 3] = ["privacy_center", "staff", "agent"];
+// Kinds, states, sources and reasons are the wire enums: a stored or typed value is always one
+// of them, and `parse` is where text from outside becomes one (after the access decision).
+pub use mamori_proto::{
+    DenialReason, ExtensionReason, Request, RequestKind, RequestSource, RequestState,
+};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -178,44 +147,47 @@ fn jurisdiction(name: &str) -> Option<Jurisdiction> {
         .map(|(_, j)| *j)
 }
 
-fn is_closed(state: &str) -> bool {
-    !matches!(state, OPEN | IN_PROGRESS)
+/// A request as staff and agents see it.
+pub fn request_view(r: &RequestRow) -> Request {
+    Request {
+        id: format_id(&r.id),
+        reference: crate::reference::format_reference(r.reference),
+        kind: r.kind,
+        subject: r.subject_id.as_ref().map(format_id),
+        jurisdiction: r.jurisdiction.clone(),
+        source: r.source,
+        state: r.state,
+        received_at: format_time(r.received_ms),
+        due_at: format_time(r.due_ms),
+        extension: r.extension,
+        closed_at: r.closed_ms.map(format_time),
+        reason: r.reason,
+    }
 }
 
-/// A request as staff and agents see it.
-pub fn request_json(r: &RequestRow) -> serde_json::Value {
-    json!({
-        "id": format_id(&r.id),
-        "reference": crate::reference::format_reference(r.reference),
-        "kind": r.kind,
-        "subject": r.subject_id.as_ref().map(format_id),
-        "jurisdiction": r.jurisdiction,
-        "source": r.source,
-        "state": r.state,
-        "received_at": format_time(r.received_ms),
-        "due_at": format_time(r.due_ms),
-        "extension": r.extension,
-        "closed_at": r.closed_ms.map(format_time),
-        "reason": r.reason,
-    })
+/// A request as its outbox events carry it (the same shape as the API shows).
+pub(crate) fn request_json(r: &RequestRow) -> serde_json::Value {
+    serde_json::to_value(request_view(r)).unwrap_or_default()
 }
 
 /// A new request: what, about whom (if known), under which law, how it arrived.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
+    /// As sent: checked after the access decision.
     pub kind: String,
     pub subject: Option<[u8; 16]>,
     pub jurisdiction: String,
+    /// As sent: checked after the access decision.
     pub source: String,
     /// When it was received, if earlier than now (entered from the inbox); defaults to now.
     pub received_ms: Option<i64>,
 }
 
-fn unknown(code: &'static str, field: &'static str, message: &str) -> CoreError {
+fn unknown(code: mamori_proto::ErrorCode, field: &'static str, message: &str) -> CoreError {
     CoreError::invalid(code, field, message)
 }
 
-fn conflict(code: &'static str, message: &str) -> CoreError {
+fn conflict(code: mamori_proto::ErrorCode, message: &str) -> CoreError {
     CoreError::Conflict {
         code,
         message: message.into(),
@@ -253,16 +225,21 @@ impl Vault {
     }
 
     /// A new open request received at `received_ms` (default `now`), due by its law's period.
-    pub(crate) fn new_request_row(&self, new: NewRequest, now: i64) -> RequestRow {
+    pub(crate) fn new_request_row(
+        &self,
+        new: NewRequest,
+        (kind, source): (RequestKind, RequestSource),
+        now: i64,
+    ) -> RequestRow {
         let law = jurisdiction(&new.jurisdiction).unwrap_or(Jurisdiction::Gdpr);
         let received_ms = new.received_ms.unwrap_or(now);
         RequestRow {
             id: new_id(),
-            kind: new.kind,
+            kind,
             subject_id: new.subject,
             jurisdiction: new.jurisdiction,
-            source: new.source,
-            state: OPEN.into(),
+            source,
+            state: RequestState::Open,
             received_ms,
             due_ms: add_period(received_ms, self.deadlines.of(law).0),
             extension: None,
@@ -277,32 +254,32 @@ impl Vault {
     pub async fn open_request(&self, actor: &Actor, new: NewRequest) -> Result<RequestRow> {
         self.request_access(actor, "request.open", new.subject.as_ref())
             .await?;
-        if !KINDS.contains(&new.kind.as_str()) {
-            return Err(unknown(
-                "unknown_kind",
+        let kind = RequestKind::parse(&new.kind).ok_or_else(|| {
+            unknown(
+                ErrorCode::UnknownKind,
                 "kind",
                 "kind must be one of: access, portability, rectification, erasure, restriction, objection, opt_out_of_sale",
-            ));
-        }
+            )
+        })?;
         jurisdiction(&new.jurisdiction).ok_or_else(|| {
             unknown(
-                "unknown_jurisdiction",
+                ErrorCode::UnknownJurisdiction,
                 "jurisdiction",
                 "jurisdiction must be one of: gdpr, ccpa, lgpd, appi",
             )
         })?;
-        if !SOURCES.contains(&new.source.as_str()) {
-            return Err(unknown(
-                "unknown_source",
+        let source = RequestSource::parse(&new.source).ok_or_else(|| {
+            unknown(
+                ErrorCode::UnknownSource,
                 "source",
                 "source must be one of: privacy_center, staff, agent",
-            ));
-        }
+            )
+        })?;
         let now = self.now_ms();
         let received_ms = new.received_ms.unwrap_or(now);
         if received_ms > now || received_ms < now - 366 * DAY_MS {
             return Err(unknown(
-                "out_of_range",
+                ErrorCode::OutOfRange,
                 "received_at",
                 "received_at must be in the past year, not in the future",
             ));
@@ -312,14 +289,14 @@ impl Vault {
                 None => return Err(CoreError::NotFound),
                 Some(row) if row.erased_ms.is_some() => {
                     return Err(conflict(
-                        "subject_erased",
+                        ErrorCode::SubjectErased,
                         "this person's data was already erased; there is nothing left to act on",
                     ));
                 }
                 Some(_) => {}
             }
         }
-        let row = self.new_request_row(new, now);
+        let row = self.new_request_row(new, (kind, source), now);
         let announce = self.announce(
             "request.opened",
             row.subject_id.as_ref(),
@@ -343,7 +320,7 @@ impl Vault {
         &self,
         actor: &Actor,
         subject: &[u8; 16],
-        kind: &str,
+        kind: RequestKind,
     ) -> Result<RequestRow> {
         let (row, changes, event) = self.self_service_entry(actor, subject, kind).await?;
         self.ledger.submit(changes, vec![event]).await??;
@@ -358,13 +335,13 @@ impl Vault {
         &self,
         actor: &Actor,
         subject: &[u8; 16],
-        kind: &str,
+        kind: RequestKind,
     ) {
         if actor.role != mamori_policy::SELF_ROLE {
             return;
         }
         if let Err(e) = self.record_self_service(actor, subject, kind).await {
-            tracing::warn!(error = %e, kind, "a self-service request could not be recorded");
+            tracing::warn!(error = %e, kind = kind.as_str(), "a self-service request could not be recorded");
         }
     }
 
@@ -374,9 +351,9 @@ impl Vault {
         &self,
         actor: &Actor,
         subject: &[u8; 16],
-        kind: &str,
+        kind: RequestKind,
     ) -> Result<(RequestRow, Vec<Change>, mamori_ledger::Event)> {
-        if actor.role != mamori_policy::SELF_ROLE || !KINDS.contains(&kind) {
+        if actor.role != mamori_policy::SELF_ROLE {
             return Err(CoreError::Denied(
                 crate::access::Denial::PurposeNotAllowedForRole,
             ));
@@ -397,11 +374,11 @@ impl Vault {
         let now = self.now_ms();
         let row = RequestRow {
             id: new_id(),
-            kind: kind.into(),
+            kind,
             subject_id: Some(*subject),
             jurisdiction: name.into(),
-            source: "privacy_center".into(),
-            state: FULFILLED.into(),
+            source: RequestSource::PrivacyCenter,
+            state: RequestState::Fulfilled,
             received_ms: now,
             due_ms: add_period(now, self.deadlines.of(law).0),
             extension: None,
@@ -490,10 +467,10 @@ impl Vault {
         self.request_access(actor, "request.list", filter.subject.as_ref())
             .await?;
         if let Some(state) = &filter.state
-            && !STATES.contains(&state.as_str())
+            && RequestState::parse(state).is_none()
         {
             return Err(unknown(
-                "unknown_state",
+                ErrorCode::UnknownState,
                 "state",
                 "state must be one of: open, in_progress, fulfilled, denied, revoked, expired",
             ));
@@ -511,30 +488,30 @@ impl Vault {
         id: &[u8; 16],
         reason: &str,
     ) -> Result<RequestRow> {
-        if !EXTENSION_REASONS.contains(&reason) {
-            return Err(unknown(
-                "unknown_reason",
+        let reason = ExtensionReason::parse(reason).ok_or_else(|| {
+            unknown(
+                ErrorCode::UnknownReason,
                 "reason",
                 "reason must be one of: complexity, number_of_requests",
-            ));
-        }
+            )
+        })?;
         self.change_request(actor, id, "request.extend", |row| {
             let law = jurisdiction(&row.jurisdiction)
                 .ok_or(CoreError::Internal("stored jurisdiction".into()))?;
             let Some(extended) = self.deadlines.of(law).1 else {
                 return Err(conflict(
-                    "no_extension",
+                    ErrorCode::NoExtension,
                     "the law of this request allows no extension of its deadline",
                 ));
             };
             if row.extension.is_some() {
                 return Err(conflict(
-                    "already_extended",
+                    ErrorCode::AlreadyExtended,
                     "this request's deadline was already extended once",
                 ));
             }
             row.due_ms = add_period(row.received_ms, extended);
-            row.extension = Some(reason.to_string());
+            row.extension = Some(reason);
             Ok(())
         })
         .await
@@ -549,42 +526,44 @@ impl Vault {
         state: &str,
         reason: Option<&str>,
     ) -> Result<RequestRow> {
-        if !STATES.contains(&state) || state == OPEN {
-            return Err(unknown(
-                "unknown_state",
-                "state",
-                "state must be one of: in_progress, fulfilled, denied, revoked, expired",
-            ));
-        }
-        match (state, reason) {
-            (DENIED, Some(r)) if DENIAL_REASONS.contains(&r) => {}
-            (DENIED, _) => {
+        let state = RequestState::parse(state)
+            .filter(|s| *s != RequestState::Open)
+            .ok_or_else(|| {
+                unknown(
+                    ErrorCode::UnknownState,
+                    "state",
+                    "state must be one of: in_progress, fulfilled, denied, revoked, expired",
+                )
+            })?;
+        let reason = match (state, reason.map(DenialReason::parse)) {
+            (RequestState::Denied, Some(Some(r))) => Some(r),
+            (RequestState::Denied, _) => {
                 return Err(unknown(
-                    "denial_reason_required",
+                    ErrorCode::DenialReasonRequired,
                     "reason",
                     "a denial needs a reason: suspected_fraud, insufficient_verification, no_match, claim_not_covered, outside_jurisdiction, too_many_requests or other",
                 ));
             }
             (_, Some(_)) => {
                 return Err(unknown(
-                    "unexpected_reason",
+                    ErrorCode::UnexpectedReason,
                     "reason",
                     "only a denial takes a reason",
                 ));
             }
-            _ => {}
-        }
+            (_, None) => None,
+        };
         self.change_request(actor, id, "request.state", |row| {
-            if state == IN_PROGRESS && row.state == IN_PROGRESS {
+            if state == RequestState::InProgress && row.state == RequestState::InProgress {
                 return Err(conflict(
-                    "request_in_progress",
+                    ErrorCode::RequestInProgress,
                     "this request is already in progress",
                 ));
             }
-            row.state = state.to_string();
-            if is_closed(state) {
+            row.state = state;
+            if state.is_closed() {
                 row.closed_ms = Some(self.now_ms());
-                row.reason = reason.map(str::to_string);
+                row.reason = reason;
             }
             Ok(())
         })
@@ -620,9 +599,9 @@ impl Vault {
         action: &str,
         step: impl FnOnce(&mut RequestRow) -> Result<()>,
     ) -> Result<RequestRow> {
-        if is_closed(&stored.state) {
+        if stored.state.is_closed() {
             return Err(conflict(
-                "request_closed",
+                ErrorCode::RequestClosed,
                 "this request is closed; open a new one",
             ));
         }
@@ -646,7 +625,7 @@ impl Vault {
         {
             Ok(()) => Ok(row),
             Err(JobError::Stale) => Err(conflict(
-                "concurrent_update",
+                ErrorCode::ConcurrentUpdate,
                 "someone acted on this request at the same time; reload it",
             )),
             Err(e) => Err(e.into()),

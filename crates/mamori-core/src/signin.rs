@@ -11,6 +11,7 @@ use mamori_crypto::LookupKind;
 use mamori_ledger::Outcome;
 use mamori_policy::value::{normalise_email, normalise_phone};
 use mamori_policy::{IdSet, RIGHTS_PURPOSE, SELF_ROLE};
+use mamori_proto::ErrorCode;
 use mamori_store::{ChallengeRow, Change, JobError, SessionRow};
 
 use crate::error::{CoreError, Result};
@@ -154,7 +155,7 @@ impl Vault {
         };
         let normalised = normalised.map_err(|_| {
             CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "address",
                 "give an e-mail address, or a phone number in international form (+33 6 …)",
             )

@@ -13,6 +13,7 @@
 //! computed from the noisy answers (post-processing, which costs no privacy).
 
 use mamori_dp::Query;
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, JobError, SurveyReleaseRow};
 use serde_json::{Value, json};
 
@@ -53,7 +54,7 @@ fn micro(epsilon: f64) -> i64 {
 fn not_private(survey: &Survey) -> Option<CoreError> {
     (survey.definition.results != ResultsMode::DifferentialPrivacy).then(|| {
         CoreError::invalid(
-            "not_differentially_private",
+            ErrorCode::NotDifferentiallyPrivate,
             "slug",
             "this survey shows exact results (with small groups hidden); releases are for surveys with results = \"differential_privacy\"",
         )
@@ -62,7 +63,7 @@ fn not_private(survey: &Survey) -> Option<CoreError> {
 
 fn invalid_epsilon() -> CoreError {
     CoreError::invalid(
-        "invalid_epsilon",
+        ErrorCode::InvalidEpsilon,
         "epsilon",
         format!(
             "epsilon is a number above 0 and at most {}",
@@ -227,7 +228,7 @@ impl Vault {
         }
         let budget = self.survey_budget(&stored).await?;
         let exhausted = |budget: Budget| CoreError::Conflict {
-            code: "budget_exhausted",
+            code: ErrorCode::BudgetExhausted,
             message: format!(
                 "this release would spend ε = {epsilon}, but only ε = {:.6} of the survey's {} is left",
                 budget.remaining(),
@@ -246,7 +247,7 @@ impl Vault {
             .unwrap_or(stored.survey.k);
         if (codes.len() as u64) < u64::from(least) {
             return Err(CoreError::Conflict {
-                code: "too_few_responses",
+                code: ErrorCode::TooFewResponses,
                 message: format!(
                     "a release waits for at least {least} responses (min_responses); nothing was spent"
                 ),

@@ -15,6 +15,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_blind::{Issuer, IssuerPublic, Token};
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, Id, JobError};
 
 use crate::surveys::{Access, StoredSurvey};
@@ -29,7 +30,7 @@ pub const MAX_INVITATIONS: usize = 1_000;
 
 pub(crate) fn token_used() -> CoreError {
     CoreError::Conflict {
-        code: "token_used",
+        code: ErrorCode::TokenUsed,
         message: "this invitation's token was used already: each invited person answers once"
             .into(),
     }
@@ -37,7 +38,7 @@ pub(crate) fn token_used() -> CoreError {
 
 fn invalid_token() -> CoreError {
     CoreError::invalid(
-        "invalid_token",
+        ErrorCode::InvalidToken,
         "token",
         "the token is not one this survey issued (forged, altered, or from another survey)",
     )
@@ -79,7 +80,7 @@ impl Vault {
         let stored = self.survey(slug).await?;
         if stored.survey.definition.access != Access::Invited {
             return Err(CoreError::invalid(
-                "not_invited_survey",
+                ErrorCode::NotInvitedSurvey,
                 "slug",
                 "this survey is open to everyone and takes no invitations or tokens",
             ));
@@ -112,7 +113,7 @@ impl Vault {
         let stored = self.invited_survey(slug).await?;
         if subjects.is_empty() || subjects.len() > MAX_INVITATIONS {
             return Err(CoreError::invalid(
-                "invalid_invitations",
+                ErrorCode::InvalidInvitations,
                 "subjects",
                 format!("invite 1 to {MAX_INVITATIONS} subjects at a time"),
             ));
@@ -168,7 +169,7 @@ impl Vault {
                 .await?
                 .map_err(|e| match e {
                     JobError::Gone => CoreError::Conflict {
-                        code: "invitations_changed",
+                        code: ErrorCode::InvitationsChanged,
                         message: "a subject was erased or given its token meanwhile; invite again"
                             .into(),
                     },
@@ -196,13 +197,13 @@ impl Vault {
         let stored = self.invited_survey(slug).await?;
         if !stored.is_open(self.today()) {
             return Err(CoreError::Conflict {
-                code: "survey_closed",
+                code: ErrorCode::SurveyClosed,
                 message: "this survey is not taking responses".into(),
             });
         }
         let unknown = || {
             CoreError::invalid(
-                "invalid_invitation",
+                ErrorCode::InvalidInvitation,
                 "invitation",
                 "this invitation is not one of this survey's; use the link from your invitation",
             )
@@ -234,7 +235,7 @@ impl Vault {
         .map_err(|_| CoreError::Integrity)?
         .map_err(|_| {
             CoreError::invalid(
-                "invalid_blinded_token",
+                ErrorCode::InvalidBlindedToken,
                 "blinded_token",
                 "the blinded token is not 256 bytes below the survey key's modulus",
             )
@@ -259,7 +260,7 @@ impl Vault {
     ) -> Result<Change> {
         let token = token.ok_or_else(|| {
             CoreError::invalid(
-                "token_required",
+                ErrorCode::TokenRequired,
                 "token",
                 "this survey is by invitation: answer through the link in your invitation",
             )
@@ -282,7 +283,7 @@ impl Vault {
 
 fn token_issued() -> CoreError {
     CoreError::Conflict {
-        code: "token_issued",
+        code: ErrorCode::TokenIssued,
         message: "this invitation's token was issued already; it can be used once, from the browser that asked for it"
             .into(),
     }

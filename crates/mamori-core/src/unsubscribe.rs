@@ -5,6 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_crypto::{hmac_sha256, hmac_sha256_verify_prefix};
+use mamori_proto::ErrorCode;
 
 use crate::consent::{ConsentAnswer, ConsentChange};
 use crate::error::{CoreError, Result};
@@ -23,7 +24,7 @@ pub struct UnsubscribeLink {
 
 fn invalid() -> CoreError {
     CoreError::invalid(
-        "invalid_token",
+        ErrorCode::InvalidToken,
         "token",
         "this unsubscribe link is not valid; use the link from a recent message",
     )
@@ -54,7 +55,7 @@ impl Vault {
     ) -> Result<UnsubscribeLink> {
         if !(1..=MAX_TTL_DAYS).contains(&ttl_days) {
             return Err(CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "ttl_days",
                 format!("a link is valid for 1 to {MAX_TTL_DAYS} days"),
             ));
@@ -107,7 +108,7 @@ impl Vault {
         let expires: i64 = expires.parse().map_err(|_| invalid())?;
         if expires < now {
             return Err(CoreError::invalid(
-                "expired_token",
+                ErrorCode::ExpiredToken,
                 "token",
                 "this unsubscribe link has expired; use the link from a recent message or the privacy center",
             ));

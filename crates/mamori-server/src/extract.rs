@@ -1,6 +1,7 @@
 //! Request extractors: the caller (API key → actor), the purpose header, and a JSON body parser
 //! whose errors describe the shape problem without quoting the input.
 
+use mamori_proto::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
@@ -58,7 +59,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Purpose {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get("mamori-purpose").ok_or_else(|| {
-            ApiError::bad_request("missing_purpose", "name the purpose of this access in a `Mamori-Purpose` header (see the policy's purposes)")
+            ApiError::bad_request(ErrorCode::MissingPurpose, "name the purpose of this access in a `Mamori-Purpose` header (see the policy's purposes)")
         })?;
         let text = value
             .to_str()
@@ -67,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Purpose {
             .filter(|t| !t.is_empty() && t.len() <= 64);
         let text = text.ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_purpose",
+                ErrorCode::InvalidPurpose,
                 "`Mamori-Purpose` must be a purpose name from the policy",
             )
         })?;
@@ -90,7 +91,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         if !json {
             return Err(ApiError::Plain {
                 status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                code: "unsupported_media_type",
+                code: ErrorCode::UnsupportedMediaType,
                 detail: "send the body as JSON with `Content-Type: application/json`".into(),
                 field: None,
             });
@@ -101,12 +102,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::Plain {
                         status: StatusCode::PAYLOAD_TOO_LARGE,
-                        code: "body_too_large",
+                        code: ErrorCode::BodyTooLarge,
                         detail: "the body is larger than this endpoint accepts (64 KiB for most; see /openapi.json)".into(),
                         field: None,
                     }
                 } else {
-                    ApiError::bad_request("unreadable_body", "the request body could not be read")
+                    ApiError::bad_request(ErrorCode::UnreadableBody, "the request body could not be read")
                 }
             })?;
         serde_json::from_slice(&bytes).map(Body).map_err(|e| {
@@ -125,9 +126,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 "a value in the body has the wrong type".to_string()
             };
             let code = if e.is_syntax() || e.is_eof() {
-                "malformed_json"
+                ErrorCode::MalformedJson
             } else {
-                "invalid_body"
+                ErrorCode::InvalidBody
             };
             ApiError::bad_request(
                 code,
@@ -161,7 +162,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
             .map(|q| Params(q.0))
             .map_err(|_| {
                 ApiError::bad_request(
-                    "invalid_query",
+                    ErrorCode::InvalidQuery,
                     "the query parameters do not match this endpoint's (see /openapi.json)",
                 )
             })

@@ -1,6 +1,7 @@
 //! Mamori's HTTP server: the JSON API (with its OpenAPI 3.1 spec), metrics, health, and the
 //! privacy center. Handlers are thin; rules live in `mamori-core`.
 
+use mamori_proto::ErrorCode;
 pub mod api;
 pub mod drp;
 pub mod export;
@@ -401,7 +402,7 @@ async fn gpc_support() -> Response {
 async fn not_found() -> ApiError {
     ApiError::Plain {
         status: StatusCode::NOT_FOUND,
-        code: "no_such_route",
+        code: ErrorCode::NoSuchRoute,
         detail: "no such endpoint; see /openapi.json".into(),
         field: None,
     }

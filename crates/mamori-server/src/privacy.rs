@@ -7,6 +7,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use mamori_policy::notice::basis_text;
 use mamori_policy::{Language, Policy};
+use mamori_proto::ErrorCode;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -245,8 +246,11 @@ pub async fn notice(State(s): State<AppState>, Query(q): Query<NoticeQuery>) -> 
         None | Some("short") => mamori_policy::notice::short_notice(policy, lang),
         Some("full") => mamori_policy::notice::full_notice(policy, lang),
         Some(_) => {
-            return crate::problem::ApiError::bad_request("invalid_query", "kind is short or full")
-                .into_response();
+            return crate::problem::ApiError::bad_request(
+                ErrorCode::InvalidQuery,
+                "kind is short or full",
+            )
+            .into_response();
         }
     };
     let published = match s.vault.published_version_in_force().await {
@@ -291,9 +295,10 @@ pub async fn notice(State(s): State<AppState>, Query(q): Query<NoticeQuery>) -> 
                 }
             }
         }
-        Some(_) => {
-            crate::problem::ApiError::bad_request("invalid_query", "format is html, md or json")
-                .into_response()
-        }
+        Some(_) => crate::problem::ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "format is html, md or json",
+        )
+        .into_response(),
     }
 }

@@ -4,22 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mamori_core::CoreError;
-use serde::Serialize;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// `urn:mamori:problem:<code>`
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine-readable error code.
-    pub code: String,
-    /// The input field at fault, as a dotted path (`data.contact.email`), when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
+pub use mamori_proto::{ErrorCode, Problem};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -31,14 +16,14 @@ pub enum ApiError {
     },
     Plain {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         detail: String,
         field: Option<String>,
     },
 }
 
 impl ApiError {
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: ErrorCode, detail: impl Into<String>) -> ApiError {
         ApiError::Plain {
             status: StatusCode::BAD_REQUEST,
             code,
@@ -67,13 +52,13 @@ impl IntoResponse for ApiError {
         let (status, code, detail, field) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "send a valid API key as `Authorization: Bearer <key>` (create one with `mamori apikey create`)".to_string(),
                 None,
             ),
             ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many requests from this key or address; wait and retry (see Retry-After)".to_string(),
                 None,
             ),
@@ -110,11 +95,11 @@ impl IntoResponse for ApiError {
             }
         };
         let body = Problem {
-            kind: format!("urn:mamori:problem:{code}"),
+            kind: Problem::type_uri(code),
             title: title(status),
             status: status.as_u16(),
             detail,
-            code: code.to_string(),
+            code,
             field,
         };
         let mut response = (status, axum::Json(body)).into_response();

@@ -1,6 +1,7 @@
 //! `POST /v1/scrub`: personal data out of free text, for systems that store feedback or notes
 //! elsewhere. Nothing is stored and nothing is logged; the texts only pass through.
 
+use mamori_proto::ErrorCode;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -60,7 +61,7 @@ impl From<&Span> for SpanBody {
     }
 }
 
-fn invalid(code: &'static str, detail: String, field: &str) -> ApiError {
+fn invalid(code: mamori_proto::ErrorCode, detail: String, field: &str) -> ApiError {
     ApiError::Plain {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         code,
@@ -76,7 +77,7 @@ fn scrubber(modes: &BTreeMap<String, String>) -> Result<Scrubber, ApiError> {
         let field = format!("modes.{kind}");
         let kind = Kind::parse(kind).ok_or_else(|| {
             invalid(
-                "unknown_kind",
+                ErrorCode::UnknownKind,
                 "kinds are email, payment_card, iban and ip_address".into(),
                 &field,
             )
@@ -84,7 +85,7 @@ fn scrubber(modes: &BTreeMap<String, String>) -> Result<Scrubber, ApiError> {
         // Keyed hashing needs a key the business keeps; over the API it is not offered yet.
         let how = Redaction::parse(how, None).ok_or_else(|| {
             invalid(
-                "unknown_mode",
+                ErrorCode::UnknownMode,
                 "modes over the API are placeholder, mask and drop".into(),
                 &field,
             )
@@ -104,14 +105,14 @@ pub async fn scrub_texts(
 ) -> Result<Json<ScrubBody>, ApiError> {
     if body.texts.len() > MAX_TEXTS {
         return Err(invalid(
-            "too_many_texts",
+            ErrorCode::TooManyTexts,
             format!("send at most {MAX_TEXTS} texts per request"),
             "texts",
         ));
     }
     if let Some(i) = body.texts.iter().position(|t| t.len() > MAX_TEXT_BYTES) {
         return Err(invalid(
-            "text_too_long",
+            ErrorCode::TextTooLong,
             format!("each text may have at most {MAX_TEXT_BYTES} bytes"),
             &format!("texts[{i}]"),
         ));
@@ -127,7 +128,7 @@ pub async fn scrub_texts(
         .map(Json)
         .map_err(|_| ApiError::Plain {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal_error",
+            code: ErrorCode::InternalError,
             detail: "scrubbing failed; nothing was stored".into(),
             field: None,
         })

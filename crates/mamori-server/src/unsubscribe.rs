@@ -3,6 +3,7 @@
 //! `GET` shows a confirmation page with a button, since a GET must not change anything (link
 //! scanners follow links). Pages in English, Japanese and French.
 
+use mamori_proto::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Query, State};
@@ -95,7 +96,7 @@ pub async fn confirm_page(Query(q): Query<TokenQuery>) -> Response {
             ),
         ),
         None => ApiError::Core(mamori_core::CoreError::invalid(
-            "invalid_token",
+            ErrorCode::InvalidToken,
             "token",
             "this unsubscribe link is not valid; use the link from a recent message",
         ))
@@ -121,7 +122,7 @@ pub async fn one_click(
             response
         }
         Err(e) => {
-            if e.code() == "invalid_token" && !s.limits.record_failed_auth(ip) {
+            if e.code() == ErrorCode::InvalidToken && !s.limits.record_failed_auth(ip) {
                 let retry_after = crate::ratelimit::SHUT_OUT.as_secs();
                 return ApiError::RateLimited { retry_after }.into_response();
             }

@@ -166,7 +166,7 @@ pub enum Change {
     /// Moves a request on (state, deadline, extension, closing). Stale if its state is no
     /// longer `expected_state` (someone acted on it meanwhile).
     UpdateRequest {
-        expected_state: String,
+        expected_state: RequestState,
         row: RequestRow,
     },
     /// Notes that the reminder for a request's current deadline went out. Stale if the request

@@ -53,6 +53,8 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+pub use mamori_proto::{DenialReason, ExtensionReason, RequestKind, RequestSource, RequestState};
+
 impl StoreError {
     /// Whether the write failed for want of disk space (SQLite's SQLITE_FULL, PostgreSQL's
     /// disk_full, or ENOSPC): the caller is told 507, and writes work again once space returns.
@@ -265,20 +267,20 @@ pub type StateCheck = std::sync::Arc<dyn Fn(&ConsentStateRef<'_>) -> bool + Send
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
     pub id: Id,
-    pub kind: String,
+    pub kind: RequestKind,
     /// None while the person is not identified (a request by e-mail to the privacy officer).
     pub subject_id: Option<Id>,
     pub jurisdiction: String,
-    /// How it arrived: privacy_center, staff, agent.
-    pub source: String,
-    pub state: String,
+    /// How it arrived.
+    pub source: RequestSource,
+    pub state: RequestState,
     pub received_ms: i64,
     pub due_ms: i64,
-    /// The extension's reason code, once extended.
-    pub extension: Option<String>,
+    /// Why the deadline was extended, once it was.
+    pub extension: Option<ExtensionReason>,
     pub closed_ms: Option<i64>,
-    /// Why it was denied (a DRP reason code).
-    pub reason: Option<String>,
+    /// Why it was denied (a DRP reason).
+    pub reason: Option<DenialReason>,
     pub updated_ms: i64,
     /// The short reference people are given (40 bits; shown as `R-XXXX-XXXX`), unique.
     pub reference: i64,

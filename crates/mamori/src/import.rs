@@ -7,6 +7,7 @@
 //! each batch, so running the same command again resumes after the last committed batch.
 //! Rejected rows are listed in a rejects file by line number and reason, never by value.
 
+use mamori_proto::ErrorCode;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -322,7 +323,7 @@ struct JsonRow {
 fn malformed(line: u64, message: String) -> Rejection {
     Rejection {
         line,
-        code: "malformed_row",
+        code: ErrorCode::MalformedRow,
         field: None,
         message,
     }

@@ -5,6 +5,7 @@
 use base64::Engine;
 use mamori_ledger::{HeadSigner, Outcome, jws};
 use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
+use mamori_proto::ErrorCode;
 use mamori_store::Change;
 // A person's consent state as stored, shown to callers as it is (plain data).
 pub use mamori_store::ConsentRow;
@@ -120,7 +121,7 @@ fn published(version: &str, latest: Option<&str>) -> Result<String> {
     match crate::versions::parse_version(version) {
         Some(n) if n <= latest => Ok(format!("v{n}")),
         _ => Err(CoreError::invalid(
-            "unknown_notice_version",
+            ErrorCode::UnknownNoticeVersion,
             "notice_version",
             "name a published notice version (v1, v2, …; see `mamori policy versions`), or leave \
              it out for the one in force",
@@ -140,7 +141,7 @@ fn channel_of(purpose: &Purpose, channel: Option<&str>) -> Result<String> {
     match channel {
         None if declared.is_empty() => Ok(String::new()),
         None => Err(CoreError::invalid(
-            "missing_channel",
+            ErrorCode::MissingChannel,
             "channel",
             format!(
                 "purpose `{}` is consented per channel; give one of: {}",
@@ -150,7 +151,7 @@ fn channel_of(purpose: &Purpose, channel: Option<&str>) -> Result<String> {
         )),
         Some(c) if declared.contains(&c) => Ok(c.to_string()),
         Some(_) if declared.is_empty() => Err(CoreError::invalid(
-            "unknown_channel",
+            ErrorCode::UnknownChannel,
             "channel",
             format!(
                 "purpose `{}` declares no channels; leave channel out",
@@ -158,7 +159,7 @@ fn channel_of(purpose: &Purpose, channel: Option<&str>) -> Result<String> {
             ),
         )),
         Some(_) => Err(CoreError::invalid(
-            "unknown_channel",
+            ErrorCode::UnknownChannel,
             "channel",
             format!(
                 "purpose `{}` declares the channels: {}",
@@ -172,14 +173,14 @@ fn channel_of(purpose: &Purpose, channel: Option<&str>) -> Result<String> {
 fn consent_purpose<'p>(policy: &'p Policy, name: &str) -> Result<&'p Purpose> {
     let purpose = policy.purpose(name).ok_or_else(|| {
         CoreError::invalid(
-            "unknown_purpose",
+            ErrorCode::UnknownPurpose,
             "purpose",
             "this purpose is not declared in the policy",
         )
     })?;
     if purpose.legal_basis != LegalBasis::Consent {
         return Err(CoreError::invalid(
-            "not_consent_based",
+            ErrorCode::NotConsentBased,
             "purpose",
             format!(
                 "purpose `{}` rests on {}, not on consent; there is nothing to grant or withdraw",
@@ -301,7 +302,7 @@ impl Vault {
             crate::access::Denial::PurposeNotAllowedForRole
         };
         let outcome = Outcome::Denied {
-            reason: denial.code().into(),
+            reason: denial.code().as_str().into(),
         };
         let event = self.event(actor, &purpose.name, action, subject, IdSet::EMPTY, outcome);
         self.ledger.submit(vec![], vec![event]).await??;
@@ -345,7 +346,7 @@ impl Vault {
         let source = change.source.as_deref().unwrap_or("api");
         if !SOURCES.contains(&source) {
             return Err(CoreError::invalid(
-                "invalid_source",
+                ErrorCode::InvalidSource,
                 "source",
                 format!("source must be one of: {}", SOURCES.join(", ")),
             ));
@@ -354,7 +355,7 @@ impl Vault {
             && (v.is_empty() || v.len() > 64 || v.chars().any(char::is_control))
         {
             return Err(CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "notice_version",
                 "a notice version is 1 to 64 printable characters",
             ));
@@ -453,12 +454,12 @@ impl Vault {
         match scopes.described(purpose, version) {
             Some(true) => Ok(()),
             None => Err(CoreError::invalid(
-                "unknown_notice_version",
+                ErrorCode::UnknownNoticeVersion,
                 "notice_version",
                 "no notice was published under this version; see `mamori policy versions`",
             )),
             Some(false) => Err(CoreError::invalid(
-                "not_in_notice",
+                ErrorCode::NotInNotice,
                 "notice_version",
                 format!(
                     "purpose `{}` is not described in that notice version, so nobody can have \
@@ -509,7 +510,7 @@ impl Vault {
     ) -> Result<Audience> {
         if count > MAX_AUDIENCE {
             return Err(CoreError::invalid(
-                "too_many_subjects",
+                ErrorCode::TooManySubjects,
                 "subjects",
                 format!("give at most {MAX_AUDIENCE} subject ids per call"),
             ));
@@ -575,7 +576,7 @@ impl Vault {
     ) -> Result<ConsentAnswer> {
         let purpose = self.policy.purpose(purpose_name).ok_or_else(|| {
             CoreError::invalid(
-                "unknown_purpose",
+                ErrorCode::UnknownPurpose,
                 "purpose",
                 "this purpose is not declared in the policy",
             )

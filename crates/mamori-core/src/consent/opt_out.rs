@@ -1,6 +1,7 @@
 //! Opting out of sale and sharing: "Do not sell or share" and Global Privacy Control.
 
 use super::*;
+use mamori_proto::RequestKind;
 
 impl Vault {
     /// Honours a Global Privacy Control signal: withdraws consent for every consent-based purpose
@@ -20,7 +21,7 @@ impl Vault {
         {
             Ok(0) => Ok(0),
             Ok(changed) => {
-                self.register_self_service(actor, subject, "opt_out_of_sale")
+                self.register_self_service(actor, subject, RequestKind::OptOutOfSale)
                     .await;
                 Ok(changed)
             }
@@ -42,7 +43,7 @@ impl Vault {
         let changed = self
             .opt_out_of_sale_keeping(actor, subject, source, false)
             .await?;
-        self.register_self_service(actor, subject, "opt_out_of_sale")
+        self.register_self_service(actor, subject, RequestKind::OptOutOfSale)
             .await;
         Ok(changed)
     }

@@ -1,6 +1,7 @@
 //! Consent receipts: a signed JWS per decision, and checking one brought back.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 /// What a presented consent receipt proves now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub struct ReceiptCheck {
 
 fn invalid_receipt() -> CoreError {
     CoreError::invalid(
-        "invalid_receipt",
+        ErrorCode::InvalidReceipt,
         "receipt",
         "this is not a consent receipt signed by this Mamori (bad signature or shape)",
     )

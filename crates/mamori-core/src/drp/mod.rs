@@ -15,6 +15,7 @@ use mamori_crypto::LookupKind;
 use mamori_ledger::{Event, Outcome};
 use mamori_policy::value::{normalise_email, normalise_phone};
 use mamori_policy::{AdminPermission, IdSet, RIGHTS_PURPOSE};
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, JobError, RequestRow};
 // An agent and its requests as stored, shown to the server as they are (plain data).
 pub use mamori_store::{DrpAgentRow, DrpRequestRow};
@@ -23,7 +24,7 @@ use sha2::Digest as _;
 
 use crate::access::Permission;
 use crate::error::{CoreError, Result};
-use crate::requests::{IN_PROGRESS, NewRequest, OPEN, REVOKED};
+use crate::requests::{DenialReason, NewRequest, RequestKind, RequestSource, RequestState};
 use crate::vault::{Actor, Vault, index_kind};
 use crate::{format_id, format_time};
 
@@ -131,11 +132,11 @@ fn valid_agent_id(id: &str) -> bool {
 }
 
 /// The DRP rights action as a request kind of the register.
-fn kind_of(exercise: &str) -> Option<&'static str> {
+fn kind_of(exercise: &str) -> Option<RequestKind> {
     match exercise {
-        "access" | "access:categories" | "access:specific" => Some("access"),
-        "deletion" => Some("erasure"),
-        "sale:opt_out" | "sale:opt-out" => Some("opt_out_of_sale"),
+        "access" | "access:categories" | "access:specific" => Some(RequestKind::Access),
+        "deletion" => Some(RequestKind::Erasure),
+        "sale:opt_out" | "sale:opt-out" => Some(RequestKind::OptOutOfSale),
         _ => None,
     }
 }
@@ -163,12 +164,11 @@ pub fn status_json(row: &RequestRow, drp: &DrpRequestRow) -> Value {
     if let Some(r) = &drp.agent_request_id {
         status["agent_request_id"] = json!(r);
     }
-    if let Some(reason) = &row.reason {
+    if let Some(reason) = row.reason {
         // Our register says insufficient_verification; the protocol's name is shorter.
-        let reason = if reason == "insufficient_verification" {
-            "insuf_verification"
-        } else {
-            reason
+        let reason = match reason {
+            DenialReason::InsufficientVerification => "insuf_verification",
+            other => other.as_str(),
         };
         status["reason"] = json!(reason);
     }
@@ -213,7 +213,7 @@ impl Vault {
         let granted = self.grant(operator, AGENTS, "drp.agent_add").await?;
         if !valid_agent_id(id) {
             return Err(CoreError::invalid(
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 "id",
                 "an agent id is 1–64 letters, digits, _ or -",
             ));
@@ -225,7 +225,7 @@ impl Vault {
             .filter(|k| VerifyingKey::from_bytes(k).is_ok())
             .ok_or_else(|| {
                 CoreError::invalid(
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     "verify_key",
                     "the verify key must be the base64 of a 32-byte Ed25519 public key",
                 )
@@ -245,7 +245,7 @@ impl Vault {
         {
             Ok(()) => Ok(()),
             Err(JobError::Duplicate) => Err(CoreError::Conflict {
-                code: "agent_exists",
+                code: ErrorCode::AgentExists,
                 message: "an agent with this id is (or was) registered; agent ids are never reused"
                     .into(),
             }),
@@ -470,13 +470,13 @@ impl Vault {
         let subject = self.drp_match(&claims).await?;
         let now = self.now_ms();
         let new = NewRequest {
-            kind: kind.into(),
+            kind: kind.as_str().into(),
             subject,
             jurisdiction: jurisdiction.into(),
-            source: "agent".into(),
+            source: RequestSource::Agent.as_str().into(),
             received_ms: Some(now),
         };
-        let row = self.new_request_row(new, now);
+        let row = self.new_request_row(new, (kind, RequestSource::Agent), now);
         let drp = DrpRequestRow {
             request_id: row.id,
             agent_id: agent.id.clone(),
@@ -603,7 +603,7 @@ impl Vault {
         {
             return Err(DrpError::bad("reason must be a string"));
         }
-        if row.state != OPEN && row.state != IN_PROGRESS {
+        if row.state.is_closed() {
             return Err(DrpError {
                 status: 409,
                 message: "this request is closed and can no longer be revoked",
@@ -613,7 +613,7 @@ impl Vault {
         let actor = agent_actor(&agent.id);
         let changed = self
             .apply_request_change(&actor, row, "request.revoke", |r| {
-                r.state = REVOKED.into();
+                r.state = RequestState::Revoked;
                 r.closed_ms = Some(self.now_ms());
                 Ok(())
             })
@@ -651,7 +651,7 @@ impl Vault {
 fn requested(
     claims: &Value,
     policy: &mamori_policy::Policy,
-) -> DrpResult<(&'static str, &'static str)> {
+) -> DrpResult<(RequestKind, &'static str)> {
     match claims["drp.version"].as_str() {
         Some(v) if supported_version(v) => {}
         Some(_) => {
@@ -723,9 +723,9 @@ mod tests {
 
     #[test]
     fn rights_actions_map_to_request_kinds() {
-        assert_eq!(kind_of("deletion"), Some("erasure"));
-        assert_eq!(kind_of("sale:opt_out"), Some("opt_out_of_sale"));
-        assert_eq!(kind_of("access:specific"), Some("access"));
+        assert_eq!(kind_of("deletion"), Some(RequestKind::Erasure));
+        assert_eq!(kind_of("sale:opt_out"), Some(RequestKind::OptOutOfSale));
+        assert_eq!(kind_of("access:specific"), Some(RequestKind::Access));
         assert_eq!(kind_of("sale:opt_in"), None);
         assert_eq!(kind_of("DELETION"), None);
     }

@@ -2,9 +2,10 @@
 //! text scrubbed of personal data.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 pub(super) fn bad_answer(
-    code: &'static str,
+    code: mamori_proto::ErrorCode,
     question: &str,
     message: impl Into<String>,
 ) -> CoreError {
@@ -16,7 +17,7 @@ pub fn parse_answers(survey: &Survey, raw: &RawAnswers) -> Result<Value> {
     // The id comes from the client: say it is unknown without repeating it.
     if raw.keys().any(|q| survey.question(q).is_none()) {
         return Err(CoreError::invalid(
-            "unknown_question",
+            ErrorCode::UnknownQuestion,
             "answers",
             "an answer names a question this survey does not have",
         ));
@@ -36,7 +37,7 @@ pub fn parse_answers(survey: &Survey, raw: &RawAnswers) -> Result<Value> {
         if values.is_empty() {
             if q.required {
                 return Err(bad_answer(
-                    "answer_required",
+                    ErrorCode::AnswerRequired,
                     &q.id,
                     format!("question {} needs an answer", q.id),
                 ));
@@ -55,7 +56,7 @@ fn parse_answer(q: &Question, values: &[&str], scrubber: &mamori_scrub::Scrubber
         match values {
             [v] => Ok(v),
             _ => Err(bad_answer(
-                "one_answer",
+                ErrorCode::OneAnswer,
                 &q.id,
                 format!("question {} takes one answer", q.id),
             )),
@@ -100,7 +101,7 @@ fn parse_answer(q: &Question, values: &[&str], scrubber: &mamori_scrub::Scrubber
                     "an answer to {} is at most {MAX_TEXT_CHARS} characters",
                     q.id
                 );
-                return Err(bad_answer("answer_too_long", &q.id, message));
+                return Err(bad_answer(ErrorCode::AnswerTooLong, &q.id, message));
             }
             json!(scrubber.scrub(v))
         }
@@ -109,7 +110,7 @@ fn parse_answer(q: &Question, values: &[&str], scrubber: &mamori_scrub::Scrubber
 
 pub(super) fn out_of_range(question: &str, min: i64, max: i64) -> CoreError {
     bad_answer(
-        "out_of_range",
+        ErrorCode::OutOfRange,
         question,
         format!("question {question} takes a whole number from {min} to {max}"),
     )
@@ -117,7 +118,7 @@ pub(super) fn out_of_range(question: &str, min: i64, max: i64) -> CoreError {
 
 pub(super) fn unknown_choice(question: &str) -> CoreError {
     bad_answer(
-        "unknown_choice",
+        ErrorCode::UnknownChoice,
         question,
         format!("question {question} has no such choice"),
     )

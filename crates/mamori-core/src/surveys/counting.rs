@@ -2,6 +2,7 @@
 //! and results per question with every group below k suppressed.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 /// A count, or `null` with `suppressed: true` when below k.
 pub(super) fn cell(count: usize, k: u32) -> Value {
@@ -214,7 +215,7 @@ fn breakdown_question(survey: &Survey, by: &str) -> Result<usize> {
         .position(|q| q.id == by && q.kind == QuestionKind::Single);
     found.ok_or_else(|| {
         CoreError::invalid(
-            "invalid_breakdown",
+            ErrorCode::InvalidBreakdown,
             "by",
             "a breakdown is by a single-choice question of this survey",
         )

@@ -7,6 +7,7 @@
 //! time would date the response. Results show a question only once it has at least `k` answers,
 //! and a breakdown only in cells of at least `k`; smaller cells are suppressed and marked.
 
+use mamori_proto::ErrorCode;
 use std::collections::{BTreeMap, HashMap};
 
 use mamori_policy::{Policy, SurveyPermission};
@@ -164,7 +165,7 @@ pub struct Survey {
 }
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> CoreError {
-    CoreError::invalid("invalid_survey", field, message)
+    CoreError::invalid(ErrorCode::InvalidSurvey, field, message)
 }
 
 fn is_name(id: &str, max: usize) -> bool {
@@ -470,7 +471,7 @@ mod tests {
     fn a_required_answer_is_required_and_text_is_scrubbed() {
         let s = survey();
         let e = parse_answers(&s, &raw(None, Some(0), 0, false)).unwrap_err();
-        assert_eq!(e.code(), "answer_required");
+        assert_eq!(e.code(), ErrorCode::AnswerRequired);
         let answers = parse_answers(&s, &raw(Some(3), None, 0b1010, true)).unwrap();
         assert_eq!(answers["comment"], "call [PHONE]");
         assert_eq!(answers["worries"], json!(["sharing", "retention"]));

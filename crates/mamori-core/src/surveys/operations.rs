@@ -2,6 +2,7 @@
 //! results and the paged free text — each decided, and ledgered where a person is concerned.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 impl Vault {
     /// Who may define and close surveys, invite, release and read the report: a role the
@@ -41,7 +42,7 @@ impl Vault {
                 closed_ms: None,
             }),
             Err(_) => Err(CoreError::Conflict {
-                code: "survey_exists",
+                code: ErrorCode::SurveyExists,
                 message: "a survey with this slug exists already; choose another slug".into(),
             }),
         }
@@ -49,7 +50,7 @@ impl Vault {
 
     pub async fn survey(&self, slug: &str) -> Result<StoredSurvey> {
         let missing = || CoreError::Missing {
-            code: "survey_not_found",
+            code: ErrorCode::SurveyNotFound,
             message: "there is no survey with this slug".into(),
         };
         if !is_name(slug, 40) {
@@ -70,7 +71,7 @@ impl Vault {
         let day = self.today();
         if !stored.is_open(day) {
             return Err(CoreError::Conflict {
-                code: "survey_closed",
+                code: ErrorCode::SurveyClosed,
                 message: "this survey is not taking responses".into(),
             });
         }
@@ -113,7 +114,7 @@ impl Vault {
         match self.ledger.submit(vec![change], vec![event]).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(CoreError::Conflict {
-                code: "survey_closed",
+                code: ErrorCode::SurveyClosed,
                 message: "this survey is closed already".into(),
             }),
         }
@@ -125,7 +126,7 @@ impl Vault {
         let (stored, day) = self.open_survey(slug).await?;
         if stored.survey.definition.mode == Mode::Identified {
             return Err(CoreError::invalid(
-                "identified_survey",
+                ErrorCode::IdentifiedSurvey,
                 "slug",
                 "this survey is linked to the person: answer it signed in, on its page in the privacy center",
             ));
@@ -162,7 +163,7 @@ impl Vault {
         let stored = self.survey(slug).await?;
         if stored.survey.definition.results == ResultsMode::DifferentialPrivacy {
             return Err(CoreError::Conflict {
-                code: "exact_results_withheld",
+                code: ErrorCode::ExactResultsWithheld,
                 message: "this survey's results are released only with differential privacy: see its releases".into(),
             });
         }
@@ -191,14 +192,14 @@ fn texts_page(after: Option<&str>, limit: Option<i64>) -> Result<(Option<[u8; 16
     let limit = limit.unwrap_or(TEXTS_PER_PAGE);
     if !(1..=1000).contains(&limit) {
         return Err(CoreError::invalid(
-            "invalid_limit",
+            ErrorCode::InvalidLimit,
             "limit",
             "limit is 1 to 1000",
         ));
     }
     let bad_cursor = || {
         CoreError::invalid(
-            "invalid_cursor",
+            ErrorCode::InvalidCursor,
             "after",
             "after is the next cursor of an earlier page",
         )
@@ -247,7 +248,7 @@ impl Vault {
         let survey = &stored.survey;
         if survey.definition.results == ResultsMode::DifferentialPrivacy {
             return Err(CoreError::Conflict {
-                code: "exact_results_withheld",
+                code: ErrorCode::ExactResultsWithheld,
                 message: "this survey's results are released only with differential privacy; its free text is not listed".into(),
             });
         }
@@ -256,7 +257,7 @@ impl Vault {
             .is_none_or(|q| q.kind != QuestionKind::Text)
         {
             return Err(CoreError::invalid(
-                "invalid_question",
+                ErrorCode::InvalidQuestion,
                 "question",
                 "texts are listed for a free-text question of this survey",
             ));
@@ -311,7 +312,7 @@ impl Vault {
         }
         .ok_or_else(|| {
             CoreError::invalid(
-                "not_identified_survey",
+                ErrorCode::NotIdentifiedSurvey,
                 "slug",
                 "this survey is anonymous: answer it without signing in",
             )
@@ -358,9 +359,10 @@ impl Vault {
             .await
         {
             Err(CoreError::Conflict {
-                code: "duplicate", ..
+                code: ErrorCode::Duplicate,
+                ..
             }) => Err(CoreError::Conflict {
-                code: "already_answered",
+                code: ErrorCode::AlreadyAnswered,
                 message: "you have answered this survey already; your answers are in My data"
                     .into(),
             }),

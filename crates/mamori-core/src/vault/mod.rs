@@ -1,6 +1,7 @@
 //! Subjects and their records: create, purpose-scoped read, update, erase, lookup.
 //! Each operation: parse input by the policy → decide → seal/open → one ledgered job.
 
+use mamori_proto::ErrorCode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -212,7 +213,7 @@ impl Vault {
         let Err(e) = attempt else {
             return attempt;
         };
-        let reason = e.code().into();
+        let reason = e.code().as_str().into();
         let outcome = Outcome::Denied { reason };
         let event = self.event(actor, purpose, label, Some(subject), categories, outcome);
         self.ledger.submit(vec![], vec![event]).await??;
@@ -223,11 +224,11 @@ impl Vault {
         let mut out = Vec::new();
         for (cat_name, fields) in data {
             let category = self.policy.category(cat_name).ok_or_else(|| {
-                CoreError::invalid("undeclared_category", format!("data.{cat_name}"), format!("category `{cat_name}` is not declared in the policy; only declared data may be stored"))
+                CoreError::invalid(ErrorCode::UndeclaredCategory, format!("data.{cat_name}"), format!("category `{cat_name}` is not declared in the policy; only declared data may be stored"))
             })?;
             if fields.is_empty() {
                 return Err(CoreError::invalid(
-                    "empty_category",
+                    ErrorCode::EmptyCategory,
                     format!("data.{cat_name}"),
                     "give at least one field",
                 ));
@@ -235,20 +236,20 @@ impl Vault {
             for (field_name, value) in fields {
                 let path = format!("data.{cat_name}.{field_name}");
                 let (field_idx, field) = category.field(field_name).ok_or_else(|| {
-                    CoreError::invalid("undeclared_field", path.clone(), format!("field `{field_name}` is not declared in category `{cat_name}` of the policy"))
+                    CoreError::invalid(ErrorCode::UndeclaredField, path.clone(), format!("field `{field_name}` is not declared in category `{cat_name}` of the policy"))
                 })?;
                 let value = match value {
                     Value::Null if allow_removal => None,
                     Value::Null => {
                         return Err(CoreError::invalid(
-                            "invalid_value",
+                            ErrorCode::InvalidValue,
                             path,
                             "null is only allowed when updating (it removes the field)",
                         ));
                     }
                     v => Some(parse_value(&field.kind, v).map_err(|e| {
                         CoreError::invalid(
-                            "invalid_value",
+                            ErrorCode::InvalidValue,
                             path,
                             format!("{}: {}", field.kind.name(), e.expected),
                         )
@@ -321,15 +322,16 @@ impl Vault {
         let fields = self.parse_data(data, false)?;
         if fields.is_empty() {
             return Err(CoreError::invalid(
-                "empty_data",
+                ErrorCode::EmptyData,
                 "data",
                 "a subject needs at least one field",
             ));
         }
         let external = external_id
             .map(|e| {
-                normalise_external_id(e)
-                    .map_err(|e| CoreError::invalid("invalid_value", "external_id", e.expected))
+                normalise_external_id(e).map_err(|e| {
+                    CoreError::invalid(ErrorCode::InvalidValue, "external_id", e.expected)
+                })
             })
             .transpose()?;
         let id = new_id();
@@ -504,7 +506,7 @@ impl Vault {
         let fields = self.parse_data(data, true)?;
         if fields.is_empty() {
             return Err(CoreError::invalid(
-                "empty_data",
+                ErrorCode::EmptyData,
                 "data",
                 "give at least one field to change",
             ));
@@ -572,8 +574,8 @@ impl Vault {
         let allowed = self
             .authorise(actor, purpose, Action::View, categories, label, None)
             .await?;
-        let normalised =
-            normalised.map_err(|e| CoreError::invalid("invalid_value", kind.tag(), e.expected))?;
+        let normalised = normalised
+            .map_err(|e| CoreError::invalid(ErrorCode::InvalidValue, kind.tag(), e.expected))?;
         let digest = self.keyring.blind_index(kind, &normalised);
         let found = self.store.find_by_index(index_kind(kind), &digest).await?;
         let event = self.event(

@@ -2,6 +2,7 @@
 //! (all, the newest, or one kind a page at a time), each read decided and ledgered.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 /// Which of a subject's records a read returns.
 pub(super) enum Which {
@@ -142,7 +143,7 @@ impl Vault {
     ) -> Result<Vec<RecordView>> {
         if self.policy.category(category).is_none() {
             return Err(CoreError::invalid(
-                "unknown_category",
+                ErrorCode::UnknownCategory,
                 "kind",
                 "this kind of record is not declared in the policy",
             ));

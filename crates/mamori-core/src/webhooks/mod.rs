@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mamori_policy::AdminPermission;
+use mamori_proto::ErrorCode;
 use mamori_store::{Change, WebhookRow};
 
 use crate::access::Permission;
@@ -67,7 +68,7 @@ fn check_url(url: &str) -> Result<()> {
         Ok(())
     } else {
         Err(CoreError::invalid(
-            "invalid_url",
+            ErrorCode::InvalidUrl,
             "url",
             "give an http:// or https:// URL of at most 2000 characters",
         ))
@@ -77,7 +78,7 @@ fn check_url(url: &str) -> Result<()> {
 fn check_types(types: &[String]) -> Result<String> {
     if types.is_empty() {
         return Err(CoreError::invalid(
-            "invalid_event_types",
+            ErrorCode::InvalidEventTypes,
             "events",
             format!(
                 "name at least one event type: {} or *",
@@ -88,7 +89,7 @@ fn check_types(types: &[String]) -> Result<String> {
     for t in types {
         if t != "*" && !EVENT_TYPES.contains(&t.as_str()) {
             return Err(CoreError::invalid(
-                "invalid_event_types",
+                ErrorCode::InvalidEventTypes,
                 "events",
                 format!("event types are: {} or *", EVENT_TYPES.join(", ")),
             ));
@@ -100,7 +101,7 @@ fn check_types(types: &[String]) -> Result<String> {
 fn webhook_id(text: &str) -> Result<[u8; 16]> {
     parse_id(text).ok_or_else(|| {
         CoreError::invalid(
-            "invalid_id",
+            ErrorCode::InvalidId,
             "id",
             "expected a webhook id (UUID) from `mamori webhook list`",
         )
@@ -168,7 +169,11 @@ impl Vault {
             .submit(vec![change], vec![event])
             .await?
             .map_err(|_| {
-                CoreError::invalid("unknown_webhook", "id", "no active webhook has this id")
+                CoreError::invalid(
+                    ErrorCode::UnknownWebhook,
+                    "id",
+                    "no active webhook has this id",
+                )
             })
     }
 
@@ -183,7 +188,7 @@ impl Vault {
             .is_none_or(|w| w.removed_ms.is_some())
         {
             return Err(CoreError::invalid(
-                "unknown_webhook",
+                ErrorCode::UnknownWebhook,
                 "id",
                 "no active webhook has this id",
             ));

@@ -1,6 +1,7 @@
 //! People through core: an erasure forgets every way to find the person.
 
 use mamori_crypto::LookupKind;
+use mamori_proto::ErrorCode;
 
 use super::*;
 
@@ -33,7 +34,7 @@ pub(crate) async fn an_erased_person_cannot_be_found_or_consent(core: Core) {
         notice_version: None,
     };
     let refused = core.vault.set_consent(&service, &person, &change).await;
-    assert_eq!(refused.unwrap_err().code(), "subject_not_found");
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::SubjectNotFound);
     // The same address is free for someone new.
     let again = someone(&core, "gone@example.com").await;
     assert_ne!(again, person);

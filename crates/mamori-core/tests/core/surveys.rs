@@ -2,6 +2,7 @@
 //! anyone.
 
 use mamori_core::surveys::{RawAnswers, Survey};
+use mamori_proto::ErrorCode;
 
 use super::*;
 
@@ -56,5 +57,5 @@ pub(crate) async fn survey_results_hide_every_group_below_k(core: Core) {
     assert_eq!(histogram[4]["count"], 5, "five fives: shown");
     assert_eq!(histogram[0]["suppressed"], true, "one 1: hidden");
     let bad = core.vault.respond(SLUG, &answers(9, "yes"), None).await;
-    assert_eq!(bad.unwrap_err().code(), "out_of_range");
+    assert_eq!(bad.unwrap_err().code(), ErrorCode::OutOfRange);
 }

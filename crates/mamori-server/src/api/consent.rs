@@ -1,6 +1,7 @@
 //! Consent per purpose and channel, receipts, the audience filter, unsubscribe links.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,7 +111,7 @@ pub async fn check_consent(
     }
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "give `purpose` (and `channel` for purposes consented per channel), nothing else",
         )
     })?;
@@ -194,7 +195,7 @@ pub async fn filter_audience(
         .map(|(i, text)| {
             mamori_core::parse_id(text).ok_or_else(|| {
                 ApiError::Core(mamori_core::CoreError::invalid(
-                    "invalid_id",
+                    ErrorCode::InvalidId,
                     format!("subjects[{i}]"),
                     "subject ids are UUIDs as returned by POST /v1/subjects",
                 ))

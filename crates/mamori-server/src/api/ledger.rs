@@ -1,6 +1,7 @@
 //! The ledger's signed head and its inclusion and consistency proofs; liveness.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeadBody {
@@ -31,7 +32,7 @@ pub async fn ledger_head(
 ) -> ApiResult<Json<HeadBody>> {
     let head = s.vault.latest_head().ok_or(ApiError::Plain {
         status: StatusCode::NOT_FOUND,
-        code: "empty_ledger",
+        code: ErrorCode::EmptyLedger,
         detail: "the ledger has no events yet".into(),
         field: None,
     })?;

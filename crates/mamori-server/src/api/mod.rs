@@ -1,6 +1,7 @@
 //! JSON API handlers. Each one parses into domain types, calls one core service and maps the
 //! result; the rules live in `mamori-core`.
 
+use mamori_proto::ErrorCode;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -36,7 +37,7 @@ type ApiResult<T> = Result<T, ApiError>;
 fn subject_id(text: &str) -> ApiResult<[u8; 16]> {
     mamori_core::parse_id(text).ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_id",
+            ErrorCode::InvalidId,
             "subject ids are UUIDs as returned by POST /v1/subjects",
         )
     })
@@ -45,7 +46,7 @@ fn subject_id(text: &str) -> ApiResult<[u8; 16]> {
 fn out_of_range(detail: &str) -> ApiError {
     ApiError::Plain {
         status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "out_of_range",
+        code: ErrorCode::OutOfRange,
         detail: detail.into(),
         field: None,
     }
@@ -53,7 +54,7 @@ fn out_of_range(detail: &str) -> ApiError {
 
 fn bad_query<E>(_: E) -> ApiError {
     ApiError::bad_request(
-        "invalid_query",
+        ErrorCode::InvalidQuery,
         "query parameters must be non-negative integers as documented in /openapi.json",
     )
 }

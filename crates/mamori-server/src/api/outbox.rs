@@ -1,6 +1,7 @@
 //! The outbox: the pull feed of events and webhook subscriptions.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -33,7 +34,7 @@ pub async fn events(
 ) -> ApiResult<Json<FeedBody>> {
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "`after` and `limit` are integers (limit 1–1000)",
         )
     })?;
@@ -41,7 +42,7 @@ pub async fn events(
     let limit = q.limit.unwrap_or(100);
     if after < 0 || !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "`after` is 0 or a seq from this feed; `limit` is 1–1000",
         ));
     }
@@ -102,7 +103,7 @@ pub async fn add_webhook(
 ) -> ApiResult<(StatusCode, Json<WebhookBody>)> {
     if reqwest::Url::parse(&body.url).is_err() {
         return Err(ApiError::Core(mamori_core::CoreError::invalid(
-            "invalid_url",
+            ErrorCode::InvalidUrl,
             "url",
             "give an http:// or https:// URL of at most 2000 characters",
         )));
@@ -156,7 +157,7 @@ pub async fn replay_webhook(
 ) -> ApiResult<StatusCode> {
     if body.from < 1 {
         return Err(ApiError::Core(mamori_core::CoreError::invalid(
-            "invalid_value",
+            ErrorCode::InvalidValue,
             "from",
             "feed positions start at 1",
         )));

@@ -1,28 +1,17 @@
 //! The register of data-subject requests: open, list, read, extend, change state.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OpenRequest {
-    /// access, portability, rectification, erasure, restriction, objection, opt_out_of_sale.
-    pub kind: String,
-    /// The person, once identified (a subject id).
-    pub subject: Option<String>,
-    /// gdpr, ccpa, lgpd or appi: sets the deadline.
-    pub jurisdiction: String,
-    /// privacy_center, staff (default) or agent.
-    pub source: Option<String>,
-    /// RFC 3339; when the request arrived, if before now (entered from the inbox).
-    pub received_at: Option<String>,
-}
+use mamori_proto::requests::{ExtendRequest, OpenRequest, SetRequestState};
+use mamori_proto::{Request, RequestPage, RequestSource};
 
 fn parse_time(field: &'static str, text: &str) -> ApiResult<i64> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .map_err(|_| {
             ApiError::Core(mamori_core::CoreError::invalid(
-                "invalid_time",
+                ErrorCode::InvalidTime,
                 field,
                 "give a time as RFC 3339, e.g. 2026-11-24T09:30:00Z",
             ))
@@ -32,7 +21,7 @@ fn parse_time(field: &'static str, text: &str) -> ApiResult<i64> {
 fn request_id(text: &str) -> ApiResult<[u8; 16]> {
     mamori_core::parse_id(text).ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_id",
+            ErrorCode::InvalidId,
             "request ids are UUIDs as returned by POST /v1/requests",
         )
     })
@@ -41,13 +30,13 @@ fn request_id(text: &str) -> ApiResult<[u8; 16]> {
 /// Records a data-subject request that arrived another way (e-mail, letter, phone) or from an
 /// agent, with the deadline its jurisdiction sets. Needs a role with the rights purpose.
 #[utoipa::path(post, path = "/v1/requests", request_body = OpenRequest,
-    responses((status = 201, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = Request), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn open_request(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Body(body): Body<OpenRequest>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<Request>)> {
     let subject = body.subject.as_deref().map(subject_id).transpose()?;
     let received_ms = body
         .received_at
@@ -62,14 +51,14 @@ pub async fn open_request(
                 kind: body.kind,
                 subject,
                 jurisdiction: body.jurisdiction,
-                source: body.source.unwrap_or_else(|| "staff".into()),
+                source: (body.source).unwrap_or_else(|| RequestSource::Staff.as_str().into()),
                 received_ms,
             },
         )
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(mamori_core::requests::request_json(&row)),
+        Json(mamori_core::requests::request_view(&row)),
     ))
 }
 
@@ -94,16 +83,16 @@ pub struct RequestQuery {
 
 /// The request queue, by due date: what must be answered first comes first.
 #[utoipa::path(get, path = "/v1/requests", params(RequestQuery),
-    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = RequestPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_requests(
     State(s): State<AppState>,
     Caller(actor): Caller,
     query: Result<Query<RequestQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RequestPage>> {
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "query parameters: state, due_before, subject, reference, after, limit (see /openapi.json)",
         )
     })?;
@@ -119,7 +108,7 @@ pub async fn list_requests(
                 .and_then(|(due, id)| Some((due.parse::<i64>().ok()?, mamori_core::parse_id(id)?)))
                 .ok_or_else(|| {
                     ApiError::bad_request(
-                        "invalid_cursor",
+                        ErrorCode::InvalidCursor,
                         "`after` must be the `next` value of the previous page",
                     )
                 })?;
@@ -141,7 +130,7 @@ pub async fn list_requests(
             .map(|text| {
                 mamori_core::reference::parse_reference(text).ok_or_else(|| {
                     ApiError::bad_request(
-                        "invalid_reference",
+                        ErrorCode::InvalidReference,
                         "`reference` is a request reference such as R-7F3K-92QD",
                     )
                 })
@@ -156,67 +145,54 @@ pub async fn list_requests(
                 .map(|r| format!("{}.{}", r.due_ms, mamori_core::format_id(&r.id)))
         })
         .flatten();
-    Ok(Json(serde_json::json!({
-        "requests": rows.iter().map(mamori_core::requests::request_json).collect::<Vec<_>>(),
-        "next": next,
-    })))
+    Ok(Json(RequestPage {
+        requests: rows
+            .iter()
+            .map(mamori_core::requests::request_view)
+            .collect(),
+        next,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/requests/{id}", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Request), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_request(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Request>> {
     let row = s.vault.request(&actor, &request_id(&id)?).await?;
-    Ok(Json(mamori_core::requests::request_json(&row)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExtendRequest {
-    /// complexity or number_of_requests.
-    pub reason: String,
+    Ok(Json(mamori_core::requests::request_view(&row)))
 }
 
 /// Extends the deadline once, as far as the request's jurisdiction allows.
 #[utoipa::path(post, path = "/v1/requests/{id}/extend", request_body = ExtendRequest, params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Request), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn extend_request(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
     Body(body): Body<ExtendRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Request>> {
     let row = s
         .vault
         .extend_request(&actor, &request_id(&id)?, &body.reason)
         .await?;
-    Ok(Json(mamori_core::requests::request_json(&row)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestState {
-    /// in_progress, fulfilled, denied, revoked or expired.
-    pub state: String,
-    /// For a denial: a Data Rights Protocol reason code.
-    pub reason: Option<String>,
+    Ok(Json(mamori_core::requests::request_view(&row)))
 }
 
 /// Works a request through its states; a closed request stays closed.
-#[utoipa::path(post, path = "/v1/requests/{id}/state", request_body = RequestState, params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+#[utoipa::path(post, path = "/v1/requests/{id}/state", request_body = SetRequestState, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Request), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn set_request_state(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-    Body(body): Body<RequestState>,
-) -> ApiResult<Json<serde_json::Value>> {
+    Body(body): Body<SetRequestState>,
+) -> ApiResult<Json<Request>> {
     let row = s
         .vault
         .set_request_state(
@@ -226,5 +202,5 @@ pub async fn set_request_state(
             body.reason.as_deref(),
         )
         .await?;
-    Ok(Json(mamori_core::requests::request_json(&row)))
+    Ok(Json(mamori_core::requests::request_view(&row)))
 }

@@ -1,6 +1,7 @@
 //! Subjects and their records: create, read, update, erase, look up, export, access log.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -288,7 +289,7 @@ pub async fn lookup_subject(
 ) -> ApiResult<Json<LookupResult>> {
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "look up by exactly one of ?email=, ?phone= or ?external_id=",
         )
     })?;
@@ -298,7 +299,7 @@ pub async fn lookup_subject(
         (None, None, Some(v)) => (LookupKind::ExternalId, v),
         _ => {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 "look up by exactly one of ?email=, ?phone= or ?external_id=",
             ));
         }

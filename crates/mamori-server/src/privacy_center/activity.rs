@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use mamori_core::access_log::{AccessEntry, AccessProof};
 use mamori_ledger::Outcome;
 use mamori_policy::{Language, Policy};
+use mamori_proto::ErrorCode;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -272,7 +273,7 @@ pub async fn activity(
     let lang = page_language(policy, q.lang.as_deref());
     let Ok(before) = q.before.as_deref().map(str::parse::<u64>).transpose() else {
         return crate::problem::ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "`before` must be the event number from an “older events” link",
         )
         .into_response();
@@ -310,7 +311,7 @@ pub async fn proof(
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
     let Some(Ok(leaf)) = q.leaf.as_deref().map(str::parse::<u64>) else {
         return crate::problem::ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "`leaf` must be the event number of a proof link on the access history page",
         )
         .into_response();
@@ -332,7 +333,7 @@ pub async fn proof(
         }
         Err(mamori_core::CoreError::NotFound) => crate::problem::ApiError::Plain {
             status: StatusCode::NOT_FOUND,
-            code: "no_such_event",
+            code: ErrorCode::NoSuchEvent,
             detail: "there is no event with this number in your access history".into(),
             field: None,
         }

@@ -10,6 +10,7 @@ use mamori_core::correction::{Correction, correctable};
 use mamori_core::mail::{CodeMessage, Recipient};
 use mamori_core::signin::CodeRefused;
 use mamori_policy::{FieldType, Language, RIGHTS_PURPOSE};
+use mamori_proto::ErrorCode;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -404,7 +405,7 @@ pub async fn correct(
             }
         }
         Err(mamori_core::CoreError::Invalid { code, .. }) => {
-            let error = if code == "not_correctable" {
+            let error = if code == ErrorCode::NotCorrectable {
                 words.ours
             } else {
                 words.invalid

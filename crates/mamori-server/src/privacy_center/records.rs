@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mamori_core::vault::{page_cursor, parse_page_cursor};
 use mamori_policy::{Language, RIGHTS_PURPOSE};
+use mamori_proto::ErrorCode;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -72,8 +73,11 @@ pub async fn my_records(
     headers: HeaderMap,
 ) -> Response {
     let Ok(Query(q)) = query else {
-        return ApiError::bad_request("invalid_query", "query parameters: kind, before, lang")
-            .into_response();
+        return ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "query parameters: kind, before, lang",
+        )
+        .into_response();
     };
     let policy = &s.vault.policy;
     let lang = page_language(policy, q.lang.as_deref());
@@ -84,7 +88,7 @@ pub async fn my_records(
     let Some(category) = q.kind.as_deref().and_then(|k| policy.category(k)) else {
         return ApiError::Plain {
             status: StatusCode::NOT_FOUND,
-            code: "unknown_kind",
+            code: ErrorCode::UnknownKind,
             detail: "no such kind of record in the policy".into(),
             field: Some("kind".into()),
         }
@@ -95,7 +99,7 @@ pub async fn my_records(
         Some(Some(cursor)) => Some(cursor),
         Some(None) => {
             return ApiError::bad_request(
-                "invalid_cursor",
+                ErrorCode::InvalidCursor,
                 "`before` must be the value an \"Older records\" link carries",
             )
             .into_response();

@@ -1,6 +1,7 @@
 //! Results as SVG charts (drawn with an askama template) and as CSV.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 pub(super) struct Bar {
     label: String,
@@ -104,7 +105,7 @@ pub async fn chart(
         .filter(|q| q.kind != QuestionKind::Text)
         .ok_or_else(|| {
             ApiError::Core(mamori_core::CoreError::invalid(
-                "unknown_question",
+                ErrorCode::UnknownQuestion,
                 "question",
                 "charts are drawn for the rating, NPS and choice questions of this survey",
             ))

@@ -3,6 +3,7 @@
 //! elsewhere). Anonymous responses keep nothing of the request: no address, user agent or cookie
 //! reaches the core; the address only feeds an in-memory rate limit.
 
+use mamori_proto::ErrorCode;
 use std::net::SocketAddr;
 
 use askama::Template;
@@ -201,7 +202,7 @@ fn raw_answers(answers: &serde_json::Map<String, Value>) -> Result<RawAnswers, A
 
 fn bad_shape() -> ApiError {
     ApiError::Core(mamori_core::CoreError::invalid(
-        "invalid_answer",
+        ErrorCode::InvalidAnswer,
         "answers",
         "each answer is a number, a choice id, a list of choice ids or a text",
     ))
@@ -256,7 +257,7 @@ pub async fn privacy_report(
         Some("markdown") => true,
         Some(_) => {
             return Err(ApiError::Core(mamori_core::CoreError::invalid(
-                "invalid_format",
+                ErrorCode::InvalidFormat,
                 "format",
                 "format is json or markdown",
             )));

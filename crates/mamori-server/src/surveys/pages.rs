@@ -2,6 +2,7 @@
 //! and identified surveys in the privacy center (`/privacy/survey/{slug}`).
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 pub(super) struct Strings {
     anonymous: &'static str,
@@ -370,7 +371,8 @@ pub async fn submit(
             survey_page(&stored, page.render())
         }
         Err(mamori_core::CoreError::Conflict {
-            code: "token_used", ..
+            code: ErrorCode::TokenUsed,
+            ..
         }) => {
             let page = DonePage {
                 lang: lang.code(),
@@ -486,7 +488,7 @@ pub(super) async fn submit_identified(
             identified_page(s, headers, stored, lang, None, StatusCode::FORBIDDEN).await
         }
         Err(mamori_core::CoreError::Conflict {
-            code: "already_answered",
+            code: ErrorCode::AlreadyAnswered,
             ..
         }) => message_page(
             lang,
@@ -518,7 +520,7 @@ pub(super) async fn submit_identified(
 pub(super) fn refused_answer(
     stored: &StoredSurvey,
     lang: Language,
-    code: &str,
+    code: ErrorCode,
     field: Option<&str>,
 ) -> String {
     let question = field
@@ -529,26 +531,29 @@ pub(super) fn refused_answer(
 }
 
 /// Why an answer was refused, in `lang`.
-pub(super) fn refusal(lang: Language, code: &str, question: Option<&str>) -> String {
+pub(super) fn refusal(lang: Language, code: ErrorCode, question: Option<&str>) -> String {
     let q = question.unwrap_or("");
     let (en, ja, fr) = match code {
-        "answer_required" => (
+        ErrorCode::AnswerRequired => (
             format!("Please answer “{q}”."),
             format!("「{q}」にお答えください。"),
             format!("Merci de répondre à « {q} »."),
         ),
-        "out_of_range" | "one_answer" | "unknown_choice" | "invalid_answer" => (
+        ErrorCode::OutOfRange
+        | ErrorCode::OneAnswer
+        | ErrorCode::UnknownChoice
+        | ErrorCode::InvalidAnswer => (
             format!("Please pick one of the answers offered for “{q}”."),
             format!("「{q}」は選択肢から選んでください。"),
             format!("Choisissez une des réponses proposées pour « {q} »."),
         ),
-        "token_required" | "invalid_token" => (
+        ErrorCode::TokenRequired | ErrorCode::InvalidToken => (
             "This survey is by invitation: open it with the link in your invitation.".to_string(),
             "招待制のアンケートです。招待メールのリンクから開いてください。".to_string(),
             "Ce questionnaire est sur invitation : ouvrez-le avec le lien de votre invitation."
                 .to_string(),
         ),
-        "answer_too_long" => (
+        ErrorCode::AnswerTooLong => (
             format!("Your answer to “{q}” is too long (at most 2,000 characters)."),
             format!("「{q}」への回答が長すぎます（2,000文字まで）。"),
             format!("Votre réponse à « {q} » est trop longue (2 000 caractères au plus)."),

@@ -2,6 +2,7 @@
 //! the browser's half of it.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 /// A base64url field from the client, decoded, or a problem naming the field.
 pub(super) fn base64_field(field: &'static str, text: &str) -> Result<Vec<u8>, ApiError> {
@@ -11,9 +12,9 @@ pub(super) fn base64_field(field: &'static str, text: &str) -> Result<Vec<u8>, A
         .map_err(|_| {
             ApiError::Core(mamori_core::CoreError::invalid(
                 if field == "token" {
-                    "invalid_token"
+                    ErrorCode::InvalidToken
                 } else {
-                    "invalid_blinded_token"
+                    ErrorCode::InvalidBlindedToken
                 },
                 field,
                 format!("{field} must be base64url"),
@@ -49,7 +50,7 @@ pub async fn invite(
     for (i, text) in body.subjects.iter().enumerate() {
         subjects.push(mamori_core::parse_id(text).ok_or_else(|| {
             ApiError::Core(mamori_core::CoreError::invalid(
-                "invalid_subject_id",
+                ErrorCode::InvalidSubjectId,
                 format!("subjects[{i}]"),
                 "a subject id is a UUID",
             ))

@@ -21,6 +21,11 @@ where
     row.map(T::try_from).transpose()
 }
 
+/// A stored wire value (a request's kind, state, …) read back; anything else is corruption.
+fn wire<T>(text: &str, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<T> {
+    parse(text).ok_or(StoreError::Corrupt(what))
+}
+
 fn optional_id(bytes: Option<Vec<u8>>) -> Result<Option<Id>> {
     bytes.map(|b| id_from_slice(&b)).transpose()
 }
@@ -105,16 +110,20 @@ impl TryFrom<Request> for RequestRow {
     fn try_from(r: Request) -> Result<RequestRow> {
         Ok(RequestRow {
             id: id_from_slice(&r.id)?,
-            kind: r.kind,
+            kind: wire(&r.kind, RequestKind::parse, "request kind")?,
             subject_id: optional_id(r.subject_id)?,
             jurisdiction: r.jurisdiction,
-            source: r.source,
-            state: r.state,
+            source: wire(&r.source, RequestSource::parse, "request source")?,
+            state: wire(&r.state, RequestState::parse, "request state")?,
             received_ms: r.received_ms,
             due_ms: r.due_ms,
-            extension: r.extension,
+            extension: (r.extension.as_deref())
+                .map(|e| wire(e, ExtensionReason::parse, "extension reason"))
+                .transpose()?,
             closed_ms: r.closed_ms,
-            reason: r.reason,
+            reason: (r.reason.as_deref())
+                .map(|e| wire(e, DenialReason::parse, "denial reason"))
+                .transpose()?,
             updated_ms: r.updated_ms,
             reference: r.reference,
         })

@@ -1,6 +1,7 @@
 //! Reaching people: the audience filter and one-click unsubscribe links.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 pub(crate) async fn audience(app: &TestApp, body: &Value) -> reqwest::Response {
     app.client
@@ -239,7 +240,7 @@ pub(crate) async fn forged_altered_and_expired_unsubscribe_links_are_refused(app
         .unsubscribe(sms_link["token"].as_str().unwrap())
         .await;
     app.clock.reset();
-    assert_eq!(expired.unwrap_err().code(), "expired_token");
+    assert_eq!(expired.unwrap_err().code(), ErrorCode::ExpiredToken);
     let body = json!({"purpose": "marketing_email", "channel": "email", "ttl_days": 30});
     let link: Value = unsubscribe_link(&app, &id, body)
         .await

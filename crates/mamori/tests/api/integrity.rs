@@ -2,6 +2,7 @@
 //! half-applied, guessed keys, an export racing an erasure.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 /// A request of every kind that takes or returns personal data, each carrying the canary
 /// (in the person's data, a lookup, a bad value, a channel, a URL…).
@@ -185,7 +186,11 @@ pub(crate) async fn bulk_import_commits_batches_and_rejects_rows(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(report.imported, 17, "{:?}", report.rejected);
-    let rejected: Vec<_> = report.rejected.iter().map(|r| (r.line, r.code)).collect();
+    let rejected: Vec<_> = report
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.code.as_str()))
+        .collect();
     assert_eq!(
         rejected,
         vec![
@@ -227,7 +232,7 @@ pub(crate) async fn bulk_import_commits_batches_and_rejects_rows(app: TestApp) {
         .import_batch(&service, "legal_accounting", import_id, 61, vec![])
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "purpose_not_allowed_for_role");
+    assert_eq!(err.code(), ErrorCode::PurposeNotAllowedForRole);
     assert_eq!(ledger_size(&app).await, size + 1);
     // A category the purpose does not cover rejects that row, ledgered as denied.
     let size = ledger_size(&app).await;
@@ -242,7 +247,10 @@ pub(crate) async fn bulk_import_commits_batches_and_rejects_rows(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(report.imported, 0);
-    assert_eq!(report.rejected[0].code, "purpose_does_not_cover_category");
+    assert_eq!(
+        report.rejected[0].code,
+        ErrorCode::PurposeDoesNotCoverCategory
+    );
     assert_eq!(ledger_size(&app).await, size + 1);
 }
 

@@ -1,6 +1,7 @@
 //! The register of requests: DRP states, deadlines, reminders, and requests agents file.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 pub(crate) async fn officer(
     app: &TestApp,
@@ -414,7 +415,7 @@ pub(crate) async fn agents_pair_by_signed_messages(app: TestApp) {
         .register_agent(&operator(), "BAD", "x", "not-a-key")
         .await
         .unwrap_err();
-    assert_eq!(bad.code(), "invalid_value");
+    assert_eq!(bad.code(), ErrorCode::InvalidValue);
     let public = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(agents.key.verifying_key().to_bytes())
@@ -424,7 +425,7 @@ pub(crate) async fn agents_pair_by_signed_messages(app: TestApp) {
         .register_agent(&operator(), "TEST_AGENT", "x", &public)
         .await
         .unwrap_err();
-    assert_eq!(again.code(), "agent_exists");
+    assert_eq!(again.code(), ErrorCode::AgentExists);
     let (key, other) = (&agents.key, &agents.other_key);
     for (url_agent, key, envelope) in [
         (

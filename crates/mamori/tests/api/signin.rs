@@ -1,6 +1,7 @@
 //! Signing in to the privacy center, and the pages a signed-in person sees.
 
 use super::*;
+use mamori_proto::ErrorCode;
 
 /// Signing in to the privacy center: a code for a known address only (same answer otherwise),
 /// five tries, one use; the session acts as the person on their own record only.
@@ -24,7 +25,7 @@ pub(crate) async fn privacy_center_sign_in_by_one_time_code(app: TestApp) {
         .unwrap();
     assert_eq!(r.unwrap_err(), CodeRefused::Wrong);
     let e = vault.start_sign_in("not an address").await.err().unwrap();
-    assert_eq!(e.code(), "invalid_value");
+    assert_eq!(e.code(), ErrorCode::InvalidValue);
 
     // Five wrong tries lock a challenge, even for the right code afterwards.
     let started = vault
@@ -85,13 +86,13 @@ pub(crate) async fn privacy_center_sign_in_by_one_time_code(app: TestApp) {
         .await
         .err()
         .unwrap();
-    assert_eq!(e.code(), "not_own_record");
+    assert_eq!(e.code(), ErrorCode::NotOwnRecord);
     let e = vault
         .read_subject(&actor, "marketing_email", &me)
         .await
         .err()
         .unwrap();
-    assert_eq!(e.code(), "purpose_not_allowed_for_role");
+    assert_eq!(e.code(), ErrorCode::PurposeNotAllowedForRole);
     assert!(vault.session_actor("forged-token").await.unwrap().is_none());
     vault.sign_out(&token).await.unwrap();
     assert!(vault.session_actor(&token).await.unwrap().is_none());

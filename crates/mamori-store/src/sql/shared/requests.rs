@@ -108,8 +108,8 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         Change::InsertRequest(r) => {
             sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
-                .bind(&r.id[..]).bind(&r.kind).bind(r.subject_id.map(|s| s.to_vec())).bind(&r.jurisdiction).bind(&r.source).bind(&r.state)
-                .bind(r.received_ms).bind(r.due_ms).bind(&r.extension).bind(r.closed_ms).bind(&r.reason).bind(r.updated_ms).bind(r.reference)
+                .bind(&r.id[..]).bind(r.kind.as_str()).bind(r.subject_id.map(|s| s.to_vec())).bind(&r.jurisdiction).bind(r.source.as_str()).bind(r.state.as_str())
+                .bind(r.received_ms).bind(r.due_ms).bind(r.extension.map(ExtensionReason::as_str)).bind(r.closed_ms).bind(r.reason.map(DenialReason::as_str)).bind(r.updated_ms).bind(r.reference)
                 .execute(&mut *conn).await.map_err(duplicate)?;
             Ok(())
         }
@@ -119,8 +119,8 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         } => {
             let done = sqlx::query("UPDATE rights_requests SET state = $1, due_ms = $2, extension = $3, closed_ms = $4, reason = $5, updated_ms = $6 \
                                     WHERE id = $7 AND state = $8")
-                .bind(&r.state).bind(r.due_ms).bind(&r.extension).bind(r.closed_ms).bind(&r.reason).bind(r.updated_ms)
-                .bind(&r.id[..]).bind(expected_state)
+                .bind(r.state.as_str()).bind(r.due_ms).bind(r.extension.map(ExtensionReason::as_str)).bind(r.closed_ms).bind(r.reason.map(DenialReason::as_str)).bind(r.updated_ms)
+                .bind(&r.id[..]).bind(expected_state.as_str())
                 .execute(&mut *conn).await?;
             changed_a_row(done, JobError::Stale)
         }
