@@ -104,9 +104,9 @@ pub async fn results(vault: &Vault, total: usize) -> anyhow::Result<(usize, f64)
             .await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(
-            results["responses"] == json!(n),
-            "results counted {} responses, not {n}",
-            results["responses"]
+            results.responses == Some(n as u64),
+            "results counted {:?} responses, not {n}",
+            results.responses
         );
     }
     times.sort_by(f64::total_cmp);

@@ -38,6 +38,7 @@ pub mod surveys;
 pub mod unsubscribe;
 pub mod vault;
 pub mod versions;
+pub mod views;
 pub mod webhooks;
 
 pub use error::{CoreError, Result};

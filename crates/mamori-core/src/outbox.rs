@@ -34,17 +34,8 @@ impl crate::Vault {
     }
 }
 
-/// An outbox event as the feed and webhooks show it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FeedEvent {
-    /// Position in the feed; pass the last one seen as `after` to continue.
-    pub seq: i64,
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub timestamp: String,
-    pub data: Value,
-}
+/// An outbox event as the feed and webhooks show it (the wire type).
+pub use mamori_proto::outbox::OutboxEvent as FeedEvent;
 
 /// An event's `data` as the feed and webhooks send it.
 pub fn event_data(row: &OutboxRow) -> Value {
@@ -57,16 +48,15 @@ pub fn event_data(row: &OutboxRow) -> Value {
     data
 }
 
-impl From<OutboxRow> for FeedEvent {
-    fn from(row: OutboxRow) -> Self {
-        let data = event_data(&row);
-        FeedEvent {
-            seq: row.seq,
-            id: format_id(&row.id),
-            kind: row.kind,
-            timestamp: format_time(row.created_ms),
-            data,
-        }
+/// A stored outbox row as the feed shows it.
+pub fn feed_event(row: OutboxRow) -> FeedEvent {
+    let data = event_data(&row);
+    FeedEvent {
+        seq: row.seq,
+        id: format_id(&row.id),
+        kind: row.kind,
+        timestamp: format_time(row.created_ms),
+        data,
     }
 }
 
@@ -85,6 +75,6 @@ impl Vault {
             .events_after(after.max(0), limit.clamp(1, MAX_FEED_PAGE))
             .await?;
         self.ledger.submit(vec![], vec![granted.event()]).await??;
-        Ok(rows.into_iter().map(FeedEvent::from).collect())
+        Ok(rows.into_iter().map(feed_event).collect())
     }
 }

@@ -4,8 +4,14 @@
 //!
 //! Aggregates only: no subject, no free text. Reading it is ledgered like every admin action.
 
+use mamori_ledger::b64;
+use mamori_proto::RequestKind;
+use mamori_proto::reports::{
+    InvitationCounts, KindCount, LedgerSummary, PrivacyReport, RequestsSummary, Sentiment,
+    SentimentQuestion, SignedHead, SurveyStatus,
+};
+use mamori_proto::surveys::{QuestionKind, SurveyResults};
 use mamori_store::RequestFilter;
-use serde_json::{Value, json};
 
 use crate::surveys::{Access, ResultsMode};
 use crate::{Actor, Result, Vault, format_time};
@@ -18,7 +24,7 @@ const REQUESTS_COUNTED: i64 = 100_000;
 
 impl Vault {
     /// The report, for a role that may work privacy requests (the privacy officer).
-    pub async fn privacy_report(&self, actor: &Actor) -> Result<Value> {
+    pub async fn privacy_report(&self, actor: &Actor) -> Result<PrivacyReport> {
         let granted = self.grant_survey_admin(actor, "report.read").await?;
         let now = self.now_ms();
         let open = self
@@ -32,171 +38,199 @@ impl Vault {
                 limit: REQUESTS_COUNTED,
             })
             .await?;
-        let mut by_kind = std::collections::BTreeMap::<String, (u64, u64)>::new();
+        let mut by_kind = std::collections::BTreeMap::<RequestKind, (u64, u64)>::new();
         for r in &open {
-            let entry = by_kind.entry(r.kind.as_str().to_string()).or_default();
+            let entry = by_kind.entry(r.kind).or_default();
             entry.0 += 1;
             entry.1 += u64::from(r.due_ms < now);
         }
-        let soonest = open.iter().map(|r| r.due_ms).min();
-        let mut surveys = Vec::new();
-        for s in self.surveys().await? {
-            let mut v = json!({
-                "slug": s.survey.definition.slug,
-                "open": s.is_open(self.today()),
-                "access": s.survey.definition.access,
-                "results": s.survey.definition.results,
-            });
-            if s.survey.definition.access == Access::Invited {
-                let (sent, issued) = self.survey_invitation_counts(&s).await?;
-                v["invitations"] = json!({"sent": sent, "tokens_issued": issued});
-            }
-            if s.survey.definition.results == ResultsMode::DifferentialPrivacy {
-                v["privacy_budget"] = self.survey_budget(&s).await?.to_json();
-            }
-            surveys.push(v);
-        }
-        let sentiment = match self.store.survey(BUILTIN_SURVEY_SLUG).await? {
-            Some(_) => match self.results_of(BUILTIN_SURVEY_SLUG, None).await {
-                Ok(results) => sentiment(&results),
-                Err(_) => json!({"available": false}),
-            },
-            None => {
-                json!({"available": false, "why": "the built-in survey has not been created (mamori survey create examples/survey.toml)"})
-            }
+        let requests = RequestsSummary {
+            open: open.len() as u64,
+            overdue: by_kind.values().map(|(_, late)| late).sum(),
+            soonest_due: open.iter().map(|r| r.due_ms).min().map(format_time),
+            by_kind: (by_kind.into_iter())
+                .map(|(kind, (open, overdue))| KindCount {
+                    kind,
+                    open,
+                    overdue,
+                })
+                .collect(),
         };
-        let head = self.store.latest_head().await?;
-        let policy = self.store.latest_policy_version().await?;
-        let report = json!({
-            "generated_at": format_time(now),
-            "requests": {
-                "open": open.len(),
-                "overdue": by_kind.values().map(|(_, late)| late).sum::<u64>(),
-                "soonest_due": soonest.map(format_time),
-                "by_kind": by_kind.iter().map(|(kind, (n, late))| json!({"kind": kind, "open": n, "overdue": late})).collect::<Vec<_>>(),
-            },
-            "customer_sentiment": sentiment,
-            "surveys": surveys,
-            "policy_version": policy.map(|(v, _)| v),
-            "ledger": head.map(|h| json!({"size": h.head.size, "signed_head": h})),
-        });
+        let report = PrivacyReport {
+            generated_at: format_time(now),
+            requests,
+            customer_sentiment: self.sentiment().await?,
+            surveys: self.survey_statuses().await?,
+            policy_version: self.store.latest_policy_version().await?.map(|(v, _)| v),
+            ledger: self.store.latest_head().await?.map(|h| LedgerSummary {
+                size: h.head.size,
+                signed_head: SignedHead {
+                    size: h.head.size,
+                    timestamp_ms: h.head.timestamp_ms,
+                    root: b64::encode(&h.head.root),
+                    signature: b64::encode(&h.signature),
+                },
+            }),
+        };
         let event = granted.event();
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(report)
+    }
+
+    /// Every survey: open or not, how it is answered and counted, invitations and ε budget.
+    async fn survey_statuses(&self) -> Result<Vec<SurveyStatus>> {
+        let mut surveys = Vec::new();
+        for s in self.surveys().await? {
+            let d = &s.survey.definition;
+            let invitations = match d.access {
+                Access::Invited => {
+                    let (sent, tokens_issued) = self.survey_invitation_counts(&s).await?;
+                    Some(InvitationCounts {
+                        sent,
+                        tokens_issued,
+                    })
+                }
+                Access::Open => None,
+            };
+            let privacy_budget = match d.results {
+                ResultsMode::DifferentialPrivacy => Some(self.survey_budget(&s).await?.body()),
+                ResultsMode::Exact => None,
+            };
+            surveys.push(SurveyStatus {
+                slug: d.slug.clone(),
+                open: s.is_open(self.today()),
+                access: d.access,
+                results: d.results,
+                invitations,
+                privacy_budget,
+            });
+        }
+        Ok(surveys)
+    }
+
+    /// What the built-in survey says, if it exists and shows exact results.
+    async fn sentiment(&self) -> Result<Sentiment> {
+        let unavailable = |why: Option<&str>| Sentiment {
+            available: false,
+            why: why.map(str::to_string),
+            survey: None,
+            k: None,
+            responses: None,
+            questions: None,
+        };
+        if self.store.survey(BUILTIN_SURVEY_SLUG).await?.is_none() {
+            return Ok(unavailable(Some(
+                "the built-in survey has not been created (mamori survey create examples/survey.toml)",
+            )));
+        }
+        Ok(match self.results_of(BUILTIN_SURVEY_SLUG, None).await {
+            Ok(results) => sentiment(results),
+            Err(_) => unavailable(None),
+        })
     }
 }
 
 /// What the built-in survey says, from its k-suppressed results: each rating's mean and each
 /// choice's count where shown, choices ranked; never the free text.
-fn sentiment(results: &Value) -> Value {
-    let questions: Vec<Value> = results["questions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|q| q["kind"] != "text")
-        .map(|q| {
-            let mut out = json!({"id": q["id"], "kind": q["kind"], "answered": q["answered"]});
-            if q.get("suppressed").is_some() {
-                out["suppressed"] = json!(true);
-            }
-            if let Some(mean) = q.get("mean") {
-                out["mean"] = mean.clone();
-            }
-            if let Some(choices) = q["choices"].as_array() {
-                let mut ranked: Vec<Value> = choices.clone();
-                ranked.sort_by_key(|c| std::cmp::Reverse(c["count"].as_u64().unwrap_or(0)));
-                out["choices"] = json!(ranked);
-            }
-            out
+fn sentiment(results: SurveyResults) -> Sentiment {
+    let questions = (results.questions.into_iter())
+        .filter(|q| q.kind != QuestionKind::Text)
+        .map(|q| SentimentQuestion {
+            id: q.id,
+            kind: q.kind,
+            answered: q.answered,
+            suppressed: q.suppressed,
+            mean: q.mean,
+            choices: q.choices.map(|mut ranked| {
+                ranked.sort_by_key(|c| std::cmp::Reverse(c.count.unwrap_or(0)));
+                ranked
+            }),
         })
         .collect();
-    json!({
-        "available": true,
-        "survey": BUILTIN_SURVEY_SLUG,
-        "responses": results["responses"],
-        "k": results["k"],
-        "questions": questions,
-    })
+    Sentiment {
+        available: true,
+        why: None,
+        survey: Some(BUILTIN_SURVEY_SLUG.to_string()),
+        k: Some(results.k),
+        responses: results.responses,
+        questions: Some(questions),
+    }
 }
 
 /// The report as Markdown, for `mamori report`.
-pub fn to_markdown(report: &Value) -> String {
+pub fn to_markdown(report: &PrivacyReport) -> String {
+    let r = &report.requests;
     let mut md = format!(
         "# Privacy report\n\nGenerated {}.\n\n## Requests\n\n- Open: {}\n- Overdue: {}\n",
-        report["generated_at"].as_str().unwrap_or(""),
-        report["requests"]["open"],
-        report["requests"]["overdue"],
+        report.generated_at, r.open, r.overdue,
     );
-    if let Some(due) = report["requests"]["soonest_due"].as_str() {
+    if let Some(due) = &r.soonest_due {
         md.push_str(&format!("- Soonest due: {due}\n"));
     }
-    for k in report["requests"]["by_kind"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for k in &r.by_kind {
         md.push_str(&format!(
             "  - {}: {} open, {} overdue\n",
-            k["kind"].as_str().unwrap_or(""),
-            k["open"],
-            k["overdue"]
+            k.kind, k.open, k.overdue
         ));
     }
     md.push_str("\n## What customers say about how we use their data\n\n");
-    let s = &report["customer_sentiment"];
-    if s["available"] != true {
-        md.push_str("Not available: ");
-        md.push_str(s["why"].as_str().unwrap_or("no results yet"));
-        md.push('\n');
-    } else if s["responses"].is_null() {
-        md.push_str(&format!(
-            "Fewer than {} responses so far: nothing is shown until there are.\n",
-            s["k"]
-        ));
-    } else {
-        md.push_str(&format!("{} responses.\n\n", s["responses"]));
-        for q in s["questions"].as_array().into_iter().flatten() {
-            let id = q["id"].as_str().unwrap_or("");
-            if q["suppressed"] == true {
-                md.push_str(&format!("- {id}: too few answers to show\n"));
-            } else if let Some(mean) = q["mean"].as_f64() {
-                md.push_str(&format!(
-                    "- {id}: mean {mean:.2} ({} answers)\n",
-                    q["answered"]
-                ));
-            } else {
-                let shown: Vec<String> = q["choices"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| match c["count"].as_u64() {
-                        Some(n) => format!("{} {n}", c["choice"].as_str().unwrap_or("")),
-                        None => format!("{} (hidden)", c["choice"].as_str().unwrap_or("")),
-                    })
-                    .collect();
-                md.push_str(&format!("- {id}: {}\n", shown.join(", ")));
-            }
-        }
-    }
+    sentiment_markdown(&report.customer_sentiment, &mut md);
     md.push_str("\n## Surveys\n\n");
-    for v in report["surveys"].as_array().into_iter().flatten() {
+    for v in &report.surveys {
         md.push_str(&format!(
             "- {} ({}, {}, results {})\n",
-            v["slug"].as_str().unwrap_or(""),
-            if v["open"] == true { "open" } else { "closed" },
-            v["access"].as_str().unwrap_or(""),
-            v["results"].as_str().unwrap_or(""),
+            v.slug,
+            if v.open { "open" } else { "closed" },
+            v.access,
+            v.results,
         ));
     }
     md.push_str("\n## Ledger\n\n");
-    match report["ledger"]["size"].as_u64() {
-        Some(size) => md.push_str(&format!(
-            "{size} events; signed head root {}.\n",
-            report["ledger"]["signed_head"]["root"]
-                .as_str()
-                .unwrap_or("")
+    match &report.ledger {
+        Some(l) => md.push_str(&format!(
+            "{} events; signed head root {}.\n",
+            l.size, l.signed_head.root
         )),
         None => md.push_str("No signed head yet.\n"),
     }
     md
+}
+
+fn sentiment_markdown(s: &Sentiment, md: &mut String) {
+    if !s.available {
+        md.push_str("Not available: ");
+        md.push_str(s.why.as_deref().unwrap_or("no results yet"));
+        md.push('\n');
+        return;
+    }
+    let Some(responses) = s.responses else {
+        md.push_str(&format!(
+            "Fewer than {} responses so far: nothing is shown until there are.\n",
+            s.k.unwrap_or_default()
+        ));
+        return;
+    };
+    md.push_str(&format!("{responses} responses.\n\n"));
+    for q in s.questions.iter().flatten() {
+        let id = &q.id;
+        if q.suppressed {
+            md.push_str(&format!("- {id}: too few answers to show\n"));
+        } else if let Some(mean) = q.mean {
+            md.push_str(&format!(
+                "- {id}: mean {mean:.2} ({} answers)\n",
+                q.answered.unwrap_or_default()
+            ));
+        } else {
+            let shown: Vec<String> = (q.choices.iter().flatten())
+                .map(|c| {
+                    let choice = c.choice.as_deref().unwrap_or("");
+                    match c.count {
+                        Some(n) => format!("{choice} {n}"),
+                        None => format!("{choice} (hidden)"),
+                    }
+                })
+                .collect();
+            md.push_str(&format!("- {id}: {}\n", shown.join(", ")));
+        }
+    }
 }

@@ -14,8 +14,10 @@
 
 use mamori_dp::Query;
 use mamori_proto::ErrorCode;
+use mamori_proto::surveys::{
+    BudgetBody, NoisyCell, NoisyQuestion, NoisyResults, Release, ReleaseMade, Releases,
+};
 use mamori_store::{Change, JobError, SurveyReleaseRow};
-use serde_json::{Value, json};
 
 use crate::surveys::{
     Codec, DEFAULT_EPSILON_BUDGET, QuestionKind, ResultsMode, StoredSurvey, Survey, count,
@@ -37,13 +39,13 @@ impl Budget {
         (self.total - self.spent).max(0.0)
     }
 
-    pub fn to_json(self) -> Value {
+    pub fn body(self) -> BudgetBody {
         let round = |e: f64| (e * MICRO).round() / MICRO;
-        json!({
-            "epsilon_total": round(self.total),
-            "epsilon_spent": round(self.spent),
-            "epsilon_remaining": round(self.remaining()),
-        })
+        BudgetBody {
+            epsilon_total: round(self.total),
+            epsilon_spent: round(self.spent),
+            epsilon_remaining: round(self.remaining()),
+        }
     }
 }
 
@@ -108,29 +110,35 @@ fn queries_of(survey: &Survey, tallies: &[crate::surveys::Tally], total: i64) ->
 
 /// A rating or NPS question's released histogram, with the mean (kept within the scale) and,
 /// for NPS, the score.
-fn rating_summary(out: &mut Value, kind: QuestionKind, histogram: &[i64], sum: i64) {
-    let (min, max) = scale(kind);
+fn rating_summary(out: &mut NoisyQuestion, histogram: &[i64], sum: i64) {
+    let (min, max) = scale(out.kind);
     let answered: i64 = histogram.iter().sum();
-    out["answered"] = json!(answered);
-    let cells: Vec<Value> = histogram
-        .iter()
-        .enumerate()
-        .map(|(i, n)| json!({"value": min + i as i64, "count": n}))
+    out.answered = answered;
+    let cells = (histogram.iter().enumerate())
+        .map(|(i, n)| NoisyCell {
+            value: Some(min + i as i64),
+            choice: None,
+            count: *n,
+        })
         .collect();
-    out["histogram"] = json!(cells);
+    out.histogram = Some(cells);
     if answered > 0 {
         let mean = (sum as f64 / answered as f64).clamp(min as f64, max as f64);
-        out["mean"] = json!((mean * 100.0).round() / 100.0);
+        out.mean = Some((mean * 100.0).round() / 100.0);
     }
-    if kind == QuestionKind::Nps && answered > 0 {
+    if out.kind == QuestionKind::Nps && answered > 0 {
         let promoters: i64 = histogram[9..].iter().sum();
         let detractors: i64 = histogram[..7].iter().sum();
-        out["nps"] = json!(((promoters - detractors) as f64 * 100.0 / answered as f64).round());
+        out.nps = Some(((promoters - detractors) as f64 * 100.0 / answered as f64).round());
     }
 }
 
 /// One release's noisy results, from coded responses; returns them with the ε spent.
-pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result<(Value, f64)> {
+pub fn noisy_results(
+    survey: &Survey,
+    codes: &[Vec<u8>],
+    epsilon: f64,
+) -> Result<(NoisyResults, f64)> {
     let codec = Codec::new(survey);
     let mut tallies = empty_tallies(survey);
     let mut total = 0i64;
@@ -157,45 +165,50 @@ pub fn noisy_results(survey: &Survey, codes: &[Vec<u8>], epsilon: f64) -> Result
     let responses = one(next()).max(0);
     let mut out_questions = Vec::new();
     for q in questions {
-        let mut out = json!({"id": q.id, "kind": q.kind});
+        let mut out = NoisyQuestion {
+            id: q.id.clone(),
+            kind: q.kind,
+            answered: 0,
+            histogram: None,
+            mean: None,
+            nps: None,
+            choices: None,
+            margin_95: margin(1),
+        };
         match q.kind {
             QuestionKind::Rating | QuestionKind::Nps => {
                 let histogram = clamp(next());
                 let sum = one(next());
-                rating_summary(&mut out, q.kind, &histogram, sum);
-                out["margin_95"] = json!(margin(1));
+                rating_summary(&mut out, &histogram, sum);
             }
             QuestionKind::Single | QuestionKind::Multiple => {
                 let counts = clamp(next());
-                out["choices"] = json!(
-                    q.choices
-                        .iter()
-                        .zip(&counts)
-                        .map(|(c, n)| json!({"choice": c.id, "count": n}))
-                        .collect::<Vec<_>>()
-                );
+                let choices = (q.choices.iter().zip(&counts))
+                    .map(|(c, n)| NoisyCell {
+                        value: None,
+                        choice: Some(c.id.clone()),
+                        count: *n,
+                    })
+                    .collect();
+                out.choices = Some(choices);
                 if q.kind == QuestionKind::Multiple {
-                    out["answered"] = json!(one(next()).max(0));
-                    out["margin_95"] = json!(margin(q.choices.len() as i64));
+                    out.answered = one(next()).max(0);
+                    out.margin_95 = margin(q.choices.len() as i64);
                 } else {
-                    out["answered"] = json!(counts.iter().sum::<i64>());
-                    out["margin_95"] = json!(margin(1));
+                    out.answered = counts.iter().sum::<i64>();
                 }
             }
-            QuestionKind::Text => {
-                out["answered"] = json!(one(next()).max(0));
-                out["margin_95"] = json!(margin(1));
-            }
+            QuestionKind::Text => out.answered = one(next()).max(0),
         }
         out_questions.push(out);
     }
     Ok((
-        json!({
-            "slug": survey.definition.slug,
-            "responses": responses,
-            "responses_margin_95": margin(1),
-            "questions": out_questions,
-        }),
+        NoisyResults {
+            slug: survey.definition.slug.clone(),
+            responses,
+            responses_margin_95: margin(1),
+            questions: out_questions,
+        },
         release.epsilon_spent,
     ))
 }
@@ -217,7 +230,7 @@ impl Vault {
         actor: &Actor,
         slug: &str,
         epsilon: f64,
-    ) -> Result<Value> {
+    ) -> Result<ReleaseMade> {
         let granted = self.grant_survey_admin(actor, "survey.release").await?;
         let stored = self.survey(slug).await?;
         if let Some(e) = not_private(&stored.survey) {
@@ -264,7 +277,8 @@ impl Vault {
             created_ms: self.now_ms(),
             actor: actor.id.clone(),
             epsilon_micro: micro(spent),
-            result: result.to_string(),
+            result: serde_json::to_string(&result)
+                .map_err(|e| CoreError::Internal(e.to_string()))?,
         };
         let change = Change::InsertSurveyRelease {
             release: row.clone(),
@@ -277,35 +291,36 @@ impl Vault {
             Err(JobError::Gone) => return Err(exhausted(self.survey_budget(&stored).await?)),
             Err(e) => return Err(e.into()),
         }
-        Ok(release_json(&row, self.survey_budget(&stored).await?))
+        Ok(ReleaseMade {
+            release: release_view(&row)?,
+            budget: self.survey_budget(&stored).await?.body(),
+        })
     }
 
     /// Every release so far, and the budget.
-    pub async fn survey_releases(&self, actor: &Actor, slug: &str) -> Result<Value> {
+    pub async fn survey_releases(&self, actor: &Actor, slug: &str) -> Result<Releases> {
         self.ledger_results_reader(actor, "survey.releases").await?;
         let stored = self.survey(slug).await?;
         if let Some(e) = not_private(&stored.survey) {
             return Err(e);
         }
         let budget = self.survey_budget(&stored).await?;
-        let releases: Vec<Value> = self
-            .store
-            .survey_releases(&stored.id)
-            .await?
-            .iter()
-            .map(|r| release_json(r, budget))
-            .map(|mut v| v["release"].take())
-            .collect();
-        Ok(json!({"budget": budget.to_json(), "releases": releases}))
+        let releases = (self.store.survey_releases(&stored.id).await?.iter())
+            .map(release_view)
+            .collect::<Result<_>>()?;
+        Ok(Releases {
+            budget: budget.body(),
+            releases,
+        })
     }
 }
 
-fn release_json(row: &SurveyReleaseRow, budget: Budget) -> Value {
-    let mut result: Value = serde_json::from_str(&row.result).unwrap_or(Value::Null);
-    if let Value::Object(o) = &mut result {
-        o.insert("id".into(), json!(format_id(&row.id)));
-        o.insert("created_at".into(), json!(format_time(row.created_ms)));
-        o.insert("epsilon".into(), json!(row.epsilon_micro as f64 / MICRO));
-    }
-    json!({"release": result, "budget": budget.to_json()})
+/// A stored release as shown: its numbers as they were released, never recomputed.
+fn release_view(row: &SurveyReleaseRow) -> Result<Release> {
+    Ok(Release {
+        id: format_id(&row.id),
+        created_at: format_time(row.created_ms),
+        epsilon: row.epsilon_micro as f64 / MICRO,
+        results: serde_json::from_str(&row.result).map_err(|_| CoreError::Integrity)?,
+    })
 }

@@ -19,7 +19,6 @@ use mamori_crypto::{Keyring, MasterKey};
 use mamori_ledger::HeadSigner;
 use mamori_policy::Policy;
 use mamori_testkit::{Backend, database_url};
-use serde_json::{Value, json};
 
 const POLICY: &str = include_str!("../../../examples/policy.toml");
 const MASTER_HEX: &str = "4d616d6f726920746573742d6f6e6c79206d6173746572206b657920212121ff";

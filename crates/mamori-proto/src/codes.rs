@@ -6,7 +6,7 @@
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[doc = $doc:literal])* $variant:ident = $text:literal ),* $(,)? }
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),* $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(
@@ -15,7 +15,7 @@ macro_rules! wire_enum {
         )]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $( $(#[doc = $doc])* $variant ),*
+            $( $(#[$vmeta])* $variant ),*
         }
 
         impl $name {

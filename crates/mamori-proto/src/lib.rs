@@ -5,9 +5,59 @@
 
 mod codes;
 pub mod errors;
+pub mod outbox;
+pub mod reports;
 pub mod requests;
+pub mod subjects;
+pub mod surveys;
 
 pub use errors::{ErrorCode, Problem};
 pub use requests::{
     DenialReason, ExtensionReason, Request, RequestKind, RequestPage, RequestSource, RequestState,
 };
+
+#[cfg(test)]
+mod tests {
+    use crate::requests::{DenialReason, ExtensionReason};
+    use crate::surveys::{Access, Mode, QuestionKind, ResultsMode};
+    use crate::{ErrorCode, RequestKind, RequestSource, RequestState};
+
+    /// Every value of a wire enum serialises as its own text, parses back, and is unique.
+    macro_rules! round_trips {
+        ($($enum:ty),*) => {$(
+            let mut seen = std::collections::BTreeSet::new();
+            for &value in <$enum>::ALL {
+                let json = serde_json::to_value(value).unwrap();
+                assert_eq!(json, value.as_str(), "{}", stringify!($enum));
+                assert_eq!(serde_json::from_value::<$enum>(json).unwrap(), value);
+                assert_eq!(<$enum>::parse(value.as_str()), Some(value));
+                assert!(seen.insert(value.as_str()), "{} repeats {value}", stringify!($enum));
+            }
+            assert_eq!(<$enum>::parse("not-a-value"), None);
+        )*};
+    }
+
+    #[test]
+    fn every_wire_enum_travels_as_its_own_text() {
+        round_trips!(
+            ErrorCode,
+            RequestKind,
+            RequestState,
+            RequestSource,
+            DenialReason,
+            ExtensionReason,
+            Mode,
+            Access,
+            ResultsMode,
+            QuestionKind
+        );
+    }
+
+    #[test]
+    fn only_open_and_in_progress_requests_are_not_closed() {
+        let open: Vec<_> = (RequestState::ALL.iter())
+            .filter(|s| !s.is_closed())
+            .collect();
+        assert_eq!(open, [&RequestState::Open, &RequestState::InProgress]);
+    }
+}

@@ -7,70 +7,7 @@ use mamori_core::consent::{ConsentRow, HistoryEntry};
 use mamori_core::export::Export;
 use mamori_core::format_time;
 use mamori_core::vault::{RecordView, SubjectView};
-use serde_json::{Value, json};
-
-/// The API's export: fields, records, current consents, every decision and the access log.
-pub fn json(export: &Export) -> Value {
-    let mut document = subject_json(&export.subject);
-    document["records"] = Value::Array(records_json(&export.records));
-    document["consents"] = Value::Array(consents_json(&export.consents));
-    document["consent_history"] = Value::Array(history_json(&export.history));
-    document["access_log"] = Value::Array(access_log_json(&export.access_log));
-    document
-}
-
-fn subject_json(view: &SubjectView) -> Value {
-    json!({ "id": view.id, "created_at": view.created_at, "data": view.data })
-}
-
-fn records_json(records: &[RecordView]) -> Vec<Value> {
-    records
-        .iter()
-        .map(|r| json!({"id": r.id, "category": r.category, "created_at": r.created_at, "data": r.data}))
-        .collect()
-}
-
-fn consents_json(consents: &[ConsentRow]) -> Vec<Value> {
-    consents
-        .iter()
-        .map(|c| {
-            json!({
-                "purpose": c.purpose,
-                "channel": c.channel,
-                "granted": c.granted,
-                "source": c.source,
-                "notice_version": c.notice_version,
-                "decided_at": format_time(c.created_ms),
-            })
-        })
-        .collect()
-}
-
-fn access_log_json(access_log: &[AccessEntry]) -> Vec<Value> {
-    access_log
-        .iter()
-        .map(crate::api::access_entry_json)
-        .collect()
-}
-
-/// Every consent decision, oldest first, with the signed receipt it was given with.
-fn history_json(history: &[HistoryEntry]) -> Vec<Value> {
-    history
-        .iter()
-        .map(|h| {
-            json!({
-                "receipt_id": mamori_core::format_id(&h.row.id),
-                "purpose": h.row.purpose,
-                "channel": h.row.channel,
-                "granted": h.row.granted,
-                "source": h.row.source,
-                "notice_version": h.row.notice_version,
-                "decided_at": mamori_core::format_time(h.row.created_ms),
-                "receipt": h.receipt,
-            })
-        })
-        .collect()
-}
+use mamori_proto::subjects::SubjectBody;
 
 fn history_csv(history: &[HistoryEntry]) -> csv::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
@@ -193,7 +130,8 @@ fn access_log_csv(access_log: &[AccessEntry]) -> anyhow::Result<Vec<u8>> {
     Ok(out.into_inner()?)
 }
 
-/// "Download my data": the same documents as [`json`], each as a JSON file and a CSV file.
+/// "Download my data": the parts of the API's export document ([`Export::document`]), each as
+/// a JSON file and a CSV file.
 pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
     use std::io::Write;
     let Export {
@@ -203,19 +141,25 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
         history,
         access_log,
     } = export;
+    let document = export.document();
+    let subject = SubjectBody {
+        id: document.id,
+        created_at: document.created_at,
+        data: document.data,
+    };
     let files: [(&str, Vec<u8>); 10] = [
-        ("data.json", serde_json::to_vec_pretty(&subject_json(view))?),
+        ("data.json", serde_json::to_vec_pretty(&subject)?),
         (
             "records.json",
-            serde_json::to_vec_pretty(&records_json(records))?,
+            serde_json::to_vec_pretty(&document.records)?,
         ),
         (
             "consents.json",
-            serde_json::to_vec_pretty(&consents_json(consents))?,
+            serde_json::to_vec_pretty(&document.consents)?,
         ),
         (
             "consent-history.json",
-            serde_json::to_vec_pretty(&history_json(history))?,
+            serde_json::to_vec_pretty(&document.consent_history)?,
         ),
         ("data.csv", fields_csv(view)?),
         ("records.csv", records_csv(records)?),
@@ -223,7 +167,7 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
         ("consent-history.csv", history_csv(history)?),
         (
             "access-log.json",
-            serde_json::to_vec_pretty(&access_log_json(access_log))?,
+            serde_json::to_vec_pretty(&document.access_log)?,
         ),
         ("access-log.csv", access_log_csv(access_log)?),
     ];

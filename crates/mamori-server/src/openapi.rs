@@ -108,3 +108,75 @@ impl utoipa::Modify for CommonResponses {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    fn document() -> Value {
+        serde_json::to_value(crate::api::ApiDoc::openapi()).unwrap()
+    }
+
+    /// A schema says what it holds: a named component, a list of them, or plain text/bytes.
+    fn is_typed(schema: &Value) -> bool {
+        if schema.get("$ref").is_some() {
+            return true;
+        }
+        match schema["type"].as_str() {
+            Some("array") => is_typed(&schema["items"]),
+            Some("object") => schema.get("properties").is_some(),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Every JSON body the API takes or gives, in every operation, in `(where, schema)` pairs.
+    fn json_bodies(doc: &Value) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let mut contents = vec![("request".to_string(), &op["requestBody"]["content"])];
+                for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                    contents.push((status.clone(), &response["content"]));
+                }
+                for (what, content) in contents {
+                    for (media, body) in content.as_object().into_iter().flatten() {
+                        if media.contains("json") {
+                            let at = format!("{method} {path} {what} {media}");
+                            out.push((at, body["schema"].clone()));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_json_body_in_the_document_is_typed() {
+        let doc = document();
+        let bodies = json_bodies(&doc);
+        assert!(bodies.len() > 100, "only {} bodies found", bodies.len());
+        let untyped: Vec<_> = bodies.iter().filter(|(_, s)| !is_typed(s)).collect();
+        assert!(untyped.is_empty(), "untyped bodies: {untyped:#?}");
+    }
+
+    #[test]
+    fn problems_list_every_error_code() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["Problem"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ErrorCode"
+        );
+        let listed: Vec<&str> = (schemas["ErrorCode"]["enum"].as_array().unwrap().iter())
+            .filter_map(Value::as_str)
+            .collect();
+        let all: Vec<&str> = mamori_proto::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(listed, all);
+    }
+}

@@ -3,13 +3,16 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
+use mamori_proto::surveys::{Breakdown, Cell, Group, QuestionResult, SurveyResults};
 
 /// A count, or `null` with `suppressed: true` when below k.
-pub(super) fn cell(count: usize, k: u32) -> Value {
-    if count >= k as usize {
-        json!({"count": count})
-    } else {
-        json!({"count": null, "suppressed": true})
+pub(super) fn cell(count: usize, k: u32) -> Cell {
+    let shown = count >= k as usize;
+    Cell {
+        value: None,
+        choice: None,
+        count: shown.then_some(count as u64),
+        suppressed: !shown,
     }
 }
 
@@ -156,52 +159,59 @@ pub(crate) fn count(survey: &Survey, codec: &Codec, code: &[u8], tallies: &mut [
     }
 }
 
-pub(super) fn question_summary(q: &Question, t: &Tally, k: u32, texts: Option<&[String]>) -> Value {
-    let mut out = json!({"id": q.id, "kind": q.kind, "answered": t.answered});
+pub(super) fn question_summary(
+    q: &Question,
+    t: &Tally,
+    k: u32,
+    texts: Option<&[String]>,
+) -> QuestionResult {
+    let mut out = QuestionResult {
+        id: q.id.clone(),
+        kind: q.kind,
+        answered: Some(t.answered as u64),
+        suppressed: false,
+        mean: None,
+        histogram: None,
+        nps: None,
+        choices: None,
+        texts: None,
+    };
     if t.answered < k as usize {
-        out["suppressed"] = json!(true);
-        out["answered"] = Value::Null;
+        out.suppressed = true;
+        out.answered = None;
         return out;
     }
     match q.kind {
         QuestionKind::Rating | QuestionKind::Nps => {
             let (min, _) = scale(q.kind);
-            let histogram: Vec<Value> = t
-                .counts
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    let mut c = cell(*n, k);
-                    c["value"] = json!(min + i as i64);
-                    c
+            let histogram = (t.counts.iter().enumerate())
+                .map(|(i, n)| Cell {
+                    value: Some(min + i as i64),
+                    ..cell(*n, k)
                 })
                 .collect();
-            out["mean"] = json!(t.sum as f64 / t.answered as f64);
-            out["histogram"] = json!(histogram);
+            out.mean = Some(t.sum as f64 / t.answered as f64);
+            out.histogram = Some(histogram);
             if q.kind == QuestionKind::Nps {
                 let promoters: usize = t.counts[9..].iter().sum();
                 let detractors: usize = t.counts[..7].iter().sum();
-                out["nps"] = json!(
-                    ((promoters as f64 - detractors as f64) * 100.0 / t.answered as f64).round()
+                out.nps = Some(
+                    ((promoters as f64 - detractors as f64) * 100.0 / t.answered as f64).round(),
                 );
             }
         }
         QuestionKind::Single | QuestionKind::Multiple => {
-            let choices: Vec<Value> = q
-                .choices
-                .iter()
-                .zip(&t.counts)
-                .map(|(c, n)| {
-                    let mut out = cell(*n, k);
-                    out["choice"] = json!(c.id);
-                    out
+            let choices = (q.choices.iter().zip(&t.counts))
+                .map(|(c, n)| Cell {
+                    choice: Some(c.id.clone()),
+                    ..cell(*n, k)
                 })
                 .collect();
-            out["choices"] = json!(choices);
+            out.choices = Some(choices);
         }
         QuestionKind::Text => {
             // Scrubbed before they were stored; a sample in the order of the random ids.
-            out["texts"] = json!(texts.unwrap_or_default());
+            out.texts = Some(texts.unwrap_or_default().to_vec());
         }
     }
     out
@@ -228,20 +238,21 @@ pub fn results(
     codes: &[Vec<u8>],
     texts: &HashMap<String, Vec<String>>,
     by: Option<&str>,
-) -> Result<Value> {
+) -> Result<SurveyResults> {
     let k = survey.k;
     // A bad breakdown is refused whether or not there is anything to show yet.
     let group = by.map(|by| breakdown_question(survey, by)).transpose()?;
     let codec = Codec::new(survey);
     let total = codes.len();
-    let mut out = json!({
-        "slug": survey.definition.slug,
-        "k": k,
-        "responses": if total >= k as usize { json!(total) } else { Value::Null },
-    });
-    if total < k as usize {
-        out["suppressed"] = json!(true);
-        out["questions"] = json!([]);
+    let mut out = SurveyResults {
+        slug: survey.definition.slug.clone(),
+        k,
+        responses: (total >= k as usize).then_some(total as u64),
+        suppressed: total < k as usize,
+        questions: Vec::new(),
+        breakdown: None,
+    };
+    if out.suppressed {
         return Ok(out);
     }
     let questions = &survey.definition.questions;
@@ -255,38 +266,32 @@ pub fn results(
             count(survey, &codec, code, tallies);
         }
     }
-    out["questions"] = json!(
-        questions
-            .iter()
-            .zip(&overall)
-            .map(|(q, t)| question_summary(q, t, k, texts.get(&q.id).map(Vec::as_slice)))
-            .collect::<Vec<_>>()
-    );
+    out.questions = (questions.iter().zip(&overall))
+        .map(|(q, t)| question_summary(q, t, k, texts.get(&q.id).map(Vec::as_slice)))
+        .collect();
     if let (Some(g), Some(groups)) = (group, groups) {
         let by = &questions[g];
-        let groups: Vec<Value> = by
-            .choices
-            .iter()
-            .zip(&groups)
-            .zip(&overall[g].counts)
+        let groups = (by.choices.iter().zip(&groups).zip(&overall[g].counts))
             .map(|((c, tallies), members)| {
-                let mut out = cell(*members, k);
-                out["choice"] = json!(c.id);
-                if *members >= k as usize {
+                let shown = cell(*members, k);
+                Group {
+                    choice: c.id.clone(),
+                    count: shown.count,
+                    suppressed: shown.suppressed,
                     // Free text is never broken down: it could tell who is in a small group.
-                    out["questions"] = json!(
-                        questions
-                            .iter()
-                            .zip(tallies)
+                    questions: (*members >= k as usize).then(|| {
+                        (questions.iter().zip(tallies))
                             .filter(|(q, _)| q.id != by.id && q.kind != QuestionKind::Text)
                             .map(|(q, t)| question_summary(q, t, k, None))
-                            .collect::<Vec<_>>()
-                    );
+                            .collect()
+                    }),
                 }
-                out
             })
             .collect();
-        out["breakdown"] = json!({"by": by.id, "groups": groups});
+        out.breakdown = Some(Breakdown {
+            by: by.id.clone(),
+            groups,
+        });
     }
     Ok(out)
 }

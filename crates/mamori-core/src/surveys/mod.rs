@@ -8,11 +8,10 @@
 //! and a breakdown only in cells of at least `k`; smaller cells are suppressed and marked.
 
 use mamori_proto::ErrorCode;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use mamori_policy::{Policy, SurveyPermission};
 use mamori_store::{Change, SurveyRow};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::access::Permission;
@@ -34,126 +33,15 @@ const MAX_CHOICES: usize = 20;
 const DEFAULT_K: u32 = 5;
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
-/// Words in each of the organisation's languages, by language code.
-pub type Texts = BTreeMap<String, String>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Linked to no one.
-    Anonymous,
-    /// Linked to the person, under a consent purpose of the policy (`surveys = true`): the
-    /// answers are a record of theirs, sealed under their key, and every right applies.
-    Identified,
-}
-
-/// Who may answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    /// Anyone with the link (limited per address).
-    #[default]
-    Open,
-    /// Only invited customers, once each, with a blind-signed token (RFC 9474) that does not
-    /// tell which invitation it came from.
-    Invited,
-}
-
-impl Access {
-    fn is_open(&self) -> bool {
-        *self == Access::Open
-    }
-}
-
-/// How results are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultsMode {
-    /// Exact counts, every group smaller than k suppressed.
-    #[default]
-    Exact,
-    /// Only differentially private releases, each spending part of the survey's ε budget.
-    DifferentialPrivacy,
-}
-
-impl ResultsMode {
-    fn is_exact(&self) -> bool {
-        *self == ResultsMode::Exact
-    }
-}
+// The definition is a wire type: the same shape in a survey's TOML file, the API and storage.
+pub use mamori_proto::surveys::{
+    Access, Choice, Mode, Question, QuestionKind, ResultsMode, SurveyDefinition, SurveySummary,
+    Texts,
+};
 
 /// The ε budget of a differentially private survey unless its definition says otherwise.
 pub const DEFAULT_EPSILON_BUDGET: f64 = 1.0;
 const MAX_EPSILON_BUDGET: f64 = 10.0;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuestionKind {
-    /// 1 to 5.
-    Rating,
-    /// Net Promoter Score: 0 to 10.
-    Nps,
-    Single,
-    Multiple,
-    Text,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Choice {
-    pub id: String,
-    pub text: Texts,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Question {
-    pub id: String,
-    pub kind: QuestionKind,
-    pub text: Texts,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub choices: Vec<Choice>,
-    #[serde(default)]
-    pub required: bool,
-}
-
-/// A survey as written in its TOML file (or the same shape in JSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SurveyDefinition {
-    pub slug: String,
-    pub mode: Mode,
-    /// `open` (default) or `invited`.
-    #[serde(default, skip_serializing_if = "Access::is_open")]
-    pub access: Access,
-    /// For an identified survey: the consent purpose its answers are collected under.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
-    /// `exact` (default) or `differential_privacy`.
-    #[serde(default, skip_serializing_if = "ResultsMode::is_exact")]
-    pub results: ResultsMode,
-    /// Total ε of a differentially private survey's releases (default 1.0, at most 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epsilon_budget: Option<f64>,
-    /// A differentially private release waits for at least this many responses (default k):
-    /// below it the noise would drown the answers, and ε would be spent for nothing. 0 waits
-    /// for none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_responses: Option<u32>,
-    pub title: Texts,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intro: Option<Texts>,
-    /// First day responses are taken (`YYYY-MM-DD`, UTC); from creation if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opens: Option<String>,
-    /// Last day responses are taken (`YYYY-MM-DD`, UTC); until closed if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub closes: Option<String>,
-    /// Smallest group shown in results (default 5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub k: Option<u32>,
-    pub questions: Vec<Question>,
-}
 
 /// A definition that passed every check, with its window in days since the epoch.
 #[derive(Debug, Clone)]
@@ -409,19 +297,20 @@ impl StoredSurvey {
     }
 
     /// What a listing shows of the survey; `today` is the vault's day number.
-    pub fn summary(&self, today: i64) -> Value {
-        json!({
-            "slug": self.survey.definition.slug,
-            "mode": self.survey.definition.mode,
-            "access": self.survey.definition.access,
-            "results": self.survey.definition.results,
-            "title": self.survey.definition.title,
-            "open": self.is_open(today),
-            "created_at": crate::format_time(self.created_ms),
-            "closed_at": self.closed_ms.map(crate::format_time),
-            "k": self.survey.k,
-            "questions": self.survey.definition.questions.len(),
-        })
+    pub fn summary(&self, today: i64) -> SurveySummary {
+        let d = &self.survey.definition;
+        SurveySummary {
+            slug: d.slug.clone(),
+            mode: d.mode,
+            access: d.access,
+            results: d.results,
+            title: d.title.clone(),
+            open: self.is_open(today),
+            created_at: crate::format_time(self.created_ms),
+            closed_at: self.closed_ms.map(crate::format_time),
+            k: self.survey.k,
+            questions: d.questions.len(),
+        }
     }
 }
 
@@ -497,7 +386,8 @@ mod tests {
                 codes.push(coded);
                 kept.push((trust.unwrap(), *clear, *worries));
             }
-            let v = results(&s, &codes, &HashMap::new(), Some("clear")).unwrap();
+            // Checked as the API shows it.
+            let v = serde_json::to_value(results(&s, &codes, &HashMap::new(), Some("clear")).unwrap()).unwrap();
             let k = s.k as usize;
             prop_assert_eq!(&v["responses"], &json!(responses.len()));
             for value in 1..=5u8 {

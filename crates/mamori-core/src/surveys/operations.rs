@@ -3,6 +3,7 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
+use mamori_proto::surveys::{SurveyResults, TextsPage};
 
 impl Vault {
     /// Who may define and close surveys, invite, release and read the report: a role the
@@ -153,13 +154,13 @@ impl Vault {
         actor: &Actor,
         slug: &str,
         by: Option<&str>,
-    ) -> Result<Value> {
+    ) -> Result<SurveyResults> {
         self.ledger_results_reader(actor, "survey.results").await?;
         self.results_of(slug, by).await
     }
 
     /// Results without a permission check, for the report (which needs `manage`).
-    pub(crate) async fn results_of(&self, slug: &str, by: Option<&str>) -> Result<Value> {
+    pub(crate) async fn results_of(&self, slug: &str, by: Option<&str>) -> Result<SurveyResults> {
         let stored = self.survey(slug).await?;
         if stored.survey.definition.results == ResultsMode::DifferentialPrivacy {
             return Err(CoreError::Conflict {
@@ -242,7 +243,7 @@ impl Vault {
         question: &str,
         after: Option<&str>,
         limit: Option<i64>,
-    ) -> Result<Value> {
+    ) -> Result<TextsPage> {
         self.ledger_results_reader(actor, "survey.texts").await?;
         let stored = self.survey(slug).await?;
         let survey = &stored.survey;
@@ -265,9 +266,13 @@ impl Vault {
         let (after, limit) = texts_page(after, limit)?;
         let answered = self.answered(&stored, question).await?;
         if answered < survey.k as usize {
-            return Ok(
-                json!({"question": question, "suppressed": true, "texts": [], "next": null}),
-            );
+            return Ok(TextsPage {
+                question: question.to_string(),
+                answered: None,
+                suppressed: true,
+                texts: Vec::new(),
+                next: None,
+            });
         }
         let mut texts = Vec::new();
         let mut last = None;
@@ -284,12 +289,13 @@ impl Vault {
                 texts.push(text.clone());
             }
         }
-        Ok(json!({
-            "question": question,
-            "answered": answered,
-            "texts": texts,
-            "next": if full { last.map(hex::encode) } else { None },
-        }))
+        Ok(TextsPage {
+            question: question.to_string(),
+            answered: Some(answered as u64),
+            suppressed: false,
+            texts,
+            next: if full { last.map(hex::encode) } else { None },
+        })
     }
 }
 

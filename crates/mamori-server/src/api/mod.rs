@@ -2,16 +2,13 @@
 //! result; the rules live in `mamori-core`.
 
 use mamori_proto::ErrorCode;
-use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use mamori_core::vault::{DataInput, RecordView, SubjectView};
 use mamori_crypto::LookupKind;
 use mamori_ledger::{SignedTreeHead, b64};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::openapi::CommonResponses;

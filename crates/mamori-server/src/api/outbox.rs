@@ -13,14 +13,7 @@ pub struct FeedQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeedBody {
-    /// Oldest first: `{seq, id, type, timestamp, data}`; data holds ids and states only.
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<mamori_core::outbox::FeedEvent>,
-    /// Pass as `after` for the next page.
-    pub next: i64,
-}
+pub use mamori_proto::outbox::FeedBody;
 
 /// The pull feed of the outbox (consent.changed, subject.erased, …) for systems that cannot
 /// receive webhooks.

@@ -3,80 +3,10 @@
 use super::*;
 use mamori_proto::ErrorCode;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSubject {
-    /// The business's own customer id; kept only as a keyed blind index for lookup.
-    pub external_id: Option<String>,
-    /// `{category: {field: value}}`, with categories and fields declared in the policy.
-    #[schema(value_type = Object)]
-    pub data: DataInput,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateSubject {
-    /// Fields to change; `null` removes a field.
-    #[schema(value_type = Object)]
-    pub data: DataInput,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubjectBody {
-    pub id: String,
-    pub created_at: String,
-    /// Only the categories the purpose covers and the role may view; masked per role.
-    #[schema(value_type = Object)]
-    pub data: BTreeMap<String, BTreeMap<String, Value>>,
-}
-
-impl From<SubjectView> for SubjectBody {
-    fn from(v: SubjectView) -> Self {
-        SubjectBody {
-            id: v.id,
-            created_at: v.created_at,
-            data: v.data,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRecord {
-    pub category: String,
-    #[schema(value_type = Object)]
-    pub data: BTreeMap<String, Value>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordBody {
-    pub id: String,
-    pub category: String,
-    pub created_at: String,
-    #[schema(value_type = Object)]
-    pub data: BTreeMap<String, Value>,
-}
-
-impl From<RecordView> for RecordBody {
-    fn from(r: RecordView) -> Self {
-        RecordBody {
-            id: r.id,
-            category: r.category,
-            created_at: r.created_at,
-            data: r.data,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Records {
-    pub records: Vec<RecordBody>,
-}
+pub use mamori_proto::subjects::{
+    AccessEvent, AccessLogPage, CreateRecord, CreateSubject, Created, ErasureResult, KeptCategory,
+    LookupResult, RecordBody, Records, SubjectBody, SubjectExport, UpdateSubject,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -85,12 +15,6 @@ pub struct LookupQuery {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub external_id: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LookupResult {
-    /// Matching subject ids (at most one: identifiers are unique).
-    pub ids: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/v1/subjects", request_body = CreateSubject,
@@ -132,35 +56,17 @@ pub async fn read_subject(
 /// `data_subject_rights`, by a role that may use it). Each read is ledgered.
 #[utoipa::path(get, path = "/v1/subjects/{id}/export",
     params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = SubjectExport), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn export_subject(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Purpose(purpose): Purpose,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<SubjectExport>> {
     let id = subject_id(&id)?;
     let export = s.vault.export_subject(&actor, &purpose, &id).await?;
-    Ok(Json(crate::export::json(&export)))
-}
-
-/// One ledger event about a subject, as exports and the access-log API show it.
-pub fn access_entry_json(e: &mamori_core::access_log::AccessEntry) -> serde_json::Value {
-    let (allowed, reason) = match &e.event.outcome {
-        mamori_ledger::Outcome::Allowed => (true, None),
-        mamori_ledger::Outcome::Denied { reason } => (false, Some(reason.as_str())),
-    };
-    serde_json::json!({
-        "event": e.index,
-        "at": mamori_core::format_time(e.event.time_ms),
-        "role": e.event.role,
-        "purpose": e.event.purpose,
-        "action": e.event.action,
-        "categories": e.event.categories,
-        "allowed": allowed,
-        "reason": reason,
-    })
+    Ok(Json(export.document()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -177,14 +83,14 @@ pub struct AccessLogQuery {
 /// categories, allowed or refused. For a role that may use the rights purpose; ledgered.
 #[utoipa::path(get, path = "/v1/subjects/{id}/access-log",
     params(("id" = uuid::Uuid, Path), AccessLogQuery),
-    responses((status = 200, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = AccessLogPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn access_log(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
     query: Result<Query<AccessLogQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<AccessLogPage>> {
     let Query(q) = query.map_err(bad_query)?;
     let id = subject_id(&id)?;
     if q.limit
@@ -202,10 +108,10 @@ pub async fn access_log(
         .vault
         .access_log(&actor, &id, q.before, q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(serde_json::json!({
-        "events": log.entries.iter().map(access_entry_json).collect::<Vec<_>>(),
-        "older": log.older,
-    })))
+    Ok(Json(AccessLogPage {
+        events: log.entries.iter().map(AccessEvent::from).collect(),
+        older: log.older,
+    }))
 }
 
 #[utoipa::path(patch, path = "/v1/subjects/{id}", request_body = UpdateSubject,
@@ -226,24 +132,12 @@ pub async fn update_subject(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What an erasure did: the categories erased at once, and those a legal obligation keeps.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErasureResult {
-    pub erased: Vec<String>,
-    pub kept: Vec<KeptCategory>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct KeptCategory {
-    pub category: String,
-    /// The legal-obligation purposes that require keeping it.
-    pub purposes: Vec<String>,
-    /// When it is erased in turn (RFC 3339).
-    pub until: String,
-}
-
-impl ErasureResult {
-    pub fn new(policy: &mamori_policy::Policy, plan: &mamori_core::erasure::ErasurePlan) -> Self {
+/// What an erasure did, in the policy's names.
+pub fn erasure_result(
+    policy: &mamori_policy::Policy,
+    plan: &mamori_core::erasure::ErasurePlan,
+) -> ErasureResult {
+    {
         ErasureResult {
             erased: policy.category_names(plan.erased),
             kept: plan
@@ -275,7 +169,7 @@ pub async fn erase_subject(
 ) -> ApiResult<Json<ErasureResult>> {
     let id = subject_id(&id)?;
     let plan = s.vault.erase_subject(&actor, &purpose, &id).await?;
-    Ok(Json(ErasureResult::new(&s.vault.policy, &plan)))
+    Ok(Json(erasure_result(&s.vault.policy, &plan)))
 }
 
 #[utoipa::path(get, path = "/v1/subjects", params(LookupQuery, ("Mamori-Purpose" = String, Header, description = "purpose of this access")),

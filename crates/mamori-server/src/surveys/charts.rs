@@ -2,6 +2,7 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
+use mamori_proto::surveys::QuestionResult;
 
 pub(super) struct Bar {
     label: String,
@@ -51,19 +52,13 @@ pub(super) fn chart_words(lang: Language, k: u32) -> (String, String, String) {
 /// The rows of one question's chart: (label, count or None when suppressed).
 pub(super) fn chart_rows(
     q: &mamori_core::surveys::Question,
-    summary: &Value,
+    summary: Option<&QuestionResult>,
     lang: Language,
 ) -> Vec<(String, Option<u64>)> {
-    let cells = summary
-        .get("histogram")
-        .or_else(|| summary.get("choices"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    cells
-        .iter()
+    let cells = summary.and_then(|s| s.histogram.as_ref().or(s.choices.as_ref()));
+    (cells.into_iter().flatten())
         .map(|c| {
-            let label = match (c.get("value"), c.get("choice").and_then(Value::as_str)) {
+            let label = match (c.value, c.choice.as_deref()) {
                 (Some(v), _) => v.to_string(),
                 (None, Some(id)) => q
                     .choices
@@ -73,7 +68,7 @@ pub(super) fn chart_rows(
                     .unwrap_or_else(|| id.to_string()),
                 _ => String::new(),
             };
-            (label, c.get("count").and_then(Value::as_u64))
+            (label, c.count)
         })
         .collect()
 }
@@ -112,14 +107,10 @@ pub async fn chart(
         })?
         .clone();
     let results = s.vault.survey_results(&actor, &slug, None).await?;
-    let summary = results["questions"]
-        .as_array()
-        .and_then(|qs| qs.iter().find(|x| x["id"] == question.id.as_str()))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let summary = results.questions.iter().find(|x| x.id == question.id);
     let k = stored.survey.k;
     let (hidden, note, mean_word) = chart_words(lang, k);
-    let rows = chart_rows(&question, &summary, lang);
+    let rows = chart_rows(&question, summary, lang);
     let top = rows.iter().filter_map(|r| r.1).max().unwrap_or(0).max(1);
     let (label_width, bar_space) = (220, 360);
     let bars = rows
@@ -132,7 +123,7 @@ pub async fn chart(
             value_text: count.map_or_else(|| hidden.clone(), |c| c.to_string()),
         })
         .collect::<Vec<_>>();
-    let title = chart_title(&question, &summary, lang, &mean_word);
+    let title = chart_title(&question, summary, lang, &mean_word);
     let chart = Chart {
         height: 34 + bars.len() as u32 * ROW + 26,
         bars,
@@ -167,12 +158,12 @@ pub async fn chart(
 /// in French, full-width brackets in Japanese).
 fn chart_title(
     question: &mamori_core::surveys::Question,
-    summary: &Value,
+    summary: Option<&QuestionResult>,
     lang: Language,
     mean_word: &str,
 ) -> String {
     let title = text_in(&question.text, lang);
-    let Some(mean) = summary.get("mean").and_then(Value::as_f64) else {
+    let Some(mean) = summary.and_then(|s| s.mean) else {
         return title;
     };
     let mean = match lang {
@@ -201,54 +192,31 @@ pub async fn results_csv(
     let internal = |e: csv::Error| ApiError::Core(mamori_core::CoreError::Internal(e.to_string()));
     out.write_record(["question", "kind", "value", "count", "suppressed"])
         .map_err(internal)?;
-    for q in results["questions"].as_array().cloned().unwrap_or_default() {
-        let id = q["id"].as_str().unwrap_or_default().to_string();
-        let kind = q["kind"].as_str().unwrap_or_default().to_string();
-        let count = |v: &Value| v.as_u64().map(|c| c.to_string()).unwrap_or_default();
-        let hidden = |v: &Value| {
-            if v.get("suppressed") == Some(&Value::Bool(true)) {
-                "true"
-            } else {
-                "false"
-            }
-        };
+    let count = |c: Option<u64>| c.map(|c| c.to_string()).unwrap_or_default();
+    let hidden = |suppressed: bool| if suppressed { "true" } else { "false" };
+    for q in &results.questions {
+        let (id, kind) = (q.id.as_str(), q.kind.as_str());
         out.write_record([
-            id.as_str(),
-            kind.as_str(),
+            id,
+            kind,
             "answered",
-            &count(&q["answered"]),
-            hidden(&q),
+            &count(q.answered),
+            hidden(q.suppressed),
         ])
         .map_err(internal)?;
-        if let Some(mean) = q["mean"].as_f64() {
-            out.write_record([
-                id.as_str(),
-                kind.as_str(),
-                "mean",
-                &format!("{mean:.4}"),
-                "false",
-            ])
-            .map_err(internal)?;
+        if let Some(mean) = q.mean {
+            out.write_record([id, kind, "mean", &format!("{mean:.4}"), "false"])
+                .map_err(internal)?;
         }
-        for c in q["histogram"]
-            .as_array()
-            .or_else(|| q["choices"].as_array())
-            .cloned()
-            .unwrap_or_default()
+        for c in (q.histogram.as_ref().or(q.choices.as_ref()))
+            .into_iter()
+            .flatten()
         {
-            let value = c
-                .get("value")
-                .map(|v| v.to_string())
-                .or_else(|| c["choice"].as_str().map(str::to_string))
+            let value = (c.value.map(|v| v.to_string()))
+                .or_else(|| c.choice.clone())
                 .unwrap_or_default();
-            out.write_record([
-                id.as_str(),
-                kind.as_str(),
-                value.as_str(),
-                &count(&c["count"]),
-                hidden(&c),
-            ])
-            .map_err(internal)?;
+            out.write_record([id, kind, &value, &count(c.count), hidden(c.suppressed)])
+                .map_err(internal)?;
         }
     }
     let bytes = out

@@ -14,6 +14,10 @@ use axum::{Form, Json};
 use mamori_core::survey_tokens::Invitation;
 use mamori_core::surveys::{Access, QuestionKind, RawAnswers, StoredSurvey, SurveyDefinition};
 use mamori_policy::Language;
+use mamori_proto::reports::PrivacyReport;
+use mamori_proto::surveys::{
+    ReleaseMade, ReleaseRequest, Releases, ResponseRequest, SurveyResults, SurveySummary, TextsPage,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -38,28 +42,29 @@ fn rate_limited() -> ApiError {
 }
 
 /// Defines a survey from the same structure as a survey file (`mamori survey create`).
-#[utoipa::path(post, path = "/v1/surveys", request_body = Object,
-    responses((status = 201, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+#[utoipa::path(post, path = "/v1/surveys", request_body = SurveyDefinition,
+    responses((status = 201, body = SurveySummary), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Body(definition): Body<SurveyDefinition>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SurveySummary>)> {
     let survey = mamori_core::surveys::Survey::check(&s.vault.policy, definition)?;
     let stored = s.vault.create_survey(&actor, survey).await?;
     Ok((StatusCode::CREATED, Json(stored.summary(s.vault.today()))))
 }
 
 #[utoipa::path(get, path = "/v1/surveys",
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Vec<SurveySummary>), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<Json<Vec<SurveySummary>>> {
     let all = s.vault.list_surveys(&actor).await?;
     let today = s.vault.today();
-    Ok(Json(Value::Array(
-        all.iter().map(|v| v.summary(today)).collect(),
-    )))
+    Ok(Json(all.iter().map(|v| v.summary(today)).collect()))
 }
 
 #[utoipa::path(post, path = "/v1/surveys/{slug}/close",
@@ -87,14 +92,14 @@ pub struct ResultsQuery {
 /// than the survey's k is suppressed and marked.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/results",
     params(("slug" = String, Path), ResultsQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = SurveyResults), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn results(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(slug): Path<String>,
     Params(q): Params<ResultsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SurveyResults>> {
     Ok(Json(
         s.vault
             .survey_results(&actor, &slug, q.by.as_deref())
@@ -118,14 +123,14 @@ pub struct TextsQuery {
 /// has k answers.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/texts",
     params(("slug" = String, Path), TextsQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = TextsPage), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn texts(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(slug): Path<String>,
     Params(q): Params<TextsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TextsPage>> {
     Ok(Json(
         s.vault
             .survey_texts(&actor, &slug, &q.question, q.after.as_deref(), q.limit)
@@ -133,25 +138,18 @@ pub async fn texts(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReleaseBody {
-    /// The share of the survey's ε budget this release spends.
-    pub epsilon: f64,
-}
-
 /// A differentially private release of a survey's results (OpenDP discrete Laplace noise on
 /// every count and sum), spending `epsilon` of the survey's budget; refused once it is spent.
-#[utoipa::path(post, path = "/v1/surveys/{slug}/releases", request_body = Object,
+#[utoipa::path(post, path = "/v1/surveys/{slug}/releases", request_body = ReleaseRequest,
     params(("slug" = String, Path)),
-    responses((status = 201, body = Object), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = ReleaseMade), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn release(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(slug): Path<String>,
-    Body(body): Body<ReleaseBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+    Body(body): Body<ReleaseRequest>,
+) -> ApiResult<(StatusCode, Json<ReleaseMade>)> {
     let release = s
         .vault
         .release_survey_results(&actor, &slug, body.epsilon)
@@ -162,24 +160,14 @@ pub async fn release(
 /// Every release of a differentially private survey, and its ε budget: total, spent, left.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/releases",
     params(("slug" = String, Path)),
-    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Releases), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn releases(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Releases>> {
     Ok(Json(s.vault.survey_releases(&actor, &slug).await?))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResponseBody {
-    /// Question id → the answer (a number, a choice id, a list of choice ids or text).
-    pub answers: serde_json::Map<String, Value>,
-    /// For an invited survey: the finalised token (base64url), from `POST …/tokens`.
-    #[serde(default)]
-    pub token: Option<String>,
 }
 
 fn raw_answers(answers: &serde_json::Map<String, Value>) -> Result<RawAnswers, ApiError> {
@@ -210,14 +198,14 @@ fn bad_shape() -> ApiError {
 
 /// One anonymous response (for the business's own apps; people use the survey page). No key:
 /// respondents have none. Limited per address in memory; nothing of the request is stored.
-#[utoipa::path(post, path = "/v1/surveys/{slug}/responses", request_body = Object,
+#[utoipa::path(post, path = "/v1/surveys/{slug}/responses", request_body = ResponseRequest,
     params(("slug" = String, Path)),
     responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn respond(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(slug): Path<String>,
-    Body(body): Body<ResponseBody>,
+    Body(body): Body<ResponseRequest>,
 ) -> ApiResult<StatusCode> {
     if !s.limits.allow_survey_response(peer.ip()) {
         return Err(rate_limited());
@@ -245,7 +233,7 @@ pub struct ReportQuery {
 /// how their data is used (the built-in survey, small groups hidden) and the ledger's head.
 #[utoipa::path(get, path = "/v1/reports/privacy",
     params(ReportQuery),
-    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The report, as JSON or (format=markdown) Markdown", content((PrivacyReport = "application/json"), (String = "text/markdown"))), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn privacy_report(
     State(s): State<AppState>,

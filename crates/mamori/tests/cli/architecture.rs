@@ -127,3 +127,19 @@ fn core_keeps_its_store_ledger_and_keyring_private() {
     // The walk found core's sources (a moved folder must not make this pass vacuously).
     assert!(checked > 20, "only {checked} core sources found");
 }
+
+/// Every error code the API lists is given somewhere: a code no path can produce would be a
+/// promise in the document that nothing keeps.
+#[test]
+fn every_error_code_is_given_somewhere() {
+    let mut given = String::new();
+    for krate in ["mamori-core", "mamori-server", "mamori"] {
+        for file in sources(&workspace().join("crates").join(krate).join("src")) {
+            given.push_str(&std::fs::read_to_string(file).unwrap());
+        }
+    }
+    let unused: Vec<_> = (mamori_proto::ErrorCode::ALL.iter())
+        .filter(|code| !given.contains(&format!("ErrorCode::{code:?}")))
+        .collect();
+    assert!(unused.is_empty(), "codes nothing gives: {unused:?}");
+}
