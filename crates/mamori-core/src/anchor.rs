@@ -150,14 +150,15 @@ impl crate::vault::Vault {
         else {
             return Ok(announced);
         };
-        let data = serde_json::json!({
-            "size": head.head.size,
-            "timestamp_ms": head.head.timestamp_ms,
-            "root": mamori_ledger::b64::encode(&head.head.root),
-            "signature": mamori_ledger::b64::encode(&head.signature),
-            "public_key": hex::encode(self.ledger.public_key().as_bytes()),
-        });
-        let announce = self.announce("ledger.head_signed", None, data);
+        let data = mamori_proto::ledger::HeadBody {
+            size: head.head.size,
+            timestamp_ms: head.head.timestamp_ms,
+            root: mamori_ledger::b64::encode(&head.head.root),
+            signature: mamori_ledger::b64::encode(&head.signature),
+            public_key: hex::encode(self.ledger.public_key().as_bytes()),
+        };
+        let kind = crate::outbox::EventType::LedgerHeadSigned;
+        let announce = self.announce(kind, None, &data);
         self.ledger.submit(vec![announce], vec![]).await??;
         Ok(head.head.size)
     }

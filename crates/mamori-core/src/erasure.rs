@@ -7,6 +7,7 @@
 //! category when its retention period (counted from the erasure) ends.
 
 use mamori_proto::RequestKind;
+use mamori_proto::outbox::{EventType, KeptUntil, SubjectErased};
 use std::collections::BTreeSet;
 
 use mamori_ledger::{Event, Outcome};
@@ -318,21 +319,15 @@ impl Vault {
     }
 
     fn erased_announcement(&self, id: &[u8; 16], plan: &ErasurePlan) -> Change {
-        let kept: Vec<serde_json::Value> = plan
-            .kept
-            .iter()
-            .map(|k| {
-                serde_json::json!({
-                    "category": self.policy.categories[k.category].name,
-                    "until": format_time(k.until_ms),
-                })
+        let kept = (plan.kept.iter())
+            .map(|k| KeptUntil {
+                category: self.policy.categories[k.category].name.clone(),
+                until: format_time(k.until_ms),
             })
             .collect();
-        self.announce(
-            "subject.erased",
-            Some(id),
-            serde_json::json!({ "subject": format_id(id), "kept": kept }),
-        )
+        let subject = format_id(id);
+        let erased = SubjectErased { subject, kept };
+        self.announce(EventType::SubjectErased, Some(id), &erased)
     }
 
     /// Drops what held subjects keep once each hold ends; the last one ends the subject.

@@ -4,6 +4,7 @@
 //! read from it. Payloads carry ids and states, never personal values.
 
 use mamori_policy::AdminPermission;
+pub use mamori_proto::outbox::EventType;
 use mamori_store::{Change, OutboxRow};
 use serde_json::Value;
 
@@ -15,21 +16,37 @@ use crate::{format_id, format_time, new_id};
 /// Events per feed page at most.
 pub const MAX_FEED_PAGE: i64 = 1_000;
 
+/// An event's payload as stored: its wire type as JSON (plain structs of text, numbers and
+/// lists, which always serialise).
+pub(crate) fn payload(data: &impl serde::Serialize) -> String {
+    serde_json::to_string(data).unwrap_or_else(|_| "null".into())
+}
+
 /// The change that announces `kind` about `subject` with `data`, at `created_ms`.
-pub fn announce(kind: &str, subject: Option<&[u8; 16]>, data: Value, created_ms: i64) -> Change {
+pub fn announce(
+    kind: EventType,
+    subject: Option<&[u8; 16]>,
+    data: &impl serde::Serialize,
+    created_ms: i64,
+) -> Change {
     Change::Announce(OutboxRow {
         seq: 0,
         id: new_id(),
-        kind: kind.to_string(),
+        kind: kind.as_str().to_string(),
         subject_id: subject.copied(),
-        payload: data.to_string(),
+        payload: payload(data),
         created_ms,
     })
 }
 
 impl crate::Vault {
     /// The change that announces `kind` about `subject` with `data`, now.
-    pub(crate) fn announce(&self, kind: &str, subject: Option<&[u8; 16]>, data: Value) -> Change {
+    pub(crate) fn announce(
+        &self,
+        kind: EventType,
+        subject: Option<&[u8; 16]>,
+        data: &impl serde::Serialize,
+    ) -> Change {
         announce(kind, subject, data, self.now_ms())
     }
 }

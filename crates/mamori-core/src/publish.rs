@@ -3,8 +3,12 @@
 //! in consent records as the notice version the person saw.
 
 use mamori_proto::ErrorCode;
+use mamori_proto::outbox::{
+    EventType, NoticeChange, NoticeChanged, NoticePublished, ReconsentRequested,
+};
+
+use crate::outbox::payload;
 use mamori_store::{Change, PolicyVersion};
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use mamori_policy::Policy;
@@ -116,27 +120,39 @@ impl Vault {
         now: i64,
     ) -> Vec<Change> {
         let label = format!("v{version}");
-        let changes: Vec<Value> = told
-            .iter()
-            .map(|c| json!({"text": c.text, "widens": c.widens}))
-            .collect();
-        let reconsent: Vec<&String> = widened.iter().map(|(p, _)| p).collect();
-        let data = json!({"version": label, "hash": hex::encode(hash), "changes": changes, "reconsent": reconsent});
-        let mut out = vec![self.announce("notice.published", None, data)];
+        let data = NoticePublished {
+            version: label.clone(),
+            hash: hex::encode(hash),
+            changes: (told.iter())
+                .map(|c| NoticeChange {
+                    text: c.text.clone(),
+                    widens: c.widens,
+                })
+                .collect(),
+            reconsent: widened.iter().map(|(p, _)| p.clone()).collect(),
+        };
+        let mut out = vec![self.announce(EventType::NoticePublished, None, &data)];
         if !told.is_empty() {
-            let widens = told.iter().any(|c| c.widens);
+            let changed = NoticeChanged {
+                version: label.clone(),
+                widens: told.iter().any(|c| c.widens),
+            };
             out.push(Change::AnnounceToSubjects {
-                kind: "subject.notice_changed".into(),
-                payload: json!({"version": label, "widens": widens}).to_string(),
+                kind: EventType::SubjectNoticeChanged.as_str().into(),
+                payload: payload(&changed),
                 created_ms: now,
                 granted_purpose: None,
             });
         }
         for (purpose, added) in widened {
-            let payload = json!({"version": label, "purpose": purpose, "added_categories": added});
+            let asked = ReconsentRequested {
+                version: label.clone(),
+                purpose: purpose.clone(),
+                added_categories: added.clone(),
+            };
             out.push(Change::AnnounceToSubjects {
-                kind: "subject.reconsent_requested".into(),
-                payload: payload.to_string(),
+                kind: EventType::SubjectReconsentRequested.as_str().into(),
+                payload: payload(&asked),
                 created_ms: now,
                 granted_purpose: Some(purpose.clone()),
             });

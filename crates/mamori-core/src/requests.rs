@@ -12,6 +12,7 @@ use mamori_store::{Change, JobError};
 pub use mamori_store::{RequestFilter, RequestRow};
 
 use crate::error::{CoreError, Result};
+use crate::outbox::EventType;
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id};
 
@@ -165,11 +166,6 @@ pub fn request_view(r: &RequestRow) -> Request {
     }
 }
 
-/// A request as its outbox events carry it (the same shape as the API shows).
-pub(crate) fn request_json(r: &RequestRow) -> serde_json::Value {
-    serde_json::to_value(request_view(r)).unwrap_or_default()
-}
-
 /// A new request: what, about whom (if known), under which law, how it arrived.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
@@ -298,9 +294,9 @@ impl Vault {
         }
         let row = self.new_request_row(new, (kind, source), now);
         let announce = self.announce(
-            "request.opened",
+            EventType::RequestOpened,
             row.subject_id.as_ref(),
-            request_json(&row),
+            &request_view(&row),
         );
         let event = self.request_event(actor, "request.open", row.subject_id.as_ref());
         self.ledger
@@ -388,9 +384,9 @@ impl Vault {
             reference: crate::reference::new_reference(),
         };
         let announce = self.announce(
-            "request.opened",
+            EventType::RequestOpened,
             row.subject_id.as_ref(),
-            request_json(&row),
+            &request_view(&row),
         );
         let event = self.request_event(actor, "request.self_service", Some(subject));
         Ok((
@@ -423,9 +419,9 @@ impl Vault {
                     due_ms: row.due_ms,
                 };
                 let announce = self.announce(
-                    "request.due_soon",
+                    EventType::RequestDueSoon,
                     row.subject_id.as_ref(),
-                    request_json(&row),
+                    &request_view(&row),
                 );
                 let event =
                     self.request_event(&scheduler, "request.remind", row.subject_id.as_ref());
@@ -609,9 +605,9 @@ impl Vault {
         step(&mut row)?;
         row.updated_ms = self.now_ms();
         let announce = self.announce(
-            "request.changed",
+            EventType::RequestChanged,
             row.subject_id.as_ref(),
-            request_json(&row),
+            &request_view(&row),
         );
         let event = self.request_event(actor, action, row.subject_id.as_ref());
         let change = Change::UpdateRequest {

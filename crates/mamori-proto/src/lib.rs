@@ -4,12 +4,17 @@
 //! frameworks; a status code is a plain number.
 
 mod codes;
+pub mod consent;
 pub mod errors;
+pub mod health;
+pub mod ledger;
 pub mod outbox;
 pub mod reports;
 pub mod requests;
+pub mod scrub;
 pub mod subjects;
 pub mod surveys;
+pub mod webhooks;
 
 pub use errors::{ErrorCode, Problem};
 pub use requests::{
@@ -18,6 +23,9 @@ pub use requests::{
 
 #[cfg(test)]
 mod tests {
+    use crate::consent::ConsentReason;
+    use crate::health::{CheckName, ReadinessStatus};
+    use crate::outbox::EventType;
     use crate::requests::{DenialReason, ExtensionReason};
     use crate::surveys::{Access, Mode, QuestionKind, ResultsMode};
     use crate::{ErrorCode, RequestKind, RequestSource, RequestState};
@@ -49,7 +57,11 @@ mod tests {
             Mode,
             Access,
             ResultsMode,
-            QuestionKind
+            QuestionKind,
+            ConsentReason,
+            CheckName,
+            ReadinessStatus,
+            EventType
         );
     }
 

@@ -4,14 +4,16 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::codes::wire_enum;
+
 /// An outbox event as the feed and webhooks show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OutboxEvent {
     /// Position in the feed; pass the last one seen as `after` to continue.
     pub seq: i64,
     pub id: String,
-    /// consent.changed, subject.erased, request.opened, …
     #[serde(rename = "type")]
+    #[schema(value_type = EventType)]
     pub kind: String,
     /// RFC 3339.
     pub timestamp: String,
@@ -27,4 +29,98 @@ pub struct FeedBody {
     pub events: Vec<OutboxEvent>,
     /// Pass as `after` for the next page.
     pub next: i64,
+}
+
+wire_enum! {
+    /// What an outbox event announces.
+    pub enum EventType {
+        /// A consent decision was recorded ([`ConsentChanged`]).
+        #[serde(rename = "consent.changed")]
+        ConsentChanged = "consent.changed",
+        /// A person was erased; some categories may be kept for a while ([`SubjectErased`]).
+        #[serde(rename = "subject.erased")]
+        SubjectErased = "subject.erased",
+        /// A data-subject request was opened ([`crate::Request`]).
+        #[serde(rename = "request.opened")]
+        RequestOpened = "request.opened",
+        /// A request moved on: its state, its deadline ([`crate::Request`]).
+        #[serde(rename = "request.changed")]
+        RequestChanged = "request.changed",
+        /// A request's deadline is near ([`crate::Request`]).
+        #[serde(rename = "request.due_soon")]
+        RequestDueSoon = "request.due_soon",
+        /// A new version of the privacy notice was published ([`NoticePublished`]).
+        #[serde(rename = "notice.published")]
+        NoticePublished = "notice.published",
+        /// To each person the new notice concerns ([`NoticeChanged`]).
+        #[serde(rename = "subject.notice_changed")]
+        SubjectNoticeChanged = "subject.notice_changed",
+        /// To each person whose consent no longer covers a widened purpose ([`ReconsentRequested`]).
+        #[serde(rename = "subject.reconsent_requested")]
+        SubjectReconsentRequested = "subject.reconsent_requested",
+        /// The ledger's head was signed and offered to witnesses ([`crate::reports::SignedHead`]).
+        #[serde(rename = "ledger.head_signed")]
+        LedgerHeadSigned = "ledger.head_signed",
+    }
+}
+
+/// `consent.changed`: a decision, with the receipt's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConsentChanged {
+    pub subject: String,
+    pub purpose: String,
+    pub channel: String,
+    pub granted: bool,
+    pub source: String,
+    /// Only a notice version Mamori published (`v<N>`); an imported label stays out.
+    pub notice_version: Option<String>,
+    pub decided_at: String,
+    pub receipt_id: String,
+}
+
+/// `subject.erased`: what is kept, and until when, under a legal obligation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubjectErased {
+    pub subject: String,
+    pub kept: Vec<KeptUntil>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KeptUntil {
+    pub category: String,
+    /// RFC 3339.
+    pub until: String,
+}
+
+/// `notice.published`: the version, its hash, what changed and which purposes need consent again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NoticePublished {
+    pub version: String,
+    /// Hex SHA-256 of the policy text published.
+    pub hash: String,
+    pub changes: Vec<NoticeChange>,
+    /// Purposes widened: consents given before need renewing for the categories added.
+    pub reconsent: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NoticeChange {
+    pub text: String,
+    /// Whether the change widens what a purpose covers.
+    pub widens: bool,
+}
+
+/// `subject.notice_changed`: a person the new notice concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NoticeChanged {
+    pub version: String,
+    pub widens: bool,
+}
+
+/// `subject.reconsent_requested`: a person whose consent to a purpose no longer covers it all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReconsentRequested {
+    pub version: String,
+    pub purpose: String,
+    pub added_categories: Vec<String>,
 }

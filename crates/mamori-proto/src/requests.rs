@@ -1,6 +1,9 @@
 //! Data-subject requests on the wire: their kinds, states and sources (the Data Rights
 //! Protocol's names), what opening and working one takes, and how one is shown.
 
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
 use crate::codes::wire_enum;
 
 wire_enum! {
@@ -139,4 +142,23 @@ pub struct RequestPage {
     pub requests: Vec<Request>,
     /// Pass as `after` for the next page; null on the last.
     pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RequestQuery {
+    /// Only this state (default: every request not closed).
+    pub state: Option<String>,
+    /// Only requests due before this time (RFC 3339).
+    pub due_before: Option<String>,
+    /// Only this person's requests.
+    pub subject: Option<String>,
+    /// The request with this short reference (`R-7F3K-92QD`, as the person was given it; any
+    /// case, dashes optional), whatever its state unless `state` is given.
+    pub reference: Option<String>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+    /// 1–1000, default 100.
+    pub limit: Option<i64>,
 }

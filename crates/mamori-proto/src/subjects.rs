@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// `{category: {field: value}}`, with categories and fields declared in the policy.
 pub type Data = BTreeMap<String, BTreeMap<String, Value>>;
@@ -148,4 +148,23 @@ pub struct SubjectExport {
     pub consents: Vec<ConsentDecision>,
     pub consent_history: Vec<ConsentHistoryEntry>,
     pub access_log: Vec<AccessEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogQuery {
+    /// Only events numbered below this (from `older` of the previous page).
+    pub before: Option<u64>,
+    /// Events per page, 1–500 (default 100).
+    pub limit: Option<i64>,
 }

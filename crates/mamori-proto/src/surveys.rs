@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::codes::wire_enum;
 
@@ -382,4 +382,32 @@ pub struct TokenRequest {
 pub struct BlindSignature {
     /// base64url, RFC 9474 §4.2.
     pub blind_signature: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsQuery {
+    /// Break the results down by the answers to this single-choice question.
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TextsQuery {
+    /// A free-text question of the survey.
+    pub question: String,
+    /// The `next` cursor of the page before.
+    pub after: Option<String>,
+    /// Up to 1,000 (default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `json` (default) or `markdown`.
+    pub format: Option<String>,
 }

@@ -2,14 +2,13 @@
 //! A load balancer or Kubernetes sends traffic only while `/readyz` says 200; a 503 names the
 //! failing check, and `mamori_ready{check=…}` shows each one in the metrics.
 
+pub use mamori_proto::health::{Check, CheckName, Readiness, ReadinessStatus};
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::AppState;
 
@@ -21,27 +20,7 @@ const WRITER_STALL: Duration = Duration::from_secs(30);
 /// How long the database may take to answer the readiness read.
 const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Check {
-    /// `database`, `storage`, `disk_space`, `ledger_writer` or `ledger_integrity`.
-    pub name: &'static str,
-    pub ok: bool,
-    /// Why it failed, in words (never a value of anyone's data).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Readiness {
-    /// `ready`, or `not_ready`.
-    pub status: &'static str,
-    /// The first failing check's name, when not ready.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failing: Option<&'static str>,
-    pub checks: Vec<Check>,
-}
-
-fn check(name: &'static str, problem: Option<String>) -> Check {
+fn check(name: CheckName, problem: Option<String>) -> Check {
     Check {
         name,
         ok: problem.is_none(),
@@ -81,11 +60,11 @@ async fn checks(s: &AppState) -> Vec<Check> {
         .then(|| format!("work has waited {} s without a commit", idle_for / 1000));
     let integrity = writer_state.integrity_problem;
     vec![
-        check("database", database),
-        check("storage", storage),
-        check("disk_space", disk_space),
-        check("ledger_writer", writer),
-        check("ledger_integrity", integrity),
+        check(CheckName::Database, database),
+        check(CheckName::Storage, storage),
+        check(CheckName::DiskSpace, disk_space),
+        check(CheckName::LedgerWriter, writer),
+        check(CheckName::LedgerIntegrity, integrity),
     ]
 }
 
@@ -95,7 +74,9 @@ pub async fn refresh(s: &AppState) -> Vec<Check> {
     for c in &checks {
         s.metrics
             .ready
-            .get_or_create(&crate::metrics::CheckLabel { check: c.name })
+            .get_or_create(&crate::metrics::CheckLabel {
+                check: c.name.as_str(),
+            })
             .set(i64::from(c.ok));
     }
     checks
@@ -114,9 +95,9 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
     };
     let body = Readiness {
         status: if failing.is_some() {
-            "not_ready"
+            ReadinessStatus::NotReady
         } else {
-            "ready"
+            ReadinessStatus::Ready
         },
         failing,
         checks,

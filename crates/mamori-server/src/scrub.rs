@@ -2,13 +2,12 @@
 //! elsewhere. Nothing is stored and nothing is logged; the texts only pass through.
 
 use mamori_proto::ErrorCode;
+pub use mamori_proto::scrub::{ScrubBody, ScrubRequest, SpanBody};
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::http::StatusCode;
 use mamori_scrub::{Kind, Redaction, Scrubber, Span};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::extract::{Body, Caller};
 use crate::problem::{ApiError, Problem};
@@ -22,42 +21,11 @@ pub const SCRUB_BODY_LIMIT: usize = 1024 * 1024;
 /// Above this many bytes in total the work moves off the request thread.
 const INLINE_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScrubRequest {
-    /// Up to 1,000 texts of up to 20,000 bytes each.
-    pub texts: Vec<String>,
-    /// How a kind is replaced: `placeholder` (default, `[EMAIL]`), `mask` (last four kept) or
-    /// `drop`; kinds: `email`, `payment_card`, `iban`, `ip_address`.
-    #[serde(default)]
-    pub modes: BTreeMap<String, String>,
-    /// Also return each text's spans (kind and byte offsets in the original).
-    #[serde(default)]
-    pub spans: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ScrubBody {
-    /// The texts scrubbed, in order.
-    pub texts: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spans: Option<Vec<Vec<SpanBody>>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SpanBody {
-    pub kind: String,
-    pub start: usize,
-    pub end: usize,
-}
-
-impl From<&Span> for SpanBody {
-    fn from(s: &Span) -> SpanBody {
-        SpanBody {
-            kind: s.kind.name().to_string(),
-            start: s.start,
-            end: s.end,
-        }
+fn span_body(s: &Span) -> SpanBody {
+    SpanBody {
+        kind: s.kind.name().to_string(),
+        start: s.start,
+        end: s.end,
     }
 }
 
@@ -139,7 +107,7 @@ fn answer(scrubber: &Scrubber, texts: &[String], with_spans: bool) -> ScrubBody 
         .iter()
         .map(|t| {
             let (out, spans) = scrubber.scrub_spans(t);
-            (out, spans.iter().map(SpanBody::from).collect())
+            (out, spans.iter().map(span_body).collect())
         })
         .unzip();
     ScrubBody {

@@ -6,6 +6,7 @@ use base64::Engine;
 use mamori_ledger::{HeadSigner, Outcome, jws};
 use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
 use mamori_proto::ErrorCode;
+pub use mamori_proto::consent::ConsentReason;
 use mamori_store::Change;
 // A person's consent state as stored, shown to callers as it is (plain data).
 pub use mamori_store::ConsentRow;
@@ -46,8 +47,7 @@ pub struct ConsentChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentAnswer {
     pub allowed: bool,
-    /// `granted`, `withdrawn`, `no_record` or `not_consent_based` (another legal basis applies).
-    pub reason: &'static str,
+    pub reason: ConsentReason,
     pub notice_version: Option<String>,
     pub updated_at: Option<String>,
     /// For a change: the signed consent receipt (JWS compact, EdDSA with the ledger key).
@@ -60,7 +60,7 @@ pub struct ConsentAnswer {
 }
 
 impl ConsentAnswer {
-    fn none(reason: &'static str) -> ConsentAnswer {
+    fn none(reason: ConsentReason) -> ConsentAnswer {
         ConsentAnswer {
             allowed: false,
             reason,
@@ -98,21 +98,18 @@ pub(crate) fn consent_changed(row: &ConsentRow, now: i64) -> Change {
         .notice_version
         .as_deref()
         .filter(|v| crate::versions::parse_version(v).is_some());
-    crate::outbox::announce(
-        "consent.changed",
-        Some(&row.subject_id),
-        serde_json::json!({
-            "subject": crate::format_id(&row.subject_id),
-            "purpose": row.purpose,
-            "channel": row.channel,
-            "granted": row.granted,
-            "source": row.source,
-            "notice_version": notice_version,
-            "decided_at": format_time(row.created_ms),
-            "receipt_id": crate::format_id(&row.id),
-        }),
-        now,
-    )
+    let data = mamori_proto::outbox::ConsentChanged {
+        subject: crate::format_id(&row.subject_id),
+        purpose: row.purpose.clone(),
+        channel: row.channel.clone(),
+        granted: row.granted,
+        source: row.source.clone(),
+        notice_version: notice_version.map(str::to_string),
+        decided_at: format_time(row.created_ms),
+        receipt_id: crate::format_id(&row.id),
+    };
+    let kind = crate::outbox::EventType::ConsentChanged;
+    crate::outbox::announce(kind, Some(&row.subject_id), &data, now)
 }
 
 /// `version` if it names a notice Mamori published (`v1` up to the latest), else the refusal.
@@ -479,9 +476,9 @@ impl Vault {
             IdSet::EMPTY
         };
         let reason = match (row.granted, covers.is_empty()) {
-            (false, _) => "withdrawn",
-            (true, true) => "reconsent_required",
-            (true, false) => "granted",
+            (false, _) => ConsentReason::Withdrawn,
+            (true, true) => ConsentReason::ReconsentRequired,
+            (true, false) => ConsentReason::Granted,
         };
         Ok(ConsentAnswer {
             allowed: !covers.is_empty(),
@@ -587,7 +584,7 @@ impl Vault {
             ConsentAnswer {
                 allowed: true,
                 covers: purpose.categories,
-                ..ConsentAnswer::none("not_consent_based")
+                ..ConsentAnswer::none(ConsentReason::NotConsentBased)
             }
         } else {
             let channel = channel_of(purpose, channel)?;
@@ -596,7 +593,7 @@ impl Vault {
                 .iter()
                 .find(|r| r.purpose == purpose.name && r.channel == channel);
             match row {
-                None => ConsentAnswer::none("no_record"),
+                None => ConsentAnswer::none(ConsentReason::NoRecord),
                 Some(r) => self.answer_for(purpose, r).await?,
             }
         };

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mamori_proto::Request;
+use mamori_proto::outbox::EventType;
 use mamori_store::{DrpRequestRow, RequestRow};
-use serde_json::Value;
 
 use super::status_json;
 use crate::error::Result;
@@ -46,11 +47,15 @@ impl Callbacks {
         let events = vault.store.events_after(after, PAGE).await?;
         for event in &events {
             self.after = Some(event.seq);
-            if !matches!(event.kind.as_str(), "request.opened" | "request.changed") {
+            let kind = EventType::parse(&event.kind);
+            if !matches!(
+                kind,
+                Some(EventType::RequestOpened | EventType::RequestChanged)
+            ) {
                 continue;
             }
-            let payload: Value = serde_json::from_str(&event.payload).unwrap_or_default();
-            if let Some(id) = payload["id"].as_str().and_then(crate::parse_id) {
+            let request = serde_json::from_str::<Request>(&event.payload).ok();
+            if let Some(id) = request.and_then(|r| crate::parse_id(&r.id)) {
                 vault.notify_agent_of(&self.sender, &id).await?;
             }
         }

@@ -484,9 +484,9 @@ impl Vault {
             status_callback: callback,
         };
         let announce = self.announce(
-            "request.opened",
+            crate::outbox::EventType::RequestOpened,
             row.subject_id.as_ref(),
-            crate::requests::request_json(&row),
+            &crate::requests::request_view(&row),
         );
         let event = self.drp_event(
             &agent.id,

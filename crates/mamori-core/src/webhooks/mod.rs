@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mamori_policy::AdminPermission;
 use mamori_proto::ErrorCode;
+use mamori_proto::outbox::EventType;
 use mamori_store::{Change, WebhookRow};
 
 use crate::access::Permission;
@@ -21,12 +22,16 @@ pub(crate) use delivery::{Deliveries, RESCAN};
 const WEBHOOKS: Permission = Permission::Admin(AdminPermission::Webhooks);
 
 /// The event types a subscription may ask for (`*` = all).
-pub const EVENT_TYPES: [&str; 4] = [
-    "consent.changed",
-    "subject.erased",
-    "notice.published",
-    "ledger.head_signed",
+pub const EVENT_TYPES: [EventType; 4] = [
+    EventType::ConsentChanged,
+    EventType::SubjectErased,
+    EventType::NoticePublished,
+    EventType::LedgerHeadSigned,
 ];
+
+fn event_type_list() -> String {
+    EVENT_TYPES.map(EventType::as_str).join(", ")
+}
 
 #[derive(Debug, Clone)]
 pub struct WebhookInfo {
@@ -80,18 +85,15 @@ fn check_types(types: &[String]) -> Result<String> {
         return Err(CoreError::invalid(
             ErrorCode::InvalidEventTypes,
             "events",
-            format!(
-                "name at least one event type: {} or *",
-                EVENT_TYPES.join(", ")
-            ),
+            format!("name at least one event type: {} or *", event_type_list()),
         ));
     }
     for t in types {
-        if t != "*" && !EVENT_TYPES.contains(&t.as_str()) {
+        if t != "*" && !EVENT_TYPES.iter().any(|e| e.as_str() == t) {
             return Err(CoreError::invalid(
                 ErrorCode::InvalidEventTypes,
                 "events",
-                format!("event types are: {} or *", EVENT_TYPES.join(", ")),
+                format!("event types are: {} or *", event_type_list()),
             ));
         }
     }

@@ -23,7 +23,7 @@ pub(crate) async fn consent_starts_refused_and_follows_each_decision(core: Core)
             .check_consent(&marketing, &person, "marketing_email", Some("email"))
             .await
             .unwrap();
-        (answer.allowed, answer.reason)
+        (answer.allowed, answer.reason.as_str())
     };
     assert_eq!(check().await, (false, "no_record"));
     let before = core.vault.ledger_size();

@@ -2,55 +2,17 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
+pub use mamori_proto::consent::{
+    AudienceBody, AudienceFilter, ConsentBody, ConsentQuery, LinkBody, LinkRequest, ReceiptBody,
+    ReceiptRequest, SetConsent,
+};
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetConsent {
-    /// A purpose of the policy whose legal basis is consent.
-    pub purpose: String,
-    /// One of the purpose's channels (email, sms, push, phone, post); leave out if it has none.
-    pub channel: Option<String>,
-    /// true grants, false withdraws.
-    pub granted: bool,
-    /// How it was collected: portal, api (default), import, gpc, agent.
-    pub source: Option<String>,
-    /// The version of the notice the person saw.
-    pub notice_version: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentQuery {
-    pub purpose: String,
-    pub channel: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsentBody {
-    pub allowed: bool,
-    /// granted, withdrawn, no_record (not granted: privacy by default), not_consent_based, or
-    /// reconsent_required (granted under a notice that did not yet describe what the purpose
-    /// covers now).
-    pub reason: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notice_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// The purpose's categories this consent covers now.
-    pub covers: Vec<String>,
-    /// Categories added to the purpose after the notice the person agreed to: not covered until
-    /// they agree again.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reconsent: Vec<String>,
-    /// After a change: the consent receipt, a JWS (EdDSA) signed with the ledger key; its
-    /// header's `kid` is the public key in base64url (`public_key` of `GET /v1/ledger/head`, in hex).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<String>,
-}
-
-impl ConsentBody {
-    fn new(policy: &mamori_policy::Policy, a: mamori_core::consent::ConsentAnswer) -> Self {
+/// A consent answer in the policy's names.
+fn consent_body(
+    policy: &mamori_policy::Policy,
+    a: mamori_core::consent::ConsentAnswer,
+) -> ConsentBody {
+    {
         ConsentBody {
             allowed: a.allowed,
             reason: a.reason,
@@ -89,7 +51,7 @@ pub async fn set_consent(
         notice_version: body.notice_version,
     };
     let answer = s.vault.set_consent(&actor, &id, &change).await?;
-    Ok(Json(ConsentBody::new(&s.vault.policy, answer)))
+    Ok(Json(consent_body(&s.vault.policy, answer)))
 }
 
 /// Whether the subject may be processed for a purpose (on a channel), and why. `Sec-GPC: 1`
@@ -119,26 +81,7 @@ pub async fn check_consent(
         .vault
         .check_consent(&actor, &id, &q.purpose, q.channel.as_deref())
         .await?;
-    Ok(Json(ConsentBody::new(&s.vault.policy, answer)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiptRequest {
-    /// A consent receipt (JWS compact) as returned by `PUT /v1/consent/{id}`.
-    pub receipt: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReceiptBody {
-    pub receipt_id: String,
-    pub subject: String,
-    pub purpose: String,
-    pub channel: String,
-    pub granted: bool,
-    /// Still the latest decision for this subject, purpose and channel. A genuine but replaced
-    /// receipt (e.g. a grant since withdrawn) proves only that the decision was made then.
-    pub current: bool,
+    Ok(Json(consent_body(&s.vault.policy, answer)))
 }
 
 /// Checks a consent receipt: signed by this Mamori's ledger key, and still the current decision?
@@ -159,23 +102,6 @@ pub async fn verify_receipt(
         granted: c.granted,
         current: c.current,
     }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AudienceFilter {
-    /// A consent-based purpose.
-    pub purpose: String,
-    /// One of its channels (leave out if it has none).
-    pub channel: Option<String>,
-    /// Up to 100,000 subject ids.
-    pub subjects: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AudienceBody {
-    /// The given ids that may be contacted (granted, not erased), in the order given.
-    pub allowed: Vec<String>,
 }
 
 /// Campaign audience filtering: which of these subjects may be contacted for the purpose on the
@@ -274,25 +200,6 @@ fn audience_stream(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LinkRequest {
-    pub purpose: String,
-    pub channel: Option<String>,
-    /// Validity in days (1–366, default 60).
-    pub ttl_days: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LinkBody {
-    /// Append to your public base URL, e.g. in `List-Unsubscribe: <https://…/unsubscribe?token=…>`.
-    pub path: String,
-    pub token: String,
-    pub expires_at: String,
-    /// The header to send with it (RFC 8058).
-    pub list_unsubscribe_post: &'static str,
-}
-
 /// A one-click unsubscribe link (RFC 8058) for one subject, purpose and channel.
 #[utoipa::path(post, path = "/v1/consent/{id}/unsubscribe-link", request_body = LinkRequest,
     params(("id" = uuid::Uuid, Path)),
@@ -319,6 +226,6 @@ pub async fn unsubscribe_link(
         path: format!("/unsubscribe?token={}", link.token),
         token: link.token,
         expires_at: mamori_core::format_time(link.expires_ms),
-        list_unsubscribe_post: "List-Unsubscribe=One-Click",
+        list_unsubscribe_post: "List-Unsubscribe=One-Click".into(),
     }))
 }

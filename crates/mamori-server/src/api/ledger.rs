@@ -2,18 +2,10 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HeadBody {
-    pub size: u64,
-    pub timestamp_ms: i64,
-    /// Base64 SHA-256 root hash.
-    pub root: String,
-    /// Base64 Ed25519 signature over the head.
-    pub signature: String,
-    /// Hex Ed25519 public key that signs tree heads.
-    pub public_key: String,
-}
+pub use mamori_proto::health::Health;
+pub use mamori_proto::ledger::{
+    ConsistencyBody, ConsistencyQuery, HeadBody, InclusionBody, InclusionQuery,
+};
 
 fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBody {
     HeadBody {
@@ -37,25 +29,6 @@ pub async fn ledger_head(
         field: None,
     })?;
     Ok(Json(head_body(&head, &s.vault.ledger_public_key())))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct InclusionQuery {
-    /// Leaf index, from 0.
-    pub leaf: u64,
-    /// Tree size; defaults to the latest signed head.
-    pub size: Option<u64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InclusionBody {
-    pub leaf: u64,
-    pub size: u64,
-    pub leaf_hash: String,
-    pub root: String,
-    pub proof: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
@@ -86,23 +59,6 @@ pub async fn inclusion_proof(
     }))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyQuery {
-    pub first: u64,
-    pub second: u64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsistencyBody {
-    pub first: u64,
-    pub second: u64,
-    pub first_root: String,
-    pub second_root: String,
-    pub proof: Vec<String>,
-}
-
 #[utoipa::path(get, path = "/v1/ledger/proof/consistency", params(ConsistencyQuery), responses((status = 200, body = ConsistencyBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn consistency_proof(
     State(s): State<AppState>,
@@ -131,18 +87,11 @@ pub async fn consistency_proof(
     }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    pub status: &'static str,
-    pub backend: &'static str,
-    pub ledger_size: u64,
-}
-
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
     Json(Health {
-        status: "ok",
-        backend: s.vault.backend(),
+        status: "ok".into(),
+        backend: s.vault.backend().into(),
         ledger_size: s.vault.ledger_size(),
     })
 }

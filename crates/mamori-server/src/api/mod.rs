@@ -8,8 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use mamori_crypto::LookupKind;
 use mamori_ledger::{SignedTreeHead, b64};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use crate::openapi::CommonResponses;
 

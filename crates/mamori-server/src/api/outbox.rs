@@ -2,16 +2,7 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct FeedQuery {
-    /// The `seq` of the last event already processed (0 to start from the beginning).
-    pub after: Option<i64>,
-    /// At most this many events (1–1000, default 100).
-    pub limit: Option<i64>,
-}
+pub use mamori_proto::webhooks::{AddWebhook, FeedQuery, ReplayRequest, WebhookBody};
 
 pub use mamori_proto::outbox::FeedBody;
 
@@ -44,34 +35,8 @@ pub async fn events(
     Ok(Json(FeedBody { events, next }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddWebhook {
-    /// Where events are POSTed (http or https).
-    pub url: String,
-    /// Event types: consent.changed, subject.erased, or * for all.
-    pub events: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookBody {
-    pub id: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub created_at: String,
-    /// Last outbox seq handled.
-    pub cursor: i64,
-    /// Failed attempts on the next event.
-    pub attempts: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_status: Option<i64>,
-    /// Only when created: the Standard Webhooks signing secret (`whsec_…`), shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-impl From<mamori_core::webhooks::WebhookInfo> for WebhookBody {
-    fn from(w: mamori_core::webhooks::WebhookInfo) -> Self {
+fn webhook_body(w: mamori_core::webhooks::WebhookInfo) -> WebhookBody {
+    {
         WebhookBody {
             id: w.id,
             url: w.url,
@@ -102,7 +67,7 @@ pub async fn add_webhook(
         )));
     }
     let (info, secret) = s.vault.add_webhook(&actor, &body.url, &body.events).await?;
-    let mut out = WebhookBody::from(info);
+    let mut out = webhook_body(info);
     out.secret = Some(secret);
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -115,7 +80,7 @@ pub async fn list_webhooks(
     Caller(actor): Caller,
 ) -> ApiResult<Json<Vec<WebhookBody>>> {
     let list = s.vault.list_webhooks(&actor).await?;
-    Ok(Json(list.into_iter().map(WebhookBody::from).collect()))
+    Ok(Json(list.into_iter().map(webhook_body).collect()))
 }
 
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = uuid::Uuid, Path)),
@@ -128,13 +93,6 @@ pub async fn remove_webhook(
 ) -> ApiResult<StatusCode> {
     s.vault.remove_webhook(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplayRequest {
-    /// Deliver again every wanted event from this feed position (`seq`) on, dead letters included.
-    pub from: i64,
 }
 
 /// Sends a subscription's events again from a feed position (after an outage on the

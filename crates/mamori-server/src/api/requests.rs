@@ -2,6 +2,7 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
+pub use mamori_proto::requests::RequestQuery;
 
 use mamori_proto::requests::{ExtendRequest, OpenRequest, SetRequestState};
 use mamori_proto::{Request, RequestPage, RequestSource};
@@ -60,25 +61,6 @@ pub async fn open_request(
         StatusCode::CREATED,
         Json(mamori_core::requests::request_view(&row)),
     ))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct RequestQuery {
-    /// Only this state (default: every request not closed).
-    pub state: Option<String>,
-    /// Only requests due before this time (RFC 3339).
-    pub due_before: Option<String>,
-    /// Only this person's requests.
-    pub subject: Option<String>,
-    /// The request with this short reference (`R-7F3K-92QD`, as the person was given it; any
-    /// case, dashes optional), whatever its state unless `state` is given.
-    pub reference: Option<String>,
-    /// The `next` of the previous page.
-    pub after: Option<String>,
-    /// 1–1000, default 100.
-    pub limit: Option<i64>,
 }
 
 /// The request queue, by due date: what must be answered first comes first.

@@ -2,20 +2,12 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
+pub use mamori_proto::subjects::{AccessLogQuery, LookupQuery};
 
 pub use mamori_proto::subjects::{
     AccessEvent, AccessLogPage, CreateRecord, CreateSubject, Created, ErasureResult, KeptCategory,
     LookupResult, RecordBody, Records, SubjectBody, SubjectExport, UpdateSubject,
 };
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct LookupQuery {
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub external_id: Option<String>,
-}
 
 #[utoipa::path(post, path = "/v1/subjects", request_body = CreateSubject,
     params(("Mamori-Purpose" = String, Header, description = "purpose of this access")),
@@ -67,16 +59,6 @@ pub async fn export_subject(
     let id = subject_id(&id)?;
     let export = s.vault.export_subject(&actor, &purpose, &id).await?;
     Ok(Json(export.document()))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AccessLogQuery {
-    /// Only events numbered below this (from `older` of the previous page).
-    pub before: Option<u64>,
-    /// Events per page, 1–500 (default 100).
-    pub limit: Option<i64>,
 }
 
 /// The ledger events about a subject, newest first: who (role), why (purpose), what, which

@@ -4,6 +4,7 @@
 //! reaches the core; the address only feeds an in-memory rate limit.
 
 use mamori_proto::ErrorCode;
+pub use mamori_proto::surveys::{ReportQuery, ResultsQuery, TextsQuery};
 use std::net::SocketAddr;
 
 use askama::Template;
@@ -80,14 +81,6 @@ pub async fn close(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ResultsQuery {
-    /// Break the results down by the answers to this single-choice question.
-    pub by: Option<String>,
-}
-
 /// Aggregates per question (and a breakdown by a single-choice question); every group smaller
 /// than the survey's k is suppressed and marked.
 #[utoipa::path(get, path = "/v1/surveys/{slug}/results",
@@ -105,18 +98,6 @@ pub async fn results(
             .survey_results(&actor, &slug, q.by.as_deref())
             .await?,
     ))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TextsQuery {
-    /// A free-text question of the survey.
-    pub question: String,
-    /// The `next` cursor of the page before.
-    pub after: Option<String>,
-    /// Up to 1,000 (default 100).
-    pub limit: Option<i64>,
 }
 
 /// The scrubbed free-text answers to one question, a page at a time; none until the question
@@ -219,14 +200,6 @@ pub async fn respond(
         .respond(&slug, &raw_answers(&body.answers)?, token.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ReportQuery {
-    /// `json` (default) or `markdown`.
-    pub format: Option<String>,
 }
 
 /// The privacy officer's report: open and overdue requests, surveys, what customers say about

@@ -1,6 +1,7 @@
 //! The privacy officer's report: requests, surveys and the built-in survey's sentiment.
 
 use super::*;
+use mamori_proto::reports::PrivacyReport;
 
 const CANARY: &str = "report-canary@example.com";
 
@@ -43,46 +44,43 @@ async fn six_responses_and_two_requests(app: &TestApp) {
     }
 }
 
-async fn report(app: &TestApp) -> Value {
+/// The report as the typed document the API promises, and its text.
+async fn report(app: &TestApp) -> (PrivacyReport, String) {
     let r = officer(app, Method::GET, "/v1/reports/privacy", None).await;
     assert_eq!(r.status(), StatusCode::OK);
-    r.json::<Value>().await.unwrap()
+    let text = r.text().await.unwrap();
+    (serde_json::from_str(&text).expect("a PrivacyReport"), text)
 }
 
 /// The privacy officer's report: requests open and overdue, surveys, and the built-in survey's
 /// results with small groups still hidden and no free text; ledgered.
 pub(crate) async fn the_privacy_report_shows_requests_surveys_and_sentiment(app: TestApp) {
-    let empty = report(&app).await;
-    assert_eq!(empty["requests"]["open"], 0);
-    assert_eq!(empty["customer_sentiment"]["available"], false);
+    let (empty, _) = report(&app).await;
+    assert_eq!(empty.requests.open, 0);
+    assert!(!empty.customer_sentiment.available);
     six_responses_and_two_requests(&app).await;
     let before = ledger_size(&app).await;
-    let v = report(&app).await;
+    let (v, text) = report(&app).await;
     assert_eq!(
         ledger_size(&app).await,
         before + 1,
         "reading the report is ledgered"
     );
-    assert_eq!(
-        (&v["requests"]["open"], &v["requests"]["overdue"]),
-        (&json!(2), &json!(1))
-    );
-    let s = &v["customer_sentiment"];
-    assert_eq!(s["responses"], 6);
-    let trust = &s["questions"][0];
-    assert_eq!(trust["id"], "trust");
-    assert!((trust["mean"].as_f64().unwrap() - 23.0 / 6.0).abs() < 1e-9);
+    assert_eq!((v.requests.open, v.requests.overdue), (2, 1));
+    let s = &v.customer_sentiment;
+    assert_eq!(s.responses, Some(6));
+    let questions = s.questions.as_ref().unwrap();
+    assert_eq!(questions[0].id, "trust");
+    assert!((questions[0].mean.unwrap() - 23.0 / 6.0).abs() < 1e-9);
     // "yes" (4) is below k = 5: still hidden, and ranked last as unknown.
-    let clear = &s["questions"][1];
-    let choices = clear["choices"].as_array().unwrap();
-    assert!(choices.iter().all(|c| c["suppressed"] == true), "{clear}");
-    let text = v.to_string();
+    let choices = questions[1].choices.as_ref().unwrap();
+    assert!(choices.iter().all(|c| c.suppressed), "{choices:?}");
     assert!(
         !text.contains(CANARY) && !text.contains("[EMAIL]"),
         "no free text in the report"
     );
     assert!(text.contains("how-we-use-your-data"));
-    assert!(v["ledger"]["size"].as_u64().unwrap() > 0);
+    assert!(v.ledger.unwrap().size > 0);
 }
 
 /// The report in Markdown; other formats refused; only for the officer.

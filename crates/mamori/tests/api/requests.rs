@@ -1,7 +1,7 @@
 //! The register of requests: DRP states, deadlines, reminders, and requests agents file.
 
 use super::*;
-use mamori_proto::ErrorCode;
+use mamori_proto::{ErrorCode, RequestKind, RequestPage, RequestState};
 
 pub(crate) async fn officer(
     app: &TestApp,
@@ -45,38 +45,33 @@ async fn three_requests(app: &TestApp) -> (String, Value, Value, Value) {
     (ada, gdpr, lgpd, ccpa)
 }
 
+/// The officer's queue, read as the typed page the API documents.
+async fn queue_page(app: &TestApp, query: &str) -> RequestPage {
+    let page = officer_json(app, Method::GET, &format!("/v1/requests{query}"), None).await;
+    serde_json::from_value(page).expect("the answer is a RequestPage")
+}
+
 /// The queue is ordered by deadline (LGPD's 15 days before the GDPR's month before CCPA's 45
 /// days), paged, and filtered by person.
 pub(crate) async fn the_queue_is_ordered_by_deadline_and_paged(app: TestApp) {
     let (ada, ..) = three_requests(&app).await;
-    let queue = officer_json(&app, Method::GET, "/v1/requests", None).await;
-    let order: Vec<&str> = queue["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(order, ["erasure", "access", "opt_out_of_sale"], "{queue}");
-    let first = officer_json(&app, Method::GET, "/v1/requests?limit=1", None).await;
-    let next = first["next"].as_str().unwrap();
-    let rest = officer_json(
-        &app,
-        Method::GET,
-        &format!("/v1/requests?limit=5&after={next}"),
-        None,
-    )
-    .await;
-    assert_eq!(rest["requests"].as_array().unwrap().len(), 2);
-    assert_eq!(rest["requests"][0]["kind"], "access");
-    assert!(rest["next"].is_null());
-    let mine = officer_json(
-        &app,
-        Method::GET,
-        &format!("/v1/requests?subject={ada}"),
-        None,
-    )
-    .await;
-    assert_eq!(mine["requests"].as_array().unwrap().len(), 2);
+    let queue = queue_page(&app, "").await;
+    let order: Vec<RequestKind> = queue.requests.iter().map(|r| r.kind).collect();
+    use RequestKind::{Access, Erasure, OptOutOfSale};
+    assert_eq!(order, [Erasure, Access, OptOutOfSale], "{queue:?}");
+    assert!(queue.requests.iter().all(|r| r.state == RequestState::Open));
+    let first = queue_page(&app, "?limit=1").await;
+    let next = first.next.expect("a full page says where the next starts");
+    let rest = queue_page(&app, &format!("?limit=5&after={next}")).await;
+    let kinds: Vec<RequestKind> = rest.requests.iter().map(|r| r.kind).collect();
+    assert_eq!((kinds, rest.next), (vec![Access, OptOutOfSale], None));
+    let mine = queue_page(&app, &format!("?subject={ada}")).await;
+    assert_eq!(mine.requests.len(), 2);
+    assert!(
+        mine.requests
+            .iter()
+            .all(|r| r.subject.as_deref() == Some(&*ada))
+    );
 }
 
 /// Extension: once, with a reason, as far as the law allows; LGPD allows none.
