@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use mamori_core::drp::{DrpAgentRow, DrpRequestRow};
 use mamori_core::drp::{DrpError, status_json};
 use mamori_core::requests::RequestRow;
+use mamori_proto::drp::{DrpErrorBody, DrpPairing, DrpStatus};
 use serde_json::json;
 
 use crate::AppState;
@@ -16,10 +17,11 @@ use crate::AppState;
 /// read headers.
 fn error(e: DrpError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut body = json!({ "code": e.status.to_string(), "message": e.message });
-    if e.fatal {
-        body["fatal"] = json!(true);
-    }
+    let body = DrpErrorBody {
+        code: e.status.to_string(),
+        message: e.message.to_string(),
+        fatal: e.fatal,
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -71,7 +73,7 @@ async fn agent(
 #[utoipa::path(post, path = "/v1/agent/{agent_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
     params(("agent_id" = String, Path, description = "the agent's id in the DRP directory")),
     request_body(content = String, content_type = "text/plain", description = "base64 of the agent's 64-byte Ed25519 signature followed by the signed JSON message (libsodium's combined form, DRP §2.05)"),
-    responses((status = 200, description = "JSON `{\"agent-id\": …, \"token\": …}`: the pair-wise bearer token (it replaces any earlier one)"), (status = 403, description = "bad signature, unknown agent, another business, an expired or already used message (empty body)"), (status = 429, description = "too many failed attempts")))]
+    responses((status = 200, body = DrpPairing, description = "The pair-wise bearer token (it replaces any earlier one)"), (status = 403, description = "bad signature, unknown agent, another business, an expired or already used message (empty body)"), (status = 429, description = "too many failed attempts")))]
 pub async fn pair(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -89,7 +91,7 @@ pub async fn pair(
         return StatusCode::FORBIDDEN.into_response();
     };
     match s.vault.drp_pair(&agent_id, body, &s.drp_business_id).await {
-        Ok(token) => axum::Json(json!({ "agent-id": agent_id, "token": token })).into_response(),
+        Ok(token) => axum::Json(DrpPairing { agent_id, token }).into_response(),
         Err(e) if e.status == 500 => error(e),
         Err(_) => {
             s.limits.record_failed_auth(peer.ip());
@@ -123,7 +125,7 @@ pub async fn agent_information(
 /// `POST /v1/data-rights-request`: a signed request from an agent, filed in the register.
 #[utoipa::path(post, path = "/v1/data-rights-request", tag = "Data Rights Protocol 1.0 and 0.9.x",
     request_body(content = String, content_type = "text/plain", description = "base64 of the agent's 64-byte Ed25519 signature followed by the signed JSON message (libsodium's combined form, DRP §2.05)"),
-    responses((status = 200, description = "the request's status object (request_id, status, received_at, expected_by)"), (status = 400, description = "DRP error JSON: malformed or unsigned message, a missing or unsupported drp.version, an expired message or a validity window over 15 minutes"), (status = 403, description = "DRP error JSON: bad token or signature, another business, a message already used"), (status = 429, description = "too many failed attempts")),
+    responses((status = 200, body = DrpStatus, description = "the request's status object"), (status = 400, description = "DRP error JSON: malformed or unsigned message, a missing or unsupported drp.version, an expired message or a validity window over 15 minutes"), (status = 403, description = "DRP error JSON: bad token or signature, another business, a message already used"), (status = 429, description = "too many failed attempts")),
     security(("bearer" = [])))]
 pub async fn submit(
     State(s): State<AppState>,
@@ -146,7 +148,7 @@ pub async fn submit(
 /// `GET /v1/data-rights-request/{request_id}`.
 #[utoipa::path(get, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
     params(("request_id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "the request's status object"), (status = 403, description = "DRP error JSON: bad token"), (status = 404, description = "DRP error JSON: no such request for this agent")),
+    responses((status = 200, body = DrpStatus, description = "the request's status object"), (status = 403, description = "DRP error JSON: bad token"), (status = 404, description = "DRP error JSON: no such request for this agent")),
     security(("bearer" = [])))]
 pub async fn status(
     State(s): State<AppState>,
@@ -168,7 +170,7 @@ pub async fn status(
 #[utoipa::path(delete, path = "/v1/data-rights-request/{request_id}", tag = "Data Rights Protocol 1.0 and 0.9.x",
     params(("request_id" = uuid::Uuid, Path)),
     request_body(content = String, content_type = "text/plain", description = "base64 of the agent's 64-byte Ed25519 signature followed by the signed JSON message (libsodium's combined form, DRP §2.05)"),
-    responses((status = 200, description = "the status object, now revoked"), (status = 400, description = "DRP error JSON: malformed message"), (status = 403, description = "DRP error JSON: bad token or signature"), (status = 404, description = "DRP error JSON: no such request for this agent"), (status = 409, description = "DRP error JSON: the request is closed and can no longer be revoked")),
+    responses((status = 200, body = DrpStatus, description = "the status object, now revoked"), (status = 400, description = "DRP error JSON: malformed message"), (status = 403, description = "DRP error JSON: bad token or signature"), (status = 404, description = "DRP error JSON: no such request for this agent"), (status = 409, description = "DRP error JSON: the request is closed and can no longer be revoked")),
     security(("bearer" = [])))]
 pub async fn revoke(
     State(s): State<AppState>,

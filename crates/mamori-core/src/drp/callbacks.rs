@@ -85,7 +85,7 @@ impl Vault {
             tracing::warn!("a DRP status callback is not allowed by [outbound]; not sent");
             return;
         }
-        let body = status_json(row, drp).to_string();
+        let body = crate::outbox::payload(&status_json(row, drp));
         let sender = sender.clone();
         tokio::spawn(async move {
             for attempt in 0..ATTEMPTS {

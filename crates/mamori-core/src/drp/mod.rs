@@ -19,7 +19,7 @@ use mamori_proto::ErrorCode;
 use mamori_store::{Change, JobError, RequestRow};
 // An agent and its requests as stored, shown to the server as they are (plain data).
 pub use mamori_store::{DrpAgentRow, DrpRequestRow};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Digest as _;
 
 use crate::access::Permission;
@@ -27,6 +27,7 @@ use crate::error::{CoreError, Result};
 use crate::requests::{DenialReason, NewRequest, RequestKind, RequestSource, RequestState};
 use crate::vault::{Actor, Vault, index_kind};
 use crate::{format_id, format_time};
+use mamori_proto::drp::DrpStatus;
 
 mod callbacks;
 pub use callbacks::Callbacks;
@@ -154,28 +155,21 @@ fn timestamp(claims: &Value, key: &str) -> DrpResult<i64> {
 }
 
 /// The protocol's Exercise Status object (§3.03).
-pub fn status_json(row: &RequestRow, drp: &DrpRequestRow) -> Value {
-    let mut status = json!({
-        "request_id": format_id(&row.id),
-        "received_at": format_time(row.received_ms),
-        "expected_by": format_time(row.due_ms),
-        "status": row.state,
+pub fn status_json(row: &RequestRow, drp: &DrpRequestRow) -> DrpStatus {
+    // Our register says insufficient_verification; the protocol's name is shorter.
+    let reason = row.reason.map(|reason| match reason {
+        DenialReason::InsufficientVerification => "insuf_verification".to_string(),
+        other => other.as_str().to_string(),
     });
-    if let Some(r) = &drp.agent_request_id {
-        status["agent_request_id"] = json!(r);
+    DrpStatus {
+        request_id: format_id(&row.id),
+        received_at: format_time(row.received_ms),
+        expected_by: format_time(row.due_ms),
+        status: row.state,
+        agent_request_id: drp.agent_request_id.clone(),
+        reason,
+        processing_details: (row.extension).map(|ext| format!("deadline extended: {ext}")),
     }
-    if let Some(reason) = row.reason {
-        // Our register says insufficient_verification; the protocol's name is shorter.
-        let reason = match reason {
-            DenialReason::InsufficientVerification => "insuf_verification",
-            other => other.as_str(),
-        };
-        status["reason"] = json!(reason);
-    }
-    if let Some(ext) = &row.extension {
-        status["processing_details"] = json!(format!("deadline extended: {ext}"));
-    }
-    status
 }
 
 impl Vault {
@@ -565,7 +559,7 @@ impl Vault {
     }
 
     /// `GET /v1/data-rights-request/{id}`: the status, for the agent that filed it.
-    pub async fn drp_status(&self, agent: &DrpAgentRow, request_id: &str) -> DrpResult<Value> {
+    pub async fn drp_status(&self, agent: &DrpAgentRow, request_id: &str) -> DrpResult<DrpStatus> {
         let (row, drp) = self.agents_request(agent, request_id).await?;
         let event = self.drp_event(
             &agent.id,
