@@ -266,3 +266,18 @@ pub enum Change {
         failed_ms: i64,
     },
 }
+
+impl Change {
+    /// Whether applying this destroys a subject's key or replaces sealed data: the old bytes
+    /// must then be scrubbed from freed pages and from the write-ahead log, not merely unlinked.
+    pub fn destroys_key_material(&self) -> bool {
+        matches!(
+            self,
+            Change::EraseSubject { .. }
+                | Change::HoldSubject { .. }
+                | Change::RekeyStart { .. }
+                | Change::RekeyRecords { .. }
+                | Change::RekeyFinish { .. }
+        )
+    }
+}

@@ -25,6 +25,8 @@ mod erasure;
 mod feed;
 #[path = "api/forget.rs"]
 mod forget;
+#[path = "api/freed_pages.rs"]
+mod freed_pages;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/holds.rs"]

@@ -70,6 +70,11 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
+    /// PostgreSQL offers no way to zero a dead tuple's bytes or the WAL that holds them:
+    /// old row versions stay in the table file until VACUUM reuses the space, and in `pg_wal`
+    /// until it is recycled (docs/SECURITY.md, "Erasure and the copies a database keeps").
+    fn scrub_freed_pages(&self) {}
+
     /// PostgreSQL has no faster path for a batch of events alone: `commit_batch` goes on.
     fn commit_events_only(
         &self,

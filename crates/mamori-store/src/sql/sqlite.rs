@@ -49,6 +49,8 @@ pub struct SqliteStore {
     write_failed: std::sync::atomic::AtomicBool,
     /// The database file's device and inode when it was opened.
     identity: Option<(u64, u64)>,
+    /// Set by a commit that destroyed key material; the checkpointer then empties the WAL.
+    wal_holds_erased: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A file's device and inode: which file it is, whatever its name.
@@ -69,6 +71,14 @@ impl SqliteStore {
             )),
             _ => None,
         }
+    }
+
+    /// After an erasure: SQLite already zeroed the freed cells and pages (`secure_delete`), but
+    /// the write-ahead log still holds the pages as they were before; the checkpointer copies
+    /// the WAL back and truncates it to nothing at its next turn (retrying while readers hold it).
+    fn scrub_freed_pages(&self) {
+        self.wal_holds_erased
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     fn local_dir(&self) -> Option<std::path::PathBuf> {
@@ -97,9 +107,20 @@ const WAL_RESTART_FRAMES: i64 = 32_768;
 /// checkpoint would run inside whichever commit crosses the threshold and stall every request
 /// waiting on that batch). PASSIVE never blocks the writer or readers; under steady writes it
 /// never quite reaches the end of the WAL, so once the WAL is long a RESTART rewinds it.
-async fn checkpoint_loop(pool: SqlitePool) {
+async fn checkpoint_loop(
+    pool: SqlitePool,
+    wal_holds_erased: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
+        // Pages as they were before an erasure live on in the WAL until it is rewound and cut:
+        // TRUNCATE copies every frame back and empties the file, or fails (busy) and is retried.
+        if wal_holds_erased.swap(false, Ordering::AcqRel)
+            && !matches!(checkpoint(&pool, "TRUNCATE").await, Ok((0, 0)))
+        {
+            wal_holds_erased.store(true, Ordering::Release);
+        }
         let (frames, copied) = match checkpoint(&pool, "PASSIVE").await {
             Ok(progress) => progress,
             Err(e) => {
@@ -150,7 +171,10 @@ impl SqliteStore {
             // Checkpoints run in `checkpoint_loop`, off the commit path.
             .pragma("wal_autocheckpoint", "0")
             // After a RESTART rewinds the WAL, SQLite truncates the file to this size.
-            .pragma("journal_size_limit", "268435456");
+            .pragma("journal_size_limit", "268435456")
+            // Deleted and overwritten content is zeroed in the page, and freed pages are zeroed:
+            // an erased subject's wrapped key cannot be carved out of the file's free space.
+            .pragma("secure_delete", "ON");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -162,6 +186,7 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options.clone().busy_timeout(Duration::from_millis(20)))
             .await?;
+        let wal_holds_erased: std::sync::Arc<std::sync::atomic::AtomicBool> = Default::default();
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(
@@ -177,9 +202,10 @@ impl SqliteStore {
             events_only: crate::events_only::EventsOnly::new(path.into()),
             write,
             read,
-            checkpointer: tokio::spawn(checkpoint_loop(checkpoint)),
+            checkpointer: tokio::spawn(checkpoint_loop(checkpoint, wal_holds_erased.clone())),
             write_failed: Default::default(),
             identity: file_identity(std::path::Path::new(path)),
+            wal_holds_erased,
         })
     }
 }

@@ -83,6 +83,9 @@ impl Backend {
             .await?;
         }
         tx.commit().await?;
+        if jobs.iter().flatten().any(Change::destroys_key_material) {
+            self.scrub_freed_pages();
+        }
         Ok(outcomes)
     }
 
