@@ -261,9 +261,29 @@ impl Vault {
         entry: Option<(mamori_store::RequestRow, Vec<Change>, Event)>,
     ) -> Result<ErasurePlan> {
         let all = self.policy.all_categories();
+        self.authorise(
+            actor,
+            purpose,
+            Action::Delete,
+            all,
+            "subject.erase",
+            Some(id),
+        )
+        .await?;
+        self.erase_authorised(actor, purpose, id, entry).await
+    }
+
+    /// The erasure once decided: by [`Self::erase_with`], or replayed from the erasure journal
+    /// (an erasure decided before a restore brought the person back).
+    pub(crate) async fn erase_authorised(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        entry: Option<(mamori_store::RequestRow, Vec<Change>, Event)>,
+    ) -> Result<ErasurePlan> {
+        let all = self.policy.all_categories();
         let label = "subject.erase";
-        self.authorise(actor, purpose, Action::Delete, all, label, Some(id))
-            .await?;
         for _ in 0..RETRIES {
             let opened = self.live_subject(id, None).await;
             let (row, _, map) = self
@@ -298,6 +318,7 @@ impl Vault {
             }
             match self.ledger.submit(changes, events).await? {
                 Ok(()) => {
+                    self.journal_erasure(id, now);
                     if plan.next_end_ms().is_some() {
                         let vault = self.clone();
                         let id = *id;

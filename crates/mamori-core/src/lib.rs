@@ -15,6 +15,7 @@ pub mod consent_state;
 pub mod correction;
 pub mod drp;
 pub mod erasure;
+pub mod erasure_journal;
 pub mod error;
 pub mod export;
 pub mod fieldmap;

@@ -1,5 +1,6 @@
 //! Opening a Mamori installation: data directory, master key, policy, store, ledger.
 
+use mamori_core::erasure_journal::ErasureJournal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,9 +156,11 @@ impl Context {
     pub async fn open(paths: &Paths) -> anyhow::Result<Context> {
         let policy = Arc::new(load_policy(&paths.policy)?);
         let keyring = Arc::new(keyring(paths)?);
-        let vault = Vault::open(policy, keyring, &paths.database)
+        let mut vault = Vault::open(policy, keyring, &paths.database)
             .await
             .context("opening the database")?;
+        let journal = paths.data.join(mamori_core::erasure_journal::FILE);
+        vault.erasure_journal = Some(Arc::new(ErasureJournal::at(journal)));
         vault.seal_unsealed_consent_state().await?;
         Ok(Context { vault })
     }

@@ -16,6 +16,8 @@ mod imports;
 mod ledger;
 #[path = "cli/readme.rs"]
 mod readme;
+#[path = "cli/restore.rs"]
+mod restore;
 #[path = "cli/serving.rs"]
 mod serving;
 

@@ -86,6 +86,8 @@ pub struct Vault {
     pub(crate) consent_state_mac: Arc<mamori_crypto::KeyedMac>,
     /// The time every operation reads (the system's, unless a test sets a `FakeClock`).
     pub clock: Arc<dyn crate::clock::Clock>,
+    /// Where erasures are noted outside the database (None: nowhere, as in tests).
+    pub erasure_journal: Option<Arc<crate::erasure_journal::ErasureJournal>>,
 }
 
 impl Vault {
@@ -111,6 +113,7 @@ impl Vault {
             outbound: Arc::default(),
             drp_token_ttl: crate::drp::DEFAULT_TOKEN_TTL,
             clock: Arc::new(crate::clock::SystemClock),
+            erasure_journal: None,
         }
     }
 

@@ -120,6 +120,16 @@ async fn serve(
     options: mamori_server::ServeOptions,
     heads: PathBuf,
 ) -> anyhow::Result<()> {
+    // A database restored from an older backup still holds people erased since: erased again
+    // before the first request can read them.
+    let replayed =
+        (ctx.vault.replay_erasure_journal().await).context("replaying the erasure journal")?;
+    if replayed > 0 {
+        tracing::warn!(
+            replayed,
+            "the database held people erased since it was backed up; they are erased again"
+        );
+    }
     if let Some((cert, key)) = &options.tls {
         // Checked before binding, so a bad file is a clear error rather than failed handshakes.
         mamori_server::tls_config(cert, key)
