@@ -14,6 +14,9 @@ use crate::{format_id, parse_id};
 /// The journal file's name in the data directory.
 pub const FILE: &str = "erasure-journal";
 
+/// Erased subjects read per page when the journal is checked against the database.
+const JOURNAL_PAGE: i64 = 10_000;
+
 #[derive(Debug)]
 pub struct ErasureJournal {
     path: PathBuf,
@@ -94,25 +97,44 @@ impl Vault {
     }
 
     /// Erases again everyone the journal says was erased and the database still holds (it was
-    /// restored from an older backup). Each is ledgered as an erasure by `erasure-journal`.
-    /// Returns how many were erased again.
+    /// restored from an older backup), each ledgered as an erasure by `erasure-journal`; then
+    /// notes in the journal every erasure the database has and the journal lacks (one whose
+    /// journal line a crash prevented). Returns how many were erased again.
     pub async fn replay_erasure_journal(&self) -> Result<usize> {
         let Some(journal) = &self.erasure_journal else {
             return Ok(0);
         };
-        let entries = journal.entries().map_err(|e| {
-            crate::CoreError::Internal(format!("reading {}: {e}", journal.path().display()))
-        })?;
+        let unreadable = |e: std::io::Error| {
+            crate::CoreError::Internal(format!(
+                "the erasure journal {}: {e}",
+                journal.path().display()
+            ))
+        };
+        let entries = journal.entries().map_err(unreadable)?;
         let mut replayed = 0;
-        for (id, _) in entries {
-            let held = self.store.subject(&id).await?;
+        for (id, _) in &entries {
+            let held = self.store.subject(id).await?;
             if held.is_some_and(|row| row.erased_ms.is_none()) {
-                self.erase_authorised(&replayer(), mamori_policy::RIGHTS_PURPOSE, &id, None)
+                self.erase_authorised(&replayer(), mamori_policy::RIGHTS_PURPOSE, id, None)
                     .await?;
                 replayed += 1;
             }
         }
-        Ok(replayed)
+        let known: std::collections::HashSet<[u8; 16]> =
+            entries.iter().map(|(id, _)| *id).collect();
+        let mut after = None;
+        loop {
+            let page = self.store.erased_subjects(after, JOURNAL_PAGE).await?;
+            for (id, erased_ms) in &page {
+                if !known.contains(id) {
+                    journal.append(id, *erased_ms).map_err(unreadable)?;
+                }
+            }
+            match page.last() {
+                Some((id, _)) if page.len() as i64 == JOURNAL_PAGE => after = Some(*id),
+                _ => return Ok(replayed),
+            }
+        }
     }
 }
 

@@ -100,6 +100,7 @@ use surveys::*;
 both_backends!(
     consent_starts_refused_and_follows_each_decision,
     an_erased_person_cannot_be_found_or_consent,
+    the_erasure_journal_catches_up_with_the_database,
     deadlines_are_reminded_once_as_they_come_near,
     survey_results_hide_every_group_below_k,
 );

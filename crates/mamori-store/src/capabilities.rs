@@ -81,6 +81,9 @@ pub trait SubjectStore: Send + Sync {
 
     /// Deletes up to `limit` record rows of erased subjects (not held ones); returns how many went.
     async fn purge_erased(&self, limit: i64) -> Result<u64>;
+
+    /// Erased subjects (held ones too) with the time of their erasure, by id after `after`.
+    async fn erased_subjects(&self, after: Option<Id>, limit: i64) -> Result<Vec<(Id, i64)>>;
 }
 
 /// The ledger: leaves, signed heads, and the index of leaves by subject.

@@ -63,6 +63,19 @@ impl SubjectStore for Backend {
         )
     }
 
+    async fn erased_subjects(&self, after: Option<Id>, limit: i64) -> Result<Vec<(Id, i64)>> {
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT id, erased_ms FROM subjects WHERE erased_ms IS NOT NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.map_or_else(Vec::new, |id| id.to_vec()))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        (rows.into_iter())
+            .map(|(id, ms)| Ok((id_from_slice(&id)?, ms)))
+            .collect()
+    }
+
     async fn records_newest(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>> {
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE subject_id = $1 ORDER BY created_ms DESC, id DESC LIMIT $2"
