@@ -22,6 +22,14 @@ pub struct Granted {
 }
 
 impl Granted {
+    /// Background work the operator scheduled in `mamori.toml` (key rotation, retention): the
+    /// configuration is the decision, the actor is `system`, and the event is ledgered the same.
+    pub(crate) fn scheduled(actor: &Actor, action: &str, time_ms: i64) -> Granted {
+        Granted {
+            event: admin_event(actor, action, Outcome::Allowed, time_ms),
+        }
+    }
+
     /// The allowed event to commit with the action's changes.
     pub(crate) fn event(self) -> Event {
         self.event

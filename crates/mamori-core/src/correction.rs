@@ -271,8 +271,7 @@ impl Vault {
         let len = u16::from_be_bytes([len[0], len[1]]) as usize;
         let (wrapped, sealed) = rest.split_at_checked(len).ok_or_else(refused_pending)?;
         let key = self
-            .keyring
-            .unwrap_subject_key(challenge, wrapped)
+            .unwrap_key(challenge, wrapped)
             .map_err(|_| refused_pending())?;
         let value = key
             .open(category, field, sealed)

@@ -389,11 +389,7 @@ impl Vault {
         else {
             return Ok(false);
         };
-        let unwrap = |wrapped: &[u8]| {
-            self.keyring
-                .unwrap_subject_key(id, wrapped)
-                .map_err(|_| CoreError::Integrity)
-        };
+        let unwrap = |wrapped: &[u8]| self.unwrap_key(id, wrapped);
         let (old_key, new_key, new_wrapped, resuming) = match &row.previous_wrapped_dek {
             Some(previous) => (unwrap(previous)?, unwrap(wrapped)?, wrapped.clone(), true),
             None => {

@@ -52,6 +52,8 @@ pub struct JobSettings {
     pub purge_erased: bool,
     /// Sends DRP status callbacks (none without one).
     pub drp_callback_sender: Option<Arc<dyn HttpSender>>,
+    /// Rotates key epochs on this schedule (needs the vault's key store).
+    pub key_rotation: Option<crate::keys::EpochSchedule>,
 }
 
 /// The jobs running; dropping this stops them.
@@ -90,6 +92,11 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
     }
     if settings.purge_erased {
         jobs.push(Box::new(PurgeErased));
+    }
+    if let Some(schedule) = settings.key_rotation
+        && vault.key_epochs.is_some()
+    {
+        jobs.push(Box::new(KeyRotation(schedule)));
     }
     let tasks = jobs
         .into_iter()
@@ -168,6 +175,38 @@ impl Job for Holds {
             tracing::warn!(error = %e, code = e.code().as_str(), "re-keying erased subjects' kept data failed");
         }
         vault.end_holds(vault.now_ms(), 1_000).await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Starts key epochs when due, re-wraps data keys under the current one, and destroys the
+/// epochs past the backup horizon.
+struct KeyRotation(crate::keys::EpochSchedule);
+
+#[async_trait::async_trait]
+impl Job for KeyRotation {
+    fn name(&self) -> &'static str {
+        "key_rotation"
+    }
+    fn schedule(&self) -> Schedule {
+        // Checked often (it does nothing until a rotation is due), so a rotation is at most a
+        // few minutes late whatever the interval.
+        Schedule::Every(
+            Duration::from_secs(300)
+                .min(self.0.every / 4)
+                .max(Duration::from_secs(1)),
+        )
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        let report = vault.scheduled_key_rotation(&self.0).await?;
+        if report.started.is_some() || !report.destroyed.is_empty() {
+            tracing::info!(
+                started = ?report.started,
+                rewrapped = report.rewrapped,
+                destroyed = ?report.destroyed,
+                "key epochs rotated"
+            );
+        }
         Ok(Ran::Done)
     }
 }

@@ -21,6 +21,7 @@ pub mod export;
 pub mod fieldmap;
 pub mod import;
 pub mod jobs;
+pub mod keys;
 pub mod ledger;
 pub mod ledger_verify;
 pub mod machinery;

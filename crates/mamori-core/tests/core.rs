@@ -3,6 +3,8 @@
 
 #[path = "core/consent.rs"]
 mod consent;
+#[path = "core/keys.rs"]
+mod keys;
 #[path = "core/requests.rs"]
 mod requests;
 #[path = "core/subjects.rs"]
@@ -27,6 +29,8 @@ const MASTER_HEX: &str = "4d616d6f726920746573742d6f6e6c79206d6173746572206b6579
 pub struct Core {
     pub vault: Vault,
     pub clock: FakeClock,
+    pub keyring: Arc<Keyring>,
+    pub store: Arc<dyn mamori_store::Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -40,12 +44,14 @@ impl Core {
             Arc::from(mamori_store::open(&url).await.unwrap());
         let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
         let ledger = Ledger::start(store.clone(), signer).await.unwrap();
-        let mut vault = Vault::new(policy, keyring, store, ledger);
+        let mut vault = Vault::new(policy, keyring.clone(), store.clone(), ledger);
         let clock = FakeClock::default();
         vault.clock = Arc::new(clock.clone());
         Some(Core {
             vault,
             clock,
+            keyring,
+            store,
             _dir: dir,
         })
     }
@@ -93,6 +99,7 @@ macro_rules! both_backends {
 }
 
 use consent::*;
+use keys::*;
 use requests::*;
 use subjects::*;
 use surveys::*;
@@ -101,6 +108,7 @@ both_backends!(
     consent_starts_refused_and_follows_each_decision,
     an_erased_person_cannot_be_found_or_consent,
     the_erasure_journal_catches_up_with_the_database,
+    key_epochs_rotate_rewrap_and_expire_by_the_clock,
     deadlines_are_reminded_once_as_they_come_near,
     survey_results_hide_every_group_below_k,
 );

@@ -11,6 +11,12 @@
 //! * Destroying a DEK (crypto-shredding) turns every ciphertext of that subject into noise.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
+
+mod backup;
+mod epochs;
+pub use backup::{BACKUP_CHUNK, BackupError, BackupKey, StreamSummary};
+pub use epochs::{EpochRing, EpochSecret, epoch_floor, first_epoch_floor, wrapped_epoch};
 
 use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
@@ -35,6 +41,12 @@ pub enum CryptoError {
     BadMasterKey,
     #[error("the operating system's random generator failed")]
     Random,
+    /// Wrapped under an epoch key this keyring does not hold: destroyed (the copy is older than
+    /// the backup horizon), or created by another process since this one loaded its keys.
+    #[error("wrapped under key epoch {0}, which this keyring does not hold")]
+    UnknownEpoch(u32),
+    #[error("no key epoch is installed")]
+    NoEpoch,
 }
 
 /// Fills `buf` from the OS generator (for long-lived keys).
@@ -117,6 +129,8 @@ pub struct Keyring {
     api_key: Hmac<Sha256>,
     ledger_seed: Zeroizing<[u8; KEY_LEN]>,
     hkdf: Hkdf<Sha256>,
+    /// The epoch keys data keys are wrapped under (none: the `dek-wrap` subkey, as before).
+    epochs: RwLock<Arc<EpochRing>>,
 }
 
 impl fmt::Debug for Keyring {
@@ -183,6 +197,7 @@ impl Keyring {
             api_key: hmac_key(derive("api-key").as_ref()),
             ledger_seed: derive("ledger-signing"),
             hkdf,
+            epochs: RwLock::default(),
         }
     }
 
@@ -234,17 +249,18 @@ impl Keyring {
     ) -> Result<(SubjectKey, Vec<u8>), CryptoError> {
         let mut dek = Zeroizing::new([0u8; KEY_LEN]);
         os_random(dek.as_mut())?;
-        let wrapped = seal_with(&self.wrap, &wrap_aad(subject), dek.as_ref());
+        let wrapped = self.wrap_dek(subject, &dek);
         Ok((SubjectKey::from_bytes(subject, &dek), wrapped))
     }
 
-    /// Unwraps a stored data key; fails if it was wrapped for another subject or tampered with.
+    /// Unwraps a stored data key; fails if it was wrapped for another subject or tampered with,
+    /// or ([`CryptoError::UnknownEpoch`]) under an epoch key this keyring does not hold.
     pub fn unwrap_subject_key(
         &self,
         subject: &[u8; 16],
         wrapped: &[u8],
     ) -> Result<SubjectKey, CryptoError> {
-        let dek = open_with(&self.wrap, &wrap_aad(subject), wrapped)?;
+        let dek = self.unwrap_dek(subject, wrapped)?;
         let dek: &[u8; KEY_LEN] = dek.as_slice().try_into().map_err(|_| CryptoError::Open)?;
         Ok(SubjectKey::from_bytes(subject, dek))
     }

@@ -381,15 +381,18 @@ pub enum AdminPermission {
     Agents,
     /// Publish the policy in force as a notice version.
     Policy,
+    /// Rotate key epochs and the master key; take and restore backups.
+    Keys,
 }
 
 impl AdminPermission {
-    pub const ALL: [(&'static str, AdminPermission); 5] = [
+    pub const ALL: [(&'static str, AdminPermission); 6] = [
         ("webhooks", AdminPermission::Webhooks),
         ("events", AdminPermission::Events),
         ("api_keys", AdminPermission::ApiKeys),
         ("agents", AdminPermission::Agents),
         ("policy", AdminPermission::Policy),
+        ("keys", AdminPermission::Keys),
     ];
 
     pub fn name(self) -> &'static str {

@@ -256,7 +256,7 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
     let officer = p.role("privacy_officer").unwrap().admin;
     assert_eq!(
         officer.names(),
-        ["webhooks", "events", "api_keys", "agents", "policy"]
+        ["webhooks", "events", "api_keys", "agents", "policy", "keys"]
     );
     assert!(
         p.role("service")

@@ -484,6 +484,8 @@ pub struct ServeOptions {
     pub heads_file: Option<std::path::PathBuf>,
     /// Remove the ciphertext rows of erased subjects in the background.
     pub purge_erased: bool,
+    /// Rotate key epochs on this schedule (when the vault has a key store).
+    pub key_rotation: Option<mamori_core::keys::EpochSchedule>,
 }
 
 /// Reads the certificate and key (with the ring provider); a clear error if they are unusable.
@@ -530,6 +532,7 @@ pub async fn serve_with(
                 Duration::from_secs(10),
                 "drp_callbacks",
             )),
+            key_rotation: options.key_rotation,
         },
     );
     let stopping = vault.clone();

@@ -38,6 +38,10 @@ pub trait Storage: Send + Sync {
 
     /// Tunes the connection for a bulk import in this process (SQLite: a large writer cache).
     async fn prepare_bulk_load(&self) -> Result<()>;
+
+    /// Writes a consistent copy of the database to the new file `to`, while writers go on;
+    /// `false` if this backend's copies are made by other tools (PostgreSQL: `pg_dump`).
+    async fn snapshot_into(&self, to: &std::path::Path) -> Result<bool>;
 }
 
 /// People: their sealed rows, blind indexes, records, holds and imports.
@@ -256,10 +260,29 @@ pub trait EventStore: Send + Sync {
     async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>>;
 }
 
+/// The wrapped data keys of subjects, by the key epoch they are wrapped under. A wrapped key
+/// starts with its epoch in big-endian order, so "wrapped under an earlier epoch" is a range of
+/// the bytes (see `mamori_crypto::epoch_floor`); both columns count (`previous_wrapped_dek` is
+/// the key a re-key under way is replacing).
+#[async_trait]
+pub trait KeyWrapStore: Send + Sync {
+    /// Subjects with a key (current or previous) that sorts below `floor`, by id after `after`.
+    async fn keys_wrapped_below(
+        &self,
+        floor: &[u8],
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<WrappedKeys>>;
+
+    /// How many keys (of both columns) sort in `[from, to)`; `to = None` means no upper bound.
+    async fn count_keys_wrapped_within(&self, from: &[u8], to: Option<&[u8]>) -> Result<i64>;
+}
+
 /// Every capability: what a backend is.
 pub trait Store:
     Storage
     + SubjectStore
+    + KeyWrapStore
     + LedgerStore
     + AccessStore
     + PolicyStore
@@ -274,6 +297,7 @@ pub trait Store:
 impl<T> Store for T where
     T: Storage
         + SubjectStore
+        + KeyWrapStore
         + LedgerStore
         + AccessStore
         + PolicyStore

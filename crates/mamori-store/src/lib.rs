@@ -116,6 +116,14 @@ pub enum IndexKind {
     ExternalId = 3,
 }
 
+/// A subject's wrapped data keys, as a re-wrap reads them.
+#[derive(Debug, Clone)]
+pub struct WrappedKeys {
+    pub id: Id,
+    pub wrapped_dek: Vec<u8>,
+    pub previous_wrapped_dek: Option<Vec<u8>>,
+}
+
 #[derive(Debug, Clone)]
 pub struct SubjectRow {
     pub id: Id,

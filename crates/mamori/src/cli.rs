@@ -144,6 +144,33 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Key epochs: the keys that wrap every person's data key, rotated and destroyed on a
+    /// schedule so that erasures reach old copies (see `[keys]` in mamori.toml).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Seal a consistent copy of the database into a backup file while the server runs (a
+    /// new file; a directory gets one named by the time). Needs the key store to open again.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the database (stop the server first): checks the backup and
+    /// its ledger, then erases again everyone erased since it was taken.
+    Restore { from: PathBuf },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum KeyCommand {
+    /// Start a new key epoch if one is due (`--now`: at once), re-wrap every data key under
+    /// it, and destroy the epochs past the horizon. `mamori serve` does this on its own.
+    Rotate {
+        #[arg(long)]
+        now: bool,
+    },
+    /// The key epochs and when each retired one will be destroyed.
+    Status,
 }
 
 /// Request rate limits of the server.

@@ -23,6 +23,7 @@ pub struct Config {
     pub drp: Option<DrpConfig>,
     pub outbound: Option<OutboundConfig>,
     pub ledger: Option<LedgerConfig>,
+    pub keys: Option<KeysConfig>,
     /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineConfig>,
@@ -65,6 +66,17 @@ pub struct LedgerConfig {
     pub heads: Option<PathBuf>,
 }
 
+/// Key epochs: how often they rotate and how long a retired one is kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// A new key epoch this often (default `"1d"`; `"12h"`, `"7d"`).
+    pub rotate_every: Option<String>,
+    /// A retired epoch is destroyed this long after (default `"30d"`): backups older than this
+    /// (plus one rotation) can no longer be opened by anyone.
+    pub horizon: Option<String>,
+}
+
 /// Where Mamori's own requests (webhooks, DRP callbacks) may go besides the public internet.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +117,7 @@ impl Config {
             toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
         config.deadlines()?;
         config.outbound()?;
+        config.epoch_schedule()?;
         Ok(config)
     }
 
@@ -113,6 +126,34 @@ impl Config {
         let allow = self.outbound.as_ref().map_or(&[][..], |o| &o.allow[..]);
         mamori_core::outbound::Outbound::allowing(allow)
             .map_err(|e| anyhow::anyhow!("outbound.allow: {e}"))
+    }
+
+    /// The key epochs' rotation interval and horizon (defaults: one day, 30 days).
+    pub fn epoch_schedule(&self) -> anyhow::Result<mamori_core::keys::EpochSchedule> {
+        let mut schedule = mamori_core::keys::EpochSchedule::default();
+        let Some(keys) = &self.keys else {
+            return Ok(schedule);
+        };
+        let parse = |text: &str, key: &str| {
+            humantime::parse_duration(text).map_err(|e| {
+                anyhow::anyhow!(
+                    "keys.{key} = {text:?}: {e} (write it like \"1d\", \"12h\", \"30d\")"
+                )
+            })
+        };
+        if let Some(every) = &keys.rotate_every {
+            schedule.every = parse(every, "rotate_every")?;
+        }
+        if let Some(horizon) = &keys.horizon {
+            schedule.horizon = parse(horizon, "horizon")?;
+        }
+        if schedule.every < std::time::Duration::from_secs(60) {
+            bail!("keys.rotate_every must be at least one minute");
+        }
+        if schedule.horizon < schedule.every {
+            bail!("keys.horizon must be at least keys.rotate_every");
+        }
+        Ok(schedule)
     }
 
     pub fn deadlines(&self) -> anyhow::Result<Deadlines> {
@@ -234,6 +275,12 @@ appi = { answer = "7d", extended = "21d" }
                 "longer than",
             ),
             ("tls = 3", "invalid type"),
+            ("[keys]\nrotate_every = \"daily\"", "keys.rotate_every"),
+            (
+                "[keys]\nrotate_every = \"2d\"\nhorizon = \"1d\"",
+                "keys.horizon",
+            ),
+            ("[keys]\nrotate_every = \"5s\"", "at least one minute"),
         ];
         for (text, expected) in cases {
             let e = format!("{:#}", parse(text).unwrap_err());

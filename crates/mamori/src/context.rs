@@ -1,6 +1,7 @@
 //! Opening a Mamori installation: data directory, master key, policy, store, ledger.
 
 use mamori_core::erasure_journal::ErasureJournal;
+use mamori_core::keys::epoch_store::{self, EpochStore};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,12 +157,22 @@ impl Context {
     pub async fn open(paths: &Paths) -> anyhow::Result<Context> {
         let policy = Arc::new(load_policy(&paths.policy)?);
         let keyring = Arc::new(keyring(paths)?);
+        let epochs = Arc::new(EpochStore::at(paths.data.join(epoch_store::FILE)));
+        epochs.load(&keyring, now_ms())?;
         let mut vault = Vault::open(policy, keyring, &paths.database)
             .await
             .context("opening the database")?;
         let journal = paths.data.join(mamori_core::erasure_journal::FILE);
         vault.erasure_journal = Some(Arc::new(ErasureJournal::at(journal)));
+        vault.key_epochs = Some(epochs);
         vault.seal_unsealed_consent_state().await?;
         Ok(Context { vault })
     }
+}
+
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }

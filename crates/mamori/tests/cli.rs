@@ -18,6 +18,8 @@ mod ledger;
 mod readme;
 #[path = "cli/restore.rs"]
 mod restore;
+#[path = "cli/rotation.rs"]
+mod rotation;
 #[path = "cli/serving.rs"]
 mod serving;
 

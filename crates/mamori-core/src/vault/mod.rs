@@ -88,6 +88,8 @@ pub struct Vault {
     pub clock: Arc<dyn crate::clock::Clock>,
     /// Where erasures are noted outside the database (None: nowhere, as in tests).
     pub erasure_journal: Option<Arc<crate::erasure_journal::ErasureJournal>>,
+    /// The key epochs' store outside the database (None: no epochs, as in tests).
+    pub key_epochs: Option<Arc<crate::keys::epoch_store::EpochStore>>,
 }
 
 impl Vault {
@@ -114,6 +116,7 @@ impl Vault {
             drp_token_ttl: crate::drp::DEFAULT_TOKEN_TTL,
             clock: Arc::new(crate::clock::SystemClock),
             erasure_journal: None,
+            key_epochs: None,
         }
     }
 
@@ -413,10 +416,7 @@ impl Vault {
                 return Err(CoreError::Denied(Denial::KeptUnderLegalHold));
             }
         }
-        let key = self
-            .keyring
-            .unwrap_subject_key(id, wrapped)
-            .map_err(|_| CoreError::Integrity)?;
+        let key = self.unwrap_key(id, wrapped)?;
         let map = SealedFields::decode(fields).map_err(|_| CoreError::Integrity)?;
         Ok((row, key, map))
     }

@@ -253,11 +253,7 @@ impl Vault {
     pub(super) fn previous_key(&self, row: &SubjectRow) -> Result<Option<SubjectKey>> {
         row.previous_wrapped_dek
             .as_ref()
-            .map(|wrapped| {
-                self.keyring
-                    .unwrap_subject_key(&row.id, wrapped)
-                    .map_err(|_| CoreError::Integrity)
-            })
+            .map(|wrapped| self.unwrap_key(&row.id, wrapped))
             .transpose()
     }
 

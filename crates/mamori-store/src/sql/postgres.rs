@@ -41,6 +41,11 @@ impl PostgresStore {
         None
     }
 
+    /// PostgreSQL's copies are made by its own tools (`pg_dump`), outside this store.
+    async fn snapshot_file(&self, _to: &std::path::Path) -> Result<bool> {
+        Ok(false)
+    }
+
     pub async fn open(url: &str) -> Result<PostgresStore> {
         let pool = PgPoolOptions::new()
             .max_connections(16)

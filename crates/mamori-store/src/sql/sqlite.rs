@@ -60,6 +60,19 @@ fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
 }
 
 impl SqliteStore {
+    /// A consistent copy of the database in one new file (`VACUUM INTO`: a snapshot of one read
+    /// transaction, taken while writers go on).
+    async fn snapshot_file(&self, to: &std::path::Path) -> Result<bool> {
+        let to = to
+            .to_str()
+            .ok_or(crate::StoreError::Corrupt("the snapshot path is not UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(to)
+            .execute(&self.read)
+            .await?;
+        Ok(true)
+    }
+
     fn lost_file(&self) -> Option<String> {
         let name = self.path.display();
         match (self.identity, file_identity(&self.path)) {

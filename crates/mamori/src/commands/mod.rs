@@ -4,6 +4,7 @@
 
 mod admin;
 mod imports;
+mod keys;
 mod policy;
 mod serving;
 mod surveys;
@@ -68,6 +69,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scrub::run(&scrubber, spans, stdin, stdout)?;
         }
         Command::Webhook { command } => admin::webhook(&cli, &paths, command).await?,
+        Command::Key { command } => keys::key(&cli, &paths, command).await?,
+        Command::Backup { to } => keys::backup_command(&paths, &to).await?,
+        Command::Restore { from } => return keys::restore_command(&paths, &from).await,
         Command::Ledger {
             command: LedgerCommand::Verify { witness },
         } => return verify::run(&paths, witness.as_deref()).await,

@@ -4,9 +4,11 @@
 use super::*;
 
 /// The ledger's heads file in the data directory, unless `[ledger] heads` names another.
-const HEADS_FILE: &str = "ledger-heads.jsonl";
+pub(super) const HEADS_FILE: &str = "ledger-heads.jsonl";
 /// The exit code of a server that will not run over a ledger it cannot trust.
 const EXIT_LEDGER_UNTRUSTED: u8 = 3;
+/// The exit code of a server refusing a database whose key epochs were destroyed.
+pub(super) const EXIT_DESTROYED_EPOCHS: u8 = 4;
 
 pub(super) async fn serve_command(
     cli: &Cli,
@@ -36,14 +38,19 @@ pub(super) async fn serve_command(
         .as_ref()
         .and_then(|l| l.heads.clone())
         .unwrap_or_else(|| cli.data.join(HEADS_FILE));
+    let key_rotation = config.epoch_schedule()?;
     let options = mamori_server::ServeOptions {
         messaging: Some(config.messaging(&cli.listen)?),
         tls,
         drp_business_id: config.drp.and_then(|d| d.business_id),
         heads_file: Some(heads.clone()),
         purge_erased: true,
+        key_rotation: Some(key_rotation),
     };
     if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
+        return Ok(code);
+    }
+    if let Some(code) = refuse_destroyed_epochs(&ctx).await? {
         return Ok(code);
     }
     serve(ctx, &cli.listen, limits.limits(), options, heads).await?;
@@ -82,6 +89,7 @@ pub(super) async fn demo_command(
         drp_business_id: None,
         heads_file: Some(heads.clone()),
         purge_erased: true,
+        key_rotation: Some(mamori_core::keys::EpochSchedule::default()),
     };
     if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
         return Ok(code);
@@ -111,6 +119,24 @@ async fn refuse_untrusted_ledger(
         heads.display()
     );
     Ok(Some(ExitCode::from(EXIT_LEDGER_UNTRUSTED)))
+}
+
+/// Refuses to serve a database holding data keys under key epochs the key store no longer has:
+/// a copy older than the backup horizon (its epochs destroyed, so its people are noise), or a
+/// database from another installation. Says what it is.
+async fn refuse_destroyed_epochs(ctx: &Context) -> anyhow::Result<Option<ExitCode>> {
+    let missing = ctx.vault.keys_under_missing_epochs().await?;
+    if missing == 0 {
+        return Ok(None);
+    }
+    eprintln!(
+        "error: the database holds {missing} data keys wrapped under key epochs this installation's\n\
+         key store does not have: it is a copy older than the backup horizon (those epochs were\n\
+         destroyed, so what it held of people cannot be opened), or another installation's.\n\
+         Mamori will not serve it. Restore a more recent backup with `mamori restore`; see\n\
+         \"Backups and restore\" in README.md."
+    );
+    Ok(Some(ExitCode::from(EXIT_DESTROYED_EPOCHS)))
 }
 
 async fn serve(

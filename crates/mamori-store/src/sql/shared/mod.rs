@@ -8,6 +8,7 @@ mod batch;
 mod bulk;
 mod consent;
 mod events;
+mod key_wraps;
 mod ledger;
 mod requests;
 mod subjects;
@@ -44,6 +45,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         RekeyStart { .. } | RekeyRecords { .. } | RekeyFinish { .. } => {
             subjects::apply_rekey(conn, change).await
         }
+        RewrapKeys { .. } => key_wraps::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
         }
@@ -164,5 +166,9 @@ impl Storage for Backend {
 
     async fn prepare_bulk_load(&self) -> Result<()> {
         Self::bulk_tuning(&self.write).await
+    }
+
+    async fn snapshot_into(&self, to: &std::path::Path) -> Result<bool> {
+        self.snapshot_file(to).await
     }
 }
