@@ -118,6 +118,9 @@ impl Vault {
                 self.erase_authorised(&replayer(), mamori_policy::RIGHTS_PURPOSE, id, None)
                     .await?;
                 replayed += 1;
+                if replayed % 100 == 0 {
+                    tracing::info!(replayed, "erasure journal replay: erased again so far");
+                }
             }
         }
         let known: std::collections::HashSet<[u8; 16]> =

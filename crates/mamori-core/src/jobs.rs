@@ -93,6 +93,9 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
     if settings.purge_erased {
         jobs.push(Box::new(PurgeErased));
     }
+    if vault.backups.is_some() {
+        jobs.push(Box::new(Backups));
+    }
     if let Some(schedule) = settings.key_rotation
         && vault.key_epochs.is_some()
     {
@@ -206,6 +209,26 @@ impl Job for KeyRotation {
                 destroyed = ?report.destroyed,
                 "key epochs rotated"
             );
+        }
+        Ok(Ran::Done)
+    }
+}
+
+/// Takes a backup when one is due (`[backup]` in mamori.toml) and deletes the oldest beyond
+/// `keep`.
+struct Backups;
+
+#[async_trait::async_trait]
+impl Job for Backups {
+    fn name(&self) -> &'static str {
+        "backups"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(Duration::from_secs(30))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        if let Some(monitor) = &vault.backups {
+            vault.scheduled_backup(monitor).await?;
         }
         Ok(Ran::Done)
     }

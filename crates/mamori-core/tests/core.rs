@@ -31,6 +31,7 @@ pub struct Core {
     pub clock: FakeClock,
     pub keyring: Arc<Keyring>,
     pub store: Arc<dyn mamori_store::Store>,
+    pub url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -52,6 +53,7 @@ impl Core {
             clock,
             keyring,
             store,
+            url,
             _dir: dir,
         })
     }
@@ -109,6 +111,7 @@ both_backends!(
     an_erased_person_cannot_be_found_or_consent,
     the_erasure_journal_catches_up_with_the_database,
     key_epochs_rotate_rewrap_and_expire_by_the_clock,
+    scheduled_backups_are_taken_when_due_and_the_oldest_pruned,
     deadlines_are_reminded_once_as_they_come_near,
     survey_results_hide_every_group_below_k,
 );

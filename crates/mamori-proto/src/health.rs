@@ -53,4 +53,20 @@ pub struct Readiness {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing: Option<CheckName>,
     pub checks: Vec<Check>,
+    /// Scheduled backups (`[backup]` in mamori.toml), when there are any. Informative: an
+    /// overdue backup does not make the server unready (it can still serve), it is for alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupStatus>,
+}
+
+/// How scheduled backups are going.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BackupStatus {
+    /// Seconds since the last good backup (absent: none yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<u64>,
+    /// More than twice the interval has passed since the last good backup.
+    pub overdue: bool,
+    /// The last attempt failed (the server's log says why).
+    pub last_attempt_failed: bool,
 }

@@ -2,7 +2,7 @@
 //! A load balancer or Kubernetes sends traffic only while `/readyz` says 200; a 503 names the
 //! failing check, and `mamori_ready{check=…}` shows each one in the metrics.
 
-pub use mamori_proto::health::{Check, CheckName, Readiness, ReadinessStatus};
+pub use mamori_proto::health::{BackupStatus, Check, CheckName, Readiness, ReadinessStatus};
 use std::time::Duration;
 
 use axum::Json;
@@ -68,8 +68,30 @@ async fn checks(s: &AppState) -> Vec<Check> {
     ]
 }
 
+/// How scheduled backups are going (None without `[backup]`); also sets their metrics.
+pub fn backup_status(s: &AppState) -> Option<BackupStatus> {
+    let monitor = s.vault.backups.as_ref()?;
+    let now = mamori_core::now_ms();
+    let state = monitor.state(now);
+    let age_seconds = state
+        .last_good_ms
+        .map(|last| u64::try_from((now - last).max(0) / 1000).unwrap_or(0));
+    s.metrics
+        .backup_age
+        .set(age_seconds.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX)));
+    s.metrics
+        .backup_failed
+        .set(i64::from(state.last_failure.is_some()));
+    Some(BackupStatus {
+        age_seconds,
+        overdue: state.overdue,
+        last_attempt_failed: state.last_failure.is_some(),
+    })
+}
+
 /// Runs every check and records each in the `mamori_ready` metric.
 pub async fn refresh(s: &AppState) -> Vec<Check> {
+    backup_status(s);
     let checks = checks(s).await;
     for c in &checks {
         s.metrics
@@ -101,6 +123,7 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         },
         failing,
         checks,
+        backup: backup_status(&s),
     };
     (status, Json(body)).into_response()
 }

@@ -34,6 +34,10 @@ pub struct Metrics {
     pub ledger_size: Gauge,
     /// 1 when a readiness check passed at the last look, 0 when it failed.
     pub ready: Family<CheckLabel, Gauge>,
+    /// Seconds since the last good scheduled backup (-1: none yet; absent without `[backup]`).
+    pub backup_age: Gauge,
+    /// 1 when the last backup attempt failed.
+    pub backup_failed: Gauge,
 }
 
 impl Metrics {
@@ -65,12 +69,26 @@ impl Metrics {
             "Readiness checks: 1 passed, 0 failed (updated by /readyz and /metrics)",
             ready.clone(),
         );
+        let backup_age = Gauge::default();
+        registry.register(
+            "backup_age_seconds",
+            "Seconds since the last good scheduled backup (-1: none yet)",
+            backup_age.clone(),
+        );
+        let backup_failed = Gauge::default();
+        registry.register(
+            "backup_last_attempt_failed",
+            "1 when the last scheduled backup failed",
+            backup_failed.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
             latency,
             ledger_size,
             ready,
+            backup_age,
+            backup_failed,
         })
     }
 

@@ -17,6 +17,9 @@ use serde::Deserialize;
 pub struct Config {
     /// Where people reach the privacy center, for links in messages (default: http://LISTEN).
     pub public_url: Option<String>,
+    /// A command that prints the master key (a secrets manager's CLI, e.g. `vault kv get -field=key
+    /// secret/mamori`), used instead of `master.key`; `MAMORI_MASTER_KEY` still comes first.
+    pub key_command: Option<String>,
     pub mail: Option<MailConfig>,
     pub sms: Option<SmsConfig>,
     pub tls: Option<TlsConfig>,
@@ -24,6 +27,7 @@ pub struct Config {
     pub outbound: Option<OutboundConfig>,
     pub ledger: Option<LedgerConfig>,
     pub keys: Option<KeysConfig>,
+    pub backup: Option<BackupConfig>,
     /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineConfig>,
@@ -77,6 +81,19 @@ pub struct KeysConfig {
     pub horizon: Option<String>,
 }
 
+/// Backups `serve` takes on its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// The directory backups go to (best on another disk or machine).
+    pub to: PathBuf,
+    /// How often (default `"1d"`).
+    pub every: Option<String>,
+    /// How many are kept (default 30); the key horizon is `every × keep` unless `[keys] horizon`
+    /// says otherwise.
+    pub keep: Option<usize>,
+}
+
 /// Where Mamori's own requests (webhooks, DRP callbacks) may go besides the public internet.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +135,7 @@ impl Config {
         config.deadlines()?;
         config.outbound()?;
         config.epoch_schedule()?;
+        config.backup_schedule("")?;
         Ok(config)
     }
 
@@ -128,24 +146,62 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("outbound.allow: {e}"))
     }
 
-    /// The key epochs' rotation interval and horizon (defaults: one day, 30 days).
+    /// Backups on a schedule, if `[backup]` asks for them.
+    pub fn backup_schedule(
+        &self,
+        database_url: &str,
+    ) -> anyhow::Result<Option<mamori_core::keys::backup_schedule::BackupSchedule>> {
+        let Some(backup) = &self.backup else {
+            return Ok(None);
+        };
+        let every = match &backup.every {
+            Some(every) => parse_duration(every, "backup.every")?,
+            None => std::time::Duration::from_secs(86_400),
+        };
+        if every < std::time::Duration::from_secs(60) {
+            bail!("backup.every must be at least one minute");
+        }
+        let keep = backup.keep.unwrap_or(30);
+        if keep == 0 {
+            bail!("backup.keep must be at least 1");
+        }
+        Ok(Some(mamori_core::keys::backup_schedule::BackupSchedule {
+            to: backup.to.clone(),
+            every,
+            keep,
+            database_url: database_url.to_string(),
+        }))
+    }
+
+    /// The key epochs' rotation interval and horizon (defaults: one day, and 30 days or the
+    /// span of the backups kept).
     pub fn epoch_schedule(&self) -> anyhow::Result<mamori_core::keys::EpochSchedule> {
         let mut schedule = mamori_core::keys::EpochSchedule::default();
-        let Some(keys) = &self.keys else {
-            return Ok(schedule);
-        };
-        let parse = |text: &str, key: &str| {
-            humantime::parse_duration(text).map_err(|e| {
-                anyhow::anyhow!(
-                    "keys.{key} = {text:?}: {e} (write it like \"1d\", \"12h\", \"30d\")"
-                )
-            })
-        };
-        if let Some(every) = &keys.rotate_every {
-            schedule.every = parse(every, "rotate_every")?;
+        let kept = (self.backup_schedule("")?).map(|b| {
+            b.every
+                .saturating_mul(u32::try_from(b.keep).unwrap_or(u32::MAX))
+        });
+        if let Some(kept) = kept {
+            schedule.horizon = kept;
         }
-        if let Some(horizon) = &keys.horizon {
-            schedule.horizon = parse(horizon, "horizon")?;
+        if let Some(keys) = &self.keys {
+            if let Some(every) = &keys.rotate_every {
+                schedule.every = parse_duration(every, "keys.rotate_every")?;
+            }
+            if let Some(horizon) = &keys.horizon {
+                schedule.horizon = parse_duration(horizon, "keys.horizon")?;
+                if let Some(kept) = kept.filter(|k| schedule.horizon < *k) {
+                    bail!(
+                        "keys.horizon ({}) is shorter than the backups kept span (backup.every × keep = {}): the oldest could not be opened",
+                        humantime::format_duration(schedule.horizon),
+                        humantime::format_duration(kept)
+                    );
+                }
+            }
+        }
+        // Backups kept for less than a day rotate as often as the horizon asks.
+        if self.keys.as_ref().is_none_or(|k| k.rotate_every.is_none()) {
+            schedule.every = schedule.every.min(schedule.horizon);
         }
         if schedule.every < std::time::Duration::from_secs(60) {
             bail!("keys.rotate_every must be at least one minute");
@@ -206,6 +262,12 @@ impl Config {
     }
 }
 
+fn parse_duration(text: &str, key: &str) -> anyhow::Result<std::time::Duration> {
+    humantime::parse_duration(text).map_err(|e| {
+        anyhow::anyhow!("{key} = {text:?}: {e} (write it like \"1d\", \"12h\", \"30d\")")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +317,31 @@ appi = { answer = "7d", extended = "21d" }
         assert_eq!(m.public_url, "https://privacy.example.com");
     }
 
+    /// The README's example configuration is a valid one, and says what it shows.
+    #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let section = &readme[readme.find("### The configuration file").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let c = parse(example).unwrap();
+        assert!(c.key_command.is_some());
+        let schedule = c.epoch_schedule().unwrap();
+        assert_eq!(
+            schedule.horizon,
+            std::time::Duration::from_secs(30 * 86_400)
+        );
+        let backups = c.backup_schedule("sqlite://x").unwrap().unwrap();
+        assert_eq!((backups.keep, backups.every.as_secs()), (30, 86_400));
+        // Without [keys], the horizon is what the backups kept span.
+        let short = parse("[backup]\nto = \"/b\"\nevery = \"1h\"\nkeep = 6").unwrap();
+        let schedule = short.epoch_schedule().unwrap();
+        assert_eq!(
+            (schedule.horizon.as_secs(), schedule.every.as_secs()),
+            (6 * 3_600, 6 * 3_600)
+        );
+    }
+
     #[tokio::test]
     async fn mistakes_are_named() {
         let cases = [
@@ -281,6 +368,18 @@ appi = { answer = "7d", extended = "21d" }
                 "keys.horizon",
             ),
             ("[keys]\nrotate_every = \"5s\"", "at least one minute"),
+            ("[backup]\nevery = \"1d\"", "missing field `to`"),
+            ("[backup]\nto = \"/b\"\nkeep = 0", "backup.keep"),
+            (
+                "[backup]\nto = \"/b\"\nkeep = 40\n[keys]\nhorizon = \"30d\"",
+                "shorter than the backups",
+            ),
+            ("[backup]\nevery = \"1d\"", "missing field `to`"),
+            ("[backup]\nto = \"/b\"\nkeep = 0", "backup.keep"),
+            (
+                "[backup]\nto = \"/b\"\nkeep = 40\n[keys]\nhorizon = \"30d\"",
+                "shorter than the backups",
+            ),
         ];
         for (text, expected) in cases {
             let e = format!("{:#}", parse(text).unwrap_err());

@@ -18,6 +18,8 @@ pub struct Paths {
     pub database: String,
     pub policy: PathBuf,
     pub key_file: PathBuf,
+    /// A command that prints the master key (`key_command` in mamori.toml), instead of the file.
+    pub key_command: Option<String>,
 }
 
 impl Paths {
@@ -28,6 +30,7 @@ impl Paths {
                 .unwrap_or_else(|| format!("sqlite://{}", data.join("mamori.db").display())),
             policy: policy.unwrap_or_else(|| data.join("policy.toml")),
             key_file: data.join("master.key"),
+            key_command: None,
         }
     }
 }
@@ -64,7 +67,9 @@ pub fn check_writable(paths: &Paths) -> anyhow::Result<()> {
 pub async fn init(paths: &Paths) -> anyhow::Result<()> {
     std::fs::create_dir_all(&paths.data)
         .with_context(|| format!("creating {}", paths.data.display()))?;
-    if std::env::var_os("MAMORI_MASTER_KEY").is_none() && !paths.key_file.exists() {
+    let key_elsewhere =
+        std::env::var_os("MAMORI_MASTER_KEY").is_some() || paths.key_command.is_some();
+    if !key_elsewhere && !paths.key_file.exists() {
         let key = MasterKey::generate()?;
         write_private(&paths.key_file, key.to_hex().as_bytes())?;
     }
@@ -112,6 +117,9 @@ fn master_key(paths: &Paths) -> anyhow::Result<MasterKey> {
     if let Ok(hex) = std::env::var("MAMORI_MASTER_KEY") {
         return MasterKey::from_hex(&hex).context("MAMORI_MASTER_KEY");
     }
+    if let Some(command) = &paths.key_command {
+        return master_key_from(command);
+    }
     let path = &paths.key_file;
     #[cfg(unix)]
     if let Ok(meta) = std::fs::metadata(path) {
@@ -131,6 +139,24 @@ fn master_key(paths: &Paths) -> anyhow::Result<MasterKey> {
         )
     })?;
     MasterKey::from_hex(&text).with_context(|| format!("in {}", path.display()))
+}
+
+/// Runs `key_command` (through `sh -c`) and reads the key from what it prints. Its output is
+/// never repeated in an error: it is the key, or something near it.
+fn master_key_from(command: &str) -> anyhow::Result<MasterKey> {
+    let out = std::process::Command::new("sh")
+        .args(["-c", command])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("running key_command")?;
+    if !out.status.success() {
+        bail!("key_command failed ({}); no master key", out.status);
+    }
+    let text = zeroize::Zeroizing::new(String::from_utf8(out.stdout).unwrap_or_default());
+    MasterKey::from_hex(&text).map_err(|_| {
+        anyhow::anyhow!("key_command did not print a master key (64 hexadecimal characters)")
+    })
 }
 
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {

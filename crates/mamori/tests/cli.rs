@@ -12,14 +12,14 @@ mod disk_full_pg;
 mod faults;
 #[path = "cli/imports.rs"]
 mod imports;
+#[path = "cli/interrupted.rs"]
+mod interrupted;
 #[path = "cli/ledger.rs"]
 mod ledger;
 #[path = "cli/readme.rs"]
 mod readme;
 #[path = "cli/restore.rs"]
 mod restore;
-#[path = "cli/rotation.rs"]
-mod rotation;
 #[path = "cli/serving.rs"]
 mod serving;
 

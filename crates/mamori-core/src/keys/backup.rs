@@ -6,7 +6,7 @@
 //! (`mamori_crypto::BackupKey`), every chunk of which is bound to the manifest's exact bytes.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -161,29 +161,108 @@ impl Vault {
 
     /// `mamori backup`, before the snapshot: decided by the policy (`admin = ["keys"]`) and
     /// ledgered; the signed head then is what the snapshot will hold at least.
-    pub async fn start_backup(&self, actor: &Actor) -> Result<BackupStart> {
+    async fn start_backup(&self, actor: &Actor) -> Result<BackupStart> {
         let keys = Permission::Admin(AdminPermission::Keys);
         let granted = self.grant(actor, keys, "backup.create").await?;
         self.ledger.submit(vec![], vec![granted.event()]).await??;
+        Ok(self.backup_start().await)
+    }
+
+    /// The ledger's signed head now (once what was submitted is committed).
+    pub(super) async fn backup_start(&self) -> BackupStart {
+        if let Err(e) = self.ledger.flush().await {
+            tracing::warn!(error = %e, "the ledger could not be flushed before a backup");
+        }
         let (ledger_size, ledger_root) = match self.ledger.latest_head() {
             Some(signed) => (signed.head.size, hex(&signed.head.root)),
             None => (0, String::new()),
         };
-        Ok(BackupStart {
+        BackupStart {
             ledger_size,
             ledger_root,
-        })
+        }
     }
 
-    /// `mamori backup`, after the snapshot: the snapshot file `snapshot` (of `backend`) sealed
-    /// into the new file `to`.
-    pub async fn seal_backup(
+    /// A whole backup while the server runs: `actor` decided and ledgered, a consistent
+    /// snapshot (SQLite `VACUUM INTO`; PostgreSQL `pg_dump`, which must be installed), sealed
+    /// into `to` — a new file, or in the directory `to` one named `mamori-<time>.backup`. The
+    /// plain snapshot lives beside the target only while it is sealed. `progress` hears the
+    /// bytes sealed and the snapshot's size.
+    pub async fn back_up(
+        &self,
+        actor: &Actor,
+        to: &Path,
+        database_url: &str,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<(PathBuf, BackupManifest)> {
+        let start = self.start_backup(actor).await?;
+        self.back_up_after(start, to, database_url, progress).await
+    }
+
+    pub(super) async fn back_up_after(
+        &self,
+        start: BackupStart,
+        to: &Path,
+        database_url: &str,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<(PathBuf, BackupManifest)> {
+        let target = backup_path(to, self.now_ms());
+        if target.exists() {
+            return Err(CoreError::Internal(format!(
+                "{} exists; a backup never replaces a file",
+                target.display()
+            )));
+        }
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let snapshot = dir.join(format!(
+            ".mamori-snapshot-{}",
+            crate::format_id(&crate::new_id())
+        ));
+        let sealed = match self.take_snapshot(database_url, &snapshot).await {
+            Ok(backend) => {
+                self.seal_backup(start, backend, &snapshot, &target, progress)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        // The plain snapshot (sealed fields, but blind indexes and the ledger in the clear)
+        // never stays behind.
+        let _ = std::fs::remove_file(&snapshot);
+        Ok((target, sealed?))
+    }
+
+    /// A consistent copy of the database in the new file `to`; which backend it came from.
+    async fn take_snapshot(&self, database_url: &str, to: &Path) -> Result<&'static str> {
+        if self.snapshot_database(to).await? {
+            return Ok("sqlite");
+        }
+        let dump = pg_tool("pg_dump")?;
+        let out = tokio::process::Command::new(&dump)
+            .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
+            .arg(to)
+            .arg(format!("--dbname={database_url}"))
+            .output()
+            .await
+            .map_err(|e| CoreError::Internal(format!("running {}: {e}", dump.display())))?;
+        if !out.status.success() {
+            // pg_dump's own words name the database and the failure, never a row's values.
+            let said = String::from_utf8_lossy(&out.stderr);
+            return Err(CoreError::Internal(format!(
+                "pg_dump failed: {}",
+                said.trim()
+            )));
+        }
+        Ok("postgres")
+    }
+
+    /// The snapshot file `snapshot` (of `backend`) sealed into the new file `to`.
+    async fn seal_backup(
         &self,
         start: BackupStart,
         backend: &str,
         snapshot: &Path,
         to: &Path,
-        progress: impl FnMut(u64),
+        mut progress: impl FnMut(u64, u64),
     ) -> Result<BackupManifest> {
         let io = |e: std::io::Error| CoreError::Internal(format!("writing the backup: {e}"));
         let (bytes, sha256) = digest_file(snapshot).map_err(io)?;
@@ -217,7 +296,7 @@ impl Vault {
             out.write_all(b"\n")?;
             out.write_all(&header)?;
             let from = std::fs::File::open(snapshot)?;
-            key.seal_stream(&header, from, &mut out, progress)
+            key.seal_stream(&header, from, &mut out, |done| progress(done, bytes))
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()
         })();
@@ -227,6 +306,39 @@ impl Vault {
         }
         Ok(manifest)
     }
+}
+
+/// Where a backup goes: `to` itself, or in the directory `to` a file named by the time.
+fn backup_path(to: &Path, now_ms: i64) -> PathBuf {
+    if !to.is_dir() {
+        return to.to_path_buf();
+    }
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(now_ms.max(0) as u64);
+    let stamp = humantime::format_rfc3339_millis(at)
+        .to_string()
+        .replace([':', '-'], "");
+    to.join(format!("{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}"))
+}
+
+/// Backup files Mamori names (and may prune): `mamori-<time>.backup`.
+pub const BACKUP_PREFIX: &str = "mamori-";
+pub const BACKUP_SUFFIX: &str = ".backup";
+
+/// A PostgreSQL program, from PATH or Debian's versioned directories (newest first).
+pub fn pg_tool(name: &str) -> Result<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+        .unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        versions.sort();
+        candidates.extend(versions.into_iter().rev().map(|v| v.join("bin").join(name)));
+    }
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        CoreError::Internal(format!(
+            "{name} is needed for PostgreSQL backups and restores; install the PostgreSQL client programs"
+        ))
+    })
 }
 
 /// A file's length and SHA-256.

@@ -3,6 +3,7 @@
 //! copies a database keeps".
 
 pub mod backup;
+pub mod backup_schedule;
 pub mod epoch_store;
 mod rotation;
 

@@ -90,6 +90,8 @@ pub struct Vault {
     pub erasure_journal: Option<Arc<crate::erasure_journal::ErasureJournal>>,
     /// The key epochs' store outside the database (None: no epochs, as in tests).
     pub key_epochs: Option<Arc<crate::keys::epoch_store::EpochStore>>,
+    /// Backups taken on a schedule by `serve`, and how they are going (None: none scheduled).
+    pub backups: Option<Arc<crate::keys::backup_schedule::BackupMonitor>>,
 }
 
 impl Vault {
@@ -117,6 +119,7 @@ impl Vault {
             clock: Arc::new(crate::clock::SystemClock),
             erasure_journal: None,
             key_epochs: None,
+            backups: None,
         }
     }
 

@@ -74,3 +74,53 @@ pub(crate) async fn key_epochs_rotate_rewrap_and_expire_by_the_clock(core: Core)
         .await;
     assert!(read.is_ok(), "the live person is still readable");
 }
+
+/// Backups on a schedule: one at once (none known), the next only when `every` has passed,
+/// the oldest beyond `keep` deleted, and each one opens again with the keys of the day.
+pub(crate) async fn scheduled_backups_are_taken_when_due_and_the_oldest_pruned(core: Core) {
+    use mamori_core::keys::backup::open_backup;
+    use mamori_core::keys::backup_schedule::{BackupMonitor, BackupSchedule};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EpochStore::at(dir.path().join(FILE)));
+    store.load(&core.keyring, core.vault.now_ms()).unwrap();
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let schedule = BackupSchedule {
+        to: backups.clone(),
+        every: Duration::from_secs(3_600),
+        keep: 2,
+        database_url: core.url.clone(),
+    };
+    let monitor = BackupMonitor::new(schedule);
+    let mut vault = core.vault.clone();
+    vault.key_epochs = Some(store);
+    someone(&core, "backed-up@example.com").await;
+    let files = || {
+        let mut names: Vec<_> = (std::fs::read_dir(&backups).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(monitor.state(vault.now_ms()).last_good_ms, None);
+    vault.scheduled_backup(&monitor).await.unwrap();
+    let first = files();
+    assert_eq!(first.len(), 1);
+    vault.scheduled_backup(&monitor).await.unwrap();
+    assert_eq!(files().len(), 1, "not due yet");
+    for _ in 0..2 {
+        core.clock.advance(Duration::from_secs(3_600));
+        vault.scheduled_backup(&monitor).await.unwrap();
+    }
+    let kept = files();
+    assert_eq!(kept.len(), 2);
+    assert!(!kept.contains(&first[0]), "the oldest is deleted");
+    let state = monitor.state(vault.now_ms());
+    assert_eq!((state.overdue, state.last_failure), (false, None));
+    core.clock.advance(Duration::from_secs(3 * 3_600));
+    assert!(monitor.state(vault.now_ms()).overdue);
+    let opened = dir.path().join("opened");
+    let manifest = open_backup(&core.keyring, &kept[1], &opened, |_| {}).unwrap();
+    assert_eq!(manifest.epoch, 1);
+    assert!(std::fs::metadata(&opened).unwrap().len() > 0);
+}

@@ -83,93 +83,20 @@ fn bar(len: u64, what: &'static str) -> ProgressBar {
     bar
 }
 
-/// Where a backup goes: `to` itself, or a new file named by the time inside the directory `to`.
-fn backup_path(to: &Path) -> PathBuf {
-    if to.is_dir() {
-        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-            .to_string()
-            .replace([':', '-'], "");
-        to.join(format!("mamori-{stamp}.backup"))
-    } else {
-        to.to_path_buf()
-    }
-}
-
 pub(super) async fn backup_command(paths: &Paths, to: &Path) -> anyhow::Result<()> {
     let ctx = Context::open(paths).await?;
-    let target = backup_path(to);
-    anyhow::ensure!(
-        !target.exists(),
-        "{} exists; a backup never replaces a file",
-        target.display()
-    );
-    let start = ctx.vault.start_backup(&context::operator()).await?;
-    let snapshot = paths
-        .data
-        .join(format!(".backup-{}.snapshot", std::process::id()));
-    let _ = std::fs::remove_file(&snapshot);
-    let taken = take_snapshot(&ctx, paths, &snapshot).await;
-    let sealed = match taken {
-        Ok(backend) => {
-            let len = std::fs::metadata(&snapshot).map(|m| m.len()).unwrap_or(0);
-            let bar = bar(len, "sealing the backup");
-            let sealed = ctx
-                .vault
-                .seal_backup(start, backend, &snapshot, &target, |done| {
-                    bar.set_position(done)
-                })
-                .await;
-            bar.finish_and_clear();
-            sealed.map_err(anyhow::Error::from)
-        }
-        Err(e) => Err(e),
-    };
-    // The plain snapshot (sealed fields, but blind indexes and the ledger in the clear) never
-    // stays behind.
-    let _ = std::fs::remove_file(&snapshot);
-    let manifest = sealed?;
+    let bar = bar(0, "sealing the backup");
+    let (target, manifest) = ctx
+        .vault
+        .back_up(&context::operator(), to, &paths.database, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+    bar.finish_and_clear();
     ctx.vault.flush_ledger().await?;
     print_manifest(&target, &manifest);
     Ok(())
-}
-
-async fn take_snapshot(
-    ctx: &Context,
-    paths: &Paths,
-    snapshot: &Path,
-) -> anyhow::Result<&'static str> {
-    if ctx.vault.snapshot_database(snapshot).await? {
-        return Ok("sqlite");
-    }
-    let dump = pg_tool("pg_dump")?;
-    let out = std::process::Command::new(&dump)
-        .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
-        .arg(snapshot)
-        .arg(format!("--dbname={}", paths.database))
-        .output()
-        .with_context(|| format!("running {}", dump.display()))?;
-    anyhow::ensure!(
-        out.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
-    Ok("postgres")
-}
-
-/// A PostgreSQL program, from PATH or Debian's versioned directories (newest first).
-fn pg_tool(name: &str) -> anyhow::Result<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
-        .unwrap_or_default();
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        versions.sort();
-        candidates.extend(versions.into_iter().rev().map(|v| v.join("bin").join(name)));
-    }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .with_context(|| format!("{name} is needed for PostgreSQL backups and restores; install the PostgreSQL client programs"))
 }
 
 fn print_manifest(path: &Path, m: &BackupManifest) {
@@ -269,7 +196,7 @@ async fn put_in_place(
                 .with_context(|| format!("putting the backup in place of {}", db.display()))?;
         }
         ("postgres", None) => {
-            let restore = pg_tool("pg_restore")?;
+            let restore = backup::pg_tool("pg_restore")?;
             let out = std::process::Command::new(&restore)
                 .args([
                     "--clean",

@@ -21,7 +21,10 @@ use crate::{config, demo, import, listen, scrub, verify};
 
 /// Runs one parsed command line; its exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let paths = Paths::new(&cli.data, cli.database.clone(), cli.policy.clone());
+    let mut paths = Paths::new(&cli.data, cli.database.clone(), cli.policy.clone());
+    if !matches!(cli.command, Command::Scrub { .. } | Command::Bench { .. }) {
+        paths.key_command = load_config(&cli)?.key_command;
+    }
     match cli.command.clone() {
         Command::Init => {
             context::init(&paths).await?;

@@ -39,6 +39,12 @@ pub(super) async fn serve_command(
         .and_then(|l| l.heads.clone())
         .unwrap_or_else(|| cli.data.join(HEADS_FILE));
     let key_rotation = config.epoch_schedule()?;
+    if let Some(schedule) = config.backup_schedule(&paths.database)? {
+        std::fs::create_dir_all(&schedule.to)
+            .with_context(|| format!("creating the backup directory {}", schedule.to.display()))?;
+        let monitor = mamori_core::keys::backup_schedule::BackupMonitor::new(schedule);
+        ctx.vault.backups = Some(Arc::new(monitor));
+    }
     let options = mamori_server::ServeOptions {
         messaging: Some(config.messaging(&cli.listen)?),
         tls,

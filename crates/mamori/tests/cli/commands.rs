@@ -619,3 +619,45 @@ fn report_prints_markdown_and_json() {
     );
     assert_eq!(v["surveys"][0]["slug"], "how-we-use-your-data");
 }
+
+/// `key_command` in mamori.toml: the master key comes from what the command prints (no
+/// `master.key` is written); a failing command or one printing something else is refused without
+/// repeating what it printed.
+#[test]
+fn the_master_key_can_come_from_a_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, format!("{}\n", "ab".repeat(32))).unwrap();
+    let config = format!("key_command = \"cat {}\"\n", secret.display());
+    std::fs::write(data.join("mamori.toml"), config).unwrap();
+    let init = mamori(&data, &["init"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    assert!(!data.join("master.key").exists());
+    let key = mamori(
+        &data,
+        &["apikey", "create", "--role", "service", "--name", "s"],
+    );
+    assert!(key.status.success(), "{}", text(&key.stderr));
+
+    std::fs::write(&secret, "CANARY-not-a-key\n").unwrap();
+    let refused = mamori(&data, &["apikey", "list"]);
+    assert!(!refused.status.success());
+    let said = text(&refused.stderr);
+    assert!(said.contains("did not print a master key"), "{said}");
+    assert!(!said.contains("CANARY"), "{said}");
+
+    std::fs::write(&secret, format!("{}\n", "cd".repeat(32))).unwrap();
+    let other = mamori(&data, &["apikey", "list"]);
+    assert!(!other.status.success());
+    assert!(text(&other.stderr).contains("does not open under this master key"));
+
+    std::fs::remove_file(&secret).unwrap();
+    let failed = mamori(&data, &["apikey", "list"]);
+    assert!(
+        text(&failed.stderr).contains("key_command failed"),
+        "{}",
+        text(&failed.stderr)
+    );
+}

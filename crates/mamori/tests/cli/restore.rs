@@ -276,3 +276,57 @@ async fn refusals(mamori: &Install, file: &std::path::Path) {
     let status = mamori.ok(&["key", "status"]);
     assert!(status.contains("epoch 2: current"), "{status}");
 }
+
+/// `[backup]` in mamori.toml: `serve` takes one at once (none yet), and readiness and metrics
+/// give its age; the backup restores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_are_taken_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mamori = install(Backend::Sqlite, dir.path()).await.unwrap();
+    let auto = dir.path().join("auto");
+    let config = format!(
+        "[backup]\nto = \"{}\"\nevery = \"1h\"\nkeep = 3\n",
+        auto.display()
+    );
+    std::fs::write(mamori.data.join("mamori.toml"), config).unwrap();
+    let client = reqwest::Client::new();
+    let (server, base) = mamori.serve();
+    wait_up(&client, &base).await;
+    // Taken at once (none yet); readiness gives its age once it is sealed.
+    let mut ready = serde_json::Value::Null;
+    for _ in 0..600 {
+        ready = (client.get(format!("{base}/readyz")).send().await)
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready["backup"]["age_seconds"].is_u64() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready["backup"]["age_seconds"].is_u64(), "{ready}");
+    assert_eq!(ready["backup"]["overdue"], false, "{ready}");
+    let metrics = (client.get(format!("{base}/metrics")).send().await)
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mamori_backup_last_attempt_failed 0"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("mamori_backup_age_seconds -1"),
+        "{metrics}"
+    );
+    stop(server);
+    let file = std::fs::read_dir(&auto)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let restored = mamori.ok(&["restore", file.to_str().unwrap()]);
+    assert!(restored.contains("restored"), "{restored}");
+}

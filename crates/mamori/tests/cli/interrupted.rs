@@ -1,0 +1,213 @@
+//! `kill -9` in the middle: a key rotation killed while it re-wraps resumes where the database
+//! says it stopped, every data key ends under the new epoch; a restore killed while it replays
+//! the erasure journal is finished by the next start. Nothing is lost, the ledger verifies. On
+//! SQLite and PostgreSQL.
+
+use std::io::BufRead;
+
+use super::restore::{Install, destroy_epoch, install};
+use super::*;
+use mamori_testkit::Backend;
+
+const PEOPLE: usize = 12_000;
+
+/// How many data keys sort below (`true`) or at and above key epoch `epoch`'s first byte string.
+async fn keys_below(database: &str, epoch: u8, below: bool) -> i64 {
+    let floor = vec![0xE1, 0, 0, 0, epoch];
+    let sql = if below {
+        "SELECT COUNT(*) FROM subjects WHERE wrapped_dek < $1"
+    } else {
+        "SELECT COUNT(*) FROM subjects WHERE wrapped_dek >= $1"
+    };
+    count(database, sql, Some(floor)).await
+}
+
+/// `sql` (a COUNT, with `$1` bound to `bind` if given) on either backend.
+async fn count(database: &str, sql: &'static str, bind: Option<Vec<u8>>) -> i64 {
+    use sqlx::Connection;
+    if database.starts_with("sqlite://") {
+        let mut conn = sqlx::SqliteConnection::connect(database).await.unwrap();
+        let query = sqlx::query_scalar(sql);
+        let query = if let Some(b) = bind {
+            query.bind(b)
+        } else {
+            query
+        };
+        query.fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
+        let query = sqlx::query_scalar(sql);
+        let query = if let Some(b) = bind {
+            query.bind(b)
+        } else {
+            query
+        };
+        query.fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+fn import_people(mamori: &Install, dir: &std::path::Path) {
+    let csv = dir.join("people.csv");
+    let mut body = String::from("external_id,contact.name,contact.email\n");
+    for i in 0..PEOPLE {
+        body.push_str(&format!("r{i},Person {i},rot{i}@example.com\n"));
+    }
+    std::fs::write(&csv, body).unwrap();
+    let file = csv.to_str().unwrap();
+    mamori.ok(&[
+        "import",
+        "--file",
+        file,
+        "--purpose",
+        "order_fulfilment",
+        "--batch",
+        "4000",
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_midway_resumes_and_loses_nothing() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(mamori) = install(backend, dir.path()).await else {
+            continue;
+        };
+        import_people(&mamori, dir.path());
+        assert_eq!(keys_below(&mamori.database, 1, false).await, PEOPLE as i64);
+
+        let mut rotating = mamori.command(&["key", "rotate", "--now"]);
+        rotating.stderr(std::process::Stdio::piped());
+        let mut child = rotating.spawn().unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        for line in stderr.lines() {
+            if line.unwrap().starts_with("re-wrapped") {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let moved = keys_below(&mamori.database, 2, false).await;
+        eprintln!("{backend:?}: {moved} of {PEOPLE} keys re-wrapped before kill -9");
+        assert!(moved > 0, "{backend:?}");
+
+        let resumed = mamori.ok(&["key", "rotate"]);
+        assert!(resumed.contains("key epoch 2 is current"), "{resumed}");
+        let rest = PEOPLE as i64 - moved;
+        assert!(
+            resumed.contains(&format!("re-wrapped {rest} data keys")),
+            "{resumed}"
+        );
+        assert_eq!(
+            keys_below(&mamori.database, 2, true).await,
+            0,
+            "{backend:?}"
+        );
+        assert_eq!(keys_below(&mamori.database, 2, false).await, PEOPLE as i64);
+        mamori.ok(&["ledger", "verify"]);
+
+        // With epoch 1 gone, as the horizon will make it, the server opens every key.
+        destroy_epoch(&mamori.data, 1);
+        let (mut server, base) = mamori.serve();
+        let client = reqwest::Client::new();
+        wait_up(&client, &base).await;
+        assert_eq!(server.try_wait().unwrap(), None, "{backend:?}: refused");
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
+}
+
+const ERASED: usize = 600;
+
+/// Creates people through the API; their ids.
+async fn create_people(client: &reqwest::Client, base: &str, key: &str) -> Vec<String> {
+    use futures_util::StreamExt;
+    let create = |i: usize| async move {
+        let body = serde_json::json!({"data": {"support_tickets": {"subject": format!("T{i}"), "status": "open"}}});
+        let created: serde_json::Value = (client.post(format!("{base}/v1/subjects")))
+            .bearer_auth(key)
+            .header("mamori-purpose", "customer_support")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["id"].as_str().unwrap().to_string()
+    };
+    futures_util::stream::iter(0..ERASED)
+        .map(create)
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
+async fn erase_people(client: &reqwest::Client, base: &str, key: &str, ids: &[String]) {
+    use futures_util::StreamExt;
+    let erase = |id: &String| {
+        let request = (client.delete(format!("{base}/v1/subjects/{id}")))
+            .bearer_auth(key)
+            .header("mamori-purpose", "data_subject_rights");
+        async move { assert_eq!(request.send().await.unwrap().status(), 200) }
+    };
+    futures_util::stream::iter(ids)
+        .for_each_concurrent(8, erase)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_while_it_replays_the_journal_is_finished_by_the_next_start() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(mamori) = install(backend, dir.path()).await else {
+            continue;
+        };
+        let service = mamori.ok(&["apikey", "create", "--role", "service", "--name", "s"]);
+        let officer = mamori.ok(&[
+            "apikey",
+            "create",
+            "--role",
+            "privacy_officer",
+            "--name",
+            "o",
+        ]);
+        let client = reqwest::Client::new();
+        let (mut server, base) = mamori.serve();
+        wait_up(&client, &base).await;
+        let ids = create_people(&client, &base, service.trim()).await;
+        let file = dir.path().join("before.backup");
+        mamori.ok(&["backup", "--to", file.to_str().unwrap()]);
+        erase_people(&client, &base, officer.trim(), &ids).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        let mut restoring = mamori.command(&["restore", file.to_str().unwrap()]);
+        restoring.env("MAMORI_LOG", "info");
+        restoring.stdout(std::process::Stdio::null());
+        restoring.stderr(std::process::Stdio::piped());
+        let mut child = restoring.spawn().unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        for line in stderr.lines() {
+            if line.unwrap().contains("erased again so far") {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let live = "SELECT COUNT(*) FROM subjects WHERE erased_ms IS NULL";
+        let left = count(&mamori.database, live, None).await;
+        eprintln!("{backend:?}: {left} of {ERASED} still to erase again after kill -9");
+        assert!(left > 0 && left < ERASED as i64, "{backend:?}: {left}");
+
+        let (mut server, base) = mamori.serve();
+        wait_up(&client, &base).await;
+        assert_eq!(count(&mamori.database, live, None).await, 0, "{backend:?}");
+        let read = (client.get(format!("{base}/v1/subjects/{}", ids[0])))
+            .bearer_auth(officer.trim())
+            .header("mamori-purpose", "data_subject_rights");
+        assert_eq!(read.send().await.unwrap().status(), 404);
+        server.kill().unwrap();
+        server.wait().unwrap();
+        mamori.ok(&["ledger", "verify"]);
+    }
+}
