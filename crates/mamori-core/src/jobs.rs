@@ -54,6 +54,8 @@ pub struct JobSettings {
     pub drp_callback_sender: Option<Arc<dyn HttpSender>>,
     /// Rotates key epochs on this schedule (needs the vault's key store).
     pub key_rotation: Option<crate::keys::EpochSchedule>,
+    /// Enforces each category's retention on live data, hourly.
+    pub retention_sweep: bool,
 }
 
 /// The jobs running; dropping this stops them.
@@ -92,6 +94,9 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
     }
     if settings.purge_erased {
         jobs.push(Box::new(PurgeErased));
+    }
+    if settings.retention_sweep {
+        jobs.push(Box::new(RetentionSweep));
     }
     if vault.backups.is_some() {
         jobs.push(Box::new(Backups));
@@ -208,6 +213,30 @@ impl Job for KeyRotation {
                 rewrapped = report.rewrapped,
                 destroyed = ?report.destroyed,
                 "key epochs rotated"
+            );
+        }
+        Ok(Ran::Done)
+    }
+}
+
+/// Erases what each category's retention no longer allows keeping.
+struct RetentionSweep;
+
+#[async_trait::async_trait]
+impl Job for RetentionSweep {
+    fn name(&self) -> &'static str {
+        "retention_sweep"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::EveryAfterFirstWait(Duration::from_secs(3_600))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        let report = vault.scheduled_retention_sweep().await?;
+        if !report.is_empty() {
+            tracing::info!(
+                people_erased = report.people_erased,
+                categories = report.categories.len(),
+                "retention sweep"
             );
         }
         Ok(Ran::Done)

@@ -32,6 +32,7 @@ pub mod publish;
 pub mod reference;
 pub mod report;
 pub mod requests;
+pub mod retention;
 pub mod signin;
 pub mod subject_index;
 pub mod survey_dp;

@@ -7,6 +7,8 @@ mod consent;
 mod keys;
 #[path = "core/requests.rs"]
 mod requests;
+#[path = "core/retention.rs"]
+mod retention;
 #[path = "core/subjects.rs"]
 mod subjects;
 #[path = "core/surveys.rs"]
@@ -103,6 +105,7 @@ macro_rules! both_backends {
 use consent::*;
 use keys::*;
 use requests::*;
+use retention::*;
 use subjects::*;
 use surveys::*;
 
@@ -112,6 +115,8 @@ both_backends!(
     the_erasure_journal_catches_up_with_the_database,
     key_epochs_rotate_rewrap_and_expire_by_the_clock,
     scheduled_backups_are_taken_when_due_and_the_oldest_pruned,
+    retention_drops_expired_fields_and_erases_whom_nothing_is_left_of,
+    retention_deletes_the_old_records_of_someone_still_active,
     deadlines_are_reminded_once_as_they_come_near,
     survey_results_hide_every_group_below_k,
 );

@@ -256,6 +256,31 @@ impl Retention {
         }
     }
 
+    /// The earliest time whose retention has not ended at `now_ms`: anything dated before it is
+    /// past its retention. The inverse of [`Retention::end_ms`], on the calendar too (found by
+    /// bisection; where a month's end clamps dates — 29 to 31 January + 1 month — it errs
+    /// towards keeping a few days longer).
+    pub fn cutoff_ms(&self, now_ms: i64) -> i64 {
+        const DAY_MS: i64 = 86_400_000;
+        // Calendar months and years differ from `days` (months of 30, years of 365) by less
+        // than a tenth, plus leap days.
+        let margin = (i64::from(self.days) / 10 + 10) * DAY_MS;
+        let mut low = now_ms.saturating_sub(i64::from(self.days) * DAY_MS + margin);
+        let mut high = now_ms;
+        if self.end_ms(high) <= now_ms {
+            return high.saturating_add(1);
+        }
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if self.end_ms(mid) <= now_ms {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        high
+    }
+
     /// When a hold that starts at `from_ms` (Unix milliseconds, UTC) ends: days and weeks
     /// exactly, months and years on the calendar (31 January + 1 month = 28 or 29 February).
     pub fn end_ms(&self, from_ms: i64) -> i64 {
@@ -383,16 +408,19 @@ pub enum AdminPermission {
     Policy,
     /// Rotate key epochs and the master key; take and restore backups.
     Keys,
+    /// Run retention sweeps (and see what they would erase).
+    Retention,
 }
 
 impl AdminPermission {
-    pub const ALL: [(&'static str, AdminPermission); 6] = [
+    pub const ALL: [(&'static str, AdminPermission); 7] = [
         ("webhooks", AdminPermission::Webhooks),
         ("events", AdminPermission::Events),
         ("api_keys", AdminPermission::ApiKeys),
         ("agents", AdminPermission::Agents),
         ("policy", AdminPermission::Policy),
         ("keys", AdminPermission::Keys),
+        ("retention", AdminPermission::Retention),
     ];
 
     pub fn name(self) -> &'static str {

@@ -256,7 +256,15 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
     let officer = p.role("privacy_officer").unwrap().admin;
     assert_eq!(
         officer.names(),
-        ["webhooks", "events", "api_keys", "agents", "policy", "keys"]
+        [
+            "webhooks",
+            "events",
+            "api_keys",
+            "agents",
+            "policy",
+            "keys",
+            "retention"
+        ]
     );
     assert!(
         p.role("service")
@@ -317,6 +325,16 @@ fn retention_ends_on_the_calendar_date_it_names() {
     assert_eq!(end("2w", "2026-12-30"), at("2027-01-13"));
     assert_eq!(end("30d", "2026-02-01"), at("2026-03-03"));
     assert_eq!(mamori_policy::parse_retention("7y").unwrap().days, 7 * 365);
+    // The cutoff is the inverse: on 6 December 2033, what is dated before 6 December 2026 is
+    // past a 7-year retention, and that day itself is not.
+    let cutoff = |text: &str, now: &str| {
+        mamori_policy::parse_retention(text)
+            .unwrap()
+            .cutoff_ms(at(now))
+    };
+    assert_eq!(cutoff("7y", "2033-12-06"), at("2026-12-06") + 1);
+    assert_eq!(cutoff("30d", "2026-03-03"), at("2026-02-01") + 1);
+    assert_eq!(cutoff("1m", "2027-02-28"), at("2027-01-28") + 1);
 }
 
 #[test]

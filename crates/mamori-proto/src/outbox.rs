@@ -58,6 +58,10 @@ wire_enum! {
         /// To each person whose consent no longer covers a widened purpose ([`ReconsentRequested`]).
         #[serde(rename = "subject.reconsent_requested")]
         SubjectReconsentRequested = "subject.reconsent_requested",
+        /// Categories whose retention ended were erased; `complete` when nothing was left of
+        /// the person ([`SubjectRetentionErased`]).
+        #[serde(rename = "subject.retention_erased")]
+        SubjectRetentionErased = "subject.retention_erased",
         /// The ledger's head was signed and offered to witnesses ([`crate::reports::SignedHead`]).
         #[serde(rename = "ledger.head_signed")]
         LedgerHeadSigned = "ledger.head_signed",
@@ -83,6 +87,15 @@ pub struct ConsentChanged {
 pub struct SubjectErased {
     pub subject: String,
     pub kept: Vec<KeptUntil>,
+}
+
+/// `subject.retention_erased`: the categories whose retention ended, erased by the sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubjectRetentionErased {
+    pub subject: String,
+    pub categories: Vec<String>,
+    /// Nothing is left of the person: erased as a whole.
+    pub complete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

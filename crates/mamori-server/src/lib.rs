@@ -486,6 +486,8 @@ pub struct ServeOptions {
     pub purge_erased: bool,
     /// Rotate key epochs on this schedule (when the vault has a key store).
     pub key_rotation: Option<mamori_core::keys::EpochSchedule>,
+    /// Enforce each category's retention on live data (hourly, the first an hour after start).
+    pub retention_sweep: bool,
 }
 
 /// Reads the certificate and key (with the ring provider); a clear error if they are unusable.
@@ -533,6 +535,7 @@ pub async fn serve_with(
                 "drp_callbacks",
             )),
             key_rotation: options.key_rotation,
+            retention_sweep: options.retention_sweep,
         },
     );
     let stopping = vault.clone();

@@ -278,11 +278,38 @@ pub trait KeyWrapStore: Send + Sync {
     async fn count_keys_wrapped_within(&self, from: &[u8], to: Option<&[u8]>) -> Result<i64>;
 }
 
+/// What the retention sweep reads: live subjects inactive since a time, and records past a
+/// category's retention.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Live subjects (not erased) last active before `before_ms` (never active: created before
+    /// it), by id after `after`.
+    async fn inactive_subjects(
+        &self,
+        before_ms: i64,
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<InactiveSubject>>;
+
+    /// The newest record's time per category of one subject.
+    async fn newest_records(&self, subject: &Id) -> Result<Vec<(String, i64)>>;
+
+    /// Live subjects with records of `category` created before `before_ms`, with how many.
+    async fn expired_records(
+        &self,
+        category: &str,
+        before_ms: i64,
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<(Id, i64)>>;
+}
+
 /// Every capability: what a backend is.
 pub trait Store:
     Storage
     + SubjectStore
     + KeyWrapStore
+    + RetentionStore
     + LedgerStore
     + AccessStore
     + PolicyStore
@@ -298,6 +325,7 @@ impl<T> Store for T where
     T: Storage
         + SubjectStore
         + KeyWrapStore
+        + RetentionStore
         + LedgerStore
         + AccessStore
         + PolicyStore

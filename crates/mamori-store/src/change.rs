@@ -17,6 +17,9 @@ pub enum Change {
         id: Id,
         expected_version: i64,
         fields: Vec<u8>,
+        /// The time of a change the person or the business made (retention counts from the
+        /// last one); None for a change that is not activity (the retention sweep's own).
+        active_ms: Option<i64>,
     },
     /// Destroys the data key, the sealed fields and every blind index of the subject, and ends
     /// its sessions. Also ends a hold (see [`Change::HoldSubject`]); Gone if fully erased already.
@@ -81,7 +84,14 @@ pub enum Change {
         kind: IndexKind,
         subject_id: Id,
     },
+    /// Also marks the subject active at the record's time.
     InsertRecord(RecordRow),
+    /// Deletes a subject's records of `category` created before `before_ms` (retention).
+    DropExpiredRecords {
+        subject_id: Id,
+        category: String,
+        before_ms: i64,
+    },
     InsertApiKey(ApiKeyRow),
     RevokeApiKey {
         id: Id,

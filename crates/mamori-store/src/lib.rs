@@ -116,6 +116,16 @@ pub enum IndexKind {
     ExternalId = 3,
 }
 
+/// A live subject the retention sweep looks at: its sealed field map (category names are
+/// readable without the key) and when it was last active.
+#[derive(Debug, Clone)]
+pub struct InactiveSubject {
+    pub id: Id,
+    pub version: i64,
+    pub active_ms: i64,
+    pub fields: Option<Vec<u8>>,
+}
+
 /// A subject's wrapped data keys, as a re-wrap reads them.
 #[derive(Debug, Clone)]
 pub struct WrappedKeys {

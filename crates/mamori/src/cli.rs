@@ -156,9 +156,24 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Retention of live data: what each category's `retention` in the policy no longer allows
+    /// keeping (`mamori serve` sweeps hourly on its own).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Put a backup in place of the database (stop the server first): checks the backup and
     /// its ledger, then erases again everyone erased since it was taken.
     Restore { from: PathBuf },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum RetentionCommand {
+    /// Erase what has expired now (`--dry-run`: only count it, per category).
+    Sweep {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Clone)]

@@ -278,7 +278,7 @@ impl Vault {
         fields.iter().fold(IdSet::EMPTY, |s, f| s.with(f.category))
     }
 
-    fn lookup_kind(kind: &FieldType) -> Option<(LookupKind, IndexKind)> {
+    pub(crate) fn lookup_kind(kind: &FieldType) -> Option<(LookupKind, IndexKind)> {
         match kind {
             FieldType::Email => Some((LookupKind::Email, IndexKind::Email)),
             FieldType::Phone => Some((LookupKind::Phone, IndexKind::Phone)),
@@ -538,6 +538,7 @@ impl Vault {
                 id: *id,
                 expected_version: row.version,
                 fields: map.encode(),
+                active_ms: Some(self.now_ms()),
             });
             changes.extend(index_changes);
             let event = self.event(

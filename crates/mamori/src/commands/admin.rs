@@ -119,3 +119,25 @@ pub(super) async fn webhook(
     }
     Ok(())
 }
+
+/// `mamori retention sweep [--dry-run]`: counts per category, never values.
+pub(super) async fn retention_sweep(paths: &Paths, dry_run: bool) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let report = ctx
+        .vault
+        .sweep_retention(&context::operator(), dry_run)
+        .await?;
+    ctx.vault.flush_ledger().await?;
+    let verb = if dry_run { "would be erased" } else { "erased" };
+    println!("{} people {verb} as a whole", report.people_erased);
+    for (category, count) in &report.categories {
+        println!(
+            "{category}: {} people's data, {} records {verb}",
+            count.people, count.records
+        );
+    }
+    if report.is_empty() {
+        println!("nothing has passed its retention");
+    }
+    Ok(())
+}

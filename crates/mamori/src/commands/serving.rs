@@ -52,6 +52,7 @@ pub(super) async fn serve_command(
         heads_file: Some(heads.clone()),
         purge_erased: true,
         key_rotation: Some(key_rotation),
+        retention_sweep: true,
     };
     if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
         return Ok(code);
@@ -96,6 +97,7 @@ pub(super) async fn demo_command(
         heads_file: Some(heads.clone()),
         purge_erased: true,
         key_rotation: Some(mamori_core::keys::EpochSchedule::default()),
+        retention_sweep: true,
     };
     if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
         return Ok(code);

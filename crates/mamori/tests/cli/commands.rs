@@ -661,3 +661,21 @@ fn the_master_key_can_come_from_a_command() {
         text(&failed.stderr)
     );
 }
+
+/// `mamori retention sweep`: nothing expired in a new installation; the sweep is ledgered.
+#[test]
+fn a_retention_sweep_counts_and_is_ledgered() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let dry = mamori(&data, &["retention", "sweep", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert!(text(&dry.stdout).contains("nothing has passed its retention"));
+    let done = mamori(&data, &["retention", "sweep"]);
+    assert!(text(&done.stdout).contains("0 people erased as a whole"));
+    let sweeps = query_i64(
+        &data.join("mamori.db"),
+        "SELECT COUNT(*) FROM ledger_leaves WHERE CAST(data AS TEXT) LIKE '%retention.sweep%'",
+    );
+    assert_eq!(sweeps, 2, "the dry run and the sweep");
+}

@@ -11,6 +11,7 @@ mod events;
 mod key_wraps;
 mod ledger;
 mod requests;
+mod retention;
 mod subjects;
 mod surveys;
 
@@ -42,6 +43,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | DropIndex { .. }
         | InsertRecord(_)
         | SaveImportProgress(_) => subjects::apply(conn, change).await,
+        DropExpiredRecords { .. } => retention::apply(conn, change).await,
         RekeyStart { .. } | RekeyRecords { .. } | RekeyFinish { .. } => {
             subjects::apply_rekey(conn, change).await
         }

@@ -212,9 +212,10 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             id,
             expected_version,
             fields,
+            active_ms,
         } => {
-            let done = sqlx::query("UPDATE subjects SET fields = $1, version = version + 1 WHERE id = $2 AND version = $3 AND erased_ms IS NULL")
-                .bind(&fields[..]).bind(&id[..]).bind(expected_version)
+            let done = sqlx::query("UPDATE subjects SET fields = $1, version = version + 1, active_ms = COALESCE($4, active_ms) WHERE id = $2 AND version = $3 AND erased_ms IS NULL")
+                .bind(&fields[..]).bind(&id[..]).bind(expected_version).bind(active_ms)
                 .execute(&mut *conn).await?;
             changed_a_row(done, JobError::Stale)
         }
@@ -254,6 +255,9 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             sqlx::query("INSERT INTO records (id, subject_id, category, created_ms, sealed) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&r.id[..]).bind(&r.subject_id[..]).bind(&r.category).bind(r.created_ms).bind(&r.sealed[..])
                 .execute(&mut *conn).await.map_err(duplicate)?;
+            sqlx::query("UPDATE subjects SET active_ms = $1 WHERE id = $2 AND (active_ms IS NULL OR active_ms < $1)")
+                .bind(r.created_ms).bind(&r.subject_id[..])
+                .execute(&mut *conn).await?;
             Ok(())
         }
         Change::SaveImportProgress(p) => {

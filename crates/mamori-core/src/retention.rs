@@ -1,0 +1,300 @@
+//! Retention of live data: each category's `retention` in the policy, enforced. A person's field
+//! categories are kept for their retention after the person was last active (created, updated,
+//! a record added); each record for its category's retention after it was made. The sweep
+//! (inside `serve`, and `mamori retention sweep [--dry-run]`) drops what has expired: fields are
+//! removed from the sealed map (with their blind indexes) without opening them, records deleted,
+//! and a person with nothing left unexpired is erased as a whole — data key destroyed, the erasure
+//! journal told. Each is ledgered and announced as `subject.retention_erased`; a dry run only
+//! counts, per category, and never reads a value.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mamori_ledger::{Event, Outcome};
+use mamori_policy::AdminPermission;
+use mamori_proto::outbox::{EventType, SubjectRetentionErased};
+use mamori_store::{Change, InactiveSubject};
+
+use crate::access::Permission;
+use crate::error::Result;
+use crate::fieldmap::SealedFields;
+use crate::format_id;
+use crate::ledger::Item;
+use crate::vault::{Actor, Vault};
+
+/// Subjects (or subjects' records) handled per commit.
+const SWEEP_PAGE: i64 = 500;
+
+/// What a sweep erased, or (dry run) would erase, per category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub dry_run: bool,
+    /// People erased as a whole: nothing of them was left unexpired.
+    pub people_erased: u64,
+    /// Per category: people whose fields of it expired, and records of it that expired.
+    pub categories: BTreeMap<String, CategoryCount>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CategoryCount {
+    pub people: u64,
+    pub records: u64,
+}
+
+impl RetentionReport {
+    pub fn is_empty(&self) -> bool {
+        self.people_erased == 0 && self.categories.is_empty()
+    }
+}
+
+/// The actor of scheduled sweeps in the ledger.
+fn sweeper() -> Actor {
+    Actor {
+        id: "retention".into(),
+        role: "system".into(),
+    }
+}
+
+impl Vault {
+    /// `mamori retention sweep`: decided by the policy (`admin = ["retention"]`) and ledgered.
+    pub async fn sweep_retention(&self, actor: &Actor, dry_run: bool) -> Result<RetentionReport> {
+        let action = if dry_run {
+            "retention.sweep_dry_run"
+        } else {
+            "retention.sweep"
+        };
+        let permission = Permission::Admin(AdminPermission::Retention);
+        let granted = self.grant(actor, permission, action).await?;
+        self.ledger.submit(vec![], vec![granted.event()]).await??;
+        self.sweep(actor, dry_run).await
+    }
+
+    /// The sweep `serve` runs on its own (as `retention`, role `system`); each erasure is
+    /// ledgered on its own.
+    pub async fn scheduled_retention_sweep(&self) -> Result<RetentionReport> {
+        self.sweep(&sweeper(), false).await
+    }
+
+    /// Each category's cutoff now: anything of it dated before is past its retention.
+    fn cutoffs(&self) -> BTreeMap<&str, i64> {
+        let now = self.now_ms();
+        (self.policy.categories.iter())
+            .map(|c| (c.name.as_str(), c.retention.cutoff_ms(now)))
+            .collect()
+    }
+
+    async fn sweep(&self, actor: &Actor, dry_run: bool) -> Result<RetentionReport> {
+        let cutoffs = self.cutoffs();
+        let mut report = RetentionReport {
+            dry_run,
+            ..RetentionReport::default()
+        };
+        // Fields: only people inactive since the latest cutoff can have anything expired.
+        let latest = cutoffs.values().copied().max().unwrap_or(i64::MIN);
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .inactive_subjects(latest, after, SWEEP_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let mut items = Vec::new();
+            for subject in &page {
+                if let Some(item) = self
+                    .expire_fields(actor, subject, &cutoffs, &mut report)
+                    .await?
+                {
+                    items.push(item);
+                }
+            }
+            self.commit_sweep(items, dry_run).await?;
+            if (page.len() as i64) < SWEEP_PAGE {
+                break;
+            }
+        }
+        // Records: each category's on their own clock.
+        for (category, cutoff) in &cutoffs {
+            let mut after = None;
+            loop {
+                let page = (self.store)
+                    .expired_records(category, *cutoff, after, SWEEP_PAGE)
+                    .await?;
+                let Some((last, _)) = page.last() else { break };
+                after = Some(*last);
+                let mut items = Vec::new();
+                for (subject, records) in &page {
+                    report
+                        .categories
+                        .entry(category.to_string())
+                        .or_default()
+                        .records += *records as u64;
+                    let change = Change::DropExpiredRecords {
+                        subject_id: *subject,
+                        category: category.to_string(),
+                        before_ms: *cutoff,
+                    };
+                    items.push(self.retention_item(
+                        actor,
+                        subject,
+                        vec![change],
+                        &[category],
+                        false,
+                    ));
+                }
+                self.commit_sweep(items, dry_run).await?;
+                if (page.len() as i64) < SWEEP_PAGE {
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// What expired of one inactive person's fields, counted in `report`: their erasure (nothing
+    /// left unexpired), the expired categories dropped from the map, or nothing.
+    async fn expire_fields(
+        &self,
+        actor: &Actor,
+        subject: &InactiveSubject,
+        cutoffs: &BTreeMap<&str, i64>,
+        report: &mut RetentionReport,
+    ) -> Result<Option<Item>> {
+        let expired = |category: &str, at: i64| cutoffs.get(category).is_some_and(|c| at < *c);
+        let Some(fields) = &subject.fields else {
+            return Ok(None);
+        };
+        let map = SealedFields::decode(fields)?;
+        let held: BTreeSet<&str> = map.0.iter().map(|(c, _, _)| c.as_str()).collect();
+        let gone: Vec<&str> = (held.iter().copied())
+            .filter(|c| expired(c, subject.active_ms))
+            .collect();
+        // Someone whose fields all went earlier is looked at until their records go too.
+        if gone.is_empty() && !held.is_empty() {
+            return Ok(None);
+        }
+        let records = self.store.newest_records(&subject.id).await?;
+        let complete =
+            gone.len() == held.len() && records.iter().all(|(c, newest)| expired(c, *newest));
+        if gone.is_empty() && !complete {
+            return Ok(None);
+        }
+        let mut categories: Vec<&str> = gone.clone();
+        if complete {
+            report.people_erased += 1;
+            categories.extend(records.iter().map(|(c, _)| c.as_str()));
+            categories.sort_unstable();
+            categories.dedup();
+        }
+        for category in &categories {
+            report
+                .categories
+                .entry(category.to_string())
+                .or_default()
+                .people += 1;
+        }
+        let id = subject.id;
+        let changes = if complete {
+            vec![Change::EraseSubject {
+                id,
+                erased_ms: self.now_ms(),
+            }]
+        } else {
+            self.fields_dropped(subject, &map, &gone)
+        };
+        Ok(Some(self.retention_item(
+            actor,
+            &id,
+            changes,
+            &categories,
+            complete,
+        )))
+    }
+
+    /// The person's map without the `gone` categories, and their lookup fields' indexes dropped.
+    fn fields_dropped(
+        &self,
+        subject: &InactiveSubject,
+        map: &SealedFields,
+        gone: &[&str],
+    ) -> Vec<Change> {
+        let kept = (map.0.iter())
+            .filter(|(c, _, _)| !gone.contains(&c.as_str()))
+            .cloned()
+            .collect();
+        let mut changes = vec![Change::UpdateFields {
+            id: subject.id,
+            expected_version: subject.version,
+            fields: SealedFields(kept).encode(),
+            active_ms: None,
+        }];
+        for category in gone {
+            for field in self
+                .policy
+                .category(category)
+                .map_or(&[][..], |c| &c.fields)
+            {
+                if let (true, Some((_, kind))) = (field.lookup, Self::lookup_kind(&field.kind)) {
+                    changes.push(Change::DropIndex {
+                        kind,
+                        subject_id: subject.id,
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    fn retention_item(
+        &self,
+        actor: &Actor,
+        id: &[u8; 16],
+        mut changes: Vec<Change>,
+        categories: &[&str],
+        complete: bool,
+    ) -> Item {
+        let categories: Vec<String> = categories.iter().map(|c| c.to_string()).collect();
+        let announced = SubjectRetentionErased {
+            subject: format_id(id),
+            categories: categories.clone(),
+            complete,
+        };
+        changes.push(self.announce(EventType::SubjectRetentionErased, Some(id), &announced));
+        let event = Event {
+            time_ms: self.now_ms(),
+            actor: actor.id.clone(),
+            role: actor.role.clone(),
+            purpose: None,
+            action: "subject.retention_erased".into(),
+            subject: Some(format_id(id)),
+            categories,
+            outcome: Outcome::Allowed,
+        };
+        Item {
+            changes,
+            events: vec![event],
+        }
+    }
+
+    /// Commits a page of the sweep (each person on their own: one conflict — a person who
+    /// changed meanwhile — leaves only that one for the next sweep), and notes erasures in the
+    /// erasure journal. A dry run commits nothing.
+    async fn commit_sweep(&self, items: Vec<Item>, dry_run: bool) -> Result<()> {
+        if dry_run || items.is_empty() {
+            return Ok(());
+        }
+        let erased: Vec<Option<[u8; 16]>> = (items.iter())
+            .map(|item| match item.changes.first() {
+                Some(Change::EraseSubject { id, .. }) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let outcomes = self.ledger.submit_all(items).await?;
+        let now = self.now_ms();
+        for (outcome, id) in outcomes.iter().zip(erased) {
+            if let (Ok(()), Some(id)) = (outcome, id) {
+                self.journal_erasure(&id, now);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! Retention of live data by the clock: fields expire their category's retention after the
+//! person was last active, records after they were made; a person with nothing left is erased.
+
+use std::time::Duration;
+
+use mamori_core::retention::RetentionReport;
+use mamori_crypto::LookupKind;
+use mamori_proto::ErrorCode;
+
+use super::*;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+async fn create(core: &Core, data: serde_json::Value) -> [u8; 16] {
+    let data = serde_json::from_value(data).unwrap();
+    let id = (core.vault)
+        .create_subject(&actor("service"), "customer_support", None, &data)
+        .await
+        .unwrap();
+    mamori_core::parse_id(&id).unwrap()
+}
+
+async fn add_order(core: &Core, id: &[u8; 16]) {
+    let order = serde_json::json!({"order_number": "K-1", "total": 10, "currency": "EUR"});
+    let order = serde_json::from_value(order).unwrap();
+    (core.vault)
+        .add_record(&actor("service"), "order_fulfilment", id, "orders", &order)
+        .await
+        .unwrap();
+}
+
+async fn found(core: &Core, email: &str) -> usize {
+    (core.vault)
+        .lookup(
+            &actor("service"),
+            "order_fulfilment",
+            LookupKind::Email,
+            email,
+        )
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn sweep(core: &Core, dry_run: bool) -> RetentionReport {
+    let officer = actor("privacy_officer");
+    core.vault.sweep_retention(&officer, dry_run).await.unwrap()
+}
+
+async fn is_gone(core: &Core, id: &[u8; 16]) -> bool {
+    let read = (core.vault)
+        .read_subject(&actor("privacy_officer"), "data_subject_rights", id)
+        .await;
+    read.is_err_and(|e| e.code() == ErrorCode::SubjectNotFound)
+}
+
+pub(crate) async fn retention_drops_expired_fields_and_erases_whom_nothing_is_left_of(core: Core) {
+    // Contact (3 years) and a support ticket (2 years); the other has an order (7 years).
+    let dormant = create(&core, serde_json::json!({"contact": {"name": "Ada", "email": "dormant@example.com"}, "support_tickets": {"subject": "Late parcel", "status": "open"}})).await;
+    let buyer = serde_json::json!({"contact": {"name": "Bo", "email": "buyer@example.com"}});
+    let buyer = create(&core, buyer).await;
+    add_order(&core, &buyer).await;
+    assert!(
+        sweep(&core, false).await.is_empty(),
+        "nothing has expired yet"
+    );
+
+    core.clock.advance(DAY * (2 * 365 + 2));
+    let report = sweep(&core, false).await;
+    assert_eq!(
+        (report.people_erased, report.categories.len()),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.categories["support_tickets"].people, 1);
+    assert_eq!(
+        found(&core, "dormant@example.com").await,
+        1,
+        "contact stays 3 years"
+    );
+
+    core.clock.advance(DAY * 366);
+    let planned = sweep(&core, true).await;
+    assert_eq!(planned.people_erased, 1, "{planned:?}");
+    assert_eq!(planned.categories["contact"].people, 2);
+    assert_eq!(
+        found(&core, "buyer@example.com").await,
+        1,
+        "a dry run changes nothing"
+    );
+    let done = sweep(&core, false).await;
+    assert_eq!(
+        (done.people_erased, done.categories),
+        (1, planned.categories)
+    );
+    assert!(is_gone(&core, &dormant).await);
+    assert_eq!(found(&core, "dormant@example.com").await, 0);
+    assert_eq!(
+        found(&core, "buyer@example.com").await,
+        0,
+        "the contact went, and its index"
+    );
+    let orders = core.store.newest_records(&buyer).await.unwrap();
+    assert_eq!(orders.len(), 1, "the order is kept seven years");
+
+    core.clock.advance(DAY * (4 * 365 + 5));
+    let last = sweep(&core, false).await;
+    // Erased as a whole (its records are noise without the key, and purged later).
+    assert_eq!(last.people_erased, 1, "{last:?}");
+    assert_eq!(last.categories["orders"].people, 1, "{last:?}");
+    assert!(is_gone(&core, &buyer).await);
+    let refused = core.vault.sweep_retention(&actor("service"), true).await;
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::PermissionNotGranted);
+}
+
+pub(crate) async fn retention_deletes_the_old_records_of_someone_still_active(core: Core) {
+    let regular = serde_json::json!({"contact": {"name": "Cy", "email": "regular@example.com"}});
+    let regular = create(&core, regular).await;
+    add_order(&core, &regular).await;
+    // Changes since keep the contact; only the order, seven years old, expires.
+    for _ in 0..4 {
+        core.clock.advance(DAY * (2 * 365));
+        let data = serde_json::json!({"contact": {"name": "Cy"}});
+        let data = serde_json::from_value(data).unwrap();
+        (core.vault)
+            .update_subject(&actor("service"), "customer_support", &regular, &data)
+            .await
+            .unwrap();
+    }
+    let report = sweep(&core, false).await;
+    assert_eq!(
+        (report.people_erased, report.categories["orders"].records),
+        (0, 1)
+    );
+    assert!(
+        core.store
+            .newest_records(&regular)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        found(&core, "regular@example.com").await,
+        1,
+        "the regular stays"
+    );
+}
