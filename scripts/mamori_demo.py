@@ -34,6 +34,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_up(base, process, seconds=120):
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("mamori demo stopped before it listened")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"mamori demo did not answer at {base} within {seconds} s")
+
+
 def start(customers=5):
     port = free_port()
     data = tempfile.mkdtemp(prefix="mamori-check-")
@@ -47,6 +63,8 @@ def start(customers=5):
         if not line:
             sys.exit("mamori demo stopped before printing its keys")
         output += line
+    # The keys are printed before the listener is bound: wait until it answers.
+    wait_until_up(f"http://127.0.0.1:{port}", process)
     return Demo(
         process=process,
         base=f"http://127.0.0.1:{port}",
