@@ -94,11 +94,23 @@ fn bench_reports_every_figure() {
         "survey_responses_per_s",
         "survey_response_p99_ms",
         "survey_results_median_ms",
+        "rotation_ratio",
+        "retention_idle_ratio",
+        "retention_erase_ratio",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
     }
     assert!(figures["read_rps"].as_f64().unwrap() > 0.0);
+    // Everyone left was re-wrapped, then expired and was erased by the sweep.
+    assert!(
+        figures["rotation_keys"].as_u64().unwrap() >= 1_000,
+        "{figures}"
+    );
+    assert!(
+        figures["retention_erased"].as_u64().unwrap() >= 1_000,
+        "{figures}"
+    );
     assert_eq!(figures["read_errors"], 0, "{figures}");
     assert_eq!(figures["consent_check_errors"], 0, "{figures}");
     assert!(figures["webhook_deliveries_per_s"].as_f64().unwrap() > 0.0);

@@ -38,6 +38,14 @@ impl ErasureJournal {
 
     /// Appends one erasure and syncs it to disk.
     pub fn append(&self, id: &[u8; 16], erased_ms: i64) -> std::io::Result<()> {
+        self.append_all(&[(*id, erased_ms)])
+    }
+
+    /// Appends erasures and syncs them to disk once (a sweep's page).
+    pub fn append_all(&self, erased: &[([u8; 16], i64)]) -> std::io::Result<()> {
+        if erased.is_empty() {
+            return Ok(());
+        }
         let _one_at_a_time = self.append.lock().unwrap_or_else(|e| e.into_inner());
         use std::io::{Read, Seek, SeekFrom};
         use std::os::unix::fs::OpenOptionsExt;
@@ -54,8 +62,11 @@ impl ErasureJournal {
             file.seek(SeekFrom::End(-1))?;
             file.read_exact(&mut last)?;
         }
-        let start = if last[0] == b'\n' { "" } else { "\n" };
-        writeln!(file, "{start}{} {erased_ms}", format_id(id))?;
+        let mut lines = String::from(if last[0] == b'\n' { "" } else { "\n" });
+        for (id, erased_ms) in erased {
+            lines.push_str(&format!("{} {erased_ms}\n", format_id(id)));
+        }
+        file.write_all(lines.as_bytes())?;
         file.sync_data()
     }
 
@@ -89,10 +100,15 @@ impl Vault {
     /// Notes a committed erasure in the journal, if the vault keeps one. A failure is logged:
     /// the erasure itself stands.
     pub(crate) fn journal_erasure(&self, id: &[u8; 16], erased_ms: i64) {
+        self.journal_erasures(&[(*id, erased_ms)]);
+    }
+
+    /// [`Vault::journal_erasure`] of several, synced once.
+    pub(crate) fn journal_erasures(&self, erased: &[([u8; 16], i64)]) {
         if let Some(journal) = &self.erasure_journal
-            && let Err(e) = journal.append(id, erased_ms)
+            && let Err(e) = journal.append_all(erased)
         {
-            tracing::error!(error = %e, "an erasure could not be written to the erasure journal");
+            tracing::error!(error = %e, "erasures could not be written to the erasure journal");
         }
     }
 

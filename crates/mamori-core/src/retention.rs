@@ -290,11 +290,10 @@ impl Vault {
             .collect();
         let outcomes = self.ledger.submit_all(items).await?;
         let now = self.now_ms();
-        for (outcome, id) in outcomes.iter().zip(erased) {
-            if let (Ok(()), Some(id)) = (outcome, id) {
-                self.journal_erasure(&id, now);
-            }
-        }
+        let journaled: Vec<([u8; 16], i64)> = (outcomes.iter().zip(erased))
+            .filter_map(|(outcome, id)| Some((id.filter(|_| outcome.is_ok())?, now)))
+            .collect();
+        self.journal_erasures(&journaled);
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 mod http;
+mod keys;
 mod rights;
 mod server;
 
@@ -137,6 +138,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     server_figures(&server, &ids, &plan, &mut out).await?;
     server.stop();
     offline_figures(&paths, &plan, &mut out).await?;
+    // Last: it erases everyone.
+    keys::figures(&paths, &plan, &ids, &mut out).await?;
     Ok(into_value(out))
 }
 
