@@ -26,11 +26,9 @@ use crate::{CryptoError, KEY_LEN, Keyring, open_with, os_random, seal_with};
 /// The first byte of a data key wrapped under an epoch key.
 const EPOCH_WRAPPED: u8 = 0xE1;
 const PREFIX_LEN: usize = 5;
-/// The subkey that seals epoch keys for storage.
-const EPOCH_STORE_LABEL: &str = "epoch-store";
 
 /// An epoch key's secret bytes, zeroized on drop.
-pub struct EpochSecret(Zeroizing<[u8; KEY_LEN]>);
+pub struct EpochSecret(pub(crate) Zeroizing<[u8; KEY_LEN]>);
 
 impl EpochSecret {
     pub fn generate() -> Result<EpochSecret, CryptoError> {
@@ -130,18 +128,24 @@ impl Keyring {
         self.ring().contains(epoch)
     }
 
+    /// Holds the same epochs as `other` (a keyring under another master key).
+    pub(crate) fn install_epochs_from(&self, other: &Keyring) {
+        *self.epochs.write().expect("epoch lock") = other.ring();
+    }
+
     fn ring(&self) -> Arc<EpochRing> {
         self.epochs.read().expect("epoch lock").clone()
     }
 
-    /// Seals an epoch key for the key store, bound to its number.
+    /// Seals an epoch key for the key store (under the master key's store key), bound to its
+    /// number.
     pub fn seal_epoch_secret(&self, epoch: u32, secret: &EpochSecret) -> Vec<u8> {
-        self.seal_secret(EPOCH_STORE_LABEL, &epoch.to_be_bytes(), secret.0.as_ref())
+        seal_with(&self.store, &epoch.to_be_bytes(), secret.0.as_ref())
     }
 
     /// Opens an epoch key from the key store (fails under another master key or if moved).
     pub fn open_epoch_secret(&self, epoch: u32, sealed: &[u8]) -> Result<EpochSecret, CryptoError> {
-        let bytes = self.open_secret(EPOCH_STORE_LABEL, &epoch.to_be_bytes(), sealed)?;
+        let bytes = open_with(&self.store, &epoch.to_be_bytes(), sealed)?;
         let key: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| CryptoError::Open)?;
         Ok(EpochSecret(Zeroizing::new(key)))
     }

@@ -15,8 +15,10 @@ use std::sync::{Arc, RwLock};
 
 mod backup;
 mod epochs;
+mod root;
 pub use backup::{BACKUP_CHUNK, BackupError, BackupKey, StreamSummary};
 pub use epochs::{EpochRing, EpochSecret, epoch_floor, first_epoch_floor, wrapped_epoch};
+pub use root::RootKey;
 
 use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
@@ -131,6 +133,10 @@ pub struct Keyring {
     hkdf: Hkdf<Sha256>,
     /// The epoch keys data keys are wrapped under (none: the `dek-wrap` subkey, as before).
     epochs: RwLock<Arc<EpochRing>>,
+    /// What every subkey derives from (kept to re-seal it under a new master key).
+    root: Zeroizing<[u8; KEY_LEN]>,
+    /// Seals the key store's entries: derived from the master key, not the root.
+    store: Aes256GcmSiv,
 }
 
 impl fmt::Debug for Keyring {
@@ -182,8 +188,16 @@ fn hmac_key(key: &[u8]) -> Hmac<Sha256> {
 }
 
 impl Keyring {
+    /// The keyring of an installation whose root is its master key (before any master key
+    /// rotation, and in tests).
     pub fn new(master: &MasterKey) -> Keyring {
-        let hkdf = Hkdf::<Sha256>::new(Some(b"mamori/v1"), master.0.as_ref());
+        Keyring::with_root(&RootKey::legacy(master), master)
+    }
+
+    /// Every subkey derived from `root`; the key store (root and epoch keys) sealed under
+    /// `master`. A master key rotation changes `master` only, so nothing derived moves.
+    pub fn with_root(root: &RootKey, master: &MasterKey) -> Keyring {
+        let hkdf = Hkdf::<Sha256>::new(Some(b"mamori/v1"), root.0.as_ref());
         let derive = |label: &str| {
             let mut k = Zeroizing::new([0u8; KEY_LEN]);
             hkdf.expand(label.as_bytes(), k.as_mut())
@@ -198,6 +212,8 @@ impl Keyring {
             ledger_seed: derive("ledger-signing"),
             hkdf,
             epochs: RwLock::default(),
+            root: root.0.clone(),
+            store: master.store_cipher(),
         }
     }
 

@@ -186,6 +186,10 @@ pub enum KeyCommand {
     },
     /// The key epochs and when each retired one will be destroyed.
     Status,
+    /// A new master key: the key store (the root key and the epoch keys) is re-sealed under it
+    /// and the old one is destroyed. Nothing derived changes, so it takes milliseconds; a
+    /// running server keeps serving (restart it before its next key rotation is due).
+    RotateMaster,
 }
 
 /// Request rate limits of the server.

@@ -100,7 +100,7 @@ pub async fn init(paths: &Paths) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -120,7 +120,11 @@ fn master_key(paths: &Paths) -> anyhow::Result<MasterKey> {
     if let Some(command) = &paths.key_command {
         return master_key_from(command);
     }
-    let path = &paths.key_file;
+    read_key_file(&paths.key_file)
+}
+
+/// A master key file: 64 hex characters, readable by its owner only.
+fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
     #[cfg(unix)]
     if let Ok(meta) = std::fs::metadata(path) {
         use std::os::unix::fs::PermissionsExt;
@@ -174,9 +178,47 @@ pub struct Context {
     pub vault: Vault,
 }
 
-/// The keys derived from the master key (the operator's file or `MAMORI_MASTER_KEY`).
+/// Where a master key rotation writes the new key before the key store is re-sealed under it.
+pub fn next_key_file(paths: &Paths) -> PathBuf {
+    paths.key_file.with_extension("key.next")
+}
+
+/// Whether the master key is the data directory's file (the one a rotation can replace).
+pub fn master_key_is_a_file(paths: &Paths) -> bool {
+    std::env::var_os("MAMORI_MASTER_KEY").is_none() && paths.key_command.is_none()
+}
+
+/// The keyring: the master key (the operator's file, `MAMORI_MASTER_KEY` or `key_command`)
+/// opens the key store, whose root every subkey derives from. Finishes a master key rotation
+/// that was interrupted (`master.key.next` left behind).
 pub fn keyring(paths: &Paths) -> anyhow::Result<Keyring> {
-    Ok(Keyring::new(&master_key(paths)?))
+    let store = EpochStore::at(paths.data.join(epoch_store::FILE));
+    let master = master_key(paths)?;
+    let next = next_key_file(paths);
+    if master_key_is_a_file(paths) && next.exists() {
+        match store.keyring_for(&master) {
+            // The store was not re-sealed yet: the rotation did not happen.
+            Ok(keyring) => {
+                std::fs::remove_file(&next)?;
+                return Ok(keyring);
+            }
+            Err(epoch_store::EpochStoreError::Foreign(_)) => {
+                let keyring = store.keyring_for(&read_key_file(&next)?)?;
+                std::fs::rename(&next, &paths.key_file)?;
+                sync_dir(&paths.data)?;
+                tracing::warn!("an interrupted master key rotation was completed");
+                return Ok(keyring);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(store.keyring_for(&master)?)
+}
+
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))
 }
 
 impl Context {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use mamori_crypto::{EpochRing, EpochSecret, Keyring};
+use mamori_crypto::{EpochRing, EpochSecret, Keyring, MasterKey, RootKey};
 use serde::{Deserialize, Serialize};
 
 /// The key store's file name in the data directory.
@@ -31,6 +31,10 @@ pub struct EpochEntry {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StoreFile {
     format: u32,
+    /// The root key sealed under the master key (base64); absent until the first master key
+    /// rotation (the root is then the master key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root: Option<String>,
     epochs: Vec<EpochEntry>,
 }
 
@@ -43,7 +47,7 @@ pub enum EpochStoreError {
         source: std::io::Error,
     },
     #[error(
-        "the key store {0} does not open under this master key (another installation's, or damaged)"
+        "the key store {0} does not open under this master key (another installation's, damaged, or re-sealed by a master key rotation since this process started: restart it)"
     )]
     Foreign(String),
     #[error("the key store {0} is not in a format this version reads")]
@@ -116,7 +120,13 @@ impl EpochStore {
     }
 
     /// Holds the store's lock file while `change` reads and rewrites the store.
-    fn changing<T>(&self, change: impl FnOnce(&mut StoreFile) -> Result<T>) -> Result<T> {
+    /// Every change is made by a keyring that opens what the store holds: a process still
+    /// holding the master key from before a rotation must not add entries sealed under it.
+    fn changing<T>(
+        &self,
+        keyring: &Keyring,
+        change: impl FnOnce(&mut StoreFile) -> Result<T>,
+    ) -> Result<T> {
         let lock = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -126,17 +136,60 @@ impl EpochStore {
             .map_err(|e| self.io(e))?;
         lock.lock().map_err(|e| self.io(e))?;
         let mut file = self.read()?;
+        if let Some(entry) = file.epochs.first() {
+            let sealed = STANDARD.decode(&entry.sealed).unwrap_or_default();
+            if keyring.open_epoch_secret(entry.id, &sealed).is_err() {
+                return Err(EpochStoreError::Foreign(self.path.display().to_string()));
+            }
+        }
         file.format = FORMAT;
         let result = change(&mut file)?;
         self.write(&file)?;
         Ok(result)
     }
 
+    /// The keyring of `master`: the root from the store (or the master itself, before any
+    /// rotation). [`EpochStoreError::Foreign`] if the store is sealed under another master key.
+    pub fn keyring_for(&self, master: &MasterKey) -> Result<Keyring> {
+        let file = self.read()?;
+        let root = match &file.root {
+            None => RootKey::legacy(master),
+            Some(sealed) => {
+                let sealed = STANDARD
+                    .decode(sealed)
+                    .map_err(|_| EpochStoreError::Format(self.path.display().to_string()))?;
+                RootKey::open(master, &sealed)
+                    .map_err(|_| EpochStoreError::Foreign(self.path.display().to_string()))?
+            }
+        };
+        Ok(Keyring::with_root(&root, master))
+    }
+
+    /// Re-seals the root and every epoch key under `new` (a master key rotation), in one
+    /// replacement of the file; returns the keyring under `new`.
+    pub fn reseal_under(&self, keyring: &Keyring, new: &MasterKey) -> Result<Keyring> {
+        let rotated = keyring.under_master(new);
+        self.changing(keyring, |file| {
+            for entry in &mut file.epochs {
+                let sealed = STANDARD
+                    .decode(&entry.sealed)
+                    .map_err(|_| EpochStoreError::Format(self.path.display().to_string()))?;
+                let secret = keyring
+                    .open_epoch_secret(entry.id, &sealed)
+                    .map_err(|_| EpochStoreError::Foreign(self.path.display().to_string()))?;
+                entry.sealed = STANDARD.encode(rotated.seal_epoch_secret(entry.id, &secret));
+            }
+            file.root = Some(STANDARD.encode(keyring.seal_root_under(new)));
+            Ok(())
+        })?;
+        Ok(rotated)
+    }
+
     /// Opens every epoch under `keyring`'s master key and installs them; creates the first
     /// epoch if the store is empty. Returns the current epoch.
     pub fn load(&self, keyring: &Keyring, now_ms: i64) -> Result<u32> {
         if self.read()?.epochs.is_empty() {
-            self.changing(|file| {
+            self.changing(keyring, |file| {
                 if file.epochs.is_empty() {
                     push_epoch(file, keyring, 1, now_ms)?;
                 }
@@ -176,7 +229,7 @@ impl EpochStore {
         every_ms: i64,
         force: bool,
     ) -> Result<Option<u32>> {
-        let made = self.changing(|file| {
+        let made = self.changing(keyring, |file| {
             let current = file.epochs.iter_mut().find(|e| e.retired_ms.is_none());
             let due = current
                 .as_ref()
@@ -202,7 +255,7 @@ impl EpochStore {
         keyring: &Keyring,
         mut destroy: impl FnMut(&EpochEntry) -> bool,
     ) -> Result<Vec<u32>> {
-        let gone = self.changing(|file| {
+        let gone = self.changing(keyring, |file| {
             let mut gone = Vec::new();
             file.epochs.retain(|e| {
                 let goes = e.retired_ms.is_some() && destroy(e);

@@ -15,6 +15,15 @@ use crate::error::{CoreError, Result};
 use crate::vault::Vault;
 
 impl Vault {
+    /// `mamori key rotate-master`, before the rotation: decided by the policy (`admin =
+    /// ["keys"]`) and ledgered.
+    pub async fn record_master_rotation(&self, actor: &crate::vault::Actor) -> Result<()> {
+        let keys = crate::access::Permission::Admin(mamori_policy::AdminPermission::Keys);
+        let granted = self.grant(actor, keys, "keys.rotate_master").await?;
+        self.ledger.submit(vec![], vec![granted.event()]).await??;
+        Ok(())
+    }
+
     /// Unwraps a subject's data key. A key under an epoch this process has not loaded (another
     /// process rotated since) has the key store read again, once; one under an epoch that is
     /// gone is an integrity failure, like any key that does not open.

@@ -37,6 +37,7 @@ pub(super) async fn key(cli: &Cli, paths: &Paths, command: KeyCommand) -> anyhow
             }
             ctx.vault.flush_ledger().await?;
         }
+        KeyCommand::RotateMaster => rotate_master(paths).await?,
         KeyCommand::Status => {
             let store = EpochStore::at(paths.data.join(epoch_store::FILE));
             let horizon = humantime::format_duration(schedule.horizon);
@@ -59,6 +60,39 @@ pub(super) async fn key(cli: &Cli, paths: &Paths, command: KeyCommand) -> anyhow
             }
         }
     }
+    Ok(())
+}
+
+/// The new key is written beside the old one first, then the store re-sealed under it, then
+/// the new key put in the old one's place: `kill -9` at any point leaves a state the next
+/// command finishes (`context::keyring`).
+async fn rotate_master(paths: &Paths) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        context::master_key_is_a_file(paths),
+        "the master key comes from MAMORI_MASTER_KEY or key_command: `mamori key rotate-master` replaces {} only",
+        paths.key_file.display()
+    );
+    let ctx = Context::open(paths).await?;
+    ctx.vault
+        .record_master_rotation(&context::operator())
+        .await?;
+    ctx.vault.flush_ledger().await?;
+    let keyring = context::keyring(paths)?;
+    let store = EpochStore::at(paths.data.join(epoch_store::FILE));
+    let new = mamori_crypto::MasterKey::generate()?;
+    let next = context::next_key_file(paths);
+    context::write_private(&next, new.to_hex().as_bytes())?;
+    context::sync_dir(&paths.data)?;
+    let started = std::time::Instant::now();
+    store.reseal_under(&keyring, &new)?;
+    std::fs::rename(&next, &paths.key_file)?;
+    context::sync_dir(&paths.data)?;
+    let epochs = store.epochs()?.len();
+    println!(
+        "rotated the master key: the root key and {epochs} key epochs re-sealed in {:.1} ms; {} holds the new key and the old one is gone",
+        started.elapsed().as_secs_f64() * 1000.0,
+        paths.key_file.display()
+    );
     Ok(())
 }
 

@@ -211,3 +211,57 @@ async fn a_restore_killed_while_it_replays_the_journal_is_finished_by_the_next_s
         mamori.ok(&["ledger", "verify"]);
     }
 }
+
+/// `mamori key rotate-master`: the key store opens under the new key only, nothing derived
+/// changes (API keys, the ledger's signatures), and a rotation cut short at either step is
+/// finished or undone by the next command.
+#[test]
+fn the_master_key_rotates_and_an_interrupted_rotation_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let key = mamori(
+        &data,
+        &["apikey", "create", "--role", "service", "--name", "s"],
+    );
+    assert!(key.status.success(), "{}", text(&key.stderr));
+    let old = std::fs::read(data.join("master.key")).unwrap();
+    let old_store = std::fs::read(data.join("key-epochs")).unwrap();
+    let rotated = mamori(&data, &["key", "rotate-master"]);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    assert!(text(&rotated.stdout).contains("rotated the master key"));
+    let new = std::fs::read(data.join("master.key")).unwrap();
+    assert_ne!(old, new);
+    let listed = mamori(&data, &["apikey", "list"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(
+        text(&listed.stdout).contains("service"),
+        "the API key still works"
+    );
+    assert!(mamori(&data, &["ledger", "verify"]).status.success());
+
+    // The old key opens nothing any more.
+    std::fs::write(data.join("master.key"), &old).unwrap();
+    let refused = mamori(&data, &["apikey", "list"]);
+    assert!(text(&refused.stderr).contains("does not open under this master key"));
+
+    // Cut short after the store was re-sealed: the next command puts the new key in place.
+    let write_next = || {
+        use std::os::unix::fs::PermissionsExt;
+        let next = data.join("master.key.next");
+        std::fs::write(&next, &new).unwrap();
+        std::fs::set_permissions(&next, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write_next();
+    assert!(mamori(&data, &["apikey", "list"]).status.success());
+    assert_eq!(std::fs::read(data.join("master.key")).unwrap(), new);
+    assert!(!data.join("master.key.next").exists());
+
+    // Cut short before: the store is still under the old key, the new one is dropped.
+    std::fs::write(data.join("master.key"), &old).unwrap();
+    std::fs::write(data.join("key-epochs"), &old_store).unwrap();
+    write_next();
+    assert!(mamori(&data, &["apikey", "list"]).status.success());
+    assert_eq!(std::fs::read(data.join("master.key")).unwrap(), old);
+    assert!(!data.join("master.key.next").exists());
+}
