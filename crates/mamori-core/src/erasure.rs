@@ -270,6 +270,7 @@ impl Vault {
             Some(id),
         )
         .await?;
+        self.refuse_if_held(id).await?;
         self.erase_authorised(actor, purpose, id, entry).await
     }
 

@@ -23,6 +23,7 @@ pub mod import;
 pub mod jobs;
 pub mod keys;
 pub mod ledger;
+pub mod legal_holds;
 pub mod ledger_verify;
 pub mod machinery;
 pub mod mail;

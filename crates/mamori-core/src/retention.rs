@@ -84,6 +84,7 @@ impl Vault {
 
     async fn sweep(&self, actor: &Actor, dry_run: bool) -> Result<RetentionReport> {
         let cutoffs = self.cutoffs();
+        let holds = self.holds_in_force().await?;
         let mut report = RetentionReport {
             dry_run,
             ..RetentionReport::default()
@@ -100,10 +101,8 @@ impl Vault {
             after = Some(last.id);
             let mut items = Vec::new();
             for subject in &page {
-                if let Some(item) = self
-                    .expire_fields(actor, subject, &cutoffs, &mut report)
-                    .await?
-                {
+                let found = self.expire_fields(actor, subject, &cutoffs, &holds, &mut report);
+                if let Some(item) = found.await? {
                     items.push(item);
                 }
             }
@@ -114,6 +113,9 @@ impl Vault {
         }
         // Records: each category's on their own clock.
         for (category, cutoff) in &cutoffs {
+            if holds.keeps_everyones(category) {
+                continue;
+            }
             let mut after = None;
             loop {
                 let page = (self.store)
@@ -122,7 +124,7 @@ impl Vault {
                 let Some((last, _)) = page.last() else { break };
                 after = Some(*last);
                 let mut items = Vec::new();
-                for (subject, records) in &page {
+                for (subject, records) in page.iter().filter(|(s, _)| !holds.keeps(s, category)) {
                     report
                         .categories
                         .entry(category.to_string())
@@ -157,9 +159,13 @@ impl Vault {
         actor: &Actor,
         subject: &InactiveSubject,
         cutoffs: &BTreeMap<&str, i64>,
+        holds: &crate::legal_holds::HoldsInForce,
         report: &mut RetentionReport,
     ) -> Result<Option<Item>> {
-        let expired = |category: &str, at: i64| cutoffs.get(category).is_some_and(|c| at < *c);
+        // What a legal hold covers never expires while it is in force.
+        let expired = |category: &str, at: i64| {
+            cutoffs.get(category).is_some_and(|c| at < *c) && !holds.keeps(&subject.id, category)
+        };
         let Some(fields) = &subject.fields else {
             return Ok(None);
         };

@@ -37,9 +37,11 @@ wire_enum! {
         // Something named is not there.
         SubjectNotFound = "subject_not_found",
         SurveyNotFound = "survey_not_found",
+        HoldNotFound = "hold_not_found",
         EmptyLedger = "empty_ledger",
         NoSuchEvent = "no_such_event",
         // The state of things forbids it now.
+        SubjectUnderLegalHold = "subject_under_legal_hold",
         AgentExists = "agent_exists",
         AlreadyAnswered = "already_answered",
         BudgetExhausted = "budget_exhausted",

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod drp;
 pub mod errors;
 pub mod health;
+pub mod holds;
 pub mod ledger;
 pub mod outbox;
 pub mod reports;
@@ -26,6 +27,7 @@ pub use requests::{
 mod tests {
     use crate::consent::ConsentReason;
     use crate::health::{CheckName, ReadinessStatus};
+    use crate::holds::HoldReason;
     use crate::outbox::EventType;
     use crate::requests::{DenialReason, ExtensionReason};
     use crate::surveys::{Access, Mode, QuestionKind, ResultsMode};
@@ -55,6 +57,7 @@ mod tests {
             RequestSource,
             DenialReason,
             ExtensionReason,
+            HoldReason,
             Mode,
             Access,
             ResultsMode,

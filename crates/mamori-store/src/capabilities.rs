@@ -304,12 +304,22 @@ pub trait RetentionStore: Send + Sync {
     ) -> Result<Vec<(Id, i64)>>;
 }
 
+/// Legal holds.
+#[async_trait]
+pub trait LegalHoldStore: Send + Sync {
+    /// Holds in force at `now_ms` (not lifted, not past their end), oldest first.
+    async fn legal_holds(&self, now_ms: i64) -> Result<Vec<LegalHoldRow>>;
+
+    async fn legal_hold(&self, id: &Id) -> Result<Option<LegalHoldRow>>;
+}
+
 /// Every capability: what a backend is.
 pub trait Store:
     Storage
     + SubjectStore
     + KeyWrapStore
     + RetentionStore
+    + LegalHoldStore
     + LedgerStore
     + AccessStore
     + PolicyStore
@@ -326,6 +336,7 @@ impl<T> Store for T where
         + SubjectStore
         + KeyWrapStore
         + RetentionStore
+        + LegalHoldStore
         + LedgerStore
         + AccessStore
         + PolicyStore

@@ -92,6 +92,12 @@ pub enum Change {
         category: String,
         before_ms: i64,
     },
+    InsertLegalHold(LegalHoldRow),
+    /// Lifts a hold not lifted yet (Gone otherwise).
+    LiftLegalHold {
+        id: Id,
+        lifted_ms: i64,
+    },
     InsertApiKey(ApiKeyRow),
     RevokeApiKey {
         id: Id,

@@ -175,6 +175,18 @@ pub struct LeafRow {
     pub subject_id: Option<Id>,
 }
 
+/// A legal hold as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalHoldRow {
+    pub id: Id,
+    pub subject_id: Option<Id>,
+    pub category: Option<String>,
+    pub reason: String,
+    pub until_ms: Option<i64>,
+    pub created_ms: i64,
+    pub lifted_ms: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiKeyRow {
     pub id: Id,

@@ -162,9 +162,36 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Legal holds: keep a person, a category, or a person's category past retention and
+    /// despite erasure requests, until lifted.
+    Hold {
+        #[command(subcommand)]
+        command: HoldCommand,
+    },
     /// Put a backup in place of the database (stop the server first): checks the backup and
     /// its ledger, then erases again everyone erased since it was taken.
     Restore { from: PathBuf },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum HoldCommand {
+    /// Place a hold on a person (`--subject`), a category for everyone (`--category`), or both.
+    Add {
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        /// litigation, regulatory_inquiry, law_enforcement, tax_audit or internal_investigation.
+        #[arg(long)]
+        reason: String,
+        /// The day it ends (YYYY-MM-DD, UTC); absent: until lifted.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// The holds in force.
+    List,
+    /// Lift a hold.
+    Lift { id: String },
 }
 
 #[derive(Subcommand, Clone)]

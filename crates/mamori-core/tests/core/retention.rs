@@ -145,3 +145,55 @@ pub(crate) async fn retention_deletes_the_old_records_of_someone_still_active(co
         "the regular stays"
     );
 }
+
+/// Legal holds: a held person's erasure is refused and the sweep leaves them alone; a category
+/// held for everyone does not expire; lifting ends both. Bad holds change nothing.
+pub(crate) async fn a_legal_hold_stops_erasures_and_sweeps_until_lifted(core: Core) {
+    use mamori_core::legal_holds::HoldRequest;
+    use mamori_proto::holds::HoldReason;
+    let officer = actor("privacy_officer");
+    let held = serde_json::json!({"contact": {"name": "Di", "email": "held@example.com"}, "support_tickets": {"subject": "Claim", "status": "open"}});
+    let held = create(&core, held).await;
+    let request = |subject, category: Option<&str>| HoldRequest {
+        subject,
+        category: category.map(String::from),
+        reason: HoldReason::Litigation,
+        until_ms: None,
+    };
+    let on_person = (core.vault.place_legal_hold(&officer, &request(Some(held), None)))
+        .await
+        .unwrap();
+    let erased = core.vault.erase_subject(&officer, "data_subject_rights", &held).await;
+    assert_eq!(erased.unwrap_err().code(), ErrorCode::SubjectUnderLegalHold);
+    core.clock.advance(DAY * (4 * 365));
+    assert!(sweep(&core, false).await.is_empty(), "the sweep leaves a held person alone");
+
+    let id = mamori_core::parse_id(&on_person.id).unwrap();
+    core.vault.lift_legal_hold(&officer, &id).await.unwrap();
+    let everyone = request(None, Some("contact"));
+    core.vault.place_legal_hold(&officer, &everyone).await.unwrap();
+    let report = sweep(&core, false).await;
+    assert_eq!(report.people_erased, 0, "the contact is held: {report:?}");
+    assert_eq!(report.categories["support_tickets"].people, 1, "{report:?}");
+    assert_eq!(found(&core, "held@example.com").await, 1);
+    assert_eq!(core.vault.legal_holds(&officer).await.unwrap().len(), 1);
+
+    let bad = [
+        request(None, None),
+        request(None, Some("no_such_category")),
+        HoldRequest {
+            until_ms: Some(core.vault.now_ms() - 1),
+            ..request(Some(held), None)
+        },
+    ];
+    for hold in &bad {
+        let refused = core.vault.place_legal_hold(&officer, hold).await;
+        assert_eq!(refused.unwrap_err().code(), ErrorCode::InvalidValue, "{hold:?}");
+    }
+    let refused = core.vault.place_legal_hold(&actor("service"), &everyone).await;
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::PermissionNotGranted);
+    let lifted_again = core.vault.lift_legal_hold(&officer, &id).await;
+    assert_eq!(lifted_again.unwrap_err().code(), ErrorCode::HoldNotFound);
+    assert_eq!(core.vault.legal_holds(&officer).await.unwrap().len(), 1, "nothing changed");
+    core.vault.erase_subject(&officer, "data_subject_rights", &held).await.unwrap();
+}

@@ -97,7 +97,7 @@ pub const FORGOTTEN_AT_ERASURE: [&str; 5] = [
 /// Tables that keep a person's subject id after an erasure, and why (ids, states and times only;
 /// never a personal value). The schema test checks that every table with a `subject_id` column
 /// is in this list or in [`FORGOTTEN_AT_ERASURE`].
-pub const KEPT_AFTER_ERASURE: [(&str, &str); 8] = [
+pub const KEPT_AFTER_ERASURE: [(&str, &str); 9] = [
     (
         "subjects",
         "the erased row itself: id, times, and what a legal hold keeps, sealed",
@@ -111,6 +111,10 @@ pub const KEPT_AFTER_ERASURE: [(&str, &str); 8] = [
         "the consent history: proof of what was agreed, when, under which notice",
     ),
     ("sessions", "revoked at erasure; expired rows are purged"),
+    (
+        "legal_holds",
+        "the record of holds placed and lifted (an erasure waits while one is in force): ids, codes, times",
+    ),
     (
         "ledger_leaves",
         "the tamper-evident log of every access: ids and names, never values",

@@ -141,3 +141,63 @@ pub(super) async fn retention_sweep(paths: &Paths, dry_run: bool) -> anyhow::Res
     }
     Ok(())
 }
+
+/// `mamori hold add|list|lift`.
+pub(super) async fn hold(paths: &Paths, command: HoldCommand) -> anyhow::Result<()> {
+    use mamori_proto::holds::HoldReason;
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    match command {
+        HoldCommand::Add {
+            subject,
+            category,
+            reason,
+            until,
+        } => {
+            let reason = HoldReason::parse(&reason).with_context(|| {
+                let known: Vec<&str> = HoldReason::ALL.iter().map(|r| r.as_str()).collect();
+                format!("--reason must be one of {}", known.join(", "))
+            })?;
+            let subject = (subject.as_deref())
+                .map(|s| mamori_core::parse_id(s).context("--subject is not a subject id"))
+                .transpose()?;
+            let until_ms = until.as_deref().map(day_end_ms).transpose()?;
+            let request = mamori_core::legal_holds::HoldRequest {
+                subject,
+                category,
+                reason,
+                until_ms,
+            };
+            let hold = ctx.vault.place_legal_hold(&operator, &request).await?;
+            println!("{}", hold.id);
+        }
+        HoldCommand::List => {
+            for hold in ctx.vault.legal_holds(&operator).await? {
+                println!(
+                    "{}  {}  subject {}  category {}  until {}  placed {}",
+                    hold.id,
+                    hold.reason,
+                    hold.subject.as_deref().unwrap_or("(any)"),
+                    hold.category.as_deref().unwrap_or("(all)"),
+                    hold.until.as_deref().unwrap_or("lifted"),
+                    hold.placed_at
+                );
+            }
+        }
+        HoldCommand::Lift { id } => {
+            let id = mamori_core::parse_id(&id).context("not a hold id")?;
+            ctx.vault.lift_legal_hold(&operator, &id).await?;
+            println!("lifted");
+        }
+    }
+    ctx.vault.flush_ledger().await?;
+    Ok(())
+}
+
+/// The end of a day (YYYY-MM-DD, UTC) in Unix milliseconds.
+fn day_end_ms(day: &str) -> anyhow::Result<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day, &format).context("--until is a day, YYYY-MM-DD")?;
+    let end = date.next_day().unwrap_or(date).midnight().assume_utc();
+    Ok(end.unix_timestamp() * 1000)
+}

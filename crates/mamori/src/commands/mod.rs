@@ -74,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Webhook { command } => admin::webhook(&cli, &paths, command).await?,
         Command::Key { command } => keys::key(&cli, &paths, command).await?,
         Command::Backup { to } => keys::backup_command(&paths, &to).await?,
+        Command::Hold { command } => admin::hold(&paths, command).await?,
         Command::Retention {
             command: RetentionCommand::Sweep { dry_run },
         } => admin::retention_sweep(&paths, dry_run).await?,

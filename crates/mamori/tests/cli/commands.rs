@@ -679,3 +679,79 @@ fn a_retention_sweep_counts_and_is_ledgered() {
     );
     assert_eq!(sweeps, 2, "the dry run and the sweep");
 }
+
+/// `mamori hold add|list|lift`, and its bad inputs.
+#[test]
+fn legal_holds_are_placed_listed_and_lifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let add = [
+        "hold",
+        "add",
+        "--category",
+        "orders",
+        "--reason",
+        "tax_audit",
+        "--until",
+        "2099-12-31",
+    ];
+    let placed = mamori(&data, &add);
+    assert!(placed.status.success(), "{}", text(&placed.stderr));
+    let id = text(&placed.stdout).trim().to_string();
+    let listed = text(&mamori(&data, &["hold", "list"]).stdout);
+    assert!(
+        listed.contains(&id) && listed.contains("tax_audit") && listed.contains("2100-01-01"),
+        "{listed}"
+    );
+    for (args, said) in [
+        (
+            &["hold", "add", "--category", "orders", "--reason", "CANARY"][..],
+            "--reason must be one of",
+        ),
+        (
+            &[
+                "hold",
+                "add",
+                "--subject",
+                "CANARY",
+                "--reason",
+                "litigation",
+            ],
+            "not a subject id",
+        ),
+        (
+            &["hold", "add", "--reason", "litigation"],
+            "a subject, a category, or both",
+        ),
+        (
+            &[
+                "hold",
+                "add",
+                "--category",
+                "orders",
+                "--reason",
+                "litigation",
+                "--until",
+                "1999-01-01",
+            ],
+            "in the future",
+        ),
+    ] {
+        let out = mamori(&data, args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(said) && !err.contains("CANARY"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(text(&mamori(&data, &["hold", "lift", &id]).stdout).contains("lifted"));
+    let again = mamori(&data, &["hold", "lift", &id]);
+    assert!(text(&again.stderr).contains("no legal hold in force"));
+    assert!(
+        text(&mamori(&data, &["hold", "list"]).stdout)
+            .trim()
+            .is_empty()
+    );
+}

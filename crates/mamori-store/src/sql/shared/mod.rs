@@ -9,6 +9,7 @@ mod bulk;
 mod consent;
 mod events;
 mod key_wraps;
+mod legal_holds;
 mod ledger;
 mod requests;
 mod retention;
@@ -48,6 +49,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             subjects::apply_rekey(conn, change).await
         }
         RewrapKeys { .. } => key_wraps::apply(conn, change).await,
+        InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
         }
