@@ -45,7 +45,9 @@ impl HoldsInForce {
     pub(crate) fn keeps(&self, id: &[u8; 16], category: &str) -> bool {
         self.people.contains(id)
             || self.categories.contains(category)
-            || self.people_categories.contains(&(*id, category.to_string()))
+            || self
+                .people_categories
+                .contains(&(*id, category.to_string()))
     }
 
     /// Whether `category` is held for everyone.
@@ -70,9 +72,13 @@ const RETENTION: Permission = Permission::Admin(AdminPermission::Retention);
 impl Vault {
     /// Places a hold. The person must exist and not be erased; the category must be the policy's.
     pub async fn place_legal_hold(&self, actor: &Actor, hold: &HoldRequest) -> Result<LegalHold> {
-        let invalid = |field: &str, why: &str| CoreError::invalid(ErrorCode::InvalidValue, field, why);
+        let invalid =
+            |field: &str, why: &str| CoreError::invalid(ErrorCode::InvalidValue, field, why);
         if hold.subject.is_none() && hold.category.is_none() {
-            return Err(invalid("subject", "a hold needs a subject, a category, or both"));
+            return Err(invalid(
+                "subject",
+                "a hold needs a subject, a category, or both",
+            ));
         }
         if let Some(category) = &hold.category
             && self.policy.category(category).is_none()
@@ -151,8 +157,9 @@ impl Vault {
         if self.holds_in_force().await?.touches(id) {
             return Err(CoreError::Conflict {
                 code: ErrorCode::SubjectUnderLegalHold,
-                message: "a legal hold keeps this person's data; the erasure waits until it is lifted"
-                    .into(),
+                message:
+                    "a legal hold keeps this person's data; the erasure waits until it is lifted"
+                        .into(),
             });
         }
         Ok(())

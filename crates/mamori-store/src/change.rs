@@ -67,14 +67,17 @@ pub enum Change {
         wrapped_dek: Vec<u8>,
     },
     /// The same data keys wrapped under another key epoch: applies only if the stored keys are
-    /// still `from` (else Stale, and the next pass tries again). Neither the key inside nor
-    /// the subject's version changes, so concurrent writers are not disturbed.
+    /// still `from` (else nothing happens, and the next pass tries again). Neither the key
+    /// inside nor the subject's version changes, so concurrent writers are not disturbed.
     RewrapKeys {
         id: Id,
         from: Vec<u8>,
         to: Vec<u8>,
         previous: Option<(Vec<u8>, Vec<u8>)>,
     },
+    /// [`Change::RewrapKeys`] for many subjects with no re-key under way, in few statements:
+    /// (id, from, to).
+    RewrapKeysBatch(Vec<(Id, Vec<u8>, Vec<u8>)>),
     PutIndex {
         kind: IndexKind,
         digest: IndexDigest,

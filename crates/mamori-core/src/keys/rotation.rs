@@ -205,15 +205,35 @@ impl Vault {
             };
             after = Some(last.id);
             let full = page.len() as i64 == REWRAP_PAGE;
-            let items: Vec<Item> = page
-                .iter()
+            let rewrapped: Vec<Change> = (page.iter())
                 .filter_map(|keys| self.rewrapped(keys))
                 .collect();
-            // Re-keys of held subjects change the same columns: one at a time with them. A
-            // conflicting write makes that subject's change Stale; the next run retries it.
+            let count = rewrapped.len() as u64;
+            // Keys with no re-key under way go in one statement per few hundred.
+            let (mut changes, mut batch) = (vec![], vec![]);
+            for change in rewrapped {
+                match change {
+                    Change::RewrapKeys {
+                        id,
+                        from,
+                        to,
+                        previous: None,
+                    } => batch.push((id, from, to)),
+                    other => changes.push(other),
+                }
+            }
+            changes.push(Change::RewrapKeysBatch(batch));
+            // Re-keys of held subjects change the same columns: one at a time with them. One
+            // job per page: a row that changed meanwhile is skipped and found by the next run.
             let _one_at_a_time = self.rekeying.lock().await;
-            let outcomes = self.ledger.submit_all(items).await?;
-            moved += outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+            let item = Item {
+                changes,
+                events: vec![],
+            };
+            let outcomes = self.ledger.submit_all(vec![item]).await?;
+            if outcomes.iter().all(|o| o.is_ok()) {
+                moved += count;
+            }
             progress(moved);
             if !full {
                 return Ok(moved);
@@ -223,7 +243,7 @@ impl Vault {
 
     /// The re-wrap of one subject's keys; `None` (logged) if a key does not open, which leaves
     /// it for the integrity checks rather than stopping every other subject's re-wrap.
-    fn rewrapped(&self, keys: &WrappedKeys) -> Option<Item> {
+    fn rewrapped(&self, keys: &WrappedKeys) -> Option<Change> {
         let rewrap = |wrapped: &[u8]| -> Option<Vec<u8>> {
             let attempt = || self.keyring.rewrap_subject_key(&keys.id, wrapped);
             let moved = match attempt() {
@@ -245,14 +265,11 @@ impl Vault {
             Some(from) => Some((from.clone(), rewrap(from)?)),
             None => None,
         };
-        Some(Item {
-            changes: vec![Change::RewrapKeys {
-                id: keys.id,
-                from: keys.wrapped_dek.clone(),
-                to,
-                previous,
-            }],
-            events: vec![],
+        Some(Change::RewrapKeys {
+            id: keys.id,
+            from: keys.wrapped_dek.clone(),
+            to,
+            previous,
         })
     }
 

@@ -160,18 +160,29 @@ pub(crate) async fn a_legal_hold_stops_erasures_and_sweeps_until_lifted(core: Co
         reason: HoldReason::Litigation,
         until_ms: None,
     };
-    let on_person = (core.vault.place_legal_hold(&officer, &request(Some(held), None)))
-        .await
-        .unwrap();
-    let erased = core.vault.erase_subject(&officer, "data_subject_rights", &held).await;
+    let on_person = (core
+        .vault
+        .place_legal_hold(&officer, &request(Some(held), None)))
+    .await
+    .unwrap();
+    let erased = core
+        .vault
+        .erase_subject(&officer, "data_subject_rights", &held)
+        .await;
     assert_eq!(erased.unwrap_err().code(), ErrorCode::SubjectUnderLegalHold);
     core.clock.advance(DAY * (4 * 365));
-    assert!(sweep(&core, false).await.is_empty(), "the sweep leaves a held person alone");
+    assert!(
+        sweep(&core, false).await.is_empty(),
+        "the sweep leaves a held person alone"
+    );
 
     let id = mamori_core::parse_id(&on_person.id).unwrap();
     core.vault.lift_legal_hold(&officer, &id).await.unwrap();
     let everyone = request(None, Some("contact"));
-    core.vault.place_legal_hold(&officer, &everyone).await.unwrap();
+    core.vault
+        .place_legal_hold(&officer, &everyone)
+        .await
+        .unwrap();
     let report = sweep(&core, false).await;
     assert_eq!(report.people_erased, 0, "the contact is held: {report:?}");
     assert_eq!(report.categories["support_tickets"].people, 1, "{report:?}");
@@ -188,12 +199,26 @@ pub(crate) async fn a_legal_hold_stops_erasures_and_sweeps_until_lifted(core: Co
     ];
     for hold in &bad {
         let refused = core.vault.place_legal_hold(&officer, hold).await;
-        assert_eq!(refused.unwrap_err().code(), ErrorCode::InvalidValue, "{hold:?}");
+        assert_eq!(
+            refused.unwrap_err().code(),
+            ErrorCode::InvalidValue,
+            "{hold:?}"
+        );
     }
-    let refused = core.vault.place_legal_hold(&actor("service"), &everyone).await;
+    let refused = core
+        .vault
+        .place_legal_hold(&actor("service"), &everyone)
+        .await;
     assert_eq!(refused.unwrap_err().code(), ErrorCode::PermissionNotGranted);
     let lifted_again = core.vault.lift_legal_hold(&officer, &id).await;
     assert_eq!(lifted_again.unwrap_err().code(), ErrorCode::HoldNotFound);
-    assert_eq!(core.vault.legal_holds(&officer).await.unwrap().len(), 1, "nothing changed");
-    core.vault.erase_subject(&officer, "data_subject_rights", &held).await.unwrap();
+    assert_eq!(
+        core.vault.legal_holds(&officer).await.unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    core.vault
+        .erase_subject(&officer, "data_subject_rights", &held)
+        .await
+        .unwrap();
 }

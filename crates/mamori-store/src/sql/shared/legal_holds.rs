@@ -59,9 +59,13 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             Ok(())
         }
         Change::LiftLegalHold { id, lifted_ms } => {
-            let done = sqlx::query("UPDATE legal_holds SET lifted_ms = $1 WHERE id = $2 AND lifted_ms IS NULL")
-                .bind(lifted_ms).bind(&id[..])
-                .execute(&mut *conn).await?;
+            let done = sqlx::query(
+                "UPDATE legal_holds SET lifted_ms = $1 WHERE id = $2 AND lifted_ms IS NULL",
+            )
+            .bind(lifted_ms)
+            .bind(&id[..])
+            .execute(&mut *conn)
+            .await?;
             changed_a_row(done, JobError::Gone)
         }
         _ => Err(misrouted()),

@@ -9,8 +9,8 @@ mod bulk;
 mod consent;
 mod events;
 mod key_wraps;
-mod legal_holds;
 mod ledger;
+mod legal_holds;
 mod requests;
 mod retention;
 mod subjects;
@@ -48,7 +48,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         RekeyStart { .. } | RekeyRecords { .. } | RekeyFinish { .. } => {
             subjects::apply_rekey(conn, change).await
         }
-        RewrapKeys { .. } => key_wraps::apply(conn, change).await,
+        RewrapKeys { .. } | RewrapKeysBatch(_) => key_wraps::apply(conn, change).await,
         InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
