@@ -195,6 +195,8 @@ impl Vault {
         database_url: &str,
         progress: impl FnMut(u64, u64),
     ) -> Result<(PathBuf, BackupManifest)> {
+        // Refused before the decision is ledgered: a refused backup changes nothing.
+        refuse_existing(&backup_path(to, self.now_ms()))?;
         let start = self.start_backup(actor).await?;
         self.back_up_after(start, to, database_url, progress).await
     }
@@ -207,12 +209,7 @@ impl Vault {
         progress: impl FnMut(u64, u64),
     ) -> Result<(PathBuf, BackupManifest)> {
         let target = backup_path(to, self.now_ms());
-        if target.exists() {
-            return Err(CoreError::Internal(format!(
-                "{} exists; a backup never replaces a file",
-                target.display()
-            )));
-        }
+        refuse_existing(&target)?;
         let dir = target.parent().unwrap_or(Path::new("."));
         let snapshot = dir.join(format!(
             ".mamori-snapshot-{}",
@@ -306,6 +303,16 @@ impl Vault {
         }
         Ok(manifest)
     }
+}
+
+fn refuse_existing(target: &Path) -> Result<()> {
+    if target.exists() {
+        return Err(CoreError::Internal(format!(
+            "{} exists; a backup never replaces a file",
+            target.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Where a backup goes: `to` itself, or in the directory `to` a file named by the time.

@@ -192,6 +192,36 @@ async fn vacuum_into(db: &std::path::Path, to: &std::path::Path) {
 
 /// A changed backup, one from another installation, and one whose epoch is destroyed.
 async fn refusals(mamori: &Install, file: &std::path::Path) {
+    // Not a backup at all, and a backup that would replace a file: refused, nothing written.
+    let junk = file.with_extension("junk");
+    std::fs::write(&junk, "CANARY not a backup\n").unwrap();
+    let out = mamori.run(&["restore", junk.to_str().unwrap()]);
+    let said = text(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("is not a Mamori backup"),
+        "{said}"
+    );
+    assert!(!said.contains("CANARY"), "{said}");
+    let leaves = || {
+        let said = mamori.ok(&["ledger", "verify"]);
+        said.split(" leaves")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let before = leaves();
+    let out = mamori.run(&["backup", "--to", junk.to_str().unwrap()]);
+    assert!(!out.status.success() && text(&out.stderr).contains("never replaces a file"));
+    assert!(
+        std::fs::read_to_string(&junk)
+            .unwrap()
+            .starts_with("CANARY")
+    );
+    assert_eq!(leaves(), before, "a refused backup ledgers nothing");
+
     let mut changed = std::fs::read(file).unwrap();
     let middle = changed.len() - 40;
     changed[middle] ^= 1;
