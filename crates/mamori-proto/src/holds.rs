@@ -35,3 +35,25 @@ pub struct LegalHold {
     pub until: Option<String>,
     pub placed_at: String,
 }
+
+/// `POST /v1/holds`: what to keep, why, and until when.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceHold {
+    /// The person held (a subject id); absent: everyone's `category`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The category held (a category of the policy); absent: all of the person's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub reason: HoldReason,
+    /// RFC 3339, in the future; absent: until lifted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// `GET /v1/holds`: the holds in force.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HoldList {
+    pub holds: Vec<LegalHold>,
+}

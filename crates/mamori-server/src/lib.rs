@@ -192,6 +192,8 @@ fn api_routes() -> Router<AppState> {
             get(api::check_consent).put(api::set_consent),
         )
         .route("/v1/events", get(api::events))
+        .route("/v1/holds", get(api::list_holds).post(api::place_hold))
+        .route("/v1/holds/{id}", axum::routing::delete(api::lift_hold))
         .route(
             "/v1/webhooks",
             get(api::list_webhooks).post(api::add_webhook),

@@ -39,6 +39,8 @@ mod integrity;
 mod invited_surveys;
 #[path = "api/ledger.rs"]
 mod ledger;
+#[path = "api/legal_holds.rs"]
+mod legal_holds;
 #[path = "api/my_data.rs"]
 mod my_data;
 #[path = "api/outage.rs"]
@@ -83,6 +85,7 @@ use hardening::{
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
 };
+use legal_holds::{bad_hold_requests_change_nothing, legal_holds_keep_a_person_until_lifted};
 use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
@@ -237,6 +240,8 @@ both_backends!(
     consent_rows_from_before_macs_are_sealed_once,
     sign_in_codes_expire_after_ten_minutes,
     sessions_end_thirty_minutes_after_sign_in,
+    legal_holds_keep_a_person_until_lifted,
+    bad_hold_requests_change_nothing,
 );
 
 fn customer(tag: &str) -> Value {

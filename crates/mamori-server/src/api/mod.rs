@@ -16,12 +16,14 @@ use crate::extract::{Body, Caller, Purpose};
 use crate::problem::{ApiError, Problem};
 
 mod consent;
+mod holds;
 mod ledger;
 mod outbox;
 mod requests;
 mod subjects;
 
 pub use consent::*;
+pub use holds::*;
 pub use ledger::*;
 pub use outbox::*;
 pub use requests::*;
@@ -36,6 +38,18 @@ fn subject_id(text: &str) -> ApiResult<[u8; 16]> {
             "subject ids are UUIDs as returned by POST /v1/subjects",
         )
     })
+}
+
+pub(crate) fn parse_time(field: &'static str, text: &str) -> ApiResult<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| {
+            ApiError::Core(mamori_core::CoreError::invalid(
+                ErrorCode::InvalidTime,
+                field,
+                "give a time as RFC 3339, e.g. 2026-11-24T09:30:00Z",
+            ))
+        })
 }
 
 fn out_of_range(detail: &str) -> ApiError {
@@ -57,7 +71,7 @@ fn bad_query<E>(_: E) -> ApiError {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(create_subject, read_subject, export_subject, access_log, open_request, list_requests, get_request, extend_request, set_request_state, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, crate::scrub::scrub_texts, crate::drp::pair, crate::drp::agent_information, crate::drp::submit, crate::drp::status, crate::drp::revoke, crate::surveys::create, crate::surveys::list, crate::surveys::close, crate::surveys::results, crate::surveys::respond, crate::surveys::chart, crate::surveys::results_csv, crate::surveys::invite, crate::surveys::issuer, crate::surveys::token, crate::surveys::release, crate::surveys::releases, crate::surveys::privacy_report, crate::surveys::texts, healthz, crate::health::readyz),
+    paths(place_hold, list_holds, lift_hold, create_subject, read_subject, export_subject, access_log, open_request, list_requests, get_request, extend_request, set_request_state, update_subject, erase_subject, lookup_subject, add_record, list_records, ledger_head, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, crate::scrub::scrub_texts, crate::drp::pair, crate::drp::agent_information, crate::drp::submit, crate::drp::status, crate::drp::revoke, crate::surveys::create, crate::surveys::list, crate::surveys::close, crate::surveys::results, crate::surveys::respond, crate::surveys::chart, crate::surveys::results_csv, crate::surveys::invite, crate::surveys::issuer, crate::surveys::token, crate::surveys::release, crate::surveys::releases, crate::surveys::privacy_report, crate::surveys::texts, healthz, crate::health::readyz),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &CommonResponses)
 )]

@@ -7,18 +7,6 @@ pub use mamori_proto::requests::RequestQuery;
 use mamori_proto::requests::{ExtendRequest, OpenRequest, SetRequestState};
 use mamori_proto::{Request, RequestPage, RequestSource};
 
-fn parse_time(field: &'static str, text: &str) -> ApiResult<i64> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            ApiError::Core(mamori_core::CoreError::invalid(
-                ErrorCode::InvalidTime,
-                field,
-                "give a time as RFC 3339, e.g. 2026-11-24T09:30:00Z",
-            ))
-        })
-}
-
 fn request_id(text: &str) -> ApiResult<[u8; 16]> {
     mamori_core::parse_id(text).ok_or_else(|| {
         ApiError::bad_request(

@@ -141,7 +141,7 @@ pub fn erasure_result(
 
 #[utoipa::path(delete, path = "/v1/subjects/{id}",
     params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "purpose of this access")),
-    responses((status = 200, body = ErasureResult, description = "erased by crypto-shredding, except what a legal obligation keeps"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ErasureResult, description = "erased by crypto-shredding, except what a legal obligation keeps"), (status = 409, body = Problem, content_type = "application/problem+json", description = "a legal hold keeps this person's data"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn erase_subject(
     State(s): State<AppState>,

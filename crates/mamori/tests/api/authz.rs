@@ -61,6 +61,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("POST", "/v1/consent/receipts/verify") => Rule::UsesPurpose("marketing_email"),
         (_, p) if p.starts_with("/v1/consent/") => Rule::ConsentPurpose,
         ("GET", "/v1/events") => Rule::Admin(A::Events),
+        (_, p) if p.starts_with("/v1/holds") => Rule::Admin(A::Retention),
         (_, p) if p.starts_with("/v1/webhooks") => Rule::Admin(A::Webhooks),
         (_, p) if p.starts_with("/v1/ledger/") => Rule::AnyKey,
         ("POST", "/v1/scrub") => Rule::AnyKey,
@@ -209,6 +210,10 @@ fn request(
         }
         ("POST", "/v1/consent/receipts/verify") => (path, Some(json!({"receipt": f.receipt}))),
         ("GET", "/v1/events") => (format!("{path}?after=0"), None),
+        ("POST", "/v1/holds") => (
+            path,
+            Some(json!({"subject": f.ghost, "reason": "litigation"})),
+        ),
         ("POST", "/v1/webhooks") => (
             path,
             Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["consent.changed"]})),
