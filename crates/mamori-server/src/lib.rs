@@ -191,6 +191,23 @@ fn api_routes() -> Router<AppState> {
             "/v1/consent/{id}",
             get(api::check_consent).put(api::set_consent),
         )
+        .route("/v1/ledger/head", get(api::ledger_head))
+        .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
+        .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
+        .route(
+            "/v1/agent/{agent_id}",
+            get(drp::agent_information).post(drp::pair),
+        )
+        .route("/v1/data-rights-request", axum::routing::post(drp::submit))
+        .route(
+            "/v1/data-rights-request/{request_id}",
+            get(drp::status).delete(drp::revoke),
+        )
+}
+
+/// Administrative routes: the events feed, legal holds, webhook subscriptions.
+fn admin_routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/events", get(api::events))
         .route("/v1/holds", get(api::list_holds).post(api::place_hold))
         .route("/v1/holds/{id}", axum::routing::delete(api::lift_hold))
@@ -205,18 +222,6 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/v1/webhooks/{id}/replay",
             axum::routing::post(api::replay_webhook),
-        )
-        .route("/v1/ledger/head", get(api::ledger_head))
-        .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
-        .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
-        .route(
-            "/v1/agent/{agent_id}",
-            get(drp::agent_information).post(drp::pair),
-        )
-        .route("/v1/data-rights-request", axum::routing::post(drp::submit))
-        .route(
-            "/v1/data-rights-request/{request_id}",
-            get(drp::status).delete(drp::revoke),
         )
 }
 
@@ -329,6 +334,7 @@ fn page_routes() -> Router<AppState> {
 fn routes(state: AppState) -> Router {
     Router::new()
         .merge(api_routes())
+        .merge(admin_routes())
         .merge(survey_routes())
         .merge(page_routes())
         .fallback(not_found)

@@ -29,7 +29,7 @@ pub async fn legal_holds_keep_a_person_until_lifted(app: TestApp) {
     );
     assert_eq!(ledger_size(&app).await, before + 1);
     let listed = holds(&app).await;
-    assert_eq!(listed, [hold.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&hold));
 
     let erase = format!("/v1/subjects/{ada}");
     let r = officer(&app, Method::DELETE, &erase, None).await;
