@@ -11,7 +11,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use mamori_ledger::{SignedTreeHead, verify_consistency, verify_head};
+use mamori_ledger::{SignedTreeHead, verify_consistency};
 
 use crate::error::{CoreError, Result};
 use crate::ledger::Ledger;
@@ -62,7 +62,7 @@ pub async fn check_extends(
     anchored: &SignedTreeHead,
 ) -> Result<std::result::Result<(), String>> {
     let size = anchored.head.size;
-    if !verify_head(&ledger.public_key(), anchored) {
+    if ledger.key_history().verify(anchored).is_err() {
         return Ok(Err(format!(
             "the anchored head at size {size} is not signed by this ledger's key"
         )));
@@ -150,13 +150,7 @@ impl crate::vault::Vault {
         else {
             return Ok(announced);
         };
-        let data = mamori_proto::ledger::HeadBody {
-            size: head.head.size,
-            timestamp_ms: head.head.timestamp_ms,
-            root: mamori_ledger::b64::encode(&head.head.root),
-            signature: mamori_ledger::b64::encode(&head.signature),
-            public_key: hex::encode(self.ledger.public_key().as_bytes()),
-        };
+        let data = self.head_body(&head);
         let kind = crate::outbox::EventType::LedgerHeadSigned;
         let announce = self.announce(kind, None, &data);
         self.ledger.submit(vec![announce], vec![]).await??;

@@ -242,15 +242,20 @@ impl Vault {
         &self,
         actor: &Actor,
         id: &[u8; 16],
-    ) -> Result<(ErasurePlan, mamori_store::RequestRow)> {
+    ) -> Result<crate::waiting_erasures::OwnErasure> {
+        use crate::waiting_erasures::OwnErasure;
         let entry = self
             .self_service_entry(actor, id, RequestKind::Erasure)
             .await?;
+        if self.holds_in_force().await?.touches(id) {
+            let row = self.register_waiting_erasure(actor, id, entry).await?;
+            return Ok(OwnErasure::Waiting(row));
+        }
         let row = entry.0.clone();
         let plan = self
             .erase_with(actor, mamori_policy::RIGHTS_PURPOSE, id, Some(entry))
             .await?;
-        Ok((plan, row))
+        Ok(OwnErasure::Erased(plan, row))
     }
 
     async fn erase_with(

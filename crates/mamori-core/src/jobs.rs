@@ -232,6 +232,13 @@ impl Job for RetentionSweep {
     }
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         let report = vault.scheduled_retention_sweep().await?;
+        let carried_out = vault.carry_out_waiting_erasures().await?;
+        if carried_out > 0 {
+            tracing::info!(
+                carried_out,
+                "erasures a legal hold kept waiting carried out"
+            );
+        }
         if !report.is_empty() {
             tracing::info!(
                 people_erased = report.people_erased,

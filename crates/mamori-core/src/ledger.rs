@@ -64,7 +64,9 @@ pub struct Ledger {
     store: Arc<dyn Store>,
     committed: Arc<AtomicU64>,
     latest: Arc<RwLock<Option<SignedTreeHead>>>,
-    public_key: VerifyingKey,
+    /// The key that signs now and every key the ledger has signed with (older heads and
+    /// receipts are checked with theirs); replaced when the key store gains a key.
+    keys: Arc<RwLock<SigningKeys>>,
     /// Counts committed batches, so outbox readers (webhook delivery) wake on a commit instead
     /// of polling.
     commits: Arc<tokio::sync::watch::Sender<u64>>,
@@ -79,6 +81,12 @@ pub struct Ledger {
     last_commit_ms: Arc<std::sync::atomic::AtomicI64>,
 }
 
+/// The key that signs and the ones that signed.
+struct SigningKeys {
+    signer: Arc<HeadSigner>,
+    history: Arc<mamori_ledger::KeyHistory>,
+}
+
 fn job_error_code(e: JobError) -> &'static str {
     match e {
         JobError::IndexTaken => "identifier_taken",
@@ -91,6 +99,17 @@ fn job_error_code(e: JobError) -> &'static str {
 impl Ledger {
     /// Rebuilds the tree from stored leaf hashes and starts the writer task.
     pub async fn start(store: Arc<dyn Store>, signer: HeadSigner) -> Result<Ledger> {
+        let history = mamori_ledger::KeyHistory::single(signer.public_key());
+        Ledger::start_with(store, signer, history).await
+    }
+
+    /// [`Ledger::start`] for a ledger whose key was rotated: `history` holds every key it has
+    /// signed with, `signer` the one that signs now.
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        signer: HeadSigner,
+        history: mamori_ledger::KeyHistory,
+    ) -> Result<Ledger> {
         let mut tree = MerkleTree::new();
         loop {
             let hashes = store.leaf_hashes(tree.len(), 100_000).await?;
@@ -106,7 +125,7 @@ impl Ledger {
         if let Some(head) = &latest
             && (head.head.size != tree.len()
                 || tree.root(head.head.size, &Blocks::default()).ok() != Some(head.head.root)
-                || !mamori_ledger::verify_head(&signer.public_key(), head))
+                || history.verify(head).is_err())
         {
             let why = format!(
                 "the stored ledger ({} leaves) does not match its latest signed head (size {})",
@@ -123,7 +142,10 @@ impl Ledger {
             tree: Arc::new(RwLock::new(tree)),
             store: store.clone(),
             latest: Arc::new(RwLock::new(latest)),
-            public_key: signer.public_key(),
+            keys: Arc::new(RwLock::new(SigningKeys {
+                signer: Arc::new(signer),
+                history: Arc::new(history),
+            })),
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
             detached: Arc::default(),
             integrity: Arc::new(RwLock::new(integrity)),
@@ -147,7 +169,7 @@ impl Ledger {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(writer.run(store, signer, rx)),
+                    Ok(rt) => rt.block_on(writer.run(store, rx)),
                     Err(e) => tracing::error!(error = %e, "the ledger writer could not start"),
                 }
             })
@@ -199,8 +221,22 @@ impl Ledger {
         self.submit_all(vec![]).await.map(drop)
     }
 
+    /// The key that signs heads now.
     pub fn public_key(&self) -> VerifyingKey {
-        self.public_key
+        self.keys.read().expect("lock").signer.public_key()
+    }
+
+    /// Every key the ledger has signed with, oldest first.
+    pub fn key_history(&self) -> Arc<mamori_ledger::KeyHistory> {
+        self.keys.read().expect("lock").history.clone()
+    }
+
+    /// Signs from the next commit on with `signer`; `history` must include it.
+    pub fn use_keys(&self, signer: HeadSigner, history: mamori_ledger::KeyHistory) {
+        *self.keys.write().expect("lock") = SigningKeys {
+            signer: Arc::new(signer),
+            history: Arc::new(history),
+        };
     }
 
     /// Whether the last commit failed because the disk is full.
@@ -312,7 +348,7 @@ impl Ledger {
         }
     }
 
-    async fn run(self, store: Arc<dyn Store>, signer: HeadSigner, mut rx: mpsc::Receiver<Job>) {
+    async fn run(self, store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
         let mut tick = tokio::time::interval(DETACHED_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut open = true;
@@ -339,6 +375,7 @@ impl Ledger {
                 batch.push(Job { items, reply });
             }
             if !batch.is_empty() {
+                let signer = self.keys.read().expect("lock").signer.clone();
                 self.commit(&*store, &signer, batch).await;
             }
         }

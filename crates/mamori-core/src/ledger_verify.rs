@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mamori_crypto::Keyring;
-use mamori_ledger::{Blocks, HeadSigner, MerkleTree, SignedTreeHead, leaf_hash, verify_head};
+use mamori_ledger::{Blocks, MerkleTree, SignedTreeHead, leaf_hash};
 use mamori_store::Store;
 
 use crate::error::Result;
@@ -46,7 +46,7 @@ async fn check_with(
     witnessed: Vec<SignedTreeHead>,
 ) -> Result<Verdict> {
     let started = Instant::now();
-    let public = HeadSigner::from_seed(&keyring.ledger_signing_seed()).public_key();
+    let public = crate::keys::ledger_keys::history(keyring);
     let mut heads = store.heads().await?;
     let witnessed_sizes: HashSet<u64> = witnessed.iter().map(|h| h.head.size).collect();
     heads.extend(witnessed);
@@ -92,7 +92,7 @@ async fn check_with(
         let largest = heads[checked..]
             .iter()
             .rev()
-            .find(|h| witnessed_sizes.contains(&h.head.size) && verify_head(&public, h));
+            .find(|h| witnessed_sizes.contains(&h.head.size) && public.verify(h).is_ok());
         if let Some(largest) = largest {
             let size = largest.head.size;
             return Ok(Verdict::Failed(format!(
@@ -114,14 +114,14 @@ async fn check_with(
 /// What is wrong with `sth` given the tree rebuilt so far (`None` if nothing); `earlier` are the
 /// heads already checked, to name the range the first bad leaf is in.
 fn head_problem(
-    public: &mamori_ledger::VerifyingKey,
+    public: &mamori_ledger::KeyHistory,
     sth: &mamori_ledger::SignedTreeHead,
     tree: &MerkleTree,
     earlier: &[mamori_ledger::SignedTreeHead],
 ) -> Option<String> {
-    if !verify_head(public, sth) {
+    if let Err(problem) = public.verify(sth) {
         return Some(format!(
-            "the signature of the tree head at size {} is invalid",
+            "the signature of the tree head at size {} is invalid: {problem}",
             sth.head.size
         ));
     }

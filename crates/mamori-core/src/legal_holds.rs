@@ -67,6 +67,17 @@ fn view(row: &LegalHoldRow) -> LegalHold {
     }
 }
 
+/// A person's open requests read to find their waiting erasure.
+const OPEN_READ: i64 = 1_000;
+
+/// What holds keep of one person.
+#[derive(Debug, Clone, Default)]
+pub struct HoldsOnPerson {
+    pub holds: Vec<LegalHold>,
+    /// The reference of the person's own erasure request, if a hold keeps it waiting.
+    pub waiting_erasure: Option<String>,
+}
+
 const RETENTION: Permission = Permission::Admin(AdminPermission::Retention);
 
 impl Vault {
@@ -127,9 +138,14 @@ impl Vault {
             lifted_ms: self.now_ms(),
         };
         match self.ledger.submit(vec![change], vec![event]).await? {
-            Ok(()) => Ok(()),
-            Err(_) => Err(missing()),
+            Ok(()) => {}
+            Err(_) => return Err(missing()),
         }
+        // Erasures the hold kept waiting go ahead now; the hourly sweep retries on failure.
+        if let Err(e) = self.carry_out_waiting_erasures().await {
+            tracing::warn!(error = %e, code = e.code().as_str(), "carrying out erasures a legal hold kept waiting failed; the sweep retries");
+        }
+        Ok(())
     }
 
     /// The holds in force (a ledgered read).
@@ -137,6 +153,34 @@ impl Vault {
         self.grant_and_ledger(actor, RETENTION, "hold.list").await?;
         let rows = self.store.legal_holds(self.now_ms()).await?;
         Ok(rows.iter().map(view).collect())
+    }
+
+    /// What holds keep of the person, as they see it on My data: holds on them, on one of their
+    /// categories, or on a category for everyone; and their own erasure, if one waits. Decided
+    /// for the person alone and ledgered.
+    pub async fn holds_on(&self, actor: &Actor, id: &[u8; 16]) -> Result<HoldsOnPerson> {
+        self.request_access(actor, "hold.read", Some(id)).await?;
+        let holds = (self.store.legal_holds(self.now_ms()).await?.iter())
+            .filter(|h| h.subject_id.is_none_or(|s| s == *id))
+            .map(view)
+            .collect();
+        let open = mamori_store::RequestFilter {
+            state: None,
+            due_before: None,
+            after: None,
+            subject: Some(*id),
+            reference: None,
+            limit: OPEN_READ,
+        };
+        let waiting_erasure = (self.store.requests(&open).await?.into_iter())
+            .find(|r| r.waiting_for.is_some())
+            .map(|r| crate::reference::format_reference(r.reference));
+        let event = self.request_event(actor, "hold.read", Some(id));
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(HoldsOnPerson {
+            holds,
+            waiting_erasure,
+        })
     }
 
     pub(crate) async fn holds_in_force(&self) -> Result<HoldsInForce> {

@@ -43,6 +43,7 @@ pub mod unsubscribe;
 pub mod vault;
 pub mod versions;
 pub mod views;
+pub mod waiting_erasures;
 pub mod webhooks;
 
 pub use error::{CoreError, Result};

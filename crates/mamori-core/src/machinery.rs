@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mamori_crypto::Keyring;
-use mamori_ledger::{Hash, HeadSigner, SignedTreeHead};
+use mamori_ledger::{Hash, SignedTreeHead};
 use mamori_policy::Policy;
 use mamori_store::Store;
 
@@ -40,8 +40,9 @@ impl Vault {
         database_url: &str,
     ) -> Result<Vault> {
         let store: Arc<dyn Store> = Arc::from(mamori_store::open(database_url).await?);
-        let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
-        let ledger = Ledger::start(store.clone(), signer).await?;
+        let signer = crate::keys::ledger_keys::signer(&keyring);
+        let history = crate::keys::ledger_keys::history(&keyring);
+        let ledger = Ledger::start_with(store.clone(), signer, history).await?;
         Ok(Vault::new(policy, keyring, store, ledger))
     }
 
@@ -103,6 +104,28 @@ impl Vault {
     /// The key that signs tree heads.
     pub fn ledger_public_key(&self) -> ed25519_dalek::VerifyingKey {
         self.ledger.public_key()
+    }
+
+    /// A signed head as published, with the key that signed it (heads from before key ids: the
+    /// first key).
+    pub fn head_body(&self, sth: &SignedTreeHead) -> mamori_proto::ledger::HeadBody {
+        let history = self.ledger.key_history();
+        let key = (sth.key_id.as_deref())
+            .and_then(|id| history.key(id))
+            .unwrap_or(&history.keys()[0]);
+        mamori_proto::ledger::HeadBody {
+            size: sth.head.size,
+            timestamp_ms: sth.head.timestamp_ms,
+            root: mamori_ledger::b64::encode(&sth.head.root),
+            signature: mamori_ledger::b64::encode(&sth.signature),
+            public_key: hex::encode(key.public.as_bytes()),
+            key_id: key.id.clone(),
+        }
+    }
+
+    /// Every key the ledger has signed with, oldest first.
+    pub fn ledger_key_history(&self) -> std::sync::Arc<mamori_ledger::KeyHistory> {
+        self.ledger.key_history()
     }
 
     /// The audit path of leaf `leaf` in the tree of `size` leaves: the leaf's hash and the

@@ -7,8 +7,8 @@
 use mamori_ledger::b64;
 use mamori_proto::RequestKind;
 use mamori_proto::reports::{
-    InvitationCounts, KindCount, LedgerSummary, PrivacyReport, RequestsSummary, Sentiment,
-    SentimentQuestion, SignedHead, SurveyStatus,
+    HoldsSummary, InvitationCounts, KindCount, LedgerSummary, PrivacyReport, ReasonCount,
+    RequestsSummary, Sentiment, SentimentQuestion, SignedHead, SurveyStatus,
 };
 use mamori_proto::surveys::{QuestionKind, SurveyResults};
 use mamori_store::RequestFilter;
@@ -59,6 +59,7 @@ impl Vault {
         let report = PrivacyReport {
             generated_at: format_time(now),
             requests,
+            legal_holds: self.holds_summary(&open).await?,
             customer_sentiment: self.sentiment().await?,
             surveys: self.survey_statuses().await?,
             policy_version: self.store.latest_policy_version().await?.map(|(v, _)| v),
@@ -75,6 +76,38 @@ impl Vault {
         let event = granted.event();
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(report)
+    }
+
+    /// The holds in force, counted by kind and reason, and the erasures they keep waiting.
+    async fn holds_summary(&self, open: &[mamori_store::RequestRow]) -> Result<HoldsSummary> {
+        let rows = self.store.legal_holds(self.now_ms()).await?;
+        let mut by_reason = std::collections::BTreeMap::<&str, u64>::new();
+        for r in &rows {
+            *by_reason.entry(r.reason.as_str()).or_default() += 1;
+        }
+        let mut categories: Vec<String> = (rows.iter())
+            .filter(|r| r.subject_id.is_none())
+            .filter_map(|r| r.category.clone())
+            .collect();
+        categories.sort();
+        categories.dedup();
+        Ok(HoldsSummary {
+            in_force: rows.len() as u64,
+            on_people: rows.iter().filter(|r| r.subject_id.is_some()).count() as u64,
+            categories,
+            by_reason: (by_reason.into_iter())
+                .filter_map(|(reason, holds)| {
+                    let reason = mamori_proto::holds::HoldReason::parse(reason)?;
+                    Some(ReasonCount { reason, holds })
+                })
+                .collect(),
+            soonest_end: rows
+                .iter()
+                .filter_map(|r| r.until_ms)
+                .min()
+                .map(format_time),
+            waiting_erasures: open.iter().filter(|r| r.waiting_for.is_some()).count() as u64,
+        })
     }
 
     /// Every survey: open or not, how it is answered and counted, invitations and ε budget.
@@ -173,6 +206,7 @@ pub fn to_markdown(report: &PrivacyReport) -> String {
             k.kind, k.open, k.overdue
         ));
     }
+    holds_markdown(&report.legal_holds, &mut md);
     md.push_str("\n## What customers say about how we use their data\n\n");
     sentiment_markdown(&report.customer_sentiment, &mut md);
     md.push_str("\n## Surveys\n\n");
@@ -194,6 +228,23 @@ pub fn to_markdown(report: &PrivacyReport) -> String {
         None => md.push_str("No signed head yet.\n"),
     }
     md
+}
+
+fn holds_markdown(h: &HoldsSummary, md: &mut String) {
+    md.push_str(&format!(
+        "\n## Legal holds\n\n- In force: {} ({} on people)\n- Erasure requests waiting for a hold: {}\n",
+        h.in_force, h.on_people, h.waiting_erasures
+    ));
+    if !h.categories.is_empty() {
+        let held = h.categories.join(", ");
+        md.push_str(&format!("- Categories held for everyone: {held}\n"));
+    }
+    for r in &h.by_reason {
+        md.push_str(&format!("  - {}: {}\n", r.reason, r.holds));
+    }
+    if let Some(end) = &h.soonest_end {
+        md.push_str(&format!("- Soonest end: {end}\n"));
+    }
 }
 
 fn sentiment_markdown(s: &Sentiment, md: &mut String) {

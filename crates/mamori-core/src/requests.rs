@@ -163,6 +163,7 @@ pub fn request_view(r: &RequestRow) -> Request {
         extension: r.extension,
         closed_at: r.closed_ms.map(format_time),
         reason: r.reason,
+        waiting_for: r.waiting_for,
     }
 }
 
@@ -191,7 +192,7 @@ fn conflict(code: mamori_proto::ErrorCode, message: &str) -> CoreError {
 }
 
 impl Vault {
-    async fn request_access(
+    pub(crate) async fn request_access(
         &self,
         actor: &Actor,
         action: &str,
@@ -243,6 +244,7 @@ impl Vault {
             reason: None,
             updated_ms: now,
             reference: crate::reference::new_reference(),
+            waiting_for: None,
         }
     }
 
@@ -382,6 +384,7 @@ impl Vault {
             reason: None,
             updated_ms: now,
             reference: crate::reference::new_reference(),
+            waiting_for: None,
         };
         let announce = self.announce(
             EventType::RequestOpened,

@@ -15,9 +15,11 @@ use std::sync::{Arc, RwLock};
 
 mod backup;
 mod epochs;
+mod ledger_keys;
 mod root;
 pub use backup::{BACKUP_CHUNK, BackupError, BackupKey, StreamSummary};
 pub use epochs::{EpochRing, EpochSecret, epoch_floor, first_epoch_floor, wrapped_epoch};
+pub use ledger_keys::LedgerKeyRecord;
 pub use root::RootKey;
 
 use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
@@ -137,6 +139,8 @@ pub struct Keyring {
     root: Zeroizing<[u8; KEY_LEN]>,
     /// Seals the key store's entries: derived from the master key, not the root.
     store: Aes256GcmSiv,
+    /// The ledger signing keys the key store holds (none: the derived key signs).
+    ledger_keys: RwLock<Arc<ledger_keys::LedgerKeys>>,
 }
 
 impl fmt::Debug for Keyring {
@@ -214,6 +218,7 @@ impl Keyring {
             epochs: RwLock::default(),
             root: root.0.clone(),
             store: master.store_cipher(),
+            ledger_keys: RwLock::default(),
         }
     }
 
@@ -251,11 +256,6 @@ impl Keyring {
         let cipher =
             Aes256GcmSiv::new_from_slice(self.subkey(label).as_ref()).expect("32-byte key");
         open_with(&cipher, aad, sealed)
-    }
-
-    /// The Ed25519 seed that signs ledger tree heads.
-    pub fn ledger_signing_seed(&self) -> Zeroizing<[u8; KEY_LEN]> {
-        self.ledger_seed.clone()
     }
 
     /// Creates a fresh data key for `subject` and returns it with its wrapped (storable) form.

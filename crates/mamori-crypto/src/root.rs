@@ -62,6 +62,7 @@ impl Keyring {
     pub fn under_master(&self, master: &MasterKey) -> Keyring {
         let keyring = Keyring::with_root(&RootKey(self.root.clone()), master);
         keyring.install_epochs_from(self);
+        keyring.install_ledger_keys_from(self);
         keyring
     }
 }

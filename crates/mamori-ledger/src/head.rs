@@ -15,7 +15,7 @@ pub struct TreeHead {
 }
 
 impl TreeHead {
-    fn message(&self) -> Vec<u8> {
+    pub(crate) fn message(&self) -> Vec<u8> {
         let mut m = b"mamori-tree-head-v1\0".to_vec();
         m.extend_from_slice(&self.size.to_be_bytes());
         m.extend_from_slice(&self.timestamp_ms.to_be_bytes());
@@ -30,11 +30,16 @@ pub struct SignedTreeHead {
     pub head: TreeHead,
     #[serde(with = "crate::b64")]
     pub signature: [u8; 64],
+    /// The signing key's id (its RFC 7638 thumbprint); none on heads from before key ids,
+    /// which the ledger's first key signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 /// Holds the ledger signing key. `Debug` shows only the public key.
 pub struct HeadSigner {
     key: SigningKey,
+    id: String,
 }
 
 impl std::fmt::Debug for HeadSigner {
@@ -49,9 +54,14 @@ impl std::fmt::Debug for HeadSigner {
 
 impl HeadSigner {
     pub fn from_seed(seed: &[u8; 32]) -> HeadSigner {
-        HeadSigner {
-            key: SigningKey::from_bytes(seed),
-        }
+        let key = SigningKey::from_bytes(seed);
+        let id = crate::keys::key_id(&key.verifying_key());
+        HeadSigner { key, id }
+    }
+
+    /// The key's id, which every head it signs carries.
+    pub fn key_id(&self) -> &str {
+        &self.id
     }
 
     pub fn public_key(&self) -> VerifyingKey {
@@ -65,7 +75,11 @@ impl HeadSigner {
 
     pub fn sign(&self, head: TreeHead) -> SignedTreeHead {
         let signature = self.key.sign(&head.message()).to_bytes();
-        SignedTreeHead { head, signature }
+        SignedTreeHead {
+            head,
+            signature,
+            key_id: Some(self.id.clone()),
+        }
     }
 }
 

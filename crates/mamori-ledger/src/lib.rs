@@ -9,10 +9,12 @@ pub mod head;
 pub mod merkle;
 
 pub mod jws;
+pub mod keys;
 
 pub use ed25519_dalek::VerifyingKey;
 pub use event::{Event, Outcome};
 pub use head::{HeadSigner, SignedTreeHead, TreeHead, verify_head};
+pub use keys::{HeadKeyProblem, KeyHistory, PublishedKey, key_id};
 pub use merkle::{
     Blocks, EMPTY_ROOT, Hash, MerkleTree, ProofError, leaf_hash, node_hash, verify_consistency,
     verify_inclusion,

@@ -21,6 +21,7 @@ pub mod webhooks;
 pub use errors::{ErrorCode, Problem};
 pub use requests::{
     DenialReason, ExtensionReason, Request, RequestKind, RequestPage, RequestSource, RequestState,
+    WaitReason,
 };
 
 #[cfg(test)]

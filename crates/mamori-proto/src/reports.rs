@@ -21,6 +21,29 @@ pub struct PrivacyReport {
     pub policy_version: Option<i64>,
     /// The ledger's latest signed head, once there is one.
     pub ledger: Option<LedgerSummary>,
+    /// The legal holds in force and the erasures they keep waiting.
+    pub legal_holds: HoldsSummary,
+}
+
+/// Legal holds in force, counted: never who is held.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct HoldsSummary {
+    pub in_force: u64,
+    /// Holds on people (a person, or one of their categories).
+    pub on_people: u64,
+    /// Categories held for everyone.
+    pub categories: Vec<String>,
+    pub by_reason: Vec<ReasonCount>,
+    /// RFC 3339: the soonest end of a hold with one.
+    pub soonest_end: Option<String>,
+    /// People's erasure requests waiting for a hold to end.
+    pub waiting_erasures: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReasonCount {
+    pub reason: crate::holds::HoldReason,
+    pub holds: u64,
 }
 
 /// Requests not closed, and how many are past their deadline.

@@ -20,6 +20,14 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// What an open request waits for before it can be carried out.
+    pub enum WaitReason {
+        /// A legal hold keeps the person's data; the erasure is carried out once it ends.
+        LegalHold = "legal_hold",
+    }
+}
+
+wire_enum! {
     /// Data Rights Protocol v0.9.4 request states.
     pub enum RequestState {
         Open = "open",
@@ -134,6 +142,10 @@ pub struct Request {
     pub closed_at: Option<String>,
     /// For a denial: its Data Rights Protocol reason.
     pub reason: Option<DenialReason>,
+    /// What an open request waits for before it can be carried out (an erasure a legal hold
+    /// keeps waiting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<WaitReason>,
 }
 
 /// A page of the request queue, by due date.

@@ -192,6 +192,7 @@ fn api_routes() -> Router<AppState> {
             get(api::check_consent).put(api::set_consent),
         )
         .route("/v1/ledger/head", get(api::ledger_head))
+        .route("/v1/ledger/keys", get(api::ledger_keys))
         .route("/v1/ledger/proof/inclusion", get(api::inclusion_proof))
         .route("/v1/ledger/proof/consistency", get(api::consistency_proof))
         .route(

@@ -186,6 +186,9 @@ pub trait RequestStore: Send + Sync {
 
     async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
 
+    /// Open requests that wait for something (an erasure a legal hold keeps), oldest first.
+    async fn waiting_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;
+
     async fn drp_agent(&self, id: &str) -> Result<Option<DrpAgentRow>>;
 
     /// Every agent ever registered, by id.

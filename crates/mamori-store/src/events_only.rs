@@ -102,7 +102,7 @@ impl EventsOnly {
                 }
             }
             tx.prepare_cached(
-                "INSERT INTO tree_heads (size, timestamp_ms, root, signature) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO tree_heads (size, timestamp_ms, root, signature, key_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -110,6 +110,7 @@ impl EventsOnly {
                     head.head.timestamp_ms,
                     &head.head.root[..],
                     &head.signature[..],
+                    &head.key_id,
                 ])
             })
             .map_err(database_error)?;

@@ -53,7 +53,9 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-pub use mamori_proto::{DenialReason, ExtensionReason, RequestKind, RequestSource, RequestState};
+pub use mamori_proto::{
+    DenialReason, ExtensionReason, RequestKind, RequestSource, RequestState, WaitReason,
+};
 
 impl StoreError {
     /// Whether the write failed for want of disk space (SQLite's SQLITE_FULL, PostgreSQL's
@@ -314,6 +316,8 @@ pub struct RequestRow {
     pub updated_ms: i64,
     /// The short reference people are given (40 bits; shown as `R-XXXX-XXXX`), unique.
     pub reference: i64,
+    /// What an open request waits for (an erasure held by a legal hold).
+    pub waiting_for: Option<WaitReason>,
 }
 
 /// An authorised agent of the Data Rights Protocol, registered from the service directory.

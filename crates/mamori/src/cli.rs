@@ -397,4 +397,10 @@ pub enum LedgerCommand {
         #[arg(long)]
         witness: Option<PathBuf>,
     },
+    /// Sign with a new key from now on: the old key's private half is forgotten, its public half
+    /// stays published (GET /v1/ledger/keys) and checks the heads it signed. Needs the `keys`
+    /// administrative permission; ledgered.
+    RotateKey,
+    /// List every signing key (id, public key, when it signed).
+    Keys,
 }

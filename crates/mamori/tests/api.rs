@@ -85,7 +85,10 @@ use hardening::{
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
 };
-use legal_holds::{bad_hold_requests_change_nothing, legal_holds_keep_a_person_until_lifted};
+use legal_holds::{
+    a_held_persons_erasure_waits_for_the_hold_to_end, bad_hold_requests_change_nothing,
+    legal_holds_keep_a_person_until_lifted,
+};
 use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
@@ -242,6 +245,8 @@ both_backends!(
     sessions_end_thirty_minutes_after_sign_in,
     legal_holds_keep_a_person_until_lifted,
     bad_hold_requests_change_nothing,
+    a_held_persons_erasure_waits_for_the_hold_to_end,
+    the_signing_keys_are_published_as_a_jwk_set,
 );
 
 fn customer(tag: &str) -> Value {

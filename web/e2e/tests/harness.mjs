@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 export const artifacts = join(root, 'web', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
@@ -71,4 +73,21 @@ export async function signIn(page, base, address, lang) {
   await page.fill('#code', await codeFor(base, address));
   await page.click('button[type=submit]');
   await page.waitForURL(/\/privacy\/me/);
+}
+
+/** axe's serious and critical violations on the page, as readable lines. */
+export async function violations(page) {
+  await page.addScriptTag({ path: axePath });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return found;
+}
+
+/** How far the page is wider than a 390 px screen (0 when it fits). */
+export async function overflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }

@@ -2,10 +2,8 @@
 // injected by Playwright), and no horizontal scrolling on a phone (390 × 844).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startDemo, launchBrowser, signIn } from './harness.mjs';
+import { startDemo, launchBrowser, signIn, violations, overflow } from './harness.mjs';
 
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let demo, browser;
 before(async () => { demo = await startDemo(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); demo?.stop(); });
@@ -20,23 +18,6 @@ const publicPages = [
 ];
 const signedInPages = ['/privacy/me', '/privacy/me/records?kind=orders', '/privacy/choices', '/privacy/me/correct', '/privacy/me/delete', '/privacy/me/activity'];
 const customers = { en: 4, ja: 5, fr: 6 };
-
-/** axe's serious and critical violations on the page, as readable lines. */
-async function violations(page) {
-  await page.addScriptTag({ path: axePath });
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  return found;
-}
-
-/** How far the page is wider than a 390 px screen (0 when it fits). */
-async function overflow(page) {
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-}
 
 for (const lang of ['en', 'ja', 'fr']) {
   test(`every page in ${lang}: accessible, and fits a phone`, async () => {

@@ -2,7 +2,6 @@
 //! decision wins and takes effect for the next access decision. Every change and every check is
 //! ledgered; the history is append-only, the current state is derived in the same transaction.
 
-use base64::Engine;
 use mamori_ledger::{HeadSigner, Outcome, jws};
 use mamori_policy::{Channel, IdSet, Jurisdiction, LegalBasis, Policy, Purpose, Sensitivity};
 use mamori_proto::ErrorCode;
@@ -240,9 +239,8 @@ impl Vault {
             "noticeVersion": row.notice_version,
         });
         let signer = HeadSigner::from_seed(&self.keyring.ledger_signing_seed());
-        let kid =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key().as_bytes());
-        let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid});
+        // The key's RFC 7638 thumbprint, as `GET /v1/ledger/keys` publishes it.
+        let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": signer.key_id()});
         jws::sign_compact(&signer, &header, payload.to_string().as_bytes())
     }
 

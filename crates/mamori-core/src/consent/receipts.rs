@@ -29,7 +29,9 @@ impl Vault {
     /// Checks a receipt's signature (the ledger key) and whether its decision is still current.
     /// Reading a person's consent this way is ledgered like a check.
     pub async fn verify_receipt(&self, actor: &Actor, receipt: &str) -> Result<ReceiptCheck> {
-        let payload = jws::verify_compact(&self.ledger.public_key(), receipt.trim())
+        // A receipt stays valid after the key that signed it retires.
+        let payload = (self.ledger.key_history().keys().iter())
+            .find_map(|k| jws::verify_compact(&k.public, receipt.trim()))
             .ok_or_else(invalid_receipt)?;
         let v: serde_json::Value =
             serde_json::from_slice(&payload).map_err(|_| invalid_receipt())?;

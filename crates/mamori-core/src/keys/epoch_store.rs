@@ -29,13 +29,16 @@ pub struct EpochEntry {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct StoreFile {
+pub(super) struct StoreFile {
     format: u32,
     /// The root key sealed under the master key (base64); absent until the first master key
     /// rotation (the root is then the master key itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     root: Option<String>,
     epochs: Vec<EpochEntry>,
+    /// The ledger's signing keys since the first rotation (see `keys::ledger_keys`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) ledger_keys: Vec<super::ledger_keys::LedgerKeyEntry>,
 }
 
 /// What went wrong with the key store. Never names key bytes.
@@ -72,7 +75,7 @@ impl EpochStore {
         &self.path
     }
 
-    fn io(&self, source: std::io::Error) -> EpochStoreError {
+    pub(super) fn io(&self, source: std::io::Error) -> EpochStoreError {
         EpochStoreError::Io {
             path: self.path.display().to_string(),
             source,
@@ -84,7 +87,7 @@ impl EpochStore {
         Ok(self.read()?.epochs)
     }
 
-    fn read(&self) -> Result<StoreFile> {
+    pub(super) fn read(&self) -> Result<StoreFile> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StoreFile::default()),
@@ -122,7 +125,7 @@ impl EpochStore {
     /// Holds the store's lock file while `change` reads and rewrites the store.
     /// Every change is made by a keyring that opens what the store holds: a process still
     /// holding the master key from before a rotation must not add entries sealed under it.
-    fn changing<T>(
+    pub(super) fn changing<T>(
         &self,
         keyring: &Keyring,
         change: impl FnOnce(&mut StoreFile) -> Result<T>,
@@ -162,7 +165,9 @@ impl EpochStore {
                     .map_err(|_| EpochStoreError::Foreign(self.path.display().to_string()))?
             }
         };
-        Ok(Keyring::with_root(&root, master))
+        let keyring = Keyring::with_root(&root, master);
+        self.install_ledger_keys(&keyring, &file)?;
+        Ok(keyring)
     }
 
     /// Re-seals the root and every epoch key under `new` (a master key rotation), in one
@@ -217,6 +222,7 @@ impl EpochStore {
             .current()
             .ok_or_else(|| EpochStoreError::Format(self.path.display().to_string()))?;
         keyring.install_epochs(ring);
+        self.install_ledger_keys(keyring, &file)?;
         Ok(current)
     }
 

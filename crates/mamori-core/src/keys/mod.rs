@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod backup_schedule;
 pub mod epoch_store;
+pub mod ledger_keys;
 mod rotation;
 
 pub use rotation::{EpochSchedule, RotationReport};

@@ -86,6 +86,9 @@ impl Vault {
     /// when there is something to do.
     pub async fn scheduled_key_rotation(&self, schedule: &EpochSchedule) -> Result<RotationReport> {
         let store = self.epoch_store()?;
+        // Another process may have changed the store (`mamori ledger rotate-key`).
+        store.install(&self.keyring).map_err(store_error)?;
+        self.follow_ledger_key();
         let epochs = store.epochs().map_err(store_error)?;
         let now = self.now_ms();
         let due = epochs
@@ -109,7 +112,7 @@ impl Vault {
         self.rotate_epochs(schedule, false, &mut |_| {}).await
     }
 
-    fn epoch_store(&self) -> Result<&crate::keys::epoch_store::EpochStore> {
+    pub(super) fn epoch_store(&self) -> Result<&crate::keys::epoch_store::EpochStore> {
         self.key_epochs
             .as_deref()
             .ok_or_else(|| CoreError::Internal("this vault has no key store".into()))
@@ -308,6 +311,6 @@ impl Vault {
     }
 }
 
-fn store_error(e: crate::keys::epoch_store::EpochStoreError) -> CoreError {
+pub(super) fn store_error(e: crate::keys::epoch_store::EpochStoreError) -> CoreError {
     CoreError::Internal(e.to_string())
 }

@@ -1,20 +1,31 @@
 //! The ledger's signed head and its inclusion and consistency proofs; liveness.
 
 use super::*;
+use base64::Engine as _;
 use mamori_proto::ErrorCode;
 pub use mamori_proto::health::Health;
 pub use mamori_proto::ledger::{
-    ConsistencyBody, ConsistencyQuery, HeadBody, InclusionBody, InclusionQuery,
+    ConsistencyBody, ConsistencyQuery, HeadBody, InclusionBody, InclusionQuery, LedgerKey,
+    LedgerKeys,
 };
 
-fn head_body(sth: &SignedTreeHead, key: &mamori_ledger::VerifyingKey) -> HeadBody {
-    HeadBody {
-        size: sth.head.size,
-        timestamp_ms: sth.head.timestamp_ms,
-        root: b64::encode(&sth.head.root),
-        signature: b64::encode(&sth.signature),
-        public_key: hex::encode(key.as_bytes()),
-    }
+/// Every key the ledger has signed with, as a JWK Set, each with the time it signed: verify a
+/// head with the key its `key_id` names, a consent receipt with the key its `kid` names.
+#[utoipa::path(get, path = "/v1/ledger/keys", responses((status = 200, body = LedgerKeys), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn ledger_keys(State(s): State<AppState>, Caller(_): Caller) -> Json<LedgerKeys> {
+    let keys = (s.vault.ledger_key_history().keys().iter())
+        .map(|k| LedgerKey {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.public.as_bytes()),
+            kid: k.id.clone(),
+            use_: "sig".into(),
+            alg: "EdDSA".into(),
+            valid_from_ms: k.from_ms,
+            valid_until_ms: k.until_ms,
+        })
+        .collect();
+    Json(LedgerKeys { keys })
 }
 
 #[utoipa::path(get, path = "/v1/ledger/head", responses((status = 200, body = HeadBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
@@ -28,7 +39,7 @@ pub async fn ledger_head(
         detail: "the ledger has no events yet".into(),
         field: None,
     })?;
-    Ok(Json(head_body(&head, &s.vault.ledger_public_key())))
+    Ok(Json(s.vault.head_body(&head)))
 }
 
 #[utoipa::path(get, path = "/v1/ledger/proof/inclusion", params(InclusionQuery), responses((status = 200, body = InclusionBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]

@@ -12,10 +12,12 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::privacy::{html_page, page_language};
+use crate::privacy_center::holds::{HoldsView, holds_view};
 use crate::privacy_center::{
     LangQuery, PageForm, SignedInForm, clear_session_cookie, csrf_token, page_form, signed_in,
     with_cookie,
 };
+use mamori_core::waiting_erasures::OwnErasure;
 
 pub(crate) struct Strings {
     /// What follows a label: ": ", "：" in Japanese, " : " (narrow no-break space) in French.
@@ -190,6 +192,17 @@ struct DeletePage {
     csrf: String,
     plan: PlanView,
     error: Option<&'static str>,
+    holds: HoldsView,
+}
+
+#[derive(Template)]
+#[template(path = "delete_waiting.html")]
+struct WaitingPage {
+    lang: &'static str,
+    s: Strings,
+    organisation: String,
+    holds: HoldsView,
+    reference: String,
 }
 
 #[derive(Template)]
@@ -216,6 +229,10 @@ async fn confirmation_page(
         Ok(plan) => plan,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
+    let holds = match s.vault.holds_on(&actor, &subject).await {
+        Ok(holds) => holds_view(&s.vault.policy, &holds, lang),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
     let (csrf, set) = csrf_token(s, headers);
     let page = DeletePage {
         lang: lang.code(),
@@ -224,6 +241,7 @@ async fn confirmation_page(
         csrf,
         plan: plan_view(&s.vault.policy, &plan, lang),
         error,
+        holds,
     };
     let mut r = with_cookie(html_page(page.render()), set);
     if error.is_some() {
@@ -268,7 +286,10 @@ pub async fn delete_account(
         return confirmation_page(&s, &headers, lang, Some(must_confirm)).await;
     }
     let (plan, request) = match s.vault.erase_own_account(&actor, &subject).await {
-        Ok(done) => done,
+        Ok(OwnErasure::Erased(plan, request)) => (plan, request),
+        Ok(OwnErasure::Waiting(request)) => {
+            return waiting_page(&s, &actor, &subject, lang, request.reference).await;
+        }
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
     let page = DeletedPage {
@@ -280,4 +301,27 @@ pub async fn delete_account(
     };
     // The session is already revoked with the account; the browser forgets it too.
     with_cookie(html_page(page.render()), Some(clear_session_cookie()))
+}
+
+/// The page after confirming while a legal hold keeps the person: the request is registered and
+/// waits; the account and the session stay.
+async fn waiting_page(
+    s: &AppState,
+    actor: &mamori_core::vault::Actor,
+    subject: &[u8; 16],
+    lang: Language,
+    reference: i64,
+) -> Response {
+    let holds = match s.vault.holds_on(actor, subject).await {
+        Ok(holds) => holds_view(&s.vault.policy, &holds, lang),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let page = WaitingPage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: s.vault.policy.organisation.name.clone(),
+        holds,
+        reference: mamori_core::reference::format_reference(reference),
+    };
+    html_page(page.render())
 }

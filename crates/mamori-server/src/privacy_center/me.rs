@@ -66,6 +66,7 @@ pub(super) struct MePage {
     organisation: String,
     csrf: String,
     categories: Vec<CategoryData>,
+    holds: super::holds::HoldsView,
 }
 
 /// long it is kept — read through the access decision as the person, and ledgered.
@@ -94,7 +95,32 @@ pub async fn my_data(
         Ok(found) => found,
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
-    let categories = policy
+    let holds = match s.vault.holds_on(&actor, &subject).await {
+        Ok(holds) => super::holds::holds_view(policy, &holds, lang),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let categories = category_views(policy, &view, &records, &counts, lang);
+    let (csrf, set) = csrf_token(&s, &headers);
+    let page = MePage {
+        lang: lang.code(),
+        s: strings(lang),
+        organisation: policy.organisation.name.clone(),
+        csrf,
+        categories,
+        holds,
+    };
+    with_cookie(html_page(page.render()), set)
+}
+
+/// Each category of the policy with what the person has in it: fields, the newest records.
+fn category_views(
+    policy: &mamori_policy::Policy,
+    view: &mamori_core::vault::SubjectView,
+    records: &[mamori_core::vault::RecordView],
+    counts: &[(String, i64)],
+    lang: Language,
+) -> Vec<CategoryData> {
+    policy
         .categories
         .iter()
         .map(|c| {
@@ -137,14 +163,5 @@ pub async fn my_data(
                 older: older_records(lang, total.saturating_sub(mine.len().min(RECORDS_SHOWN))),
             }
         })
-        .collect();
-    let (csrf, set) = csrf_token(&s, &headers);
-    let page = MePage {
-        lang: lang.code(),
-        s: strings(lang),
-        organisation: policy.organisation.name.clone(),
-        csrf,
-        categories,
-    };
-    with_cookie(html_page(page.render()), set)
+        .collect()
 }

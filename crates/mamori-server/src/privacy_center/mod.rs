@@ -27,6 +27,7 @@ pub mod choices;
 pub mod correct;
 pub mod delete;
 mod download;
+mod holds;
 mod me;
 pub mod records;
 mod session;

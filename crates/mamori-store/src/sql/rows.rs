@@ -86,7 +86,7 @@ impl TryFrom<Record> for RecordRow {
     }
 }
 
-pub(super) const REQUEST_COLUMNS: &str = "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference";
+pub(super) const REQUEST_COLUMNS: &str = "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference, waiting_for";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Request {
@@ -103,6 +103,7 @@ pub(super) struct Request {
     reason: Option<String>,
     updated_ms: i64,
     reference: i64,
+    waiting_for: Option<String>,
 }
 
 impl TryFrom<Request> for RequestRow {
@@ -126,6 +127,9 @@ impl TryFrom<Request> for RequestRow {
                 .transpose()?,
             updated_ms: r.updated_ms,
             reference: r.reference,
+            waiting_for: (r.waiting_for.as_deref())
+                .map(|w| wire(w, WaitReason::parse, "wait reason"))
+                .transpose()?,
         })
     }
 }
@@ -489,7 +493,7 @@ impl TryFrom<Segment> for LeafSegment {
     }
 }
 
-pub(super) const HEAD_COLUMNS: &str = "size, timestamp_ms, root, signature";
+pub(super) const HEAD_COLUMNS: &str = "size, timestamp_ms, root, signature, key_id";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Head {
@@ -497,6 +501,7 @@ pub(super) struct Head {
     timestamp_ms: i64,
     root: Vec<u8>,
     signature: Vec<u8>,
+    key_id: Option<String>,
 }
 
 impl TryFrom<Head> for SignedTreeHead {
@@ -513,6 +518,7 @@ impl TryFrom<Head> for SignedTreeHead {
                 root: hash_from_slice(&r.root)?,
             },
             signature,
+            key_id: r.key_id,
         })
     }
 }

@@ -31,6 +31,7 @@ fn head(size: u64) -> SignedTreeHead {
             root: [size as u8; 32],
         },
         signature: [0; 64],
+        key_id: Some("k1".into()),
     }
 }
 

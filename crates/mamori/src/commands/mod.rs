@@ -79,9 +79,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: RetentionCommand::Sweep { dry_run },
         } => admin::retention_sweep(&paths, dry_run).await?,
         Command::Restore { from } => return keys::restore_command(&paths, &from).await,
-        Command::Ledger {
-            command: LedgerCommand::Verify { witness },
-        } => return verify::run(&paths, witness.as_deref()).await,
+        Command::Ledger { command } => {
+            return match command {
+                LedgerCommand::Verify { witness } => verify::run(&paths, witness.as_deref()).await,
+                LedgerCommand::RotateKey => verify::rotate_key(&paths).await,
+                LedgerCommand::Keys => verify::keys(&paths).await,
+            };
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -253,3 +253,48 @@ pub(crate) async fn ledger_streams_every_leaf_in_order(app: TestApp) {
     let first = tail.recv().await.unwrap().unwrap();
     assert_eq!(first[0].index, 3);
 }
+
+/// The signing keys are published as a JWK Set; the head names its key by the RFC 7638
+/// thumbprint the set lists, and consent receipts carry the same `kid`.
+pub(crate) async fn the_signing_keys_are_published_as_a_jwk_set(app: TestApp) {
+    use base64::Engine;
+    let id = create(&app, &customer("jwks")).await;
+    let (_, head) = app
+        .get_as("/v1/ledger/head", "service", "order_fulfilment")
+        .await;
+    let (_, set) = app
+        .get_as("/v1/ledger/keys", "service", "order_fulfilment")
+        .await;
+    let keys = set["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{set}");
+    let key = &keys[0];
+    assert_eq!(
+        (&key["kty"], &key["crv"], &key["alg"]),
+        (&json!("OKP"), &json!("Ed25519"), &json!("EdDSA"))
+    );
+    assert_eq!(key["kid"], head["key_id"]);
+    let public = hex::decode(head["public_key"].as_str().unwrap()).unwrap();
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public);
+    assert_eq!(key["x"], json!(x));
+    assert_eq!(key["valid_until_ms"], Value::Null);
+    let granted: Value = app
+        .client
+        .put(app.url(&format!("/v1/consent/{id}")))
+        .bearer_auth(&app.keys["service"])
+        .json(&json!({"purpose": "marketing_email", "channel": "email", "granted": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let receipt = granted["receipt"].as_str().unwrap();
+    let header = receipt.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+}

@@ -8,6 +8,11 @@ use serde_json::{Value, json};
 use crate::common::TestApp;
 use crate::{create, customer, ledger_size, officer, problem};
 
+/// Text as askama escapes it in a page.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('\'', "&#39;")
+}
+
 async fn holds(app: &TestApp) -> Vec<Value> {
     let r = officer(app, Method::GET, "/v1/holds", None).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -30,6 +35,20 @@ pub async fn legal_holds_keep_a_person_until_lifted(app: TestApp) {
     assert_eq!(ledger_size(&app).await, before + 1);
     let listed = holds(&app).await;
     assert_eq!(listed, std::slice::from_ref(&hold));
+    // The officer's report counts holds, never who is held.
+    let r = officer(&app, Method::GET, "/v1/reports/privacy", None).await;
+    let report = r.text().await.unwrap();
+    assert!(!report.contains(&ada), "{report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let summary = &report["legal_holds"];
+    assert_eq!(
+        (summary["in_force"].as_u64(), summary["on_people"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        summary["by_reason"],
+        json!([{"reason": "litigation", "holds": 1}])
+    );
 
     let erase = format!("/v1/subjects/{ada}");
     let r = officer(&app, Method::DELETE, &erase, None).await;
@@ -121,4 +140,106 @@ pub async fn bad_hold_requests_change_nothing(app: TestApp) {
     problem(r, StatusCode::FORBIDDEN, "permission_not_granted").await;
     assert_eq!(ledger_size(&app).await, before + 1);
     assert!(holds(&app).await.is_empty());
+}
+
+/// A held person sees the hold on My data in their language; asking to be deleted registers a
+/// request that waits (the account and session stay); lifting the hold carries it out and
+/// fulfils the request.
+pub async fn a_held_persons_erasure_waits_for_the_hold_to_end(app: TestApp) {
+    let ada = create(&app, &customer("waits")).await;
+    let (client, jar, csrf) = crate::signed_in_browser(&app, "ada.waits@example.com").await;
+    let body = json!({"subject": ada, "reason": "tax_audit", "until": "2031-01-31T00:00:00Z"});
+    let hold: Value = officer(&app, Method::POST, "/v1/holds", Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let get = async |path: &str| -> String {
+        let r = client
+            .get(app.url(path))
+            .header("cookie", &jar)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.text().await.unwrap()
+    };
+    for (lang, words) in [
+        (
+            "en",
+            "All your data: kept because of a legal hold (a tax audit) until 2031-01-31.",
+        ),
+        (
+            "ja",
+            "お客様のすべてのデータ：法的保全（税務調査）のため、2031-01-31まで保存します。",
+        ),
+        (
+            "fr",
+            "Toutes vos données\u{202f}: conservation imposée par un gel juridique (un contrôle fiscal) jusqu'au 2031-01-31.",
+        ),
+    ] {
+        let html = get(&format!("/privacy/me?lang={lang}")).await;
+        assert!(html.contains(&escaped(words)), "{lang}: {html}");
+    }
+    let html = get("/privacy/me/delete?lang=en").await;
+    assert!(html.contains(r#"id="if-confirmed""#), "{html}");
+
+    let form = [("csrf", csrf.as_str()), ("lang", "en"), ("confirm", "yes")];
+    let r = client
+        .post(app.url("/privacy/me/delete"))
+        .header("cookie", &jar)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Your request is registered"), "{html}");
+    let reference = crate::between(&html, r#"<code id="reference">"#, "<").to_string();
+    let request = async || -> Value {
+        let path = format!("/v1/requests?reference={reference}");
+        let found: Value = officer(&app, Method::GET, &path, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        found["requests"][0].clone()
+    };
+    let waiting = request().await;
+    assert_eq!(
+        (&waiting["state"], &waiting["waiting_for"]),
+        (&json!("in_progress"), &json!("legal_hold"))
+    );
+    let html = get("/privacy/me?lang=en").await;
+    assert!(
+        html.contains(&format!("reference {reference}")),
+        "the session and the data stay"
+    );
+    // The sweep leaves it waiting while the hold is in force.
+    assert_eq!(app.vault.carry_out_waiting_erasures().await.unwrap(), 0);
+
+    let r = officer(
+        &app,
+        Method::DELETE,
+        &format!("/v1/holds/{}", hold["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let done = request().await;
+    assert_eq!(done["state"], "fulfilled");
+    assert!(done.get("waiting_for").is_none(), "{done}");
+    let r = officer(&app, Method::GET, &format!("/v1/subjects/{ada}"), None).await;
+    assert_ne!(r.status(), StatusCode::OK, "erased");
+    let r = client
+        .get(app.url("/privacy/me?lang=en"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the session ended with the account"
+    );
 }

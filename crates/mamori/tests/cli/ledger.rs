@@ -212,3 +212,80 @@ async fn ledger_heads_and_token_days_settings_take_effect() {
         "the default file is not used"
     );
 }
+
+/// `mamori ledger rotate-key`: heads from then on name the new key; `ledger verify` checks each
+/// head with the key of its time and `ledger keys` lists both. A head the first key signs dated
+/// after its retirement — what someone holding the retired key could forge — fails verification.
+#[test]
+fn rotated_ledger_keys_check_each_head_with_the_key_of_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let create = |name: &str| {
+        let out = mamori(
+            &data,
+            &["apikey", "create", "--role", "support", "--name", name],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    create("before");
+    let listed = text(&mamori(&data, &["ledger", "keys"]).stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    let first = listed.split_whitespace().next().unwrap().to_string();
+
+    let out = mamori(&data, &["ledger", "rotate-key"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    create("after");
+    let listed = text(&mamori(&data, &["ledger", "keys"]).stdout);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let second = listed
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert!(text(&out.stdout).contains(second) && second != first);
+    let db = data.join("mamori.db");
+    let keys_used = query_i64(&db, "SELECT COUNT(DISTINCT key_id) FROM tree_heads");
+    assert_eq!(keys_used, 2, "heads before and after name their keys");
+    let ok = mamori(&data, &["ledger", "verify"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+
+    // The first key is derived from the root: someone with the root could still sign with it,
+    // but not a head dated after its retirement.
+    let paths = mamori::context::Paths::new(&data, None, None);
+    let keyring = mamori::context::keyring(&paths).unwrap();
+    let old = mamori_ledger::HeadSigner::from_seed(&keyring.original_ledger_seed());
+    assert_eq!(old.key_id(), first);
+    let size = query_i64(&db, "SELECT MAX(size) FROM tree_heads") as u64;
+    let root: [u8; 32] = [0; 32];
+    let forged = old.sign(mamori_ledger::TreeHead {
+        size: size + 1,
+        timestamp_ms: mamori_core::now_ms() + 3_600_000,
+        root,
+    });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO tree_heads (size, timestamp_ms, root, signature, key_id) VALUES (?, ?, ?, ?, ?)")
+            .bind(forged.head.size as i64)
+            .bind(forged.head.timestamp_ms)
+            .bind(&forged.head.root[..])
+            .bind(&forged.signature[..])
+            .bind(forged.key_id.clone())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    let bad = mamori(&data, &["ledger", "verify"]);
+    assert!(!bad.status.success());
+    let err = text(&bad.stderr);
+    assert!(
+        err.contains("dated outside the time its signing key"),
+        "{err}"
+    );
+}

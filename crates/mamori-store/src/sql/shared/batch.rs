@@ -73,12 +73,13 @@ impl Backend {
         Self::append_leaves(&mut tx, &leaves).await?;
         if !leaves.is_empty() {
             sqlx::query(
-                "INSERT INTO tree_heads (size, timestamp_ms, root, signature) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO tree_heads (size, timestamp_ms, root, signature, key_id) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(head.head.size as i64)
             .bind(head.head.timestamp_ms)
             .bind(&head.head.root[..])
             .bind(&head.signature[..])
+            .bind(&head.key_id)
             .execute(&mut *tx)
             .await?;
         }

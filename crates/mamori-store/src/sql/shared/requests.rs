@@ -15,6 +15,18 @@ impl RequestStore for Backend {
         convert_one(row)
     }
 
+    async fn waiting_requests(&self, limit: i64) -> Result<Vec<RequestRow>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM rights_requests WHERE waiting_for IS NOT NULL \
+             AND closed_ms IS NULL ORDER BY received_ms, id LIMIT $1"
+        );
+        let rows: Vec<rows::Request> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        convert(rows)
+    }
+
     async fn requests_to_remind(&self, before_ms: i64, limit: i64) -> Result<Vec<RequestRow>> {
         // The open queue's partial index gives the rows in due order; few are unreminded.
         let sql = format!(
@@ -106,10 +118,11 @@ impl RequestStore for Backend {
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     match change {
         Change::InsertRequest(r) => {
-            sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+            sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference, waiting_for) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
                 .bind(&r.id[..]).bind(r.kind.as_str()).bind(r.subject_id.map(|s| s.to_vec())).bind(&r.jurisdiction).bind(r.source.as_str()).bind(r.state.as_str())
                 .bind(r.received_ms).bind(r.due_ms).bind(r.extension.map(ExtensionReason::as_str)).bind(r.closed_ms).bind(r.reason.map(DenialReason::as_str)).bind(r.updated_ms).bind(r.reference)
+                .bind(r.waiting_for.map(WaitReason::as_str))
                 .execute(&mut *conn).await.map_err(duplicate)?;
             Ok(())
         }
@@ -117,10 +130,11 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             expected_state,
             row: r,
         } => {
-            let done = sqlx::query("UPDATE rights_requests SET state = $1, due_ms = $2, extension = $3, closed_ms = $4, reason = $5, updated_ms = $6 \
+            let done = sqlx::query("UPDATE rights_requests SET state = $1, due_ms = $2, extension = $3, closed_ms = $4, reason = $5, updated_ms = $6, waiting_for = $9 \
                                     WHERE id = $7 AND state = $8")
                 .bind(r.state.as_str()).bind(r.due_ms).bind(r.extension.map(ExtensionReason::as_str)).bind(r.closed_ms).bind(r.reason.map(DenialReason::as_str)).bind(r.updated_ms)
                 .bind(&r.id[..]).bind(expected_state.as_str())
+                .bind(r.waiting_for.map(WaitReason::as_str))
                 .execute(&mut *conn).await?;
             changed_a_row(done, JobError::Stale)
         }
