@@ -265,3 +265,89 @@ fn the_master_key_rotates_and_an_interrupted_rotation_is_finished() {
     assert_eq!(std::fs::read(data.join("master.key")).unwrap(), old);
     assert!(!data.join("master.key.next").exists());
 }
+
+/// `subject.retention_erased` events in the ledger, on either backend.
+async fn retention_erasures(database: &str) -> i64 {
+    let sql = if database.starts_with("sqlite://") {
+        "SELECT COUNT(*) FROM ledger_leaves WHERE CAST(data AS TEXT) LIKE '%subject.retention_erased%'"
+    } else {
+        "SELECT COUNT(*) FROM ledger_leaves WHERE convert_from(data, 'UTF8') LIKE '%subject.retention_erased%'"
+    };
+    count(database, sql, None).await
+}
+
+/// A retention sweep killed while it erases: the next sweep erases the rest; everyone is erased
+/// exactly once (one ledger event each), the ledger verifies, and the next start completes the
+/// erasure journal from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_killed_midway_is_finished_by_the_next_and_erases_each_once() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(mamori) = install(backend, dir.path()).await else {
+            continue;
+        };
+        import_people(&mamori, dir.path());
+        // Everyone last active in 1970: every retention has passed.
+        let old = "UPDATE subjects SET active_ms = 1";
+        execute(&mamori.database, old).await;
+        let erased = "SELECT COUNT(*) FROM subjects WHERE erased_ms IS NOT NULL";
+
+        let mut sweeping = mamori.command(&["retention", "sweep"]);
+        sweeping.stdout(std::process::Stdio::null());
+        let mut child = sweeping.spawn().unwrap();
+        while count(&mamori.database, erased, None).await == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let done = count(&mamori.database, erased, None).await;
+        eprintln!("{backend:?}: {done} of {PEOPLE} erased before kill -9");
+        assert!(done > 0 && done < PEOPLE as i64, "{backend:?}: {done}");
+        assert_eq!(retention_erasures(&mamori.database).await, done);
+
+        let finished = mamori.ok(&["retention", "sweep"]);
+        let rest = PEOPLE as i64 - done;
+        assert!(
+            finished.contains(&format!("{rest} people erased as a whole")),
+            "{finished}"
+        );
+        assert_eq!(count(&mamori.database, erased, None).await, PEOPLE as i64);
+        assert_eq!(
+            retention_erasures(&mamori.database).await,
+            PEOPLE as i64,
+            "each once"
+        );
+        mamori.ok(&["ledger", "verify"]);
+
+        let (mut server, base) = mamori.serve();
+        wait_up(&reqwest::Client::new(), &base).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let journal = mamori_core::erasure_journal::ErasureJournal::at(
+            mamori.data.join(mamori_core::erasure_journal::FILE),
+        );
+        let mut ids: Vec<_> = journal
+            .entries()
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), PEOPLE, "{backend:?}: the journal names everyone");
+    }
+}
+
+/// Runs a statement that changes rows, on either backend.
+async fn execute(database: &str, sql: &'static str) {
+    use sqlx::Connection;
+    if database.starts_with("sqlite://") {
+        let mut conn = sqlx::SqliteConnection::connect(database).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+}
