@@ -4,6 +4,8 @@ use std::process::Command;
 
 #[path = "cli/architecture.rs"]
 mod architecture;
+#[path = "cli/carving_pg.rs"]
+mod carving_pg;
 #[path = "cli/commands.rs"]
 mod commands;
 #[path = "cli/disk_full_pg.rs"]

@@ -266,6 +266,11 @@ fn the_master_key_rotates_and_an_interrupted_rotation_is_finished() {
     assert!(!data.join("master.key.next").exists());
 }
 
+/// A COUNT on either backend.
+pub(crate) async fn count_rows(database: &str, sql: &'static str) -> i64 {
+    count(database, sql, None).await
+}
+
 /// `subject.retention_erased` events in the ledger, on either backend.
 async fn retention_erasures(database: &str) -> i64 {
     let sql = if database.starts_with("sqlite://") {
@@ -339,7 +344,7 @@ async fn a_sweep_killed_midway_is_finished_by_the_next_and_erases_each_once() {
 }
 
 /// Runs a statement that changes rows, on either backend.
-async fn execute(database: &str, sql: &'static str) {
+pub(crate) async fn execute(database: &str, sql: &'static str) {
     use sqlx::Connection;
     if database.starts_with("sqlite://") {
         let mut conn = sqlx::SqliteConnection::connect(database).await.unwrap();
