@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mamori_ledger::{Event, Outcome};
-use mamori_policy::AdminPermission;
+use mamori_policy::{AdminPermission, LegalBasis, RetentionStart};
 use mamori_proto::outbox::{EventType, SubjectRetentionErased};
 use mamori_store::{Change, InactiveSubject};
 
@@ -20,6 +20,28 @@ use crate::fieldmap::SealedFields;
 use crate::format_id;
 use crate::ledger::Item;
 use crate::vault::{Actor, Vault};
+
+/// Where a pass of the field sweep finds people.
+enum Source {
+    /// Inactive since this time.
+    Inactive(i64),
+    /// Every consent to one of `purposes` withdrawn before `cutoff`; those inactive since
+    /// `inactive_before` were seen by the first pass.
+    Withdrawn {
+        purposes: Vec<String>,
+        cutoff: i64,
+        inactive_before: i64,
+    },
+}
+
+/// What every pass of the field sweep shares.
+struct FieldSweep<'a> {
+    actor: &'a Actor,
+    cutoffs: &'a BTreeMap<&'a str, i64>,
+    holds: &'a crate::legal_holds::HoldsInForce,
+    report: &'a mut RetentionReport,
+    dry_run: bool,
+}
 
 /// Subjects (or subjects' records) handled per commit.
 const SWEEP_PAGE: i64 = 500;
@@ -89,27 +111,31 @@ impl Vault {
             dry_run,
             ..RetentionReport::default()
         };
-        // Fields: only people inactive since the latest cutoff can have anything expired.
+        // Fields: people inactive since the latest cutoff, then (for categories kept until a
+        // consent is withdrawn) people whose consents were withdrawn before their cutoff.
         let latest = cutoffs.values().copied().max().unwrap_or(i64::MIN);
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .inactive_subjects(latest, after, SWEEP_PAGE)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            let mut items = Vec::new();
-            for subject in &page {
-                let found = self.expire_fields(actor, subject, &cutoffs, &holds, &mut report);
-                if let Some(item) = found.await? {
-                    items.push(item);
-                }
-            }
-            self.commit_sweep(items, dry_run).await?;
-            if (page.len() as i64) < SWEEP_PAGE {
-                break;
-            }
+        let mut sweep = FieldSweep {
+            actor,
+            cutoffs: &cutoffs,
+            holds: &holds,
+            report: &mut report,
+            dry_run,
+        };
+        self.sweep_fields(&mut sweep, Source::Inactive(latest))
+            .await?;
+        for category in (self.policy.categories.iter())
+            .filter(|c| c.retention_from == RetentionStart::ConsentWithdrawn)
+        {
+            let purposes = (self.consent_purposes_of(category.id).iter())
+                .map(|p| p.name.clone())
+                .collect();
+            let cutoff = cutoffs[category.name.as_str()];
+            let source = Source::Withdrawn {
+                purposes,
+                cutoff,
+                inactive_before: latest,
+            };
+            self.sweep_fields(&mut sweep, source).await?;
         }
         // Records: each category's on their own clock.
         for (category, cutoff) in &cutoffs {
@@ -152,16 +178,95 @@ impl Vault {
         Ok(report)
     }
 
-    /// What expired of one inactive person's fields, counted in `report`: their erasure (nothing
-    /// left unexpired), the expired categories dropped from the map, or nothing.
+    /// One pass over the people `source` lists, a page per commit.
+    async fn sweep_fields(&self, sweep: &mut FieldSweep<'_>, source: Source) -> Result<()> {
+        let mut after = None;
+        loop {
+            let page = match &source {
+                Source::Inactive(before) => {
+                    (self.store.inactive_subjects(*before, after, SWEEP_PAGE)).await?
+                }
+                Source::Withdrawn {
+                    purposes, cutoff, ..
+                } => {
+                    (self.store)
+                        .consent_withdrawn_subjects(purposes, *cutoff, after, SWEEP_PAGE)
+                        .await?
+                }
+            };
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let mut items = Vec::new();
+            for subject in &page {
+                // The first pass already looked at everyone inactive.
+                if let Source::Withdrawn {
+                    inactive_before, ..
+                } = &source
+                    && subject.active_ms < *inactive_before
+                {
+                    continue;
+                }
+                if let Some(item) = self.expire_fields(sweep, subject).await? {
+                    items.push(item);
+                }
+            }
+            self.commit_sweep(items, sweep.dry_run).await?;
+            if (page.len() as i64) < SWEEP_PAGE {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// The consent-based purposes covering category `id`.
+    fn consent_purposes_of(&self, id: usize) -> Vec<&mamori_policy::Purpose> {
+        (self.policy.purposes.iter())
+            .filter(|p| p.legal_basis == LegalBasis::Consent && p.categories.contains(id))
+            .collect()
+    }
+
+    /// When each of `categories` (kept until a consent is withdrawn) started its retention for
+    /// this person: the last change of their consents to the purposes covering it, none while
+    /// one is granted (it does not expire), their last activity if they never answered.
+    async fn consent_clocks<'c>(
+        &self,
+        subject: &InactiveSubject,
+        categories: &[&'c str],
+    ) -> Result<BTreeMap<&'c str, Option<i64>>> {
+        let mut clocks = BTreeMap::new();
+        if categories.is_empty() {
+            return Ok(clocks);
+        }
+        let rows = self.consent_state(&subject.id).await?;
+        for category in categories {
+            let Some(c) = self.policy.category(category) else {
+                continue;
+            };
+            let purposes = self.consent_purposes_of(c.id);
+            let covering: Vec<_> = (rows.iter())
+                .filter(|r| purposes.iter().any(|p| p.name == r.purpose))
+                .collect();
+            let clock = if covering.is_empty() {
+                Some(subject.active_ms)
+            } else if covering.iter().any(|r| r.granted) {
+                None
+            } else {
+                covering.iter().map(|r| r.created_ms).max()
+            };
+            clocks.insert(*category, clock);
+        }
+        Ok(clocks)
+    }
+
+    /// What expired of one person's fields, counted in the report: their erasure (nothing left
+    /// unexpired), the expired categories dropped from the map, or nothing.
     async fn expire_fields(
         &self,
-        actor: &Actor,
+        sweep: &mut FieldSweep<'_>,
         subject: &InactiveSubject,
-        cutoffs: &BTreeMap<&str, i64>,
-        holds: &crate::legal_holds::HoldsInForce,
-        report: &mut RetentionReport,
     ) -> Result<Option<Item>> {
+        let (actor, cutoffs, holds) = (sweep.actor, sweep.cutoffs, sweep.holds);
+        let report = &mut *sweep.report;
         // What a legal hold covers never expires while it is in force.
         let expired = |category: &str, at: i64| {
             cutoffs.get(category).is_some_and(|c| at < *c) && !holds.keeps(&subject.id, category)
@@ -171,8 +276,18 @@ impl Vault {
         };
         let map = SealedFields::decode(fields)?;
         let held: BTreeSet<&str> = map.0.iter().map(|(c, _, _)| c.as_str()).collect();
+        let by_consent: Vec<&str> = (held.iter().copied())
+            .filter(|c| {
+                (self.policy.category(c))
+                    .is_some_and(|c| c.retention_from == RetentionStart::ConsentWithdrawn)
+            })
+            .collect();
+        let clocks = self.consent_clocks(subject, &by_consent).await?;
         let gone: Vec<&str> = (held.iter().copied())
-            .filter(|c| expired(c, subject.active_ms))
+            .filter(|c| match clocks.get(c) {
+                Some(clock) => clock.is_some_and(|at| expired(c, at)),
+                None => expired(c, subject.active_ms),
+            })
             .collect();
         // Someone whose fields all went earlier is looked at until their records go too.
         if gone.is_empty() && !held.is_empty() {

@@ -117,6 +117,7 @@ both_backends!(
     scheduled_backups_are_taken_when_due_and_the_oldest_pruned,
     retention_drops_expired_fields_and_erases_whom_nothing_is_left_of,
     retention_deletes_the_old_records_of_someone_still_active,
+    preferences_go_after_consent_is_withdrawn,
     a_legal_hold_stops_erasures_and_sweeps_until_lifted,
     deadlines_are_reminded_once_as_they_come_near,
     survey_results_hide_every_group_below_k,

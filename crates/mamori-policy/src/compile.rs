@@ -47,6 +47,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             );
         }
     }
+    consent_clocks_need_consent(c, &raw, &categories, &purposes);
     let mut roles = Vec::new();
     let mut role_ids = HashMap::new();
     for (name, rr) in &raw.roles {
@@ -121,6 +122,36 @@ fn organisation(c: &mut Checker, org: &RawOrganisation) -> (Vec<Language>, Vec<J
     (languages, jurisdictions)
 }
 
+/// A retention counted from a consent's withdrawal needs a consent-based purpose to cover the
+/// category: without one there is nothing to withdraw.
+fn consent_clocks_need_consent(
+    c: &mut Checker,
+    raw: &RawPolicy,
+    categories: &[Category],
+    purposes: &[Purpose],
+) {
+    for (name, rc) in &raw.categories {
+        let (Some(from), Some(category)) = (
+            &rc.retention_from,
+            categories.iter().find(|k| k.name == *name.get_ref()),
+        ) else {
+            continue;
+        };
+        let by_consent = (purposes.iter())
+            .any(|p| p.legal_basis == LegalBasis::Consent && p.categories.contains(category.id));
+        if category.retention_from == RetentionStart::ConsentWithdrawn && !by_consent {
+            c.report(
+                from.span(),
+                format!(
+                    "category `{}` counts its retention from a consent's withdrawal, but no consent-based purpose covers it",
+                    name.get_ref()
+                ),
+                "add the category to a purpose with legal_basis = \"consent\", or count from \"last_activity\"",
+            );
+        }
+    }
+}
+
 /// One category: its sensitivity, retention, label, description and fields.
 fn category(
     c: &mut Checker,
@@ -147,6 +178,16 @@ fn category(
             "write a number and a unit: \"90d\", \"12w\", \"6m\" or \"7y\" (at most 100 years)",
         );
     }
+    let retention_from = rc.retention_from.as_ref().and_then(|from| {
+        c.one_of(
+            from,
+            &[
+                ("last_activity", RetentionStart::LastActivity),
+                ("consent_withdrawn", RetentionStart::ConsentWithdrawn),
+            ],
+            "retention_from",
+        )
+    });
     let label = c.text(
         &rc.label,
         languages,
@@ -159,6 +200,7 @@ fn category(
         sensitivity: sensitivity.unwrap_or(Sensitivity::Personal),
         retention: retention.unwrap_or(Retention::days(1)),
         retention_text: rc.retention.get_ref().clone(),
+        retention_from: retention_from.unwrap_or_default(),
         label,
         description: rc.description.as_ref().map(|d| {
             c.text(

@@ -1,7 +1,7 @@
 //! `mamori policy diff A B`: what changed between two policies, in plain words, and whether the
 //! change widens processing (which needs people's consent again) or narrows it (effective at once).
 
-use crate::{Category, LegalBasis, Policy, Purpose};
+use crate::{Category, LegalBasis, Policy, Purpose, RetentionStart};
 
 /// One change, with whether it widens what is done with people's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +132,18 @@ fn category_changes(before: &Category, c: &Category, out: &mut Vec<PolicyChange>
                 "category `{}` kept shorter: {} instead of {}",
                 c.name, c.retention_text, before.retention_text
             ),
+        ));
+    }
+    if c.retention_from != before.retention_from {
+        // Counting from a withdrawal can keep data for as long as consent lasts: a widening.
+        let widened = c.retention_from == RetentionStart::ConsentWithdrawn;
+        let from = match c.retention_from {
+            RetentionStart::ConsentWithdrawn => "the withdrawal of consent",
+            RetentionStart::LastActivity => "the last activity",
+        };
+        out.push(change(
+            widened,
+            format!("category `{}` retention now counts from {from}", c.name),
         ));
     }
     let fields: Vec<&str> = c

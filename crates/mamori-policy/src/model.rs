@@ -319,9 +319,23 @@ pub struct Category {
     pub sensitivity: Sensitivity,
     pub retention: Retention,
     pub retention_text: String,
+    /// What the retention counts from.
+    pub retention_from: RetentionStart,
     pub label: Text,
     pub description: Option<Text>,
     pub fields: Vec<Field>,
+}
+
+/// What a category's retention counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetentionStart {
+    /// The person's last activity (fields) or the record's creation (records).
+    #[default]
+    LastActivity,
+    /// The withdrawal of the last consent covering the category: kept while a consent-based
+    /// purpose covering it is granted, then `retention` more (from the last activity if the
+    /// person never answered).
+    ConsentWithdrawn,
 }
 
 impl Category {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::{Channel, Language, LegalBasis, Policy, Sensitivity};
+use crate::{Category, Channel, Language, LegalBasis, Policy, RetentionStart, Sensitivity};
 
 /// The person-facing phrase for a legal basis.
 pub fn basis_text(b: LegalBasis, lang: Language) -> &'static str {
@@ -140,6 +140,24 @@ fn channel_text(c: Channel, lang: Language) -> &'static str {
         (Channel::Push, _) => "push notification",
         (Channel::Phone, _) => "phone",
         (Channel::Post, _) => "post",
+    }
+}
+
+/// How long a category is kept, in plain words: its period, or "until you withdraw your
+/// consent, then" its period.
+pub fn retention_text(c: &Category, lang: Language) -> String {
+    let period = duration_text(c.retention.days, lang);
+    match (c.retention_from, lang) {
+        (RetentionStart::LastActivity, _) => period,
+        (RetentionStart::ConsentWithdrawn, Language::En) => {
+            format!("until you withdraw your consent, then {period}")
+        }
+        (RetentionStart::ConsentWithdrawn, Language::Ja) => {
+            format!("同意を撤回されるまで、その後{period}")
+        }
+        (RetentionStart::ConsentWithdrawn, Language::Fr) => {
+            format!("jusqu'au retrait de votre consentement, puis {period}")
+        }
     }
 }
 
@@ -279,7 +297,7 @@ fn kept_items(policy: &Policy, lang: Language, w: &Words) -> Vec<String> {
                 "{}{}{}",
                 c.label.get(lang),
                 w.colon,
-                duration_text(c.retention.days, lang)
+                retention_text(c, lang)
             )
         })
         .chain(held)

@@ -44,6 +44,8 @@ pub struct RawText {
 pub struct RawCategory {
     pub sensitivity: Spanned<String>,
     pub retention: Spanned<String>,
+    /// What the retention counts from: "last_activity" (default) or "consent_withdrawn".
+    pub retention_from: Option<Spanned<String>>,
     pub label: Spanned<RawText>,
     pub description: Option<Spanned<RawText>>,
     #[serde(default)]

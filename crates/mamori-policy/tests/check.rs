@@ -358,3 +358,66 @@ fn only_a_legal_obligation_has_a_retention_of_its_own() {
         line_of(&s, "\"seven\""),
     );
 }
+
+const PREFERENCES: &str =
+    "[categories.preferences]\nsensitivity = \"personal\"\nretention = \"2y\"\n";
+
+/// "Until consent is withdrawn + 30 days": parsed, described in the notice in every language.
+#[test]
+fn retention_can_count_from_the_withdrawal_of_consent() {
+    let source = broken(
+        PREFERENCES,
+        "[categories.preferences]\nsensitivity = \"personal\"\nretention = \"45d\"\nretention_from = \"consent_withdrawn\"\n",
+    );
+    let p = Policy::parse("policy.toml", &source).unwrap_or_else(|e| panic!("{e}"));
+    let c = p.category("preferences").unwrap();
+    assert_eq!(
+        c.retention_from,
+        mamori_policy::RetentionStart::ConsentWithdrawn
+    );
+    use mamori_policy::Language::*;
+    use mamori_policy::notice::retention_text;
+    assert_eq!(
+        retention_text(c, En),
+        "until you withdraw your consent, then 45 days"
+    );
+    assert_eq!(retention_text(c, Ja), "同意を撤回されるまで、その後45日");
+    assert_eq!(
+        retention_text(c, Fr),
+        "jusqu'au retrait de votre consentement, puis 45 jours"
+    );
+    let notice = mamori_policy::notice::short_notice(&p, En);
+    assert!(
+        notice
+            .sections
+            .iter()
+            .flat_map(|s| &s.items)
+            .any(|l| l.contains("until you withdraw")),
+        "{notice:?}"
+    );
+    // The default is the last activity.
+    let example = Policy::parse("policy.toml", EXAMPLE).unwrap();
+    let default = example.category("preferences").unwrap().retention_from;
+    assert_eq!(default, mamori_policy::RetentionStart::LastActivity);
+}
+
+#[test]
+fn a_consent_clock_needs_a_consent_purpose_and_a_known_value() {
+    let source = broken(
+        "[categories.support_tickets]\nsensitivity = \"personal\"\nretention = \"2y\"\n",
+        "[categories.support_tickets]\nsensitivity = \"personal\"\nretention = \"2y\"\nretention_from = \"consent_withdrawn\"\n",
+    );
+    // The key's own line (the example's comments mention it too).
+    let key = "retention_from = \"consent_withdrawn\"";
+    let line = source.lines().position(|l| l == key).unwrap() + 1;
+    assert_reports(&source, "no consent-based purpose covers it", line);
+    let source = broken(
+        PREFERENCES,
+        "[categories.preferences]\nsensitivity = \"personal\"\nretention = \"2y\"\nretention_from = \"whenever\"\n",
+    );
+    let found = problems(&source);
+    assert!(
+        found.iter().any(|p| p.contains("retention_from")),
+        "{found:#?}"
+    );
+}

@@ -294,6 +294,16 @@ pub trait RetentionStore: Send + Sync {
         limit: i64,
     ) -> Result<Vec<InactiveSubject>>;
 
+    /// Live subjects whose every consent to any of `purposes` is withdrawn, the last change
+    /// before `before_ms`, by id after `after` (consent rows unverified: the caller checks).
+    async fn consent_withdrawn_subjects(
+        &self,
+        purposes: &[String],
+        before_ms: i64,
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<InactiveSubject>>;
+
     /// The newest record's time per category of one subject.
     async fn newest_records(&self, subject: &Id) -> Result<Vec<(String, i64)>>;
 

@@ -222,3 +222,83 @@ pub(crate) async fn a_legal_hold_stops_erasures_and_sweeps_until_lifted(core: Co
         .await
         .unwrap();
 }
+
+/// "Until consent is withdrawn + 45 days": preferences stay while a consent covering them is
+/// granted, go 45 days after the withdrawal even from someone active since, and 45 days after
+/// the last activity from someone who never answered.
+pub(crate) async fn preferences_go_after_consent_is_withdrawn(mut core: Core) {
+    let from = "[categories.preferences]\nsensitivity = \"personal\"\nretention = \"2y\"\n";
+    let to = "[categories.preferences]\nsensitivity = \"personal\"\nretention = \"45d\"\nretention_from = \"consent_withdrawn\"\n";
+    assert!(POLICY.contains(from));
+    let policy = mamori_policy::Policy::parse("policy.toml", &POLICY.replacen(from, to, 1));
+    core.vault.policy = std::sync::Arc::new(policy.unwrap());
+    let consent = |granted| mamori_core::consent::ConsentChange {
+        purpose: "marketing_email".into(),
+        channel: Some("email".into()),
+        granted,
+        source: Some("api".into()),
+        notice_version: None,
+    };
+    let preferences = async |who: &str, purpose: &str, id: &[u8; 16]| {
+        let data = serde_json::json!({"preferences": {"language": "fr"}});
+        let data = serde_json::from_value(data).unwrap();
+        let done = core
+            .vault
+            .update_subject(&actor(who), purpose, id, &data)
+            .await;
+        done.unwrap();
+    };
+    let service = actor("service");
+    let person = |email: &str| serde_json::json!({"contact": {"name": "Em", "email": email}});
+    let granted = create(&core, person("granted@example.com")).await;
+    let never = create(&core, person("never@example.com")).await;
+    let withdrew = create(&core, person("withdrew@example.com")).await;
+    for id in [&granted, &withdrew] {
+        let done = core.vault.set_consent(&service, id, &consent(true)).await;
+        done.unwrap();
+        preferences("service", "marketing_email", id).await;
+    }
+    let done = core
+        .vault
+        .set_consent(&service, &withdrew, &consent(false))
+        .await;
+    done.unwrap();
+    preferences("privacy_officer", "data_subject_rights", &never).await;
+    // Still active (a change on day 40), but the withdrawal was on day 0.
+    core.clock.advance(DAY * 40);
+    let data = serde_json::from_value(serde_json::json!({"contact": {"name": "Em"}})).unwrap();
+    (core.vault)
+        .update_subject(&service, "customer_support", &withdrew, &data)
+        .await
+        .unwrap();
+    assert!(sweep(&core, false).await.is_empty());
+
+    core.clock.advance(DAY * 10);
+    let report = sweep(&core, false).await;
+    assert_eq!(report.categories["preferences"].people, 2, "{report:?}");
+    assert_eq!(report.people_erased, 0, "contacts stay three years");
+    let has_preferences = async |id: &[u8; 16]| {
+        let read = (core.vault)
+            .read_subject(&actor("privacy_officer"), "data_subject_rights", id)
+            .await
+            .unwrap();
+        read.data.contains_key("preferences")
+    };
+    assert!(has_preferences(&granted).await, "consent granted: kept");
+    assert!(!has_preferences(&never).await && !has_preferences(&withdrew).await);
+
+    // The last one withdraws: 45 days later their preferences go too.
+    let done = core
+        .vault
+        .set_consent(&service, &granted, &consent(false))
+        .await;
+    done.unwrap();
+    core.clock.advance(DAY * 44);
+    assert!(sweep(&core, false).await.is_empty());
+    core.clock.advance(DAY * 2);
+    assert_eq!(
+        sweep(&core, false).await.categories["preferences"].people,
+        1
+    );
+    assert!(!has_preferences(&granted).await);
+}

@@ -157,7 +157,7 @@ fn category_views(
                 name: c.name.clone(),
                 label: c.label.get(lang).to_string(),
                 purposes,
-                retention: mamori_policy::notice::duration_text(c.retention.days, lang),
+                retention: mamori_policy::notice::retention_text(c, lang),
                 fields,
                 records: shown,
                 older: older_records(lang, total.saturating_sub(mine.len().min(RECORDS_SHOWN))),

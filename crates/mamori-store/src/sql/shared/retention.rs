@@ -33,6 +33,44 @@ impl RetentionStore for Backend {
             .collect()
     }
 
+    async fn consent_withdrawn_subjects(
+        &self,
+        purposes: &[String],
+        before_ms: i64,
+        after: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<InactiveSubject>> {
+        if purposes.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT s.id, s.version, COALESCE(s.active_ms, s.created_ms), s.fields FROM subjects s \
+             JOIN (SELECT subject_id FROM consent_state WHERE purpose IN (",
+        );
+        let mut list = qb.separated(", ");
+        for purpose in purposes {
+            list.push_bind(purpose.clone());
+        }
+        qb.push(") GROUP BY subject_id HAVING MAX(granted) = 0 AND MAX(updated_ms) < ")
+            .push_bind(before_ms)
+            .push(") w ON w.subject_id = s.id WHERE s.erased_ms IS NULL AND s.id > ")
+            .push_bind(after.map_or_else(Vec::new, |id| id.to_vec()))
+            .push(" ORDER BY s.id LIMIT ")
+            .push_bind(limit);
+        let rows: Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>)> =
+            qb.build_query_as().fetch_all(&self.read).await?;
+        (rows.into_iter())
+            .map(|(id, version, active_ms, fields)| {
+                Ok(InactiveSubject {
+                    id: id_from_slice(&id)?,
+                    version,
+                    active_ms,
+                    fields,
+                })
+            })
+            .collect()
+    }
+
     async fn newest_records(&self, subject: &Id) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
             "SELECT category, MAX(created_ms) FROM records WHERE subject_id = $1 GROUP BY category",
