@@ -25,6 +25,15 @@ impl Vault {
         Ok(())
     }
 
+    /// `mamori key status`: what the key store holds is shown only to a role with the `keys`
+    /// permission, and the reading is ledgered.
+    pub async fn record_key_status(&self, actor: &crate::vault::Actor) -> Result<()> {
+        let keys = crate::access::Permission::Admin(mamori_policy::AdminPermission::Keys);
+        let granted = self.grant(actor, keys, "keys.status").await?;
+        self.ledger.submit(vec![], vec![granted.event()]).await??;
+        Ok(())
+    }
+
     /// Unwraps a subject's data key. A key under an epoch this process has not loaded (another
     /// process rotated since) has the key store read again, once; one under an epoch that is
     /// gone is an integrity failure, like any key that does not open.

@@ -39,6 +39,9 @@ pub(super) async fn key(cli: &Cli, paths: &Paths, command: KeyCommand) -> anyhow
         }
         KeyCommand::RotateMaster => rotate_master(paths).await?,
         KeyCommand::Status => {
+            let ctx = Context::open(paths).await?;
+            ctx.vault.record_key_status(&context::operator()).await?;
+            ctx.vault.flush_ledger().await?;
             let store = EpochStore::at(paths.data.join(epoch_store::FILE));
             let horizon = humantime::format_duration(schedule.horizon);
             println!(

@@ -302,9 +302,15 @@ async fn refusals(mamori: &Install, file: &std::path::Path) {
         std::fs::rename(&live, &db).unwrap();
     }
     // The live database was re-wrapped under epoch 2 and serves on.
-    mamori.ok(&["ledger", "verify"]);
+    let leaves = |verified: String| {
+        let after = verified.split("ok — ").nth(1).unwrap().to_string();
+        after.split(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    let before = leaves(mamori.ok(&["ledger", "verify"]));
     let status = mamori.ok(&["key", "status"]);
     assert!(status.contains("epoch 2: current"), "{status}");
+    let after = leaves(mamori.ok(&["ledger", "verify"]));
+    assert_eq!(after, before + 1, "reading the key status is ledgered");
 }
 
 /// `[backup]` in mamori.toml: `serve` takes one at once (none yet), and readiness and metrics
