@@ -156,6 +156,14 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Check the installation's security posture: file permissions, network filesystems, https,
+    /// backups, key rotation, API keys, webhooks, the ledger and the clock. Exits non-zero on
+    /// any high-severity finding.
+    Doctor {
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Retention of live data: what each category's `retention` in the policy no longer allows
     /// keeping (`mamori serve` sweeps hourly on its own).
     Retention {

@@ -65,8 +65,15 @@ pub fn check_writable(paths: &Paths) -> anyhow::Result<()> {
 /// Creates what is missing: the directory, a master key file readable only by its owner, the
 /// example policy, and the migrated database. Never overwrites an existing key or policy.
 pub async fn init(paths: &Paths) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&paths.data)
-        .with_context(|| format!("creating {}", paths.data.display()))?;
+    if !paths.data.exists() {
+        // A directory of its own is the owner's only: nobody else lists the key files.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&paths.data)
+            .with_context(|| format!("creating {}", paths.data.display()))?;
+    }
     let key_elsewhere =
         std::env::var_os("MAMORI_MASTER_KEY").is_some() || paths.key_command.is_some();
     if !key_elsewhere && !paths.key_file.exists() {

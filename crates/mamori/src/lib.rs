@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod demo;
+pub mod doctor;
 pub mod import;
 pub mod listen;
 pub mod scrub;

@@ -10,6 +10,8 @@ mod carving_pg;
 mod commands;
 #[path = "cli/disk_full_pg.rs"]
 mod disk_full_pg;
+#[path = "cli/doctor.rs"]
+mod doctor;
 #[path = "cli/faults.rs"]
 mod faults;
 #[path = "cli/imports.rs"]

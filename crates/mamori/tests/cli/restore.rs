@@ -191,6 +191,12 @@ async fn vacuum_into(db: &std::path::Path, to: &std::path::Path) {
 }
 
 /// A changed backup, one from another installation, and one whose epoch is destroyed.
+/// The leaves `ledger verify` counted.
+fn verified_leaves(verified: String) -> u64 {
+    let after = verified.split("ok — ").nth(1).unwrap().to_string();
+    after.split(' ').next().unwrap().parse::<u64>().unwrap()
+}
+
 async fn refusals(mamori: &Install, file: &std::path::Path) {
     // Not a backup at all, and a backup that would replace a file: refused, nothing written.
     let junk = file.with_extension("junk");
@@ -302,14 +308,10 @@ async fn refusals(mamori: &Install, file: &std::path::Path) {
         std::fs::rename(&live, &db).unwrap();
     }
     // The live database was re-wrapped under epoch 2 and serves on.
-    let leaves = |verified: String| {
-        let after = verified.split("ok — ").nth(1).unwrap().to_string();
-        after.split(' ').next().unwrap().parse::<u64>().unwrap()
-    };
-    let before = leaves(mamori.ok(&["ledger", "verify"]));
+    let before = verified_leaves(mamori.ok(&["ledger", "verify"]));
     let status = mamori.ok(&["key", "status"]);
     assert!(status.contains("epoch 2: current"), "{status}");
-    let after = leaves(mamori.ok(&["ledger", "verify"]));
+    let after = verified_leaves(mamori.ok(&["ledger", "verify"]));
     assert_eq!(after, before + 1, "reading the key status is ledgered");
 }
 
