@@ -35,6 +35,7 @@ pub mod report;
 pub mod requests;
 pub mod retention;
 pub mod signin;
+pub mod staff;
 pub mod subject_index;
 pub mod survey_dp;
 pub mod survey_tokens;

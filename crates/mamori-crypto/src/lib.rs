@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 mod backup;
 mod epochs;
 mod ledger_keys;
+pub mod passwords;
 mod root;
 pub use backup::{BACKUP_CHUNK, BackupError, BackupKey, StreamSummary};
 pub use epochs::{EpochRing, EpochSecret, epoch_floor, first_epoch_floor, wrapped_epoch};

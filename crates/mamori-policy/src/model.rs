@@ -422,12 +422,14 @@ pub enum AdminPermission {
     Policy,
     /// Rotate key epochs and the master key; take and restore backups.
     Keys,
-    /// Run retention sweeps (and see what they would erase).
+    /// Run retention sweeps (and see what they would erase); place and lift legal holds.
     Retention,
+    /// Invite staff and list them.
+    Staff,
 }
 
 impl AdminPermission {
-    pub const ALL: [(&'static str, AdminPermission); 7] = [
+    pub const ALL: [(&'static str, AdminPermission); 8] = [
         ("webhooks", AdminPermission::Webhooks),
         ("events", AdminPermission::Events),
         ("api_keys", AdminPermission::ApiKeys),
@@ -435,6 +437,7 @@ impl AdminPermission {
         ("policy", AdminPermission::Policy),
         ("keys", AdminPermission::Keys),
         ("retention", AdminPermission::Retention),
+        ("staff", AdminPermission::Staff),
     ];
 
     pub fn name(self) -> &'static str {

@@ -263,7 +263,8 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
             "agents",
             "policy",
             "keys",
-            "retention"
+            "retention",
+            "staff"
         ]
     );
     assert!(

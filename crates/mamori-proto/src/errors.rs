@@ -38,11 +38,13 @@ wire_enum! {
         SubjectNotFound = "subject_not_found",
         SurveyNotFound = "survey_not_found",
         HoldNotFound = "hold_not_found",
+        EnrolmentLinkInvalid = "enrolment_link_invalid",
         EmptyLedger = "empty_ledger",
         NoSuchEvent = "no_such_event",
         // The state of things forbids it now.
         SubjectUnderLegalHold = "subject_under_legal_hold",
         AgentExists = "agent_exists",
+        StaffExists = "staff_exists",
         AlreadyAnswered = "already_answered",
         BudgetExhausted = "budget_exhausted",
         ConcurrentPublish = "concurrent_publish",

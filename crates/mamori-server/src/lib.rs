@@ -3,6 +3,7 @@
 
 use mamori_proto::ErrorCode;
 pub mod api;
+pub mod console;
 pub mod drp;
 pub mod export;
 pub mod extract;
@@ -276,6 +277,10 @@ fn page_routes() -> Router<AppState> {
         )
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
+        .route(
+            "/console/enrol",
+            get(console::enrol_form).post(console::enrol),
+        )
         .route("/privacy", get(privacy::privacy_center))
         .route("/privacy/notice", get(privacy::notice))
         .route(

@@ -326,6 +326,19 @@ pub trait LegalHoldStore: Send + Sync {
     async fn legal_hold(&self, id: &Id) -> Result<Option<LegalHoldRow>>;
 }
 
+/// Staff: people who sign in, and their enrolment links.
+#[async_trait]
+pub trait StaffStore: Send + Sync {
+    async fn staff_member(&self, id: &Id) -> Result<Option<StaffRow>>;
+
+    async fn staff_by_email(&self, index: &[u8; 32]) -> Result<Option<StaffRow>>;
+
+    /// Everyone, oldest first.
+    async fn staff_members(&self) -> Result<Vec<StaffRow>>;
+
+    async fn staff_enrolment(&self, digest: &[u8; 32]) -> Result<Option<StaffEnrolmentRow>>;
+}
+
 /// Every capability: what a backend is.
 pub trait Store:
     Storage
@@ -333,6 +346,7 @@ pub trait Store:
     + KeyWrapStore
     + RetentionStore
     + LegalHoldStore
+    + StaffStore
     + LedgerStore
     + AccessStore
     + PolicyStore
@@ -350,6 +364,7 @@ impl<T> Store for T where
         + KeyWrapStore
         + RetentionStore
         + LegalHoldStore
+        + StaffStore
         + LedgerStore
         + AccessStore
         + PolicyStore

@@ -95,6 +95,18 @@ pub enum Change {
         category: String,
         before_ms: i64,
     },
+    /// A new member of staff and their enrolment link (Duplicate if the address is known).
+    InsertStaff {
+        staff: StaffRow,
+        enrolment: StaffEnrolmentRow,
+    },
+    /// Spends an enrolment link (Stale if used or expired at `at_ms`) and sets the password.
+    CompleteEnrolment {
+        digest: [u8; 32],
+        staff_id: Id,
+        password_hash: String,
+        at_ms: i64,
+    },
     InsertLegalHold(LegalHoldRow),
     /// Lifts a hold not lifted yet (Gone otherwise).
     LiftLegalHold {

@@ -177,6 +177,30 @@ pub struct LeafRow {
     pub subject_id: Option<Id>,
 }
 
+/// A member of staff: a person who signs in (not an API key). The address is kept only as a keyed
+/// index (to find them at sign-in) and sealed (to write to them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: Id,
+    pub email_index: [u8; 32],
+    pub email_sealed: Vec<u8>,
+    pub role: String,
+    /// Argon2id PHC string, once enrolled.
+    pub password_hash: Option<String>,
+    pub created_ms: i64,
+    pub enrolled_ms: Option<i64>,
+    pub disabled_ms: Option<i64>,
+}
+
+/// A one-time enrolment link, by the keyed digest of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffEnrolmentRow {
+    pub digest: [u8; 32],
+    pub staff_id: Id,
+    pub expires_ms: i64,
+    pub used_ms: Option<i64>,
+}
+
 /// A legal hold as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegalHoldRow {

@@ -170,6 +170,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Staff: people who sign in (API keys stay for machines).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Legal holds: keep a person, a category, or a person's category past retention and
     /// despite erasure requests, until lifted.
     Hold {
@@ -200,6 +205,22 @@ pub enum HoldCommand {
     List,
     /// Lift a hold.
     Lift { id: String },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum StaffCommand {
+    /// Invite a person with a role of the policy: prints their one-time enrolment link (valid 7
+    /// days) for you to send. Needs the `staff` administrative permission; ledgered.
+    Invite {
+        email: String,
+        #[arg(long)]
+        role: String,
+        /// Put this before the link, e.g. https://privacy.example.com (default: public_url).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Everyone on the staff: id, role, whether enrolled.
+    List,
 }
 
 #[derive(Subcommand, Clone)]

@@ -59,6 +59,8 @@ mod requests;
 mod scrubbing;
 #[path = "api/signin.rs"]
 mod signin;
+#[path = "api/staff.rs"]
+mod staff;
 #[path = "api/subjects.rs"]
 mod subjects;
 #[path = "api/surveys.rs"]
@@ -92,6 +94,7 @@ use legal_holds::{
 use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
+use staff::staff_enrol_by_their_one_time_link;
 use surveys::{
     actions_since, anonymous_surveys_keep_no_one_and_hide_small_groups,
     bad_survey_answers_are_refused_and_kept_nowhere, free_text_answers_are_listed_a_page_at_a_time,
@@ -247,6 +250,7 @@ both_backends!(
     bad_hold_requests_change_nothing,
     a_held_persons_erasure_waits_for_the_hold_to_end,
     the_signing_keys_are_published_as_a_jwk_set,
+    staff_enrol_by_their_one_time_link,
 );
 
 fn customer(tag: &str) -> Value {

@@ -26,6 +26,8 @@ mod readme;
 mod restore;
 #[path = "cli/serving.rs"]
 mod serving;
+#[path = "cli/staff.rs"]
+mod staff;
 
 fn mamori(data: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mamori"))

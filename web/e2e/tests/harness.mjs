@@ -40,7 +40,7 @@ export async function startDemo() {
     // The data directory is throw-away; leaving one per test fills /tmp over many runs.
     proc.once('exit', () => rmSync(data, { recursive: true, force: true }));
   };
-  return { base, output: () => out, stop };
+  return { base, data, bin, output: () => out, stop };
 }
 
 export async function launchBrowser() {

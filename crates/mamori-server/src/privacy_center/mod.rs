@@ -30,7 +30,7 @@ mod download;
 mod holds;
 mod me;
 pub mod records;
-mod session;
+pub(crate) mod session;
 mod signin;
 mod words;
 

@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -19,8 +19,17 @@ pub(super) fn set_cookie(
     value: &str,
     max_age: i64,
 ) -> (header::HeaderName, HeaderValue) {
-    let text =
-        format!("{name}={value}; Path=/privacy; HttpOnly; SameSite=Strict; Max-Age={max_age}");
+    set_cookie_at(name, value, max_age, "/privacy")
+}
+
+/// A cookie for one part of the site (`/privacy`, `/console`): HttpOnly, SameSite=Strict.
+pub(crate) fn set_cookie_at(
+    name: &str,
+    value: &str,
+    max_age: i64,
+    path: &str,
+) -> (header::HeaderName, HeaderValue) {
+    let text = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}");
     (
         header::SET_COOKIE,
         HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("")),
@@ -32,11 +41,11 @@ pub(crate) fn clear_session_cookie() -> (header::HeaderName, HeaderValue) {
     set_cookie(SESSION_COOKIE, "", 0)
 }
 
-pub(super) fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-pub(super) fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -47,7 +56,7 @@ pub(super) fn same(a: &str, b: &str) -> bool {
 /// The form token for what the browser holds: a keyed MAC of its session token when it is
 /// signed in, else of its pre-session cookie. Nobody without the server's key can make one,
 /// and a token made for one session is worth nothing in another.
-pub(super) fn form_token_for(s: &AppState, binding: &str, signed_in: bool) -> String {
+pub(crate) fn form_token_for(s: &AppState, binding: &str, signed_in: bool) -> String {
     let key = s.vault.form_token_key();
     let label = if signed_in { "session:" } else { "browser:" };
     let mac = mamori_crypto::hmac_sha256(key.as_ref(), format!("{label}{binding}").as_bytes());
@@ -66,7 +75,7 @@ pub(super) fn csrf_binding(headers: &HeaderMap) -> Option<(String, bool)> {
 
 /// Whether an `Origin` header names this site exactly: scheme, host and port, as the browser
 /// reached it (or as the configured public URL says).
-pub(super) fn same_origin(s: &AppState, headers: &HeaderMap, origin: &str) -> bool {
+pub(crate) fn same_origin(s: &AppState, headers: &HeaderMap, origin: &str) -> bool {
     let scheme = if s.tls { "https" } else { "http" };
     let by_host = headers
         .get(header::HOST)

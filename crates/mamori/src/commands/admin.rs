@@ -201,3 +201,44 @@ fn day_end_ms(day: &str) -> anyhow::Result<i64> {
     let end = date.next_day().unwrap_or(date).midnight().assume_utc();
     Ok(end.unix_timestamp() * 1000)
 }
+
+/// `mamori staff invite|list`.
+pub(super) async fn staff(cli: &Cli, paths: &Paths, command: StaffCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    match command {
+        StaffCommand::Invite {
+            email,
+            role,
+            base_url,
+        } => {
+            let base = match base_url {
+                Some(base) => base,
+                None => load_config(cli)?.public_url.unwrap_or_default(),
+            };
+            let invited = ctx.vault.invite_staff(&operator, &email, &role).await?;
+            println!("{}", invited.staff.id);
+            println!(
+                "enrolment link (once, until {}): {}/console/enrol?token={}",
+                mamori_core::format_time(invited.expires_ms),
+                base.trim_end_matches('/'),
+                invited.token
+            );
+        }
+        StaffCommand::List => {
+            for s in ctx.vault.list_staff(&operator).await? {
+                let state = match (s.enrolled, s.disabled) {
+                    (_, true) => "disabled",
+                    (true, false) => "enrolled",
+                    (false, false) => "invited",
+                };
+                println!(
+                    "{}  {}  {}  {state}  since {}",
+                    s.id, s.role, s.email, s.invited_at
+                );
+            }
+        }
+    }
+    ctx.vault.flush_ledger().await?;
+    Ok(())
+}

@@ -75,6 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key { command } => keys::key(&cli, &paths, command).await?,
         Command::Backup { to } => keys::backup_command(&paths, &to).await?,
         Command::Hold { command } => admin::hold(&paths, command).await?,
+        Command::Staff { command } => admin::staff(&cli, &paths, command).await?,
         Command::Doctor { json } => {
             return crate::doctor::run(&paths, &load_config(&cli)?, json).await;
         }

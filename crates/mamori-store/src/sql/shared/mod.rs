@@ -13,6 +13,7 @@ mod ledger;
 mod legal_holds;
 mod requests;
 mod retention;
+mod staff;
 mod subjects;
 mod surveys;
 
@@ -50,6 +51,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         }
         RewrapKeys { .. } | RewrapKeysBatch(_) => key_wraps::apply(conn, change).await,
         InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
+        InsertStaff { .. } | CompleteEnrolment { .. } => staff::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
         }

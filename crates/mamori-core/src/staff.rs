@@ -1,0 +1,189 @@
+//! Staff: people who sign in, distinct from API keys. An administrator (`admin = ["staff"]`)
+//! invites an address with a role; the person gets a one-time enrolment link (a random token, kept
+//! only as its keyed digest, valid 7 days) and sets a password (NIST SP 800-63B lengths, Argon2id).
+//! The address is kept as a keyed index and sealed, never in plaintext. Second factors, training
+//! and sign-in build on this (issue 20).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mamori_crypto::passwords;
+use mamori_ledger::{Event, Outcome};
+use mamori_policy::AdminPermission;
+use mamori_proto::ErrorCode;
+use mamori_store::{Change, JobError, StaffEnrolmentRow, StaffRow};
+
+use crate::access::Permission;
+use crate::error::{CoreError, Result};
+use crate::vault::{Actor, Vault};
+use crate::{format_id, format_time, new_id};
+
+/// How long an enrolment link works.
+pub const ENROLMENT_VALID_MS: i64 = 7 * 86_400_000;
+
+const STAFF: Permission = Permission::Admin(AdminPermission::Staff);
+
+/// A member of staff as administrators see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffInfo {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub invited_at: String,
+    pub enrolled: bool,
+    pub disabled: bool,
+}
+
+/// A new member of staff and the token of their enrolment link (shown once).
+#[derive(Debug)]
+pub struct StaffInvitation {
+    pub staff: StaffInfo,
+    pub token: String,
+    pub expires_ms: i64,
+}
+
+impl Vault {
+    fn staff_email_index(&self, normalised: &str) -> [u8; 32] {
+        mamori_crypto::KeyedMac::new(self.keyring.subkey("staff-email-index").as_ref())
+            .tag(normalised.as_bytes())
+    }
+
+    fn enrolment_digest(&self, token: &str) -> [u8; 32] {
+        mamori_crypto::KeyedMac::new(self.keyring.subkey("staff-enrolment").as_ref())
+            .tag(token.as_bytes())
+    }
+
+    fn staff_info(&self, row: &StaffRow) -> Result<StaffInfo> {
+        let email = (self.keyring)
+            .open_secret("staff-email", &row.id, &row.email_sealed)
+            .map_err(|_| CoreError::Integrity)?;
+        Ok(StaffInfo {
+            id: format_id(&row.id),
+            email: String::from_utf8(email.to_vec()).map_err(|_| CoreError::Integrity)?,
+            role: row.role.clone(),
+            invited_at: format_time(row.created_ms),
+            enrolled: row.enrolled_ms.is_some(),
+            disabled: row.disabled_ms.is_some(),
+        })
+    }
+
+    /// Invites `email` as staff of `role`: decided (`admin = ["staff"]`) and ledgered.
+    pub async fn invite_staff(
+        &self,
+        actor: &Actor,
+        email: &str,
+        role: &str,
+    ) -> Result<StaffInvitation> {
+        let invalid =
+            |field: &str, why: &str| CoreError::invalid(ErrorCode::InvalidValue, field, why);
+        let email = mamori_policy::value::normalise_email(email)
+            .map_err(|_| invalid("email", "give an e-mail address"))?;
+        if role == mamori_policy::SELF_ROLE || self.policy.role(role).is_none() {
+            return Err(invalid("role", "not a staff role of the policy"));
+        }
+        let granted = self.grant(actor, STAFF, "staff.invite").await?;
+        let id = new_id();
+        let mut token_bytes = [0u8; 32];
+        getrandom::fill(&mut token_bytes)
+            .map_err(|_| CoreError::Internal("no randomness".into()))?;
+        let token = URL_SAFE_NO_PAD.encode(token_bytes);
+        let now = self.now_ms();
+        let staff = StaffRow {
+            id,
+            email_index: self.staff_email_index(&email),
+            email_sealed: self
+                .keyring
+                .seal_secret("staff-email", &id, email.as_bytes()),
+            role: role.to_string(),
+            password_hash: None,
+            created_ms: now,
+            enrolled_ms: None,
+            disabled_ms: None,
+        };
+        let enrolment = StaffEnrolmentRow {
+            digest: self.enrolment_digest(&token),
+            staff_id: id,
+            expires_ms: now + ENROLMENT_VALID_MS,
+            used_ms: None,
+        };
+        let info = self.staff_info(&staff)?;
+        let change = Change::InsertStaff { staff, enrolment };
+        match self
+            .ledger
+            .submit(vec![change], vec![granted.event()])
+            .await?
+        {
+            Ok(()) => Ok(StaffInvitation {
+                staff: info,
+                token,
+                expires_ms: now + ENROLMENT_VALID_MS,
+            }),
+            Err(JobError::Duplicate | JobError::IndexTaken) => Err(CoreError::Conflict {
+                code: ErrorCode::StaffExists,
+                message: "this address is already a member of staff".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Spends an enrolment link and sets the person's password. The token is the credential:
+    /// the event names the member of staff it enrolled.
+    pub async fn enrol_staff(&self, token: &str, password: &str) -> Result<StaffInfo> {
+        let invalid_link = || CoreError::Missing {
+            code: ErrorCode::EnrolmentLinkInvalid,
+            message: "this enrolment link is unknown, used or expired: ask for a new one".into(),
+        };
+        let digest = self.enrolment_digest(token.trim());
+        let enrolment = self.store.staff_enrolment(&digest).await?;
+        let now = self.now_ms();
+        let enrolment = enrolment
+            .filter(|e| e.used_ms.is_none() && e.expires_ms > now)
+            .ok_or_else(invalid_link)?;
+        if let Some(why) = passwords::password_problem(password) {
+            return Err(CoreError::invalid(ErrorCode::InvalidValue, "password", why));
+        }
+        let row = self.store.staff_member(&enrolment.staff_id).await?;
+        let row = row.ok_or_else(invalid_link)?;
+        let password_hash = passwords::hash_password(password)
+            .map_err(|_| CoreError::Internal("hashing the password failed".into()))?;
+        let event = Event {
+            time_ms: now,
+            actor: format!("staff:{}", format_id(&row.id)),
+            role: row.role.clone(),
+            purpose: None,
+            action: "staff.enrol".into(),
+            subject: None,
+            categories: vec![],
+            outcome: Outcome::Allowed,
+        };
+        let change = Change::CompleteEnrolment {
+            digest,
+            staff_id: row.id,
+            password_hash,
+            at_ms: now,
+        };
+        match self.ledger.submit(vec![change], vec![event]).await? {
+            Ok(()) => self.staff_info(&StaffRow {
+                enrolled_ms: Some(now),
+                ..row
+            }),
+            Err(_) => Err(invalid_link()),
+        }
+    }
+
+    /// Whether `token` is an enrolment link that still works (shows the form; changes nothing).
+    pub async fn enrolment_is_open(&self, token: &str) -> Result<bool> {
+        let found = self
+            .store
+            .staff_enrolment(&self.enrolment_digest(token.trim()))
+            .await?;
+        let now = self.now_ms();
+        Ok(found.is_some_and(|e| e.used_ms.is_none() && e.expires_ms > now))
+    }
+
+    /// Everyone on the staff (a ledgered read for `admin = ["staff"]`).
+    pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<StaffInfo>> {
+        self.grant_and_ledger(actor, STAFF, "staff.list").await?;
+        let rows = self.store.staff_members().await?;
+        rows.iter().map(|r| self.staff_info(r)).collect()
+    }
+}
