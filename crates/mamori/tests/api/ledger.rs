@@ -277,14 +277,9 @@ pub(crate) async fn the_signing_keys_are_published_as_a_jwk_set(app: TestApp) {
     let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public);
     assert_eq!(key["x"], json!(x));
     assert_eq!(key["valid_until_ms"], Value::Null);
-    let granted: Value = app
-        .client
-        .put(app.url(&format!("/v1/consent/{id}")))
-        .bearer_auth(&app.keys["service"])
-        .json(&json!({"purpose": "marketing_email", "channel": "email", "granted": true}))
-        .send()
+    let body = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    let granted: Value = consent(&app, &id, "service", body)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

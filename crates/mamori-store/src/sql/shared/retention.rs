@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// (id, version, last active, fields) as the sweep reads a person.
+type InactiveTuple = (Vec<u8>, i64, i64, Option<Vec<u8>>);
+
+fn inactive((id, version, active_ms, fields): InactiveTuple) -> Result<InactiveSubject> {
+    Ok(InactiveSubject {
+        id: id_from_slice(&id)?,
+        version,
+        active_ms,
+        fields,
+    })
+}
+
 #[async_trait]
 impl RetentionStore for Backend {
     async fn inactive_subjects(
@@ -11,7 +23,7 @@ impl RetentionStore for Backend {
         limit: i64,
     ) -> Result<Vec<InactiveSubject>> {
         // One pass over the table in id order; held (erased) subjects are not live.
-        let rows: Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>)> = sqlx::query_as(
+        let rows: Vec<InactiveTuple> = sqlx::query_as(
             "SELECT id, version, COALESCE(active_ms, created_ms), fields FROM subjects \
              WHERE id > $1 AND erased_ms IS NULL AND COALESCE(active_ms, created_ms) < $2 \
              ORDER BY id LIMIT $3",
@@ -21,16 +33,7 @@ impl RetentionStore for Backend {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        (rows.into_iter())
-            .map(|(id, version, active_ms, fields)| {
-                Ok(InactiveSubject {
-                    id: id_from_slice(&id)?,
-                    version,
-                    active_ms,
-                    fields,
-                })
-            })
-            .collect()
+        rows.into_iter().map(inactive).collect()
     }
 
     async fn consent_withdrawn_subjects(
@@ -57,18 +60,8 @@ impl RetentionStore for Backend {
             .push_bind(after.map_or_else(Vec::new, |id| id.to_vec()))
             .push(" ORDER BY s.id LIMIT ")
             .push_bind(limit);
-        let rows: Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>)> =
-            qb.build_query_as().fetch_all(&self.read).await?;
-        (rows.into_iter())
-            .map(|(id, version, active_ms, fields)| {
-                Ok(InactiveSubject {
-                    id: id_from_slice(&id)?,
-                    version,
-                    active_ms,
-                    fields,
-                })
-            })
-            .collect()
+        let rows: Vec<InactiveTuple> = qb.build_query_as().fetch_all(&self.read).await?;
+        rows.into_iter().map(inactive).collect()
     }
 
     async fn newest_records(&self, subject: &Id) -> Result<Vec<(String, i64)>> {
