@@ -192,6 +192,16 @@ fn conflict(code: mamori_proto::ErrorCode, message: &str) -> CoreError {
 }
 
 impl Vault {
+    /// Whether `role` may work the request register at all (what a console page offers; the
+    /// access itself is still decided and ledgered when it happens).
+    pub fn role_works_requests(&self, role: &str) -> bool {
+        let rights = self.policy.purpose(mamori_policy::RIGHTS_PURPOSE);
+        let role = self.policy.role(role);
+        rights
+            .zip(role)
+            .is_some_and(|(p, r)| r.purposes.contains(p.id))
+    }
+
     pub(crate) async fn request_access(
         &self,
         actor: &Actor,

@@ -18,6 +18,7 @@ mod epochs;
 mod ledger_keys;
 pub mod passwords;
 mod root;
+pub mod second_factor;
 pub use backup::{BACKUP_CHUNK, BackupError, BackupKey, StreamSummary};
 pub use epochs::{EpochRing, EpochSecret, epoch_floor, first_epoch_floor, wrapped_epoch};
 pub use ledger_keys::LedgerKeyRecord;

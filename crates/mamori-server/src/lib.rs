@@ -277,10 +277,6 @@ fn page_routes() -> Router<AppState> {
         )
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
-        .route(
-            "/console/enrol",
-            get(console::enrol_form).post(console::enrol),
-        )
         .route("/privacy", get(privacy::privacy_center))
         .route("/privacy/notice", get(privacy::notice))
         .route(
@@ -343,6 +339,7 @@ fn routes(state: AppState) -> Router {
         .merge(admin_routes())
         .merge(survey_routes())
         .merge(page_routes())
+        .merge(console::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

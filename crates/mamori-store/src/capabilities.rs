@@ -339,6 +339,20 @@ pub trait StaffStore: Send + Sync {
     async fn staff_enrolment(&self, digest: &[u8; 32]) -> Result<Option<StaffEnrolmentRow>>;
 }
 
+/// Staff sign-in: second factors, recovery codes and sessions.
+#[async_trait]
+pub trait StaffSignInStore: Send + Sync {
+    async fn staff_factors(&self, staff_id: &Id) -> Result<Vec<StaffFactorRow>>;
+
+    /// The digests of the person's recovery codes not used yet.
+    async fn unused_recovery_codes(&self, staff_id: &Id) -> Result<Vec<[u8; 32]>>;
+
+    async fn staff_session(&self, digest: &[u8; 32]) -> Result<Option<StaffSessionRow>>;
+
+    /// The person's sessions not ended, newest first.
+    async fn open_staff_sessions(&self, staff_id: &Id) -> Result<Vec<StaffSessionRow>>;
+}
+
 /// Every capability: what a backend is.
 pub trait Store:
     Storage
@@ -347,6 +361,7 @@ pub trait Store:
     + RetentionStore
     + LegalHoldStore
     + StaffStore
+    + StaffSignInStore
     + LedgerStore
     + AccessStore
     + PolicyStore
@@ -365,6 +380,7 @@ impl<T> Store for T where
         + RetentionStore
         + LegalHoldStore
         + StaffStore
+        + StaffSignInStore
         + LedgerStore
         + AccessStore
         + PolicyStore

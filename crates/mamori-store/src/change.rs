@@ -100,11 +100,39 @@ pub enum Change {
         staff: StaffRow,
         enrolment: StaffEnrolmentRow,
     },
-    /// Spends an enrolment link (Stale if used or expired at `at_ms`) and sets the password.
+    /// Spends an enrolment link (Stale if used or expired at `at_ms`), sets the password and
+    /// keeps the first second factor and the recovery codes' digests.
     CompleteEnrolment {
         digest: [u8; 32],
         staff_id: Id,
         password_hash: String,
+        at_ms: i64,
+        factor: StaffFactorRow,
+        recovery_codes: Vec<[u8; 32]>,
+    },
+    /// A successful sign-in: spends the factor (Stale if the TOTP step or recovery code was
+    /// taken meanwhile, or the passkey counter did not move forwards), clears the failures and
+    /// opens the session.
+    StaffSignedIn {
+        session: StaffSessionRow,
+        factor: FactorUse,
+    },
+    /// A failed sign-in: counts it, or locks the account until `lock_until_ms` (and starts the
+    /// count again).
+    StaffSignInFailed {
+        staff_id: Id,
+        lock_until_ms: Option<i64>,
+    },
+    /// The session was used (and, with `verified_ms`, a factor proved again).
+    TouchStaffSession {
+        digest: [u8; 32],
+        seen_ms: i64,
+        verified_ms: Option<i64>,
+    },
+    /// Ends one of a person's sessions, or all of them (`session_id` None).
+    EndStaffSessions {
+        staff_id: Id,
+        session_id: Option<Id>,
         at_ms: i64,
     },
     InsertLegalHold(LegalHoldRow),

@@ -190,6 +190,44 @@ pub struct StaffRow {
     pub created_ms: i64,
     pub enrolled_ms: Option<i64>,
     pub disabled_ms: Option<i64>,
+    /// Failed sign-ins since the last success or lock-out.
+    pub failures: i64,
+    pub locked_until_ms: Option<i64>,
+}
+
+/// A second factor: the TOTP secret or the passkey, sealed. `last_used` is the last TOTP step
+/// taken or the passkey's signature counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffFactorRow {
+    pub id: Id,
+    pub staff_id: Id,
+    /// `totp` or `passkey`.
+    pub kind: String,
+    pub sealed: Vec<u8>,
+    pub last_used: i64,
+    pub created_ms: i64,
+}
+
+/// A staff session, by the keyed digest of its cookie; `id` names it on the sessions page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSessionRow {
+    pub digest: [u8; 32],
+    pub id: Id,
+    pub staff_id: Id,
+    pub created_ms: i64,
+    pub seen_ms: i64,
+    /// The last time the person proved a factor (sign-in or re-authentication).
+    pub verified_ms: i64,
+    pub ended_ms: Option<i64>,
+}
+
+/// The factor a sign-in spent: a TOTP step (taken once), a recovery code (used once) or a
+/// passkey's counter (only forwards).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactorUse {
+    Totp { factor_id: Id, step: i64 },
+    Recovery { digest: [u8; 32] },
+    Passkey { factor_id: Id, counter: i64 },
 }
 
 /// A one-time enrolment link, by the keyed digest of its token.

@@ -61,6 +61,8 @@ mod scrubbing;
 mod signin;
 #[path = "api/staff.rs"]
 mod staff;
+#[path = "api/staff_sign_in.rs"]
+mod staff_sign_in;
 #[path = "api/subjects.rs"]
 mod subjects;
 #[path = "api/surveys.rs"]
@@ -95,6 +97,10 @@ use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
 use staff::staff_enrol_by_their_one_time_link;
+use staff_sign_in::{
+    five_failures_lock_a_staff_account_for_fifteen_minutes, staff_sessions_end_idle_old_or_by_hand,
+    staff_sign_in_with_a_password_and_a_code_taken_once,
+};
 use surveys::{
     actions_since, anonymous_surveys_keep_no_one_and_hide_small_groups,
     bad_survey_answers_are_refused_and_kept_nowhere, free_text_answers_are_listed_a_page_at_a_time,
@@ -251,6 +257,9 @@ both_backends!(
     a_held_persons_erasure_waits_for_the_hold_to_end,
     the_signing_keys_are_published_as_a_jwk_set,
     staff_enrol_by_their_one_time_link,
+    staff_sign_in_with_a_password_and_a_code_taken_once,
+    five_failures_lock_a_staff_account_for_fifteen_minutes,
+    staff_sessions_end_idle_old_or_by_hand,
 );
 
 fn customer(tag: &str) -> Value {

@@ -1,10 +1,12 @@
-// The staff console's enrolment page: a member of staff invited with `mamori staff invite` opens
-// their one-time link and sets a password, in en/ja/fr; axe finds nothing serious and the page
-// fits a 390 px phone; a link works once.
+// The staff console: a member of staff invited with `mamori staff invite` opens their one-time link,
+// sets a password and an authenticator app (the TOTP code computed here by `otpauth`, an independent
+// RFC 6238 implementation), keeps their recovery codes, signs in and reaches the console's pages —
+// in en/ja/fr, axe finding nothing serious, each page fitting a 390 px phone; a link works once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
 import { startDemo, launchBrowser, artifacts, violations, overflow } from './harness.mjs';
 
 let demo, browser;
@@ -15,53 +17,81 @@ before(async () => {
 });
 after(async () => { await browser?.close(); demo?.stop(); });
 
-/** Invites `email` as support staff beside the running demo: the enrolment link. */
-function invite(email) {
-  const out = spawnSync(demo.bin, ['--data', demo.data, 'staff', 'invite', email, '--role', 'support', '--base-url', demo.base], { encoding: 'utf8' });
+/** Invites `email` as `role` beside the running demo: the enrolment link. */
+function invite(email, role) {
+  const out = spawnSync(demo.bin, ['--data', demo.data, 'staff', 'invite', email, '--role', role, '--base-url', demo.base], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
   return out.stdout.match(/(http\S+\/console\/enrol\?token=\S+)/)[1];
 }
 
+/** The code an authenticator app shows for the secret on the page, `ahead` steps from now. */
+function totpCode(secret, ahead = 0) {
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+  return totp.generate({ timestamp: Date.now() + ahead * 30_000 });
+}
+
+/** axe and the phone's width for the page now open, at both sizes. */
+async function checkPage(page, label) {
+  const problems = (await violations(page)).map((v) => `${label}: ${v}`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const extra = await overflow(page);
+  if (extra > 1) problems.push(`${label}: ${extra} px wider than a 390 px phone`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return problems;
+}
+
 const words = {
-  en: { title: 'Activate your staff account', done: 'Your password is set.', differ: 'The two passwords differ.' },
-  ja: { title: 'スタッフアカウントの有効化', done: 'パスワードを設定しました。', differ: '2つのパスワードが一致しません。' },
-  fr: { title: 'Activer votre compte d\'équipe', done: 'Votre mot de passe est enregistré.', differ: 'Les deux mots de passe diffèrent.' },
+  en: { title: 'Activate your staff account', done: 'Your account is active.', differ: 'The two passwords differ.', console: 'Staff console', out: 'You are signed out.' },
+  ja: { title: 'スタッフアカウントの有効化', done: 'アカウントが有効になりました。', differ: '2つのパスワードが一致しません。', console: 'スタッフコンソール', out: 'サインアウトしました。' },
+  fr: { title: 'Activer votre compte d\'équipe', done: 'Votre compte est actif.', differ: 'Les deux mots de passe diffèrent.', console: 'Console de l\'équipe', out: 'Vous êtes déconnecté.' },
 };
 
 for (const [lang, w] of Object.entries(words)) {
-  test(`a member of staff enrols from their link, in ${lang}`, async () => {
-    const link = `${invite(`staff-${lang}@example.com`)}&lang=${lang}`;
-    const problems = [];
-    for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
-      const context = await browser.newContext({ bypassCSP: true, viewport });
-      const page = await context.newPage();
-      await page.goto(link);
-      assert.equal(await page.textContent('h1'), w.title);
-      if (viewport.width === 390) {
-        const extra = await overflow(page);
-        if (extra > 1) problems.push(`${extra} px wider than a 390 px phone`);
-      } else {
-        problems.push(...await violations(page));
-      }
-      await context.close();
-    }
-    const context = await browser.newContext({ bypassCSP: true });
+  test(`a member of staff enrols, signs in and out, in ${lang}`, async () => {
+    const email = `staff-${lang}@example.com`;
+    const link = `${invite(email, 'privacy_officer')}&lang=${lang}`;
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(link);
+    assert.equal(await page.textContent('h1'), w.title);
+    const problems = await checkPage(page, 'enrol');
+    const secret = (await page.textContent('#totp-secret')).trim();
     await page.fill('#password', 'a long and quiet harbour');
     await page.fill('#confirm', 'a long and quiet harbor');
+    await page.fill('#code', totpCode(secret));
     await page.click('#activate');
     assert.equal((await page.textContent('#error')).trim(), w.differ);
+    assert.equal((await page.textContent('#totp-secret')).trim(), secret, 'the same secret after a refusal');
     problems.push(...(await violations(page)).map((v) => `with an error: ${v}`));
     await page.fill('#password', 'a long and quiet harbour');
     await page.fill('#confirm', 'a long and quiet harbour');
+    await page.fill('#code', totpCode(secret));
     await page.click('#activate');
     assert.equal((await page.textContent('#status')).trim(), w.done);
+    assert.equal(await page.locator('#recovery-codes li').count(), 10);
+    problems.push(...await checkPage(page, 'recovery codes'));
     await page.screenshot({ path: join(artifacts, `console-enrol-${lang}.png`), fullPage: true });
-    // The link worked once.
     const again = await page.goto(link);
-    assert.equal(again.status(), 404);
-    assert.ok(await page.isVisible('#error'));
+    assert.equal(again.status(), 404, 'the link works once');
+
+    await page.goto(`${demo.base}/console/sign-in?lang=${lang}`);
+    problems.push(...await checkPage(page, 'sign-in'));
+    await page.fill('#email', email);
+    await page.fill('#password', 'a long and quiet harbour');
+    // The enrolment took this step's code: the next one (within the one step of skew allowed).
+    await page.fill('#code', totpCode(secret, 1));
+    await page.click('#sign-in');
+    assert.equal(await page.textContent('h1'), w.console);
+    assert.equal(await page.textContent('#who'), email);
+    problems.push(...await checkPage(page, 'home'));
+    await page.screenshot({ path: join(artifacts, `console-home-${lang}.png`), fullPage: true });
+    await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
+    assert.equal(await page.locator('#sessions tbody tr').count(), 1);
+    problems.push(...await checkPage(page, 'sessions'));
+    await page.click('#sign-out');
+    assert.equal((await page.textContent('#status')).trim(), w.out);
+    const home = await page.goto(`${demo.base}/console?lang=${lang}`);
+    assert.ok(home.url().includes('/console/sign-in'), 'signed out: the console asks to sign in');
     assert.deepEqual(problems, [], problems.join('\n'));
     await context.close();
   });

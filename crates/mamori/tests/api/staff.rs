@@ -1,12 +1,25 @@
 //! Staff enrolment: an administrator invites an address with a role; the person opens their
-//! one-time link and sets a password (12+ characters, Argon2id). The address is never stored in
+//! one-time link, sets a password (12+ characters, Argon2id) and an authenticator app (TOTP),
+//! and receives ten recovery codes. The address is never stored in
 //! plaintext; bad links, bad passwords and non-administrators change nothing.
 
 use mamori_proto::ErrorCode;
 use reqwest::StatusCode;
 
+use mamori_crypto::second_factor::TotpSecret;
+
 use crate::common::TestApp;
-use crate::{cookie_value, form_csrf, set_cookie};
+use crate::{between, cookie_value, form_csrf, set_cookie};
+
+/// The TOTP secret an enrolment page shows (as an authenticator app would read it).
+pub fn totp_secret(page: &str) -> TotpSecret {
+    TotpSecret::from_base32(between(page, "id=\"totp-secret\">", "<")).expect("a TOTP secret")
+}
+
+/// The vault's time, in seconds, as an authenticator app on a phone with the right time sees it.
+pub fn now_seconds(app: &TestApp) -> u64 {
+    (app.vault.now_ms() / 1000) as u64
+}
 
 fn actor(role: &str) -> mamori_core::Actor {
     mamori_core::Actor {
@@ -53,6 +66,28 @@ async fn bad_invitations_are_refused(app: &TestApp) {
     );
 }
 
+/// The enrolment page in each language; a forged link gets the page saying to ask again.
+async fn the_page_speaks_three_languages(app: &TestApp, token: &str) {
+    for (lang, title) in [
+        ("en", "Activate your staff account"),
+        ("ja", "スタッフアカウントの有効化"),
+        ("fr", "Activer votre compte d&#39;équipe"),
+    ] {
+        let (status, _, _, html) = open(app, token, lang).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(title) && html.contains("autocomplete=\"new-password\""),
+            "{lang}: {html}"
+        );
+    }
+    let (status, _, _, html) = open(app, "forged-token", "en").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("id=\"error\"") && !html.contains("forged-token"),
+        "{html}"
+    );
+}
+
 pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
     let officer = actor("privacy_officer");
     let canary = "sam.canary-7q@example.com";
@@ -71,33 +106,24 @@ pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
         "one account per address"
     );
     bad_invitations_are_refused(&app).await;
-    for (lang, title) in [
-        ("en", "Activate your staff account"),
-        ("ja", "スタッフアカウントの有効化"),
-        ("fr", "Activer votre compte d&#39;équipe"),
-    ] {
-        let (status, _, _, html) = open(&app, &invited.token, lang).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(
-            html.contains(title) && html.contains("autocomplete=\"new-password\""),
-            "{lang}: {html}"
-        );
-    }
-    let (status, _, _, html) = open(&app, "forged-token", "en").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(
-        html.contains("id=\"error\"") && !html.contains("forged-token"),
-        "{html}"
-    );
+    the_page_speaks_three_languages(&app, &invited.token).await;
 
-    let (_, cookie, csrf, _) = open(&app, &invited.token, "en").await;
-    let post = async |password: &str, confirm: &str| {
+    let (_, cookie, csrf, page) = open(&app, &invited.token, "en").await;
+    let pending = between(&page, "name=\"pending\" value=\"", "\"").to_string();
+    let secret = totp_secret(&page);
+    assert!(
+        page.contains("<svg") && page.contains("aria-label=\"QR code"),
+        "{page}"
+    );
+    let post = async |password: &str, confirm: &str, code: &str| {
         let form = [
             ("csrf", csrf.as_str()),
             ("lang", "en"),
             ("token", invited.token.as_str()),
+            ("pending", pending.as_str()),
             ("password", password),
             ("confirm", confirm),
+            ("code", code),
         ];
         let r = app
             .client
@@ -110,21 +136,42 @@ pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
         (r.status(), r.text().await.unwrap())
     };
     let good = "a long and quiet harbour";
-    for (password, confirm, words) in [
-        ("short", "short", "at least 12 characters"),
-        (good, "a long and quiet harbor", "The two passwords differ."),
-        ("zzzzzzzzzzzzzzzz", "zzzzzzzzzzzzzzzz", "too easy to guess"),
+    let code = secret.code_at(now_seconds(&app));
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    for (password, confirm, code, words) in [
+        ("short", "short", code.as_str(), "at least 12 characters"),
+        (
+            good,
+            "a long and quiet harbor",
+            &code,
+            "The two passwords differ.",
+        ),
+        (
+            "zzzzzzzzzzzzzzzz",
+            "zzzzzzzzzzzzzzzz",
+            &code,
+            "too easy to guess",
+        ),
+        (good, good, &wrong, "That code does not match."),
+        (good, good, "", "That code does not match."),
     ] {
-        let (status, html) = post(password, confirm).await;
+        let (status, html) = post(password, confirm, code).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains(words) && !html.contains(password), "{html}");
+        assert_eq!(
+            totp_secret(&html).as_bytes(),
+            secret.as_bytes(),
+            "same secret"
+        );
     }
     // Without this browser's cookie (another site posting the form): refused.
     let form = [
         ("csrf", csrf.as_str()),
         ("token", invited.token.as_str()),
+        ("pending", pending.as_str()),
         ("password", good),
         ("confirm", good),
+        ("code", code.as_str()),
     ];
     let r = app
         .client
@@ -137,10 +184,11 @@ pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
     let listed = app.vault.list_staff(&officer).await.unwrap();
     assert!(!listed[0].enrolled, "refusals change nothing");
 
-    let (status, html) = post(good, good).await;
+    let (status, html) = post(good, good, &code).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Your password is set."), "{html}");
-    let (status, html) = post(good, good).await;
+    assert!(html.contains("Your account is active."), "{html}");
+    assert_eq!(html.matches("<li><code>").count(), 10, "ten recovery codes");
+    let (status, html) = post(good, good, &code).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the link works once");
     assert!(html.contains("unknown, used or expired"), "{html}");
     let listed = app.vault.list_staff(&officer).await.unwrap();
@@ -153,7 +201,7 @@ pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
         let bytes = std::fs::read(&file).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
         assert!(
-            !text.contains("canary-7q") && !text.contains(good),
+            !text.contains("canary-7q") && !text.contains(good) && !text.contains(&secret.base32()),
             "{}",
             file.display()
         );

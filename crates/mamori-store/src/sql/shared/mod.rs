@@ -14,6 +14,7 @@ mod legal_holds;
 mod requests;
 mod retention;
 mod staff;
+mod staff_sign_in;
 mod subjects;
 mod surveys;
 
@@ -51,7 +52,12 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         }
         RewrapKeys { .. } | RewrapKeysBatch(_) => key_wraps::apply(conn, change).await,
         InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
-        InsertStaff { .. } | CompleteEnrolment { .. } => staff::apply(conn, change).await,
+        InsertStaff { .. }
+        | CompleteEnrolment { .. }
+        | StaffSignedIn { .. }
+        | StaffSignInFailed { .. }
+        | TouchStaffSession { .. }
+        | EndStaffSessions { .. } => staff::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
         }

@@ -11,14 +11,26 @@ type StaffTuple = (
     i64,
     Option<i64>,
     Option<i64>,
+    i64,
+    Option<i64>,
 );
 
-const STAFF_COLUMNS: &str =
-    "id, email_index, email_sealed, role, password_hash, created_ms, enrolled_ms, disabled_ms";
+const STAFF_COLUMNS: &str = "id, email_index, email_sealed, role, password_hash, created_ms, \
+     enrolled_ms, disabled_ms, failures, locked_until_ms";
 
 fn staff(row: StaffTuple) -> Result<StaffRow> {
-    let (id, email_index, email_sealed, role, password_hash, created_ms, enrolled_ms, disabled_ms) =
-        row;
+    let (
+        id,
+        email_index,
+        email_sealed,
+        role,
+        password_hash,
+        created_ms,
+        enrolled_ms,
+        disabled_ms,
+        failures,
+        locked_until_ms,
+    ) = row;
     Ok(StaffRow {
         id: id_from_slice(&id)?,
         email_index: (email_index.try_into())
@@ -29,6 +41,8 @@ fn staff(row: StaffTuple) -> Result<StaffRow> {
         created_ms,
         enrolled_ms,
         disabled_ms,
+        failures,
+        locked_until_ms,
     })
 }
 
@@ -104,6 +118,8 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             staff_id,
             password_hash,
             at_ms,
+            factor,
+            recovery_codes,
         } => {
             let spent = sqlx::query("UPDATE staff_enrolments SET used_ms = $1 WHERE digest = $2 AND staff_id = $3 AND used_ms IS NULL AND expires_ms > $1")
                 .bind(at_ms).bind(&digest[..]).bind(&staff_id[..])
@@ -115,8 +131,16 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
                 .bind(&staff_id[..])
                 .execute(&mut *conn)
                 .await?;
+            super::staff_sign_in::insert_factor(conn, factor).await?;
+            for code in recovery_codes {
+                sqlx::query("INSERT INTO staff_recovery_codes (digest, staff_id) VALUES ($1, $2)")
+                    .bind(&code[..])
+                    .bind(&staff_id[..])
+                    .execute(&mut *conn)
+                    .await?;
+            }
             Ok(())
         }
-        _ => Err(misrouted()),
+        _ => super::staff_sign_in::apply(conn, change).await,
     }
 }

@@ -1,12 +1,20 @@
 //! Staff: people who sign in, distinct from API keys. An administrator (`admin = ["staff"]`)
 //! invites an address with a role; the person gets a one-time enrolment link (a random token, kept
 //! only as its keyed digest, valid 7 days) and sets a password (NIST SP 800-63B lengths, Argon2id).
-//! The address is kept as a keyed index and sealed, never in plaintext. Second factors, training
-//! and sign-in build on this (issue 20).
+//! The address is kept as a keyed index and sealed, never in plaintext. The person then chooses a
+//! password and sets up a second factor (`enrolment`), and signs in with both (`sign_in`) to a
+//! server-side session (`sessions`).
+
+mod enrolment;
+mod sessions;
+mod sign_in;
+
+pub use enrolment::{EnrolmentDone, TotpSetup};
+pub use sessions::{StaffSession, StaffSessionInfo};
+pub use sign_in::{SignInRefused, StaffSignedIn};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mamori_crypto::passwords;
 use mamori_ledger::{Event, Outcome};
 use mamori_policy::AdminPermission;
 use mamori_proto::ErrorCode;
@@ -41,18 +49,43 @@ pub struct StaffInvitation {
     pub expires_ms: i64,
 }
 
+/// The ledger event of a member of staff's own step (enrolment, sign-in, sign-out): they are
+/// the actor, in their role.
+fn staff_event(staff: &StaffRow, action: &str, outcome: Outcome, time_ms: i64) -> Event {
+    Event {
+        time_ms,
+        actor: staff_actor_id(&staff.id),
+        role: staff.role.clone(),
+        purpose: None,
+        action: action.into(),
+        subject: None,
+        categories: vec![],
+        outcome,
+    }
+}
+
+fn staff_actor_id(id: &mamori_store::Id) -> String {
+    format!("staff:{}", format_id(id))
+}
+
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| CoreError::Internal("no randomness".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
 impl Vault {
-    fn staff_email_index(&self, normalised: &str) -> [u8; 32] {
+    pub(crate) fn staff_email_index(&self, normalised: &str) -> [u8; 32] {
         mamori_crypto::KeyedMac::new(self.keyring.subkey("staff-email-index").as_ref())
             .tag(normalised.as_bytes())
     }
 
-    fn enrolment_digest(&self, token: &str) -> [u8; 32] {
+    pub(crate) fn enrolment_digest(&self, token: &str) -> [u8; 32] {
         mamori_crypto::KeyedMac::new(self.keyring.subkey("staff-enrolment").as_ref())
             .tag(token.as_bytes())
     }
 
-    fn staff_info(&self, row: &StaffRow) -> Result<StaffInfo> {
+    pub(crate) fn staff_info(&self, row: &StaffRow) -> Result<StaffInfo> {
         let email = (self.keyring)
             .open_secret("staff-email", &row.id, &row.email_sealed)
             .map_err(|_| CoreError::Integrity)?;
@@ -82,10 +115,7 @@ impl Vault {
         }
         let granted = self.grant(actor, STAFF, "staff.invite").await?;
         let id = new_id();
-        let mut token_bytes = [0u8; 32];
-        getrandom::fill(&mut token_bytes)
-            .map_err(|_| CoreError::Internal("no randomness".into()))?;
-        let token = URL_SAFE_NO_PAD.encode(token_bytes);
+        let token = random_token()?;
         let now = self.now_ms();
         let staff = StaffRow {
             id,
@@ -98,6 +128,8 @@ impl Vault {
             created_ms: now,
             enrolled_ms: None,
             disabled_ms: None,
+            failures: 0,
+            locked_until_ms: None,
         };
         let enrolment = StaffEnrolmentRow {
             digest: self.enrolment_digest(&token),
@@ -123,61 +155,6 @@ impl Vault {
             }),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Spends an enrolment link and sets the person's password. The token is the credential:
-    /// the event names the member of staff it enrolled.
-    pub async fn enrol_staff(&self, token: &str, password: &str) -> Result<StaffInfo> {
-        let invalid_link = || CoreError::Missing {
-            code: ErrorCode::EnrolmentLinkInvalid,
-            message: "this enrolment link is unknown, used or expired: ask for a new one".into(),
-        };
-        let digest = self.enrolment_digest(token.trim());
-        let enrolment = self.store.staff_enrolment(&digest).await?;
-        let now = self.now_ms();
-        let enrolment = enrolment
-            .filter(|e| e.used_ms.is_none() && e.expires_ms > now)
-            .ok_or_else(invalid_link)?;
-        if let Some(why) = passwords::password_problem(password) {
-            return Err(CoreError::invalid(ErrorCode::InvalidValue, "password", why));
-        }
-        let row = self.store.staff_member(&enrolment.staff_id).await?;
-        let row = row.ok_or_else(invalid_link)?;
-        let password_hash = passwords::hash_password(password)
-            .map_err(|_| CoreError::Internal("hashing the password failed".into()))?;
-        let event = Event {
-            time_ms: now,
-            actor: format!("staff:{}", format_id(&row.id)),
-            role: row.role.clone(),
-            purpose: None,
-            action: "staff.enrol".into(),
-            subject: None,
-            categories: vec![],
-            outcome: Outcome::Allowed,
-        };
-        let change = Change::CompleteEnrolment {
-            digest,
-            staff_id: row.id,
-            password_hash,
-            at_ms: now,
-        };
-        match self.ledger.submit(vec![change], vec![event]).await? {
-            Ok(()) => self.staff_info(&StaffRow {
-                enrolled_ms: Some(now),
-                ..row
-            }),
-            Err(_) => Err(invalid_link()),
-        }
-    }
-
-    /// Whether `token` is an enrolment link that still works (shows the form; changes nothing).
-    pub async fn enrolment_is_open(&self, token: &str) -> Result<bool> {
-        let found = self
-            .store
-            .staff_enrolment(&self.enrolment_digest(token.trim()))
-            .await?;
-        let now = self.now_ms();
-        Ok(found.is_some_and(|e| e.used_ms.is_none() && e.expires_ms > now))
     }
 
     /// Everyone on the staff (a ledgered read for `admin = ["staff"]`).

@@ -1,0 +1,197 @@
+//! Signing in to the console: address, password and a second factor (a TOTP code or a recovery
+//! code) in one form. The answer is the same whatever was wrong, and an unknown address costs the
+//! same Argon2id work as a known one, so the page tells nobody who is on the staff. Five failures
+//! lock the account for fifteen minutes; every attempt, and the lock-out, is ledgered.
+
+use std::sync::LazyLock;
+
+use mamori_crypto::passwords;
+use mamori_crypto::second_factor::TotpSecret;
+use mamori_ledger::{Event, Outcome};
+use mamori_store::{Change, FactorUse, JobError, StaffRow, StaffSessionRow};
+
+use super::enrolment::{FACTOR_LABEL, verify_password};
+use super::{StaffInfo, random_token, staff_event};
+use crate::error::Result;
+use crate::new_id;
+use crate::vault::Vault;
+
+/// Failed sign-ins in a row that lock the account.
+pub const MAX_FAILURES: i64 = 5;
+pub const LOCK_MS: i64 = 15 * 60_000;
+
+/// Why a sign-in was refused: ledgered, never told apart on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInRefused {
+    /// Unknown address, wrong password or wrong (or replayed) code.
+    Wrong,
+    /// Too many failures: locked for a while.
+    Locked,
+}
+
+/// A signed-in member of staff and the session cookie's token (kept only as its keyed digest).
+#[derive(Debug)]
+pub struct StaffSignedIn {
+    pub token: String,
+    pub staff: StaffInfo,
+}
+
+/// What an unknown address is checked against, so it takes as long as a known one.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    passwords::hash_password("a password nobody has ever had").unwrap_or_default()
+});
+
+fn unknown_attempt(time_ms: i64, reason: &str) -> Event {
+    Event {
+        time_ms,
+        actor: "staff:unknown".into(),
+        role: "staff".into(),
+        purpose: None,
+        action: "staff.sign_in".into(),
+        subject: None,
+        categories: vec![],
+        outcome: Outcome::Denied {
+            reason: reason.into(),
+        },
+    }
+}
+
+fn denied(reason: &str) -> Outcome {
+    Outcome::Denied {
+        reason: reason.into(),
+    }
+}
+
+impl Vault {
+    pub(crate) fn staff_session_digest(&self, token: &str) -> [u8; 32] {
+        mamori_crypto::KeyedMac::new(self.keyring.subkey("staff-session").as_ref())
+            .tag(token.as_bytes())
+    }
+
+    /// Which factor `code` proves for `staff`: a TOTP code not taken before, or an unused
+    /// recovery code; `Err(reason)` for a code taken before or none at all.
+    async fn factor_in(
+        &self,
+        staff: &StaffRow,
+        code: &str,
+        now_ms: i64,
+    ) -> Result<std::result::Result<FactorUse, &'static str>> {
+        let unix_seconds = (now_ms / 1000).max(0) as u64;
+        for factor in self.store.staff_factors(&staff.id).await? {
+            if factor.kind != "totp" {
+                continue;
+            }
+            let Ok(bytes) = (self.keyring).open_secret(FACTOR_LABEL, &factor.id, &factor.sealed)
+            else {
+                continue;
+            };
+            let secret = TotpSecret::from_bytes(&bytes);
+            let Some(step) = secret.and_then(|s| s.check(code, unix_seconds, 0)) else {
+                continue;
+            };
+            if step as i64 <= factor.last_used {
+                return Ok(Err("code_replayed"));
+            }
+            return Ok(Ok(FactorUse::Totp {
+                factor_id: factor.id,
+                step: step as i64,
+            }));
+        }
+        let digest = self.recovery_digest(code);
+        let unused = self.store.unused_recovery_codes(&staff.id).await?;
+        match unused.into_iter().any(|d| d == digest) {
+            true => Ok(Ok(FactorUse::Recovery { digest })),
+            false => Ok(Err("wrong_factor")),
+        }
+    }
+
+    /// Signs a member of staff in, or says (the same way for every cause) that it did not.
+    pub async fn sign_in_staff(
+        &self,
+        email: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<std::result::Result<StaffSignedIn, SignInRefused>> {
+        let now = self.now_ms();
+        let found = match mamori_policy::value::normalise_email(email) {
+            Ok(normalised) => (self.store)
+                .staff_by_email(&self.staff_email_index(&normalised))
+                .await?
+                .filter(|s| s.disabled_ms.is_none()),
+            Err(_) => None,
+        };
+        let Some((staff, phc)) = found.and_then(|s| s.password_hash.clone().map(|h| (s, h))) else {
+            verify_password(password, DECOY_HASH.clone()).await;
+            let event = unknown_attempt(now, "wrong_credentials");
+            self.ledger.submit(vec![], vec![event]).await??;
+            return Ok(Err(SignInRefused::Wrong));
+        };
+        let password_ok = verify_password(password, phc).await;
+        if staff.locked_until_ms.is_some_and(|until| until > now) {
+            let event = staff_event(&staff, "staff.sign_in", denied("account_locked"), now);
+            self.ledger.submit(vec![], vec![event]).await??;
+            return Ok(Err(SignInRefused::Locked));
+        }
+        let factor = match password_ok {
+            true => self.factor_in(&staff, code, now).await?,
+            false => Err("wrong_password"),
+        };
+        let factor = match factor {
+            Ok(factor) => factor,
+            Err(reason) => return self.sign_in_failed(&staff, reason, now).await,
+        };
+        let token = random_token()?;
+        let session = StaffSessionRow {
+            digest: self.staff_session_digest(&token),
+            id: new_id(),
+            staff_id: staff.id,
+            created_ms: now,
+            seen_ms: now,
+            verified_ms: now,
+            ended_ms: None,
+        };
+        let mut events = vec![staff_event(&staff, "staff.sign_in", Outcome::Allowed, now)];
+        if matches!(factor, FactorUse::Recovery { .. }) {
+            let used = staff_event(&staff, "staff.recovery_code_used", Outcome::Allowed, now);
+            events.push(used);
+        }
+        let change = Change::StaffSignedIn { session, factor };
+        match self.ledger.submit(vec![change], events).await? {
+            Ok(()) => Ok(Ok(StaffSignedIn {
+                token,
+                staff: self.staff_info(&staff)?,
+            })),
+            // Another sign-in took the same code first: a replay.
+            Err(JobError::Stale) => self.sign_in_failed(&staff, "code_replayed", now).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn sign_in_failed(
+        &self,
+        staff: &StaffRow,
+        reason: &str,
+        now: i64,
+    ) -> Result<std::result::Result<StaffSignedIn, SignInRefused>> {
+        let lock = staff.failures + 1 >= MAX_FAILURES;
+        let mut events = vec![staff_event(staff, "staff.sign_in", denied(reason), now)];
+        if lock {
+            events.push(staff_event(
+                staff,
+                "staff.lock_out",
+                denied("too_many_failures"),
+                now,
+            ));
+        }
+        let change = Change::StaffSignInFailed {
+            staff_id: staff.id,
+            lock_until_ms: lock.then_some(now + LOCK_MS),
+        };
+        self.ledger.submit(vec![change], events).await??;
+        Ok(Err(if lock {
+            SignInRefused::Locked
+        } else {
+            SignInRefused::Wrong
+        }))
+    }
+}

@@ -1,0 +1,192 @@
+//! The console's home (what needs attention) and the person's own sessions.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mamori_core::staff::StaffSessionInfo;
+use mamori_policy::Language;
+use serde::Deserialize;
+
+use super::words::{Words, words};
+use super::{Signed, signed_in, with_status};
+use crate::AppState;
+use crate::privacy::page_language;
+
+/// What every signed-in page shows at its top.
+pub(crate) struct Frame {
+    pub(crate) lang: &'static str,
+    pub(crate) w: Words,
+    pub(crate) organisation: String,
+    pub(crate) csrf: String,
+    pub(crate) email: String,
+    pub(crate) role: String,
+    /// Which link of the navigation is this page.
+    pub(crate) here: &'static str,
+}
+
+pub(crate) fn frame(s: &AppState, lang: Language, signed: &Signed, here: &'static str) -> Frame {
+    Frame {
+        lang: lang.code(),
+        w: words(lang),
+        organisation: s.vault.policy.organisation.name.clone(),
+        csrf: signed.csrf.clone(),
+        email: signed.session.staff.email.clone(),
+        role: signed.session.actor.role.clone(),
+        here,
+    }
+}
+
+/// Requests needing attention, counted.
+struct RequestCounts {
+    open: usize,
+    overdue: usize,
+    due_soon: usize,
+}
+
+#[derive(Template)]
+#[template(path = "console_home.html")]
+struct HomePage {
+    f: Frame,
+    requests: Option<RequestCounts>,
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+const WEEK_MS: i64 = 7 * 86_400_000;
+
+pub async fn home(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let actor = &signed.session.actor;
+    let requests = if s.vault.role_works_requests(&actor.role) {
+        let filter = mamori_core::requests::RequestFilter {
+            limit: 1000,
+            ..Default::default()
+        };
+        let rows = match s.vault.list_requests(actor, &filter).await {
+            Ok(rows) => rows,
+            Err(e) => return crate::problem::ApiError::from(e).into_response(),
+        };
+        let now = s.vault.now_ms();
+        Some(RequestCounts {
+            open: rows.len(),
+            overdue: rows.iter().filter(|r| r.due_ms < now).count(),
+            due_soon: (rows.iter())
+                .filter(|r| r.due_ms >= now && r.due_ms < now + WEEK_MS)
+                .count(),
+        })
+    } else {
+        None
+    };
+    let page = HomePage {
+        f: frame(&s, lang, &signed, "home"),
+        requests,
+    };
+    with_status(page.render(), StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "console_sessions.html")]
+struct SessionsPage {
+    f: Frame,
+    sessions: Vec<StaffSessionInfo>,
+    status: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+pub async fn sessions(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    sessions_page(&s, lang, &signed, None, None, StatusCode::OK).await
+}
+
+async fn sessions_page(
+    s: &AppState,
+    lang: Language,
+    signed: &Signed,
+    status: Option<&'static str>,
+    error: Option<&'static str>,
+    code: StatusCode,
+) -> Response {
+    let sessions = match s.vault.staff_sessions(&signed.session).await {
+        Ok(list) => list,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let page = SessionsPage {
+        f: frame(s, lang, signed, "sessions"),
+        sessions,
+        status,
+        error,
+    };
+    with_status(page.render(), code)
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    csrf: String,
+    lang: Option<String>,
+    session: String,
+}
+
+/// Ends one of the person's other sessions (ledgered).
+pub async fn end_session(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<EndForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => {
+            let code = StatusCode::FORBIDDEN;
+            return sessions_page(&s, lang, &signed, None, Some(w.bad_form), code).await;
+        }
+    };
+    match s
+        .vault
+        .end_staff_session(&signed.session, Some(&form.session))
+        .await
+    {
+        Ok(()) => {
+            sessions_page(
+                &s,
+                lang,
+                &signed,
+                Some(w.session_ended),
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(_) => {
+            let code = StatusCode::UNPROCESSABLE_ENTITY;
+            sessions_page(&s, lang, &signed, None, Some(w.bad_form), code).await
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The staff console (`/console`): enrolment from a one-time link (password and an authenticator
+//! app), sign-in with both, server-side sessions, and the pages staff work from. Every page works
+//! without JavaScript. Before sign-in a form is bound to the browser's pre-session cookie; after,
+//! to the session itself (a form made for one session is worth nothing in another).
+
+mod enrol;
+mod home;
+mod sign_in;
+pub(crate) mod words;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use mamori_core::staff::StaffSession;
+use mamori_policy::Language;
+
+use crate::AppState;
+use crate::privacy::html_page;
+use crate::privacy_center::session::{
+    cookie, form_token_for, random_token, same, same_origin, set_cookie_at,
+};
+
+/// The console's pre-session cookie (Path=/console: the privacy center's stays its own).
+const CONSOLE_CSRF: &str = "mamori_console_csrf";
+/// The staff session cookie: HttpOnly, SameSite=Strict, Secure under TLS, Path=/console.
+const STAFF_COOKIE: &str = "mamori_staff";
+
+type SetCookie = Option<(header::HeaderName, header::HeaderValue)>;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(home::home))
+        .route("/console/enrol", get(enrol::form).post(enrol::submit))
+        .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route(
+            "/console/sessions",
+            get(home::sessions).post(home::end_session),
+        )
+}
+
+/// The form token for a page before sign-in, and the cookie to set if the browser has none.
+fn csrf_token(s: &AppState, headers: &HeaderMap) -> (String, SetCookie) {
+    match cookie(headers, CONSOLE_CSRF).filter(|t| t.len() == 43) {
+        Some(browser) => (form_token_for(s, &browser, false), None),
+        None => {
+            let browser = random_token();
+            let set = set_cookie_at(CONSOLE_CSRF, &browser, 86_400, "/console");
+            (form_token_for(s, &browser, false), Some(set))
+        }
+    }
+}
+
+fn cross_site(s: &AppState, headers: &HeaderMap) -> bool {
+    (headers.get(header::ORIGIN))
+        .is_some_and(|o| !same_origin(s, headers, o.to_str().unwrap_or("")))
+}
+
+/// Whether a form posted before sign-in came from our page in this browser.
+fn form_is_ours(s: &AppState, headers: &HeaderMap, token: &str) -> bool {
+    let browser = cookie(headers, CONSOLE_CSRF).filter(|t| t.len() == 43);
+    !cross_site(s, headers) && browser.is_some_and(|b| same(&form_token_for(s, &b, false), token))
+}
+
+/// A signed-in page's session and its form token.
+pub(crate) struct Signed {
+    pub(crate) session: StaffSession,
+    pub(crate) csrf: String,
+}
+
+impl Signed {
+    /// Whether a form posted in this session came from our page.
+    fn form_is_ours(&self, s: &AppState, headers: &HeaderMap, token: &str) -> bool {
+        !cross_site(s, headers) && same(&self.csrf, token)
+    }
+}
+
+/// The live session the browser holds, or the answer sending it to sign in.
+async fn signed_in(s: &AppState, headers: &HeaderMap, lang: Language) -> Result<Signed, Response> {
+    let to_sign_in =
+        || Redirect::to(&format!("/console/sign-in?lang={}", lang.code())).into_response();
+    let Some(token) = cookie(headers, STAFF_COOKIE).filter(|t| t.len() == 43) else {
+        return Err(to_sign_in());
+    };
+    match s.vault.staff_session(&token).await {
+        Ok(Some(session)) => Ok(Signed {
+            csrf: form_token_for(s, &token, true),
+            session,
+        }),
+        Ok(None) => Err(to_sign_in()),
+        Err(e) => Err(crate::problem::ApiError::from(e).into_response()),
+    }
+}
+
+fn with_status(rendered: askama::Result<String>, status: StatusCode) -> Response {
+    let mut r = html_page(rendered);
+    *r.status_mut() = status;
+    r
+}

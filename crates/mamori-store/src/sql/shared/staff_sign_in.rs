@@ -1,0 +1,209 @@
+//! Staff sign-in: second factors, recovery codes, sessions and failed attempts.
+
+use super::*;
+
+type SessionTuple = (Vec<u8>, Vec<u8>, Vec<u8>, i64, i64, i64, Option<i64>);
+
+const SESSION_COLUMNS: &str = "digest, id, staff_id, created_ms, seen_ms, verified_ms, ended_ms";
+
+fn digest32(bytes: Vec<u8>, what: &'static str) -> Result<[u8; 32]> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt(what))
+}
+
+fn session(row: SessionTuple) -> Result<StaffSessionRow> {
+    let (digest, id, staff_id, created_ms, seen_ms, verified_ms, ended_ms) = row;
+    Ok(StaffSessionRow {
+        digest: digest32(digest, "staff session digest is not 32 bytes")?,
+        id: id_from_slice(&id)?,
+        staff_id: id_from_slice(&staff_id)?,
+        created_ms,
+        seen_ms,
+        verified_ms,
+        ended_ms,
+    })
+}
+
+#[async_trait]
+impl StaffSignInStore for Backend {
+    async fn staff_factors(&self, staff_id: &Id) -> Result<Vec<StaffFactorRow>> {
+        let rows: Vec<(Vec<u8>, String, Vec<u8>, i64, i64)> = sqlx::query_as(
+            "SELECT id, kind, sealed, last_used, created_ms FROM staff_factors \
+             WHERE staff_id = $1 ORDER BY created_ms, id",
+        )
+        .bind(&staff_id[..])
+        .fetch_all(&self.read)
+        .await?;
+        (rows.into_iter())
+            .map(|(id, kind, sealed, last_used, created_ms)| {
+                Ok(StaffFactorRow {
+                    id: id_from_slice(&id)?,
+                    staff_id: *staff_id,
+                    kind,
+                    sealed,
+                    last_used,
+                    created_ms,
+                })
+            })
+            .collect()
+    }
+
+    async fn unused_recovery_codes(&self, staff_id: &Id) -> Result<Vec<[u8; 32]>> {
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT digest FROM staff_recovery_codes WHERE staff_id = $1 AND used_ms IS NULL",
+        )
+        .bind(&staff_id[..])
+        .fetch_all(&self.read)
+        .await?;
+        (rows.into_iter())
+            .map(|(d,)| digest32(d, "recovery code digest is not 32 bytes"))
+            .collect()
+    }
+
+    async fn staff_session(&self, digest: &[u8; 32]) -> Result<Option<StaffSessionRow>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM staff_sessions WHERE digest = $1");
+        let row: Option<SessionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&digest[..])
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(session).transpose()
+    }
+
+    async fn open_staff_sessions(&self, staff_id: &Id) -> Result<Vec<StaffSessionRow>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM staff_sessions WHERE staff_id = $1 \
+             AND ended_ms IS NULL ORDER BY created_ms DESC, id"
+        );
+        let rows: Vec<SessionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&staff_id[..])
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter().map(session).collect()
+    }
+}
+
+pub(super) async fn insert_factor(conn: &mut Conn, f: &StaffFactorRow) -> Applied {
+    sqlx::query(
+        "INSERT INTO staff_factors (id, staff_id, kind, sealed, last_used, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&f.id[..])
+    .bind(&f.staff_id[..])
+    .bind(&f.kind)
+    .bind(&f.sealed)
+    .bind(f.last_used)
+    .bind(f.created_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(duplicate)?;
+    Ok(())
+}
+
+/// Spends the factor a sign-in used; Stale when another sign-in took it first.
+async fn spend(conn: &mut Conn, staff_id: &Id, factor: &FactorUse, at_ms: i64) -> Applied {
+    let done = match factor {
+        FactorUse::Totp {
+            factor_id,
+            step: used,
+        }
+        | FactorUse::Passkey {
+            factor_id,
+            counter: used,
+        } => {
+            sqlx::query(
+                "UPDATE staff_factors SET last_used = $1 \
+                 WHERE id = $2 AND staff_id = $3 AND last_used < $1",
+            )
+            .bind(used)
+            .bind(&factor_id[..])
+            .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?
+        }
+        FactorUse::Recovery { digest } => {
+            sqlx::query(
+                "UPDATE staff_recovery_codes SET used_ms = $1 \
+                 WHERE digest = $2 AND staff_id = $3 AND used_ms IS NULL",
+            )
+            .bind(at_ms)
+            .bind(&digest[..])
+            .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?
+        }
+    };
+    changed_a_row(done, JobError::Stale)
+}
+
+pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
+    match change {
+        Change::StaffSignedIn { session: s, factor } => {
+            spend(conn, &s.staff_id, factor, s.created_ms).await?;
+            sqlx::query("UPDATE staff SET failures = 0, locked_until_ms = NULL WHERE id = $1")
+                .bind(&s.staff_id[..])
+                .execute(&mut *conn)
+                .await?;
+            let sql = format!(
+                "INSERT INTO staff_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&s.digest[..])
+                .bind(&s.id[..])
+                .bind(&s.staff_id[..])
+                .bind(s.created_ms)
+                .bind(s.seen_ms)
+                .bind(s.verified_ms)
+                .bind(s.ended_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err(duplicate)?;
+            Ok(())
+        }
+        Change::StaffSignInFailed {
+            staff_id,
+            lock_until_ms,
+        } => {
+            let query = match lock_until_ms {
+                Some(until) => {
+                    sqlx::query("UPDATE staff SET failures = 0, locked_until_ms = $1 WHERE id = $2")
+                        .bind(*until)
+                }
+                None => sqlx::query("UPDATE staff SET failures = failures + 1 WHERE id = $1"),
+            };
+            query.bind(&staff_id[..]).execute(&mut *conn).await?;
+            Ok(())
+        }
+        Change::TouchStaffSession {
+            digest,
+            seen_ms,
+            verified_ms,
+        } => {
+            sqlx::query(
+                "UPDATE staff_sessions SET seen_ms = $1, verified_ms = COALESCE($2, verified_ms) \
+                 WHERE digest = $3 AND ended_ms IS NULL",
+            )
+            .bind(seen_ms)
+            .bind(verified_ms)
+            .bind(&digest[..])
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+        Change::EndStaffSessions {
+            staff_id,
+            session_id,
+            at_ms,
+        } => {
+            sqlx::query(
+                "UPDATE staff_sessions SET ended_ms = $1 WHERE staff_id = $2 \
+                 AND ($3 IS NULL OR id = $3) AND ended_ms IS NULL",
+            )
+            .bind(at_ms)
+            .bind(&staff_id[..])
+            .bind(session_id.as_ref().map(|id| id.to_vec()))
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+        _ => Err(misrouted()),
+    }
+}
