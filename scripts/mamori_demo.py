@@ -58,7 +58,7 @@ def start(customers=5):
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     output = ""
-    while "privacy_officer role" not in output:
+    while "privacy_ops role" not in output:
         line = process.stdout.readline()
         if not line:
             sys.exit("mamori demo stopped before printing its keys")
@@ -70,5 +70,5 @@ def start(customers=5):
         base=f"http://127.0.0.1:{port}",
         data=data,
         service=re.search(r"service role\):\s+(\S+)", output).group(1),
-        officer=re.search(r"privacy_officer role\):\s+(\S+)", output).group(1),
+        officer=re.search(r"privacy_ops role\):\s+(\S+)", output).group(1),
     )

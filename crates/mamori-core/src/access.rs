@@ -16,6 +16,12 @@ pub enum Denial {
     NotOwnRecord,
     KeptUnderLegalHold,
     PermissionNotGranted,
+    /// The role's people act only with a second factor, which an API key cannot carry.
+    MfaRequired,
+    /// The role's people act only with current training, which an API key cannot hold.
+    TrainingRequired,
+    /// The person's training for the role has expired (or the role's access widened since).
+    TrainingExpired,
 }
 
 impl Denial {
@@ -32,6 +38,9 @@ impl Denial {
             Denial::NotOwnRecord => ErrorCode::NotOwnRecord,
             Denial::KeptUnderLegalHold => ErrorCode::KeptUnderLegalHold,
             Denial::PermissionNotGranted => ErrorCode::PermissionNotGranted,
+            Denial::MfaRequired => ErrorCode::MfaRequired,
+            Denial::TrainingRequired => ErrorCode::TrainingRequired,
+            Denial::TrainingExpired => ErrorCode::TrainingExpired,
         }
     }
 
@@ -69,6 +78,18 @@ impl Denial {
             Denial::PermissionNotGranted => {
                 "your role is not granted this administrative permission; see `admin = [...]` in \
                  the roles section of the policy"
+            }
+            Denial::MfaRequired => {
+                "people of this role act only with a second factor (require_mfa), which an API \
+                 key cannot carry: sign in to the console, or use a role declared `machine = true`"
+            }
+            Denial::TrainingRequired => {
+                "this role acts only with current training (require_training): complete the \
+                 role's training in the console; API keys need a role declared `machine = true`"
+            }
+            Denial::TrainingExpired => {
+                "your training for this role has expired or the role's access has widened since: \
+                 take the role's training again in the console"
             }
         }
     }

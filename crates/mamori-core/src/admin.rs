@@ -43,7 +43,7 @@ impl Granted {
     }
 }
 
-fn admin_event(actor: &Actor, action: &str, outcome: Outcome, time_ms: i64) -> Event {
+pub(crate) fn admin_event(actor: &Actor, action: &str, outcome: Outcome, time_ms: i64) -> Event {
     Event {
         time_ms,
         actor: actor.id.clone(),

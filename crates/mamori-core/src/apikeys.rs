@@ -1,11 +1,12 @@
 //! API keys: random bearer tokens shown once, stored only as a keyed hash, each bound to a role.
 
 use base64::Engine;
-use mamori_policy::AdminPermission;
+use mamori_ledger::Outcome;
+use mamori_policy::{AdminPermission, KeyRefusal};
 use mamori_proto::ErrorCode;
 use mamori_store::{ApiKeyRow, Change};
 
-use crate::access::Permission;
+use crate::access::{Denial, Permission};
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_id, new_id, parse_id};
@@ -45,6 +46,20 @@ impl Vault {
     ) -> Result<(String, String)> {
         let granted = self.grant(by, API_KEYS, "apikey.create").await?;
         // Keys hold roles the policy declares; the built-in `self` role is not one of them.
+        if let Some(refusal) = self.policy.role(role).and_then(|r| r.key_refusal()) {
+            return Err(CoreError::invalid(
+                ErrorCode::InvalidValue,
+                "role",
+                format!(
+                    "role `{role}` asks its people for {}, which an API key cannot carry: they \
+                     sign in to the console; for automation use a role declared `machine = true`",
+                    match refusal {
+                        KeyRefusal::MfaRequired => "a second factor (require_mfa)",
+                        KeyRefusal::TrainingRequired => "current training (require_training)",
+                    }
+                ),
+            ));
+        }
         if !self.policy.roles.iter().any(|r| r.name == role) {
             let roles: Vec<&str> = self.policy.roles.iter().map(|r| r.name.as_str()).collect();
             return Err(CoreError::invalid(
@@ -122,8 +137,35 @@ impl Vault {
         })
     }
 
-    /// The actor behind a bearer token, or `None` for a missing, unknown or revoked key.
+    /// The actor behind a bearer token, or `None` for a missing, unknown or revoked key. A key
+    /// of a role whose people need a second factor or training (and that is not declared for
+    /// machines) yields no actor: the refusal is ledgered and answered with its reason.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Actor>> {
+        let actor = self.key_actor(token).await?;
+        let refusal = (actor.as_ref())
+            .and_then(|a| self.policy.role(&a.role))
+            .and_then(|r| r.key_refusal());
+        match (actor, refusal) {
+            (Some(actor), Some(refusal)) => {
+                let denial = match refusal {
+                    KeyRefusal::MfaRequired => Denial::MfaRequired,
+                    KeyRefusal::TrainingRequired => Denial::TrainingRequired,
+                };
+                let outcome = Outcome::Denied {
+                    reason: denial.code().as_str().into(),
+                };
+                let event =
+                    crate::admin::admin_event(&actor, "auth.api_key", outcome, self.now_ms());
+                // Batched like consent checks: a client retrying a refused key cannot make every
+                // request wait for an fsync.
+                self.ledger.submit_detached(vec![event]).await?;
+                Err(CoreError::Denied(denial))
+            }
+            (actor, _) => Ok(actor),
+        }
+    }
+
+    async fn key_actor(&self, token: &str) -> Result<Option<Actor>> {
         if !token.starts_with(PREFIX) || token.len() > 200 {
             return Ok(None);
         }

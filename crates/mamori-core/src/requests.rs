@@ -490,6 +490,17 @@ impl Vault {
         Ok(rows)
     }
 
+    /// How many requests are open: (all, overdue, due within `soon_ms` from now). Decided and
+    /// ledgered like a listing of the queue.
+    pub async fn request_counts(&self, actor: &Actor, soon_ms: i64) -> Result<(i64, i64, i64)> {
+        self.request_access(actor, "request.count", None).await?;
+        let now = self.now_ms();
+        let counts = self.store.open_request_counts(now, now + soon_ms).await?;
+        let event = self.request_event(actor, "request.count", None);
+        self.ledger.submit(vec![], vec![event]).await??;
+        Ok(counts)
+    }
+
     /// Extends the deadline once, as far as the jurisdiction allows, for a recorded reason.
     pub async fn extend_request(
         &self,

@@ -70,6 +70,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
             jurisdictions,
             languages,
             policy_url: org.policy_url.clone(),
+            training_valid_days: training_valid_days(c, org),
         },
         categories,
         purposes,
@@ -411,6 +412,24 @@ fn resolve(
     set
 }
 
+/// `training_valid_days`: between a day and three years.
+fn training_valid_days(c: &mut Checker, org: &crate::raw::RawOrganisation) -> u32 {
+    let Some(days) = &org.training_valid_days else {
+        return DEFAULT_TRAINING_VALID_DAYS;
+    };
+    match u32::try_from(*days.get_ref()) {
+        Ok(d @ 1..=1095) => d,
+        _ => {
+            c.report(
+                days.span(),
+                "training_valid_days must be a number of days from 1 to 1095".to_string(),
+                "a year (365) is what most guides ask; refreshers more often are fine",
+            );
+            DEFAULT_TRAINING_VALID_DAYS
+        }
+    }
+}
+
 /// One role: its purposes, what it may view, create, modify and delete (within what its
 /// purposes cover), its masks, survey and administrative permissions.
 fn role(
@@ -448,6 +467,9 @@ fn role(
         set
     };
     let view = grant(c, &rr.view, "view");
+    if rr.machine {
+        machine_views_nothing_sensitive(c, name, &rr.view, categories, category_ids);
+    }
     let create = grant(c, &rr.create, "create");
     let modify = grant(c, &rr.modify, "modify");
     let delete = grant(c, &rr.delete, "delete");
@@ -477,8 +499,43 @@ fn role(
         masks,
         require_mfa: rr.require_mfa,
         require_training: rr.require_training,
+        machine: rr.machine,
         surveys,
         admin,
+    }
+}
+
+/// A role declared for machines acts without a person behind it: it may not view sensitive or
+/// special categories (erasing or modifying them stays possible).
+fn machine_views_nothing_sensitive(
+    c: &mut Checker,
+    role: &Name,
+    view: &[Name],
+    categories: &[Category],
+    category_ids: &HashMap<String, usize>,
+) {
+    for n in view {
+        let Some(&id) = category_ids.get(n.get_ref()) else {
+            continue;
+        };
+        if categories[id].sensitivity != Sensitivity::Personal {
+            c.report(
+                n.span(),
+                format!(
+                    "role `{}` is declared for machines (`machine = true`) but may view `{}`, \
+                     which is marked {}",
+                    role.get_ref(),
+                    n.get_ref(),
+                    if categories[id].sensitivity == Sensitivity::Special {
+                        "special"
+                    } else {
+                        "sensitive"
+                    },
+                ),
+                "machines view no sensitive or special category: remove it from `view`, or let \
+                 people of a role with require_mfa do it in the console",
+            );
+        }
     }
 }
 
@@ -590,6 +647,7 @@ fn self_role(
         masks: Vec::new(),
         require_mfa: false,
         require_training: false,
+        machine: false,
         surveys: SurveyGrants::default(),
         admin: AdminGrants::default(),
     }

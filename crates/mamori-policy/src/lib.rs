@@ -10,6 +10,8 @@ mod model;
 pub mod notice;
 mod raw;
 mod structure;
+pub mod training;
+mod training_words;
 pub mod value;
 
 pub use check::{Diagnostic, PolicyErrors, parse_retention};

@@ -375,10 +375,33 @@ pub struct Role {
     pub masks: Vec<(usize, Option<usize>, Mask)>,
     pub require_mfa: bool,
     pub require_training: bool,
+    /// Declared for machines (`machine = true`): API keys of the role act without a person's
+    /// second factor or training; the role views no sensitive or special category.
+    pub machine: bool,
     /// Survey permissions (none unless the policy grants them).
     pub surveys: SurveyGrants,
     /// Administrative permissions (none unless the policy grants them).
     pub admin: AdminGrants,
+}
+
+impl Role {
+    /// Whether an API key of this role may act: keys cannot carry a person's second factor or
+    /// training, so a role that asks for either takes keys only when declared for machines.
+    /// The answer is the reason a key is refused, if it is.
+    pub fn key_refusal(&self) -> Option<KeyRefusal> {
+        match (self.machine, self.require_mfa, self.require_training) {
+            (true, _, _) | (false, false, false) => None,
+            (false, true, _) => Some(KeyRefusal::MfaRequired),
+            (false, false, true) => Some(KeyRefusal::TrainingRequired),
+        }
+    }
+}
+
+/// Why an API key of a role cannot act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    MfaRequired,
+    TrainingRequired,
 }
 
 /// What a role may do with surveys. Results are aggregates, never personal data, yet they say
@@ -525,7 +548,12 @@ pub struct Organisation {
     pub jurisdictions: Vec<Jurisdiction>,
     pub languages: Vec<Language>,
     pub policy_url: Option<String>,
+    /// How long training for a role stays current (`training_valid_days`, default 365).
+    pub training_valid_days: u32,
 }
+
+/// Training stays current this long unless the policy says otherwise.
+pub const DEFAULT_TRAINING_VALID_DAYS: u32 = 365;
 
 /// A checked policy. Built only by [`crate::Policy::parse`], so every reference in it resolves.
 #[derive(Debug, Clone)]

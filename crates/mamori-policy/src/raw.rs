@@ -28,6 +28,8 @@ pub struct RawOrganisation {
     pub jurisdictions: Vec<Spanned<String>>,
     pub languages: Vec<Spanned<String>>,
     pub policy_url: Option<String>,
+    /// How long a member of staff's training for a role stays current (days; 365 if absent).
+    pub training_valid_days: Option<Spanned<i64>>,
 }
 
 /// Labels in each supported language; an unknown language key is an error.
@@ -104,6 +106,10 @@ pub struct RawRole {
     pub require_mfa: bool,
     #[serde(default)]
     pub require_training: bool,
+    /// Declared for machines: its API keys work even where its people need MFA or training,
+    /// and it may view no category marked sensitive or special.
+    #[serde(default)]
+    pub machine: bool,
     pub description: Option<String>,
     /// What the role may do with surveys: `manage` (define, close, invite, release, report)
     /// and/or `results` (read aggregates, charts, texts and releases).

@@ -422,3 +422,34 @@ fn a_consent_clock_needs_a_consent_purpose_and_a_known_value() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_machine_role_views_nothing_sensitive_and_takes_keys_where_people_need_mfa() {
+    let source = broken(
+        "view = [\"contact\", \"address\", \"orders\", \"preferences\", \"support_tickets\", \"survey_answers\"]\nmodify",
+        "view = [\"contact\", \"payment\"]\nmodify",
+    );
+    assert_reports(
+        &source,
+        "declared for machines (`machine = true`) but may view `payment`",
+        line_of(&source, "view = [\"contact\", \"payment\"]"),
+    );
+    let p = Policy::parse("policy.toml", EXAMPLE).unwrap();
+    use mamori_policy::KeyRefusal;
+    let refusal = |role: &str| p.role(role).unwrap().key_refusal();
+    assert_eq!(refusal("privacy_officer"), Some(KeyRefusal::MfaRequired));
+    assert_eq!(refusal("support"), Some(KeyRefusal::TrainingRequired));
+    assert_eq!(refusal("privacy_ops"), None, "declared for machines");
+    assert_eq!(refusal("service"), None, "asks for neither");
+    let ops = p.role("privacy_ops").unwrap();
+    assert!(
+        ops.machine
+            && !ops
+                .may(Action::View)
+                .contains(p.category("payment").unwrap().id)
+    );
+    assert!(
+        ops.may(Action::Delete)
+            .contains(p.category("payment").unwrap().id)
+    );
+}

@@ -34,6 +34,9 @@ wire_enum! {
         NotOwnRecord = "not_own_record",
         KeptUnderLegalHold = "kept_under_legal_hold",
         PermissionNotGranted = "permission_not_granted",
+        MfaRequired = "mfa_required",
+        TrainingRequired = "training_required",
+        TrainingExpired = "training_expired",
         // Something named is not there.
         SubjectNotFound = "subject_not_found",
         SurveyNotFound = "survey_not_found",

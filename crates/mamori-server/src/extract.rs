@@ -37,7 +37,15 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         let actor = match token {
-            Some(token) => state.vault.authenticate(token.trim()).await?,
+            Some(token) => match state.vault.authenticate(token.trim()).await {
+                // A key its role refuses (MFA or training): counted like a failed
+                // authentication, so retrying it shuts the address out.
+                Err(refused @ mamori_core::CoreError::Denied(_)) => {
+                    state.limits.record_failed_auth(peer);
+                    return Err(refused.into());
+                }
+                other => other?,
+            },
             None => None,
         };
         match actor {

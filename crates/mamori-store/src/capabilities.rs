@@ -186,6 +186,9 @@ pub trait RequestStore: Send + Sync {
 
     async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
 
+    /// Requests not closed: (all, due before `now_ms`, due from `now_ms` to before `soon_ms`).
+    async fn open_request_counts(&self, now_ms: i64, soon_ms: i64) -> Result<(i64, i64, i64)>;
+
     /// Open requests that wait for something (an erasure a legal hold keeps), oldest first.
     async fn waiting_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;
 
@@ -351,6 +354,9 @@ pub trait StaffSignInStore: Send + Sync {
 
     /// The person's sessions not ended, newest first.
     async fn open_staff_sessions(&self, staff_id: &Id) -> Result<Vec<StaffSessionRow>>;
+
+    /// The person's current training record for `role`, if any.
+    async fn staff_training(&self, staff_id: &Id, role: &str) -> Result<Option<StaffTrainingRow>>;
 }
 
 /// Every capability: what a backend is.

@@ -129,6 +129,8 @@ pub enum Change {
         seen_ms: i64,
         verified_ms: Option<i64>,
     },
+    /// A passed training: replaces the person's record for the role.
+    RecordTraining(StaffTrainingRow),
     /// Ends one of a person's sessions, or all of them (`session_id` None).
     EndStaffSessions {
         staff_id: Id,

@@ -221,6 +221,20 @@ pub struct StaffSessionRow {
     pub ended_ms: Option<i64>,
 }
 
+/// A member of staff's current training for a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffTrainingRow {
+    pub staff_id: Id,
+    pub role: String,
+    /// The role's grants when they passed, one per line (`view:contact`, `purpose:analytics`).
+    pub scope: String,
+    pub policy_version: i64,
+    pub passed_ms: i64,
+    pub expires_ms: i64,
+    /// When the reminder that it expires soon was sent.
+    pub reminded_ms: Option<i64>,
+}
+
 /// The factor a sign-in spent: a TOTP step (taken once), a recovery code (used once) or a
 /// passkey's counter (only forwards).
 #[derive(Debug, Clone, PartialEq, Eq)]

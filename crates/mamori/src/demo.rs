@@ -117,10 +117,14 @@ pub async fn prepare(ctx: &Context, customers: usize, listen: &str) -> anyhow::R
         .create_api_key(&operator(), "service", "demo service key")
         .await?;
     let (_, officer_key) = vault
-        .create_api_key(&operator(), "privacy_officer", "demo privacy officer key")
+        .create_api_key(
+            &operator(),
+            "privacy_ops",
+            "demo privacy office automation key",
+        )
         .await?;
     println!("  API key (service role):          {service_key}");
-    println!("  API key (privacy_officer role):  {officer_key}");
+    println!("  API key (privacy_ops role):      {officer_key}");
     println!("  For the README's tour: export KEY={service_key} PO={officer_key}");
     println!(
         "Try: curl -H 'Authorization: Bearer {service_key}' -H 'Mamori-Purpose: order_fulfilment' 'http://{listen}/v1/subjects?email=customer1@example.com'"

@@ -257,7 +257,9 @@ fn key_rotation(config: &Config, paths: &Paths, now_ms: i64) -> anyhow::Result<F
 async fn vault_checks(ctx: &Context, now_ms: i64) -> anyhow::Result<Vec<Finding>> {
     let operator = context::operator();
     let mut out = vec![];
-    let old: Vec<String> = (ctx.vault.list_api_keys(&operator).await?.into_iter())
+    let keys = ctx.vault.list_api_keys(&operator).await?;
+    out.push(staff_controls(ctx, &keys));
+    let old: Vec<String> = (keys.into_iter())
         .filter(|k| !k.revoked && now_ms - k.created_ms > 365 * DAY_MS)
         .map(|k| k.name)
         .collect();
@@ -333,23 +335,39 @@ async fn vault_checks(ctx: &Context, now_ms: i64) -> anyhow::Result<Vec<Finding>
     Ok(out)
 }
 
-/// Roles whose policy asks for MFA or training: until staff accounts exist, their API keys are
-/// not held to it — said, not hidden.
-fn staff_controls(ctx: &Context) -> Vec<Finding> {
-    (ctx.vault.policy.roles.iter())
-        .filter(|r| r.require_mfa || r.require_training)
-        .map(|r| {
-            finding(
-                "staff_controls",
-                Severity::Medium,
-                format!(
-                    "role {} requires MFA or training, which API keys do not carry: staff accounts are not built yet",
-                    r.name
-                ),
-                None,
-            )
-        })
-        .collect()
+/// Roles whose policy asks for MFA or training refuse API keys (unless declared for machines):
+/// keys of such roles still live are refused at every use and should be revoked.
+fn staff_controls(ctx: &Context, keys: &[mamori_core::apikeys::ApiKeyInfo]) -> Finding {
+    let people_only: Vec<&str> = (ctx.vault.policy.roles.iter())
+        .filter(|r| r.key_refusal().is_some())
+        .map(|r| r.name.as_str())
+        .collect();
+    let refused: Vec<String> = (keys.iter())
+        .filter(|k| !k.revoked && people_only.contains(&k.role.as_str()))
+        .map(|k| format!("{} ({})", k.id, k.role))
+        .collect();
+    if refused.is_empty() {
+        let roles = if people_only.is_empty() {
+            "none".to_string()
+        } else {
+            people_only.join(", ")
+        };
+        return finding(
+            "staff_controls",
+            Severity::Ok,
+            format!("roles whose people need MFA or training take no API keys: {roles}"),
+            None,
+        );
+    }
+    finding(
+        "staff_controls",
+        Severity::Medium,
+        format!(
+            "API keys of roles that ask for MFA or training are refused at every use: {}",
+            refused.join(", ")
+        ),
+        Some("mamori apikey revoke ID (automation: a role declared machine = true)".into()),
+    )
 }
 
 /// Every check, most severe first.
@@ -366,7 +384,6 @@ pub async fn findings(paths: &Paths, config: &Config) -> anyhow::Result<Vec<Find
         Ok(ctx) => {
             out.push(key_rotation(config, paths, now_ms)?);
             out.extend(vault_checks(&ctx, now_ms).await?);
-            out.extend(staff_controls(&ctx));
             ctx.vault.flush_ledger().await?;
         }
         Err(e) => out.push(finding(

@@ -13,6 +13,10 @@ mod common;
 mod consent_state;
 #[path = "api/consents.rs"]
 mod consents;
+#[path = "api/console_customers.rs"]
+mod console_customers;
+#[path = "api/console_requests.rs"]
+mod console_requests;
 #[path = "api/correct.rs"]
 mod correct;
 #[path = "api/delete.rs"]
@@ -63,6 +67,8 @@ mod signin;
 mod staff;
 #[path = "api/staff_sign_in.rs"]
 mod staff_sign_in;
+#[path = "api/staff_training.rs"]
+mod staff_training;
 #[path = "api/subjects.rs"]
 mod subjects;
 #[path = "api/surveys.rs"]
@@ -80,6 +86,8 @@ use consent_state::{
     consent_rows_from_before_macs_are_sealed_once,
     edited_consent_state_is_an_integrity_failure_not_a_grant,
 };
+use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
+use console_requests::staff_work_the_request_register_in_the_console;
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
 use forget::every_table_naming_a_person_is_cleared_or_kept_for_a_reason;
@@ -260,6 +268,8 @@ both_backends!(
     staff_sign_in_with_a_password_and_a_code_taken_once,
     five_failures_lock_a_staff_account_for_fifteen_minutes,
     staff_sessions_end_idle_old_or_by_hand,
+    staff_find_one_customer_for_a_purpose_in_the_console,
+    staff_work_the_request_register_in_the_console,
 );
 
 fn customer(tag: &str) -> Value {

@@ -13,7 +13,7 @@ let demo, browser;
 before(async () => {
   demo = await startDemo();
   browser = await launchBrowser();
-  for (let i = 0; i < 100 && !/privacy_officer role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !/privacy_ops role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
 });
 after(async () => { await browser?.close(); demo?.stop(); });
 
@@ -41,9 +41,9 @@ async function checkPage(page, label) {
 }
 
 const words = {
-  en: { title: 'Activate your staff account', done: 'Your account is active.', differ: 'The two passwords differ.', console: 'Staff console', out: 'You are signed out.' },
-  ja: { title: 'スタッフアカウントの有効化', done: 'アカウントが有効になりました。', differ: '2つのパスワードが一致しません。', console: 'スタッフコンソール', out: 'サインアウトしました。' },
-  fr: { title: 'Activer votre compte d\'équipe', done: 'Votre compte est actif.', differ: 'Les deux mots de passe diffèrent.', console: 'Console de l\'équipe', out: 'Vous êtes déconnecté.' },
+  en: { title: 'Activate your staff account', done: 'Your account is active.', differ: 'The two passwords differ.', console: 'Staff console', out: 'You are signed out.', passed: 'You passed. Your training is recorded.' },
+  ja: { title: 'スタッフアカウントの有効化', done: 'アカウントが有効になりました。', differ: '2つのパスワードが一致しません。', console: 'スタッフコンソール', out: 'サインアウトしました。', passed: '合格しました。研修の受講が記録されました。' },
+  fr: { title: 'Activer votre compte d\'équipe', done: 'Votre compte est actif.', differ: 'Les deux mots de passe diffèrent.', console: 'Console de l\'équipe', out: 'Vous êtes déconnecté.', passed: 'Réussi. Votre formation est enregistrée.' },
 };
 
 for (const [lang, w] of Object.entries(words)) {
@@ -85,6 +85,26 @@ for (const [lang, w] of Object.entries(words)) {
     assert.equal(await page.textContent('#who'), email);
     problems.push(...await checkPage(page, 'home'));
     await page.screenshot({ path: join(artifacts, `console-home-${lang}.png`), fullPage: true });
+    // The privacy officer's role asks for training: the course and its quiz, from the policy.
+    assert.ok(await page.isVisible('#take-training'));
+    await page.click('#take-training');
+    problems.push(...await checkPage(page, 'training'));
+    for (const [question, answer] of [['allowed', 'yes'], ['refused', 'no'], ['caller', 'verify'], ['incident', 'report']]) {
+      await page.check(`input[name="q_${question}"][value="${answer}"]`);
+    }
+    await page.click('#submit-quiz');
+    assert.equal((await page.textContent('#status')).trim(), w.passed);
+    await page.goto(`${demo.base}/console?lang=${lang}`);
+    assert.ok(await page.isVisible('#overdue'), 'trained: the request register opens');
+    // Customers: one person, for a purpose of the role; what that purpose lets the role see.
+    await page.click('nav a[href^="/console/customers"]');
+    await page.selectOption('#kind', 'email');
+    await page.fill('#value', 'customer1@example.com');
+    await page.selectOption('#purpose', 'data_subject_rights');
+    await page.click('#find');
+    assert.match(await page.textContent('#customer-id'), /^[0-9a-f-]{36}$/);
+    problems.push(...await checkPage(page, 'customers'));
+    await page.screenshot({ path: join(artifacts, `console-customers-${lang}.png`), fullPage: true });
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

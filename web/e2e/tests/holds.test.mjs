@@ -10,8 +10,8 @@ let demo, browser, key;
 before(async () => {
   demo = await startDemo();
   browser = await launchBrowser();
-  for (let i = 0; i < 100 && !/privacy_officer role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
-  key = demo.output().match(/API key \(privacy_officer role\):\s+(\S+)/)[1];
+  for (let i = 0; i < 100 && !/privacy_ops role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
+  key = demo.output().match(/API key \(privacy_ops role\):\s+(\S+)/)[1];
 });
 after(async () => { await browser?.close(); demo?.stop(); });
 

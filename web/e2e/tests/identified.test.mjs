@@ -12,8 +12,8 @@ const t = (en, ja, fr) => ({ en, ja, fr });
 before(async () => {
   demo = await startDemo();
   browser = await launchBrowser();
-  for (let i = 0; i < 100 && !/privacy_officer role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
-  const key = demo.output().match(/API key \(privacy_officer role\):\s+(\S+)/)[1];
+  for (let i = 0; i < 100 && !/privacy_ops role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
+  const key = demo.output().match(/API key \(privacy_ops role\):\s+(\S+)/)[1];
   const r = await fetch(`${demo.base}/v1/surveys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

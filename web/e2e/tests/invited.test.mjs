@@ -34,7 +34,7 @@ before(async () => {
   browser = await launchBrowser();
   // The demo's startup and first test may race for the keys; wait for both.
   for (let i = 0; i < 100 && !/service role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
-  const created = await api('POST', '/v1/surveys', 'privacy_officer', 'data_subject_rights', {
+  const created = await api('POST', '/v1/surveys', 'privacy_ops', 'data_subject_rights', {
     slug, mode: 'anonymous', access: 'invited',
     title: t('Customer panel', '顧客パネル', 'Panel de clients'),
     questions: [
@@ -51,7 +51,7 @@ before(async () => {
     assert.equal(s.status, 201, JSON.stringify(s.body));
     ids.push(s.body.id);
   }
-  const invited = await api('POST', `/v1/surveys/${slug}/invitations`, 'privacy_officer', 'data_subject_rights', { subjects: ids });
+  const invited = await api('POST', `/v1/surveys/${slug}/invitations`, 'privacy_ops', 'data_subject_rights', { subjects: ids });
   assert.equal(invited.status, 200);
   links = invited.body.invitations.map((i) => i.link);
   assert.ok(links.every((l) => /^\/survey\/panel#invitation=[A-Za-z0-9_-]+$/.test(l)), links.join(' '));

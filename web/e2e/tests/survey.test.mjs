@@ -18,7 +18,7 @@ const words = {
 };
 
 function officerKey() {
-  const m = demo.output().match(/API key \(privacy_officer role\):\s+(\S+)/);
+  const m = demo.output().match(/API key \(privacy_ops role\):\s+(\S+)/);
   assert.ok(m, 'the demo prints the privacy officer key');
   return m[1];
 }

@@ -21,6 +21,7 @@ use mamori_ledger::{Event, MerkleTree, Outcome, leaf_hash, verify_inclusion};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+mod console;
 mod http;
 mod keys;
 mod rights;
@@ -255,6 +256,10 @@ async fn server_figures(
         "request_queue_page_p95_ms",
         json!(round3(queue.page_p95_ms)),
     );
+
+    note("the staff console's pages, against My data");
+    let my_data = (out.get("page_my_data_p95_ms").and_then(Value::as_f64)).unwrap_or(f64::NAN);
+    console::console_figures(server, my_data, out).await?;
 
     note("anonymous survey responses over HTTP (free text scrubbed)");
     let ingestion =

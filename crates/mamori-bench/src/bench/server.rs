@@ -9,6 +9,8 @@ pub(super) struct Keys {
     /// A privacy-center session of the first synthetic customer, and their id.
     pub(super) session: String,
     pub(super) person: [u8; 16],
+    /// A privacy officer of the console (enrolled and trained), to sign in when measured.
+    pub(super) staff: super::console::StaffLogin,
 }
 
 pub(super) async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
@@ -17,7 +19,7 @@ pub(super) async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
         .create_api_key(&operator, "service", "bench service")
         .await?;
     let (_, officer) = vault
-        .create_api_key(&operator, "privacy_officer", "bench officer")
+        .create_api_key(&operator, "privacy_ops", "bench privacy office automation")
         .await?;
     let started = vault.start_sign_in("customer0@example.com").await?;
     let code = started
@@ -27,7 +29,9 @@ pub(super) async fn create_keys(vault: &Vault) -> anyhow::Result<Keys> {
         .finish_sign_in(&started.challenge, &code)
         .await?
         .map_err(|refused| anyhow::anyhow!("bench sign-in refused: {refused:?}"))?;
+    let staff = super::console::enrol_officer(vault).await?;
     Ok(Keys {
+        staff,
         service,
         officer,
         session,

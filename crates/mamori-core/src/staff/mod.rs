@@ -8,10 +8,12 @@
 mod enrolment;
 mod sessions;
 mod sign_in;
+mod training;
 
 pub use enrolment::{EnrolmentDone, TotpSetup};
 pub use sessions::{StaffSession, StaffSessionInfo};
 pub use sign_in::{SignInRefused, StaffSignedIn};
+pub use training::{QuizFailed, TrainingStatus};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

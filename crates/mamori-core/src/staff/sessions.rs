@@ -6,7 +6,7 @@
 use mamori_ledger::Outcome;
 use mamori_store::{Change, StaffSessionRow};
 
-use super::{StaffInfo, staff_actor_id, staff_event};
+use super::{StaffInfo, TrainingStatus, staff_actor_id, staff_event};
 use crate::error::{CoreError, Result};
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, parse_id};
@@ -21,12 +21,21 @@ const TOUCH_EVERY_MS: i64 = 30_000;
 /// A live staff session: who acts, in which role.
 #[derive(Debug, Clone)]
 pub struct StaffSession {
-    pub actor: Actor,
+    /// Who acts: handed out only by [`Vault::staff_actor`], which holds the role to its training.
+    pub(crate) actor: Actor,
     pub staff: StaffInfo,
+    pub training: TrainingStatus,
     pub session_id: String,
     /// When the person last proved a factor (sign-in or re-authentication).
     pub verified_ms: i64,
     pub(crate) staff_row_id: mamori_store::Id,
+}
+
+impl StaffSession {
+    /// The role the person acts in.
+    pub fn role(&self) -> &str {
+        &self.actor.role
+    }
 }
 
 /// One of a person's sessions, as their sessions page lists them.
@@ -68,7 +77,9 @@ impl Vault {
             };
             self.ledger.submit(vec![touch], vec![]).await??;
         }
+        let training = self.training_status(&staff.id, &staff.role).await?;
         Ok(Some(StaffSession {
+            training,
             actor: Actor {
                 id: staff_actor_id(&staff.id),
                 role: staff.role.clone(),

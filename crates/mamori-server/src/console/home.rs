@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mamori_core::staff::StaffSessionInfo;
+use mamori_core::staff::{StaffSessionInfo, TrainingStatus};
 use mamori_policy::Language;
 use serde::Deserialize;
 
@@ -32,16 +32,16 @@ pub(crate) fn frame(s: &AppState, lang: Language, signed: &Signed, here: &'stati
         organisation: s.vault.policy.organisation.name.clone(),
         csrf: signed.csrf.clone(),
         email: signed.session.staff.email.clone(),
-        role: signed.session.actor.role.clone(),
+        role: signed.session.role().to_string(),
         here,
     }
 }
 
 /// Requests needing attention, counted.
 struct RequestCounts {
-    open: usize,
-    overdue: usize,
-    due_soon: usize,
+    open: i64,
+    overdue: i64,
+    due_soon: i64,
 }
 
 #[derive(Template)]
@@ -49,6 +49,24 @@ struct RequestCounts {
 struct HomePage {
     f: Frame,
     requests: Option<RequestCounts>,
+    /// What the person's training status says, and whether it asks them to act.
+    training: (String, bool),
+}
+
+/// The home page's line on training: its words and whether the person must take it now.
+pub(crate) fn training_line(lang: Language, status: TrainingStatus) -> (String, bool) {
+    let w = words(lang);
+    match status {
+        TrainingStatus::NotRequired => (w.training_not_required.to_string(), false),
+        TrainingStatus::Current { expires_ms } => {
+            // ISO 8601 dates read the same in all three languages.
+            let time = mamori_core::format_time(expires_ms);
+            let until = time.get(..10).unwrap_or_default();
+            (format!("{}{}{until}", w.training_current, w.colon), false)
+        }
+        TrainingStatus::Required => (w.training_required.to_string(), true),
+        TrainingStatus::Expired => (w.training_expired.to_string(), true),
+    }
 }
 
 #[derive(Deserialize)]
@@ -68,28 +86,26 @@ pub async fn home(
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
-    let actor = &signed.session.actor;
-    let requests = if s.vault.role_works_requests(&actor.role) {
-        let filter = mamori_core::requests::RequestFilter {
-            limit: 1000,
-            ..Default::default()
+    let session = &signed.session;
+    let works = s.vault.role_works_requests(session.role()) && session.training.allows_acting();
+    let requests = if works {
+        let counted = match s.vault.staff_actor(session, "request.count").await {
+            Ok(actor) => s.vault.request_counts(&actor, WEEK_MS).await,
+            Err(e) => Err(e),
         };
-        let rows = match s.vault.list_requests(actor, &filter).await {
-            Ok(rows) => rows,
+        match counted {
+            Ok((open, overdue, due_soon)) => Some(RequestCounts {
+                open,
+                overdue,
+                due_soon,
+            }),
             Err(e) => return crate::problem::ApiError::from(e).into_response(),
-        };
-        let now = s.vault.now_ms();
-        Some(RequestCounts {
-            open: rows.len(),
-            overdue: rows.iter().filter(|r| r.due_ms < now).count(),
-            due_soon: (rows.iter())
-                .filter(|r| r.due_ms >= now && r.due_ms < now + WEEK_MS)
-                .count(),
-        })
+        }
     } else {
         None
     };
     let page = HomePage {
+        training: training_line(lang, session.training),
         f: frame(&s, lang, &signed, "home"),
         requests,
     };

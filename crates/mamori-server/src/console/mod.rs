@@ -3,11 +3,16 @@
 //! without JavaScript. Before sign-in a form is bound to the browser's pre-session cookie; after,
 //! to the session itself (a form made for one session is worth nothing in another).
 
+mod customers;
 mod enrol;
 mod home;
+mod request_words;
+mod requests;
 mod sign_in;
+mod training;
 pub(crate) mod words;
 
+use askama::Template;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,6 +42,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/console/sessions",
             get(home::sessions).post(home::end_session),
+        )
+        .route(
+            "/console/customers",
+            get(customers::form).post(customers::find),
+        )
+        .route("/console/requests", get(requests::register))
+        .route(
+            "/console/requests/{id}",
+            get(requests::one).post(requests::step),
+        )
+        .route(
+            "/console/training",
+            get(training::course).post(training::submit),
         )
 }
 
@@ -91,6 +109,18 @@ async fn signed_in(s: &AppState, headers: &HeaderMap, lang: Language) -> Result<
         Ok(None) => Err(to_sign_in()),
         Err(e) => Err(crate::problem::ApiError::from(e).into_response()),
     }
+}
+
+/// A page that only says why the person cannot go on (a refusal with its reason).
+#[derive(askama::Template)]
+#[template(path = "console_refused.html")]
+struct RefusedPage {
+    f: home::Frame,
+    error: String,
+}
+
+fn refusal_page(_s: &AppState, f: home::Frame, error: String) -> Response {
+    with_status(RefusedPage { f, error }.render(), StatusCode::FORBIDDEN)
 }
 
 fn with_status(rendered: askama::Result<String>, status: StatusCode) -> Response {

@@ -27,19 +27,43 @@ fn check(file: &Path) -> anyhow::Result<ExitCode> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     match mamori_policy::Policy::parse(&file.display().to_string(), &text) {
-        Ok(p) => println!(
-            "{}: ok ({} categories, {} purposes, {} roles)",
-            file.display(),
-            p.categories.len(),
-            p.purposes.len(),
-            p.roles.len()
-        ),
+        Ok(p) => {
+            println!(
+                "{}: ok ({} categories, {} purposes, {} roles)",
+                file.display(),
+                p.categories.len(),
+                p.purposes.len(),
+                p.roles.len()
+            );
+            for role in &p.roles {
+                println!("  role {}: {}", role.name, who_acts(role));
+            }
+        }
         Err(e) => {
             eprintln!("{e}");
             return Ok(ExitCode::FAILURE);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How people and API keys may act in a role: what require_mfa, require_training and machine
+/// mean together.
+fn who_acts(role: &mamori_policy::Role) -> String {
+    let people = match (role.require_mfa, role.require_training) {
+        (true, true) => {
+            "people sign in with a second factor and act while their training is current"
+        }
+        (true, false) => "people sign in with a second factor",
+        (false, true) => "people act while their training is current",
+        (false, false) => "people sign in with a second factor (the console always asks for one)",
+    };
+    let keys = match (role.machine, role.key_refusal()) {
+        (true, _) => "API keys act (declared for machines: no sensitive category is viewed)",
+        (false, Some(_)) => "API keys are refused (they carry no second factor or training)",
+        (false, None) => "API keys act",
+    };
+    format!("{people}; {keys}")
 }
 
 async fn publish(paths: &Paths) -> anyhow::Result<()> {

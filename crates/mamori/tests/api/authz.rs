@@ -257,7 +257,7 @@ async fn operations(app: &TestApp) -> Vec<(Method, String)> {
 }
 
 pub async fn every_role_endpoint_and_purpose_is_answered_as_the_policy_implies(app: TestApp) {
-    let policy = Policy::parse("policy.toml", POLICY).unwrap();
+    let policy = Policy::parse("policy.toml", &POLICY).unwrap();
     let service = app.as_role(Method::POST, "/v1/subjects", "service", "order_fulfilment");
     let created: Value = service
         .json(&json!({"data": {"contact": {"name": "Receipt holder"}}}))

@@ -137,15 +137,18 @@ pub async fn console_get(app: &TestApp, session: &str, path: &str) -> (StatusCod
     (status, r.text().await.unwrap())
 }
 
-/// The staff events in the ledger, as (action, outcome or denial reason).
-async fn staff_events(app: &TestApp) -> Vec<(String, String)> {
+/// What members of staff did, and what was done to staff accounts, by the ledger: (action,
+/// outcome or denial reason).
+pub async fn staff_events(app: &TestApp) -> Vec<(String, String)> {
     let leaves = app.store.leaves(0, 100_000).await.unwrap();
     (leaves.iter())
         .filter_map(|l| serde_json::from_slice::<Value>(&l.data).ok())
         .filter(|e| {
-            e["action"]
-                .as_str()
-                .is_some_and(|a| a.starts_with("staff."))
+            let by_staff = e["actor"].as_str().is_some_and(|a| a.starts_with("staff:"));
+            by_staff
+                || e["action"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("staff."))
         })
         .map(|e| {
             let outcome = e["reason"].as_str().unwrap_or("allowed");

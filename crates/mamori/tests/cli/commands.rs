@@ -18,6 +18,16 @@ fn policy_check_reports_locations_and_fails() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
+    // What require_mfa, require_training and machine mean together, role by role.
+    let said = text(&ok.stdout);
+    for line in [
+        "role privacy_officer: people sign in with a second factor and act while their training is current; API keys are refused",
+        "role support: people act while their training is current; API keys are refused",
+        "role privacy_ops: people sign in with a second factor (the console always asks for one); API keys act (declared for machines",
+        "role service: people sign in with a second factor (the console always asks for one); API keys act",
+    ] {
+        assert!(said.contains(line), "{line}\n{said}");
+    }
     let bad = dir.path().join("bad.toml");
     let text = include_str!("../../../../examples/policy.toml").replacen(
         r#"retention = "7y""#,

@@ -31,8 +31,8 @@ fn doctor_reports_the_posture_and_fails_on_high_findings() {
     assert_eq!(severity_of(&body, "files"), ["ok"]);
     assert_eq!(severity_of(&body, "public_url"), ["medium"]);
     assert_eq!(severity_of(&body, "backups"), ["medium"]);
-    // The example policy asks for MFA and training that API keys do not carry: said.
-    assert!(!severity_of(&body, "staff_controls").is_empty());
+    // The example's roles that ask for MFA or training take no keys, and none were made.
+    assert_eq!(severity_of(&body, "staff_controls"), ["ok"]);
     let verified = text(&mamori(&data, &["ledger", "verify"]).stdout);
     assert!(verified.contains("ok"), "{verified}");
 
@@ -69,4 +69,54 @@ fn doctor_reports_the_posture_and_fails_on_high_findings() {
     let out = mamori(&data, &["doctor", "--nonsense"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--nonsense"));
+}
+
+/// Keys minted before the policy asked the role's people for MFA or training are refused at use
+/// (403 with the reason) once it does; new ones cannot be made; the doctor names the old ones.
+#[tokio::test]
+async fn keys_of_roles_that_need_mfa_or_training_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let example = std::fs::read_to_string(data.join("policy.toml")).unwrap();
+    let lax =
+        (example.replace("require_mfa = true\n", "")).replace("require_training = true\n", "");
+    std::fs::write(data.join("policy.toml"), &lax).unwrap();
+    let create = |role: &str| mamori(&data, &["apikey", "create", "--role", role, "--name", "k"]);
+    let officer = text(&create("privacy_officer").stdout).trim().to_string();
+    let support = text(&create("support").stdout).trim().to_string();
+    assert!(officer.starts_with("mamori_") && support.starts_with("mamori_"));
+
+    std::fs::write(data.join("policy.toml"), &example).unwrap();
+    let refused = create("privacy_officer");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("machine = true"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(
+        create("privacy_ops").status.success(),
+        "a machine role takes keys"
+    );
+    let (_, body) = doctor_json(&data);
+    assert_eq!(severity_of(&body, "staff_controls"), ["medium"], "{body:#}");
+
+    let client = reqwest::Client::new();
+    let (mut server, base) = serve(&data);
+    wait_up(&client, &base).await;
+    for (key, code) in [(&officer, "mfa_required"), (&support, "training_required")] {
+        let r = (client.get(format!("{base}/v1/subjects?email=a@example.com")))
+            .bearer_auth(key)
+            .header("Mamori-Purpose", "data_subject_rights")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+        let problem: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(problem["code"], code, "{problem}");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(mamori(&data, &["ledger", "verify"]).status.success());
 }

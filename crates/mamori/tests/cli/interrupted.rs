@@ -163,14 +163,7 @@ async fn a_restore_killed_while_it_replays_the_journal_is_finished_by_the_next_s
             continue;
         };
         let service = mamori.ok(&["apikey", "create", "--role", "service", "--name", "s"]);
-        let officer = mamori.ok(&[
-            "apikey",
-            "create",
-            "--role",
-            "privacy_officer",
-            "--name",
-            "o",
-        ]);
+        let officer = mamori.ok(&["apikey", "create", "--role", "privacy_ops", "--name", "o"]);
         let client = reqwest::Client::new();
         let (mut server, base) = mamori.serve();
         wait_up(&client, &base).await;

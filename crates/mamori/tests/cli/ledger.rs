@@ -23,7 +23,7 @@ fn ledger_verify_names_the_first_tampered_leaf() {
                 "apikey",
                 "create",
                 "--role",
-                "support",
+                "analyst",
                 "--name",
                 &format!("k{i}"),
             ],
@@ -224,7 +224,7 @@ fn rotated_ledger_keys_check_each_head_with_the_key_of_its_time() {
     let create = |name: &str| {
         let out = mamori(
             &data,
-            &["apikey", "create", "--role", "support", "--name", name],
+            &["apikey", "create", "--role", "analyst", "--name", name],
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
     };

@@ -110,8 +110,8 @@ fn the_readme_tour_works_when_pasted_in_order() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = wait_for(&demo_log, "privacy_officer role", 120);
-    assert!(started.contains("privacy_officer role"), "{started}");
+    let started = wait_for(&demo_log, "privacy_ops role", 120);
+    assert!(started.contains("privacy_ops role"), "{started}");
 
     let tour_log = dir.path().join("tour.log");
     let log = std::fs::File::create(&tour_log).unwrap();

@@ -84,14 +84,7 @@ async fn a_restored_backup_does_not_bring_an_erased_person_back() {
             continue;
         };
         let service = mamori.ok(&["apikey", "create", "--role", "service", "--name", "s"]);
-        let officer = mamori.ok(&[
-            "apikey",
-            "create",
-            "--role",
-            "privacy_officer",
-            "--name",
-            "o",
-        ]);
+        let officer = mamori.ok(&["apikey", "create", "--role", "privacy_ops", "--name", "o"]);
         let (service, officer) = (service.trim(), officer.trim());
         let client = reqwest::Client::new();
         let (server, base) = mamori.serve();

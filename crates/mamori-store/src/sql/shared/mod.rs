@@ -57,6 +57,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | StaffSignedIn { .. }
         | StaffSignInFailed { .. }
         | TouchStaffSession { .. }
+        | RecordTraining(_)
         | EndStaffSessions { .. } => staff::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await

@@ -41,6 +41,20 @@ impl RequestStore for Backend {
         convert(rows)
     }
 
+    async fn open_request_counts(&self, now_ms: i64, soon_ms: i64) -> Result<(i64, i64, i64)> {
+        // Over the open queue's partial index; counted in the database, not a page at a time.
+        let (all, overdue, soon): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(CASE WHEN due_ms < $1 THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN due_ms >= $1 AND due_ms < $2 THEN 1 ELSE 0 END) \
+             FROM rights_requests WHERE closed_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(soon_ms)
+        .fetch_one(&self.read)
+        .await?;
+        Ok((all, overdue.unwrap_or(0), soon.unwrap_or(0)))
+    }
+
     async fn requests(&self, f: &RequestFilter) -> Result<Vec<RequestRow>> {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
             "SELECT {REQUEST_COLUMNS} FROM rights_requests WHERE "

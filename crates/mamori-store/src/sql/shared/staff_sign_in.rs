@@ -79,6 +79,28 @@ impl StaffSignInStore for Backend {
             .await?;
         rows.into_iter().map(session).collect()
     }
+
+    async fn staff_training(&self, staff_id: &Id, role: &str) -> Result<Option<StaffTrainingRow>> {
+        let row: Option<(String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT scope, policy_version, passed_ms, expires_ms, reminded_ms FROM staff_training \
+             WHERE staff_id = $1 AND role = $2",
+        )
+        .bind(&staff_id[..])
+        .bind(role)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(
+            |(scope, policy_version, passed_ms, expires_ms, reminded_ms)| StaffTrainingRow {
+                staff_id: *staff_id,
+                role: role.to_string(),
+                scope,
+                policy_version,
+                passed_ms,
+                expires_ms,
+                reminded_ms,
+            },
+        ))
+    }
 }
 
 pub(super) async fn insert_factor(conn: &mut Conn, f: &StaffFactorRow) -> Applied {
@@ -134,6 +156,25 @@ async fn spend(conn: &mut Conn, staff_id: &Id, factor: &FactorUse, at_ms: i64) -
     changed_a_row(done, JobError::Stale)
 }
 
+/// A passed training replaces the person's record for the role (and its reminder).
+async fn record_training(conn: &mut Conn, t: &StaffTrainingRow) -> Applied {
+    sqlx::query(
+        "INSERT INTO staff_training (staff_id, role, scope, policy_version, passed_ms, \
+             expires_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (staff_id, role) DO UPDATE \
+             SET scope = $3, policy_version = $4, passed_ms = $5, expires_ms = $6, \
+             reminded_ms = NULL",
+    )
+    .bind(&t.staff_id[..])
+    .bind(&t.role)
+    .bind(&t.scope)
+    .bind(t.policy_version)
+    .bind(t.passed_ms)
+    .bind(t.expires_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     match change {
         Change::StaffSignedIn { session: s, factor } => {
@@ -158,6 +199,7 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
                 .map_err(duplicate)?;
             Ok(())
         }
+        Change::RecordTraining(t) => record_training(conn, t).await,
         Change::StaffSignInFailed {
             staff_id,
             lock_until_ms,

@@ -1,0 +1,311 @@
+//! `/console/requests`: the register of requests by due date, and one request to work — start it,
+//! extend its deadline once with a reason, fulfil it (an erasure request by erasing the person),
+//! or deny it with a reason. Every step is the vault's (decided, ledgered, announced to webhooks
+//! and DRP agents as over the API).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mamori_core::CoreError;
+use mamori_core::requests::{RequestFilter, RequestRow};
+use mamori_policy::Language;
+use mamori_proto::{DenialReason, ExtensionReason, RequestKind, RequestState};
+use serde::Deserialize;
+
+use super::home::{Frame, frame};
+use super::request_words::label;
+use super::{Signed, signed_in, with_status};
+use crate::AppState;
+use crate::privacy::page_language;
+
+/// A request as the register shows it.
+pub(crate) struct Line {
+    id: String,
+    reference: String,
+    kind: String,
+    state: String,
+    source: String,
+    jurisdiction: String,
+    received: String,
+    due: String,
+    overdue: bool,
+    waiting: Option<String>,
+    open: bool,
+    extended: bool,
+    erasure_of: Option<String>,
+}
+
+fn date(ms: i64) -> String {
+    mamori_core::format_time(ms)
+        .get(..10)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn line(lang: Language, r: &RequestRow, now: i64) -> Line {
+    Line {
+        id: mamori_core::format_id(&r.id),
+        reference: mamori_core::reference::format_reference(r.reference),
+        kind: label(lang, r.kind.as_str()),
+        state: label(lang, r.state.as_str()),
+        source: label(lang, r.source.as_str()),
+        jurisdiction: r.jurisdiction.to_uppercase(),
+        received: date(r.received_ms),
+        due: date(r.due_ms),
+        overdue: !r.state.is_closed() && r.due_ms < now,
+        waiting: r.waiting_for.map(|w| label(lang, w.as_str())),
+        open: !r.state.is_closed(),
+        extended: r.extension.is_some(),
+        erasure_of: (r.kind == RequestKind::Erasure)
+            .then(|| r.subject_id.as_ref().map(mamori_core::format_id))
+            .flatten(),
+    }
+}
+
+/// (value, words) for a select.
+fn choices(lang: Language, codes: &[&'static str]) -> Vec<(&'static str, String)> {
+    codes.iter().map(|c| (*c, label(lang, c))).collect()
+}
+
+#[derive(Template)]
+#[template(path = "console_requests.html")]
+struct RegisterPage {
+    f: Frame,
+    lines: Vec<Line>,
+    states: Vec<(&'static str, String)>,
+    state: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RegisterQuery {
+    lang: Option<String>,
+    state: Option<String>,
+}
+
+pub async fn register(
+    State(s): State<AppState>,
+    Query(q): Query<RegisterQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let state = q.state.filter(|st| RequestState::parse(st).is_some());
+    let mut page = RegisterPage {
+        f: frame(&s, lang, &signed, "requests"),
+        lines: vec![],
+        states: choices(lang, &["fulfilled", "denied", "revoked", "expired"]),
+        state: state.clone().unwrap_or_default(),
+        error: None,
+    };
+    let filter = RequestFilter {
+        state,
+        limit: 200,
+        ..Default::default()
+    };
+    let listed = match s.vault.staff_actor(&signed.session, "request.list").await {
+        Ok(actor) => s.vault.list_requests(&actor, &filter).await,
+        Err(e) => Err(e),
+    };
+    let now = s.vault.now_ms();
+    match listed {
+        Ok(rows) => page.lines = rows.iter().map(|r| line(lang, r, now)).collect(),
+        Err(CoreError::Denied(d)) => {
+            page.error = Some(format!("{} ({})", page.f.w.refused_by_policy, d.code()));
+            return with_status(page.render(), StatusCode::FORBIDDEN);
+        }
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    }
+    with_status(page.render(), StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "console_request.html")]
+struct RequestPage {
+    f: Frame,
+    r: Line,
+    extension_reasons: Vec<(&'static str, String)>,
+    denial_reasons: Vec<(&'static str, String)>,
+    status: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn request_page(
+    s: &AppState,
+    lang: Language,
+    signed: &Signed,
+    id: &str,
+    said: (Option<&'static str>, Option<String>),
+) -> Response {
+    let f = frame(s, lang, signed, "requests");
+    let refused = |f: &Frame, e: CoreError| match e {
+        CoreError::Denied(d) => Some(format!("{} ({})", f.w.refused_by_policy, d.code())),
+        _ => None,
+    };
+    let Some(raw) = mamori_core::parse_id(id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let read = match s.vault.staff_actor(&signed.session, "request.read").await {
+        Ok(actor) => s.vault.request(&actor, &raw).await,
+        Err(e) => Err(e),
+    };
+    let row = match read {
+        Ok(row) => row,
+        Err(CoreError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => match refused(&f, e) {
+            Some(text) => return super::refusal_page(s, f, text),
+            None => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+    };
+    let page = RequestPage {
+        r: line(lang, &row, s.vault.now_ms()),
+        extension_reasons: choices(
+            lang,
+            &ExtensionReason::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        denial_reasons: choices(
+            lang,
+            &DenialReason::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        status: said.0,
+        error: said.1,
+        f,
+    };
+    let code = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    with_status(page.render(), code)
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+pub async fn one(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    match signed_in(&s, &headers, lang).await {
+        Ok(signed) => request_page(&s, lang, &signed, &id, (None, None)).await,
+        Err(answer) => answer,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    lang: Option<String>,
+    step: String,
+    reason: Option<String>,
+}
+
+/// One step on a request: start, extend, fulfil, erase (and fulfil) or deny.
+pub async fn step(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<axum::Form<StepForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => return request_page(&s, lang, &signed, &id, (None, Some(w.bad_form.into()))).await,
+    };
+    let Some(raw) = mamori_core::parse_id(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let done = match s.vault.staff_actor(&signed.session, "request.state").await {
+        Ok(actor) => work(&s, &actor, &raw, &form).await,
+        Err(e) => Err(e),
+    };
+    let said = match done {
+        Ok(()) => (Some(w.request_updated), None),
+        Err(CoreError::Denied(d)) => (
+            None,
+            Some(format!("{} ({})", w.refused_by_policy, d.code())),
+        ),
+        Err(CoreError::Invalid { code, .. } | CoreError::Conflict { code, .. }) => {
+            (None, Some(format!("{} ({code})", w.step_refused)))
+        }
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    request_page(&s, lang, &signed, &id, said).await
+}
+
+async fn work(
+    s: &AppState,
+    actor: &mamori_core::Actor,
+    id: &[u8; 16],
+    form: &StepForm,
+) -> mamori_core::Result<()> {
+    let reason = form.reason.as_deref();
+    match form.step.as_str() {
+        "start" => s
+            .vault
+            .set_request_state(actor, id, "in_progress", None)
+            .await
+            .map(drop),
+        "extend" => s
+            .vault
+            .extend_request(actor, id, reason.unwrap_or_default())
+            .await
+            .map(drop),
+        "fulfil" => s
+            .vault
+            .set_request_state(actor, id, "fulfilled", None)
+            .await
+            .map(drop),
+        "deny" => s
+            .vault
+            .set_request_state(actor, id, "denied", Some(reason.unwrap_or_default()))
+            .await
+            .map(drop),
+        "erase" => {
+            let row = s.vault.request(actor, id).await?;
+            let subject = row.subject_id.filter(|_| row.kind == RequestKind::Erasure);
+            let subject = subject.ok_or_else(|| {
+                CoreError::invalid(
+                    mamori_proto::ErrorCode::InvalidValue,
+                    "step",
+                    "not an erasure request about a known person",
+                )
+            })?;
+            s.vault
+                .erase_subject(actor, mamori_policy::RIGHTS_PURPOSE, &subject)
+                .await?;
+            s.vault
+                .set_request_state(actor, id, "fulfilled", None)
+                .await
+                .map(drop)
+        }
+        _ => Err(CoreError::invalid(
+            mamori_proto::ErrorCode::InvalidValue,
+            "step",
+            "unknown step",
+        )),
+    }
+}

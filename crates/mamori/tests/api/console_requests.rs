@@ -1,0 +1,141 @@
+//! The console's request register: the privacy officer lists requests by due date, starts one,
+//! extends its deadline once, and fulfils an erasure request by erasing the person — each step
+//! the vault's, ledgered as the member of staff; a role without the rights purpose is refused.
+
+use std::time::Duration;
+
+use mamori_core::requests::NewRequest;
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+use crate::staff::now_seconds;
+use crate::staff_sign_in::{console_get, enrol, sign_in, staff_events};
+use crate::{between, create, customer, form_csrf};
+
+async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> String {
+    let who = enrol(app, email, role).await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = who.secret.code_at(now_seconds(app));
+    sign_in(app, &who.email, &who.password, &code)
+        .await
+        .1
+        .unwrap()
+}
+
+async fn step(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (_, page) = console_get(app, cookie, path).await;
+    let csrf = form_csrf(&page);
+    let mut fields = vec![("csrf", csrf.as_str())];
+    fields.extend_from_slice(form);
+    let r = (reqwest::Client::new().post(app.url(path)))
+        .header("cookie", format!("mamori_staff={cookie}"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
+    let person = create(&app, &customer("register")).await;
+    let officer = mamori_core::Actor {
+        id: "test:officer".into(),
+        role: "privacy_officer".into(),
+    };
+    let opened = (app.vault)
+        .open_request(
+            &officer,
+            NewRequest {
+                kind: "erasure".into(),
+                subject: mamori_core::parse_id(&person),
+                jurisdiction: "gdpr".into(),
+                source: "staff".into(),
+                received_ms: None,
+            },
+        )
+        .await
+        .unwrap();
+    let reference = mamori_core::reference::format_reference(opened.reference);
+    let id = mamori_core::format_id(&opened.id);
+    let cookie = signed_in_as(&app, "olu.officer@example.com", "privacy_officer").await;
+    let (status, register) = console_get(&app, &cookie, "/console/requests?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        register.contains(&reference) && register.contains("Effacement"),
+        "{register}"
+    );
+    let path = format!("/console/requests/{id}");
+    let (status, page) = step(&app, &cookie, &path, &[("step", "start")]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(between(&page, "id=\"request-state\">", "<"), "In progress");
+    let due_before = between(&page, "id=\"request-due\">", "<").to_string();
+    let (status, page) = step(
+        &app,
+        &cookie,
+        &path,
+        &[("step", "extend"), ("reason", "complexity")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_ne!(
+        between(&page, "id=\"request-due\">", "<"),
+        due_before,
+        "two more months"
+    );
+    assert!(
+        !page.contains("id=\"step-extend\""),
+        "extended once: no second offer"
+    );
+    let (status, page) = step(
+        &app,
+        &cookie,
+        &path,
+        &[("step", "extend"), ("reason", "complexity")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("already_extended"), "{page}");
+    let (status, page) = step(
+        &app,
+        &cookie,
+        &path,
+        &[("step", "deny"), ("reason", "made up")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let (status, page) = step(&app, &cookie, &path, &[("step", "erase")]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(between(&page, "id=\"request-state\">", "<"), "Fulfilled");
+    let (status, _) = app
+        .get_as(
+            &format!("/v1/subjects/{person}"),
+            "service",
+            "customer_support",
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "erased");
+    let events = staff_events(&app).await;
+    for action in [
+        "request.list",
+        "request.state",
+        "request.extend",
+        "subject.erase",
+    ] {
+        assert!(
+            events.iter().any(|(a, o)| a == action && o == "allowed"),
+            "{action}: {events:?}"
+        );
+    }
+
+    let support = signed_in_as(&app, "sol.support@example.com", "support").await;
+    let (status, page) = console_get(&app, &support, "/console/requests").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("purpose_not_allowed_for_role"), "{page}");
+    let (status, _) = console_get(&app, &support, &path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nor one request");
+}
