@@ -22,6 +22,8 @@ pub enum Denial {
     TrainingRequired,
     /// The person's training for the role has expired (or the role's access widened since).
     TrainingExpired,
+    /// A sensitive action (erasure, keys, policy, exports) needs a factor proved again lately.
+    ReauthenticationRequired,
 }
 
 impl Denial {
@@ -41,6 +43,7 @@ impl Denial {
             Denial::MfaRequired => ErrorCode::MfaRequired,
             Denial::TrainingRequired => ErrorCode::TrainingRequired,
             Denial::TrainingExpired => ErrorCode::TrainingExpired,
+            Denial::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
         }
     }
 
@@ -90,6 +93,10 @@ impl Denial {
             Denial::TrainingExpired => {
                 "your training for this role has expired or the role's access has widened since: \
                  take the role's training again in the console"
+            }
+            Denial::ReauthenticationRequired => {
+                "this action is sensitive: enter a code from your authenticator app (or a \
+                 recovery code) to confirm it is you"
             }
         }
     }

@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod admin;
 pub mod anchor;
 pub mod apikeys;
+pub mod audit;
 #[cfg(feature = "bench")]
 mod bench_support;
 pub mod clock;

@@ -449,10 +449,12 @@ pub enum AdminPermission {
     Retention,
     /// Invite staff and list them.
     Staff,
+    /// Read the ledger's events in the console: who accessed whom, when, for what.
+    Audit,
 }
 
 impl AdminPermission {
-    pub const ALL: [(&'static str, AdminPermission); 8] = [
+    pub const ALL: [(&'static str, AdminPermission); 9] = [
         ("webhooks", AdminPermission::Webhooks),
         ("events", AdminPermission::Events),
         ("api_keys", AdminPermission::ApiKeys),
@@ -461,6 +463,7 @@ impl AdminPermission {
         ("keys", AdminPermission::Keys),
         ("retention", AdminPermission::Retention),
         ("staff", AdminPermission::Staff),
+        ("audit", AdminPermission::Audit),
     ];
 
     pub fn name(self) -> &'static str {
@@ -470,14 +473,14 @@ impl AdminPermission {
             .map_or("", |(n, _)| n)
     }
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
 /// The administrative permissions one role holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AdminGrants(u8);
+pub struct AdminGrants(u16);
 
 impl AdminGrants {
     pub fn with(self, permission: AdminPermission) -> AdminGrants {

@@ -264,7 +264,8 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
             "policy",
             "keys",
             "retention",
-            "staff"
+            "staff",
+            "audit"
         ]
     );
     assert!(

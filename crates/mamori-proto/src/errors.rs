@@ -37,6 +37,7 @@ wire_enum! {
         MfaRequired = "mfa_required",
         TrainingRequired = "training_required",
         TrainingExpired = "training_expired",
+        ReauthenticationRequired = "reauthentication_required",
         // Something named is not there.
         SubjectNotFound = "subject_not_found",
         SurveyNotFound = "survey_not_found",

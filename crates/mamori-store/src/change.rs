@@ -129,6 +129,14 @@ pub enum Change {
         seen_ms: i64,
         verified_ms: Option<i64>,
     },
+    /// A factor proved again in a session (before a sensitive action): spends it like a
+    /// sign-in (Stale if taken meanwhile) and notes when.
+    StaffReauthenticated {
+        digest: [u8; 32],
+        staff_id: Id,
+        factor: FactorUse,
+        at_ms: i64,
+    },
     /// A passed training: replaces the person's record for the role.
     RecordTraining(StaffTrainingRow),
     /// Ends one of a person's sessions, or all of them (`session_id` None).

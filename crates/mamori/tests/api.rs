@@ -15,6 +15,8 @@ mod consent_state;
 mod consents;
 #[path = "api/console_customers.rs"]
 mod console_customers;
+#[path = "api/console_ledger.rs"]
+mod console_ledger;
 #[path = "api/console_requests.rs"]
 mod console_requests;
 #[path = "api/correct.rs"]
@@ -87,6 +89,7 @@ use consent_state::{
     edited_consent_state_is_an_integrity_failure_not_a_grant,
 };
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
+use console_ledger::auditors_see_which_staff_accessed_a_customer;
 use console_requests::staff_work_the_request_register_in_the_console;
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
@@ -270,6 +273,7 @@ both_backends!(
     staff_sessions_end_idle_old_or_by_hand,
     staff_find_one_customer_for_a_purpose_in_the_console,
     staff_work_the_request_register_in_the_console,
+    auditors_see_which_staff_accessed_a_customer,
 );
 
 fn customer(tag: &str) -> Value {

@@ -105,6 +105,13 @@ for (const [lang, w] of Object.entries(words)) {
     assert.match(await page.textContent('#customer-id'), /^[0-9a-f-]{36}$/);
     problems.push(...await checkPage(page, 'customers'));
     await page.screenshot({ path: join(artifacts, `console-customers-${lang}.png`), fullPage: true });
+    // Who on the staff accessed this customer: the ledger, filtered for them.
+    await page.click('#who-accessed');
+    assert.ok(await page.isVisible('#signed-head'));
+    assert.ok((await page.locator('#events tbody tr').count()) >= 1, 'the lookup just made is there');
+    problems.push(...await checkPage(page, 'ledger'));
+    await page.goto(`${demo.base}/console/requests?lang=${lang}`);
+    problems.push(...await checkPage(page, 'requests'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

@@ -15,6 +15,8 @@ use crate::{format_id, format_time, parse_id};
 pub const STAFF_IDLE_MS: i64 = 15 * 60_000;
 /// A session this old has ended, however busy.
 pub const STAFF_LIFETIME_MS: i64 = 8 * 3_600_000;
+/// A sensitive action needs a factor proved this recently (at sign-in or again).
+pub const REAUTH_WINDOW_MS: i64 = 5 * 60_000;
 /// Use is written down at most this often (the idle clock is this coarse).
 const TOUCH_EVERY_MS: i64 = 30_000;
 
@@ -29,12 +31,18 @@ pub struct StaffSession {
     /// When the person last proved a factor (sign-in or re-authentication).
     pub verified_ms: i64,
     pub(crate) staff_row_id: mamori_store::Id,
+    pub(crate) digest: [u8; 32],
 }
 
 impl StaffSession {
     /// The role the person acts in.
     pub fn role(&self) -> &str {
         &self.actor.role
+    }
+
+    /// Whether the person proved a factor within [`REAUTH_WINDOW_MS`] of `now_ms`.
+    pub fn verified_recently(&self, now_ms: i64) -> bool {
+        now_ms - self.verified_ms <= REAUTH_WINDOW_MS
     }
 }
 
@@ -88,6 +96,7 @@ impl Vault {
             session_id: format_id(&row.id),
             verified_ms: row.verified_ms,
             staff_row_id: staff.id,
+            digest,
         }))
     }
 

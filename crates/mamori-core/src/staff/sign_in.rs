@@ -10,6 +10,8 @@ use mamori_crypto::second_factor::TotpSecret;
 use mamori_ledger::{Event, Outcome};
 use mamori_store::{Change, FactorUse, JobError, StaffRow, StaffSessionRow};
 
+use super::StaffSession;
+
 use super::enrolment::{FACTOR_LABEL, verify_password};
 use super::{StaffInfo, random_token, staff_event};
 use crate::error::Result;
@@ -173,8 +175,20 @@ impl Vault {
         reason: &str,
         now: i64,
     ) -> Result<std::result::Result<StaffSignedIn, SignInRefused>> {
+        self.factor_failed(staff, "staff.sign_in", reason, now)
+            .await
+    }
+
+    /// Counts a failed proof (sign-in or re-authentication) towards the lock-out; ledgered.
+    async fn factor_failed<T>(
+        &self,
+        staff: &StaffRow,
+        action: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<std::result::Result<T, SignInRefused>> {
         let lock = staff.failures + 1 >= MAX_FAILURES;
-        let mut events = vec![staff_event(staff, "staff.sign_in", denied(reason), now)];
+        let mut events = vec![staff_event(staff, action, denied(reason), now)];
         if lock {
             events.push(staff_event(
                 staff,
@@ -193,5 +207,50 @@ impl Vault {
         } else {
             SignInRefused::Wrong
         }))
+    }
+
+    /// Proves a factor again in a live session (before a sensitive action): ledgered as
+    /// `staff.reauthenticate`; a wrong code counts towards the lock-out like a failed sign-in.
+    pub async fn reauthenticate_staff(
+        &self,
+        session: &StaffSession,
+        code: &str,
+    ) -> Result<std::result::Result<(), SignInRefused>> {
+        let now = self.now_ms();
+        let staff = self.store.staff_member(&session.staff_row_id).await?;
+        let staff = staff.ok_or(crate::error::CoreError::Integrity)?;
+        if staff.locked_until_ms.is_some_and(|until| until > now) {
+            let event = staff_event(
+                &staff,
+                "staff.reauthenticate",
+                denied("account_locked"),
+                now,
+            );
+            self.ledger.submit(vec![], vec![event]).await??;
+            return Ok(Err(SignInRefused::Locked));
+        }
+        let factor = match self.factor_in(&staff, code, now).await? {
+            Ok(factor) => factor,
+            Err(reason) => {
+                return self
+                    .factor_failed(&staff, "staff.reauthenticate", reason, now)
+                    .await;
+            }
+        };
+        let change = Change::StaffReauthenticated {
+            digest: session.digest,
+            staff_id: staff.id,
+            factor,
+            at_ms: now,
+        };
+        let event = staff_event(&staff, "staff.reauthenticate", Outcome::Allowed, now);
+        match self.ledger.submit(vec![change], vec![event]).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(JobError::Stale) => {
+                self.factor_failed(&staff, "staff.reauthenticate", "code_replayed", now)
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -149,4 +149,25 @@ impl Vault {
         }
         Ok(session.actor.clone())
     }
+
+    /// [`Vault::staff_actor`] for a sensitive action (erasure, keys, policy, exports): also
+    /// refused, ledgered, unless the person proved a factor in the last five minutes.
+    pub async fn staff_actor_for_sensitive(
+        &self,
+        session: &StaffSession,
+        action: &str,
+    ) -> Result<Actor> {
+        let actor = self.staff_actor(session, action).await?;
+        let now = self.now_ms();
+        if !session.verified_recently(now) {
+            let denial = Denial::ReauthenticationRequired;
+            let outcome = Outcome::Denied {
+                reason: denial.code().as_str().into(),
+            };
+            let event = staff_event(session, action, outcome, now);
+            self.ledger.submit(vec![], vec![event]).await??;
+            return Err(CoreError::Denied(denial));
+        }
+        Ok(actor)
+    }
 }

@@ -6,6 +6,7 @@
 mod customers;
 mod enrol;
 mod home;
+mod ledger;
 mod request_words;
 mod requests;
 mod sign_in;
@@ -48,6 +49,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(customers::form).post(customers::find),
         )
         .route("/console/requests", get(requests::register))
+        .route("/console/ledger", get(ledger::events))
         .route(
             "/console/requests/{id}",
             get(requests::one).post(requests::step),
@@ -85,6 +87,8 @@ fn form_is_ours(s: &AppState, headers: &HeaderMap, token: &str) -> bool {
 pub(crate) struct Signed {
     pub(crate) session: StaffSession,
     pub(crate) csrf: String,
+    /// The session cookie's token (to read the session again after a re-authentication).
+    pub(crate) token: String,
 }
 
 impl Signed {
@@ -105,6 +109,7 @@ async fn signed_in(s: &AppState, headers: &HeaderMap, lang: Language) -> Result<
         Ok(Some(session)) => Ok(Signed {
             csrf: form_token_for(s, &token, true),
             session,
+            token,
         }),
         Ok(None) => Err(to_sign_in()),
         Err(e) => Err(crate::problem::ApiError::from(e).into_response()),

@@ -213,6 +213,8 @@ pub struct StepForm {
     lang: Option<String>,
     step: String,
     reason: Option<String>,
+    /// A code proving the factor again, for the sensitive step (erasure).
+    code: Option<String>,
 }
 
 /// One step on a request: start, extend, fulfil, erase (and fulfil) or deny.
@@ -238,9 +240,20 @@ pub async fn step(
     let Some(raw) = mamori_core::parse_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let done = match s.vault.staff_actor(&signed.session, "request.state").await {
-        Ok(actor) => work(&s, &actor, &raw, &form).await,
-        Err(e) => Err(e),
+    let done = if form.step == "erase" {
+        match sensitive_actor(&s, &signed, form.code.as_deref()).await {
+            Ok(Some(actor)) => work(&s, &actor, &raw, &form).await,
+            Ok(None) => {
+                return request_page(&s, lang, &signed, &id, (None, Some(w.wrong_code.into())))
+                    .await;
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        match s.vault.staff_actor(&signed.session, "request.state").await {
+            Ok(actor) => work(&s, &actor, &raw, &form).await,
+            Err(e) => Err(e),
+        }
     };
     let said = match done {
         Ok(()) => (Some(w.request_updated), None),
@@ -254,6 +267,27 @@ pub async fn step(
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
     request_page(&s, lang, &signed, &id, said).await
+}
+
+/// The actor for a sensitive step: the code given (if any) proves the factor again first;
+/// `None` when that code was wrong (counted towards the lock-out).
+async fn sensitive_actor(
+    s: &AppState,
+    signed: &Signed,
+    code: Option<&str>,
+) -> mamori_core::Result<Option<mamori_core::Actor>> {
+    let mut session = signed.session.clone();
+    if let Some(code) = code.filter(|c| !c.trim().is_empty() && c.len() <= 64) {
+        if s.vault.reauthenticate_staff(&session, code).await?.is_err() {
+            return Ok(None);
+        }
+        let again = s.vault.staff_session(&signed.token).await?;
+        session = again.ok_or(CoreError::Integrity)?;
+    }
+    s.vault
+        .staff_actor_for_sensitive(&session, "subject.erase")
+        .await
+        .map(Some)
 }
 
 async fn work(

@@ -9,17 +9,18 @@ use reqwest::StatusCode;
 
 use crate::common::TestApp;
 use crate::staff::now_seconds;
-use crate::staff_sign_in::{console_get, enrol, sign_in, staff_events};
+use crate::staff_sign_in::{Enrolled, console_get, enrol, sign_in, staff_events};
 use crate::{between, create, customer, form_csrf};
 
-async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> String {
+async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> (String, Enrolled) {
     let who = enrol(app, email, role).await;
     app.clock.advance(Duration::from_secs(30));
     let code = who.secret.code_at(now_seconds(app));
-    sign_in(app, &who.email, &who.password, &code)
+    let cookie = sign_in(app, &who.email, &who.password, &code)
         .await
         .1
-        .unwrap()
+        .unwrap();
+    (cookie, who)
 }
 
 async fn step(
@@ -62,7 +63,7 @@ pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
         .unwrap();
     let reference = mamori_core::reference::format_reference(opened.reference);
     let id = mamori_core::format_id(&opened.id);
-    let cookie = signed_in_as(&app, "olu.officer@example.com", "privacy_officer").await;
+    let (cookie, olu) = signed_in_as(&app, "olu.officer@example.com", "privacy_officer").await;
     let (status, register) = console_get(&app, &cookie, "/console/requests?lang=fr").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -108,7 +109,21 @@ pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    // Erasing is sensitive: six minutes after signing in, a code is asked for again.
+    app.clock.advance(Duration::from_secs(6 * 60));
     let (status, page) = step(&app, &cookie, &path, &[("step", "erase")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("reauthentication_required"), "{page}");
+    let (_, page) = step(
+        &app,
+        &cookie,
+        &path,
+        &[("step", "erase"), ("code", "abcde-fghjk")],
+    )
+    .await;
+    assert!(page.contains("That code does not match."), "{page}");
+    let code = olu.secret.code_at(now_seconds(&app));
+    let (status, page) = step(&app, &cookie, &path, &[("step", "erase"), ("code", &code)]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(between(&page, "id=\"request-state\">", "<"), "Fulfilled");
     let (status, _) = app
@@ -120,7 +135,14 @@ pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
         .await;
     assert_ne!(status, StatusCode::OK, "erased");
     let events = staff_events(&app).await;
+    let denied = |action: &str, why: &str| events.iter().any(|(a, o)| a == action && o == why);
+    assert!(
+        denied("subject.erase", "reauthentication_required"),
+        "{events:?}"
+    );
+    assert!(denied("staff.reauthenticate", "wrong_factor"), "{events:?}");
     for action in [
+        "staff.reauthenticate",
         "request.list",
         "request.state",
         "request.extend",
@@ -132,7 +154,7 @@ pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
         );
     }
 
-    let support = signed_in_as(&app, "sol.support@example.com", "support").await;
+    let (support, _) = signed_in_as(&app, "sol.support@example.com", "support").await;
     let (status, page) = console_get(&app, &support, "/console/requests").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("purpose_not_allowed_for_role"), "{page}");

@@ -175,6 +175,27 @@ async fn record_training(conn: &mut Conn, t: &StaffTrainingRow) -> Applied {
     Ok(())
 }
 
+/// A factor proved again: spent like a sign-in's, and the session notes when.
+async fn reauthenticated(
+    conn: &mut Conn,
+    digest: &[u8; 32],
+    staff_id: &Id,
+    factor: &FactorUse,
+    at_ms: i64,
+) -> Applied {
+    spend(conn, staff_id, factor, at_ms).await?;
+    let done = sqlx::query(
+        "UPDATE staff_sessions SET verified_ms = $1, seen_ms = $1 \
+         WHERE digest = $2 AND staff_id = $3 AND ended_ms IS NULL",
+    )
+    .bind(at_ms)
+    .bind(&digest[..])
+    .bind(&staff_id[..])
+    .execute(&mut *conn)
+    .await?;
+    changed_a_row(done, JobError::Stale)
+}
+
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     match change {
         Change::StaffSignedIn { session: s, factor } => {
@@ -200,6 +221,12 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             Ok(())
         }
         Change::RecordTraining(t) => record_training(conn, t).await,
+        Change::StaffReauthenticated {
+            digest,
+            staff_id,
+            factor,
+            at_ms,
+        } => reauthenticated(conn, digest, staff_id, factor, *at_ms).await,
         Change::StaffSignInFailed {
             staff_id,
             lock_until_ms,

@@ -1,0 +1,103 @@
+//! Reading the ledger as an auditor (`admin = ["audit"]`): recent events, newest first, filtered
+//! by actor, subject, purpose and outcome. "Who on our staff looked at customer X, when, for
+//! what" is one query: the subject's own leaves (the subject index), actors `staff:…`. Each read
+//! is decided and ledgered (`ledger.read`).
+
+use mamori_ledger::{Event, Outcome};
+use mamori_policy::AdminPermission;
+
+use crate::access::Permission;
+use crate::error::Result;
+use crate::vault::{Actor, Vault};
+
+/// What to look for; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// An actor id, or a prefix of one ending in `:` (`staff:` for every member of staff).
+    pub actor: Option<String>,
+    pub subject: Option<[u8; 16]>,
+    pub purpose: Option<String>,
+    /// Some(true): allowed only; Some(false): denied only.
+    pub allowed: Option<bool>,
+    /// Only leaves below this index (the next page).
+    pub before: Option<u64>,
+}
+
+/// How far back one read looks without a subject (whose leaves are indexed).
+const SCAN_LIMIT: u64 = 20_000;
+const CHUNK: u64 = 1_000;
+
+impl EventFilter {
+    fn matches(&self, e: &Event) -> bool {
+        let actor_ok = self
+            .actor
+            .as_deref()
+            .is_none_or(|a| match a.strip_suffix(':') {
+                Some(prefix) => {
+                    e.actor.starts_with(prefix) && e.actor[prefix.len()..].starts_with(':')
+                }
+                None => e.actor == a,
+            });
+        let purpose_ok = self
+            .purpose
+            .as_deref()
+            .is_none_or(|p| e.purpose.as_deref() == Some(p));
+        let outcome_ok = self
+            .allowed
+            .is_none_or(|a| a == (e.outcome == Outcome::Allowed));
+        actor_ok && purpose_ok && outcome_ok
+    }
+}
+
+impl Vault {
+    /// Up to `limit` events matching `filter`, newest first, with their leaf index.
+    pub async fn audit_events(
+        &self,
+        actor: &Actor,
+        filter: &EventFilter,
+        limit: usize,
+    ) -> Result<Vec<(u64, Event)>> {
+        let permission = Permission::Admin(AdminPermission::Audit);
+        self.grant_and_ledger(actor, permission, "ledger.read")
+            .await?;
+        let size = self.ledger.committed_size();
+        let before = filter.before.unwrap_or(size).min(size);
+        let mut found = vec![];
+        if let Some(subject) = filter.subject {
+            let leaves = (self.store)
+                .subject_leaves(&subject, before, (limit * 4) as i64)
+                .await?;
+            for leaf in leaves {
+                let Ok(event) = Event::from_leaf_data(&leaf.data) else {
+                    continue;
+                };
+                if filter.matches(&event) && found.len() < limit {
+                    found.push((leaf.index, event));
+                }
+            }
+            return Ok(found);
+        }
+        let floor = before.saturating_sub(SCAN_LIMIT);
+        let mut end = before;
+        while end > floor && found.len() < limit {
+            let from = end.saturating_sub(CHUNK).max(floor);
+            let mut leaves = self.store.leaves(from, (end - from) as i64).await?;
+            leaves.reverse();
+            for leaf in leaves {
+                let Ok(event) = Event::from_leaf_data(&leaf.data) else {
+                    continue;
+                };
+                if filter.matches(&event) && found.len() < limit {
+                    found.push((leaf.index, event));
+                }
+            }
+            end = from;
+        }
+        Ok(found)
+    }
+
+    /// The latest signed head (size, root, time): what the events shown are part of.
+    pub fn ledger_head(&self) -> Option<mamori_ledger::TreeHead> {
+        self.ledger.latest_head().map(|sth| sth.head)
+    }
+}

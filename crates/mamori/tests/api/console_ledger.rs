@@ -1,0 +1,84 @@
+//! The console's ledger for auditors: "who on our staff looked at customer X, when, for what" is
+//! one filter; other roles are refused; a malformed filter changes nothing.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+use crate::staff::now_seconds;
+use crate::staff_sign_in::{console_get, enrol, sign_in};
+use crate::{create, customer, form_csrf};
+
+async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> String {
+    let who = enrol(app, email, role).await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = who.secret.code_at(now_seconds(app));
+    sign_in(app, &who.email, &who.password, &code)
+        .await
+        .1
+        .unwrap()
+}
+
+pub async fn auditors_see_which_staff_accessed_a_customer(app: TestApp) {
+    let id = create(&app, &customer("audited")).await;
+    let support = signed_in_as(&app, "sam.audited@example.com", "support").await;
+    let (_, page) = console_get(&app, &support, "/console/customers").await;
+    for purpose in ["customer_support", "marketing_email"] {
+        let form = [
+            ("csrf", form_csrf(&page)),
+            ("kind", "external_id".into()),
+            ("value", "ext-audited".into()),
+            ("purpose", purpose.into()),
+        ];
+        (reqwest::Client::new().post(app.url("/console/customers")))
+            .header("cookie", format!("mamori_staff={support}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (status, page) = console_get(&app, &support, "/console/ledger").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "support has no audit permission"
+    );
+    assert!(page.contains("permission_not_granted"), "{page}");
+
+    let officer = signed_in_as(&app, "ola.auditor@example.com", "privacy_officer").await;
+    let path = format!("/console/ledger?lang=ja&subject={id}&actor=staff:");
+    let (status, page) = console_get(&app, &officer, &path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("subject.read") && page.contains(">support<"),
+        "{page}"
+    );
+    assert!(
+        page.contains("customer_support") && page.contains("id=\"signed-head\""),
+        "{page}"
+    );
+    assert!(
+        !page.contains("sam.audited"),
+        "staff are named by id, the ledger holds no address"
+    );
+    // The refused lookup named no one (it was refused before the search): by actor, denied.
+    let denied = "/console/ledger?actor=staff:&outcome=denied".to_string();
+    let (_, page) = console_get(&app, &officer, &denied).await;
+    assert!(
+        page.contains("purpose_not_allowed_for_role") && !page.contains("subject.read"),
+        "{page}"
+    );
+    let (_, page) = console_get(
+        &app,
+        &officer,
+        "/console/ledger?actor=staff:&outcome=allowed",
+    )
+    .await;
+    assert!(
+        page.contains("staff.sign_in") && page.contains("ledger.read"),
+        "{page}"
+    );
+    let (status, _) = console_get(&app, &officer, "/console/ledger?subject=not-an-id").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
