@@ -13,6 +13,8 @@ mod common;
 mod consent_state;
 #[path = "api/consents.rs"]
 mod consents;
+#[path = "api/console_admin.rs"]
+mod console_admin;
 #[path = "api/console_customers.rs"]
 mod console_customers;
 #[path = "api/console_ledger.rs"]
@@ -88,6 +90,7 @@ use consent_state::{
     consent_rows_from_before_macs_are_sealed_once,
     edited_consent_state_is_an_integrity_failure_not_a_grant,
 };
+use console_admin::administrators_invite_staff_from_the_console;
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
 use console_ledger::auditors_see_which_staff_accessed_a_customer;
 use console_requests::staff_work_the_request_register_in_the_console;
@@ -274,6 +277,7 @@ both_backends!(
     staff_find_one_customer_for_a_purpose_in_the_console,
     staff_work_the_request_register_in_the_console,
     auditors_see_which_staff_accessed_a_customer,
+    administrators_invite_staff_from_the_console,
 );
 
 fn customer(tag: &str) -> Value {

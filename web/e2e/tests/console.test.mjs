@@ -112,6 +112,9 @@ for (const [lang, w] of Object.entries(words)) {
     problems.push(...await checkPage(page, 'ledger'));
     await page.goto(`${demo.base}/console/requests?lang=${lang}`);
     problems.push(...await checkPage(page, 'requests'));
+    await page.goto(`${demo.base}/console/admin/staff?lang=${lang}`);
+    assert.ok((await page.textContent('#staff')).includes(email));
+    problems.push(...await checkPage(page, 'administration'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

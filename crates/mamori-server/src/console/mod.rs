@@ -3,6 +3,7 @@
 //! without JavaScript. Before sign-in a form is bound to the browser's pre-session cookie; after,
 //! to the session itself (a form made for one session is worth nothing in another).
 
+mod admin;
 mod customers;
 mod enrol;
 mod home;
@@ -50,6 +51,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/console/requests", get(requests::register))
         .route("/console/ledger", get(ledger::events))
+        .route(
+            "/console/admin/staff",
+            get(admin::staff).post(admin::invite),
+        )
         .route(
             "/console/requests/{id}",
             get(requests::one).post(requests::step),

@@ -241,7 +241,7 @@ pub async fn step(
         return StatusCode::NOT_FOUND.into_response();
     };
     let done = if form.step == "erase" {
-        match sensitive_actor(&s, &signed, form.code.as_deref()).await {
+        match sensitive_actor(&s, &signed, form.code.as_deref(), "subject.erase").await {
             Ok(Some(actor)) => work(&s, &actor, &raw, &form).await,
             Ok(None) => {
                 return request_page(&s, lang, &signed, &id, (None, Some(w.wrong_code.into())))
@@ -271,10 +271,11 @@ pub async fn step(
 
 /// The actor for a sensitive step: the code given (if any) proves the factor again first;
 /// `None` when that code was wrong (counted towards the lock-out).
-async fn sensitive_actor(
+pub(crate) async fn sensitive_actor(
     s: &AppState,
     signed: &Signed,
     code: Option<&str>,
+    action: &str,
 ) -> mamori_core::Result<Option<mamori_core::Actor>> {
     let mut session = signed.session.clone();
     if let Some(code) = code.filter(|c| !c.trim().is_empty() && c.len() <= 64) {
@@ -285,7 +286,7 @@ async fn sensitive_actor(
         session = again.ok_or(CoreError::Integrity)?;
     }
     s.vault
-        .staff_actor_for_sensitive(&session, "subject.erase")
+        .staff_actor_for_sensitive(&session, action)
         .await
         .map(Some)
 }

@@ -124,6 +124,18 @@ pub(crate) struct Words {
     pub(crate) older: &'static str,
     pub(crate) signed_head: &'static str,
     pub(crate) who_accessed: &'static str,
+    // Administration.
+    pub(crate) administration: &'static str,
+    pub(crate) staff_heading: &'static str,
+    pub(crate) email_col: &'static str,
+    pub(crate) enrolled_col: &'static str,
+    pub(crate) invited_at: &'static str,
+    pub(crate) yes_word: &'static str,
+    pub(crate) no_word: &'static str,
+    pub(crate) invite_heading: &'static str,
+    pub(crate) invite_button: &'static str,
+    pub(crate) invited: &'static str,
+    pub(crate) already_staff: &'static str,
 }
 
 pub(crate) fn words(lang: Language) -> Words {
@@ -248,6 +260,17 @@ const EN: Words = Words {
     older: "Older events",
     signed_head: "Signed head",
     who_accessed: "Who accessed this customer",
+    administration: "Administration",
+    staff_heading: "Staff",
+    email_col: "E-mail address",
+    enrolled_col: "Enrolled",
+    invited_at: "Invited",
+    yes_word: "Yes",
+    no_word: "No",
+    invite_heading: "Invite a member of staff",
+    invite_button: "Invite",
+    invited: "Invited. Send this one-time link to the person (it works for 7 days and is not shown again):",
+    already_staff: "This address is already on the staff.",
 };
 
 const JA: Words = Words {
@@ -364,6 +387,17 @@ const JA: Words = Words {
     older: "以前のイベント",
     signed_head: "署名付きヘッド",
     who_accessed: "このお客様にアクセスした人",
+    administration: "管理",
+    staff_heading: "スタッフ",
+    email_col: "メールアドレス",
+    enrolled_col: "登録済み",
+    invited_at: "招待日",
+    yes_word: "はい",
+    no_word: "いいえ",
+    invite_heading: "スタッフを招待",
+    invite_button: "招待する",
+    invited: "招待しました。この1回限りのリンクを本人に送ってください（7日間有効で、再表示されません）：",
+    already_staff: "このアドレスはすでにスタッフです。",
 };
 
 const FR: Words = Words {
@@ -480,4 +514,15 @@ const FR: Words = Words {
     older: "Événements plus anciens",
     signed_head: "Tête signée",
     who_accessed: "Qui a consulté ce client",
+    administration: "Administration",
+    staff_heading: "Équipe",
+    email_col: "Adresse e-mail",
+    enrolled_col: "Inscrit",
+    invited_at: "Invité le",
+    yes_word: "Oui",
+    no_word: "Non",
+    invite_heading: "Inviter un membre de l'équipe",
+    invite_button: "Inviter",
+    invited: "Invitation créée. Envoyez ce lien à usage unique à la personne (valable 7\u{a0}jours, il ne sera plus affiché)\u{202f}:",
+    already_staff: "Cette adresse fait déjà partie de l'équipe.",
 };

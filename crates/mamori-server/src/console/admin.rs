@@ -1,0 +1,159 @@
+//! `/console/admin/staff`: for roles with `admin = ["staff"]`, everyone on the staff (address,
+//! role, whether they enrolled) and the invitation form. Inviting is sensitive (it grants a role):
+//! it needs a factor proved lately, like erasing. The one-time link is shown once.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mamori_core::CoreError;
+use mamori_core::staff::StaffInfo;
+use mamori_policy::Language;
+use serde::Deserialize;
+
+use super::home::{Frame, frame};
+use super::{Signed, refusal_page, signed_in, with_status};
+use crate::AppState;
+use crate::privacy::page_language;
+
+#[derive(Template)]
+#[template(path = "console_staff.html")]
+struct StaffPage {
+    f: Frame,
+    staff: Vec<StaffInfo>,
+    roles: Vec<String>,
+    link: Option<String>,
+    status: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn staff_page(
+    s: &AppState,
+    lang: Language,
+    signed: &Signed,
+    said: (Option<&'static str>, Option<String>, Option<String>),
+) -> Response {
+    let f = frame(s, lang, signed, "admin");
+    let listed = match s.vault.staff_actor(&signed.session, "staff.list").await {
+        Ok(actor) => s.vault.list_staff(&actor).await,
+        Err(e) => Err(e),
+    };
+    let staff = match listed {
+        Ok(staff) => staff,
+        Err(CoreError::Denied(d)) => {
+            let text = format!("{} ({})", f.w.refused_by_policy, d.code());
+            return refusal_page(s, f, text);
+        }
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let code = if said.1.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = StaffPage {
+        f,
+        staff,
+        roles: s
+            .vault
+            .policy
+            .roles
+            .iter()
+            .map(|r| r.name.clone())
+            .collect(),
+        status: said.0,
+        error: said.1,
+        link: said.2,
+    };
+    with_status(page.render(), code)
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+pub async fn staff(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    match signed_in(&s, &headers, lang).await {
+        Ok(signed) => staff_page(&s, lang, &signed, (None, None, None)).await,
+        Err(answer) => answer,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    csrf: String,
+    lang: Option<String>,
+    email: String,
+    role: String,
+    code: Option<String>,
+}
+
+/// Where links point: the configured public URL, else the address the browser used.
+fn base_url(s: &AppState, headers: &HeaderMap) -> String {
+    let public = s.public_url.trim_end_matches('/');
+    if !public.is_empty() {
+        return public.to_string();
+    }
+    let host = (headers.get(header::HOST).and_then(|h| h.to_str().ok())).unwrap_or("localhost");
+    format!("{}://{host}", if s.tls { "https" } else { "http" })
+}
+
+pub async fn invite(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<InviteForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
+    };
+    let actor =
+        match super::requests::sensitive_actor(&s, &signed, form.code.as_deref(), "staff.invite")
+            .await
+        {
+            Ok(Some(actor)) => actor,
+            Ok(None) => {
+                return staff_page(&s, lang, &signed, (None, Some(w.wrong_code.into()), None))
+                    .await;
+            }
+            Err(CoreError::Denied(d)) => {
+                let text = format!("{} ({})", w.refused_by_policy, d.code());
+                return staff_page(&s, lang, &signed, (None, Some(text), None)).await;
+            }
+            Err(e) => return crate::problem::ApiError::from(e).into_response(),
+        };
+    let said = match s.vault.invite_staff(&actor, &form.email, &form.role).await {
+        Ok(invited) => {
+            let link = format!(
+                "{}/console/enrol?token={}",
+                base_url(&s, &headers),
+                invited.token
+            );
+            (Some(w.invited), None, Some(link))
+        }
+        Err(CoreError::Conflict { .. }) => (None, Some(w.already_staff.to_string()), None),
+        Err(CoreError::Invalid { .. }) => (None, Some(w.bad_value.to_string()), None),
+        Err(CoreError::Denied(d)) => (
+            None,
+            Some(format!("{} ({})", w.refused_by_policy, d.code())),
+            None,
+        ),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    staff_page(&s, lang, &signed, said).await
+}

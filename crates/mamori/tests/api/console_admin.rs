@@ -1,0 +1,75 @@
+//! The console's staff administration: who is on the staff, and invitations — a sensitive step
+//! (a factor proved within five minutes), for roles with `admin = ["staff"]` only.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+use crate::staff::now_seconds;
+use crate::staff_sign_in::{console_get, enrol, sign_in};
+use crate::{between, form_csrf};
+
+async fn invite(app: &TestApp, cookie: &str, email: &str, code: &str) -> (StatusCode, String) {
+    let (_, page) = console_get(app, cookie, "/console/admin/staff").await;
+    let form = [
+        ("csrf", form_csrf(&page)),
+        ("email", email.to_string()),
+        ("role", "support".to_string()),
+        ("code", code.to_string()),
+    ];
+    let r = (reqwest::Client::new().post(app.url("/console/admin/staff")))
+        .header("cookie", format!("mamori_staff={cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+pub async fn administrators_invite_staff_from_the_console(app: TestApp) {
+    let ada = enrol(&app, "ada.admin@example.com", "privacy_officer").await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = ada.secret.code_at(now_seconds(&app));
+    let cookie = sign_in(&app, &ada.email, &ada.password, &code)
+        .await
+        .1
+        .unwrap();
+    let (status, page) = console_get(&app, &cookie, "/console/admin/staff?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("ada.admin@example.com") && page.contains("Oui"),
+        "{page}"
+    );
+    let (status, page) = invite(&app, &cookie, "new.hire@example.com", "").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let link = between(&page, "id=\"enrolment-link\">", "<");
+    assert!(link.contains("/console/enrol?token="), "{link}");
+    let token = link.split("token=").nth(1).unwrap();
+    assert!(app.vault.enrolment_is_open(token).await.unwrap());
+    let (status, page) = invite(&app, &cookie, "NEW.HIRE@example.com", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("already on the staff") || page.contains("fait déjà"),
+        "{page}"
+    );
+    // Six minutes on, inviting asks for a code again.
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let (status, page) = invite(&app, &cookie, "later@example.com", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("reauthentication_required"), "{page}");
+    let code = ada.secret.code_at(now_seconds(&app));
+    let (status, page) = invite(&app, &cookie, "later@example.com", &code).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+
+    let sol = enrol(&app, "sol.notadmin@example.com", "support").await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = sol.secret.code_at(now_seconds(&app));
+    let support = sign_in(&app, &sol.email, &sol.password, &code)
+        .await
+        .1
+        .unwrap();
+    let (status, page) = console_get(&app, &support, "/console/admin/staff").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("permission_not_granted"), "{page}");
+}
