@@ -115,6 +115,9 @@ for (const [lang, w] of Object.entries(words)) {
     await page.goto(`${demo.base}/console/admin/staff?lang=${lang}`);
     assert.ok((await page.textContent('#staff')).includes(email));
     problems.push(...await checkPage(page, 'administration'));
+    await page.click('#system-link');
+    assert.ok(await page.isVisible('#api-keys'));
+    problems.push(...await checkPage(page, 'keys and connections'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

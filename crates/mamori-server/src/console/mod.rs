@@ -11,6 +11,7 @@ mod ledger;
 mod request_words;
 mod requests;
 mod sign_in;
+mod system;
 mod training;
 pub(crate) mod words;
 
@@ -51,6 +52,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/console/requests", get(requests::register))
         .route("/console/ledger", get(ledger::events))
+        .route("/console/admin/system", get(system::system))
         .route(
             "/console/admin/staff",
             get(admin::staff).post(admin::invite),

@@ -62,6 +62,12 @@ pub async fn administrators_invite_staff_from_the_console(app: TestApp) {
     let (status, page) = invite(&app, &cookie, "later@example.com", &code).await;
     assert_eq!(status, StatusCode::OK, "{page}");
 
+    // Keys and connections: what the role is granted, read through the vault.
+    let (status, page) = console_get(&app, &cookie, "/console/admin/system?lang=ja").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"api-keys\"") && page.contains("test service"), "{page}");
+    assert!(page.contains("Webhookの購読") && page.contains("公開済みのポリシー版"), "{page}");
+
     let sol = enrol(&app, "sol.notadmin@example.com", "support").await;
     app.clock.advance(Duration::from_secs(30));
     let code = sol.secret.code_at(now_seconds(&app));
@@ -72,4 +78,7 @@ pub async fn administrators_invite_staff_from_the_console(app: TestApp) {
     let (status, page) = console_get(&app, &support, "/console/admin/staff").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("permission_not_granted"), "{page}");
+    let (status, page) = console_get(&app, &support, "/console/admin/system").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("<table"), "support is granted none of it: {page}");
 }
