@@ -92,7 +92,9 @@ use consent_state::{
 };
 use console_admin::administrators_invite_staff_from_the_console;
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
-use console_ledger::auditors_see_which_staff_accessed_a_customer;
+use console_ledger::{
+    auditors_see_which_staff_accessed_a_customer, staff_read_survey_results_in_the_console,
+};
 use console_requests::staff_work_the_request_register_in_the_console;
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
@@ -278,6 +280,7 @@ both_backends!(
     staff_work_the_request_register_in_the_console,
     auditors_see_which_staff_accessed_a_customer,
     administrators_invite_staff_from_the_console,
+    staff_read_survey_results_in_the_console,
 );
 
 fn customer(tag: &str) -> Value {

@@ -112,6 +112,11 @@ for (const [lang, w] of Object.entries(words)) {
     problems.push(...await checkPage(page, 'ledger'));
     await page.goto(`${demo.base}/console/requests?lang=${lang}`);
     problems.push(...await checkPage(page, 'requests'));
+    await page.goto(`${demo.base}/console/surveys?lang=${lang}`);
+    problems.push(...await checkPage(page, 'surveys'));
+    await page.click('#surveys a');
+    assert.ok((await page.locator('.chart svg').count()) >= 1, 'the built-in survey is charted');
+    problems.push(...await checkPage(page, 'survey results'));
     await page.goto(`${demo.base}/console/admin/staff?lang=${lang}`);
     assert.ok((await page.textContent('#staff')).includes(email));
     problems.push(...await checkPage(page, 'administration'));

@@ -11,6 +11,7 @@ mod ledger;
 mod request_words;
 mod requests;
 mod sign_in;
+mod surveys;
 mod system;
 mod training;
 pub(crate) mod words;
@@ -53,6 +54,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/requests", get(requests::register))
         .route("/console/ledger", get(ledger::events))
         .route("/console/admin/system", get(system::system))
+        .route("/console/surveys", get(surveys::list))
+        .route("/console/surveys/{slug}", get(surveys::one))
         .route(
             "/console/admin/staff",
             get(admin::staff).post(admin::invite),

@@ -155,6 +155,12 @@ pub(crate) struct Words {
     pub(crate) hash_col: &'static str,
     pub(crate) by_col: &'static str,
     pub(crate) none_yet: &'static str,
+    pub(crate) surveys: &'static str,
+    pub(crate) survey_col: &'static str,
+    pub(crate) open_col: &'static str,
+    pub(crate) no_texts: &'static str,
+    pub(crate) more_texts: &'static str,
+    pub(crate) withheld: &'static str,
 }
 
 pub(crate) fn words(lang: Language) -> Words {
@@ -309,6 +315,12 @@ const EN: Words = Words {
     hash_col: "Hash",
     by_col: "By",
     none_yet: "None yet.",
+    surveys: "Surveys",
+    survey_col: "Survey",
+    open_col: "Open",
+    no_texts: "No free-text answers to list yet (they are listed from k answers).",
+    more_texts: "More answers",
+    withheld: "This survey's results are released only with differential privacy: see its releases over the API.",
 };
 
 const JA: Words = Words {
@@ -455,6 +467,12 @@ const JA: Words = Words {
     hash_col: "ハッシュ",
     by_col: "公開者",
     none_yet: "まだありません。",
+    surveys: "アンケート",
+    survey_col: "アンケート",
+    open_col: "受付中",
+    no_texts: "表示できる自由記述の回答はまだありません（k件以上で表示されます）。",
+    more_texts: "さらに表示",
+    withheld: "このアンケートの結果は差分プライバシーによる公開のみです。APIでリリースを確認してください。",
 };
 
 const FR: Words = Words {
@@ -601,4 +619,10 @@ const FR: Words = Words {
     hash_col: "Empreinte",
     by_col: "Par",
     none_yet: "Aucun pour l'instant.",
+    surveys: "Questionnaires",
+    survey_col: "Questionnaire",
+    open_col: "Ouvert",
+    no_texts: "Aucune réponse libre à afficher pour l'instant (elles le sont à partir de k réponses).",
+    more_texts: "Plus de réponses",
+    withheld: "Les résultats de ce questionnaire ne sont publiés qu'avec la confidentialité différentielle\u{a0}: voir ses publications par l'API.",
 };

@@ -79,6 +79,46 @@ pub struct ChartQuery {
     lang: Option<String>,
 }
 
+/// One question's results as an SVG bar chart in `lang` (the API's chart, and the console's).
+pub(crate) fn draw_chart(
+    question: &mamori_core::surveys::Question,
+    results: &mamori_proto::surveys::SurveyResults,
+    k: u32,
+    lang: Language,
+) -> askama::Result<String> {
+    let summary = results.questions.iter().find(|x| x.id == question.id);
+    let (hidden, note, mean_word) = chart_words(lang, k);
+    let rows = chart_rows(question, summary, lang);
+    let top = rows.iter().filter_map(|r| r.1).max().unwrap_or(0).max(1);
+    let (label_width, bar_space) = (220, 360);
+    let bars = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, count))| Bar {
+            label,
+            y: 34 + i as u32 * ROW,
+            width: count.map(|c| ((c * u64::from(bar_space)) / top).max(1) as u32),
+            value_text: count.map_or_else(|| hidden.clone(), |c| c.to_string()),
+        })
+        .collect::<Vec<_>>();
+    let title = chart_title(question, summary, lang, &mean_word);
+    let chart = Chart {
+        height: 34 + bars.len() as u32 * ROW + 26,
+        bars,
+        title,
+        width: label_width + bar_space + 60,
+        label_width,
+        bar_space,
+        note,
+        colon: match lang {
+            Language::Ja => "：",
+            Language::Fr => "\u{202f}: ",
+            Language::En => ": ",
+        },
+    };
+    chart.render()
+}
+
 /// `GET /v1/surveys/{slug}/charts/{question}`: the question's results as an SVG bar chart
 /// (choices, or the distribution of a rating), drawn on the server; hidden cells are drawn as
 /// hidden, never as zero.
@@ -107,39 +147,7 @@ pub async fn chart(
         })?
         .clone();
     let results = s.vault.survey_results(&actor, &slug, None).await?;
-    let summary = results.questions.iter().find(|x| x.id == question.id);
-    let k = stored.survey.k;
-    let (hidden, note, mean_word) = chart_words(lang, k);
-    let rows = chart_rows(&question, summary, lang);
-    let top = rows.iter().filter_map(|r| r.1).max().unwrap_or(0).max(1);
-    let (label_width, bar_space) = (220, 360);
-    let bars = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (label, count))| Bar {
-            label,
-            y: 34 + i as u32 * ROW,
-            width: count.map(|c| ((c * u64::from(bar_space)) / top).max(1) as u32),
-            value_text: count.map_or_else(|| hidden.clone(), |c| c.to_string()),
-        })
-        .collect::<Vec<_>>();
-    let title = chart_title(&question, summary, lang, &mean_word);
-    let chart = Chart {
-        height: 34 + bars.len() as u32 * ROW + 26,
-        bars,
-        title,
-        width: label_width + bar_space + 60,
-        label_width,
-        bar_space,
-        note,
-        colon: match lang {
-            Language::Ja => "：",
-            Language::Fr => "\u{202f}: ",
-            Language::En => ": ",
-        },
-    };
-    let svg = chart
-        .render()
+    let svg = draw_chart(&question, &results, stored.survey.k, lang)
         .map_err(|e| ApiError::Core(mamori_core::CoreError::Internal(e.to_string())))?;
     Ok((
         [

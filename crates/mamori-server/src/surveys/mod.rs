@@ -29,6 +29,8 @@ use crate::problem::{ApiError, Problem};
 
 mod charts;
 mod pages;
+pub(crate) use charts::draw_chart;
+pub(crate) use pages::text_in;
 mod tokens;
 
 pub use charts::*;

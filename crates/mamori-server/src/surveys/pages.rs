@@ -163,7 +163,7 @@ pub(super) struct DonePage {
     spent_token: Option<String>,
 }
 
-pub(super) fn text_in(texts: &mamori_core::surveys::Texts, lang: Language) -> String {
+pub(crate) fn text_in(texts: &mamori_core::surveys::Texts, lang: Language) -> String {
     texts
         .get(lang.code())
         .or_else(|| texts.values().next())

@@ -65,8 +65,14 @@ pub async fn administrators_invite_staff_from_the_console(app: TestApp) {
     // Keys and connections: what the role is granted, read through the vault.
     let (status, page) = console_get(&app, &cookie, "/console/admin/system?lang=ja").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("id=\"api-keys\"") && page.contains("test service"), "{page}");
-    assert!(page.contains("Webhookの購読") && page.contains("公開済みのポリシー版"), "{page}");
+    assert!(
+        page.contains("id=\"api-keys\"") && page.contains("test service"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Webhookの購読") && page.contains("公開済みのポリシー版"),
+        "{page}"
+    );
 
     let sol = enrol(&app, "sol.notadmin@example.com", "support").await;
     app.clock.advance(Duration::from_secs(30));
@@ -80,5 +86,8 @@ pub async fn administrators_invite_staff_from_the_console(app: TestApp) {
     assert!(page.contains("permission_not_granted"), "{page}");
     let (status, page) = console_get(&app, &support, "/console/admin/system").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!page.contains("<table"), "support is granted none of it: {page}");
+    assert!(
+        !page.contains("<table"),
+        "support is granted none of it: {page}"
+    );
 }

@@ -82,3 +82,34 @@ pub async fn auditors_see_which_staff_accessed_a_customer(app: TestApp) {
     let (status, _) = console_get(&app, &officer, "/console/ledger?subject=not-an-id").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Survey results in the console: the API's charts (cells below k hidden) and the scrubbed free
+/// text, for roles granted `surveys = ["results"]`; others are refused.
+pub async fn staff_read_survey_results_in_the_console(app: TestApp) {
+    crate::surveys::delivery_survey(&app).await;
+    let canary = crate::surveys::ten_responses(&app).await;
+    let analyst = signed_in_as(&app, "ana.lyst@example.com", "analyst").await;
+    let (status, list) = console_get(&app, &analyst, "/console/surveys?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("/console/surveys/delivery"), "{list}");
+    let (status, page) = console_get(&app, &analyst, "/console/surveys/delivery?lang=fr").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        page.matches("<svg").count(),
+        4,
+        "a chart per question but the text one"
+    );
+    assert!(page.contains("aria-labelledby=\"chart-speed\"") && !page.contains("id=\"t\""));
+    assert!(
+        page.contains("masqué"),
+        "the door group of one is hidden: {page}"
+    );
+    assert!(
+        page.contains("<li>ok</li>") && !page.contains(&canary),
+        "scrubbed text: {page}"
+    );
+    let support = signed_in_as(&app, "sue.port@example.com", "support").await;
+    let (status, page) = console_get(&app, &support, "/console/surveys/delivery").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("action_not_allowed_for_role"), "{page}");
+}

@@ -60,7 +60,7 @@ pub(crate) async fn survey_response_columns(app: &TestApp) -> Vec<String> {
 }
 
 /// Creates the "delivery" survey as the privacy officer.
-async fn delivery_survey(app: &TestApp) {
+pub(crate) async fn delivery_survey(app: &TestApp) {
     let r = officer(
         app,
         Method::POST,
@@ -78,7 +78,7 @@ async fn delivery_survey(app: &TestApp) {
 
 /// Four responses whose comment names an address (the canary, returned), then six more: five
 /// fast ones left at a locker, one slow one at the door.
-async fn ten_responses(app: &TestApp) -> String {
+pub(crate) async fn ten_responses(app: &TestApp) -> String {
     let canary = format!("canary{}@example.com", uuid::Uuid::new_v4().simple());
     for i in 0..4 {
         let answers = json!({"speed": 5, "recommend": 9, "where": "door", "liked": ["price"], "comment": format!("write to {canary} #{i}")});

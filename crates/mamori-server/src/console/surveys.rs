@@ -1,0 +1,168 @@
+//! `/console/surveys`: the surveys, and one survey's results for roles granted `surveys =
+//! ["results"]` — the charts the API draws (cells below k hidden, never shown as zero) and the
+//! free-text answers a page at a time (scrubbed, listed only from k answers). A survey released
+//! only with differential privacy says so. Every read is the vault's (decided, ledgered).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mamori_core::CoreError;
+use mamori_core::surveys::QuestionKind;
+use serde::Deserialize;
+
+use super::home::{Frame, frame};
+use super::{refusal_page, signed_in, with_status};
+use crate::AppState;
+use crate::privacy::page_language;
+use crate::surveys::{draw_chart, text_in};
+
+#[derive(Template)]
+#[template(path = "console_surveys.html")]
+struct ListPage {
+    f: Frame,
+    /// (slug, title, open)
+    surveys: Vec<(String, String, bool)>,
+}
+
+/// A question's results: its chart (SVG we draw), or a page of its free-text answers.
+struct Shown {
+    question: String,
+    chart: Option<String>,
+    texts: Vec<String>,
+    more: Option<String>,
+    id: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_survey.html")]
+struct SurveyPage {
+    f: Frame,
+    slug: String,
+    title: String,
+    questions: Vec<Shown>,
+    withheld: bool,
+}
+
+#[derive(Deserialize)]
+pub struct SurveyQuery {
+    lang: Option<String>,
+    /// The free-text question to page through, and where its page starts.
+    question: Option<String>,
+    after: Option<String>,
+}
+
+fn refused(s: &AppState, f: Frame, e: CoreError) -> Response {
+    match e {
+        CoreError::Denied(d) => {
+            let text = format!("{} ({})", f.w.refused_by_policy, d.code());
+            refusal_page(s, f, text)
+        }
+        CoreError::Missing { .. } | CoreError::NotFound => StatusCode::NOT_FOUND.into_response(),
+        e => crate::problem::ApiError::from(e).into_response(),
+    }
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<SurveyQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let f = frame(&s, lang, &signed, "surveys");
+    let listed = match s.vault.staff_actor(&signed.session, "survey.list").await {
+        Ok(actor) => s.vault.list_surveys(&actor).await,
+        Err(e) => Err(e),
+    };
+    let today = s.vault.now_ms().div_euclid(86_400_000);
+    match listed {
+        Ok(all) => {
+            let surveys = (all.iter())
+                .map(|st| {
+                    (
+                        st.survey.definition.slug.clone(),
+                        text_in(&st.survey.definition.title, lang),
+                        st.is_open(today),
+                    )
+                })
+                .collect();
+            with_status(ListPage { f, surveys }.render(), StatusCode::OK)
+        }
+        Err(e) => refused(&s, f, e),
+    }
+}
+
+pub async fn one(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<SurveyQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let f = frame(&s, lang, &signed, "surveys");
+    let actor = match s.vault.staff_actor(&signed.session, "survey.results").await {
+        Ok(actor) => actor,
+        Err(e) => return refused(&s, f, e),
+    };
+    let stored = match s.vault.survey(&slug).await {
+        Ok(stored) => stored,
+        Err(e) => return refused(&s, f, e),
+    };
+    let mut page = SurveyPage {
+        slug: slug.clone(),
+        title: text_in(&stored.survey.definition.title, lang),
+        questions: vec![],
+        withheld: false,
+        f,
+    };
+    let results = match s.vault.survey_results(&actor, &slug, None).await {
+        Ok(results) => results,
+        Err(CoreError::Conflict { .. }) => {
+            page.withheld = true;
+            return with_status(page.render(), StatusCode::OK);
+        }
+        Err(e) => return refused(&s, page.f, e),
+    };
+    for question in &stored.survey.definition.questions {
+        let mut shown = Shown {
+            question: text_in(&question.text, lang),
+            chart: None,
+            texts: vec![],
+            more: None,
+            id: question.id.clone(),
+        };
+        if question.kind == QuestionKind::Text {
+            let after = q
+                .after
+                .as_deref()
+                .filter(|_| q.question.as_deref() == Some(&question.id));
+            match s
+                .vault
+                .survey_texts(&actor, &slug, &question.id, after, Some(20))
+                .await
+            {
+                Ok(texts) => (shown.texts, shown.more) = (texts.texts, texts.next),
+                Err(e) => return refused(&s, page.f, e),
+            }
+        } else {
+            // Several charts on one page: each chart's title gets an id of its own.
+            let id = format!("chart-{}", question.id);
+            shown.chart = (draw_chart(question, &results, stored.survey.k, lang).ok()).map(|svg| {
+                svg.replace("id=\"t\"", &format!("id=\"{id}\"")).replace(
+                    "aria-labelledby=\"t\"",
+                    &format!("aria-labelledby=\"{id}\""),
+                )
+            });
+        }
+        page.questions.push(shown);
+    }
+    with_status(page.render(), StatusCode::OK)
+}
