@@ -56,6 +56,9 @@ pub struct JobSettings {
     pub key_rotation: Option<crate::keys::EpochSchedule>,
     /// Enforces each category's retention on live data, hourly.
     pub retention_sweep: bool,
+    /// Reminds staff before their training expires (outbox event, and an e-mail through this
+    /// mailer when there is one); with the deadline reminders.
+    pub training_mailer: Option<Arc<dyn crate::mail::Mailer>>,
 }
 
 /// The jobs running; dropping this stops them.
@@ -85,6 +88,9 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
     }
     if settings.deadline_reminders {
         jobs.push(Box::new(Reminders));
+        jobs.push(Box::new(TrainingReminders(
+            settings.training_mailer.clone(),
+        )));
     }
     if let Some(path) = settings.heads_file {
         jobs.push(Box::new(Anchor {
@@ -339,6 +345,23 @@ impl Job for Reminders {
     }
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         vault.send_due_reminders().await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Reminds staff of trainings that expire within 30 days.
+struct TrainingReminders(Option<Arc<dyn crate::mail::Mailer>>);
+
+#[async_trait::async_trait]
+impl Job for TrainingReminders {
+    fn name(&self) -> &'static str {
+        "training_reminders"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(std::time::Duration::from_secs(3600))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        vault.send_training_reminders(self.0.as_ref()).await?;
         Ok(Ran::Done)
     }
 }

@@ -65,7 +65,19 @@ wire_enum! {
         /// The ledger's head was signed and offered to witnesses ([`crate::reports::SignedHead`]).
         #[serde(rename = "ledger.head_signed")]
         LedgerHeadSigned = "ledger.head_signed",
+        /// A member of staff's training for their role expires within 30 days
+        /// ([`TrainingExpiring`]).
+        #[serde(rename = "staff.training_expiring")]
+        StaffTrainingExpiring = "staff.training_expiring",
     }
+}
+
+/// `staff.training_expiring`: whose training (a staff id, never an address), for which role, until when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TrainingExpiring {
+    pub staff: String,
+    pub role: String,
+    pub expires_at: String,
 }
 
 /// `consent.changed`: a decision, with the receipt's id.

@@ -85,6 +85,19 @@ pub fn router_with(
 ) -> Router {
     let drp_business_id = drp_business_id
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
+    let (messaging, demo_outbox) = resolve_messaging(&limits, messaging);
+    router_from(vault, limits, messaging, demo_outbox, tls, drp_business_id)
+}
+
+/// The transports in use: the demo's in-memory outbox under `mamori demo`, else the operator's
+/// (or none).
+fn resolve_messaging(
+    limits: &Limits,
+    messaging: Option<messaging::Messaging>,
+) -> (
+    messaging::Messaging,
+    Option<Arc<mamori_core::mail::DemoOutbox>>,
+) {
     let demo_outbox = limits
         .demo_outbox
         .then(|| Arc::new(mamori_core::mail::DemoOutbox::default()));
@@ -97,6 +110,17 @@ pub fn router_with(
         (None, Some(m)) => m,
         (None, None) => messaging::Messaging::none(""),
     };
+    (messaging, demo_outbox)
+}
+
+fn router_from(
+    vault: Vault,
+    limits: Limits,
+    messaging: messaging::Messaging,
+    demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
+    tls: bool,
+    drp_business_id: String,
+) -> Router {
     let state = AppState(Arc::new(Shared {
         vault,
         metrics: Metrics::new(),
@@ -526,6 +550,7 @@ pub async fn serve_with(
     if let Err(e) = vault.seal_unsealed_consent_state().await {
         tracing::error!(error = %e, "the consent state could not be sealed");
     }
+    let (messaging, demo_outbox) = resolve_messaging(&limits, options.messaging);
     // The background jobs run while the server does, and stop with it.
     let jobs = mamori_core::jobs::start(
         &vault,
@@ -547,15 +572,19 @@ pub async fn serve_with(
             )),
             key_rotation: options.key_rotation,
             retention_sweep: options.retention_sweep,
+            training_mailer: Some(messaging.mailer.clone()),
         },
     );
     let stopping = vault.clone();
-    let app = router_with(
+    let drp_business_id = (options.drp_business_id)
+        .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
+    let app = router_from(
         vault,
         limits,
-        options.messaging,
+        messaging,
+        demo_outbox,
         tls.is_some(),
-        options.drp_business_id,
+        drp_business_id,
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match tls {

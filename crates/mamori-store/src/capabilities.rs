@@ -357,6 +357,13 @@ pub trait StaffSignInStore: Send + Sync {
 
     /// The person's current training record for `role`, if any.
     async fn staff_training(&self, staff_id: &Id, role: &str) -> Result<Option<StaffTrainingRow>>;
+
+    /// Training records expiring before `before_ms` whose reminder was not sent, soonest first.
+    async fn staff_training_to_remind(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<StaffTrainingRow>>;
 }
 
 /// Every capability: what a backend is.

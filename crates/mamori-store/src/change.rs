@@ -137,6 +137,12 @@ pub enum Change {
         factor: FactorUse,
         at_ms: i64,
     },
+    /// The reminder that a training expires soon was sent.
+    MarkTrainingReminded {
+        staff_id: Id,
+        role: String,
+        at_ms: i64,
+    },
     /// A passed training: replaces the person's record for the role.
     RecordTraining(StaffTrainingRow),
     /// Ends one of a person's sessions, or all of them (`session_id` None).

@@ -6,11 +6,13 @@
 //! server-side session (`sessions`).
 
 mod enrolment;
+mod reminders;
 mod sessions;
 mod sign_in;
 mod training;
 
 pub use enrolment::{EnrolmentDone, TotpSetup};
+pub use reminders::TRAINING_REMIND_BEFORE_MS;
 pub use sessions::{StaffSession, StaffSessionInfo};
 pub use sign_in::{SignInRefused, StaffSignedIn};
 pub use training::{QuizFailed, TrainingStatus};

@@ -8,7 +8,7 @@ use mamori_policy::Language;
 use mamori_proto::ErrorCode;
 use reqwest::StatusCode;
 
-use crate::common::{Backend, EXAMPLE_POLICY, spawn_app_with_policy};
+use crate::common::{Backend, EXAMPLE_POLICY, TestApp, spawn_app_with_policy};
 use crate::staff::now_seconds;
 use crate::staff_sign_in::{console_get, enrol, sign_in, staff_events};
 use crate::{between, form_csrf};
@@ -93,8 +93,10 @@ async fn staff_act_only_with_current_training(backend: Backend) {
         let found = events.iter().any(|(a, o)| a == action && o == outcome);
         assert!(found, "{action} {outcome}: {events:?}");
     }
-    // A year and a day later the record has expired.
-    app.clock.advance(Duration::from_secs(366 * 86_400));
+    // Thirty days before it expires, one reminder; a year and a day on, it has expired.
+    app.clock.advance(Duration::from_secs(336 * 86_400));
+    reminded_once(&app, &mia.email).await;
+    app.clock.advance(Duration::from_secs(30 * 86_400));
     let code = mia.secret.code_at(now_seconds(&app));
     let cookie = sign_in(&app, &mia.email, &mia.password, &code)
         .await
@@ -103,6 +105,49 @@ async fn staff_act_only_with_current_training(backend: Backend) {
     let session = app.vault.staff_session(&cookie).await.unwrap().unwrap();
     let refused = app.vault.staff_actor(&session, "request.list").await;
     assert_eq!(refused.unwrap_err().code(), ErrorCode::TrainingExpired);
+}
+
+/// The reminder: an outbox event naming the staff id and role (no address), an e-mail to the
+/// person, ledgered; once.
+async fn reminded_once(app: &TestApp, email: &str) {
+    let outbox = std::sync::Arc::new(mamori_core::mail::DemoOutbox::default());
+    let mailer: std::sync::Arc<dyn mamori_core::mail::Mailer> = outbox.clone();
+    assert_eq!(
+        app.vault
+            .send_training_reminders(Some(&mailer))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.vault
+            .send_training_reminders(Some(&mailer))
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let mails = outbox.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, email);
+    assert!(
+        mails[0].subject.contains("your training expires soon"),
+        "{:?}",
+        mails[0]
+    );
+    let (status, feed) = app
+        .get_as("/v1/events?after=0", "service", "order_fulfilment")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = feed.to_string();
+    assert!(
+        text.contains("staff.training_expiring") && text.contains("privacy_officer"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(email),
+        "the feed carries ids, never the address"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,6 +58,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | StaffSignInFailed { .. }
         | TouchStaffSession { .. }
         | RecordTraining(_)
+        | MarkTrainingReminded { .. }
         | StaffReauthenticated { .. }
         | EndStaffSessions { .. } => staff::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {

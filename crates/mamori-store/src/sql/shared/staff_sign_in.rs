@@ -80,6 +80,34 @@ impl StaffSignInStore for Backend {
         rows.into_iter().map(session).collect()
     }
 
+    async fn staff_training_to_remind(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<StaffTrainingRow>> {
+        let rows: Vec<(Vec<u8>, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT staff_id, role, scope, policy_version, passed_ms, expires_ms FROM staff_training \
+             WHERE reminded_ms IS NULL AND expires_ms < $1 ORDER BY expires_ms LIMIT $2",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        (rows.into_iter())
+            .map(|(id, role, scope, policy_version, passed_ms, expires_ms)| {
+                Ok(StaffTrainingRow {
+                    staff_id: id_from_slice(&id)?,
+                    role,
+                    scope,
+                    policy_version,
+                    passed_ms,
+                    expires_ms,
+                    reminded_ms: None,
+                })
+            })
+            .collect()
+    }
+
     async fn staff_training(&self, staff_id: &Id, role: &str) -> Result<Option<StaffTrainingRow>> {
         let row: Option<(String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
             "SELECT scope, policy_version, passed_ms, expires_ms, reminded_ms FROM staff_training \
@@ -196,31 +224,50 @@ async fn reauthenticated(
     changed_a_row(done, JobError::Stale)
 }
 
+/// The reminder before a training expires went out.
+async fn training_reminded(conn: &mut Conn, staff_id: &Id, role: &str, at_ms: i64) -> Applied {
+    sqlx::query("UPDATE staff_training SET reminded_ms = $1 WHERE staff_id = $2 AND role = $3")
+        .bind(at_ms)
+        .bind(&staff_id[..])
+        .bind(role)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A sign-in: the factor spent, the failures cleared, the session opened.
+async fn signed_in(conn: &mut Conn, s: &StaffSessionRow, factor: &FactorUse) -> Applied {
+    spend(conn, &s.staff_id, factor, s.created_ms).await?;
+    sqlx::query("UPDATE staff SET failures = 0, locked_until_ms = NULL WHERE id = $1")
+        .bind(&s.staff_id[..])
+        .execute(&mut *conn)
+        .await?;
+    let sql = format!(
+        "INSERT INTO staff_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&s.digest[..])
+        .bind(&s.id[..])
+        .bind(&s.staff_id[..])
+        .bind(s.created_ms)
+        .bind(s.seen_ms)
+        .bind(s.verified_ms)
+        .bind(s.ended_ms)
+        .execute(&mut *conn)
+        .await
+        .map_err(duplicate)?;
+    Ok(())
+}
+
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     match change {
-        Change::StaffSignedIn { session: s, factor } => {
-            spend(conn, &s.staff_id, factor, s.created_ms).await?;
-            sqlx::query("UPDATE staff SET failures = 0, locked_until_ms = NULL WHERE id = $1")
-                .bind(&s.staff_id[..])
-                .execute(&mut *conn)
-                .await?;
-            let sql = format!(
-                "INSERT INTO staff_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&s.digest[..])
-                .bind(&s.id[..])
-                .bind(&s.staff_id[..])
-                .bind(s.created_ms)
-                .bind(s.seen_ms)
-                .bind(s.verified_ms)
-                .bind(s.ended_ms)
-                .execute(&mut *conn)
-                .await
-                .map_err(duplicate)?;
-            Ok(())
-        }
+        Change::StaffSignedIn { session, factor } => signed_in(conn, session, factor).await,
         Change::RecordTraining(t) => record_training(conn, t).await,
+        Change::MarkTrainingReminded {
+            staff_id,
+            role,
+            at_ms,
+        } => training_reminded(conn, staff_id, role, *at_ms).await,
         Change::StaffReauthenticated {
             digest,
             staff_id,
