@@ -259,6 +259,7 @@ async fn vault_checks(ctx: &Context, now_ms: i64) -> anyhow::Result<Vec<Finding>
     let mut out = vec![];
     let keys = ctx.vault.list_api_keys(&operator).await?;
     out.push(staff_controls(ctx, &keys));
+    out.push(staff_training(&ctx.vault.list_staff(&operator).await?));
     let old: Vec<String> = (keys.into_iter())
         .filter(|k| !k.revoked && now_ms - k.created_ms > 365 * DAY_MS)
         .map(|k| k.name)
@@ -367,6 +368,38 @@ fn staff_controls(ctx: &Context, keys: &[mamori_core::apikeys::ApiKeyInfo]) -> F
             refused.join(", ")
         ),
         Some("mamori apikey revoke ID (automation: a role declared machine = true)".into()),
+    )
+}
+
+/// Enrolled staff of roles that ask for training who do not hold it now: they cannot act.
+fn staff_training(staff: &[mamori_core::staff::StaffInfo]) -> Finding {
+    use mamori_core::staff::TrainingStatus;
+    let untrained: Vec<String> = (staff.iter())
+        .filter(|m| m.enrolled && !m.disabled)
+        .filter(|m| {
+            matches!(
+                m.training,
+                Some(TrainingStatus::Required | TrainingStatus::Expired)
+            )
+        })
+        .map(|m| format!("{} ({})", m.id, m.role))
+        .collect();
+    if untrained.is_empty() {
+        return finding(
+            "staff_training",
+            Severity::Ok,
+            "every enrolled member of staff holds the training their role asks for".into(),
+            None,
+        );
+    }
+    finding(
+        "staff_training",
+        Severity::Medium,
+        format!(
+            "staff whose role asks for training they do not hold (they cannot act): {}",
+            untrained.join(", ")
+        ),
+        Some("they take it in the console: /console/training".into()),
     )
 }
 

@@ -43,6 +43,8 @@ pub struct StaffInfo {
     pub invited_at: String,
     pub enrolled: bool,
     pub disabled: bool,
+    /// Where they stand with their role's training (in listings; None elsewhere).
+    pub training: Option<TrainingStatus>,
 }
 
 /// A new member of staff and the token of their enrolment link (shown once).
@@ -100,6 +102,7 @@ impl Vault {
             invited_at: format_time(row.created_ms),
             enrolled: row.enrolled_ms.is_some(),
             disabled: row.disabled_ms.is_some(),
+            training: None,
         })
     }
 
@@ -165,6 +168,12 @@ impl Vault {
     pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<StaffInfo>> {
         self.grant_and_ledger(actor, STAFF, "staff.list").await?;
         let rows = self.store.staff_members().await?;
-        rows.iter().map(|r| self.staff_info(r)).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut info = self.staff_info(row)?;
+            info.training = Some(self.training_status(&row.id, &row.role).await?);
+            out.push(info);
+        }
+        Ok(out)
     }
 }

@@ -27,6 +27,19 @@ struct StaffPage {
     error: Option<String>,
 }
 
+impl StaffPage {
+    /// A member's training status in the page's words.
+    fn training_of(&self, m: &StaffInfo) -> &'static str {
+        use mamori_core::staff::TrainingStatus;
+        match m.training {
+            Some(TrainingStatus::NotRequired) | None => self.f.w.training_not_asked,
+            Some(TrainingStatus::Current { .. }) => self.f.w.training_ok,
+            Some(TrainingStatus::Required) => self.f.w.training_missing,
+            Some(TrainingStatus::Expired) => self.f.w.training_lapsed,
+        }
+    }
+}
+
 async fn staff_page(
     s: &AppState,
     lang: Language,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use mamori_core::staff::TrainingStatus;
 use mamori_policy::Language;
 use mamori_proto::ErrorCode;
 use reqwest::StatusCode;
@@ -27,6 +28,15 @@ async fn staff_act_only_with_current_training(backend: Backend) {
     let session = app.vault.staff_session(&cookie).await.unwrap().unwrap();
     let refused = app.vault.staff_actor(&session, "request.list").await;
     assert_eq!(refused.unwrap_err().code(), ErrorCode::TrainingRequired);
+    let training_listed = async || {
+        let officer = mamori_core::Actor {
+            id: "test:officer".into(),
+            role: "privacy_officer".into(),
+        };
+        let listed = app.vault.list_staff(&officer).await.unwrap();
+        listed[0].training.unwrap()
+    };
+    assert_eq!(training_listed().await, TrainingStatus::Required);
     let (_, home) = console_get(&app, &cookie, "/console").await;
     assert!(
         home.contains("id=\"take-training\"") && !home.contains("id=\"overdue\""),
@@ -78,6 +88,10 @@ async fn staff_act_only_with_current_training(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(actor.role, "privacy_officer");
+    assert!(matches!(
+        training_listed().await,
+        TrainingStatus::Current { .. }
+    ));
     let (_, home) = console_get(&app, &cookie, "/console").await;
     assert!(
         home.contains("id=\"overdue\""),

@@ -33,6 +33,7 @@ fn doctor_reports_the_posture_and_fails_on_high_findings() {
     assert_eq!(severity_of(&body, "backups"), ["medium"]);
     // The example's roles that ask for MFA or training take no keys, and none were made.
     assert_eq!(severity_of(&body, "staff_controls"), ["ok"]);
+    assert_eq!(severity_of(&body, "staff_training"), ["ok"], "no staff yet");
     let verified = text(&mamori(&data, &["ledger", "verify"]).stdout);
     assert!(verified.contains("ok"), "{verified}");
 
