@@ -254,26 +254,38 @@ fn key_rotation(config: &Config, paths: &Paths, now_ms: i64) -> anyhow::Result<F
     })
 }
 
-async fn vault_checks(ctx: &Context, now_ms: i64) -> anyhow::Result<Vec<Finding>> {
-    let operator = context::operator();
-    let mut out = vec![];
-    let keys = ctx.vault.list_api_keys(&operator).await?;
-    out.push(staff_controls(ctx, &keys));
-    out.push(staff_training(&ctx.vault.list_staff(&operator).await?));
+/// API keys older than a year (low): rotate them.
+fn old_keys(keys: Vec<mamori_core::apikeys::ApiKeyInfo>, now_ms: i64) -> Finding {
     let old: Vec<String> = (keys.into_iter())
         .filter(|k| !k.revoked && now_ms - k.created_ms > 365 * DAY_MS)
         .map(|k| k.name)
         .collect();
-    out.push(if old.is_empty() {
-        finding("api_keys", Severity::Ok, "no API key is older than a year".into(), None)
-    } else {
-        finding(
+    if old.is_empty() {
+        return finding(
             "api_keys",
-            Severity::Low,
-            format!("API keys older than a year: {}", old.join(", ")),
-            Some("mamori apikey create --role R --name N, move the client, then mamori apikey revoke ID".into()),
-        )
-    });
+            Severity::Ok,
+            "no API key is older than a year".into(),
+            None,
+        );
+    }
+    finding(
+        "api_keys",
+        Severity::Low,
+        format!("API keys older than a year: {}", old.join(", ")),
+        Some(
+            "mamori apikey create --role R --name N, move the client, then mamori apikey revoke ID"
+                .into(),
+        ),
+    )
+}
+
+async fn vault_checks(ctx: &Context, now_ms: i64) -> anyhow::Result<Vec<Finding>> {
+    let operator = context::operator();
+    let mut out = vec![];
+    let keys = ctx.vault.list_api_keys(&operator).await?;
+    let staff = ctx.vault.list_staff(&operator).await?;
+    out.extend([staff_controls(ctx, &keys), staff_training(&staff)]);
+    out.push(old_keys(keys, now_ms));
     let failing: Vec<String> = (ctx.vault.list_webhooks(&operator).await?.into_iter())
         .filter(|w| w.attempts > 0 || w.last_status.is_some_and(|s| !(200..300).contains(&s)))
         .map(|w| w.id)
