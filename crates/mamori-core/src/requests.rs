@@ -11,6 +11,9 @@ use mamori_store::{Change, JobError};
 // The register's rows as stored, shown to callers as they are (plain data; `Store` stays here).
 pub use mamori_store::{RequestFilter, RequestRow};
 
+/// Counts of the open queue stop here: beyond it a page says "1,000+".
+pub const REQUEST_COUNT_CAP: i64 = 1_000;
+
 use crate::error::{CoreError, Result};
 use crate::outbox::EventType;
 use crate::vault::{Actor, Vault};
@@ -490,12 +493,15 @@ impl Vault {
         Ok(rows)
     }
 
-    /// How many requests are open: (all, overdue, due within `soon_ms` from now). Decided and
-    /// ledgered like a listing of the queue.
+    /// How many requests are open: (all, overdue, due within `soon_ms` from now), each counted
+    /// up to [`REQUEST_COUNT_CAP`] (a page shows "1,000+"). Decided and ledgered like a listing
+    /// of the queue.
     pub async fn request_counts(&self, actor: &Actor, soon_ms: i64) -> Result<(i64, i64, i64)> {
         self.request_access(actor, "request.count", None).await?;
         let now = self.now_ms();
-        let counts = self.store.open_request_counts(now, now + soon_ms).await?;
+        let counts = (self.store)
+            .open_request_counts(now, now + soon_ms, REQUEST_COUNT_CAP)
+            .await?;
         let event = self.request_event(actor, "request.count", None);
         self.ledger.submit(vec![], vec![event]).await??;
         Ok(counts)

@@ -186,8 +186,14 @@ pub trait RequestStore: Send + Sync {
 
     async fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>>;
 
-    /// Requests not closed: (all, due before `now_ms`, due from `now_ms` to before `soon_ms`).
-    async fn open_request_counts(&self, now_ms: i64, soon_ms: i64) -> Result<(i64, i64, i64)>;
+    /// Requests not closed: (all, due before `now_ms`, due from `now_ms` to before `soon_ms`),
+    /// each counted up to `cap`.
+    async fn open_request_counts(
+        &self,
+        now_ms: i64,
+        soon_ms: i64,
+        cap: i64,
+    ) -> Result<(i64, i64, i64)>;
 
     /// Open requests that wait for something (an erasure a legal hold keeps), oldest first.
     async fn waiting_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;

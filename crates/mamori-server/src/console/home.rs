@@ -39,9 +39,18 @@ pub(crate) fn frame(s: &AppState, lang: Language, signed: &Signed, here: &'stati
 
 /// Requests needing attention, counted.
 struct RequestCounts {
-    open: i64,
-    overdue: i64,
-    due_soon: i64,
+    open: String,
+    overdue: String,
+    due_soon: String,
+}
+
+/// A count as the page shows it: "1000+" once it reached the cap.
+fn shown_count(n: i64) -> String {
+    if n >= mamori_core::requests::REQUEST_COUNT_CAP {
+        format!("{}+", mamori_core::requests::REQUEST_COUNT_CAP)
+    } else {
+        n.to_string()
+    }
 }
 
 #[derive(Template)]
@@ -95,9 +104,9 @@ pub async fn home(
         };
         match counted {
             Ok((open, overdue, due_soon)) => Some(RequestCounts {
-                open,
-                overdue,
-                due_soon,
+                open: shown_count(open),
+                overdue: shown_count(overdue),
+                due_soon: shown_count(due_soon),
             }),
             Err(e) => return crate::problem::ApiError::from(e).into_response(),
         }
