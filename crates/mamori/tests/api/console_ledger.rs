@@ -1,28 +1,17 @@
 //! The console's ledger for auditors: "who on our staff looked at customer X, when, for what" is
 //! one filter; other roles are refused; a malformed filter changes nothing.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 
 use crate::common::TestApp;
-use crate::staff::now_seconds;
-use crate::staff_sign_in::{console_get, enrol, sign_in};
+use crate::staff_sign_in::{console_get, signed_in_as};
 use crate::{create, customer, form_csrf};
-
-async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> String {
-    let who = enrol(app, email, role).await;
-    app.clock.advance(Duration::from_secs(30));
-    let code = who.secret.code_at(now_seconds(app));
-    sign_in(app, &who.email, &who.password, &code)
-        .await
-        .1
-        .unwrap()
-}
 
 pub async fn auditors_see_which_staff_accessed_a_customer(app: TestApp) {
     let id = create(&app, &customer("audited")).await;
-    let support = signed_in_as(&app, "sam.audited@example.com", "support").await;
+    let support = signed_in_as(&app, "sam.audited@example.com", "support")
+        .await
+        .0;
     let (_, page) = console_get(&app, &support, "/console/customers").await;
     for purpose in ["customer_support", "marketing_email"] {
         let form = [
@@ -46,7 +35,9 @@ pub async fn auditors_see_which_staff_accessed_a_customer(app: TestApp) {
     );
     assert!(page.contains("permission_not_granted"), "{page}");
 
-    let officer = signed_in_as(&app, "ola.auditor@example.com", "privacy_officer").await;
+    let officer = signed_in_as(&app, "ola.auditor@example.com", "privacy_officer")
+        .await
+        .0;
     let path = format!("/console/ledger?lang=ja&subject={id}&actor=staff:");
     let (status, page) = console_get(&app, &officer, &path).await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -88,7 +79,9 @@ pub async fn auditors_see_which_staff_accessed_a_customer(app: TestApp) {
 pub async fn staff_read_survey_results_in_the_console(app: TestApp) {
     crate::surveys::delivery_survey(&app).await;
     let canary = crate::surveys::ten_responses(&app).await;
-    let analyst = signed_in_as(&app, "ana.lyst@example.com", "analyst").await;
+    let analyst = signed_in_as(&app, "ana.lyst@example.com", "analyst")
+        .await
+        .0;
     let (status, list) = console_get(&app, &analyst, "/console/surveys?lang=fr").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("/console/surveys/delivery"), "{list}");
@@ -108,7 +101,9 @@ pub async fn staff_read_survey_results_in_the_console(app: TestApp) {
         page.contains("<li>ok</li>") && !page.contains(&canary),
         "scrubbed text: {page}"
     );
-    let support = signed_in_as(&app, "sue.port@example.com", "support").await;
+    let support = signed_in_as(&app, "sue.port@example.com", "support")
+        .await
+        .0;
     let (status, page) = console_get(&app, &support, "/console/surveys/delivery").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("action_not_allowed_for_role"), "{page}");

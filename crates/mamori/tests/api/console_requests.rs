@@ -9,19 +9,8 @@ use reqwest::StatusCode;
 
 use crate::common::TestApp;
 use crate::staff::now_seconds;
-use crate::staff_sign_in::{Enrolled, console_get, enrol, sign_in, staff_events};
+use crate::staff_sign_in::{console_get, signed_in_as, staff_events};
 use crate::{between, create, customer, form_csrf};
-
-async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> (String, Enrolled) {
-    let who = enrol(app, email, role).await;
-    app.clock.advance(Duration::from_secs(30));
-    let code = who.secret.code_at(now_seconds(app));
-    let cookie = sign_in(app, &who.email, &who.password, &code)
-        .await
-        .1
-        .unwrap();
-    (cookie, who)
-}
 
 async fn step(
     app: &TestApp,

@@ -360,3 +360,15 @@ pub async fn staff_sessions_end_idle_old_or_by_hand(app: TestApp) {
         );
     }
 }
+
+/// A member of staff of `role`, enrolled and signed in: the session cookie and who they are.
+pub async fn signed_in_as(app: &TestApp, email: &str, role: &str) -> (String, Enrolled) {
+    let who = enrol(app, email, role).await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = who.secret.code_at(now_seconds(app));
+    let cookie = sign_in(app, &who.email, &who.password, &code)
+        .await
+        .1
+        .unwrap();
+    (cookie, who)
+}
