@@ -454,3 +454,20 @@ fn a_machine_role_views_nothing_sensitive_and_takes_keys_where_people_need_mfa()
             .contains(p.category("payment").unwrap().id)
     );
 }
+
+#[test]
+fn training_valid_days_is_read_and_checked() {
+    let p = Policy::parse("policy.toml", EXAMPLE).unwrap();
+    assert_eq!(p.organisation.training_valid_days, 365);
+    let monthly = broken("training_valid_days = 365", "training_valid_days = 30");
+    let p = Policy::parse("policy.toml", &monthly).unwrap();
+    assert_eq!(p.organisation.training_valid_days, 30);
+    for bad in ["training_valid_days = 0", "training_valid_days = 2000"] {
+        let source = broken("training_valid_days = 365", bad);
+        assert_reports(
+            &source,
+            "training_valid_days must be",
+            line_of(&source, bad),
+        );
+    }
+}
