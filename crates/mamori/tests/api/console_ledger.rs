@@ -101,6 +101,10 @@ pub async fn staff_read_survey_results_in_the_console(app: TestApp) {
         page.contains("<li>ok</li>") && !page.contains(&canary),
         "scrubbed text: {page}"
     );
+    let (status, _) = console_get(&app, &analyst, "/console/surveys/no-such-survey").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = console_get(&app, &analyst, "/console/requests/not-an-id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let support = signed_in_as(&app, "sue.port@example.com", "support")
         .await
         .0;
