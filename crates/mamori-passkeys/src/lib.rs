@@ -13,7 +13,7 @@
 //! single-use, between the ceremony's two requests.
 
 use webauthn_rs::prelude::{
-    CredentialID, DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
     PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
     WebauthnBuilder, WebauthnError,
 };
@@ -117,7 +117,7 @@ impl RelyingParty {
         existing: &[Vec<u8>],
     ) -> Result<Ceremony> {
         let exclude = (existing.iter())
-            .map(|s| credential_id(s).map(CredentialID::from))
+            .map(|s| credential_id(s))
             .collect::<Result<Vec<_>>>()?;
         let exclude = (!exclude.is_empty()).then_some(exclude);
         let (mut options, state) = (self.webauthn)

@@ -6,9 +6,7 @@
 use mamori_passkeys::{Ceremony, PasskeyError, RelyingParty};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_rs_proto::{
-    CreationChallengeResponse, PublicKeyCredential, RequestChallengeResponse,
-};
+use webauthn_rs_proto::{CreationChallengeResponse, PublicKeyCredential, RequestChallengeResponse};
 
 const ORIGIN: &str = "https://console.example.com";
 const USER: [u8; 16] = *b"0123456789abcdef";
@@ -19,7 +17,10 @@ fn origin() -> url::Url {
 
 fn register(rp: &RelyingParty, key: &mut SoftPasskey) -> Vec<u8> {
     let Ceremony { options, state } = rp.start_registration(USER, "a@example.com", &[]).unwrap();
-    assert_eq!(options["publicKey"]["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["residentKey"],
+        "required"
+    );
     assert_eq!(options["publicKey"]["user"]["id"], "MDEyMzQ1Njc4OWFiY2RlZg");
     let mut options: CreationChallengeResponse = serde_json::from_value(options).unwrap();
     // SoftPasskey cannot keep a resident key; the test remembers the credential instead.
@@ -58,12 +59,17 @@ fn a_passkey_registers_and_signs_in_alone() {
     let mut key = SoftPasskey::new(true);
     let stored = register(&rp, &mut key);
     let ceremony = rp.start_sign_in().unwrap();
-    assert_eq!(ceremony.options["publicKey"]["userVerification"], "required");
+    assert_eq!(
+        ceremony.options["publicKey"]["userVerification"],
+        "required"
+    );
     let answer = sign_in_answer(&mut key, ceremony.options, &stored);
     let (user, credential) = rp.claimed_by(&answer).unwrap();
     assert_eq!(user, USER);
     assert_eq!(credential, mamori_passkeys::credential_id(&stored).unwrap());
-    let used = rp.finish_sign_in(&answer, &ceremony.state, &stored).unwrap();
+    let used = rp
+        .finish_sign_in(&answer, &ceremony.state, &stored)
+        .unwrap();
     assert!(used.counter >= 1);
     // The answer belongs to its own challenge: another ceremony's state refuses it.
     let other = rp.start_sign_in().unwrap();
@@ -98,7 +104,10 @@ fn reauthentication_lists_the_persons_own_passkeys() {
     let used = rp
         .finish_reauthentication(&answer, &ceremony.state, &stored)
         .unwrap();
-    assert_eq!(used.credential_id, mamori_passkeys::credential_id(&stored[0]).unwrap());
+    assert_eq!(
+        used.credential_id,
+        mamori_passkeys::credential_id(&stored[0]).unwrap()
+    );
     // Someone else's passkeys do not answer for this one.
     let mut other_key = SoftPasskey::new(true);
     let others = vec![register(&rp, &mut other_key)];
