@@ -44,7 +44,7 @@ fn sign_in_answer(key: &mut SoftPasskey, options: serde_json::Value, stored: &[u
     ]);
     let options: RequestChallengeResponse = serde_json::from_value(options).unwrap();
     let mut answer: PublicKeyCredential = key.do_authentication(origin(), options).unwrap();
-    answer.response.user_handle = Some(USER.to_vec().into());
+    answer.response.user_handle = Some(USER.to_vec());
     serde_json::to_vec(&answer).unwrap()
 }
 
