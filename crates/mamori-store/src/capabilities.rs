@@ -361,6 +361,13 @@ pub trait StaffSignInStore: Send + Sync {
     /// The person's sessions not ended, newest first.
     async fn open_staff_sessions(&self, staff_id: &Id) -> Result<Vec<StaffSessionRow>>;
 
+    /// A passkey ceremony in flight, if it has not expired at `now_ms`.
+    async fn passkey_challenge(
+        &self,
+        digest: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<PasskeyChallengeRow>>;
+
     /// The person's current training record for `role`, if any.
     async fn staff_training(&self, staff_id: &Id, role: &str) -> Result<Option<StaffTrainingRow>>;
 

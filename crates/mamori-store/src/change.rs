@@ -110,6 +110,15 @@ pub enum Change {
         factor: StaffFactorRow,
         recovery_codes: Vec<[u8; 32]>,
     },
+    /// A passkey ceremony starts: keeps its state until the answer (and drops the expired).
+    IssuePasskeyChallenge {
+        challenge: PasskeyChallengeRow,
+        now_ms: i64,
+    },
+    /// Takes a passkey ceremony's state, once (Stale if taken already or expired at `at_ms`).
+    TakePasskeyChallenge { digest: [u8; 32], at_ms: i64 },
+    /// Another second factor for an enrolled member of staff (a passkey added while signed in).
+    AddStaffFactor(StaffFactorRow),
     /// A successful sign-in: spends the factor (Stale if the TOTP step or recovery code was
     /// taken meanwhile, or the passkey counter did not move forwards), clears the failures and
     /// opens the session.

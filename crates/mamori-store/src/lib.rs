@@ -241,7 +241,25 @@ pub struct StaffTrainingRow {
 pub enum FactorUse {
     Totp { factor_id: Id, step: i64 },
     Recovery { digest: [u8; 32] },
-    Passkey { factor_id: Id, counter: i64 },
+    /// A passkey: its counter (only forwards, unless it keeps none: 0) and the passkey as kept
+    /// from now on (sealed).
+    Passkey {
+        factor_id: Id,
+        counter: i64,
+        sealed: Vec<u8>,
+    },
+}
+
+/// A passkey ceremony in flight: the webauthn state (sealed) by the keyed digest of the token
+/// the page holds; `staff_id` is whose it is (none for a sign-in, which finds out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyChallengeRow {
+    pub digest: [u8; 32],
+    pub staff_id: Option<Id>,
+    /// `enrol`, `add`, `sign_in` or `reauthenticate`.
+    pub kind: String,
+    pub sealed: Vec<u8>,
+    pub expires_ms: i64,
 }
 
 /// A one-time enrolment link, by the keyed digest of its token.

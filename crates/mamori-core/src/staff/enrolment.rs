@@ -40,7 +40,7 @@ pub struct EnrolmentDone {
 const PENDING_LABEL: &str = "staff-totp-pending";
 pub(super) const FACTOR_LABEL: &str = "staff-factor";
 
-fn invalid_link() -> CoreError {
+pub(super) fn invalid_link() -> CoreError {
     CoreError::Missing {
         code: ErrorCode::EnrolmentLinkInvalid,
         message: "this enrolment link is unknown, used or expired: ask for a new one".into(),
@@ -55,7 +55,7 @@ impl Vault {
     }
 
     /// The link's enrolment and member of staff, if the link still works.
-    async fn open_enrolment(&self, token: &str) -> Result<Option<(StaffEnrolmentRow, StaffRow)>> {
+    pub(super) async fn open_enrolment(&self, token: &str) -> Result<Option<(StaffEnrolmentRow, StaffRow)>> {
         let digest = self.enrolment_digest(token.trim());
         let now = self.now_ms();
         let Some(enrolment) = (self.store.staff_enrolment(&digest).await?)
@@ -130,8 +130,6 @@ impl Vault {
         let step = (secret.check(code, (now / 1000).max(0) as u64, 0)).ok_or_else(|| {
             CoreError::invalid(ErrorCode::InvalidValue, "code", "the code does not match")
         })?;
-        let password_hash = hash_password(password).await?;
-        let codes = recovery_codes().map_err(|_| CoreError::Internal("no randomness".into()))?;
         let factor_id = new_id();
         let factor = StaffFactorRow {
             id: factor_id,
@@ -141,6 +139,23 @@ impl Vault {
             last_used: step as i64,
             created_ms: now,
         };
+        self.complete_enrolment(enrolment, staff, password, factor, vec![])
+            .await
+    }
+
+    /// Spends the link, sets the password and keeps `factor` and new recovery codes, with
+    /// `first` in the same transaction. Ledgered as `staff.enrol` by the person.
+    pub(super) async fn complete_enrolment(
+        &self,
+        enrolment: StaffEnrolmentRow,
+        staff: StaffRow,
+        password: &str,
+        factor: StaffFactorRow,
+        mut first: Vec<Change>,
+    ) -> Result<EnrolmentDone> {
+        let now = factor.created_ms;
+        let password_hash = hash_password(password).await?;
+        let codes = recovery_codes().map_err(|_| CoreError::Internal("no randomness".into()))?;
         let change = Change::CompleteEnrolment {
             digest: enrolment.digest,
             staff_id: staff.id,
@@ -150,7 +165,8 @@ impl Vault {
             recovery_codes: codes.iter().map(|c| self.recovery_digest(c)).collect(),
         };
         let event = staff_event(&staff, "staff.enrol", Outcome::Allowed, now);
-        match self.ledger.submit(vec![change], vec![event]).await? {
+        first.push(change);
+        match self.ledger.submit(first, vec![event]).await? {
             Ok(()) => Ok(EnrolmentDone {
                 staff: self.staff_info(&StaffRow {
                     enrolled_ms: Some(now),

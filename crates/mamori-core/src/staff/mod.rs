@@ -6,12 +6,14 @@
 //! server-side session (`sessions`).
 
 mod enrolment;
+mod passkeys;
 mod reminders;
 mod sessions;
 mod sign_in;
 mod training;
 
 pub use enrolment::{EnrolmentDone, TotpSetup};
+pub use passkeys::{PASSKEY_CEREMONY_MS, PasskeyCeremony};
 pub use reminders::TRAINING_REMIND_BEFORE_MS;
 pub use sessions::{StaffSession, StaffSessionInfo};
 pub use sign_in::{SignInRefused, StaffSignedIn};

@@ -43,7 +43,7 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
     passwords::hash_password("a password nobody has ever had").unwrap_or_default()
 });
 
-fn unknown_attempt(time_ms: i64, reason: &str) -> Event {
+pub(super) fn unknown_attempt(time_ms: i64, reason: &str) -> Event {
     Event {
         time_ms,
         actor: "staff:unknown".into(),
@@ -138,10 +138,21 @@ impl Vault {
             true => self.factor_in(&staff, code, now).await?,
             false => Err("wrong_password"),
         };
-        let factor = match factor {
-            Ok(factor) => factor,
-            Err(reason) => return self.sign_in_failed(&staff, reason, now).await,
-        };
+        match factor {
+            Ok(factor) => self.open_session(&staff, factor, vec![], now).await,
+            Err(reason) => self.sign_in_failed(&staff, reason, now).await,
+        }
+    }
+
+    /// Opens a session for `staff`, spending `factor` (with `first`, applied before it, in the
+    /// same transaction); a factor taken meanwhile is a replay.
+    pub(super) async fn open_session(
+        &self,
+        staff: &StaffRow,
+        factor: FactorUse,
+        mut first: Vec<Change>,
+        now: i64,
+    ) -> Result<std::result::Result<StaffSignedIn, SignInRefused>> {
         let token = random_token()?;
         let session = StaffSessionRow {
             digest: self.staff_session_digest(&token),
@@ -152,24 +163,24 @@ impl Vault {
             verified_ms: now,
             ended_ms: None,
         };
-        let mut events = vec![staff_event(&staff, "staff.sign_in", Outcome::Allowed, now)];
+        let mut events = vec![staff_event(staff, "staff.sign_in", Outcome::Allowed, now)];
         if matches!(factor, FactorUse::Recovery { .. }) {
-            let used = staff_event(&staff, "staff.recovery_code_used", Outcome::Allowed, now);
+            let used = staff_event(staff, "staff.recovery_code_used", Outcome::Allowed, now);
             events.push(used);
         }
-        let change = Change::StaffSignedIn { session, factor };
-        match self.ledger.submit(vec![change], events).await? {
+        first.push(Change::StaffSignedIn { session, factor });
+        match self.ledger.submit(first, events).await? {
             Ok(()) => Ok(Ok(StaffSignedIn {
                 token,
-                staff: self.staff_info(&staff)?,
+                staff: self.staff_info(staff)?,
             })),
-            // Another sign-in took the same code first: a replay.
-            Err(JobError::Stale) => self.sign_in_failed(&staff, "code_replayed", now).await,
+            // Another sign-in took the same code (or passkey challenge) first: a replay.
+            Err(JobError::Stale) => self.sign_in_failed(staff, "code_replayed", now).await,
             Err(e) => Err(e.into()),
         }
     }
 
-    async fn sign_in_failed(
+    pub(super) async fn sign_in_failed(
         &self,
         staff: &StaffRow,
         reason: &str,
@@ -180,7 +191,7 @@ impl Vault {
     }
 
     /// Counts a failed proof (sign-in or re-authentication) towards the lock-out; ledgered.
-    async fn factor_failed<T>(
+    pub(super) async fn factor_failed<T>(
         &self,
         staff: &StaffRow,
         action: &str,
@@ -217,37 +228,57 @@ impl Vault {
         code: &str,
     ) -> Result<std::result::Result<(), SignInRefused>> {
         let now = self.now_ms();
+        let staff = match self.unlocked_staff(session, now).await? {
+            Ok(staff) => staff,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        match self.factor_in(&staff, code, now).await? {
+            Ok(factor) => self.reauthenticated(session, &staff, factor, vec![], now).await,
+            Err(reason) => {
+                self.factor_failed(&staff, "staff.reauthenticate", reason, now)
+                    .await
+            }
+        }
+    }
+
+    /// The member of staff behind a session, unless their account is locked (ledgered).
+    pub(super) async fn unlocked_staff(
+        &self,
+        session: &StaffSession,
+        now: i64,
+    ) -> Result<std::result::Result<StaffRow, SignInRefused>> {
         let staff = self.store.staff_member(&session.staff_row_id).await?;
         let staff = staff.ok_or(crate::error::CoreError::Integrity)?;
         if staff.locked_until_ms.is_some_and(|until| until > now) {
-            let event = staff_event(
-                &staff,
-                "staff.reauthenticate",
-                denied("account_locked"),
-                now,
-            );
+            let locked = denied("account_locked");
+            let event = staff_event(&staff, "staff.reauthenticate", locked, now);
             self.ledger.submit(vec![], vec![event]).await??;
             return Ok(Err(SignInRefused::Locked));
         }
-        let factor = match self.factor_in(&staff, code, now).await? {
-            Ok(factor) => factor,
-            Err(reason) => {
-                return self
-                    .factor_failed(&staff, "staff.reauthenticate", reason, now)
-                    .await;
-            }
-        };
+        Ok(Ok(staff))
+    }
+
+    /// Notes a factor proved again in `session` (with `first` in the same transaction).
+    pub(super) async fn reauthenticated(
+        &self,
+        session: &StaffSession,
+        staff: &StaffRow,
+        factor: FactorUse,
+        mut first: Vec<Change>,
+        now: i64,
+    ) -> Result<std::result::Result<(), SignInRefused>> {
         let change = Change::StaffReauthenticated {
             digest: session.digest,
             staff_id: staff.id,
             factor,
             at_ms: now,
         };
-        let event = staff_event(&staff, "staff.reauthenticate", Outcome::Allowed, now);
-        match self.ledger.submit(vec![change], vec![event]).await? {
+        let event = staff_event(staff, "staff.reauthenticate", Outcome::Allowed, now);
+        first.push(change);
+        match self.ledger.submit(first, vec![event]).await? {
             Ok(()) => Ok(Ok(())),
             Err(JobError::Stale) => {
-                self.factor_failed(&staff, "staff.reauthenticate", "code_replayed", now)
+                self.factor_failed(staff, "staff.reauthenticate", "code_replayed", now)
                     .await
             }
             Err(e) => Err(e.into()),

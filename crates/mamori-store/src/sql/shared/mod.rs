@@ -14,6 +14,7 @@ mod legal_holds;
 mod requests;
 mod retention;
 mod staff;
+mod staff_passkeys;
 mod staff_sign_in;
 mod subjects;
 mod surveys;
@@ -61,6 +62,9 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | MarkTrainingReminded { .. }
         | StaffReauthenticated { .. }
         | EndStaffSessions { .. } => staff::apply(conn, change).await,
+        IssuePasskeyChallenge { .. } | TakePasskeyChallenge { .. } | AddStaffFactor(_) => {
+            staff_passkeys::apply(conn, change).await
+        }
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
         }

@@ -108,6 +108,14 @@ impl StaffSignInStore for Backend {
             .collect()
     }
 
+    async fn passkey_challenge(
+        &self,
+        digest: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<PasskeyChallengeRow>> {
+        super::staff_passkeys::passkey_challenge(&self.read, digest, now_ms).await
+    }
+
     async fn staff_training(&self, staff_id: &Id, role: &str) -> Result<Option<StaffTrainingRow>> {
         let row: Option<(String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
             "SELECT scope, policy_version, passed_ms, expires_ms, reminded_ms FROM staff_training \
@@ -151,21 +159,32 @@ pub(super) async fn insert_factor(conn: &mut Conn, f: &StaffFactorRow) -> Applie
 /// Spends the factor a sign-in used; Stale when another sign-in took it first.
 async fn spend(conn: &mut Conn, staff_id: &Id, factor: &FactorUse, at_ms: i64) -> Applied {
     let done = match factor {
-        FactorUse::Totp {
-            factor_id,
-            step: used,
-        }
-        | FactorUse::Passkey {
-            factor_id,
-            counter: used,
-        } => {
+        FactorUse::Totp { factor_id, step } => {
             sqlx::query(
                 "UPDATE staff_factors SET last_used = $1 \
                  WHERE id = $2 AND staff_id = $3 AND last_used < $1",
             )
-            .bind(used)
+            .bind(step)
             .bind(&factor_id[..])
             .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?
+        }
+        // A passkey without a counter (0, synced passkeys) is kept from replay by its
+        // single-use challenge instead.
+        FactorUse::Passkey {
+            factor_id,
+            counter,
+            sealed,
+        } => {
+            sqlx::query(
+                "UPDATE staff_factors SET last_used = $1, sealed = $4 \
+                 WHERE id = $2 AND staff_id = $3 AND (last_used < $1 OR $1 = 0)",
+            )
+            .bind(counter)
+            .bind(&factor_id[..])
+            .bind(&staff_id[..])
+            .bind(sealed)
             .execute(&mut *conn)
             .await?
         }

@@ -1,0 +1,65 @@
+//! Passkey ceremonies in flight, and factors added after enrolment.
+
+use super::*;
+
+pub(super) async fn passkey_challenge(
+    pool: &sqlx::Pool<Db>,
+    digest: &[u8; 32],
+    now_ms: i64,
+) -> Result<Option<PasskeyChallengeRow>> {
+    let row: Option<(Option<Vec<u8>>, String, Vec<u8>, i64)> = sqlx::query_as(
+        "SELECT staff_id, kind, sealed, expires_ms FROM staff_passkey_challenges \
+         WHERE digest = $1 AND expires_ms > $2",
+    )
+    .bind(&digest[..])
+    .bind(now_ms)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(staff_id, kind, sealed, expires_ms)| {
+        Ok(PasskeyChallengeRow {
+            digest: *digest,
+            staff_id: staff_id.map(|id| id_from_slice(&id)).transpose()?,
+            kind,
+            sealed,
+            expires_ms,
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
+    match change {
+        Change::IssuePasskeyChallenge { challenge: c, now_ms } => {
+            // Ceremonies nobody finished go as new ones start: the table stays small.
+            sqlx::query("DELETE FROM staff_passkey_challenges WHERE expires_ms <= $1")
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO staff_passkey_challenges (digest, staff_id, kind, sealed, expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&c.digest[..])
+            .bind(c.staff_id.map(|id| id.to_vec()))
+            .bind(&c.kind)
+            .bind(&c.sealed)
+            .bind(c.expires_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(duplicate)?;
+            Ok(())
+        }
+        Change::TakePasskeyChallenge { digest, at_ms } => {
+            let taken = sqlx::query(
+                "DELETE FROM staff_passkey_challenges WHERE digest = $1 AND expires_ms > $2",
+            )
+            .bind(&digest[..])
+            .bind(at_ms)
+            .execute(&mut *conn)
+            .await?;
+            changed_a_row(taken, JobError::Stale)
+        }
+        Change::AddStaffFactor(factor) => super::staff_sign_in::insert_factor(conn, factor).await,
+        _ => Err(misrouted()),
+    }
+}
