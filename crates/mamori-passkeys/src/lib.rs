@@ -64,6 +64,7 @@ pub struct Used {
 /// Mamori as a WebAuthn relying party: its id is `public_url`'s host.
 pub struct RelyingParty {
     webauthn: Webauthn,
+    origin: String,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -99,13 +100,36 @@ fn used(stored: &[u8], result: &webauthn_rs::prelude::AuthenticationResult) -> R
 impl RelyingParty {
     /// `public_url` is where staff reach the console (its host is the relying party id);
     /// `name` is what authenticators show.
+    ///
+    /// A relying party is named by a host name, never an address: a loopback address (the
+    /// demo's `http://127.0.0.1:8080`) becomes `localhost` on the same port, which browsers
+    /// also treat as secure; any other address cannot have passkeys.
     pub fn new(public_url: &str, name: &str) -> Result<Self> {
-        let origin = Url::parse(public_url).map_err(|_| PasskeyError::Config)?;
+        let mut origin = Url::parse(public_url).map_err(|_| PasskeyError::Config)?;
+        let loopback = match origin.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        };
+        if loopback {
+            origin
+                .set_host(Some("localhost"))
+                .map_err(|_| PasskeyError::Config)?;
+        }
+        origin.set_path("");
         let id = origin.domain().ok_or(PasskeyError::Config)?.to_string();
         let webauthn = WebauthnBuilder::new(&id, &origin)
             .and_then(|b| b.rp_name(name).build())
             .map_err(|_| PasskeyError::Config)?;
-        Ok(RelyingParty { webauthn })
+        Ok(RelyingParty {
+            webauthn,
+            origin: origin.origin().ascii_serialization(),
+        })
+    }
+
+    /// The origin pages must be served from for passkeys to work (`http://localhost:8080`).
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// Starts registering a passkey for the member of staff `user` (their id is the user

@@ -127,11 +127,14 @@ wire_enum! {
         UnknownReason = "unknown_reason",
         UnknownSource = "unknown_source",
         UnknownState = "unknown_state",
+        FormNotOurs = "form_not_ours",
+        NoPasskey = "no_passkey",
         // The server could not do it; nothing was changed.
         InternalError = "internal_error",
         IntegrityFailure = "integrity_failure",
         DatabaseUnavailable = "database_unavailable",
         InsufficientStorage = "insufficient_storage",
+        PasskeysUnavailable = "passkeys_unavailable",
     }
 }
 

@@ -61,6 +61,8 @@ pub struct Shared {
     pub demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
     /// Served over HTTPS (origins are then `https://…`).
     pub tls: bool,
+    /// Staff passkeys' relying party (None when `public_url` is an address other than loopback).
+    pub passkeys: Option<Arc<mamori_passkeys::RelyingParty>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -86,7 +88,15 @@ pub fn router_with(
     let drp_business_id = drp_business_id
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
     let (messaging, demo_outbox) = resolve_messaging(&limits, messaging);
-    router_from(vault, limits, messaging, demo_outbox, tls, drp_business_id)
+    router_from(
+        vault,
+        limits,
+        messaging,
+        demo_outbox,
+        tls,
+        drp_business_id,
+        None,
+    )
 }
 
 /// The transports in use: the demo's in-memory outbox under `mamori demo`, else the operator's
@@ -120,7 +130,18 @@ fn router_from(
     demo_outbox: Option<Arc<mamori_core::mail::DemoOutbox>>,
     tls: bool,
     drp_business_id: String,
+    listening: Option<String>,
 ) -> Router {
+    // Passkeys belong to where staff open the console: `public_url`, else where we listen.
+    let console_url = Some(messaging.public_url.clone())
+        .filter(|u| !u.is_empty())
+        .or(listening);
+    let passkeys = console_url.and_then(|url| {
+        let name = format!("{} (Mamori)", vault.policy.organisation.name);
+        mamori_passkeys::RelyingParty::new(&url, &name)
+            .ok()
+            .map(Arc::new)
+    });
     let state = AppState(Arc::new(Shared {
         vault,
         metrics: Metrics::new(),
@@ -130,6 +151,7 @@ fn router_from(
         drp_business_id,
         demo_outbox,
         tls,
+        passkeys,
     }));
     let router = routes(state);
     if tls {
@@ -507,6 +529,12 @@ pub async fn serve(
     serve_with(listener, vault, limits, ServeOptions::default(), shutdown).await
 }
 
+/// Where the server listens, as a URL (passkeys' fallback when no `public_url` is set).
+fn listening_url(listener: &tokio::net::TcpListener, tls: bool) -> Option<String> {
+    let scheme = if tls { "https" } else { "http" };
+    (listener.local_addr().ok()).map(|a| format!("{scheme}://{a}"))
+}
+
 /// What `mamori serve` adds from its configuration.
 #[derive(Default)]
 pub struct ServeOptions {
@@ -578,6 +606,7 @@ pub async fn serve_with(
     let stopping = vault.clone();
     let drp_business_id = (options.drp_business_id)
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
+    let listening = listening_url(&listener, tls.is_some());
     let app = router_from(
         vault,
         limits,
@@ -585,6 +614,7 @@ pub async fn serve_with(
         demo_outbox,
         tls.is_some(),
         drp_business_id,
+        listening,
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match tls {

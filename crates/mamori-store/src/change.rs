@@ -116,7 +116,10 @@ pub enum Change {
         now_ms: i64,
     },
     /// Takes a passkey ceremony's state, once (Stale if taken already or expired at `at_ms`).
-    TakePasskeyChallenge { digest: [u8; 32], at_ms: i64 },
+    TakePasskeyChallenge {
+        digest: [u8; 32],
+        at_ms: i64,
+    },
     /// Another second factor for an enrolled member of staff (a passkey added while signed in).
     AddStaffFactor(StaffFactorRow),
     /// A successful sign-in: spends the factor (Stale if the TOTP step or recovery code was

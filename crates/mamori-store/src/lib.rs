@@ -239,8 +239,13 @@ pub struct StaffTrainingRow {
 /// passkey's counter (only forwards).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FactorUse {
-    Totp { factor_id: Id, step: i64 },
-    Recovery { digest: [u8; 32] },
+    Totp {
+        factor_id: Id,
+        step: i64,
+    },
+    Recovery {
+        digest: [u8; 32],
+    },
     /// A passkey: its counter (only forwards, unless it keeps none: 0) and the passkey as kept
     /// from now on (sealed).
     Passkey {

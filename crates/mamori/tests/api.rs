@@ -69,6 +69,8 @@ mod scrubbing;
 mod signin;
 #[path = "api/staff.rs"]
 mod staff;
+#[path = "api/staff_passkeys.rs"]
+mod staff_passkeys;
 #[path = "api/staff_sign_in.rs"]
 mod staff_sign_in;
 #[path = "api/staff_training.rs"]
@@ -113,6 +115,11 @@ use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
 use staff::staff_enrol_by_their_one_time_link;
+use staff_passkeys::{
+    a_passkey_whose_counter_goes_backwards_is_refused_as_a_clone,
+    a_sensitive_step_is_confirmed_with_a_passkey, passkey_ceremonies_refuse_bad_input,
+    staff_enrol_and_sign_in_with_a_passkey_alone,
+};
 use staff_sign_in::{
     five_failures_lock_a_staff_account_for_fifteen_minutes, staff_sessions_end_idle_old_or_by_hand,
     staff_sign_in_with_a_password_and_a_code_taken_once,
@@ -273,6 +280,10 @@ both_backends!(
     a_held_persons_erasure_waits_for_the_hold_to_end,
     the_signing_keys_are_published_as_a_jwk_set,
     staff_enrol_by_their_one_time_link,
+    staff_enrol_and_sign_in_with_a_passkey_alone,
+    a_passkey_whose_counter_goes_backwards_is_refused_as_a_clone,
+    a_sensitive_step_is_confirmed_with_a_passkey,
+    passkey_ceremonies_refuse_bad_input,
     staff_sign_in_with_a_password_and_a_code_taken_once,
     five_failures_lock_a_staff_account_for_fifteen_minutes,
     staff_sessions_end_idle_old_or_by_hand,

@@ -55,7 +55,10 @@ impl Vault {
     }
 
     /// The link's enrolment and member of staff, if the link still works.
-    pub(super) async fn open_enrolment(&self, token: &str) -> Result<Option<(StaffEnrolmentRow, StaffRow)>> {
+    pub(super) async fn open_enrolment(
+        &self,
+        token: &str,
+    ) -> Result<Option<(StaffEnrolmentRow, StaffRow)>> {
         let digest = self.enrolment_digest(token.trim());
         let now = self.now_ms();
         let Some(enrolment) = (self.store.staff_enrolment(&digest).await?)

@@ -96,7 +96,10 @@ impl Vault {
     }
 
     /// The person's passkeys as kept (opened), with their factor ids.
-    async fn passkeys_of(&self, staff_id: &mamori_store::Id) -> Result<Vec<(StaffFactorRow, Vec<u8>)>> {
+    async fn passkeys_of(
+        &self,
+        staff_id: &mamori_store::Id,
+    ) -> Result<Vec<(StaffFactorRow, Vec<u8>)>> {
         let factors = self.store.staff_factors(staff_id).await?;
         Ok((factors.into_iter())
             .filter(|f| f.kind == KIND)
@@ -147,10 +150,12 @@ impl Vault {
             return Err(CoreError::invalid(ErrorCode::InvalidValue, "password", why));
         }
         let now = self.now_ms();
-        let kept = self.kept_ceremony(ceremony, "enrol", Some(&staff.id), now).await?;
+        let kept = self
+            .kept_ceremony(ceremony, "enrol", Some(&staff.id), now)
+            .await?;
         let (state, take) = kept.ok_or_else(not_a_passkey)?;
-        let registered = (rp.finish_registration(answer.as_bytes(), &state))
-            .map_err(|_| not_a_passkey())?;
+        let registered =
+            (rp.finish_registration(answer.as_bytes(), &state)).map_err(|_| not_a_passkey())?;
         let factor_id = new_id();
         let factor = StaffFactorRow {
             id: factor_id,
@@ -185,9 +190,13 @@ impl Vault {
         else {
             return Ok(None);
         };
-        let mine = self.passkeys_of(&staff.id).await?.into_iter().find(|(_, stored)| {
-            mamori_passkeys::credential_id(stored).is_ok_and(|id| id == credential)
-        });
+        let mine = self
+            .passkeys_of(&staff.id)
+            .await?
+            .into_iter()
+            .find(|(_, stored)| {
+                mamori_passkeys::credential_id(stored).is_ok_and(|id| id == credential)
+            });
         Ok(mine.map(|(factor, stored)| (staff, factor, stored)))
     }
 
@@ -201,10 +210,13 @@ impl Vault {
         let now = self.now_ms();
         let kept = self.kept_ceremony(ceremony, "sign_in", None, now).await?;
         let claimed = self.claimed_passkey(rp, answer).await?;
-        let (Some((state, take)), Some((staff, factor, stored))) = (kept, claimed) else {
-            let event = unknown_attempt(now, "wrong_credentials");
-            self.ledger.submit(vec![], vec![event]).await??;
-            return Ok(Err(SignInRefused::Wrong));
+        let (kept, (staff, factor, stored)) = match (kept, claimed) {
+            (kept, Some(claimed)) => (kept, claimed),
+            (_, None) => {
+                let event = unknown_attempt(now, "wrong_credentials");
+                self.ledger.submit(vec![], vec![event]).await??;
+                return Ok(Err(SignInRefused::Wrong));
+            }
         };
         if staff.locked_until_ms.is_some_and(|until| until > now) {
             let locked = Outcome::Denied {
@@ -214,6 +226,10 @@ impl Vault {
             self.ledger.submit(vec![], vec![event]).await??;
             return Ok(Err(SignInRefused::Locked));
         }
+        // An answer to a ceremony taken already (or expired): a replay, on their account.
+        let Some((state, take)) = kept else {
+            return self.sign_in_failed(&staff, "passkey_replayed", now).await;
+        };
         match rp.finish_sign_in(answer.as_bytes(), &state, &stored) {
             Ok(used) => {
                 let factor = self.passkey_use(factor.id, used);
@@ -239,7 +255,9 @@ impl Vault {
         let ceremony = (rp.start_reauthentication(&stored))
             .map_err(|_| CoreError::Internal("passkeys are not configured".into()))?;
         let id = Some(session.staff_row_id);
-        self.keep_ceremony(id, "reauthenticate", ceremony).await.map(Some)
+        self.keep_ceremony(id, "reauthenticate", ceremony)
+            .await
+            .map(Some)
     }
 
     /// Proves a passkey again in a live session; like a wrong code, a failed proof counts
@@ -257,9 +275,13 @@ impl Vault {
             Err(refused) => return Ok(Err(refused)),
         };
         let action = "staff.reauthenticate";
-        let kept = self.kept_ceremony(ceremony, "reauthenticate", Some(&staff.id), now).await?;
+        let kept = self
+            .kept_ceremony(ceremony, "reauthenticate", Some(&staff.id), now)
+            .await?;
         let Some((state, take)) = kept else {
-            return self.factor_failed(&staff, action, "wrong_factor", now).await;
+            return self
+                .factor_failed(&staff, action, "wrong_factor", now)
+                .await;
         };
         let passkeys = self.passkeys_of(&staff.id).await?;
         let stored: Vec<Vec<u8>> = passkeys.iter().map(|(_, s)| s.clone()).collect();
@@ -272,9 +294,13 @@ impl Vault {
                     .map(|(f, _)| f.id)
                     .ok_or(CoreError::Integrity)?;
                 let factor = self.passkey_use(factor, used);
-                self.reauthenticated(session, &staff, factor, vec![take], now).await
+                self.reauthenticated(session, &staff, factor, vec![take], now)
+                    .await
             }
-            Err(e) => self.factor_failed(&staff, action, passkey_refusal(&e), now).await,
+            Err(e) => {
+                self.factor_failed(&staff, action, passkey_refusal(&e), now)
+                    .await
+            }
         }
     }
 }

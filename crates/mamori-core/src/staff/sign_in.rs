@@ -233,7 +233,10 @@ impl Vault {
             Err(refused) => return Ok(Err(refused)),
         };
         match self.factor_in(&staff, code, now).await? {
-            Ok(factor) => self.reauthenticated(session, &staff, factor, vec![], now).await,
+            Ok(factor) => {
+                self.reauthenticated(session, &staff, factor, vec![], now)
+                    .await
+            }
             Err(reason) => {
                 self.factor_failed(&staff, "staff.reauthenticate", reason, now)
                     .await

@@ -12,6 +12,7 @@ use mamori_policy::Language;
 use serde::Deserialize;
 
 use super::home::{Frame, frame};
+use super::requests::{Proof, sensitive_actor};
 use super::{Signed, refusal_page, signed_in, with_status};
 use crate::AppState;
 use crate::privacy::page_language;
@@ -105,6 +106,8 @@ pub struct InviteForm {
     email: String,
     role: String,
     code: Option<String>,
+    passkey_token: Option<String>,
+    passkey_answer: Option<String>,
 }
 
 /// Where links point: the configured public URL, else the address the browser used.
@@ -135,21 +138,18 @@ pub async fn invite(
         Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
         _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
     };
-    let actor =
-        match super::requests::sensitive_actor(&s, &signed, form.code.as_deref(), "staff.invite")
-            .await
-        {
-            Ok(Some(actor)) => actor,
-            Ok(None) => {
-                return staff_page(&s, lang, &signed, (None, Some(w.wrong_code.into()), None))
-                    .await;
-            }
-            Err(CoreError::Denied(d)) => {
-                let text = format!("{} ({})", w.refused_by_policy, d.code());
-                return staff_page(&s, lang, &signed, (None, Some(text), None)).await;
-            }
-            Err(e) => return crate::problem::ApiError::from(e).into_response(),
-        };
+    let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
+    let actor = match sensitive_actor(&s, &signed, proof, "staff.invite").await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => {
+            return staff_page(&s, lang, &signed, (None, Some(w.wrong_code.into()), None)).await;
+        }
+        Err(CoreError::Denied(d)) => {
+            let text = format!("{} ({})", w.refused_by_policy, d.code());
+            return staff_page(&s, lang, &signed, (None, Some(text), None)).await;
+        }
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
     let said = match s.vault.invite_staff(&actor, &form.email, &form.role).await {
         Ok(invited) => {
             let link = format!(

@@ -37,6 +37,7 @@ struct EnrolPage {
     recovery_codes: Vec<String>,
     status: Option<&'static str>,
     error: Option<&'static str>,
+    passkey_origin: Option<String>,
 }
 
 /// The QR code of an `otpauth://` URI as inline SVG (our own drawing: no text of the URI in it).
@@ -72,6 +73,7 @@ fn page(s: &AppState, lang: Language, csrf: String) -> EnrolPage {
         recovery_codes: vec![],
         status: None,
         error: None,
+        passkey_origin: super::passkey_origin(s),
     }
 }
 
@@ -108,10 +110,15 @@ pub struct EnrolForm {
     csrf: String,
     lang: Option<String>,
     token: String,
+    #[serde(default)]
     pending: String,
     password: String,
     confirm: String,
+    #[serde(default)]
     code: String,
+    /// A passkey's answer instead of the app's code (the script fills these in).
+    passkey_token: Option<String>,
+    passkey_answer: Option<String>,
 }
 
 /// What is wrong with the passwords as typed, before anything is asked of the vault.
@@ -150,11 +157,20 @@ pub async fn submit(
         return with_cookie(with_status(p.render(), StatusCode::FORBIDDEN), set);
     }
     let refusal = password_refusal(&p.w, &form);
-    let outcome = if refusal.is_some() || form.token.len() > 100 {
-        None
-    } else {
-        let vault = &s.vault;
-        Some((vault.enrol_staff(&form.token, &form.password, &form.pending, &form.code)).await)
+    let passkey = super::passkeys::answer(&form.passkey_token, &form.passkey_answer);
+    let vault = &s.vault;
+    let outcome = match (passkey, s.passkeys.as_deref()) {
+        _ if refusal.is_some() || form.token.len() > 100 => None,
+        (Some((ceremony, answer)), Some(rp)) => Some(
+            vault
+                .enrol_staff_with_passkey(rp, &form.token, &form.password, ceremony, answer)
+                .await,
+        ),
+        _ => Some(
+            vault
+                .enrol_staff(&form.token, &form.password, &form.pending, &form.code)
+                .await,
+        ),
     };
     match outcome {
         Some(Ok(done)) => {
@@ -165,6 +181,9 @@ pub async fn submit(
         Some(Err(CoreError::Missing { .. })) => {
             p.error = Some(p.w.invalid_link);
             return with_status(p.render(), StatusCode::NOT_FOUND);
+        }
+        Some(Err(CoreError::Invalid { .. })) if passkey.is_some() => {
+            p.error = Some(p.w.passkey_failed)
         }
         Some(Err(CoreError::Invalid { .. })) => p.error = Some(p.w.wrong_code),
         Some(Err(e)) => return crate::problem::ApiError::from(e).into_response(),

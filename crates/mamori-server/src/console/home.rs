@@ -23,6 +23,8 @@ pub(crate) struct Frame {
     pub(crate) role: String,
     /// Which link of the navigation is this page.
     pub(crate) here: &'static str,
+    /// Where passkeys work (None: they do not here).
+    pub(crate) passkey_origin: Option<String>,
 }
 
 pub(crate) fn frame(s: &AppState, lang: Language, signed: &Signed, here: &'static str) -> Frame {
@@ -34,6 +36,7 @@ pub(crate) fn frame(s: &AppState, lang: Language, signed: &Signed, here: &'stati
         email: signed.session.staff.email.clone(),
         role: signed.session.role().to_string(),
         here,
+        passkey_origin: super::passkey_origin(s),
     }
 }
 

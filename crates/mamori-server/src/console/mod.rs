@@ -8,6 +8,7 @@ mod customers;
 mod enrol;
 mod home;
 mod ledger;
+mod passkeys;
 mod request_words;
 mod requests;
 mod sign_in;
@@ -25,7 +26,7 @@ use mamori_core::staff::StaffSession;
 use mamori_policy::Language;
 
 use crate::AppState;
-use crate::privacy::html_page;
+use crate::privacy::html_page_with_script;
 use crate::privacy_center::session::{
     cookie, form_token_for, random_token, same, same_origin, set_cookie_at,
 };
@@ -43,6 +44,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/enrol", get(enrol::form).post(enrol::submit))
         .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/passkeys.js", get(passkeys::script))
+        .route("/console/passkeys/enrol", post(passkeys::enrol))
+        .route("/console/passkeys/sign-in", post(passkeys::sign_in))
+        .route(
+            "/console/passkeys/reauthenticate",
+            post(passkeys::reauthenticate),
+        )
         .route(
             "/console/sessions",
             get(home::sessions).post(home::end_session),
@@ -138,8 +146,14 @@ fn refusal_page(_s: &AppState, f: home::Frame, error: String) -> Response {
     with_status(RefusedPage { f, error }.render(), StatusCode::FORBIDDEN)
 }
 
+/// Where passkeys work, for the pages' buttons (None: not at this `public_url`).
+fn passkey_origin(s: &AppState) -> Option<String> {
+    s.passkeys.as_ref().map(|rp| rp.origin().to_string())
+}
+
+/// A console page: its only script is Mamori's own passkey script (`script-src 'self'`).
 fn with_status(rendered: askama::Result<String>, status: StatusCode) -> Response {
-    let mut r = html_page(rendered);
+    let mut r = html_page_with_script(rendered);
     *r.status_mut() = status;
     r
 }

@@ -215,6 +215,9 @@ pub struct StepForm {
     reason: Option<String>,
     /// A code proving the factor again, for the sensitive step (erasure).
     code: Option<String>,
+    /// Or a passkey's answer (the script fills these in).
+    passkey_token: Option<String>,
+    passkey_answer: Option<String>,
 }
 
 /// One step on a request: start, extend, fulfil, erase (and fulfil) or deny.
@@ -241,7 +244,8 @@ pub async fn step(
         return StatusCode::NOT_FOUND.into_response();
     };
     let done = if form.step == "erase" {
-        match sensitive_actor(&s, &signed, form.code.as_deref(), "subject.erase").await {
+        let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
+        match sensitive_actor(&s, &signed, proof, "subject.erase").await {
             Ok(Some(actor)) => work(&s, &actor, &raw, &form).await,
             Ok(None) => {
                 return request_page(&s, lang, &signed, &id, (None, Some(w.wrong_code.into())))
@@ -269,17 +273,53 @@ pub async fn step(
     request_page(&s, lang, &signed, &id, said).await
 }
 
-/// The actor for a sensitive step: the code given (if any) proves the factor again first;
-/// `None` when that code was wrong (counted towards the lock-out).
+/// What a sensitive step's form proves the factor again with, if anything.
+pub(crate) enum Proof<'a> {
+    None,
+    Code(&'a str),
+    Passkey { token: &'a str, answer: &'a str },
+}
+
+impl<'a> Proof<'a> {
+    pub(crate) fn of(
+        code: &'a Option<String>,
+        token: &'a Option<String>,
+        answer: &'a Option<String>,
+    ) -> Proof<'a> {
+        if let Some((token, answer)) = super::passkeys::answer(token, answer) {
+            return Proof::Passkey { token, answer };
+        }
+        match code
+            .as_deref()
+            .filter(|c| !c.trim().is_empty() && c.len() <= 64)
+        {
+            Some(code) => Proof::Code(code),
+            None => Proof::None,
+        }
+    }
+}
+
+/// The actor for a sensitive step: the code or passkey given (if any) proves the factor again
+/// first; `None` when that proof failed (counted towards the lock-out).
 pub(crate) async fn sensitive_actor(
     s: &AppState,
     signed: &Signed,
-    code: Option<&str>,
+    proof: Proof<'_>,
     action: &str,
 ) -> mamori_core::Result<Option<mamori_core::Actor>> {
     let mut session = signed.session.clone();
-    if let Some(code) = code.filter(|c| !c.trim().is_empty() && c.len() <= 64) {
-        if s.vault.reauthenticate_staff(&session, code).await?.is_err() {
+    let proved = match (proof, s.passkeys.as_deref()) {
+        (Proof::None, _) => None,
+        (Proof::Code(code), _) => Some(s.vault.reauthenticate_staff(&session, code).await?),
+        (Proof::Passkey { token, answer }, Some(rp)) => Some(
+            (s.vault)
+                .reauthenticate_staff_with_passkey(rp, &session, token, answer)
+                .await?,
+        ),
+        (Proof::Passkey { .. }, None) => return Ok(None),
+    };
+    if let Some(proved) = proved {
+        if proved.is_err() {
             return Ok(None);
         }
         let again = s.vault.staff_session(&signed.token).await?;

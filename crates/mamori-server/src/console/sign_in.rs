@@ -25,10 +25,12 @@ struct SignInPage {
     csrf: String,
     status: Option<&'static str>,
     error: Option<&'static str>,
+    passkey_origin: Option<String>,
 }
 
 fn page(s: &AppState, lang: Language, csrf: String) -> SignInPage {
     SignInPage {
+        passkey_origin: super::passkey_origin(s),
         lang: lang.code(),
         w: words(lang),
         organisation: s.vault.policy.organisation.name.clone(),
@@ -60,9 +62,15 @@ pub async fn form(
 pub struct SignInForm {
     csrf: String,
     lang: Option<String>,
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     code: String,
+    /// A passkey's answer instead (the script fills these in).
+    passkey_token: Option<String>,
+    passkey_answer: Option<String>,
 }
 
 fn refused(
@@ -104,13 +112,19 @@ pub async fn submit(
         );
     }
     let too_long = form.email.len() > 320 || form.password.len() > 1024 || form.code.len() > 64;
-    let outcome = match too_long {
-        true => Ok(Err(mamori_core::staff::SignInRefused::Wrong)),
-        false => {
+    let passkey = super::passkeys::answer(&form.passkey_token, &form.passkey_answer);
+    let outcome = match (passkey, s.passkeys.as_deref()) {
+        (Some((token, answer)), Some(rp)) => {
+            (s.vault)
+                .sign_in_staff_with_passkey(rp, token, answer)
+                .await
+        }
+        (None, _) if !too_long => {
             (s.vault)
                 .sign_in_staff(&form.email, &form.password, &form.code)
                 .await
         }
+        _ => Ok(Err(mamori_core::staff::SignInRefused::Wrong)),
     };
     match outcome {
         Ok(Ok(signed)) => {

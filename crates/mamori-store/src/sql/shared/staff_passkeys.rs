@@ -2,12 +2,15 @@
 
 use super::*;
 
+/// staff_id, kind, sealed, expires_ms.
+type ChallengeTuple = (Option<Vec<u8>>, String, Vec<u8>, i64);
+
 pub(super) async fn passkey_challenge(
     pool: &sqlx::Pool<Db>,
     digest: &[u8; 32],
     now_ms: i64,
 ) -> Result<Option<PasskeyChallengeRow>> {
-    let row: Option<(Option<Vec<u8>>, String, Vec<u8>, i64)> = sqlx::query_as(
+    let row: Option<ChallengeTuple> = sqlx::query_as(
         "SELECT staff_id, kind, sealed, expires_ms FROM staff_passkey_challenges \
          WHERE digest = $1 AND expires_ms > $2",
     )
@@ -29,7 +32,10 @@ pub(super) async fn passkey_challenge(
 
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     match change {
-        Change::IssuePasskeyChallenge { challenge: c, now_ms } => {
+        Change::IssuePasskeyChallenge {
+            challenge: c,
+            now_ms,
+        } => {
             // Ceremonies nobody finished go as new ones start: the table stays small.
             sqlx::query("DELETE FROM staff_passkey_challenges WHERE expires_ms <= $1")
                 .bind(now_ms)
