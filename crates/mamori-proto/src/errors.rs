@@ -49,6 +49,7 @@ wire_enum! {
         SubjectUnderLegalHold = "subject_under_legal_hold",
         AgentExists = "agent_exists",
         StaffExists = "staff_exists",
+        LastFactor = "last_factor",
         AlreadyAnswered = "already_answered",
         BudgetExhausted = "budget_exhausted",
         ConcurrentPublish = "concurrent_publish",

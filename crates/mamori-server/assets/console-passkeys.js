@@ -1,5 +1,5 @@
 // Mamori console: passkeys. The console's only script; every page works without it (the
-// authenticator app and recovery codes need none). A button with data-passkey="enrol",
+// authenticator app and recovery codes need none). A button with data-passkey="enrol", "add",
 // "sign-in" or "reauthenticate" asks the server for a ceremony, hands its options to
 // navigator.credentials, and posts the answer with the button's own form, so the outcome is an
 // ordinary page. Passkeys belong to one origin (data-origin): elsewhere the button goes there.
@@ -77,7 +77,7 @@
     const { token, options } = await started.json();
     let answer;
     try {
-      answer = kind === 'enrol'
+      answer = kind === 'enrol' || kind === 'add'
         ? created(await navigator.credentials.create(creationOptions(options)))
         : asserted(await navigator.credentials.get(requestOptions(options)));
     } catch (e) {

@@ -122,6 +122,11 @@ pub enum Change {
     },
     /// Another second factor for an enrolled member of staff (a passkey added while signed in).
     AddStaffFactor(StaffFactorRow),
+    /// Removes one of a person's second factors, never their last (Stale if it is, or gone).
+    RemoveStaffFactor {
+        staff_id: Id,
+        factor_id: Id,
+    },
     /// A successful sign-in: spends the factor (Stale if the TOTP step or recovery code was
     /// taken meanwhile, or the passkey counter did not move forwards), clears the failures and
     /// opens the session.

@@ -118,6 +118,7 @@ use staff::staff_enrol_by_their_one_time_link;
 use staff_passkeys::{
     a_passkey_whose_counter_goes_backwards_is_refused_as_a_clone,
     a_sensitive_step_is_confirmed_with_a_passkey, passkey_ceremonies_refuse_bad_input,
+    staff_add_a_passkey_and_remove_a_method_but_never_the_last,
     staff_enrol_and_sign_in_with_a_passkey_alone,
 };
 use staff_sign_in::{
@@ -284,6 +285,7 @@ both_backends!(
     a_passkey_whose_counter_goes_backwards_is_refused_as_a_clone,
     a_sensitive_step_is_confirmed_with_a_passkey,
     passkey_ceremonies_refuse_bad_input,
+    staff_add_a_passkey_and_remove_a_method_but_never_the_last,
     staff_sign_in_with_a_password_and_a_code_taken_once,
     five_failures_lock_a_staff_account_for_fifteen_minutes,
     staff_sessions_end_idle_old_or_by_hand,

@@ -83,6 +83,13 @@ for (const [lang, w] of Object.entries(words)) {
     }
     await page.click('#submit-quiz');
 
+    // Their sign-in methods: the passkey, which being the only one cannot be removed.
+    await page.goto(`${origin}/console/sessions?lang=${lang}`);
+    assert.equal(await page.locator('#factors tbody tr').count(), 1);
+    assert.equal(await page.locator('.remove-factor').count(), 0);
+    assert.ok(await page.isVisible('#passkey-add'));
+    problems.push(...await checkPage(page, 'sign-in methods'));
+
     // A sensitive step, confirmed with the passkey.
     await page.goto(`${origin}/console/admin/staff?lang=${lang}`);
     problems.push(...await checkPage(page, 'administration'));

@@ -6,6 +6,7 @@
 //! server-side session (`sessions`).
 
 mod enrolment;
+mod factors;
 mod passkeys;
 mod reminders;
 mod sessions;
@@ -13,6 +14,7 @@ mod sign_in;
 mod training;
 
 pub use enrolment::{EnrolmentDone, TotpSetup};
+pub use factors::FactorInfo;
 pub use passkeys::{PASSKEY_CEREMONY_MS, PasskeyCeremony};
 pub use reminders::TRAINING_REMIND_BEFORE_MS;
 pub use sessions::{StaffSession, StaffSessionInfo};

@@ -33,7 +33,7 @@ pub struct PasskeyCeremony {
 
 type SignedIn = std::result::Result<StaffSignedIn, SignInRefused>;
 
-fn not_a_passkey() -> CoreError {
+pub(super) fn not_a_passkey() -> CoreError {
     CoreError::invalid(
         ErrorCode::InvalidValue,
         "passkey",
@@ -47,7 +47,7 @@ impl Vault {
             .tag(token.as_bytes())
     }
 
-    async fn keep_ceremony(
+    pub(super) async fn keep_ceremony(
         &self,
         staff_id: Option<mamori_store::Id>,
         kind: &str,
@@ -76,7 +76,7 @@ impl Vault {
 
     /// The kept state of a ceremony of `kind` (for `staff_id`, if it was someone's) and the
     /// change that takes it; None if unknown, expired, taken or someone else's.
-    async fn kept_ceremony(
+    pub(super) async fn kept_ceremony(
         &self,
         token: &str,
         kind: &str,
@@ -96,7 +96,7 @@ impl Vault {
     }
 
     /// The person's passkeys as kept (opened), with their factor ids.
-    async fn passkeys_of(
+    pub(super) async fn passkeys_of(
         &self,
         staff_id: &mamori_store::Id,
     ) -> Result<Vec<(StaffFactorRow, Vec<u8>)>> {

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mamori_core::staff::{StaffSessionInfo, TrainingStatus};
+use mamori_core::staff::TrainingStatus;
 use mamori_policy::Language;
 use serde::Deserialize;
 
@@ -83,7 +83,7 @@ pub(crate) fn training_line(lang: Language, status: TrainingStatus) -> (String, 
 
 #[derive(Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 const WEEK_MS: i64 = 7 * 86_400_000;
@@ -122,99 +122,4 @@ pub async fn home(
         requests,
     };
     with_status(page.render(), StatusCode::OK)
-}
-
-#[derive(Template)]
-#[template(path = "console_sessions.html")]
-struct SessionsPage {
-    f: Frame,
-    sessions: Vec<StaffSessionInfo>,
-    status: Option<&'static str>,
-    error: Option<&'static str>,
-}
-
-pub async fn sessions(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = page_language(&s.vault.policy, q.lang.as_deref());
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    sessions_page(&s, lang, &signed, None, None, StatusCode::OK).await
-}
-
-async fn sessions_page(
-    s: &AppState,
-    lang: Language,
-    signed: &Signed,
-    status: Option<&'static str>,
-    error: Option<&'static str>,
-    code: StatusCode,
-) -> Response {
-    let sessions = match s.vault.staff_sessions(&signed.session).await {
-        Ok(list) => list,
-        Err(e) => return crate::problem::ApiError::from(e).into_response(),
-    };
-    let page = SessionsPage {
-        f: frame(s, lang, signed, "sessions"),
-        sessions,
-        status,
-        error,
-    };
-    with_status(page.render(), code)
-}
-
-#[derive(Deserialize)]
-pub struct EndForm {
-    csrf: String,
-    lang: Option<String>,
-    session: String,
-}
-
-/// Ends one of the person's other sessions (ledgered).
-pub async fn end_session(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    form: Result<axum::Form<EndForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    let w = words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => {
-            let code = StatusCode::FORBIDDEN;
-            return sessions_page(&s, lang, &signed, None, Some(w.bad_form), code).await;
-        }
-    };
-    match s
-        .vault
-        .end_staff_session(&signed.session, Some(&form.session))
-        .await
-    {
-        Ok(()) => {
-            sessions_page(
-                &s,
-                lang,
-                &signed,
-                Some(w.session_ended),
-                None,
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(_) => {
-            let code = StatusCode::UNPROCESSABLE_ENTITY;
-            sessions_page(&s, lang, &signed, None, Some(w.bad_form), code).await
-        }
-    }
 }

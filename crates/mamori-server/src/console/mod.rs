@@ -3,6 +3,7 @@
 //! without JavaScript. Before sign-in a form is bound to the browser's pre-session cookie; after,
 //! to the session itself (a form made for one session is worth nothing in another).
 
+mod account;
 mod admin;
 mod customers;
 mod enrol;
@@ -53,8 +54,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/console/sessions",
-            get(home::sessions).post(home::end_session),
+            get(account::sessions).post(account::end_session),
         )
+        .route("/console/factors", post(account::factors))
+        .route("/console/passkeys/add", post(passkeys::add))
         .route(
             "/console/customers",
             get(customers::form).post(customers::find),

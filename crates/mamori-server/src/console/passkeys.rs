@@ -1,5 +1,5 @@
 //! The first half of each passkey ceremony, for the console's one script
-//! (`/console/passkeys.js`): `POST /console/passkeys/{enrol,sign-in,reauthenticate}` with the
+//! (`/console/passkeys.js`): `POST /console/passkeys/{enrol,sign-in,reauthenticate,add}` with the
 //! page's form token answers `{token, options}` for `navigator.credentials`. The script then
 //! posts the answer with the page's own form (enrolment, sign-in, a sensitive step), so every
 //! outcome is an ordinary page. Errors are problem+json; nothing echoes the input.
@@ -150,6 +150,26 @@ pub async fn reauthenticate(State(s): State<AppState>, headers: HeaderMap, form:
             let detail = "you have no passkey: confirm with a code from your app";
             problem(StatusCode::NOT_FOUND, ErrorCode::NoPasskey, detail)
         }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Starts adding a passkey to the signed-in person's account (a factor proved lately).
+pub async fn add(State(s): State<AppState>, headers: HeaderMap, form: Form) -> Response {
+    let lang = page_language(&s.vault.policy, None);
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(_) => return ApiError::Unauthorized.into_response(),
+    };
+    let ours = form.is_ok_and(|axum::Form(f)| signed.form_is_ours(&s, &headers, &f.csrf));
+    if !ours {
+        return not_ours();
+    }
+    let Some(rp) = s.passkeys.clone() else {
+        return unavailable();
+    };
+    match s.vault.start_adding_passkey(&rp, &signed.session).await {
+        Ok(c) => ceremony(c),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

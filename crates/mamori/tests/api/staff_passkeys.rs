@@ -75,24 +75,8 @@ pub async fn enrol_with_passkey(app: &TestApp, email: &str, role: &str) -> Holde
     let form = [("csrf", csrf.as_str()), ("link", invited.token.as_str())];
     let (status, started) = ceremony(app, "enrol", &cookie, &form).await;
     assert_eq!(status, StatusCode::OK, "{started}");
-    let selection = &started["options"]["publicKey"]["authenticatorSelection"];
-    assert_eq!(selection["residentKey"], "required");
-    assert_eq!(selection["userVerification"], "required");
-    let user_handle = URL_SAFE_NO_PAD
-        .decode(
-            started["options"]["publicKey"]["user"]["id"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
-    let mut options: CreationChallengeResponse =
-        serde_json::from_value(started["options"].clone()).unwrap();
-    let selection = options.public_key.authenticator_selection.as_mut().unwrap();
-    (selection.require_resident_key, selection.resident_key) = (false, None);
-    let mut key = SoftPasskey::new(true);
-    let created = key.do_registration(origin(app), options).unwrap();
+    let (holder, answer) = create_passkey(app, &started);
     let password = format!("the password of {email}");
-    let answer = serde_json::to_string(&created).unwrap();
     let form = [
         ("csrf", csrf.as_str()),
         ("token", invited.token.as_str()),
@@ -109,11 +93,34 @@ pub async fn enrol_with_passkey(app: &TestApp, email: &str, role: &str) -> Holde
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("recovery-codes"));
-    Holder {
+    holder
+}
+
+/// A new passkey for a registration ceremony's options: the holder and the browser's answer.
+fn create_passkey(app: &TestApp, started: &Value) -> (Holder, String) {
+    let selection = &started["options"]["publicKey"]["authenticatorSelection"];
+    assert_eq!(selection["residentKey"], "required");
+    assert_eq!(selection["userVerification"], "required");
+    let user_handle = URL_SAFE_NO_PAD
+        .decode(
+            started["options"]["publicKey"]["user"]["id"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let mut options: CreationChallengeResponse =
+        serde_json::from_value(started["options"].clone()).unwrap();
+    let selection = options.public_key.authenticator_selection.as_mut().unwrap();
+    (selection.require_resident_key, selection.resident_key) = (false, None);
+    let mut key = SoftPasskey::new(true);
+    let created = key.do_registration(origin(app), options).unwrap();
+    let answer = serde_json::to_string(&created).unwrap();
+    let holder = Holder {
         key,
         credential: created.id,
         user_handle,
-    }
+    };
+    (holder, answer)
 }
 
 /// The key's answer to a sign-in ceremony: (page's cookie and token, ceremony token, answer).
@@ -290,4 +297,88 @@ pub async fn passkey_ceremonies_refuse_bad_input(app: TestApp) {
     }
     let page = between(&open(&app, "/console/sign-in").await.2, "<main>", "</main>").to_string();
     assert!(page.contains("data-passkey=\"sign-in\""));
+}
+
+/// Posts the account page's sign-in methods form: its status and page.
+async fn post_factors(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let r = (app.client.post(app.url("/console/factors")))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+pub async fn staff_add_a_passkey_and_remove_a_method_but_never_the_last(app: TestApp) {
+    let enrolled = crate::staff_sign_in::enrol(&app, "ren@staff.example", "support").await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = enrolled.secret.code_at(crate::staff::now_seconds(&app));
+    let signed = crate::staff_sign_in::sign_in(&app, &enrolled.email, &enrolled.password, &code);
+    let session = signed.await.1.unwrap();
+    let cookie = format!("mamori_staff={session}");
+    let (_, page) = console_get(&app, &session, "/console/sessions").await;
+    assert!(
+        !page.contains("remove-factor"),
+        "the only method cannot be removed"
+    );
+    let csrf = form_csrf(&page);
+    let (status, started) = ceremony(&app, "add", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let (mut holder, answer) = create_passkey(&app, &started);
+    let token = started["token"].as_str().unwrap();
+    let add = [
+        ("csrf", csrf.as_str()),
+        ("passkey_token", token),
+        ("passkey_answer", &answer),
+    ];
+    let (status, page) = post_factors(&app, &cookie, &add).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("class=\"remove-factor\"").count(), 2);
+    // The new passkey signs in alone; the app's method goes; the passkey, now the last, stays.
+    let at = origin(&app);
+    let (status, _) = post_sign_in(&app, &passkey_answer(&app, &mut holder, &at).await).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let app_method = between(&page, "name=\"remove\" value=\"", "\"").to_string();
+    let (status, page) =
+        post_factors(&app, &cookie, &[("csrf", &csrf), ("remove", &app_method)]).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = between(&page, "<table id=\"factors\"", "</table>").to_string();
+    assert_eq!(
+        rows.matches("<tr>").count(),
+        2,
+        "the header and the passkey"
+    );
+    let me = app.vault.staff_session(&session).await.unwrap().unwrap();
+    let last = app.vault.own_staff_factors(&me).await.unwrap()[0]
+        .id
+        .clone();
+    let (status, _) = post_factors(&app, &cookie, &[("csrf", &csrf), ("remove", &last)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Five minutes after the last proof, changes wait for a new one; nonsense changes nothing.
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let (_, page) = console_get(&app, &session, "/console/sessions").await;
+    let csrf = form_csrf(&page);
+    let (status, problem) = ceremony(&app, "add", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("reauthentication_required"))
+    );
+    for form in [
+        vec![("csrf", csrf.as_str())],
+        vec![("csrf", "forged"), ("remove", &last)],
+    ] {
+        let (status, _) = post_factors(&app, &cookie, &form).await;
+        assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::FORBIDDEN);
+    }
+    assert_eq!(app.vault.own_staff_factors(&me).await.unwrap().len(), 1);
+    let events = staff_events(&app).await;
+    for expected in [
+        ("staff.factor_added", "allowed"),
+        ("staff.factor_removed", "allowed"),
+        ("staff.factor_added", "reauthentication_required"),
+    ] {
+        let expected = (expected.0.to_string(), expected.1.to_string());
+        assert!(events.contains(&expected), "{expected:?} in {events:?}");
+    }
 }

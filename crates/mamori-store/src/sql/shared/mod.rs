@@ -62,9 +62,10 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | MarkTrainingReminded { .. }
         | StaffReauthenticated { .. }
         | EndStaffSessions { .. } => staff::apply(conn, change).await,
-        IssuePasskeyChallenge { .. } | TakePasskeyChallenge { .. } | AddStaffFactor(_) => {
-            staff_passkeys::apply(conn, change).await
-        }
+        IssuePasskeyChallenge { .. }
+        | TakePasskeyChallenge { .. }
+        | AddStaffFactor(_)
+        | RemoveStaffFactor { .. } => staff_passkeys::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await
         }

@@ -1,4 +1,4 @@
-//! Passkey ceremonies in flight, and factors added after enrolment.
+//! Passkey ceremonies in flight, and factors added or removed after enrolment.
 
 use super::*;
 
@@ -66,6 +66,20 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             changed_a_row(taken, JobError::Stale)
         }
         Change::AddStaffFactor(factor) => super::staff_sign_in::insert_factor(conn, factor).await,
+        Change::RemoveStaffFactor {
+            staff_id,
+            factor_id,
+        } => {
+            let removed = sqlx::query(
+                "DELETE FROM staff_factors WHERE id = $1 AND staff_id = $2 \
+                 AND (SELECT COUNT(*) FROM staff_factors WHERE staff_id = $2) > 1",
+            )
+            .bind(&factor_id[..])
+            .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?;
+            changed_a_row(removed, JobError::Stale)
+        }
         _ => Err(misrouted()),
     }
 }
