@@ -92,7 +92,10 @@ use consent_state::{
     consent_rows_from_before_macs_are_sealed_once,
     edited_consent_state_is_an_integrity_failure_not_a_grant,
 };
-use console_admin::administrators_invite_staff_from_the_console;
+use console_admin::{
+    administrators_invite_staff_from_the_console,
+    the_console_home_tells_the_ledger_backups_and_failing_webhooks,
+};
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
 use console_ledger::{
     auditors_see_which_staff_accessed_a_customer, staff_read_survey_results_in_the_console,
@@ -293,6 +296,7 @@ both_backends!(
     staff_work_the_request_register_in_the_console,
     auditors_see_which_staff_accessed_a_customer,
     administrators_invite_staff_from_the_console,
+    the_console_home_tells_the_ledger_backups_and_failing_webhooks,
     staff_read_survey_results_in_the_console,
 );
 

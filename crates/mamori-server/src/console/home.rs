@@ -4,7 +4,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mamori_core::staff::TrainingStatus;
+use mamori_core::staff::{StaffSession, TrainingStatus};
+use mamori_policy::AdminPermission;
 use mamori_policy::Language;
 use serde::Deserialize;
 
@@ -56,10 +57,57 @@ fn shown_count(n: i64) -> String {
     }
 }
 
+/// How the installation runs, as the home page tells it: ids, counts and times only.
+struct Operations {
+    /// Events in the ledger, when its latest head was signed, and whether it matches it.
+    ledger: Option<(u64, String)>,
+    ledger_ok: bool,
+    /// The newest backup's time, or why there is none; and whether it is overdue.
+    backup: String,
+    backup_overdue: bool,
+    /// Webhook subscriptions failing (for roles that manage webhooks).
+    failing_webhooks: Option<usize>,
+}
+
+async fn operations(s: &AppState, w: &Words, session: &StaffSession) -> Operations {
+    let now = s.vault.now_ms();
+    let ledger = (s.vault.latest_head())
+        .map(|h| (h.head.size, mamori_core::format_time(h.head.timestamp_ms)));
+    let backup = s.vault.backups.as_ref().map(|b| b.state(now));
+    let manages_webhooks = (s.vault.policy.role(session.role()))
+        .is_some_and(|r| r.admin.contains(AdminPermission::Webhooks));
+    // Read through the vault like the Keys and connections page (decided and ledgered).
+    let failing_webhooks = match manages_webhooks && session.training.allows_acting() {
+        true => match s.vault.staff_actor(session, "webhook.list").await {
+            Ok(actor) => (s.vault.list_webhooks(&actor).await.ok()).map(|hooks| {
+                (hooks.iter())
+                    .filter(|h| {
+                        h.attempts > 0 || h.last_status.is_some_and(|c| !(200..300).contains(&c))
+                    })
+                    .count()
+            }),
+            Err(_) => None,
+        },
+        false => None,
+    };
+    Operations {
+        ledger,
+        ledger_ok: s.vault.writer_state().integrity_problem.is_none(),
+        backup: match &backup {
+            None => w.backup_none_scheduled.to_string(),
+            Some(b) => (b.last_good_ms.map(mamori_core::format_time))
+                .unwrap_or_else(|| w.backup_none_yet.to_string()),
+        },
+        backup_overdue: backup.is_some_and(|b| b.overdue),
+        failing_webhooks,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console_home.html")]
 struct HomePage {
     f: Frame,
+    operations: Operations,
     requests: Option<RequestCounts>,
     /// What the person's training status says, and whether it asks them to act.
     training: (String, bool),
@@ -117,6 +165,7 @@ pub async fn home(
         None
     };
     let page = HomePage {
+        operations: operations(&s, &words(lang), session).await,
         training: training_line(lang, session.training),
         f: frame(&s, lang, &signed, "home"),
         requests,

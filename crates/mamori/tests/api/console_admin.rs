@@ -91,3 +91,28 @@ pub async fn administrators_invite_staff_from_the_console(app: TestApp) {
         "support is granted none of it: {page}"
     );
 }
+
+/// The home page tells how the installation runs: the ledger against its signed head, the
+/// newest backup, and (to those who manage webhooks) how many subscriptions fail.
+pub async fn the_console_home_tells_the_ledger_backups_and_failing_webhooks(app: TestApp) {
+    let (officer, _) =
+        crate::staff_sign_in::signed_in_as(&app, "ops@staff.example", "privacy_officer").await;
+    app.vault.flush_ledger().await.unwrap();
+    let (status, page) = console_get(&app, &officer, "/console").await;
+    assert_eq!(status, StatusCode::OK);
+    let ledger = between(&page, "id=\"ledger-status\">", "</dd>");
+    assert!(
+        ledger.ends_with("matches its latest signed head"),
+        "{ledger}"
+    );
+    assert_eq!(
+        between(&page, "id=\"backup-status\">", "</dd>"),
+        "no scheduled backups"
+    );
+    assert_eq!(between(&page, "id=\"failing-webhooks\">", "</dd>"), "0");
+    // The support role manages no webhooks: the count is not its business.
+    let (support, _) =
+        crate::staff_sign_in::signed_in_as(&app, "desk@staff.example", "support").await;
+    let (_, page) = console_get(&app, &support, "/console").await;
+    assert!(page.contains("id=\"ledger-status\"") && !page.contains("failing-webhooks"));
+}

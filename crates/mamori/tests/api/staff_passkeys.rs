@@ -311,11 +311,8 @@ async fn post_factors(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> (St
 }
 
 pub async fn staff_add_a_passkey_and_remove_a_method_but_never_the_last(app: TestApp) {
-    let enrolled = crate::staff_sign_in::enrol(&app, "ren@staff.example", "support").await;
-    app.clock.advance(Duration::from_secs(30));
-    let code = enrolled.secret.code_at(crate::staff::now_seconds(&app));
-    let signed = crate::staff_sign_in::sign_in(&app, &enrolled.email, &enrolled.password, &code);
-    let session = signed.await.1.unwrap();
+    let signed_in = crate::staff_sign_in::signed_in_as(&app, "ren@staff.example", "support");
+    let (session, _) = signed_in.await;
     let cookie = format!("mamori_staff={session}");
     let (_, page) = console_get(&app, &session, "/console/sessions").await;
     assert!(
