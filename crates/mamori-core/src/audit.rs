@@ -101,3 +101,109 @@ impl Vault {
         self.ledger.latest_head().map(|sth| sth.head)
     }
 }
+
+/// One event's place in the ledger: its inclusion proof under the latest signed head, checked
+/// here too (an auditor can check it again from the hashes shown).
+#[derive(Debug, Clone)]
+pub struct LeafProof {
+    pub leaf: u64,
+    pub event: Event,
+    pub leaf_hash: mamori_ledger::Hash,
+    pub path: Vec<mamori_ledger::Hash>,
+    pub head: mamori_ledger::SignedTreeHead,
+    /// The head's signature checks, the leaf hashes to what is stored, and the path leads to
+    /// the head's root.
+    pub verified: bool,
+}
+
+/// Whether the ledger extends a head kept earlier: the consistency proof to the latest head.
+#[derive(Debug, Clone)]
+pub struct ConsistencyCheck {
+    pub first: u64,
+    pub head: mamori_ledger::SignedTreeHead,
+    pub proof: Vec<mamori_ledger::Hash>,
+    pub consistent: bool,
+}
+
+impl Vault {
+    /// The inclusion proof of leaf `leaf` under the latest signed head (None if it is not
+    /// under it yet). Decided like any audit read and ledgered (`ledger.proof`).
+    pub async fn audit_proof(&self, actor: &Actor, leaf: u64) -> Result<Option<LeafProof>> {
+        let permission = Permission::Admin(AdminPermission::Audit);
+        self.grant_and_ledger(actor, permission, "ledger.proof")
+            .await?;
+        let Some(head) = self.ledger.latest_head().filter(|h| leaf < h.head.size) else {
+            return Ok(None);
+        };
+        let Some((leaf_hash, path)) = self.ledger.inclusion_proof(leaf, head.head.size).await?
+        else {
+            return Ok(None);
+        };
+        let stored = self.store.leaves(leaf, 1).await?;
+        let Some(data) = stored.first().map(|l| l.data.clone()) else {
+            return Ok(None);
+        };
+        let Ok(event) = Event::from_leaf_data(&data) else {
+            return Err(crate::error::CoreError::Integrity);
+        };
+        // The head is signed by the key of its time; the leaf hashes to what is stored.
+        let signed = self.ledger.key_history().verify(&head).is_ok();
+        let hashes_to_it = signed && mamori_ledger::leaf_hash(&data) == leaf_hash;
+        let on_path = mamori_ledger::verify_inclusion(
+            leaf,
+            head.head.size,
+            &leaf_hash,
+            &path,
+            &head.head.root,
+        );
+        Ok(Some(LeafProof {
+            leaf,
+            event,
+            verified: hashes_to_it && on_path.is_ok(),
+            leaf_hash,
+            path,
+            head,
+        }))
+    }
+
+    /// Checks that the ledger extends the head of `first` leaves with `first_root` that an
+    /// auditor kept: the consistency proof to the latest signed head, verified. None when
+    /// `first` is 0 or beyond the latest head. Ledgered (`ledger.consistency`).
+    pub async fn audit_consistency(
+        &self,
+        actor: &Actor,
+        first: u64,
+        first_root: &[u8; 32],
+    ) -> Result<Option<ConsistencyCheck>> {
+        let permission = Permission::Admin(AdminPermission::Audit);
+        self.grant_and_ledger(actor, permission, "ledger.consistency")
+            .await?;
+        let Some(head) = self
+            .ledger
+            .latest_head()
+            .filter(|h| first > 0 && first <= h.head.size)
+        else {
+            return Ok(None);
+        };
+        let second = head.head.size;
+        let Some(proof) = self.ledger.consistency_proof(first, second).await? else {
+            return Ok(None);
+        };
+        let signed = self.ledger.key_history().verify(&head).is_ok();
+        let consistent = signed
+            && mamori_ledger::verify_consistency(
+                first,
+                second,
+                first_root,
+                &head.head.root,
+                &proof,
+            )
+            .is_ok();
+        Ok(Some(ConsistencyCheck {
+            first,
+            head,
+            proof,
+            consistent,
+        }))
+    }
+}

@@ -110,6 +110,17 @@ for (const [lang, w] of Object.entries(words)) {
     assert.ok(await page.isVisible('#signed-head'));
     assert.ok((await page.locator('#events tbody tr').count()) >= 1, 'the lookup just made is there');
     problems.push(...await checkPage(page, 'ledger'));
+    // An event's inclusion proof, checked by the page; then a kept head's consistency form.
+    await page.click('#events .proof-link');
+    assert.ok(await page.isVisible('#proof-result.status'), 'the proof checks');
+    problems.push(...await checkPage(page, 'inclusion proof'));
+    const kept = { size: await page.textContent('#head-size'), root: await page.textContent('#head-root') };
+    await page.goto(`${demo.base}/console/ledger/consistency?lang=${lang}`);
+    await page.fill('#head-size-input', kept.size);
+    await page.fill('#head-root-input', kept.root);
+    await page.click('#check-consistency');
+    assert.ok(await page.isVisible('#consistency-result.status'), 'the ledger extends the kept head');
+    problems.push(...await checkPage(page, 'consistency'));
     await page.goto(`${demo.base}/console/requests?lang=${lang}`);
     problems.push(...await checkPage(page, 'requests'));
     await page.goto(`${demo.base}/console/surveys?lang=${lang}`);

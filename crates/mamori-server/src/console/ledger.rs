@@ -33,6 +33,7 @@ struct Row {
 #[template(path = "console_ledger.html")]
 struct LedgerPage {
     f: Frame,
+    lw: super::ledger_words::LedgerWords,
     q: LedgerQuery,
     rows: Vec<Row>,
     /// (size, root prefix, signed at) of the latest signed head.
@@ -93,6 +94,7 @@ pub async fn events(
         (h.size, root, mamori_core::format_time(h.timestamp_ms))
     });
     let mut page = LedgerPage {
+        lw: super::ledger_words::ledger_words(lang),
         f,
         q: LedgerQuery::default(),
         rows: vec![],

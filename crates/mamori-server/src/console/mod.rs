@@ -9,6 +9,8 @@ mod customers;
 mod enrol;
 mod home;
 mod ledger;
+mod ledger_proof;
+mod ledger_words;
 mod passkeys;
 mod request_words;
 mod requests;
@@ -64,6 +66,11 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/console/requests", get(requests::register))
         .route("/console/ledger", get(ledger::events))
+        .route(
+            "/console/ledger/consistency",
+            get(ledger_proof::consistency_check),
+        )
+        .route("/console/ledger/{leaf}", get(ledger_proof::leaf))
         .route("/console/admin/system", get(system::system))
         .route("/console/surveys", get(surveys::list))
         .route("/console/surveys/{slug}", get(surveys::one))

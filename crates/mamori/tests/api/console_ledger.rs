@@ -112,3 +112,71 @@ pub async fn staff_read_survey_results_in_the_console(app: TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("action_not_allowed_for_role"), "{page}");
 }
+
+/// An event's inclusion proof, checked by the page and again here from the hashes it shows;
+/// a kept head's consistency, true for the real root and false for another; bad input refused.
+pub async fn auditors_check_an_events_proof_and_a_kept_head(app: TestApp) {
+    let officer = signed_in_as(&app, "ines.auditor@example.com", "privacy_officer")
+        .await
+        .0;
+    app.vault.flush_ledger().await.unwrap();
+    let (_, page) = console_get(&app, &officer, "/console/ledger").await;
+    let leaf = crate::between(&page, "class=\"proof-link\"", "</a>");
+    let leaf: u64 = leaf.rsplit('>').next().unwrap().parse().unwrap();
+    let (status, page) = console_get(&app, &officer, &format!("/console/ledger/{leaf}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("the signature and the proof check"), "{page}");
+    let hash =
+        |id: &str| hex::decode(crate::between(&page, &format!("id=\"{id}\">"), "<")).unwrap();
+    let size: u64 = crate::between(&page, "id=\"head-size\">", "<")
+        .parse()
+        .unwrap();
+    let path: Vec<Vec<u8>> = crate::between(&page, "id=\"audit-path\">", "</ol>")
+        .split("<code>")
+        .skip(1)
+        .map(|h| hex::decode(h.split('<').next().unwrap()).unwrap())
+        .collect();
+    let (leaf_hash, root) = (hash("leaf-hash"), hash("head-root"));
+    mamori_ledger::verify_inclusion(leaf, size, &leaf_hash, &path, &root).unwrap();
+    // Keep that head; more happens; the ledger still extends it — and not another root.
+    let kept = (size, hex::encode(&root));
+    create(&app, &customer("later")).await;
+    app.vault.flush_ledger().await.unwrap();
+    let check = |root: &str| format!("/console/ledger/consistency?size={}&root={root}", kept.0);
+    let (status, page) = console_get(&app, &officer, &check(&kept.1)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("The ledger extends that head"), "{page}");
+    let forged = format!(
+        "{}{}",
+        if kept.1.starts_with('0') { "1" } else { "0" },
+        &kept.1[1..]
+    );
+    let (_, page) = console_get(&app, &officer, &check(&forged)).await;
+    assert!(page.contains("does NOT extend that head"), "{page}");
+    for (path, expected) in [
+        (
+            "/console/ledger/consistency?size=abc&root=00".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            format!("/console/ledger/consistency?size=999999&root={}", kept.1),
+            StatusCode::NOT_FOUND,
+        ),
+        ("/console/ledger/999999".to_string(), StatusCode::NOT_FOUND),
+        (
+            "/console/ledger/not-a-number".to_string(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        assert_eq!(
+            console_get(&app, &officer, &path).await.0,
+            expected,
+            "{path}"
+        );
+    }
+    let support = signed_in_as(&app, "sid.support@example.com", "support")
+        .await
+        .0;
+    let (status, _) = console_get(&app, &support, &format!("/console/ledger/{leaf}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
