@@ -4,13 +4,17 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use mamori_crypto::Keyring;
 use mamori_ledger::{Blocks, MerkleTree, SignedTreeHead, leaf_hash};
 use mamori_store::Store;
 
+use crate::access::Permission;
 use crate::error::Result;
+use crate::vault::{Actor, Vault};
+use mamori_policy::AdminPermission;
 
 /// What a full verification found.
 pub enum Verdict {
@@ -30,7 +34,19 @@ pub async fn verify_database(
     witnessed: Vec<SignedTreeHead>,
 ) -> Result<Verdict> {
     let store: Arc<dyn Store> = Arc::from(mamori_store::open(database_url).await?);
-    check_with(store, keyring, witnessed).await
+    check_with(store, keyring, witnessed, &AtomicU64::new(0)).await
+}
+
+impl Vault {
+    /// Verifies the whole ledger now, as `mamori ledger verify` does, counting the leaves
+    /// checked into `progress` as it goes. For `admin = ["audit"]`; decided and ledgered
+    /// (`ledger.verify`). The verdict names leaves and sizes only.
+    pub async fn verify_ledger_now(&self, actor: &Actor, progress: &AtomicU64) -> Result<Verdict> {
+        let permission = Permission::Admin(AdminPermission::Audit);
+        self.grant_and_ledger(actor, permission, "ledger.verify")
+            .await?;
+        check_with(self.store.clone(), &self.keyring, vec![], progress).await
+    }
 }
 
 /// Rebuilds the tree from every stored leaf's data and checks each signed head against it, at
@@ -44,6 +60,7 @@ async fn check_with(
     store: Arc<dyn Store>,
     keyring: &Keyring,
     witnessed: Vec<SignedTreeHead>,
+    progress: &AtomicU64,
 ) -> Result<Verdict> {
     let started = Instant::now();
     let public = crate::keys::ledger_keys::history(keyring);
@@ -81,6 +98,7 @@ async fn check_with(
                 )));
             }
             tree.push_leaf_hash(computed);
+            progress.store(tree.len(), Ordering::Relaxed);
             if let Some(why) = check_heads_at(&tree, &mut checked) {
                 return Ok(Verdict::Failed(why));
             }

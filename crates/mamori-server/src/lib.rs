@@ -63,6 +63,8 @@ pub struct Shared {
     pub tls: bool,
     /// Staff passkeys' relying party (None when `public_url` is an address other than loopback).
     pub passkeys: Option<Arc<mamori_passkeys::RelyingParty>>,
+    /// The console's "verify now": running, or its last verdict.
+    pub ledger_checks: console::ledger_verify::LedgerChecks,
 }
 
 impl std::ops::Deref for AppState {
@@ -152,6 +154,7 @@ fn router_from(
         demo_outbox,
         tls,
         passkeys,
+        ledger_checks: Default::default(),
     }));
     let router = routes(state);
     if tls {

@@ -99,7 +99,7 @@ use console_admin::{
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
 use console_ledger::{
     auditors_check_an_events_proof_and_a_kept_head, auditors_see_which_staff_accessed_a_customer,
-    staff_read_survey_results_in_the_console,
+    auditors_verify_the_whole_ledger_from_the_console, staff_read_survey_results_in_the_console,
 };
 use console_requests::staff_work_the_request_register_in_the_console;
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
@@ -297,6 +297,7 @@ both_backends!(
     staff_work_the_request_register_in_the_console,
     auditors_see_which_staff_accessed_a_customer,
     auditors_check_an_events_proof_and_a_kept_head,
+    auditors_verify_the_whole_ledger_from_the_console,
     administrators_invite_staff_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
     staff_read_survey_results_in_the_console,

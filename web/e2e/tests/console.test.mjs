@@ -121,6 +121,16 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#check-consistency');
     assert.ok(await page.isVisible('#consistency-result.status'), 'the ledger extends the kept head');
     problems.push(...await checkPage(page, 'consistency'));
+    // Verify now: the whole ledger in the background, its progress and verdict on the page.
+    await page.goto(`${demo.base}/console/ledger/verify?lang=${lang}`);
+    problems.push(...await checkPage(page, 'verify the ledger'));
+    await page.click('#verify-now');
+    for (let i = 0; i < 100 && !(await page.isVisible('#verify-result')); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await page.goto(`${demo.base}/console/ledger/verify?lang=${lang}`);
+    }
+    assert.ok(await page.isVisible('#verify-result.status'), 'the whole ledger verifies');
+    problems.push(...await checkPage(page, 'ledger verified'));
     await page.goto(`${demo.base}/console/requests?lang=${lang}`);
     problems.push(...await checkPage(page, 'requests'));
     await page.goto(`${demo.base}/console/surveys?lang=${lang}`);

@@ -19,6 +19,15 @@ pub(crate) struct LedgerWords {
     pub(crate) consistent_bad: &'static str,
     pub(crate) not_under_head: &'static str,
     pub(crate) back: &'static str,
+    pub(crate) verify_heading: &'static str,
+    pub(crate) verify_intro: &'static str,
+    pub(crate) verify_button: &'static str,
+    pub(crate) verify_running: &'static str,
+    pub(crate) refresh: &'static str,
+    pub(crate) verify_ok: &'static str,
+    pub(crate) verify_failed: &'static str,
+    pub(crate) verify_never: &'static str,
+    pub(crate) leaves_checked: &'static str,
 }
 
 const EN: LedgerWords = LedgerWords {
@@ -38,6 +47,15 @@ const EN: LedgerWords = LedgerWords {
     consistent_bad: "The ledger does NOT extend that head. Run mamori ledger verify and treat this as an incident.",
     not_under_head: "Nothing to prove: that is not under the latest signed head (check the size, or wait for the next head).",
     back: "Back to the ledger",
+    verify_heading: "Verify the whole ledger",
+    verify_intro: "Recomputes every leaf's hash and the tree from the stored data, and checks every signed head against it — what mamori ledger verify does.",
+    verify_button: "Verify now",
+    verify_running: "Verifying…",
+    refresh: "Refresh",
+    verify_ok: "The whole ledger verifies.",
+    verify_failed: "The ledger does NOT verify: treat this as an incident.",
+    verify_never: "Not verified since the server started.",
+    leaves_checked: "leaves checked",
 };
 
 const JA: LedgerWords = LedgerWords {
@@ -57,6 +75,15 @@ const JA: LedgerWords = LedgerWords {
     consistent_bad: "台帳はそのヘッドを拡張していません。mamori ledger verify を実行し、インシデントとして扱ってください。",
     not_under_head: "証明する対象がありません。最新の署名付きヘッドの範囲外です（サイズを確認するか、次のヘッドを待ってください）。",
     back: "台帳に戻る",
+    verify_heading: "台帳全体の検証",
+    verify_intro: "保存されたデータからすべてのリーフのハッシュとツリーを再計算し、すべての署名付きヘッドと照合します（mamori ledger verify と同じ処理）。",
+    verify_button: "今すぐ検証",
+    verify_running: "検証中…",
+    refresh: "更新",
+    verify_ok: "台帳全体の検証に成功しました。",
+    verify_failed: "台帳の検証に失敗しました。インシデントとして扱ってください。",
+    verify_never: "サーバーの起動以降、まだ検証していません。",
+    leaves_checked: "件のリーフを検証",
 };
 
 const FR: LedgerWords = LedgerWords {
@@ -76,6 +103,15 @@ const FR: LedgerWords = LedgerWords {
     consistent_bad: "Le registre ne prolonge PAS cette tête. Lancez mamori ledger verify et traitez-le comme un incident.",
     not_under_head: "Rien à prouver\u{a0}: ce n’est pas sous la dernière tête signée (vérifiez la taille, ou attendez la prochaine tête).",
     back: "Retour au registre",
+    verify_heading: "Vérifier tout le registre",
+    verify_intro: "Recalcule le hachage de chaque feuille et l’arbre à partir des données stockées, et vérifie chaque tête signée — comme mamori ledger verify.",
+    verify_button: "Vérifier maintenant",
+    verify_running: "Vérification…",
+    refresh: "Actualiser",
+    verify_ok: "Tout le registre est vérifié.",
+    verify_failed: "Le registre n’est PAS vérifié\u{a0}: traitez-le comme un incident.",
+    verify_never: "Pas vérifié depuis le démarrage du serveur.",
+    leaves_checked: "feuilles vérifiées",
 };
 
 pub(crate) fn ledger_words(lang: Language) -> LedgerWords {

@@ -10,6 +10,7 @@ mod enrol;
 mod home;
 mod ledger;
 mod ledger_proof;
+pub(crate) mod ledger_verify;
 mod ledger_words;
 mod passkeys;
 mod request_words;
@@ -69,6 +70,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/console/ledger/consistency",
             get(ledger_proof::consistency_check),
+        )
+        .route(
+            "/console/ledger/verify",
+            get(ledger_verify::status).post(ledger_verify::start),
         )
         .route("/console/ledger/{leaf}", get(ledger_proof::leaf))
         .route("/console/admin/system", get(system::system))

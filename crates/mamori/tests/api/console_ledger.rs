@@ -180,3 +180,50 @@ pub async fn auditors_check_an_events_proof_and_a_kept_head(app: TestApp) {
     let (status, _) = console_get(&app, &support, &format!("/console/ledger/{leaf}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// "Verify now": the whole ledger checked in the background, its verdict on the page; only
+/// for auditors, only with the page's form token.
+pub async fn auditors_verify_the_whole_ledger_from_the_console(app: TestApp) {
+    let officer = signed_in_as(&app, "vera.auditor@example.com", "privacy_officer")
+        .await
+        .0;
+    app.vault.flush_ledger().await.unwrap();
+    let (status, page) = console_get(&app, &officer, "/console/ledger/verify").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"verify-never\""), "{page}");
+    let post = |csrf: String| {
+        let form = [("csrf", csrf)];
+        (reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap())
+        .post(app.url("/console/ledger/verify"))
+        .header("cookie", format!("mamori_staff={officer}"))
+        .form(&form)
+        .send()
+    };
+    assert_eq!(
+        post("forged".into()).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(form_csrf(&page)).await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let mut page = String::new();
+    for _ in 0..200 {
+        page = console_get(&app, &officer, "/console/ledger/verify")
+            .await
+            .1;
+        if page.contains("id=\"verify-result\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(page.contains("The whole ledger verifies."), "{page}");
+    let support = signed_in_as(&app, "vic.support@example.com", "support")
+        .await
+        .0;
+    let (status, _) = console_get(&app, &support, "/console/ledger/verify").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
