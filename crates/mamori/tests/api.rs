@@ -101,7 +101,9 @@ use console_ledger::{
     auditors_check_an_events_proof_and_a_kept_head, auditors_see_which_staff_accessed_a_customer,
     auditors_verify_the_whole_ledger_from_the_console, staff_read_survey_results_in_the_console,
 };
-use console_requests::staff_work_the_request_register_in_the_console;
+use console_requests::{
+    staff_fulfil_an_access_request_with_the_export, staff_work_the_request_register_in_the_console,
+};
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
 use forget::every_table_naming_a_person_is_cleared_or_kept_for_a_reason;
@@ -295,6 +297,7 @@ both_backends!(
     staff_sessions_end_idle_old_or_by_hand,
     staff_find_one_customer_for_a_purpose_in_the_console,
     staff_work_the_request_register_in_the_console,
+    staff_fulfil_an_access_request_with_the_export,
     auditors_see_which_staff_accessed_a_customer,
     auditors_check_an_events_proof_and_a_kept_head,
     auditors_verify_the_whole_ledger_from_the_console,

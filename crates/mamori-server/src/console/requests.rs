@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mamori_core::CoreError;
 use mamori_core::requests::{RequestFilter, RequestRow};
@@ -34,6 +34,9 @@ pub(crate) struct Line {
     open: bool,
     extended: bool,
     erasure_of: Option<String>,
+    /// An access or portability request about a known person: it can be fulfilled with the
+    /// export.
+    exportable: bool,
 }
 
 fn date(ms: i64) -> String {
@@ -60,6 +63,8 @@ fn line(lang: Language, r: &RequestRow, now: i64) -> Line {
         erasure_of: (r.kind == RequestKind::Erasure)
             .then(|| r.subject_id.as_ref().map(mamori_core::format_id))
             .flatten(),
+        exportable: matches!(r.kind, RequestKind::Access | RequestKind::Portability)
+            && r.subject_id.is_some(),
     }
 }
 
@@ -243,9 +248,17 @@ pub async fn step(
     let Some(raw) = mamori_core::parse_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let done = if form.step == "erase" {
+    let done = if form.step == "erase" || form.step == "export" {
+        let action = format!("subject.{}", form.step);
         let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
-        match sensitive_actor(&s, &signed, proof, "subject.erase").await {
+        match sensitive_actor(&s, &signed, proof, &action).await {
+            // The export is the answer itself: a download; the page shows the request after.
+            Ok(Some(actor)) if form.step == "export" => {
+                match export_and_fulfil(&s, &actor, &raw).await {
+                    Ok(download) => return download,
+                    Err(e) => Err(e),
+                }
+            }
             Ok(Some(actor)) => work(&s, &actor, &raw, &form).await,
             Ok(None) => {
                 return request_page(&s, lang, &signed, &id, (None, Some(w.wrong_code.into())))
@@ -329,6 +342,44 @@ pub(crate) async fn sensitive_actor(
         .staff_actor_for_sensitive(&session, action)
         .await
         .map(Some)
+}
+
+/// Fulfils an access or portability request with the export: everything held about the
+/// person, read for the rights purpose (each read decided and ledgered), as a JSON download;
+/// the request is closed as fulfilled (announced, and DRP agents told, as for any step).
+async fn export_and_fulfil(
+    s: &AppState,
+    actor: &mamori_core::Actor,
+    id: &[u8; 16],
+) -> mamori_core::Result<Response> {
+    let row = s.vault.request(actor, id).await?;
+    let exportable = matches!(row.kind, RequestKind::Access | RequestKind::Portability);
+    let subject = row.subject_id.filter(|_| exportable).ok_or_else(|| {
+        CoreError::invalid(
+            mamori_proto::ErrorCode::InvalidValue,
+            "step",
+            "not an access or portability request about a known person",
+        )
+    })?;
+    let export = (s.vault)
+        .export_subject(actor, mamori_policy::RIGHTS_PURPOSE, &subject)
+        .await?;
+    let body = serde_json::to_vec_pretty(&export.document())
+        .map_err(|_| CoreError::Internal("the export could not be written".into()))?;
+    (s.vault)
+        .set_request_state(actor, id, "fulfilled", None)
+        .await?;
+    let reference = mamori_core::reference::format_reference(row.reference);
+    let disposition = format!("attachment; filename=\"export-{reference}.json\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn work(

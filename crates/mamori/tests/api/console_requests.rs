@@ -150,3 +150,86 @@ pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
     let (status, _) = console_get(&app, &support, &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "nor one request");
 }
+
+/// An access request is fulfilled with the export: a sensitive step (a code again after five
+/// minutes), a JSON download of everything held about the person, the request closed.
+pub async fn staff_fulfil_an_access_request_with_the_export(app: TestApp) {
+    let person = create(&app, &customer("exported")).await;
+    let officer = mamori_core::Actor {
+        id: "test:officer".into(),
+        role: "privacy_officer".into(),
+    };
+    let new = |kind: &str| NewRequest {
+        kind: kind.into(),
+        subject: mamori_core::parse_id(&person),
+        jurisdiction: "gdpr".into(),
+        source: "staff".into(),
+        received_ms: None,
+    };
+    let access = app
+        .vault
+        .open_request(&officer, new("access"))
+        .await
+        .unwrap();
+    let path = format!("/console/requests/{}", mamori_core::format_id(&access.id));
+    let (cookie, who) = signed_in_as(&app, "eve.officer@example.com", "privacy_officer").await;
+    let (_, page) = console_get(&app, &cookie, &path).await;
+    assert!(page.contains("id=\"step-export\""), "{page}");
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let (status, page) = step(&app, &cookie, &path, &[("step", "export")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("reauthentication_required"),
+        "no download without a fresh proof"
+    );
+    let code = who.secret.code_at(now_seconds(&app));
+    let (_, page) = console_get(&app, &cookie, &path).await;
+    let form = [
+        ("csrf", form_csrf(&page)),
+        ("step", "export".into()),
+        ("code", code),
+    ];
+    let r = (reqwest::Client::new().post(app.url(&path)))
+        .header("cookie", format!("mamori_staff={cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"export-R-"),
+        "{disposition}"
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let export: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        export["data"]["contact"]["email"],
+        "ada.exported@example.com"
+    );
+    assert!(
+        export["access_log"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+    );
+    let (_, page) = console_get(&app, &cookie, &path).await;
+    assert!(
+        !page.contains("id=\"step-export\""),
+        "fulfilled: nothing more to do"
+    );
+    // An erasure request has no export to give.
+    let erasure = app
+        .vault
+        .open_request(&officer, new("erasure"))
+        .await
+        .unwrap();
+    let path = format!("/console/requests/{}", mamori_core::format_id(&erasure.id));
+    let (_, page) = console_get(&app, &cookie, &path).await;
+    assert!(!page.contains("id=\"step-export\""));
+    let events = staff_events(&app).await;
+    let read = ("subject.read".to_string(), "allowed".to_string());
+    assert!(events.contains(&read), "{events:?}");
+}
