@@ -1,8 +1,9 @@
 //! The staff console under the same server: a privacy officer enrolled (password and TOTP),
 //! trained and signed in over HTTP, then the console's pages timed — home (request counts), the
 //! request register (a page of the open queue), the customer lookup and view (two access
-//! decisions and ledger events), the training course — each as a p95 against the privacy
-//! center's My data page measured in the same run.
+//! decisions and ledger events), the training course, My sessions (sessions and sign-in
+//! methods), the ledger (the newest events) and one event's inclusion proof — each as a p95
+//! against the privacy center's My data page measured in the same run.
 
 use mamori_crypto::second_factor::TotpSecret;
 
@@ -130,6 +131,9 @@ pub(super) async fn console_figures(
         ("page_console_requests_p95_ms", "/console/requests", false),
         ("page_console_customer_p95_ms", "/console/customers", true),
         ("page_console_training_p95_ms", "/console/training", false),
+        ("page_console_sessions_p95_ms", "/console/sessions", false),
+        ("page_console_ledger_p95_ms", "/console/ledger", false),
+        ("page_console_proof_p95_ms", "/console/ledger/0", false),
     ] {
         let mut times = vec![];
         for _ in 0..200 {
