@@ -100,6 +100,7 @@ use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
 use console_ledger::{
     auditors_check_an_events_proof_and_a_kept_head, auditors_see_which_staff_accessed_a_customer,
     auditors_verify_the_whole_ledger_from_the_console, staff_read_survey_results_in_the_console,
+    staff_see_a_private_surveys_budget_and_releases,
 };
 use console_requests::{
     staff_fulfil_an_access_request_with_the_export, staff_work_the_request_register_in_the_console,
@@ -301,6 +302,7 @@ both_backends!(
     auditors_see_which_staff_accessed_a_customer,
     auditors_check_an_events_proof_and_a_kept_head,
     auditors_verify_the_whole_ledger_from_the_console,
+    staff_see_a_private_surveys_budget_and_releases,
     administrators_invite_staff_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
     staff_read_survey_results_in_the_console,

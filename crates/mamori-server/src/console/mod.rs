@@ -16,6 +16,7 @@ mod passkeys;
 mod request_words;
 mod requests;
 mod sign_in;
+mod survey_words;
 mod surveys;
 mod system;
 mod training;

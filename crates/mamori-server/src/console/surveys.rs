@@ -42,6 +42,35 @@ struct SurveyPage {
     title: String,
     questions: Vec<Shown>,
     withheld: bool,
+    /// A differentially private survey's budget and releases (when exact results are withheld).
+    dp: Option<Dp>,
+    sw: super::survey_words::SurveyWords,
+}
+
+/// (total, spent, remaining) ε and each release's (id, time, ε).
+struct Dp {
+    budget: (String, String, String),
+    releases: Vec<(String, String, String)>,
+}
+
+fn epsilon(e: f64) -> String {
+    format!("{e:.3}")
+}
+
+/// A private survey's budget and releases (decided and ledgered as `survey.releases`).
+async fn dp_of(s: &AppState, actor: &mamori_core::Actor, slug: &str) -> mamori_core::Result<Dp> {
+    let released = s.vault.survey_releases(actor, slug).await?;
+    let b = released.budget;
+    Ok(Dp {
+        budget: (
+            epsilon(b.epsilon_total),
+            epsilon(b.epsilon_spent),
+            epsilon(b.epsilon_remaining),
+        ),
+        releases: (released.releases.iter())
+            .map(|r| (r.id.clone(), r.created_at.clone(), epsilon(r.epsilon)))
+            .collect(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -121,12 +150,18 @@ pub async fn one(
         title: text_in(&stored.survey.definition.title, lang),
         questions: vec![],
         withheld: false,
+        dp: None,
+        sw: super::survey_words::survey_words(lang),
         f,
     };
     let results = match s.vault.survey_results(&actor, &slug, None).await {
         Ok(results) => results,
         Err(CoreError::Conflict { .. }) => {
             page.withheld = true;
+            page.dp = match dp_of(&s, &actor, &slug).await {
+                Ok(dp) => Some(dp),
+                Err(e) => return refused(&s, page.f, e),
+            };
             return with_status(page.render(), StatusCode::OK);
         }
         Err(e) => return refused(&s, page.f, e),

@@ -1,5 +1,6 @@
 //! The console's ledger for auditors: "who on our staff looked at customer X, when, for what" is
-//! one filter; other roles are refused; a malformed filter changes nothing.
+//! one filter; other roles are refused; a malformed filter changes nothing. Also a private
+//! survey's budget and releases (the other audit-like page).
 
 use reqwest::StatusCode;
 
@@ -226,4 +227,34 @@ pub async fn auditors_verify_the_whole_ledger_from_the_console(app: TestApp) {
         .0;
     let (status, _) = console_get(&app, &support, "/console/ledger/verify").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// A differentially private survey in the console: no exact results, its ε budget and its
+/// releases instead.
+pub async fn staff_see_a_private_surveys_budget_and_releases(app: TestApp) {
+    crate::invited_surveys::private_survey_with_forty_responses(&app).await;
+    let officer = signed_in_as(&app, "pia.officer@example.com", "privacy_officer")
+        .await
+        .0;
+    let (status, page) = console_get(&app, &officer, "/console/surveys/private").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("id=\"withheld\"") && page.contains("id=\"no-release\""),
+        "{page}"
+    );
+    let made =
+        crate::invited_surveys::release(&app, "private", serde_json::json!({"epsilon": 0.25}))
+            .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let (_, page) = console_get(&app, &officer, "/console/surveys/private?lang=fr").await;
+    let shown = |id: &str| crate::between(&page, &format!("id=\"{id}\">"), "<").to_string();
+    assert_eq!(
+        (shown("dp-total"), shown("dp-spent"), shown("dp-remaining")),
+        ("1.000".into(), "0.250".into(), "0.750".into())
+    );
+    assert_eq!(
+        page.matches("<td data-label=\"ε\">0.250</td>").count(),
+        1,
+        "{page}"
+    );
 }

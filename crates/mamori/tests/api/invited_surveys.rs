@@ -470,7 +470,7 @@ fn private_definition() -> Value {
 /// The "private" survey (ε budget 1) with 40 responses (8 per rating; 30 at the door, 10 at a
 /// locker), straight through the vault (over HTTP one address may send only so many per
 /// minute), and an "exact" one.
-async fn private_survey_with_forty_responses(app: &TestApp) {
+pub(crate) async fn private_survey_with_forty_responses(app: &TestApp) {
     let r = officer(app, Method::POST, "/v1/surveys", Some(private_definition())).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(
