@@ -79,8 +79,12 @@ impl Vault {
         }
         let floor = before.saturating_sub(SCAN_LIMIT);
         let mut end = before;
+        // Unfiltered, the newest `limit` leaves are the page: read about that many first, then
+        // more at a time while a filter keeps finding few.
+        let mut chunk = (limit as u64 * 2).clamp(1, CHUNK);
         while end > floor && found.len() < limit {
-            let from = end.saturating_sub(CHUNK).max(floor);
+            let from = end.saturating_sub(chunk).max(floor);
+            chunk = (chunk * 2).min(CHUNK);
             let mut leaves = self.store.leaves(from, (end - from) as i64).await?;
             leaves.reverse();
             for leaf in leaves {
