@@ -50,6 +50,7 @@ wire_enum! {
         AgentExists = "agent_exists",
         StaffExists = "staff_exists",
         LastFactor = "last_factor",
+        StaffDisabled = "staff_disabled",
         AlreadyAnswered = "already_answered",
         BudgetExhausted = "budget_exhausted",
         ConcurrentPublish = "concurrent_publish",

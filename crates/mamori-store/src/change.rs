@@ -122,6 +122,12 @@ pub enum Change {
     },
     /// Another second factor for an enrolled member of staff (a passkey added while signed in).
     AddStaffFactor(StaffFactorRow),
+    /// Disables a member of staff (Stale if unknown or disabled already): their sessions end
+    /// and an enrolment link not used yet stops working.
+    DisableStaff {
+        staff_id: Id,
+        at_ms: i64,
+    },
     /// Removes one of a person's second factors, never their last (Stale if it is, or gone).
     RemoveStaffFactor {
         staff_id: Id,

@@ -221,6 +221,9 @@ pub enum StaffCommand {
     },
     /// Everyone on the staff: id, role, whether enrolled.
     List,
+    /// Disable a member of staff (when they leave): they can no longer sign in, their sessions
+    /// end, an unused enrolment link stops working. Ledgered.
+    Disable { id: String },
 }
 
 #[derive(Subcommand, Clone)]

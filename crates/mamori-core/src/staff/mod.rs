@@ -168,6 +168,50 @@ impl Vault {
         }
     }
 
+    /// Disables member of staff `id` (decided: `admin = ["staff"]`; ledgered `staff.disable`):
+    /// they can no longer sign in, their sessions end, an unused enrolment link stops working.
+    /// Nobody disables themselves (the last administrator could lock everyone out).
+    pub async fn disable_staff(&self, actor: &Actor, id: &str) -> Result<StaffInfo> {
+        let unknown = || CoreError::Missing {
+            code: ErrorCode::InvalidId,
+            message: "no such member of staff".into(),
+        };
+        let staff_id = crate::parse_id(id).ok_or_else(unknown)?;
+        if actor.id == staff_actor_id(&staff_id) {
+            return Err(CoreError::invalid(
+                ErrorCode::InvalidValue,
+                "staff",
+                "you cannot disable yourself: ask another administrator",
+            ));
+        }
+        let granted = self.grant(actor, STAFF, "staff.disable").await?;
+        let row = self
+            .store
+            .staff_member(&staff_id)
+            .await?
+            .ok_or_else(unknown)?;
+        let now = self.now_ms();
+        let change = Change::DisableStaff {
+            staff_id,
+            at_ms: now,
+        };
+        match self
+            .ledger
+            .submit(vec![change], vec![granted.event()])
+            .await?
+        {
+            Ok(()) => self.staff_info(&StaffRow {
+                disabled_ms: Some(now),
+                ..row
+            }),
+            Err(JobError::Stale) => Err(CoreError::Conflict {
+                code: ErrorCode::StaffDisabled,
+                message: "this member of staff is disabled already".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Everyone on the staff (a ledgered read for `admin = ["staff"]`).
     pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<StaffInfo>> {
         self.grant_and_ledger(actor, STAFF, "staff.list").await?;

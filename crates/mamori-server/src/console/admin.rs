@@ -26,6 +26,8 @@ struct StaffPage {
     link: Option<String>,
     status: Option<&'static str>,
     error: Option<String>,
+    /// The signed-in person's own staff id (they cannot disable themselves).
+    me: String,
 }
 
 impl StaffPage {
@@ -66,6 +68,7 @@ async fn staff_page(
         StatusCode::OK
     };
     let page = StaffPage {
+        me: signed.session.staff.id.clone(),
         f,
         staff,
         roles: s
@@ -166,6 +169,50 @@ pub async fn invite(
             Some(format!("{} ({})", w.refused_by_policy, d.code())),
             None,
         ),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    staff_page(&s, lang, &signed, said).await
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    csrf: String,
+    lang: Option<String>,
+    staff: String,
+}
+
+/// Disables a member of staff (decided and ledgered): their sign-in and sessions end.
+pub async fn disable(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<DisableForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
+    };
+    let disabled = match s.vault.staff_actor(&signed.session, "staff.disable").await {
+        Ok(actor) => s.vault.disable_staff(&actor, &form.staff).await,
+        Err(e) => Err(e),
+    };
+    let said = match disabled {
+        Ok(_) => (Some(w.staff_disabled), None, None),
+        Err(CoreError::Denied(d)) => {
+            let text = format!("{} ({})", w.refused_by_policy, d.code());
+            (None, Some(text), None)
+        }
+        Err(CoreError::Invalid { .. } | CoreError::Missing { .. } | CoreError::Conflict { .. }) => {
+            (None, Some(w.bad_value.to_string()), None)
+        }
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
     staff_page(&s, lang, &signed, said).await

@@ -84,6 +84,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/console/admin/staff",
             get(admin::staff).post(admin::invite),
         )
+        .route("/console/admin/staff/disable", post(admin::disable))
         .route(
             "/console/requests/{id}",
             get(requests::one).post(requests::step),

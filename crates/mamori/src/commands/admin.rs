@@ -225,6 +225,13 @@ pub(super) async fn staff(cli: &Cli, paths: &Paths, command: StaffCommand) -> an
                 invited.token
             );
         }
+        StaffCommand::Disable { id } => {
+            let staff = ctx.vault.disable_staff(&operator, &id).await?;
+            println!(
+                "{} ({}) is disabled: they cannot sign in, and their sessions have ended",
+                staff.id, staff.role
+            );
+        }
         StaffCommand::List => {
             for s in ctx.vault.list_staff(&operator).await? {
                 let state = match (s.enrolled, s.disabled) {

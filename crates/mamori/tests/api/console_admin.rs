@@ -116,3 +116,52 @@ pub async fn the_console_home_tells_the_ledger_backups_and_failing_webhooks(app:
     let (_, page) = console_get(&app, &support, "/console").await;
     assert!(page.contains("id=\"ledger-status\"") && !page.contains("failing-webhooks"));
 }
+
+/// Disabling a member of staff ends their sessions and their sign-in; it is the vault's step
+/// (decided, ledgered), never offered against oneself, refused with a forged form.
+pub async fn administrators_disable_staff_and_their_sessions_end(app: TestApp) {
+    let (officer, _) =
+        crate::staff_sign_in::signed_in_as(&app, "ada.admin@example.com", "privacy_officer").await;
+    let (desk, who) =
+        crate::staff_sign_in::signed_in_as(&app, "dan.desk@example.com", "support").await;
+    let (_, page) = console_get(&app, &officer, "/console/admin/staff").await;
+    assert_eq!(
+        page.matches("class=\"disable-staff\"").count(),
+        1,
+        "only the other member"
+    );
+    let target = between(&page, "name=\"staff\" value=\"", "\"").to_string();
+    let post = |csrf: String| {
+        let form = [("csrf", csrf), ("staff", target.clone())];
+        (reqwest::Client::new().post(app.url("/console/admin/staff/disable")))
+            .header("cookie", format!("mamori_staff={officer}"))
+            .form(&form)
+            .send()
+    };
+    let forged = post("forged".into()).await.unwrap().text().await.unwrap();
+    assert!(forged.contains("id=\"error\""));
+    assert_eq!(
+        console_get(&app, &desk, "/console").await.0,
+        StatusCode::OK,
+        "nothing changed"
+    );
+    let done = post(form_csrf(&page)).await.unwrap().text().await.unwrap();
+    assert!(
+        done.contains("id=\"status\"") && done.contains(">disabled<"),
+        "{done}"
+    );
+    let (status, to) = console_get(&app, &desk, "/console").await;
+    assert!(
+        status.is_redirection() && to.contains("/console/sign-in"),
+        "their session ended"
+    );
+    app.clock.advance(Duration::from_secs(30));
+    let code = who.secret.code_at(now_seconds(&app));
+    let (status, session, _) = sign_in(&app, &who.email, &who.password, &code).await;
+    assert_eq!((status, session), (StatusCode::UNAUTHORIZED, None));
+    let again = post(form_csrf(&page)).await.unwrap().text().await.unwrap();
+    assert!(again.contains("id=\"error\""), "disabled once");
+    let events = crate::staff_sign_in::staff_events(&app).await;
+    let disabled = ("staff.disable".to_string(), "allowed".to_string());
+    assert!(events.contains(&disabled), "{events:?}");
+}

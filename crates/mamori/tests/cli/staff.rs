@@ -64,3 +64,53 @@ fn staff_invite_prints_a_one_time_link_and_list_shows_who_enrolled() {
         assert!(!found, "{file}: the address is sealed, never plaintext");
     }
 }
+
+#[test]
+fn staff_disable_ends_a_members_access_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let out = mamori(
+        &data,
+        &[
+            "staff",
+            "invite",
+            "leo@example.com",
+            "--role",
+            "support",
+            "--base-url",
+            "https://x.example",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&mamori(&data, &["staff", "list"]).stdout);
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    let out = mamori(&data, &["staff", "disable", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("is disabled"),
+        "{}",
+        text(&out.stdout)
+    );
+    let listed = text(&mamori(&data, &["staff", "list"]).stdout);
+    assert!(listed.contains("leo@example.com  disabled"), "{listed}");
+    for (args, words) in [
+        (vec!["staff", "disable", id.as_str()], "disabled already"),
+        (
+            vec!["staff", "disable", "not-an-id"],
+            "no such member of staff",
+        ),
+        (
+            vec!["staff", "disable", "01a24edc-505e-7481-9c3e-e3afe95710e2"],
+            "no such member of staff",
+        ),
+    ] {
+        let out = mamori(&data, &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(words),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

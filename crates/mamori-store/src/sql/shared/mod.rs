@@ -65,6 +65,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         IssuePasskeyChallenge { .. }
         | TakePasskeyChallenge { .. }
         | AddStaffFactor(_)
+        | DisableStaff { .. }
         | RemoveStaffFactor { .. } => staff_passkeys::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await

@@ -1,4 +1,4 @@
-//! Passkey ceremonies in flight, and factors added or removed after enrolment.
+//! Passkey ceremonies in flight, factors added or removed after enrolment, and staff disabled.
 
 use super::*;
 
@@ -66,6 +66,31 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             changed_a_row(taken, JobError::Stale)
         }
         Change::AddStaffFactor(factor) => super::staff_sign_in::insert_factor(conn, factor).await,
+        Change::DisableStaff { staff_id, at_ms } => {
+            let disabled = sqlx::query(
+                "UPDATE staff SET disabled_ms = $1 WHERE id = $2 AND disabled_ms IS NULL",
+            )
+            .bind(at_ms)
+            .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?;
+            changed_a_row(disabled, JobError::Stale)?;
+            sqlx::query(
+                "UPDATE staff_sessions SET ended_ms = $1 WHERE staff_id = $2 AND ended_ms IS NULL",
+            )
+            .bind(at_ms)
+            .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE staff_enrolments SET used_ms = $1 WHERE staff_id = $2 AND used_ms IS NULL",
+            )
+            .bind(at_ms)
+            .bind(&staff_id[..])
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
         Change::RemoveStaffFactor {
             staff_id,
             factor_id,
