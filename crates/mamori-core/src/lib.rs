@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod publish;
 pub mod reference;
 pub mod report;
+pub mod request_verification;
 pub mod requests;
 pub mod retention;
 pub mod signin;

@@ -16,6 +16,7 @@ pub const REQUEST_COUNT_CAP: i64 = 1_000;
 
 use crate::error::{CoreError, Result};
 use crate::outbox::EventType;
+use crate::request_verification::verified_on_arrival;
 use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id};
 
@@ -258,6 +259,7 @@ impl Vault {
             updated_ms: now,
             reference: crate::reference::new_reference(),
             waiting_for: None,
+            verified: verified_on_arrival(source, received_ms),
         }
     }
 
@@ -398,6 +400,7 @@ impl Vault {
             updated_ms: now,
             reference: crate::reference::new_reference(),
             waiting_for: None,
+            verified: Some((mamori_proto::VerifiedBy::PrivacyCenterSignIn, now)),
         };
         let announce = self.announce(
             EventType::RequestOpened,
@@ -598,7 +601,7 @@ impl Vault {
 
     /// Reads, checks access, applies `step` to an open request, writes it conditionally on the
     /// state it was read in, announces it and ledgers it.
-    async fn change_request(
+    pub(crate) async fn change_request(
         &self,
         actor: &Actor,
         id: &[u8; 16],

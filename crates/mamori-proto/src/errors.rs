@@ -51,6 +51,8 @@ wire_enum! {
         StaffExists = "staff_exists",
         LastFactor = "last_factor",
         StaffDisabled = "staff_disabled",
+        AlreadyVerified = "already_verified",
+        NotVerified = "not_verified",
         AlreadyAnswered = "already_answered",
         BudgetExhausted = "budget_exhausted",
         ConcurrentPublish = "concurrent_publish",

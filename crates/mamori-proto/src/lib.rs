@@ -21,7 +21,7 @@ pub mod webhooks;
 pub use errors::{ErrorCode, Problem};
 pub use requests::{
     DenialReason, ExtensionReason, Request, RequestKind, RequestPage, RequestSource, RequestState,
-    WaitReason,
+    VerifiedBy, WaitReason,
 };
 
 #[cfg(test)]

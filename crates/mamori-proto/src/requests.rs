@@ -20,6 +20,22 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// How the requester was shown to be the person the request is about.
+    pub enum VerifiedBy {
+        /// They signed in to the privacy center (a one-time code to their address or number).
+        PrivacyCenterSignIn = "privacy_center_sign_in",
+        /// An authorised agent of the Data Rights Protocol vouched for them.
+        Agent = "agent",
+        /// Staff checked an identity document.
+        IdDocument = "id_document",
+        /// Staff called them back on the number the account holds.
+        CallBack = "call_back",
+        /// Staff matched details only the account holder knows.
+        AccountDetails = "account_details",
+    }
+}
+
+wire_enum! {
     /// What an open request waits for before it can be carried out.
     pub enum WaitReason {
         /// A legal hold keeps the person's data; the erasure is carried out once it ends.

@@ -54,7 +54,7 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub use mamori_proto::{
-    DenialReason, ExtensionReason, RequestKind, RequestSource, RequestState, WaitReason,
+    DenialReason, ExtensionReason, RequestKind, RequestSource, RequestState, VerifiedBy, WaitReason,
 };
 
 impl StoreError {
@@ -417,6 +417,8 @@ pub struct RequestRow {
     pub reference: i64,
     /// What an open request waits for (an erasure held by a legal hold).
     pub waiting_for: Option<WaitReason>,
+    /// How and when the requester's identity was verified (None: not yet).
+    pub verified: Option<(VerifiedBy, i64)>,
 }
 
 /// An authorised agent of the Data Rights Protocol, registered from the service directory.

@@ -104,6 +104,7 @@ use console_ledger::{
     staff_see_a_private_surveys_budget_and_releases,
 };
 use console_requests::{
+    a_request_is_answered_only_once_its_requester_is_verified,
     staff_fulfil_an_access_request_with_the_export, staff_work_the_request_register_in_the_console,
 };
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
@@ -300,6 +301,7 @@ both_backends!(
     staff_find_one_customer_for_a_purpose_in_the_console,
     staff_work_the_request_register_in_the_console,
     staff_fulfil_an_access_request_with_the_export,
+    a_request_is_answered_only_once_its_requester_is_verified,
     auditors_see_which_staff_accessed_a_customer,
     auditors_check_an_events_proof_and_a_kept_head,
     auditors_verify_the_whole_ledger_from_the_console,

@@ -131,6 +131,21 @@ for (const [lang, w] of Object.entries(words)) {
     }
     assert.ok(await page.isVisible('#verify-result.status'), 'the whole ledger verifies');
     problems.push(...await checkPage(page, 'ledger verified'));
+    // A request by e-mail (opened through the API): verify who is asking, then it can be answered.
+    const key = demo.output().match(/API key \(privacy_ops role\):\s+(\S+)/)[1];
+    const opened = await fetch(`${demo.base}/v1/requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'mamori-purpose': 'data_subject_rights', 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'access', jurisdiction: 'gdpr', source: 'staff' }),
+    });
+    assert.equal(opened.status, 201);
+    const request = await opened.json();
+    await page.goto(`${demo.base}/console/requests/${request.id}?lang=${lang}`);
+    problems.push(...await checkPage(page, 'request to verify'));
+    await page.selectOption('#verify-how', 'id_document');
+    await page.click('#step-verify');
+    assert.ok(await page.isVisible('#step-fulfil'), 'verified: it can be answered');
+    problems.push(...await checkPage(page, 'request verified'));
     await page.goto(`${demo.base}/console/requests?lang=${lang}`);
     problems.push(...await checkPage(page, 'requests'));
     await page.goto(`${demo.base}/console/surveys?lang=${lang}`);

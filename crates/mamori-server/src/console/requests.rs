@@ -37,6 +37,8 @@ pub(crate) struct Line {
     /// An access or portability request about a known person: it can be fulfilled with the
     /// export.
     exportable: bool,
+    /// How and when the requester was verified, in words (None: not yet).
+    verified: Option<String>,
 }
 
 fn date(ms: i64) -> String {
@@ -65,6 +67,8 @@ fn line(lang: Language, r: &RequestRow, now: i64) -> Line {
             .flatten(),
         exportable: matches!(r.kind, RequestKind::Access | RequestKind::Portability)
             && r.subject_id.is_some(),
+        verified: (r.verified)
+            .map(|(by, at)| format!("{} · {}", label(lang, by.as_str()), date(at))),
     }
 }
 
@@ -133,6 +137,8 @@ pub async fn register(
 struct RequestPage {
     f: Frame,
     r: Line,
+    vw: super::request_words::VerifyWords,
+    checks: Vec<(&'static str, String)>,
     extension_reasons: Vec<(&'static str, String)>,
     denial_reasons: Vec<(&'static str, String)>,
     status: Option<&'static str>,
@@ -167,6 +173,13 @@ async fn request_page(
         },
     };
     let page = RequestPage {
+        vw: super::request_words::verify_words(lang),
+        checks: choices(
+            lang,
+            &(mamori_core::request_verification::STAFF_CHECKS.iter())
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+        ),
         r: line(lang, &row, s.vault.now_ms()),
         extension_reasons: choices(
             lang,
@@ -218,6 +231,8 @@ pub struct StepForm {
     lang: Option<String>,
     step: String,
     reason: Option<String>,
+    /// How the requester was verified (the verify step).
+    how: Option<String>,
     /// A code proving the factor again, for the sensitive step (erasure).
     code: Option<String>,
     /// Or a passkey's answer (the script fills these in).
@@ -344,6 +359,22 @@ pub(crate) async fn sensitive_actor(
         .map(Some)
 }
 
+/// A request is answered only once its requester is verified (the console's rule: the API
+/// leaves it to its caller).
+async fn ensure_verified(
+    s: &AppState,
+    actor: &mamori_core::Actor,
+    id: &[u8; 16],
+) -> mamori_core::Result<()> {
+    match s.vault.request(actor, id).await?.verified {
+        Some(_) => Ok(()),
+        None => Err(CoreError::Conflict {
+            code: mamori_proto::ErrorCode::NotVerified,
+            message: "verify who is asking first".into(),
+        }),
+    }
+}
+
 /// Fulfils an access or portability request with the export: everything held about the
 /// person, read for the rights purpose (each read decided and ledgered), as a JSON download;
 /// the request is closed as fulfilled (announced, and DRP agents told, as for any step).
@@ -352,6 +383,7 @@ async fn export_and_fulfil(
     actor: &mamori_core::Actor,
     id: &[u8; 16],
 ) -> mamori_core::Result<Response> {
+    ensure_verified(s, actor, id).await?;
     let row = s.vault.request(actor, id).await?;
     let exportable = matches!(row.kind, RequestKind::Access | RequestKind::Portability);
     let subject = row.subject_id.filter(|_| exportable).ok_or_else(|| {
@@ -389,7 +421,15 @@ async fn work(
     form: &StepForm,
 ) -> mamori_core::Result<()> {
     let reason = form.reason.as_deref();
+    if matches!(form.step.as_str(), "fulfil" | "erase") {
+        ensure_verified(s, actor, id).await?;
+    }
     match form.step.as_str() {
+        "verify" => s
+            .vault
+            .verify_request(actor, id, form.how.as_deref().unwrap_or_default())
+            .await
+            .map(drop),
         "start" => s
             .vault
             .set_request_state(actor, id, "in_progress", None)

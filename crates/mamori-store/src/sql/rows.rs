@@ -86,7 +86,7 @@ impl TryFrom<Record> for RecordRow {
     }
 }
 
-pub(super) const REQUEST_COLUMNS: &str = "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference, waiting_for";
+pub(super) const REQUEST_COLUMNS: &str = "id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference, waiting_for, verified_by, verified_ms";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Request {
@@ -104,6 +104,8 @@ pub(super) struct Request {
     updated_ms: i64,
     reference: i64,
     waiting_for: Option<String>,
+    verified_by: Option<String>,
+    verified_ms: Option<i64>,
 }
 
 impl TryFrom<Request> for RequestRow {
@@ -130,6 +132,10 @@ impl TryFrom<Request> for RequestRow {
             waiting_for: (r.waiting_for.as_deref())
                 .map(|w| wire(w, WaitReason::parse, "wait reason"))
                 .transpose()?,
+            verified: match (r.verified_by.as_deref(), r.verified_ms) {
+                (Some(by), Some(at)) => Some((wire(by, VerifiedBy::parse, "verification")?, at)),
+                _ => None,
+            },
         })
     }
 }

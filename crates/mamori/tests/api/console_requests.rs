@@ -90,14 +90,14 @@ pub async fn staff_work_the_request_register_in_the_console(app: TestApp) {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("already_extended"), "{page}");
-    let (status, page) = step(
-        &app,
-        &cookie,
-        &path,
-        &[("step", "deny"), ("reason", "made up")],
-    )
-    .await;
+    let made_up = [("step", "deny"), ("reason", "made up")];
+    let (status, page) = step(&app, &cookie, &path, &made_up).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let verified = [("step", "verify"), ("how", "call_back")];
+    assert_eq!(
+        step(&app, &cookie, &path, &verified).await.0,
+        StatusCode::OK
+    );
     // Erasing is sensitive: six minutes after signing in, a code is asked for again.
     app.clock.advance(Duration::from_secs(6 * 60));
     let (status, page) = step(&app, &cookie, &path, &[("step", "erase")]).await;
@@ -174,6 +174,12 @@ pub async fn staff_fulfil_an_access_request_with_the_export(app: TestApp) {
     let path = format!("/console/requests/{}", mamori_core::format_id(&access.id));
     let (cookie, who) = signed_in_as(&app, "eve.officer@example.com", "privacy_officer").await;
     let (_, page) = console_get(&app, &cookie, &path).await;
+    assert!(
+        !page.contains("id=\"step-export\""),
+        "not before the requester is verified"
+    );
+    let verified = [("step", "verify"), ("how", "id_document")];
+    let (_, page) = step(&app, &cookie, &path, &verified).await;
     assert!(page.contains("id=\"step-export\""), "{page}");
     app.clock.advance(Duration::from_secs(6 * 60));
     let (status, page) = step(&app, &cookie, &path, &[("step", "export")]).await;
@@ -232,4 +238,62 @@ pub async fn staff_fulfil_an_access_request_with_the_export(app: TestApp) {
     let events = staff_events(&app).await;
     let read = ("subject.read".to_string(), "allowed".to_string());
     assert!(events.contains(&read), "{events:?}");
+}
+
+/// A request that came another way than the privacy center or an agent is answered only once
+/// staff record how they verified the requester; the check is recorded once, ledgered.
+pub async fn a_request_is_answered_only_once_its_requester_is_verified(app: TestApp) {
+    let person = create(&app, &customer("verified")).await;
+    let officer = mamori_core::Actor {
+        id: "test:officer".into(),
+        role: "privacy_officer".into(),
+    };
+    let new = NewRequest {
+        kind: "access".into(),
+        subject: mamori_core::parse_id(&person),
+        jurisdiction: "gdpr".into(),
+        source: "staff".into(),
+        received_ms: None,
+    };
+    let opened = app.vault.open_request(&officer, new).await.unwrap();
+    let path = format!("/console/requests/{}", mamori_core::format_id(&opened.id));
+    let (cookie, _) = signed_in_as(&app, "val.officer@example.com", "privacy_officer").await;
+    let (_, page) = console_get(&app, &cookie, &path).await;
+    assert_eq!(
+        between(&page, "id=\"request-verified\">", "<"),
+        "not verified yet"
+    );
+    assert!(page.contains("id=\"step-verify\"") && !page.contains("id=\"step-fulfil\""));
+    let (status, page) = step(&app, &cookie, &path, &[("step", "fulfil")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("not_verified"), "{page}");
+    for how in ["", "agent", "privacy_center_sign_in", "telepathy"] {
+        let (status, _) = step(&app, &cookie, &path, &[("step", "verify"), ("how", how)]).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{how}: staff record their own checks"
+        );
+    }
+    let check = [("step", "verify"), ("how", "account_details")];
+    let (status, page) = step(&app, &cookie, &path, &check).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let shown = between(&page, "id=\"request-verified\">", "<");
+    assert!(
+        shown.starts_with("Account details only they know · "),
+        "{shown}"
+    );
+    assert!(page.contains("id=\"step-fulfil\"") && !page.contains("id=\"step-verify\""));
+    let (status, page) = step(&app, &cookie, &path, &check).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("already_verified"), "{page}");
+    let (status, page) = step(&app, &cookie, &path, &[("step", "fulfil")]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let events = staff_events(&app).await;
+    let verify = ("request.verify".to_string(), "allowed".to_string());
+    assert_eq!(
+        events.iter().filter(|e| **e == verify).count(),
+        1,
+        "{events:?}"
+    );
 }

@@ -145,11 +145,12 @@ impl RequestStore for Backend {
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     match change {
         Change::InsertRequest(r) => {
-            sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference, waiting_for) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+            sqlx::query("INSERT INTO rights_requests (id, kind, subject_id, jurisdiction, source, state, received_ms, due_ms, extension, closed_ms, reason, updated_ms, reference, waiting_for, verified_by, verified_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
                 .bind(&r.id[..]).bind(r.kind.as_str()).bind(r.subject_id.map(|s| s.to_vec())).bind(&r.jurisdiction).bind(r.source.as_str()).bind(r.state.as_str())
                 .bind(r.received_ms).bind(r.due_ms).bind(r.extension.map(ExtensionReason::as_str)).bind(r.closed_ms).bind(r.reason.map(DenialReason::as_str)).bind(r.updated_ms).bind(r.reference)
                 .bind(r.waiting_for.map(WaitReason::as_str))
+                .bind(r.verified.map(|(by, _)| by.as_str())).bind(r.verified.map(|(_, at)| at))
                 .execute(&mut *conn).await.map_err(duplicate)?;
             Ok(())
         }
@@ -157,11 +158,12 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             expected_state,
             row: r,
         } => {
-            let done = sqlx::query("UPDATE rights_requests SET state = $1, due_ms = $2, extension = $3, closed_ms = $4, reason = $5, updated_ms = $6, waiting_for = $9 \
-                                    WHERE id = $7 AND state = $8")
+            let done = sqlx::query("UPDATE rights_requests SET state = $1, due_ms = $2, extension = $3, closed_ms = $4, reason = $5, updated_ms = $6, waiting_for = $9, \
+                                    verified_by = $10, verified_ms = $11 WHERE id = $7 AND state = $8")
                 .bind(r.state.as_str()).bind(r.due_ms).bind(r.extension.map(ExtensionReason::as_str)).bind(r.closed_ms).bind(r.reason.map(DenialReason::as_str)).bind(r.updated_ms)
                 .bind(&r.id[..]).bind(expected_state.as_str())
                 .bind(r.waiting_for.map(WaitReason::as_str))
+                .bind(r.verified.map(|(by, _)| by.as_str())).bind(r.verified.map(|(_, at)| at))
                 .execute(&mut *conn).await?;
             changed_a_row(done, JobError::Stale)
         }
