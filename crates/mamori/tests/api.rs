@@ -123,7 +123,7 @@ use legal_holds::{
 use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
 use references::requests_have_short_unique_references_staff_can_look_up;
-use staff::staff_enrol_by_their_one_time_link;
+use staff::{an_enrolment_link_expires_after_seven_days, staff_enrol_by_their_one_time_link};
 use staff_passkeys::{
     a_passkey_whose_counter_goes_backwards_is_refused_as_a_clone,
     a_sensitive_step_is_confirmed_with_a_passkey, passkey_ceremonies_refuse_bad_input,
@@ -290,6 +290,7 @@ both_backends!(
     a_held_persons_erasure_waits_for_the_hold_to_end,
     the_signing_keys_are_published_as_a_jwk_set,
     staff_enrol_by_their_one_time_link,
+    an_enrolment_link_expires_after_seven_days,
     staff_enrol_and_sign_in_with_a_passkey_alone,
     a_passkey_whose_counter_goes_backwards_is_refused_as_a_clone,
     a_sensitive_step_is_confirmed_with_a_passkey,

@@ -207,3 +207,56 @@ pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
         );
     }
 }
+
+/// An enrolment link works for seven days: on the eighth its page, the passkey ceremony and the
+/// form all answer that it is unknown, used or expired, and nothing changes.
+pub async fn an_enrolment_link_expires_after_seven_days(app: TestApp) {
+    let invited = (app.vault)
+        .invite_staff(&actor("privacy_officer"), "late@staff.example", "support")
+        .await
+        .unwrap();
+    let path = format!("/console/enrol?token={}", invited.token);
+    let r = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = cookie_value(&set_cookie(&r, "mamori_console_csrf").unwrap());
+    let page = r.text().await.unwrap();
+    let secret = totp_secret(&page);
+    app.clock
+        .advance(std::time::Duration::from_secs(7 * 86_400 + 60));
+    let r = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let form = [("csrf", form_csrf(&page)), ("link", invited.token.clone())];
+    let r = (app.client.post(app.url("/console/passkeys/enrol")))
+        .header("cookie", format!("mamori_console_csrf={cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let password = "a long enough password for late";
+    let form = [
+        ("csrf", form_csrf(&page)),
+        ("token", invited.token.clone()),
+        (
+            "pending",
+            between(&page, "name=\"pending\" value=\"", "\"").into(),
+        ),
+        ("password", password.into()),
+        ("confirm", password.into()),
+        ("code", secret.code_at(now_seconds(&app))),
+    ];
+    let r = (app.client.post(app.url("/console/enrol")))
+        .header("cookie", format!("mamori_console_csrf={cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("unknown, used or expired"));
+    let listed = app
+        .vault
+        .list_staff(&actor("privacy_officer"))
+        .await
+        .unwrap();
+    assert!(!listed[0].enrolled, "nothing changed");
+}
