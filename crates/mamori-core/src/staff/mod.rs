@@ -49,6 +49,8 @@ pub struct StaffInfo {
     pub disabled: bool,
     /// Where they stand with their role's training (in listings; None elsewhere).
     pub training: Option<TrainingStatus>,
+    /// The kinds of their second factors, oldest first (`totp`, `passkey`; in listings).
+    pub factors: Vec<String>,
 }
 
 /// A new member of staff and the token of their enrolment link (shown once).
@@ -107,6 +109,7 @@ impl Vault {
             enrolled: row.enrolled_ms.is_some(),
             disabled: row.disabled_ms.is_some(),
             training: None,
+            factors: vec![],
         })
     }
 
@@ -220,6 +223,8 @@ impl Vault {
         for row in &rows {
             let mut info = self.staff_info(row)?;
             info.training = Some(self.training_status(&row.id, &row.role).await?);
+            let factors = self.store.staff_factors(&row.id).await?;
+            info.factors = factors.into_iter().map(|f| f.kind).collect();
             out.push(info);
         }
         Ok(out)

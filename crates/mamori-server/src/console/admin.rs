@@ -31,6 +31,21 @@ struct StaffPage {
 }
 
 impl StaffPage {
+    /// A member's sign-in methods in the page's words (the kinds, each once).
+    fn factors_of(&self, m: &StaffInfo) -> String {
+        let mut kinds: Vec<&str> = vec![];
+        for kind in &m.factors {
+            let word = match kind.as_str() {
+                "passkey" => self.f.w.passkey_heading,
+                _ => self.f.w.authenticator_app,
+            };
+            if !kinds.contains(&word) {
+                kinds.push(word);
+            }
+        }
+        kinds.join(", ")
+    }
+
     /// A member's training status in the page's words.
     fn training_of(&self, m: &StaffInfo) -> &'static str {
         use mamori_core::staff::TrainingStatus;

@@ -130,6 +130,12 @@ pub async fn administrators_disable_staff_and_their_sessions_end(app: TestApp) {
         1,
         "only the other member"
     );
+    let methods = "class=\"staff-factors\">Authenticator app</td>";
+    assert_eq!(
+        page.matches(methods).count(),
+        2,
+        "each member's sign-in methods"
+    );
     let target = between(&page, "name=\"staff\" value=\"", "\"").to_string();
     let post = |csrf: String| {
         let form = [("csrf", csrf), ("staff", target.clone())];

@@ -225,6 +225,10 @@ pub async fn a_sensitive_step_is_confirmed_with_a_passkey(app: TestApp) {
     app.clock.advance(Duration::from_secs(6 * 60));
     let (_, page) = console_get(&app, &session, "/console/admin/staff").await;
     assert!(page.contains("data-passkey=\"reauthenticate\""));
+    assert!(
+        page.contains("class=\"staff-factors\">Passkey</td>"),
+        "{page}"
+    );
     let cookie = format!("mamori_staff={session}");
     let csrf = form_csrf(&page);
     let (status, started) = ceremony(&app, "reauthenticate", &cookie, &[("csrf", &csrf)]).await;
