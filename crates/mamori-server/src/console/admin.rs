@@ -64,7 +64,7 @@ async fn staff_page(
     signed: &Signed,
     said: (Option<&'static str>, Option<String>, Option<String>),
 ) -> Response {
-    let f = frame(s, lang, signed, "admin");
+    let f = super::with_confirm_by_passkey(s, signed, frame(s, lang, signed, "admin")).await;
     let listed = match s.vault.staff_actor(&signed.session, "staff.list").await {
         Ok(actor) => s.vault.list_staff(&actor).await,
         Err(e) => Err(e),

@@ -168,6 +168,15 @@ fn passkey_origin(s: &AppState) -> Option<String> {
     s.passkeys.as_ref().map(|rp| rp.origin().to_string())
 }
 
+/// A page with a sensitive step offers "confirm with a passkey" only to people who have one.
+async fn with_confirm_by_passkey(s: &AppState, signed: &Signed, mut f: home::Frame) -> home::Frame {
+    let factors = s.vault.own_staff_factors(&signed.session).await;
+    if !factors.is_ok_and(|f| f.iter().any(|f| f.kind == "passkey")) {
+        f.passkey_origin = None;
+    }
+    f
+}
+
 /// A console page: its only script is Mamori's own passkey script (`script-src 'self'`).
 fn with_status(rendered: askama::Result<String>, status: StatusCode) -> Response {
     let mut r = html_page_with_script(rendered);

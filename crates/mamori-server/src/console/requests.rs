@@ -152,7 +152,7 @@ async fn request_page(
     id: &str,
     said: (Option<&'static str>, Option<String>),
 ) -> Response {
-    let f = frame(s, lang, signed, "requests");
+    let f = super::with_confirm_by_passkey(s, signed, frame(s, lang, signed, "requests")).await;
     let refused = |f: &Frame, e: CoreError| match e {
         CoreError::Denied(d) => Some(format!("{} ({})", f.w.refused_by_policy, d.code())),
         _ => None,

@@ -130,6 +130,10 @@ pub async fn administrators_disable_staff_and_their_sessions_end(app: TestApp) {
         1,
         "only the other member"
     );
+    assert!(
+        !page.contains("data-passkey=\"reauthenticate\""),
+        "no passkey: no passkey button"
+    );
     let methods = "class=\"staff-factors\">Authenticator app</td>";
     assert_eq!(
         page.matches(methods).count(),
