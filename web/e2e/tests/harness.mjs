@@ -45,12 +45,24 @@ export async function startDemo() {
 
 export async function launchBrowser() {
   // Playwright's launch() always gives chromium a fresh, throw-away --user-data-dir of its own.
-  return chromium.launch({
+  const options = {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  };
+  // On a freshly installed machine chromium's very first start sometimes exits at once (CI saw it
+  // once: "Target page, context or browser has been closed" while it builds its caches). That is the
+  // machine, not the product: try again, saying so, and fail on the third refusal.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch(options);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.error(`chromium did not start (attempt ${attempt}): ${String(error).split('\n')[0]}`);
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
 }
 
 /** The newest code the demo `base` mailed to `address`, from its outbox page. */
