@@ -30,6 +30,7 @@ pub mod machinery;
 pub mod mail;
 pub mod outbound;
 pub mod outbox;
+pub mod policy_compare;
 pub mod publish;
 pub mod reference;
 pub mod report;

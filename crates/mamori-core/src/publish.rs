@@ -125,7 +125,7 @@ impl Vault {
             hash: hex::encode(hash),
             changes: (told.iter())
                 .map(|c| NoticeChange {
-                    text: c.text.clone(),
+                    text: c.text(),
                     widens: c.widens,
                 })
                 .collect(),
@@ -200,7 +200,7 @@ fn what_changed(
         Some(Err(_)) => {
             let unknown = PolicyChange {
                 widens: true,
-                text: "the previous version can no longer be compared".into(),
+                kind: mamori_policy::diff::ChangeKind::Incomparable,
             };
             (vec![unknown], Vec::new())
         }

@@ -1,5 +1,7 @@
-//! `mamori policy diff A B`: what changed between two policies, in plain words, and whether the
-//! change widens processing (which needs people's consent again) or narrows it (effective at once).
+//! `mamori policy diff A B`: what changed between two policies, and whether the change widens
+//! processing (which needs people's consent again) or narrows it (effective at once). Each change
+//! is a [`ChangeKind`] with the names it concerns, so the console can say it in any language;
+//! [`PolicyChange::text`] says it in English for the CLI and the outbox.
 
 use crate::{Category, LegalBasis, Policy, Purpose, RetentionStart};
 
@@ -7,39 +9,176 @@ use crate::{Category, LegalBasis, Policy, Purpose, RetentionStart};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyChange {
     pub widens: bool,
-    pub text: String,
+    pub kind: ChangeKind,
 }
 
-fn change(widens: bool, text: String) -> PolicyChange {
-    PolicyChange { widens, text }
+/// What changed. Names are the policy's own identifiers (purposes, categories, fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    PurposeAdded {
+        purpose: String,
+        basis: LegalBasis,
+    },
+    PurposeRemoved {
+        purpose: String,
+    },
+    CategoryAdded {
+        category: String,
+    },
+    CategoryRemoved {
+        category: String,
+    },
+    UsesMore {
+        purpose: String,
+        categories: Vec<String>,
+    },
+    UsesLess {
+        purpose: String,
+        categories: Vec<String>,
+    },
+    BasisChanged {
+        purpose: String,
+        was: LegalBasis,
+        now: LegalBasis,
+    },
+    NowSellsOrShares {
+        purpose: String,
+    },
+    NoLongerSellsOrShares {
+        purpose: String,
+    },
+    NewChannels {
+        purpose: String,
+        channels: Vec<String>,
+    },
+    KeptLonger {
+        category: String,
+        now: String,
+        was: String,
+    },
+    KeptShorter {
+        category: String,
+        now: String,
+        was: String,
+    },
+    RetentionCountsFrom {
+        category: String,
+        from: RetentionStart,
+    },
+    FieldsAdded {
+        category: String,
+        fields: Vec<String>,
+    },
+    /// An earlier version this build can no longer read: nothing can be said of what changed.
+    Incomparable,
+}
+
+impl PolicyChange {
+    /// The change in plain English (`mamori policy diff`, `notice.published`).
+    pub fn text(&self) -> String {
+        use ChangeKind::*;
+        match &self.kind {
+            PurposeAdded { purpose, basis } => {
+                format!("purpose `{purpose}` added ({})", basis.name())
+            }
+            PurposeRemoved { purpose } => format!("purpose `{purpose}` removed"),
+            CategoryAdded { category } => format!("category `{category}` added"),
+            CategoryRemoved { category } => format!("category `{category}` removed"),
+            UsesMore {
+                purpose,
+                categories,
+            } => {
+                format!(
+                    "purpose `{purpose}` now also uses: {}",
+                    categories.join(", ")
+                )
+            }
+            UsesLess {
+                purpose,
+                categories,
+            } => {
+                format!(
+                    "purpose `{purpose}` no longer uses: {}",
+                    categories.join(", ")
+                )
+            }
+            BasisChanged { purpose, was, now } => format!(
+                "purpose `{purpose}` now rests on {} instead of {}",
+                now.name(),
+                was.name()
+            ),
+            NowSellsOrShares { purpose } => {
+                format!("purpose `{purpose}` now sells or shares data with third parties")
+            }
+            NoLongerSellsOrShares { purpose } => {
+                format!("purpose `{purpose}` no longer sells or shares data")
+            }
+            NewChannels { purpose, channels } => format!(
+                "purpose `{purpose}` may now contact people by: {}",
+                channels.join(", ")
+            ),
+            KeptLonger { category, now, was } => {
+                format!("category `{category}` kept longer: {now} instead of {was}")
+            }
+            KeptShorter { category, now, was } => {
+                format!("category `{category}` kept shorter: {now} instead of {was}")
+            }
+            RetentionCountsFrom { category, from } => {
+                let from = match from {
+                    RetentionStart::ConsentWithdrawn => "the withdrawal of consent",
+                    RetentionStart::LastActivity => "the last activity",
+                };
+                format!("category `{category}` retention now counts from {from}")
+            }
+            FieldsAdded { category, fields } => {
+                format!("category `{category}` gains fields: {}", fields.join(", "))
+            }
+            Incomparable => "the previous version can no longer be compared".into(),
+        }
+    }
+}
+
+fn change(widens: bool, kind: ChangeKind) -> PolicyChange {
+    PolicyChange { widens, kind }
 }
 
 /// The changes from `old` to `new`, purposes first, then categories.
 pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
+    use ChangeKind::*;
     let mut out = Vec::new();
     for p in &new.purposes {
         match old.purpose(&p.name) {
             None => out.push(change(
                 true,
-                format!("purpose `{}` added ({})", p.name, p.legal_basis.name()),
+                PurposeAdded {
+                    purpose: p.name.clone(),
+                    basis: p.legal_basis,
+                },
             )),
             Some(before) => purpose_changes(old, new, before, p, &mut out),
         }
     }
     for p in &old.purposes {
         if new.purpose(&p.name).is_none() {
-            out.push(change(false, format!("purpose `{}` removed", p.name)));
+            let purpose = p.name.clone();
+            out.push(change(false, PurposeRemoved { purpose }));
         }
     }
     for c in &new.categories {
         match old.category(&c.name) {
-            None => out.push(change(true, format!("category `{}` added", c.name))),
+            None => out.push(change(
+                true,
+                CategoryAdded {
+                    category: c.name.clone(),
+                },
+            )),
             Some(before) => category_changes(before, c, &mut out),
         }
     }
     for c in &old.categories {
         if new.category(&c.name).is_none() {
-            out.push(change(false, format!("category `{}` removed", c.name)));
+            let category = c.name.clone();
+            out.push(change(false, CategoryRemoved { category }));
         }
     }
     out
@@ -54,118 +193,120 @@ fn purpose_changes(
     p: &Purpose,
     out: &mut Vec<PolicyChange>,
 ) {
-    let names = |policy: &Policy, set: crate::IdSet| -> Vec<String> { policy.category_names(set) };
-    let (was, now) = (names(old, before.categories), names(new, p.categories));
-    let added: Vec<&String> = now.iter().filter(|c| !was.contains(c)).collect();
-    let removed: Vec<&String> = was.iter().filter(|c| !now.contains(c)).collect();
+    use ChangeKind::*;
+    let purpose = || p.name.clone();
+    let (was, now) = (
+        old.category_names(before.categories),
+        new.category_names(p.categories),
+    );
+    let added: Vec<String> = now.iter().filter(|c| !was.contains(c)).cloned().collect();
+    let removed: Vec<String> = was.iter().filter(|c| !now.contains(c)).cloned().collect();
     if !added.is_empty() {
+        let categories = added;
         out.push(change(
             true,
-            format!("purpose `{}` now also uses: {}", p.name, join(&added)),
+            UsesMore {
+                purpose: purpose(),
+                categories,
+            },
         ));
     }
     if !removed.is_empty() {
+        let categories = removed;
         out.push(change(
             false,
-            format!("purpose `{}` no longer uses: {}", p.name, join(&removed)),
+            UsesLess {
+                purpose: purpose(),
+                categories,
+            },
         ));
     }
     if before.legal_basis != p.legal_basis {
         let widens = before.legal_basis == LegalBasis::Consent;
+        let (was, now) = (before.legal_basis, p.legal_basis);
         out.push(change(
             widens,
-            format!(
-                "purpose `{}` now rests on {} instead of {}",
-                p.name,
-                p.legal_basis.name(),
-                before.legal_basis.name()
-            ),
+            BasisChanged {
+                purpose: purpose(),
+                was,
+                now,
+            },
         ));
     }
     if p.sale_or_share && !before.sale_or_share {
-        out.push(change(
-            true,
-            format!(
-                "purpose `{}` now sells or shares data with third parties",
-                p.name
-            ),
-        ));
+        out.push(change(true, NowSellsOrShares { purpose: purpose() }));
     }
     if !p.sale_or_share && before.sale_or_share {
-        out.push(change(
-            false,
-            format!("purpose `{}` no longer sells or shares data", p.name),
-        ));
+        out.push(change(false, NoLongerSellsOrShares { purpose: purpose() }));
     }
-    let new_channels: Vec<String> = p
+    let channels: Vec<String> = p
         .channels
         .iter()
         .filter(|c| !before.channels.contains(c))
         .map(|c| format!("{c:?}").to_lowercase())
         .collect();
-    if !new_channels.is_empty() {
+    if !channels.is_empty() {
         out.push(change(
             true,
-            format!(
-                "purpose `{}` may now contact people by: {}",
-                p.name,
-                new_channels.join(", ")
-            ),
+            NewChannels {
+                purpose: purpose(),
+                channels,
+            },
         ));
     }
 }
 
 /// How a category in both policies changed: its retention and its fields.
 fn category_changes(before: &Category, c: &Category, out: &mut Vec<PolicyChange>) {
+    use ChangeKind::*;
+    let category = || c.name.clone();
+    let (now, was) = (c.retention_text.clone(), before.retention_text.clone());
     if c.retention.days > before.retention.days {
         out.push(change(
             true,
-            format!(
-                "category `{}` kept longer: {} instead of {}",
-                c.name, c.retention_text, before.retention_text
-            ),
+            KeptLonger {
+                category: category(),
+                now,
+                was,
+            },
         ));
     } else if c.retention.days < before.retention.days {
         out.push(change(
             false,
-            format!(
-                "category `{}` kept shorter: {} instead of {}",
-                c.name, c.retention_text, before.retention_text
-            ),
+            KeptShorter {
+                category: category(),
+                now,
+                was,
+            },
         ));
     }
     if c.retention_from != before.retention_from {
         // Counting from a withdrawal can keep data for as long as consent lasts: a widening.
         let widened = c.retention_from == RetentionStart::ConsentWithdrawn;
-        let from = match c.retention_from {
-            RetentionStart::ConsentWithdrawn => "the withdrawal of consent",
-            RetentionStart::LastActivity => "the last activity",
-        };
+        let from = c.retention_from;
         out.push(change(
             widened,
-            format!("category `{}` retention now counts from {from}", c.name),
+            RetentionCountsFrom {
+                category: category(),
+                from,
+            },
         ));
     }
-    let fields: Vec<&str> = c
+    let fields: Vec<String> = c
         .fields
         .iter()
         .filter(|f| before.field(&f.name).is_none())
-        .map(|f| f.name.as_str())
+        .map(|f| f.name.clone())
         .collect();
     if !fields.is_empty() {
         out.push(change(
             true,
-            format!("category `{}` gains fields: {}", c.name, fields.join(", ")),
+            FieldsAdded {
+                category: category(),
+                fields,
+            },
         ));
     }
-}
-
-fn join(items: &[&String]) -> String {
-    items
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
@@ -197,21 +338,21 @@ mod tests {
         assert!(
             changes
                 .iter()
-                .any(|c| c.widens && c.text.contains("now also uses: orders")),
+                .any(|c| c.widens && c.text().contains("now also uses: orders")),
             "{changes:?}"
         );
         assert!(
             changes
                 .iter()
-                .any(|c| c.widens && c.text.contains("kept longer: 10y instead of 7y")),
+                .any(|c| c.widens && c.text().contains("kept longer: 10y instead of 7y")),
             "{changes:?}"
         );
         let back = diff(&parse(&wider), &old);
         assert!(back.iter().all(|c| !c.widens), "{back:?}");
         assert!(
             back.iter()
-                .any(|c| c.text.contains("no longer uses: orders"))
+                .any(|c| c.text().contains("no longer uses: orders"))
         );
-        assert!(back.iter().any(|c| c.text.contains("kept shorter")));
+        assert!(back.iter().any(|c| c.text().contains("kept shorter")));
     }
 }

@@ -19,6 +19,8 @@ mod console_admin;
 mod console_customers;
 #[path = "api/console_ledger.rs"]
 mod console_ledger;
+#[path = "api/console_policy.rs"]
+mod console_policy;
 #[path = "api/console_requests.rs"]
 mod console_requests;
 #[path = "api/correct.rs"]
@@ -103,6 +105,7 @@ use console_ledger::{
     auditors_verify_the_whole_ledger_from_the_console, staff_read_survey_results_in_the_console,
     staff_see_a_private_surveys_budget_and_releases,
 };
+use console_policy::officers_compare_policy_versions_and_publish_from_the_console;
 use console_requests::{
     a_request_is_answered_only_once_its_requester_is_verified,
     staff_fulfil_an_access_request_with_the_export, staff_work_the_request_register_in_the_console,
@@ -309,6 +312,7 @@ both_backends!(
     staff_see_a_private_surveys_budget_and_releases,
     administrators_invite_staff_from_the_console,
     administrators_disable_staff_and_their_sessions_end,
+    officers_compare_policy_versions_and_publish_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
     staff_read_survey_results_in_the_console,
 );

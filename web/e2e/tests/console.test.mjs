@@ -159,6 +159,11 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#system-link');
     assert.ok(await page.isVisible('#api-keys'));
     problems.push(...await checkPage(page, 'keys and connections'));
+    await page.click('#policy-link');
+    assert.ok((await page.textContent('#in-force')).includes('v1'), 'the demo published its policy as v1');
+    await page.click('#compare button[type=submit]');
+    assert.ok(await page.isVisible('#no-changes'), 'v1 is the policy in force');
+    problems.push(...await checkPage(page, 'policy'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

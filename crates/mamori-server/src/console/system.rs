@@ -25,6 +25,8 @@ struct SystemPage {
     webhooks: Section,
     agents: Section,
     versions: Section,
+    /// The link to the policy page, for roles that may compare and publish.
+    policy_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ async fn sections(
         webhooks: None,
         agents: None,
         versions: None,
+        policy_link: None,
     };
     if granted(s, signed, AdminPermission::ApiKeys) {
         let keys = s.vault.list_api_keys(&actor).await?;
@@ -96,6 +99,7 @@ async fn sections(
         );
     }
     if granted(s, signed, AdminPermission::Policy) {
+        page.policy_link = Some(super::policy_words::policy_words(lang).compare_and_publish);
         let versions = s.vault.policy_versions(&actor).await?;
         page.versions = Some(
             (versions.into_iter())

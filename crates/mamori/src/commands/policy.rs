@@ -97,7 +97,7 @@ fn diff(old: &Path, new: &Path) -> anyhow::Result<()> {
     }
     for c in &changes {
         let mark = if c.widens { "widens " } else { "narrows" };
-        println!("{mark}  {}", c.text);
+        println!("{mark}  {}", c.text());
     }
     if changes.iter().any(|c| c.widens) {
         println!("\nSome changes widen processing: people's earlier consent does not cover them.");
