@@ -271,6 +271,7 @@ both_backends!(
     private_surveys_show_no_exact_results,
     the_privacy_report_shows_requests_surveys_and_sentiment,
     the_privacy_report_is_markdown_too_and_for_the_officer_alone,
+    the_privacy_report_reads_in_the_console,
     free_text_answers_are_listed_a_page_at_a_time,
     identified_surveys_are_answered_signed_in_only,
     identified_surveys_need_consent,

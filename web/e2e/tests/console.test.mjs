@@ -164,6 +164,10 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#compare button[type=submit]');
     assert.ok(await page.isVisible('#no-changes'), 'v1 is the policy in force');
     problems.push(...await checkPage(page, 'policy'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
+    await page.click('#report-link');
+    assert.ok(await page.isVisible('#sentiment'), 'the demo\'s answers to the built-in survey are summarised');
+    problems.push(...await checkPage(page, 'privacy report'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

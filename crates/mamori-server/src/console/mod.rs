@@ -15,6 +15,8 @@ mod ledger_words;
 mod passkeys;
 mod policy;
 mod policy_words;
+mod report;
+mod report_words;
 mod request_words;
 mod requests;
 mod sign_in;
@@ -81,6 +83,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/ledger/{leaf}", get(ledger_proof::leaf))
         .route("/console/admin/system", get(system::system))
         .route("/console/admin/policy", get(policy::show))
+        .route("/console/admin/report", get(report::report))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route("/console/surveys", get(surveys::list))
         .route("/console/surveys/{slug}", get(surveys::one))

@@ -27,6 +27,8 @@ struct SystemPage {
     versions: Section,
     /// The link to the policy page, for roles that may compare and publish.
     policy_link: Option<&'static str>,
+    /// The link to the privacy report, for roles that manage surveys (who may read it).
+    report_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -60,7 +62,12 @@ async fn sections(
         agents: None,
         versions: None,
         policy_link: None,
+        report_link: None,
     };
+    let role = s.vault.policy.role(signed.session.role());
+    if role.is_some_and(|r| r.surveys.manage) {
+        page.report_link = Some(super::report_words::report_words(lang).report_link);
+    }
     if granted(s, signed, AdminPermission::ApiKeys) {
         let keys = s.vault.list_api_keys(&actor).await?;
         page.keys = Some(

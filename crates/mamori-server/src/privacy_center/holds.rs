@@ -22,7 +22,7 @@ impl HoldsView {
     }
 }
 
-fn reason(reason: HoldReason, lang: Language) -> &'static str {
+pub(crate) fn reason(reason: HoldReason, lang: Language) -> &'static str {
     use HoldReason::*;
     match (lang, reason) {
         (Language::En, Litigation) => "a lawsuit",

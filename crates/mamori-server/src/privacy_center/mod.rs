@@ -27,7 +27,7 @@ pub mod choices;
 pub mod correct;
 pub mod delete;
 mod download;
-mod holds;
+pub(crate) mod holds;
 mod me;
 pub mod records;
 pub(crate) mod session;

@@ -120,3 +120,46 @@ pub(crate) async fn the_privacy_report_is_markdown_too_and_for_the_officer_alone
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The same report in the console, in the page's language: counts, the hidden choice, no free
+/// text; the read ledgered with the member of staff as actor; refused to support.
+pub(crate) async fn the_privacy_report_reads_in_the_console(app: TestApp) {
+    use crate::staff_sign_in::{console_get, signed_in_as};
+    six_responses_and_two_requests(&app).await;
+    let (cookie, _) = signed_in_as(&app, "po@staff.example", "privacy_officer").await;
+    let (status, page) = console_get(&app, &cookie, "/console/admin/system?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"report-link\""), "{page}");
+    let before = ledger_size(&app).await;
+    let (status, page) = console_get(&app, &cookie, "/console/admin/report?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ledger_size(&app).await, before + 1, "the read is ledgered");
+    assert!(page.contains("Rapport de confidentialité"), "{page}");
+    assert!(
+        page.contains("id=\"requests-open\">2<") && page.contains("id=\"requests-overdue\">1<")
+    );
+    assert!(
+        page.contains("3,83"),
+        "the mean, with a French decimal comma: {page}"
+    );
+    assert!(
+        page.contains("masqué (moins de k)"),
+        "the choice below k stays hidden"
+    );
+    assert!(
+        !page.contains(CANARY) && !page.contains("[EMAIL]"),
+        "no free text"
+    );
+    let (_, page) = console_get(&app, &cookie, "/console/admin/report?lang=ja").await;
+    assert!(
+        page.contains("プライバシーレポート") && page.contains("開示"),
+        "{page}"
+    );
+
+    let (support, _) = signed_in_as(&app, "sup@staff.example", "support").await;
+    let (_, page) = console_get(&app, &support, "/console/admin/system").await;
+    assert!(!page.contains("id=\"report-link\""), "no link for support");
+    let (status, page) = console_get(&app, &support, "/console/admin/report").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("action_not_allowed_for_role"), "{page}");
+}
