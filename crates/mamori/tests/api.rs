@@ -95,6 +95,7 @@ use consent_state::{
     edited_consent_state_is_an_integrity_failure_not_a_grant,
 };
 use console_admin::{
+    administrators_create_and_revoke_api_keys_in_the_console,
     administrators_disable_staff_and_their_sessions_end,
     administrators_invite_staff_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
@@ -313,6 +314,7 @@ both_backends!(
     staff_see_a_private_surveys_budget_and_releases,
     administrators_invite_staff_from_the_console,
     administrators_disable_staff_and_their_sessions_end,
+    administrators_create_and_revoke_api_keys_in_the_console,
     officers_compare_policy_versions_and_publish_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
     staff_read_survey_results_in_the_console,

@@ -159,6 +159,13 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#system-link');
     assert.ok(await page.isVisible('#api-keys'));
     problems.push(...await checkPage(page, 'keys and connections'));
+    await page.click('#keys-link');
+    await page.fill('#key-name', `browser ${lang}`);
+    await page.selectOption('#key-role', 'service');
+    await page.click('#create-key');
+    assert.match(await page.textContent('#new-key'), /^mamori_/, 'the new key is shown once');
+    problems.push(...await checkPage(page, 'api keys'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#policy-link');
     assert.ok((await page.textContent('#in-force')).includes('v1'), 'the demo published its policy as v1');
     await page.click('#compare button[type=submit]');

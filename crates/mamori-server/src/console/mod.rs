@@ -8,6 +8,8 @@ mod admin;
 mod customers;
 mod enrol;
 mod home;
+mod keys;
+mod keys_words;
 mod ledger;
 mod ledger_proof;
 pub(crate) mod ledger_verify;
@@ -83,6 +85,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/ledger/{leaf}", get(ledger_proof::leaf))
         .route("/console/admin/system", get(system::system))
         .route("/console/admin/policy", get(policy::show))
+        .route("/console/admin/keys", get(keys::list).post(keys::create))
+        .route("/console/admin/keys/revoke", post(keys::revoke))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route("/console/surveys", get(surveys::list))

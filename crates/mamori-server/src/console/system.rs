@@ -29,6 +29,8 @@ struct SystemPage {
     policy_link: Option<&'static str>,
     /// The link to the privacy report, for roles that manage surveys (who may read it).
     report_link: Option<&'static str>,
+    /// The link to create and revoke keys, for roles granted `api_keys`.
+    keys_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -63,12 +65,14 @@ async fn sections(
         versions: None,
         policy_link: None,
         report_link: None,
+        keys_link: None,
     };
     let role = s.vault.policy.role(signed.session.role());
     if role.is_some_and(|r| r.surveys.manage) {
         page.report_link = Some(super::report_words::report_words(lang).report_link);
     }
     if granted(s, signed, AdminPermission::ApiKeys) {
+        page.keys_link = Some(super::keys_words::keys_words(lang).manage);
         let keys = s.vault.list_api_keys(&actor).await?;
         page.keys = Some(
             keys.into_iter()

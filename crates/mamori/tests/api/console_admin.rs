@@ -175,3 +175,99 @@ pub async fn administrators_disable_staff_and_their_sessions_end(app: TestApp) {
     let disabled = ("staff.disable".to_string(), "allowed".to_string());
     assert!(events.contains(&disabled), "{events:?}");
 }
+
+async fn post_keys(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (_, page) = console_get(app, cookie, "/console/admin/keys").await;
+    let csrf = form_csrf(&page);
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    if !form.iter().any(|(k, _)| *k == "csrf") {
+        form.push(("csrf", &csrf));
+    }
+    let r = (reqwest::Client::new().post(app.url(path)))
+        .header("cookie", format!("mamori_staff={cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Creating an API key from the console is a sensitive step and shows the token once; revoking
+/// takes effect at once; bad input changes nothing; other roles are refused.
+pub async fn administrators_create_and_revoke_api_keys_in_the_console(app: TestApp) {
+    let (cookie, officer) =
+        crate::staff_sign_in::signed_in_as(&app, "keys@staff.example", "privacy_officer").await;
+    let (status, page) = console_get(&app, &cookie, "/console/admin/keys?lang=ja").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("test service") && page.contains("キーを作成"),
+        "{page}"
+    );
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let form = [("name", "shop"), ("role", "service")];
+    let (status, page) = post_keys(&app, &cookie, "/console/admin/keys", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("reauthentication_required"), "{page}");
+    let code = officer.secret.code_at(now_seconds(&app));
+    let form = [("name", "shop"), ("role", "service"), ("code", &code)];
+    let (status, page) = post_keys(&app, &cookie, "/console/admin/keys", &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let token = between(&page, "id=\"new-key\" class=\"wrap\">", "<").to_string();
+    let actor = app
+        .vault
+        .authenticate(&token)
+        .await
+        .unwrap()
+        .expect("the key works");
+    assert_eq!(actor.role, "service");
+    let (_, page) = console_get(&app, &cookie, "/console/admin/keys").await;
+    assert!(!page.contains(&token), "the token is shown once");
+
+    for bad in [
+        [("name", ""), ("role", "service")],
+        [("name", "x"), ("role", "nobody")],
+    ] {
+        let (status, page) = post_keys(&app, &cookie, "/console/admin/keys", &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+        assert!(!page.contains("id=\"new-key\""), "{page}");
+    }
+    let forged = [("name", "x"), ("role", "service"), ("csrf", "forged")];
+    let (status, _) = post_keys(&app, &cookie, "/console/admin/keys", &forged).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/console/admin/keys/revoke",
+        &[("key", "nope")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let id = app.vault.list_api_keys(&actor_cli()).await.unwrap();
+    let id = id.iter().find(|k| k.name == "shop").unwrap().id.clone();
+    let (status, page) =
+        post_keys(&app, &cookie, "/console/admin/keys/revoke", &[("key", &id)]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        app.vault.authenticate(&token).await.unwrap().is_none(),
+        "revoked at once"
+    );
+
+    let (support, _) =
+        crate::staff_sign_in::signed_in_as(&app, "nokeys@staff.example", "support").await;
+    let (status, page) = console_get(&app, &support, "/console/admin/keys").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("permission_not_granted"), "{page}");
+}
+
+fn actor_cli() -> mamori_core::Actor {
+    mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    }
+}
