@@ -168,6 +168,8 @@ pub fn request_view(r: &RequestRow) -> Request {
         closed_at: r.closed_ms.map(format_time),
         reason: r.reason,
         waiting_for: r.waiting_for,
+        verified_by: r.verified.map(|(by, _)| by),
+        verified_at: r.verified.map(|(_, ms)| format_time(ms)),
     }
 }
 
@@ -587,6 +589,14 @@ impl Vault {
                 return Err(conflict(
                     ErrorCode::RequestInProgress,
                     "this request is already in progress",
+                ));
+            }
+            // One rule for every door (API, console, CLI): nobody is answered before they are
+            // shown to be the person asked about; working and denying need no such proof.
+            if state == RequestState::Fulfilled && row.verified.is_none() {
+                return Err(conflict(
+                    ErrorCode::NotVerified,
+                    "verify who is asking first (POST /v1/requests/{id}/verification)",
                 ));
             }
             row.state = state;

@@ -122,6 +122,15 @@ pub struct ExtendRequest {
     pub reason: String,
 }
 
+/// Records how staff verified the requester of a request that came by e-mail or post.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// id_document, call_back or account_details (the other ways come with the request).
+    #[schema(value_type = VerifiedBy)]
+    pub how: String,
+}
+
 /// Moves a request to its next state.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +171,11 @@ pub struct Request {
     /// keeps waiting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<WaitReason>,
+    /// How the requester was shown to be the person (null until then: such a request can be
+    /// worked and denied, not fulfilled).
+    pub verified_by: Option<VerifiedBy>,
+    /// RFC 3339: when.
+    pub verified_at: Option<String>,
 }
 
 /// A page of the request queue, by due date.

@@ -216,6 +216,10 @@ fn api_routes() -> Router<AppState> {
             axum::routing::post(api::extend_request),
         )
         .route(
+            "/v1/requests/{id}/verification",
+            axum::routing::post(api::verify_request),
+        )
+        .route(
             "/v1/requests/{id}/state",
             axum::routing::post(api::set_request_state),
         )

@@ -1,10 +1,10 @@
-//! The register of data-subject requests: open, list, read, extend, change state.
+//! The register of data-subject requests: open, list, read, verify, extend, change state.
 
 use super::*;
 use mamori_proto::ErrorCode;
 pub use mamori_proto::requests::RequestQuery;
 
-use mamori_proto::requests::{ExtendRequest, OpenRequest, SetRequestState};
+use mamori_proto::requests::{ExtendRequest, OpenRequest, SetRequestState, VerifyRequest};
 use mamori_proto::{Request, RequestPage, RequestSource};
 
 fn request_id(text: &str) -> ApiResult<[u8; 16]> {
@@ -153,7 +153,26 @@ pub async fn extend_request(
     Ok(Json(mamori_core::requests::request_view(&row)))
 }
 
-/// Works a request through its states; a closed request stays closed.
+/// Records how staff verified who is asking (once): a request that came by e-mail or post is
+/// fulfilled only after this; the privacy center's and agents' requests arrive verified.
+#[utoipa::path(post, path = "/v1/requests/{id}/verification", request_body = VerifyRequest, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Request), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn verify_request(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<VerifyRequest>,
+) -> ApiResult<Json<Request>> {
+    let row = s
+        .vault
+        .verify_request(&actor, &request_id(&id)?, &body.how)
+        .await?;
+    Ok(Json(mamori_core::requests::request_view(&row)))
+}
+
+/// Works a request through its states; a closed request stays closed, and a request is
+/// fulfilled only once its requester is verified (`not_verified`).
 #[utoipa::path(post, path = "/v1/requests/{id}/state", request_body = SetRequestState, params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Request), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]

@@ -359,8 +359,9 @@ pub(crate) async fn sensitive_actor(
         .map(Some)
 }
 
-/// A request is answered only once its requester is verified (the console's rule: the API
-/// leaves it to its caller).
+/// A request is answered only once its requester is verified. The vault refuses to mark an
+/// unverified request fulfilled at every door; the console also checks before the export or the
+/// erasure it does first, so that nothing is read or erased for an unverified requester.
 async fn ensure_verified(
     s: &AppState,
     actor: &mamori_core::Actor,

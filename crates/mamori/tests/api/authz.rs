@@ -188,6 +188,7 @@ fn request(
             path,
             Some(json!({"kind": "access", "jurisdiction": "gdpr", "source": "staff"})),
         ),
+        ("POST", "/v1/requests/{id}/verification") => (path, Some(json!({"how": "call_back"}))),
         ("POST", "/v1/requests/{id}/extend") => (path, Some(json!({"reason": "complexity"}))),
         ("POST", "/v1/requests/{id}/state") => (path, Some(json!({"state": "in_progress"}))),
         ("GET", "/v1/consent/{id}") => (

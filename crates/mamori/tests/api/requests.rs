@@ -122,6 +122,43 @@ pub(crate) async fn requests_are_worked_through_drp_states_before_their_deadline
             .status(),
         StatusCode::OK
     );
+    // Entered by staff: nobody is answered before the requester is verified.
+    let r = set_state(&gdpr, json!({"state": "fulfilled"})).await;
+    problem(r, StatusCode::CONFLICT, "not_verified").await;
+    let verify = format!("/v1/requests/{}/verification", gdpr["id"].as_str().unwrap());
+    // Only staff's own checks are recorded here; the others come with the request.
+    let bad = [
+        (json!({"how": "agent"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"how": "privacy_center_sign_in"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({}), StatusCode::BAD_REQUEST),
+    ];
+    for (body, status) in bad {
+        let r = officer(&app, Method::POST, &verify, Some(body.clone())).await;
+        assert_eq!(r.status(), status, "{body}");
+    }
+    let verified: Value = (officer(
+        &app,
+        Method::POST,
+        &verify,
+        Some(json!({"how": "call_back"})),
+    ))
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(verified["verified_by"], "call_back");
+    assert!(verified["verified_at"].is_string());
+    let again = officer(
+        &app,
+        Method::POST,
+        &verify,
+        Some(json!({"how": "id_document"})),
+    )
+    .await;
+    problem(again, StatusCode::CONFLICT, "already_verified").await;
     let done: Value = set_state(&gdpr, json!({"state": "fulfilled"}))
         .await
         .json()
@@ -268,7 +305,7 @@ pub(crate) async fn request_deadlines_are_reminded_once(app: TestApp) {
         &app,
         Method::POST,
         &format!("/v1/requests/{closed}/state"),
-        Some(json!({"state": "fulfilled"})),
+        Some(json!({"state": "denied", "reason": "no_match"})),
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
