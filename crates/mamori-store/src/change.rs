@@ -128,6 +128,13 @@ pub enum Change {
         staff_id: Id,
         at_ms: i64,
     },
+    /// Starts a member of staff over (Stale if unknown): password, second factors, recovery
+    /// codes and lock-out gone, sessions ended, earlier links void, enabled again, and a new
+    /// enrolment link — for someone who lost every factor, or who comes back.
+    ResetStaff {
+        enrolment: StaffEnrolmentRow,
+        at_ms: i64,
+    },
     /// Removes one of a person's second factors, never their last (Stale if it is, or gone).
     RemoveStaffFactor {
         staff_id: Id,

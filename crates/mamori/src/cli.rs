@@ -224,6 +224,15 @@ pub enum StaffCommand {
     /// Disable a member of staff (when they leave): they can no longer sign in, their sessions
     /// end, an unused enrolment link stops working. Ledgered.
     Disable { id: String },
+    /// Start a member of staff over (lost every device and recovery code, or coming back):
+    /// their password, second factors and recovery codes go, their sessions end, and a new
+    /// one-time enrolment link (7 days) is printed. Ledgered.
+    Reset {
+        id: String,
+        /// Put this before the link (default: public_url).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Clone)]

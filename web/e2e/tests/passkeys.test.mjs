@@ -94,7 +94,7 @@ for (const [lang, w] of Object.entries(words)) {
     await page.goto(`${origin}/console/admin/staff?lang=${lang}`);
     problems.push(...await checkPage(page, 'administration'));
     await page.fill('#invite-email', `invited-${lang}@example.com`);
-    await page.click('#passkey-confirm');
+    await page.click('#passkey-confirm-invite');
     await page.waitForSelector('#enrolment-link');
     await page.screenshot({ path: join(artifacts, `console-passkey-${lang}.png`), fullPage: true });
     await page.click('#sign-out');

@@ -9,6 +9,7 @@ mod enrolment;
 mod factors;
 mod passkeys;
 mod reminders;
+mod reset;
 mod sessions;
 mod sign_in;
 mod training;

@@ -21,6 +21,7 @@ use crate::privacy::page_language;
 #[template(path = "console_staff.html")]
 struct StaffPage {
     f: Frame,
+    sw: super::staff_words::StaffWords,
     staff: Vec<StaffInfo>,
     roles: Vec<String>,
     link: Option<String>,
@@ -83,6 +84,7 @@ async fn staff_page(
         StatusCode::OK
     };
     let page = StaffPage {
+        sw: super::staff_words::staff_words(lang),
         me: signed.session.staff.id.clone(),
         f,
         staff,
@@ -221,6 +223,63 @@ pub async fn disable(
     };
     let said = match disabled {
         Ok(_) => (Some(w.staff_disabled), None, None),
+        Err(CoreError::Denied(d)) => {
+            let text = format!("{} ({})", w.refused_by_policy, d.code());
+            (None, Some(text), None)
+        }
+        Err(CoreError::Invalid { .. } | CoreError::Missing { .. } | CoreError::Conflict { .. }) => {
+            (None, Some(w.bad_value.to_string()), None)
+        }
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    staff_page(&s, lang, &signed, said).await
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    lang: Option<String>,
+    staff: String,
+    code: Option<String>,
+    passkey_token: Option<String>,
+    passkey_answer: Option<String>,
+}
+
+/// Starts a member of staff over (a sensitive step, like inviting: it hands out a way in); the
+/// new one-time link is shown once.
+pub async fn reset(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<ResetForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
+    };
+    let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
+    let reset = match sensitive_actor(&s, &signed, proof, "staff.reset").await {
+        Ok(Some(actor)) => s.vault.reset_staff(&actor, &form.staff).await,
+        Ok(None) => {
+            return staff_page(&s, lang, &signed, (None, Some(w.wrong_code.into()), None)).await;
+        }
+        Err(e) => Err(e),
+    };
+    let said = match reset {
+        Ok(started) => {
+            let base = base_url(&s, &headers);
+            let link = format!("{base}/console/enrol?token={}", started.token);
+            let done = super::staff_words::staff_words(lang).reset_done;
+            (Some(done), None, Some(link))
+        }
         Err(CoreError::Denied(d)) => {
             let text = format!("{} ({})", w.refused_by_policy, d.code());
             (None, Some(text), None)

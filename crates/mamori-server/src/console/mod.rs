@@ -22,6 +22,7 @@ mod report_words;
 mod request_words;
 mod requests;
 mod sign_in;
+mod staff_words;
 mod survey_words;
 mod surveys;
 mod system;
@@ -96,6 +97,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(admin::staff).post(admin::invite),
         )
         .route("/console/admin/staff/disable", post(admin::disable))
+        .route("/console/admin/staff/reset", post(admin::reset))
         .route(
             "/console/requests/{id}",
             get(requests::one).post(requests::step),

@@ -202,7 +202,18 @@ fn day_end_ms(day: &str) -> anyhow::Result<i64> {
     Ok(end.unix_timestamp() * 1000)
 }
 
-/// `mamori staff invite|list`.
+/// The staff id and the one-time enrolment link, to send to the person.
+fn print_link(invited: &mamori_core::staff::StaffInvitation, base: &str) {
+    println!("{}", invited.staff.id);
+    println!(
+        "enrolment link (once, until {}): {}/console/enrol?token={}",
+        mamori_core::format_time(invited.expires_ms),
+        base.trim_end_matches('/'),
+        invited.token
+    );
+}
+
+/// `mamori staff invite|list|disable|reset`.
 pub(super) async fn staff(cli: &Cli, paths: &Paths, command: StaffCommand) -> anyhow::Result<()> {
     let ctx = Context::open(paths).await?;
     let operator = context::operator();
@@ -217,13 +228,15 @@ pub(super) async fn staff(cli: &Cli, paths: &Paths, command: StaffCommand) -> an
                 None => load_config(cli)?.public_url.unwrap_or_default(),
             };
             let invited = ctx.vault.invite_staff(&operator, &email, &role).await?;
-            println!("{}", invited.staff.id);
-            println!(
-                "enrolment link (once, until {}): {}/console/enrol?token={}",
-                mamori_core::format_time(invited.expires_ms),
-                base.trim_end_matches('/'),
-                invited.token
-            );
+            print_link(&invited, &base);
+        }
+        StaffCommand::Reset { id, base_url } => {
+            let base = match base_url {
+                Some(base) => base,
+                None => load_config(cli)?.public_url.unwrap_or_default(),
+            };
+            let reset = ctx.vault.reset_staff(&operator, &id).await?;
+            print_link(&reset, &base);
         }
         StaffCommand::Disable { id } => {
             let staff = ctx.vault.disable_staff(&operator, &id).await?;

@@ -271,3 +271,103 @@ fn actor_cli() -> mamori_core::Actor {
         role: "privacy_officer".into(),
     }
 }
+
+/// Starting a member of staff over (they lost every factor, or come back after being disabled):
+/// a sensitive step; their old password and app no longer sign in, their sessions end, and the
+/// new one-time link lets them enrol again. Never oneself; a forged form changes nothing.
+pub async fn administrators_start_a_member_of_staff_over(app: TestApp) {
+    use crate::staff_sign_in::{enrol_by_link, signed_in_as};
+    let (officer, ada) = signed_in_as(&app, "ada.reset@example.com", "privacy_officer").await;
+    let (desk, dan) = signed_in_as(&app, "dan.reset@example.com", "support").await;
+    let (_, page) = console_get(&app, &officer, "/console/admin/staff?lang=ja").await;
+    assert!(page.contains("サインイン方法の再設定"), "{page}");
+    let dan_id = between(
+        &page,
+        "id=\"reset-staff\" name=\"staff\"><option value=\"",
+        "\"",
+    )
+    .to_string();
+    let me = (app
+        .vault
+        .staff_session(&officer)
+        .await
+        .unwrap()
+        .unwrap()
+        .staff
+        .id)
+        .clone();
+    assert!(
+        !page.contains(&format!("<option value=\"{me}\"")),
+        "never oneself"
+    );
+    let post = |csrf: String, staff: String, code: String| {
+        let form = [("csrf", csrf), ("staff", staff), ("code", code)];
+        (reqwest::Client::new().post(app.url("/console/admin/staff/reset")))
+            .header("cookie", format!("mamori_staff={officer}"))
+            .form(&form)
+            .send()
+    };
+    let forged = post("forged".into(), dan_id.clone(), String::new())
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        console_get(&app, &desk, "/console").await.0,
+        StatusCode::OK,
+        "nothing changed"
+    );
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let late = post(form_csrf(&page), dan_id.clone(), String::new())
+        .await
+        .unwrap();
+    assert!(
+        late.text()
+            .await
+            .unwrap()
+            .contains("reauthentication_required")
+    );
+    let code = ada.secret.code_at(now_seconds(&app));
+    let done = post(form_csrf(&page), dan_id.clone(), code).await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let done = done.text().await.unwrap();
+    let link = between(&done, "id=\"enrolment-link\">", "<").to_string();
+    let token = link.split("token=").nth(1).unwrap();
+    assert!(
+        console_get(&app, &desk, "/console")
+            .await
+            .0
+            .is_redirection(),
+        "their session ended"
+    );
+    app.clock.advance(Duration::from_secs(30));
+    let code = dan.secret.code_at(now_seconds(&app));
+    let (status, _, _) = sign_in(&app, &dan.email, &dan.password, &code).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old password and app are gone"
+    );
+    let again = enrol_by_link(&app, &dan.email, token).await;
+    app.clock.advance(Duration::from_secs(30));
+    let code = again.secret.code_at(now_seconds(&app));
+    let (status, session, _) = sign_in(&app, &again.email, &again.password, &code).await;
+    assert_eq!((status, session.is_some()), (StatusCode::SEE_OTHER, true));
+
+    // Nobody starts themselves over; an unknown id changes nothing.
+    for who in [me, "not-an-id".to_string()] {
+        app.clock.advance(Duration::from_secs(30));
+        let code = ada.secret.code_at(now_seconds(&app));
+        let r = post(form_csrf(&page), who, code).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let text = r.text().await.unwrap();
+        assert!(
+            text.contains("id=\"error\"") && !text.contains("enrolment-link"),
+            "{text}"
+        );
+    }
+    let events = crate::staff_sign_in::staff_events(&app).await;
+    assert!(
+        events.contains(&("staff.reset".to_string(), "allowed".to_string())),
+        "{events:?}"
+    );
+}

@@ -35,9 +35,14 @@ pub async fn enrol(app: &TestApp, email: &str, role: &str) -> Enrolled {
         role: "privacy_officer".into(),
     };
     let invited = app.vault.invite_staff(&officer, email, role).await.unwrap();
+    enrol_by_link(app, email, &invited.token).await
+}
+
+/// Enrols by the one-time link's `token` (password and authenticator app).
+pub async fn enrol_by_link(app: &TestApp, email: &str, token: &str) -> Enrolled {
     let r = (app
         .client
-        .get(app.url(&format!("/console/enrol?token={}", invited.token))))
+        .get(app.url(&format!("/console/enrol?token={token}"))))
     .send()
     .await
     .unwrap();
@@ -48,7 +53,7 @@ pub async fn enrol(app: &TestApp, email: &str, role: &str) -> Enrolled {
     let code = secret.code_at(now_seconds(app));
     let form = [
         ("csrf", form_csrf(&page)),
-        ("token", invited.token.clone()),
+        ("token", token.to_string()),
         (
             "pending",
             between(&page, "name=\"pending\" value=\"", "\"").into(),

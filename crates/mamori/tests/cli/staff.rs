@@ -112,5 +112,15 @@ fn staff_disable_ends_a_members_access_once() {
             "{args:?}: {}",
             text(&out.stderr)
         );
-    }
+    } // Starting them over enables them again with a new link (the first one is void).
+    let out = mamori(
+        &data,
+        &["staff", "reset", &id, "--base-url", "https://x.example"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("https://x.example/console/enrol?token="));
+    let listed = text(&mamori(&data, &["staff", "list"]).stdout);
+    assert!(listed.contains("leo@example.com  invited"), "{listed}");
+    let out = mamori(&data, &["staff", "reset", "not-an-id"]);
+    assert!(text(&out.stderr).contains("no such member of staff") && !out.status.success());
 }

@@ -66,6 +66,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | TakePasskeyChallenge { .. }
         | AddStaffFactor(_)
         | DisableStaff { .. }
+        | ResetStaff { .. }
         | RemoveStaffFactor { .. } => staff_passkeys::apply(conn, change).await,
         RecordConsent(_) | SealConsentState(_) | PublishPolicy(_) => {
             consent::apply(conn, change).await

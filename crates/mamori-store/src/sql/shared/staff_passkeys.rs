@@ -1,4 +1,5 @@
-//! Passkey ceremonies in flight, factors added or removed after enrolment, and staff disabled.
+//! Passkey ceremonies in flight, factors added or removed after enrolment, and staff disabled
+//! or started over.
 
 use super::*;
 
@@ -105,6 +106,42 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             .await?;
             changed_a_row(removed, JobError::Stale)
         }
+        Change::ResetStaff { enrolment, at_ms } => reset_staff(conn, enrolment, *at_ms).await,
         _ => Err(misrouted()),
     }
+}
+
+async fn reset_staff(conn: &mut Conn, enrolment: &StaffEnrolmentRow, at_ms: i64) -> Applied {
+    let id = &enrolment.staff_id[..];
+    let reset = sqlx::query(
+        "UPDATE staff SET password_hash = NULL, enrolled_ms = NULL, disabled_ms = NULL, \
+         failures = 0, locked_until_ms = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    changed_a_row(reset, JobError::Stale)?;
+    for forget in [
+        "DELETE FROM staff_factors WHERE staff_id = $1",
+        "DELETE FROM staff_recovery_codes WHERE staff_id = $1",
+    ] {
+        sqlx::query(forget).bind(id).execute(&mut *conn).await?;
+    }
+    for end in [
+        "UPDATE staff_sessions SET ended_ms = $1 WHERE staff_id = $2 AND ended_ms IS NULL",
+        "UPDATE staff_enrolments SET used_ms = $1 WHERE staff_id = $2 AND used_ms IS NULL",
+    ] {
+        sqlx::query(end)
+            .bind(at_ms)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("INSERT INTO staff_enrolments (digest, staff_id, expires_ms) VALUES ($1, $2, $3)")
+        .bind(&enrolment.digest[..])
+        .bind(id)
+        .bind(enrolment.expires_ms)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
