@@ -109,7 +109,8 @@ use console_ledger::{
 use console_policy::officers_compare_policy_versions_and_publish_from_the_console;
 use console_requests::{
     a_request_is_answered_only_once_its_requester_is_verified,
-    staff_fulfil_an_access_request_with_the_export, staff_work_the_request_register_in_the_console,
+    staff_fulfil_an_access_request_with_the_export, staff_record_a_request_received_by_email,
+    staff_work_the_request_register_in_the_console,
 };
 use drp::drp_accepts_one_point_o_once_per_message_with_expiring_tokens;
 use feed::random_text_in_any_field_never_reaches_the_feed;
@@ -307,6 +308,7 @@ both_backends!(
     staff_find_one_customer_for_a_purpose_in_the_console,
     staff_work_the_request_register_in_the_console,
     staff_fulfil_an_access_request_with_the_export,
+    staff_record_a_request_received_by_email,
     a_request_is_answered_only_once_its_requester_is_verified,
     auditors_see_which_staff_accessed_a_customer,
     auditors_check_an_events_proof_and_a_kept_head,

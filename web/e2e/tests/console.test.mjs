@@ -131,16 +131,13 @@ for (const [lang, w] of Object.entries(words)) {
     }
     assert.ok(await page.isVisible('#verify-result.status'), 'the whole ledger verifies');
     problems.push(...await checkPage(page, 'ledger verified'));
-    // A request by e-mail (opened through the API): verify who is asking, then it can be answered.
-    const key = demo.output().match(/API key \(privacy_ops role\):\s+(\S+)/)[1];
-    const opened = await fetch(`${demo.base}/v1/requests`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'mamori-purpose': 'data_subject_rights', 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 'access', jurisdiction: 'gdpr', source: 'staff' }),
-    });
-    assert.equal(opened.status, 201);
-    const request = await opened.json();
-    await page.goto(`${demo.base}/console/requests/${request.id}?lang=${lang}`);
+    // A request by e-mail, recorded in the console: verify who is asking, then it can be answered.
+    await page.goto(`${demo.base}/console/requests?lang=${lang}`);
+    await page.selectOption('#open-kind', 'access');
+    await page.selectOption('#open-jurisdiction', 'gdpr');
+    await page.fill('#open-customer', 'customer1@example.com');
+    await page.click('#open-submit');
+    await page.waitForURL(/\/console\/requests\/[0-9a-f-]{36}/);
     problems.push(...await checkPage(page, 'request to verify'));
     await page.selectOption('#verify-how', 'id_document');
     await page.click('#step-verify');

@@ -19,6 +19,7 @@ mod policy;
 mod policy_words;
 mod report;
 mod report_words;
+mod request_open;
 mod request_words;
 mod requests;
 mod sign_in;
@@ -73,7 +74,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/console/customers",
             get(customers::form).post(customers::find),
         )
-        .route("/console/requests", get(requests::register))
+        .route(
+            "/console/requests",
+            get(requests::register).post(request_open::open),
+        )
         .route("/console/ledger", get(ledger::events))
         .route(
             "/console/ledger/consistency",

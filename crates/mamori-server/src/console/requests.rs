@@ -83,6 +83,8 @@ struct RegisterPage {
     f: Frame,
     lines: Vec<Line>,
     states: Vec<(&'static str, String)>,
+    kinds: Vec<(&'static str, String)>,
+    ow: super::request_open::OpenWords,
     state: String,
     error: Option<String>,
 }
@@ -99,15 +101,34 @@ pub async fn register(
     headers: HeaderMap,
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    let state = q.state.filter(|st| RequestState::parse(st).is_some());
+    match signed_in(&s, &headers, lang).await {
+        Ok(signed) => register_page(&s, lang, &signed, q.state, None).await,
+        Err(answer) => answer,
+    }
+}
+
+/// The register (open and in-progress requests, or those in `state`), with the form to record
+/// a request received another way; `error` says what went wrong with that form (422).
+pub(super) async fn register_page(
+    s: &AppState,
+    lang: Language,
+    signed: &Signed,
+    state: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let state = state.filter(|st| RequestState::parse(st).is_some());
     let mut page = RegisterPage {
-        f: frame(&s, lang, &signed, "requests"),
+        f: frame(s, lang, signed, "requests"),
         lines: vec![],
         states: choices(lang, &["fulfilled", "denied", "revoked", "expired"]),
+        kinds: choices(
+            lang,
+            &RequestKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        ow: super::request_open::open_words(lang),
         state: state.clone().unwrap_or_default(),
         error: None,
     };
@@ -129,7 +150,12 @@ pub async fn register(
         }
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     }
-    with_status(page.render(), StatusCode::OK)
+    let code = match error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    page.error = error;
+    with_status(page.render(), code)
 }
 
 #[derive(Template)]

@@ -297,3 +297,85 @@ pub async fn a_request_is_answered_only_once_its_requester_is_verified(app: Test
         "{events:?}"
     );
 }
+
+/// A request that came by e-mail is recorded in the console: its law, the day it arrived and the
+/// customer found for the rights purpose; it opens not verified. Bad input opens nothing.
+pub async fn staff_record_a_request_received_by_email(app: TestApp) {
+    let person = create(&app, &customer("inbox")).await;
+    let (cookie, _) = signed_in_as(&app, "po.inbox@staff.example", "privacy_officer").await;
+    let everyone = mamori_core::Actor {
+        id: "test:officer".into(),
+        role: "privacy_officer".into(),
+    };
+    let count = async || {
+        let filter = mamori_core::requests::RequestFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        app.vault
+            .list_requests(&everyone, &filter)
+            .await
+            .unwrap()
+            .len()
+    };
+    let day = mamori_core::format_time(app.vault.now_ms() - 3 * 86_400_000)[..10].to_string();
+    let bad: [&[(&str, &str)]; 5] = [
+        &[("kind", "gossip"), ("jurisdiction", "gdpr")],
+        &[("kind", "access"), ("jurisdiction", "mars")],
+        &[
+            ("kind", "access"),
+            ("jurisdiction", "gdpr"),
+            ("received", "2026-13-40"),
+        ],
+        &[
+            ("kind", "access"),
+            ("jurisdiction", "gdpr"),
+            ("received", "2999-01-01"),
+        ],
+        &[
+            ("kind", "access"),
+            ("jurisdiction", "gdpr"),
+            ("customer", "nobody@example.com"),
+        ],
+    ];
+    for form in bad {
+        let (status, page) = step(&app, &cookie, "/console/requests", form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(
+            page.contains("id=\"error\"") && !page.contains("nobody@example.com"),
+            "{page}"
+        );
+    }
+    assert_eq!(count().await, 0, "nothing opened");
+    let form = [
+        ("kind", "erasure"),
+        ("jurisdiction", "gdpr"),
+        ("received", day.as_str()),
+        ("customer", "ada.inbox@example.com"),
+        ("lang", "fr"),
+    ];
+    let (status, page) = step(&app, &cookie, "/console/requests", &form).await;
+    assert_eq!(status, StatusCode::OK, "the request's own page: {page}");
+    assert!(
+        page.contains("id=\"request-verified\">pas encore vérifiée") && page.contains("verify-how"),
+        "{page}"
+    );
+    let filter = mamori_core::requests::RequestFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let rows = app.vault.list_requests(&everyone, &filter).await.unwrap();
+    let row = &rows[0];
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        row.subject_id.map(|s| mamori_core::format_id(&s)),
+        Some(person)
+    );
+    assert_eq!((row.source.as_str(), row.verified), ("staff", None));
+    assert_eq!(&mamori_core::format_time(row.received_ms)[..10], day);
+    let events = staff_events(&app).await;
+    assert!(
+        events.contains(&("request.open".to_string(), "allowed".to_string())),
+        "{events:?}"
+    );
+}
