@@ -6,16 +6,35 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as OTPAuth from 'otpauth';
-import { startDemo, launchBrowser, artifacts, violations, overflow } from './harness.mjs';
+import { startDemo, launchBrowser, artifacts, violations, overflow, repoRoot } from './harness.mjs';
 
 let demo, browser;
 before(async () => {
   demo = await startDemo();
   browser = await launchBrowser();
   for (let i = 0; i < 100 && !/privacy_ops role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
+  await privateSurvey();
 });
 after(async () => { await browser?.close(); demo?.stop(); });
+
+/** A differentially private copy of the built-in survey beside the demo, answered six times. */
+async function privateSurvey() {
+  const definition = readFileSync(join(repoRoot, 'examples', 'survey.toml'), 'utf8')
+    .replace(/^slug = .*$/m, 'slug = "dp-panel"')
+    .replace(/^mode = .*$/m, 'mode = "anonymous"\nresults = "differential_privacy"\nepsilon_budget = 1.0');
+  const file = join(demo.data, 'dp-panel.toml');
+  writeFileSync(file, definition);
+  const out = spawnSync(demo.bin, ['--data', demo.data, 'survey', 'create', file], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  for (const trust of [5, 4, 4, 3, 5, 2]) {
+    const r = await fetch(`${demo.base}/v1/surveys/dp-panel/responses`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answers: { trust } }),
+    });
+    assert.equal(r.status, 204, await r.text());
+  }
+}
 
 /** Invites `email` as `role` beside the running demo: the enrolment link. */
 function invite(email, role) {
@@ -147,9 +166,14 @@ for (const [lang, w] of Object.entries(words)) {
     problems.push(...await checkPage(page, 'requests'));
     await page.goto(`${demo.base}/console/surveys?lang=${lang}`);
     problems.push(...await checkPage(page, 'surveys'));
-    await page.click('#surveys a');
+    await page.click('#surveys a[href*="how-we-use-your-data"]');
     assert.ok((await page.locator('.chart svg').count()) >= 1, 'the built-in survey is charted');
     problems.push(...await checkPage(page, 'survey results'));
+    await page.goto(`${demo.base}/console/surveys/dp-panel?lang=${lang}`);
+    await page.fill('#release-epsilon', '0.1');
+    await page.click('#release');
+    assert.ok(await page.isVisible('#dp-latest'), 'a release made in the console shows its numbers');
+    problems.push(...await checkPage(page, 'private survey released'));
     await page.goto(`${demo.base}/console/admin/staff?lang=${lang}`);
     assert.ok((await page.textContent('#staff')).includes(email));
     problems.push(...await checkPage(page, 'administration'));

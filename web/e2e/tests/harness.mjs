@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+export const repoRoot = root;
 export const artifacts = join(root, 'web', 'e2e', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 

@@ -24,6 +24,7 @@ mod request_words;
 mod requests;
 mod sign_in;
 mod staff_words;
+mod survey_release;
 mod survey_words;
 mod surveys;
 mod system;
@@ -96,6 +97,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/admin/policy/publish", post(policy::publish))
         .route("/console/surveys", get(surveys::list))
         .route("/console/surveys/{slug}", get(surveys::one))
+        .route(
+            "/console/surveys/{slug}/release",
+            post(survey_release::release),
+        )
         .route(
             "/console/admin/staff",
             get(admin::staff).post(admin::invite),

@@ -45,12 +45,18 @@ struct SurveyPage {
     /// A differentially private survey's budget and releases (when exact results are withheld).
     dp: Option<Dp>,
     sw: super::survey_words::SurveyWords,
+    /// Whether the role may make releases (`surveys = ["manage"]`).
+    can_release: bool,
+    status: Option<&'static str>,
+    error: Option<String>,
 }
 
-/// (total, spent, remaining) ε and each release's (id, time, ε).
-struct Dp {
+/// (total, spent, remaining) ε, each release's (id, time, ε), the newest release's numbers.
+pub(super) struct Dp {
     budget: (String, String, String),
     releases: Vec<(String, String, String)>,
+    /// The newest release: responses (± margin), and each question's (id, summary).
+    latest: Option<(String, Vec<(String, String)>)>,
 }
 
 fn epsilon(e: f64) -> String {
@@ -70,7 +76,29 @@ async fn dp_of(s: &AppState, actor: &mamori_core::Actor, slug: &str) -> mamori_c
         releases: (released.releases.iter())
             .map(|r| (r.id.clone(), r.created_at.clone(), epsilon(r.epsilon)))
             .collect(),
+        latest: released.releases.last().map(|r| {
+            let n = &r.results;
+            let responses = format!("{} ± {}", n.responses, n.responses_margin_95);
+            (responses, n.questions.iter().map(noisy_summary).collect())
+        }),
     })
+}
+
+/// A question of a release in a line: its mean (or NPS), or its noisy counts; ± the margin.
+fn noisy_summary(q: &mamori_proto::surveys::NoisyQuestion) -> (String, String) {
+    let cells = q.choices.as_ref().or(q.histogram.as_ref());
+    let said = match (q.mean.or(q.nps), cells) {
+        (Some(x), _) => format!("{x:.2}"),
+        (None, Some(cells)) => (cells.iter())
+            .map(|c| {
+                let what = c.choice.clone().or(c.value.map(|v| v.to_string()));
+                format!("{}: {}", what.unwrap_or_default(), c.count)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        (None, None) => q.answered.to_string(),
+    };
+    (q.id.clone(), format!("{said} (± {})", q.margin_95))
 }
 
 #[derive(Deserialize)]
@@ -136,14 +164,29 @@ pub async fn one(
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
-    let f = frame(&s, lang, &signed, "surveys");
+    let texts = (q.question.as_deref(), q.after.as_deref());
+    survey_page(&s, lang, &signed, &slug, texts, (None, None)).await
+}
+
+/// One survey's page; `texts` is the free-text question paged and where; `said` a release's
+/// status or error (422).
+pub(super) async fn survey_page(
+    s: &AppState,
+    lang: mamori_policy::Language,
+    signed: &super::Signed,
+    slug: &str,
+    texts: (Option<&str>, Option<&str>),
+    said: (Option<&'static str>, Option<String>),
+) -> Response {
+    let slug = slug.to_string();
+    let f = frame(s, lang, signed, "surveys");
     let actor = match s.vault.staff_actor(&signed.session, "survey.results").await {
         Ok(actor) => actor,
-        Err(e) => return refused(&s, f, e),
+        Err(e) => return refused(s, f, e),
     };
     let stored = match s.vault.survey(&slug).await {
         Ok(stored) => stored,
-        Err(e) => return refused(&s, f, e),
+        Err(e) => return refused(s, f, e),
     };
     let mut page = SurveyPage {
         slug: slug.clone(),
@@ -152,19 +195,26 @@ pub async fn one(
         withheld: false,
         dp: None,
         sw: super::survey_words::survey_words(lang),
+        can_release: (s.vault.policy.role(signed.session.role())).is_some_and(|r| r.surveys.manage),
+        status: said.0,
+        error: said.1.clone(),
         f,
     };
     let results = match s.vault.survey_results(&actor, &slug, None).await {
         Ok(results) => results,
         Err(CoreError::Conflict { .. }) => {
             page.withheld = true;
-            page.dp = match dp_of(&s, &actor, &slug).await {
+            page.dp = match dp_of(s, &actor, &slug).await {
                 Ok(dp) => Some(dp),
-                Err(e) => return refused(&s, page.f, e),
+                Err(e) => return refused(s, page.f, e),
             };
-            return with_status(page.render(), StatusCode::OK);
+            let code = match said.1 {
+                Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                None => StatusCode::OK,
+            };
+            return with_status(page.render(), code);
         }
-        Err(e) => return refused(&s, page.f, e),
+        Err(e) => return refused(s, page.f, e),
     };
     for question in &stored.survey.definition.questions {
         let mut shown = Shown {
@@ -175,17 +225,14 @@ pub async fn one(
             id: question.id.clone(),
         };
         if question.kind == QuestionKind::Text {
-            let after = q
-                .after
-                .as_deref()
-                .filter(|_| q.question.as_deref() == Some(&question.id));
+            let after = texts.1.filter(|_| texts.0 == Some(question.id.as_str()));
             match s
                 .vault
                 .survey_texts(&actor, &slug, &question.id, after, Some(20))
                 .await
             {
                 Ok(texts) => (shown.texts, shown.more) = (texts.texts, texts.next),
-                Err(e) => return refused(&s, page.f, e),
+                Err(e) => return refused(s, page.f, e),
             }
         } else {
             // Several charts on one page: each chart's title gets an id of its own.

@@ -258,3 +258,67 @@ pub async fn staff_see_a_private_surveys_budget_and_releases(app: TestApp) {
         "{page}"
     );
 }
+
+/// A release made from the console spends the ε typed, shows the new numbers; a bad ε, one
+/// beyond the budget or a forged form spends nothing; a role without `manage` has no form.
+pub async fn staff_make_a_private_release_from_the_console(app: TestApp) {
+    crate::invited_surveys::private_survey_with_forty_responses(&app).await;
+    let officer = signed_in_as(&app, "rel.officer@example.com", "privacy_officer")
+        .await
+        .0;
+    let post = async |epsilon: &str, forged: bool| {
+        let (_, page) = console_get(&app, &officer, "/console/surveys/private").await;
+        let csrf = if forged {
+            "forged".to_string()
+        } else {
+            crate::form_csrf(&page)
+        };
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("epsilon", epsilon),
+            ("lang", "ja"),
+        ];
+        let r = (reqwest::Client::new().post(app.url("/console/surveys/private/release")))
+            .header("cookie", format!("mamori_staff={officer}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    for (epsilon, forged) in [
+        ("abc", false),
+        ("-1", false),
+        ("NaN", false),
+        ("5", false),
+        ("0.5", true),
+    ] {
+        let (status, page) = post(epsilon, forged).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{epsilon}");
+        assert!(page.contains("id=\"error\""), "{epsilon}: {page}");
+    }
+    let (_, page) = console_get(&app, &officer, "/console/surveys/private").await;
+    assert!(
+        page.contains("id=\"no-release\"") && page.contains("id=\"release\""),
+        "nothing spent"
+    );
+    let (status, page) = post("0.4", false).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("公開しました") && page.contains("id=\"dp-latest\""),
+        "{page}"
+    );
+    assert!(page.contains("id=\"dp-remaining\">0.600<"), "{page}");
+    let (status, page) = post("0.7", false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("予算が残っていません"), "{page}");
+
+    let support = signed_in_as(&app, "rel.support@example.com", "support")
+        .await
+        .0;
+    let (_, page) = console_get(&app, &support, "/console/surveys/private").await;
+    assert!(
+        !page.contains("id=\"release\""),
+        "no release form without surveys = [\"manage\"]"
+    );
+}
