@@ -187,6 +187,10 @@ for (const [lang, w] of Object.entries(words)) {
     assert.match(await page.textContent('#new-key'), /^mamori_/, 'the new key is shown once');
     problems.push(...await checkPage(page, 'api keys'));
     await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
+    await page.click('#webhooks-link');
+    assert.ok(await page.isVisible('#webhook-url'));
+    problems.push(...await checkPage(page, 'webhooks'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#policy-link');
     assert.ok((await page.textContent('#in-force')).includes('v1'), 'the demo published its policy as v1');
     await page.click('#compare button[type=submit]');

@@ -29,6 +29,7 @@ mod survey_words;
 mod surveys;
 mod system;
 mod training;
+mod webhooks;
 pub(crate) mod words;
 
 use askama::Template;
@@ -93,6 +94,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/admin/policy", get(policy::show))
         .route("/console/admin/keys", get(keys::list).post(keys::create))
         .route("/console/admin/keys/revoke", post(keys::revoke))
+        .route(
+            "/console/admin/webhooks",
+            get(webhooks::list).post(webhooks::add),
+        )
+        .route("/console/admin/webhooks/remove", post(webhooks::remove))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route("/console/surveys", get(surveys::list))

@@ -31,6 +31,8 @@ struct SystemPage {
     report_link: Option<&'static str>,
     /// The link to create and revoke keys, for roles granted `api_keys`.
     keys_link: Option<&'static str>,
+    /// The link to subscribe and remove webhooks, for roles granted `webhooks`.
+    webhooks_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +68,7 @@ async fn sections(
         policy_link: None,
         report_link: None,
         keys_link: None,
+        webhooks_link: None,
     };
     let role = s.vault.policy.role(signed.session.role());
     if role.is_some_and(|r| r.surveys.manage) {
@@ -81,6 +84,7 @@ async fn sections(
         );
     }
     if granted(s, signed, AdminPermission::Webhooks) {
+        page.webhooks_link = Some(super::webhooks::manage_link(lang));
         let hooks = s.vault.list_webhooks(&actor).await?;
         page.webhooks = Some(
             (hooks.into_iter())

@@ -176,6 +176,7 @@ pub async fn administrators_disable_staff_and_their_sessions_end(app: TestApp) {
     assert!(events.contains(&disabled), "{events:?}");
 }
 
+/// Posts `form` to `path` with the session's form token (read from the keys page).
 async fn post_keys(
     app: &TestApp,
     cookie: &str,
@@ -370,4 +371,81 @@ pub async fn administrators_start_a_member_of_staff_over(app: TestApp) {
         events.contains(&("staff.reset".to_string(), "allowed".to_string())),
         "{events:?}"
     );
+}
+
+/// Subscribing a webhook from the console is a sensitive step and shows its secret once; a
+/// metadata address or a bad URL or event type subscribes nothing; removing stops it.
+pub async fn administrators_subscribe_and_remove_webhooks_in_the_console(app: TestApp) {
+    let (cookie, officer) =
+        crate::staff_sign_in::signed_in_as(&app, "hooks@staff.example", "privacy_officer").await;
+    let path = "/console/admin/webhooks";
+    let (status, page) = console_get(&app, &cookie, "/console/admin/webhooks?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Abonner une URL"), "{page}");
+    let bad = [
+        [("url", "ftp://x.example/hook"), ("events", "*")],
+        [("url", "http://127.0.0.1:9/hook"), ("events", "gossip")],
+        [("url", "http://169.254.169.254/latest"), ("events", "*")],
+    ];
+    for form in bad {
+        let (status, page) = post_keys(&app, &cookie, path, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(!page.contains("id=\"new-secret\""), "{page}");
+    }
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let form = [
+        ("url", "http://127.0.0.1:9/hook"),
+        ("events", "consent.changed"),
+    ];
+    let (status, page) = post_keys(&app, &cookie, path, &form).await;
+    assert!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("reauthentication_required")
+    );
+    let code = officer.secret.code_at(now_seconds(&app));
+    let form = [
+        ("url", "http://127.0.0.1:9/hook"),
+        ("events", "consent.changed"),
+        ("code", &code),
+    ];
+    let (status, page) = post_keys(&app, &cookie, path, &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(between(&page, "id=\"new-secret\" class=\"wrap\">", "<").starts_with("whsec_"));
+    let hooks = app.vault.list_webhooks(&actor_cli()).await.unwrap();
+    assert_eq!(
+        (hooks.len(), hooks[0].event_types.clone()),
+        (1, vec!["consent.changed".to_string()])
+    );
+    let (_, page) = console_get(&app, &cookie, path).await;
+    assert!(!page.contains("whsec_"), "the secret is shown once");
+    let id = hooks[0].id.clone();
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/console/admin/webhooks/remove",
+        &[("webhook", &id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        app.vault
+            .list_webhooks(&actor_cli())
+            .await
+            .unwrap()
+            .is_empty(),
+        "removed"
+    );
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/console/admin/webhooks/remove",
+        &[("webhook", &id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "removed once");
+
+    let (support, _) =
+        crate::staff_sign_in::signed_in_as(&app, "nohooks@staff.example", "support").await;
+    let (status, page) = console_get(&app, &support, path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("permission_not_granted"), "{page}");
 }

@@ -1,0 +1,250 @@
+//! `/console/admin/webhooks`: for roles with `admin = ["webhooks"]`, the subscriptions with their
+//! delivery (last answer, failed attempts), subscribing a URL — a sensitive step, since events
+//! leave for it; its signing secret is shown once — and removing one.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mamori_core::CoreError;
+use mamori_core::webhooks::{EVENT_TYPES, WebhookInfo};
+use mamori_policy::Language;
+use serde::Deserialize;
+
+use super::home::{Frame, frame};
+use super::requests::{Proof, sensitive_actor};
+use super::{Signed, signed_in, with_status};
+use crate::AppState;
+use crate::privacy::page_language;
+
+#[derive(Template)]
+#[template(path = "console_webhooks.html")]
+struct WebhooksPage {
+    f: Frame,
+    ww: WebhookWords,
+    hooks: Vec<WebhookInfo>,
+    types: Vec<&'static str>,
+    status: Option<&'static str>,
+    error: Option<String>,
+    /// A new subscription's signing secret, shown this once.
+    secret: Option<String>,
+}
+
+impl WebhooksPage {
+    fn failing(&self, h: &WebhookInfo) -> bool {
+        h.attempts > 0 || h.last_status.is_some_and(|st| !(200..300).contains(&st))
+    }
+}
+
+pub(crate) struct WebhookWords {
+    manage: &'static str,
+    add_heading: &'static str,
+    events: &'static str,
+    all_events: &'static str,
+    add_button: &'static str,
+    added: &'static str,
+    attempts: &'static str,
+    remove: &'static str,
+    removed: &'static str,
+}
+
+const EN: WebhookWords = WebhookWords {
+    manage: "Subscribe and remove webhooks",
+    add_heading: "Subscribe a URL",
+    events: "Events",
+    all_events: "every event",
+    add_button: "Subscribe",
+    added: "Subscribed from the next event on. Its signing secret (Standard Webhooks), shown this once:",
+    attempts: "Failed attempts",
+    remove: "Remove",
+    removed: "Removed: nothing more is sent to it.",
+};
+
+const JA: WebhookWords = WebhookWords {
+    manage: "Webhookの購読と削除",
+    add_heading: "URLを購読",
+    events: "イベント",
+    all_events: "すべてのイベント",
+    add_button: "購読する",
+    added: "次のイベントから送ります。署名用シークレット（Standard Webhooks）は今回だけ表示します：",
+    attempts: "失敗した試行",
+    remove: "削除",
+    removed: "削除しました。今後は何も送りません。",
+};
+
+const FR: WebhookWords = WebhookWords {
+    manage: "Abonner et retirer des webhooks",
+    add_heading: "Abonner une URL",
+    events: "Événements",
+    all_events: "tous les événements",
+    add_button: "Abonner",
+    added: "Abonnée à partir du prochain événement. Son secret de signature (Standard Webhooks), affiché cette seule fois\u{a0}:",
+    attempts: "Tentatives échouées",
+    remove: "Retirer",
+    removed: "Retirée\u{a0}: plus rien ne lui est envoyé.",
+};
+
+pub(crate) fn webhook_words(lang: Language) -> WebhookWords {
+    match lang {
+        Language::En => EN,
+        Language::Ja => JA,
+        Language::Fr => FR,
+    }
+}
+
+pub(crate) fn manage_link(lang: Language) -> &'static str {
+    webhook_words(lang).manage
+}
+
+/// What a step said: a status, an error, a new secret.
+type Said = (Option<&'static str>, Option<String>, Option<String>);
+
+async fn webhooks_page(s: &AppState, lang: Language, signed: &Signed, said: Said) -> Response {
+    let f = super::with_confirm_by_passkey(s, signed, frame(s, lang, signed, "system")).await;
+    let listed = match s.vault.staff_actor(&signed.session, "webhook.list").await {
+        Ok(actor) => s.vault.list_webhooks(&actor).await,
+        Err(e) => Err(e),
+    };
+    let hooks = match listed {
+        Ok(hooks) => hooks,
+        Err(CoreError::Denied(d)) => {
+            let text = format!("{} ({})", f.w.refused_by_policy, d.code());
+            return super::refusal_page(s, f, text);
+        }
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let code = match said.1 {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    let page = WebhooksPage {
+        f,
+        ww: webhook_words(lang),
+        hooks,
+        types: EVENT_TYPES.iter().map(|t| t.as_str()).collect(),
+        status: said.0,
+        error: said.1,
+        secret: said.2,
+    };
+    with_status(page.render(), code)
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    match signed_in(&s, &headers, lang).await {
+        Ok(signed) => webhooks_page(&s, lang, &signed, (None, None, None)).await,
+        Err(answer) => answer,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    csrf: String,
+    lang: Option<String>,
+    url: String,
+    events: String,
+    code: Option<String>,
+    passkey_token: Option<String>,
+    passkey_answer: Option<String>,
+}
+
+/// The error line for a refusal or a value the vault would not take.
+fn refused(w: &super::words::Words, e: &CoreError) -> Option<String> {
+    match e {
+        CoreError::Denied(d) => Some(format!("{} ({})", w.refused_by_policy, d.code())),
+        CoreError::Invalid { .. } | CoreError::Missing { .. } | CoreError::Conflict { .. } => {
+            Some(w.bad_value.to_string())
+        }
+        _ => None,
+    }
+}
+
+pub async fn add(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<AddForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => return webhooks_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
+    };
+    let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
+    let added = match sensitive_actor(&s, &signed, proof, "webhook.add").await {
+        Ok(Some(actor)) => {
+            let url = form.url.trim();
+            s.vault
+                .add_webhook(&actor, url, &[form.events.clone()])
+                .await
+        }
+        Ok(None) => {
+            return webhooks_page(&s, lang, &signed, (None, Some(w.wrong_code.into()), None)).await;
+        }
+        Err(e) => Err(e),
+    };
+    let said = match added {
+        Ok((_, secret)) => (Some(webhook_words(lang).added), None, Some(secret)),
+        Err(e) => match refused(&w, &e) {
+            Some(text) => (None, Some(text), None),
+            None => return crate::problem::ApiError::from(e).into_response(),
+        },
+    };
+    webhooks_page(&s, lang, &signed, said).await
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    csrf: String,
+    lang: Option<String>,
+    webhook: String,
+}
+
+/// Removes a subscription (decided and ledgered); not sensitive: it only stops sending.
+pub async fn remove(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<RemoveForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = page_language(
+        &s.vault.policy,
+        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
+    );
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let form = match form {
+        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
+        _ => return webhooks_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
+    };
+    let removed = match s.vault.staff_actor(&signed.session, "webhook.remove").await {
+        Ok(actor) => s.vault.remove_webhook(&actor, &form.webhook).await,
+        Err(e) => Err(e),
+    };
+    let said = match removed {
+        Ok(()) => (Some(webhook_words(lang).removed), None, None),
+        Err(e) => match refused(&w, &e) {
+            Some(text) => (None, Some(text), None),
+            None => return crate::problem::ApiError::from(e).into_response(),
+        },
+    };
+    webhooks_page(&s, lang, &signed, said).await
+}
