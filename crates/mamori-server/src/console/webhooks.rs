@@ -191,7 +191,7 @@ pub async fn add(
         Ok(Some(actor)) => {
             let url = form.url.trim();
             s.vault
-                .add_webhook(&actor, url, &[form.events.clone()])
+                .add_webhook(&actor, url, std::slice::from_ref(&form.events))
                 .await
         }
         Ok(None) => {
