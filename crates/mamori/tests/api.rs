@@ -97,7 +97,9 @@ use consent_state::{
 use console_admin::{
     administrators_create_and_revoke_api_keys_in_the_console,
     administrators_disable_staff_and_their_sessions_end,
-    administrators_invite_staff_from_the_console, administrators_start_a_member_of_staff_over,
+    administrators_invite_staff_from_the_console,
+    administrators_register_and_remove_agents_in_the_console,
+    administrators_start_a_member_of_staff_over,
     administrators_subscribe_and_remove_webhooks_in_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
 };
@@ -322,6 +324,7 @@ both_backends!(
     administrators_create_and_revoke_api_keys_in_the_console,
     administrators_start_a_member_of_staff_over,
     administrators_subscribe_and_remove_webhooks_in_the_console,
+    administrators_register_and_remove_agents_in_the_console,
     officers_compare_policy_versions_and_publish_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
     staff_read_survey_results_in_the_console,

@@ -191,6 +191,10 @@ for (const [lang, w] of Object.entries(words)) {
     assert.ok(await page.isVisible('#webhook-url'));
     problems.push(...await checkPage(page, 'webhooks'));
     await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
+    await page.click('#agents-link');
+    assert.ok(await page.isVisible('#agent-key'));
+    problems.push(...await checkPage(page, 'agents'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#policy-link');
     assert.ok((await page.textContent('#in-force')).includes('v1'), 'the demo published its policy as v1');
     await page.click('#compare button[type=submit]');

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod agents;
 mod customers;
 mod enrol;
 mod home;
@@ -99,6 +100,8 @@ pub(crate) fn routes() -> Router<AppState> {
             get(webhooks::list).post(webhooks::add),
         )
         .route("/console/admin/webhooks/remove", post(webhooks::remove))
+        .route("/console/admin/agents", get(agents::list).post(agents::add))
+        .route("/console/admin/agents/remove", post(agents::remove))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route("/console/surveys", get(surveys::list))

@@ -33,6 +33,8 @@ struct SystemPage {
     keys_link: Option<&'static str>,
     /// The link to subscribe and remove webhooks, for roles granted `webhooks`.
     webhooks_link: Option<&'static str>,
+    /// The link to register and remove agents, for roles granted `agents`.
+    agents_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +51,22 @@ fn date(ms: i64) -> String {
         .get(..10)
         .unwrap_or_default()
         .to_string()
+}
+
+/// The links to the pages that manage what the role is granted.
+fn links(s: &AppState, signed: &Signed, lang: Language, page: &mut SystemPage) {
+    let role = s.vault.policy.role(signed.session.role());
+    if role.is_some_and(|r| r.surveys.manage) {
+        page.report_link = Some(super::report_words::report_words(lang).report_link);
+    }
+    let may = |permission| granted(s, signed, permission).then_some(());
+    page.keys_link =
+        may(AdminPermission::ApiKeys).map(|()| super::keys_words::keys_words(lang).manage);
+    page.webhooks_link =
+        may(AdminPermission::Webhooks).map(|()| super::webhooks::manage_link(lang));
+    page.agents_link = may(AdminPermission::Agents).map(|()| super::agents::manage_link(lang));
+    page.policy_link = may(AdminPermission::Policy)
+        .map(|()| super::policy_words::policy_words(lang).compare_and_publish);
 }
 
 async fn sections(
@@ -69,13 +87,10 @@ async fn sections(
         report_link: None,
         keys_link: None,
         webhooks_link: None,
+        agents_link: None,
     };
-    let role = s.vault.policy.role(signed.session.role());
-    if role.is_some_and(|r| r.surveys.manage) {
-        page.report_link = Some(super::report_words::report_words(lang).report_link);
-    }
+    links(s, signed, lang, &mut page);
     if granted(s, signed, AdminPermission::ApiKeys) {
-        page.keys_link = Some(super::keys_words::keys_words(lang).manage);
         let keys = s.vault.list_api_keys(&actor).await?;
         page.keys = Some(
             keys.into_iter()
@@ -84,7 +99,6 @@ async fn sections(
         );
     }
     if granted(s, signed, AdminPermission::Webhooks) {
-        page.webhooks_link = Some(super::webhooks::manage_link(lang));
         let hooks = s.vault.list_webhooks(&actor).await?;
         page.webhooks = Some(
             (hooks.into_iter())
@@ -114,7 +128,6 @@ async fn sections(
         );
     }
     if granted(s, signed, AdminPermission::Policy) {
-        page.policy_link = Some(super::policy_words::policy_words(lang).compare_and_publish);
         let versions = s.vault.policy_versions(&actor).await?;
         page.versions = Some(
             (versions.into_iter())

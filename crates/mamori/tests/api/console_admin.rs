@@ -449,3 +449,78 @@ pub async fn administrators_subscribe_and_remove_webhooks_in_the_console(app: Te
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("permission_not_granted"), "{page}");
 }
+
+/// Registering a DRP agent from the console is a sensitive step; a bad id or key registers
+/// nothing, an id is never reused; removing takes effect at once; other roles are refused.
+pub async fn administrators_register_and_remove_agents_in_the_console(app: TestApp) {
+    let (cookie, officer) =
+        crate::staff_sign_in::signed_in_as(&app, "agents@staff.example", "privacy_officer").await;
+    let path = "/console/admin/agents";
+    let key = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+    let (status, page) = console_get(&app, &cookie, "/console/admin/agents?lang=ja").await;
+    assert!(
+        status == StatusCode::OK && page.contains("代理人を登録"),
+        "{page}"
+    );
+    let bad = [
+        [("id", "bad id!"), ("name", "Bad"), ("verify_key", key)],
+        [
+            ("id", "KEYLESS"),
+            ("name", "Keyless"),
+            ("verify_key", "abc"),
+        ],
+    ];
+    for form in bad {
+        let (status, _) = post_keys(&app, &cookie, path, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+    }
+    assert!(
+        app.vault
+            .list_agents(&actor_cli())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.clock.advance(Duration::from_secs(6 * 60));
+    let form = [
+        ("id", "TEST_AGENT"),
+        ("name", "Test agent"),
+        ("verify_key", key),
+    ];
+    let (status, page) = post_keys(&app, &cookie, path, &form).await;
+    assert!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("reauthentication_required")
+    );
+    let code = officer.secret.code_at(now_seconds(&app));
+    let form = [
+        ("id", "TEST_AGENT"),
+        ("name", "Test agent"),
+        ("verify_key", key),
+        ("code", &code),
+    ];
+    let (status, page) = post_keys(&app, &cookie, path, &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<code>TEST_AGENT</code>"), "{page}");
+    let again = [("id", "TEST_AGENT"), ("name", "Again"), ("verify_key", key)];
+    assert_eq!(
+        post_keys(&app, &cookie, path, &again).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let remove = "/console/admin/agents/remove";
+    assert_eq!(
+        post_keys(&app, &cookie, remove, &[("agent", "TEST_AGENT")])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let agents = app.vault.list_agents(&actor_cli()).await.unwrap();
+    assert!(agents[0].removed_ms.is_some(), "removed at once");
+    let (status, _) = post_keys(&app, &cookie, remove, &[("agent", "TEST_AGENT")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "removed once");
+
+    let (support, _) =
+        crate::staff_sign_in::signed_in_as(&app, "noagents@staff.example", "support").await;
+    let (status, page) = console_get(&app, &support, path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("permission_not_granted"), "{page}");
+}
