@@ -99,6 +99,8 @@ fn bench_reports_every_figure() {
         "page_console_ledger_p95_ms",
         "page_console_proof_p95_ms",
         "console_vs_my_data",
+        "sign_in_refused_known_median_ms",
+        "sign_in_unknown_vs_known",
         "survey_responses_per_s",
         "survey_response_p99_ms",
         "survey_results_median_ms",

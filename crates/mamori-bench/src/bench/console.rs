@@ -3,7 +3,8 @@
 //! request register (a page of the open queue), the customer lookup and view (two access
 //! decisions and ledger events), the training course, My sessions (sessions and sign-in
 //! methods), the ledger (the newest events) and one event's inclusion proof — each as a p95
-//! against the privacy center's My data page measured in the same run.
+//! against the privacy center's My data page measured in the same run. And a refused sign-in's
+//! time for a known address against an unknown one (the page must not tell them apart).
 
 use mamori_crypto::second_factor::TotpSecret;
 
@@ -158,5 +159,43 @@ pub(super) async fn console_figures(
         out.insert(name, json!(round3(p95)));
     }
     out.insert("console_vs_my_data", json!(round3(worst / my_data_p95)));
+    Ok(())
+}
+
+/// A refused sign-in, known address (wrong password) against unknown address, alternated 20 times
+/// each through the vault (the HTTP form limits attempts per address): the medians and their
+/// ratio, which should stay near 1 — the unknown address is checked against a decoy hash.
+pub(super) async fn sign_in_timing(
+    vault: &Vault,
+    out: &mut BTreeMap<&'static str, Value>,
+) -> anyhow::Result<()> {
+    const KNOWN: &str = "bench.timing@example.com";
+    let invited = (vault.invite_staff(&context::operator(), KNOWN, "support")).await?;
+    let setup = (vault.enrolment_setup(&invited.token, None).await?).context("enrolment link")?;
+    let secret = TotpSecret::from_base32(&setup.secret).context("TOTP secret")?;
+    let code = secret.code_at((mamori_core::now_ms() / 1000) as u64);
+    (vault.enrol_staff(&invited.token, PASSWORD, &setup.pending, &code)).await?;
+    let (mut known, mut unknown) = (vec![], vec![]);
+    for round in 0..20 {
+        for (email, times) in [
+            (KNOWN, &mut known),
+            ("nobody.here@example.com", &mut unknown),
+        ] {
+            let started = Instant::now();
+            let answer = vault
+                .sign_in_staff(email, "not the password at all", "000000")
+                .await?;
+            anyhow::ensure!(answer.is_err(), "round {round}: a wrong password signed in");
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let median = |times: &mut Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    out.insert("sign_in_refused_known_median_ms", json!(round3(known)));
+    out.insert("sign_in_refused_unknown_median_ms", json!(round3(unknown)));
+    out.insert("sign_in_unknown_vs_known", json!(round3(unknown / known)));
     Ok(())
 }

@@ -192,6 +192,8 @@ async fn fill(
 
     // The server under load is a separate `mamori serve` process, so its memory is its own.
     let keys = create_keys(&vault).await?;
+    note("a refused console sign-in: a known address against an unknown one");
+    console::sign_in_timing(&vault, &mut out).await?;
     crate::surveys::create(&vault).await?;
     Ok((out, ids, keys))
 }
