@@ -141,6 +141,7 @@ fn password_refusal(w: &Words, form: &EnrolForm) -> Option<&'static str> {
 /// person already set up keeps working).
 pub async fn submit(
     State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<axum::Form<EnrolForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -155,6 +156,11 @@ pub async fn submit(
     if !form_is_ours(&s, &headers, &form.csrf) {
         p.error = Some(p.w.bad_form);
         return with_cookie(with_status(p.render(), StatusCode::FORBIDDEN), set);
+    }
+    // Each attempt hashes a password: limited per address like sign-in; wrong links count.
+    if s.limits.shut_out_for(peer.ip()).is_some() || !s.limits.allow_signin(peer.ip()) {
+        p.error = Some(super::words::words(lang).slow_down);
+        return with_cookie(with_status(p.render(), StatusCode::TOO_MANY_REQUESTS), set);
     }
     let refusal = password_refusal(&p.w, &form);
     let passkey = super::passkeys::answer(&form.passkey_token, &form.passkey_answer);
@@ -179,6 +185,7 @@ pub async fn submit(
             return with_status(p.render(), StatusCode::OK);
         }
         Some(Err(CoreError::Missing { .. })) => {
+            s.limits.record_failed_auth(peer.ip());
             p.error = Some(p.w.invalid_link);
             return with_status(p.render(), StatusCode::NOT_FOUND);
         }

@@ -72,13 +72,25 @@ pub struct CeremonyForm {
 
 type Form = Result<axum::Form<CeremonyForm>, axum::extract::rejection::FormRejection>;
 
-/// Starts enrolling a passkey from a one-time link.
-pub async fn enrol(State(s): State<AppState>, headers: HeaderMap, form: Form) -> Response {
+/// Starts enrolling a passkey from a one-time link (limited per address: each start keeps a
+/// ceremony's state; an unknown link counts as a failure).
+pub async fn enrol(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: Form,
+) -> Response {
     let Ok(axum::Form(form)) = form else {
         return not_ours();
     };
     if !form_is_ours(&s, &headers, &form.csrf) {
         return not_ours();
+    }
+    if let Some(retry_after) = s.limits.shut_out_for(peer.ip()) {
+        return ApiError::RateLimited { retry_after }.into_response();
+    }
+    if !s.limits.allow_signin(peer.ip()) {
+        return ApiError::RateLimited { retry_after: 60 }.into_response();
     }
     let Some(rp) = s.passkeys.clone() else {
         return unavailable();
@@ -87,6 +99,7 @@ pub async fn enrol(State(s): State<AppState>, headers: HeaderMap, form: Form) ->
     match s.vault.start_passkey_enrolment(&rp, &link).await {
         Ok(Some(c)) => ceremony(c),
         Ok(None) => {
+            s.limits.record_failed_auth(peer.ip());
             let detail = "this enrolment link is unknown, used or expired: ask for a new one";
             problem(
                 StatusCode::NOT_FOUND,
