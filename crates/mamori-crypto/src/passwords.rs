@@ -1,5 +1,6 @@
 //! Staff passwords: NIST SP 800-63B rules (at least 12 characters counted as Unicode code points,
-//! at most 256, no composition rules, no hints) and Argon2id (RFC 9106) with a random salt, stored
+//! at most 256, no composition rules, no hints, and not a password known to be common — zxcvbn's
+//! estimate, whose lists ship inside the `zxcvbn` crate, MIT) and Argon2id (RFC 9106) with a random salt, stored
 //! as a PHC string so its parameters travel with it.
 
 use argon2::Argon2;
@@ -20,12 +21,21 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
     if chars > PASSWORD_MAX_CHARS {
         return Some("a password has at most 256 characters");
     }
-    let first = password.chars().next();
-    if password.chars().all(|c| Some(c) == first) {
-        return Some("a password of one repeated character is too easy to guess");
+    // NIST SP 800-63B asks for a check against passwords known to be common or breached:
+    // zxcvbn's estimate of the guesses needed, from its frequency lists (leaked passwords,
+    // common words and names) and patterns (sequences, repeats, keyboard walks, dates).
+    if zxcvbn::zxcvbn(password, &[]).score() < MIN_SCORE {
+        return Some(
+            "this password is too easy to guess: a common password or a simple pattern \
+             (a few unrelated words make a strong one)",
+        );
     }
     None
 }
+
+/// The lowest zxcvbn score a password may have: `Three` takes more than 10^8 guesses to find —
+/// out of reach of an online attacker and slow offline against Argon2id.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
 /// The password's Argon2id hash as a PHC string (`$argon2id$v=19$…`).
 pub fn hash_password(password: &str) -> Result<String, CryptoError> {
@@ -47,6 +57,31 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Long enough is not enough: common and breached passwords and simple patterns of twelve
+    /// characters or more are refused; a few unrelated words pass, without composition rules.
+    #[test]
+    fn common_passwords_and_patterns_are_refused() {
+        for guessable in [
+            "password1234",
+            "123456789012",
+            "qwertyuiopasdf",
+            "Password123!",
+            "iloveyou2024",
+            "abcdefghijklmn",
+            "aaaaaaaaaaaaaaa",
+        ] {
+            assert!(password_problem(guessable).is_some(), "{guessable}");
+        }
+        for strong in [
+            "a long and quiet harbour",
+            "a bench officer's long password",
+            "the password of ada@example.com",
+            "静かな港の長い夜明けと朝の鐘",
+        ] {
+            assert_eq!(password_problem(strong), None, "{strong}");
+        }
+    }
 
     #[test]
     fn passwords_follow_nist_length_rules_and_verify_by_argon2id() {

@@ -152,6 +152,7 @@ pub async fn staff_enrol_by_their_one_time_link(app: TestApp) {
             &code,
             "too easy to guess",
         ),
+        ("password1234", "password1234", &code, "too easy to guess"),
         (good, good, &wrong, "That code does not match."),
         (good, good, "", "That code does not match."),
     ] {
