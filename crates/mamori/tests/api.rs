@@ -127,7 +127,7 @@ use hardening::{
 };
 use legal_holds::{
     a_held_persons_erasure_waits_for_the_hold_to_end, bad_hold_requests_change_nothing,
-    legal_holds_keep_a_person_until_lifted,
+    legal_holds_keep_a_person_until_lifted, officers_place_and_lift_holds_in_the_console,
 };
 use outage::a_lost_database_fails_readiness_by_name_and_refuses_writes;
 use records::records_are_listed_by_kind_newest_first_a_page_at_a_time;
@@ -298,6 +298,7 @@ both_backends!(
     legal_holds_keep_a_person_until_lifted,
     bad_hold_requests_change_nothing,
     a_held_persons_erasure_waits_for_the_hold_to_end,
+    officers_place_and_lift_holds_in_the_console,
     the_signing_keys_are_published_as_a_jwk_set,
     staff_enrol_by_their_one_time_link,
     an_enrolment_link_expires_after_seven_days,

@@ -195,6 +195,13 @@ for (const [lang, w] of Object.entries(words)) {
     assert.ok(await page.isVisible('#agent-key'));
     problems.push(...await checkPage(page, 'agents'));
     await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
+    await page.click('#holds-link');
+    await page.fill('#hold-customer', `customer${lang === 'en' ? 5 : lang === 'ja' ? 6 : 7}@example.com`);
+    await page.selectOption('#hold-reason', 'tax_audit');
+    await page.click('#place-hold');
+    assert.ok(await page.isVisible('#holds'), 'the hold placed is listed');
+    problems.push(...await checkPage(page, 'legal holds'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#policy-link');
     assert.ok((await page.textContent('#in-force')).includes('v1'), 'the demo published its policy as v1');
     await page.click('#compare button[type=submit]');

@@ -8,6 +8,7 @@ mod admin;
 mod agents;
 mod customers;
 mod enrol;
+mod holds;
 mod home;
 mod keys;
 mod keys_words;
@@ -102,6 +103,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/admin/webhooks/remove", post(webhooks::remove))
         .route("/console/admin/agents", get(agents::list).post(agents::add))
         .route("/console/admin/agents/remove", post(agents::remove))
+        .route("/console/admin/holds", get(holds::list).post(holds::place))
+        .route("/console/admin/holds/lift", post(holds::lift))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route("/console/surveys", get(surveys::list))

@@ -81,7 +81,7 @@ fn day_ms(day: &str) -> Option<i64> {
 }
 
 /// How a typed identifier is looked up: an address has an @, a number starts with + or a digit.
-fn lookup_kind(value: &str) -> LookupKind {
+pub(super) fn lookup_kind(value: &str) -> LookupKind {
     if value.contains('@') {
         LookupKind::Email
     } else if value.starts_with('+') {

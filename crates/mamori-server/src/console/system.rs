@@ -35,6 +35,8 @@ struct SystemPage {
     webhooks_link: Option<&'static str>,
     /// The link to register and remove agents, for roles granted `agents`.
     agents_link: Option<&'static str>,
+    /// The link to place and lift legal holds, for roles granted `retention`.
+    holds_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +67,7 @@ fn links(s: &AppState, signed: &Signed, lang: Language, page: &mut SystemPage) {
     page.webhooks_link =
         may(AdminPermission::Webhooks).map(|()| super::webhooks::manage_link(lang));
     page.agents_link = may(AdminPermission::Agents).map(|()| super::agents::manage_link(lang));
+    page.holds_link = may(AdminPermission::Retention).map(|()| super::holds::manage_link(lang));
     page.policy_link = may(AdminPermission::Policy)
         .map(|()| super::policy_words::policy_words(lang).compare_and_publish);
 }
@@ -88,6 +91,7 @@ async fn sections(
         keys_link: None,
         webhooks_link: None,
         agents_link: None,
+        holds_link: None,
     };
     links(s, signed, lang, &mut page);
     if granted(s, signed, AdminPermission::ApiKeys) {
