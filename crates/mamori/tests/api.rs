@@ -107,8 +107,8 @@ use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
 use console_ledger::{
     auditors_check_an_events_proof_and_a_kept_head, auditors_see_which_staff_accessed_a_customer,
     auditors_verify_the_whole_ledger_from_the_console,
-    staff_make_a_private_release_from_the_console, staff_read_survey_results_in_the_console,
-    staff_see_a_private_surveys_budget_and_releases,
+    staff_create_and_close_a_survey_in_the_console, staff_make_a_private_release_from_the_console,
+    staff_read_survey_results_in_the_console, staff_see_a_private_surveys_budget_and_releases,
 };
 use console_policy::officers_compare_policy_versions_and_publish_from_the_console;
 use console_requests::{
@@ -320,6 +320,7 @@ both_backends!(
     auditors_verify_the_whole_ledger_from_the_console,
     staff_see_a_private_surveys_budget_and_releases,
     staff_make_a_private_release_from_the_console,
+    staff_create_and_close_a_survey_in_the_console,
     administrators_invite_staff_from_the_console,
     administrators_disable_staff_and_their_sessions_end,
     administrators_create_and_revoke_api_keys_in_the_console,

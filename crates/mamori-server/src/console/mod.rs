@@ -26,6 +26,7 @@ mod request_words;
 mod requests;
 mod sign_in;
 mod staff_words;
+mod survey_admin;
 mod survey_release;
 mod survey_words;
 mod surveys;
@@ -107,7 +108,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/admin/holds/lift", post(holds::lift))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/policy/publish", post(policy::publish))
-        .route("/console/surveys", get(surveys::list))
+        .route(
+            "/console/surveys",
+            get(surveys::list).post(survey_admin::create),
+        )
+        .route("/console/surveys/{slug}/close", post(survey_admin::close))
         .route("/console/surveys/{slug}", get(surveys::one))
         .route(
             "/console/surveys/{slug}/release",

@@ -23,6 +23,11 @@ struct ListPage {
     f: Frame,
     /// (slug, title, open)
     surveys: Vec<(String, String, bool)>,
+    /// Whether the role may create and close surveys (`surveys = ["manage"]`).
+    can_manage: bool,
+    mw: super::survey_admin::ManageWords,
+    status: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// A question's results: its chart (SVG we draw), or a page of its free-text answers.
@@ -126,16 +131,27 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    let f = frame(&s, lang, &signed, "surveys");
+    match signed_in(&s, &headers, lang).await {
+        Ok(signed) => list_page(&s, lang, &signed, (None, None)).await,
+        Err(answer) => answer,
+    }
+}
+
+/// The surveys, with the forms to create and close them for roles that manage surveys; `said`
+/// a step's status or error (422).
+pub(super) async fn list_page(
+    s: &AppState,
+    lang: mamori_policy::Language,
+    signed: &super::Signed,
+    said: (Option<&'static str>, Option<String>),
+) -> Response {
+    let f = frame(s, lang, signed, "surveys");
     let listed = match s.vault.staff_actor(&signed.session, "survey.list").await {
         Ok(actor) => s.vault.list_surveys(&actor).await,
         Err(e) => Err(e),
     };
     let today = s.vault.now_ms().div_euclid(86_400_000);
+    let role = s.vault.policy.role(signed.session.role());
     match listed {
         Ok(all) => {
             let surveys = (all.iter())
@@ -147,9 +163,21 @@ pub async fn list(
                     )
                 })
                 .collect();
-            with_status(ListPage { f, surveys }.render(), StatusCode::OK)
+            let code = match said.1 {
+                Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                None => StatusCode::OK,
+            };
+            let page = ListPage {
+                f,
+                surveys,
+                can_manage: role.is_some_and(|r| r.surveys.manage),
+                mw: super::survey_admin::manage_words(lang),
+                status: said.0,
+                error: said.1,
+            };
+            with_status(page.render(), code)
         }
-        Err(e) => refused(&s, f, e),
+        Err(e) => refused(s, f, e),
     }
 }
 

@@ -322,3 +322,75 @@ pub async fn staff_make_a_private_release_from_the_console(app: TestApp) {
         "no release form without surveys = [\"manage\"]"
     );
 }
+
+/// A survey created from its pasted definition and closed from the console; a definition that is
+/// not one, too long or taken changes nothing; roles without `manage` get no forms.
+pub async fn staff_create_and_close_a_survey_in_the_console(app: TestApp) {
+    let officer = signed_in_as(&app, "surv.officer@example.com", "privacy_officer")
+        .await
+        .0;
+    let post = async |path: &str, form: &[(&str, &str)]| {
+        let (_, page) = console_get(&app, &officer, "/console/surveys").await;
+        let csrf = crate::form_csrf(&page);
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend_from_slice(form);
+        let r = (reqwest::Client::new().post(app.url(path)))
+            .header("cookie", format!("mamori_staff={officer}"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let definition = include_str!("../../../../examples/survey.toml")
+        .replace("slug = \"how-we-use-your-data\"", "slug = \"console-made\"");
+    let huge = "#".repeat(70_000);
+    for bad in ["not a survey", huge.as_str()] {
+        let (status, page) = post("/console/surveys", &[("definition", bad)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("id=\"error\""), "{page}");
+    }
+    let (status, page) = post(
+        "/console/surveys",
+        &[("definition", &definition), ("lang", "ja")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("アンケートを作成しました") && page.contains("console-made"),
+        "{page}"
+    );
+    let (status, _) = post("/console/surveys", &[("definition", &definition)]).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the slug is taken"
+    );
+    let today = app.vault.now_ms().div_euclid(86_400_000);
+    assert!(
+        app.vault
+            .survey("console-made")
+            .await
+            .unwrap()
+            .is_open(today)
+    );
+    let (status, _) = post("/console/surveys/console-made/close", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !app.vault
+            .survey("console-made")
+            .await
+            .unwrap()
+            .is_open(today),
+        "closed"
+    );
+
+    let support = signed_in_as(&app, "surv.support@example.com", "support")
+        .await
+        .0;
+    let (_, page) = console_get(&app, &support, "/console/surveys").await;
+    assert!(
+        !page.contains("id=\"create-survey\"") && !page.contains("close-survey"),
+        "{page}"
+    );
+}
