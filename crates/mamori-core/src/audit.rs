@@ -21,6 +21,10 @@ pub struct EventFilter {
     pub allowed: Option<bool>,
     /// Only leaves below this index (the next page).
     pub before: Option<u64>,
+    /// Only events at or after this time (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Only events before this time (Unix ms).
+    pub until_ms: Option<i64>,
 }
 
 /// How far back one read looks without a subject (whose leaves are indexed).
@@ -45,7 +49,9 @@ impl EventFilter {
         let outcome_ok = self
             .allowed
             .is_none_or(|a| a == (e.outcome == Outcome::Allowed));
-        actor_ok && purpose_ok && outcome_ok
+        let time_ok = self.since_ms.is_none_or(|t| e.time_ms >= t)
+            && self.until_ms.is_none_or(|t| e.time_ms < t);
+        actor_ok && purpose_ok && outcome_ok && time_ok
     }
 }
 

@@ -53,6 +53,11 @@ pub struct LedgerQuery {
     purpose: String,
     #[serde(default)]
     outcome: String,
+    /// Days (YYYY-MM-DD, UTC): events from the start of `from` to the end of `to`.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
     before: Option<u64>,
 }
 
@@ -64,6 +69,18 @@ impl LedgerQuery {
             text => Some(mamori_core::parse_id(text)?),
         };
         let text = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty() && t.len() <= 100);
+        let day = |t: &str| -> Option<Option<i64>> {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            match t.trim() {
+                "" => Some(None),
+                t => {
+                    let date = time::Date::parse(t, &format).ok()?;
+                    Some(Some(date.midnight().assume_utc().unix_timestamp() * 1000))
+                }
+            }
+        };
+        let since_ms = day(&self.from)?;
+        let until_ms = day(&self.to)?.map(|start| start + 86_400_000);
         Some(EventFilter {
             actor: text(&self.actor),
             subject,
@@ -74,6 +91,8 @@ impl LedgerQuery {
                 _ => None,
             },
             before: self.before,
+            since_ms,
+            until_ms,
         })
     }
 }

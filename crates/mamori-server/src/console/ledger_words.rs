@@ -28,6 +28,8 @@ pub(crate) struct LedgerWords {
     pub(crate) verify_failed: &'static str,
     pub(crate) verify_never: &'static str,
     pub(crate) leaves_checked: &'static str,
+    pub(crate) from_day: &'static str,
+    pub(crate) to_day: &'static str,
 }
 
 const EN: LedgerWords = LedgerWords {
@@ -56,6 +58,8 @@ const EN: LedgerWords = LedgerWords {
     verify_failed: "The ledger does NOT verify: treat this as an incident.",
     verify_never: "Not verified since the server started.",
     leaves_checked: "leaves checked",
+    from_day: "From (day)",
+    to_day: "To (day)",
 };
 
 const JA: LedgerWords = LedgerWords {
@@ -84,6 +88,8 @@ const JA: LedgerWords = LedgerWords {
     verify_failed: "台帳の検証に失敗しました。インシデントとして扱ってください。",
     verify_never: "サーバーの起動以降、まだ検証していません。",
     leaves_checked: "件のリーフを検証",
+    from_day: "開始日",
+    to_day: "終了日",
 };
 
 const FR: LedgerWords = LedgerWords {
@@ -112,6 +118,8 @@ const FR: LedgerWords = LedgerWords {
     verify_failed: "Le registre n’est PAS vérifié\u{a0}: traitez-le comme un incident.",
     verify_never: "Pas vérifié depuis le démarrage du serveur.",
     leaves_checked: "feuilles vérifiées",
+    from_day: "Du (jour)",
+    to_day: "Au (jour)",
 };
 
 pub(crate) fn ledger_words(lang: Language) -> LedgerWords {

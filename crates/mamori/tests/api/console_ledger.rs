@@ -71,8 +71,29 @@ pub async fn auditors_see_which_staff_accessed_a_customer(app: TestApp) {
         page.contains("staff.sign_in") && page.contains("ledger.read"),
         "{page}"
     );
-    let (status, _) = console_get(&app, &officer, "/console/ledger?subject=not-an-id").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // By time: today's events are there; none before yesterday.
+    let today = &mamori_core::format_time(app.vault.now_ms())[..10];
+    let (_, page) = console_get(
+        &app,
+        &officer,
+        &format!("/console/ledger?from={today}&to={today}"),
+    )
+    .await;
+    assert!(page.contains("staff.sign_in"), "{page}");
+    let (_, page) = console_get(
+        &app,
+        &officer,
+        "/console/ledger?from=2001-01-01&to=2001-01-02",
+    )
+    .await;
+    assert!(
+        !page.contains("staff.sign_in") && !page.contains("class=\"proof-link\""),
+        "{page}"
+    );
+    for bad in ["subject=not-an-id", "from=yesterday", "to=2026-02-30"] {
+        let (status, _) = console_get(&app, &officer, &format!("/console/ledger?{bad}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
 }
 
 /// Survey results in the console: the API's charts (cells below k hidden) and the scrubbed free
