@@ -24,6 +24,9 @@ pub(crate) struct OpenWords {
     pub(crate) customer: &'static str,
     pub(crate) customer_hint: &'static str,
     pub(crate) record: &'static str,
+    pub(crate) due_filter: &'static str,
+    pub(crate) within_week: &'static str,
+    pub(crate) find_reference: &'static str,
 }
 
 const EN: OpenWords = OpenWords {
@@ -33,6 +36,9 @@ const EN: OpenWords = OpenWords {
     customer: "The customer's e-mail, phone or external id (if known)",
     customer_hint: "Looked up for the rights purpose; the lookup is in the ledger.",
     record: "Record the request",
+    due_filter: "Due",
+    within_week: "within a week",
+    find_reference: "Reference (R-…), any state",
 };
 
 const JA: OpenWords = OpenWords {
@@ -42,6 +48,9 @@ const JA: OpenWords = OpenWords {
     customer: "お客様のメールアドレス、電話番号または外部ID（わかる場合）",
     customer_hint: "権利行使の目的で検索し、検索は台帳に記録されます。",
     record: "請求を登録する",
+    due_filter: "期限",
+    within_week: "1週間以内",
+    find_reference: "受付番号（R-…）、状態を問わず",
 };
 
 const FR: OpenWords = OpenWords {
@@ -51,6 +60,9 @@ const FR: OpenWords = OpenWords {
     customer: "L’e-mail, le téléphone ou l’identifiant externe du client (s’il est connu)",
     customer_hint: "Recherché pour la finalité des droits\u{a0}; la recherche figure au registre.",
     record: "Enregistrer la demande",
+    due_filter: "Échéance",
+    within_week: "sous une semaine",
+    find_reference: "Référence (R-…), quel que soit l’état",
 };
 
 pub(crate) fn open_words(lang: Language) -> OpenWords {
@@ -108,13 +120,16 @@ pub async fn open(
     let said = |text: &str| Some(text.to_string());
     let form = match form {
         Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return register_page(&s, lang, &signed, None, said(w.bad_form)).await,
+        _ => return register_page(&s, lang, &signed, &Default::default(), said(w.bad_form)).await,
     };
     let received_ms = match form.received.trim() {
         "" => None,
         day => match day_ms(day) {
             Some(ms) => Some(ms),
-            None => return register_page(&s, lang, &signed, None, said(w.bad_value)).await,
+            None => {
+                return register_page(&s, lang, &signed, &Default::default(), said(w.bad_value))
+                    .await;
+            }
         },
     };
     let opened = match s.vault.staff_actor(&signed.session, "request.open").await {
@@ -157,5 +172,5 @@ pub async fn open(
         Err(CoreError::Invalid { .. } | CoreError::Missing { .. }) => w.bad_value.to_string(),
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
-    register_page(&s, lang, &signed, None, Some(error)).await
+    register_page(&s, lang, &signed, &Default::default(), Some(error)).await
 }

@@ -86,13 +86,21 @@ struct RegisterPage {
     kinds: Vec<(&'static str, String)>,
     ow: super::request_open::OpenWords,
     state: String,
+    due: String,
+    reference: String,
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct RegisterQuery {
     lang: Option<String>,
     state: Option<String>,
+    /// `overdue`, `week` (due within seven days), or anything else for any due date.
+    #[serde(default)]
+    due: String,
+    /// A request's short reference, as the person quotes it (`R-7F3K-92QD`).
+    #[serde(default)]
+    reference: String,
 }
 
 pub async fn register(
@@ -102,7 +110,7 @@ pub async fn register(
 ) -> Response {
     let lang = page_language(&s.vault.policy, q.lang.as_deref());
     match signed_in(&s, &headers, lang).await {
-        Ok(signed) => register_page(&s, lang, &signed, q.state, None).await,
+        Ok(signed) => register_page(&s, lang, &signed, &q, None).await,
         Err(answer) => answer,
     }
 }
@@ -113,10 +121,20 @@ pub(super) async fn register_page(
     s: &AppState,
     lang: Language,
     signed: &Signed,
-    state: Option<String>,
+    q: &RegisterQuery,
     error: Option<String>,
 ) -> Response {
-    let state = state.filter(|st| RequestState::parse(st).is_some());
+    let state = q
+        .state
+        .clone()
+        .filter(|st| RequestState::parse(st).is_some());
+    let now = s.vault.now_ms();
+    let reference = match q.reference.trim() {
+        "" => Ok(None),
+        text => mamori_core::reference::parse_reference(text)
+            .map(Some)
+            .ok_or(()),
+    };
     let mut page = RegisterPage {
         f: frame(s, lang, signed, "requests"),
         lines: vec![],
@@ -130,10 +148,22 @@ pub(super) async fn register_page(
         ),
         ow: super::request_open::open_words(lang),
         state: state.clone().unwrap_or_default(),
+        due: q.due.clone(),
+        reference: q.reference.trim().chars().take(20).collect(),
         error: None,
+    };
+    let Ok(reference) = reference else {
+        page.error = Some(page.f.w.bad_value.to_string());
+        return with_status(page.render(), StatusCode::UNPROCESSABLE_ENTITY);
     };
     let filter = RequestFilter {
         state,
+        due_before: match q.due.as_str() {
+            "overdue" => Some(now),
+            "week" => Some(now + 7 * 86_400_000),
+            _ => None,
+        },
+        reference,
         limit: 200,
         ..Default::default()
     };
@@ -141,7 +171,6 @@ pub(super) async fn register_page(
         Ok(actor) => s.vault.list_requests(&actor, &filter).await,
         Err(e) => Err(e),
     };
-    let now = s.vault.now_ms();
     match listed {
         Ok(rows) => page.lines = rows.iter().map(|r| line(lang, r, now)).collect(),
         Err(CoreError::Denied(d)) => {

@@ -378,4 +378,21 @@ pub async fn staff_record_a_request_received_by_email(app: TestApp) {
         events.contains(&("request.open".to_string(), "allowed".to_string())),
         "{events:?}"
     );
+    // The register finds it by the reference the person quotes; due in weeks, it is not overdue.
+    let reference = mamori_core::reference::format_reference(row.reference);
+    let path = format!("/console/requests?reference={reference}");
+    let (status, page) = console_get(&app, &cookie, &path).await;
+    assert!(
+        status == StatusCode::OK && page.matches("<tr>").count() == 2,
+        "{page}"
+    );
+    let (_, page) = console_get(&app, &cookie, "/console/requests?due=overdue").await;
+    assert!(page.contains("id=\"no-requests-listed\""), "{page}");
+    let (_, page) = console_get(&app, &cookie, "/console/requests?due=week").await;
+    assert!(
+        page.contains("id=\"no-requests-listed\""),
+        "due in about four weeks: {page}"
+    );
+    let (status, _) = console_get(&app, &cookie, "/console/requests?reference=R-NOPE").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
