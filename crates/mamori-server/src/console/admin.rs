@@ -11,6 +11,7 @@ use mamori_core::staff::StaffInfo;
 use mamori_policy::Language;
 use serde::Deserialize;
 
+use super::forms::{Posted, console_form, posted};
 use super::home::{Frame, frame};
 use super::requests::{Proof, sensitive_actor};
 use super::{Signed, refusal_page, signed_in, with_status};
@@ -145,19 +146,15 @@ pub async fn invite(
     headers: HeaderMap,
     form: Result<axum::Form<InviteForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return staff_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
     let actor = match sensitive_actor(&s, &signed, proof, "staff.invite").await {
         Ok(Some(actor)) => actor,
@@ -204,19 +201,15 @@ pub async fn disable(
     headers: HeaderMap,
     form: Result<axum::Form<DisableForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return staff_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let disabled = match s.vault.staff_actor(&signed.session, "staff.disable").await {
         Ok(actor) => s.vault.disable_staff(&actor, &form.staff).await,
         Err(e) => Err(e),
@@ -252,19 +245,15 @@ pub async fn reset(
     headers: HeaderMap,
     form: Result<axum::Form<ResetForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return staff_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return staff_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
     let reset = match sensitive_actor(&s, &signed, proof, "staff.reset").await {
         Ok(Some(actor)) => s.vault.reset_staff(&actor, &form.staff).await,
@@ -291,3 +280,5 @@ pub async fn reset(
     };
     staff_page(&s, lang, &signed, said).await
 }
+
+console_form!(InviteForm, DisableForm, ResetForm);

@@ -11,6 +11,7 @@ use mamori_core::drp::DrpAgentRow;
 use mamori_policy::Language;
 use serde::Deserialize;
 
+use super::forms::{Posted, console_form, posted, refusal_line};
 use super::home::{Frame, frame};
 use super::requests::{Proof, sensitive_actor};
 use super::{Signed, signed_in, with_status};
@@ -148,36 +149,20 @@ pub struct AddForm {
     passkey_answer: Option<String>,
 }
 
-/// The error line for a refusal or a value the vault would not take.
-fn refused(w: &super::words::Words, e: &CoreError) -> Option<String> {
-    match e {
-        CoreError::Denied(d) => Some(format!("{} ({})", w.refused_by_policy, d.code())),
-        CoreError::Invalid { .. }
-        | CoreError::Missing { .. }
-        | CoreError::Conflict { .. }
-        | CoreError::NotFound => Some(w.bad_value.to_string()),
-        _ => None,
-    }
-}
-
 pub async fn add(
     State(s): State<AppState>,
     headers: HeaderMap,
     form: Result<axum::Form<AddForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return agents_page(&s, lang, &signed, (None, bad)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return agents_page(&s, lang, &signed, (None, Some(w.bad_form.into()))).await,
-    };
     let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
     let added = match sensitive_actor(&s, &signed, proof, "drp.agent_add").await {
         Ok(Some(actor)) => {
@@ -191,7 +176,7 @@ pub async fn add(
     };
     let said = match added {
         Ok(()) => (Some(agent_words(lang).added), None),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text)),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
@@ -212,19 +197,15 @@ pub async fn remove(
     headers: HeaderMap,
     form: Result<axum::Form<RemoveForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return agents_page(&s, lang, &signed, (None, bad)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return agents_page(&s, lang, &signed, (None, Some(w.bad_form.into()))).await,
-    };
     let removed = match s
         .vault
         .staff_actor(&signed.session, "drp.agent_remove")
@@ -235,10 +216,12 @@ pub async fn remove(
     };
     let said = match removed {
         Ok(()) => (Some(agent_words(lang).removed), None),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text)),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
     };
     agents_page(&s, lang, &signed, said).await
 }
+
+console_form!(AddForm, RemoveForm);

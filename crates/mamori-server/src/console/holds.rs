@@ -14,6 +14,7 @@ use mamori_policy::{Language, RIGHTS_PURPOSE};
 use mamori_proto::holds::{HoldReason, LegalHold};
 use serde::Deserialize;
 
+use super::forms::{Posted, console_form, posted, refusal_line};
 use super::home::{Frame, frame};
 use super::requests::{Proof, sensitive_actor};
 use super::{Signed, signed_in, with_status};
@@ -209,18 +210,6 @@ fn day_end_ms(day: &str) -> Option<i64> {
     Some(date.next_day()?.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
-/// The error line for a refusal or a value the vault would not take.
-fn refused(w: &super::words::Words, e: &CoreError) -> Option<String> {
-    match e {
-        CoreError::Denied(d) => Some(format!("{} ({})", w.refused_by_policy, d.code())),
-        CoreError::NotFound => Some(w.no_customer.to_string()),
-        CoreError::Invalid { .. } | CoreError::Missing { .. } | CoreError::Conflict { .. } => {
-            Some(w.bad_value.to_string())
-        }
-        _ => None,
-    }
-}
-
 /// The hold the form asks for, the customer looked up by `actor` (decided and ledgered).
 async fn hold_of(
     s: &AppState,
@@ -258,19 +247,15 @@ pub async fn place(
     headers: HeaderMap,
     form: Result<axum::Form<PlaceForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return holds_page(&s, lang, &signed, (None, bad)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return holds_page(&s, lang, &signed, (None, Some(w.bad_form.into()))).await,
-    };
     let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
     let placed = match sensitive_actor(&s, &signed, proof, "hold.place").await {
         Ok(Some(actor)) => match hold_of(&s, &actor, &form).await {
@@ -282,7 +267,8 @@ pub async fn place(
     };
     let said = match placed {
         Ok(()) => (Some(hold_words(lang).placed_status), None),
-        Err(e) => match refused(&w, &e) {
+        Err(CoreError::NotFound) => (None, Some(w.no_customer.to_string())),
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text)),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
@@ -303,19 +289,15 @@ pub async fn lift(
     headers: HeaderMap,
     form: Result<axum::Form<LiftForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return holds_page(&s, lang, &signed, (None, bad)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return holds_page(&s, lang, &signed, (None, Some(w.bad_form.into()))).await,
-    };
     let lifted = match (
         mamori_core::parse_id(&form.hold),
         s.vault.staff_actor(&signed.session, "hold.lift").await,
@@ -330,10 +312,12 @@ pub async fn lift(
     };
     let said = match lifted {
         Ok(()) => (Some(hold_words(lang).lifted), None),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text)),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
     };
     holds_page(&s, lang, &signed, said).await
 }
+
+console_form!(PlaceForm, LiftForm);

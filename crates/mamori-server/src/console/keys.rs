@@ -11,6 +11,7 @@ use mamori_core::apikeys::ApiKeyInfo;
 use mamori_policy::Language;
 use serde::Deserialize;
 
+use super::forms::{Posted, console_form, posted, refusal_line};
 use super::home::{Frame, frame};
 use super::keys_words::{KeysWords, keys_words};
 use super::requests::{Proof, sensitive_actor};
@@ -104,35 +105,20 @@ pub struct CreateForm {
     passkey_answer: Option<String>,
 }
 
-/// The error line for a refusal or a value the vault would not take.
-fn refused(w: &super::words::Words, e: &CoreError) -> Option<String> {
-    match e {
-        CoreError::Denied(d) => Some(format!("{} ({})", w.refused_by_policy, d.code())),
-        CoreError::Invalid { .. } | CoreError::Missing { .. } | CoreError::Conflict { .. } => {
-            Some(w.bad_value.to_string())
-        }
-        _ => None,
-    }
-}
-
 pub async fn create(
     State(s): State<AppState>,
     headers: HeaderMap,
     form: Result<axum::Form<CreateForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return keys_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return keys_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
     let created = match sensitive_actor(&s, &signed, proof, "apikey.create").await {
         Ok(Some(actor)) => s.vault.create_api_key(&actor, &form.role, &form.name).await,
@@ -143,7 +129,7 @@ pub async fn create(
     };
     let said = match created {
         Ok((_, token)) => (Some(keys_words(lang).created), None, Some(token)),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text), None),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
@@ -164,29 +150,27 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return keys_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return keys_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let revoked = match s.vault.staff_actor(&signed.session, "apikey.revoke").await {
         Ok(actor) => s.vault.revoke_api_key(&actor, &form.key).await,
         Err(e) => Err(e),
     };
     let said = match revoked {
         Ok(()) => (Some(keys_words(lang).revoked), None, None),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text), None),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
     };
     keys_page(&s, lang, &signed, said).await
 }
+
+console_form!(CreateForm, RevokeForm);

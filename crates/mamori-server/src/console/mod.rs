@@ -8,6 +8,7 @@ mod admin;
 mod agents;
 mod customers;
 mod enrol;
+mod forms;
 mod holds;
 mod home;
 mod keys;

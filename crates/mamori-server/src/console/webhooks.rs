@@ -11,6 +11,7 @@ use mamori_core::webhooks::{EVENT_TYPES, WebhookInfo};
 use mamori_policy::Language;
 use serde::Deserialize;
 
+use super::forms::{Posted, console_form, posted, refusal_line};
 use super::home::{Frame, frame};
 use super::requests::{Proof, sensitive_actor};
 use super::{Signed, signed_in, with_status};
@@ -157,35 +158,20 @@ pub struct AddForm {
     passkey_answer: Option<String>,
 }
 
-/// The error line for a refusal or a value the vault would not take.
-fn refused(w: &super::words::Words, e: &CoreError) -> Option<String> {
-    match e {
-        CoreError::Denied(d) => Some(format!("{} ({})", w.refused_by_policy, d.code())),
-        CoreError::Invalid { .. } | CoreError::Missing { .. } | CoreError::Conflict { .. } => {
-            Some(w.bad_value.to_string())
-        }
-        _ => None,
-    }
-}
-
 pub async fn add(
     State(s): State<AppState>,
     headers: HeaderMap,
     form: Result<axum::Form<AddForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return webhooks_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return webhooks_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let proof = Proof::of(&form.code, &form.passkey_token, &form.passkey_answer);
     let added = match sensitive_actor(&s, &signed, proof, "webhook.add").await {
         Ok(Some(actor)) => {
@@ -201,7 +187,7 @@ pub async fn add(
     };
     let said = match added {
         Ok((_, secret)) => (Some(webhook_words(lang).added), None, Some(secret)),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text), None),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
@@ -222,29 +208,27 @@ pub async fn remove(
     headers: HeaderMap,
     form: Result<axum::Form<RemoveForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = page_language(
-        &s.vault.policy,
-        form.as_ref().ok().and_then(|f| f.lang.as_deref()),
-    );
-    let signed = match signed_in(&s, &headers, lang).await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return webhooks_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
     };
     let w = super::words::words(lang);
-    let form = match form {
-        Ok(axum::Form(f)) if signed.form_is_ours(&s, &headers, &f.csrf) => f,
-        _ => return webhooks_page(&s, lang, &signed, (None, Some(w.bad_form.into()), None)).await,
-    };
     let removed = match s.vault.staff_actor(&signed.session, "webhook.remove").await {
         Ok(actor) => s.vault.remove_webhook(&actor, &form.webhook).await,
         Err(e) => Err(e),
     };
     let said = match removed {
         Ok(()) => (Some(webhook_words(lang).removed), None, None),
-        Err(e) => match refused(&w, &e) {
+        Err(e) => match refusal_line(&w, &e) {
             Some(text) => (None, Some(text), None),
             None => return crate::problem::ApiError::from(e).into_response(),
         },
     };
     webhooks_page(&s, lang, &signed, said).await
 }
+
+console_form!(AddForm, RemoveForm);
