@@ -2,9 +2,10 @@
 //! trained and signed in over HTTP, then the console's pages timed — home (request counts), the
 //! request register (a page of the open queue), the customer lookup and view (two access
 //! decisions and ledger events), the training course, My sessions (sessions and sign-in
-//! methods), the ledger (the newest events) and one event's inclusion proof — each as a p95
-//! against the privacy center's My data page measured in the same run. And a refused sign-in's
-//! time for a known address against an unknown one (the page must not tell them apart).
+//! methods), the ledger (the newest events), one event's inclusion proof, and the administration
+//! pages (policy versions and changes, the privacy report, keys, webhooks, agents, holds) — each
+//! as a p95 against the privacy center's My data page measured in the same run. And a refused
+//! sign-in's time for a known address against an unknown one (the page must not tell them apart).
 
 use mamori_crypto::second_factor::TotpSecret;
 
@@ -135,6 +136,16 @@ pub(super) async fn console_figures(
         ("page_console_sessions_p95_ms", "/console/sessions", false),
         ("page_console_ledger_p95_ms", "/console/ledger", false),
         ("page_console_proof_p95_ms", "/console/ledger/0", false),
+        ("page_console_policy_p95_ms", "/console/admin/policy", false),
+        ("page_console_report_p95_ms", "/console/admin/report", false),
+        ("page_console_keys_p95_ms", "/console/admin/keys", false),
+        (
+            "page_console_webhooks_p95_ms",
+            "/console/admin/webhooks",
+            false,
+        ),
+        ("page_console_agents_p95_ms", "/console/admin/agents", false),
+        ("page_console_holds_p95_ms", "/console/admin/holds", false),
     ] {
         let mut times = vec![];
         for _ in 0..200 {
