@@ -11,7 +11,6 @@ use mamori_proto::reports::{
     RequestsSummary, Sentiment, SentimentQuestion, SignedHead, SurveyStatus,
 };
 use mamori_proto::surveys::{QuestionKind, SurveyResults};
-use mamori_store::RequestFilter;
 
 use crate::surveys::{Access, ResultsMode};
 use crate::{Actor, Result, Vault, format_time};
@@ -19,47 +18,36 @@ use crate::{Actor, Result, Vault, format_time};
 /// The survey `mamori demo` creates from `examples/survey.toml`, whose results feed the report.
 pub const BUILTIN_SURVEY_SLUG: &str = "how-we-use-your-data";
 
-/// Open requests counted for the report (the queue is paged beyond that).
-const REQUESTS_COUNTED: i64 = 100_000;
-
 impl Vault {
     /// The report, for a role that may work privacy requests (the privacy officer).
     pub async fn privacy_report(&self, actor: &Actor) -> Result<PrivacyReport> {
         let granted = self.grant_survey_admin(actor, "report.read").await?;
         let now = self.now_ms();
-        let open = self
-            .store
-            .requests(&RequestFilter {
-                state: None,
-                due_before: None,
-                after: None,
-                subject: None,
-                reference: None,
-                limit: REQUESTS_COUNTED,
-            })
-            .await?;
-        let mut by_kind = std::collections::BTreeMap::<RequestKind, (u64, u64)>::new();
-        for r in &open {
-            let entry = by_kind.entry(r.kind).or_default();
-            entry.0 += 1;
-            entry.1 += u64::from(r.due_ms < now);
-        }
+        // One aggregate over the open queue: exact counts without reading every request.
+        let queue = self.store.open_requests_by_kind(now).await?;
         let requests = RequestsSummary {
-            open: open.len() as u64,
-            overdue: by_kind.values().map(|(_, late)| late).sum(),
-            soonest_due: open.iter().map(|r| r.due_ms).min().map(format_time),
-            by_kind: (by_kind.into_iter())
-                .map(|(kind, (open, overdue))| KindCount {
-                    kind,
-                    open,
-                    overdue,
+            open: queue.iter().map(|k| k.open as u64).sum(),
+            overdue: queue.iter().map(|k| k.overdue as u64).sum(),
+            soonest_due: queue
+                .iter()
+                .filter_map(|k| k.soonest_due_ms)
+                .min()
+                .map(format_time),
+            by_kind: (queue.iter())
+                .filter_map(|k| {
+                    Some(KindCount {
+                        kind: RequestKind::parse(&k.kind)?,
+                        open: k.open as u64,
+                        overdue: k.overdue as u64,
+                    })
                 })
                 .collect(),
         };
+        let waiting: u64 = queue.iter().map(|k| k.waiting as u64).sum();
         let report = PrivacyReport {
             generated_at: format_time(now),
             requests,
-            legal_holds: self.holds_summary(&open).await?,
+            legal_holds: self.holds_summary(waiting).await?,
             customer_sentiment: self.sentiment().await?,
             surveys: self.survey_statuses().await?,
             policy_version: self.store.latest_policy_version().await?.map(|(v, _)| v),
@@ -79,7 +67,7 @@ impl Vault {
     }
 
     /// The holds in force, counted by kind and reason, and the erasures they keep waiting.
-    async fn holds_summary(&self, open: &[mamori_store::RequestRow]) -> Result<HoldsSummary> {
+    async fn holds_summary(&self, waiting_erasures: u64) -> Result<HoldsSummary> {
         let rows = self.store.legal_holds(self.now_ms()).await?;
         let mut by_reason = std::collections::BTreeMap::<&str, u64>::new();
         for r in &rows {
@@ -106,7 +94,7 @@ impl Vault {
                 .filter_map(|r| r.until_ms)
                 .min()
                 .map(format_time),
-            waiting_erasures: open.iter().filter(|r| r.waiting_for.is_some()).count() as u64,
+            waiting_erasures,
         })
     }
 

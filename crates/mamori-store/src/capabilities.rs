@@ -195,6 +195,10 @@ pub trait RequestStore: Send + Sync {
         cap: i64,
     ) -> Result<(i64, i64, i64)>;
 
+    /// The open queue counted by kind, exactly, in one aggregate (the privacy report): each
+    /// kind's open requests, those due before `now_ms`, those waiting, and the soonest due date.
+    async fn open_requests_by_kind(&self, now_ms: i64) -> Result<Vec<OpenKindCount>>;
+
     /// Open requests that wait for something (an erasure a legal hold keeps), oldest first.
     async fn waiting_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;
 

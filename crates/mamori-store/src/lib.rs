@@ -478,6 +478,16 @@ pub struct RequestFilter {
     pub limit: i64,
 }
 
+/// One kind of request in the open queue (see [`RequestStore::open_requests_by_kind`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenKindCount {
+    pub kind: String,
+    pub open: i64,
+    pub overdue: i64,
+    pub waiting: i64,
+    pub soonest_due_ms: Option<i64>,
+}
+
 /// One segment of the subject index (see migrations/sqlite/0010_subject_leaves.sql).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeafSegment {

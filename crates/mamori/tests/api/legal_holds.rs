@@ -215,8 +215,11 @@ pub async fn a_held_persons_erasure_waits_for_the_hold_to_end(app: TestApp) {
         html.contains(&format!("reference {reference}")),
         "the session and the data stay"
     );
-    // The sweep leaves it waiting while the hold is in force.
+    // The sweep leaves it waiting while the hold is in force; the report counts it.
     assert_eq!(app.vault.carry_out_waiting_erasures().await.unwrap(), 0);
+    let r = officer(&app, Method::GET, "/v1/reports/privacy", None).await;
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["legal_holds"]["waiting_erasures"], 1, "{report}");
 
     let r = officer(
         &app,

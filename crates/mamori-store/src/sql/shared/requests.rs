@@ -68,6 +68,29 @@ impl RequestStore for Backend {
         ))
     }
 
+    async fn open_requests_by_kind(&self, now_ms: i64) -> Result<Vec<OpenKindCount>> {
+        let rows: Vec<(String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT kind, COUNT(*), SUM(CASE WHEN due_ms < $1 THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN waiting_for IS NOT NULL THEN 1 ELSE 0 END), MIN(due_ms) \
+             FROM rights_requests WHERE closed_ms IS NULL GROUP BY kind ORDER BY kind",
+        )
+        .bind(now_ms)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(kind, open, overdue, waiting, soonest_due_ms)| OpenKindCount {
+                    kind,
+                    open,
+                    overdue,
+                    waiting,
+                    soonest_due_ms,
+                },
+            )
+            .collect())
+    }
+
     async fn requests(&self, f: &RequestFilter) -> Result<Vec<RequestRow>> {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
             "SELECT {REQUEST_COLUMNS} FROM rights_requests WHERE "
