@@ -71,3 +71,13 @@ pub(crate) fn refusal_line(w: &Words, e: &CoreError) -> Option<String> {
         _ => None,
     }
 }
+
+/// The start of a day typed in a form (YYYY-MM-DD, UTC) in Unix milliseconds; None if it is not
+/// one. A day's end is its start plus [`DAY_MS`].
+pub(crate) fn day_start_ms(day: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day.trim(), &format).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+pub(crate) const DAY_MS: i64 = 86_400_000;

@@ -14,7 +14,7 @@ use mamori_policy::{Language, RIGHTS_PURPOSE};
 use mamori_proto::holds::{HoldReason, LegalHold};
 use serde::Deserialize;
 
-use super::forms::{Posted, console_form, posted, refusal_line};
+use super::forms::{DAY_MS, Posted, console_form, day_start_ms, posted, refusal_line};
 use super::home::{Frame, frame};
 use super::requests::{Proof, sensitive_actor};
 use super::{Signed, signed_in, with_status};
@@ -203,13 +203,6 @@ pub struct PlaceForm {
     passkey_answer: Option<String>,
 }
 
-/// The end of a day (YYYY-MM-DD, UTC) in Unix milliseconds: a hold "until" a day covers it.
-fn day_end_ms(day: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(day, &format).ok()?;
-    Some(date.next_day()?.midnight().assume_utc().unix_timestamp() * 1000)
-}
-
 /// The hold the form asks for, the customer looked up by `actor` (decided and ledgered).
 async fn hold_of(
     s: &AppState,
@@ -222,7 +215,7 @@ async fn hold_of(
     let reason = HoldReason::parse(&form.reason).ok_or_else(|| bad("reason"))?;
     let until_ms = match form.until.trim() {
         "" => None,
-        day => Some(day_end_ms(day).ok_or_else(|| bad("until"))?),
+        day => Some(day_start_ms(day).ok_or_else(|| bad("until"))? + DAY_MS),
     };
     let subject = match form.customer.trim() {
         "" => None,

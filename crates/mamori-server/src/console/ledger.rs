@@ -69,18 +69,12 @@ impl LedgerQuery {
             text => Some(mamori_core::parse_id(text)?),
         };
         let text = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty() && t.len() <= 100);
-        let day = |t: &str| -> Option<Option<i64>> {
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            match t.trim() {
-                "" => Some(None),
-                t => {
-                    let date = time::Date::parse(t, &format).ok()?;
-                    Some(Some(date.midnight().assume_utc().unix_timestamp() * 1000))
-                }
-            }
+        let day = |t: &str| match t.trim() {
+            "" => Some(None),
+            t => super::forms::day_start_ms(t).map(Some),
         };
         let since_ms = day(&self.from)?;
-        let until_ms = day(&self.to)?.map(|start| start + 86_400_000);
+        let until_ms = day(&self.to)?.map(|start| start + super::forms::DAY_MS);
         Some(EventFilter {
             actor: text(&self.actor),
             subject,

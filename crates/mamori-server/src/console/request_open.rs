@@ -85,13 +85,6 @@ pub struct OpenForm {
     customer: String,
 }
 
-/// The day's start (YYYY-MM-DD, UTC) in Unix milliseconds.
-fn day_ms(day: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(day, &format).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
-}
-
 /// How a typed identifier is looked up: an address has an @, a number starts with + or a digit.
 pub(super) fn lookup_kind(value: &str) -> LookupKind {
     if value.contains('@') {
@@ -124,7 +117,7 @@ pub async fn open(
     };
     let received_ms = match form.received.trim() {
         "" => None,
-        day => match day_ms(day) {
+        day => match super::forms::day_start_ms(day) {
             Some(ms) => Some(ms),
             None => {
                 return register_page(&s, lang, &signed, &Default::default(), said(w.bad_value))
