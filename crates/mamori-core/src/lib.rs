@@ -31,6 +31,7 @@ pub mod mail;
 pub mod outbound;
 pub mod outbox;
 pub mod policy_compare;
+pub mod posture;
 pub mod publish;
 pub mod reference;
 pub mod report;

@@ -21,6 +21,8 @@ mod console_customers;
 mod console_ledger;
 #[path = "api/console_policy.rs"]
 mod console_policy;
+#[path = "api/console_posture.rs"]
+mod console_posture;
 #[path = "api/console_requests.rs"]
 mod console_requests;
 #[path = "api/correct.rs"]
@@ -111,6 +113,9 @@ use console_ledger::{
     staff_read_survey_results_in_the_console, staff_see_a_private_surveys_budget_and_releases,
 };
 use console_policy::officers_compare_policy_versions_and_publish_from_the_console;
+use console_posture::{
+    roles_without_keys_are_refused_the_posture, the_console_shows_the_security_posture,
+};
 use console_requests::{
     a_request_is_answered_only_once_its_requester_is_verified,
     staff_fulfil_an_access_request_with_the_export, staff_record_a_request_received_by_email,
@@ -322,6 +327,8 @@ both_backends!(
     staff_make_a_private_release_from_the_console,
     staff_create_and_close_a_survey_in_the_console,
     administrators_invite_staff_from_the_console,
+    the_console_shows_the_security_posture,
+    roles_without_keys_are_refused_the_posture,
     administrators_disable_staff_and_their_sessions_end,
     administrators_create_and_revoke_api_keys_in_the_console,
     administrators_start_a_member_of_staff_over,

@@ -211,6 +211,12 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#report-link');
     assert.ok(await page.isVisible('#sentiment'), 'the demo\'s answers to the built-in survey are summarised');
     problems.push(...await checkPage(page, 'privacy report'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
+    await page.click('#posture-link');
+    assert.ok(await page.isVisible('#check-ledger'), 'the vault\'s checks are shown');
+    assert.ok(await page.isVisible('#check-backups'), 'mamori demo gave the server its machine checks');
+    assert.equal(await page.locator('#machine-unchecked').count(), 0);
+    problems.push(...await checkPage(page, 'security posture'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

@@ -92,6 +92,8 @@ pub struct Vault {
     pub key_epochs: Option<Arc<crate::keys::epoch_store::EpochStore>>,
     /// Backups taken on a schedule by `serve`, and how they are going (None: none scheduled).
     pub backups: Option<Arc<crate::keys::backup_schedule::BackupMonitor>>,
+    /// The machine's own posture checks, which the binary provides (None: only the vault's).
+    pub installation: Option<Arc<dyn crate::posture::Installation>>,
 }
 
 impl Vault {
@@ -120,6 +122,7 @@ impl Vault {
             erasure_journal: None,
             key_epochs: None,
             backups: None,
+            installation: None,
         }
     }
 

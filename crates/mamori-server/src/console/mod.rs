@@ -20,6 +20,7 @@ mod ledger_words;
 mod passkeys;
 mod policy;
 mod policy_words;
+mod posture;
 mod report;
 mod report_words;
 mod request_open;
@@ -108,6 +109,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/admin/holds", get(holds::list).post(holds::place))
         .route("/console/admin/holds/lift", post(holds::lift))
         .route("/console/admin/report", get(report::report))
+        .route("/console/admin/posture", get(posture::show))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route(
             "/console/surveys",

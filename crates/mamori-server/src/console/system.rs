@@ -37,6 +37,8 @@ struct SystemPage {
     agents_link: Option<&'static str>,
     /// The link to place and lift legal holds, for roles granted `retention`.
     holds_link: Option<&'static str>,
+    /// The link to the security posture, for roles granted `keys`.
+    posture_link: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +70,8 @@ fn links(s: &AppState, signed: &Signed, lang: Language, page: &mut SystemPage) {
         may(AdminPermission::Webhooks).map(|()| super::webhooks::manage_link(lang));
     page.agents_link = may(AdminPermission::Agents).map(|()| super::agents::manage_link(lang));
     page.holds_link = may(AdminPermission::Retention).map(|()| super::holds::manage_link(lang));
+    page.posture_link =
+        may(AdminPermission::Keys).map(|()| super::posture::posture_words(lang).heading);
     page.policy_link = may(AdminPermission::Policy)
         .map(|()| super::policy_words::policy_words(lang).compare_and_publish);
 }
@@ -92,6 +96,7 @@ async fn sections(
         webhooks_link: None,
         agents_link: None,
         holds_link: None,
+        posture_link: None,
     };
     links(s, signed, lang, &mut page);
     if granted(s, signed, AdminPermission::ApiKeys) {

@@ -39,6 +39,8 @@ pub(super) async fn serve_command(
         .and_then(|l| l.heads.clone())
         .unwrap_or_else(|| cli.data.join(HEADS_FILE));
     let key_rotation = config.epoch_schedule()?;
+    // The console's posture page shows what `mamori doctor` checks of this machine.
+    ctx.vault.installation = Some(Arc::new(crate::doctor::Machine::new(paths, &config)?));
     if let Some(schedule) = config.backup_schedule(&paths.database)? {
         std::fs::create_dir_all(&schedule.to)
             .with_context(|| format!("creating the backup directory {}", schedule.to.display()))?;
@@ -72,6 +74,8 @@ pub(super) async fn demo_command(
 ) -> anyhow::Result<ExitCode> {
     context::init(paths).await?;
     let mut ctx = Context::open(paths).await?;
+    let config = load_config(cli)?;
+    ctx.vault.installation = Some(Arc::new(crate::doctor::Machine::new(paths, &config)?));
     // The demo's webhook receivers run on this machine (`mamori webhook listen`).
     ctx.vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
     let policy_text = std::fs::read_to_string(&paths.policy)
