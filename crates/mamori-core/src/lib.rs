@@ -21,6 +21,7 @@ pub mod error;
 pub mod export;
 pub mod fieldmap;
 pub mod import;
+pub mod incidents;
 pub mod jobs;
 pub mod keys;
 pub mod ledger;

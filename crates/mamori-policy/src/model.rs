@@ -451,10 +451,12 @@ pub enum AdminPermission {
     Staff,
     /// Read the ledger's events in the console: who accessed whom, when, for what.
     Audit,
+    /// Open and work incidents: the register, its timeline, containment, impact.
+    Incidents,
 }
 
 impl AdminPermission {
-    pub const ALL: [(&'static str, AdminPermission); 9] = [
+    pub const ALL: [(&'static str, AdminPermission); 10] = [
         ("webhooks", AdminPermission::Webhooks),
         ("events", AdminPermission::Events),
         ("api_keys", AdminPermission::ApiKeys),
@@ -464,6 +466,7 @@ impl AdminPermission {
         ("retention", AdminPermission::Retention),
         ("staff", AdminPermission::Staff),
         ("audit", AdminPermission::Audit),
+        ("incidents", AdminPermission::Incidents),
     ];
 
     pub fn name(self) -> &'static str {

@@ -265,7 +265,8 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
             "keys",
             "retention",
             "staff",
-            "audit"
+            "audit",
+            "incidents"
         ]
     );
     assert!(

@@ -9,6 +9,7 @@ pub mod drp;
 pub mod errors;
 pub mod health;
 pub mod holds;
+pub mod incidents;
 pub mod ledger;
 pub mod outbox;
 pub mod reports;

@@ -260,12 +260,25 @@ fn api_routes() -> Router<AppState> {
         )
 }
 
-/// Administrative routes: the events feed, legal holds, webhook subscriptions.
+/// Administrative routes: the events feed, legal holds, incidents, webhook subscriptions.
 fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/v1/events", get(api::events))
         .route("/v1/holds", get(api::list_holds).post(api::place_hold))
         .route("/v1/holds/{id}", axum::routing::delete(api::lift_hold))
+        .route(
+            "/v1/incidents",
+            get(api::list_incidents).post(api::open_incident),
+        )
+        .route("/v1/incidents/{id}", get(api::get_incident))
+        .route(
+            "/v1/incidents/{id}/entries",
+            axum::routing::post(api::add_incident_entry),
+        )
+        .route(
+            "/v1/incidents/{id}/impact",
+            axum::routing::post(api::incident_impact),
+        )
         .route(
             "/v1/webhooks",
             get(api::list_webhooks).post(api::add_webhook),

@@ -339,6 +339,18 @@ pub trait LegalHoldStore: Send + Sync {
     async fn legal_hold(&self, id: &Id) -> Result<Option<LegalHoldRow>>;
 }
 
+/// The incident register and its timelines.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// Every incident, newest first.
+    async fn incidents(&self) -> Result<Vec<IncidentRow>>;
+
+    async fn incident(&self, id: &Id) -> Result<Option<IncidentRow>>;
+
+    /// An incident's timeline, oldest first.
+    async fn incident_entries(&self, id: &Id) -> Result<Vec<IncidentEntryRow>>;
+}
+
 /// Staff: people who sign in, and their enrolment links.
 #[async_trait]
 pub trait StaffStore: Send + Sync {
@@ -390,6 +402,7 @@ pub trait Store:
     + KeyWrapStore
     + RetentionStore
     + LegalHoldStore
+    + IncidentStore
     + StaffStore
     + StaffSignInStore
     + LedgerStore
@@ -409,6 +422,7 @@ impl<T> Store for T where
         + KeyWrapStore
         + RetentionStore
         + LegalHoldStore
+        + IncidentStore
         + StaffStore
         + StaffSignInStore
         + LedgerStore

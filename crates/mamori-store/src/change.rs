@@ -181,6 +181,14 @@ pub enum Change {
         session_id: Option<Id>,
         at_ms: i64,
     },
+    /// A new incident and its first timeline entry (`opened`, seq 1).
+    InsertIncident {
+        incident: IncidentRow,
+        opened: IncidentEntryRow,
+    },
+    /// One more timeline entry, made only if the incident is still at `entry.seq - 1` (Stale
+    /// otherwise): it sets the status or severity the entry names and the version to its seq.
+    AppendIncidentEntry(IncidentEntryRow),
     InsertLegalHold(LegalHoldRow),
     /// Lifts a hold not lifted yet (Gone otherwise).
     LiftLegalHold {

@@ -276,6 +276,38 @@ pub struct StaffEnrolmentRow {
     pub used_ms: Option<i64>,
 }
 
+/// An incident as stored: codes, times, who opened it; the title sealed (free text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRow {
+    pub id: Id,
+    pub kind: String,
+    pub severity: String,
+    pub status: String,
+    pub title_sealed: Vec<u8>,
+    pub detected_ms: i64,
+    pub reported_by: String,
+    pub drill: bool,
+    /// The number of timeline entries so far.
+    pub version: i64,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// One entry of an incident's append-only timeline; `seq` is the incident's version it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentEntryRow {
+    pub incident_id: Id,
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub kind: String,
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub link_kind: Option<String>,
+    pub link_id: Option<String>,
+    pub note_sealed: Option<Vec<u8>>,
+}
+
 /// A legal hold as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegalHoldRow {

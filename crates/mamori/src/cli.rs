@@ -181,6 +181,11 @@ pub enum Command {
         #[command(subcommand)]
         command: HoldCommand,
     },
+    /// The incident register: open an incident, list and show them, add to a timeline.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
     /// Put a backup in place of the database (stop the server first): checks the backup and
     /// its ledger, then erases again everyone erased since it was taken.
     Restore { from: PathBuf },
@@ -205,6 +210,45 @@ pub enum HoldCommand {
     List,
     /// Lift a hold.
     Lift { id: String },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum IncidentCommand {
+    /// Open an incident; prints its id. The title is stored sealed.
+    Open {
+        #[arg(long)]
+        title: String,
+        /// lost_device, leaked_credential, vendor_breach, misdirected_email,
+        /// unauthorised_access, ransomware or other.
+        #[arg(long)]
+        kind: String,
+        /// low, medium, high or critical.
+        #[arg(long)]
+        severity: String,
+        /// When the business became aware of it (RFC 3339); absent: now.
+        #[arg(long)]
+        detected_at: Option<String>,
+    },
+    /// The register, newest first.
+    List,
+    /// One incident and its timeline.
+    Show { id: String },
+    /// Add an entry: a note, a status moved forward (`--status`), a revised severity
+    /// (`--severity`) or a link (`--link api_key:ID`, `staff:ID`, `vendor:NAME`), against the
+    /// version last shown.
+    Add {
+        id: String,
+        #[arg(long)]
+        version: i64,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        severity: Option<String>,
+        #[arg(long)]
+        link: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Clone)]

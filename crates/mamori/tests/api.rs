@@ -45,6 +45,10 @@ mod hardening;
 mod holds;
 #[path = "api/identified_surveys.rs"]
 mod identified_surveys;
+#[path = "api/incident_impact.rs"]
+mod incident_impact;
+#[path = "api/incidents.rs"]
+mod incidents;
 #[path = "api/integrity.rs"]
 mod integrity;
 #[path = "api/invited_surveys.rs"]
@@ -129,6 +133,14 @@ use hardening::{
     code_limits_count_a_person_once_across_their_addresses,
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
+};
+use incident_impact::{
+    an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
+};
+use incidents::{
+    bad_incident_input_is_refused_and_changes_nothing,
+    incidents_are_opened_worked_and_closed_on_an_append_only_timeline,
+    two_writers_of_one_incident_version_cannot_both_win,
 };
 use legal_holds::{
     a_held_persons_erasure_waits_for_the_hold_to_end, bad_hold_requests_change_nothing,
@@ -329,6 +341,11 @@ both_backends!(
     administrators_invite_staff_from_the_console,
     the_console_shows_the_security_posture,
     roles_without_keys_are_refused_the_posture,
+    incidents_are_opened_worked_and_closed_on_an_append_only_timeline,
+    two_writers_of_one_incident_version_cannot_both_win,
+    bad_incident_input_is_refused_and_changes_nothing,
+    an_incidents_impact_is_computed_from_the_ledger,
+    bad_impact_scopes_are_refused,
     administrators_disable_staff_and_their_sessions_end,
     administrators_create_and_revoke_api_keys_in_the_console,
     administrators_start_a_member_of_staff_over,

@@ -16,6 +16,8 @@ mod doctor;
 mod faults;
 #[path = "cli/imports.rs"]
 mod imports;
+#[path = "cli/incidents.rs"]
+mod incidents;
 #[path = "cli/interrupted.rs"]
 mod interrupted;
 #[path = "cli/ledger.rs"]

@@ -62,6 +62,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         (_, p) if p.starts_with("/v1/consent/") => Rule::ConsentPurpose,
         ("GET", "/v1/events") => Rule::Admin(A::Events),
         (_, p) if p.starts_with("/v1/holds") => Rule::Admin(A::Retention),
+        (_, p) if p.starts_with("/v1/incidents") => Rule::Admin(A::Incidents),
         (_, p) if p.starts_with("/v1/webhooks") => Rule::Admin(A::Webhooks),
         (_, p) if p.starts_with("/v1/ledger/") => Rule::AnyKey,
         ("POST", "/v1/scrub") => Rule::AnyKey,
@@ -214,6 +215,17 @@ fn request(
         ("POST", "/v1/holds") => (
             path,
             Some(json!({"subject": f.ghost, "reason": "litigation"})),
+        ),
+        ("POST", "/v1/incidents") => (
+            path,
+            Some(json!({"title": "Matrix", "kind": "other", "severity": "low"})),
+        ),
+        ("POST", "/v1/incidents/{id}/entries") => (path, Some(json!({"version": 1, "note": "x"}))),
+        ("POST", "/v1/incidents/{id}/impact") => (
+            path,
+            Some(
+                json!({"actors": ["staff:x"], "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
+            ),
         ),
         ("POST", "/v1/webhooks") => (
             path,

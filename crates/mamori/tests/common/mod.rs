@@ -148,6 +148,26 @@ impl TestApp {
         }
     }
 
+    /// Fails if `canary` is in the ledger, the logs or (on SQLite) any database file, WAL
+    /// included: free text the staff write is kept only sealed.
+    pub async fn assert_canary_nowhere(&self, canary: &str) {
+        self.ledger.flush().await.unwrap();
+        for leaf in self.store.leaves(0, 1_000_000).await.unwrap() {
+            let text = String::from_utf8_lossy(&leaf.data);
+            assert!(!text.contains(canary), "the ledger holds the canary");
+        }
+        let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).to_string();
+        assert!(!logs.contains(canary), "the logs hold the canary");
+        for f in self.sqlite_files() {
+            let bytes = std::fs::read(&f).unwrap();
+            assert!(
+                !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+                "{} holds the canary in plaintext",
+                f.display()
+            );
+        }
+    }
+
     pub fn sqlite_files(&self) -> Vec<PathBuf> {
         std::fs::read_dir(self.dir.path())
             .unwrap()

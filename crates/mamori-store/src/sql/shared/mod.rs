@@ -8,6 +8,7 @@ mod batch;
 mod bulk;
 mod consent;
 mod events;
+mod incidents;
 mod key_wraps;
 mod ledger;
 mod legal_holds;
@@ -53,6 +54,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         }
         RewrapKeys { .. } | RewrapKeysBatch(_) => key_wraps::apply(conn, change).await,
         InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
+        InsertIncident { .. } | AppendIncidentEntry(_) => incidents::apply(conn, change).await,
         InsertStaff { .. }
         | CompleteEnrolment { .. }
         | StaffSignedIn { .. }

@@ -1,0 +1,344 @@
+//! The incident register (`admin = ["incidents"]`): what happened, how bad, where the response
+//! stands, and an append-only timeline of who did what when. Each step is decided by the one
+//! access decision and ledgered (`incident.open`, `.list`, `.read`, `.note`, `.status`,
+//! `.severity`, `.link`), allowed or denied. Titles and notes are free text, so they are sealed
+//! under the keyring before they reach the database and never enter the ledger, the outbox or
+//! a log. Every change names the version it read: two people changing one incident at once
+//! cannot both win (409 `concurrent_update`).
+
+pub mod impact;
+
+use mamori_policy::AdminPermission;
+use mamori_proto::ErrorCode;
+use mamori_proto::incidents::{
+    AddEntry, EntryKind, Incident, IncidentDetail, IncidentKind, IncidentLink, IncidentSeverity,
+    IncidentStatus, LinkKind, OpenIncident, TimelineEntry,
+};
+use mamori_store::{Change, IncidentEntryRow, IncidentRow, JobError};
+
+use crate::access::Permission;
+use crate::error::{CoreError, Result};
+use crate::vault::{Actor, Vault};
+use crate::{format_id, format_time, new_id};
+
+const INCIDENTS: Permission = Permission::Admin(AdminPermission::Incidents);
+
+/// Titles are short; notes say what was done.
+const TITLE_MAX: usize = 200;
+const NOTE_MAX: usize = 4_000;
+
+fn invalid(field: &str, why: &str) -> CoreError {
+    CoreError::invalid(ErrorCode::InvalidValue, field, why)
+}
+
+fn not_found() -> CoreError {
+    CoreError::Missing {
+        code: ErrorCode::IncidentNotFound,
+        message: "no incident has this id".into(),
+    }
+}
+
+/// Free text the staff write: trimmed, 1..=`max` characters, no control characters but line
+/// breaks and tabs.
+fn free_text(field: &str, text: &str, max: usize) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if text.chars().count() > max {
+        return Err(CoreError::invalid(
+            ErrorCode::TextTooLong,
+            field,
+            format!("at most {max} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(invalid(field, "control characters are not accepted"));
+    }
+    Ok(text.to_string())
+}
+
+/// The status and severity rows carry codes the wire types parse; a row another version wrote
+/// with an unknown code reads as the most cautious value.
+fn status_of(code: &str) -> IncidentStatus {
+    IncidentStatus::parse(code).unwrap_or(IncidentStatus::Open)
+}
+
+fn severity_of(code: &str) -> IncidentSeverity {
+    IncidentSeverity::parse(code).unwrap_or(IncidentSeverity::Critical)
+}
+
+impl Vault {
+    fn seal_note(&self, label: &str, id: &[u8; 16], seq: i64, text: &str) -> Vec<u8> {
+        let aad = [&id[..], &seq.to_be_bytes()].concat();
+        self.keyring.seal_secret(label, &aad, text.as_bytes())
+    }
+
+    fn open_note(&self, label: &str, id: &[u8; 16], seq: i64, sealed: &[u8]) -> Result<String> {
+        let aad = [&id[..], &seq.to_be_bytes()].concat();
+        let plain = (self.keyring)
+            .open_secret(label, &aad, sealed)
+            .map_err(|_| CoreError::Integrity)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| CoreError::Integrity)
+    }
+
+    /// Opens an incident (a drill when `drill`): its first timeline entry says who and when.
+    pub async fn open_incident(
+        &self,
+        actor: &Actor,
+        open: &OpenIncident,
+        detected_ms: Option<i64>,
+        drill: bool,
+    ) -> Result<Incident> {
+        let title = free_text("title", &open.title, TITLE_MAX)?;
+        let now = self.now_ms();
+        let detected_ms = detected_ms.unwrap_or(now);
+        if detected_ms > now + 60_000 {
+            return Err(CoreError::invalid(
+                ErrorCode::InvalidTime,
+                "detected_at",
+                "must not be in the future",
+            ));
+        }
+        let granted = self.grant(actor, INCIDENTS, "incident.open").await?;
+        let id = new_id();
+        let incident = IncidentRow {
+            id,
+            kind: open.kind.as_str().into(),
+            severity: open.severity.as_str().into(),
+            status: IncidentStatus::Open.as_str().into(),
+            title_sealed: self.seal_note("incident-title", &id, 0, &title),
+            detected_ms,
+            reported_by: actor.id.clone(),
+            drill,
+            version: 1,
+            created_ms: now,
+            updated_ms: now,
+        };
+        let opened = IncidentEntryRow {
+            incident_id: id,
+            seq: 1,
+            at_ms: now,
+            actor: actor.id.clone(),
+            kind: EntryKind::Opened.as_str().into(),
+            status: Some(IncidentStatus::Open.as_str().into()),
+            severity: Some(open.severity.as_str().into()),
+            link_kind: None,
+            link_id: None,
+            note_sealed: None,
+        };
+        let change = Change::InsertIncident {
+            incident: incident.clone(),
+            opened,
+        };
+        self.ledger
+            .submit(vec![change], vec![granted.event()])
+            .await??;
+        self.incident_view(&incident, vec![])
+    }
+
+    /// The register, newest first (a ledgered read).
+    pub async fn incidents(&self, actor: &Actor) -> Result<Vec<Incident>> {
+        self.grant_and_ledger(actor, INCIDENTS, "incident.list")
+            .await?;
+        let mut out = vec![];
+        for row in self.store.incidents().await? {
+            let entries = self.store.incident_entries(&row.id).await?;
+            out.push(self.incident_view(&row, entries_links(&entries))?);
+        }
+        Ok(out)
+    }
+
+    /// One incident and its whole timeline (a ledgered read).
+    pub async fn incident(&self, actor: &Actor, id: &[u8; 16]) -> Result<IncidentDetail> {
+        self.grant_and_ledger(actor, INCIDENTS, "incident.read")
+            .await?;
+        self.incident_detail(id).await
+    }
+
+    async fn incident_detail(&self, id: &[u8; 16]) -> Result<IncidentDetail> {
+        let row = self.store.incident(id).await?.ok_or_else(not_found)?;
+        let entries = self.store.incident_entries(id).await?;
+        let timeline = (entries.iter())
+            .map(|e| self.entry_view(e))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(IncidentDetail {
+            incident: self.incident_view(&row, entries_links(&entries))?,
+            timeline,
+        })
+    }
+
+    /// Adds one entry to the timeline: a note, a status moved forward, a revised severity or
+    /// a link (each may carry a note), against the version the caller read.
+    pub async fn add_incident_entry(
+        &self,
+        actor: &Actor,
+        id: &[u8; 16],
+        add: &AddEntry,
+    ) -> Result<IncidentDetail> {
+        let kind = entry_kind(add)?;
+        let note = (add.note.as_deref())
+            .map(|n| free_text("note", n, NOTE_MAX))
+            .transpose()?;
+        let action = format!("incident.{}", kind.as_str());
+        let granted = self.grant(actor, INCIDENTS, &action).await?;
+        let row = self.store.incident(id).await?.ok_or_else(not_found)?;
+        self.check_entry(&row, add).await?;
+        let seq = add.version + 1;
+        let entry = IncidentEntryRow {
+            incident_id: *id,
+            seq,
+            at_ms: self.now_ms(),
+            actor: actor.id.clone(),
+            kind: kind.as_str().into(),
+            status: add.status.map(|s| s.as_str().into()),
+            severity: add.severity.map(|s| s.as_str().into()),
+            link_kind: add.link.as_ref().map(|l| l.kind.as_str().into()),
+            link_id: add.link.as_ref().map(|l| l.id.trim().to_string()),
+            note_sealed: note.map(|n| self.seal_note("incident-note", id, seq, &n)),
+        };
+        let change = Change::AppendIncidentEntry(entry);
+        match self
+            .ledger
+            .submit(vec![change], vec![granted.event()])
+            .await?
+        {
+            Ok(()) => {}
+            Err(JobError::Stale) => return Err(changed_since(row.version)),
+            Err(e) => return Err(e.into()),
+        }
+        // The change's one event covers the answer: no second read is ledgered.
+        self.incident_detail(id).await
+    }
+
+    /// Refuses an entry a closed incident, an old version, a backward status or an unknown
+    /// key or member of staff would make.
+    async fn check_entry(&self, row: &IncidentRow, add: &AddEntry) -> Result<()> {
+        if status_of(&row.status) == IncidentStatus::Closed {
+            return Err(CoreError::Conflict {
+                code: ErrorCode::IncidentClosed,
+                message: "the incident is closed; open a new one".into(),
+            });
+        }
+        if add.version != row.version {
+            return Err(changed_since(row.version));
+        }
+        if let Some(status) = add.status
+            && status <= status_of(&row.status)
+        {
+            return Err(invalid(
+                "status",
+                "an incident's status only moves forward: open, assessing, contained, notifying, closed",
+            ));
+        }
+        if let Some(link) = &add.link {
+            self.check_link(link).await?;
+        }
+        Ok(())
+    }
+
+    async fn check_link(&self, link: &IncidentLink) -> Result<()> {
+        let id = link.id.trim();
+        let exists = match link.kind {
+            LinkKind::Vendor => {
+                free_text("link.id", id, TITLE_MAX)?;
+                true
+            }
+            LinkKind::ApiKey => match crate::parse_id(id) {
+                Some(key) => (self.store.api_keys().await?.iter()).any(|k| k.id == key),
+                None => false,
+            },
+            LinkKind::Staff => match crate::parse_id(id) {
+                Some(staff) => self.store.staff_member(&staff).await?.is_some(),
+                None => false,
+            },
+        };
+        if !exists {
+            return Err(invalid(
+                "link.id",
+                "no API key or member of staff has this id",
+            ));
+        }
+        Ok(())
+    }
+
+    fn incident_view(&self, row: &IncidentRow, links: Vec<IncidentLink>) -> Result<Incident> {
+        Ok(Incident {
+            id: format_id(&row.id),
+            title: self.open_note("incident-title", &row.id, 0, &row.title_sealed)?,
+            kind: IncidentKind::parse(&row.kind).unwrap_or(IncidentKind::Other),
+            severity: severity_of(&row.severity),
+            status: status_of(&row.status),
+            detected_at: format_time(row.detected_ms),
+            reported_by: row.reported_by.clone(),
+            drill: row.drill,
+            version: row.version,
+            opened_at: format_time(row.created_ms),
+            updated_at: format_time(row.updated_ms),
+            links,
+        })
+    }
+
+    fn entry_view(&self, e: &IncidentEntryRow) -> Result<TimelineEntry> {
+        let note = (e.note_sealed.as_deref())
+            .map(|sealed| self.open_note("incident-note", &e.incident_id, e.seq, sealed))
+            .transpose()?;
+        Ok(TimelineEntry {
+            seq: e.seq,
+            at: format_time(e.at_ms),
+            by: e.actor.clone(),
+            kind: EntryKind::parse(&e.kind).unwrap_or(EntryKind::Note),
+            note,
+            status: e.status.as_deref().map(status_of),
+            severity: e.severity.as_deref().map(severity_of),
+            link: entry_link(e),
+        })
+    }
+}
+
+fn changed_since(version: i64) -> CoreError {
+    CoreError::Conflict {
+        code: ErrorCode::ConcurrentUpdate,
+        message: format!(
+            "the incident changed since it was read (it is at version {version}); read it again"
+        ),
+    }
+}
+
+/// What an entry asks for: at most one of a status, a severity and a link; a note alone
+/// otherwise.
+fn entry_kind(add: &AddEntry) -> Result<EntryKind> {
+    let named = [
+        add.status.is_some(),
+        add.severity.is_some(),
+        add.link.is_some(),
+    ];
+    match named {
+        [false, false, false] if add.note.is_some() => Ok(EntryKind::Note),
+        [true, false, false] => Ok(EntryKind::Status),
+        [false, true, false] => Ok(EntryKind::Severity),
+        [false, false, true] => Ok(EntryKind::Link),
+        [false, false, false] => Err(invalid(
+            "note",
+            "an entry needs a note, a status, a severity or a link",
+        )),
+        _ => Err(invalid(
+            "status",
+            "one entry changes one thing: a status, a severity or a link (each may carry a note)",
+        )),
+    }
+}
+
+fn entry_link(e: &IncidentEntryRow) -> Option<IncidentLink> {
+    Some(IncidentLink {
+        kind: LinkKind::parse(e.link_kind.as_deref()?)?,
+        id: e.link_id.clone()?,
+    })
+}
+
+fn entries_links(entries: &[IncidentEntryRow]) -> Vec<IncidentLink> {
+    entries.iter().filter_map(entry_link).collect()
+}

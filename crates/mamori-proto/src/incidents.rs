@@ -1,0 +1,233 @@
+//! Incidents on the wire: the register (what happened, how bad, where it stands) and its
+//! append-only timeline. Titles and notes are free text the staff write: stored sealed, shown
+//! only here and in the console, never in the ledger, the outbox or logs.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::codes::wire_enum;
+
+wire_enum! {
+    /// What kind of incident (a closed list, as incident registers use).
+    pub enum IncidentKind {
+        LostDevice = "lost_device",
+        LeakedCredential = "leaked_credential",
+        VendorBreach = "vendor_breach",
+        MisdirectedEmail = "misdirected_email",
+        UnauthorisedAccess = "unauthorised_access",
+        Ransomware = "ransomware",
+        Other = "other",
+    }
+}
+
+wire_enum! {
+    /// How bad it looks (revised as the assessment goes).
+    pub enum IncidentSeverity {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
+    }
+}
+
+wire_enum! {
+    /// Where the response stands; it only moves forward.
+    pub enum IncidentStatus {
+        Open = "open",
+        Assessing = "assessing",
+        Contained = "contained",
+        Notifying = "notifying",
+        Closed = "closed",
+    }
+}
+
+wire_enum! {
+    /// What a timeline entry records.
+    pub enum EntryKind {
+        /// The incident was opened.
+        Opened = "opened",
+        /// A note from the staff (free text).
+        Note = "note",
+        /// The status moved forward.
+        Status = "status",
+        /// The severity was revised.
+        Severity = "severity",
+        /// An API key, a member of staff or a vendor was linked to the incident.
+        Link = "link",
+        /// A containment action was taken (revoking a key, disabling a member of staff).
+        Containment = "containment",
+    }
+}
+
+wire_enum! {
+    /// What a link or a containment action points at.
+    pub enum LinkKind {
+        ApiKey = "api_key",
+        Staff = "staff",
+        Vendor = "vendor",
+    }
+}
+
+/// Something the incident concerns: an API key, a member of staff, a vendor (by id or name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentLink {
+    pub kind: LinkKind,
+    /// The key's or the staff member's id; the vendor's name.
+    pub id: String,
+}
+
+/// One entry of an incident's timeline, oldest first; entries are never changed or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    /// 1 for the opening, then one more per entry.
+    pub seq: i64,
+    /// RFC 3339.
+    pub at: String,
+    /// Who: `staff:ID`, `apikey:ID` or `operator`.
+    pub by: String,
+    pub kind: EntryKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<IncidentStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<IncidentSeverity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<IncidentLink>,
+}
+
+/// An incident in the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub kind: IncidentKind,
+    pub severity: IncidentSeverity,
+    pub status: IncidentStatus,
+    /// When the business became aware of it (RFC 3339): legal clocks run from here.
+    pub detected_at: String,
+    /// Who opened it.
+    pub reported_by: String,
+    /// A tabletop drill, not a real incident.
+    pub drill: bool,
+    /// Changes with every entry; give it back to change the incident (optimistic concurrency).
+    pub version: i64,
+    pub opened_at: String,
+    pub updated_at: String,
+    /// What the timeline linked, in order.
+    pub links: Vec<IncidentLink>,
+}
+
+/// `GET /v1/incidents/{id}`: the incident and its whole timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// `GET /v1/incidents`: the register, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentList {
+    pub incidents: Vec<Incident>,
+}
+
+/// `POST /v1/incidents`: what happened.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenIncident {
+    /// A short title (1–200 characters; stored sealed).
+    pub title: String,
+    pub kind: IncidentKind,
+    pub severity: IncidentSeverity,
+    /// When the business became aware of it (RFC 3339, not in the future); absent: now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<String>,
+}
+
+/// `POST /v1/incidents/{id}/entries`: one entry — a note, a new status, a revised severity or a
+/// link — against the version last read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddEntry {
+    /// The incident's version as last read; another change since is a 409 `concurrent_update`.
+    pub version: i64,
+    /// A note (1–4,000 characters; stored sealed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Move the status forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<IncidentStatus>,
+    /// Revise the severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<IncidentSeverity>,
+    /// Link an API key, a member of staff or a vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<IncidentLink>,
+}
+
+/// `POST /v1/incidents/{id}/impact`: whose accesses, over which window, optionally only some
+/// purposes or categories.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactScope {
+    /// Actors as the ledger names them: `key:ID` (an API key), `staff:ID` (a member of staff).
+    pub actors: Vec<String>,
+    /// The window's start (RFC 3339).
+    pub from: String,
+    /// The window's end (RFC 3339, after `from`).
+    pub to: String,
+    /// Only accesses for these purposes (absent: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<Vec<String>>,
+    /// Only accesses touching these categories (absent: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+}
+
+/// One person the scope's accesses reached: their id (for notification), the categories and
+/// actions, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AffectedPerson {
+    pub subject: String,
+    pub categories: Vec<String>,
+    pub actions: Vec<String>,
+    /// How many allowed accesses reached them.
+    pub accesses: u64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+/// People reached, per category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CategoryCount {
+    pub category: String,
+    pub people: u64,
+}
+
+/// The worst case: what an actor's role could read, whatever it did read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Reach {
+    pub actor: String,
+    pub role: String,
+    pub purposes: Vec<String>,
+    /// Categories the role may view.
+    pub categories: Vec<String>,
+}
+
+/// The impact of an incident, computed from the ledger: who was reached, with what, and when.
+/// Ids, names and counts only — never a personal value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Impact {
+    pub incident: String,
+    /// Ledger leaves read (the window's).
+    pub leaves_scanned: u64,
+    /// Allowed accesses of the scope's actors in the window.
+    pub accesses: u64,
+    /// Denied attempts of the scope's actors in the window (they reached no one).
+    pub denied: u64,
+    pub people: u64,
+    pub by_category: Vec<CategoryCount>,
+    pub subjects: Vec<AffectedPerson>,
+    pub reach: Vec<Reach>,
+}

@@ -1,0 +1,149 @@
+//! `mamori incident open|list|show|add`: the incident register from the command line, as the
+//! operator (through the one door, ledgered like the API).
+
+use anyhow::Context as _;
+use mamori_proto::incidents::{
+    AddEntry, IncidentDetail, IncidentKind, IncidentLink, IncidentSeverity, IncidentStatus,
+    LinkKind, OpenIncident,
+};
+
+use crate::cli::IncidentCommand;
+use crate::context::{self, Context, Paths};
+
+/// A wire value named on the command line, or an error listing the accepted ones.
+fn one_of<T: Copy>(
+    flag: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> anyhow::Result<T> {
+    parse(text).with_context(|| {
+        let known: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+        format!("{flag} must be one of {}", known.join(", "))
+    })
+}
+
+fn rfc3339_ms(text: &str) -> anyhow::Result<i64> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)?;
+    Ok(i64::try_from(t.unix_timestamp_nanos() / 1_000_000)?)
+}
+
+fn link(text: &str) -> anyhow::Result<IncidentLink> {
+    let (kind, id) = text
+        .split_once(':')
+        .context("--link is KIND:ID (api_key:ID, staff:ID or vendor:NAME)")?;
+    let kind = one_of(
+        "--link's kind",
+        kind,
+        LinkKind::parse,
+        LinkKind::ALL,
+        LinkKind::as_str,
+    )?;
+    Ok(IncidentLink {
+        kind,
+        id: id.to_string(),
+    })
+}
+
+fn print_detail(d: &IncidentDetail) {
+    let i = &d.incident;
+    println!("{}  {}", i.id, i.title);
+    println!(
+        "kind {}  severity {}  status {}  detected {}  version {}{}",
+        i.kind,
+        i.severity,
+        i.status,
+        i.detected_at,
+        i.version,
+        if i.drill { "  (drill)" } else { "" }
+    );
+    for e in &d.timeline {
+        let mut said = vec![format!("{:>3}  {}  {}  {}", e.seq, e.at, e.by, e.kind)];
+        said.extend(e.status.map(|s| format!("status {s}")));
+        said.extend(e.severity.map(|s| format!("severity {s}")));
+        said.extend(e.link.as_ref().map(|l| format!("{} {}", l.kind, l.id)));
+        said.extend(e.note.as_ref().map(|n| format!("— {n}")));
+        println!("{}", said.join("  "));
+    }
+}
+
+/// A wire value of `$ty` named by `$flag`.
+macro_rules! wire {
+    ($flag:expr, $ty:ty, $text:expr) => {
+        one_of($flag, $text, <$ty>::parse, <$ty>::ALL, <$ty>::as_str)
+    };
+}
+
+fn entry(
+    version: i64,
+    note: Option<String>,
+    status: Option<String>,
+    severity: Option<String>,
+    linked: Option<String>,
+) -> anyhow::Result<AddEntry> {
+    Ok(AddEntry {
+        version,
+        note,
+        status: (status.as_deref())
+            .map(|s| wire!("--status", IncidentStatus, s))
+            .transpose()?,
+        severity: (severity.as_deref())
+            .map(|s| wire!("--severity", IncidentSeverity, s))
+            .transpose()?,
+        link: linked.as_deref().map(link).transpose()?,
+    })
+}
+
+/// `mamori incident …`.
+pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    match command {
+        IncidentCommand::Open {
+            title,
+            kind,
+            severity,
+            detected_at,
+        } => {
+            let open = OpenIncident {
+                title,
+                kind: wire!("--kind", IncidentKind, &kind)?,
+                severity: wire!("--severity", IncidentSeverity, &severity)?,
+                detected_at: None,
+            };
+            let detected_ms = (detected_at.as_deref())
+                .map(|t| rfc3339_ms(t).context("--detected-at is not an RFC 3339 time"))
+                .transpose()?;
+            let vault = &ctx.vault;
+            let incident = vault.open_incident(&operator, &open, detected_ms, false);
+            println!("{}", incident.await?.id);
+        }
+        IncidentCommand::List => {
+            for i in ctx.vault.incidents(&operator).await? {
+                println!(
+                    "{}  {}  {}  {}  detected {}  {}",
+                    i.id, i.status, i.severity, i.kind, i.detected_at, i.title
+                );
+            }
+        }
+        IncidentCommand::Show { id } => {
+            let id = mamori_core::parse_id(&id).context("not an incident id")?;
+            print_detail(&ctx.vault.incident(&operator, &id).await?);
+        }
+        IncidentCommand::Add {
+            id,
+            version,
+            note,
+            status,
+            severity,
+            link: linked,
+        } => {
+            let id = mamori_core::parse_id(&id).context("not an incident id")?;
+            let add = entry(version, note, status, severity, linked)?;
+            print_detail(&ctx.vault.add_incident_entry(&operator, &id, &add).await?);
+        }
+    }
+    ctx.vault.flush_ledger().await?;
+    Ok(())
+}

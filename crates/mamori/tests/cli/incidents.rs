@@ -1,0 +1,108 @@
+//! `mamori incident`: open, list, add to the timeline and show, as the operator; a wrong kind,
+//! a stale version or a backward status is refused with a clear message and changes nothing.
+
+use super::*;
+
+fn ok(data: &std::path::Path, args: &[&str]) -> String {
+    let out = mamori(data, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn incidents_are_opened_and_worked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let open = [
+        "incident",
+        "open",
+        "--title",
+        "Service key in a public repository",
+        "--kind",
+        "leaked_credential",
+        "--severity",
+        "high",
+        "--detected-at",
+        "2026-03-01T08:00:00Z",
+    ];
+    let id = ok(&data, &open).trim().to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    let listed = ok(&data, &["incident", "list"]);
+    assert!(
+        listed.contains(&id) && listed.contains("open  high  leaked_credential"),
+        "{listed}"
+    );
+    let added = ok(
+        &data,
+        &[
+            "incident",
+            "add",
+            &id,
+            "--version",
+            "1",
+            "--status",
+            "contained",
+            "--note",
+            "key revoked",
+        ],
+    );
+    assert!(
+        added.contains("status contained") && added.contains("— key revoked"),
+        "{added}"
+    );
+    assert!(added.contains("version 2"), "{added}");
+
+    let refused = [
+        (
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "t",
+                "--kind",
+                "flood",
+                "--severity",
+                "low",
+            ],
+            "--kind must be one of",
+        ),
+        (
+            vec!["incident", "add", &id, "--version", "1", "--note", "late"],
+            "changed since it was read",
+        ),
+        (
+            vec!["incident", "add", &id, "--version", "2", "--status", "open"],
+            "only moves forward",
+        ),
+        (
+            vec![
+                "incident",
+                "add",
+                &id,
+                "--version",
+                "2",
+                "--link",
+                "printer",
+            ],
+            "--link is KIND:ID",
+        ),
+        (vec!["incident", "show", "nope"], "not an incident id"),
+    ];
+    for (args, says) in refused {
+        let out = mamori(&data, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let shown = ok(&data, &["incident", "show", &id]);
+    assert!(
+        shown.contains("version 2") && shown.contains("Service key in a public repository"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.lines().count(),
+        4,
+        "two entries, nothing refused was added: {shown}"
+    );
+}
