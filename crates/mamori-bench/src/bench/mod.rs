@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 mod console;
 mod http;
+mod incidents;
 mod keys;
 mod rights;
 mod server;
@@ -329,6 +330,15 @@ async fn offline_figures(
             out.insert(
                 "ledger_verify_leaves_per_s",
                 json!((leaves as f64 / seconds).round()),
+            );
+            note("incident impact over the whole ledger");
+            let (people, scanned, impact_s) = incidents::impact_of_the_service_key(paths).await?;
+            out.insert("incident_impact_people", json!(people));
+            out.insert("incident_impact_leaves", json!(scanned));
+            out.insert("incident_impact_ms", json!(round3(impact_s * 1000.0)));
+            out.insert(
+                "incident_impact_vs_verify",
+                json!(round3(impact_s / seconds)),
             );
         }
         Verdict::Failed(why) => anyhow::bail!("the bench ledger failed verification: {why}"),
