@@ -17,6 +17,8 @@ mod consents;
 mod console_admin;
 #[path = "api/console_customers.rs"]
 mod console_customers;
+#[path = "api/console_incidents.rs"]
+mod console_incidents;
 #[path = "api/console_ledger.rs"]
 mod console_ledger;
 #[path = "api/console_policy.rs"]
@@ -110,6 +112,10 @@ use console_admin::{
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
 };
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
+use console_incidents::{
+    officers_open_and_work_incidents_in_the_console,
+    roles_without_incidents_are_refused_the_register,
+};
 use console_ledger::{
     auditors_check_an_events_proof_and_a_kept_head, auditors_see_which_staff_accessed_a_customer,
     auditors_verify_the_whole_ledger_from_the_console,
@@ -346,6 +352,8 @@ both_backends!(
     bad_incident_input_is_refused_and_changes_nothing,
     an_incidents_impact_is_computed_from_the_ledger,
     bad_impact_scopes_are_refused,
+    officers_open_and_work_incidents_in_the_console,
+    roles_without_incidents_are_refused_the_register,
     administrators_disable_staff_and_their_sessions_end,
     administrators_create_and_revoke_api_keys_in_the_console,
     administrators_start_a_member_of_staff_over,

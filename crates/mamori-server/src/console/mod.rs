@@ -11,6 +11,8 @@ mod enrol;
 mod forms;
 mod holds;
 mod home;
+mod incident_words;
+mod incidents;
 mod keys;
 mod keys_words;
 mod ledger;
@@ -77,6 +79,12 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/console/factors", post(account::factors))
         .route("/console/passkeys/add", post(passkeys::add))
+        .merge(work_routes())
+}
+
+/// The pages staff work in, once signed in.
+fn work_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/console/customers",
             get(customers::form).post(customers::find),
@@ -110,6 +118,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/admin/holds/lift", post(holds::lift))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/posture", get(posture::show))
+        .route(
+            "/console/incidents",
+            get(incidents::list).post(incidents::open),
+        )
+        .route(
+            "/console/incidents/{id}",
+            get(incidents::one).post(incidents::add),
+        )
         .route("/console/admin/policy/publish", post(policy::publish))
         .route(
             "/console/surveys",

@@ -1,0 +1,211 @@
+//! The incident pages' words, in English, Japanese and French, and the names of kinds,
+//! severities, statuses and timeline entries.
+
+use mamori_policy::Language;
+use mamori_proto::incidents::{EntryKind, IncidentKind, IncidentSeverity, IncidentStatus};
+
+pub(crate) struct IncidentWords {
+    pub(crate) heading: &'static str,
+    pub(crate) open_heading: &'static str,
+    pub(crate) open_intro: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) severity: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) detected: &'static str,
+    pub(crate) detected_hint: &'static str,
+    pub(crate) open_button: &'static str,
+    pub(crate) opened: &'static str,
+    pub(crate) timeline: &'static str,
+    pub(crate) at: &'static str,
+    pub(crate) by: &'static str,
+    pub(crate) entry: &'static str,
+    pub(crate) add_heading: &'static str,
+    pub(crate) note: &'static str,
+    pub(crate) move_to: &'static str,
+    pub(crate) revise: &'static str,
+    pub(crate) unchanged: &'static str,
+    pub(crate) add_button: &'static str,
+    pub(crate) added: &'static str,
+    pub(crate) stale: &'static str,
+    pub(crate) closed: &'static str,
+    pub(crate) drill: &'static str,
+    pub(crate) version: &'static str,
+}
+
+const EN: IncidentWords = IncidentWords {
+    heading: "Incidents",
+    open_heading: "Open an incident",
+    open_intro: "Say what happened in a few words; the title is kept sealed. Legal clocks run from when the business became aware of it.",
+    title: "Title",
+    kind: "Kind",
+    severity: "Severity",
+    status: "Status",
+    detected: "Became aware (UTC)",
+    detected_hint: "Empty: now.",
+    open_button: "Open the incident",
+    opened: "Incident opened.",
+    timeline: "Timeline",
+    at: "When",
+    by: "Who",
+    entry: "Entry",
+    add_heading: "Add to the timeline",
+    note: "Note",
+    move_to: "Move the status to",
+    revise: "Revise the severity to",
+    unchanged: "unchanged",
+    add_button: "Add the entry",
+    added: "Entry added.",
+    stale: "Someone changed this incident since you opened it: read it again, then add your entry.",
+    closed: "This incident is closed; its timeline takes no more entries.",
+    drill: "Drill",
+    version: "Version",
+};
+
+const JA: IncidentWords = IncidentWords {
+    heading: "インシデント",
+    open_heading: "インシデントを起票",
+    open_intro: "何が起きたかを短く書いてください。タイトルは暗号化して保存されます。法定の期限は、事業者が認識した時点から進みます。",
+    title: "タイトル",
+    kind: "種類",
+    severity: "重大度",
+    status: "状態",
+    detected: "認識した日時（UTC）",
+    detected_hint: "空欄：現在",
+    open_button: "インシデントを起票する",
+    opened: "インシデントを起票しました。",
+    timeline: "タイムライン",
+    at: "日時",
+    by: "実施者",
+    entry: "記録",
+    add_heading: "タイムラインに追記",
+    note: "メモ",
+    move_to: "状態を変更",
+    revise: "重大度を変更",
+    unchanged: "変更なし",
+    add_button: "追記する",
+    added: "追記しました。",
+    stale: "このインシデントは開いた後に他の人が変更しました。読み直してから追記してください。",
+    closed: "このインシデントは完了しています。タイムラインには追記できません。",
+    drill: "訓練",
+    version: "版",
+};
+
+const FR: IncidentWords = IncidentWords {
+    heading: "Incidents",
+    open_heading: "Ouvrir un incident",
+    open_intro: "Dites en quelques mots ce qui s’est passé\u{a0}; le titre est gardé scellé. Les délais légaux courent depuis le moment où l’entreprise en a eu connaissance.",
+    title: "Titre",
+    kind: "Type",
+    severity: "Gravité",
+    status: "État",
+    detected: "Connaissance (UTC)",
+    detected_hint: "Vide\u{a0}: maintenant.",
+    open_button: "Ouvrir l’incident",
+    opened: "Incident ouvert.",
+    timeline: "Chronologie",
+    at: "Quand",
+    by: "Qui",
+    entry: "Entrée",
+    add_heading: "Ajouter à la chronologie",
+    note: "Note",
+    move_to: "Passer l’état à",
+    revise: "Réviser la gravité à",
+    unchanged: "inchangé",
+    add_button: "Ajouter l’entrée",
+    added: "Entrée ajoutée.",
+    stale: "Quelqu’un a modifié cet incident depuis que vous l’avez ouvert\u{a0}: relisez-le, puis ajoutez votre entrée.",
+    closed: "Cet incident est clos\u{a0}; sa chronologie ne prend plus d’entrée.",
+    drill: "Exercice",
+    version: "Version",
+};
+
+pub(crate) fn incident_words(lang: Language) -> IncidentWords {
+    match lang {
+        Language::En => EN,
+        Language::Ja => JA,
+        Language::Fr => FR,
+    }
+}
+
+fn pick(lang: Language, said: [&'static str; 3]) -> &'static str {
+    match lang {
+        Language::En => said[0],
+        Language::Ja => said[1],
+        Language::Fr => said[2],
+    }
+}
+
+pub(crate) fn kind_name(k: IncidentKind, lang: Language) -> &'static str {
+    use IncidentKind::*;
+    pick(
+        lang,
+        match k {
+            LostDevice => [
+                "Lost or stolen device",
+                "端末の紛失・盗難",
+                "Appareil perdu ou volé",
+            ],
+            LeakedCredential => [
+                "Leaked credential",
+                "認証情報の漏えい",
+                "Identifiant divulgué",
+            ],
+            VendorBreach => [
+                "Breach at a vendor",
+                "委託先での漏えい",
+                "Violation chez un prestataire",
+            ],
+            MisdirectedEmail => [
+                "Misdirected e-mail",
+                "メールの誤送信",
+                "Courriel mal adressé",
+            ],
+            UnauthorisedAccess => ["Unauthorised access", "不正アクセス", "Accès non autorisé"],
+            Ransomware => ["Ransomware", "ランサムウェア", "Rançongiciel"],
+            Other => ["Other", "その他", "Autre"],
+        },
+    )
+}
+
+pub(crate) fn severity_name(s: IncidentSeverity, lang: Language) -> &'static str {
+    use IncidentSeverity::*;
+    pick(
+        lang,
+        match s {
+            Low => ["Low", "低", "Faible"],
+            Medium => ["Medium", "中", "Moyenne"],
+            High => ["High", "高", "Élevée"],
+            Critical => ["Critical", "重大", "Critique"],
+        },
+    )
+}
+
+pub(crate) fn status_name(s: IncidentStatus, lang: Language) -> &'static str {
+    use IncidentStatus::*;
+    pick(
+        lang,
+        match s {
+            Open => ["Open", "起票済み", "Ouvert"],
+            Assessing => ["Assessing", "評価中", "En évaluation"],
+            Contained => ["Contained", "封じ込め済み", "Maîtrisé"],
+            Notifying => ["Notifying", "通知中", "Notifications en cours"],
+            Closed => ["Closed", "完了", "Clos"],
+        },
+    )
+}
+
+pub(crate) fn entry_name(e: EntryKind, lang: Language) -> &'static str {
+    use EntryKind::*;
+    pick(
+        lang,
+        match e {
+            Opened => ["Opened", "起票", "Ouverture"],
+            Note => ["Note", "メモ", "Note"],
+            Status => ["Status", "状態の変更", "Changement d’état"],
+            Severity => ["Severity", "重大度の変更", "Révision de gravité"],
+            Link => ["Linked", "関連付け", "Lien"],
+            Containment => ["Containment", "封じ込め", "Confinement"],
+        },
+    )
+}

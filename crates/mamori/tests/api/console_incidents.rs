@@ -1,0 +1,113 @@
+//! The console's incident pages: an officer opens an incident and works its timeline in the
+//! page's language; a stale version is told as such; a forged form and a role without
+//! `admin = ["incidents"]` change nothing.
+
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+use crate::form_csrf;
+use crate::staff_sign_in::{console_get, signed_in_as};
+
+async fn console_post(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let r = (reqwest::Client::new().post(app.url(path)))
+        .header("cookie", format!("mamori_staff={cookie}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+pub async fn officers_open_and_work_incidents_in_the_console(app: TestApp) {
+    let (cookie, _) = signed_in_as(&app, "po@staff.example", "privacy_officer").await;
+    let (status, page) = console_get(&app, &cookie, "/console/incidents?lang=ja").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("インシデントを起票") && page.contains("id=\"no-incidents\""),
+        "{page}"
+    );
+    let csrf = form_csrf(&page);
+    let open = [
+        ("csrf", csrf.as_str()),
+        ("lang", "fr"),
+        ("title", "Ordinateur du support perdu"),
+        ("kind", "lost_device"),
+        ("severity", "high"),
+        ("detected", "2026-12-01T09:30"),
+    ];
+    let (status, page) = console_post(&app, &cookie, "/console/incidents", &open).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Incident ouvert.") && page.contains("Appareil perdu ou volé"),
+        "{page}"
+    );
+    assert!(page.contains("2026-12-01T09:30:00Z"), "{page}");
+    let id = crate::between(&page, "action=\"/console/incidents/", "\"").to_string();
+    let path = format!("/console/incidents/{id}");
+    let step = [
+        ("csrf", csrf.as_str()),
+        ("lang", "en"),
+        ("version", "1"),
+        ("note", "Laptop was encrypted"),
+        ("status", "contained"),
+    ];
+    let (status, page) = console_post(&app, &cookie, &path, &step).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Entry added.") && page.contains("id=\"incident-status\">Contained<"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Laptop was encrypted") && page.contains("id=\"incident-version\">2<"),
+        "{page}"
+    );
+    // The same form again: the version moved on, the page says so and adds nothing.
+    let (status, page) = console_post(&app, &cookie, &path, &step).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Someone changed this incident"), "{page}");
+    assert!(page.contains("id=\"incident-version\">2<"), "{page}");
+    // A forged form changes nothing either.
+    let forged = [
+        ("csrf", "forged"),
+        ("lang", "en"),
+        ("version", "2"),
+        ("note", "x"),
+    ];
+    let (status, page) = console_post(&app, &cookie, &path, &forged).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"incident-version\">2<"), "{page}");
+    let (_, page) = console_get(&app, &cookie, "/console/incidents").await;
+    assert!(
+        page.contains("Ordinateur du support perdu") && page.contains(">Contained<"),
+        "{page}"
+    );
+    let (status, _) = console_get(&app, &cookie, "/console/incidents/not-an-id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+pub async fn roles_without_incidents_are_refused_the_register(app: TestApp) {
+    let (support, _) = signed_in_as(&app, "sup@staff.example", "support").await;
+    let (status, page) = console_get(&app, &support, "/console/incidents").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("permission_not_granted"), "{page}");
+    let (_, home) = console_get(&app, &support, "/console").await;
+    let csrf = form_csrf(&home);
+    let open = [
+        ("csrf", csrf.as_str()),
+        ("title", "x"),
+        ("kind", "other"),
+        ("severity", "low"),
+    ];
+    let (status, _) = console_post(&app, &support, "/console/incidents", &open).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let operator = mamori::context::operator();
+    assert!(
+        app.vault.incidents(&operator).await.unwrap().is_empty(),
+        "nothing was opened"
+    );
+}
