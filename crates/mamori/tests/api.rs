@@ -19,6 +19,8 @@ mod console_admin;
 mod console_customers;
 #[path = "api/console_incidents.rs"]
 mod console_incidents;
+#[path = "api/console_invitations.rs"]
+mod console_invitations;
 #[path = "api/console_ledger.rs"]
 mod console_ledger;
 #[path = "api/console_policy.rs"]
@@ -107,7 +109,7 @@ use console_admin::{
     administrators_disable_staff_and_their_sessions_end,
     administrators_invite_staff_from_the_console,
     administrators_register_and_remove_agents_in_the_console,
-    administrators_start_a_member_of_staff_over,
+    administrators_replay_a_webhook_from_the_console, administrators_start_a_member_of_staff_over,
     administrators_subscribe_and_remove_webhooks_in_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,
 };
@@ -116,6 +118,7 @@ use console_incidents::{
     officers_open_and_work_incidents_in_the_console,
     roles_without_incidents_are_refused_the_register,
 };
+use console_invitations::staff_invite_customers_to_a_survey_from_the_console;
 use console_ledger::{
     auditors_check_an_events_proof_and_a_kept_head, auditors_see_which_staff_accessed_a_customer,
     auditors_verify_the_whole_ledger_from_the_console,
@@ -344,6 +347,7 @@ both_backends!(
     staff_see_a_private_surveys_budget_and_releases,
     staff_make_a_private_release_from_the_console,
     staff_create_and_close_a_survey_in_the_console,
+    staff_invite_customers_to_a_survey_from_the_console,
     administrators_invite_staff_from_the_console,
     the_console_shows_the_security_posture,
     roles_without_keys_are_refused_the_posture,
@@ -358,6 +362,7 @@ both_backends!(
     administrators_create_and_revoke_api_keys_in_the_console,
     administrators_start_a_member_of_staff_over,
     administrators_subscribe_and_remove_webhooks_in_the_console,
+    administrators_replay_a_webhook_from_the_console,
     administrators_register_and_remove_agents_in_the_console,
     officers_compare_policy_versions_and_publish_from_the_console,
     the_console_home_tells_the_ledger_backups_and_failing_webhooks,

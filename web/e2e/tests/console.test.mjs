@@ -28,6 +28,11 @@ async function privateSurvey() {
   writeFileSync(file, definition);
   const out = spawnSync(demo.bin, ['--data', demo.data, 'survey', 'create', file], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
+  const invited = definition.replace(/^slug = .*$/m, 'slug = "invited-panel"')
+    .replace(/^mode = "anonymous"$/m, 'mode = "anonymous"\naccess = "invited"');
+  writeFileSync(join(demo.data, 'invited-panel.toml'), invited);
+  const made = spawnSync(demo.bin, ['--data', demo.data, 'survey', 'create', join(demo.data, 'invited-panel.toml')], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
   for (const trust of [5, 4, 4, 3, 5, 2]) {
     const r = await fetch(`${demo.base}/v1/surveys/dp-panel/responses`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answers: { trust } }),
@@ -174,6 +179,12 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#release');
     assert.ok(await page.isVisible('#dp-latest'), 'a release made in the console shows its numbers');
     problems.push(...await checkPage(page, 'private survey released'));
+    await page.goto(`${demo.base}/console/surveys/invited-panel?lang=${lang}`);
+    problems.push(...await checkPage(page, 'invited survey'));
+    await page.fill('#invite-subjects', '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b');
+    await page.click('#invite');
+    assert.equal(await page.locator('#invitations tbody tr').count(), 1, 'an unknown id is told, not invited');
+    problems.push(...await checkPage(page, 'invitations'));
     await page.goto(`${demo.base}/console/admin/staff?lang=${lang}`);
     assert.ok((await page.textContent('#staff')).includes(email));
     problems.push(...await checkPage(page, 'administration'));

@@ -31,6 +31,7 @@ mod requests;
 mod sign_in;
 mod staff_words;
 mod survey_admin;
+mod survey_invite;
 mod survey_release;
 mod survey_words;
 mod surveys;
@@ -112,6 +113,7 @@ fn work_routes() -> Router<AppState> {
             get(webhooks::list).post(webhooks::add),
         )
         .route("/console/admin/webhooks/remove", post(webhooks::remove))
+        .route("/console/admin/webhooks/replay", post(webhooks::replay))
         .route("/console/admin/agents", get(agents::list).post(agents::add))
         .route("/console/admin/agents/remove", post(agents::remove))
         .route("/console/admin/holds", get(holds::list).post(holds::place))
@@ -136,6 +138,10 @@ fn work_routes() -> Router<AppState> {
         .route(
             "/console/surveys/{slug}/release",
             post(survey_release::release),
+        )
+        .route(
+            "/console/surveys/{slug}/invitations",
+            post(survey_invite::invite),
         )
         .route(
             "/console/admin/staff",

@@ -52,6 +52,8 @@ struct SurveyPage {
     sw: super::survey_words::SurveyWords,
     /// Whether the role may make releases (`surveys = ["manage"]`).
     can_release: bool,
+    /// The invitation form's words, for an invited survey and a role that manages surveys.
+    invite: Option<super::survey_invite::InviteWords>,
     status: Option<&'static str>,
     error: Option<String>,
 }
@@ -224,10 +226,15 @@ pub(super) async fn survey_page(
         dp: None,
         sw: super::survey_words::survey_words(lang),
         can_release: (s.vault.policy.role(signed.session.role())).is_some_and(|r| r.surveys.manage),
+        invite: None,
         status: said.0,
         error: said.1.clone(),
         f,
     };
+    let invited = stored.survey.definition.access == mamori_proto::surveys::Access::Invited;
+    if page.can_release && invited {
+        page.invite = Some(super::survey_invite::invite_words(lang));
+    }
     let results = match s.vault.survey_results(&actor, &slug, None).await {
         Ok(results) => results,
         Err(CoreError::Conflict { .. }) => {
@@ -236,11 +243,7 @@ pub(super) async fn survey_page(
                 Ok(dp) => Some(dp),
                 Err(e) => return refused(s, page.f, e),
             };
-            let code = match said.1 {
-                Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                None => StatusCode::OK,
-            };
-            return with_status(page.render(), code);
+            return rendered(&page);
         }
         Err(e) => return refused(s, page.f, e),
     };
@@ -263,16 +266,34 @@ pub(super) async fn survey_page(
                 Err(e) => return refused(s, page.f, e),
             }
         } else {
-            // Several charts on one page: each chart's title gets an id of its own.
-            let id = format!("chart-{}", question.id);
-            shown.chart = (draw_chart(question, &results, stored.survey.k, lang).ok()).map(|svg| {
-                svg.replace("id=\"t\"", &format!("id=\"{id}\"")).replace(
-                    "aria-labelledby=\"t\"",
-                    &format!("aria-labelledby=\"{id}\""),
-                )
-            });
+            shown.chart = chart_of(question, &results, stored.survey.k, lang);
         }
         page.questions.push(shown);
     }
-    with_status(page.render(), StatusCode::OK)
+    rendered(&page)
+}
+
+/// A question's chart; several on one page, so each chart's title gets an id of its own.
+fn chart_of(
+    question: &mamori_core::surveys::Question,
+    results: &mamori_proto::surveys::SurveyResults,
+    k: u32,
+    lang: mamori_policy::Language,
+) -> Option<String> {
+    let id = format!("chart-{}", question.id);
+    (draw_chart(question, results, k, lang).ok()).map(|svg| {
+        svg.replace("id=\"t\"", &format!("id=\"{id}\"")).replace(
+            "aria-labelledby=\"t\"",
+            &format!("aria-labelledby=\"{id}\""),
+        )
+    })
+}
+
+/// The page, 422 when it tells of a refused step.
+fn rendered(page: &SurveyPage) -> Response {
+    let code = match page.error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    with_status(page.render(), code)
 }

@@ -47,6 +47,9 @@ pub(crate) struct WebhookWords {
     attempts: &'static str,
     remove: &'static str,
     removed: &'static str,
+    replay: &'static str,
+    replay_from: &'static str,
+    replayed: &'static str,
 }
 
 const EN: WebhookWords = WebhookWords {
@@ -59,6 +62,9 @@ const EN: WebhookWords = WebhookWords {
     attempts: "Failed attempts",
     remove: "Remove",
     removed: "Removed: nothing more is sent to it.",
+    replay: "Replay",
+    replay_from: "From event number",
+    replayed: "Replaying: the events from that number on are sent again, in order.",
 };
 
 const JA: WebhookWords = WebhookWords {
@@ -71,6 +77,9 @@ const JA: WebhookWords = WebhookWords {
     attempts: "失敗した試行",
     remove: "削除",
     removed: "削除しました。今後は何も送りません。",
+    replay: "再送",
+    replay_from: "再送を始めるイベント番号",
+    replayed: "再送します。その番号以降のイベントを順に送り直します。",
 };
 
 const FR: WebhookWords = WebhookWords {
@@ -83,6 +92,9 @@ const FR: WebhookWords = WebhookWords {
     attempts: "Tentatives échouées",
     remove: "Retirer",
     removed: "Retirée\u{a0}: plus rien ne lui est envoyé.",
+    replay: "Renvoyer",
+    replay_from: "À partir de l’événement numéro",
+    replayed: "Renvoi en cours\u{a0}: les événements à partir de ce numéro sont renvoyés, dans l’ordre.",
 };
 
 pub(crate) fn webhook_words(lang: Language) -> WebhookWords {
@@ -231,4 +243,51 @@ pub async fn remove(
     webhooks_page(&s, lang, &signed, said).await
 }
 
-console_form!(AddForm, RemoveForm);
+#[derive(Deserialize)]
+pub struct ReplayForm {
+    csrf: String,
+    lang: Option<String>,
+    webhook: String,
+    #[serde(default)]
+    from: String,
+}
+
+/// Sends a subscription's events again from an outbox number (decided and ledgered): what a
+/// receiver lost, it gets back, in order.
+pub async fn replay(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<ReplayForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return webhooks_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let replayed = match (
+        form.from.trim().parse::<i64>().ok().filter(|n| *n >= 1),
+        s.vault.staff_actor(&signed.session, "webhook.replay").await,
+    ) {
+        (Some(from), Ok(actor)) => s.vault.replay_webhook(&actor, &form.webhook, from).await,
+        (None, Ok(_)) => Err(mamori_core::CoreError::invalid(
+            mamori_proto::ErrorCode::InvalidValue,
+            "from",
+            "an event number from 1",
+        )),
+        (_, Err(e)) => Err(e),
+    };
+    let said = match replayed {
+        Ok(()) => (Some(webhook_words(lang).replayed), None, None),
+        Err(e) => match refusal_line(&w, &e) {
+            Some(text) => (None, Some(text), None),
+            None => return crate::problem::ApiError::from(e).into_response(),
+        },
+    };
+    webhooks_page(&s, lang, &signed, said).await
+}
+
+console_form!(AddForm, RemoveForm, ReplayForm);

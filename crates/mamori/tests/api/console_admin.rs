@@ -524,3 +524,36 @@ pub async fn administrators_register_and_remove_agents_in_the_console(app: TestA
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("permission_not_granted"), "{page}");
 }
+
+/// A receiver that lost events gets them again: the console replays a subscription from an
+/// event number (decided, ledgered); a number below 1 or not a number changes nothing.
+pub async fn administrators_replay_a_webhook_from_the_console(app: TestApp) {
+    let r = (app.client.post(app.url("/v1/webhooks")))
+        .bearer_auth(&app.keys["privacy_ops"])
+        .json(&serde_json::json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = app.vault.list_webhooks(&actor_cli()).await.unwrap()[0]
+        .id
+        .clone();
+    let (cookie, _) =
+        crate::staff_sign_in::signed_in_as(&app, "replay@staff.example", "privacy_officer").await;
+    let (_, page) = console_get(&app, &cookie, "/console/admin/webhooks?lang=ja").await;
+    assert!(page.contains("再送を始めるイベント番号"), "{page}");
+    let path = "/console/admin/webhooks/replay";
+    for from in ["0", "abc", ""] {
+        let (status, page) =
+            post_keys(&app, &cookie, path, &[("webhook", &id), ("from", from)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{from}: {page}");
+    }
+    let (status, page) =
+        post_keys(&app, &cookie, path, &[("webhook", "nope"), ("from", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let (status, page) = post_keys(&app, &cookie, path, &[("webhook", &id), ("from", "1")]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Replaying"), "{page}");
+    let hooks = app.vault.list_webhooks(&actor_cli()).await.unwrap();
+    assert_eq!(hooks[0].cursor, 0, "delivery starts again from event 1");
+}
