@@ -231,3 +231,27 @@ pub struct Impact {
     pub subjects: Vec<AffectedPerson>,
     pub reach: Vec<Reach>,
 }
+
+wire_enum! {
+    /// A containment step taken from an incident.
+    pub enum ContainmentAction {
+        /// Revoke an API key (`target`: its id): refused at once on every request.
+        RevokeApiKey = "revoke_api_key",
+        /// Disable a member of staff (`target`: their id): their sessions end, they cannot sign in.
+        DisableStaff = "disable_staff",
+    }
+}
+
+/// `POST /v1/incidents/{id}/containment`: take a containment step and record it on the timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contain {
+    /// The incident's version as last read.
+    pub version: i64,
+    pub action: ContainmentAction,
+    /// The API key's or the member of staff's id.
+    pub target: String,
+    /// Why (1–4,000 characters; stored sealed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -280,6 +280,10 @@ fn admin_routes() -> Router<AppState> {
             axum::routing::post(api::incident_impact),
         )
         .route(
+            "/v1/incidents/{id}/containment",
+            axum::routing::post(api::contain_incident),
+        )
+        .route(
             "/v1/webhooks",
             get(api::list_webhooks).post(api::add_webhook),
         )

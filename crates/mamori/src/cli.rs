@@ -249,6 +249,22 @@ pub enum IncidentCommand {
         #[arg(long)]
         link: Option<String>,
     },
+    /// Contain: revoke an API key or disable a member of staff, recorded on the timeline.
+    Contain {
+        id: String,
+        #[arg(long)]
+        version: i64,
+        #[arg(
+            long,
+            conflicts_with = "disable_staff",
+            required_unless_present = "disable_staff"
+        )]
+        revoke_key: Option<String>,
+        #[arg(long)]
+        disable_staff: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Clone)]

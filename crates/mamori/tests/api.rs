@@ -49,6 +49,8 @@ mod hardening;
 mod holds;
 #[path = "api/identified_surveys.rs"]
 mod identified_surveys;
+#[path = "api/incident_containment.rs"]
+mod incident_containment;
 #[path = "api/incident_impact.rs"]
 mod incident_impact;
 #[path = "api/incidents.rs"]
@@ -142,6 +144,10 @@ use hardening::{
     code_limits_count_a_person_once_across_their_addresses,
     forms_need_the_token_made_for_this_browser_and_this_origin,
     responses_carry_security_headers_and_files_are_private,
+};
+use incident_containment::{
+    a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
+    bad_containment_steps_change_nothing,
 };
 use incident_impact::{
     an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
@@ -356,6 +362,8 @@ both_backends!(
     bad_incident_input_is_refused_and_changes_nothing,
     an_incidents_impact_is_computed_from_the_ledger,
     bad_impact_scopes_are_refused,
+    a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
+    bad_containment_steps_change_nothing,
     officers_open_and_work_incidents_in_the_console,
     roles_without_incidents_are_refused_the_register,
     administrators_disable_staff_and_their_sessions_end,

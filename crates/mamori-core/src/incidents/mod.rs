@@ -6,6 +6,7 @@
 //! a log. Every change names the version it read: two people changing one incident at once
 //! cannot both win (409 `concurrent_update`).
 
+mod containment;
 pub mod impact;
 
 use mamori_policy::AdminPermission;

@@ -4,7 +4,7 @@
 use super::*;
 use mamori_core::incidents::impact::ImpactWindow;
 use mamori_proto::incidents::{
-    AddEntry, Impact, ImpactScope, Incident, IncidentDetail, IncidentList, OpenIncident,
+    AddEntry, Contain, Impact, ImpactScope, Incident, IncidentDetail, IncidentList, OpenIncident,
 };
 
 fn incident_id(text: &str) -> ApiResult<[u8; 16]> {
@@ -100,4 +100,20 @@ pub async fn incident_impact(
         categories: body.categories,
     };
     Ok(Json(s.vault.incident_impact(&actor, &id, &window).await?))
+}
+
+/// Takes a containment step from the incident — revoke an API key, disable a member of staff —
+/// and records it on the timeline, linked. The step needs its own permission (`api_keys`,
+/// `staff`); each is ledgered. Refused on a closed incident or a version changed since read.
+#[utoipa::path(post, path = "/v1/incidents/{id}/containment", params(("id" = uuid::Uuid, Path)), request_body = Contain,
+    responses((status = 200, body = IncidentDetail), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn contain_incident(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<Contain>,
+) -> ApiResult<Json<IncidentDetail>> {
+    let id = incident_id(&id)?;
+    Ok(Json(s.vault.contain_incident(&actor, &id, &body).await?))
 }

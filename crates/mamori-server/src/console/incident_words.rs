@@ -2,7 +2,9 @@
 //! severities, statuses and timeline entries.
 
 use mamori_policy::Language;
-use mamori_proto::incidents::{EntryKind, IncidentKind, IncidentSeverity, IncidentStatus};
+use mamori_proto::incidents::{
+    ContainmentAction, EntryKind, IncidentKind, IncidentSeverity, IncidentStatus,
+};
 
 pub(crate) struct IncidentWords {
     pub(crate) heading: &'static str,
@@ -31,6 +33,12 @@ pub(crate) struct IncidentWords {
     pub(crate) closed: &'static str,
     pub(crate) drill: &'static str,
     pub(crate) version: &'static str,
+    pub(crate) contain_heading: &'static str,
+    pub(crate) contain_intro: &'static str,
+    pub(crate) step: &'static str,
+    pub(crate) target: &'static str,
+    pub(crate) contain_button: &'static str,
+    pub(crate) contained: &'static str,
 }
 
 const EN: IncidentWords = IncidentWords {
@@ -60,6 +68,12 @@ const EN: IncidentWords = IncidentWords {
     closed: "This incident is closed; its timeline takes no more entries.",
     drill: "Drill",
     version: "Version",
+    contain_heading: "Contain",
+    contain_intro: "Revoke a key or disable a member of staff now; the step is recorded here, linked.",
+    step: "Step",
+    target: "Key or staff id",
+    contain_button: "Take the step",
+    contained: "Done, and recorded on the timeline.",
 };
 
 const JA: IncidentWords = IncidentWords {
@@ -89,6 +103,12 @@ const JA: IncidentWords = IncidentWords {
     closed: "このインシデントは完了しています。タイムラインには追記できません。",
     drill: "訓練",
     version: "版",
+    contain_heading: "封じ込め",
+    contain_intro: "API キーの失効やスタッフの無効化をすぐに行い、その記録をここに関連付けて残します。",
+    step: "措置",
+    target: "キーまたはスタッフのID",
+    contain_button: "実行する",
+    contained: "実行し、タイムラインに記録しました。",
 };
 
 const FR: IncidentWords = IncidentWords {
@@ -118,6 +138,12 @@ const FR: IncidentWords = IncidentWords {
     closed: "Cet incident est clos\u{a0}; sa chronologie ne prend plus d’entrée.",
     drill: "Exercice",
     version: "Version",
+    contain_heading: "Confiner",
+    contain_intro: "Révoquez une clé ou désactivez un membre du personnel tout de suite\u{a0}; l’étape est consignée ici, liée.",
+    step: "Étape",
+    target: "Identifiant de la clé ou du membre",
+    contain_button: "Exécuter",
+    contained: "Fait, et consigné dans la chronologie.",
 };
 
 pub(crate) fn incident_words(lang: Language) -> IncidentWords {
@@ -206,6 +232,24 @@ pub(crate) fn entry_name(e: EntryKind, lang: Language) -> &'static str {
             Severity => ["Severity", "重大度の変更", "Révision de gravité"],
             Link => ["Linked", "関連付け", "Lien"],
             Containment => ["Containment", "封じ込め", "Confinement"],
+        },
+    )
+}
+
+pub(crate) fn action_name(a: ContainmentAction, lang: Language) -> &'static str {
+    pick(
+        lang,
+        match a {
+            ContainmentAction::RevokeApiKey => [
+                "Revoke an API key",
+                "API キーを失効",
+                "Révoquer une clé d’API",
+            ],
+            ContainmentAction::DisableStaff => [
+                "Disable a member of staff",
+                "スタッフを無効化",
+                "Désactiver un membre du personnel",
+            ],
         },
     )
 }

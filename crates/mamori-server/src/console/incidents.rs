@@ -11,15 +11,15 @@ use mamori_core::CoreError;
 use mamori_policy::Language;
 use mamori_proto::ErrorCode;
 use mamori_proto::incidents::{
-    AddEntry, EntryKind, Incident, IncidentDetail, IncidentKind, IncidentSeverity, IncidentStatus,
-    OpenIncident,
+    AddEntry, Contain, ContainmentAction, EntryKind, Incident, IncidentDetail, IncidentKind,
+    IncidentSeverity, IncidentStatus, OpenIncident,
 };
 use serde::Deserialize;
 
 use super::forms::{Posted, console_form, posted, refusal_line};
 use super::home::{Frame, frame};
 use super::incident_words::{
-    IncidentWords, entry_name, incident_words, kind_name, severity_name, status_name,
+    IncidentWords, action_name, entry_name, incident_words, kind_name, severity_name, status_name,
 };
 use super::{Signed, signed_in, with_status};
 use crate::AppState;
@@ -49,6 +49,7 @@ struct OnePage {
     d: IncidentDetail,
     statuses: Vec<(&'static str, &'static str)>,
     severities: Vec<(&'static str, &'static str)>,
+    actions: Vec<(&'static str, &'static str)>,
     lang: Language,
     status: Option<&'static str>,
     error: Option<String>,
@@ -177,6 +178,12 @@ async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said:
             status_name,
             lang,
         ),
+        actions: options(
+            ContainmentAction::ALL,
+            ContainmentAction::as_str,
+            action_name,
+            lang,
+        ),
         severities: options(
             IncidentSeverity::ALL,
             IncidentSeverity::as_str,
@@ -247,7 +254,20 @@ pub struct EntryForm {
     severity: String,
 }
 
-console_form!(OpenForm, EntryForm);
+#[derive(Deserialize)]
+pub struct ContainForm {
+    csrf: String,
+    lang: Option<String>,
+    version: i64,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    note: String,
+}
+
+console_form!(OpenForm, EntryForm, ContainForm);
 
 fn bad(field: &str) -> CoreError {
     CoreError::invalid(ErrorCode::InvalidValue, field, "not accepted")
@@ -349,6 +369,53 @@ pub async fn add(
     };
     let said = match added.await {
         Ok(_) => (Some(iw.added), None),
+        Err(CoreError::Conflict {
+            code: ErrorCode::ConcurrentUpdate,
+            ..
+        }) => (None, Some(iw.stale.to_string())),
+        Err(CoreError::Conflict {
+            code: ErrorCode::IncidentClosed,
+            ..
+        }) => (None, Some(iw.closed.to_string())),
+        Err(e) => match refusal_line(&super::words::words(lang), &e) {
+            Some(line) => (None, Some(line)),
+            None => return crate::problem::ApiError::from(e).into_response(),
+        },
+    };
+    one_page(&s, lang, &signed, &id, said).await
+}
+
+pub async fn contain(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<axum::Form<ContainForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad_form = Some(super::words::words(lang).bad_form.into());
+            return one_page(&s, lang, &signed, &id, (None, bad_form)).await;
+        }
+        Posted::Answer(answer) => return answer,
+    };
+    let iw = incident_words(lang);
+    let done = async {
+        let incident = mamori_core::parse_id(&id).ok_or_else(|| bad("id"))?;
+        let contain = Contain {
+            version: form.version,
+            action: ContainmentAction::parse(&form.action).ok_or_else(|| bad("action"))?,
+            target: form.target.trim().to_string(),
+            note: chosen(&form.note).map(str::to_string),
+        };
+        let actor = s
+            .vault
+            .staff_actor(&signed.session, "incident.containment")
+            .await?;
+        s.vault.contain_incident(&actor, &incident, &contain).await
+    };
+    let said = match done.await {
+        Ok(_) => (Some(iw.contained), None),
         Err(CoreError::Conflict {
             code: ErrorCode::ConcurrentUpdate,
             ..

@@ -128,6 +128,10 @@ fn work_routes() -> Router<AppState> {
             "/console/incidents/{id}",
             get(incidents::one).post(incidents::add),
         )
+        .route(
+            "/console/incidents/{id}/containment",
+            post(incidents::contain),
+        )
         .route("/console/admin/policy/publish", post(policy::publish))
         .route(
             "/console/surveys",

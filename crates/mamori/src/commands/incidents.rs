@@ -3,8 +3,8 @@
 
 use anyhow::Context as _;
 use mamori_proto::incidents::{
-    AddEntry, IncidentDetail, IncidentKind, IncidentLink, IncidentSeverity, IncidentStatus,
-    LinkKind, OpenIncident,
+    AddEntry, Contain, ContainmentAction, IncidentDetail, IncidentKind, IncidentLink,
+    IncidentSeverity, IncidentStatus, LinkKind, OpenIncident,
 };
 
 use crate::cli::IncidentCommand;
@@ -142,6 +142,27 @@ pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow:
             let id = mamori_core::parse_id(&id).context("not an incident id")?;
             let add = entry(version, note, status, severity, linked)?;
             print_detail(&ctx.vault.add_incident_entry(&operator, &id, &add).await?);
+        }
+        IncidentCommand::Contain {
+            id,
+            version,
+            revoke_key,
+            disable_staff,
+            note,
+        } => {
+            let id = mamori_core::parse_id(&id).context("not an incident id")?;
+            let (action, target) = match (revoke_key, disable_staff) {
+                (Some(key), _) => (ContainmentAction::RevokeApiKey, key),
+                (None, Some(staff)) => (ContainmentAction::DisableStaff, staff),
+                (None, None) => anyhow::bail!("give --revoke-key ID or --disable-staff ID"),
+            };
+            let contain = Contain {
+                version,
+                action,
+                target,
+                note,
+            };
+            print_detail(&ctx.vault.contain_incident(&operator, &id, &contain).await?);
         }
     }
     ctx.vault.flush_ledger().await?;

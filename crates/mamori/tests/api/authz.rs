@@ -221,6 +221,10 @@ fn request(
             Some(json!({"title": "Matrix", "kind": "other", "severity": "low"})),
         ),
         ("POST", "/v1/incidents/{id}/entries") => (path, Some(json!({"version": 1, "note": "x"}))),
+        ("POST", "/v1/incidents/{id}/containment") => (
+            path,
+            Some(json!({"version": 1, "action": "revoke_api_key", "target": f.ghost})),
+        ),
         ("POST", "/v1/incidents/{id}/impact") => (
             path,
             Some(

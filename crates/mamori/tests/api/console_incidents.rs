@@ -81,6 +81,28 @@ pub async fn officers_open_and_work_incidents_in_the_console(app: TestApp) {
     let (status, page) = console_post(&app, &cookie, &path, &forged).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"incident-version\">2<"), "{page}");
+    // Containment from the page: a key revoked, recorded on the timeline.
+    let operator = mamori::context::operator();
+    let (key, _) = app
+        .vault
+        .create_api_key(&operator, "service", "on the laptop")
+        .await
+        .unwrap();
+    let step = [
+        ("csrf", csrf.as_str()),
+        ("lang", "ja"),
+        ("version", "2"),
+        ("action", "revoke_api_key"),
+        ("target", key.as_str()),
+    ];
+    let (status, page) = console_post(&app, &cookie, &format!("{path}/containment"), &step).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("実行し、タイムラインに記録しました。") && page.contains(&key),
+        "{page}"
+    );
+    let keys = app.vault.list_api_keys(&operator).await.unwrap();
+    assert!(keys.iter().any(|k| k.id == key && k.revoked));
     let (_, page) = console_get(&app, &cookie, "/console/incidents").await;
     assert!(
         page.contains("Ordinateur du support perdu") && page.contains(">Contained<"),

@@ -106,3 +106,46 @@ fn incidents_are_opened_and_worked_from_the_command_line() {
         "two entries, nothing refused was added: {shown}"
     );
 }
+
+#[test]
+fn a_key_is_revoked_from_the_incident_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    ok(
+        &data,
+        &["apikey", "create", "--role", "service", "--name", "leaked"],
+    );
+    let listed = ok(&data, &["apikey", "list"]);
+    let key = listed.split('\t').next().unwrap().trim().to_string();
+    let open = [
+        "incident",
+        "open",
+        "--title",
+        "Key leaked",
+        "--kind",
+        "leaked_credential",
+        "--severity",
+        "high",
+    ];
+    let id = ok(&data, &open).trim().to_string();
+    let out = mamori(&data, &["incident", "contain", &id, "--version", "1"]);
+    assert!(!out.status.success(), "a step is named");
+    let contained = ok(
+        &data,
+        &[
+            "incident",
+            "contain",
+            &id,
+            "--version",
+            "1",
+            "--revoke-key",
+            &key,
+        ],
+    );
+    assert!(
+        contained.contains(&format!("containment  api_key {key}")),
+        "{contained}"
+    );
+    assert!(ok(&data, &["apikey", "list"]).contains("revoked"));
+}
