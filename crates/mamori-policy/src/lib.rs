@@ -3,6 +3,7 @@
 //!
 //! This crate is pure: no I/O beyond what the caller hands it.
 
+pub mod breach_duties;
 mod check;
 mod compile;
 pub mod diff;

@@ -255,3 +255,44 @@ pub struct Contain {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+/// One duty to tell someone of the incident, and its clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Deadline {
+    pub jurisdiction: String,
+    /// `authority`, `authority_preliminary`, `authority_final`, `people`, `attorney_general`,
+    /// `media`, `card_brands`.
+    pub recipient: String,
+    /// What the law allows: `72h`, `3bd` (business days), `30d`, or `asap` (no number).
+    pub within: String,
+    /// RFC 3339; absent when the law names no number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    /// Whole hours left (negative: overdue by that much); absent without a due time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_left: Option<i64>,
+    pub overdue: bool,
+    /// When the duty applies, in the law's terms.
+    pub when: String,
+    pub source: String,
+}
+
+/// `GET /v1/incidents/{id}/deadlines`: who must be told, by when, from `detected_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentDeadlines {
+    pub incident: String,
+    pub detected_at: String,
+    /// When the table of duties was last reviewed (YYYY-MM-DD).
+    pub table_reviewed: String,
+    /// Duties without a number first, then by due time.
+    pub deadlines: Vec<Deadline>,
+}
+
+/// `GET /v1/incidents/{id}/deadlines` query.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineQuery {
+    /// Laws to compute, comma-separated (`gdpr,lgpd,appi,ccpa,hipaa,pci`); default: the policy's.
+    pub jurisdictions: Option<String>,
+}

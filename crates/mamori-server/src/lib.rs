@@ -283,6 +283,7 @@ fn admin_routes() -> Router<AppState> {
             "/v1/incidents/{id}/containment",
             axum::routing::post(api::contain_incident),
         )
+        .route("/v1/incidents/{id}/deadlines", get(api::incident_deadlines))
         .route(
             "/v1/webhooks",
             get(api::list_webhooks).post(api::add_webhook),

@@ -51,6 +51,8 @@ mod holds;
 mod identified_surveys;
 #[path = "api/incident_containment.rs"]
 mod incident_containment;
+#[path = "api/incident_deadlines.rs"]
+mod incident_deadlines;
 #[path = "api/incident_impact.rs"]
 mod incident_impact;
 #[path = "api/incidents.rs"]
@@ -148,6 +150,9 @@ use hardening::{
 use incident_containment::{
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
     bad_containment_steps_change_nothing,
+};
+use incident_deadlines::{
+    bad_deadline_queries_are_refused, incident_deadlines_run_per_law_from_awareness,
 };
 use incident_impact::{
     an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
@@ -364,6 +369,8 @@ both_backends!(
     bad_impact_scopes_are_refused,
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
     bad_containment_steps_change_nothing,
+    incident_deadlines_run_per_law_from_awareness,
+    bad_deadline_queries_are_refused,
     officers_open_and_work_incidents_in_the_console,
     roles_without_incidents_are_refused_the_register,
     administrators_disable_staff_and_their_sessions_end,

@@ -7,6 +7,7 @@
 //! cannot both win (409 `concurrent_update`).
 
 mod containment;
+mod deadlines;
 pub mod impact;
 
 use mamori_policy::AdminPermission;

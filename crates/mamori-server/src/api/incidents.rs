@@ -4,7 +4,8 @@
 use super::*;
 use mamori_core::incidents::impact::ImpactWindow;
 use mamori_proto::incidents::{
-    AddEntry, Contain, Impact, ImpactScope, Incident, IncidentDetail, IncidentList, OpenIncident,
+    AddEntry, Contain, DeadlineQuery, Impact, ImpactScope, Incident, IncidentDeadlines,
+    IncidentDetail, IncidentList, OpenIncident,
 };
 
 fn incident_id(text: &str) -> ApiResult<[u8; 16]> {
@@ -116,4 +117,29 @@ pub async fn contain_incident(
 ) -> ApiResult<Json<IncidentDetail>> {
     let id = incident_id(&id)?;
     Ok(Json(s.vault.contain_incident(&actor, &id, &body).await?))
+}
+
+/// Who must be told of the incident, by when: each law's duties (authority, people, …) with its
+/// clock from `detected_at`, from the shipped table (its sources cited; when it was last
+/// reviewed is in the answer). Default: the policy's laws. Ledgered.
+#[utoipa::path(get, path = "/v1/incidents/{id}/deadlines", params(("id" = uuid::Uuid, Path), DeadlineQuery),
+    responses((status = 200, body = IncidentDeadlines), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn incident_deadlines(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    query: Result<Query<DeadlineQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<IncidentDeadlines>> {
+    let id = incident_id(&id)?;
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(ErrorCode::InvalidQuery, "query parameters: jurisdictions")
+    })?;
+    let laws = (q.jurisdictions.as_deref()).map(|text| {
+        (text.split(','))
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    });
+    Ok(Json(s.vault.incident_deadlines(&actor, &id, laws).await?))
 }

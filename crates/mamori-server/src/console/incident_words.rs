@@ -39,6 +39,14 @@ pub(crate) struct IncidentWords {
     pub(crate) target: &'static str,
     pub(crate) contain_button: &'static str,
     pub(crate) contained: &'static str,
+    pub(crate) deadlines: &'static str,
+    pub(crate) deadlines_intro: &'static str,
+    pub(crate) law: &'static str,
+    pub(crate) recipient: &'static str,
+    pub(crate) due: &'static str,
+    pub(crate) asap: &'static str,
+    pub(crate) overdue: &'static str,
+    pub(crate) hours_left: &'static str,
 }
 
 const EN: IncidentWords = IncidentWords {
@@ -74,6 +82,14 @@ const EN: IncidentWords = IncidentWords {
     target: "Key or staff id",
     contain_button: "Take the step",
     contained: "Done, and recorded on the timeline.",
+    deadlines: "Who must be told, by when",
+    deadlines_intro: "Each law's duties, counted from when the business became aware. A summary for planning, not legal advice: each duty's condition and source are in GET /v1/incidents/ID/deadlines.",
+    law: "Law",
+    recipient: "Whom",
+    due: "Due",
+    asap: "as soon as possible",
+    overdue: "overdue",
+    hours_left: "hours left",
 };
 
 const JA: IncidentWords = IncidentWords {
@@ -109,6 +125,14 @@ const JA: IncidentWords = IncidentWords {
     target: "キーまたはスタッフのID",
     contain_button: "実行する",
     contained: "実行し、タイムラインに記録しました。",
+    deadlines: "誰に、いつまでに知らせるか",
+    deadlines_intro: "法律ごとの義務を、事業者が認識した時点から数えています。計画のための要約であり、法的助言ではありません。各義務の条件と出典は GET /v1/incidents/ID/deadlines にあります。",
+    law: "法律",
+    recipient: "相手",
+    due: "期限",
+    asap: "できる限り速やかに",
+    overdue: "期限切れ",
+    hours_left: "残り時間（時間）",
 };
 
 const FR: IncidentWords = IncidentWords {
@@ -144,6 +168,14 @@ const FR: IncidentWords = IncidentWords {
     target: "Identifiant de la clé ou du membre",
     contain_button: "Exécuter",
     contained: "Fait, et consigné dans la chronologie.",
+    deadlines: "Qui prévenir, et avant quand",
+    deadlines_intro: "Les obligations de chaque loi, comptées depuis la prise de connaissance. Un résumé pour s’organiser, pas un avis juridique\u{a0}: la condition et la source de chaque obligation sont dans GET /v1/incidents/ID/deadlines.",
+    law: "Loi",
+    recipient: "Qui",
+    due: "Échéance",
+    asap: "dès que possible",
+    overdue: "en retard",
+    hours_left: "heures restantes",
 };
 
 pub(crate) fn incident_words(lang: Language) -> IncidentWords {
@@ -250,6 +282,38 @@ pub(crate) fn action_name(a: ContainmentAction, lang: Language) -> &'static str 
                 "スタッフを無効化",
                 "Désactiver un membre du personnel",
             ],
+        },
+    )
+}
+
+pub(crate) fn recipient_name(code: &str, lang: Language) -> &'static str {
+    pick(
+        lang,
+        match code {
+            "authority" => [
+                "The supervisory authority",
+                "監督機関",
+                "L’autorité de contrôle",
+            ],
+            "authority_preliminary" => [
+                "The authority (preliminary report)",
+                "監督機関（速報）",
+                "L’autorité (rapport préliminaire)",
+            ],
+            "authority_final" => [
+                "The authority (final report)",
+                "監督機関（確報）",
+                "L’autorité (rapport final)",
+            ],
+            "people" => ["The people affected", "本人", "Les personnes concernées"],
+            "attorney_general" => ["The Attorney General", "州司法長官", "Le procureur général"],
+            "media" => ["The media", "報道機関", "Les médias"],
+            "card_brands" => [
+                "The acquirer and card brands",
+                "アクワイアラーとカードブランド",
+                "L’acquéreur et les réseaux de cartes",
+            ],
+            _ => ["Other", "その他", "Autre"],
         },
     )
 }

@@ -47,6 +47,7 @@ struct OnePage {
     f: Frame,
     iw: IncidentWords,
     d: IncidentDetail,
+    deadlines: Vec<mamori_proto::incidents::Deadline>,
     statuses: Vec<(&'static str, &'static str)>,
     severities: Vec<(&'static str, &'static str)>,
     actions: Vec<(&'static str, &'static str)>,
@@ -85,6 +86,10 @@ impl Names for OnePage {
 }
 
 impl OnePage {
+    fn recipient(&self, code: &str) -> &'static str {
+        super::incident_words::recipient_name(code, self.lang)
+    }
+
     fn is_closed(&self) -> bool {
         self.d.incident.status == IncidentStatus::Closed
     }
@@ -159,8 +164,11 @@ async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said:
         Ok(actor) => s.vault.incident(&actor, &id).await,
         Err(e) => Err(e),
     };
-    let d = match read {
-        Ok(d) => d,
+    let (d, deadlines) = match read {
+        Ok(d) => match deadlines_of(s, signed, &id).await {
+            Ok(deadlines) => (d, deadlines),
+            Err(e) => return refused(s, f, e),
+        },
         Err(e) => return refused(s, f, e),
     };
     let code = if said.1.is_some() {
@@ -172,6 +180,7 @@ async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said:
         f,
         iw: incident_words(lang),
         d,
+        deadlines,
         statuses: options(
             IncidentStatus::ALL,
             IncidentStatus::as_str,
@@ -195,6 +204,22 @@ async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said:
         error: said.1,
     };
     with_status(page.render(), code)
+}
+
+/// The policy's laws' duties for the incident (a ledgered read of its own).
+async fn deadlines_of(
+    s: &AppState,
+    signed: &Signed,
+    id: &[u8; 16],
+) -> mamori_core::Result<Vec<mamori_proto::incidents::Deadline>> {
+    let actor = s
+        .vault
+        .staff_actor(&signed.session, "incident.deadlines")
+        .await?;
+    Ok(s.vault
+        .incident_deadlines(&actor, id, None)
+        .await?
+        .deadlines)
 }
 
 #[derive(Deserialize)]

@@ -47,6 +47,11 @@ pub async fn officers_open_and_work_incidents_in_the_console(app: TestApp) {
         "{page}"
     );
     assert!(page.contains("2026-12-01T09:30:00Z"), "{page}");
+    assert!(
+        page.contains("class=\"deadline-gdpr-authority\"")
+            && page.contains("L’autorité de contrôle"),
+        "{page}"
+    );
     let id = crate::between(&page, "action=\"/console/incidents/", "\"").to_string();
     let path = format!("/console/incidents/{id}");
     let step = [

@@ -1,0 +1,189 @@
+//! Who must be told of a personal-data breach, and by when, per law: the table in
+//! `data/breach_duties.toml` (its sources cited there), and the clocks it sets from the moment
+//! the business became aware. Pure: no I/O, no clock of its own.
+
+use serde::Deserialize;
+
+const TABLE: &str = include_str!("../data/breach_duties.toml");
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// How long a duty allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    Hours(i64),
+    Days(i64),
+    BusinessDays(i64),
+    /// No number in the law: without undue delay, promptly, the most expedient time.
+    AsSoonAsPossible,
+}
+
+impl Within {
+    fn parse(text: &str) -> Option<Within> {
+        if text == "asap" {
+            return Some(Within::AsSoonAsPossible);
+        }
+        let split = text.find(|c: char| !c.is_ascii_digit())?;
+        let (n, unit) = text.split_at(split);
+        let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+        match unit {
+            "h" => Some(Within::Hours(n)),
+            "d" => Some(Within::Days(n)),
+            "bd" => Some(Within::BusinessDays(n)),
+            _ => None,
+        }
+    }
+
+    /// When a duty that starts at `from_ms` (Unix ms, UTC) is due; None without a number.
+    /// Business days skip Saturdays and Sundays (public holidays are not known here).
+    pub fn due_ms(self, from_ms: i64) -> Option<i64> {
+        match self {
+            Within::Hours(h) => Some(from_ms + h * HOUR_MS),
+            Within::Days(d) => Some(from_ms + d * DAY_MS),
+            Within::BusinessDays(n) => {
+                let mut due = from_ms;
+                let mut left = n;
+                while left > 0 {
+                    due += DAY_MS;
+                    if !is_weekend(due) {
+                        left -= 1;
+                    }
+                }
+                Some(due)
+            }
+            Within::AsSoonAsPossible => None,
+        }
+    }
+}
+
+/// 1970-01-01 was a Thursday.
+fn is_weekend(ms: i64) -> bool {
+    let weekday = (ms.div_euclid(DAY_MS) + 3).rem_euclid(7); // 0 = Monday
+    weekday >= 5
+}
+
+/// One duty to tell someone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duty {
+    /// `gdpr`, `lgpd`, `appi`, `ccpa`, `hipaa`, `pci`.
+    pub jurisdiction: String,
+    /// `authority`, `authority_preliminary`, `authority_final`, `people`, `attorney_general`,
+    /// `media`, `card_brands`.
+    pub recipient: String,
+    pub within: Within,
+    /// When the duty applies, in the law's terms (English).
+    pub when: String,
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+struct RawTable {
+    reviewed: String,
+    duty: Vec<RawDuty>,
+}
+
+#[derive(Deserialize)]
+struct RawDuty {
+    jurisdiction: String,
+    recipient: String,
+    within: String,
+    when: String,
+    source: String,
+}
+
+/// The table: when it was last reviewed, and every duty in it.
+#[derive(Debug, Clone)]
+pub struct Duties {
+    pub reviewed: String,
+    pub duties: Vec<Duty>,
+}
+
+/// The table shipped with Mamori (checked by the tests: it always parses).
+pub fn shipped() -> Duties {
+    parse(TABLE).expect("the shipped breach-duties table parses")
+}
+
+/// Parses a table; an unreadable one or an unknown `within` is an error naming the duty.
+pub fn parse(text: &str) -> Result<Duties, String> {
+    let raw: RawTable = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut duties = Vec::with_capacity(raw.duty.len());
+    for (i, d) in raw.duty.into_iter().enumerate() {
+        let within = Within::parse(&d.within).ok_or_else(|| {
+            format!(
+                "duty {}: within = {:?} is not 72h, 3bd, 30d or asap",
+                i + 1,
+                d.within
+            )
+        })?;
+        duties.push(Duty {
+            jurisdiction: d.jurisdiction,
+            recipient: d.recipient,
+            within,
+            when: d.when,
+            source: d.source,
+        });
+    }
+    Ok(Duties {
+        reviewed: raw.reviewed,
+        duties,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-12-04 was a Friday; 09:00 UTC.
+    const FRIDAY_9: i64 = 1_796_374_800_000;
+
+    #[test]
+    fn the_shipped_table_parses_and_names_every_law_it_covers() {
+        let t = shipped();
+        assert_eq!(t.reviewed, "2026-12-07");
+        for law in ["gdpr", "lgpd", "appi", "ccpa", "hipaa", "pci"] {
+            assert!(t.duties.iter().any(|d| d.jurisdiction == law), "{law}");
+        }
+        let gdpr = t
+            .duties
+            .iter()
+            .find(|d| d.jurisdiction == "gdpr" && d.recipient == "authority");
+        assert_eq!(gdpr.unwrap().within, Within::Hours(72));
+    }
+
+    #[test]
+    fn clocks_count_hours_days_and_business_days() {
+        assert!(!is_weekend(FRIDAY_9) && is_weekend(FRIDAY_9 + DAY_MS));
+        assert_eq!(
+            Within::Hours(72).due_ms(FRIDAY_9),
+            Some(FRIDAY_9 + 3 * DAY_MS)
+        );
+        assert_eq!(
+            Within::Days(30).due_ms(FRIDAY_9),
+            Some(FRIDAY_9 + 30 * DAY_MS)
+        );
+        // Friday + 3 business days: Monday, Tuesday, Wednesday.
+        assert_eq!(
+            Within::BusinessDays(3).due_ms(FRIDAY_9),
+            Some(FRIDAY_9 + 5 * DAY_MS)
+        );
+        // From a Saturday: Monday is the first.
+        assert_eq!(
+            Within::BusinessDays(1).due_ms(FRIDAY_9 + DAY_MS),
+            Some(FRIDAY_9 + 3 * DAY_MS)
+        );
+        assert_eq!(Within::AsSoonAsPossible.due_ms(FRIDAY_9), None);
+    }
+
+    #[test]
+    fn a_table_with_an_unknown_period_is_refused_by_duty() {
+        let bad = "reviewed = \"x\"\n[[duty]]\njurisdiction = \"gdpr\"\nrecipient = \"people\"\nwithin = \"soon\"\nwhen = \"w\"\nsource = \"s\"\n";
+        assert!(parse(bad).unwrap_err().contains("duty 1"));
+        for ok in ["72h", "3bd", "30d", "asap"] {
+            assert!(Within::parse(ok).is_some(), "{ok}");
+        }
+        for no in ["0h", "h", "3w", "-1d", ""] {
+            assert!(Within::parse(no).is_none(), "{no}");
+        }
+    }
+}
