@@ -44,7 +44,8 @@ pub struct JobSettings {
     /// Sends webhook deliveries (no deliveries without one).
     pub webhook_sender: Option<Arc<dyn HttpSender>>,
     pub webhooks: WebhookSettings,
-    /// Reminders of request deadlines coming up (`request.due_soon` in the outbox).
+    /// Reminders of request and incident deadlines coming up (`request.due_soon`,
+    /// `incident.deadline_soon` in the outbox).
     pub deadline_reminders: bool,
     /// A file the latest signed head is appended to whenever it grew.
     pub heads_file: Option<PathBuf>,
@@ -345,6 +346,7 @@ impl Job for Reminders {
     }
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         vault.send_due_reminders().await?;
+        vault.send_incident_reminders().await?;
         Ok(Ran::Done)
     }
 }

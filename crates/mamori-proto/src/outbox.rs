@@ -69,7 +69,22 @@ wire_enum! {
         /// ([`TrainingExpiring`]).
         #[serde(rename = "staff.training_expiring")]
         StaffTrainingExpiring = "staff.training_expiring",
+        /// A duty to tell someone of an incident falls due within a day
+        /// ([`IncidentDeadlineSoon`]).
+        #[serde(rename = "incident.deadline_soon")]
+        IncidentDeadlineSoon = "incident.deadline_soon",
     }
+}
+
+/// `incident.deadline_soon`: which incident, which law's duty to whom, due when. Ids and codes
+/// only: never the incident's title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentDeadlineSoon {
+    pub incident: String,
+    pub jurisdiction: String,
+    pub recipient: String,
+    pub due_at: String,
+    pub drill: bool,
 }
 
 /// `staff.training_expiring`: whose training (a staff id, never an address), for which role, until when.

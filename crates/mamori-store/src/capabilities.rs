@@ -349,6 +349,9 @@ pub trait IncidentStore: Send + Sync {
 
     /// An incident's timeline, oldest first.
     async fn incident_entries(&self, id: &Id) -> Result<Vec<IncidentEntryRow>>;
+
+    /// The duties (`jurisdiction:recipient`) whose reminder went out for an incident.
+    async fn incident_reminded(&self, id: &Id) -> Result<Vec<String>>;
 }
 
 /// Staff: people who sign in, and their enrolment links.

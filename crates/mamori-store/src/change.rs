@@ -189,6 +189,12 @@ pub enum Change {
     /// One more timeline entry, made only if the incident is still at `entry.seq - 1` (Stale
     /// otherwise): it sets the status or severity the entry names and the version to its seq.
     AppendIncidentEntry(IncidentEntryRow),
+    /// Notes that an incident duty's reminder went out (Duplicate if it already did).
+    MarkIncidentReminded {
+        incident_id: Id,
+        duty: String,
+        due_ms: i64,
+    },
     InsertLegalHold(LegalHoldRow),
     /// Lifts a hold not lifted yet (Gone otherwise).
     LiftLegalHold {

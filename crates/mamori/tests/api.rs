@@ -152,7 +152,8 @@ use incident_containment::{
     bad_containment_steps_change_nothing,
 };
 use incident_deadlines::{
-    bad_deadline_queries_are_refused, incident_deadlines_run_per_law_from_awareness,
+    bad_deadline_queries_are_refused, incident_deadlines_are_reminded_once,
+    incident_deadlines_run_per_law_from_awareness,
 };
 use incident_impact::{
     an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
@@ -371,6 +372,7 @@ both_backends!(
     bad_containment_steps_change_nothing,
     incident_deadlines_run_per_law_from_awareness,
     bad_deadline_queries_are_refused,
+    incident_deadlines_are_reminded_once,
     officers_open_and_work_incidents_in_the_console,
     roles_without_incidents_are_refused_the_register,
     administrators_disable_staff_and_their_sessions_end,

@@ -6,7 +6,11 @@
 use mamori_policy::Jurisdiction;
 use mamori_policy::breach_duties::{self, Within};
 use mamori_proto::ErrorCode;
-use mamori_proto::incidents::{Deadline, IncidentDeadlines};
+use mamori_proto::incidents::{Deadline, IncidentDeadlines, IncidentStatus};
+use mamori_proto::outbox::{EventType, IncidentDeadlineSoon};
+use mamori_store::{Change, JobError};
+
+use crate::admin::Granted;
 
 use super::{INCIDENTS, not_found};
 use crate::error::{CoreError, Result};
@@ -24,7 +28,74 @@ fn within_text(w: Within) -> String {
     }
 }
 
+/// Reminders go out this long before a duty falls due (and once for a duty already overdue).
+pub const REMIND_BEFORE_MS: i64 = 24 * HOUR_MS;
+
 impl Vault {
+    /// The laws the policy names, as the table spells them.
+    fn policy_laws(&self) -> Vec<String> {
+        (self.policy.organisation.jurisdictions.iter())
+            .filter_map(|j| Jurisdiction::ALL.iter().find(|(_, x)| x == j))
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// Announces `incident.deadline_soon` once for each duty of an open incident (the policy's
+    /// laws) due within [`REMIND_BEFORE_MS`], so the response team's tools hear of it in time.
+    /// Ledgered as `incident.remind` by the scheduler. Returns how many went out.
+    pub async fn send_incident_reminders(&self) -> Result<usize> {
+        let table = breach_duties::shipped();
+        let laws = self.policy_laws();
+        let scheduler = Actor {
+            id: "scheduler".into(),
+            role: "system".into(),
+        };
+        let mut sent = 0;
+        for row in self.store.incidents().await? {
+            if super::status_of(&row.status) == IncidentStatus::Closed {
+                continue;
+            }
+            let reminded = self.store.incident_reminded(&row.id).await?;
+            let now = self.now_ms();
+            for d in table
+                .duties
+                .iter()
+                .filter(|d| laws.contains(&d.jurisdiction))
+            {
+                let duty = format!("{}:{}", d.jurisdiction, d.recipient);
+                let Some(due_ms) = d.within.due_ms(row.detected_ms) else {
+                    continue;
+                };
+                if due_ms - now > REMIND_BEFORE_MS || reminded.contains(&duty) {
+                    continue;
+                }
+                let soon = IncidentDeadlineSoon {
+                    incident: format_id(&row.id),
+                    jurisdiction: d.jurisdiction.clone(),
+                    recipient: d.recipient.clone(),
+                    due_at: format_time(due_ms),
+                    drill: row.drill,
+                };
+                let changes = vec![
+                    Change::MarkIncidentReminded {
+                        incident_id: row.id,
+                        duty,
+                        due_ms,
+                    },
+                    self.announce(EventType::IncidentDeadlineSoon, None, &soon),
+                ];
+                let event = Granted::scheduled(&scheduler, "incident.remind", now).event();
+                match self.ledger.submit(changes, vec![event]).await? {
+                    Ok(()) => sent += 1,
+                    // Another server sent it meanwhile.
+                    Err(JobError::Duplicate) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(sent)
+    }
+
     /// The incident's notification duties and their clocks, for `jurisdictions` (None: the
     /// policy's).
     pub async fn incident_deadlines(
@@ -34,13 +105,7 @@ impl Vault {
         jurisdictions: Option<Vec<String>>,
     ) -> Result<IncidentDeadlines> {
         let table = breach_duties::shipped();
-        let laws = match jurisdictions {
-            Some(named) => named,
-            None => (self.policy.organisation.jurisdictions.iter())
-                .filter_map(|j| Jurisdiction::ALL.iter().find(|(_, x)| x == j))
-                .map(|(name, _)| name.to_string())
-                .collect(),
-        };
+        let laws = jurisdictions.unwrap_or_else(|| self.policy_laws());
         let covered = |law: &String| table.duties.iter().any(|d| &d.jurisdiction == law);
         if laws.is_empty() || !laws.iter().all(covered) {
             return Err(CoreError::invalid(

@@ -114,3 +114,52 @@ pub async fn bad_deadline_queries_are_refused(app: TestApp) {
     let r = get(&app, "support", &base).await;
     crate::problem(r, StatusCode::FORBIDDEN, "permission_not_granted").await;
 }
+
+/// A duty due within a day is announced once (`incident.deadline_soon`: ids and codes, never
+/// the title); a closed incident is reminded of nothing.
+pub async fn incident_deadlines_are_reminded_once(app: TestApp) {
+    let sixty_hours_ago = mamori_core::format_time(app.vault.now_ms() - 60 * 3_600_000);
+    let id = opened(&app, &sixty_hours_ago).await;
+    let closed = opened(&app, &sixty_hours_ago).await;
+    let close = json!({"version": 1, "status": "closed"});
+    let r = (app
+        .client
+        .post(app.url(&format!("/v1/incidents/{closed}/entries"))))
+    .bearer_auth(&app.keys["privacy_officer"])
+    .json(&close)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // GDPR's 72 hours end in 12: that duty is reminded; APPI's five days are not near yet.
+    assert_eq!(app.vault.send_incident_reminders().await.unwrap(), 1);
+    assert_eq!(
+        app.vault.send_incident_reminders().await.unwrap(),
+        0,
+        "once"
+    );
+    let v: Value = crate::outbox_events::feed(&app, "after=0&limit=1000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let soon: Vec<&Value> = (v["events"].as_array().unwrap().iter())
+        .filter(|e| e["type"] == "incident.deadline_soon")
+        .collect();
+    assert_eq!(soon.len(), 1, "{v:#}");
+    assert_eq!(soon[0]["data"]["incident"], id.as_str());
+    assert_eq!(
+        (
+            &soon[0]["data"]["jurisdiction"],
+            &soon[0]["data"]["recipient"]
+        ),
+        (&json!("gdpr"), &json!("authority"))
+    );
+    assert!(
+        !soon[0].to_string().contains("Backup tape"),
+        "never the title"
+    );
+    // Four days on, APPI's preliminary report is within a day.
+    app.clock.advance(Duration::from_secs(4 * 86_400));
+    assert_eq!(app.vault.send_incident_reminders().await.unwrap(), 1);
+}

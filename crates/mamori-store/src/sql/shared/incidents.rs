@@ -93,6 +93,15 @@ impl IncidentStore for Backend {
             })
             .collect())
     }
+
+    async fn incident_reminded(&self, id: &Id) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT duty FROM incident_reminders WHERE incident_id = $1")
+                .bind(&id[..])
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().map(|(d,)| d).collect())
+    }
 }
 
 async fn insert_entry(conn: &mut Conn, e: &IncidentEntryRow) -> Applied {
@@ -160,6 +169,22 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             .await?;
             changed_a_row(done, JobError::Stale)?;
             insert_entry(conn, e).await
+        }
+        Change::MarkIncidentReminded {
+            incident_id,
+            duty,
+            due_ms,
+        } => {
+            sqlx::query(
+                "INSERT INTO incident_reminders (incident_id, duty, due_ms) VALUES ($1, $2, $3)",
+            )
+            .bind(&incident_id[..])
+            .bind(duty)
+            .bind(due_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+            Ok(())
         }
         _ => Err(misrouted()),
     }

@@ -54,7 +54,9 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         }
         RewrapKeys { .. } | RewrapKeysBatch(_) => key_wraps::apply(conn, change).await,
         InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
-        InsertIncident { .. } | AppendIncidentEntry(_) => incidents::apply(conn, change).await,
+        InsertIncident { .. } | AppendIncidentEntry(_) | MarkIncidentReminded { .. } => {
+            incidents::apply(conn, change).await
+        }
         InsertStaff { .. }
         | CompleteEnrolment { .. }
         | StaffSignedIn { .. }
