@@ -64,7 +64,7 @@ fn is_weekend(ms: i64) -> bool {
 }
 
 /// One duty to tell someone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Duty {
     /// `gdpr`, `lgpd`, `appi`, `ccpa`, `hipaa`, `pci`.
     pub jurisdiction: String,
@@ -72,8 +72,8 @@ pub struct Duty {
     /// `media`, `card_brands`.
     pub recipient: String,
     pub within: Within,
-    /// When the duty applies, in the law's terms (English).
-    pub when: String,
+    /// When the duty applies, in English, Japanese and French.
+    pub when: crate::Text,
     pub source: String,
 }
 
@@ -89,6 +89,8 @@ struct RawDuty {
     recipient: String,
     within: String,
     when: String,
+    when_ja: String,
+    when_fr: String,
     source: String,
 }
 
@@ -99,9 +101,19 @@ pub struct Duties {
     pub duties: Vec<Duty>,
 }
 
+static SHIPPED: std::sync::LazyLock<Duties> =
+    std::sync::LazyLock::new(|| parse(TABLE).expect("the shipped breach-duties table parses"));
+
 /// The table shipped with Mamori (checked by the tests: it always parses).
-pub fn shipped() -> Duties {
-    parse(TABLE).expect("the shipped breach-duties table parses")
+pub fn shipped() -> &'static Duties {
+    &SHIPPED
+}
+
+impl Duties {
+    /// A law's duty to a recipient.
+    pub fn duty(&self, jurisdiction: &str, recipient: &str) -> Option<&Duty> {
+        (self.duties.iter()).find(|d| d.jurisdiction == jurisdiction && d.recipient == recipient)
+    }
 }
 
 /// Parses a table; an unreadable one or an unknown `within` is an error naming the duty.
@@ -120,7 +132,11 @@ pub fn parse(text: &str) -> Result<Duties, String> {
             jurisdiction: d.jurisdiction,
             recipient: d.recipient,
             within,
-            when: d.when,
+            when: crate::Text {
+                en: d.when,
+                ja: d.when_ja,
+                fr: d.when_fr,
+            },
             source: d.source,
         });
     }
@@ -177,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_table_with_an_unknown_period_is_refused_by_duty() {
-        let bad = "reviewed = \"x\"\n[[duty]]\njurisdiction = \"gdpr\"\nrecipient = \"people\"\nwithin = \"soon\"\nwhen = \"w\"\nsource = \"s\"\n";
+        let bad = "reviewed = \"x\"\n[[duty]]\njurisdiction = \"gdpr\"\nrecipient = \"people\"\nwithin = \"soon\"\nwhen = \"w\"\nwhen_ja = \"w\"\nwhen_fr = \"w\"\nsource = \"s\"\n";
         assert!(parse(bad).unwrap_err().contains("duty 1"));
         for ok in ["72h", "3bd", "30d", "asap"] {
             assert!(Within::parse(ok).is_some(), "{ok}");

@@ -129,7 +129,7 @@ impl Vault {
                     due_at: due.map(format_time),
                     hours_left: due.map(|t| (t - now).div_euclid(HOUR_MS)),
                     overdue: due.is_some_and(|t| t < now),
-                    when: d.when.clone(),
+                    when: d.when.en.clone(),
                     source: d.source.clone(),
                 };
                 (due, deadline)
@@ -140,7 +140,7 @@ impl Vault {
         Ok(IncidentDeadlines {
             incident: format_id(id),
             detected_at: format_time(row.detected_ms),
-            table_reviewed: table.reviewed,
+            table_reviewed: table.reviewed.clone(),
             deadlines: deadlines.into_iter().map(|(_, d)| d).collect(),
         })
     }

@@ -86,6 +86,12 @@ impl Names for OnePage {
 }
 
 impl OnePage {
+    /// When the duty applies, in the page's language.
+    fn condition(&self, x: &mamori_proto::incidents::Deadline) -> &'static str {
+        (mamori_policy::breach_duties::shipped().duty(&x.jurisdiction, &x.recipient))
+            .map_or("", |d| d.when.get(self.lang))
+    }
+
     fn recipient(&self, code: &str) -> &'static str {
         super::incident_words::recipient_name(code, self.lang)
     }
