@@ -398,8 +398,22 @@ pub async fn add(
             .await?;
         s.vault.add_incident_entry(&actor, &incident, &add).await
     };
-    let said = match added.await {
-        Ok(_) => (Some(iw.added), None),
+    let said = said_of(added.await.map(|_| iw.added), &iw, lang);
+    match said {
+        Ok(said) => one_page(&s, lang, &signed, &id, said).await,
+        Err(answer) => *answer,
+    }
+}
+
+/// What the incident page says after a step on its timeline: done, someone else changed it
+/// first, it is closed, or the vault's refusal (the API's problem for anything else).
+fn said_of(
+    done: mamori_core::Result<&'static str>,
+    iw: &IncidentWords,
+    lang: Language,
+) -> Result<Said, Box<Response>> {
+    Ok(match done {
+        Ok(text) => (Some(text), None),
         Err(CoreError::Conflict {
             code: ErrorCode::ConcurrentUpdate,
             ..
@@ -410,10 +424,9 @@ pub async fn add(
         }) => (None, Some(iw.closed.to_string())),
         Err(e) => match refusal_line(&super::words::words(lang), &e) {
             Some(line) => (None, Some(line)),
-            None => return crate::problem::ApiError::from(e).into_response(),
+            None => return Err(Box::new(crate::problem::ApiError::from(e).into_response())),
         },
-    };
-    one_page(&s, lang, &signed, &id, said).await
+    })
 }
 
 pub async fn contain(
@@ -445,20 +458,8 @@ pub async fn contain(
             .await?;
         s.vault.contain_incident(&actor, &incident, &contain).await
     };
-    let said = match done.await {
-        Ok(_) => (Some(iw.contained), None),
-        Err(CoreError::Conflict {
-            code: ErrorCode::ConcurrentUpdate,
-            ..
-        }) => (None, Some(iw.stale.to_string())),
-        Err(CoreError::Conflict {
-            code: ErrorCode::IncidentClosed,
-            ..
-        }) => (None, Some(iw.closed.to_string())),
-        Err(e) => match refusal_line(&super::words::words(lang), &e) {
-            Some(line) => (None, Some(line)),
-            None => return crate::problem::ApiError::from(e).into_response(),
-        },
-    };
-    one_page(&s, lang, &signed, &id, said).await
+    match said_of(done.await.map(|_| iw.contained), &iw, lang) {
+        Ok(said) => one_page(&s, lang, &signed, &id, said).await,
+        Err(answer) => *answer,
+    }
 }

@@ -49,7 +49,8 @@ pub async fn officers_open_and_work_incidents_in_the_console(app: TestApp) {
     assert!(page.contains("2026-12-01T09:30:00Z"), "{page}");
     assert!(
         page.contains("class=\"deadline-gdpr-authority\"")
-            && page.contains("L’autorité de contrôle") && page.contains("sauf si la violation"),
+            && page.contains("L’autorité de contrôle")
+            && page.contains("sauf si la violation"),
         "{page}"
     );
     let id = crate::between(&page, "action=\"/console/incidents/", "\"").to_string();

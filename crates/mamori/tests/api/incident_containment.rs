@@ -86,16 +86,7 @@ pub async fn bad_containment_steps_change_nothing(app: TestApp) {
         .unwrap();
     let incident = open(&app, "Bad steps").await;
     let id = incident["id"].as_str().unwrap();
-    let note = json!({"version": 1, "note": "first look"});
-    let r = (app
-        .client
-        .post(app.url(&format!("/v1/incidents/{id}/entries"))))
-    .bearer_auth(&app.keys["privacy_officer"])
-    .json(&note)
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    crate::incidents::add_entry(&app, id, &json!({"version": 1, "note": "first look"})).await;
     let r = contain(
         &app,
         id,
@@ -124,16 +115,7 @@ pub async fn bad_containment_steps_change_nothing(app: TestApp) {
         let r = contain(&app, id, &body).await;
         crate::problem(r, StatusCode::from_u16(status).unwrap(), code).await;
     }
-    let close = json!({"version": 3, "status": "closed"});
-    let r = (app
-        .client
-        .post(app.url(&format!("/v1/incidents/{id}/entries"))))
-    .bearer_auth(&app.keys["privacy_officer"])
-    .json(&close)
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    crate::incidents::add_entry(&app, id, &json!({"version": 3, "status": "closed"})).await;
     let (other, _) = app
         .vault
         .create_api_key(&operator, "service", "other")

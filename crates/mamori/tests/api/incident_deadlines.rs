@@ -121,16 +121,7 @@ pub async fn incident_deadlines_are_reminded_once(app: TestApp) {
     let sixty_hours_ago = mamori_core::format_time(app.vault.now_ms() - 60 * 3_600_000);
     let id = opened(&app, &sixty_hours_ago).await;
     let closed = opened(&app, &sixty_hours_ago).await;
-    let close = json!({"version": 1, "status": "closed"});
-    let r = (app
-        .client
-        .post(app.url(&format!("/v1/incidents/{closed}/entries"))))
-    .bearer_auth(&app.keys["privacy_officer"])
-    .json(&close)
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    crate::incidents::add_entry(&app, &closed, &json!({"version": 1, "status": "closed"})).await;
     // GDPR's 72 hours end in 12: that duty is reminded; APPI's five days are not near yet.
     assert_eq!(app.vault.send_incident_reminders().await.unwrap(), 1);
     assert_eq!(

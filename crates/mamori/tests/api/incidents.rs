@@ -24,6 +24,18 @@ async fn get(app: &TestApp, role: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// Adds an entry to incident `id`'s timeline as the privacy officer; it must be taken.
+pub(crate) async fn add_entry(app: &TestApp, id: &str, entry: &Value) {
+    let r = post(
+        app,
+        "privacy_officer",
+        &format!("/v1/incidents/{id}/entries"),
+        entry,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
 pub(crate) async fn open(app: &TestApp, title: &str) -> Value {
     let body = json!({"title": title, "kind": "leaked_credential", "severity": "high",
         "detected_at": "2026-01-01T09:00:00Z"});
