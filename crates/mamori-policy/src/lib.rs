@@ -7,6 +7,7 @@ pub mod breach_duties;
 mod check;
 mod compile;
 pub mod diff;
+pub mod drills;
 mod model;
 pub mod notice;
 mod raw;

@@ -296,3 +296,48 @@ pub struct DeadlineQuery {
     /// Laws to compute, comma-separated (`gdpr,lgpd,appi,ccpa,hipaa,pci`); default: the policy's.
     pub jurisdictions: Option<String>,
 }
+
+/// `POST /v1/drills`: start a tabletop drill from a shipped scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartDrill {
+    /// `lost_laptop`, `leaked_service_key`, `vendor_breach` or `misdirected_export`.
+    pub scenario: String,
+    /// The title's language (`en`, `ja`, `fr`; default `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// One milestone of the response, and when it was reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Milestone {
+    /// `opened`, `assessing`, `first_containment`, `contained`, `notifying`, `closed`.
+    pub milestone: String,
+    /// RFC 3339; absent when not reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// Hours from awareness (`detected_at`) to the milestone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_after_detection: Option<f64>,
+}
+
+/// A duty whose clock ran out before the response reached `notifying`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MissedDeadline {
+    pub jurisdiction: String,
+    pub recipient: String,
+    pub due_at: String,
+}
+
+/// `GET /v1/incidents/{id}/drill-report`: how the response went, from the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillReport {
+    pub incident: String,
+    pub drill: bool,
+    pub milestones: Vec<Milestone>,
+    /// Milestones not reached (yet).
+    pub skipped: Vec<String>,
+    /// Deadlines (the policy's laws) that passed before `notifying` was reached, or that have
+    /// passed while it is not.
+    pub missed: Vec<MissedDeadline>,
+}

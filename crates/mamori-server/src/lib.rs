@@ -284,6 +284,8 @@ fn admin_routes() -> Router<AppState> {
             axum::routing::post(api::contain_incident),
         )
         .route("/v1/incidents/{id}/deadlines", get(api::incident_deadlines))
+        .route("/v1/incidents/{id}/drill-report", get(api::drill_report))
+        .route("/v1/drills", axum::routing::post(api::start_drill))
         .route(
             "/v1/webhooks",
             get(api::list_webhooks).post(api::add_webhook),

@@ -186,6 +186,11 @@ pub enum Command {
         #[command(subcommand)]
         command: IncidentCommand,
     },
+    /// Tabletop drills: start one from a scenario, read how the response went.
+    Drill {
+        #[command(subcommand)]
+        command: DrillCommand,
+    },
     /// Put a backup in place of the database (stop the server first): checks the backup and
     /// its ledger, then erases again everyone erased since it was taken.
     Restore { from: PathBuf },
@@ -210,6 +215,20 @@ pub enum HoldCommand {
     List,
     /// Lift a hold.
     Lift { id: String },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum DrillCommand {
+    /// Open a drill incident: lost_laptop, leaked_service_key, vendor_breach or
+    /// misdirected_export. Prints its id; work it like any incident.
+    Start {
+        scenario: String,
+        /// The title's language: en, ja or fr.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// How the response went: milestones after awareness, steps skipped, deadlines missed.
+    Report { id: String },
 }
 
 #[derive(Subcommand, Clone)]

@@ -53,6 +53,8 @@ mod identified_surveys;
 mod incident_containment;
 #[path = "api/incident_deadlines.rs"]
 mod incident_deadlines;
+#[path = "api/incident_drills.rs"]
+mod incident_drills;
 #[path = "api/incident_impact.rs"]
 mod incident_impact;
 #[path = "api/incidents.rs"]
@@ -155,6 +157,7 @@ use incident_deadlines::{
     bad_deadline_queries_are_refused, incident_deadlines_are_reminded_once,
     incident_deadlines_run_per_law_from_awareness,
 };
+use incident_drills::{a_drill_is_run_and_reported_from_its_timeline, bad_drills_are_refused};
 use incident_impact::{
     an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
 };
@@ -373,6 +376,8 @@ both_backends!(
     incident_deadlines_run_per_law_from_awareness,
     bad_deadline_queries_are_refused,
     incident_deadlines_are_reminded_once,
+    a_drill_is_run_and_reported_from_its_timeline,
+    bad_drills_are_refused,
     officers_open_and_work_incidents_in_the_console,
     roles_without_incidents_are_refused_the_register,
     administrators_disable_staff_and_their_sessions_end,

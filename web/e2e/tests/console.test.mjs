@@ -241,6 +241,10 @@ for (const [lang, w] of Object.entries(words)) {
     assert.equal((await page.textContent('#incident-version')).trim(), '2');
     assert.equal(await page.locator('#timeline tbody tr').count(), 2);
     problems.push(...await checkPage(page, 'incident'));
+    await page.goto(`${demo.base}/console/incidents?lang=${lang}`);
+    await page.selectOption('#drill-scenario', 'misdirected_export');
+    await page.click('#start-drill');
+    assert.ok(await page.isVisible('#timeline'), 'the drill is an incident with its timeline');
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

@@ -33,7 +33,7 @@ pub const REMIND_BEFORE_MS: i64 = 24 * HOUR_MS;
 
 impl Vault {
     /// The laws the policy names, as the table spells them.
-    fn policy_laws(&self) -> Vec<String> {
+    pub(super) fn policy_laws(&self) -> Vec<String> {
         (self.policy.organisation.jurisdictions.iter())
             .filter_map(|j| Jurisdiction::ALL.iter().find(|(_, x)| x == j))
             .map(|(name, _)| name.to_string())

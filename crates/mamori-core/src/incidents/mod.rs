@@ -8,6 +8,7 @@
 
 mod containment;
 mod deadlines;
+mod drills;
 pub mod impact;
 
 use mamori_policy::AdminPermission;

@@ -4,8 +4,8 @@
 use super::*;
 use mamori_core::incidents::impact::ImpactWindow;
 use mamori_proto::incidents::{
-    AddEntry, Contain, DeadlineQuery, Impact, ImpactScope, Incident, IncidentDeadlines,
-    IncidentDetail, IncidentList, OpenIncident,
+    AddEntry, Contain, DeadlineQuery, DrillReport, Impact, ImpactScope, Incident,
+    IncidentDeadlines, IncidentDetail, IncidentList, OpenIncident, StartDrill,
 };
 
 fn incident_id(text: &str) -> ApiResult<[u8; 16]> {
@@ -142,4 +142,44 @@ pub async fn incident_deadlines(
             .collect()
     });
     Ok(Json(s.vault.incident_deadlines(&actor, &id, laws).await?))
+}
+
+/// Starts a tabletop drill from a shipped scenario: a drill incident, marked as such
+/// everywhere, worked like a real one; nothing it does sends anything real. Ledgered.
+#[utoipa::path(post, path = "/v1/drills", request_body = StartDrill,
+    responses((status = 201, body = Incident), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn start_drill(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<StartDrill>,
+) -> ApiResult<(StatusCode, Json<Incident>)> {
+    let lang = match body.lang.as_deref() {
+        None | Some("en") => mamori_policy::Language::En,
+        Some("ja") => mamori_policy::Language::Ja,
+        Some("fr") => mamori_policy::Language::Fr,
+        Some(_) => {
+            return Err(ApiError::Core(mamori_core::CoreError::invalid(
+                ErrorCode::InvalidValue,
+                "lang",
+                "en, ja or fr",
+            )));
+        }
+    };
+    let incident = s.vault.start_drill(&actor, &body.scenario, lang).await?;
+    Ok((StatusCode::CREATED, Json(incident)))
+}
+
+/// How the response to an incident went, from its timeline: when each milestone was reached
+/// after awareness, which were skipped, which deadlines ran out first. Ledgered.
+#[utoipa::path(get, path = "/v1/incidents/{id}/drill-report", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = DrillReport), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn drill_report(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DrillReport>> {
+    let id = incident_id(&id)?;
+    Ok(Json(s.vault.drill_report(&actor, &id).await?))
 }

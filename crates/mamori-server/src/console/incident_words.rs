@@ -47,6 +47,10 @@ pub(crate) struct IncidentWords {
     pub(crate) asap: &'static str,
     pub(crate) overdue: &'static str,
     pub(crate) hours_left: &'static str,
+    pub(crate) drill_heading: &'static str,
+    pub(crate) drill_intro: &'static str,
+    pub(crate) scenario: &'static str,
+    pub(crate) drill_button: &'static str,
 }
 
 const EN: IncidentWords = IncidentWords {
@@ -90,6 +94,10 @@ const EN: IncidentWords = IncidentWords {
     asap: "as soon as possible",
     overdue: "overdue",
     hours_left: "hours left",
+    drill_heading: "Rehearse",
+    drill_intro: "A tabletop drill opens an incident marked as a drill: work it like a real one; nothing real is sent. Its report is at GET /v1/incidents/ID/drill-report.",
+    scenario: "Scenario",
+    drill_button: "Start the drill",
 };
 
 const JA: IncidentWords = IncidentWords {
@@ -133,6 +141,10 @@ const JA: IncidentWords = IncidentWords {
     asap: "できる限り速やかに",
     overdue: "期限切れ",
     hours_left: "残り時間（時間）",
+    drill_heading: "訓練",
+    drill_intro: "机上訓練では訓練用のインシデントを起票します。本番と同じように対応してください。実際には何も送信されません。報告は GET /v1/incidents/ID/drill-report にあります。",
+    scenario: "シナリオ",
+    drill_button: "訓練を始める",
 };
 
 const FR: IncidentWords = IncidentWords {
@@ -176,6 +188,10 @@ const FR: IncidentWords = IncidentWords {
     asap: "dès que possible",
     overdue: "en retard",
     hours_left: "heures restantes",
+    drill_heading: "S’exercer",
+    drill_intro: "Un exercice sur table ouvre un incident marqué comme exercice\u{a0}: traitez-le comme un vrai\u{a0}; rien de réel n’est envoyé. Son bilan est dans GET /v1/incidents/ID/drill-report.",
+    scenario: "Scénario",
+    drill_button: "Lancer l’exercice",
 };
 
 pub(crate) fn incident_words(lang: Language) -> IncidentWords {

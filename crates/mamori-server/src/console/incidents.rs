@@ -34,6 +34,8 @@ struct ListPage {
     f: Frame,
     iw: IncidentWords,
     incidents: Vec<Incident>,
+    /// (scenario id, its title in the page's language)
+    scenarios: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     severities: Vec<(&'static str, &'static str)>,
     lang: Language,
@@ -140,6 +142,9 @@ async fn list_page(s: &AppState, lang: Language, signed: &Signed, said: Said) ->
         f,
         iw: incident_words(lang),
         incidents,
+        scenarios: (mamori_policy::drills::scenarios().iter())
+            .map(|x| (x.id.as_str(), x.title.get(lang)))
+            .collect(),
         kinds: options(IncidentKind::ALL, IncidentKind::as_str, kind_name, lang),
         severities: options(
             IncidentSeverity::ALL,
@@ -298,7 +303,15 @@ pub struct ContainForm {
     note: String,
 }
 
-console_form!(OpenForm, EntryForm, ContainForm);
+#[derive(Deserialize)]
+pub struct DrillForm {
+    csrf: String,
+    lang: Option<String>,
+    #[serde(default)]
+    scenario: String,
+}
+
+console_form!(OpenForm, EntryForm, ContainForm, DrillForm);
 
 fn bad(field: &str) -> CoreError {
     CoreError::invalid(ErrorCode::InvalidValue, field, "not accepted")
@@ -461,5 +474,40 @@ pub async fn contain(
     match said_of(done.await.map(|_| iw.contained), &iw, lang) {
         Ok(said) => one_page(&s, lang, &signed, &id, said).await,
         Err(answer) => *answer,
+    }
+}
+
+pub async fn drill(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<DrillForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad_form = Some(super::words::words(lang).bad_form.into());
+            return list_page(&s, lang, &signed, (None, bad_form)).await;
+        }
+        Posted::Answer(answer) => return answer,
+    };
+    let started = match s.vault.staff_actor(&signed.session, "incident.open").await {
+        Ok(actor) => s.vault.start_drill(&actor, &form.scenario, lang).await,
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(i) => {
+            one_page(
+                &s,
+                lang,
+                &signed,
+                &i.id,
+                (Some(incident_words(lang).opened), None),
+            )
+            .await
+        }
+        Err(e) => match refusal_line(&super::words::words(lang), &e) {
+            Some(line) => list_page(&s, lang, &signed, (None, Some(line))).await,
+            None => crate::problem::ApiError::from(e).into_response(),
+        },
     }
 }

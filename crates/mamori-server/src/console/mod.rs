@@ -132,6 +132,7 @@ fn work_routes() -> Router<AppState> {
             "/console/incidents/{id}/containment",
             post(incidents::contain),
         )
+        .route("/console/drills", post(incidents::drill))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route(
             "/console/surveys",

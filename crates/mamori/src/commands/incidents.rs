@@ -7,7 +7,7 @@ use mamori_proto::incidents::{
     IncidentSeverity, IncidentStatus, LinkKind, OpenIncident,
 };
 
-use crate::cli::IncidentCommand;
+use crate::cli::{DrillCommand, IncidentCommand};
 use crate::context::{self, Context, Paths};
 
 /// A wire value named on the command line, or an error listing the accepted ones.
@@ -163,6 +163,48 @@ pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow:
                 note,
             };
             print_detail(&ctx.vault.contain_incident(&operator, &id, &contain).await?);
+        }
+    }
+    ctx.vault.flush_ledger().await?;
+    Ok(())
+}
+
+/// `mamori drill start|report`.
+pub(super) async fn drill(paths: &Paths, command: DrillCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    match command {
+        DrillCommand::Start { scenario, lang } => {
+            let lang = match lang.as_str() {
+                "en" => mamori_policy::Language::En,
+                "ja" => mamori_policy::Language::Ja,
+                "fr" => mamori_policy::Language::Fr,
+                _ => anyhow::bail!("--lang must be en, ja or fr"),
+            };
+            let incident = ctx.vault.start_drill(&operator, &scenario, lang).await?;
+            println!("{}", incident.id);
+        }
+        DrillCommand::Report { id } => {
+            let id = mamori_core::parse_id(&id).context("not an incident id")?;
+            let r = ctx.vault.drill_report(&operator, &id).await?;
+            for m in &r.milestones {
+                let hours = m.hours_after_detection.unwrap_or_default();
+                println!(
+                    "{:<18} {:>7.1} h  {}",
+                    m.milestone,
+                    hours,
+                    m.at.as_deref().unwrap_or("")
+                );
+            }
+            for s in &r.skipped {
+                println!("{s:<18} skipped");
+            }
+            for d in &r.missed {
+                println!(
+                    "missed: {} {} (due {})",
+                    d.jurisdiction, d.recipient, d.due_at
+                );
+            }
         }
     }
     ctx.vault.flush_ledger().await?;

@@ -77,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { to } => keys::backup_command(&paths, &to).await?,
         Command::Hold { command } => admin::hold(&paths, command).await?,
         Command::Incident { command } => incidents::incident(&paths, command).await?,
+        Command::Drill { command } => incidents::drill(&paths, command).await?,
         Command::Staff { command } => admin::staff(&cli, &paths, command).await?,
         Command::Doctor { json } => {
             return crate::doctor::run(&paths, &load_config(&cli)?, json).await;

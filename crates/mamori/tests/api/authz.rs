@@ -63,6 +63,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("GET", "/v1/events") => Rule::Admin(A::Events),
         (_, p) if p.starts_with("/v1/holds") => Rule::Admin(A::Retention),
         (_, p) if p.starts_with("/v1/incidents") => Rule::Admin(A::Incidents),
+        ("POST", "/v1/drills") => Rule::Admin(A::Incidents),
         (_, p) if p.starts_with("/v1/webhooks") => Rule::Admin(A::Webhooks),
         (_, p) if p.starts_with("/v1/ledger/") => Rule::AnyKey,
         ("POST", "/v1/scrub") => Rule::AnyKey,
@@ -216,6 +217,7 @@ fn request(
             path,
             Some(json!({"subject": f.ghost, "reason": "litigation"})),
         ),
+        ("POST", "/v1/drills") => (path, Some(json!({"scenario": "lost_laptop"}))),
         ("POST", "/v1/incidents") => (
             path,
             Some(json!({"title": "Matrix", "kind": "other", "severity": "low"})),

@@ -114,6 +114,17 @@ pub async fn officers_open_and_work_incidents_in_the_console(app: TestApp) {
         page.contains("Ordinateur du support perdu") && page.contains(">Contained<"),
         "{page}"
     );
+    let drill = [
+        ("csrf", csrf.as_str()),
+        ("lang", "fr"),
+        ("scenario", "lost_laptop"),
+    ];
+    let (status, page) = console_post(&app, &cookie, "/console/drills", &drill).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Exercice") && page.contains("(Exercice)"),
+        "{page}"
+    );
     let (status, _) = console_get(&app, &cookie, "/console/incidents/not-an-id").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

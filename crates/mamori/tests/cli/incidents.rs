@@ -149,3 +149,25 @@ fn a_key_is_revoked_from_the_incident_on_the_command_line() {
     );
     assert!(ok(&data, &["apikey", "list"]).contains("revoked"));
 }
+
+#[test]
+fn a_drill_is_started_and_reported_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let id = ok(&data, &["drill", "start", "vendor_breach", "--lang", "fr"])
+        .trim()
+        .to_string();
+    let shown = ok(&data, &["incident", "show", &id]);
+    assert!(
+        shown.contains("Exercice") && shown.contains("(drill)"),
+        "{shown}"
+    );
+    let report = ok(&data, &["drill", "report", &id]);
+    assert!(
+        report.contains("opened") && report.contains("notifying          skipped"),
+        "{report}"
+    );
+    let out = mamori(&data, &["drill", "start", "flood"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("lost_laptop"));
+}
