@@ -11,6 +11,8 @@ mod deadlines;
 mod drills;
 pub mod impact;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_policy::AdminPermission;
 use mamori_proto::ErrorCode;
 use mamori_proto::incidents::{
@@ -150,7 +152,7 @@ impl Vault {
         let mut out = vec![];
         for row in self.store.incidents().await? {
             let entries = self.store.incident_entries(&row.id).await?;
-            out.push(self.incident_view(&row, entries_links(&entries))?);
+            out.push(self.incident_view(&row, self.entries_links(&entries)?)?);
         }
         Ok(out)
     }
@@ -169,7 +171,7 @@ impl Vault {
             .map(|e| self.entry_view(e))
             .collect::<Result<Vec<_>>>()?;
         Ok(IncidentDetail {
-            incident: self.incident_view(&row, entries_links(&entries))?,
+            incident: self.incident_view(&row, self.entries_links(&entries)?)?,
             timeline,
         })
     }
@@ -200,7 +202,7 @@ impl Vault {
             status: add.status.map(|s| s.as_str().into()),
             severity: add.severity.map(|s| s.as_str().into()),
             link_kind: add.link.as_ref().map(|l| l.kind.as_str().into()),
-            link_id: add.link.as_ref().map(|l| l.id.trim().to_string()),
+            link_id: add.link.as_ref().map(|l| self.link_id(l, id, seq)),
             note_sealed: note.map(|n| self.seal_note("incident-note", id, seq, &n)),
         };
         let change = Change::AppendIncidentEntry(entry);
@@ -297,7 +299,7 @@ impl Vault {
             note,
             status: e.status.as_deref().map(status_of),
             severity: e.severity.as_deref().map(severity_of),
-            link: entry_link(e),
+            link: self.entry_link(e)?,
         })
     }
 }
@@ -335,13 +337,43 @@ fn entry_kind(add: &AddEntry) -> Result<EntryKind> {
     }
 }
 
-fn entry_link(e: &IncidentEntryRow) -> Option<IncidentLink> {
-    Some(IncidentLink {
-        kind: LinkKind::parse(e.link_kind.as_deref()?)?,
-        id: e.link_id.clone()?,
-    })
-}
+impl Vault {
+    /// A link as stored: a key's or a staff member's id as is; a vendor's name is free text,
+    /// so it is sealed like a note (base64url, the entry as associated data).
+    fn link_id(&self, link: &IncidentLink, id: &[u8; 16], seq: i64) -> String {
+        let text = link.id.trim();
+        match link.kind {
+            LinkKind::Vendor => {
+                URL_SAFE_NO_PAD.encode(self.seal_note("incident-vendor", id, seq, text))
+            }
+            LinkKind::ApiKey | LinkKind::Staff => text.to_string(),
+        }
+    }
 
-fn entries_links(entries: &[IncidentEntryRow]) -> Vec<IncidentLink> {
-    entries.iter().filter_map(entry_link).collect()
+    fn entry_link(&self, e: &IncidentEntryRow) -> Result<Option<IncidentLink>> {
+        let (Some(kind), Some(stored)) =
+            (e.link_kind.as_deref().and_then(LinkKind::parse), &e.link_id)
+        else {
+            return Ok(None);
+        };
+        let id = match kind {
+            LinkKind::Vendor => {
+                let sealed = URL_SAFE_NO_PAD
+                    .decode(stored)
+                    .map_err(|_| CoreError::Integrity)?;
+                self.open_note("incident-vendor", &e.incident_id, e.seq, &sealed)?
+            }
+            LinkKind::ApiKey | LinkKind::Staff => stored.clone(),
+        };
+        Ok(Some(IncidentLink { kind, id }))
+    }
+
+    fn entries_links(&self, entries: &[IncidentEntryRow]) -> Result<Vec<IncidentLink>> {
+        let links = entries.iter().map(|e| self.entry_link(e));
+        Ok(links
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
 }

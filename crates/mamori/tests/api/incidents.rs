@@ -61,7 +61,7 @@ pub async fn incidents_are_opened_worked_and_closed_on_an_append_only_timeline(a
         json!({"version": 1, "note": format!("Called the owner; {canary} noted")}),
         json!({"version": 2, "status": "assessing"}),
         json!({"version": 3, "severity": "critical", "note": "payment data on the disk"}),
-        json!({"version": 4, "link": {"kind": "vendor", "id": "Laptop Repairs Ltd"}}),
+        json!({"version": 4, "link": {"kind": "vendor", "id": format!("Laptop Repairs {canary}")}}),
         json!({"version": 5, "status": "closed", "note": "recovered, disk encrypted"}),
     ];
     for step in &steps {
@@ -87,7 +87,10 @@ pub async fn incidents_are_opened_worked_and_closed_on_an_append_only_timeline(a
     );
     assert_eq!(detail["incident"]["severity"], "critical");
     assert_eq!(detail["incident"]["status"], "closed");
-    assert_eq!(detail["incident"]["links"][0]["id"], "Laptop Repairs Ltd");
+    assert_eq!(
+        detail["incident"]["links"][0]["id"],
+        format!("Laptop Repairs {canary}")
+    );
     assert!(
         detail["timeline"][1]["note"]
             .as_str()
