@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::incidents::notice_sending::NoticeLinks;
 use crate::outbound::HttpSender;
 use crate::vault::Vault;
 use crate::webhooks::{Deliveries, WebhookSettings};
@@ -23,6 +24,9 @@ pub enum Schedule {
     /// At start, then after each ledger commit, at most once per this long.
     AfterCommit(Duration),
 }
+
+/// How often prepared notices are looked for.
+const NOTICES_EVERY: Duration = Duration::from_secs(2);
 
 /// What one run found.
 pub enum Ran {
@@ -60,6 +64,8 @@ pub struct JobSettings {
     /// Reminds staff before their training expires (outbox event, and an e-mail through this
     /// mailer when there is one); with the deadline reminders.
     pub training_mailer: Option<Arc<dyn crate::mail::Mailer>>,
+    /// Sends the notices incidents prepared for the people they affected, through this mailer.
+    pub incident_notices: Option<(Arc<dyn crate::mail::Mailer>, NoticeLinks)>,
 }
 
 /// The jobs running; dropping this stops them.
@@ -92,6 +98,9 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
         jobs.push(Box::new(TrainingReminders(
             settings.training_mailer.clone(),
         )));
+    }
+    if let Some((mailer, links)) = settings.incident_notices {
+        jobs.push(Box::new(IncidentNotices { mailer, links }));
     }
     if let Some(path) = settings.heads_file {
         jobs.push(Box::new(Anchor {
@@ -365,6 +374,27 @@ impl Job for TrainingReminders {
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         vault.send_training_reminders(self.0.as_ref()).await?;
         Ok(Ran::Done)
+    }
+}
+
+/// Sends the notices incidents prepared, a batch at a time.
+struct IncidentNotices {
+    mailer: Arc<dyn crate::mail::Mailer>,
+    links: NoticeLinks,
+}
+
+#[async_trait::async_trait]
+impl Job for IncidentNotices {
+    fn name(&self) -> &'static str {
+        "incident_notices"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::Every(NOTICES_EVERY)
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        vault
+            .send_incident_notices(&*self.mailer, &self.links)
+            .await
     }
 }
 

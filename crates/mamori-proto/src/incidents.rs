@@ -56,6 +56,8 @@ wire_enum! {
         Link = "link",
         /// A containment action was taken (revoking a key, disabling a member of staff).
         Containment = "containment",
+        /// Notices to the people affected were prepared (and queued for sending).
+        Notices = "notices",
     }
 }
 

@@ -9,6 +9,7 @@ pub mod drp;
 pub mod errors;
 pub mod health;
 pub mod holds;
+pub mod incident_notices;
 pub mod incidents;
 pub mod ledger;
 pub mod outbox;
@@ -67,7 +68,9 @@ mod tests {
             ConsentReason,
             CheckName,
             ReadinessStatus,
-            EventType
+            EventType,
+            crate::incident_notices::NoticeState,
+            crate::incidents::EntryKind
         );
     }
 

@@ -285,6 +285,10 @@ fn admin_routes() -> Router<AppState> {
         )
         .route("/v1/incidents/{id}/deadlines", get(api::incident_deadlines))
         .route("/v1/incidents/{id}/drill-report", get(api::drill_report))
+        .route(
+            "/v1/incidents/{id}/notices",
+            get(api::notices_summary).post(api::prepare_notices),
+        )
         .route("/v1/drills", axum::routing::post(api::start_drill))
         .route(
             "/v1/webhooks",
@@ -590,6 +594,20 @@ pub async fn tls_config(
     axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await
 }
 
+/// The notices job's mailer and links, unless notices are sent by hand (tests).
+fn notices_job(
+    limits: &Limits,
+    messaging: &messaging::Messaging,
+) -> Option<(
+    Arc<dyn mamori_core::mail::Mailer>,
+    mamori_core::incidents::notice_sending::NoticeLinks,
+)> {
+    let links = mamori_core::incidents::notice_sending::NoticeLinks {
+        privacy_center: format!("{}/privacy/me", messaging.public_url),
+    };
+    (limits.incident_notices).then(|| (messaging.mailer.clone(), links))
+}
+
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
     vault: Vault,
@@ -628,12 +646,12 @@ pub async fn serve_with(
             key_rotation: options.key_rotation,
             retention_sweep: options.retention_sweep,
             training_mailer: Some(messaging.mailer.clone()),
+            incident_notices: notices_job(&limits, &messaging),
         },
     );
     let stopping = vault.clone();
     let drp_business_id = (options.drp_business_id)
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));
-    let listening = listening_url(&listener, tls.is_some());
     let app = router_from(
         vault,
         limits,
@@ -641,7 +659,7 @@ pub async fn serve_with(
         demo_outbox,
         tls.is_some(),
         drp_business_id,
-        listening,
+        listening_url(&listener, tls.is_some()),
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match tls {

@@ -26,6 +26,9 @@ pub struct Limits {
     /// Announce deadlines coming up (`request.due_soon`) once a minute in the background. Tests
     /// that send reminders themselves turn it off, so a background pass cannot race them.
     pub deadline_reminders: bool,
+    /// Send the notices incidents prepared in the background. Tests that send them themselves
+    /// (through their own mailer) turn it off.
+    pub incident_notices: bool,
     /// Anonymous survey responses per minute from one client address (kept in memory only).
     pub survey_responses_per_ip_per_minute: u32,
 }
@@ -39,6 +42,7 @@ impl Default for Limits {
             signin_per_ip_per_minute: 30,
             demo_outbox: false,
             deadline_reminders: true,
+            incident_notices: true,
             survey_responses_per_ip_per_minute: 30,
         }
     }

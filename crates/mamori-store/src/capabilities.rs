@@ -354,6 +354,23 @@ pub trait IncidentStore: Send + Sync {
     async fn incident_reminded(&self, id: &Id) -> Result<Vec<String>>;
 }
 
+/// Notices of incidents to the people they affected.
+#[async_trait]
+pub trait NoticeStore: Send + Sync {
+    /// Who prepared an incident's notices, if anyone did.
+    async fn notice_run(&self, incident: &Id) -> Result<Option<NoticeRunRow>>;
+
+    /// Every notice of an incident.
+    async fn incident_notices(&self, incident: &Id) -> Result<Vec<NoticeRow>>;
+
+    /// Notices to act on, oldest first: pending ones, and ones left `sending` since before
+    /// `stale_ms` (their server stopped while handing them over).
+    async fn notices_due(&self, stale_ms: i64, limit: i64) -> Result<Vec<NoticeRow>>;
+
+    /// The notices of incidents that concerned one person.
+    async fn subject_notices(&self, subject: &Id) -> Result<Vec<NoticeRow>>;
+}
+
 /// Staff: people who sign in, and their enrolment links.
 #[async_trait]
 pub trait StaffStore: Send + Sync {
@@ -406,6 +423,7 @@ pub trait Store:
     + RetentionStore
     + LegalHoldStore
     + IncidentStore
+    + NoticeStore
     + StaffStore
     + StaffSignInStore
     + LedgerStore
@@ -426,6 +444,7 @@ impl<T> Store for T where
         + RetentionStore
         + LegalHoldStore
         + IncidentStore
+        + NoticeStore
         + StaffStore
         + StaffSignInStore
         + LedgerStore

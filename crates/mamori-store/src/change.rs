@@ -195,6 +195,23 @@ pub enum Change {
         duty: String,
         due_ms: i64,
     },
+    /// Records who prepares an incident's notices (replacing an earlier run's words) and adds
+    /// the people not noticed yet (those already are keep their notice as it stands).
+    PrepareNotices {
+        run: NoticeRunRow,
+        notices: Vec<NoticeRow>,
+    },
+    /// Moves one notice from the state it was read in (Duplicate if it moved meanwhile: another
+    /// server took it). `sent` sets the time it went out.
+    MoveNotice {
+        incident_id: Id,
+        subject_id: Id,
+        from: String,
+        to: String,
+        at_ms: i64,
+        attempts: i64,
+        sent: bool,
+    },
     InsertLegalHold(LegalHoldRow),
     /// Lifts a hold not lifted yet (Gone otherwise).
     LiftLegalHold {

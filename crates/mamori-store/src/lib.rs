@@ -308,6 +308,37 @@ pub struct IncidentEntryRow {
     pub note_sealed: Option<Vec<u8>>,
 }
 
+/// Who prepared an incident's notices to people, and how they go out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRunRow {
+    pub incident_id: Id,
+    /// The preparer (actor id and role): each address is read through the access decision as
+    /// them, for `purpose`, when the notice goes out.
+    pub actor: String,
+    pub role: String,
+    pub purpose: String,
+    /// For a person whose own language is not known.
+    pub language: String,
+    /// What people can do, per language (JSON), sealed: free text.
+    pub advice_sealed: Option<Vec<u8>>,
+    pub prepared_ms: i64,
+}
+
+/// One person's notice of an incident: ids, the categories that concern them (names,
+/// comma-separated), when, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub incident_id: Id,
+    pub subject_id: Id,
+    pub state: String,
+    pub categories: String,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub attempts: i64,
+    pub changed_ms: i64,
+    pub sent_ms: Option<i64>,
+}
+
 /// A legal hold as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegalHoldRow {

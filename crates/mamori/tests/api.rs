@@ -57,6 +57,8 @@ mod incident_deadlines;
 mod incident_drills;
 #[path = "api/incident_impact.rs"]
 mod incident_impact;
+#[path = "api/incident_notices.rs"]
+mod incident_notices;
 #[path = "api/incidents.rs"]
 mod incidents;
 #[path = "api/integrity.rs"]
@@ -160,6 +162,12 @@ use incident_deadlines::{
 use incident_drills::{a_drill_is_run_and_reported_from_its_timeline, bad_drills_are_refused};
 use incident_impact::{
     an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
+};
+use incident_notices::{
+    a_drills_notices_are_written_and_never_sent,
+    a_notice_cut_off_while_sending_is_never_sent_again,
+    bad_notice_orders_are_refused_and_change_nothing,
+    notices_go_to_each_affected_person_once_in_their_language,
 };
 use incidents::{
     bad_incident_input_is_refused_and_changes_nothing,
@@ -370,6 +378,10 @@ both_backends!(
     two_writers_of_one_incident_version_cannot_both_win,
     bad_incident_input_is_refused_and_changes_nothing,
     an_incidents_impact_is_computed_from_the_ledger,
+    notices_go_to_each_affected_person_once_in_their_language,
+    a_notice_cut_off_while_sending_is_never_sent_again,
+    bad_notice_orders_are_refused_and_change_nothing,
+    a_drills_notices_are_written_and_never_sent,
     bad_impact_scopes_are_refused,
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
     bad_containment_steps_change_nothing,

@@ -66,7 +66,7 @@ impl Vault {
         Ok(impact)
     }
 
-    async fn check_window(&self, w: &ImpactWindow) -> Result<()> {
+    pub(super) async fn check_window(&self, w: &ImpactWindow) -> Result<()> {
         if w.actors.is_empty() || w.actors.len() > ACTORS_MAX {
             return Err(invalid(
                 "actors",
@@ -95,7 +95,7 @@ impl Vault {
 
     /// Each actor's role: an API key's or a member of staff's; an actor that names neither is
     /// refused (the scope would silently miss it).
-    async fn actor_roles(&self, actors: &[String]) -> Result<Vec<(String, String)>> {
+    pub(super) async fn actor_roles(&self, actors: &[String]) -> Result<Vec<(String, String)>> {
         let unknown = || {
             invalid(
                 "actors",
@@ -140,7 +140,7 @@ impl Vault {
         Ok(lo)
     }
 
-    async fn scan_window(&self, w: &ImpactWindow) -> Result<Impact> {
+    pub(super) async fn scan_window(&self, w: &ImpactWindow) -> Result<Impact> {
         let size = self.ledger.committed_size();
         let start = self.first_leaf_at(w.from_ms - SLACK_MS, size).await?;
         let actors: HashSet<&str> = w.actors.iter().map(String::as_str).collect();

@@ -10,6 +10,9 @@ mod containment;
 mod deadlines;
 mod drills;
 pub mod impact;
+pub mod notice_sending;
+mod notice_words;
+mod notices;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

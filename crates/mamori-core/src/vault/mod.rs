@@ -427,7 +427,7 @@ impl Vault {
         Ok((row, key, map))
     }
 
-    fn open_view(
+    pub(crate) fn open_view(
         &self,
         key: &SubjectKey,
         map: &SealedFields,

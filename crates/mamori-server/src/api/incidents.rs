@@ -8,7 +8,7 @@ use mamori_proto::incidents::{
     IncidentDeadlines, IncidentDetail, IncidentList, OpenIncident, StartDrill,
 };
 
-fn incident_id(text: &str) -> ApiResult<[u8; 16]> {
+pub(super) fn incident_id(text: &str) -> ApiResult<[u8; 16]> {
     mamori_core::parse_id(text).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::InvalidId,

@@ -280,6 +280,11 @@ pub(crate) fn entry_name(e: EntryKind, lang: Language) -> &'static str {
             Severity => ["Severity", "重大度の変更", "Révision de gravité"],
             Link => ["Linked", "関連付け", "Lien"],
             Containment => ["Containment", "封じ込め", "Confinement"],
+            Notices => [
+                "Notices to people prepared",
+                "本人への通知を作成",
+                "Avis aux personnes préparés",
+            ],
         },
     )
 }

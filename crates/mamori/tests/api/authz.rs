@@ -23,6 +23,9 @@ enum Rule {
     /// A role that may use this one purpose (a receipt of a consent to it).
     UsesPurpose(&'static str),
     Admin(AdminPermission),
+    /// An administrative permission and the access decision for the header's purpose (notices
+    /// read people's addresses as the caller).
+    AdminData(AdminPermission, Action, &'static [&'static str]),
     Surveys(SurveyPermission),
     /// Survey definitions: either survey permission.
     SurveyList,
@@ -62,6 +65,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         (_, p) if p.starts_with("/v1/consent/") => Rule::ConsentPurpose,
         ("GET", "/v1/events") => Rule::Admin(A::Events),
         (_, p) if p.starts_with("/v1/holds") => Rule::Admin(A::Retention),
+        ("POST", "/v1/incidents/{id}/notices") => Rule::AdminData(A::Incidents, View, &["contact"]),
         (_, p) if p.starts_with("/v1/incidents") => Rule::Admin(A::Incidents),
         ("POST", "/v1/drills") => Rule::Admin(A::Incidents),
         (_, p) if p.starts_with("/v1/webhooks") => Rule::Admin(A::Webhooks),
@@ -117,6 +121,7 @@ fn expected(policy: &Policy, rule: Rule, role: &str, purpose: &str) -> bool {
         Rule::ConsentPurpose => uses(purpose),
         Rule::UsesPurpose(p) => uses(p),
         Rule::Admin(p) => r.admin.contains(p),
+        Rule::AdminData(p, action, names) => r.admin.contains(p) && decide(action, names),
         Rule::Surveys(SurveyPermission::Manage) => r.surveys.manage,
         Rule::Surveys(SurveyPermission::Results) => r.surveys.results,
         Rule::SurveyList => r.surveys.manage || r.surveys.results,
@@ -128,7 +133,7 @@ fn expected(policy: &Policy, rule: Rule, role: &str, purpose: &str) -> bool {
 /// header decides; the consent purposes where the body names one; one otherwise.
 fn purposes_for(policy: &Policy, rule: Rule) -> Vec<String> {
     match rule {
-        Rule::Data(..) | Rule::Export => policy
+        Rule::Data(..) | Rule::Export | Rule::AdminData(..) => policy
             .purposes
             .iter()
             .map(|p| p.name.clone())
@@ -231,6 +236,12 @@ fn request(
             path,
             Some(
                 json!({"actors": ["staff:x"], "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
+            ),
+        ),
+        ("POST", "/v1/incidents/{id}/notices") => (
+            path,
+            Some(
+                json!({"scope": {"actors": ["staff:x"], "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}}),
             ),
         ),
         ("POST", "/v1/webhooks") => (

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::common::TestApp;
 use crate::incidents::open;
 
-async fn key_actor(app: &TestApp, role: &str) -> String {
+pub(crate) async fn key_actor(app: &TestApp, role: &str) -> String {
     let keys = (app.vault.list_api_keys(&mamori::context::operator()).await).unwrap();
     let key = keys
         .iter()

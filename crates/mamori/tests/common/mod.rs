@@ -281,6 +281,8 @@ pub fn test_limits() -> mamori_server::Limits {
         demo_outbox: true,
         // Tests call `send_due_reminders` themselves; a background pass would race them.
         deadline_reminders: false,
+        // Tests send incident notices themselves, through a mailer they read.
+        incident_notices: false,
         webhooks: mamori_core::webhooks::WebhookSettings {
             max_attempts: 3,
             backoff_base: std::time::Duration::from_millis(20),

@@ -8,6 +8,7 @@ mod batch;
 mod bulk;
 mod consent;
 mod events;
+mod incident_notices;
 mod incidents;
 mod key_wraps;
 mod ledger;
@@ -57,6 +58,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         InsertIncident { .. } | AppendIncidentEntry(_) | MarkIncidentReminded { .. } => {
             incidents::apply(conn, change).await
         }
+        PrepareNotices { .. } | MoveNotice { .. } => incident_notices::apply(conn, change).await,
         InsertStaff { .. }
         | CompleteEnrolment { .. }
         | StaffSignedIn { .. }

@@ -1,0 +1,60 @@
+//! Telling people of an incident: prepare the notices to the people it affected (sent by a
+//! background job, each person's address read through the access decision), and see where
+//! they stand.
+
+use super::incidents::incident_id;
+use super::*;
+use mamori_core::incidents::impact::ImpactWindow;
+use mamori_proto::incident_notices::{NoticeSummary, PrepareNotices};
+
+/// Prepares notices to the people the scope's accesses reached (computed like the impact) and
+/// queues them: each goes out once, in the person's language, through the configured mailer.
+/// People already noticed for this incident are left as they are. The `Mamori-Purpose` is the
+/// one under which the caller's role reads each person's e-mail address when their notice
+/// goes out (ledgered per person). A drill's notices are written and never sent. Ledgered.
+#[utoipa::path(post, path = "/v1/incidents/{id}/notices", params(("id" = uuid::Uuid, Path), ("Mamori-Purpose" = String, Header, description = "The purpose under which addresses are read")), request_body = PrepareNotices,
+    responses((status = 200, body = NoticeSummary), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn prepare_notices(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    Body(body): Body<PrepareNotices>,
+) -> ApiResult<Json<NoticeSummary>> {
+    let id = incident_id(&id)?;
+    let scope = body.scope;
+    let window = ImpactWindow {
+        actors: scope.actors,
+        from_ms: parse_time("scope.from", &scope.from)?,
+        to_ms: parse_time("scope.to", &scope.to)?,
+        purposes: scope.purposes,
+        categories: scope.categories,
+    };
+    let summary = s
+        .vault
+        .prepare_notices(
+            &actor,
+            &id,
+            &purpose,
+            &window,
+            body.advice.as_ref(),
+            body.language.as_deref(),
+        )
+        .await?;
+    Ok(Json(summary))
+}
+
+/// Where an incident's notices to people stand: how many per state (pending, sent, uncertain,
+/// no address, erased, …) and per category. Counts only. Ledgered.
+#[utoipa::path(get, path = "/v1/incidents/{id}/notices", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = NoticeSummary), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn notices_summary(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NoticeSummary>> {
+    let id = incident_id(&id)?;
+    Ok(Json(s.vault.incident_notices(&actor, &id).await?))
+}

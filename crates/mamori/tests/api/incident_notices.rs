@@ -1,0 +1,307 @@
+//! Notices to the people an incident affected: one per person, in their language, sent once
+//! through the mailer (each address read through the access decision), never again — not even
+//! one cut off while being handed over; erased people counted, never told; drills never send.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mamori_core::incidents::notice_sending::NoticeLinks;
+use mamori_core::mail::{Mail, Mailer};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+use crate::incident_impact::key_actor;
+use crate::incidents::open;
+
+/// Keeps what it is handed; `hang` makes it never answer (the server stops meanwhile).
+#[derive(Default, Clone)]
+pub(crate) struct Recorder {
+    pub(crate) mails: Arc<Mutex<Vec<Mail>>>,
+    hang: bool,
+}
+
+#[async_trait::async_trait]
+impl Mailer for Recorder {
+    async fn send(&self, mail: Mail) -> mamori_core::Result<()> {
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        self.mails.lock().unwrap().push(mail);
+        Ok(())
+    }
+}
+
+fn links() -> NoticeLinks {
+    NoticeLinks {
+        privacy_center: "https://privacy.example/privacy/me".into(),
+    }
+}
+
+pub(crate) async fn send(app: &TestApp, mailer: &Recorder) {
+    app.vault
+        .send_incident_notices(mailer, &links())
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn prepare(app: &TestApp, incident: &str, body: &Value) -> reqwest::Response {
+    (app.client
+        .post(app.url(&format!("/v1/incidents/{incident}/notices"))))
+    .bearer_auth(&app.keys["privacy_officer"])
+    .header("Mamori-Purpose", "data_subject_rights")
+    .json(body)
+    .send()
+    .await
+    .unwrap()
+}
+
+/// People with an address (one in Japanese, one in French), one without, read by the support
+/// key in a window; returns their ids and the scope.
+pub(crate) async fn reached(app: &TestApp) -> (Vec<String>, Value) {
+    let mut ids = vec![];
+    for (email, lang) in [
+        (Some("en@example.com"), None),
+        (Some("ja@example.com"), Some("ja")),
+        (Some("fr@example.com"), Some("fr")),
+        (None, None),
+    ] {
+        let mut data = json!({"contact": {"name": "P"}});
+        if let Some(e) = email {
+            data["contact"]["email"] = json!(e);
+        }
+        let id = crate::create(app, &json!({ "data": data })).await;
+        if let Some(l) = lang {
+            let path = format!("/v1/subjects/{id}");
+            let r = app.as_role(
+                Method::PATCH,
+                &path,
+                "privacy_officer",
+                "data_subject_rights",
+            );
+            let body = json!({"data": {"preferences": {"language": l}}});
+            assert_eq!(
+                r.json(&body).send().await.unwrap().status(),
+                StatusCode::NO_CONTENT
+            );
+        }
+        ids.push(id);
+    }
+    let from = mamori_core::format_time(app.vault.now_ms());
+    app.clock.advance(Duration::from_secs(60));
+    for id in &ids {
+        let path = format!("/v1/subjects/{id}");
+        let r = app.as_role(Method::GET, &path, "support", "customer_support");
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    }
+    app.clock.advance(Duration::from_secs(60));
+    let to = mamori_core::format_time(app.vault.now_ms());
+    let support = key_actor(app, "support").await;
+    (ids, json!({"actors": [support], "from": from, "to": to}))
+}
+
+fn count(summary: &Value, state: &str) -> u64 {
+    (summary["by_state"].as_array().unwrap().iter())
+        .find(|c| c["state"] == state)
+        .map_or(0, |c| c["people"].as_u64().unwrap())
+}
+
+pub async fn notices_go_to_each_affected_person_once_in_their_language(app: TestApp) {
+    let (_, scope) = reached(&app).await;
+    let incident = open(&app, "Support key posted in a chat").await;
+    let id = incident["id"].as_str().unwrap();
+    let body = json!({"scope": scope, "advice": {"en": "Change your password."}});
+    let r = prepare(&app, id, &body).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let summary: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&summary["added"], &summary["people"]),
+        (&json!(4), &json!(4))
+    );
+    assert_eq!(count(&summary, "pending"), 4);
+
+    let mailer = Recorder::default();
+    send(&app, &mailer).await;
+    send(&app, &mailer).await;
+    let mails = mailer.mails.lock().unwrap().clone();
+    let to: Vec<&str> = mails.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(to.len(), 3, "{to:?}");
+    let of = |a: &str| mails.iter().find(|m| m.to == a).unwrap().clone();
+    let (en, ja, fr) = (
+        of("en@example.com"),
+        of("ja@example.com"),
+        of("fr@example.com"),
+    );
+    assert!(
+        en.body.contains("What you can do: Change your password."),
+        "{}",
+        en.body
+    );
+    assert!(
+        en.body
+            .contains("an access credential to our systems was exposed")
+    );
+    assert!(
+        ja.subject.starts_with('【') && ja.body.contains("認証情報が漏えい"),
+        "{}",
+        ja.body
+    );
+    assert!(
+        fr.body.contains("Ce qui s’est passé\u{202f}:"),
+        "{}",
+        fr.body
+    );
+    // Advice only in English: the others get the generic words of their language.
+    assert!(fr.body.contains("Méfiez-vous"));
+    for m in &mails {
+        assert!(m.body.contains("https://privacy.example/privacy/me"));
+    }
+
+    // Nothing twice: preparing again adds no one, sending again sends nothing.
+    let r = prepare(&app, id, &body).await;
+    let again: Value = r.json().await.unwrap();
+    assert_eq!((&again["added"], count(&again, "sent")), (&json!(0), 3));
+    assert_eq!(count(&again, "no_address"), 1);
+    send(&app, &mailer).await;
+    assert_eq!(mailer.mails.lock().unwrap().len(), 3);
+    let r = (app.client.get(app.url(&format!("/v1/incidents/{id}"))))
+        .bearer_auth(&app.keys["privacy_officer"])
+        .send()
+        .await
+        .unwrap();
+    let detail: Value = r.json().await.unwrap();
+    let kinds: Vec<&str> = (detail["timeline"].as_array().unwrap().iter())
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["opened", "notices", "notices"]);
+}
+
+pub async fn a_notice_cut_off_while_sending_is_never_sent_again(app: TestApp) {
+    let (ids, scope) = reached(&app).await;
+    // Erased before the notices go out: counted, never brought back to be told.
+    let path = format!("/v1/subjects/{}", ids[1]);
+    let r = app.as_role(
+        Method::DELETE,
+        &path,
+        "privacy_officer",
+        "data_subject_rights",
+    );
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    let incident = open(&app, "Support key posted in a chat").await;
+    let id = incident["id"].as_str().unwrap();
+    let r = prepare(&app, id, &json!({"scope": scope})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The first notice is handed over and the server stops before the mailer answers.
+    let hanging = Recorder {
+        hang: true,
+        ..Recorder::default()
+    };
+    let cut = tokio::time::timeout(Duration::from_millis(500), send(&app, &hanging)).await;
+    assert!(cut.is_err());
+    let mailer = Recorder::default();
+    send(&app, &mailer).await;
+    assert_eq!(mailer.mails.lock().unwrap().len(), 1, "the others go out");
+    // Ten minutes on, the one left `sending` is marked uncertain, and still not sent.
+    app.clock.advance(Duration::from_secs(11 * 60));
+    send(&app, &mailer).await;
+    let r = (app
+        .client
+        .get(app.url(&format!("/v1/incidents/{id}/notices"))))
+    .bearer_auth(&app.keys["privacy_officer"])
+    .send()
+    .await
+    .unwrap();
+    let summary: Value = r.json().await.unwrap();
+    let states: Vec<u64> = ["uncertain", "sent", "erased", "no_address"]
+        .iter()
+        .map(|s| count(&summary, s))
+        .collect();
+    assert_eq!(states, [1, 1, 1, 1], "{summary:#}");
+    assert_eq!(mailer.mails.lock().unwrap().len(), 1);
+}
+
+pub async fn bad_notice_orders_are_refused_and_change_nothing(app: TestApp) {
+    let (_, scope) = reached(&app).await;
+    let incident = open(&app, "Support key posted in a chat").await;
+    let id = incident["id"].as_str().unwrap();
+    let mut inverted = scope.clone();
+    inverted["from"] = scope["to"].clone();
+    inverted["to"] = scope["from"].clone();
+    let mut nobody = scope.clone();
+    nobody["actors"] = json!([]);
+    for (body, code) in [
+        (json!({"scope": scope, "language": "de"}), "invalid_value"),
+        (
+            json!({"scope": scope, "advice": {"ja": "あ".repeat(2_001)}}),
+            "text_too_long",
+        ),
+        (
+            json!({"scope": scope, "advice": {"en": "ok\u{0}"}}),
+            "invalid_value",
+        ),
+        (json!({"scope": inverted}), "invalid_time"),
+        (json!({"scope": nobody}), "invalid_value"),
+    ] {
+        let r = prepare(&app, id, &body).await;
+        crate::problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    // A purpose the role does not use: refused by the decision, ledgered.
+    let r = (app
+        .client
+        .post(app.url(&format!("/v1/incidents/{id}/notices"))))
+    .bearer_auth(&app.keys["privacy_officer"])
+    .header("Mamori-Purpose", "marketing_email")
+    .json(&json!({"scope": scope}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = (app
+        .client
+        .get(app.url(&format!("/v1/incidents/{id}/notices"))))
+    .bearer_auth(&app.keys["privacy_officer"])
+    .send()
+    .await
+    .unwrap();
+    let summary: Value = r.json().await.unwrap();
+    assert_eq!(summary["people"], 0, "nothing was queued");
+    // A closed incident takes no more notices.
+    crate::incidents::add_entry(&app, id, &json!({"version": 1, "status": "closed"})).await;
+    let r = prepare(&app, id, &json!({"scope": scope})).await;
+    crate::problem(r, StatusCode::CONFLICT, "incident_closed").await;
+}
+
+pub async fn a_drills_notices_are_written_and_never_sent(app: TestApp) {
+    let (_, scope) = reached(&app).await;
+    let r = (app.client.post(app.url("/v1/drills")))
+        .bearer_auth(&app.keys["privacy_officer"])
+        .json(&json!({"scenario": "leaked_service_key"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let drill: Value = r.json().await.unwrap();
+    let id = drill["id"].as_str().unwrap();
+    let r = prepare(&app, id, &json!({"scope": scope})).await;
+    let summary: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&summary["drill"], &summary["added"]),
+        (&json!(true), &json!(4))
+    );
+    let mailer = Recorder::default();
+    send(&app, &mailer).await;
+    assert!(
+        mailer.mails.lock().unwrap().is_empty(),
+        "a drill sends nothing"
+    );
+    let r = (app
+        .client
+        .get(app.url(&format!("/v1/incidents/{id}/notices"))))
+    .bearer_auth(&app.keys["privacy_officer"])
+    .send()
+    .await
+    .unwrap();
+    let summary: Value = r.json().await.unwrap();
+    assert_eq!(count(&summary, "drafted"), 4, "{summary:#}");
+}
