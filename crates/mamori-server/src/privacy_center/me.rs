@@ -1,6 +1,7 @@
 //! "My data": every field the person has, by category, and the newest records of each kind.
 
 use super::*;
+use mamori_core::incidents::notice_sending::{NoticeLinks, PersonNotice};
 
 pub(super) struct CategoryData {
     name: String,
@@ -67,6 +68,28 @@ pub(super) struct MePage {
     csrf: String,
     categories: Vec<CategoryData>,
     holds: super::holds::HoldsView,
+    notices: NoticesView,
+}
+
+/// The notices of incidents that concerned the person, each as its subject and paragraphs.
+pub(super) struct NoticesView {
+    title: &'static str,
+    notices: Vec<(String, Vec<String>)>,
+}
+
+fn notices_view(found: Vec<PersonNotice>, lang: Language) -> NoticesView {
+    let title = match lang {
+        Language::En => "Security incidents that concerned you",
+        Language::Ja => "お客様に関わるセキュリティ事故",
+        Language::Fr => "Incidents de sécurité qui vous ont concerné",
+    };
+    let notices = (found.into_iter())
+        .map(|n| {
+            let lines = n.body.lines().filter(|l| !l.is_empty());
+            (n.subject, lines.map(str::to_string).collect())
+        })
+        .collect();
+    NoticesView { title, notices }
 }
 
 /// long it is kept — read through the access decision as the person, and ledgered.
@@ -99,6 +122,16 @@ pub async fn my_data(
         Ok(holds) => super::holds::holds_view(policy, &holds, lang),
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
+    let links = NoticeLinks {
+        privacy_center: format!("{}/privacy/me", s.public_url),
+    };
+    let notices = match (s.vault)
+        .notices_for_person(&actor, &subject, lang, &links)
+        .await
+    {
+        Ok(found) => notices_view(found, lang),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
     let categories = category_views(policy, &view, &records, &counts, lang);
     let (csrf, set) = csrf_token(&s, &headers);
     let page = MePage {
@@ -108,6 +141,7 @@ pub async fn my_data(
         csrf,
         categories,
         holds,
+        notices,
     };
     with_cookie(html_page(page.render()), set)
 }

@@ -174,6 +174,17 @@ pub async fn notices_go_to_each_affected_person_once_in_their_language(app: Test
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["opened", "notices", "notices"]);
+
+    // The person reads it again on My data, in the page's language.
+    let (client, jar, _) = crate::signed_in_browser(&app, "ja@example.com").await;
+    let r = (client.get(app.url("/privacy/me?lang=ja")))
+        .header("cookie", jar)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"incident-notices\""), "{html}");
+    assert!(html.contains("認証情報が漏えいしました"), "{html}");
 }
 
 pub async fn a_notice_cut_off_while_sending_is_never_sent_again(app: TestApp) {
