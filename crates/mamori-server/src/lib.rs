@@ -286,6 +286,10 @@ fn admin_routes() -> Router<AppState> {
         .route("/v1/incidents/{id}/deadlines", get(api::incident_deadlines))
         .route("/v1/incidents/{id}/drill-report", get(api::drill_report))
         .route(
+            "/v1/incidents/{id}/regulator-draft",
+            get(api::regulator_draft),
+        )
+        .route(
             "/v1/incidents/{id}/notices",
             get(api::notices_summary).post(api::prepare_notices),
         )

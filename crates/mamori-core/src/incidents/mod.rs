@@ -13,6 +13,7 @@ pub mod impact;
 pub mod notice_sending;
 mod notice_words;
 mod notices;
+pub mod regulator;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -5,7 +5,7 @@
 use super::incidents::incident_id;
 use super::*;
 use mamori_core::incidents::impact::ImpactWindow;
-use mamori_proto::incident_notices::{NoticeSummary, PrepareNotices};
+use mamori_proto::incident_notices::{NoticeSummary, PrepareNotices, RegulatorDraftQuery};
 
 /// Prepares notices to the people the scope's accesses reached (computed like the impact) and
 /// queues them: each goes out once, in the person's language, through the configured mailer.
@@ -57,4 +57,71 @@ pub async fn notices_summary(
 ) -> ApiResult<Json<NoticeSummary>> {
     let id = incident_id(&id)?;
     Ok(Json(s.vault.incident_notices(&actor, &id).await?))
+}
+
+#[derive(askama::Template)]
+#[template(path = "regulator_draft.html")]
+struct DraftPage {
+    lang: &'static str,
+    title: String,
+    source: String,
+    sections: Vec<(String, Vec<(String, bool)>)>,
+}
+
+/// A draft report to a law's authority, with the contents that law requires: filled in from
+/// the register (awareness and its deadline, the kind, containment steps, people and categories
+/// from the prepared notices) and marked where staff must complete it. Markdown, or HTML to
+/// print. Counts and category names only — never a title, a note or a person. Ledgered.
+#[utoipa::path(get, path = "/v1/incidents/{id}/regulator-draft", params(("id" = uuid::Uuid, Path), RegulatorDraftQuery),
+    responses((status = 200, description = "The draft: Markdown, or HTML with `format=html`", content((String = "text/markdown"), (String = "text/html"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn regulator_draft(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    query: Result<Query<RegulatorDraftQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id = incident_id(&id)?;
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "query parameters: jurisdiction, format, lang",
+        )
+    })?;
+    let invalid = |field: &str, why: &str| {
+        ApiError::Core(mamori_core::CoreError::invalid(
+            ErrorCode::InvalidValue,
+            field,
+            why,
+        ))
+    };
+    let lang = match q.lang.as_deref() {
+        None => mamori_policy::Language::En,
+        Some(code) => {
+            mamori_policy::Language::parse(code).ok_or_else(|| invalid("lang", "en, ja or fr"))?
+        }
+    };
+    let html = match q.format.as_deref() {
+        None | Some("markdown") => false,
+        Some("html") => true,
+        Some(_) => return Err(invalid("format", "markdown or html")),
+    };
+    let draft = (s.vault)
+        .regulator_draft(&actor, &id, &q.jurisdiction, lang)
+        .await?;
+    if html {
+        let page = DraftPage {
+            lang: lang.code(),
+            title: draft.title.clone(),
+            source: draft.source.clone(),
+            sections: draft.lines(),
+        };
+        return Ok(crate::privacy::html_page(askama::Template::render(&page)));
+    }
+    let markdown = [(
+        axum::http::header::CONTENT_TYPE,
+        "text/markdown; charset=utf-8",
+    )];
+    Ok((markdown, draft.markdown()).into_response())
 }

@@ -244,6 +244,9 @@ fn request(
                 json!({"scope": {"actors": ["staff:x"], "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}}),
             ),
         ),
+        ("GET", "/v1/incidents/{id}/regulator-draft") => {
+            (format!("{path}?jurisdiction=gdpr"), None)
+        }
         ("POST", "/v1/webhooks") => (
             path,
             Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["consent.changed"]})),

@@ -316,3 +316,75 @@ pub async fn a_drills_notices_are_written_and_never_sent(app: TestApp) {
     let summary: Value = r.json().await.unwrap();
     assert_eq!(count(&summary, "drafted"), 4, "{summary:#}");
 }
+
+pub async fn regulator_drafts_hold_counts_and_categories_never_values(app: TestApp) {
+    let (_, scope) = reached(&app).await;
+    let canary = format!("draft-canary-{}", uuid::Uuid::new_v4().simple());
+    let incident = open(&app, &format!("Key leaked by {canary}")).await;
+    let id = incident["id"].as_str().unwrap();
+    let note = json!({"version": 1, "note": format!("called {canary}")});
+    crate::incidents::add_entry(&app, id, &note).await;
+    assert_eq!(
+        prepare(&app, id, &json!({"scope": scope})).await.status(),
+        StatusCode::OK
+    );
+    let draft = async |query: &str| {
+        let path = format!("/v1/incidents/{id}/regulator-draft?{query}");
+        (app.client.get(app.url(&path)))
+            .bearer_auth(&app.keys["privacy_officer"])
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = draft("jurisdiction=gdpr").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/markdown; charset=utf-8");
+    let md = r.text().await.unwrap();
+    for expected in [
+        "GDPR Art. 33(3)",
+        "## Likely consequences",
+        "- People: 4",
+        "- Contact details: 4",
+        "Due: 2026-01-04T09:00:00Z",
+        "**To complete: Likely consequences**",
+    ] {
+        assert!(md.contains(expected), "{expected} in {md}");
+    }
+    let r = draft("jurisdiction=appi&format=html&lang=ja").await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("再発防止策") && html.contains("class=\"to-complete\""),
+        "{html}"
+    );
+    let r = draft("jurisdiction=lgpd&lang=fr").await;
+    assert!(r.text().await.unwrap().contains("## Cause"));
+    for q in [
+        "jurisdiction=gdpr",
+        "jurisdiction=appi&format=html&lang=ja",
+        "jurisdiction=ccpa",
+    ] {
+        let text = draft(q).await.text().await.unwrap();
+        for value in [canary.as_str(), "en@example.com", "Key leaked"] {
+            assert!(!text.contains(value), "{value} leaked into {q}");
+        }
+    }
+    for (q, code) in [
+        ("jurisdiction=mars", "invalid_value"),
+        ("jurisdiction=gdpr&format=pdf", "invalid_value"),
+        ("jurisdiction=gdpr&lang=de", "invalid_value"),
+    ] {
+        crate::problem(draft(q).await, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    crate::problem(
+        draft("format=html").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+}
