@@ -19,6 +19,32 @@ pub struct Mail {
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: Mail) -> Result<()>;
+
+    /// Sends a message that must go out at most once, saying whether it may have gone out
+    /// when it failed. By default a failure is a refusal; a transport that can fail after the
+    /// message left (a timeout waiting for the server's answer) says [`Delivery::Unknown`].
+    async fn deliver(&self, mail: Mail) -> Delivery {
+        match self.send(mail).await {
+            Ok(()) => Delivery::Accepted,
+            Err(_) => Delivery::Refused,
+        }
+    }
+
+    /// Whether the transport is reachable now (asked before sending again after a failure, so
+    /// an outage does not use up messages).
+    async fn ready(&self) -> bool {
+        true
+    }
+}
+
+/// What became of a message that must go out at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Accepted,
+    /// Not sent: it may be tried again.
+    Refused,
+    /// It may or may not have gone out: it must not be sent again by itself.
+    Unknown,
 }
 
 /// Sends a text message (SMS) to a phone number in E.164 form.
@@ -113,6 +139,11 @@ impl Mailer for NoMailer {
     async fn send(&self, _mail: Mail) -> Result<()> {
         tracing::warn!("a message could not be sent: no mail transport is configured");
         Err(CoreError::Internal("no mail transport configured".into()))
+    }
+
+    /// Never: what must go out waits until a transport is configured.
+    async fn ready(&self) -> bool {
+        false
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use mamori_core::CoreError;
-use mamori_core::mail::{Mail, Mailer, NoMailer, TextSender};
+use mamori_core::mail::{Delivery, Mail, Mailer, NoMailer, TextSender};
 
 /// The transports and the public address of the privacy center.
 #[derive(Clone)]
@@ -52,8 +52,58 @@ impl SmtpMailer {
     }
 }
 
+impl SmtpMailer {
+    fn message(&self, mail: Mail) -> mamori_core::Result<Message> {
+        let to = mail
+            .to
+            .parse()
+            .map_err(|_| CoreError::Internal("recipient address refused by the mailer".into()))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body)
+            .map_err(|_| CoreError::Internal("message not built".into()))
+    }
+}
+
 #[async_trait::async_trait]
 impl Mailer for SmtpMailer {
+    async fn deliver(&self, mail: Mail) -> Delivery {
+        let Ok(message) = self.message(mail) else {
+            return Delivery::Refused;
+        };
+        match self.transport.send(message).await {
+            Ok(_) => Delivery::Accepted,
+            // The server answered no (a reply code), or the message or TLS failed before
+            // anything was sent: not delivered. A network failure or a timeout may come after
+            // the message left, so it is not taken for a refusal.
+            Err(e)
+                if e.is_permanent()
+                    || e.is_transient()
+                    || e.is_client()
+                    || e.is_tls()
+                    || e.is_transport_shutdown() =>
+            {
+                tracing::warn!(code = e.status().map(|c| c.to_string()), "mail refused");
+                Delivery::Refused
+            }
+            // No answer in time, or the connection dropped: the message may have gone out.
+            Err(e) => {
+                tracing::warn!(
+                    timeout = e.is_timeout(),
+                    "mail may or may not have been delivered"
+                );
+                Delivery::Unknown
+            }
+        }
+    }
+
+    async fn ready(&self) -> bool {
+        self.transport.test_connection().await.unwrap_or(false)
+    }
+
     async fn send(&self, mail: Mail) -> mamori_core::Result<()> {
         let to = mail
             .to

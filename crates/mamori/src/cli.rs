@@ -284,6 +284,47 @@ pub enum IncidentCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Prepare notices to the people the actors reached in the window (like the impact) and
+    /// queue them: the running server sends each once, in the person's language, reading their
+    /// address through the access decision for --purpose. A drill's are never sent.
+    Notify(NotifyArgs),
+    /// Where an incident's notices to people stand (counts per state and category).
+    Notices { id: String },
+    /// A draft report to a law's authority (gdpr, lgpd, appi, ccpa, hipaa, pci), as Markdown:
+    /// the contents that law requires, filled in where the register knows them.
+    Draft {
+        id: String,
+        #[arg(long)]
+        jurisdiction: String,
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+}
+
+/// `mamori incident notify`'s arguments.
+#[derive(clap::Args, Clone)]
+pub struct NotifyArgs {
+    pub id: String,
+    /// Actors as the ledger names them (key:ID, staff:ID); repeat for several.
+    #[arg(long = "actor", required = true)]
+    pub actors: Vec<String>,
+    /// The window's start and end (RFC 3339).
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub to: String,
+    #[arg(long, default_value = "data_subject_rights")]
+    pub purpose: String,
+    /// What people can do, per language (optional; generic advice otherwise).
+    #[arg(long)]
+    pub advice_en: Option<String>,
+    #[arg(long)]
+    pub advice_ja: Option<String>,
+    #[arg(long)]
+    pub advice_fr: Option<String>,
+    /// For people whose own language is not known (default: the policy's first).
+    #[arg(long)]
+    pub language: Option<String>,
 }
 
 #[derive(Subcommand, Clone)]

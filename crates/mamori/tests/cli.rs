@@ -22,6 +22,8 @@ mod incidents;
 mod interrupted;
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/notices.rs"]
+mod notices;
 #[path = "cli/readme.rs"]
 mod readme;
 #[path = "cli/restore.rs"]

@@ -15,7 +15,7 @@ use super::notices::NoticeFields;
 use crate::access::{self, Denial};
 use crate::admin::Granted;
 use crate::error::{CoreError, Result};
-use crate::mail::{Mail, Mailer};
+use crate::mail::{Delivery, Mail, Mailer};
 use crate::vault::{Actor, Vault};
 use crate::{format_time, jobs::Ran};
 
@@ -71,6 +71,11 @@ impl Vault {
             .store
             .notices_due(now - SENDING_STALE_MS, BATCH)
             .await?;
+        // After a failure the transport may be down: sending into an outage would use up
+        // notices (each one tried may or may not go out), so ask first.
+        if due.iter().any(|n| n.state == NoticeState::Pending.as_str()) && !mailer.ready().await {
+            return Ok(Ran::Done);
+        }
         let mut contexts: HashMap<[u8; 16], Context> = HashMap::new();
         for n in &due {
             if let Entry::Vacant(slot) = contexts.entry(n.incident_id) {
@@ -190,15 +195,21 @@ impl Vault {
             return Ok(true);
         }
         let attempts = n.attempts + 1;
-        match mailer.send(Mail { to, subject, body }).await {
-            Ok(()) => {
+        let sending = NoticeState::Sending;
+        match mailer.deliver(Mail { to, subject, body }).await {
+            Delivery::Accepted => {
                 let event = self.scheduled_event("incident.notice.sent", n);
-                let sending = NoticeState::Sending;
                 self.move_notice(n, sending, NoticeState::Sent, attempts, Some(event))
                     .await?;
                 Ok(true)
             }
-            Err(_) => {
+            Delivery::Unknown => {
+                let event = self.scheduled_event("incident.notice.uncertain", n);
+                (self.move_notice(n, sending, NoticeState::Uncertain, attempts, Some(event)))
+                    .await?;
+                Ok(false)
+            }
+            Delivery::Refused => {
                 let next = match attempts >= ATTEMPTS_MAX {
                     true => NoticeState::Failed,
                     false => NoticeState::Pending,

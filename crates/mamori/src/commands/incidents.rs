@@ -24,7 +24,7 @@ fn one_of<T: Copy>(
     })
 }
 
-fn rfc3339_ms(text: &str) -> anyhow::Result<i64> {
+pub(super) fn rfc3339_ms(text: &str) -> anyhow::Result<i64> {
     let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)?;
     Ok(i64::try_from(t.unix_timestamp_nanos() / 1_000_000)?)
 }
@@ -164,9 +164,35 @@ pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow:
             };
             print_detail(&ctx.vault.contain_incident(&operator, &id, &contain).await?);
         }
+        IncidentCommand::Notices { id } => super::incident_notices::notices(&ctx, &id).await?,
+        IncidentCommand::Draft {
+            id,
+            jurisdiction,
+            lang,
+        } => super::incident_notices::draft(&ctx, &id, &jurisdiction, &lang).await?,
+        IncidentCommand::Notify(args) => super::incident_notices::notify(&ctx, args).await?,
     }
     ctx.vault.flush_ledger().await?;
     Ok(())
+}
+
+pub(super) fn print_notices(s: &mamori_proto::incident_notices::NoticeSummary) {
+    println!(
+        "{} people{}{}",
+        s.people,
+        if s.added > 0 {
+            format!(" ({} added)", s.added)
+        } else {
+            String::new()
+        },
+        if s.drill { "  (drill: never sent)" } else { "" }
+    );
+    for c in &s.by_state {
+        println!("  {:<12} {}", c.state, c.people);
+    }
+    for c in &s.by_category {
+        println!("  category {:<18} {}", c.category, c.people);
+    }
 }
 
 /// `mamori drill start|report`.

@@ -4,6 +4,7 @@
 
 mod admin;
 mod imports;
+mod incident_notices;
 mod incidents;
 mod keys;
 mod policy;

@@ -171,3 +171,97 @@ fn a_drill_is_started_and_reported_from_the_command_line() {
     let out = mamori(&data, &["drill", "start", "flood"]);
     assert!(!out.status.success() && text(&out.stderr).contains("lost_laptop"));
 }
+
+#[test]
+fn notices_and_regulator_drafts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    ok(
+        &data,
+        &["apikey", "create", "--role", "service", "--name", "leaked"],
+    );
+    let listed = ok(&data, &["apikey", "list"]);
+    let key = format!("key:{}", listed.split('\t').next().unwrap().trim());
+    let open = [
+        "incident",
+        "open",
+        "--title",
+        "Key leaked",
+        "--kind",
+        "leaked_credential",
+        "--severity",
+        "high",
+        "--detected-at",
+        "2026-03-02T08:00:00Z",
+    ];
+    let id = ok(&data, &open).trim().to_string();
+    let window = [
+        "--from",
+        "2026-03-01T00:00:00Z",
+        "--to",
+        "2026-03-02T00:00:00Z",
+    ];
+    let notify = [
+        &["incident", "notify", &id, "--actor", &key][..],
+        &window[..],
+    ]
+    .concat();
+    let prepared = ok(&data, &notify);
+    assert!(
+        prepared.starts_with("0 people"),
+        "nobody was reached: {prepared}"
+    );
+    assert!(ok(&data, &["incident", "notices", &id]).starts_with("0 people"));
+    let draft = ok(&data, &["incident", "draft", &id, "--jurisdiction", "gdpr"]);
+    assert!(
+        draft.contains("GDPR Art. 33(3)") && draft.contains("Due: 2026-03-05T08:00:00Z"),
+        "{draft}"
+    );
+    assert!(!draft.contains("Key leaked"), "no free text in a draft");
+    let ja = ok(
+        &data,
+        &[
+            "incident",
+            "draft",
+            &id,
+            "--jurisdiction",
+            "appi",
+            "--lang",
+            "ja",
+        ],
+    );
+    assert!(ja.contains("再発防止策"), "{ja}");
+
+    let unknown = [
+        &["incident", "notify", &id, "--actor", "key:nope"][..],
+        &window[..],
+    ]
+    .concat();
+    let german = [&notify[..], &["--language", "de"][..]].concat();
+    for (args, says) in [
+        (unknown, "an actor is key:ID or staff:ID"),
+        (german, "one of the policy's languages"),
+        (
+            vec!["incident", "draft", &id, "--jurisdiction", "mars"],
+            "one of gdpr",
+        ),
+        (
+            vec![
+                "incident",
+                "draft",
+                &id,
+                "--jurisdiction",
+                "gdpr",
+                "--lang",
+                "de",
+            ],
+            "--lang must be",
+        ),
+    ] {
+        let out = mamori(&data, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -1,0 +1,178 @@
+//! Notices to the people an incident affected go out once, even across `kill -9`: the server
+//! is killed while the mail server holds one message without answering; after a restart every
+//! other person is told once and the one in flight is never sent again.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// An SMTP server that records each message's recipient; the `hang_at`-th message is taken
+/// and never answered.
+async fn holding_smtp(hang_at: usize) -> (u16, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let got = received.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let got = got.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 fake ESMTP\r\n").await;
+                let (mut in_data, mut to) = (false, String::new());
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let count = {
+                                let mut got = got.lock().unwrap();
+                                got.push(std::mem::take(&mut to));
+                                got.len()
+                            };
+                            if count == hang_at {
+                                std::future::pending::<()>().await;
+                            }
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    if verb == "RCPT" {
+                        to = line.split(['<', '>']).nth(1).unwrap_or("").to_string();
+                    }
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => b"221 bye\r\n",
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = write.write_all(answer).await;
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+fn key(data: &std::path::Path, role: &str) -> (String, String) {
+    let out = mamori(data, &["apikey", "create", "--role", role, "--name", role]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    let listed = text(&mamori(data, &["apikey", "list"]).stdout);
+    let id = (listed.lines())
+        .find(|l| l.ends_with(&format!("\t{role}")))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_string();
+    (token, id)
+}
+
+async fn summary(client: &reqwest::Client, base: &str, key: &str, id: &str) -> Value {
+    let r = client.get(format!("{base}/v1/incidents/{id}/notices"));
+    r.bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn count(summary: &Value, state: &str) -> u64 {
+    (summary["by_state"].as_array().unwrap().iter())
+        .find(|c| c["state"] == state)
+        .map_or(0, |c| c["people"].as_u64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_go_out_once_across_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let (service, service_id) = key(&data, "service");
+    let (ops, _) = key(&data, "privacy_ops");
+    let (smtp_port, received) = holding_smtp(4).await;
+    let config = format!(
+        "public_url = \"https://privacy.shop.example\"\n\
+         [mail]\nsmtp_url = \"smtp://127.0.0.1:{smtp_port}\"\nfrom = \"Shop <privacy@shop.example>\"\n"
+    );
+    std::fs::write(data.join("mamori.toml"), config).unwrap();
+    let (mut server, base) = serve(&data);
+    let client = reqwest::Client::new();
+    wait_up(&client, &base).await;
+    let from = mamori_core::format_time(mamori_core::now_ms() - 60_000);
+    for n in 0..10 {
+        let body = json!({"data": {"contact": {"email": format!("p{n}@example.com")}}});
+        let r = (client
+            .post(format!("{base}/v1/subjects"))
+            .bearer_auth(&service))
+        .header("mamori-purpose", "order_fulfilment")
+        .json(&body);
+        let created: Value = r.send().await.unwrap().json().await.unwrap();
+        let r = client.get(format!(
+            "{base}/v1/subjects/{}",
+            created["id"].as_str().unwrap()
+        ));
+        let r = r
+            .bearer_auth(&service)
+            .header("mamori-purpose", "order_fulfilment");
+        assert_eq!(r.send().await.unwrap().status(), 200);
+    }
+    let to = mamori_core::format_time(mamori_core::now_ms() + 60_000);
+    let open =
+        json!({"title": "Service key leaked", "kind": "leaked_credential", "severity": "high"});
+    let r = client
+        .post(format!("{base}/v1/incidents"))
+        .bearer_auth(&ops)
+        .json(&open);
+    let incident: Value = r.send().await.unwrap().json().await.unwrap();
+    let id = incident["id"].as_str().unwrap();
+    let scope = json!({"actors": [format!("key:{service_id}")], "from": from, "to": to});
+    let r = (client
+        .post(format!("{base}/v1/incidents/{id}/notices"))
+        .bearer_auth(&ops))
+    .header("mamori-purpose", "data_subject_rights")
+    .json(&json!({"scope": scope}));
+    assert_eq!(r.send().await.unwrap().status(), 200);
+
+    // The fourth message is taken and never answered: kill -9 while it waits.
+    for _ in 0..300 {
+        if received.lock().unwrap().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(received.lock().unwrap().len(), 4);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (mut server, base) = serve(&data);
+    wait_up(&client, &base).await;
+    let mut left = Value::Null;
+    for _ in 0..300 {
+        left = summary(&client, &base, &ops, id).await;
+        if count(&left, "pending") == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    server.kill().unwrap();
+    let mut got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 10, "everyone told: {got:?}");
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 10, "nobody twice");
+    // The one in flight stays `sending` (uncertain once its server is long gone), never resent.
+    assert_eq!(
+        (count(&left, "sent"), count(&left, "sending")),
+        (9, 1),
+        "{left:#}"
+    );
+}
