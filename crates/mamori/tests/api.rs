@@ -123,6 +123,7 @@ use console_admin::{
 };
 use console_customers::staff_find_one_customer_for_a_purpose_in_the_console;
 use console_incidents::{
+    officers_notify_people_and_draft_reports_in_the_console,
     officers_open_and_work_incidents_in_the_console,
     roles_without_incidents_are_refused_the_register,
 };
@@ -393,6 +394,7 @@ both_backends!(
     a_drill_is_run_and_reported_from_its_timeline,
     bad_drills_are_refused,
     officers_open_and_work_incidents_in_the_console,
+    officers_notify_people_and_draft_reports_in_the_console,
     roles_without_incidents_are_refused_the_register,
     administrators_disable_staff_and_their_sessions_end,
     administrators_create_and_revoke_api_keys_in_the_console,

@@ -245,6 +245,10 @@ for (const [lang, w] of Object.entries(words)) {
     await page.selectOption('#drill-scenario', 'misdirected_export');
     await page.click('#start-drill');
     assert.ok(await page.isVisible('#timeline'), 'the drill is an incident with its timeline');
+    assert.ok(await page.isVisible('#no-notices'), 'no notices prepared yet');
+    await page.click('#drafts li:first-child a');
+    assert.ok(await page.isVisible('li.to-complete'), 'the draft marks what staff complete');
+    problems.push(...await checkPage(page, 'regulator draft'));
     await page.goto(`${demo.base}/console/sessions?lang=${lang}`);
     assert.equal(await page.locator('#sessions tbody tr').count(), 1);
     problems.push(...await checkPage(page, 'sessions'));

@@ -68,6 +68,20 @@ struct DraftPage {
     sections: Vec<(String, Vec<(String, bool)>)>,
 }
 
+/// A draft as a page to print (the API's `format=html` and the console's link).
+pub(crate) fn draft_page(
+    draft: &mamori_core::incidents::regulator::RegulatorDraft,
+    lang: mamori_policy::Language,
+) -> axum::response::Response {
+    let page = DraftPage {
+        lang: lang.code(),
+        title: draft.title.clone(),
+        source: draft.source.clone(),
+        sections: draft.lines(),
+    };
+    crate::privacy::html_page(askama::Template::render(&page))
+}
+
 /// A draft report to a law's authority, with the contents that law requires: filled in from
 /// the register (awareness and its deadline, the kind, containment steps, people and categories
 /// from the prepared notices) and marked where staff must complete it. Markdown, or HTML to
@@ -111,13 +125,7 @@ pub async fn regulator_draft(
         .regulator_draft(&actor, &id, &q.jurisdiction, lang)
         .await?;
     if html {
-        let page = DraftPage {
-            lang: lang.code(),
-            title: draft.title.clone(),
-            source: draft.source.clone(),
-            sections: draft.lines(),
-        };
-        return Ok(crate::privacy::html_page(askama::Template::render(&page)));
+        return Ok(draft_page(&draft, lang));
     }
     let markdown = [(
         axum::http::header::CONTENT_TYPE,

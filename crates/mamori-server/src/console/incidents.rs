@@ -50,6 +50,7 @@ struct OnePage {
     iw: IncidentWords,
     d: IncidentDetail,
     deadlines: Vec<mamori_proto::incidents::Deadline>,
+    n: super::incident_notices::NoticesBox,
     statuses: Vec<(&'static str, &'static str)>,
     severities: Vec<(&'static str, &'static str)>,
     actions: Vec<(&'static str, &'static str)>,
@@ -159,7 +160,13 @@ async fn list_page(s: &AppState, lang: Language, signed: &Signed, said: Said) ->
     with_status(page.render(), code)
 }
 
-async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said: Said) -> Response {
+pub(super) async fn one_page(
+    s: &AppState,
+    lang: Language,
+    signed: &Signed,
+    id: &str,
+    said: Said,
+) -> Response {
     let f = frame(s, lang, signed, "incidents");
     let Some(id) = mamori_core::parse_id(id) else {
         return refused(
@@ -175,11 +182,14 @@ async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said:
         Ok(actor) => s.vault.incident(&actor, &id).await,
         Err(e) => Err(e),
     };
-    let (d, deadlines) = match read {
-        Ok(d) => match deadlines_of(s, signed, &id).await {
-            Ok(deadlines) => (d, deadlines),
-            Err(e) => return refused(s, f, e),
-        },
+    let more = async {
+        let d = read?;
+        let deadlines = deadlines_of(s, signed, &id).await?;
+        let n = super::incident_notices::notices_box(s, signed, &id, lang).await?;
+        Ok((d, deadlines, n))
+    };
+    let (d, deadlines, n) = match more.await {
+        Ok(found) => found,
         Err(e) => return refused(s, f, e),
     };
     let code = if said.1.is_some() {
@@ -192,6 +202,7 @@ async fn one_page(s: &AppState, lang: Language, signed: &Signed, id: &str, said:
         iw: incident_words(lang),
         d,
         deadlines,
+        n,
         statuses: options(
             IncidentStatus::ALL,
             IncidentStatus::as_str,
@@ -313,7 +324,7 @@ pub struct DrillForm {
 
 console_form!(OpenForm, EntryForm, ContainForm, DrillForm);
 
-fn bad(field: &str) -> CoreError {
+pub(super) fn bad(field: &str) -> CoreError {
     CoreError::invalid(ErrorCode::InvalidValue, field, "not accepted")
 }
 
@@ -323,7 +334,7 @@ fn chosen(text: &str) -> Option<&str> {
 }
 
 /// A time typed in a `datetime-local` field, read as UTC.
-fn detected_ms(text: &str) -> mamori_core::Result<Option<i64>> {
+pub(super) fn detected_ms(text: &str) -> mamori_core::Result<Option<i64>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -420,7 +431,7 @@ pub async fn add(
 
 /// What the incident page says after a step on its timeline: done, someone else changed it
 /// first, it is closed, or the vault's refusal (the API's problem for anything else).
-fn said_of(
+pub(super) fn said_of(
     done: mamori_core::Result<&'static str>,
     iw: &IncidentWords,
     lang: Language,

@@ -11,6 +11,7 @@ mod enrol;
 mod forms;
 mod holds;
 mod home;
+mod incident_notices;
 mod incident_words;
 mod incidents;
 mod keys;
@@ -131,6 +132,14 @@ fn work_routes() -> Router<AppState> {
         .route(
             "/console/incidents/{id}/containment",
             post(incidents::contain),
+        )
+        .route(
+            "/console/incidents/{id}/notices",
+            post(incident_notices::notify),
+        )
+        .route(
+            "/console/incidents/{id}/draft",
+            get(incident_notices::draft),
         )
         .route("/console/drills", post(incidents::drill))
         .route("/console/admin/policy/publish", post(policy::publish))

@@ -53,7 +53,7 @@ pub async fn officers_open_and_work_incidents_in_the_console(app: TestApp) {
             && page.contains("sauf si la violation"),
         "{page}"
     );
-    let id = crate::between(&page, "action=\"/console/incidents/", "\"").to_string();
+    let id = crate::between(&page, "action=\"/console/incidents/", "/notices\"").to_string();
     let path = format!("/console/incidents/{id}");
     let step = [
         ("csrf", csrf.as_str()),
@@ -148,5 +148,76 @@ pub async fn roles_without_incidents_are_refused_the_register(app: TestApp) {
     assert!(
         app.vault.incidents(&operator).await.unwrap().is_empty(),
         "nothing was opened"
+    );
+}
+
+pub async fn officers_notify_people_and_draft_reports_in_the_console(app: TestApp) {
+    let (_, scope) = crate::incident_notices::reached(&app).await;
+    let incident = crate::incidents::open(&app, "Support key posted in a chat").await;
+    let id = incident["id"].as_str().unwrap();
+    let (cookie, _) = signed_in_as(&app, "po@staff.example", "privacy_officer").await;
+    let path = format!("/console/incidents/{id}");
+    let (status, page) = console_get(&app, &cookie, &format!("{path}?lang=ja")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("本人への通知") && page.contains("id=\"no-notices\""),
+        "{page}"
+    );
+    let csrf = form_csrf(&page);
+    // datetime-local: minutes, so the window is widened to whole minutes around the reads.
+    let minute = |t: &str, up: bool| {
+        let ms = crate::incidents::ms(t) + if up { 60_000 } else { -60_000 };
+        mamori_core::format_time(ms)[..16].to_string()
+    };
+    let (from, to) = (
+        minute(scope["from"].as_str().unwrap(), false),
+        minute(scope["to"].as_str().unwrap(), true),
+    );
+    let actors = scope["actors"][0].as_str().unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("lang", "fr"),
+        ("actors", actors),
+        ("from", &from),
+        ("to", &to),
+        ("advice", "Changez votre mot de passe."),
+    ];
+    let (status, page) = console_post(&app, &cookie, &format!("{path}/notices"), &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Avis préparés") && page.contains("En attente d’envoi"),
+        "{page}"
+    );
+    // A forged form queues nothing more; a bad window is told, not queued.
+    let forged = [
+        ("csrf", "forged"),
+        ("lang", "en"),
+        ("actors", actors),
+        ("from", &from),
+        ("to", &to),
+    ];
+    let (status, _) = console_post(&app, &cookie, &format!("{path}/notices"), &forged).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let inverted = [
+        ("csrf", csrf.as_str()),
+        ("lang", "en"),
+        ("actors", actors),
+        ("from", &to),
+        ("to", &from),
+    ];
+    let (status, _) = console_post(&app, &cookie, &format!("{path}/notices"), &inverted).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, page) = console_get(&app, &cookie, &format!("{path}?lang=en")).await;
+    assert!(page.contains("<td data-label=\"People\">4</td>"), "{page}");
+    let (status, draft) = console_get(
+        &app,
+        &cookie,
+        &format!("{path}/draft?jurisdiction=appi&lang=ja"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        draft.contains("再発防止策") && !draft.contains("Support key posted"),
+        "{draft}"
     );
 }

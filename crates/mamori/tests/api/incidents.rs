@@ -267,3 +267,9 @@ pub async fn bad_incident_input_is_refused_and_changes_nothing(app: TestApp) {
         .unwrap();
     assert_eq!(detail["incident"]["version"], 1, "nothing was added");
 }
+
+/// An RFC 3339 time in Unix milliseconds.
+pub(crate) fn ms(text: &str) -> i64 {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339);
+    (t.unwrap().unix_timestamp_nanos() / 1_000_000) as i64
+}
