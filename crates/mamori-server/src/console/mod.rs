@@ -121,27 +121,6 @@ fn work_routes() -> Router<AppState> {
         .route("/console/admin/holds/lift", post(holds::lift))
         .route("/console/admin/report", get(report::report))
         .route("/console/admin/posture", get(posture::show))
-        .route(
-            "/console/incidents",
-            get(incidents::list).post(incidents::open),
-        )
-        .route(
-            "/console/incidents/{id}",
-            get(incidents::one).post(incidents::add),
-        )
-        .route(
-            "/console/incidents/{id}/containment",
-            post(incidents::contain),
-        )
-        .route(
-            "/console/incidents/{id}/notices",
-            post(incident_notices::notify),
-        )
-        .route(
-            "/console/incidents/{id}/draft",
-            get(incident_notices::draft),
-        )
-        .route("/console/drills", post(incidents::drill))
         .route("/console/admin/policy/publish", post(policy::publish))
         .route(
             "/console/surveys",
@@ -171,6 +150,33 @@ fn work_routes() -> Router<AppState> {
             "/console/training",
             get(training::course).post(training::submit),
         )
+        .merge(incident_routes())
+}
+
+/// The incident register's pages.
+fn incident_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/console/incidents",
+            get(incidents::list).post(incidents::open),
+        )
+        .route(
+            "/console/incidents/{id}",
+            get(incidents::one).post(incidents::add),
+        )
+        .route(
+            "/console/incidents/{id}/containment",
+            post(incidents::contain),
+        )
+        .route(
+            "/console/incidents/{id}/notices",
+            post(incident_notices::notify),
+        )
+        .route(
+            "/console/incidents/{id}/draft",
+            get(incident_notices::draft),
+        )
+        .route("/console/drills", post(incidents::drill))
 }
 
 /// The form token for a page before sign-in, and the cookie to set if the browser has none.
