@@ -2,6 +2,10 @@
 //! theirs in the privacy center. See `notices.rs` for the at-most-once rule.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::{StreamExt, stream};
 use std::collections::hash_map::Entry;
 
 use mamori_ledger::Outcome;
@@ -23,6 +27,8 @@ use crate::{format_time, jobs::Ran};
 pub const SENDING_STALE_MS: i64 = 10 * 60_000;
 /// Notices looked at per run.
 const BATCH: i64 = 200;
+/// Notices handed over at once: at most this many are left `uncertain` by a crash.
+const IN_FLIGHT: usize = 16;
 /// A mailer refusing this many times marks the notice `failed`.
 const ATTEMPTS_MAX: i64 = 5;
 
@@ -81,10 +87,32 @@ impl Vault {
             if let Entry::Vacant(slot) = contexts.entry(n.incident_id) {
                 slot.insert(self.notice_context(&n.incident_id).await?);
             }
-            let context = &contexts[&n.incident_id];
-            if !self.send_one(n, context, mailer, links).await? {
-                return Ok(Ran::Done);
-            }
+        }
+        // Several in flight, so the ledger commits them together; the first refusal stops the
+        // ones not started yet.
+        let stop = AtomicBool::new(false);
+        let failure = Mutex::new(None);
+        stream::iter(&due)
+            .for_each_concurrent(IN_FLIGHT, |n| async {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let context = &contexts[&n.incident_id];
+                match self.send_one(n, context, mailer, links).await {
+                    Ok(true) => {}
+                    Ok(false) => stop.store(true, Ordering::Relaxed),
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    }
+                }
+            })
+            .await;
+        if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        if stop.into_inner() {
+            return Ok(Ran::Done);
         }
         Ok(if due.len() as i64 == BATCH {
             Ran::More
@@ -182,20 +210,19 @@ impl Vault {
                 .await?;
             return Ok(true);
         }
-        let Some((to, lang)) = self.notice_address(n, c).await? else {
+        let Some((to, lang, read)) = self.notice_address(n, c).await? else {
             return Ok(true);
         };
         let (subject, body) = self.notice_text(n, c, lang, links);
-        // Marked before it is handed over: a crash from here on leaves it `sending`, never
-        // to be sent again by itself.
-        if !self
-            .move_notice(n, state, NoticeState::Sending, n.attempts, None)
-            .await?
-        {
+        // Marked before it is handed over, with the read of the address: a crash from here on
+        // leaves it `sending`, never to be sent again by itself.
+        let sending = NoticeState::Sending;
+        if !(self.move_notice(n, state, sending, n.attempts, Some(read.clone()))).await? {
+            // Another server took it first; the address was read all the same.
+            self.ledger.submit(vec![], vec![read]).await??;
             return Ok(true);
         }
         let attempts = n.attempts + 1;
-        let sending = NoticeState::Sending;
         match mailer.deliver(Mail { to, subject, body }).await {
             Delivery::Accepted => {
                 let event = self.scheduled_event("incident.notice.sent", n);
@@ -226,14 +253,14 @@ impl Vault {
         Language::parse(&run.language).unwrap_or(Language::En)
     }
 
-    /// Reads the person's address (and language) as the preparer, through the decision. None
-    /// when there is nothing to send: the notice is then marked why (denied, erased, no
-    /// address), ledgered.
+    /// Reads the person's address (and language) as the preparer, through the decision, with
+    /// the allowed event to commit when the notice is marked `sending`. None when there is
+    /// nothing to send: the notice is then marked why (denied, erased, no address), ledgered.
     async fn notice_address(
         &self,
         n: &NoticeRow,
         c: &Context,
-    ) -> Result<Option<(String, Language)>> {
+    ) -> Result<Option<(String, Language, mamori_ledger::Event)>> {
         let preparer = Actor {
             id: c.run.actor.clone(),
             role: c.run.role.clone(),
@@ -292,11 +319,10 @@ impl Vault {
             .await?;
             return Ok(None);
         };
-        self.ledger.submit(vec![], vec![allowed]).await??;
         let language = language
             .filter(|l| self.policy.organisation.languages.contains(l))
             .unwrap_or_else(|| self.notice_language_of(&c.run));
-        Ok(Some((address, language)))
+        Ok(Some((address, language, allowed)))
     }
 
     /// The address's categories, and the language's too where the preparer may read it.
