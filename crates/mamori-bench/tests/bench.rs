@@ -110,6 +110,7 @@ fn bench_reports_every_figure() {
         "rotation_ratio",
         "retention_idle_ratio",
         "retention_erase_ratio",
+        "incident_notices_vs_mailer",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");

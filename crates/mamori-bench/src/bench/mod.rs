@@ -71,6 +71,8 @@ struct Plan {
     open_requests: usize,
     /// Responses in the survey whose results are timed.
     survey_responses: usize,
+    /// Ready-made messages the mailer sends for the notices' baseline.
+    mailer_messages: usize,
 }
 
 impl Plan {
@@ -89,6 +91,7 @@ impl Plan {
                 crypto_seconds: 0.05,
                 open_requests: 200,
                 survey_responses: 2_000,
+                mailer_messages: 200,
             };
         }
         let subjects = args
@@ -105,6 +108,7 @@ impl Plan {
             records_large: 10_000,
             ledger_appends: if args.quick { 200_000 } else { 1_000_000 },
             proof_leaves: if args.quick { 1_000_000 } else { 10_000_000 },
+            mailer_messages: 20_000,
             crypto_seconds: if args.quick { 0.3 } else { 1.0 },
             open_requests: 100_000,
             survey_responses: args.survey_responses.unwrap_or(if args.quick {
@@ -339,6 +343,16 @@ async fn offline_figures(
             out.insert(
                 "incident_impact_vs_verify",
                 json!(round3(impact_s / seconds)),
+            );
+            note("notices to everyone the service key reached, against the mailer");
+            let (sent, mailer, notices) =
+                incidents::notices_against_the_mailer(paths, plan.mailer_messages).await?;
+            out.insert("incident_notices_sent", json!(sent));
+            out.insert("incident_notice_mailer_per_s", json!(mailer.round()));
+            out.insert("incident_notices_per_s", json!(notices.round()));
+            out.insert(
+                "incident_notices_vs_mailer",
+                json!(round3(notices / mailer)),
             );
         }
         Verdict::Failed(why) => anyhow::bail!("the bench ledger failed verification: {why}"),

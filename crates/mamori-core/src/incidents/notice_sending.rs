@@ -28,7 +28,7 @@ pub const SENDING_STALE_MS: i64 = 10 * 60_000;
 /// Notices looked at per run.
 const BATCH: i64 = 200;
 /// Notices handed over at once: at most this many are left `uncertain` by a crash.
-const IN_FLIGHT: usize = 16;
+pub const IN_FLIGHT: usize = 16;
 /// A mailer refusing this many times marks the notice `failed`.
 const ATTEMPTS_MAX: i64 = 5;
 
