@@ -20,7 +20,8 @@ pub enum Within {
 }
 
 impl Within {
-    fn parse(text: &str) -> Option<Within> {
+    /// `72h`, `3bd` (business days), `30d` or `asap`.
+    pub fn parse(text: &str) -> Option<Within> {
         if text == "asap" {
             return Some(Within::AsSoonAsPossible);
         }
@@ -32,6 +33,27 @@ impl Within {
             "d" => Some(Within::Days(n)),
             "bd" => Some(Within::BusinessDays(n)),
             _ => None,
+        }
+    }
+
+    /// As written in the table: `72h`, `3bd`, `30d`, `asap`.
+    pub fn text(self) -> String {
+        match self {
+            Within::Hours(n) => format!("{n}h"),
+            Within::Days(n) => format!("{n}d"),
+            Within::BusinessDays(n) => format!("{n}bd"),
+            Within::AsSoonAsPossible => "asap".into(),
+        }
+    }
+
+    /// Whether this period gives more time than `law` (compared from a Monday midnight, UTC):
+    /// a number where the law names none ("without undue delay") counts as more.
+    pub fn is_longer_than(self, law: Within) -> bool {
+        const MONDAY: i64 = 4 * DAY_MS; // 1970-01-05
+        match (self.due_ms(MONDAY), law.due_ms(MONDAY)) {
+            (Some(a), Some(b)) => a > b,
+            (Some(_), None) => true,
+            _ => false,
         }
     }
 
@@ -165,6 +187,17 @@ mod tests {
             .iter()
             .find(|d| d.jurisdiction == "gdpr" && d.recipient == "authority");
         assert_eq!(gdpr.unwrap().within, Within::Hours(72));
+    }
+
+    #[test]
+    fn a_period_is_longer_than_the_laws_only_when_it_ends_later() {
+        let p = |t| Within::parse(t).unwrap();
+        assert!(p("96h").is_longer_than(p("72h")));
+        assert!(!p("48h").is_longer_than(p("72h")) && !p("72h").is_longer_than(p("3d")));
+        // Three business days from a Monday end on Thursday: 4 calendar days is longer.
+        assert!(p("4d").is_longer_than(p("3bd")) && !p("3d").is_longer_than(p("3bd")));
+        assert!(p("1d").is_longer_than(p("asap")) && !p("asap").is_longer_than(p("72h")));
+        assert_eq!(p("3bd").text(), "3bd");
     }
 
     #[test]

@@ -58,6 +58,8 @@ wire_enum! {
         Containment = "containment",
         /// Notices to the people affected were prepared (and queued for sending).
         Notices = "notices",
+        /// A duty's deadline was extended, with the reason in the note.
+        Extension = "extension",
     }
 }
 
@@ -97,6 +99,20 @@ pub struct TimelineEntry {
     pub severity: Option<IncidentSeverity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<IncidentLink>,
+    /// A deadline extended (its reason is the note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Extension>,
+}
+
+/// A duty's deadline moved later, with the reason in the entry's note: the law allows it
+/// (GDPR Art. 33(4) information in phases, a regulator's agreement) only with a reason recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    pub jurisdiction: String,
+    pub recipient: String,
+    /// The new due time (RFC 3339, later than the current one).
+    pub until: String,
 }
 
 /// An incident in the register.
@@ -166,6 +182,9 @@ pub struct AddEntry {
     /// Link an API key, a member of staff or a vendor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<IncidentLink>,
+    /// Extend a duty's deadline (a note saying why is required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend: Option<Extension>,
 }
 
 /// `POST /v1/incidents/{id}/impact`: whose accesses, over which window, optionally only some
@@ -277,6 +296,12 @@ pub struct Deadline {
     /// When the duty applies, in the law's terms.
     pub when: String,
     pub source: String,
+    /// `within` is the business's own target from `mamori.toml`, not the law's.
+    #[serde(default)]
+    pub configured: bool,
+    /// The due time before the incident's extension of it (RFC 3339), if it was extended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_from: Option<String>,
 }
 
 /// `GET /v1/incidents/{id}/deadlines`: who must be told, by when, from `detected_at`.

@@ -306,6 +306,8 @@ pub struct IncidentEntryRow {
     pub link_kind: Option<String>,
     pub link_id: Option<String>,
     pub note_sealed: Option<Vec<u8>>,
+    /// An extension's new due time (Unix ms).
+    pub until_ms: Option<i64>,
 }
 
 /// Who prepared an incident's notices to people, and how they go out.

@@ -267,6 +267,13 @@ pub enum IncidentCommand {
         severity: Option<String>,
         #[arg(long)]
         link: Option<String>,
+        /// Extend a duty's deadline (LAW:RECIPIENT, as `deadlines` lists them) to --until, with
+        /// --note saying why.
+        #[arg(long, requires = "until")]
+        extend: Option<String>,
+        /// The extended deadline (RFC 3339).
+        #[arg(long, requires = "extend")]
+        until: Option<String>,
     },
     /// Contain: revoke an API key or disable a member of staff, recorded on the timeline.
     Contain {

@@ -2,6 +2,7 @@
 //! how messages reach people, TLS, and request deadlines. Every part is optional; unknown keys
 //! are errors, so a typo never silently drops a setting.
 
+use mamori_core::incidents::extensions::BreachTargets;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +32,11 @@ pub struct Config {
     /// Per jurisdiction: `gdpr = { answer = "1m", extended = "3m" }`.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineConfig>,
+    /// The business's own periods for telling people of a breach, per law and recipient:
+    /// `[breach_deadlines.gdpr] authority = "48h"`. Stricter than the law is a target; longer
+    /// is accepted with a warning (the law still binds).
+    #[serde(default)]
+    pub breach_deadlines: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +139,7 @@ impl Config {
         let config: Config =
             toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
         config.deadlines()?;
+        config.breach_targets()?;
         config.outbound()?;
         config.epoch_schedule()?;
         config.backup_schedule("")?;
@@ -236,6 +243,21 @@ impl Config {
         Ok(deadlines)
     }
 
+    /// The breach-notification periods configured, and a warning for each that gives more
+    /// time than the law.
+    pub fn breach_targets(&self) -> anyhow::Result<(BreachTargets, Vec<String>)> {
+        let mut targets = BreachTargets::default();
+        let mut warnings = vec![];
+        for (law, duties) in &self.breach_deadlines {
+            for (recipient, within) in duties {
+                let warning = (targets.set(law, recipient, within))
+                    .map_err(|e| anyhow::anyhow!("breach_deadlines.{law}.{recipient}: {e}"))?;
+                warnings.extend(warning);
+            }
+        }
+        Ok((targets, warnings))
+    }
+
     /// The transports configured (each one missing fails its messages, and says so in the log).
     pub fn messaging(&self, listen: &str) -> anyhow::Result<Messaging> {
         let public_url = self
@@ -315,6 +337,43 @@ appi = { answer = "7d", extended = "21d" }
         );
         let m = c.messaging("127.0.0.1:8080").unwrap();
         assert_eq!(m.public_url, "https://privacy.example.com");
+    }
+
+    #[test]
+    fn breach_deadlines_are_targets_and_longer_ones_are_warned_about() {
+        let c = parse("[breach_deadlines.gdpr]\nauthority = \"48h\"\npeople = \"2d\"\n").unwrap();
+        let (_, warnings) = c.breach_targets().unwrap();
+        assert_eq!(
+            warnings.len(),
+            1,
+            "the law asks people without undue delay: {warnings:?}"
+        );
+        assert!(
+            warnings[0].contains("breach_deadlines.gdpr.people")
+                && warnings[0].contains("GDPR Art. 34")
+        );
+        let (_, warnings) = parse("[breach_deadlines.lgpd]\nauthority = \"5bd\"\n")
+            .unwrap()
+            .breach_targets()
+            .unwrap();
+        assert!(warnings[0].contains("3bd"), "{warnings:?}");
+        for (text, says) in [
+            (
+                "[breach_deadlines.mars]\nauthority = \"1d\"\n",
+                "not a law of the table",
+            ),
+            (
+                "[breach_deadlines.gdpr]\nmedia = \"1d\"\n",
+                "gdpr names these recipients: authority, people",
+            ),
+            (
+                "[breach_deadlines.gdpr]\nauthority = \"soon\"\n",
+                "is not a period",
+            ),
+        ] {
+            let e = format!("{:#}", parse(text).unwrap_err());
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     /// The README's example configuration is a valid one, and says what it shows.

@@ -55,6 +55,8 @@ mod incident_containment;
 mod incident_deadlines;
 #[path = "api/incident_drills.rs"]
 mod incident_drills;
+#[path = "api/incident_extensions.rs"]
+mod incident_extensions;
 #[path = "api/incident_impact.rs"]
 mod incident_impact;
 #[path = "api/incident_notices.rs"]
@@ -161,6 +163,7 @@ use incident_deadlines::{
     incident_deadlines_run_per_law_from_awareness,
 };
 use incident_drills::{a_drill_is_run_and_reported_from_its_timeline, bad_drills_are_refused};
+use incident_extensions::a_deadline_is_extended_only_later_and_with_a_reason;
 use incident_impact::{
     an_incidents_impact_is_computed_from_the_ledger, bad_impact_scopes_are_refused,
 };
@@ -391,6 +394,7 @@ both_backends!(
     incident_deadlines_run_per_law_from_awareness,
     bad_deadline_queries_are_refused,
     incident_deadlines_are_reminded_once,
+    a_deadline_is_extended_only_later_and_with_a_reason,
     a_drill_is_run_and_reported_from_its_timeline,
     bad_drills_are_refused,
     officers_open_and_work_incidents_in_the_console,

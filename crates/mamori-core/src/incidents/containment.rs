@@ -65,6 +65,7 @@ impl Vault {
                 link_kind: Some(link_kind.as_str().into()),
                 link_id: Some(target.to_string()),
                 note_sealed: (note.as_deref()).map(|n| self.seal_note("incident-note", id, seq, n)),
+                until_ms: None,
             };
             // The allowed event goes with the first try; a retry's is the same decision's.
             let events = event.take().into_iter().collect();

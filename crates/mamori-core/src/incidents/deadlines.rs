@@ -4,7 +4,7 @@
 //! (`hipaa`, `pci`). Ledgered as `incident.deadlines`.
 
 use mamori_policy::Jurisdiction;
-use mamori_policy::breach_duties::{self, Within};
+use mamori_policy::breach_duties;
 use mamori_proto::ErrorCode;
 use mamori_proto::incidents::{Deadline, IncidentDeadlines, IncidentStatus};
 use mamori_proto::outbox::{EventType, IncidentDeadlineSoon};
@@ -18,15 +18,6 @@ use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time};
 
 const HOUR_MS: i64 = 3_600_000;
-
-fn within_text(w: Within) -> String {
-    match w {
-        Within::Hours(n) => format!("{n}h"),
-        Within::Days(n) => format!("{n}d"),
-        Within::BusinessDays(n) => format!("{n}bd"),
-        Within::AsSoonAsPossible => "asap".into(),
-    }
-}
 
 /// Reminders go out this long before a duty falls due (and once for a duty already overdue).
 pub const REMIND_BEFORE_MS: i64 = 24 * HOUR_MS;
@@ -56,16 +47,18 @@ impl Vault {
                 continue;
             }
             let reminded = self.store.incident_reminded(&row.id).await?;
+            let entries = self.store.incident_entries(&row.id).await?;
             let now = self.now_ms();
             for d in table
                 .duties
                 .iter()
                 .filter(|d| laws.contains(&d.jurisdiction))
             {
-                let duty = format!("{}:{}", d.jurisdiction, d.recipient);
-                let Some(due_ms) = d.within.due_ms(row.detected_ms) else {
+                let Some(due_ms) = self.due_now(d, row.detected_ms, &entries).due_ms else {
                     continue;
                 };
+                // Once per due time: an extended deadline is reminded again.
+                let duty = format!("{}@{due_ms}", super::extensions::duty_key(d));
                 if due_ms - now > REMIND_BEFORE_MS || reminded.contains(&duty) {
                     continue;
                 }
@@ -117,20 +110,24 @@ impl Vault {
         self.grant_and_ledger(actor, INCIDENTS, "incident.deadlines")
             .await?;
         let row = self.store.incident(id).await?.ok_or_else(not_found)?;
+        let entries = self.store.incident_entries(id).await?;
         let now = self.now_ms();
         let mut deadlines: Vec<(Option<i64>, Deadline)> = (table.duties.iter())
             .filter(|d| laws.contains(&d.jurisdiction))
             .map(|d| {
-                let due = d.within.due_ms(row.detected_ms);
+                let clock = self.due_now(d, row.detected_ms, &entries);
+                let due = clock.due_ms;
                 let deadline = Deadline {
                     jurisdiction: d.jurisdiction.clone(),
                     recipient: d.recipient.clone(),
-                    within: within_text(d.within),
+                    within: clock.within.text(),
                     due_at: due.map(format_time),
                     hours_left: due.map(|t| (t - now).div_euclid(HOUR_MS)),
                     overdue: due.is_some_and(|t| t < now),
                     when: d.when.en.clone(),
                     source: d.source.clone(),
+                    configured: clock.configured,
+                    extended_from: clock.extended_from.map(format_time),
                 };
                 (due, deadline)
             })

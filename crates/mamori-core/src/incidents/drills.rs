@@ -94,7 +94,7 @@ impl Vault {
         let missed = (breach_duties::shipped().duties.iter())
             .filter(|d| laws.contains(&d.jurisdiction))
             .filter_map(|d| {
-                let due = d.within.due_ms(row.detected_ms)?;
+                let due = self.due_now(d, row.detected_ms, &entries).due_ms?;
                 (due < told).then(|| MissedDeadline {
                     jurisdiction: d.jurisdiction.clone(),
                     recipient: d.recipient.clone(),

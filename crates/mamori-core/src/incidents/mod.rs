@@ -9,6 +9,7 @@
 mod containment;
 mod deadlines;
 mod drills;
+pub mod extensions;
 pub mod impact;
 pub mod notice_sending;
 mod notice_words;
@@ -20,8 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mamori_policy::AdminPermission;
 use mamori_proto::ErrorCode;
 use mamori_proto::incidents::{
-    AddEntry, EntryKind, Incident, IncidentDetail, IncidentKind, IncidentLink, IncidentSeverity,
-    IncidentStatus, LinkKind, OpenIncident, TimelineEntry,
+    AddEntry, EntryKind, Extension, Incident, IncidentDetail, IncidentKind, IncidentLink,
+    IncidentSeverity, IncidentStatus, LinkKind, OpenIncident, TimelineEntry,
 };
 use mamori_store::{Change, IncidentEntryRow, IncidentRow, JobError};
 
@@ -138,6 +139,7 @@ impl Vault {
             link_kind: None,
             link_id: None,
             note_sealed: None,
+            until_ms: None,
         };
         let change = Change::InsertIncident {
             incident: incident.clone(),
@@ -196,6 +198,10 @@ impl Vault {
         let granted = self.grant(actor, INCIDENTS, &action).await?;
         let row = self.store.incident(id).await?.ok_or_else(not_found)?;
         self.check_entry(&row, add).await?;
+        let until_ms = match &add.extend {
+            Some(x) => Some(self.check_extension(&row, x).await?),
+            None => None,
+        };
         let seq = add.version + 1;
         let entry = IncidentEntryRow {
             incident_id: *id,
@@ -205,9 +211,14 @@ impl Vault {
             kind: kind.as_str().into(),
             status: add.status.map(|s| s.as_str().into()),
             severity: add.severity.map(|s| s.as_str().into()),
-            link_kind: add.link.as_ref().map(|l| l.kind.as_str().into()),
-            link_id: add.link.as_ref().map(|l| self.link_id(l, id, seq)),
+            link_kind: (add.link.as_ref().map(|l| l.kind.as_str().into()))
+                .or(add.extend.as_ref().map(|_| DUTY_LINK.into())),
+            link_id: (add.link.as_ref().map(|l| self.link_id(l, id, seq))).or(add
+                .extend
+                .as_ref()
+                .map(|x| format!("{}:{}", x.jurisdiction, x.recipient))),
             note_sealed: note.map(|n| self.seal_note("incident-note", id, seq, &n)),
+            until_ms,
         };
         let change = Change::AppendIncidentEntry(entry);
         match self
@@ -304,8 +315,22 @@ impl Vault {
             status: e.status.as_deref().map(status_of),
             severity: e.severity.as_deref().map(severity_of),
             link: self.entry_link(e)?,
+            extension: extension_of(e),
         })
     }
+}
+
+/// The extension an entry records, if it is one.
+fn extension_of(e: &IncidentEntryRow) -> Option<Extension> {
+    if e.kind != EntryKind::Extension.as_str() {
+        return None;
+    }
+    let (jurisdiction, recipient) = e.link_id.as_deref()?.split_once(':')?;
+    Some(Extension {
+        jurisdiction: jurisdiction.into(),
+        recipient: recipient.into(),
+        until: format_time(e.until_ms?),
+    })
 }
 
 fn changed_since(version: i64) -> CoreError {
@@ -317,26 +342,35 @@ fn changed_since(version: i64) -> CoreError {
     }
 }
 
-/// What an entry asks for: at most one of a status, a severity and a link; a note alone
-/// otherwise.
+/// How an extension's entry names its duty (`link_id` is `gdpr:authority`).
+const DUTY_LINK: &str = "duty";
+
+/// What an entry asks for: at most one of a status, a severity, a link and an extension (which
+/// needs a note: its reason); a note alone otherwise.
 fn entry_kind(add: &AddEntry) -> Result<EntryKind> {
     let named = [
         add.status.is_some(),
         add.severity.is_some(),
         add.link.is_some(),
+        add.extend.is_some(),
     ];
     match named {
-        [false, false, false] if add.note.is_some() => Ok(EntryKind::Note),
-        [true, false, false] => Ok(EntryKind::Status),
-        [false, true, false] => Ok(EntryKind::Severity),
-        [false, false, true] => Ok(EntryKind::Link),
-        [false, false, false] => Err(invalid(
+        [false, false, false, false] if add.note.is_some() => Ok(EntryKind::Note),
+        [true, false, false, false] => Ok(EntryKind::Status),
+        [false, true, false, false] => Ok(EntryKind::Severity),
+        [false, false, true, false] => Ok(EntryKind::Link),
+        [false, false, false, true] if add.note.is_some() => Ok(EntryKind::Extension),
+        [false, false, false, true] => Err(invalid(
             "note",
-            "an entry needs a note, a status, a severity or a link",
+            "an extension is recorded with its reason: give a note",
+        )),
+        [false, false, false, false] => Err(invalid(
+            "note",
+            "an entry needs a note, a status, a severity, a link or an extension",
         )),
         _ => Err(invalid(
             "status",
-            "one entry changes one thing: a status, a severity or a link (each may carry a note)",
+            "one entry changes one thing: a status, a severity, a link or a deadline (each may carry a note)",
         )),
     }
 }

@@ -194,6 +194,7 @@ impl Vault {
                 link_kind: None,
                 link_id: None,
                 note_sealed: None,
+                until_ms: None,
             };
             let changes = vec![change.clone(), Change::AppendIncidentEntry(entry)];
             let events = event.take().into_iter().collect();

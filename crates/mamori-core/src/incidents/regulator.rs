@@ -258,7 +258,9 @@ impl Vault {
                     .duties
                     .iter()
                     .find(|d| d.jurisdiction == law && d.recipient.starts_with("authority"));
-                if let Some(due) = duty.and_then(|d| d.within.due_ms(row.detected_ms)) {
+                if let Some(due) =
+                    duty.and_then(|d| self.due_now(d, row.detected_ms, entries).due_ms)
+                {
                     let label = pick(lang, ["Due", "報告期限", "Échéance"]);
                     lines.push(format!("{label}{colon}{}", format_time(due)));
                 }

@@ -74,6 +74,8 @@ pub struct Vault {
     pub(crate) scopes: Arc<crate::versions::ScopeCache>,
     /// Request deadlines per jurisdiction (the laws' own unless configured).
     pub deadlines: Arc<crate::requests::Deadlines>,
+    /// The business's own periods for breach notification duties (the laws' unless configured).
+    pub breach_targets: Arc<crate::incidents::extensions::BreachTargets>,
     /// Re-keys of held subjects run one at a time: the one after an erasure, the sweep's, and
     /// a resumed one never work on the same person at once, and back-to-back erasures do not
     /// start re-keys that compete for the CPU with the requests being served.
@@ -115,6 +117,7 @@ impl Vault {
             key_cache: Arc::default(),
             scopes: Arc::default(),
             deadlines: Arc::default(),
+            breach_targets: Arc::default(),
             rekeying: Arc::default(),
             outbound: Arc::default(),
             drp_token_ttl: crate::drp::DEFAULT_TOKEN_TTL,

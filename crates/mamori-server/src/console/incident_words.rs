@@ -51,6 +51,8 @@ pub(crate) struct IncidentWords {
     pub(crate) drill_intro: &'static str,
     pub(crate) scenario: &'static str,
     pub(crate) drill_button: &'static str,
+    pub(crate) extended_from: &'static str,
+    pub(crate) configured: &'static str,
 }
 
 const EN: IncidentWords = IncidentWords {
@@ -98,6 +100,8 @@ const EN: IncidentWords = IncidentWords {
     drill_intro: "A tabletop drill opens an incident marked as a drill: work it like a real one; nothing real is sent. Its report is at GET /v1/incidents/ID/drill-report.",
     scenario: "Scenario",
     drill_button: "Start the drill",
+    extended_from: "extended from",
+    configured: "your own target (mamori.toml)",
 };
 
 const JA: IncidentWords = IncidentWords {
@@ -145,6 +149,8 @@ const JA: IncidentWords = IncidentWords {
     drill_intro: "机上訓練では訓練用のインシデントを起票します。本番と同じように対応してください。実際には何も送信されません。報告は GET /v1/incidents/ID/drill-report にあります。",
     scenario: "シナリオ",
     drill_button: "訓練を始める",
+    extended_from: "延長前の期限",
+    configured: "自社の目標（mamori.toml）",
 };
 
 const FR: IncidentWords = IncidentWords {
@@ -192,6 +198,8 @@ const FR: IncidentWords = IncidentWords {
     drill_intro: "Un exercice sur table ouvre un incident marqué comme exercice\u{a0}: traitez-le comme un vrai\u{a0}; rien de réel n’est envoyé. Son bilan est dans GET /v1/incidents/ID/drill-report.",
     scenario: "Scénario",
     drill_button: "Lancer l’exercice",
+    extended_from: "prolongée ; initialement le",
+    configured: "votre propre objectif (mamori.toml)",
 };
 
 pub(crate) fn incident_words(lang: Language) -> IncidentWords {
@@ -285,6 +293,7 @@ pub(crate) fn entry_name(e: EntryKind, lang: Language) -> &'static str {
                 "本人への通知を作成",
                 "Avis aux personnes préparés",
             ],
+            Extension => ["Deadline extended", "期限の延長", "Échéance prolongée"],
         },
     )
 }

@@ -415,6 +415,7 @@ pub async fn add(
                 .map(|t| IncidentSeverity::parse(t).ok_or_else(|| bad("severity")))
                 .transpose()?,
             link: None,
+            extend: None,
         };
         let actor = s
             .vault

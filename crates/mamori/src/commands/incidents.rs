@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 use mamori_proto::incidents::{
-    AddEntry, Contain, ContainmentAction, IncidentDetail, IncidentKind, IncidentLink,
+    AddEntry, Contain, ContainmentAction, Extension, IncidentDetail, IncidentKind, IncidentLink,
     IncidentSeverity, IncidentStatus, LinkKind, OpenIncident,
 };
 
@@ -63,6 +63,10 @@ fn print_detail(d: &IncidentDetail) {
         said.extend(e.status.map(|s| format!("status {s}")));
         said.extend(e.severity.map(|s| format!("severity {s}")));
         said.extend(e.link.as_ref().map(|l| format!("{} {}", l.kind, l.id)));
+        said.extend(
+            (e.extension.as_ref())
+                .map(|x| format!("{}:{} until {}", x.jurisdiction, x.recipient, x.until)),
+        );
         said.extend(e.note.as_ref().map(|n| format!("— {n}")));
         println!("{}", said.join("  "));
     }
@@ -81,8 +85,23 @@ fn entry(
     status: Option<String>,
     severity: Option<String>,
     linked: Option<String>,
+    extend: Option<(String, String)>,
 ) -> anyhow::Result<AddEntry> {
+    let extend = match extend {
+        Some((duty, until)) => {
+            let (jurisdiction, recipient) = duty
+                .split_once(':')
+                .context("--extend is LAW:RECIPIENT, e.g. gdpr:authority")?;
+            Some(Extension {
+                jurisdiction: jurisdiction.into(),
+                recipient: recipient.into(),
+                until,
+            })
+        }
+        None => None,
+    };
     Ok(AddEntry {
+        extend,
         version,
         note,
         status: (status.as_deref())
@@ -93,6 +112,15 @@ fn entry(
             .transpose()?,
         link: linked.as_deref().map(link).transpose()?,
     })
+}
+
+fn print_list(incidents: &[mamori_proto::incidents::Incident]) {
+    for i in incidents {
+        println!(
+            "{}  {}  {}  {}  detected {}  {}",
+            i.id, i.status, i.severity, i.kind, i.detected_at, i.title
+        );
+    }
 }
 
 /// `mamori incident …`.
@@ -119,14 +147,7 @@ pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow:
             let incident = vault.open_incident(&operator, &open, detected_ms, false);
             println!("{}", incident.await?.id);
         }
-        IncidentCommand::List => {
-            for i in ctx.vault.incidents(&operator).await? {
-                println!(
-                    "{}  {}  {}  {}  detected {}  {}",
-                    i.id, i.status, i.severity, i.kind, i.detected_at, i.title
-                );
-            }
-        }
+        IncidentCommand::List => print_list(&ctx.vault.incidents(&operator).await?),
         IncidentCommand::Show { id } => {
             let id = mamori_core::parse_id(&id).context("not an incident id")?;
             print_detail(&ctx.vault.incident(&operator, &id).await?);
@@ -138,9 +159,11 @@ pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow:
             status,
             severity,
             link: linked,
+            extend,
+            until,
         } => {
             let id = mamori_core::parse_id(&id).context("not an incident id")?;
-            let add = entry(version, note, status, severity, linked)?;
+            let add = entry(version, note, status, severity, linked, extend.zip(until))?;
             print_detail(&ctx.vault.add_incident_entry(&operator, &id, &add).await?);
         }
         IncidentCommand::Contain {

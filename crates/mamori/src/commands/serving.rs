@@ -21,6 +21,12 @@ pub(super) async fn serve_command(
     context::check_writable(paths)?;
     let mut ctx = Context::open(paths).await?;
     ctx.vault.deadlines = Arc::new(config.deadlines()?);
+    let (targets, warnings) = config.breach_targets()?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+        eprintln!("warning: {warning}");
+    }
+    ctx.vault.breach_targets = Arc::new(targets);
     ctx.vault.outbound = Arc::new(config.outbound()?);
     if let Some(days) = config.drp.as_ref().and_then(|d| d.token_days) {
         if days == 0 {

@@ -219,6 +219,25 @@ fn notices_and_regulator_drafts_from_the_command_line() {
         "{draft}"
     );
     assert!(!draft.contains("Key leaked"), "no free text in a draft");
+    let extend = [
+        "incident",
+        "add",
+        &id,
+        "--version",
+        "2",
+        "--extend",
+        "gdpr:authority",
+        "--until",
+        "2026-03-09T08:00:00Z",
+        "--note",
+        "phased report agreed",
+    ];
+    assert!(ok(&data, &extend).contains("extension  gdpr:authority until 2026-03-09T08:00:00Z"));
+    let draft = ok(&data, &["incident", "draft", &id, "--jurisdiction", "gdpr"]);
+    assert!(
+        draft.contains("Due: 2026-03-09T08:00:00Z"),
+        "the extended deadline: {draft}"
+    );
     let ja = ok(
         &data,
         &[

@@ -188,3 +188,62 @@ async fn notices_go_out_once_across_a_kill() {
         "every one marked sent was received"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_takes_the_business_breach_deadlines_and_warns_of_longer_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let (ops, _) = key(&data, "privacy_ops");
+    let config = "[breach_deadlines.gdpr]\nauthority = \"48h\"\npeople = \"2d\"\n";
+    std::fs::write(data.join("mamori.toml"), config).unwrap();
+    let port = free_port();
+    let log = dir.path().join("serve.log");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data")
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .env_remove("MAMORI_MASTER_KEY")
+        .env("MAMORI_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_up(&client, &base).await;
+    let open = json!({"title": "Tape lost", "kind": "lost_device", "severity": "high",
+        "detected_at": "2026-01-01T09:00:00Z"});
+    let r = client
+        .post(format!("{base}/v1/incidents"))
+        .bearer_auth(&ops)
+        .json(&open);
+    let incident: Value = r.send().await.unwrap().json().await.unwrap();
+    let path = format!(
+        "{base}/v1/incidents/{}/deadlines",
+        incident["id"].as_str().unwrap()
+    );
+    let v: Value = (client
+        .get(path)
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await)
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let gdpr = (v["deadlines"].as_array().unwrap().iter())
+        .find(|d| d["jurisdiction"] == "gdpr" && d["recipient"] == "authority")
+        .unwrap();
+    assert_eq!(
+        (&gdpr["within"], &gdpr["configured"], &gdpr["due_at"]),
+        (&json!("48h"), &json!(true), &json!("2026-01-03T09:00:00Z"))
+    );
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        said.contains("warning: breach_deadlines.gdpr.people"),
+        "{said}"
+    );
+}

@@ -47,6 +47,7 @@ type EntryTuple = (
     Option<String>,
     Option<String>,
     Option<Vec<u8>>,
+    Option<i64>,
 );
 
 #[async_trait]
@@ -71,7 +72,7 @@ impl IncidentStore for Backend {
 
     async fn incident_entries(&self, id: &Id) -> Result<Vec<IncidentEntryRow>> {
         let rows: Vec<EntryTuple> = sqlx::query_as(
-            "SELECT seq, at_ms, actor, kind, status, severity, link_kind, link_id, note_sealed \
+            "SELECT seq, at_ms, actor, kind, status, severity, link_kind, link_id, note_sealed, until_ms \
              FROM incident_entries WHERE incident_id = $1 ORDER BY seq",
         )
         .bind(&id[..])
@@ -90,6 +91,7 @@ impl IncidentStore for Backend {
                 link_kind: r.6,
                 link_id: r.7,
                 note_sealed: r.8,
+                until_ms: r.9,
             })
             .collect())
     }
@@ -106,8 +108,8 @@ impl IncidentStore for Backend {
 
 async fn insert_entry(conn: &mut Conn, e: &IncidentEntryRow) -> Applied {
     sqlx::query(
-        "INSERT INTO incident_entries (incident_id, seq, at_ms, actor, kind, status, severity, link_kind, link_id, note_sealed) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO incident_entries (incident_id, seq, at_ms, actor, kind, status, severity, link_kind, link_id, note_sealed, until_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&e.incident_id[..])
     .bind(e.seq)
@@ -119,6 +121,7 @@ async fn insert_entry(conn: &mut Conn, e: &IncidentEntryRow) -> Applied {
     .bind(&e.link_kind)
     .bind(&e.link_id)
     .bind(&e.note_sealed)
+    .bind(e.until_ms)
     .execute(&mut *conn)
     .await
     .map_err(|e| ApplyError::from(e, JobError::Stale))?;
