@@ -69,6 +69,8 @@ wire_enum! {
         ApiKey = "api_key",
         Staff = "staff",
         Vendor = "vendor",
+        Webhook = "webhook",
+        Agent = "agent",
     }
 }
 
@@ -260,6 +262,11 @@ wire_enum! {
         RevokeApiKey = "revoke_api_key",
         /// Disable a member of staff (`target`: their id): their sessions end, they cannot sign in.
         DisableStaff = "disable_staff",
+        /// Stop a webhook subscription (`target`: its id): nothing more is sent to it; subscribe
+        /// again for a new secret.
+        RemoveWebhook = "remove_webhook",
+        /// Remove a Data Rights Protocol agent (`target`: its id): its tokens stop working.
+        RemoveAgent = "remove_agent",
     }
 }
 

@@ -275,19 +275,21 @@ pub enum IncidentCommand {
         #[arg(long, requires = "extend")]
         until: Option<String>,
     },
-    /// Contain: revoke an API key or disable a member of staff, recorded on the timeline.
+    /// Contain: revoke an API key, disable a member of staff, stop a webhook subscription or
+    /// remove a DRP agent (one of them), recorded on the timeline.
+    #[command(group(clap::ArgGroup::new("step").required(true).multiple(false)))]
     Contain {
         id: String,
         #[arg(long)]
         version: i64,
-        #[arg(
-            long,
-            conflicts_with = "disable_staff",
-            required_unless_present = "disable_staff"
-        )]
+        #[arg(long, group = "step")]
         revoke_key: Option<String>,
-        #[arg(long)]
+        #[arg(long, group = "step")]
         disable_staff: Option<String>,
+        #[arg(long, group = "step")]
+        remove_webhook: Option<String>,
+        #[arg(long, group = "step")]
+        remove_agent: Option<String>,
         #[arg(long)]
         note: Option<String>,
     },

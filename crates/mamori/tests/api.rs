@@ -156,7 +156,7 @@ use hardening::{
 };
 use incident_containment::{
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
-    bad_containment_steps_change_nothing,
+    a_webhook_and_an_agent_are_stopped_from_the_incident, bad_containment_steps_change_nothing,
 };
 use incident_deadlines::{
     bad_deadline_queries_are_refused, incident_deadlines_are_reminded_once,
@@ -391,6 +391,7 @@ both_backends!(
     bad_impact_scopes_are_refused,
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
     bad_containment_steps_change_nothing,
+    a_webhook_and_an_agent_are_stopped_from_the_incident,
     incident_deadlines_run_per_law_from_awareness,
     bad_deadline_queries_are_refused,
     incident_deadlines_are_reminded_once,

@@ -1,6 +1,8 @@
-//! Containment from an incident: revoke an API key or disable a member of staff in one step,
-//! and record it on the incident's timeline, linked. The step is its own access decision (the
-//! `api_keys` or `staff` permission, ledgered as `apikey.revoke` or `staff.disable`); recording
+//! Containment from an incident: revoke an API key, disable a member of staff, stop a webhook
+//! subscription or remove a DRP agent in one step, and record it on the incident's timeline,
+//! linked. The step is its own access decision (the `api_keys`, `staff`, `webhooks` or `agents`
+//! permission, ledgered as `apikey.revoke`, `staff.disable`, `webhook.remove` or
+//! `drp.agent_remove`); recording
 //! it is `incident.containment`. A step taken is recorded even if someone added to the timeline
 //! meanwhile: the entry then follows theirs.
 
@@ -48,6 +50,14 @@ impl Vault {
             ContainmentAction::DisableStaff => {
                 self.disable_staff(actor, target).await?;
                 LinkKind::Staff
+            }
+            ContainmentAction::RemoveWebhook => {
+                self.remove_webhook(actor, target).await?;
+                LinkKind::Webhook
+            }
+            ContainmentAction::RemoveAgent => {
+                self.remove_agent(actor, target).await?;
+                LinkKind::Agent
             }
         };
         let mut event = Some(granted.event());

@@ -275,11 +275,16 @@ impl Vault {
                 Some(staff) => self.store.staff_member(&staff).await?.is_some(),
                 None => false,
             },
+            LinkKind::Webhook => match crate::parse_id(id) {
+                Some(hook) => self.store.webhook(&hook).await?.is_some(),
+                None => false,
+            },
+            LinkKind::Agent => (self.store.drp_agents().await?.iter()).any(|a| a.id == id),
         };
         if !exists {
             return Err(invalid(
                 "link.id",
-                "no API key or member of staff has this id",
+                "no API key, member of staff, webhook or agent has this id",
             ));
         }
         Ok(())
@@ -384,7 +389,9 @@ impl Vault {
             LinkKind::Vendor => {
                 URL_SAFE_NO_PAD.encode(self.seal_note("incident-vendor", id, seq, text))
             }
-            LinkKind::ApiKey | LinkKind::Staff => text.to_string(),
+            LinkKind::ApiKey | LinkKind::Staff | LinkKind::Webhook | LinkKind::Agent => {
+                text.to_string()
+            }
         }
     }
 
@@ -401,7 +408,9 @@ impl Vault {
                     .map_err(|_| CoreError::Integrity)?;
                 self.open_note("incident-vendor", &e.incident_id, e.seq, &sealed)?
             }
-            LinkKind::ApiKey | LinkKind::Staff => stored.clone(),
+            LinkKind::ApiKey | LinkKind::Staff | LinkKind::Webhook | LinkKind::Agent => {
+                stored.clone()
+            }
         };
         Ok(Some(IncidentLink { kind, id }))
     }

@@ -312,6 +312,16 @@ pub(crate) fn action_name(a: ContainmentAction, lang: Language) -> &'static str 
                 "スタッフを無効化",
                 "Désactiver un membre du personnel",
             ],
+            ContainmentAction::RemoveWebhook => [
+                "Stop a webhook subscription",
+                "Webhookの購読を停止",
+                "Arrêter un abonnement webhook",
+            ],
+            ContainmentAction::RemoveAgent => [
+                "Remove a rights agent",
+                "代理人（DRP）を削除",
+                "Retirer un agent de droits",
+            ],
         },
     )
 }

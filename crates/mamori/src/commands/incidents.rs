@@ -166,27 +166,7 @@ pub(super) async fn incident(paths: &Paths, command: IncidentCommand) -> anyhow:
             let add = entry(version, note, status, severity, linked, extend.zip(until))?;
             print_detail(&ctx.vault.add_incident_entry(&operator, &id, &add).await?);
         }
-        IncidentCommand::Contain {
-            id,
-            version,
-            revoke_key,
-            disable_staff,
-            note,
-        } => {
-            let id = mamori_core::parse_id(&id).context("not an incident id")?;
-            let (action, target) = match (revoke_key, disable_staff) {
-                (Some(key), _) => (ContainmentAction::RevokeApiKey, key),
-                (None, Some(staff)) => (ContainmentAction::DisableStaff, staff),
-                (None, None) => anyhow::bail!("give --revoke-key ID or --disable-staff ID"),
-            };
-            let contain = Contain {
-                version,
-                action,
-                target,
-                note,
-            };
-            print_detail(&ctx.vault.contain_incident(&operator, &id, &contain).await?);
-        }
+        contain @ IncidentCommand::Contain { .. } => contain_step(&ctx, contain).await?,
         IncidentCommand::Notices { id } => super::incident_notices::notices(&ctx, &id).await?,
         IncidentCommand::Draft {
             id,
@@ -216,6 +196,41 @@ pub(super) fn print_notices(s: &mamori_proto::incident_notices::NoticeSummary) {
     for c in &s.by_category {
         println!("  category {:<18} {}", c.category, c.people);
     }
+}
+
+/// `mamori incident contain ID --version N --revoke-key|--disable-staff|--remove-webhook|--remove-agent T`.
+async fn contain_step(ctx: &Context, command: IncidentCommand) -> anyhow::Result<()> {
+    let IncidentCommand::Contain {
+        id,
+        version,
+        revoke_key,
+        disable_staff,
+        remove_webhook,
+        remove_agent,
+        note,
+    } = command
+    else {
+        anyhow::bail!("not a containment step");
+    };
+    let id = mamori_core::parse_id(&id).context("not an incident id")?;
+    let (action, target) = [
+        (ContainmentAction::RevokeApiKey, revoke_key),
+        (ContainmentAction::DisableStaff, disable_staff),
+        (ContainmentAction::RemoveWebhook, remove_webhook),
+        (ContainmentAction::RemoveAgent, remove_agent),
+    ]
+    .into_iter()
+    .find_map(|(action, target)| Some((action, target?)))
+    .context("give one step: --revoke-key, --disable-staff, --remove-webhook or --remove-agent")?;
+    let contain = Contain {
+        version,
+        action,
+        target,
+        note,
+    };
+    let operator = context::operator();
+    print_detail(&ctx.vault.contain_incident(&operator, &id, &contain).await?);
+    Ok(())
 }
 
 /// `mamori drill start|report`.

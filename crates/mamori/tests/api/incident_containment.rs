@@ -151,3 +151,45 @@ pub async fn bad_containment_steps_change_nothing(app: TestApp) {
         4
     );
 }
+
+pub async fn a_webhook_and_an_agent_are_stopped_from_the_incident(app: TestApp) {
+    let operator = mamori::context::operator();
+    let hook = "http://127.0.0.1:9/incident";
+    let (webhook, _) = (app.vault)
+        .add_webhook(&operator, hook, &["*".to_string()])
+        .await
+        .unwrap();
+    let key = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+    (app.vault
+        .register_agent(&operator, "LEAKY", "Leaky agent", key))
+    .await
+    .unwrap();
+    let incident = open(&app, "A partner's systems were breached").await;
+    let id = incident["id"].as_str().unwrap();
+    let step = json!({"version": 1, "action": "remove_webhook", "target": webhook.id, "note": "stop sending"});
+    let r = contain(&app, id, &step).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let step = json!({"version": 2, "action": "remove_agent", "target": "LEAKY"});
+    let r = contain(&app, id, &step).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let detail: Value = r.json().await.unwrap();
+    let links: Vec<&Value> = (detail["timeline"].as_array().unwrap().iter())
+        .filter_map(|e| e.get("link"))
+        .collect();
+    assert_eq!(links[0], &json!({"kind": "webhook", "id": webhook.id}));
+    assert_eq!(links[1], &json!({"kind": "agent", "id": "LEAKY"}));
+    let hooks = app.vault.list_webhooks(&operator).await.unwrap();
+    assert!(hooks.iter().all(|h| h.id != webhook.id), "stopped");
+    let agents = app.vault.list_agents(&operator).await.unwrap();
+    assert!(
+        agents
+            .iter()
+            .all(|a| a.id != "LEAKY" || a.removed_ms.is_some())
+    );
+    // Unknown targets are refused and add nothing.
+    for (action, target) in [("remove_webhook", "nope"), ("remove_agent", "NOBODY")] {
+        let step = json!({"version": 3, "action": action, "target": target});
+        let r = contain(&app, id, &step).await;
+        assert!(r.status().is_client_error(), "{action}");
+    }
+}
