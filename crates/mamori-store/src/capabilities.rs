@@ -352,6 +352,9 @@ pub trait IncidentStore: Send + Sync {
 
     /// The duties (`jurisdiction:recipient`) whose reminder went out for an incident.
     async fn incident_reminded(&self, id: &Id) -> Result<Vec<String>>;
+
+    /// The milestones an incident reached outside its timeline, and when first.
+    async fn incident_milestones(&self, id: &Id) -> Result<Vec<(String, i64)>>;
 }
 
 /// Notices of incidents to the people they affected.

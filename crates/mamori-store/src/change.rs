@@ -189,6 +189,12 @@ pub enum Change {
     /// One more timeline entry, made only if the incident is still at `entry.seq - 1` (Stale
     /// otherwise): it sets the status or severity the entry names and the version to its seq.
     AppendIncidentEntry(IncidentEntryRow),
+    /// Notes when an incident first reached a milestone (kept as it is if it already did).
+    MarkIncidentMilestone {
+        incident_id: Id,
+        milestone: String,
+        at_ms: i64,
+    },
     /// Notes that an incident duty's reminder went out (Duplicate if it already did).
     MarkIncidentReminded {
         incident_id: Id,

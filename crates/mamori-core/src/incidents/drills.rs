@@ -10,7 +10,7 @@ use mamori_proto::incidents::{
     DrillReport, EntryKind, Incident, IncidentKind, IncidentSeverity, IncidentStatus, Milestone,
     MissedDeadline, OpenIncident,
 };
-use mamori_store::IncidentEntryRow;
+use mamori_store::{Change, IncidentEntryRow};
 
 use super::{INCIDENTS, not_found, status_of};
 use crate::error::{CoreError, Result};
@@ -19,13 +19,18 @@ use crate::{format_id, format_time};
 
 const HOUR_MS: f64 = 3_600_000.0;
 
-/// When the timeline first reached `milestone`.
-fn reached(entries: &[IncidentEntryRow], milestone: &str) -> Option<i64> {
+/// When the response first reached `milestone`: from the timeline, or the steps kept apart
+/// (`marked`: the impact computed, the first regulator draft).
+fn reached(entries: &[IncidentEntryRow], marked: &[(String, i64)], milestone: &str) -> Option<i64> {
     let first =
         |f: &dyn Fn(&IncidentEntryRow) -> bool| entries.iter().find(|e| f(e)).map(|e| e.at_ms);
     match milestone {
         "opened" => first(&|e| e.kind == EntryKind::Opened.as_str()),
         "first_containment" => first(&|e| e.kind == EntryKind::Containment.as_str()),
+        "notices_prepared" => first(&|e| e.kind == EntryKind::Notices.as_str()),
+        IMPACT | DRAFT => (marked.iter())
+            .find(|(m, _)| m == milestone)
+            .map(|(_, at)| *at),
         status => first(&|e| {
             (e.status.as_deref()).is_some_and(|s| status_of(s) >= status_of(status))
                 && e.kind == EntryKind::Status.as_str()
@@ -33,16 +38,36 @@ fn reached(entries: &[IncidentEntryRow], milestone: &str) -> Option<i64> {
     }
 }
 
-const MILESTONES: [&str; 6] = [
+/// Kept apart from the timeline (a computation is not an entry).
+pub(super) const IMPACT: &str = "impact_computed";
+pub(super) const DRAFT: &str = "regulator_draft";
+
+/// The response's steps in the order a plan expects them: detection, the impact computed,
+/// containment, notices drafted, the regulator's draft.
+const MILESTONES: [&str; 9] = [
     "opened",
     "assessing",
     "first_containment",
+    IMPACT,
     "contained",
+    "notices_prepared",
     "notifying",
+    DRAFT,
     "closed",
 ];
 
 impl Vault {
+    /// Notes that the incident reached `milestone` now, unless it did before.
+    pub(super) async fn mark_milestone(&self, id: &[u8; 16], milestone: &str) -> Result<()> {
+        let change = Change::MarkIncidentMilestone {
+            incident_id: *id,
+            milestone: milestone.into(),
+            at_ms: self.now_ms(),
+        };
+        self.ledger.submit(vec![change], vec![]).await??;
+        Ok(())
+    }
+
     /// Opens a drill incident from a shipped scenario, titled in `lang`.
     pub async fn start_drill(
         &self,
@@ -72,10 +97,11 @@ impl Vault {
             .await?;
         let row = self.store.incident(id).await?.ok_or_else(not_found)?;
         let entries = self.store.incident_entries(id).await?;
+        let marked = self.store.incident_milestones(id).await?;
         let mut milestones = vec![];
         let mut skipped = vec![];
         for m in MILESTONES {
-            match reached(&entries, m) {
+            match reached(&entries, &marked, m) {
                 Some(at) => milestones.push(Milestone {
                     milestone: m.into(),
                     at: Some(format_time(at)),
@@ -87,7 +113,7 @@ impl Vault {
             }
         }
         // A duty is missed if its clock ran out before notifying was reached (or by now).
-        let told = reached(&entries, "notifying")
+        let told = reached(&entries, &marked, "notifying")
             .filter(|_| status_of(&row.status) >= IncidentStatus::Notifying)
             .unwrap_or_else(|| self.now_ms());
         let laws = self.policy_laws();

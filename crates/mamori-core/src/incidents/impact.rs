@@ -59,6 +59,7 @@ impl Vault {
         self.store.incident(id).await?.ok_or_else(not_found)?;
         let roles = self.actor_roles(&window.actors).await?;
         let mut impact = self.scan_window(window).await?;
+        self.mark_milestone(id, super::drills::IMPACT).await?;
         impact.incident = format_id(id);
         impact.reach = (roles.into_iter())
             .map(|(actor, role)| self.reach_of(actor, role))

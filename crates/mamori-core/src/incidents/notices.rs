@@ -133,6 +133,7 @@ impl Vault {
         }
         self.actor_roles(&window.actors).await?;
         let impact = self.scan_window(window).await?;
+        self.mark_milestone(id, super::drills::IMPACT).await?;
         let known: BTreeSet<[u8; 16]> = (self.store.incident_notices(id).await?.iter())
             .map(|n| n.subject_id)
             .collect();

@@ -229,6 +229,7 @@ impl Vault {
             let lines = self.draft_part(*part, &draft, lang);
             sections.push((heading(*part, lang).to_string(), lines));
         }
+        self.mark_milestone(id, super::drills::DRAFT).await?;
         let title = pick(
             lang,
             [

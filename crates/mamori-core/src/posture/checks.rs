@@ -10,6 +10,9 @@ use crate::vault::Vault;
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Six months: how often a drill is expected.
+const DRILL_EVERY_DAYS: i64 = 183;
+
 /// A clock more than this behind the ledger's latest signed head is wrong.
 const CLOCK_TOLERANCE_MS: i64 = 60_000;
 
@@ -27,7 +30,24 @@ impl Vault {
         out.push(self.failing_webhooks().await?);
         out.push(self.ledger_finding());
         out.push(self.clock_finding(now_ms));
+        out.push(self.drill_finding(now_ms).await?);
         Ok(out)
+    }
+
+    /// Privacy guides ask for incident-response rehearsals: a tabletop drill at least every six
+    /// months (low: a plan not rehearsed fails when it is needed).
+    async fn drill_finding(&self, now_ms: i64) -> Result<Finding> {
+        let last = (self.store.incidents().await?.iter())
+            .filter(|i| i.drill)
+            .map(|i| i.created_ms)
+            .max();
+        let days = last.map(|t| (now_ms - t).div_euclid(DAY_MS));
+        Ok(match days {
+            Some(days) if days <= DRILL_EVERY_DAYS => {
+                Finding::new(Severity::Ok, Fact::DrillRecently { days })
+            }
+            days => Finding::new(Severity::Low, Fact::NoRecentDrill { days }),
+        })
     }
 
     /// Roles whose policy asks for MFA or training refuse API keys (unless declared for

@@ -113,6 +113,13 @@ pub enum Fact {
     ClockBehind {
         seconds: i64,
     },
+    DrillRecently {
+        days: i64,
+    },
+    /// No tabletop drill for `days` (None: never).
+    NoRecentDrill {
+        days: Option<i64>,
+    },
 }
 
 /// One thing checked.
@@ -152,6 +159,7 @@ impl Finding {
             WebhooksDeliver | WebhooksFailing { .. } => "webhooks",
             LedgerMatches | LedgerBroken { .. } => "ledger",
             ClockAgrees | ClockBehind { .. } => "clock",
+            DrillRecently { .. } | NoRecentDrill { .. } => "drills",
         }
     }
 }

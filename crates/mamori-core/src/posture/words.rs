@@ -172,6 +172,18 @@ fn say_vault(fact: &Fact, lang: Language) -> String {
             format!("the clock is {seconds} s behind the ledger's latest signed head"),
             format!("時計が台帳の最新の署名付きヘッドより {seconds} 秒遅れています"),
             format!("l’horloge retarde de {seconds}\u{a0}s sur la dernière tête signée du registre")),
+        DrillRecently { days } => pick(l,
+            format!("the last tabletop drill was {days} days ago"),
+            format!("最後の机上訓練は{days}日前です"),
+            format!("le dernier exercice sur table date de {days}\u{a0}jours")),
+        NoRecentDrill { days: Some(days) } => pick(l,
+            format!("no tabletop drill for {days} days: rehearse at least every six months"),
+            format!("{days}日間、机上訓練が行われていません。少なくとも半年に一度は実施してください"),
+            format!("aucun exercice sur table depuis {days}\u{a0}jours\u{a0}: entraînez-vous au moins tous les six mois")),
+        NoRecentDrill { days: None } => pick(l,
+            "no tabletop drill has been run yet: rehearse at least every six months".into(),
+            "机上訓練はまだ一度も行われていません。少なくとも半年に一度は実施してください".into(),
+            "aucun exercice sur table n’a encore eu lieu\u{a0}: entraînez-vous au moins tous les six mois".into()),
         _ => String::new(),
     }
 }
@@ -218,87 +230,98 @@ pub fn fix(fact: &Fact, lang: Language) -> Option<String> {
         WebhooksFailing { .. } => "mamori webhook list; mamori webhook replay ID --from SEQ".into(),
         LedgerBroken { .. } => "mamori ledger verify".into(),
         ClockBehind { .. } => "timedatectl set-ntp true".into(),
+        NoRecentDrill { .. } => "mamori drill start lost_laptop".into(),
         _ => return None,
     })
 }
 
+/// Each check's name in English, Japanese and French.
+const CHECK_LABELS: [(&str, [&str; 3]); 18] = [
+    (
+        "files",
+        [
+            "Key and database files",
+            "鍵とデータベースのファイル",
+            "Fichiers des clés et de la base",
+        ],
+    ),
+    ("master_key", ["Master key", "マスター鍵", "Clé maîtresse"]),
+    ("key_store", ["Key store", "鍵ストア", "Magasin de clés"]),
+    (
+        "database_files",
+        [
+            "Database files",
+            "データベースファイル",
+            "Fichiers de la base",
+        ],
+    ),
+    (
+        "data_directory",
+        [
+            "Data directory",
+            "データディレクトリ",
+            "Répertoire des données",
+        ],
+    ),
+    (
+        "network_filesystem",
+        ["Filesystem", "ファイルシステム", "Système de fichiers"],
+    ),
+    (
+        "public_url",
+        ["Public address", "公開アドレス", "Adresse publique"],
+    ),
+    ("backups", ["Backups", "バックアップ", "Sauvegardes"]),
+    (
+        "key_rotation",
+        ["Key rotation", "鍵の更新", "Renouvellement des clés"],
+    ),
+    (
+        "installation",
+        ["Installation", "インストール", "Installation"],
+    ),
+    ("api_keys", ["API keys", "API キー", "Clés d’API"]),
+    (
+        "staff_controls",
+        [
+            "Keys of people’s roles",
+            "人のロールの API キー",
+            "Clés des rôles de personnes",
+        ],
+    ),
+    (
+        "staff_mfa",
+        [
+            "Staff second factors",
+            "スタッフの第二要素",
+            "Seconds facteurs du personnel",
+        ],
+    ),
+    (
+        "staff_training",
+        ["Staff training", "スタッフ研修", "Formation du personnel"],
+    ),
+    ("webhooks", ["Webhooks", "Webhook", "Webhooks"]),
+    ("ledger", ["Ledger", "台帳", "Registre"]),
+    ("clock", ["Clock", "時計", "Horloge"]),
+    (
+        "drills",
+        [
+            "Incident drills",
+            "インシデント対応訓練",
+            "Exercices d’incident",
+        ],
+    ),
+];
+
 /// A check's name (as [`super::Finding::check`] gives it), in `lang`.
 pub fn check_label(check: &str, lang: Language) -> &'static str {
-    const LABELS: [(&str, [&str; 3]); 17] = [
-        (
-            "files",
-            [
-                "Key and database files",
-                "鍵とデータベースのファイル",
-                "Fichiers des clés et de la base",
-            ],
-        ),
-        ("master_key", ["Master key", "マスター鍵", "Clé maîtresse"]),
-        ("key_store", ["Key store", "鍵ストア", "Magasin de clés"]),
-        (
-            "database_files",
-            [
-                "Database files",
-                "データベースファイル",
-                "Fichiers de la base",
-            ],
-        ),
-        (
-            "data_directory",
-            [
-                "Data directory",
-                "データディレクトリ",
-                "Répertoire des données",
-            ],
-        ),
-        (
-            "network_filesystem",
-            ["Filesystem", "ファイルシステム", "Système de fichiers"],
-        ),
-        (
-            "public_url",
-            ["Public address", "公開アドレス", "Adresse publique"],
-        ),
-        ("backups", ["Backups", "バックアップ", "Sauvegardes"]),
-        (
-            "key_rotation",
-            ["Key rotation", "鍵の更新", "Renouvellement des clés"],
-        ),
-        (
-            "installation",
-            ["Installation", "インストール", "Installation"],
-        ),
-        ("api_keys", ["API keys", "API キー", "Clés d’API"]),
-        (
-            "staff_controls",
-            [
-                "Keys of people’s roles",
-                "人のロールの API キー",
-                "Clés des rôles de personnes",
-            ],
-        ),
-        (
-            "staff_mfa",
-            [
-                "Staff second factors",
-                "スタッフの第二要素",
-                "Seconds facteurs du personnel",
-            ],
-        ),
-        (
-            "staff_training",
-            ["Staff training", "スタッフ研修", "Formation du personnel"],
-        ),
-        ("webhooks", ["Webhooks", "Webhook", "Webhooks"]),
-        ("ledger", ["Ledger", "台帳", "Registre"]),
-        ("clock", ["Clock", "時計", "Horloge"]),
-    ];
     let i = match lang {
         Language::En => 0,
         Language::Ja => 1,
         Language::Fr => 2,
     };
-    (LABELS.iter())
+    (CHECK_LABELS.iter())
         .find(|(name, _)| *name == check)
         .map_or("", |(_, said)| said[i])
 }
@@ -378,6 +401,9 @@ mod tests {
             LedgerBroken { why: "x".into() },
             ClockAgrees,
             ClockBehind { seconds: 90 },
+            DrillRecently { days: 12 },
+            NoRecentDrill { days: Some(200) },
+            NoRecentDrill { days: None },
         ]
     }
 

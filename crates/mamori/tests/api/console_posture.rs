@@ -43,6 +43,7 @@ pub async fn the_console_shows_the_security_posture(app: TestApp) {
         "webhooks",
         "staff_training",
         "staff_mfa",
+        "drills",
     ] {
         assert!(
             page.contains(&format!("id=\"check-{check}\"")),
@@ -54,6 +55,7 @@ pub async fn the_console_shows_the_security_posture(app: TestApp) {
         "{page}"
     );
     assert!(page.contains("id=\"posture-high\">0<"), "{page}");
+    assert!(page.contains("no tabletop drill has been run yet"), "{page}");
     // The test server was given no machine checks, and says so.
     assert!(page.contains("id=\"machine-unchecked\""), "{page}");
     let (_, page) = console_get(&app, &cookie, "/console/admin/posture?lang=ja").await;

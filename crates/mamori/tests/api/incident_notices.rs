@@ -320,6 +320,26 @@ pub async fn a_drills_notices_are_written_and_never_sent(app: TestApp) {
     .unwrap();
     let summary: Value = r.json().await.unwrap();
     assert_eq!(count(&summary, "drafted"), 4, "{summary:#}");
+    // The drill's report: the impact computed and the notices prepared, then the draft.
+    let draft = format!("/v1/incidents/{id}/regulator-draft?jurisdiction=gdpr");
+    let r = (app.client.get(app.url(&draft))).bearer_auth(&app.keys["privacy_officer"]);
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    let report = format!("/v1/incidents/{id}/drill-report");
+    let r = (app.client.get(app.url(&report))).bearer_auth(&app.keys["privacy_officer"]);
+    let report: Value = r.send().await.unwrap().json().await.unwrap();
+    let reached: Vec<&str> = (report["milestones"].as_array().unwrap().iter())
+        .map(|m| m["milestone"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            "opened",
+            "impact_computed",
+            "notices_prepared",
+            "regulator_draft"
+        ],
+        "{report:#}"
+    );
 }
 
 pub async fn regulator_drafts_hold_counts_and_categories_never_values(app: TestApp) {

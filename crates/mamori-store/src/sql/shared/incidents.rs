@@ -104,6 +104,15 @@ impl IncidentStore for Backend {
                 .await?;
         Ok(rows.into_iter().map(|(d,)| d).collect())
     }
+
+    async fn incident_milestones(&self, id: &Id) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT milestone, at_ms FROM incident_milestones WHERE incident_id = $1 ORDER BY at_ms",
+        )
+        .bind(&id[..])
+        .fetch_all(&self.read)
+        .await?)
+    }
 }
 
 async fn insert_entry(conn: &mut Conn, e: &IncidentEntryRow) -> Applied {
@@ -187,6 +196,22 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             .execute(&mut *conn)
             .await
             .map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+            Ok(())
+        }
+        Change::MarkIncidentMilestone {
+            incident_id,
+            milestone,
+            at_ms,
+        } => {
+            sqlx::query(
+                "INSERT INTO incident_milestones (incident_id, milestone, at_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (incident_id, milestone) DO NOTHING",
+            )
+            .bind(&incident_id[..])
+            .bind(milestone)
+            .bind(at_ms)
+            .execute(&mut *conn)
+            .await?;
             Ok(())
         }
         _ => Err(misrouted()),

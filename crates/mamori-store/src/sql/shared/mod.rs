@@ -55,9 +55,10 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         }
         RewrapKeys { .. } | RewrapKeysBatch(_) => key_wraps::apply(conn, change).await,
         InsertLegalHold(_) | LiftLegalHold { .. } => legal_holds::apply(conn, change).await,
-        InsertIncident { .. } | AppendIncidentEntry(_) | MarkIncidentReminded { .. } => {
-            incidents::apply(conn, change).await
-        }
+        InsertIncident { .. }
+        | AppendIncidentEntry(_)
+        | MarkIncidentReminded { .. }
+        | MarkIncidentMilestone { .. } => incidents::apply(conn, change).await,
         PrepareNotices { .. } | MoveNotice { .. } => incident_notices::apply(conn, change).await,
         InsertStaff { .. }
         | CompleteEnrolment { .. }
