@@ -66,6 +66,8 @@ pub struct JobSettings {
     pub training_mailer: Option<Arc<dyn crate::mail::Mailer>>,
     /// Sends the notices incidents prepared for the people they affected, through this mailer.
     pub incident_notices: Option<(Arc<dyn crate::mail::Mailer>, NoticeLinks)>,
+    /// Opens draft incidents on automatic signals, with these thresholds.
+    pub signals: Option<crate::incidents::signals::SignalSettings>,
 }
 
 /// The jobs running; dropping this stops them.
@@ -98,6 +100,9 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
         jobs.push(Box::new(TrainingReminders(
             settings.training_mailer.clone(),
         )));
+    }
+    if let Some(thresholds) = settings.signals {
+        jobs.push(Box::new(Signals(thresholds)));
     }
     if let Some((mailer, links)) = settings.incident_notices {
         jobs.push(Box::new(IncidentNotices { mailer, links }));
@@ -373,6 +378,23 @@ impl Job for TrainingReminders {
     }
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         vault.send_training_reminders(self.0.as_ref()).await?;
+        Ok(Ran::Done)
+    }
+}
+
+/// Looks at the last day of the ledger for signals of an incident.
+struct Signals(crate::incidents::signals::SignalSettings);
+
+#[async_trait::async_trait]
+impl Job for Signals {
+    fn name(&self) -> &'static str {
+        "incident_signals"
+    }
+    fn schedule(&self) -> Schedule {
+        Schedule::EveryAfterFirstWait(Duration::from_secs(600))
+    }
+    async fn run(&mut self, vault: &Vault) -> Result<Ran> {
+        vault.check_signals(&self.0).await?;
         Ok(Ran::Done)
     }
 }

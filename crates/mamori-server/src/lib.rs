@@ -586,6 +586,8 @@ pub struct ServeOptions {
     pub key_rotation: Option<mamori_core::keys::EpochSchedule>,
     /// Enforce each category's retention on live data (hourly, the first an hour after start).
     pub retention_sweep: bool,
+    /// Automatic signals opening draft incidents (None: off).
+    pub signals: Option<mamori_core::incidents::signals::SignalSettings>,
 }
 
 /// Reads the certificate and key (with the ring provider); a clear error if they are unusable.
@@ -596,6 +598,37 @@ pub async fn tls_config(
     // Once per process; a second call finds it installed, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await
+}
+
+/// What the background jobs are given: senders, schedules and thresholds.
+fn job_settings(
+    vault: &Vault,
+    limits: &Limits,
+    options: &ServeOptions,
+    messaging: &messaging::Messaging,
+) -> mamori_core::jobs::JobSettings {
+    mamori_core::jobs::JobSettings {
+        webhook_sender: Some(outbound::sender(
+            vault.outbound.clone(),
+            limits.webhooks.timeout,
+            "webhooks",
+        )),
+        webhooks: limits.webhooks,
+        deadline_reminders: limits.deadline_reminders,
+        heads_file: options.heads_file.clone(),
+        purge_erased: options.purge_erased,
+        // Short timeout, no redirects: the agent can always read the status endpoint.
+        drp_callback_sender: Some(outbound::sender(
+            vault.outbound.clone(),
+            Duration::from_secs(10),
+            "drp_callbacks",
+        )),
+        key_rotation: options.key_rotation,
+        retention_sweep: options.retention_sweep,
+        training_mailer: Some(messaging.mailer.clone()),
+        incident_notices: notices_job(limits, messaging),
+        signals: options.signals,
+    }
 }
 
 /// The notices job's mailer and links, unless notices are sent by hand (tests).
@@ -616,7 +649,7 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
     vault: Vault,
     limits: Limits,
-    options: ServeOptions,
+    mut options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let tls = match &options.tls {
@@ -627,32 +660,10 @@ pub async fn serve_with(
     if let Err(e) = vault.seal_unsealed_consent_state().await {
         tracing::error!(error = %e, "the consent state could not be sealed");
     }
-    let (messaging, demo_outbox) = resolve_messaging(&limits, options.messaging);
+    let (messaging, demo_outbox) = resolve_messaging(&limits, options.messaging.take());
     // The background jobs run while the server does, and stop with it.
-    let jobs = mamori_core::jobs::start(
-        &vault,
-        mamori_core::jobs::JobSettings {
-            webhook_sender: Some(outbound::sender(
-                vault.outbound.clone(),
-                limits.webhooks.timeout,
-                "webhooks",
-            )),
-            webhooks: limits.webhooks,
-            deadline_reminders: limits.deadline_reminders,
-            heads_file: options.heads_file.clone(),
-            purge_erased: options.purge_erased,
-            // Short timeout, no redirects: the agent can always read the status endpoint.
-            drp_callback_sender: Some(outbound::sender(
-                vault.outbound.clone(),
-                Duration::from_secs(10),
-                "drp_callbacks",
-            )),
-            key_rotation: options.key_rotation,
-            retention_sweep: options.retention_sweep,
-            training_mailer: Some(messaging.mailer.clone()),
-            incident_notices: notices_job(&limits, &messaging),
-        },
-    );
+    let jobs =
+        mamori_core::jobs::start(&vault, job_settings(&vault, &limits, &options, &messaging));
     let stopping = vault.clone();
     let drp_business_id = (options.drp_business_id)
         .unwrap_or_else(|| mamori_core::drp::default_business_id(&vault.policy.organisation.name));

@@ -189,6 +189,12 @@ pub enum Change {
     /// One more timeline entry, made only if the incident is still at `entry.seq - 1` (Stale
     /// otherwise): it sets the status or severity the entry names and the version to its seq.
     AppendIncidentEntry(IncidentEntryRow),
+    /// Records that an automatic signal opened an incident (Duplicate if it did already).
+    RecordSignal {
+        signal: String,
+        incident_id: Id,
+        at_ms: i64,
+    },
     /// Notes when an incident first reached a milestone (kept as it is if it already did).
     MarkIncidentMilestone {
         incident_id: Id,

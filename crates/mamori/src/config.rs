@@ -3,6 +3,7 @@
 //! are errors, so a typo never silently drops a setting.
 
 use mamori_core::incidents::extensions::BreachTargets;
+use mamori_core::incidents::signals::SignalSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +38,21 @@ pub struct Config {
     /// is accepted with a warning (the law still binds).
     #[serde(default)]
     pub breach_deadlines: BTreeMap<String, BTreeMap<String, String>>,
+    /// Automatic signals opening draft incidents (on unless `enabled = false`).
+    pub signals: Option<SignalsConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalsConfig {
+    pub enabled: Option<bool>,
+    /// Signal an actor reading more people in the last hour than this many times its hourly
+    /// average over the day before (default 5)…
+    pub reads_factor: Option<f64>,
+    /// …and at least this many (default 50).
+    pub reads_min: Option<usize>,
+    /// Signal this many denied attempts in an hour (default 200).
+    pub denials_per_hour: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,6 +156,7 @@ impl Config {
             toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
         config.deadlines()?;
         config.breach_targets()?;
+        config.signals()?;
         config.outbound()?;
         config.epoch_schedule()?;
         config.backup_schedule("")?;
@@ -258,6 +275,36 @@ impl Config {
         Ok((targets, warnings))
     }
 
+    /// The signals' thresholds; None when turned off.
+    pub fn signals(&self) -> anyhow::Result<Option<SignalSettings>> {
+        let mut settings = SignalSettings::default();
+        let Some(c) = &self.signals else {
+            return Ok(Some(settings));
+        };
+        if c.enabled == Some(false) {
+            return Ok(None);
+        }
+        if let Some(f) = c.reads_factor {
+            if !(f.is_finite() && f >= 1.0) {
+                bail!("signals.reads_factor must be a number of at least 1");
+            }
+            settings.reads_factor = f;
+        }
+        if let Some(n) = c.reads_min {
+            if n == 0 {
+                bail!("signals.reads_min must be at least 1");
+            }
+            settings.reads_min = n;
+        }
+        if let Some(n) = c.denials_per_hour {
+            if n == 0 {
+                bail!("signals.denials_per_hour must be at least 1");
+            }
+            settings.denials_per_hour = n;
+        }
+        Ok(Some(settings))
+    }
+
     /// The transports configured (each one missing fails its messages, and says so in the log).
     pub fn messaging(&self, listen: &str) -> anyhow::Result<Messaging> {
         let public_url = self
@@ -370,6 +417,24 @@ appi = { answer = "7d", extended = "21d" }
                 "[breach_deadlines.gdpr]\nauthority = \"soon\"\n",
                 "is not a period",
             ),
+        ] {
+            let e = format!("{:#}", parse(text).unwrap_err());
+            assert!(e.contains(says), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn signals_are_on_by_default_and_their_thresholds_are_checked() {
+        let on = parse("").unwrap().signals().unwrap().unwrap();
+        assert_eq!((on.reads_min, on.denials_per_hour), (50, 200));
+        let off = parse("[signals]\nenabled = false\n").unwrap();
+        assert!(off.signals().unwrap().is_none());
+        let set = parse("[signals]\nreads_factor = 3.0\nreads_min = 10\n").unwrap();
+        assert_eq!(set.signals().unwrap().unwrap().reads_min, 10);
+        for (text, says) in [
+            ("[signals]\nreads_factor = 0.5\n", "reads_factor"),
+            ("[signals]\nreads_min = 0\n", "reads_min"),
+            ("[signals]\nwhat = 1\n", "unknown field"),
         ] {
             let e = format!("{:#}", parse(text).unwrap_err());
             assert!(e.contains(says), "{text}: {e}");

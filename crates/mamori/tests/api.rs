@@ -61,6 +61,8 @@ mod incident_extensions;
 mod incident_impact;
 #[path = "api/incident_notices.rs"]
 mod incident_notices;
+#[path = "api/incident_signals.rs"]
+mod incident_signals;
 #[path = "api/incidents.rs"]
 mod incidents;
 #[path = "api/integrity.rs"]
@@ -173,6 +175,9 @@ use incident_notices::{
     bad_notice_orders_are_refused_and_change_nothing,
     notices_go_to_each_affected_person_once_in_their_language,
     regulator_drafts_hold_counts_and_categories_never_values,
+};
+use incident_signals::{
+    a_ledger_that_no_longer_matches_its_head_opens_an_incident, signals_open_draft_incidents_once,
 };
 use incidents::{
     bad_incident_input_is_refused_and_changes_nothing,
@@ -392,6 +397,8 @@ both_backends!(
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
     bad_containment_steps_change_nothing,
     a_webhook_and_an_agent_are_stopped_from_the_incident,
+    signals_open_draft_incidents_once,
+    a_ledger_that_no_longer_matches_its_head_opens_an_incident,
     incident_deadlines_run_per_law_from_awareness,
     bad_deadline_queries_are_refused,
     incident_deadlines_are_reminded_once,

@@ -124,7 +124,7 @@ impl Vault {
 
     /// The first leaf at or after `time_ms` (by each leaf's own time; leaves are nearly in
     /// time order).
-    async fn first_leaf_at(&self, time_ms: i64, size: u64) -> Result<u64> {
+    pub(super) async fn first_leaf_at(&self, time_ms: i64, size: u64) -> Result<u64> {
         let (mut lo, mut hi) = (0u64, size);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -218,7 +218,7 @@ fn leaf_time(data: &[u8]) -> Option<i64> {
     leaf_head(data).map(|(t, _)| t)
 }
 
-fn leaf_head(data: &[u8]) -> Option<(i64, String)> {
+pub(super) fn leaf_head(data: &[u8]) -> Option<(i64, String)> {
     match leaf_time_and_actor(data) {
         Some((t, a)) => Some((t, a.to_string())),
         None => Event::from_leaf_data(data)

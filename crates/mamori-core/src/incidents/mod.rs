@@ -15,6 +15,7 @@ pub mod notice_sending;
 mod notice_words;
 mod notices;
 pub mod regulator;
+pub mod signals;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -53,6 +53,7 @@ pub(super) async fn serve_command(
         let monitor = mamori_core::keys::backup_schedule::BackupMonitor::new(schedule);
         ctx.vault.backups = Some(Arc::new(monitor));
     }
+    let signals = config.signals()?;
     let options = mamori_server::ServeOptions {
         messaging: Some(config.messaging(&cli.listen)?),
         tls,
@@ -61,6 +62,7 @@ pub(super) async fn serve_command(
         purge_erased: true,
         key_rotation: Some(key_rotation),
         retention_sweep: true,
+        signals,
     };
     if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
         return Ok(code);
@@ -108,6 +110,8 @@ pub(super) async fn demo_command(
         purge_erased: true,
         key_rotation: Some(mamori_core::keys::EpochSchedule::default()),
         retention_sweep: true,
+        // The demo's people are made up and its keys read them all at once: no signals.
+        signals: None,
     };
     if let Some(code) = refuse_untrusted_ledger(&ctx, &heads).await? {
         return Ok(code);

@@ -55,7 +55,10 @@ pub async fn the_console_shows_the_security_posture(app: TestApp) {
         "{page}"
     );
     assert!(page.contains("id=\"posture-high\">0<"), "{page}");
-    assert!(page.contains("no tabletop drill has been run yet"), "{page}");
+    assert!(
+        page.contains("no tabletop drill has been run yet"),
+        "{page}"
+    );
     // The test server was given no machine checks, and says so.
     assert!(page.contains("id=\"machine-unchecked\""), "{page}");
     let (_, page) = console_get(&app, &cookie, "/console/admin/posture?lang=ja").await;

@@ -182,6 +182,16 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             changed_a_row(done, JobError::Stale)?;
             insert_entry(conn, e).await
         }
+        Change::MarkIncidentReminded { .. }
+        | Change::RecordSignal { .. }
+        | Change::MarkIncidentMilestone { .. } => apply_mark(conn, change).await,
+        _ => Err(misrouted()),
+    }
+}
+
+/// What an incident's background steps note once: reminders sent, signals, milestones.
+async fn apply_mark(conn: &mut Conn, change: &Change) -> Applied {
+    match change {
         Change::MarkIncidentReminded {
             incident_id,
             duty,
@@ -193,6 +203,22 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             .bind(&incident_id[..])
             .bind(duty)
             .bind(due_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| ApplyError::from(e, JobError::Duplicate))?;
+            Ok(())
+        }
+        Change::RecordSignal {
+            signal,
+            incident_id,
+            at_ms,
+        } => {
+            sqlx::query(
+                "INSERT INTO incident_signals (signal, incident_id, at_ms) VALUES ($1, $2, $3)",
+            )
+            .bind(signal)
+            .bind(&incident_id[..])
+            .bind(at_ms)
             .execute(&mut *conn)
             .await
             .map_err(|e| ApplyError::from(e, JobError::Duplicate))?;

@@ -58,7 +58,8 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         InsertIncident { .. }
         | AppendIncidentEntry(_)
         | MarkIncidentReminded { .. }
-        | MarkIncidentMilestone { .. } => incidents::apply(conn, change).await,
+        | MarkIncidentMilestone { .. }
+        | RecordSignal { .. } => incidents::apply(conn, change).await,
         PrepareNotices { .. } | MoveNotice { .. } => incident_notices::apply(conn, change).await,
         InsertStaff { .. }
         | CompleteEnrolment { .. }
