@@ -126,6 +126,29 @@ pub struct Duties {
 static SHIPPED: std::sync::LazyLock<Duties> =
     std::sync::LazyLock::new(|| parse(TABLE).expect("the shipped breach-duties table parses"));
 
+const COUNTRIES: &str = include_str!("../data/breach_countries.toml");
+
+#[derive(Deserialize)]
+struct RawCountries {
+    countries: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+static BY_COUNTRY: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
+    let raw: RawCountries =
+        toml::from_str(COUNTRIES).expect("the shipped breach-countries table parses");
+    (raw.countries.into_iter())
+        .flat_map(|(law, codes)| codes.into_iter().map(move |c| (c, law.clone())))
+        .collect()
+});
+
+/// The law whose breach duties cover a person living in `country` (ISO 3166-1 alpha-2), from
+/// `data/breach_countries.toml`; None where the table maps none.
+pub fn law_of_country(country: &str) -> Option<&'static str> {
+    (BY_COUNTRY.iter())
+        .find(|(c, _)| c.eq_ignore_ascii_case(country))
+        .map(|(_, law)| law.as_str())
+}
+
 /// The table shipped with Mamori (checked by the tests: it always parses).
 pub fn shipped() -> &'static Duties {
     &SHIPPED
@@ -187,6 +210,25 @@ mod tests {
             .iter()
             .find(|d| d.jurisdiction == "gdpr" && d.recipient == "authority");
         assert_eq!(gdpr.unwrap().within, Within::Hours(72));
+    }
+
+    #[test]
+    fn countries_map_to_the_laws_of_the_table() {
+        assert_eq!(law_of_country("FR"), Some("gdpr"));
+        assert_eq!(law_of_country("no"), Some("gdpr"), "EEA, any case");
+        assert_eq!(
+            (law_of_country("BR"), law_of_country("JP")),
+            (Some("lgpd"), Some("appi"))
+        );
+        assert_eq!((law_of_country("US"), law_of_country("GB")), (None, None));
+        // Every law it names is one the duties table covers.
+        for (_, law) in BY_COUNTRY.iter() {
+            assert!(
+                shipped().duties.iter().any(|d| &d.jurisdiction == law),
+                "{law}"
+            );
+        }
+        assert_eq!(BY_COUNTRY.iter().filter(|(_, l)| l == "gdpr").count(), 30);
     }
 
     #[test]

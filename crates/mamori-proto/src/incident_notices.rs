@@ -82,6 +82,16 @@ pub struct NoticeSummary {
     pub people: u64,
     pub by_state: Vec<NoticeCount>,
     pub by_category: Vec<crate::incidents::CategoryCount>,
+    /// People per law covering them, by their address's country as read when their notice went
+    /// out (`gdpr`, `lgpd`, `appi`; `unknown` until read, or where no law is known).
+    pub by_jurisdiction: Vec<JurisdictionCount>,
+}
+
+/// People covered by one law.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JurisdictionCount {
+    pub jurisdiction: String,
+    pub people: u64,
 }
 
 /// `GET /v1/incidents/{id}/regulator-draft`: which law's report, in which form.

@@ -223,6 +223,8 @@ pub enum Change {
         at_ms: i64,
         attempts: i64,
         sent: bool,
+        /// The person's law, when their address was read (kept otherwise).
+        jurisdiction: Option<String>,
     },
     InsertLegalHold(LegalHoldRow),
     /// Lifts a hold not lifted yet (Gone otherwise).

@@ -339,6 +339,8 @@ pub struct NoticeRow {
     pub attempts: i64,
     pub changed_ms: i64,
     pub sent_ms: Option<i64>,
+    /// The law covering the person, by their address's country, once read.
+    pub jurisdiction: Option<String>,
 }
 
 /// A legal hold as stored.

@@ -162,7 +162,21 @@ impl Vault {
         attempts: i64,
         event: Option<mamori_ledger::Event>,
     ) -> Result<bool> {
+        let to = (to, None);
+        self.move_notice_as(n, from, to, attempts, event).await
+    }
+
+    /// [`Vault::move_notice`], noting the person's law once their address was read.
+    async fn move_notice_as(
+        &self,
+        n: &NoticeRow,
+        from: NoticeState,
+        (to, jurisdiction): (NoticeState, Option<&str>),
+        attempts: i64,
+        event: Option<mamori_ledger::Event>,
+    ) -> Result<bool> {
         let change = Change::MoveNotice {
+            jurisdiction: jurisdiction.map(str::to_string),
             incident_id: n.incident_id,
             subject_id: n.subject_id,
             from: from.as_str().into(),
@@ -210,14 +224,16 @@ impl Vault {
                 .await?;
             return Ok(true);
         }
-        let Some((to, lang, read)) = self.notice_address(n, c).await? else {
+        let Some((to, lang, read, law)) = self.notice_address(n, c).await? else {
             return Ok(true);
         };
         let (subject, body) = self.notice_text(n, c, lang, links);
         // Marked before it is handed over, with the read of the address: a crash from here on
         // leaves it `sending`, never to be sent again by itself.
         let sending = NoticeState::Sending;
-        if !(self.move_notice(n, state, sending, n.attempts, Some(read.clone()))).await? {
+        let marked =
+            (self.move_notice_as(n, state, (sending, law), n.attempts, Some(read.clone()))).await?;
+        if !marked {
             // Another server took it first; the address was read all the same.
             self.ledger.submit(vec![], vec![read]).await??;
             return Ok(true);
@@ -260,7 +276,7 @@ impl Vault {
         &self,
         n: &NoticeRow,
         c: &Context,
-    ) -> Result<Option<(String, Language, mamori_ledger::Event)>> {
+    ) -> Result<Option<(String, Language, mamori_ledger::Event, Option<&'static str>)>> {
         let preparer = Actor {
             id: c.run.actor.clone(),
             role: c.run.role.clone(),
@@ -307,35 +323,30 @@ impl Vault {
             categories,
             Outcome::Allowed,
         );
-        let (address, language) = fields.find(&view);
+        let (address, language, law) = fields.find(&view);
         let Some(address) = address else {
-            self.move_notice(
-                n,
-                pending,
-                NoticeState::NoAddress,
-                n.attempts,
-                Some(allowed),
-            )
-            .await?;
+            let to = (NoticeState::NoAddress, law);
+            (self.move_notice_as(n, pending, to, n.attempts, Some(allowed))).await?;
             return Ok(None);
         };
         let language = language
             .filter(|l| self.policy.organisation.languages.contains(l))
             .unwrap_or_else(|| self.notice_language_of(&c.run));
-        Ok(Some((address, language, allowed)))
+        Ok(Some((address, language, allowed, law)))
     }
 
-    /// The address's categories, and the language's too where the preparer may read it.
+    /// The address's categories, and the language's and the country's too where the preparer
+    /// may read them.
     fn notice_read(&self, fields: &NoticeFields, role: &str, purpose: &str) -> IdSet {
-        let Some((language_category, _, _)) = fields.language else {
-            return fields.categories;
-        };
-        let both = fields.categories.with(language_category);
+        let extras = [&fields.language, &fields.country];
         let nobody = access::NoConsent;
-        match access::decide(&self.policy, role, purpose, Action::View, both, &nobody) {
-            Ok(_) => both,
-            Err(_) => fields.categories,
-        }
+        (extras.into_iter().flatten()).fold(fields.categories, |read, (category, _, _)| {
+            let more = read.with(*category);
+            match access::decide(&self.policy, role, purpose, Action::View, more, &nobody) {
+                Ok(_) => more,
+                Err(_) => read,
+            }
+        })
     }
 
     fn notice_text(

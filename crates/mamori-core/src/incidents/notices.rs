@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use mamori_policy::{Action, FieldType, IdSet, Language};
 use mamori_proto::ErrorCode;
-use mamori_proto::incident_notices::{NoticeAdvice, NoticeCount, NoticeState, NoticeSummary};
+use mamori_proto::incident_notices::{
+    JurisdictionCount, NoticeAdvice, NoticeCount, NoticeState, NoticeSummary,
+};
 use mamori_proto::incidents::{CategoryCount, EntryKind, IncidentStatus};
 use mamori_store::{Change, IncidentEntryRow, IncidentRow, JobError, NoticeRow, NoticeRunRow};
 
@@ -42,6 +44,7 @@ impl Vault {
             emails: vec![],
             categories: IdSet::EMPTY,
             language: None,
+            country: None,
         };
         for c in &self.policy.categories {
             for f in &c.fields {
@@ -55,6 +58,9 @@ impl Vault {
                             && values.iter().all(|v| Language::parse(v).is_some()) =>
                     {
                         fields.language = Some((c.id, c.name.clone(), f.name.clone()))
+                    }
+                    FieldType::Country if fields.country.is_none() => {
+                        fields.country = Some((c.id, c.name.clone(), f.name.clone()))
                     }
                     _ => {}
                 }
@@ -151,6 +157,7 @@ impl Vault {
                 attempts: 0,
                 changed_ms: now,
                 sent_ms: None,
+                jurisdiction: None,
             })
             .collect();
         let added = notices.len() as u64;
@@ -220,8 +227,12 @@ impl Vault {
         let notices = self.store.incident_notices(&row.id).await?;
         let mut states: BTreeMap<&str, u64> = BTreeMap::new();
         let mut categories: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut laws: BTreeMap<&str, u64> = BTreeMap::new();
         for n in &notices {
             *states.entry(n.state.as_str()).or_default() += 1;
+            *laws
+                .entry(n.jurisdiction.as_deref().unwrap_or("unknown"))
+                .or_default() += 1;
             for c in n.categories.split(',').filter(|c| !c.is_empty()) {
                 *categories.entry(c).or_default() += 1;
             }
@@ -243,6 +254,12 @@ impl Vault {
                     people,
                 })
                 .collect(),
+            by_jurisdiction: (laws.into_iter())
+                .map(|(law, people)| JurisdictionCount {
+                    jurisdiction: law.to_string(),
+                    people,
+                })
+                .collect(),
         })
     }
 }
@@ -256,17 +273,25 @@ pub(super) struct NoticeFields {
     pub(super) emails: Vec<(String, String)>,
     pub(super) categories: IdSet,
     pub(super) language: Option<(usize, String, String)>,
+    /// The field the person's country is in (for the law covering them).
+    pub(super) country: Option<(usize, String, String)>,
 }
 
 impl NoticeFields {
-    /// The person's e-mail address and language code, from what the decision let the preparer
-    /// see.
-    pub(super) fn find(&self, view: &DataView) -> (Option<String>, Option<Language>) {
+    /// The person's e-mail address, language and law (by country), from what the decision let
+    /// the preparer see.
+    pub(super) fn find(
+        &self,
+        view: &DataView,
+    ) -> (Option<String>, Option<Language>, Option<&'static str>) {
         let value = |c: &str, f: &str| view.get(c)?.get(f)?.as_str().map(str::to_string);
         let address = (self.emails.iter()).find_map(|(c, f)| value(c, f));
         let language = (self.language.as_ref())
             .and_then(|(_, c, f)| value(c, f))
             .and_then(|code| Language::parse(&code));
-        (address, language)
+        let law = (self.country.as_ref())
+            .and_then(|(_, c, f)| value(c, f))
+            .and_then(|code| mamori_policy::breach_duties::law_of_country(&code));
+        (address, language, law)
     }
 }

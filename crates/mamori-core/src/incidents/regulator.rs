@@ -283,7 +283,7 @@ impl Vault {
                     ),
                 ]
             }
-            Part::Data => self.draft_data(notices, lang, colon),
+            Part::Data => self.draft_data(notices, law, lang, colon),
             Part::Measures => {
                 let mut lines: Vec<String> = (entries.iter())
                     .filter(|e| e.kind == EntryKind::Containment.as_str())
@@ -328,6 +328,7 @@ impl Vault {
     fn draft_data(
         &self,
         notices: &[mamori_store::NoticeRow],
+        law: &str,
         lang: Language,
         colon: &str,
     ) -> Vec<String> {
@@ -342,6 +343,18 @@ impl Vault {
         }
         let people = pick(lang, ["People", "本人の数", "Personnes"]);
         let mut lines = vec![format!("{people}{colon}{}", notices.len())];
+        let covered = (notices.iter())
+            .filter(|n| n.jurisdiction.as_deref() == Some(law))
+            .count();
+        let of_whom = pick(
+            lang,
+            [
+                "Of whom covered by this law (by their address)",
+                "うち本法の対象（住所による）",
+                "Dont couverts par cette loi (selon leur adresse)",
+            ],
+        );
+        lines.push(format!("{of_whom}{colon}{covered}"));
         for (c, n) in per {
             let label = self.policy.category(c).map_or(c, |c| c.label.get(lang));
             lines.push(format!("{label}{colon}{n}"));

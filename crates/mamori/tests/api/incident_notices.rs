@@ -79,7 +79,9 @@ pub(crate) async fn reached(app: &TestApp) -> (Vec<String>, Value) {
                 "privacy_officer",
                 "data_subject_rights",
             );
-            let body = json!({"data": {"preferences": {"language": l}}});
+            let country = if l == "ja" { "JP" } else { "FR" };
+            let body =
+                json!({"data": {"preferences": {"language": l}, "address": {"country": country}}});
             assert_eq!(
                 r.json(&body).send().await.unwrap().status(),
                 StatusCode::NO_CONTENT
@@ -162,6 +164,12 @@ pub async fn notices_go_to_each_affected_person_once_in_their_language(app: Test
     let again: Value = r.json().await.unwrap();
     assert_eq!((&again["added"], count(&again, "sent")), (&json!(0), 3));
     assert_eq!(count(&again, "no_address"), 1);
+    // The law covering each, by the country of their address as read when the notice went out.
+    assert_eq!(
+        again["by_jurisdiction"],
+        json!([{"jurisdiction": "appi", "people": 1}, {"jurisdiction": "gdpr", "people": 1},
+            {"jurisdiction": "unknown", "people": 2}])
+    );
     send(&app, &mailer).await;
     assert_eq!(mailer.mails.lock().unwrap().len(), 3);
     let r = (app.client.get(app.url(&format!("/v1/incidents/{id}"))))
@@ -372,6 +380,7 @@ pub async fn regulator_drafts_hold_counts_and_categories_never_values(app: TestA
         "- Contact details: 4",
         "Due: 2026-01-04T09:00:00Z",
         "**To complete: Likely consequences**",
+        "- Of whom covered by this law (by their address): 0",
     ] {
         assert!(md.contains(expected), "{expected} in {md}");
     }

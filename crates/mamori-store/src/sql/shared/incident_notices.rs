@@ -12,10 +12,10 @@ type NoticeTuple = (
     i64,
     i64,
     Option<i64>,
+    Option<String>,
 );
 
-const NOTICE_COLUMNS: &str =
-    "incident_id, subject_id, state, categories, first_ms, last_ms, attempts, changed_ms, sent_ms";
+const NOTICE_COLUMNS: &str = "incident_id, subject_id, state, categories, first_ms, last_ms, attempts, changed_ms, sent_ms, jurisdiction";
 
 fn notice(r: NoticeTuple) -> Result<NoticeRow> {
     Ok(NoticeRow {
@@ -28,6 +28,7 @@ fn notice(r: NoticeTuple) -> Result<NoticeRow> {
         attempts: r.6,
         changed_ms: r.7,
         sent_ms: r.8,
+        jurisdiction: r.9,
     })
 }
 
@@ -134,7 +135,8 @@ async fn prepare(conn: &mut Conn, run: &NoticeRunRow, notices: &[NoticeRow]) -> 
                 .push_bind(n.last_ms)
                 .push_bind(n.attempts)
                 .push_bind(n.changed_ms)
-                .push_bind(n.sent_ms);
+                .push_bind(n.sent_ms)
+                .push_bind(&n.jurisdiction);
         });
         // A person noticed already keeps the notice they have.
         qb.push(" ON CONFLICT (incident_id, subject_id) DO NOTHING");
@@ -154,10 +156,12 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             at_ms,
             attempts,
             sent,
+            jurisdiction,
         } => {
             let done = sqlx::query(
                 "UPDATE incident_notices SET state = $1, changed_ms = $2, attempts = $3, \
-                 sent_ms = CASE WHEN $4 THEN $2 ELSE sent_ms END \
+                 sent_ms = CASE WHEN $4 THEN $2 ELSE sent_ms END, \
+                 jurisdiction = COALESCE($8, jurisdiction) \
                  WHERE incident_id = $5 AND subject_id = $6 AND state = $7",
             )
             .bind(to)
@@ -167,6 +171,7 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
             .bind(&incident_id[..])
             .bind(&subject_id[..])
             .bind(from)
+            .bind(jurisdiction)
             .execute(&mut *conn)
             .await?;
             changed_a_row(done, JobError::Duplicate)
