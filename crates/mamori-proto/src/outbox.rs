@@ -73,7 +73,22 @@ wire_enum! {
         /// ([`IncidentDeadlineSoon`]).
         #[serde(rename = "incident.deadline_soon")]
         IncidentDeadlineSoon = "incident.deadline_soon",
+        /// An incident was opened — by staff, by automation, or by an automatic signal
+        /// ([`IncidentOpened`]).
+        #[serde(rename = "incident.opened")]
+        IncidentOpened = "incident.opened",
     }
+}
+
+/// `incident.opened`: which incident, its kind and severity, who opened it (an id, or
+/// `signals` for an automatic signal), whether it is a drill. Never the title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentOpened {
+    pub incident: String,
+    pub kind: String,
+    pub severity: String,
+    pub reported_by: String,
+    pub drill: bool,
 }
 
 /// `incident.deadline_soon`: which incident, which law's duty to whom, due when. Ids and codes

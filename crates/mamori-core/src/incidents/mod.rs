@@ -25,6 +25,7 @@ use mamori_proto::incidents::{
     AddEntry, EntryKind, Extension, Incident, IncidentDetail, IncidentKind, IncidentLink,
     IncidentSeverity, IncidentStatus, LinkKind, OpenIncident, TimelineEntry,
 };
+use mamori_proto::outbox::{EventType, IncidentOpened};
 use mamori_store::{Change, IncidentEntryRow, IncidentRow, JobError};
 
 use crate::access::Permission;
@@ -83,6 +84,18 @@ fn severity_of(code: &str) -> IncidentSeverity {
 }
 
 impl Vault {
+    /// `incident.opened` for the events feed and webhooks: ids and codes only.
+    pub(super) fn announce_opened(&self, row: &IncidentRow) -> Change {
+        let opened = IncidentOpened {
+            incident: format_id(&row.id),
+            kind: row.kind.clone(),
+            severity: row.severity.clone(),
+            reported_by: row.reported_by.clone(),
+            drill: row.drill,
+        };
+        self.announce(EventType::IncidentOpened, None, &opened)
+    }
+
     fn seal_note(&self, label: &str, id: &[u8; 16], seq: i64, text: &str) -> Vec<u8> {
         let aad = [&id[..], &seq.to_be_bytes()].concat();
         self.keyring.seal_secret(label, &aad, text.as_bytes())
@@ -142,12 +155,13 @@ impl Vault {
             note_sealed: None,
             until_ms: None,
         };
+        let announced = self.announce_opened(&incident);
         let change = Change::InsertIncident {
             incident: incident.clone(),
             opened,
         };
         self.ledger
-            .submit(vec![change], vec![granted.event()])
+            .submit(vec![change, announced], vec![granted.event()])
             .await??;
         self.incident_view(&incident, vec![])
     }

@@ -185,8 +185,10 @@ impl Vault {
             until_ms: None,
         };
         // The incident, then its signal: a signal recorded already undoes the whole job.
+        let announced = self.announce_opened(&incident);
         let changes = vec![
             Change::InsertIncident { incident, opened },
+            announced,
             Change::RecordSignal {
                 signal: s.key,
                 incident_id: id,

@@ -84,6 +84,23 @@ pub async fn signals_open_draft_incidents_once(app: TestApp) {
         titles.iter().any(|t| t.contains("3 denied attempts")),
         "{titles:?}"
     );
+    // Announced to the response team's tools: ids and codes, never a title.
+    let (status, feed) = app
+        .get_as("/v1/events?after=0", "service", "order_fulfilment")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let opened: Vec<&Value> = (feed["events"].as_array().unwrap().iter())
+        .filter(|e| e["type"] == "incident.opened")
+        .collect();
+    assert_eq!(opened.len(), 2, "{feed:#}");
+    assert!(
+        opened.iter().all(|e| e["data"]["reported_by"] == "signals"),
+        "{opened:?}"
+    );
+    assert!(
+        !feed.to_string().contains("Automatic signal"),
+        "no title in the feed"
+    );
     app.assert_canary_nowhere(&canary).await;
 }
 
