@@ -53,6 +53,8 @@ pub(crate) struct IncidentWords {
     pub(crate) drill_button: &'static str,
     pub(crate) extended_from: &'static str,
     pub(crate) configured: &'static str,
+    pub(crate) extend: &'static str,
+    pub(crate) extend_until: &'static str,
 }
 
 const EN: IncidentWords = IncidentWords {
@@ -102,6 +104,8 @@ const EN: IncidentWords = IncidentWords {
     drill_button: "Start the drill",
     extended_from: "extended from",
     configured: "your own target (mamori.toml)",
+    extend: "Extend a deadline (say why in the note)",
+    extend_until: "Extended to (UTC)",
 };
 
 const JA: IncidentWords = IncidentWords {
@@ -151,6 +155,8 @@ const JA: IncidentWords = IncidentWords {
     drill_button: "訓練を始める",
     extended_from: "延長前の期限",
     configured: "自社の目標（mamori.toml）",
+    extend: "期限を延長（理由をメモに記入）",
+    extend_until: "延長後の期限（UTC）",
 };
 
 const FR: IncidentWords = IncidentWords {
@@ -200,6 +206,8 @@ const FR: IncidentWords = IncidentWords {
     drill_button: "Lancer l’exercice",
     extended_from: "prolongée ; initialement le",
     configured: "votre propre objectif (mamori.toml)",
+    extend: "Prolonger une échéance (dites pourquoi dans la note)",
+    extend_until: "Prolongée jusqu’au (UTC)",
 };
 
 pub(crate) fn incident_words(lang: Language) -> IncidentWords {

@@ -11,8 +11,8 @@ use mamori_core::CoreError;
 use mamori_policy::Language;
 use mamori_proto::ErrorCode;
 use mamori_proto::incidents::{
-    AddEntry, Contain, ContainmentAction, EntryKind, Incident, IncidentDetail, IncidentKind,
-    IncidentSeverity, IncidentStatus, OpenIncident,
+    AddEntry, Contain, ContainmentAction, EntryKind, Extension, Incident, IncidentDetail,
+    IncidentKind, IncidentSeverity, IncidentStatus, OpenIncident,
 };
 use serde::Deserialize;
 
@@ -299,6 +299,10 @@ pub struct EntryForm {
     status: String,
     #[serde(default)]
     severity: String,
+    #[serde(default)]
+    extend: String,
+    #[serde(default)]
+    until: String,
 }
 
 #[derive(Deserialize)]
@@ -415,7 +419,7 @@ pub async fn add(
                 .map(|t| IncidentSeverity::parse(t).ok_or_else(|| bad("severity")))
                 .transpose()?,
             link: None,
-            extend: None,
+            extend: extension(&form.extend, &form.until)?,
         };
         let actor = s
             .vault
@@ -428,6 +432,20 @@ pub async fn add(
         Ok(said) => one_page(&s, lang, &signed, &id, said).await,
         Err(answer) => *answer,
     }
+}
+
+/// A deadline the form extends (`gdpr:authority`) to a `datetime-local` time, read as UTC.
+fn extension(duty: &str, until: &str) -> mamori_core::Result<Option<Extension>> {
+    let Some(duty) = chosen(duty) else {
+        return Ok(None);
+    };
+    let (jurisdiction, recipient) = duty.split_once(':').ok_or_else(|| bad("extend"))?;
+    let until = detected_ms(until)?.ok_or_else(|| bad("until"))?;
+    Ok(Some(Extension {
+        jurisdiction: jurisdiction.into(),
+        recipient: recipient.into(),
+        until: mamori_core::format_time(until),
+    }))
 }
 
 /// What the incident page says after a step on its timeline: done, someone else changed it

@@ -220,4 +220,20 @@ pub async fn officers_notify_people_and_draft_reports_in_the_console(app: TestAp
         draft.contains("再発防止策") && !draft.contains("Support key posted"),
         "{draft}"
     );
+    // A deadline extended from the page, with its reason.
+    let version = crate::between(&page, "id=\"incident-version\">", "<").to_string();
+    let extend = [
+        ("csrf", csrf.as_str()),
+        ("lang", "en"),
+        ("version", version.as_str()),
+        ("note", "Phased report agreed"),
+        ("extend", "gdpr:authority"),
+        ("until", "2026-01-09T09:00"),
+    ];
+    let (status, page) = console_post(&app, &cookie, &path, &extend).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Deadline extended") && page.contains("extended from 2026-01-04T09:00:00Z"),
+        "{page}"
+    );
 }
