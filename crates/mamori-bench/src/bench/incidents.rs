@@ -8,24 +8,23 @@ use mamori::context::{self, Context, Paths};
 use mamori_core::incidents::impact::ImpactWindow;
 use mamori_proto::incidents::{IncidentKind, IncidentSeverity, OpenIncident};
 
-/// (people reached, leaves scanned, seconds).
-pub(super) async fn impact_of_the_service_key(paths: &Paths) -> anyhow::Result<(u64, u64, f64)> {
-    let ctx = Context::open(paths).await?;
+/// An incident for the bench's service key, and the window of its whole life.
+async fn leaked_service_key(
+    ctx: &Context,
+    title: &str,
+) -> anyhow::Result<([u8; 16], ImpactWindow)> {
     let operator = context::operator();
     let keys = ctx.vault.list_api_keys(&operator).await?;
     let service = (keys.iter())
         .find(|k| k.role == "service")
         .ok_or_else(|| anyhow::anyhow!("the bench made no service key"))?;
     let open = OpenIncident {
-        title: "Bench: the service key leaked".into(),
+        title: title.into(),
         kind: IncidentKind::LeakedCredential,
         severity: IncidentSeverity::High,
         detected_at: None,
     };
-    let incident = ctx
-        .vault
-        .open_incident(&operator, &open, None, false)
-        .await?;
+    let incident = (ctx.vault.open_incident(&operator, &open, None, false)).await?;
     let id = mamori_core::parse_id(&incident.id).expect("an incident id");
     let window = ImpactWindow {
         actors: vec![format!("key:{}", service.id)],
@@ -34,6 +33,14 @@ pub(super) async fn impact_of_the_service_key(paths: &Paths) -> anyhow::Result<(
         purposes: None,
         categories: None,
     };
+    Ok((id, window))
+}
+
+/// (people reached, leaves scanned, seconds).
+pub(super) async fn impact_of_the_service_key(paths: &Paths) -> anyhow::Result<(u64, u64, f64)> {
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    let (id, window) = leaked_service_key(&ctx, "Bench: the service key leaked").await?;
     let started = Instant::now();
     let impact = ctx.vault.incident_impact(&operator, &id, &window).await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -115,27 +122,8 @@ pub(super) async fn notices_against_the_mailer(
 
     let ctx = Context::open(paths).await?;
     let operator = context::operator();
-    let service = (ctx.vault.list_api_keys(&operator).await?.into_iter())
-        .find(|k| k.role == "service")
-        .ok_or_else(|| anyhow::anyhow!("the bench made no service key"))?;
-    let open = OpenIncident {
-        title: "Bench: tell everyone the service key reached".into(),
-        kind: IncidentKind::LeakedCredential,
-        severity: IncidentSeverity::High,
-        detected_at: None,
-    };
-    let incident = ctx
-        .vault
-        .open_incident(&operator, &open, None, false)
-        .await?;
-    let id = mamori_core::parse_id(&incident.id).expect("an incident id");
-    let window = ImpactWindow {
-        actors: vec![format!("key:{}", service.id)],
-        from_ms: 0,
-        to_ms: ctx.vault.now_ms() + 3_600_000,
-        purposes: None,
-        categories: None,
-    };
+    let title = "Bench: tell everyone the service key reached";
+    let (id, window) = leaked_service_key(&ctx, title).await?;
     let links = NoticeLinks {
         privacy_center: "https://privacy.example/privacy/me".into(),
     };

@@ -35,6 +35,16 @@ use crate::{format_id, format_time, new_id};
 
 const INCIDENTS: Permission = Permission::Admin(AdminPermission::Incidents);
 
+/// What a new incident starts from.
+pub(super) struct Opening<'a> {
+    pub(super) title: &'a str,
+    pub(super) kind: IncidentKind,
+    pub(super) severity: IncidentSeverity,
+    pub(super) detected_ms: i64,
+    pub(super) by: &'a str,
+    pub(super) drill: bool,
+}
+
 /// Titles are short; notes say what was done.
 const TITLE_MAX: usize = 200;
 const NOTE_MAX: usize = 4_000;
@@ -109,6 +119,38 @@ impl Vault {
         String::from_utf8(plain.to_vec()).map_err(|_| CoreError::Integrity)
     }
 
+    /// A new incident's row and its first timeline entry (`opened`, by whom and when).
+    pub(super) fn new_incident(&self, o: &Opening) -> (IncidentRow, IncidentEntryRow) {
+        let (id, now) = (new_id(), self.now_ms());
+        let incident = IncidentRow {
+            id,
+            kind: o.kind.as_str().into(),
+            severity: o.severity.as_str().into(),
+            status: IncidentStatus::Open.as_str().into(),
+            title_sealed: self.seal_note("incident-title", &id, 0, o.title),
+            detected_ms: o.detected_ms,
+            reported_by: o.by.to_string(),
+            drill: o.drill,
+            version: 1,
+            created_ms: now,
+            updated_ms: now,
+        };
+        let opened = IncidentEntryRow {
+            incident_id: id,
+            seq: 1,
+            at_ms: now,
+            actor: o.by.to_string(),
+            kind: EntryKind::Opened.as_str().into(),
+            status: Some(IncidentStatus::Open.as_str().into()),
+            severity: Some(o.severity.as_str().into()),
+            link_kind: None,
+            link_id: None,
+            note_sealed: None,
+            until_ms: None,
+        };
+        (incident, opened)
+    }
+
     /// Opens an incident (a drill when `drill`): its first timeline entry says who and when.
     pub async fn open_incident(
         &self,
@@ -128,33 +170,15 @@ impl Vault {
             ));
         }
         let granted = self.grant(actor, INCIDENTS, "incident.open").await?;
-        let id = new_id();
-        let incident = IncidentRow {
-            id,
-            kind: open.kind.as_str().into(),
-            severity: open.severity.as_str().into(),
-            status: IncidentStatus::Open.as_str().into(),
-            title_sealed: self.seal_note("incident-title", &id, 0, &title),
+        let opening = Opening {
+            title: &title,
+            kind: open.kind,
+            severity: open.severity,
             detected_ms,
-            reported_by: actor.id.clone(),
+            by: &actor.id,
             drill,
-            version: 1,
-            created_ms: now,
-            updated_ms: now,
         };
-        let opened = IncidentEntryRow {
-            incident_id: id,
-            seq: 1,
-            at_ms: now,
-            actor: actor.id.clone(),
-            kind: EntryKind::Opened.as_str().into(),
-            status: Some(IncidentStatus::Open.as_str().into()),
-            severity: Some(open.severity.as_str().into()),
-            link_kind: None,
-            link_id: None,
-            note_sealed: None,
-            until_ms: None,
-        };
+        let (incident, opened) = self.new_incident(&opening);
         let announced = self.announce_opened(&incident);
         let change = Change::InsertIncident {
             incident: incident.clone(),

@@ -7,13 +7,13 @@
 use std::collections::{HashMap, HashSet};
 
 use mamori_ledger::{Event, Outcome};
-use mamori_proto::incidents::{IncidentKind, IncidentSeverity, IncidentStatus};
-use mamori_store::{Change, IncidentEntryRow, IncidentRow, JobError};
+use mamori_proto::incidents::{IncidentKind, IncidentSeverity};
+use mamori_store::{Change, JobError};
 
 use super::impact::leaf_head;
 use crate::error::Result;
+use crate::parse_id;
 use crate::vault::Vault;
-use crate::{new_id, parse_id};
 
 const HOUR_MS: i64 = 3_600_000;
 /// The baseline: the day before the last hour.
@@ -157,34 +157,16 @@ impl Vault {
 
     /// Opens the signal's incident unless it was opened before (here or by another server).
     async fn open_signal(&self, s: Signal, now: i64) -> Result<bool> {
-        let id = new_id();
-        let incident = IncidentRow {
-            id,
-            kind: s.kind.as_str().into(),
-            severity: s.severity.as_str().into(),
-            status: IncidentStatus::Open.as_str().into(),
-            title_sealed: self.seal_note("incident-title", &id, 0, &s.title),
+        let opening = super::Opening {
+            title: &s.title,
+            kind: s.kind,
+            severity: s.severity,
             detected_ms: now,
-            reported_by: "signals".into(),
+            by: "signals",
             drill: false,
-            version: 1,
-            created_ms: now,
-            updated_ms: now,
         };
-        let opened = IncidentEntryRow {
-            incident_id: id,
-            seq: 1,
-            at_ms: now,
-            actor: "signals".into(),
-            kind: mamori_proto::incidents::EntryKind::Opened.as_str().into(),
-            status: Some(IncidentStatus::Open.as_str().into()),
-            severity: Some(s.severity.as_str().into()),
-            link_kind: None,
-            link_id: None,
-            note_sealed: None,
-            until_ms: None,
-        };
-        // The incident, then its signal: a signal recorded already undoes the whole job.
+        let (incident, opened) = self.new_incident(&opening);
+        let id = incident.id;
         let announced = self.announce_opened(&incident);
         let changes = vec![
             Change::InsertIncident { incident, opened },
