@@ -51,6 +51,14 @@ pub enum Delivery {
 #[async_trait::async_trait]
 pub trait TextSender: Send + Sync {
     async fn send_text(&self, to: &str, body: &str) -> Result<()>;
+
+    /// Sends a text that must go out at most once (see [`Mailer::deliver`]).
+    async fn deliver_text(&self, to: &str, body: &str) -> Delivery {
+        match self.send_text(to, body).await {
+            Ok(()) => Delivery::Accepted,
+            Err(_) => Delivery::Refused,
+        }
+    }
 }
 
 /// Where a one-time code goes: an e-mail address or a phone number (E.164), normalised.

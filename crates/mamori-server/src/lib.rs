@@ -641,6 +641,7 @@ fn notices_job(
 )> {
     let links = mamori_core::incidents::notice_sending::NoticeLinks {
         privacy_center: format!("{}/privacy/me", messaging.public_url),
+        texts: Some(messaging.texter.clone()),
     };
     (limits.incident_notices).then(|| (messaging.mailer.clone(), links))
 }

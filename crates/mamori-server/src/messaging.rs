@@ -160,6 +160,22 @@ impl HttpTextSender {
 
 #[async_trait::async_trait]
 impl TextSender for HttpTextSender {
+    /// A gateway that answered is sure (2xx: accepted; else refused); one that did not answer
+    /// in time may have taken the text.
+    async fn deliver_text(&self, to: &str, body: &str) -> Delivery {
+        let mut request =
+            (self.client.post(&self.url)).json(&serde_json::json!({ "to": to, "text": body }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        match request.send().await {
+            Ok(r) if r.status().is_success() => Delivery::Accepted,
+            Ok(_) => Delivery::Refused,
+            Err(e) if e.is_connect() || e.is_builder() => Delivery::Refused,
+            Err(_) => Delivery::Unknown,
+        }
+    }
+
     async fn send_text(&self, to: &str, body: &str) -> mamori_core::Result<()> {
         let mut request = self
             .client

@@ -172,6 +172,7 @@ use incident_impact::{
 use incident_notices::{
     a_drills_notices_are_written_and_never_sent,
     a_notice_cut_off_while_sending_is_never_sent_again,
+    a_person_without_an_email_address_is_told_by_text_message,
     bad_notice_orders_are_refused_and_change_nothing,
     notices_go_to_each_affected_person_once_in_their_language,
     regulator_drafts_hold_counts_and_categories_never_values,
@@ -393,6 +394,7 @@ both_backends!(
     bad_notice_orders_are_refused_and_change_nothing,
     a_drills_notices_are_written_and_never_sent,
     regulator_drafts_hold_counts_and_categories_never_values,
+    a_person_without_an_email_address_is_told_by_text_message,
     bad_impact_scopes_are_refused,
     a_leaked_key_and_a_staff_account_are_contained_from_the_incident,
     bad_containment_steps_change_nothing,

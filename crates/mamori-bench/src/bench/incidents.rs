@@ -126,6 +126,7 @@ pub(super) async fn notices_against_the_mailer(
     let (id, window) = leaked_service_key(&ctx, title).await?;
     let links = NoticeLinks {
         privacy_center: "https://privacy.example/privacy/me".into(),
+        texts: None,
     };
     let started = Instant::now();
     let rights = mamori_policy::RIGHTS_PURPOSE;

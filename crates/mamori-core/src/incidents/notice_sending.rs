@@ -2,8 +2,8 @@
 //! theirs in the privacy center. See `notices.rs` for the at-most-once rule.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::{StreamExt, stream};
 use std::collections::hash_map::Entry;
@@ -19,7 +19,7 @@ use super::notices::NoticeFields;
 use crate::access::{self, Denial};
 use crate::admin::Granted;
 use crate::error::{CoreError, Result};
-use crate::mail::{Delivery, Mail, Mailer};
+use crate::mail::{Delivery, Mail, Mailer, Recipient, TextSender};
 use crate::vault::{Actor, Vault};
 use crate::{format_time, jobs::Ran};
 
@@ -32,10 +32,12 @@ pub const IN_FLIGHT: usize = 16;
 /// A mailer refusing this many times marks the notice `failed`.
 const ATTEMPTS_MAX: i64 = 5;
 
-/// Where a person reads their notices again (the privacy center's My data page).
-#[derive(Debug, Clone)]
+/// Where a person reads their notices again (the privacy center's My data page), and how a
+/// person with a phone number but no e-mail address is told (a text message with that link).
+#[derive(Clone)]
 pub struct NoticeLinks {
     pub privacy_center: String,
+    pub texts: Option<Arc<dyn TextSender>>,
 }
 
 /// A notice as its person reads it in the privacy center.
@@ -228,6 +230,7 @@ impl Vault {
             return Ok(true);
         };
         let (subject, body) = self.notice_text(n, c, lang, links);
+        let text = self.notice_sms(c, lang, links);
         // Marked before it is handed over, with the read of the address: a crash from here on
         // leaves it `sending`, never to be sent again by itself.
         let sending = NoticeState::Sending;
@@ -239,7 +242,14 @@ impl Vault {
             return Ok(true);
         }
         let attempts = n.attempts + 1;
-        match mailer.deliver(Mail { to, subject, body }).await {
+        let delivered = match to {
+            Recipient::Email(to) => mailer.deliver(Mail { to, subject, body }).await,
+            Recipient::Phone(to) => match &links.texts {
+                Some(texts) => texts.deliver_text(&to, &text).await,
+                None => Delivery::Refused,
+            },
+        };
+        match delivered {
             Delivery::Accepted => {
                 let event = self.scheduled_event("incident.notice.sent", n);
                 self.move_notice(n, sending, NoticeState::Sent, attempts, Some(event))
@@ -276,7 +286,14 @@ impl Vault {
         &self,
         n: &NoticeRow,
         c: &Context,
-    ) -> Result<Option<(String, Language, mamori_ledger::Event, Option<&'static str>)>> {
+    ) -> Result<
+        Option<(
+            Recipient,
+            Language,
+            mamori_ledger::Event,
+            Option<&'static str>,
+        )>,
+    > {
         let preparer = Actor {
             id: c.run.actor.clone(),
             role: c.run.role.clone(),
@@ -335,18 +352,38 @@ impl Vault {
         Ok(Some((address, language, allowed, law)))
     }
 
-    /// The address's categories, and the language's and the country's too where the preparer
-    /// may read them.
+    /// The address's categories, and the phone numbers', the language's and the country's too
+    /// where the preparer may read them.
     fn notice_read(&self, fields: &NoticeFields, role: &str, purpose: &str) -> IdSet {
-        let extras = [&fields.language, &fields.country];
+        let extras = (fields.phones.iter())
+            .chain(fields.language.iter())
+            .chain(fields.country.iter());
         let nobody = access::NoConsent;
-        (extras.into_iter().flatten()).fold(fields.categories, |read, (category, _, _)| {
+        extras.fold(fields.categories, |read, (category, _, _)| {
             let more = read.with(*category);
             match access::decide(&self.policy, role, purpose, Action::View, more, &nobody) {
                 Ok(_) => more,
                 Err(_) => read,
             }
         })
+    }
+
+    /// The short text a person reached only by phone gets.
+    fn notice_sms(&self, c: &Context, lang: Language, links: &NoticeLinks) -> String {
+        let org = &self.policy.organisation;
+        let facts = NoticeFacts {
+            organisation: &org.name,
+            contact: &org.contact,
+            kind: IncidentKind::parse(&c.incident.kind).unwrap_or(IncidentKind::Other),
+            detected_day: "",
+            first_day: "",
+            last_day: "",
+            categories: vec![],
+            steps: vec![],
+            advice: None,
+            privacy_center: &links.privacy_center,
+        };
+        notice_words::text_message(&facts, lang)
     }
 
     fn notice_text(

@@ -200,6 +200,23 @@ pub fn notice(facts: &NoticeFacts, lang: Language) -> (String, String) {
     (subject, body)
 }
 
+/// The text message for a person reached only by phone: what it is and where to read it.
+pub fn text_message(facts: &NoticeFacts, lang: Language) -> String {
+    let org = facts.organisation;
+    let link = facts.privacy_center;
+    match lang {
+        Language::En => {
+            format!("{org}: a security incident concerned your data. Read our notice: {link}")
+        }
+        Language::Ja => format!(
+            "{org}：お客様のデータに関わるセキュリティ事故がありました。お知らせはこちら：{link}"
+        ),
+        Language::Fr => format!(
+            "{org}\u{202f}: un incident de sécurité a concerné vos données. Lisez notre avis\u{a0}: {link}"
+        ),
+    }
+}
+
 /// "(accessed between …)" in each language's brackets.
 fn bracket(text: &str, lang: Language) -> String {
     match lang {
@@ -242,6 +259,17 @@ mod tests {
             for (_, body) in [&en, &ja, &fr] {
                 assert!(body.contains("privacy@shop.example") && body.contains("2026-11-30"));
             }
+        }
+    }
+
+    #[test]
+    fn a_text_message_is_short_and_links_to_the_notice() {
+        for lang in Language::ALL {
+            let text = text_message(&facts(IncidentKind::Other), lang);
+            assert!(
+                text.contains("https://privacy.shop.example/me") && text.chars().count() < 160,
+                "{text}"
+            );
         }
     }
 

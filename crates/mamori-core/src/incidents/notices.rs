@@ -23,7 +23,9 @@ use super::{INCIDENTS, free_text, not_found, status_of};
 use crate::admin::Granted;
 use crate::error::{CoreError, Result};
 use crate::format_id;
+use crate::mail::Recipient;
 use crate::vault::{Actor, DataView, Vault};
+use mamori_policy::value::{normalise_email, normalise_phone};
 
 /// Advice is a paragraph, per language.
 const ADVICE_MAX: usize = 2_000;
@@ -43,6 +45,7 @@ impl Vault {
         let mut fields = NoticeFields {
             emails: vec![],
             categories: IdSet::EMPTY,
+            phones: vec![],
             language: None,
             country: None,
         };
@@ -53,6 +56,7 @@ impl Vault {
                         fields.emails.push((c.name.clone(), f.name.clone()));
                         fields.categories = fields.categories.with(c.id);
                     }
+                    FieldType::Phone => fields.phones.push((c.id, c.name.clone(), f.name.clone())),
                     FieldType::Enum(values)
                         if fields.language.is_none()
                             && values.iter().all(|v| Language::parse(v).is_some()) =>
@@ -273,6 +277,8 @@ pub(super) struct NoticeFields {
     pub(super) emails: Vec<(String, String)>,
     pub(super) categories: IdSet,
     pub(super) language: Option<(usize, String, String)>,
+    /// Phone numbers, for a person without an e-mail address (a text message).
+    pub(super) phones: Vec<(usize, String, String)>,
     /// The field the person's country is in (for the law covering them).
     pub(super) country: Option<(usize, String, String)>,
 }
@@ -283,9 +289,18 @@ impl NoticeFields {
     pub(super) fn find(
         &self,
         view: &DataView,
-    ) -> (Option<String>, Option<Language>, Option<&'static str>) {
+    ) -> (Option<Recipient>, Option<Language>, Option<&'static str>) {
         let value = |c: &str, f: &str| view.get(c)?.get(f)?.as_str().map(str::to_string);
-        let address = (self.emails.iter()).find_map(|(c, f)| value(c, f));
+        // A value the preparer's role sees masked is no address: it fails the field's form.
+        let email = (self.emails.iter())
+            .filter_map(|(c, f)| value(c, f))
+            .find_map(|v| normalise_email(&v).ok());
+        let phone = || {
+            (self.phones.iter())
+                .filter_map(|(_, c, f)| value(c, f))
+                .find_map(|v| normalise_phone(&v).ok())
+        };
+        let address = (email.map(Recipient::Email)).or_else(|| phone().map(Recipient::Phone));
         let language = (self.language.as_ref())
             .and_then(|(_, c, f)| value(c, f))
             .and_then(|code| Language::parse(&code));

@@ -124,6 +124,7 @@ pub async fn my_data(
     };
     let links = NoticeLinks {
         privacy_center: format!("{}/privacy/me", s.public_url),
+        texts: None,
     };
     let notices = match (s.vault)
         .notices_for_person(&actor, &subject, lang, &links)

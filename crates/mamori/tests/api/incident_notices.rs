@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mamori_core::incidents::notice_sending::NoticeLinks;
-use mamori_core::mail::{Mail, Mailer};
+use mamori_core::mail::{Mail, Mailer, TextSender};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -32,9 +32,25 @@ impl Mailer for Recorder {
     }
 }
 
+/// Keeps the text messages it is handed: (number, text).
+#[derive(Default, Clone)]
+pub(crate) struct Texts(pub(crate) Arc<Mutex<Vec<(String, String)>>>);
+
+#[async_trait::async_trait]
+impl TextSender for Texts {
+    async fn send_text(&self, to: &str, body: &str) -> mamori_core::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((to.to_string(), body.to_string()));
+        Ok(())
+    }
+}
+
 fn links() -> NoticeLinks {
     NoticeLinks {
         privacy_center: "https://privacy.example/privacy/me".into(),
+        texts: None,
     }
 }
 
@@ -421,4 +437,52 @@ pub async fn regulator_drafts_hold_counts_and_categories_never_values(app: TestA
         "invalid_query",
     )
     .await;
+}
+
+pub async fn a_person_without_an_email_address_is_told_by_text_message(app: TestApp) {
+    let body = json!({"data": {"contact": {"name": "P", "phone": "+33 6 12 34 56 78"}}});
+    let id = crate::create(&app, &body).await;
+    let from = mamori_core::format_time(app.vault.now_ms());
+    app.clock.advance(Duration::from_secs(60));
+    let r = app.as_role(
+        Method::GET,
+        &format!("/v1/subjects/{id}"),
+        "support",
+        "customer_support",
+    );
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    app.clock.advance(Duration::from_secs(60));
+    let to = mamori_core::format_time(app.vault.now_ms());
+    let support = key_actor(&app, "support").await;
+    let incident = open(&app, "Support key posted in a chat").await;
+    let incident = incident["id"].as_str().unwrap();
+    let scope = json!({"actors": [support], "from": from, "to": to});
+    assert_eq!(
+        prepare(&app, incident, &json!({"scope": scope}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (mailer, texts) = (Recorder::default(), Texts::default());
+    let links = NoticeLinks {
+        texts: Some(Arc::new(texts.clone())),
+        ..links()
+    };
+    app.vault
+        .send_incident_notices(&mailer, &links)
+        .await
+        .unwrap();
+    app.vault
+        .send_incident_notices(&mailer, &links)
+        .await
+        .unwrap();
+    assert!(mailer.mails.lock().unwrap().is_empty());
+    let sent = texts.0.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "once: {sent:?}");
+    assert_eq!(sent[0].0, "+33612345678");
+    assert!(
+        sent[0].1.contains("https://privacy.example/privacy/me"),
+        "{}",
+        sent[0].1
+    );
 }
