@@ -234,10 +234,15 @@ impl Keyring {
     }
 
     /// The signing secret of a webhook subscription, derived (never stored): HMAC of its id
-    /// under a dedicated subkey. Shown once to the subscriber as `whsec_<base64>`.
-    pub fn webhook_secret(&self, webhook_id: &[u8; 16]) -> Zeroizing<[u8; 32]> {
+    /// (and, once rotated, its secret version) under a dedicated subkey. Version 0 is the id
+    /// alone, so secrets handed out before rotation existed stay valid. Shown once to the
+    /// subscriber as `whsec_<base64>`.
+    pub fn webhook_secret(&self, webhook_id: &[u8; 16], version: i64) -> Zeroizing<[u8; 32]> {
         let mut mac = hmac_key(self.subkey("webhook-signing").as_ref());
         mac.update(webhook_id);
+        if version != 0 {
+            mac.update(&version.to_be_bytes());
+        }
         Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
@@ -446,6 +451,21 @@ mod tests {
         );
         assert!(ring.open_secret("survey-issuer", &BOB, &sealed).is_err());
         assert!(ring.open_secret("other", &ALICE, &sealed).is_err());
+    }
+
+    #[test]
+    fn each_webhook_secret_version_is_its_own_and_version_zero_is_the_original() {
+        let ring = keyring();
+        let original = hmac_sha256(ring.subkey("webhook-signing").as_ref(), &ALICE);
+        assert_eq!(*ring.webhook_secret(&ALICE, 0), original);
+        let versions: Vec<[u8; 32]> = (0..4).map(|v| *ring.webhook_secret(&ALICE, v)).collect();
+        for (i, a) in versions.iter().enumerate() {
+            assert!(
+                versions[i + 1..].iter().all(|b| a != b),
+                "version {i} repeats"
+            );
+        }
+        assert_ne!(*ring.webhook_secret(&BOB, 1), versions[1]);
     }
 
     proptest! {

@@ -31,8 +31,10 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Where the response stands; it only moves forward.
+    /// Where the response stands; it only moves forward. `draft`: opened by the automatic
+    /// signals, for someone to confirm (move it on) or dismiss (close it with a note).
     pub enum IncidentStatus {
+        Draft = "draft",
         Open = "open",
         Assessing = "assessing",
         Contained = "contained",
@@ -144,6 +146,10 @@ pub struct Incident {
 pub struct IncidentDetail {
     pub incident: Incident,
     pub timeline: Vec<TimelineEntry>,
+    /// Only in the answer to a `rotate_webhook_secret` step: the subscription's new signing
+    /// secret (`whsec_…`), shown once, for its receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_secret: Option<String>,
 }
 
 /// `GET /v1/incidents`: the register, newest first.
@@ -267,6 +273,15 @@ wire_enum! {
         RemoveWebhook = "remove_webhook",
         /// Remove a Data Rights Protocol agent (`target`: its id): its tokens stop working.
         RemoveAgent = "remove_agent",
+        /// Pause a webhook subscription (`target`: its id): nothing is sent until it is resumed
+        /// (`POST /v1/webhooks/{id}/resume`); what was held is then sent in order.
+        PauseWebhook = "pause_webhook",
+        /// Rotate a webhook subscription's signing secret (`target`: its id), the old one
+        /// stopping at once; the answer carries the new secret, shown once.
+        RotateWebhookSecret = "rotate_webhook_secret",
+        /// Pause a Data Rights Protocol agent (`target`: its id): its tokens are refused until
+        /// it is resumed (`mamori agent resume`).
+        PauseAgent = "pause_agent",
     }
 }
 

@@ -34,7 +34,14 @@ pub struct WebhookBody {
     pub attempts: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<i64>,
-    /// Only when created: the Standard Webhooks signing secret (`whsec_…`), shown once.
+    /// Since when nothing is sent (RFC 3339), if paused; resuming sends what was held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<String>,
+    /// After a rotation with a grace period: until when the previous secret also signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_until: Option<String>,
+    /// Only when created or re-keyed: the Standard Webhooks signing secret (`whsec_…`), shown
+    /// once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
@@ -44,4 +51,14 @@ pub struct WebhookBody {
 pub struct ReplayRequest {
     /// Deliver again every wanted event from this feed position (`seq`) on, dead letters included.
     pub from: i64,
+}
+
+/// `POST /v1/webhooks/{id}/rotate-secret`: a new signing secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Hours the previous secret keeps signing beside the new one (0–168; 0: it stops at
+    /// once, the choice when it leaked).
+    #[schema(minimum = 0, maximum = 168)]
+    pub grace_hours: u32,
 }

@@ -306,6 +306,18 @@ fn admin_routes() -> Router<AppState> {
             "/v1/webhooks/{id}/replay",
             axum::routing::post(api::replay_webhook),
         )
+        .route(
+            "/v1/webhooks/{id}/pause",
+            axum::routing::post(api::pause_webhook),
+        )
+        .route(
+            "/v1/webhooks/{id}/resume",
+            axum::routing::post(api::resume_webhook),
+        )
+        .route(
+            "/v1/webhooks/{id}/rotate-secret",
+            axum::routing::post(api::rotate_webhook_secret),
+        )
 }
 
 /// Surveys: the API, the public pages and the privacy center's identified ones.

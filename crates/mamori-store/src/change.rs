@@ -257,6 +257,19 @@ pub enum Change {
         id: Id,
         removed_ms: i64,
     },
+    /// Pauses (Some: since when) or resumes (None) an active subscription; Gone if it is not
+    /// active. Pausing a paused one keeps its first pause time.
+    PauseWebhook {
+        id: Id,
+        paused_ms: Option<i64>,
+    },
+    /// Makes `secret_version` current if the current one is the one before it (Stale if not;
+    /// Gone if the subscription is not active).
+    RotateWebhookSecret {
+        id: Id,
+        secret_version: i64,
+        previous_secret_until_ms: Option<i64>,
+    },
     /// Where a subscription's delivery stands (after a delivery, a failure or skipped events).
     WebhookProgress {
         id: Id,
@@ -336,6 +349,11 @@ pub enum Change {
     },
     /// Registers a Data Rights Protocol agent (Duplicate if the id is taken, even if removed).
     InsertDrpAgent(DrpAgentRow),
+    /// Pauses (Some) or resumes (None) an agent that is not removed; Gone if it is.
+    PauseDrpAgent {
+        id: String,
+        paused_ms: Option<i64>,
+    },
     RemoveDrpAgent {
         id: String,
         removed_ms: i64,

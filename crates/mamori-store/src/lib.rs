@@ -497,6 +497,15 @@ pub struct DrpAgentRow {
     pub verify_key: Vec<u8>,
     pub created_ms: i64,
     pub removed_ms: Option<i64>,
+    /// Paused from an incident (or by an administrator): its tokens are refused until resumed.
+    pub paused_ms: Option<i64>,
+}
+
+impl DrpAgentRow {
+    /// Neither removed nor paused: its signed messages and tokens are accepted.
+    pub fn usable(&self) -> bool {
+        self.removed_ms.is_none() && self.paused_ms.is_none()
+    }
 }
 
 /// A survey: its definition as JSON (questions, translations, window, mode, k).
@@ -588,6 +597,12 @@ pub struct WebhookRow {
     pub attempts: i64,
     pub next_attempt_ms: i64,
     pub last_status: Option<i64>,
+    /// Paused: nothing is sent, the cursor stays, resuming sends what was held.
+    pub paused_ms: Option<i64>,
+    /// Which of the subscription's derived signing secrets is current (0 until rotated).
+    pub secret_version: i64,
+    /// The previous secret also signs until then (a rotation's grace period).
+    pub previous_secret_until_ms: Option<i64>,
 }
 
 /// One event in the transactional outbox. `seq` is assigned by the database on insert.

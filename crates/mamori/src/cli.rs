@@ -275,8 +275,9 @@ pub enum IncidentCommand {
         #[arg(long, requires = "extend")]
         until: Option<String>,
     },
-    /// Contain: revoke an API key, disable a member of staff, stop a webhook subscription or
-    /// remove a DRP agent (one of them), recorded on the timeline.
+    /// Contain: revoke an API key, disable a member of staff, stop, pause or re-key a webhook
+    /// subscription, or remove or pause a DRP agent (one of them), recorded on the timeline.
+    /// A re-keyed subscription's new secret is printed once; its old one stops at once.
     #[command(group(clap::ArgGroup::new("step").required(true).multiple(false)))]
     Contain {
         id: String,
@@ -290,6 +291,12 @@ pub enum IncidentCommand {
         remove_webhook: Option<String>,
         #[arg(long, group = "step")]
         remove_agent: Option<String>,
+        #[arg(long, group = "step")]
+        pause_webhook: Option<String>,
+        #[arg(long, group = "step")]
+        rotate_webhook_secret: Option<String>,
+        #[arg(long, group = "step")]
+        pause_agent: Option<String>,
         #[arg(long)]
         note: Option<String>,
     },
@@ -507,6 +514,15 @@ pub enum AgentCommand {
     Remove {
         id: String,
     },
+    /// Pause an agent: its tokens are refused until it is resumed (ids are never reused, so
+    /// pause rather than remove while an incident is looked into).
+    Pause {
+        id: String,
+    },
+    /// Resume a paused agent.
+    Resume {
+        id: String,
+    },
 }
 
 #[derive(Subcommand, Clone)]
@@ -539,6 +555,20 @@ pub enum WebhookCommand {
     List,
     Remove {
         id: String,
+    },
+    /// Pause a subscription: nothing is sent until it is resumed; what was held is then sent.
+    Pause {
+        id: String,
+    },
+    Resume {
+        id: String,
+    },
+    /// Make a new signing secret current; prints it (shown once). The previous one also signs
+    /// for --grace (e.g. 24h, at most 168h; 0, the default, when it leaked).
+    RotateSecret {
+        id: String,
+        #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+        grace: std::time::Duration,
     },
     /// Deliver again every event from outbox seq FROM on (dead letters included).
     Replay {

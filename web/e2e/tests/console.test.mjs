@@ -201,6 +201,18 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#webhooks-link');
     assert.ok(await page.isVisible('#webhook-url'));
     problems.push(...await checkPage(page, 'webhooks'));
+    // A subscription paused (held, not dropped), resumed, then removed: the page's controls.
+    await page.fill('#webhook-url', `https://203.0.113.7/browser-${lang}`);
+    await page.click('#add-webhook');
+    assert.match(await page.textContent('#new-secret'), /^whsec_/, 'the secret is shown once');
+    await page.click('.pause-webhook');
+    assert.ok(await page.isVisible('.resume-webhook'), 'a paused subscription offers Resume');
+    assert.ok(await page.isVisible('.paused-since'));
+    problems.push(...await checkPage(page, 'webhook paused'));
+    await page.click('.resume-webhook');
+    assert.ok(await page.isVisible('.pause-webhook'), 'resumed');
+    await page.click('.remove-webhook');
+    assert.ok(!(await page.isVisible('#hooks')), 'removed');
     await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#agents-link');
     assert.ok(await page.isVisible('#agent-key'));

@@ -30,6 +30,7 @@ use crate::{format_id, format_time};
 use mamori_proto::drp::DrpStatus;
 
 mod callbacks;
+mod pause;
 pub use callbacks::Callbacks;
 
 pub const VERSION: &str = "0.9.4";
@@ -230,6 +231,7 @@ impl Vault {
             verify_key: key.to_vec(),
             created_ms: self.now_ms(),
             removed_ms: None,
+            paused_ms: None,
         };
         let event = granted.event();
         match self
@@ -389,7 +391,7 @@ impl Vault {
         } else {
             "(unknown)"
         };
-        let checked = match stored.filter(|a| a.removed_ms.is_none()) {
+        let checked = match stored.filter(DrpAgentRow::usable) {
             Some(agent) => self
                 .open_signed(&agent, body, business_id)
                 .map(|signed| (signed, agent)),
@@ -416,7 +418,7 @@ impl Vault {
         }
     }
 
-    /// The agent a bearer token belongs to (removed agents' tokens belong to nobody).
+    /// The agent a bearer token belongs to (removed or paused agents' tokens belong to nobody).
     /// A token older than the configured lifetime belongs to nobody: the agent pairs again.
     pub async fn drp_token_agent(&self, token: &str) -> Result<Option<DrpAgentRow>> {
         let Some((id, created_ms)) = self
@@ -430,11 +432,7 @@ impl Vault {
         if self.now_ms().saturating_sub(created_ms) > ttl_ms {
             return Ok(None);
         }
-        Ok(self
-            .store
-            .drp_agent(&id)
-            .await?
-            .filter(|a| a.removed_ms.is_none()))
+        Ok(self.store.drp_agent(&id).await?.filter(DrpAgentRow::usable))
     }
 
     /// `POST /v1/data-rights-request`: files the request in the register (source `agent`),

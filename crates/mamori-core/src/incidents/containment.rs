@@ -1,10 +1,12 @@
-//! Containment from an incident: revoke an API key, disable a member of staff, stop a webhook
-//! subscription or remove a DRP agent in one step, and record it on the incident's timeline,
-//! linked. The step is its own access decision (the `api_keys`, `staff`, `webhooks` or `agents`
-//! permission, ledgered as `apikey.revoke`, `staff.disable`, `webhook.remove` or
-//! `drp.agent_remove`); recording
-//! it is `incident.containment`. A step taken is recorded even if someone added to the timeline
+//! Containment from an incident: revoke an API key, disable a member of staff, stop, pause or
+//! re-key a webhook subscription, or remove or pause a DRP agent in one step, and record it on
+//! the incident's timeline, linked. The step is its own access decision (the `api_keys`,
+//! `staff`, `webhooks` or `agents` permission, ledgered as `apikey.revoke`, `staff.disable`,
+//! `webhook.remove|pause|rotate_secret` or `drp.agent_remove|agent_pause`); recording it is
+//! `incident.containment`. Pauses are undone outside the incident (resume the webhook or agent). A step taken is recorded even if someone added to the timeline
 //! meanwhile: the entry then follows theirs.
+
+use std::time::Duration;
 
 use mamori_proto::ErrorCode;
 use mamori_proto::incidents::{
@@ -42,24 +44,7 @@ impl Vault {
             return Err(changed_since(row.version));
         }
         let target = contain.target.trim();
-        let link_kind = match contain.action {
-            ContainmentAction::RevokeApiKey => {
-                self.revoke_api_key(actor, target).await?;
-                LinkKind::ApiKey
-            }
-            ContainmentAction::DisableStaff => {
-                self.disable_staff(actor, target).await?;
-                LinkKind::Staff
-            }
-            ContainmentAction::RemoveWebhook => {
-                self.remove_webhook(actor, target).await?;
-                LinkKind::Webhook
-            }
-            ContainmentAction::RemoveAgent => {
-                self.remove_agent(actor, target).await?;
-                LinkKind::Agent
-            }
-        };
+        let (link_kind, new_secret) = self.take_step(actor, contain.action, target).await?;
         let mut event = Some(granted.event());
         for _ in 0..APPEND_TRIES {
             let now = self.store.incident(id).await?.ok_or_else(not_found)?;
@@ -83,11 +68,59 @@ impl Vault {
                 .submit(vec![Change::AppendIncidentEntry(entry)], events)
                 .await?
             {
-                Ok(()) => return self.incident_detail(id).await,
+                Ok(()) => {
+                    let mut detail = self.incident_detail(id).await?;
+                    detail.new_secret = new_secret;
+                    return Ok(detail);
+                }
                 Err(JobError::Stale) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(changed_since(row.version))
+    }
+
+    /// The step itself, through its own permission: what it links, and a re-keyed webhook's
+    /// new secret.
+    async fn take_step(
+        &self,
+        actor: &Actor,
+        action: ContainmentAction,
+        target: &str,
+    ) -> Result<(LinkKind, Option<String>)> {
+        let mut new_secret = None;
+        let link_kind = match action {
+            ContainmentAction::RevokeApiKey => {
+                self.revoke_api_key(actor, target).await?;
+                LinkKind::ApiKey
+            }
+            ContainmentAction::DisableStaff => {
+                self.disable_staff(actor, target).await?;
+                LinkKind::Staff
+            }
+            ContainmentAction::RemoveWebhook => {
+                self.remove_webhook(actor, target).await?;
+                LinkKind::Webhook
+            }
+            ContainmentAction::RemoveAgent => {
+                self.remove_agent(actor, target).await?;
+                LinkKind::Agent
+            }
+            ContainmentAction::PauseWebhook => {
+                self.pause_webhook(actor, target).await?;
+                LinkKind::Webhook
+            }
+            ContainmentAction::RotateWebhookSecret => {
+                // No grace: the old secret is presumed known to whoever caused the incident.
+                let secret = self.rotate_webhook_secret(actor, target, Duration::ZERO);
+                new_secret = Some(secret.await?.1);
+                LinkKind::Webhook
+            }
+            ContainmentAction::PauseAgent => {
+                self.pause_agent(actor, target).await?;
+                LinkKind::Agent
+            }
+        };
+        Ok((link_kind, new_secret))
     }
 }

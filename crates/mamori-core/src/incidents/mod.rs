@@ -43,6 +43,8 @@ pub(super) struct Opening<'a> {
     pub(super) detected_ms: i64,
     pub(super) by: &'a str,
     pub(super) drill: bool,
+    /// `open` when staff open it; `draft` when the signals do.
+    pub(super) status: IncidentStatus,
 }
 
 /// Titles are short; notes say what was done.
@@ -126,7 +128,7 @@ impl Vault {
             id,
             kind: o.kind.as_str().into(),
             severity: o.severity.as_str().into(),
-            status: IncidentStatus::Open.as_str().into(),
+            status: o.status.as_str().into(),
             title_sealed: self.seal_note("incident-title", &id, 0, o.title),
             detected_ms: o.detected_ms,
             reported_by: o.by.to_string(),
@@ -141,7 +143,7 @@ impl Vault {
             at_ms: now,
             actor: o.by.to_string(),
             kind: EntryKind::Opened.as_str().into(),
-            status: Some(IncidentStatus::Open.as_str().into()),
+            status: Some(o.status.as_str().into()),
             severity: Some(o.severity.as_str().into()),
             link_kind: None,
             link_id: None,
@@ -177,6 +179,7 @@ impl Vault {
             detected_ms,
             by: &actor.id,
             drill,
+            status: IncidentStatus::Open,
         };
         let (incident, opened) = self.new_incident(&opening);
         let announced = self.announce_opened(&incident);
@@ -218,6 +221,7 @@ impl Vault {
         Ok(IncidentDetail {
             incident: self.incident_view(&row, self.entries_links(&entries)?)?,
             timeline,
+            new_secret: None,
         })
     }
 
@@ -290,7 +294,7 @@ impl Vault {
         {
             return Err(invalid(
                 "status",
-                "an incident's status only moves forward: open, assessing, contained, notifying, closed",
+                "an incident's status only moves forward: draft, open, assessing, contained, notifying, closed",
             ));
         }
         if let Some(link) = &add.link {

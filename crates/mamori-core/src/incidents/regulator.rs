@@ -161,7 +161,8 @@ fn to_complete(lang: Language, what: Part) -> String {
     format!("{TO_COMPLETE}{label}{colon}{}", heading(what, lang))
 }
 
-fn kind_name(kind: IncidentKind, lang: Language) -> &'static str {
+/// The kind's name for people (drafts and the console say it the same way).
+pub fn kind_name(kind: IncidentKind, lang: Language) -> &'static str {
     use IncidentKind::*;
     pick(
         lang,

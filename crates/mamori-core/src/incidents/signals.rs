@@ -66,8 +66,8 @@ impl Vault {
         let now = self.now_ms();
         let hour = now.div_euclid(HOUR_MS);
         let mut signals = vec![];
-        if let Some(why) = self.writer_state().integrity_problem {
-            let _ = why; // the reason may name a file: not in a title
+        // Only whether: the reason may name a file, which has no place in a title.
+        if self.writer_state().integrity_problem.is_some() {
             signals.push(Signal {
                 key: format!("ledger:{}", now.div_euclid(24 * HOUR_MS)),
                 title: "Automatic signal: the ledger no longer matches its signed head".into(),
@@ -164,6 +164,8 @@ impl Vault {
             detected_ms: now,
             by: "signals",
             drill: false,
+            // Someone confirms it (moves it on) or dismisses it (closes it with a note).
+            status: mamori_proto::incidents::IncidentStatus::Draft,
         };
         let (incident, opened) = self.new_incident(&opening);
         let id = incident.id;

@@ -155,6 +155,10 @@ async fn deliver_page(
     if hook.removed_ms.is_some() {
         return Ok(Step::Gone);
     }
+    if hook.paused_ms.is_some() {
+        // Held, not skipped: the cursor stays where it is until the subscription is resumed.
+        return Ok(Step::Wait(RESCAN));
+    }
     let now = vault.now_ms();
     if hook.next_attempt_ms > now {
         let wait = Duration::from_millis((hook.next_attempt_ms - now) as u64);
@@ -289,16 +293,25 @@ async fn send(
         "data": crate::outbox::event_data(event),
     })
     .to_string();
-    let secret = vault.keyring.webhook_secret(&hook.id);
     let signed = format!("{msg_id}.{timestamp}.{body}");
-    let signature = STANDARD.encode(mamori_crypto::hmac_sha256(
-        secret.as_ref(),
-        signed.as_bytes(),
-    ));
+    let signature = |version: i64| {
+        let secret = vault.keyring.webhook_secret(&hook.id, version);
+        let mac = mamori_crypto::hmac_sha256(secret.as_ref(), signed.as_bytes());
+        format!("v1,{}", STANDARD.encode(mac))
+    };
+    let mut signatures = signature(hook.secret_version);
+    // During a rotation's grace period the previous secret signs too (space-separated, as
+    // Standard Webhooks allows), so a receiver still holding it verifies.
+    if hook
+        .previous_secret_until_ms
+        .is_some_and(|until| until > vault.now_ms())
+    {
+        signatures = format!("{signatures} {}", signature(hook.secret_version - 1));
+    }
     let headers = [
         ("webhook-id", msg_id),
         ("webhook-timestamp", timestamp.to_string()),
-        ("webhook-signature", format!("v1,{signature}")),
+        ("webhook-signature", signatures),
     ];
     sender.post_json(&hook.url, &headers, body).await
 }

@@ -16,6 +16,7 @@ use crate::vault::{Actor, Vault};
 use crate::{format_id, format_time, new_id, parse_id};
 
 mod delivery;
+mod pause;
 pub use delivery::WebhookSettings;
 pub(crate) use delivery::{Deliveries, RESCAN};
 
@@ -44,6 +45,10 @@ pub struct WebhookInfo {
     /// Failed attempts on the next event.
     pub attempts: i64,
     pub last_status: Option<i64>,
+    /// Since when nothing is sent (RFC 3339), if paused.
+    pub paused_at: Option<String>,
+    /// Until when the previous signing secret also signs, after a rotation with a grace period.
+    pub previous_secret_until: Option<String>,
 }
 
 impl From<&WebhookRow> for WebhookInfo {
@@ -56,6 +61,8 @@ impl From<&WebhookRow> for WebhookInfo {
             cursor: w.cursor,
             attempts: w.attempts,
             last_status: w.last_status,
+            paused_at: w.paused_ms.map(format_time),
+            previous_secret_until: w.previous_secret_until_ms.map(format_time),
         }
     }
 }
@@ -100,6 +107,14 @@ fn check_types(types: &[String]) -> Result<String> {
     Ok(types.join(","))
 }
 
+fn unknown_webhook() -> CoreError {
+    CoreError::invalid(
+        ErrorCode::UnknownWebhook,
+        "id",
+        "no active webhook has this id",
+    )
+}
+
 fn webhook_id(text: &str) -> Result<[u8; 16]> {
     parse_id(text).ok_or_else(|| {
         CoreError::invalid(
@@ -111,11 +126,12 @@ fn webhook_id(text: &str) -> Result<[u8; 16]> {
 }
 
 impl Vault {
-    /// The subscription's signing secret in Standard Webhooks form (`whsec_<base64>`).
-    pub fn webhook_secret(&self, id: &[u8; 16]) -> String {
+    /// A version of the subscription's signing secret in Standard Webhooks form
+    /// (`whsec_<base64>`).
+    pub fn webhook_secret(&self, id: &[u8; 16], version: i64) -> String {
         format!(
             "whsec_{}",
-            STANDARD.encode(*self.keyring.webhook_secret(id))
+            STANDARD.encode(*self.keyring.webhook_secret(id, version))
         )
     }
 
@@ -140,12 +156,15 @@ impl Vault {
             attempts: 0,
             next_attempt_ms: 0,
             last_status: None,
+            paused_ms: None,
+            secret_version: 0,
+            previous_secret_until_ms: None,
         };
         let event = granted.event();
         self.ledger
             .submit(vec![Change::InsertWebhook(row.clone())], vec![event])
             .await??;
-        Ok((WebhookInfo::from(&row), self.webhook_secret(&row.id)))
+        Ok((WebhookInfo::from(&row), self.webhook_secret(&row.id, 0)))
     }
 
     pub async fn list_webhooks(&self, by: &Actor) -> Result<Vec<WebhookInfo>> {
@@ -170,31 +189,14 @@ impl Vault {
         self.ledger
             .submit(vec![change], vec![event])
             .await?
-            .map_err(|_| {
-                CoreError::invalid(
-                    ErrorCode::UnknownWebhook,
-                    "id",
-                    "no active webhook has this id",
-                )
-            })
+            .map_err(|_| unknown_webhook())
     }
 
     /// Sends everything again from outbox seq `from` on (dead letters included).
     pub async fn replay_webhook(&self, by: &Actor, id: &str, from: i64) -> Result<()> {
         let granted = self.grant(by, WEBHOOKS, "webhook.replay").await?;
         let id = webhook_id(id)?;
-        if self
-            .store
-            .webhook(&id)
-            .await?
-            .is_none_or(|w| w.removed_ms.is_some())
-        {
-            return Err(CoreError::invalid(
-                ErrorCode::UnknownWebhook,
-                "id",
-                "no active webhook has this id",
-            ));
-        }
+        self.active_webhook(&id).await?;
         let change = Change::WebhookProgress {
             id,
             expected_cursor: None,
@@ -206,5 +208,11 @@ impl Vault {
         let event = granted.event();
         self.ledger.submit(vec![change], vec![event]).await??;
         Ok(())
+    }
+
+    async fn active_webhook(&self, id: &[u8; 16]) -> Result<WebhookRow> {
+        (self.store.webhook(id).await?)
+            .filter(|w| w.removed_ms.is_none())
+            .ok_or_else(unknown_webhook)
     }
 }

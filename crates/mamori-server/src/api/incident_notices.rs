@@ -85,7 +85,9 @@ pub(crate) fn draft_page(
 /// A draft report to a law's authority, with the contents that law requires: filled in from
 /// the register (awareness and its deadline, the kind, containment steps, people and categories
 /// from the prepared notices) and marked where staff must complete it. Markdown, or HTML to
-/// print. Counts and category names only — never a title, a note or a person. Ledgered.
+/// print. Counts and category names only — never a title, a note or a person. Ledgered; the
+/// first draft of an incident is also its `regulator_draft` milestone in the drill report (a
+/// GET that records: drafting is a step of the response plan, not a mere read).
 #[utoipa::path(get, path = "/v1/incidents/{id}/regulator-draft", params(("id" = uuid::Uuid, Path), RegulatorDraftQuery),
     responses((status = 200, description = "The draft: Markdown, or HTML with `format=html`", content((String = "text/markdown"), (String = "text/html"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]

@@ -2,7 +2,7 @@
 
 use super::*;
 use mamori_proto::ErrorCode;
-pub use mamori_proto::webhooks::{AddWebhook, FeedQuery, ReplayRequest, WebhookBody};
+pub use mamori_proto::webhooks::{AddWebhook, FeedQuery, ReplayRequest, RotateSecret, WebhookBody};
 
 pub use mamori_proto::outbox::FeedBody;
 
@@ -45,6 +45,8 @@ fn webhook_body(w: mamori_core::webhooks::WebhookInfo) -> WebhookBody {
             cursor: w.cursor,
             attempts: w.attempts,
             last_status: w.last_status,
+            paused_at: w.paused_at,
+            previous_secret_until: w.previous_secret_until,
             secret: None,
         }
     }
@@ -115,4 +117,50 @@ pub async fn replay_webhook(
     }
     s.vault.replay_webhook(&actor, &id, body.from).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pauses a subscription: nothing is sent until it is resumed; its position in the feed stays,
+/// so what was held is sent, in order, when it is. Ledgered (`webhook.pause`).
+#[utoipa::path(post, path = "/v1/webhooks/{id}/pause", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn pause_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.vault.pause_webhook(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resumes a paused subscription. Ledgered (`webhook.resume`).
+#[utoipa::path(post, path = "/v1/webhooks/{id}/resume", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn resume_webhook(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.vault.resume_webhook(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes a new signing secret current and returns it once; the previous one also signs for
+/// `grace_hours` (several signatures in one header, as Standard Webhooks allows). Ledgered
+/// (`webhook.rotate_secret`).
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", params(("id" = uuid::Uuid, Path)), request_body = RotateSecret,
+    responses((status = 200, body = WebhookBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn rotate_webhook_secret(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<RotateSecret>,
+) -> ApiResult<Json<WebhookBody>> {
+    let grace = std::time::Duration::from_secs(u64::from(body.grace_hours) * 3600);
+    let (info, secret) = s.vault.rotate_webhook_secret(&actor, &id, grace).await?;
+    let mut out = webhook_body(info);
+    out.secret = Some(secret);
+    Ok(Json(out))
 }

@@ -1,6 +1,7 @@
 //! `/console/admin/agents`: for roles with `admin = ["agents"]`, the Data Rights Protocol agents
 //! (active or removed), registering one from the DRP service directory — a sensitive step, since
-//! it lets an outside party file requests for people — and removing one (its tokens stop at once).
+//! it lets an outside party file requests for people — pausing and resuming one, and removing
+//! one (its tokens stop at once).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -43,6 +44,11 @@ pub(crate) struct AgentWords {
     added: &'static str,
     remove: &'static str,
     removed: &'static str,
+    pause: &'static str,
+    paused: &'static str,
+    paused_since: &'static str,
+    resume: &'static str,
+    resumed: &'static str,
 }
 
 const EN: AgentWords = AgentWords {
@@ -54,6 +60,11 @@ const EN: AgentWords = AgentWords {
     added: "Registered: the agent can pair now.",
     remove: "Remove",
     removed: "Removed: its tokens no longer work; its requests stay in the register.",
+    pause: "Pause",
+    paused: "Paused: its tokens are refused until it is resumed; its requests stay in the register.",
+    paused_since: "Paused since",
+    resume: "Resume",
+    resumed: "Resumed: its tokens work again.",
 };
 
 const JA: AgentWords = AgentWords {
@@ -65,6 +76,11 @@ const JA: AgentWords = AgentWords {
     added: "登録しました。代理人はペアリングできます。",
     remove: "削除",
     removed: "削除しました。トークンは無効になり、請求は台帳に残ります。",
+    pause: "一時停止",
+    paused: "一時停止しました。再開するまでトークンを拒否します。請求は台帳に残ります。",
+    paused_since: "一時停止の開始",
+    resume: "再開",
+    resumed: "再開しました。トークンは再び使えます。",
 };
 
 const FR: AgentWords = AgentWords {
@@ -76,6 +92,11 @@ const FR: AgentWords = AgentWords {
     added: "Enregistré\u{a0}: le mandataire peut s’apparier.",
     remove: "Retirer",
     removed: "Retiré\u{a0}: ses jetons ne fonctionnent plus\u{a0}; ses demandes restent au registre.",
+    pause: "Suspendre",
+    paused: "Suspendu\u{a0}: ses jetons sont refusés jusqu’à la reprise\u{a0}; ses demandes restent au registre.",
+    paused_since: "Suspendu depuis",
+    resume: "Reprendre",
+    resumed: "Repris\u{a0}: ses jetons fonctionnent de nouveau.",
 };
 
 pub(crate) fn agent_words(lang: Language) -> AgentWords {
@@ -224,4 +245,50 @@ pub async fn remove(
     agents_page(&s, lang, &signed, said).await
 }
 
-console_form!(AddForm, RemoveForm);
+#[derive(Deserialize)]
+pub struct PauseForm {
+    csrf: String,
+    lang: Option<String>,
+    agent: String,
+    /// Present (the Resume button): resume; absent: pause.
+    resume: Option<String>,
+}
+
+/// Pauses or resumes an agent (decided and ledgered); not sensitive: resuming gives back only
+/// what was registered under step-up.
+pub async fn pause(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<PauseForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return agents_page(&s, lang, &signed, (None, bad)).await;
+        }
+        Posted::Answer(answer) => return answer,
+    };
+    let (w, aw) = (super::words::words(lang), agent_words(lang));
+    let resume = form.resume.is_some();
+    let action = if resume {
+        "drp.agent_resume"
+    } else {
+        "drp.agent_pause"
+    };
+    let done = match s.vault.staff_actor(&signed.session, action).await {
+        Ok(actor) if resume => s.vault.resume_agent(&actor, &form.agent).await,
+        Ok(actor) => s.vault.pause_agent(&actor, &form.agent).await,
+        Err(e) => Err(e),
+    };
+    let said = match done {
+        Ok(()) => (Some(if resume { aw.resumed } else { aw.paused }), None),
+        Err(e) => match refusal_line(&w, &e) {
+            Some(text) => (None, Some(text)),
+            None => return crate::problem::ApiError::from(e).into_response(),
+        },
+    };
+    agents_page(&s, lang, &signed, said).await
+}
+
+console_form!(AddForm, RemoveForm, PauseForm);

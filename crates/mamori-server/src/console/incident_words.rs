@@ -39,6 +39,7 @@ pub(crate) struct IncidentWords {
     pub(crate) target: &'static str,
     pub(crate) contain_button: &'static str,
     pub(crate) contained: &'static str,
+    pub(crate) new_secret: &'static str,
     pub(crate) deadlines: &'static str,
     pub(crate) deadlines_intro: &'static str,
     pub(crate) law: &'static str,
@@ -90,6 +91,7 @@ const EN: IncidentWords = IncidentWords {
     target: "Key or staff id",
     contain_button: "Take the step",
     contained: "Done, and recorded on the timeline.",
+    new_secret: "The subscription’s new signing secret (Standard Webhooks), shown this once — give it to its receiver:",
     deadlines: "Who must be told, by when",
     deadlines_intro: "Each law's duties, counted from when the business became aware. A summary for planning, not legal advice: each duty's legal source is in GET /v1/incidents/ID/deadlines.",
     law: "Law",
@@ -141,6 +143,7 @@ const JA: IncidentWords = IncidentWords {
     target: "キーまたはスタッフのID",
     contain_button: "実行する",
     contained: "実行し、タイムラインに記録しました。",
+    new_secret: "購読の新しい署名用シークレット（Standard Webhooks）は今回だけ表示します。受信側に渡してください：",
     deadlines: "誰に、いつまでに知らせるか",
     deadlines_intro: "法律ごとの義務を、事業者が認識した時点から数えています。計画のための要約であり、法的助言ではありません。各義務の法的根拠は GET /v1/incidents/ID/deadlines にあります。",
     law: "法律",
@@ -192,6 +195,7 @@ const FR: IncidentWords = IncidentWords {
     target: "Identifiant de la clé ou du membre",
     contain_button: "Exécuter",
     contained: "Fait, et consigné dans la chronologie.",
+    new_secret: "Le nouveau secret de signature de l’abonnement (Standard Webhooks), affiché cette seule fois — à transmettre à son destinataire\u{a0}:",
     deadlines: "Qui prévenir, et avant quand",
     deadlines_intro: "Les obligations de chaque loi, comptées depuis la prise de connaissance. Un résumé pour s’organiser, pas un avis juridique\u{a0}: la source juridique de chaque obligation est dans GET /v1/incidents/ID/deadlines.",
     law: "Loi",
@@ -227,35 +231,7 @@ fn pick(lang: Language, said: [&'static str; 3]) -> &'static str {
 }
 
 pub(crate) fn kind_name(k: IncidentKind, lang: Language) -> &'static str {
-    use IncidentKind::*;
-    pick(
-        lang,
-        match k {
-            LostDevice => [
-                "Lost or stolen device",
-                "端末の紛失・盗難",
-                "Appareil perdu ou volé",
-            ],
-            LeakedCredential => [
-                "Leaked credential",
-                "認証情報の漏えい",
-                "Identifiant divulgué",
-            ],
-            VendorBreach => [
-                "Breach at a vendor",
-                "委託先での漏えい",
-                "Violation chez un prestataire",
-            ],
-            MisdirectedEmail => [
-                "Misdirected e-mail",
-                "メールの誤送信",
-                "Courriel mal adressé",
-            ],
-            UnauthorisedAccess => ["Unauthorised access", "不正アクセス", "Accès non autorisé"],
-            Ransomware => ["Ransomware", "ランサムウェア", "Rançongiciel"],
-            Other => ["Other", "その他", "Autre"],
-        },
-    )
+    mamori_core::incidents::regulator::kind_name(k, lang)
 }
 
 pub(crate) fn severity_name(s: IncidentSeverity, lang: Language) -> &'static str {
@@ -276,6 +252,11 @@ pub(crate) fn status_name(s: IncidentStatus, lang: Language) -> &'static str {
     pick(
         lang,
         match s {
+            Draft => [
+                "Draft — to confirm",
+                "下書き（要確認）",
+                "Brouillon — à confirmer",
+            ],
             Open => ["Open", "起票済み", "Ouvert"],
             Assessing => ["Assessing", "評価中", "En évaluation"],
             Contained => ["Contained", "封じ込め済み", "Maîtrisé"],
@@ -329,6 +310,21 @@ pub(crate) fn action_name(a: ContainmentAction, lang: Language) -> &'static str 
                 "Remove a rights agent",
                 "代理人（DRP）を削除",
                 "Retirer un agent de droits",
+            ],
+            ContainmentAction::PauseWebhook => [
+                "Pause a webhook subscription",
+                "Webhookの購読を一時停止",
+                "Suspendre un abonnement webhook",
+            ],
+            ContainmentAction::RotateWebhookSecret => [
+                "Replace a webhook’s signing secret",
+                "Webhookの署名シークレットを更新",
+                "Remplacer le secret de signature d’un webhook",
+            ],
+            ContainmentAction::PauseAgent => [
+                "Pause a rights agent",
+                "代理人（DRP）を一時停止",
+                "Suspendre un agent de droits",
             ],
         },
     )

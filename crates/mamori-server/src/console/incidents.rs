@@ -57,6 +57,8 @@ struct OnePage {
     lang: Language,
     status: Option<&'static str>,
     error: Option<String>,
+    /// A webhook's new signing secret after a rotation step, shown this once.
+    secret: Option<String>,
 }
 
 /// The names the templates show.
@@ -167,6 +169,17 @@ pub(super) async fn one_page(
     id: &str,
     said: Said,
 ) -> Response {
+    page_with_secret(s, lang, signed, id, said, None).await
+}
+
+async fn page_with_secret(
+    s: &AppState,
+    lang: Language,
+    signed: &Signed,
+    id: &str,
+    said: Said,
+    secret: Option<String>,
+) -> Response {
     let f = frame(s, lang, signed, "incidents");
     let Some(id) = mamori_core::parse_id(id) else {
         return refused(
@@ -224,6 +237,7 @@ pub(super) async fn one_page(
         lang,
         status: said.0,
         error: said.1,
+        secret,
     };
     with_status(page.render(), code)
 }
@@ -501,8 +515,12 @@ pub async fn contain(
             .await?;
         s.vault.contain_incident(&actor, &incident, &contain).await
     };
-    match said_of(done.await.map(|_| iw.contained), &iw, lang) {
-        Ok(said) => one_page(&s, lang, &signed, &id, said).await,
+    let (done, secret) = match done.await {
+        Ok(detail) => (Ok(iw.contained), detail.new_secret),
+        Err(e) => (Err(e), None),
+    };
+    match said_of(done, &iw, lang) {
+        Ok(said) => page_with_secret(&s, lang, &signed, &id, said, secret).await,
         Err(answer) => *answer,
     }
 }

@@ -1,6 +1,6 @@
 //! `/console/admin/webhooks`: for roles with `admin = ["webhooks"]`, the subscriptions with their
 //! delivery (last answer, failed attempts), subscribing a URL — a sensitive step, since events
-//! leave for it; its signing secret is shown once — and removing one.
+//! leave for it; its signing secret is shown once — pausing and resuming one, and removing one.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -50,6 +50,11 @@ pub(crate) struct WebhookWords {
     replay: &'static str,
     replay_from: &'static str,
     replayed: &'static str,
+    pause: &'static str,
+    paused: &'static str,
+    paused_since: &'static str,
+    resume: &'static str,
+    resumed: &'static str,
 }
 
 const EN: WebhookWords = WebhookWords {
@@ -65,6 +70,11 @@ const EN: WebhookWords = WebhookWords {
     replay: "Replay",
     replay_from: "From event number",
     replayed: "Replaying: the events from that number on are sent again, in order.",
+    pause: "Pause",
+    paused: "Paused: nothing is sent until it is resumed; events wait their turn.",
+    paused_since: "Paused since",
+    resume: "Resume",
+    resumed: "Resumed: what was held is being sent, in order.",
 };
 
 const JA: WebhookWords = WebhookWords {
@@ -80,6 +90,11 @@ const JA: WebhookWords = WebhookWords {
     replay: "再送",
     replay_from: "再送を始めるイベント番号",
     replayed: "再送します。その番号以降のイベントを順に送り直します。",
+    pause: "一時停止",
+    paused: "一時停止しました。再開するまで何も送りません。イベントは順番を待ちます。",
+    paused_since: "一時停止の開始",
+    resume: "再開",
+    resumed: "再開しました。保留していたイベントを順に送ります。",
 };
 
 const FR: WebhookWords = WebhookWords {
@@ -95,6 +110,11 @@ const FR: WebhookWords = WebhookWords {
     replay: "Renvoyer",
     replay_from: "À partir de l’événement numéro",
     replayed: "Renvoi en cours\u{a0}: les événements à partir de ce numéro sont renvoyés, dans l’ordre.",
+    pause: "Suspendre",
+    paused: "Suspendu\u{a0}: rien n’est envoyé avant la reprise\u{a0}; les événements attendent leur tour.",
+    paused_since: "Suspendu depuis",
+    resume: "Reprendre",
+    resumed: "Repris\u{a0}: ce qui était retenu est envoyé, dans l’ordre.",
 };
 
 pub(crate) fn webhook_words(lang: Language) -> WebhookWords {
@@ -243,6 +263,56 @@ pub async fn remove(
     webhooks_page(&s, lang, &signed, said).await
 }
 
+/// Pauses or resumes a subscription (decided and ledgered); not sensitive: resuming only sends
+/// on to the URL subscribed under step-up.
+pub async fn pause(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<PauseForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (lang, signed, form) = match posted(&s, &headers, form).await {
+        Posted::Ours(lang, signed, form) => (lang, signed, form),
+        Posted::NotOurs(lang, signed) => {
+            let bad = Some(super::words::words(lang).bad_form.into());
+            return webhooks_page(&s, lang, &signed, (None, bad, None)).await;
+        }
+        Posted::Answer(answer) => return answer,
+    };
+    let w = super::words::words(lang);
+    let (ww, resume) = (webhook_words(lang), form.resume.is_some());
+    let action = if resume {
+        "webhook.resume"
+    } else {
+        "webhook.pause"
+    };
+    let done = match s.vault.staff_actor(&signed.session, action).await {
+        Ok(actor) if resume => s.vault.resume_webhook(&actor, &form.webhook).await,
+        Ok(actor) => s.vault.pause_webhook(&actor, &form.webhook).await,
+        Err(e) => Err(e),
+    };
+    let said = match done {
+        Ok(()) => (
+            Some(if resume { ww.resumed } else { ww.paused }),
+            None,
+            None,
+        ),
+        Err(e) => match refusal_line(&w, &e) {
+            Some(text) => (None, Some(text), None),
+            None => return crate::problem::ApiError::from(e).into_response(),
+        },
+    };
+    webhooks_page(&s, lang, &signed, said).await
+}
+
+#[derive(Deserialize)]
+pub struct PauseForm {
+    csrf: String,
+    lang: Option<String>,
+    webhook: String,
+    /// Present (the Resume button): resume; absent: pause.
+    resume: Option<String>,
+}
+
 #[derive(Deserialize)]
 pub struct ReplayForm {
     csrf: String,
@@ -290,4 +360,4 @@ pub async fn replay(
     webhooks_page(&s, lang, &signed, said).await
 }
 
-console_form!(AddForm, RemoveForm, ReplayForm);
+console_form!(AddForm, RemoveForm, ReplayForm, PauseForm);

@@ -257,7 +257,8 @@ impl TryFrom<SurveyRelease> for SurveyReleaseRow {
     }
 }
 
-pub(super) const DRP_AGENT_COLUMNS: &str = "id, name, verify_key, created_ms, removed_ms";
+pub(super) const DRP_AGENT_COLUMNS: &str =
+    "id, name, verify_key, created_ms, removed_ms, paused_ms";
 
 /// Agents' ids are their directory names (text), so the row maps as it is.
 #[derive(sqlx::FromRow)]
@@ -267,6 +268,7 @@ pub(super) struct DrpAgent {
     verify_key: Vec<u8>,
     created_ms: i64,
     removed_ms: Option<i64>,
+    paused_ms: Option<i64>,
 }
 
 impl TryFrom<DrpAgent> for DrpAgentRow {
@@ -278,6 +280,7 @@ impl TryFrom<DrpAgent> for DrpAgentRow {
             verify_key: r.verify_key,
             created_ms: r.created_ms,
             removed_ms: r.removed_ms,
+            paused_ms: r.paused_ms,
         })
     }
 }
@@ -302,8 +305,7 @@ impl TryFrom<DrpRequest> for DrpRequestRow {
     }
 }
 
-pub(super) const WEBHOOK_COLUMNS: &str =
-    "id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status";
+pub(super) const WEBHOOK_COLUMNS: &str = "id, url, event_types, created_ms, removed_ms, cursor, attempts, next_attempt_ms, last_status, paused_ms, secret_version, previous_secret_until_ms";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Webhook {
@@ -316,6 +318,9 @@ pub(super) struct Webhook {
     attempts: i64,
     next_attempt_ms: i64,
     last_status: Option<i64>,
+    paused_ms: Option<i64>,
+    secret_version: i64,
+    previous_secret_until_ms: Option<i64>,
 }
 
 impl TryFrom<Webhook> for WebhookRow {
@@ -331,6 +336,9 @@ impl TryFrom<Webhook> for WebhookRow {
             attempts: r.attempts,
             next_attempt_ms: r.next_attempt_ms,
             last_status: r.last_status,
+            paused_ms: r.paused_ms,
+            secret_version: r.secret_version,
+            previous_secret_until_ms: r.previous_secret_until_ms,
         })
     }
 }

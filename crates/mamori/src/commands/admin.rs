@@ -55,10 +55,10 @@ pub(super) async fn agent(paths: &Paths, command: AgentCommand) -> anyhow::Resul
         }
         AgentCommand::List => {
             for a in ctx.vault.list_agents(&operator).await? {
-                let state = if a.removed_ms.is_some() {
-                    "removed"
-                } else {
-                    "active"
+                let state = match (a.removed_ms, a.paused_ms) {
+                    (Some(_), _) => "removed",
+                    (None, Some(_)) => "paused",
+                    (None, None) => "active",
                 };
                 println!("{}\t{}\t{}", a.id, state, a.name);
             }
@@ -66,6 +66,14 @@ pub(super) async fn agent(paths: &Paths, command: AgentCommand) -> anyhow::Resul
         AgentCommand::Remove { id } => {
             ctx.vault.remove_agent(&operator, &id).await?;
             println!("removed agent {id}");
+        }
+        AgentCommand::Pause { id } => {
+            ctx.vault.pause_agent(&operator, &id).await?;
+            println!("paused agent {id}: its tokens are refused until `mamori agent resume {id}`");
+        }
+        AgentCommand::Resume { id } => {
+            ctx.vault.resume_agent(&operator, &id).await?;
+            println!("resumed agent {id}");
         }
     }
     Ok(())
@@ -97,8 +105,10 @@ pub(super) async fn webhook(
         WebhookCommand::List => {
             for w in ctx.vault.list_webhooks(&operator).await? {
                 let status = w.last_status.map_or("-".to_string(), |s| s.to_string());
+                let paused =
+                    (w.paused_at.as_deref()).map_or(String::new(), |t| format!("\tpaused={t}"));
                 println!(
-                    "{}\t{}\t{}\tcursor={}\tattempts={}\tlast_status={status}",
+                    "{}\t{}\t{}\tcursor={}\tattempts={}\tlast_status={status}{paused}",
                     w.id,
                     w.url,
                     w.event_types.join(","),
@@ -110,6 +120,22 @@ pub(super) async fn webhook(
         WebhookCommand::Remove { id } => {
             ctx.vault.remove_webhook(&operator, &id).await?;
             println!("removed {id}");
+        }
+        WebhookCommand::Pause { id } => {
+            ctx.vault.pause_webhook(&operator, &id).await?;
+            println!("paused {id}: nothing is sent until `mamori webhook resume {id}`");
+        }
+        WebhookCommand::Resume { id } => {
+            ctx.vault.resume_webhook(&operator, &id).await?;
+            println!("resumed {id}: what was held is sent, in order");
+        }
+        WebhookCommand::RotateSecret { id, grace } => {
+            let (_, secret) = ctx
+                .vault
+                .rotate_webhook_secret(&operator, &id, grace)
+                .await?;
+            eprintln!("new signing secret for {id} (shown once):");
+            println!("{secret}");
         }
         WebhookCommand::Replay { id, from } => {
             ctx.vault.replay_webhook(&operator, &id, from).await?;

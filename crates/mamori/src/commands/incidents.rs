@@ -198,7 +198,7 @@ pub(super) fn print_notices(s: &mamori_proto::incident_notices::NoticeSummary) {
     }
 }
 
-/// `mamori incident contain ID --version N --revoke-key|--disable-staff|--remove-webhook|--remove-agent T`.
+/// `mamori incident contain ID --version N --revoke-key|--disable-staff|--remove-webhook|… T`.
 async fn contain_step(ctx: &Context, command: IncidentCommand) -> anyhow::Result<()> {
     let IncidentCommand::Contain {
         id,
@@ -207,6 +207,9 @@ async fn contain_step(ctx: &Context, command: IncidentCommand) -> anyhow::Result
         disable_staff,
         remove_webhook,
         remove_agent,
+        pause_webhook,
+        rotate_webhook_secret,
+        pause_agent,
         note,
     } = command
     else {
@@ -218,10 +221,16 @@ async fn contain_step(ctx: &Context, command: IncidentCommand) -> anyhow::Result
         (ContainmentAction::DisableStaff, disable_staff),
         (ContainmentAction::RemoveWebhook, remove_webhook),
         (ContainmentAction::RemoveAgent, remove_agent),
+        (ContainmentAction::PauseWebhook, pause_webhook),
+        (
+            ContainmentAction::RotateWebhookSecret,
+            rotate_webhook_secret,
+        ),
+        (ContainmentAction::PauseAgent, pause_agent),
     ]
     .into_iter()
     .find_map(|(action, target)| Some((action, target?)))
-    .context("give one step: --revoke-key, --disable-staff, --remove-webhook or --remove-agent")?;
+    .context("give one containment step (see --help)")?;
     let contain = Contain {
         version,
         action,
@@ -229,7 +238,12 @@ async fn contain_step(ctx: &Context, command: IncidentCommand) -> anyhow::Result
         note,
     };
     let operator = context::operator();
-    print_detail(&ctx.vault.contain_incident(&operator, &id, &contain).await?);
+    let detail = ctx.vault.contain_incident(&operator, &id, &contain).await?;
+    print_detail(&detail);
+    if let Some(secret) = &detail.new_secret {
+        eprintln!("the subscription's new signing secret (shown once):");
+        println!("{secret}");
+    }
     Ok(())
 }
 

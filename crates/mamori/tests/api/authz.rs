@@ -252,6 +252,7 @@ fn request(
             Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["consent.changed"]})),
         ),
         ("POST", "/v1/webhooks/{id}/replay") => (path, Some(json!({"from": 1}))),
+        ("POST", "/v1/webhooks/{id}/rotate-secret") => (path, Some(json!({"grace_hours": 0}))),
         ("GET", "/v1/ledger/proof/inclusion") => (format!("{path}?leaf=0"), None),
         ("GET", "/v1/ledger/proof/consistency") => (format!("{path}?first=1&second=2"), None),
         ("POST", "/v1/scrub") => (path, Some(json!({"texts": ["call 090-1234-5678"]}))),

@@ -557,3 +557,62 @@ pub async fn administrators_replay_a_webhook_from_the_console(app: TestApp) {
     let hooks = app.vault.list_webhooks(&actor_cli()).await.unwrap();
     assert_eq!(hooks[0].cursor, 0, "delivery starts again from event 1");
 }
+
+/// Pausing a webhook or an agent from the console holds it (the page says since when and
+/// offers Resume), resuming undoes it, an unknown one is refused, other roles are refused.
+pub async fn administrators_pause_and_resume_webhooks_and_agents_in_the_console(app: TestApp) {
+    let operator = actor_cli();
+    let (hook, _) = (app.vault)
+        .add_webhook(&operator, "http://127.0.0.1:9/held", &["*".to_string()])
+        .await
+        .unwrap();
+    let key = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+    (app.vault
+        .register_agent(&operator, "HELD", "Held agent", key))
+    .await
+    .unwrap();
+    let (cookie, _) =
+        crate::staff_sign_in::signed_in_as(&app, "pauses@staff.example", "privacy_officer").await;
+    for (path, field, target, said) in [
+        (
+            "/console/admin/webhooks/pause",
+            "webhook",
+            hook.id.as_str(),
+            "Suspendu depuis",
+        ),
+        (
+            "/console/admin/agents/pause",
+            "agent",
+            "HELD",
+            "Suspendu depuis",
+        ),
+    ] {
+        let form = [(field, target), ("lang", "fr")];
+        let (status, page) = post_keys(&app, &cookie, path, &form).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains(said) && page.contains("Reprendre"), "{page}");
+        let form = [(field, target), ("resume", "1")];
+        let (status, page) = post_keys(&app, &cookie, path, &form).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(!page.contains("paused-since"), "{page}");
+        let form = [(field, "NOBODY")];
+        let (status, _) = post_keys(&app, &cookie, path, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    }
+    assert!(
+        (app.vault.list_webhooks(&operator).await.unwrap())
+            .iter()
+            .all(|h| h.paused_at.is_none())
+    );
+    let (support, _) =
+        crate::staff_sign_in::signed_in_as(&app, "nopauses@staff.example", "support").await;
+    let csrf = crate::form_csrf(&console_get(&app, &support, "/console").await.1);
+    let form = [("webhook", hook.id.as_str()), ("csrf", &csrf)];
+    let (status, page) = post_keys(&app, &support, "/console/admin/webhooks/pause", &form).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(
+        (app.vault.list_webhooks(&operator).await.unwrap())
+            .iter()
+            .all(|h| h.paused_at.is_none())
+    );
+}

@@ -220,6 +220,15 @@ pub async fn officers_notify_people_and_draft_reports_in_the_console(app: TestAp
         draft.contains("再発防止策") && !draft.contains("Support key posted"),
         "{draft}"
     );
+    for law in ["gdpr-ish", ""] {
+        let link = format!("{path}/draft?jurisdiction={law}");
+        let (status, said) = console_get(&app, &cookie, &link).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{law}: {said}");
+        assert!(
+            said.contains("invalid_value") && !said.contains("gdpr-ish"),
+            "{said}"
+        );
+    }
     // A deadline extended from the page, with its reason.
     let version = crate::between(&page, "id=\"incident-version\">", "<").to_string();
     let extend = [
@@ -236,4 +245,32 @@ pub async fn officers_notify_people_and_draft_reports_in_the_console(app: TestAp
         page.contains("Deadline extended") && page.contains("extended from 2026-01-04T09:00:00Z"),
         "{page}"
     );
+}
+
+/// Re-keying a webhook from the incident page shows its new secret this once, in the page's
+/// language; the page read again does not.
+pub async fn a_webhook_rekeyed_from_the_incident_page_shows_its_secret_once(app: TestApp) {
+    let operator = mamori::context::operator();
+    let (hook, original) = (app.vault)
+        .add_webhook(&operator, "http://127.0.0.1:9/rekeyed", &["*".to_string()])
+        .await
+        .unwrap();
+    let incident = crate::incidents::open(&app, "A signing secret in a screenshot").await;
+    let path = format!("/console/incidents/{}", incident["id"].as_str().unwrap());
+    let (cookie, _) = signed_in_as(&app, "rekey@staff.example", "privacy_officer").await;
+    let csrf = form_csrf(&console_get(&app, &cookie, &path).await.1);
+    let step = [
+        ("csrf", csrf.as_str()),
+        ("lang", "fr"),
+        ("version", "1"),
+        ("action", "rotate_webhook_secret"),
+        ("target", hook.id.as_str()),
+    ];
+    let (status, page) = console_post(&app, &cookie, &format!("{path}/containment"), &step).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("affiché cette seule fois"), "{page}");
+    let secret = crate::between(&page, "id=\"new-secret\" class=\"wrap\">", "<");
+    assert!(secret.starts_with("whsec_") && secret != original, "{page}");
+    let (_, again) = console_get(&app, &cookie, &path).await;
+    assert!(!again.contains(secret) && !again.contains("new-secret"));
 }

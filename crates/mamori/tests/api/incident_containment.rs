@@ -193,3 +193,76 @@ pub async fn a_webhook_and_an_agent_are_stopped_from_the_incident(app: TestApp) 
         assert!(r.status().is_client_error(), "{action}");
     }
 }
+
+/// Pausing is containment that can be undone, and a re-keyed webhook's new secret is shown once
+/// in the answer; a paused agent cannot pair until it is resumed.
+pub async fn a_webhook_and_an_agent_are_paused_and_rekeyed_from_the_incident(app: TestApp) {
+    let operator = mamori::context::operator();
+    let (webhook, original) = (app.vault)
+        .add_webhook(&operator, "http://127.0.0.1:9/paused", &["*".to_string()])
+        .await
+        .unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[12; 32]);
+    let verify_key = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes())
+    };
+    (app.vault
+        .register_agent(&operator, "SLOW", "Slow agent", &verify_key))
+    .await
+    .unwrap();
+    let pair = async |nonce: i64| {
+        let message = crate::drp_envelope("SLOW", "KITSUNE_GOODS_LTD", -5 - nonce, 300);
+        let r = app.client.post(app.url("/v1/agent/SLOW"));
+        let r = r.header("content-type", "text/plain");
+        r.body(crate::drp_signed(&key, &message))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let incident = open(&app, "A partner's signing secret was pasted in a ticket").await;
+    let id = incident["id"].as_str().unwrap();
+    for (version, action, target) in [
+        (1, "pause_webhook", webhook.id.as_str()),
+        (2, "pause_agent", "SLOW"),
+    ] {
+        let step = json!({"version": version, "action": action, "target": target});
+        let r = contain(&app, id, &step).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "{action}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    let step = json!({"version": 3, "action": "rotate_webhook_secret", "target": webhook.id});
+    let detail: Value = contain(&app, id, &step).await.json().await.unwrap();
+    let secret = detail["new_secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_") && secret != original);
+    assert_eq!(detail["timeline"].as_array().unwrap().len(), 4);
+    let hooks = app.vault.list_webhooks(&operator).await.unwrap();
+    let hook = hooks.iter().find(|h| h.id == webhook.id).unwrap();
+    assert!(hook.paused_at.is_some() && hook.previous_secret_until.is_none());
+    assert_eq!(
+        pair(0).await,
+        StatusCode::FORBIDDEN,
+        "a paused agent cannot pair"
+    );
+    app.vault.resume_agent(&operator, "SLOW").await.unwrap();
+    assert_eq!(pair(1).await, StatusCode::OK, "resumed");
+    app.vault
+        .resume_webhook(&operator, &webhook.id)
+        .await
+        .unwrap();
+    let hooks = app.vault.list_webhooks(&operator).await.unwrap();
+    assert!(hooks.iter().all(|h| h.paused_at.is_none()));
+    // Unknown targets are refused and add nothing.
+    for action in ["pause_webhook", "rotate_webhook_secret", "pause_agent"] {
+        let step = json!({"version": 4, "action": action, "target": "NOBODY"});
+        assert!(
+            contain(&app, id, &step).await.status().is_client_error(),
+            "{action}"
+        );
+    }
+}

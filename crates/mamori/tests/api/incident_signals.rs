@@ -61,7 +61,7 @@ pub async fn signals_open_draft_incidents_once(app: TestApp) {
     for i in incidents {
         assert_eq!(
             (&i["reported_by"], &i["status"]),
-            (&json!("signals"), &json!("open"))
+            (&json!("signals"), &json!("draft"))
         );
         let title = i["title"].as_str().unwrap();
         assert!(title.starts_with("Automatic signal: "), "{title}");
@@ -101,6 +101,21 @@ pub async fn signals_open_draft_incidents_once(app: TestApp) {
         !feed.to_string().contains("Automatic signal"),
         "no title in the feed"
     );
+    // A draft is confirmed by moving it on, or dismissed by closing it; never back to draft.
+    let (first, second) = (
+        incidents[0]["id"].as_str().unwrap(),
+        incidents[1]["id"].as_str().unwrap(),
+    );
+    crate::incidents::add_entry(&app, first, &json!({"version": 1, "status": "open"})).await;
+    let back = json!({"version": 2, "status": "draft"});
+    let path = format!("/v1/incidents/{first}/entries");
+    let r = (app.client.post(app.url(&path))).bearer_auth(&app.keys["privacy_officer"]);
+    assert_eq!(
+        r.json(&back).send().await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let dismiss = json!({"version": 1, "status": "closed", "note": "a planned export"});
+    crate::incidents::add_entry(&app, second, &dismiss).await;
     app.assert_canary_nowhere(&canary).await;
 }
 

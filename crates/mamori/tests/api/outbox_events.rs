@@ -134,7 +134,7 @@ async fn subscribe_all(
 }
 
 /// The id of the subscription to `url`, as the webhook list shows it.
-async fn hook_id(app: &TestApp, url: &str) -> String {
+pub(crate) async fn hook_id(app: &TestApp, url: &str) -> String {
     let r = app
         .client
         .get(app.url("/v1/webhooks"))

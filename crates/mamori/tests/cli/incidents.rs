@@ -150,6 +150,79 @@ fn a_key_is_revoked_from_the_incident_on_the_command_line() {
     assert!(ok(&data, &["apikey", "list"]).contains("revoked"));
 }
 
+/// A webhook paused and re-keyed from the incident, resumed and re-keyed with a grace period
+/// from `mamori webhook`; an agent paused and resumed; unknown ones refused.
+#[test]
+fn webhooks_and_agents_are_paused_and_rekeyed_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let add = ["webhook", "add", "--url", "https://203.0.113.7/hook"];
+    let added = ok(&data, &add);
+    let (hook, first) = added.trim().split_once('\t').unwrap();
+    let key = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+    ok(
+        &data,
+        &[
+            "agent",
+            "add",
+            "SLOW",
+            "--name",
+            "Slow",
+            "--verify-key",
+            key,
+        ],
+    );
+    let open = [
+        "incident",
+        "open",
+        "--title",
+        "Secret leaked",
+        "--kind",
+        "leaked_credential",
+        "--severity",
+        "high",
+    ];
+    let id = ok(&data, &open).trim().to_string();
+    let contain = |version: &str, step: &str, target: &str| {
+        ok(
+            &data,
+            &[
+                "incident",
+                "contain",
+                &id,
+                "--version",
+                version,
+                step,
+                target,
+            ],
+        )
+    };
+    assert!(contain("1", "--pause-webhook", hook).contains("containment  webhook"));
+    let rekeyed = contain("2", "--rotate-webhook-secret", hook);
+    let second = rekeyed.lines().last().unwrap();
+    assert!(second.starts_with("whsec_") && second != first, "{rekeyed}");
+    contain("3", "--pause-agent", "SLOW");
+    assert!(ok(&data, &["webhook", "list"]).contains("paused="));
+    assert!(ok(&data, &["agent", "list"]).contains("SLOW\tpaused"));
+    ok(&data, &["webhook", "resume", hook]);
+    ok(&data, &["agent", "resume", "SLOW"]);
+    assert!(!ok(&data, &["webhook", "list"]).contains("paused="));
+    assert!(ok(&data, &["agent", "list"]).contains("SLOW\tactive"));
+    let third = ok(&data, &["webhook", "rotate-secret", hook, "--grace", "24h"]);
+    assert!(third.trim().starts_with("whsec_") && third.trim() != second);
+    for args in [
+        vec!["webhook", "rotate-secret", hook, "--grace", "200h"],
+        vec!["webhook", "rotate-secret", hook, "--grace", "soon"],
+        vec!["webhook", "pause", "00000000-0000-0000-0000-000000000007"],
+        vec!["agent", "pause", "NOBODY"],
+    ] {
+        assert!(!mamori(&data, &args).status.success(), "{args:?}");
+    }
+    let verify = mamori(&data, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}
+
 #[test]
 fn a_drill_is_started_and_reported_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -116,6 +116,37 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
     }
 }
 
+/// Pausing or resuming an active subscription, and rotating its signing secret.
+pub(super) async fn apply_webhook_controls(conn: &mut Conn, change: &Change) -> Applied {
+    match change {
+        Change::PauseWebhook { id, paused_ms } => {
+            let sql = match paused_ms {
+                Some(_) => {
+                    "UPDATE webhooks SET paused_ms = COALESCE(paused_ms, $1) WHERE id = $2 AND removed_ms IS NULL"
+                }
+                None => "UPDATE webhooks SET paused_ms = $1 WHERE id = $2 AND removed_ms IS NULL",
+            };
+            let done = sqlx::query(sql)
+                .bind(paused_ms)
+                .bind(&id[..])
+                .execute(&mut *conn)
+                .await?;
+            changed_a_row(done, JobError::Gone)
+        }
+        Change::RotateWebhookSecret {
+            id,
+            secret_version,
+            previous_secret_until_ms,
+        } => {
+            let done = sqlx::query("UPDATE webhooks SET secret_version = $1, previous_secret_until_ms = $2 WHERE id = $3 AND removed_ms IS NULL AND secret_version = $4")
+                .bind(secret_version).bind(previous_secret_until_ms).bind(&id[..]).bind(secret_version - 1)
+                .execute(&mut *conn).await?;
+            changed_a_row(done, JobError::Stale)
+        }
+        _ => Err(misrouted()),
+    }
+}
+
 /// One event per live subject (or per live subject granting `purpose`), in id order, with ids
 /// the database draws.
 async fn announce_to_subjects(

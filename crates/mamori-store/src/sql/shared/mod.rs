@@ -92,15 +92,27 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | RemoveWebhook { .. }
         | WebhookProgress { .. }
         | DeadLetter { .. } => events::apply(conn, change).await,
+        PauseWebhook { .. } | RotateWebhookSecret { .. } => {
+            events::apply_webhook_controls(conn, change).await
+        }
         IndexSubjectLeaves { .. }
         | BeginSegmentMerge { .. }
         | MergeSegmentChunk { .. }
         | FinishSegmentMerge { .. }
         | DropSegmentEntries { .. }
         | ForgetSegment { .. } => ledger::apply(conn, change).await,
+        _ => apply_requests_and_surveys(conn, change).await,
+    }
+}
+
+/// The rest of [`apply`]: rights requests, DRP agents and surveys.
+async fn apply_requests_and_surveys(conn: &mut Conn, change: &Change) -> Applied {
+    use Change::*;
+    match change {
         InsertRequest(_) | UpdateRequest { .. } | MarkRequestReminded { .. } => {
             requests::apply(conn, change).await
         }
+        PauseDrpAgent { .. } => requests::pause_drp_agent(conn, change).await,
         InsertDrpAgent(_)
         | RemoveDrpAgent { .. }
         | SpendDrpMessage { .. }
@@ -115,6 +127,7 @@ async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         | ClaimSurveyInvitation { .. }
         | MarkSurveyParticipant { .. }
         | SpendSurveyToken { .. } => surveys::apply_invitation(conn, change).await,
+        _ => Err(misrouted()),
     }
 }
 

@@ -271,3 +271,22 @@ pub(super) async fn apply_drp(conn: &mut Conn, change: &Change) -> Applied {
         _ => Err(misrouted()),
     }
 }
+
+/// Pauses (keeping the first pause time) or resumes an agent that is not removed.
+pub(super) async fn pause_drp_agent(conn: &mut Conn, change: &Change) -> Applied {
+    let Change::PauseDrpAgent { id, paused_ms } = change else {
+        return Err(misrouted());
+    };
+    let sql = match paused_ms {
+        Some(_) => {
+            "UPDATE drp_agents SET paused_ms = COALESCE(paused_ms, $1) WHERE id = $2 AND removed_ms IS NULL"
+        }
+        None => "UPDATE drp_agents SET paused_ms = $1 WHERE id = $2 AND removed_ms IS NULL",
+    };
+    let done = sqlx::query(sql)
+        .bind(paused_ms)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    changed_a_row(done, JobError::Gone)
+}
