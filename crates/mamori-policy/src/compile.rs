@@ -34,19 +34,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         purpose_ids.insert(name.get_ref().clone(), id);
         purposes.push(purpose(c, id, name, rp, &languages, &category_ids));
     }
-    let covered = purposes
-        .iter()
-        .fold(IdSet::EMPTY, |s, p| s.union(p.categories));
-    for name in raw.categories.keys() {
-        let id = category_ids[name.get_ref()];
-        if !covered.contains(id) {
-            c.report(
-                name.span(),
-                format!("category `{}` is not covered by any purpose", name.get_ref()),
-                "data minimisation: collect a category only for a declared purpose; add it to a purpose or remove it",
-            );
-        }
-    }
+    every_category_has_a_purpose(c, &raw, &category_ids, &purposes);
     consent_clocks_need_consent(c, &raw, &categories, &purposes);
     let mut roles = Vec::new();
     let mut role_ids = HashMap::new();
@@ -63,6 +51,14 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         ));
     }
     let self_role = self_role(&categories, &purposes, &purpose_ids);
+    let cx = crate::vendors::Context {
+        categories: &categories,
+        category_ids: &category_ids,
+        purposes: &purposes,
+        purpose_ids: &purpose_ids,
+        jurisdictions: &jurisdictions,
+    };
+    let vendors = crate::vendors::register(c, &raw.vendors, &cx);
     Some(Policy {
         organisation: Organisation {
             name: org.name.clone(),
@@ -75,12 +71,35 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         categories,
         purposes,
         roles,
+        vendors,
         category_ids,
         purpose_ids,
         role_ids,
         source: c.source.to_string(),
         self_role,
     })
+}
+
+/// Data minimisation: a category no purpose covers has no reason to be collected.
+fn every_category_has_a_purpose(
+    c: &mut Checker,
+    raw: &RawPolicy,
+    category_ids: &HashMap<String, usize>,
+    purposes: &[Purpose],
+) {
+    let covered = purposes
+        .iter()
+        .fold(IdSet::EMPTY, |s, p| s.union(p.categories));
+    for name in raw.categories.keys() {
+        let id = category_ids[name.get_ref()];
+        if !covered.contains(id) {
+            c.report(
+                name.span(),
+                format!("category `{}` is not covered by any purpose", name.get_ref()),
+                "data minimisation: collect a category only for a declared purpose; add it to a purpose or remove it",
+            );
+        }
+    }
 }
 
 /// The organisation's languages (at least one) and jurisdictions, and a contact people can

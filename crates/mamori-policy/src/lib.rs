@@ -10,11 +10,14 @@ pub mod diff;
 pub mod drills;
 mod model;
 pub mod notice;
+mod notice_vendors;
 mod raw;
 mod structure;
 pub mod training;
 mod training_words;
+pub mod transfers;
 pub mod value;
+pub mod vendors;
 
 pub use check::{Diagnostic, PolicyErrors, parse_retention};
 pub use model::*;

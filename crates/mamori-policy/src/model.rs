@@ -568,6 +568,8 @@ pub struct Policy {
     pub categories: Vec<Category>,
     pub purposes: Vec<Purpose>,
     pub roles: Vec<Role>,
+    /// The vendor register, in name order.
+    pub vendors: Vec<crate::vendors::Vendor>,
     pub(crate) category_ids: HashMap<String, usize>,
     pub(crate) purpose_ids: HashMap<String, usize>,
     pub(crate) role_ids: HashMap<String, usize>,
@@ -589,6 +591,9 @@ pub const RIGHTS_PURPOSE: &str = "data_subject_rights";
 impl Policy {
     pub fn category(&self, name: &str) -> Option<&Category> {
         self.category_ids.get(name).map(|&i| &self.categories[i])
+    }
+    pub fn vendor(&self, id: &str) -> Option<&crate::vendors::Vendor> {
+        self.vendors.iter().find(|v| v.id == id)
     }
     pub fn purpose(&self, name: &str) -> Option<&Purpose> {
         self.purpose_ids.get(name).map(|&i| &self.purposes[i])

@@ -347,7 +347,10 @@ fn build(policy: &Policy, lang: Language, full: bool) -> Notice {
     let collect = collect_items(policy, lang, &w, full);
     let why = why_items(policy, lang, &w, full);
     let kept = kept_items(policy, lang, &w);
-    let share = share_items(policy, lang, &w);
+    let mut share = share_items(policy, lang, &w);
+    if full {
+        share.extend(crate::notice_vendors::vendor_items(policy, lang));
+    }
     let choices = choice_items(policy, &w);
     let section = |id, title: &str, items| Section {
         id,

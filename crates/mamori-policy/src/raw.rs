@@ -18,6 +18,8 @@ pub struct RawPolicy {
     pub purposes: BTreeMap<Name, RawPurpose>,
     #[serde(default)]
     pub roles: BTreeMap<Name, RawRole>,
+    #[serde(default)]
+    pub vendors: BTreeMap<Name, crate::vendors::RawVendor>,
 }
 
 #[derive(Debug, Deserialize)]

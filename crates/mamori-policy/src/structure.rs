@@ -13,7 +13,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::check::{Checker, hint_for};
 use crate::raw::{Name, RawCategory, RawField, RawPolicy};
 
-const SECTIONS: [&str; 4] = ["organisation", "categories", "purposes", "roles"];
+const SECTIONS: [&str; 5] = ["organisation", "categories", "purposes", "roles", "vendors"];
 
 /// The raw policy, or `None` with the problems reported to the checker.
 pub(crate) fn read(c: &mut Checker, source: &str) -> Option<RawPolicy> {
@@ -28,19 +28,24 @@ pub(crate) fn read(c: &mut Checker, source: &str) -> Option<RawPolicy> {
     let before = c.problems.len();
     let root_span = root.span();
     let mut organisation = None;
-    let (mut categories, mut purposes, mut roles) =
-        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut categories, mut purposes, mut roles, mut vendors) = (
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    );
     for (key, value) in root.into_inner() {
         match key.get_ref().as_ref() {
             "organisation" => organisation = one(c, value),
             "categories" => categories = entries(c, value, "category", category),
             "purposes" => purposes = entries(c, value, "purpose", one),
             "roles" => roles = entries(c, value, "role", one),
+            "vendors" => vendors = entries(c, value, "vendor", one),
             other => {
                 let hint = hint_for(
                     other,
                     SECTIONS,
-                    "the file has [organisation], [categories.*], [purposes.*] and [roles.*]",
+                    "the file has [organisation], [categories.*], [purposes.*], [roles.*] and [vendors.*]",
                 );
                 c.report(key.span(), "unknown section at the top of the file", hint);
             }
@@ -63,6 +68,7 @@ pub(crate) fn read(c: &mut Checker, source: &str) -> Option<RawPolicy> {
         categories,
         purposes,
         roles,
+        vendors,
     })
 }
 

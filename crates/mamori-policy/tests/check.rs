@@ -472,3 +472,143 @@ fn training_valid_days_is_read_and_checked() {
         );
     }
 }
+
+#[test]
+fn the_example_declares_its_vendors() {
+    let p = Policy::parse("examples/policy.toml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+    let mail = p.vendor("postbird").unwrap();
+    let contact = p.category("contact").unwrap().id;
+    assert!(mail.categories.contains(contact) && mail.countries == ["US"]);
+    let day = |y, m, d| time::Date::from_calendar_date(y, m, d).unwrap();
+    assert!(mail.contract_current(day(2026, time::Month::June, 1)));
+    assert!(
+        !mail.contract_current(day(2025, time::Month::December, 31)),
+        "not started"
+    );
+    let ending = EXAMPLE.replace(
+        "start = 2026-01-01 }",
+        "start = 2026-01-01, end = 2027-12-31 }",
+    );
+    let ending = Policy::parse("policy.toml", &ending).unwrap_or_else(|e| panic!("{e}"));
+    let mail = ending.vendor("postbird").unwrap();
+    assert!(
+        mail.contract_current(day(2027, time::Month::December, 31)),
+        "its last day"
+    );
+    assert!(
+        !mail.contract_current(day(2028, time::Month::January, 1)),
+        "ended"
+    );
+    let courier = p.vendor("kuroneko_logistics").unwrap();
+    assert!(courier.contract.end.is_none() && courier.transfers.is_empty());
+    assert!(courier.contract_current(day(2099, time::Month::January, 1)));
+}
+
+/// Each refusal `policy check` owes a vendor, at the line of the mistake, with a hint.
+#[test]
+fn vendors_are_refused_what_their_purposes_laws_and_flags_do_not_allow() {
+    let cases = [
+        // A category none of its purposes covers.
+        (
+            "categories = [\"contact\"]\ncountries = [\"US\"]",
+            "categories = [\"contact\", \"orders\"]\ncountries = [\"US\"]",
+            "which none of its purposes covers",
+        ),
+        // A sensitive category without the flag (order_fulfilment covers payment).
+        (
+            "categories = [\"contact\", \"address\", \"orders\"]",
+            "categories = [\"contact\", \"payment\"]",
+            "without `sensitive = true`",
+        ),
+        // A transfer without a safeguard the GDPR accepts.
+        (
+            "transfers = [\"sccs\", \"appi_equivalent_measures\"]",
+            "transfers = [\"appi_equivalent_measures\"]",
+            "a transfer under GDPR",
+        ),
+        // … nor one the APPI accepts.
+        (
+            "transfers = [\"sccs\", \"appi_equivalent_measures\"]",
+            "transfers = [\"sccs\"]",
+            "a transfer under APPI",
+        ),
+        (
+            "transfers = [\"sccs\", \"appi_equivalent_measures\"]",
+            "transfers = [\"scc\", \"appi_equivalent_measures\"]",
+            "unknown transfer safeguard `scc`",
+        ),
+        (
+            "countries = [\"JP\"]",
+            "countries = [\"Japan\"]",
+            "is not a country code",
+        ),
+        (
+            "role = \"processor\"\npurposes = [\"marketing_email\"]",
+            "role = \"procesor\"\npurposes = [\"marketing_email\"]",
+            "unknown vendor role",
+        ),
+        (
+            "purposes = [\"marketing_email\"]",
+            "purposes = [\"marketing\"]",
+            "unknown purpose `marketing`",
+        ),
+        (
+            "start = 2026-01-01 }",
+            "start = 2026-01-01, end = 2025-12-31 }",
+            "ends before it starts",
+        ),
+        (
+            "start = 2026-01-01 }",
+            "start = \"2026-01-01\" }",
+            "invalid type",
+        ),
+        (
+            "start = 2025-04-01",
+            "start = 2025-04-01T09:00:00Z",
+            "expected a date",
+        ),
+        (
+            "result = \"passed\"",
+            "result = \"ok\"",
+            "unknown review result",
+        ),
+        (
+            "contact = \"privacy@postbird.example\"",
+            "contact = \"call us\"",
+            "neither an e-mail address",
+        ),
+        (
+            "countries = [\"US\"]\ntransfers",
+            "countries = [\"US\"]\nsensitive = true\ntransfers",
+            "none of its categories is sensitive",
+        ),
+        (
+            "[vendors.postbird]",
+            "[vendors.PostBird]",
+            "not a valid identifier",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let source = broken(from, to);
+        // A transfer is the country's: the problem points at the countries; a flag that means
+        // nothing, at the vendor.
+        let at = if says.contains("a transfer under") {
+            "countries = [\"US\"]"
+        } else if says.contains("none of its categories") {
+            "[vendors.postbird]"
+        } else {
+            to.lines().next().unwrap()
+        };
+        let line = line_of(&source, at);
+        let found = problems(&source);
+        let hit = found.iter().find(|p| p.contains(says));
+        let hit = hit.unwrap_or_else(|| panic!("{to}: expected {says:?}, got {found:#?}"));
+        assert!(hit.contains("hint:"), "{hit}");
+        if !["invalid type", "not a valid identifier", "ends before"].contains(&says) {
+            assert!(
+                hit.starts_with(&format!("policy.toml:{line}:")),
+                "{to}: {hit}"
+            );
+        }
+    }
+}

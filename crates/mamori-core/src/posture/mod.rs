@@ -10,6 +10,7 @@
 //! console shows the same findings.
 
 mod checks;
+mod vendors;
 pub mod words;
 
 use mamori_policy::AdminPermission;
@@ -120,6 +121,27 @@ pub enum Fact {
     NoRecentDrill {
         days: Option<i64>,
     },
+    VendorContractsCurrent {
+        count: usize,
+    },
+    /// Contracts ending within a month: the vendors with their end dates.
+    VendorContractsEnding {
+        vendors: Vec<String>,
+    },
+    /// Vendors whose contract ended or has not started.
+    VendorContractsNotCurrent {
+        vendors: Vec<String>,
+    },
+    VendorReviewsCurrent {
+        count: usize,
+    },
+    /// Vendors never reviewed, or not for more than a year.
+    VendorReviewsDue {
+        vendors: Vec<String>,
+    },
+    VendorReviewsFailed {
+        vendors: Vec<String>,
+    },
 }
 
 /// One thing checked.
@@ -160,6 +182,12 @@ impl Finding {
             LedgerMatches | LedgerBroken { .. } => "ledger",
             ClockAgrees | ClockBehind { .. } => "clock",
             DrillRecently { .. } | NoRecentDrill { .. } => "drills",
+            VendorContractsCurrent { .. }
+            | VendorContractsEnding { .. }
+            | VendorContractsNotCurrent { .. } => "vendor_contracts",
+            VendorReviewsCurrent { .. } | VendorReviewsDue { .. } | VendorReviewsFailed { .. } => {
+                "vendor_reviews"
+            }
         }
     }
 }

@@ -37,7 +37,9 @@ fn pick(lang: Language, en: String, ja: String, fr: String) -> String {
 
 /// What was found, in `lang`.
 pub fn say(fact: &Fact, lang: Language) -> String {
-    say_installation(fact, lang).unwrap_or_else(|| say_vault(fact, lang))
+    (say_installation(fact, lang))
+        .or_else(|| say_vendors(fact, lang))
+        .unwrap_or_else(|| say_vault(fact, lang))
 }
 
 fn say_installation(fact: &Fact, lang: Language) -> Option<String> {
@@ -188,6 +190,81 @@ fn say_vault(fact: &Fact, lang: Language) -> String {
     }
 }
 
+/// The vendor register's findings.
+fn say_vendors(fact: &Fact, lang: Language) -> Option<String> {
+    use Fact::*;
+    let l = lang;
+    Some(match fact {
+        VendorContractsCurrent { count } => pick(
+            l,
+            format!("the contracts of all {count} vendors are current"),
+            format!("委託先など{count}社すべての契約が有効です"),
+            format!("les contrats des {count}\u{a0}prestataires sont en vigueur"),
+        ),
+        VendorContractsEnding { vendors } => pick(
+            l,
+            format!("vendor contracts end within a month: {}", list(vendors, l)),
+            format!("1か月以内に契約が終了する提供先：{}", list(vendors, l)),
+            format!(
+                "des contrats de prestataires finissent d’ici un mois\u{a0}: {}",
+                list(vendors, l)
+            ),
+        ),
+        VendorContractsNotCurrent { vendors } => pick(
+            l,
+            format!(
+                "vendors without a current contract may receive no data: {}",
+                list(vendors, l)
+            ),
+            format!(
+                "有効な契約のない提供先にはデータを渡せません：{}",
+                list(vendors, l)
+            ),
+            format!(
+                "des prestataires sans contrat en vigueur ne peuvent rien recevoir\u{a0}: {}",
+                list(vendors, l)
+            ),
+        ),
+        VendorReviewsCurrent { count } => pick(
+            l,
+            format!("all {count} vendors were reviewed within a year"),
+            format!("{count}社すべてが1年以内に安全管理の確認を受けています"),
+            format!("les {count}\u{a0}prestataires ont été évalués depuis moins d’un an"),
+        ),
+        VendorReviewsDue { vendors } => pick(
+            l,
+            format!(
+                "vendors not reviewed for more than a year, or never: {}",
+                list(vendors, l)
+            ),
+            format!(
+                "1年以上（または一度も）安全管理の確認をしていない提供先：{}",
+                list(vendors, l)
+            ),
+            format!(
+                "prestataires non évalués depuis plus d’un an, ou jamais\u{a0}: {}",
+                list(vendors, l)
+            ),
+        ),
+        VendorReviewsFailed { vendors } => pick(
+            l,
+            format!(
+                "vendors whose last security review failed: {}",
+                list(vendors, l)
+            ),
+            format!(
+                "直近の安全管理の確認で不合格となった提供先：{}",
+                list(vendors, l)
+            ),
+            format!(
+                "prestataires dont la dernière évaluation de sécurité a échoué\u{a0}: {}",
+                list(vendors, l)
+            ),
+        ),
+        _ => return None,
+    })
+}
+
 /// What to do about it, in `lang` (commands as typed); None when nothing is to be done.
 pub fn fix(fact: &Fact, lang: Language) -> Option<String> {
     use Fact::*;
@@ -231,12 +308,20 @@ pub fn fix(fact: &Fact, lang: Language) -> Option<String> {
         LedgerBroken { .. } => "mamori ledger verify".into(),
         ClockBehind { .. } => "timedatectl set-ntp true".into(),
         NoRecentDrill { .. } => "mamori drill start lost_laptop".into(),
+        VendorContractsEnding { .. } | VendorContractsNotCurrent { .. } => pick(l,
+            "renew the contract and update [vendors.NAME] contract in the policy, or remove the vendor".into(),
+            "契約を更新してポリシーの [vendors.NAME] の contract を直すか、提供先を削除してください".into(),
+            "renouvelez le contrat et mettez à jour contract dans [vendors.NAME] de la politique, ou retirez le prestataire".into()),
+        VendorReviewsDue { .. } | VendorReviewsFailed { .. } => pick(l,
+            "review the vendor's security and record it: review = { on = …, result = \"passed\" }".into(),
+            "提供先の安全管理を確認し、review = { on = …, result = \"passed\" } と記録してください".into(),
+            "évaluez la sécurité du prestataire et consignez-la\u{a0}: review = { on = …, result = \"passed\" }".into()),
         _ => return None,
     })
 }
 
 /// Each check's name in English, Japanese and French.
-const CHECK_LABELS: [(&str, [&str; 3]); 18] = [
+const CHECK_LABELS: [(&str, [&str; 3]); 20] = [
     (
         "files",
         [
@@ -310,6 +395,22 @@ const CHECK_LABELS: [(&str, [&str; 3]); 18] = [
             "Incident drills",
             "インシデント対応訓練",
             "Exercices d’incident",
+        ],
+    ),
+    (
+        "vendor_contracts",
+        [
+            "Vendor contracts",
+            "提供先との契約",
+            "Contrats des prestataires",
+        ],
+    ),
+    (
+        "vendor_reviews",
+        [
+            "Vendor security reviews",
+            "提供先の安全管理の確認",
+            "Évaluations de sécurité des prestataires",
         ],
     ),
 ];
@@ -404,6 +505,20 @@ mod tests {
             DrillRecently { days: 12 },
             NoRecentDrill { days: Some(200) },
             NoRecentDrill { days: None },
+            VendorContractsCurrent { count: 2 },
+            VendorContractsEnding {
+                vendors: vec!["v (2027-01-01)".into()],
+            },
+            VendorContractsNotCurrent {
+                vendors: vec!["v".into()],
+            },
+            VendorReviewsCurrent { count: 2 },
+            VendorReviewsDue {
+                vendors: vec!["v".into()],
+            },
+            VendorReviewsFailed {
+                vendors: vec!["v".into()],
+            },
         ]
     }
 
