@@ -24,6 +24,14 @@ pub enum Denial {
     TrainingExpired,
     /// A sensitive action (erasure, keys, policy, exports) needs a factor proved again lately.
     ReauthenticationRequired,
+    /// A disclosure named a vendor the policy's register does not declare.
+    UnknownVendor,
+    /// The role may not disclose to this vendor (`disclose = [...]`).
+    VendorNotAllowedForRole,
+    /// The vendor does not serve this purpose, or may not receive one of the categories.
+    VendorDoesNotServe,
+    /// The vendor's contract is not current, or its last security review failed.
+    VendorNotContracted,
 }
 
 impl Denial {
@@ -44,6 +52,10 @@ impl Denial {
             Denial::TrainingRequired => ErrorCode::TrainingRequired,
             Denial::TrainingExpired => ErrorCode::TrainingExpired,
             Denial::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
+            Denial::UnknownVendor => ErrorCode::UnknownVendor,
+            Denial::VendorNotAllowedForRole => ErrorCode::VendorNotAllowedForRole,
+            Denial::VendorDoesNotServe => ErrorCode::VendorDoesNotServe,
+            Denial::VendorNotContracted => ErrorCode::VendorNotContracted,
         }
     }
 
@@ -97,6 +109,18 @@ impl Denial {
             Denial::ReauthenticationRequired => {
                 "this action is sensitive: enter a code from your authenticator app (or a \
                  recovery code) to confirm it is you"
+            }
+            Denial::UnknownVendor => "the vendor is not declared in the policy's [vendors]",
+            Denial::VendorNotAllowedForRole => {
+                "your role may not disclose to this vendor; see `disclose = [...]` in the roles \
+                 section of the policy"
+            }
+            Denial::VendorDoesNotServe => {
+                "the vendor does not serve this purpose, or may not receive every category asked for"
+            }
+            Denial::VendorNotContracted => {
+                "the vendor has no current contract (or its last security review failed): nothing \
+                 may be disclosed to it"
             }
         }
     }

@@ -52,6 +52,7 @@ pub(crate) fn admin_event(actor: &Actor, action: &str, outcome: Outcome, time_ms
         action: action.into(),
         subject: None,
         categories: vec![],
+        recipient: None,
         outcome,
     }
 }

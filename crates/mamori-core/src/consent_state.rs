@@ -83,6 +83,7 @@ impl Vault {
             action: "consent.integrity_check".into(),
             subject: Some(format_id(&bad.subject_id)),
             categories: vec![],
+            recipient: None,
             outcome: Outcome::Denied {
                 reason: "integrity_failure".into(),
             },
@@ -114,6 +115,7 @@ impl Vault {
             action: "consent.state_sealed".into(),
             subject: None,
             categories: vec![],
+            recipient: None,
             outcome: Outcome::Allowed,
         };
         // A database with nothing to seal (a new one) only loses its marker: no event.

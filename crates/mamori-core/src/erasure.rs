@@ -183,6 +183,7 @@ fn system_event(
         action: action.to_string(),
         subject: Some(format_id(id)),
         categories,
+        recipient: None,
         outcome: Outcome::Allowed,
     }
 }

@@ -388,6 +388,7 @@ impl Vault {
             action: "subject.retention_erased".into(),
             subject: Some(format_id(id)),
             categories,
+            recipient: None,
             outcome: Outcome::Allowed,
         };
         Item {

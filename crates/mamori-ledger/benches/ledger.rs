@@ -13,6 +13,7 @@ fn event() -> Vec<u8> {
         action: "subject.read".into(),
         subject: Some("2f1e7a9c-3b4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
         categories: vec!["contact".into(), "address".into()],
+        recipient: None,
         outcome: Outcome::Allowed,
     }
     .to_leaf_data()

@@ -26,6 +26,10 @@ pub struct Event {
     /// The subject's random id, if the action concerns one.
     pub subject: Option<String>,
     pub categories: Vec<String>,
+    /// To whom data left, for a disclosure: the vendor's name in the policy. Absent otherwise,
+    /// so the leaves written before it existed keep their exact bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -80,6 +84,7 @@ mod tests {
                 action: "subject.read".into(),
                 subject: None,
                 categories: vec!["contact".into()],
+                recipient: None,
                 outcome: if allowed { Outcome::Allowed } else { Outcome::Denied { reason: "x".into() } },
             };
             let data = event.to_leaf_data();

@@ -87,6 +87,7 @@ mod tests {
             action: "subject.read".into(),
             subject: Some("0b3c…".into()),
             categories: vec!["contact".into()],
+            recipient: None,
             outcome: Outcome::Denied {
                 reason: "purpose_not_allowed_for_role".into(),
             },

@@ -59,6 +59,7 @@ pub(crate) fn compile(c: &mut Checker, raw: RawPolicy) -> Option<Policy> {
         jurisdictions: &jurisdictions,
     };
     let vendors = crate::vendors::register(c, &raw.vendors, &cx);
+    crate::vendors::disclosing_roles(c, &raw.roles, &vendors);
     Some(Policy {
         organisation: Organisation {
             name: org.name.clone(),
@@ -521,6 +522,7 @@ fn role(
         machine: rr.machine,
         surveys,
         admin,
+        disclose: rr.disclose.iter().map(|v| v.get_ref().clone()).collect(),
     }
 }
 
@@ -669,5 +671,6 @@ fn self_role(
         machine: false,
         surveys: SurveyGrants::default(),
         admin: AdminGrants::default(),
+        disclose: Vec::new(),
     }
 }

@@ -382,6 +382,8 @@ pub struct Role {
     pub surveys: SurveyGrants,
     /// Administrative permissions (none unless the policy grants them).
     pub admin: AdminGrants,
+    /// The vendors it may disclose data to (`disclose = [...]`), by their policy names.
+    pub disclose: Vec<String>,
 }
 
 impl Role {

@@ -120,4 +120,7 @@ pub struct RawRole {
     /// Administrative permissions: `webhooks`, `events`, `api_keys`, `agents`, `policy`.
     #[serde(default)]
     pub admin: Vec<Spanned<String>>,
+    /// The vendors (`[vendors.NAME]`) this role may disclose data to.
+    #[serde(default)]
+    pub disclose: Vec<Name>,
 }

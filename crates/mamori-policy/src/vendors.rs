@@ -145,6 +145,29 @@ pub(crate) fn register(
         .collect()
 }
 
+/// A role may disclose only to vendors the register declares.
+pub(crate) fn disclosing_roles(
+    c: &mut Checker,
+    roles: &std::collections::BTreeMap<Name, crate::raw::RawRole>,
+    vendors: &[Vendor],
+) {
+    for (role, rr) in roles {
+        for v in &rr.disclose {
+            if !vendors.iter().any(|known| &known.id == v.get_ref()) {
+                let ids = vendors.iter().map(|k| k.id.as_str());
+                let hint =
+                    crate::check::hint_for(v.get_ref(), ids, "declare it as [vendors.NAME] first");
+                let what = format!(
+                    "role `{}` may disclose to unknown vendor `{}`",
+                    role.get_ref(),
+                    v.get_ref()
+                );
+                c.report(v.span(), what, hint);
+            }
+        }
+    }
+}
+
 fn vendor(c: &mut Checker, name: &Name, rv: &RawVendor, cx: &Context) -> Vendor {
     c.identifier(name, "vendor");
     let role = c.one_of(&rv.role, &VendorRole::ALL, "vendor role");

@@ -508,6 +508,11 @@ fn the_example_declares_its_vendors() {
 #[test]
 fn vendors_are_refused_what_their_purposes_laws_and_flags_do_not_allow() {
     let cases = [
+        (
+            "disclose = [\"kuroneko_logistics\", \"postbird\"]",
+            "disclose = [\"kuroneko\", \"postbird\"]",
+            "may disclose to unknown vendor `kuroneko`",
+        ),
         // A category none of its purposes covers.
         (
             "categories = [\"contact\"]\ncountries = [\"US\"]",

@@ -38,6 +38,10 @@ wire_enum! {
         TrainingRequired = "training_required",
         TrainingExpired = "training_expired",
         ReauthenticationRequired = "reauthentication_required",
+        UnknownVendor = "unknown_vendor",
+        VendorNotAllowedForRole = "vendor_not_allowed_for_role",
+        VendorDoesNotServe = "vendor_does_not_serve",
+        VendorNotContracted = "vendor_not_contracted",
         // Something named is not there.
         SubjectNotFound = "subject_not_found",
         SurveyNotFound = "survey_not_found",

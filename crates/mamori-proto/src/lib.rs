@@ -5,6 +5,7 @@
 
 mod codes;
 pub mod consent;
+pub mod disclosures;
 pub mod drp;
 pub mod errors;
 pub mod health;

@@ -205,6 +205,10 @@ fn api_routes() -> Router<AppState> {
             get(api::list_records).post(api::add_record),
         )
         .route("/v1/subjects/{id}/export", get(api::export_subject))
+        .route(
+            "/v1/subjects/{id}/disclosures",
+            axum::routing::post(api::disclose),
+        )
         .route("/v1/subjects/{id}/access-log", get(api::access_log))
         .route(
             "/v1/requests",

@@ -374,6 +374,13 @@ pub trait NoticeStore: Send + Sync {
     async fn subject_notices(&self, subject: &Id) -> Result<Vec<NoticeRow>>;
 }
 
+/// What was disclosed to vendors.
+#[async_trait]
+pub trait DisclosureStore: Send + Sync {
+    /// One person's disclosures, oldest first.
+    async fn subject_disclosures(&self, subject: &Id) -> Result<Vec<DisclosureRow>>;
+}
+
 /// Staff: people who sign in, and their enrolment links.
 #[async_trait]
 pub trait StaffStore: Send + Sync {
@@ -427,6 +434,7 @@ pub trait Store:
     + LegalHoldStore
     + IncidentStore
     + NoticeStore
+    + DisclosureStore
     + StaffStore
     + StaffSignInStore
     + LedgerStore
@@ -448,6 +456,7 @@ impl<T> Store for T where
         + LegalHoldStore
         + IncidentStore
         + NoticeStore
+        + DisclosureStore
         + StaffStore
         + StaffSignInStore
         + LedgerStore

@@ -349,6 +349,8 @@ pub enum Change {
     },
     /// Registers a Data Rights Protocol agent (Duplicate if the id is taken, even if removed).
     InsertDrpAgent(DrpAgentRow),
+    /// Records data disclosed to a vendor (with the allowed event of the same decision).
+    RecordDisclosure(crate::DisclosureRow),
     /// Pauses (Some) or resumes (None) an agent that is not removed; Gone if it is.
     PauseDrpAgent {
         id: String,

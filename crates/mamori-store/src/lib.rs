@@ -488,6 +488,21 @@ pub struct RequestRow {
     pub verified: Option<(VerifiedBy, i64)>,
 }
 
+/// Data disclosed to a vendor: ids, names and times (the data itself is not kept again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisclosureRow {
+    pub id: Id,
+    pub subject_id: Id,
+    /// The vendor's name in the policy.
+    pub vendor: String,
+    pub purpose: String,
+    /// Category names, comma-separated.
+    pub categories: String,
+    /// Who disclosed it (`key:…`, `staff:…`).
+    pub actor: String,
+    pub at_ms: i64,
+}
+
 /// An authorised agent of the Data Rights Protocol, registered from the service directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrpAgentRow {

@@ -33,6 +33,8 @@ mod console_requests;
 mod correct;
 #[path = "api/delete.rs"]
 mod delete;
+#[path = "api/disclosures.rs"]
+mod disclosures;
 #[path = "api/drp.rs"]
 mod drp;
 #[path = "api/erasure.rs"]
@@ -227,6 +229,8 @@ use correct::*;
 #[allow(unused_imports)]
 use delete::*;
 #[allow(unused_imports)]
+use disclosures::*;
+#[allow(unused_imports)]
 use erasure::*;
 #[allow(unused_imports)]
 use identified_surveys::*;
@@ -304,6 +308,9 @@ both_backends!(
     a_paused_webhook_holds_its_events_until_resumed,
     a_rotated_secret_signs_and_the_old_one_only_during_its_grace,
     pausing_and_rotating_refuse_bad_input,
+    data_goes_to_a_vendor_only_for_what_it_serves,
+    disclosures_outside_the_register_are_refused_and_ledgered,
+    people_see_who_their_data_was_shared_with,
     one_click_unsubscribe_withdraws_that_consent,
     forged_altered_and_expired_unsubscribe_links_are_refused,
     widened_purposes_need_consent_again,

@@ -663,6 +663,7 @@ async fn ledger_appends(vault: &Vault, total: u64) -> anyhow::Result<f64> {
         action: "subject.read".into(),
         subject: Some("0190c7a2-0000-7000-8000-000000000001".into()),
         categories: vec!["contact".into(), "address".into()],
+        recipient: None,
         outcome: Outcome::Allowed,
     };
     let started = Instant::now();

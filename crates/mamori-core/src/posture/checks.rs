@@ -31,8 +31,7 @@ impl Vault {
         out.push(self.ledger_finding());
         out.push(self.clock_finding(now_ms));
         out.push(self.drill_finding(now_ms).await?);
-        let today = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
-            .map_or(time::Date::MIN, |t| t.date());
+        let today = self.today_date();
         out.extend(super::vendors::vendor_findings(&self.policy.vendors, today));
         Ok(out)
     }

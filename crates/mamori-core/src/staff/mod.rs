@@ -73,6 +73,7 @@ fn staff_event(staff: &StaffRow, action: &str, outcome: Outcome, time_ms: i64) -
         action: action.into(),
         subject: None,
         categories: vec![],
+        recipient: None,
         outcome,
     }
 }

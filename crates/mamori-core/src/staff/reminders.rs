@@ -82,6 +82,7 @@ impl Vault {
                 action: "staff.training_remind".into(),
                 subject: None,
                 categories: vec![],
+                recipient: None,
                 outcome: Outcome::Allowed,
             };
             self.ledger.submit(changes, vec![event]).await??;

@@ -52,6 +52,7 @@ pub(super) fn unknown_attempt(time_ms: i64, reason: &str) -> Event {
         action: "staff.sign_in".into(),
         subject: None,
         categories: vec![],
+        recipient: None,
         outcome: Outcome::Denied {
             reason: reason.into(),
         },

@@ -61,6 +61,7 @@ fn staff_event(session: &StaffSession, action: &str, outcome: Outcome, time_ms: 
         action: action.into(),
         subject: None,
         categories: vec![],
+        recipient: None,
         outcome,
     }
 }

@@ -156,6 +156,7 @@ impl Vault {
             action: action.to_string(),
             subject: subject.map(format_id),
             categories: self.policy.category_names(categories),
+            recipient: None,
             outcome,
         }
     }
@@ -169,6 +170,21 @@ impl Vault {
         categories: IdSet,
         label: &str,
         subject: Option<&[u8; 16]>,
+    ) -> Result<Allowed> {
+        (self.authorise_for(actor, purpose, action, categories, label, subject, None)).await
+    }
+
+    /// [`Vault::authorise`] for data leaving to `recipient` (a vendor): a refusal's event names it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn authorise_for(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        action: Action,
+        categories: IdSet,
+        label: &str,
+        subject: Option<&[u8; 16]>,
+        recipient: Option<&str>,
     ) -> Result<Allowed> {
         let mut decision = access::decide(
             &self.policy,
@@ -207,7 +223,9 @@ impl Vault {
                 } else {
                     purpose
                 };
-                let event = self.event(actor, purpose_text, label, subject, categories, outcome);
+                let mut event =
+                    self.event(actor, purpose_text, label, subject, categories, outcome);
+                event.recipient = recipient.map(str::to_string);
                 self.ledger.submit(vec![], vec![event]).await??;
                 Err(CoreError::Denied(denial))
             }

@@ -1,6 +1,7 @@
 //! "My data": every field the person has, by category, and the newest records of each kind.
 
 use super::*;
+use mamori_core::disclosures::PersonDisclosure;
 use mamori_core::incidents::notice_sending::{NoticeLinks, PersonNotice};
 
 pub(super) struct CategoryData {
@@ -69,6 +70,51 @@ pub(super) struct MePage {
     categories: Vec<CategoryData>,
     holds: super::holds::HoldsView,
     notices: NoticesView,
+    shared: SharedView,
+}
+
+/// "Who we shared your data with": a heading and a line per disclosure.
+pub(super) struct SharedView {
+    title: &'static str,
+    lines: Vec<String>,
+}
+
+fn shared_view(
+    policy: &mamori_policy::Policy,
+    found: Vec<PersonDisclosure>,
+    lang: Language,
+) -> SharedView {
+    let title = match lang {
+        Language::En => "Who we shared your data with",
+        Language::Ja => "お客様のデータの提供先",
+        Language::Fr => "Avec qui nous avons partagé vos données",
+    };
+    let sep = if lang == Language::Ja { "、" } else { ", " };
+    let lines = (found.into_iter())
+        .map(|d| {
+            let purpose =
+                (policy.purpose(&d.purpose)).map_or(d.purpose.as_str(), |p| p.label.get(lang));
+            let categories: Vec<&str> = (d.categories.iter())
+                .map(|c| policy.category(c).map_or(c.as_str(), |c| c.label.get(lang)))
+                .collect();
+            let (cats, countries) = (categories.join(sep), d.countries.join(sep));
+            match lang {
+                Language::En => format!(
+                    "{}: {cats}, for {purpose}, on {} ({countries})",
+                    d.vendor, d.day
+                ),
+                Language::Ja => format!(
+                    "{}：{cats}（{purpose}のため、{}、{countries}）",
+                    d.vendor, d.day
+                ),
+                Language::Fr => format!(
+                    "{}\u{a0}: {cats}, pour {purpose}, le {} ({countries})",
+                    d.vendor, d.day
+                ),
+            }
+        })
+        .collect();
+    SharedView { title, lines }
 }
 
 /// The notices of incidents that concerned the person, each as its subject and paragraphs.
@@ -133,6 +179,10 @@ pub async fn my_data(
         Ok(found) => notices_view(found, lang),
         Err(e) => return crate::problem::ApiError::from(e).into_response(),
     };
+    let shared = match s.vault.disclosures_for_person(&actor, &subject).await {
+        Ok(found) => shared_view(policy, found, lang),
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
     let categories = category_views(policy, &view, &records, &counts, lang);
     let (csrf, set) = csrf_token(&s, &headers);
     let page = MePage {
@@ -143,6 +193,7 @@ pub async fn my_data(
         categories,
         holds,
         notices,
+        shared,
     };
     with_cookie(html_page(page.render()), set)
 }

@@ -97,7 +97,7 @@ pub const FORGOTTEN_AT_ERASURE: [&str; 5] = [
 /// Tables that keep a person's subject id after an erasure, and why (ids, states and times only;
 /// never a personal value). The schema test checks that every table with a `subject_id` column
 /// is in this list or in [`FORGOTTEN_AT_ERASURE`].
-pub const KEPT_AFTER_ERASURE: [(&str, &str); 10] = [
+pub const KEPT_AFTER_ERASURE: [(&str, &str); 11] = [
     (
         "subjects",
         "the erased row itself: id, times, and what a legal hold keeps, sealed",
@@ -134,6 +134,10 @@ pub const KEPT_AFTER_ERASURE: [(&str, &str); 10] = [
     (
         "incident_notices",
         "proof that a person an incident affected was told (or why not): ids, category names, states, times",
+    ),
+    (
+        "disclosures",
+        "what was disclosed to which vendor, when: evidence, and which vendors must be told to erase (ids, names, times)",
     ),
 ];
 

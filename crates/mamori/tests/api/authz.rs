@@ -29,6 +29,9 @@ enum Rule {
     Surveys(SurveyPermission),
     /// Survey definitions: either survey permission.
     SurveyList,
+    /// The access decision for the body's purpose (viewing contact details), and the vendor
+    /// register: the role may disclose to this vendor, which serves the purpose.
+    Disclose(&'static str),
     /// Any valid API key: public facts (the signed head, proofs), stateless tools (scrub).
     AnyKey,
     /// No API key: people answering surveys, DRP agents (their own tokens), health.
@@ -60,6 +63,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("POST", "/v1/subjects/{id}/records") => Rule::Data(Create, &["support_tickets"]),
         ("GET", "/v1/subjects/{id}/export") => Rule::Export,
         ("GET", "/v1/subjects/{id}/access-log") => Rule::Rights,
+        ("POST", "/v1/subjects/{id}/disclosures") => Rule::Disclose("kuroneko_logistics"),
         (_, p) if p.starts_with("/v1/requests") => Rule::Rights,
         ("POST", "/v1/consent/receipts/verify") => Rule::UsesPurpose("marketing_email"),
         (_, p) if p.starts_with("/v1/consent/") => Rule::ConsentPurpose,
@@ -125,6 +129,11 @@ fn expected(policy: &Policy, rule: Rule, role: &str, purpose: &str) -> bool {
         Rule::Surveys(SurveyPermission::Manage) => r.surveys.manage,
         Rule::Surveys(SurveyPermission::Results) => r.surveys.results,
         Rule::SurveyList => r.surveys.manage || r.surveys.results,
+        Rule::Disclose(vendor) => {
+            let serves = (policy.vendor(vendor).zip(policy.purpose(purpose)))
+                .is_some_and(|(v, p)| v.purposes.contains(p.id));
+            decide(Action::View, &["contact"]) && r.disclose.iter().any(|d| d == vendor) && serves
+        }
         Rule::AnyKey | Rule::NoKey => true,
     }
 }
@@ -133,7 +142,7 @@ fn expected(policy: &Policy, rule: Rule, role: &str, purpose: &str) -> bool {
 /// header decides; the consent purposes where the body names one; one otherwise.
 fn purposes_for(policy: &Policy, rule: Rule) -> Vec<String> {
     match rule {
-        Rule::Data(..) | Rule::Export | Rule::AdminData(..) => policy
+        Rule::Data(..) | Rule::Export | Rule::AdminData(..) | Rule::Disclose(_) => policy
             .purposes
             .iter()
             .map(|p| p.name.clone())
@@ -218,6 +227,12 @@ fn request(
         }
         ("POST", "/v1/consent/receipts/verify") => (path, Some(json!({"receipt": f.receipt}))),
         ("GET", "/v1/events") => (format!("{path}?after=0"), None),
+        ("POST", "/v1/subjects/{id}/disclosures") => (
+            path,
+            Some(
+                json!({"vendor": "kuroneko_logistics", "purpose": purpose, "categories": ["contact"]}),
+            ),
+        ),
         ("POST", "/v1/holds") => (
             path,
             Some(json!({"subject": f.ghost, "reason": "litigation"})),

@@ -368,8 +368,8 @@ pub(crate) async fn privacy_center_pages_sign_in_and_show_my_data(app: TestApp) 
     let viewed = ledger_size(&app).await;
     assert_eq!(
         viewed,
-        before + 4,
-        "viewing my data is ledgered (the fields, the records, the legal holds, the incidents' notices)"
+        before + 5,
+        "viewing my data is ledgered (the fields, the records, the legal holds, the incidents' notices, the disclosures)"
     );
     let leaf = app.store.leaves(before, 1).await.unwrap();
     let event = String::from_utf8(leaf[0].data.clone()).unwrap();

@@ -7,6 +7,7 @@ mod access;
 mod batch;
 mod bulk;
 mod consent;
+mod disclosures;
 mod events;
 mod incident_notices;
 mod incidents;
@@ -113,6 +114,7 @@ async fn apply_requests_and_surveys(conn: &mut Conn, change: &Change) -> Applied
             requests::apply(conn, change).await
         }
         PauseDrpAgent { .. } => requests::pause_drp_agent(conn, change).await,
+        RecordDisclosure(_) => disclosures::apply(conn, change).await,
         InsertDrpAgent(_)
         | RemoveDrpAgent { .. }
         | SpendDrpMessage { .. }
