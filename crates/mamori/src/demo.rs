@@ -64,9 +64,22 @@ async fn create_customers(
                 .add_record(service, purpose, &id, category, &data)
                 .await?;
         }
+        // The parcel went out with the courier: a disclosure the person sees on My data (when
+        // the policy still declares the example's courier).
+        if vault.policy.vendor(COURIER).is_some() {
+            let ask = mamori_proto::disclosures::Disclose {
+                vendor: COURIER.into(),
+                purpose: "order_fulfilment".into(),
+                categories: vec!["contact".into(), "address".into()],
+            };
+            vault.disclose(service, &id, &ask).await?;
+        }
     }
     Ok(())
 }
+
+/// The example policy's courier (`[vendors.kuroneko_logistics]`).
+const COURIER: &str = "kuroneko_logistics";
 
 /// Fills a fresh demo (customers, the built-in survey with answers, API keys) and prints how
 /// to use it.

@@ -42,6 +42,9 @@ for (const [lang, w] of Object.entries(words)) {
     const orders = await page.textContent('#category-orders');
     assert.ok(orders.includes(`K-0${1000 + customers[lang]}`), `the order is shown: ${orders}`);
     assert.ok((await page.textContent('#category-support_tickets')).includes('Delivery question'));
+    // … and the courier it was handed to: who received what, for which purpose, when, where.
+    const shared = await page.textContent('#shared-with');
+    assert.ok(shared.includes('Kuroneko Logistics K.K.') && shared.includes('JP'), `shared: ${shared}`);
     await page.screenshot({ path: join(artifacts, `my-data-${lang}.png`), fullPage: true });
     await page.click(`button:has-text("${w.out}")`);
     await page.waitForURL(/\/privacy\?lang=/);
