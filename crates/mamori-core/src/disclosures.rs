@@ -149,6 +149,8 @@ pub struct PersonDisclosure {
     pub purpose: String,
     pub categories: Vec<String>,
     pub day: String,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 impl Vault {
@@ -177,6 +179,7 @@ impl Vault {
                         .get(..10)
                         .unwrap_or_default()
                         .to_string(),
+                    at: format_time(r.at_ms),
                 }
             })
             .collect())

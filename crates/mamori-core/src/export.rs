@@ -17,6 +17,7 @@ pub struct Export {
     pub consents: Vec<ConsentRow>,
     pub history: Vec<HistoryEntry>,
     pub access_log: Vec<AccessEntry>,
+    pub disclosures: Vec<crate::disclosures::PersonDisclosure>,
 }
 
 impl Vault {
@@ -34,12 +35,14 @@ impl Vault {
         let records = self.list_records(actor, purpose, id).await?;
         let history = self.consent_history(actor, id).await?;
         let access_log = self.access_log_all(actor, id).await?;
+        let disclosures = self.disclosures_for_person(actor, id).await?;
         Ok(Export {
             subject,
             records,
             consents,
             history,
             access_log,
+            disclosures,
         })
     }
 

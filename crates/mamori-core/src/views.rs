@@ -85,6 +85,15 @@ impl Export {
             consents: self.consents.iter().map(consent_decision).collect(),
             consent_history: self.history.iter().map(ConsentHistoryEntry::from).collect(),
             access_log: self.access_log.iter().map(AccessEvent::from).collect(),
+            disclosures: (self.disclosures.iter())
+                .map(|d| mamori_proto::subjects::DisclosureEntry {
+                    vendor: d.vendor.clone(),
+                    countries: d.countries.clone(),
+                    purpose: d.purpose.clone(),
+                    categories: d.categories.clone(),
+                    disclosed_at: d.at.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -148,6 +148,20 @@ pub struct SubjectExport {
     pub consents: Vec<ConsentDecision>,
     pub consent_history: Vec<ConsentHistoryEntry>,
     pub access_log: Vec<AccessEvent>,
+    /// Who the person's data was disclosed to (vendors of the policy's register), oldest first.
+    pub disclosures: Vec<DisclosureEntry>,
+}
+
+/// One disclosure to a vendor, as the person's export tells it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DisclosureEntry {
+    /// The vendor's legal name (its policy name if it has left the register).
+    pub vendor: String,
+    /// Where it processes the data (ISO 3166-1 alpha-2).
+    pub countries: Vec<String>,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub disclosed_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]

@@ -130,6 +130,25 @@ fn access_log_csv(access_log: &[AccessEntry]) -> anyhow::Result<Vec<u8>> {
     Ok(out.into_inner()?)
 }
 
+/// Disclosures as CSV: one row per disclosure to a vendor.
+fn disclosures_csv(
+    disclosures: &[mamori_core::disclosures::PersonDisclosure],
+) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "vendor",
+        "countries",
+        "purpose",
+        "categories",
+        "disclosed_at",
+    ])?;
+    for d in disclosures {
+        let (countries, categories) = (d.countries.join(" "), d.categories.join(" "));
+        out.write_record([&d.vendor, &countries, &d.purpose, &categories, &d.at])?;
+    }
+    Ok(out.into_inner()?)
+}
+
 /// "Download my data": the parts of the API's export document ([`Export::document`]), each as
 /// a JSON file and a CSV file.
 pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
@@ -140,6 +159,7 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
         consents,
         history,
         access_log,
+        disclosures,
     } = export;
     let document = export.document();
     let subject = SubjectBody {
@@ -147,7 +167,7 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
         created_at: document.created_at,
         data: document.data,
     };
-    let files: [(&str, Vec<u8>); 10] = [
+    let files: [(&str, Vec<u8>); 12] = [
         ("data.json", serde_json::to_vec_pretty(&subject)?),
         (
             "records.json",
@@ -170,6 +190,11 @@ pub fn zip(export: &Export) -> anyhow::Result<Vec<u8>> {
             serde_json::to_vec_pretty(&document.access_log)?,
         ),
         ("access-log.csv", access_log_csv(access_log)?),
+        (
+            "disclosures.json",
+            serde_json::to_vec_pretty(&document.disclosures)?,
+        ),
+        ("disclosures.csv", disclosures_csv(disclosures)?),
     ];
     let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

@@ -258,5 +258,26 @@ pub async fn people_see_who_their_data_was_shared_with(app: TestApp) {
             "{lang}: {page}"
         );
     }
-    let _ = Method::GET;
+    // The export (and so the download) tells it too.
+    let path = format!("/v1/subjects/{id}/export");
+    let export: Value = (crate::officer(&app, Method::GET, &path, None)
+        .await
+        .json()
+        .await)
+        .unwrap();
+    let told = &export["disclosures"][0];
+    let vendor_purpose = (&told["vendor"], &told["purpose"]);
+    assert_eq!(
+        vendor_purpose,
+        (
+            &json!("Kuroneko Logistics K.K."),
+            &json!("order_fulfilment")
+        )
+    );
+    assert!(
+        told["disclosed_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{told}"
+    );
 }
