@@ -47,6 +47,7 @@ impl From<&AccessEntry> for AccessEvent {
             categories: e.event.categories.clone(),
             allowed,
             reason,
+            recipient: e.event.recipient.clone(),
         }
     }
 }

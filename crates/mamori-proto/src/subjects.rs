@@ -103,6 +103,9 @@ pub struct AccessEvent {
     pub allowed: bool,
     /// Why it was refused: an error code of the access decision.
     pub reason: Option<String>,
+    /// For a disclosure: the vendor (its policy name) the data went to, or would have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
 }
 
 /// A page of a subject's access log, newest first.

@@ -112,9 +112,36 @@ fn strings(lang: Language) -> Strings {
     }
 }
 
-/// What an action did, in plain words.
+/// Disclosures to vendors, in plain words (the page adds the vendor's name).
+fn disclosure_text(action: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match action {
+        "subject.disclose" => (
+            "Shared your data with",
+            "データを提供した先",
+            "A partagé vos données avec",
+        ),
+        "disclosure.read" => (
+            "Viewed who your data was shared with",
+            "データの提供先を閲覧",
+            "A consulté avec qui vos données ont été partagées",
+        ),
+        _ => return None,
+    })
+}
+
+/// What an action did, in plain words (its code where the page has no words for it).
 fn action_text(action: &str, lang: Language) -> String {
-    let (en, ja, fr) = match action {
+    match disclosure_text(action).or_else(|| access_text(action)) {
+        Some((en, _, _)) if lang == Language::En => en.to_string(),
+        Some((_, ja, _)) if lang == Language::Ja => ja.to_string(),
+        Some((_, _, fr)) => fr.to_string(),
+        None => action.to_string(),
+    }
+}
+
+/// Reads and changes of the person's data, consents and sign-ins, in plain words.
+fn access_text(action: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match action {
         "subject.create" => ("Created your record", "記録を作成", "A créé votre fiche"),
         "subject.read" => ("Viewed your data", "データを閲覧", "A consulté vos données"),
         "subject.update" => ("Changed your data", "データを変更", "A modifié vos données"),
@@ -182,14 +209,8 @@ fn action_text(action: &str, lang: Language) -> String {
             "S'est connecté au centre de confidentialité",
         ),
         "signin.end" => ("Signed out", "サインアウト", "S'est déconnecté"),
-        other => return other.to_string(),
-    };
-    match lang {
-        Language::En => en,
-        Language::Ja => ja,
-        Language::Fr => fr,
-    }
-    .to_string()
+        _ => return None,
+    })
 }
 
 struct Row {
@@ -251,7 +272,15 @@ fn row(policy: &Policy, lang: Language, entry: &AccessEntry) -> Row {
             .replace('T', " "),
         who,
         why,
-        what: action_text(&event.action, lang),
+        what: match &event.recipient {
+            // A disclosure names its vendor: "Shared your data with Kuroneko Logistics K.K.".
+            Some(v) => {
+                let name = policy.vendor(v).map_or(v.as_str(), |v| v.name.as_str());
+                let colon = if lang == Language::Ja { "：" } else { " " };
+                format!("{}{colon}{name}", action_text(&event.action, lang))
+            }
+            None => action_text(&event.action, lang),
+        },
         data,
         allowed,
         reason,

@@ -280,4 +280,22 @@ pub async fn people_see_who_their_data_was_shared_with(app: TestApp) {
             .is_some_and(|t| t.ends_with('Z')),
         "{told}"
     );
+    // The access log names the vendor, and the person's activity page says it in their words.
+    let log = export["access_log"].as_array().unwrap();
+    let named =
+        |e: &&Value| e["action"] == "subject.disclose" && e["recipient"] == "kuroneko_logistics";
+    assert!(log.iter().any(|e| named(&e)), "{log:?}");
+    let r = client.get(app.url("/privacy/me/activity?lang=ja"));
+    let page = r
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("データを提供した先：Kuroneko Logistics K.K."),
+        "{page}"
+    );
 }

@@ -210,8 +210,15 @@ pub(crate) async fn download_my_data_is_a_zip_of_json_and_csv(app: TestApp) {
     assert_eq!(zip.json("consents.json")[0]["purpose"], "marketing_email");
     assert!(zip.text("data.csv").starts_with("category,field,value\n"));
     let shared = zip.text("disclosures.csv");
-    assert!(shared.starts_with("vendor,countries,purpose,categories,disclosed_at\n"), "{shared}");
-    assert_eq!(zip.json("disclosures.json"), json!([]), "nothing was disclosed about them");
+    assert!(
+        shared.starts_with("vendor,countries,purpose,categories,disclosed_at\n"),
+        "{shared}"
+    );
+    assert_eq!(
+        zip.json("disclosures.json"),
+        json!([]),
+        "nothing was disclosed about them"
+    );
     assert!(
         zip.text("data.csv")
             .contains("contact,email,ada.download@example.com")
