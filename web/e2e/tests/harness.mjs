@@ -66,12 +66,16 @@ export async function launchBrowser() {
   }
 }
 
-/** The newest code the demo `base` mailed to `address`, from its outbox page. */
+/** The newest code the demo `base` mailed to `address`, from its outbox page (newest first).
+ *  Other mail to the same person — an incident's notice sent meanwhile — may be newer: the code
+ *  is the newest message that carries one. */
 export async function codeFor(base, address) {
   for (let i = 0; i < 100; i++) {
     const html = await (await fetch(`${base}/privacy/demo/outbox`)).text();
-    const message = html.split('<article').find((m) => m.includes(`>${address}<`));
-    const code = message?.match(/\b(\d{6})\b/)?.[1];
+    const code = html.split('<article')
+      .filter((m) => m.includes(`>${address}<`))
+      .map((m) => m.match(/\b(\d{6})\b/)?.[1])
+      .find(Boolean);
     if (code) return code;
     await new Promise((r) => setTimeout(r, 50));
   }
