@@ -202,8 +202,8 @@ impl Vault {
         Granted::scheduled(&scheduler(), action, self.now_ms()).event_about(&n.subject_id)
     }
 
-    /// Handles one due notice; false when the mailer refused or did not answer (stop for now:
-    /// the rest wait for the next pass rather than pile onto a gateway in trouble).
+    /// Handles one due notice; false when the mailer refused or did not answer: the pass stops
+    /// there, and the rest wait for the next pass rather than pile onto a gateway in trouble.
     async fn send_one(
         &self,
         n: &NoticeRow,
