@@ -32,6 +32,10 @@ pub enum Denial {
     VendorDoesNotServe,
     /// The vendor's contract is not current, or its last security review failed.
     VendorNotContracted,
+    /// A vendor's confirmation is not signed with its secret, or not lately.
+    VendorSignatureInvalid,
+    /// A vendor confirmed another vendor's task.
+    VendorTaskOtherVendor,
 }
 
 impl Denial {
@@ -56,6 +60,8 @@ impl Denial {
             Denial::VendorNotAllowedForRole => ErrorCode::VendorNotAllowedForRole,
             Denial::VendorDoesNotServe => ErrorCode::VendorDoesNotServe,
             Denial::VendorNotContracted => ErrorCode::VendorNotContracted,
+            Denial::VendorSignatureInvalid => ErrorCode::VendorSignatureInvalid,
+            Denial::VendorTaskOtherVendor => ErrorCode::VendorTaskOtherVendor,
         }
     }
 
@@ -122,6 +128,11 @@ impl Denial {
                 "the vendor has no current contract (or its last security review failed): nothing \
                  may be disclosed to it"
             }
+            Denial::VendorSignatureInvalid => {
+                "sign the request with the vendor's secret in the Standard Webhooks form \
+                 (webhook-id, webhook-timestamp within 5 minutes, webhook-signature v1)"
+            }
+            Denial::VendorTaskOtherVendor => "this task is another vendor's to confirm",
         }
     }
 }

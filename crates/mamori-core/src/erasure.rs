@@ -7,6 +7,7 @@
 //! category when its retention period (counted from the erasure) ends.
 
 use mamori_proto::RequestKind;
+use mamori_proto::disclosures::VendorTaskKind;
 use mamori_proto::outbox::{EventType, KeptUntil, SubjectErased};
 use std::collections::BTreeSet;
 
@@ -319,6 +320,13 @@ impl Vault {
             );
             let announcement = self.erased_announcement(id, &plan);
             let (mut changes, mut events) = (vec![erase, announcement], vec![event]);
+            // Every vendor that received anything is asked to erase it, in the same commit —
+            // what a legal obligation keeps, the business keeps, not its vendors.
+            let (tasks, task_events) = self
+                .vendor_tasks_for(id, VendorTaskKind::Erasure, all, None)
+                .await?;
+            changes.extend(tasks);
+            events.extend(task_events);
             if let Some((_, entry_changes, entry_event)) = &entry {
                 changes.extend(entry_changes.iter().cloned());
                 events.push(entry_event.clone());

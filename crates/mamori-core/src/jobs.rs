@@ -361,6 +361,7 @@ impl Job for Reminders {
     async fn run(&mut self, vault: &Vault) -> Result<Ran> {
         vault.send_due_reminders().await?;
         vault.send_incident_reminders().await?;
+        vault.remind_vendor_tasks().await?;
         Ok(Ran::Done)
     }
 }

@@ -48,6 +48,7 @@ pub mod survey_tokens;
 pub mod surveys;
 pub mod unsubscribe;
 pub mod vault;
+pub mod vendor_tasks;
 pub mod versions;
 pub mod views;
 pub mod waiting_erasures;

@@ -246,6 +246,15 @@ impl Keyring {
         Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
+    /// A vendor's secret for signing its confirmations (Standard Webhooks form), derived from
+    /// the vendor's name in the policy under a dedicated subkey: never stored, the same on
+    /// every server.
+    pub fn vendor_secret(&self, vendor: &str) -> Zeroizing<[u8; 32]> {
+        let mut mac = hmac_key(self.subkey("vendor-confirmation").as_ref());
+        mac.update(vendor.as_bytes());
+        Zeroizing::new(mac.finalize().into_bytes().into())
+    }
+
     /// Seals a long-lived secret of Mamori's own (a survey's signing key) under a subkey for
     /// `label`, bound to `aad` (the owner's id) so it cannot be moved to another owner.
     pub fn seal_secret(&self, label: &str, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {

@@ -455,10 +455,13 @@ pub enum AdminPermission {
     Audit,
     /// Open and work incidents: the register, its timeline, containment, impact.
     Incidents,
+    /// The vendors' tasks after erasures, corrections and opt-outs, and each vendor's
+    /// confirmation secret.
+    Vendors,
 }
 
 impl AdminPermission {
-    pub const ALL: [(&'static str, AdminPermission); 10] = [
+    pub const ALL: [(&'static str, AdminPermission); 11] = [
         ("webhooks", AdminPermission::Webhooks),
         ("events", AdminPermission::Events),
         ("api_keys", AdminPermission::ApiKeys),
@@ -469,6 +472,7 @@ impl AdminPermission {
         ("staff", AdminPermission::Staff),
         ("audit", AdminPermission::Audit),
         ("incidents", AdminPermission::Incidents),
+        ("vendors", AdminPermission::Vendors),
     ];
 
     pub fn name(self) -> &'static str {

@@ -266,7 +266,8 @@ fn admin_permissions_are_granted_by_name_and_misspellings_get_a_suggestion() {
             "retention",
             "staff",
             "audit",
-            "incidents"
+            "incidents",
+            "vendors"
         ]
     );
     assert!(

@@ -31,3 +31,51 @@ pub struct Disclosed {
     #[schema(value_type = Object)]
     pub data: Data,
 }
+
+crate::codes::wire_enum! {
+    /// What a vendor is asked to do about data it received.
+    pub enum VendorTaskKind {
+        /// The person was erased: erase what you received.
+        Erasure = "erasure",
+        /// The person corrected data you received: fetch it again or correct it.
+        Correction = "correction",
+        /// The person withdrew consent to, or opted out of, the purpose you received it for.
+        Optout = "optout",
+    }
+}
+
+/// A vendor's task as staff and the vendor see it: ids, names, codes and times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VendorTask {
+    pub id: String,
+    pub vendor: String,
+    pub subject: String,
+    pub kind: VendorTaskKind,
+    /// For an opt-out: the purpose withdrawn from.
+    pub purpose: Option<String>,
+    pub categories: Vec<String>,
+    /// The disclosures that gave the vendor the data concerned.
+    pub disclosures: Vec<String>,
+    pub created_at: String,
+    pub due_at: String,
+    pub reminders: i64,
+    /// When the vendor confirmed (RFC 3339); absent while open.
+    pub confirmed_at: Option<String>,
+    /// Open past its due date.
+    pub overdue: bool,
+}
+
+/// `GET /v1/vendor-tasks`: newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VendorTaskList {
+    pub tasks: Vec<VendorTask>,
+}
+
+/// `POST /v1/vendor-tasks/{id}/confirm`, signed by the vendor with its own secret in the
+/// Standard Webhooks form (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmVendorTask {
+    /// The vendor confirming (its name in the policy): the signature must be its own.
+    pub vendor: String,
+}

@@ -42,6 +42,8 @@ wire_enum! {
         VendorNotAllowedForRole = "vendor_not_allowed_for_role",
         VendorDoesNotServe = "vendor_does_not_serve",
         VendorNotContracted = "vendor_not_contracted",
+        VendorSignatureInvalid = "vendor_signature_invalid",
+        VendorTaskOtherVendor = "vendor_task_other_vendor",
         // Something named is not there.
         SubjectNotFound = "subject_not_found",
         SurveyNotFound = "survey_not_found",
@@ -50,6 +52,7 @@ wire_enum! {
         EnrolmentLinkInvalid = "enrolment_link_invalid",
         EmptyLedger = "empty_ledger",
         NoSuchEvent = "no_such_event",
+        VendorTaskNotFound = "vendor_task_not_found",
         // The state of things forbids it now.
         SubjectUnderLegalHold = "subject_under_legal_hold",
         AgentExists = "agent_exists",

@@ -77,7 +77,41 @@ wire_enum! {
         /// ([`IncidentOpened`]).
         #[serde(rename = "incident.opened")]
         IncidentOpened = "incident.opened",
+        /// A vendor that received the person's data must erase it ([`VendorTaskEvent`]).
+        #[serde(rename = "vendor.erasure_requested")]
+        VendorErasureRequested = "vendor.erasure_requested",
+        /// A vendor that received data the person corrected must correct it ([`VendorTaskEvent`]).
+        #[serde(rename = "vendor.correction_requested")]
+        VendorCorrectionRequested = "vendor.correction_requested",
+        /// A vendor must stop using the person's data for a purpose withdrawn from
+        /// ([`VendorTaskEvent`]).
+        #[serde(rename = "vendor.optout_requested")]
+        VendorOptoutRequested = "vendor.optout_requested",
+        /// A vendor's task is still not confirmed ([`VendorTaskEvent`], `reminder` ≥ 1).
+        #[serde(rename = "vendor.task_reminder")]
+        VendorTaskReminder = "vendor.task_reminder",
+        /// A vendor confirmed its task ([`VendorTaskEvent`]).
+        #[serde(rename = "vendor.task_confirmed")]
+        VendorTaskConfirmed = "vendor.task_confirmed",
     }
+}
+
+/// `vendor.*`: a vendor's task — which, for whom, what to do, by when, where to confirm. Ids,
+/// names and codes only: the vendor finds the data by the disclosures it received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VendorTaskEvent {
+    pub task: String,
+    pub vendor: String,
+    pub subject: String,
+    pub kind: crate::disclosures::VendorTaskKind,
+    pub purpose: Option<String>,
+    pub categories: Vec<String>,
+    pub disclosures: Vec<String>,
+    pub due_at: String,
+    /// 0 when the task opens; then the reminder's number.
+    pub reminder: i64,
+    /// The path to confirm at, signed with the vendor's secret.
+    pub confirm_path: String,
 }
 
 /// `incident.opened`: which incident, its kind and severity, who opened it (an id, or

@@ -188,6 +188,9 @@ async fn secure_transport(request: Request, next: Next) -> Response {
 }
 
 /// The JSON API over people, consent, requests, events, the ledger and DRP agents.
+/// A vendor's confirmation is a short JSON object.
+const VENDOR_CONFIRM_LIMIT: usize = 4 * 1024;
+
 fn api_routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -261,6 +264,21 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/v1/data-rights-request/{request_id}",
             get(drp::status).delete(drp::revoke),
+        )
+}
+
+/// What vendors owe after erasures, corrections and opt-outs, and their confirmations.
+fn vendor_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/subjects/{id}/vendor-tasks",
+            get(api::subject_vendor_tasks),
+        )
+        .route("/v1/vendor-tasks", get(api::list_vendor_tasks))
+        .route(
+            "/v1/vendor-tasks/{id}/confirm",
+            axum::routing::post(api::confirm_vendor_task)
+                .layer(DefaultBodyLimit::max(VENDOR_CONFIRM_LIMIT)),
         )
 }
 
@@ -433,6 +451,7 @@ fn page_routes() -> Router<AppState> {
 fn routes(state: AppState) -> Router {
     Router::new()
         .merge(api_routes())
+        .merge(vendor_routes())
         .merge(admin_routes())
         .merge(survey_routes())
         .merge(page_routes())

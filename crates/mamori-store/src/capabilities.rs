@@ -381,6 +381,21 @@ pub trait DisclosureStore: Send + Sync {
     async fn subject_disclosures(&self, subject: &Id) -> Result<Vec<DisclosureRow>>;
 }
 
+/// What vendors were asked to do after a person's erasure, correction or opt-out.
+#[async_trait]
+pub trait VendorTaskStore: Send + Sync {
+    async fn vendor_task(&self, id: &Id) -> Result<Option<VendorTaskRow>>;
+
+    /// One person's vendor tasks, oldest first.
+    async fn subject_vendor_tasks(&self, subject: &Id) -> Result<Vec<VendorTaskRow>>;
+
+    /// Tasks newest first, only those not confirmed if `open_only`, at most `limit`.
+    async fn vendor_tasks(&self, open_only: bool, limit: i64) -> Result<Vec<VendorTaskRow>>;
+
+    /// Unconfirmed tasks whose next reminder is due by `now_ms`, most overdue first.
+    async fn vendor_tasks_to_remind(&self, now_ms: i64, limit: i64) -> Result<Vec<VendorTaskRow>>;
+}
+
 /// Staff: people who sign in, and their enrolment links.
 #[async_trait]
 pub trait StaffStore: Send + Sync {
@@ -435,6 +450,7 @@ pub trait Store:
     + IncidentStore
     + NoticeStore
     + DisclosureStore
+    + VendorTaskStore
     + StaffStore
     + StaffSignInStore
     + LedgerStore
@@ -457,6 +473,7 @@ impl<T> Store for T where
         + IncidentStore
         + NoticeStore
         + DisclosureStore
+        + VendorTaskStore
         + StaffStore
         + StaffSignInStore
         + LedgerStore

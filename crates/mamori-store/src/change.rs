@@ -351,6 +351,20 @@ pub enum Change {
     InsertDrpAgent(DrpAgentRow),
     /// Records data disclosed to a vendor (with the allowed event of the same decision).
     RecordDisclosure(crate::DisclosureRow),
+    /// Opens a vendor's task (with the erasure, correction or opt-out that calls for it).
+    InsertVendorTask(crate::VendorTaskRow),
+    /// The vendor confirmed the task. Stale if it was confirmed already.
+    ConfirmVendorTask {
+        id: Id,
+        confirmed_ms: i64,
+    },
+    /// A reminder went out; the next is due at `next_ms`. Stale if the task was confirmed or
+    /// another server reminded it first (`expected_reminders` no longer matches).
+    MarkVendorTaskReminded {
+        id: Id,
+        expected_reminders: i64,
+        next_ms: i64,
+    },
     /// Pauses (Some) or resumes (None) an agent that is not removed; Gone if it is.
     PauseDrpAgent {
         id: String,

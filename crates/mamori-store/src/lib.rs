@@ -19,10 +19,12 @@ mod change;
 mod events_only;
 mod inline;
 mod sql;
+mod vendor_tasks;
 
 pub use capabilities::*;
 pub use change::Change;
 pub use sql::{FORGOTTEN_AT_ERASURE, KEPT_AFTER_ERASURE, PostgresStore, SqliteStore};
+pub use vendor_tasks::VendorTaskRow;
 
 pub type Id = [u8; 16];
 /// A blind-index digest (truncated HMAC; the store never sees the value behind it).

@@ -85,6 +85,12 @@ pub enum Command {
         #[command(subcommand)]
         command: SurveyCommand,
     },
+    /// Vendors of the policy's register: their tasks after erasures, corrections and opt-outs,
+    /// and the secret each signs its confirmations with.
+    Vendor {
+        #[command(subcommand)]
+        command: VendorCommand,
+    },
     /// Authorised agents of the Data Rights Protocol (from the DRP service directory).
     Agent {
         #[command(subcommand)]
@@ -496,6 +502,19 @@ pub enum SurveyCommand {
         /// Put this before each link, e.g. https://shop.example.
         #[arg(long, default_value = "")]
         base_url: String,
+    },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum VendorCommand {
+    /// Print the vendor's confirmation secret (`whsec_…`), to hand to the vendor: it signs
+    /// `POST /v1/vendor-tasks/{id}/confirm` with it, in the Standard Webhooks form.
+    Secret { vendor: String },
+    /// List vendors' tasks, newest first: id, vendor, kind, subject, due, state.
+    Tasks {
+        /// Only the tasks not confirmed yet.
+        #[arg(long)]
+        open: bool,
     },
 }
 

@@ -105,6 +105,8 @@ mod staff_training;
 mod subjects;
 #[path = "api/surveys.rs"]
 mod surveys;
+#[path = "api/vendor_tasks.rs"]
+mod vendor_tasks;
 #[path = "api/webhook_pause.rs"]
 mod webhook_pause;
 #[path = "api/witness.rs"]
@@ -258,6 +260,8 @@ use signin::*;
 #[allow(unused_imports)]
 use subjects::*;
 #[allow(unused_imports)]
+use vendor_tasks::*;
+#[allow(unused_imports)]
 use webhook_pause::*;
 
 both_backends!(
@@ -311,6 +315,8 @@ both_backends!(
     data_goes_to_a_vendor_only_for_what_it_serves,
     disclosures_outside_the_register_are_refused_and_ledgered,
     people_see_who_their_data_was_shared_with,
+    an_erasure_asks_each_vendor_that_received_data_until_it_confirms,
+    corrections_and_opt_outs_reach_the_vendors_concerned,
     one_click_unsubscribe_withdraws_that_consent,
     forged_altered_and_expired_unsubscribe_links_are_refused,
     widened_purposes_need_consent_again,

@@ -426,9 +426,18 @@ impl Vault {
             ..self.answer_for(purpose, &row).await?
         };
         let announcement = consent_changed(&row, self.now_ms());
-        self.ledger
-            .submit(vec![Change::RecordConsent(row), announcement], vec![event])
-            .await??;
+        let (mut changes, mut events) =
+            (vec![Change::RecordConsent(row), announcement], vec![event]);
+        if !change.granted {
+            // Vendors that received data for the purpose are asked to stop, in the same commit.
+            let kind = mamori_proto::disclosures::VendorTaskKind::Optout;
+            let all = self.policy.all_categories();
+            let (tasks, task_events) =
+                (self.vendor_tasks_for(subject, kind, all, Some(&purpose.name))).await?;
+            changes.extend(tasks);
+            events.extend(task_events);
+        }
+        self.ledger.submit(changes, events).await??;
         Ok(answer)
     }
 

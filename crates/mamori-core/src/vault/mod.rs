@@ -573,7 +573,12 @@ impl Vault {
                 categories,
                 Outcome::Allowed,
             );
-            match self.ledger.submit(changes, vec![event]).await? {
+            // Vendors that received what changed are asked to correct it, in the same commit.
+            let kind = mamori_proto::disclosures::VendorTaskKind::Correction;
+            let (tasks, mut events) = self.vendor_tasks_for(id, kind, categories, None).await?;
+            changes.extend(tasks);
+            events.insert(0, event);
+            match self.ledger.submit(changes, events).await? {
                 Ok(()) => return Ok(()),
                 Err(mamori_store::JobError::Stale) => continue,
                 Err(e) => return Err(e.into()),

@@ -23,11 +23,16 @@ pub(crate) use delivery::{Deliveries, RESCAN};
 const WEBHOOKS: Permission = Permission::Admin(AdminPermission::Webhooks);
 
 /// The event types a subscription may ask for (`*` = all).
-pub const EVENT_TYPES: [EventType; 4] = [
+pub const EVENT_TYPES: [EventType; 9] = [
     EventType::ConsentChanged,
     EventType::SubjectErased,
     EventType::NoticePublished,
     EventType::LedgerHeadSigned,
+    EventType::VendorErasureRequested,
+    EventType::VendorCorrectionRequested,
+    EventType::VendorOptoutRequested,
+    EventType::VendorTaskReminder,
+    EventType::VendorTaskConfirmed,
 ];
 
 fn event_type_list() -> String {

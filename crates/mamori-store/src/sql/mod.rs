@@ -97,7 +97,11 @@ pub const FORGOTTEN_AT_ERASURE: [&str; 5] = [
 /// Tables that keep a person's subject id after an erasure, and why (ids, states and times only;
 /// never a personal value). The schema test checks that every table with a `subject_id` column
 /// is in this list or in [`FORGOTTEN_AT_ERASURE`].
-pub const KEPT_AFTER_ERASURE: [(&str, &str); 11] = [
+pub const KEPT_AFTER_ERASURE: [(&str, &str); 12] = [
+    (
+        "vendor_tasks",
+        "what vendors were asked to do after the erasure, and whether they confirmed: names, codes, times",
+    ),
     (
         "subjects",
         "the erased row itself: id, times, and what a legal hold keeps, sealed",

@@ -39,6 +39,34 @@ pub(super) async fn report(paths: &Paths, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `mamori vendor secret|tasks`: tab-separated lines of ids, names, codes and times.
+pub(super) async fn vendor(paths: &Paths, command: VendorCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(paths).await?;
+    let operator = context::operator();
+    match command {
+        VendorCommand::Secret { vendor } => {
+            let secret = ctx.vault.vendor_secret(&operator, &vendor).await?;
+            eprintln!("confirmation secret of {vendor} (give it to the vendor only):");
+            println!("{secret}");
+        }
+        VendorCommand::Tasks { open } => {
+            for t in ctx.vault.vendor_tasks(&operator, open).await? {
+                let state = match (&t.confirmed_at, t.overdue) {
+                    (Some(at), _) => format!("confirmed {at}"),
+                    (None, true) => "overdue".to_string(),
+                    (None, false) => "open".to_string(),
+                };
+                let kind = t.kind;
+                println!(
+                    "{}\t{}\t{kind}\t{}\t{}\t{state}",
+                    t.id, t.vendor, t.subject, t.due_at
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) async fn agent(paths: &Paths, command: AgentCommand) -> anyhow::Result<()> {
     let ctx = Context::open(paths).await?;
     let operator = context::operator();

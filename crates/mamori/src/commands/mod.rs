@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { json } => admin::report(&paths, json).await?,
         Command::Survey { command } => surveys::run(&paths, command).await?,
         Command::Agent { command } => admin::agent(&paths, command).await?,
+        Command::Vendor { command } => admin::vendor(&paths, command).await?,
         Command::Import {
             kind:
                 Some(ImportKind::Consents {

@@ -64,6 +64,10 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("GET", "/v1/subjects/{id}/export") => Rule::Export,
         ("GET", "/v1/subjects/{id}/access-log") => Rule::Rights,
         ("POST", "/v1/subjects/{id}/disclosures") => Rule::Disclose("kuroneko_logistics"),
+        ("GET", "/v1/subjects/{id}/vendor-tasks") => Rule::Admin(A::Vendors),
+        ("GET", "/v1/vendor-tasks") => Rule::Admin(A::Vendors),
+        // Signed by the vendor with its own secret, never an API key.
+        ("POST", "/v1/vendor-tasks/{id}/confirm") => Rule::NoKey,
         (_, p) if p.starts_with("/v1/requests") => Rule::Rights,
         ("POST", "/v1/consent/receipts/verify") => Rule::UsesPurpose("marketing_email"),
         (_, p) if p.starts_with("/v1/consent/") => Rule::ConsentPurpose,

@@ -41,3 +41,141 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         .map_err(duplicate)?;
     Ok(())
 }
+
+// Queries are built from this constant and fixed clauses only (never from input).
+const TASK_COLUMNS: &str = "id, vendor, subject_id, kind, purpose, categories, disclosures, created_ms, due_ms, next_reminder_ms, reminders, confirmed_ms";
+
+type TaskTuple = (
+    Vec<u8>,
+    String,
+    Vec<u8>,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+fn task(row: TaskTuple) -> Result<VendorTaskRow> {
+    let (id, vendor, subject_id, kind, purpose, categories, disclosures, created_ms, due_ms) = (
+        row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
+    );
+    Ok(VendorTaskRow {
+        id: id_from_slice(&id)?,
+        vendor,
+        subject_id: id_from_slice(&subject_id)?,
+        kind,
+        purpose,
+        categories,
+        disclosures,
+        created_ms,
+        due_ms,
+        next_reminder_ms: row.9,
+        reminders: row.10,
+        confirmed_ms: row.11,
+    })
+}
+
+impl Backend {
+    async fn tasks_where(&self, clause: &str, a: i64, b: i64) -> Result<Vec<VendorTaskRow>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM vendor_tasks {clause}");
+        let rows: Vec<TaskTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(a)
+            .bind(b)
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter().map(task).collect()
+    }
+}
+
+#[async_trait]
+impl VendorTaskStore for Backend {
+    async fn vendor_task(&self, id: &Id) -> Result<Option<VendorTaskRow>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM vendor_tasks WHERE id = $1");
+        let row: Option<TaskTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&id[..])
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(task).transpose()
+    }
+
+    async fn subject_vendor_tasks(&self, subject: &Id) -> Result<Vec<VendorTaskRow>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM vendor_tasks WHERE subject_id = $1 ORDER BY created_ms, id"
+        );
+        let rows: Vec<TaskTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&subject[..])
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter().map(task).collect()
+    }
+
+    async fn vendor_tasks(&self, open_only: bool, limit: i64) -> Result<Vec<VendorTaskRow>> {
+        // $1 = 1 keeps only open tasks; $2 bounds the page.
+        let clause = "WHERE ($1 = 0 OR confirmed_ms IS NULL) ORDER BY created_ms DESC, id LIMIT $2";
+        self.tasks_where(clause, i64::from(open_only), limit).await
+    }
+
+    async fn vendor_tasks_to_remind(&self, now_ms: i64, limit: i64) -> Result<Vec<VendorTaskRow>> {
+        let clause = "WHERE confirmed_ms IS NULL AND next_reminder_ms <= $1 ORDER BY next_reminder_ms, id LIMIT $2";
+        self.tasks_where(clause, now_ms, limit).await
+    }
+}
+
+pub(super) async fn apply_task(conn: &mut Conn, change: &Change) -> Applied {
+    match change {
+        Change::InsertVendorTask(t) => {
+            let sql = format!(
+                "INSERT INTO vendor_tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&t.id[..])
+                .bind(&t.vendor)
+                .bind(&t.subject_id[..])
+                .bind(&t.kind)
+                .bind(&t.purpose)
+                .bind(&t.categories)
+                .bind(&t.disclosures)
+                .bind(t.created_ms)
+                .bind(t.due_ms)
+                .bind(t.next_reminder_ms)
+                .bind(t.reminders)
+                .bind(t.confirmed_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err(duplicate)?;
+            Ok(())
+        }
+        Change::ConfirmVendorTask { id, confirmed_ms } => {
+            let done = sqlx::query(
+                "UPDATE vendor_tasks SET confirmed_ms = $1 WHERE id = $2 AND confirmed_ms IS NULL",
+            )
+            .bind(confirmed_ms)
+            .bind(&id[..])
+            .execute(&mut *conn)
+            .await?;
+            changed_a_row(done, JobError::Stale)
+        }
+        Change::MarkVendorTaskReminded {
+            id,
+            expected_reminders,
+            next_ms,
+        } => {
+            let done = sqlx::query(
+                "UPDATE vendor_tasks SET reminders = reminders + 1, next_reminder_ms = $1 \
+                                    WHERE id = $2 AND reminders = $3 AND confirmed_ms IS NULL",
+            )
+            .bind(next_ms)
+            .bind(&id[..])
+            .bind(expected_reminders)
+            .execute(&mut *conn)
+            .await?;
+            changed_a_row(done, JobError::Stale)
+        }
+        _ => Err(misrouted()),
+    }
+}

@@ -115,6 +115,9 @@ async fn apply_requests_and_surveys(conn: &mut Conn, change: &Change) -> Applied
         }
         PauseDrpAgent { .. } => requests::pause_drp_agent(conn, change).await,
         RecordDisclosure(_) => disclosures::apply(conn, change).await,
+        InsertVendorTask(_) | ConfirmVendorTask { .. } | MarkVendorTaskReminded { .. } => {
+            disclosures::apply_task(conn, change).await
+        }
         InsertDrpAgent(_)
         | RemoveDrpAgent { .. }
         | SpendDrpMessage { .. }

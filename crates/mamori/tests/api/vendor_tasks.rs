@@ -1,0 +1,261 @@
+//! Erasure, correction and opt-out reach vendors: each vendor that received the data concerned
+//! gets a task (an outbox event, a ledger event naming it), reminded weekly until it confirms
+//! with a request signed by its own secret; a forged signature, another vendor's task or an
+//! unknown one are refused with their codes, ledgered, and change nothing.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+
+async fn disclose(app: &TestApp, id: &str, vendor: &str, purpose: &str, categories: Value) {
+    let body = json!({"vendor": vendor, "purpose": purpose, "categories": categories});
+    let path = format!("/v1/subjects/{id}/disclosures");
+    let r = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&app.keys["service"]);
+    let r = r.json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+async fn tasks(app: &TestApp, query: &str) -> Vec<Value> {
+    let r = crate::officer(app, Method::GET, &format!("/v1/vendor-tasks{query}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = r.json().await.unwrap();
+    list["tasks"].as_array().unwrap().clone()
+}
+
+/// A vendor's secret as `mamori vendor secret` prints it, decoded.
+async fn secret(app: &TestApp, vendor: &str) -> Vec<u8> {
+    let officer = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    let text = app.vault.vendor_secret(&officer, vendor).await.unwrap();
+    STANDARD
+        .decode(text.strip_prefix("whsec_").unwrap())
+        .unwrap()
+}
+
+/// Posts a confirmation signed as Standard Webhooks signs: `v1,` HMAC of `id.timestamp.body`.
+async fn confirm(app: &TestApp, task: &str, vendor: &str, key: &[u8]) -> reqwest::Response {
+    let body = json!({"vendor": vendor}).to_string();
+    let timestamp = (app.vault.now_ms() / 1000).to_string();
+    let signed = format!("msg_1.{timestamp}.{body}");
+    let tag = STANDARD.encode(mamori_crypto::hmac_sha256(key, signed.as_bytes()));
+    let path = format!("/v1/vendor-tasks/{task}/confirm");
+    (app.client.post(app.url(&path)))
+        .header("content-type", "application/json")
+        .header("webhook-id", "msg_1")
+        .header("webhook-timestamp", timestamp)
+        .header("webhook-signature", format!("v1,{tag}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The ledger's events of tasks opened, reminded and confirmed: action, recipient, outcome code.
+async fn task_events(app: &TestApp) -> Vec<(String, String, String)> {
+    app.ledger.flush().await.unwrap();
+    let leaves = app.store.leaves(0, 1_000_000).await.unwrap();
+    (leaves.iter())
+        .filter_map(|l| mamori_ledger::Event::from_leaf_data(&l.data).ok())
+        .filter(|e| e.action.starts_with("vendor_task.") || e.action.starts_with("vendor.task_"))
+        .filter(|e| e.action != "vendor.task_list")
+        .map(|e| {
+            let outcome = match &e.outcome {
+                mamori_ledger::Outcome::Allowed => "allowed".to_string(),
+                mamori_ledger::Outcome::Denied { reason } => reason.clone(),
+            };
+            (
+                e.action.clone(),
+                e.recipient.clone().unwrap_or_default(),
+                outcome,
+            )
+        })
+        .collect()
+}
+
+pub async fn an_erasure_asks_each_vendor_that_received_data_until_it_confirms(app: TestApp) {
+    let id = crate::create(&app, &crate::customer("erased-downstream")).await;
+    let other = crate::create(&app, &crate::customer_without_phone("kept")).await;
+    disclose(
+        &app,
+        &id,
+        "kuroneko_logistics",
+        "order_fulfilment",
+        json!(["address"]),
+    )
+    .await;
+    disclose(
+        &app,
+        &other,
+        "kuroneko_logistics",
+        "order_fulfilment",
+        json!(["contact"]),
+    )
+    .await;
+    let r = crate::officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let open = tasks(&app, "?open=true").await;
+    assert_eq!(open.len(), 1, "only the erased person's vendor: {open:?}");
+    let task = &open[0];
+    assert_eq!(
+        (task["vendor"].as_str(), task["kind"].as_str()),
+        (Some("kuroneko_logistics"), Some("erasure"))
+    );
+    assert_eq!(
+        (task["subject"].as_str(), &task["categories"]),
+        (Some(id.as_str()), &json!(["address"]))
+    );
+    let task_id = task["id"].as_str().unwrap().to_string();
+    let (_, feed) = app
+        .get_as("/v1/events?after=0", "service", "order_fulfilment")
+        .await;
+    let announced = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "vendor.erasure_requested")
+        .cloned();
+    let announced = announced.expect("the task is announced");
+    assert_eq!(announced["data"]["task"], task_id.as_str());
+    assert_eq!(
+        announced["data"]["confirm_path"],
+        format!("/v1/vendor-tasks/{task_id}/confirm")
+    );
+    // A week on, a reminder; not twice for the same week.
+    app.clock
+        .advance(std::time::Duration::from_secs(7 * 86_400 + 60));
+    assert_eq!(app.vault.remind_vendor_tasks().await.unwrap(), 1);
+    assert_eq!(app.vault.remind_vendor_tasks().await.unwrap(), 0);
+    // Only the vendor's own signature confirms it.
+    let key = secret(&app, "kuroneko_logistics").await;
+    let forged = confirm(&app, &task_id, "kuroneko_logistics", b"not the secret").await;
+    crate::problem(forged, StatusCode::FORBIDDEN, "vendor_signature_invalid").await;
+    let postbird = secret(&app, "postbird").await;
+    let other_vendor = confirm(&app, &task_id, "postbird", &postbird).await;
+    crate::problem(
+        other_vendor,
+        StatusCode::FORBIDDEN,
+        "vendor_task_other_vendor",
+    )
+    .await;
+    let unknown = confirm(
+        &app,
+        &mamori_core::format_id(&[7; 16]),
+        "kuroneko_logistics",
+        &key,
+    )
+    .await;
+    crate::problem(unknown, StatusCode::NOT_FOUND, "vendor_task_not_found").await;
+    assert_eq!(tasks(&app, "?open=true").await.len(), 1, "nothing changed");
+    let done = confirm(&app, &task_id, "kuroneko_logistics", &key).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let done: Value = done.json().await.unwrap();
+    assert!(
+        done["confirmed_at"].is_string() && done["reminders"] == 1,
+        "{done}"
+    );
+    let again: Value = confirm(&app, &task_id, "kuroneko_logistics", &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        again["confirmed_at"], done["confirmed_at"],
+        "the first confirmation stands"
+    );
+    assert!(tasks(&app, "?open=true").await.is_empty());
+    app.clock
+        .advance(std::time::Duration::from_secs(7 * 86_400 + 60));
+    assert_eq!(
+        app.vault.remind_vendor_tasks().await.unwrap(),
+        0,
+        "confirmed: no more reminders"
+    );
+    let kuroneko = |action: &str, outcome: &str| {
+        (
+            action.to_string(),
+            "kuroneko_logistics".to_string(),
+            outcome.to_string(),
+        )
+    };
+    let expected = vec![
+        kuroneko("vendor.task_open", "allowed"),
+        kuroneko("vendor.task_remind", "allowed"),
+        kuroneko("vendor_task.confirm", "vendor_signature_invalid"),
+        (
+            "vendor_task.confirm".into(),
+            "postbird".into(),
+            "vendor_task_other_vendor".into(),
+        ),
+        kuroneko("vendor_task.confirm", "vendor_task_not_found"),
+        kuroneko("vendor_task.confirm", "allowed"),
+        kuroneko("vendor_task.confirm", "allowed"),
+    ];
+    assert_eq!(task_events(&app).await, expected);
+}
+
+pub async fn corrections_and_opt_outs_reach_the_vendors_concerned(app: TestApp) {
+    let id = crate::create(&app, &crate::customer("downstream")).await;
+    let grant = json!({"purpose": "marketing_email", "channel": "email", "granted": true});
+    assert_eq!(
+        crate::consent(&app, &id, "service", grant).await.status(),
+        StatusCode::OK
+    );
+    disclose(&app, &id, "postbird", "marketing_email", json!(["contact"])).await;
+    disclose(
+        &app,
+        &id,
+        "kuroneko_logistics",
+        "order_fulfilment",
+        json!(["address"]),
+    )
+    .await;
+    // A new address concerns the courier only.
+    let change = json!({"data": {"address": {"city": "Lyon"}}});
+    let path = format!("/v1/subjects/{id}");
+    let r = crate::officer(&app, Method::PATCH, &path, Some(change)).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let open = tasks(&app, "?open=true").await;
+    let summary: Vec<(&str, &str)> = open
+        .iter()
+        .map(|t| (t["vendor"].as_str().unwrap(), t["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(summary, vec![("kuroneko_logistics", "correction")]);
+    // Withdrawing from marketing concerns the mailer only — once, however often it is said.
+    let withdraw = json!({"purpose": "marketing_email", "channel": "email", "granted": false});
+    for _ in 0..2 {
+        let r = crate::consent(&app, &id, "service", withdraw.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let open = tasks(&app, "?open=true").await;
+    let optouts: Vec<&Value> = open.iter().filter(|t| t["kind"] == "optout").collect();
+    assert_eq!(optouts.len(), 1, "{open:?}");
+    assert_eq!(
+        (
+            optouts[0]["vendor"].as_str(),
+            optouts[0]["purpose"].as_str()
+        ),
+        (Some("postbird"), Some("marketing_email"))
+    );
+    let r = crate::officer(
+        &app,
+        Method::GET,
+        &format!("/v1/subjects/{id}/vendor-tasks"),
+        None,
+    )
+    .await;
+    let mine: Value = r.json().await.unwrap();
+    assert_eq!(mine["tasks"].as_array().unwrap().len(), 2);
+    // Staff without the vendors permission see none of it.
+    let (status, _) = app
+        .get_as("/v1/vendor-tasks", "service", "order_fulfilment")
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
