@@ -16,6 +16,7 @@ before(async () => {
   browser = await launchBrowser();
   for (let i = 0; i < 100 && !/privacy_ops role/.test(demo.output()); i++) await new Promise((r) => setTimeout(r, 50));
   await privateSurvey();
+  await eraseOneCustomer();
 });
 after(async () => { await browser?.close(); demo?.stop(); });
 
@@ -39,6 +40,19 @@ async function privateSurvey() {
     });
     assert.equal(r.status, 204, await r.text());
   }
+}
+
+/** Erases a demo customer through the API, so the courier that received their address has a task. */
+async function eraseOneCustomer() {
+  const key = (role) => demo.output().match(new RegExp(`${role} role\\):\\s+(\\S+)`))[1];
+  const found = await fetch(`${demo.base}/v1/subjects?email=customer20@example.com`, {
+    headers: { authorization: `Bearer ${key('service')}`, 'mamori-purpose': 'order_fulfilment' },
+  });
+  const id = (await found.json()).ids[0];
+  const erased = await fetch(`${demo.base}/v1/subjects/${id}`, {
+    method: 'DELETE', headers: { authorization: `Bearer ${key('privacy_ops')}`, 'mamori-purpose': 'data_subject_rights' },
+  });
+  assert.equal(erased.status, 200, await erased.text());
 }
 
 /** Invites `email` as `role` beside the running demo: the enrolment link. */
@@ -224,6 +238,11 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#place-hold');
     assert.ok(await page.isVisible('#holds'), 'the hold placed is listed');
     problems.push(...await checkPage(page, 'legal holds'));
+    await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
+    await page.click('#vendors-link');
+    assert.equal(await page.locator('#vendor-register tbody tr').count(), 2, 'the example policy\'s two vendors');
+    assert.ok((await page.textContent('#vendor-tasks')).includes('kuroneko_logistics'), 'the courier was asked to erase');
+    problems.push(...await checkPage(page, 'vendors'));
     await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#policy-link');
     assert.ok((await page.textContent('#in-force')).includes('v1'), 'the demo published its policy as v1');

@@ -38,6 +38,8 @@ mod survey_words;
 mod surveys;
 mod system;
 mod training;
+mod vendor_words;
+mod vendors;
 mod webhooks;
 pub(crate) mod words;
 
@@ -117,6 +119,7 @@ fn work_routes() -> Router<AppState> {
         .route("/console/admin/webhooks/replay", post(webhooks::replay))
         .route("/console/admin/webhooks/pause", post(webhooks::pause))
         .route("/console/admin/agents", get(agents::list).post(agents::add))
+        .route("/console/admin/vendors", get(vendors::page))
         .route("/console/admin/agents/remove", post(agents::remove))
         .route("/console/admin/agents/pause", post(agents::pause))
         .route("/console/admin/holds", get(holds::list).post(holds::place))

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mamori_core::CoreError;
 use mamori_core::requests::{RequestFilter, RequestRow};
-use mamori_policy::Language;
+use mamori_policy::{AdminPermission, Language};
 use mamori_proto::{DenialReason, ExtensionReason, RequestKind, RequestState};
 use serde::Deserialize;
 
@@ -198,6 +198,25 @@ struct RequestPage {
     denial_reasons: Vec<(&'static str, String)>,
     status: Option<&'static str>,
     error: Option<String>,
+    tw: super::vendor_words::VendorWords,
+    /// What the person's vendors were asked to do, for roles granted `vendors`.
+    vendor_tasks: Option<Vec<super::vendors::TaskLine>>,
+}
+
+/// The vendors' tasks about the request's person, for roles granted `vendors` (others are not
+/// shown the section, and nothing is asked on their behalf).
+async fn vendor_tasks_of(
+    s: &AppState,
+    lang: Language,
+    actor: &mamori_core::Actor,
+    row: &RequestRow,
+) -> Option<Vec<super::vendors::TaskLine>> {
+    let role = s.vault.policy.role(&actor.role)?;
+    let subject = row
+        .subject_id
+        .filter(|_| role.admin.contains(AdminPermission::Vendors))?;
+    let tasks = s.vault.subject_vendor_tasks(actor, &subject).await.ok()?;
+    Some(super::vendors::task_lines(lang, &tasks))
 }
 
 async fn request_page(
@@ -216,10 +235,13 @@ async fn request_page(
         return StatusCode::NOT_FOUND.into_response();
     };
     let read = match s.vault.staff_actor(&signed.session, "request.read").await {
-        Ok(actor) => s.vault.request(&actor, &raw).await,
+        Ok(actor) => match s.vault.request(&actor, &raw).await {
+            Ok(row) => Ok((vendor_tasks_of(s, lang, &actor, &row).await, row)),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
-    let row = match read {
+    let (vendor_tasks, row) = match read {
         Ok(row) => row,
         Err(CoreError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => match refused(&f, e) {
@@ -252,6 +274,8 @@ async fn request_page(
         ),
         status: said.0,
         error: said.1,
+        tw: super::vendor_words::vendor_words(lang),
+        vendor_tasks,
         f,
     };
     let code = if page.error.is_some() {

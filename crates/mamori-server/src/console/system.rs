@@ -37,6 +37,8 @@ struct SystemPage {
     agents_link: Option<&'static str>,
     /// The link to place and lift legal holds, for roles granted `retention`.
     holds_link: Option<&'static str>,
+    /// The link to the vendor register and vendors' tasks, for roles granted `vendors`.
+    vendors_link: Option<&'static str>,
     /// The link to the security posture, for roles granted `keys`.
     posture_link: Option<&'static str>,
 }
@@ -70,6 +72,8 @@ fn links(s: &AppState, signed: &Signed, lang: Language, page: &mut SystemPage) {
         may(AdminPermission::Webhooks).map(|()| super::webhooks::manage_link(lang));
     page.agents_link = may(AdminPermission::Agents).map(|()| super::agents::manage_link(lang));
     page.holds_link = may(AdminPermission::Retention).map(|()| super::holds::manage_link(lang));
+    page.vendors_link =
+        may(AdminPermission::Vendors).map(|()| super::vendor_words::vendor_words(lang).link);
     page.posture_link =
         may(AdminPermission::Keys).map(|()| super::posture::posture_words(lang).heading);
     page.policy_link = may(AdminPermission::Policy)
@@ -96,6 +100,7 @@ async fn sections(
         webhooks_link: None,
         agents_link: None,
         holds_link: None,
+        vendors_link: None,
         posture_link: None,
     };
     links(s, signed, lang, &mut page);

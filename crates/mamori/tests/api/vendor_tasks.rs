@@ -259,3 +259,49 @@ pub async fn corrections_and_opt_outs_reach_the_vendors_concerned(app: TestApp) 
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+pub async fn the_console_shows_the_register_and_which_vendors_confirmed(app: TestApp) {
+    use crate::staff_sign_in::{console_get, signed_in_as};
+    let id = crate::create(&app, &crate::customer("console-vendors")).await;
+    disclose(
+        &app,
+        &id,
+        "kuroneko_logistics",
+        "order_fulfilment",
+        json!(["address"]),
+    )
+    .await;
+    let open = json!({"kind": "erasure", "subject": id, "jurisdiction": "gdpr"});
+    let r = crate::officer(&app, Method::POST, "/v1/requests", Some(open)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let request: Value = r.json().await.unwrap();
+    let r = crate::officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (officer, _) = signed_in_as(&app, "vera.officer@example.com", "privacy_officer").await;
+    let (status, page) = console_get(&app, &officer, "/console/admin/vendors?lang=ja").await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in [
+        "委託先・提供先",
+        "kuroneko_logistics",
+        "postbird",
+        "削除",
+        "報告待ち",
+    ] {
+        assert!(page.contains(shown), "{shown}: {page}");
+    }
+    // The request's page says which vendors were told, and whether they confirmed.
+    let path = format!(
+        "/console/requests/{}?lang=en",
+        request["id"].as_str().unwrap()
+    );
+    let (status, page) = console_get(&app, &officer, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Vendors told") && page.contains("Waiting"),
+        "{page}"
+    );
+    // Support staff are refused the page, and their request pages have no such section.
+    let (support, _) = signed_in_as(&app, "sol.support@example.com", "support").await;
+    let (status, _) = console_get(&app, &support, "/console/admin/vendors").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
