@@ -162,6 +162,7 @@ fn the_readme_tour_works_when_pasted_in_order() {
         "subject.erased",
         "\"receipt\"",
         "\"legal_accounting\"",
+        "\"confirmed_at\":\"",
         "created survey my-survey",
         "\"responses\": 25",
     ] {
