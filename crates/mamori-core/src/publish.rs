@@ -82,6 +82,7 @@ impl Vault {
                 "the policy has problems; run `mamori policy check`",
             )
         })?;
+        self.refuse_dropping_vendors_with_tasks(by, &new).await?;
         let version = previous.map_or(1, |v| v.version + 1);
         let now = self.now_ms();
         let mut changes = vec![Change::PublishPolicy(PolicyVersion {
@@ -106,6 +107,33 @@ impl Vault {
         }
         self.scopes.invalidate();
         Ok(Published::New { version })
+    }
+
+    /// A vendor may leave the register only once it has confirmed every task it was given:
+    /// otherwise it could no longer confirm them, and nobody would be reminded. Refused and
+    /// ledgered (`vendor_tasks_pending`), naming the vendors.
+    async fn refuse_dropping_vendors_with_tasks(&self, by: &Actor, new: &Policy) -> Result<()> {
+        let pending = self.store.vendors_with_open_tasks().await?;
+        let dropped: Vec<String> = (pending.into_iter())
+            .filter(|v| new.vendor(v).is_none())
+            .collect();
+        if dropped.is_empty() {
+            return Ok(());
+        }
+        let code = ErrorCode::VendorTasksPending;
+        let outcome = mamori_ledger::Outcome::Denied {
+            reason: code.as_str().into(),
+        };
+        let event = crate::admin::admin_event(by, "policy.publish", outcome, self.now_ms());
+        self.ledger.submit(vec![], vec![event]).await??;
+        Err(CoreError::Conflict {
+            code,
+            message: format!(
+                "these vendors still have tasks open and would leave the register: {}; keep them \
+                 until they confirm (`mamori vendor tasks --open`)",
+                dropped.join(", ")
+            ),
+        })
     }
 
     /// What a publish announces: the new version (with its changes and the purposes that need

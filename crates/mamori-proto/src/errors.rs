@@ -65,6 +65,7 @@ wire_enum! {
         AlreadyAnswered = "already_answered",
         BudgetExhausted = "budget_exhausted",
         ConcurrentPublish = "concurrent_publish",
+        VendorTasksPending = "vendor_tasks_pending",
         ConcurrentUpdate = "concurrent_update",
         Duplicate = "duplicate",
         ExactResultsWithheld = "exact_results_withheld",

@@ -392,6 +392,9 @@ pub trait VendorTaskStore: Send + Sync {
     /// Tasks newest first, only those not confirmed if `open_only`, at most `limit`.
     async fn vendor_tasks(&self, open_only: bool, limit: i64) -> Result<Vec<VendorTaskRow>>;
 
+    /// The vendors with a task not confirmed yet, by name.
+    async fn vendors_with_open_tasks(&self) -> Result<Vec<String>>;
+
     /// Unconfirmed tasks whose next reminder is due by `now_ms`, most overdue first.
     async fn vendor_tasks_to_remind(&self, now_ms: i64, limit: i64) -> Result<Vec<VendorTaskRow>>;
 }

@@ -253,6 +253,35 @@ pub async fn corrections_and_opt_outs_reach_the_vendors_concerned(app: TestApp) 
     .await;
     let mine: Value = r.json().await.unwrap();
     assert_eq!(mine["tasks"].as_array().unwrap().len(), 2);
+    // The courier may not leave the register while its task is open.
+    let start = crate::common::POLICY
+        .find("[vendors.kuroneko_logistics]")
+        .unwrap();
+    let end = start + crate::common::POLICY[start..].find("contact = ").unwrap();
+    let without = format!(
+        "{}{}",
+        &crate::common::POLICY[..start],
+        &crate::common::POLICY[end..]
+    )
+    .replace("contact = \"privacy@kuroneko.example\"\n", "")
+    .replace(
+        "disclose = [\"kuroneko_logistics\", \"postbird\"]",
+        "disclose = [\"postbird\"]",
+    );
+    let officer = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    let refused = app
+        .vault
+        .publish_policy(&officer, &without)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code().as_str(), "vendor_tasks_pending");
+    assert!(
+        app.vault.current_notice_version().await.unwrap().is_none(),
+        "nothing published"
+    );
     // Staff without the vendors permission see none of it.
     let (status, _) = app
         .get_as("/v1/vendor-tasks", "service", "order_fulfilment")

@@ -120,6 +120,15 @@ impl VendorTaskStore for Backend {
         self.tasks_where(clause, i64::from(open_only), limit).await
     }
 
+    async fn vendors_with_open_tasks(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT vendor FROM vendor_tasks WHERE confirmed_ms IS NULL ORDER BY vendor",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+
     async fn vendor_tasks_to_remind(&self, now_ms: i64, limit: i64) -> Result<Vec<VendorTaskRow>> {
         let clause = "WHERE confirmed_ms IS NULL AND next_reminder_ms <= $1 ORDER BY next_reminder_ms, id LIMIT $2";
         self.tasks_where(clause, now_ms, limit).await
