@@ -51,11 +51,22 @@ impl Vault {
             self.ledger.submit(vec![], vec![event]).await??;
             return Err(CoreError::Denied(denial));
         }
-        let opened = self.live_subject(id, Some(&ask.purpose)).await;
+        let opened = match self.live_subject(id, Some(&ask.purpose)).await {
+            // An erased person (held data included) is told apart from one never known.
+            Err(CoreError::NotFound | CoreError::Denied(Denial::KeptUnderLegalHold))
+                if self.was_erased(id).await? =>
+            {
+                Err(CoreError::Conflict {
+                    code: ErrorCode::SubjectErased,
+                    message: "this person was erased: nothing of theirs may be disclosed".into(),
+                })
+            }
+            other => other,
+        };
         let (_, key, map) =
-            (self.or_ledger(opened, actor, &ask.purpose, ACTION, id, visible)).await?;
+            (self.refused_to(opened, actor, &ask.purpose, id, visible, &recipient)).await?;
         let data = self.open_view(&key, &map, visible, &actor.role);
-        let data = (self.or_ledger(data, actor, &ask.purpose, ACTION, id, visible)).await?;
+        let data = (self.refused_to(data, actor, &ask.purpose, id, visible, &recipient)).await?;
         let row = DisclosureRow {
             id: new_id(),
             subject_id: *id,
@@ -89,7 +100,7 @@ impl Vault {
     }
 
     /// The categories asked for, by name: at least one, each declared.
-    fn disclosure_categories(&self, names: &[String]) -> Result<IdSet> {
+    pub(crate) fn disclosure_categories(&self, names: &[String]) -> Result<IdSet> {
         let invalid =
             |message: &str| CoreError::invalid(ErrorCode::UnknownCategory, "categories", message);
         if names.is_empty() || names.len() > 64 {
@@ -104,7 +115,7 @@ impl Vault {
     }
 
     /// The vendor register's conditions, after the access decision allowed the read.
-    fn vendor_may_receive(
+    pub(crate) fn vendor_may_receive(
         &self,
         actor: &Actor,
         vendor: &str,
@@ -131,6 +142,32 @@ impl Vault {
             return Err(Denial::VendorNotContracted);
         }
         Ok(())
+    }
+
+    /// Passes `attempt` through; if it failed, first ledgers the refusal naming the vendor.
+    async fn refused_to<T>(
+        &self,
+        attempt: Result<T>,
+        actor: &Actor,
+        purpose: &str,
+        id: &[u8; 16],
+        categories: IdSet,
+        recipient: &str,
+    ) -> Result<T> {
+        let Err(e) = attempt else {
+            return attempt;
+        };
+        let outcome = Outcome::Denied {
+            reason: e.code().as_str().into(),
+        };
+        let mut event = self.event(actor, purpose, ACTION, Some(id), categories, outcome);
+        event.recipient = Some(recipient.to_string());
+        self.ledger.submit(vec![], vec![event]).await??;
+        Err(e)
+    }
+
+    async fn was_erased(&self, id: &[u8; 16]) -> Result<bool> {
+        Ok((self.store.subject(id).await?).is_some_and(|r| r.erased_ms.is_some()))
     }
 
     /// Today's date (UTC) by the vault's clock.

@@ -14,6 +14,7 @@ pub mod consent;
 pub mod consent_import;
 pub mod consent_state;
 pub mod correction;
+pub mod disclosure_batch;
 pub mod disclosures;
 pub mod drp;
 pub mod erasure;

@@ -79,3 +79,40 @@ pub struct ConfirmVendorTask {
     /// The vendor confirming (its name in the policy): the signature must be its own.
     pub vendor: String,
 }
+
+/// `POST /v1/disclosures/batch`: the same disclosure for many people (a campaign, a sync).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscloseBatch {
+    pub vendor: String,
+    pub purpose: String,
+    /// The categories to disclose (1–64).
+    pub categories: Vec<String>,
+    /// 1–10,000 subject ids, each known to Mamori (erased ones are answered as such).
+    pub subjects: Vec<String>,
+}
+
+/// One person's outcome in a batch, in the order given: what left (`disclosure`, `data`), or
+/// why nothing did (`refused`: `consent_required`, `reconsent_required`, `subject_erased`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchOutcome {
+    pub subject: String,
+    /// The disclosure's id, when the person's data left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Data>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<crate::ErrorCode>,
+}
+
+/// The batch's answer, streamed: the vendor, purpose and categories, then every person's
+/// outcome in the order given.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchDisclosed {
+    pub vendor: String,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub outcomes: Vec<BatchOutcome>,
+}

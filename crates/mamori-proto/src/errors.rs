@@ -123,6 +123,7 @@ wire_enum! {
         UndeclaredCategory = "undeclared_category",
         UndeclaredField = "undeclared_field",
         UnknownCategory = "unknown_category",
+        UnknownSubjects = "unknown_subjects",
         UnknownChannel = "unknown_channel",
         UnknownKey = "unknown_key",
         UnknownKind = "unknown_kind",

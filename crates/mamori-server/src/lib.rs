@@ -188,6 +188,9 @@ async fn secure_transport(request: Request, next: Next) -> Response {
 }
 
 /// The JSON API over people, consent, requests, events, the ledger and DRP agents.
+/// 10,000 subject ids and the rest of a batch fit well within this.
+const DISCLOSURE_BATCH_LIMIT: usize = 1024 * 1024;
+
 /// A vendor's confirmation is a short JSON object.
 const VENDOR_CONFIRM_LIMIT: usize = 4 * 1024;
 
@@ -267,7 +270,7 @@ fn api_routes() -> Router<AppState> {
         )
 }
 
-/// What vendors owe after erasures, corrections and opt-outs, and their confirmations.
+/// Batch disclosures, and what vendors owe after erasures, corrections and opt-outs.
 fn vendor_routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -275,6 +278,11 @@ fn vendor_routes() -> Router<AppState> {
             get(api::subject_vendor_tasks),
         )
         .route("/v1/vendor-tasks", get(api::list_vendor_tasks))
+        .route(
+            "/v1/disclosures/batch",
+            axum::routing::post(api::disclose_batch)
+                .layer(DefaultBodyLimit::max(DISCLOSURE_BATCH_LIMIT)),
+        )
         .route(
             "/v1/vendor-tasks/{id}/confirm",
             axum::routing::post(api::confirm_vendor_task)

@@ -49,6 +49,12 @@ pub trait Storage: Send + Sync {
 pub trait SubjectStore: Send + Sync {
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>>;
 
+    /// The rows of those of `ids` that exist (erased ones too), in no particular order.
+    async fn subjects_among(&self, ids: &[Id]) -> Result<Vec<SubjectRow>>;
+
+    /// Those of `ids` that exist (erased ones too), ids only.
+    async fn existing_among(&self, ids: &[Id]) -> Result<Vec<Id>>;
+
     async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>>;
 
     async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;

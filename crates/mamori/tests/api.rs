@@ -33,6 +33,8 @@ mod console_requests;
 mod correct;
 #[path = "api/delete.rs"]
 mod delete;
+#[path = "api/disclosure_batch.rs"]
+mod disclosure_batch;
 #[path = "api/disclosures.rs"]
 mod disclosures;
 #[path = "api/drp.rs"]
@@ -231,6 +233,8 @@ use correct::*;
 #[allow(unused_imports)]
 use delete::*;
 #[allow(unused_imports)]
+use disclosure_batch::*;
+#[allow(unused_imports)]
 use disclosures::*;
 #[allow(unused_imports)]
 use erasure::*;
@@ -315,6 +319,8 @@ both_backends!(
     data_goes_to_a_vendor_only_for_what_it_serves,
     disclosures_outside_the_register_are_refused_and_ledgered,
     people_see_who_their_data_was_shared_with,
+    a_batch_decides_each_person_as_one_disclosure_would,
+    bad_batches_are_refused_whole_and_disclose_nothing,
     an_erasure_asks_each_vendor_that_received_data_until_it_confirms,
     corrections_and_opt_outs_reach_the_vendors_concerned,
     the_console_shows_the_register_and_which_vendors_confirmed,

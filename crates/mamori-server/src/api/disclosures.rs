@@ -21,3 +21,101 @@ pub async fn disclose(
     let disclosed = s.vault.disclose(&actor, &id, &body).await?;
     Ok((StatusCode::CREATED, Json(disclosed)))
 }
+
+pub use mamori_proto::disclosures::{BatchDisclosed, DiscloseBatch};
+
+/// People per streamed part of a batch's answer (each part one commit).
+const BATCH_PART: usize = 500;
+
+/// The same disclosure for up to 10,000 people (a campaign, a sync): the role, purpose,
+/// categories and vendor register are decided once (refused as a whole, ledgered, before
+/// anything leaves), every id must be known (`unknown_subjects` names the first that is not),
+/// then each person is decided as a single disclosure would be — their consent where the
+/// purpose rests on it; erased people are refused with `subject_erased` — and the answer
+/// streams each person's outcome in the order given. Every outcome is a ledger event naming
+/// the vendor; each person's data that left is recorded for them.
+#[utoipa::path(post, path = "/v1/disclosures/batch", request_body = DiscloseBatch,
+    responses((status = 200, body = BatchDisclosed), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn disclose_batch(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(body): Body<DiscloseBatch>,
+) -> ApiResult<axum::response::Response> {
+    let ids = (body.subjects.iter().enumerate())
+        .map(|(i, text)| {
+            mamori_core::parse_id(text).ok_or_else(|| {
+                ApiError::Core(mamori_core::CoreError::invalid(
+                    ErrorCode::InvalidId,
+                    format!("subjects[{i}]"),
+                    "subject ids are UUIDs as returned by POST /v1/subjects",
+                ))
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let ask = Disclose {
+        vendor: body.vendor,
+        purpose: body.purpose,
+        categories: body.categories,
+    };
+    let batch = s.vault.open_disclosure_batch(&actor, &ask, &ids).await?;
+    let head = serde_json::json!({
+        "vendor": ask.vendor,
+        "purpose": ask.purpose,
+        "categories": batch.category_names(&s.vault),
+    });
+    // `{"vendor":…,"purpose":…,"categories":[…],"outcomes":[` then the outcomes, part by part.
+    let mut prefix = head.to_string();
+    prefix.pop();
+    prefix.push_str(",\"outcomes\":[");
+    let stream = batch_stream(s.vault.clone(), batch, ids, prefix);
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(stream),
+    )))
+}
+
+/// The outcomes, written as each part is decided and committed. A failure mid-way ends the
+/// answer early (incomplete JSON, never a wrong outcome); what was committed stays recorded.
+fn batch_stream(
+    vault: mamori_core::Vault,
+    batch: mamori_core::disclosure_batch::DisclosureBatch,
+    ids: Vec<[u8; 16]>,
+    prefix: String,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    use futures_util::StreamExt;
+    let parts: Vec<Vec<[u8; 16]>> = ids.chunks(BATCH_PART).map(<[_]>::to_vec).collect();
+    let decided = futures_util::stream::iter(parts)
+        .map(move |part| {
+            let (vault, batch) = (vault.clone(), batch.clone());
+            async move { vault.disclosure_batch_part(&batch, &part).await }
+        })
+        .buffered(2);
+    let state = (Box::pin(decided), Some(prefix), true);
+    futures_util::stream::unfold(state, |(mut decided, prefix, first)| async move {
+        let mut out = prefix?;
+        let mut first = first;
+        match decided.next().await {
+            None => {
+                out.push_str("]}");
+                return Some((Ok(out), (decided, None, first)));
+            }
+            Some(Ok(outcomes)) => {
+                for outcome in outcomes {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    // Plain structs of text and JSON values: they always serialise.
+                    out.push_str(&serde_json::to_string(&outcome).unwrap_or_default());
+                }
+            }
+            Some(Err(e)) => {
+                tracing::error!(error = %e, code = e.code().as_str(), "a disclosure batch failed mid-way; answer cut short");
+                let failed = std::io::Error::other("disclosure batch failed");
+                return Some((Err(failed), (decided, None, first)));
+            }
+        }
+        Some((Ok(out), (decided, Some(String::new()), first)))
+    })
+}

@@ -66,6 +66,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("POST", "/v1/subjects/{id}/disclosures") => Rule::Disclose("kuroneko_logistics"),
         ("GET", "/v1/subjects/{id}/vendor-tasks") => Rule::Admin(A::Vendors),
         ("GET", "/v1/vendor-tasks") => Rule::Admin(A::Vendors),
+        ("POST", "/v1/disclosures/batch") => Rule::Disclose("kuroneko_logistics"),
         // Signed by the vendor with its own secret, never an API key.
         ("POST", "/v1/vendor-tasks/{id}/confirm") => Rule::NoKey,
         (_, p) if p.starts_with("/v1/requests") => Rule::Rights,
@@ -235,6 +236,12 @@ fn request(
             path,
             Some(
                 json!({"vendor": "kuroneko_logistics", "purpose": purpose, "categories": ["contact"]}),
+            ),
+        ),
+        ("POST", "/v1/disclosures/batch") => (
+            path,
+            Some(
+                json!({"vendor": "kuroneko_logistics", "purpose": purpose, "categories": ["contact"], "subjects": [f.ghost]}),
             ),
         ),
         ("POST", "/v1/holds") => (

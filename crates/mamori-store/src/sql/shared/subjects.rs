@@ -4,6 +4,9 @@
 use super::*;
 use rows::{RECORD_COLUMNS, SUBJECT_COLUMNS};
 
+/// Ids per `IN (…)` list: well under SQLite's bound on parameters.
+const IN_LIST: usize = 1_000;
+
 #[async_trait]
 impl SubjectStore for Backend {
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>> {
@@ -53,6 +56,40 @@ impl SubjectStore for Backend {
             }
         }
         Ok(present)
+    }
+
+    async fn subjects_among(&self, ids: &[Id]) -> Result<Vec<SubjectRow>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST) {
+            let select = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id IN (");
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(select);
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_vec());
+            }
+            qb.push(")");
+            let rows: Vec<rows::Subject> = qb.build_query_as().fetch_all(&self.read).await?;
+            found.extend(convert(rows)?);
+        }
+        Ok(found)
+    }
+
+    async fn existing_among(&self, ids: &[Id]) -> Result<Vec<Id>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("SELECT id FROM subjects WHERE id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_vec());
+            }
+            qb.push(")");
+            let rows: Vec<(Vec<u8>,)> = qb.build_query_as().fetch_all(&self.read).await?;
+            for (id,) in rows {
+                found.push(id_from_slice(&id)?);
+            }
+        }
+        Ok(found)
     }
 
     async fn count_subjects(&self) -> Result<i64> {
