@@ -34,6 +34,9 @@ struct Args {
     /// Only the consent-check figures and their same-run baselines (for tuning that path).
     #[arg(long)]
     consent_only: bool,
+    /// Only batch disclosures and the audience filter they are read against.
+    #[arg(long)]
+    disclosures_only: bool,
     /// Responses in the survey whose results are timed (default 1,000,000, or 100,000 with
     /// --quick).
     #[arg(long)]
@@ -65,6 +68,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         quick: args.quick,
         tiny: args.tiny,
         consent_only: args.consent_only,
+        disclosures_only: args.disclosures_only,
         subjects: args.subjects,
         dir: args.dir,
         survey_responses: args.survey_responses,

@@ -136,7 +136,7 @@ impl Vault {
             .map(|r| (r.id, r))
             .collect();
         let now = self.now_ms();
-        let (mut outcomes, mut changes, mut events) = (vec![], vec![], vec![]);
+        let (mut outcomes, mut disclosures, mut events) = (vec![], vec![], vec![]);
         for id in ids {
             let decided = match rows.get(id) {
                 None => Err(ErrorCode::SubjectNotFound),
@@ -168,9 +168,11 @@ impl Vault {
                 data: Some(data),
                 refused: None,
             });
-            changes.push(Change::RecordDisclosure(disclosure));
+            disclosures.push(disclosure);
         }
-        self.ledger.submit(changes, events).await??;
+        self.ledger
+            .submit(vec![Change::RecordDisclosures(disclosures)], events)
+            .await??;
         Ok(outcomes)
     }
 

@@ -351,6 +351,8 @@ pub enum Change {
     InsertDrpAgent(DrpAgentRow),
     /// Records data disclosed to a vendor (with the allowed event of the same decision).
     RecordDisclosure(crate::DisclosureRow),
+    /// Records many disclosures at once (a batch's part), as multi-row inserts.
+    RecordDisclosures(Vec<crate::DisclosureRow>),
     /// Opens a vendor's task (with the erasure, correction or opt-out that calls for it).
     InsertVendorTask(crate::VendorTaskRow),
     /// The vendor confirmed the task. Stale if it was confirmed already.

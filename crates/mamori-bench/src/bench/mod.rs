@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 mod console;
+mod disclosures;
 mod http;
 mod incidents;
 mod keys;
@@ -42,6 +43,8 @@ pub struct BenchArgs {
     pub tiny: bool,
     /// Only the consent-check figures and the baselines they are read against.
     pub consent_only: bool,
+    /// Only the batch-disclosure figures and the audience filter they are read against.
+    pub disclosures_only: bool,
     /// Subjects stored for the read test (default 1,000,000; 100,000 with --quick).
     pub subjects: Option<u64>,
     /// Where to build the throw-away installation (default: the system temp directory).
@@ -141,6 +144,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         server.stop();
         return Ok(into_value(out));
     }
+    if args.disclosures_only {
+        disclosures::figures(&server, &ids, &mut out).await?;
+        server.stop();
+        return Ok(into_value(out));
+    }
     server_figures(&server, &ids, &plan, &mut out).await?;
     server.stop();
     offline_figures(&paths, &plan, &mut out).await?;
@@ -237,6 +245,7 @@ async fn server_figures(
     out.insert("audience_filter_median_ms", json!(round3(audience_ms)));
     out.insert("audience_checks_per_s", json!(checks_per_s.round()));
 
+    disclosures::figures(server, ids, out).await?;
     webhook_figures(server, ids, out).await?;
 
     note("data-subject rights: export and privacy-center pages");

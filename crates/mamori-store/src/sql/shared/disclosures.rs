@@ -30,9 +30,14 @@ impl DisclosureStore for Backend {
     }
 }
 
+/// Rows per multi-row INSERT: 7 parameters each, well under SQLite's bound.
+const DISCLOSURES_PER_INSERT: usize = 500;
+
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
-    let Change::RecordDisclosure(d) = change else {
-        return Err(misrouted());
+    let d = match change {
+        Change::RecordDisclosure(d) => d,
+        Change::RecordDisclosures(rows) => return insert_many(conn, rows).await,
+        _ => return Err(misrouted()),
     };
     sqlx::query("INSERT INTO disclosures (id, subject_id, vendor, purpose, categories, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&d.id[..]).bind(&d.subject_id[..]).bind(&d.vendor).bind(&d.purpose).bind(&d.categories).bind(&d.actor).bind(d.at_ms)
@@ -43,6 +48,25 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
 }
 
 // Queries are built from this constant and fixed clauses only (never from input).
+async fn insert_many(conn: &mut Conn, rows: &[DisclosureRow]) -> Applied {
+    for chunk in rows.chunks(DISCLOSURES_PER_INSERT) {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO disclosures (id, subject_id, vendor, purpose, categories, actor, at_ms) ",
+        );
+        qb.push_values(chunk, |mut b, d| {
+            b.push_bind(d.id.to_vec())
+                .push_bind(d.subject_id.to_vec())
+                .push_bind(d.vendor.clone())
+                .push_bind(d.purpose.clone())
+                .push_bind(d.categories.clone())
+                .push_bind(d.actor.clone())
+                .push_bind(d.at_ms);
+        });
+        qb.build().execute(&mut *conn).await.map_err(duplicate)?;
+    }
+    Ok(())
+}
+
 const TASK_COLUMNS: &str = "id, vendor, subject_id, kind, purpose, categories, disclosures, created_ms, due_ms, next_reminder_ms, reminders, confirmed_ms";
 
 type TaskTuple = (

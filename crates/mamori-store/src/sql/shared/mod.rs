@@ -114,7 +114,7 @@ async fn apply_requests_and_surveys(conn: &mut Conn, change: &Change) -> Applied
             requests::apply(conn, change).await
         }
         PauseDrpAgent { .. } => requests::pause_drp_agent(conn, change).await,
-        RecordDisclosure(_) => disclosures::apply(conn, change).await,
+        RecordDisclosure(_) | RecordDisclosures(_) => disclosures::apply(conn, change).await,
         InsertVendorTask(_) | ConfirmVendorTask { .. } | MarkVendorTaskReminded { .. } => {
             disclosures::apply_task(conn, change).await
         }
