@@ -202,6 +202,27 @@ impl Vault {
             .map(|(v, ms)| (format!("v{v}"), ms)))
     }
 
+    /// The records of processing (GDPR Art. 30) of the policy in force, in `lang`, naming the
+    /// published version they are (`admin = ["policy"]`; ledgered `policy.records`).
+    pub async fn records_of_processing(
+        &self,
+        by: &Actor,
+        lang: mamori_policy::Language,
+    ) -> Result<mamori_policy::records::Records> {
+        let permission = Permission::Admin(mamori_policy::AdminPermission::Policy);
+        self.grant_and_ledger(by, permission, "policy.records")
+            .await?;
+        let published = self.published_version_in_force().await?;
+        let date = published.as_ref().map(|(_, ms)| {
+            let time = crate::format_time(*ms);
+            time.get(..10).unwrap_or_default().to_string()
+        });
+        let said = published.as_ref().zip(date.as_deref());
+        let version =
+            mamori_policy::notice::version_text(lang, said.map(|((v, _), d)| (v.as_str(), d)));
+        Ok(mamori_policy::records::records(&self.policy, lang, version))
+    }
+
     /// `v<N>` of the latest published version, if any (the notice people see now).
     pub async fn current_notice_version(&self) -> Result<Option<String>> {
         let latest = self.store.latest_policy_version().await?;

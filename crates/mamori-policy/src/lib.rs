@@ -12,6 +12,7 @@ mod model;
 pub mod notice;
 mod notice_vendors;
 mod raw;
+pub mod records;
 mod structure;
 pub mod training;
 mod training_words;

@@ -38,7 +38,7 @@ fn role_text(role: VendorRole, lang: Language) -> &'static str {
 }
 
 /// A safeguard's name for people; an unknown code (a newer table) reads as itself.
-fn safeguard_text(code: &str, lang: Language) -> String {
+pub(crate) fn safeguard_text(code: &str, lang: Language) -> String {
     let said = match code {
         "sccs" => [
             "standard contractual clauses",

@@ -278,6 +278,7 @@ fn vendor_routes() -> Router<AppState> {
             get(api::subject_vendor_tasks),
         )
         .route("/v1/vendor-tasks", get(api::list_vendor_tasks))
+        .route("/v1/records-of-processing", get(api::records_of_processing))
         .route(
             "/v1/disclosures/batch",
             axum::routing::post(api::disclose_batch)

@@ -451,6 +451,16 @@ pub enum PolicyCommand {
     Publish,
     /// List the published versions.
     Versions,
+    /// Print the records of processing (GDPR Art. 30) generated from the policy in force and
+    /// its vendor register: Markdown, or JSON, or CSV (one activity per row).
+    Records {
+        /// en, ja or fr.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// md, json or csv.
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand, Clone)]

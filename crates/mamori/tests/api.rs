@@ -85,6 +85,8 @@ mod outage;
 mod outbox_events;
 #[path = "api/privacy_report.rs"]
 mod privacy_report;
+#[path = "api/processing_records.rs"]
+mod processing_records;
 #[path = "api/records.rs"]
 mod records;
 #[path = "api/references.rs"]
@@ -254,6 +256,8 @@ use outbox_events::*;
 #[allow(unused_imports)]
 use privacy_report::*;
 #[allow(unused_imports)]
+use processing_records::*;
+#[allow(unused_imports)]
 use requests::*;
 use reqwest::{Method, StatusCode};
 #[allow(unused_imports)]
@@ -319,6 +323,8 @@ both_backends!(
     data_goes_to_a_vendor_only_for_what_it_serves,
     disclosures_outside_the_register_are_refused_and_ledgered,
     people_see_who_their_data_was_shared_with,
+    records_of_processing_come_in_every_format_and_language,
+    records_of_processing_refuse_bad_queries_and_other_roles,
     a_batch_decides_each_person_as_one_disclosure_would,
     bad_batches_are_refused_whole_and_disclose_nothing,
     an_erasure_asks_each_vendor_that_received_data_until_it_confirms,

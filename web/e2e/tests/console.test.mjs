@@ -249,6 +249,11 @@ for (const [lang, w] of Object.entries(words)) {
     await page.click('#compare button[type=submit]');
     assert.ok(await page.isVisible('#no-changes'), 'v1 is the policy in force');
     problems.push(...await checkPage(page, 'policy'));
+    await page.click('#records-link');
+    assert.ok(await page.isVisible('#activity-order_fulfilment'), 'each purpose is a processing activity');
+    assert.ok(await page.isVisible('#processor-kuroneko_logistics'), 'each processor of the register has its record');
+    assert.ok((await page.textContent('#version')).includes('v1'), 'the records name the version in force');
+    problems.push(...await checkPage(page, 'records of processing'));
     await page.goto(`${demo.base}/console/admin/system?lang=${lang}`);
     await page.click('#report-link');
     assert.ok(await page.isVisible('#sentiment'), 'the demo\'s answers to the built-in survey are summarised');

@@ -43,16 +43,24 @@ pub(super) async fn figures(
     let filter = serde_json::to_vec(
         &json!({"purpose": "marketing_email", "channel": "email", "subjects": people}),
     )?;
-    let batch = serde_json::to_vec(&json!({"vendor": "kuroneko_logistics", "purpose": "order_fulfilment",
-        "categories": ["contact", "address"], "subjects": people}))?;
+    let batch = serde_json::to_vec(
+        &json!({"vendor": "kuroneko_logistics", "purpose": "order_fulfilment",
+        "categories": ["contact", "address"], "subjects": people}),
+    )?;
     let (mut filter_ms, mut batch_ms) = (Vec::new(), Vec::new());
     for _ in 0..CALLS {
         let (ms, allowed) = timed(server, "/v1/consent/filter", &filter).await?;
-        anyhow::ensure!(allowed["allowed"].is_array(), "the filter answered {allowed}");
+        anyhow::ensure!(
+            allowed["allowed"].is_array(),
+            "the filter answered {allowed}"
+        );
         filter_ms.push(ms);
         let (ms, answer) = timed(server, "/v1/disclosures/batch", &batch).await?;
         let outcomes = answer["outcomes"].as_array().map_or(0, Vec::len);
-        anyhow::ensure!(outcomes == people.len(), "the batch answered {outcomes} outcomes");
+        anyhow::ensure!(
+            outcomes == people.len(),
+            "the batch answered {outcomes} outcomes"
+        );
         let disclosed = answer["outcomes"][0]["data"]["contact"].is_object();
         anyhow::ensure!(disclosed, "the batch disclosed nothing");
         batch_ms.push(ms);
@@ -60,8 +68,14 @@ pub(super) async fn figures(
     let per_s = |ms: f64| PEOPLE as f64 / (ms / 1000.0);
     let (filter_ms, batch_ms) = (median(filter_ms), median(batch_ms));
     out.insert("disclosure_batch_median_ms", json!(round3(batch_ms)));
-    out.insert("disclosure_batch_people_per_s", json!(per_s(batch_ms).round()));
-    out.insert("disclosure_filter_people_per_s", json!(per_s(filter_ms).round()));
+    out.insert(
+        "disclosure_batch_people_per_s",
+        json!(per_s(batch_ms).round()),
+    );
+    out.insert(
+        "disclosure_filter_people_per_s",
+        json!(per_s(filter_ms).round()),
+    );
     out.insert(
         "disclosure_batch_vs_filter",
         json!(round3(filter_ms / batch_ms)),

@@ -22,6 +22,7 @@ mod incident_notices;
 mod incidents;
 mod ledger;
 mod outbox;
+mod records;
 mod requests;
 mod subjects;
 mod vendor_tasks;
@@ -33,6 +34,7 @@ pub use incident_notices::*;
 pub use incidents::*;
 pub use ledger::*;
 pub use outbox::*;
+pub use records::*;
 pub use requests::*;
 pub use subjects::*;
 pub use vendor_tasks::*;
@@ -79,7 +81,7 @@ fn bad_query<E>(_: E) -> ApiError {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "Privacy-first customer data vault: purpose-bound access, field encryption, verifiable ledger."),
-    paths(place_hold, list_holds, lift_hold, open_incident, list_incidents, get_incident, add_incident_entry, incident_impact, contain_incident, incident_deadlines, start_drill, drill_report, prepare_notices, notices_summary, regulator_draft, create_subject, read_subject, export_subject, access_log, open_request, list_requests, get_request, verify_request, extend_request, set_request_state, update_subject, erase_subject, lookup_subject, add_record, list_records, disclose, disclose_batch, list_vendor_tasks, subject_vendor_tasks, confirm_vendor_task, ledger_head, ledger_keys, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, pause_webhook, resume_webhook, rotate_webhook_secret, crate::scrub::scrub_texts, crate::drp::pair, crate::drp::agent_information, crate::drp::submit, crate::drp::status, crate::drp::revoke, crate::surveys::create, crate::surveys::list, crate::surveys::close, crate::surveys::results, crate::surveys::respond, crate::surveys::chart, crate::surveys::results_csv, crate::surveys::invite, crate::surveys::issuer, crate::surveys::token, crate::surveys::release, crate::surveys::releases, crate::surveys::privacy_report, crate::surveys::texts, healthz, crate::health::readyz),
+    paths(place_hold, list_holds, lift_hold, open_incident, list_incidents, get_incident, add_incident_entry, incident_impact, contain_incident, incident_deadlines, start_drill, drill_report, prepare_notices, notices_summary, regulator_draft, create_subject, read_subject, export_subject, access_log, open_request, list_requests, get_request, verify_request, extend_request, set_request_state, update_subject, erase_subject, lookup_subject, add_record, list_records, disclose, disclose_batch, records_of_processing, list_vendor_tasks, subject_vendor_tasks, confirm_vendor_task, ledger_head, ledger_keys, inclusion_proof, consistency_proof, set_consent, check_consent, verify_receipt, filter_audience, unsubscribe_link, events, add_webhook, list_webhooks, remove_webhook, replay_webhook, pause_webhook, resume_webhook, rotate_webhook_secret, crate::scrub::scrub_texts, crate::drp::pair, crate::drp::agent_information, crate::drp::submit, crate::drp::status, crate::drp::revoke, crate::surveys::create, crate::surveys::list, crate::surveys::close, crate::surveys::results, crate::surveys::respond, crate::surveys::chart, crate::surveys::results_csv, crate::surveys::invite, crate::surveys::issuer, crate::surveys::token, crate::surveys::release, crate::surveys::releases, crate::surveys::privacy_report, crate::surveys::texts, healthz, crate::health::readyz),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &CommonResponses)
 )]

@@ -109,6 +109,7 @@ fn work_routes() -> Router<AppState> {
         .route("/console/ledger/{leaf}", get(ledger_proof::leaf))
         .route("/console/admin/system", get(system::system))
         .route("/console/admin/policy", get(policy::show))
+        .route("/console/admin/policy/records", get(policy::records))
         .route("/console/admin/keys", get(keys::list).post(keys::create))
         .route("/console/admin/keys/revoke", post(keys::revoke))
         .route(

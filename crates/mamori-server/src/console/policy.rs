@@ -186,6 +186,36 @@ pub async fn show(
     policy_page(&s, lang, &signed, sides, (None, None)).await
 }
 
+/// `GET /console/admin/policy/records`: the records of processing as a page to print, decided
+/// and ledgered as through the API.
+pub async fn records(
+    State(s): State<AppState>,
+    Query(q): Query<PolicyQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_language(&s.vault.policy, q.lang.as_deref());
+    let signed = match signed_in(&s, &headers, lang).await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let made = async {
+        let actor = s
+            .vault
+            .staff_actor(&signed.session, "policy.records")
+            .await?;
+        s.vault.records_of_processing(&actor, lang).await
+    };
+    match made.await {
+        Ok(records) => crate::api::records_page(records),
+        Err(CoreError::Denied(d)) => {
+            let f = frame(&s, lang, &signed, "system");
+            let text = format!("{} ({})", f.w.refused_by_policy, d.code());
+            super::refusal_page(&s, f, text)
+        }
+        Err(e) => crate::problem::ApiError::from(e).into_response(),
+    }
+}
+
 /// A query value, unless absent or empty (an empty select means the default).
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())

@@ -7,6 +7,7 @@ use mamori_policy::{Language, RetentionStart};
 
 pub(crate) struct PolicyWords {
     pub(crate) heading: &'static str,
+    pub(crate) records_link: &'static str,
     pub(crate) in_force: &'static str,
     pub(crate) in_force_is: &'static str,
     pub(crate) in_force_unpublished: &'static str,
@@ -32,6 +33,7 @@ pub(crate) fn policy_words(lang: Language) -> PolicyWords {
     match lang {
         Language::En => PolicyWords {
             heading: "Policy",
+            records_link: "Records of processing (GDPR Art. 30), generated from this policy",
             in_force: "Policy in force",
             in_force_is: "The policy in force is the latest published version",
             in_force_unpublished: "The policy in force has not been published: the notices people see are still the latest published version's.",
@@ -54,6 +56,7 @@ pub(crate) fn policy_words(lang: Language) -> PolicyWords {
         },
         Language::Ja => PolicyWords {
             heading: "ポリシー",
+            records_link: "このポリシーから作成した処理活動の記録（GDPR第30条）",
             in_force: "現在のポリシー",
             in_force_is: "現在のポリシーは最新の公開版です",
             in_force_unpublished: "現在のポリシーはまだ公開されていません。お客様が見る通知は最新の公開版のままです。",
@@ -76,6 +79,7 @@ pub(crate) fn policy_words(lang: Language) -> PolicyWords {
         },
         Language::Fr => PolicyWords {
             heading: "Politique",
+            records_link: "Registre des activités de traitement (RGPD art.\u{a0}30), généré depuis cette politique",
             in_force: "Politique en vigueur",
             in_force_is: "La politique en vigueur est la dernière version publiée",
             in_force_unpublished: "La politique en vigueur n’a pas été publiée\u{a0}: les avis que voient les personnes restent ceux de la dernière version publiée.",

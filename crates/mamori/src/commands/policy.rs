@@ -1,4 +1,4 @@
-//! `mamori policy check|publish|versions|diff`.
+//! `mamori policy check|publish|versions|diff|records`.
 
 use super::*;
 
@@ -19,8 +19,35 @@ pub(super) async fn run(paths: &Paths, command: PolicyCommand) -> anyhow::Result
             }
         }
         PolicyCommand::Diff { old, new } => diff(&old, &new)?,
+        PolicyCommand::Records { lang, format } => records(paths, &lang, &format).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mamori policy records`: the records of processing, decided and ledgered like the API's.
+async fn records(paths: &Paths, lang: &str, format: &str) -> anyhow::Result<()> {
+    let Some(language) = mamori_policy::Language::parse(lang) else {
+        anyhow::bail!("--lang is en, ja or fr");
+    };
+    if !["md", "json", "csv"].contains(&format) {
+        anyhow::bail!("--format is md, json or csv");
+    }
+    let ctx = Context::open(paths).await?;
+    let r = (ctx.vault)
+        .records_of_processing(&context::operator(), language)
+        .await?;
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(&r)?),
+        "csv" => {
+            let mut out = csv::Writer::from_writer(std::io::stdout());
+            for row in r.activity_rows() {
+                out.write_record(&row)?;
+            }
+            out.flush()?;
+        }
+        _ => print!("{}", r.to_markdown()),
+    }
+    Ok(())
 }
 
 fn check(file: &Path) -> anyhow::Result<ExitCode> {

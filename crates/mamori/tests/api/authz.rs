@@ -66,6 +66,7 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("POST", "/v1/subjects/{id}/disclosures") => Rule::Disclose("kuroneko_logistics"),
         ("GET", "/v1/subjects/{id}/vendor-tasks") => Rule::Admin(A::Vendors),
         ("GET", "/v1/vendor-tasks") => Rule::Admin(A::Vendors),
+        ("GET", "/v1/records-of-processing") => Rule::Admin(A::Policy),
         ("POST", "/v1/disclosures/batch") => Rule::Disclose("kuroneko_logistics"),
         // Signed by the vendor with its own secret, never an API key.
         ("POST", "/v1/vendor-tasks/{id}/confirm") => Rule::NoKey,

@@ -172,6 +172,17 @@ fn policy_publish_records_versions_and_consents_name_them() {
     assert!(text(&mamori(&data, &["policy", "publish"]).stdout).contains("version v2"));
     let versions = text(&mamori(&data, &["policy", "versions"]).stdout);
     assert_eq!(versions.lines().count(), 2, "{versions}");
+    // The records of processing name the version in force, in each format the CLI gives.
+    let records = text(&mamori(&data, &["policy", "records", "--lang", "fr"]).stdout);
+    assert!(records.contains("_Version v2, publiée le "), "{records}");
+    let csv = mamori(&data, &["policy", "records", "--format", "csv"]);
+    assert!(
+        text(&csv.stdout).starts_with("id,Purpose,Legal basis"),
+        "{}",
+        text(&csv.stderr)
+    );
+    let refused = mamori(&data, &["policy", "records", "--lang", "de"]);
+    assert!(!refused.status.success() && text(&refused.stderr).contains("en, ja or fr"));
     assert!(versions.contains("cli"));
     let db = data.join("mamori.db");
     assert_eq!(
