@@ -5,76 +5,11 @@
 //! register does for the organisation. In every language, as a structure that renders to JSON,
 //! Markdown, HTML and CSV; versioned with the policy.
 
-use serde::Serialize;
+pub use mamori_proto::records::{Activity, Headings, ProcessorRecord, Records};
 
 use crate::notice::{duration_text, retention_text};
 use crate::vendors::{ReviewResult, Vendor, VendorRole};
 use crate::{Language, LegalBasis, Policy, Sensitivity};
-
-/// One processing activity: a purpose of the policy.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Activity {
-    /// The purpose's name in the policy.
-    pub purpose: String,
-    pub name: String,
-    pub description: String,
-    pub legal_basis: String,
-    pub data_subjects: String,
-    pub data_categories: Vec<String>,
-    pub recipients: Vec<String>,
-    pub transfers: Vec<String>,
-    pub retention: Vec<String>,
-}
-
-/// What a processor of the register does for the organisation (Art. 30(2)).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ProcessorRecord {
-    /// The vendor's name in the policy.
-    pub vendor: String,
-    pub name: String,
-    pub role: String,
-    pub contact: String,
-    pub processing: Vec<String>,
-    pub data_categories: Vec<String>,
-    pub transfers: Vec<String>,
-    pub contract: String,
-    pub review: String,
-}
-
-/// The headings the renderings use, in the record's language.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Headings {
-    pub activities: &'static str,
-    pub processors: &'static str,
-    pub security: &'static str,
-    pub purpose: &'static str,
-    pub legal_basis: &'static str,
-    pub data_subjects: &'static str,
-    pub data_categories: &'static str,
-    pub recipients: &'static str,
-    pub transfers: &'static str,
-    pub retention: &'static str,
-    pub role: &'static str,
-    pub contact: &'static str,
-    pub processing: &'static str,
-    pub contract: &'static str,
-    pub review: &'static str,
-    pub none: &'static str,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Records {
-    pub language: &'static str,
-    pub title: String,
-    pub organisation: String,
-    pub contact: String,
-    /// Which published version of the policy this is (or that it is not published yet).
-    pub version: String,
-    pub activities: Vec<Activity>,
-    pub processors: Vec<ProcessorRecord>,
-    pub security: Vec<String>,
-    pub headings: Headings,
-}
 
 fn pick<T>(lang: Language, [en, ja, fr]: [T; 3]) -> T {
     match lang {
@@ -84,7 +19,27 @@ fn pick<T>(lang: Language, [en, ja, fr]: [T; 3]) -> T {
     }
 }
 
-const EN: Headings = Headings {
+/// The headings in one language.
+struct Words {
+    activities: &'static str,
+    processors: &'static str,
+    security: &'static str,
+    purpose: &'static str,
+    legal_basis: &'static str,
+    data_subjects: &'static str,
+    data_categories: &'static str,
+    recipients: &'static str,
+    transfers: &'static str,
+    retention: &'static str,
+    role: &'static str,
+    contact: &'static str,
+    processing: &'static str,
+    contract: &'static str,
+    review: &'static str,
+    none: &'static str,
+}
+
+const EN: Words = Words {
     activities: "Processing activities (GDPR Art. 30(1))",
     processors: "Processors acting for us (GDPR Art. 30(2))",
     security: "Security measures (GDPR Art. 32)",
@@ -103,7 +58,7 @@ const EN: Headings = Headings {
     none: "None",
 };
 
-const JA: Headings = Headings {
+const JA: Words = Words {
     activities: "処理活動（GDPR第30条第1項）",
     processors: "委託先による処理（GDPR第30条第2項）",
     security: "安全管理措置（GDPR第32条）",
@@ -122,7 +77,7 @@ const JA: Headings = Headings {
     none: "なし",
 };
 
-const FR: Headings = Headings {
+const FR: Words = Words {
     activities: "Activités de traitement (RGPD art. 30(1))",
     processors: "Sous-traitants agissant pour nous (RGPD art. 30(2))",
     security: "Mesures de sécurité (RGPD art. 32)",
@@ -140,6 +95,29 @@ const FR: Headings = Headings {
     review: "Dernier audit de sécurité",
     none: "Aucun",
 };
+
+impl Words {
+    fn headings(&self) -> Headings {
+        Headings {
+            activities: self.activities.to_string(),
+            processors: self.processors.to_string(),
+            security: self.security.to_string(),
+            purpose: self.purpose.to_string(),
+            legal_basis: self.legal_basis.to_string(),
+            data_subjects: self.data_subjects.to_string(),
+            data_categories: self.data_categories.to_string(),
+            recipients: self.recipients.to_string(),
+            transfers: self.transfers.to_string(),
+            retention: self.retention.to_string(),
+            role: self.role.to_string(),
+            contact: self.contact.to_string(),
+            processing: self.processing.to_string(),
+            contract: self.contract.to_string(),
+            review: self.review.to_string(),
+            none: self.none.to_string(),
+        }
+    }
+}
 
 /// The basis as a record states it, with its article.
 fn basis(b: LegalBasis, lang: Language) -> &'static str {
@@ -337,7 +315,7 @@ fn security(policy: &Policy, lang: Language) -> Vec<String> {
 /// The records in `lang`; `version` is the policy's published version line.
 pub fn records(policy: &Policy, lang: Language, version: String) -> Records {
     Records {
-        language: lang.code(),
+        language: lang.code().to_string(),
         title: pick(
             lang,
             [
@@ -358,92 +336,89 @@ pub fn records(policy: &Policy, lang: Language, version: String) -> Records {
             .map(|v| processor(policy, v, lang))
             .collect(),
         security: security(policy, lang),
-        headings: pick(lang, [EN, JA, FR]),
+        headings: pick(lang, [EN, JA, FR]).headings(),
     }
 }
 
-impl Records {
-    fn list(&self, items: &[String]) -> String {
-        match items.is_empty() {
-            true => self.headings.none.to_string(),
-            false => items.join("; "),
-        }
+fn list(r: &Records, items: &[String]) -> String {
+    match items.is_empty() {
+        true => r.headings.none.to_string(),
+        false => items.join("; "),
     }
+}
 
-    pub fn to_markdown(&self) -> String {
-        let h = &self.headings;
-        let mut out = format!(
-            "# {} — {}\n\n_{}_\n\n{}: {}\n",
-            self.title, self.organisation, self.version, h.contact, self.contact
-        );
-        out.push_str(&format!("\n## {}\n", h.activities));
-        for a in &self.activities {
-            out.push_str(&format!(
-                "\n### {} (`{}`)\n\n{}\n\n",
-                a.name, a.purpose, a.description
-            ));
-            for (k, v) in [
-                (h.legal_basis, a.legal_basis.clone()),
-                (h.data_subjects, a.data_subjects.clone()),
-                (h.data_categories, self.list(&a.data_categories)),
-                (h.recipients, self.list(&a.recipients)),
-                (h.transfers, self.list(&a.transfers)),
-                (h.retention, self.list(&a.retention)),
-            ] {
-                out.push_str(&format!("- **{k}**: {v}\n"));
-            }
+pub fn to_markdown(r: &Records) -> String {
+    let h = &r.headings;
+    let mut out = format!(
+        "# {} — {}\n\n_{}_\n\n{}: {}\n",
+        r.title, r.organisation, r.version, h.contact, r.contact
+    );
+    out.push_str(&format!("\n## {}\n", h.activities));
+    for a in &r.activities {
+        out.push_str(&format!(
+            "\n### {} (`{}`)\n\n{}\n\n",
+            a.name, a.purpose, a.description
+        ));
+        for (k, v) in [
+            (&h.legal_basis, a.legal_basis.clone()),
+            (&h.data_subjects, a.data_subjects.clone()),
+            (&h.data_categories, list(r, &a.data_categories)),
+            (&h.recipients, list(r, &a.recipients)),
+            (&h.transfers, list(r, &a.transfers)),
+            (&h.retention, list(r, &a.retention)),
+        ] {
+            out.push_str(&format!("- **{k}**: {v}\n"));
         }
-        out.push_str(&format!("\n## {}\n", h.processors));
-        for p in &self.processors {
-            out.push_str(&format!("\n### {} (`{}`)\n\n", p.name, p.vendor));
-            for (k, v) in [
-                (h.role, p.role.clone()),
-                (h.contact, p.contact.clone()),
-                (h.processing, self.list(&p.processing)),
-                (h.data_categories, self.list(&p.data_categories)),
-                (h.transfers, self.list(&p.transfers)),
-                (h.contract, p.contract.clone()),
-                (h.review, p.review.clone()),
-            ] {
-                out.push_str(&format!("- **{k}**: {v}\n"));
-            }
-        }
-        out.push_str(&format!("\n## {}\n\n", h.security));
-        for s in &self.security {
-            out.push_str(&format!("- {s}\n"));
-        }
-        out
     }
+    out.push_str(&format!("\n## {}\n", h.processors));
+    for p in &r.processors {
+        out.push_str(&format!("\n### {} (`{}`)\n\n", p.name, p.vendor));
+        for (k, v) in [
+            (&h.role, p.role.clone()),
+            (&h.contact, p.contact.clone()),
+            (&h.processing, list(r, &p.processing)),
+            (&h.data_categories, list(r, &p.data_categories)),
+            (&h.transfers, list(r, &p.transfers)),
+            (&h.contract, p.contract.clone()),
+            (&h.review, p.review.clone()),
+        ] {
+            out.push_str(&format!("- **{k}**: {v}\n"));
+        }
+    }
+    out.push_str(&format!("\n## {}\n\n", h.security));
+    for s in &r.security {
+        out.push_str(&format!("- {s}\n"));
+    }
+    out
+}
 
-    /// The activities as rows under a header row, each list joined by "; " (for a spreadsheet).
-    pub fn activity_rows(&self) -> Vec<Vec<String>> {
-        let h = &self.headings;
-        let header = [
-            h.purpose,
-            h.purpose,
-            h.legal_basis,
-            h.data_subjects,
-            h.data_categories,
-            h.recipients,
-            h.transfers,
-            h.retention,
-        ];
-        let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-        rows[0][0] = "id".into();
-        for a in &self.activities {
-            rows.push(vec![
-                a.purpose.clone(),
-                a.name.clone(),
-                a.legal_basis.clone(),
-                a.data_subjects.clone(),
-                self.list(&a.data_categories),
-                self.list(&a.recipients),
-                self.list(&a.transfers),
-                self.list(&a.retention),
-            ]);
-        }
-        rows
+/// The activities as rows under a header row, each list joined by "; " (for a spreadsheet).
+pub fn activity_rows(r: &Records) -> Vec<Vec<String>> {
+    let h = &r.headings;
+    let header = [
+        "id",
+        &h.purpose,
+        &h.legal_basis,
+        &h.data_subjects,
+        &h.data_categories,
+        &h.recipients,
+        &h.transfers,
+        &h.retention,
+    ];
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for a in &r.activities {
+        rows.push(vec![
+            a.purpose.clone(),
+            a.name.clone(),
+            a.legal_basis.clone(),
+            a.data_subjects.clone(),
+            list(r, &a.data_categories),
+            list(r, &a.recipients),
+            list(r, &a.transfers),
+            list(r, &a.retention),
+        ]);
     }
+    rows
 }
 
 #[cfg(test)]
@@ -492,10 +467,7 @@ mod tests {
             .iter()
             .find(|a| a.recipients.is_empty())
             .unwrap();
-        assert!(
-            r.to_markdown()
-                .contains(&format!("### {} (`{}`)", none.name, none.purpose))
-        );
+        assert!(to_markdown(&r).contains(&format!("### {} (`{}`)", none.name, none.purpose)));
     }
 
     #[test]
@@ -516,7 +488,7 @@ mod tests {
             !mfa.contains("privacy_ops"),
             "machine roles sign in with no factor: {mfa}"
         );
-        let md = r.to_markdown();
+        let md = to_markdown(&r);
         for heading in [
             "## Processing activities (GDPR Art. 30(1))",
             "## Processors acting for us (GDPR Art. 30(2))",
@@ -525,7 +497,7 @@ mod tests {
         ] {
             assert!(md.contains(heading), "{heading}");
         }
-        let rows = r.activity_rows();
+        let rows = activity_rows(&r);
         assert_eq!(
             (rows.len(), rows[0][0].as_str()),
             (r.activities.len() + 1, "id")

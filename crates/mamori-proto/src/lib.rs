@@ -14,6 +14,7 @@ pub mod incident_notices;
 pub mod incidents;
 pub mod ledger;
 pub mod outbox;
+pub mod records;
 pub mod reports;
 pub mod requests;
 pub mod scrub;

@@ -49,7 +49,7 @@ fn csv_of(rows: &[Vec<String>]) -> ApiResult<String> {
 /// (Art. 30(2)); the security measures in force. Names the published version it is. Needs
 /// `admin = ["policy"]`; ledgered.
 #[utoipa::path(get, path = "/v1/records-of-processing", params(RecordsQuery),
-    responses((status = 200, description = "The records: JSON, Markdown, CSV (one activity per row) or HTML", content((Object = "application/json"), (String = "text/markdown"), (String = "text/csv"), (String = "text/html"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The records: JSON, Markdown, CSV (one activity per row) or HTML", content((mamori_proto::records::Records = "application/json"), (String = "text/markdown"), (String = "text/csv"), (String = "text/html"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn records_of_processing(
     State(s): State<AppState>,
@@ -79,8 +79,14 @@ pub async fn records_of_processing(
         ([(axum::http::header::CONTENT_TYPE, kind)], body).into_response()
     };
     Ok(match format {
-        "md" => typed("text/markdown; charset=utf-8", records.to_markdown()),
-        "csv" => typed("text/csv; charset=utf-8", csv_of(&records.activity_rows())?),
+        "md" => typed(
+            "text/markdown; charset=utf-8",
+            mamori_policy::records::to_markdown(&records),
+        ),
+        "csv" => typed(
+            "text/csv; charset=utf-8",
+            csv_of(&mamori_policy::records::activity_rows(&records))?,
+        ),
         "html" => records_page(records),
         _ => Json(records).into_response(),
     })

@@ -40,12 +40,12 @@ async fn records(paths: &Paths, lang: &str, format: &str) -> anyhow::Result<()> 
         "json" => println!("{}", serde_json::to_string_pretty(&r)?),
         "csv" => {
             let mut out = csv::Writer::from_writer(std::io::stdout());
-            for row in r.activity_rows() {
+            for row in mamori_policy::records::activity_rows(&r) {
                 out.write_record(&row)?;
             }
             out.flush()?;
         }
-        _ => print!("{}", r.to_markdown()),
+        _ => print!("{}", mamori_policy::records::to_markdown(&r)),
     }
     Ok(())
 }
