@@ -35,6 +35,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod policy_compare;
 pub mod posture;
+pub mod provision_records;
 pub mod publish;
 pub mod reference;
 pub mod report;

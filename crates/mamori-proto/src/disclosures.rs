@@ -116,3 +116,43 @@ pub struct BatchDisclosed {
     pub categories: Vec<String>,
     pub outcomes: Vec<BatchOutcome>,
 }
+
+/// One disclosure as the records of provision show it: ids, names, codes and times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProvisionRecord {
+    /// The disclosure's id.
+    pub id: String,
+    pub subject: String,
+    pub vendor: String,
+    /// The vendor's role in the register (`processor`, `independent_controller`, …; `removed` if
+    /// it has left the register since).
+    pub vendor_role: String,
+    pub purpose: String,
+    /// The purpose's legal basis (`consent`, `contract`, …): the ground the data left on.
+    pub legal_basis: String,
+    pub categories: Vec<String>,
+    /// RFC 3339.
+    pub disclosed_at: String,
+    /// Whether Japan's APPI asks the provider to keep this record (a provision to a third
+    /// party; entrustment to a processor and joint use are exempt, Art. 27(5)).
+    pub appi_record: bool,
+}
+
+/// `GET /v1/disclosures?from=&to=`: oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProvisionRecords {
+    pub records: Vec<ProvisionRecord>,
+    /// More disclosures fall in the period than one answer holds (100,000): ask for a shorter one.
+    pub truncated: bool,
+}
+
+/// `GET /v1/disclosures/sold-or-shared`: what the CCPA's notice must say — the categories
+/// disclosed for purposes the policy flags as a sale or share, in the last 12 months, and to whom.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SoldOrShared {
+    /// RFC 3339: the start of the 12 months.
+    pub since: String,
+    pub categories: Vec<String>,
+    pub recipients: Vec<String>,
+    pub purposes: Vec<String>,
+}

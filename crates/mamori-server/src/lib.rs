@@ -279,6 +279,8 @@ fn vendor_routes() -> Router<AppState> {
         )
         .route("/v1/vendor-tasks", get(api::list_vendor_tasks))
         .route("/v1/records-of-processing", get(api::records_of_processing))
+        .route("/v1/disclosures", get(api::provision_records))
+        .route("/v1/disclosures/sold-or-shared", get(api::sold_or_shared))
         .route(
             "/v1/disclosures/batch",
             axum::routing::post(api::disclose_batch)

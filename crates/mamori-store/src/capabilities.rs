@@ -385,6 +385,21 @@ pub trait NoticeStore: Send + Sync {
 pub trait DisclosureStore: Send + Sync {
     /// One person's disclosures, oldest first.
     async fn subject_disclosures(&self, subject: &Id) -> Result<Vec<DisclosureRow>>;
+
+    /// Disclosures made in `[from_ms, to_ms)`, oldest first, at most `limit`.
+    async fn disclosures_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<DisclosureRow>>;
+
+    /// For these purposes, since `since_ms`: each distinct (vendor, purpose, categories).
+    async fn disclosure_summary(
+        &self,
+        purposes: &[String],
+        since_ms: i64,
+    ) -> Result<Vec<(String, String, String)>>;
 }
 
 /// What vendors were asked to do after a person's erasure, correction or opt-out.

@@ -87,6 +87,8 @@ mod outbox_events;
 mod privacy_report;
 #[path = "api/processing_records.rs"]
 mod processing_records;
+#[path = "api/provision_records.rs"]
+mod provision_records;
 #[path = "api/records.rs"]
 mod records;
 #[path = "api/references.rs"]
@@ -258,6 +260,8 @@ use privacy_report::*;
 #[allow(unused_imports)]
 use processing_records::*;
 #[allow(unused_imports)]
+use provision_records::*;
+#[allow(unused_imports)]
 use requests::*;
 use reqwest::{Method, StatusCode};
 #[allow(unused_imports)]
@@ -325,6 +329,7 @@ both_backends!(
     people_see_who_their_data_was_shared_with,
     records_of_processing_come_in_every_format_and_language,
     records_of_processing_refuse_bad_queries_and_other_roles,
+    provision_records_refuse_bad_periods_and_other_roles,
     a_batch_decides_each_person_as_one_disclosure_would,
     bad_batches_are_refused_whole_and_disclose_nothing,
     an_erasure_asks_each_vendor_that_received_data_until_it_confirms,

@@ -119,3 +119,106 @@ fn batch_stream(
         Some((Ok(out), (decided, Some(String::new()), first)))
     })
 }
+
+pub use mamori_proto::disclosures::{ProvisionRecords, SoldOrShared};
+
+/// `GET /v1/disclosures?from=&to=&format=`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionQuery {
+    /// RFC 3339, inclusive.
+    pub from: String,
+    /// RFC 3339, exclusive.
+    pub to: String,
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+/// The records of provision: every disclosure in a period, oldest first (at most 100,000; then
+/// `truncated`) — recipient, role, date, person (id), categories, purpose and its legal ground,
+/// and whether Japan's APPI asks for the record (a third party, not a processor or joint user).
+/// Ids, names and codes only. Needs `admin = ["audit"]`; ledgered.
+#[utoipa::path(get, path = "/v1/disclosures", params(ProvisionQuery),
+    responses((status = 200, description = "The records: JSON, or CSV with `format=csv`", content((ProvisionRecords = "application/json"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn provision_records(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    crate::extract::Params(q): crate::extract::Params<ProvisionQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (from, to) = (parse_time("from", &q.from)?, parse_time("to", &q.to)?);
+    if to <= from {
+        return Err(ApiError::Core(mamori_core::CoreError::invalid(
+            ErrorCode::InvalidTime,
+            "to",
+            "`to` must come after `from`",
+        )));
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(ApiError::Core(mamori_core::CoreError::invalid(
+                ErrorCode::InvalidValue,
+                "format",
+                "json or csv",
+            )));
+        }
+    };
+    let records = s.vault.provision_records(&actor, from, to).await?;
+    if !csv {
+        return Ok(Json(records).into_response());
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "subject",
+        "vendor",
+        "vendor_role",
+        "purpose",
+        "legal_basis",
+        "categories",
+        "disclosed_at",
+        "appi_record",
+    ];
+    let internal = |e: csv::Error| ApiError::from(mamori_core::CoreError::Internal(e.to_string()));
+    out.write_record(header).map_err(internal)?;
+    for r in &records.records {
+        let appi = if r.appi_record { "true" } else { "false" };
+        let categories = r.categories.join(";");
+        let row = [
+            &r.id,
+            &r.subject,
+            &r.vendor,
+            &r.vendor_role,
+            &r.purpose,
+            &r.legal_basis,
+            &categories,
+            &r.disclosed_at,
+            &appi.to_string(),
+        ];
+        out.write_record(row).map_err(internal)?;
+    }
+    let bytes = (out.into_inner())
+        .map_err(|e| ApiError::from(mamori_core::CoreError::Internal(e.to_string())))?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+/// What the CCPA's notice must say of the last 12 months: the categories disclosed for purposes
+/// the policy flags as a sale or share (`sale_or_share = true`), the recipients and purposes.
+/// Computed from the disclosure records. Needs `admin = ["audit"]`; ledgered.
+#[utoipa::path(get, path = "/v1/disclosures/sold-or-shared",
+    responses((status = 200, body = SoldOrShared), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn sold_or_shared(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<Json<SoldOrShared>> {
+    Ok(Json(s.vault.sold_or_shared(&actor).await?))
+}

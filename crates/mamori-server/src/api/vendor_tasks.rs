@@ -10,13 +10,12 @@ pub use mamori_proto::disclosures::{ConfirmVendorTask, VendorTask, VendorTaskLis
 
 use super::*;
 
-/// `GET /v1/vendor-tasks?open=true`.
+/// `GET /v1/vendor-tasks?state=open`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct VendorTaskQuery {
-    /// Only the tasks not confirmed yet.
-    #[serde(default)]
-    pub open: bool,
+    /// `open` (not confirmed yet) or `all` (the default).
+    pub state: Option<String>,
 }
 
 /// Vendors' tasks, newest first (at most 1,000): which vendor must erase, correct or stop
@@ -29,7 +28,16 @@ pub async fn list_vendor_tasks(
     Caller(actor): Caller,
     crate::extract::Params(q): crate::extract::Params<VendorTaskQuery>,
 ) -> ApiResult<Json<VendorTaskList>> {
-    let tasks = s.vault.vendor_tasks(&actor, q.open).await?;
+    let open = match q.state.as_deref() {
+        None | Some("all") => false,
+        Some("open") => true,
+        Some(_) => {
+            let why = "state is open or all";
+            let invalid = mamori_core::CoreError::invalid(ErrorCode::InvalidValue, "state", why);
+            return Err(ApiError::Core(invalid));
+        }
+    };
+    let tasks = s.vault.vendor_tasks(&actor, open).await?;
     Ok(Json(VendorTaskList { tasks }))
 }
 

@@ -67,6 +67,8 @@ fn rule_of(method: &Method, path: &str) -> Option<Rule> {
         ("GET", "/v1/subjects/{id}/vendor-tasks") => Rule::Admin(A::Vendors),
         ("GET", "/v1/vendor-tasks") => Rule::Admin(A::Vendors),
         ("GET", "/v1/records-of-processing") => Rule::Admin(A::Policy),
+        ("GET", "/v1/disclosures") => Rule::Admin(A::Audit),
+        ("GET", "/v1/disclosures/sold-or-shared") => Rule::Admin(A::Audit),
         ("POST", "/v1/disclosures/batch") => Rule::Disclose("kuroneko_logistics"),
         // Signed by the vendor with its own secret, never an API key.
         ("POST", "/v1/vendor-tasks/{id}/confirm") => Rule::NoKey,
@@ -179,6 +181,9 @@ fn channel_of(policy: &Policy, purpose: &str) -> Value {
         .map_or(Value::Null, |(n, _)| json!(n))
 }
 
+/// A period for the records of provision.
+const PERIOD: &str = "from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z";
+
 fn request(
     app: &TestApp,
     policy: &Policy,
@@ -233,6 +238,7 @@ fn request(
         }
         ("POST", "/v1/consent/receipts/verify") => (path, Some(json!({"receipt": f.receipt}))),
         ("GET", "/v1/events") => (format!("{path}?after=0"), None),
+        ("GET", "/v1/disclosures") => (format!("{path}?{PERIOD}"), None),
         ("POST", "/v1/subjects/{id}/disclosures") => (
             path,
             Some(

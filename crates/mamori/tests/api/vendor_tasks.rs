@@ -101,7 +101,7 @@ pub async fn an_erasure_asks_each_vendor_that_received_data_until_it_confirms(ap
     .await;
     let r = crate::officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let open = tasks(&app, "?open=true").await;
+    let open = tasks(&app, "?state=open").await;
     assert_eq!(open.len(), 1, "only the erased person's vendor: {open:?}");
     let task = &open[0];
     assert_eq!(
@@ -153,7 +153,7 @@ pub async fn an_erasure_asks_each_vendor_that_received_data_until_it_confirms(ap
     )
     .await;
     crate::problem(unknown, StatusCode::NOT_FOUND, "vendor_task_not_found").await;
-    assert_eq!(tasks(&app, "?open=true").await.len(), 1, "nothing changed");
+    assert_eq!(tasks(&app, "?state=open").await.len(), 1, "nothing changed");
     let done = confirm(&app, &task_id, "kuroneko_logistics", &key).await;
     assert_eq!(done.status(), StatusCode::OK);
     let done: Value = done.json().await.unwrap();
@@ -170,7 +170,7 @@ pub async fn an_erasure_asks_each_vendor_that_received_data_until_it_confirms(ap
         again["confirmed_at"], done["confirmed_at"],
         "the first confirmation stands"
     );
-    assert!(tasks(&app, "?open=true").await.is_empty());
+    assert!(tasks(&app, "?state=open").await.is_empty());
     app.clock
         .advance(std::time::Duration::from_secs(7 * 86_400 + 60));
     assert_eq!(
@@ -222,7 +222,7 @@ pub async fn corrections_and_opt_outs_reach_the_vendors_concerned(app: TestApp) 
     let path = format!("/v1/subjects/{id}");
     let r = crate::officer(&app, Method::PATCH, &path, Some(change)).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let open = tasks(&app, "?open=true").await;
+    let open = tasks(&app, "?state=open").await;
     let summary: Vec<(&str, &str)> = open
         .iter()
         .map(|t| (t["vendor"].as_str().unwrap(), t["kind"].as_str().unwrap()))
@@ -234,7 +234,7 @@ pub async fn corrections_and_opt_outs_reach_the_vendors_concerned(app: TestApp) 
         let r = crate::consent(&app, &id, "service", withdraw.clone()).await;
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let open = tasks(&app, "?open=true").await;
+    let open = tasks(&app, "?state=open").await;
     let optouts: Vec<&Value> = open.iter().filter(|t| t["kind"] == "optout").collect();
     assert_eq!(optouts.len(), 1, "{open:?}");
     assert_eq!(
@@ -282,6 +282,8 @@ pub async fn corrections_and_opt_outs_reach_the_vendors_concerned(app: TestApp) 
         app.vault.current_notice_version().await.unwrap().is_none(),
         "nothing published"
     );
+    let r = crate::officer(&app, Method::GET, "/v1/vendor-tasks?state=closed", None).await;
+    crate::problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
     // Staff without the vendors permission see none of it.
     let (status, _) = app
         .get_as("/v1/vendor-tasks", "service", "order_fulfilment")

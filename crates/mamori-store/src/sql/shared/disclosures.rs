@@ -28,6 +28,42 @@ impl DisclosureStore for Backend {
         .await?;
         rows.into_iter().map(disclosure).collect()
     }
+
+    async fn disclosures_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<DisclosureRow>> {
+        let rows: Vec<DisclosureTuple> = sqlx::query_as(
+            "SELECT id, subject_id, vendor, purpose, categories, actor, at_ms FROM disclosures WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, id LIMIT $3",
+        )
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(disclosure).collect()
+    }
+
+    async fn disclosure_summary(
+        &self,
+        purposes: &[String],
+        since_ms: i64,
+    ) -> Result<Vec<(String, String, String)>> {
+        let mut found = Vec::new();
+        for purpose in purposes {
+            let rows: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT DISTINCT vendor, purpose, categories FROM disclosures WHERE purpose = $1 AND at_ms >= $2",
+            )
+            .bind(purpose)
+            .bind(since_ms)
+            .fetch_all(&self.read)
+            .await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
 }
 
 /// Rows per multi-row INSERT: 7 parameters each, well under SQLite's bound.
