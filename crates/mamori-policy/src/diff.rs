@@ -69,6 +69,23 @@ pub enum ChangeKind {
         category: String,
         fields: Vec<String>,
     },
+    /// A vendor joined the register: data may now go to it.
+    VendorAdded {
+        vendor: String,
+    },
+    VendorRemoved {
+        vendor: String,
+    },
+    /// A vendor may now receive more categories.
+    VendorReceivesMore {
+        vendor: String,
+        categories: Vec<String>,
+    },
+    /// A vendor now processes data in more countries.
+    VendorNewCountries {
+        vendor: String,
+        countries: Vec<String>,
+    },
     /// An earlier version this build can no longer read: nothing can be said of what changed.
     Incomparable,
 }
@@ -133,6 +150,16 @@ impl PolicyChange {
             FieldsAdded { category, fields } => {
                 format!("category `{category}` gains fields: {}", fields.join(", "))
             }
+            VendorAdded { vendor } => format!("vendor `{vendor}` added to the register"),
+            VendorRemoved { vendor } => format!("vendor `{vendor}` removed from the register"),
+            VendorReceivesMore { vendor, categories } => format!(
+                "vendor `{vendor}` may now also receive: {}",
+                categories.join(", ")
+            ),
+            VendorNewCountries { vendor, countries } => format!(
+                "vendor `{vendor}` now also processes data in: {}",
+                countries.join(", ")
+            ),
             Incomparable => "the previous version can no longer be compared".into(),
         }
     }
@@ -181,7 +208,42 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
             out.push(change(false, CategoryRemoved { category }));
         }
     }
+    vendor_changes(old, new, &mut out);
     out
+}
+
+/// How the vendor register changed: who joined or left, who may receive more, and where.
+fn vendor_changes(old: &Policy, new: &Policy, out: &mut Vec<PolicyChange>) {
+    use ChangeKind::*;
+    for v in &new.vendors {
+        let vendor = || v.id.clone();
+        let Some(before) = old.vendor(&v.id) else {
+            out.push(change(true, VendorAdded { vendor: vendor() }));
+            continue;
+        };
+        let was = old.category_names(before.categories);
+        let categories: Vec<String> = (new.category_names(v.categories).into_iter())
+            .filter(|c| !was.contains(c))
+            .collect();
+        if !categories.is_empty() {
+            let vendor = vendor();
+            out.push(change(true, VendorReceivesMore { vendor, categories }));
+        }
+        let countries: Vec<String> = (v.countries.iter())
+            .filter(|c| !before.countries.contains(c))
+            .cloned()
+            .collect();
+        if !countries.is_empty() {
+            let vendor = vendor();
+            out.push(change(true, VendorNewCountries { vendor, countries }));
+        }
+    }
+    for v in &old.vendors {
+        if new.vendor(&v.id).is_none() {
+            let vendor = v.id.clone();
+            out.push(change(false, VendorRemoved { vendor }));
+        }
+    }
 }
 
 /// How a purpose in both policies changed: its categories, legal basis, sale or sharing and
@@ -314,6 +376,30 @@ mod tests {
     use super::*;
 
     const BASE: &str = include_str!("../../../examples/policy.toml");
+
+    #[test]
+    fn vendor_register_changes_are_told() {
+        let old = parse(BASE);
+        let moved = BASE.replacen("countries = [\"US\"]", "countries = [\"US\", \"GB\"]", 1);
+        let joined = moved.clone()
+            + "\n[vendors.helpdesk]\nname = \"Helpdesk Oy\"\nrole = \"processor\"\npurposes = [\"customer_support\"]\ncategories = [\"contact\"]\ncountries = [\"FI\"]\ncontract = { reference = \"HD-1\", start = 2026-01-01 }\ncontact = \"privacy@helpdesk.example\"\n";
+        let texts: Vec<String> = diff(&old, &parse(&joined))
+            .iter()
+            .map(|c| c.text())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "vendor `helpdesk` added to the register",
+                "vendor `postbird` now also processes data in: GB",
+            ]
+        );
+        let back: Vec<String> = diff(&parse(&joined), &parse(&moved))
+            .iter()
+            .map(|c| c.text())
+            .collect();
+        assert_eq!(back, ["vendor `helpdesk` removed from the register"]);
+    }
 
     fn parse(text: &str) -> Policy {
         Policy::parse("p.toml", text).unwrap()

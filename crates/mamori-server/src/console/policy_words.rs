@@ -392,6 +392,60 @@ fn retention_change_text(lang: Language, kind: &ChangeKind) -> String {
             q(category),
             from(f)
         ),
+        (kind, _) => vendor_change_text(lang, kind),
+    }
+}
+
+/// The vendor register's changes.
+fn vendor_change_text(lang: Language, kind: &ChangeKind) -> String {
+    use ChangeKind::*;
+    let q = |name: &str| quote(lang, name);
+    let l = |names: &[String]| list(lang, names);
+    match (kind, lang) {
+        (VendorAdded { vendor }, Language::En) => {
+            format!("Vendor {} added to the register.", q(vendor))
+        }
+        (VendorAdded { vendor }, Language::Ja) => format!("委託先・提供先{}を追加。", q(vendor)),
+        (VendorAdded { vendor }, Language::Fr) => {
+            format!("Prestataire {} ajouté au registre.", q(vendor))
+        }
+        (VendorRemoved { vendor }, Language::En) => {
+            format!("Vendor {} removed from the register.", q(vendor))
+        }
+        (VendorRemoved { vendor }, Language::Ja) => format!("委託先・提供先{}を削除。", q(vendor)),
+        (VendorRemoved { vendor }, Language::Fr) => {
+            format!("Prestataire {} retiré du registre.", q(vendor))
+        }
+        (VendorReceivesMore { vendor, categories }, Language::En) => format!(
+            "Vendor {} may now also receive {}.",
+            q(vendor),
+            l(categories)
+        ),
+        (VendorReceivesMore { vendor, categories }, Language::Ja) => format!(
+            "委託先・提供先{}に{}も提供可能に。",
+            q(vendor),
+            l(categories)
+        ),
+        (VendorReceivesMore { vendor, categories }, Language::Fr) => format!(
+            "Le prestataire {} peut désormais aussi recevoir {}.",
+            q(vendor),
+            l(categories)
+        ),
+        (VendorNewCountries { vendor, countries }, Language::En) => format!(
+            "Vendor {} now also processes data in {}.",
+            q(vendor),
+            countries.join(", ")
+        ),
+        (VendorNewCountries { vendor, countries }, Language::Ja) => format!(
+            "委託先・提供先{}が{}でも処理。",
+            q(vendor),
+            countries.join("、")
+        ),
+        (VendorNewCountries { vendor, countries }, Language::Fr) => format!(
+            "Le prestataire {} traite désormais aussi des données en\u{a0}: {}.",
+            q(vendor),
+            countries.join(", ")
+        ),
         (kind, _) => PolicyChange {
             widens: false,
             kind: kind.clone(),
@@ -454,6 +508,16 @@ mod tests {
             FieldsAdded {
                 category: c(),
                 fields: names(),
+            },
+            VendorAdded { vendor: p() },
+            VendorRemoved { vendor: p() },
+            VendorReceivesMore {
+                vendor: p(),
+                categories: names(),
+            },
+            VendorNewCountries {
+                vendor: p(),
+                countries: vec!["US".into(), "BR".into()],
             },
             Incomparable,
         ]
