@@ -5,7 +5,10 @@
 //! register does for the organisation. In every language, as a structure that renders to JSON,
 //! Markdown, HTML and CSV; versioned with the policy.
 
-pub use mamori_proto::records::{Activity, Headings, ProcessorRecord, Records};
+// The wire type's own name is `ProcessingRecords`: `Records` is a subject's records on the wire.
+pub use mamori_proto::records::{
+    Activity, Headings, ProcessingRecords as Records, ProcessorRecord,
+};
 
 use crate::notice::{duration_text, retention_text};
 use crate::vendors::{ReviewResult, Vendor, VendorRole};

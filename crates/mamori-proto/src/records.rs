@@ -56,7 +56,7 @@ pub struct Headings {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-pub struct Records {
+pub struct ProcessingRecords {
     pub language: String,
     pub title: String,
     pub organisation: String,

@@ -49,7 +49,7 @@ fn csv_of(rows: &[Vec<String>]) -> ApiResult<String> {
 /// (Art. 30(2)); the security measures in force. Names the published version it is. Needs
 /// `admin = ["policy"]`; ledgered.
 #[utoipa::path(get, path = "/v1/records-of-processing", params(RecordsQuery),
-    responses((status = 200, description = "The records: JSON, Markdown, CSV (one activity per row) or HTML", content((mamori_proto::records::Records = "application/json"), (String = "text/markdown"), (String = "text/csv"), (String = "text/html"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The records: JSON, Markdown, CSV (one activity per row) or HTML", content((mamori_proto::records::ProcessingRecords = "application/json"), (String = "text/markdown"), (String = "text/csv"), (String = "text/html"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn records_of_processing(
     State(s): State<AppState>,

@@ -41,6 +41,23 @@ pub async fn records_of_processing_come_in_every_format_and_language(app: TestAp
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().count(), purposes + 1, "{csv}");
     assert!(csv.starts_with("id,利用目的,法的根拠"), "{csv}");
+    // The document names both record shapes apart (a subject's records, the records of processing).
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["Records"]["properties"]["records"].is_object(),
+        "{}",
+        schemas["Records"]
+    );
+    assert!(schemas["ProcessingRecords"]["properties"]["activities"].is_object());
     let html = records(&app, "?format=html").await.text().await.unwrap();
     assert!(
         html.contains("id=\"activity-order_fulfilment\"")
