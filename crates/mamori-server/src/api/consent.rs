@@ -148,9 +148,7 @@ fn audience_lookups_at_once() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// `{"allowed":[…]}`, written part by part as each slice of the audience is checked, so the
-/// first ids reach the caller before the last are looked up. A storage failure mid-way ends
-/// the response early (the JSON is then incomplete, never wrong).
+/// `{"allowed":[…]}`, written part by part as each slice of the audience is checked.
 fn audience_stream(
     vault: mamori_core::Vault,
     audience: mamori_core::consent::Audience,
@@ -164,40 +162,13 @@ fn audience_stream(
             async move { vault.audience_part(&audience, &part).await }
         })
         .buffered(audience_lookups_at_once());
-    let state = (
-        Box::pin(lookups),
-        Some(String::from("{\"allowed\":[")),
-        true,
-    );
-    futures_util::stream::unfold(state, |(mut lookups, prefix, first)| async move {
-        let mut out = prefix?;
-        let mut first = first;
-        match lookups.next().await {
-            None => {
-                out.push_str("]}");
-                return Some((Ok(out), (lookups, None, first)));
-            }
-            Some(Ok(allowed)) => {
-                for id in allowed {
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    out.push('"');
-                    out.push_str(&mamori_core::format_id(&id));
-                    out.push('"');
-                }
-            }
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "audience filter failed mid-way; response cut short");
-                return Some((
-                    Err(std::io::Error::other("audience filter failed")),
-                    (lookups, None, first),
-                ));
-            }
-        }
-        Some((Ok(out), (lookups, Some(String::new()), first)))
-    })
+    let write = |out: &mut String, id: [u8; 16]| {
+        out.push('"');
+        out.push_str(&mamori_core::format_id(&id));
+        out.push('"');
+    };
+    let prefix = String::from("{\"allowed\":[");
+    super::streamed::json_array(lookups, prefix, "audience filter", write)
 }
 
 /// A one-click unsubscribe link (RFC 8058) for one subject, purpose and channel.

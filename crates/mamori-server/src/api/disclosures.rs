@@ -75,8 +75,8 @@ pub async fn disclose_batch(
     )))
 }
 
-/// The outcomes, written as each part is decided and committed. A failure mid-way ends the
-/// answer early (incomplete JSON, never a wrong outcome); what was committed stays recorded.
+/// The outcomes, written as each part is decided and committed; what was committed stays
+/// recorded even if the answer is cut short.
 fn batch_stream(
     vault: mamori_core::Vault,
     batch: mamori_core::disclosure_batch::DisclosureBatch,
@@ -91,33 +91,11 @@ fn batch_stream(
             async move { vault.disclosure_batch_part(&batch, &part).await }
         })
         .buffered(2);
-    let state = (Box::pin(decided), Some(prefix), true);
-    futures_util::stream::unfold(state, |(mut decided, prefix, first)| async move {
-        let mut out = prefix?;
-        let mut first = first;
-        match decided.next().await {
-            None => {
-                out.push_str("]}");
-                return Some((Ok(out), (decided, None, first)));
-            }
-            Some(Ok(outcomes)) => {
-                for outcome in outcomes {
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    // Plain structs of text and JSON values: they always serialise.
-                    out.push_str(&serde_json::to_string(&outcome).unwrap_or_default());
-                }
-            }
-            Some(Err(e)) => {
-                tracing::error!(error = %e, code = e.code().as_str(), "a disclosure batch failed mid-way; answer cut short");
-                let failed = std::io::Error::other("disclosure batch failed");
-                return Some((Err(failed), (decided, None, first)));
-            }
-        }
-        Some((Ok(out), (decided, Some(String::new()), first)))
-    })
+    let write = |out: &mut String, outcome: mamori_proto::disclosures::BatchOutcome| {
+        // Plain structs of text and JSON values: they always serialise.
+        out.push_str(&serde_json::to_string(&outcome).unwrap_or_default());
+    };
+    super::streamed::json_array(decided, prefix, "disclosure batch", write)
 }
 
 pub use mamori_proto::disclosures::{ProvisionRecords, SoldOrShared};

@@ -24,6 +24,7 @@ mod ledger;
 mod outbox;
 mod records;
 mod requests;
+mod streamed;
 mod subjects;
 mod vendor_tasks;
 
