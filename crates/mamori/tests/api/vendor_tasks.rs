@@ -336,3 +336,71 @@ pub async fn the_console_shows_the_register_and_which_vendors_confirmed(app: Tes
     let (status, _) = console_get(&app, &support, "/console/admin/vendors").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// Confirmations that are not one: each refused with its code, ledgered, the task left open.
+pub async fn bad_confirmations_are_refused_and_change_nothing(app: TestApp) {
+    let id = crate::create(&app, &crate::customer("bad-confirm")).await;
+    disclose(
+        &app,
+        &id,
+        "kuroneko_logistics",
+        "order_fulfilment",
+        json!(["address"]),
+    )
+    .await;
+    let r = crate::officer(&app, Method::DELETE, &format!("/v1/subjects/{id}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let task = tasks(&app, "?state=open").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = secret(&app, "kuroneko_logistics").await;
+    let path = format!("/v1/vendor-tasks/{task}/confirm");
+    let post = |body: &'static str, headers: &[(&str, String)]| {
+        let mut r = app.client.post(app.url(&path)).body(body);
+        for (name, value) in headers {
+            r = r.header(*name, value);
+        }
+        r.send()
+    };
+    let unsigned = post("{\"vendor\":\"kuroneko_logistics\"}", &[])
+        .await
+        .unwrap();
+    crate::problem(unsigned, StatusCode::FORBIDDEN, "vendor_signature_invalid").await;
+    let malformed = post("not json", &[]).await.unwrap();
+    crate::problem(malformed, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    let stranger = post("{\"vendor\":\"nobody_inc\"}", &[]).await.unwrap();
+    let problem = crate::problem(stranger, StatusCode::FORBIDDEN, "unknown_vendor").await;
+    assert!(!problem.to_string().contains("nobody_inc"), "never echoed");
+    // Signed properly, but an hour ago: stale.
+    let body = "{\"vendor\":\"kuroneko_logistics\"}";
+    let stale = (app.vault.now_ms() / 1000 - 3600).to_string();
+    let signed = format!("msg_2.{stale}.{body}");
+    let tag = STANDARD.encode(mamori_crypto::hmac_sha256(&key, signed.as_bytes()));
+    let headers = [
+        ("webhook-id", "msg_2".to_string()),
+        ("webhook-timestamp", stale),
+        ("webhook-signature", format!("v1,{tag}")),
+    ];
+    let late = post(body, &headers).await.unwrap();
+    crate::problem(late, StatusCode::FORBIDDEN, "vendor_signature_invalid").await;
+    let not_an_id = confirm(&app, "not-a-task", "kuroneko_logistics", &key).await;
+    crate::problem(not_an_id, StatusCode::UNPROCESSABLE_ENTITY, "invalid_id").await;
+    assert_eq!(tasks(&app, "?state=open").await.len(), 1, "still open");
+    let refused = task_events(&app)
+        .await
+        .into_iter()
+        .filter(|(a, _, o)| a == "vendor_task.confirm" && o != "allowed")
+        .count();
+    // Each but the unreadable body, which names no vendor to decide for (as everywhere: a body
+    // that does not parse is refused before any decision).
+    assert_eq!(refused, 4);
+    let r = crate::officer(
+        &app,
+        Method::GET,
+        "/v1/subjects/not-an-id/vendor-tasks",
+        None,
+    )
+    .await;
+    crate::problem(r, StatusCode::BAD_REQUEST, "invalid_id").await;
+}

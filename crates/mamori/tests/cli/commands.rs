@@ -776,3 +776,20 @@ fn legal_holds_are_placed_listed_and_lifted() {
             .is_empty()
     );
 }
+
+#[test]
+fn vendor_commands_answer_and_refuse_an_unknown_vendor() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    assert!(mamori(&data, &["init"]).status.success());
+    let secret = mamori(&data, &["vendor", "secret", "postbird"]);
+    assert!(text(&secret.stdout).starts_with("whsec_"), "{}", text(&secret.stderr));
+    let again = mamori(&data, &["vendor", "secret", "postbird"]);
+    assert_eq!(text(&again.stdout), text(&secret.stdout), "derived, the same each time");
+    let unknown = mamori(&data, &["vendor", "secret", "nobody_inc"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("vendor"), "{}", text(&unknown.stderr));
+    assert!(!text(&unknown.stderr).contains("nobody_inc"), "never echoed");
+    let tasks = mamori(&data, &["vendor", "tasks", "--open"]);
+    assert!(tasks.status.success() && text(&tasks.stdout).is_empty());
+}
