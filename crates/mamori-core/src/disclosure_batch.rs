@@ -158,6 +158,7 @@ impl Vault {
                 vendor: batch.vendor.clone(),
                 purpose: batch.purpose.clone(),
                 categories: self.policy.category_names(visible).join(","),
+                records: String::new(),
                 actor: batch.actor.id.clone(),
                 at_ms: now,
             };

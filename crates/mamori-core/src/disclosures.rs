@@ -11,12 +11,13 @@ use mamori_policy::vendors::ReviewResult;
 use mamori_policy::{Action, IdSet};
 use mamori_proto::ErrorCode;
 use mamori_proto::disclosures::{Disclose, Disclosed};
-use mamori_store::{Change, DisclosureRow};
+use mamori_store::{Change, DisclosureRow, RecordRow, SubjectRow};
 
 use crate::access::Denial;
 use crate::error::{CoreError, Result};
-use crate::vault::{Actor, Vault};
+use crate::vault::{Actor, RecordView, Vault};
 use crate::{format_id, format_time, new_id};
+use mamori_crypto::SubjectKey;
 
 const ACTION: &str = "subject.disclose";
 
@@ -29,6 +30,7 @@ impl Vault {
         ask: &Disclose,
     ) -> Result<Disclosed> {
         let categories = self.disclosure_categories(&ask.categories)?;
+        let record_ids = disclosure_record_ids(&ask.records)?;
         let known = self.policy.vendor(&ask.vendor);
         // An unknown vendor's name is the caller's text: the ledger does not copy it.
         let recipient = known.map_or("(unknown)", |v| v.id.as_str()).to_string();
@@ -42,37 +44,35 @@ impl Vault {
             Some(&recipient),
         );
         let visible = allowed.await?.categories;
-        if let Err(denial) = self.vendor_may_receive(actor, &ask.vendor, &ask.purpose, categories) {
-            let outcome = Outcome::Denied {
-                reason: denial.code().to_string(),
-            };
-            let mut event = self.event(actor, &ask.purpose, ACTION, Some(id), categories, outcome);
-            event.recipient = Some(recipient);
-            self.ledger.submit(vec![], vec![event]).await??;
-            return Err(CoreError::Denied(denial));
-        }
+        let register = (self.vendor_may_receive(actor, &ask.vendor, &ask.purpose, categories))
+            .map_err(CoreError::Denied);
+        (self.refused_to(register, actor, &ask.purpose, id, categories, &recipient)).await?;
         let opened = match self.live_subject(id, Some(&ask.purpose)).await {
             // An erased person (held data included) is told apart from one never known.
             Err(CoreError::NotFound | CoreError::Denied(Denial::KeptUnderLegalHold))
                 if self.was_erased(id).await? =>
             {
-                Err(CoreError::Conflict {
-                    code: ErrorCode::SubjectErased,
-                    message: "this person was erased: nothing of theirs may be disclosed".into(),
-                })
+                Err(erased())
             }
             other => other,
         };
-        let (_, key, map) =
+        let (subject, key, map) =
             (self.refused_to(opened, actor, &ask.purpose, id, visible, &recipient)).await?;
         let data = self.open_view(&key, &map, visible, &actor.role);
         let data = (self.refused_to(data, actor, &ask.purpose, id, visible, &recipient)).await?;
+        let records = self.disclosed_records(&subject, &key, &record_ids, visible, actor);
+        let records = records.await;
+        let records =
+            (self.refused_to(records, actor, &ask.purpose, id, visible, &recipient)).await?;
         let row = DisclosureRow {
             id: new_id(),
             subject_id: *id,
             vendor: recipient.clone(),
             purpose: ask.purpose.clone(),
             categories: self.policy.category_names(visible).join(","),
+            records: (records.iter().map(|r| r.id.as_str()))
+                .collect::<Vec<_>>()
+                .join(","),
             actor: actor.id.clone(),
             at_ms: self.now_ms(),
         };
@@ -96,7 +96,45 @@ impl Vault {
             categories: self.policy.category_names(visible),
             disclosed_at: format_time(row.at_ms),
             data,
+            records: records.into_iter().map(Into::into).collect(),
         })
+    }
+
+    /// The person's records `ids`, opened and masked per role, in the order asked: each must
+    /// be theirs and of a category disclosed (`unknown_records` otherwise — which of them is
+    /// not said, so ids cannot be probed for another person's records).
+    async fn disclosed_records(
+        &self,
+        subject: &SubjectRow,
+        key: &SubjectKey,
+        ids: &[[u8; 16]],
+        visible: IdSet,
+        actor: &Actor,
+    ) -> Result<Vec<RecordView>> {
+        let rows = self.store.records_among(&subject.id, ids).await?;
+        let disclosed = |r: &RecordRow| {
+            (self.policy.category(&r.category)).is_some_and(|c| visible.contains(c.id))
+        };
+        if rows.len() != ids.len() || !rows.iter().all(disclosed) {
+            return Err(CoreError::invalid(
+                ErrorCode::UnknownRecords,
+                "records",
+                "each record must be the person's and of a category disclosed",
+            ));
+        }
+        let role = (self.policy.role(&actor.role))
+            .ok_or(CoreError::Denied(Denial::PurposeNotAllowedForRole))?;
+        let previous = self.previous_key(subject)?;
+        let opened = self.open_records(&[Some(key), previous.as_ref()], rows, visible, role);
+        // Only an erasure re-keys or removes records: one committed since the key was read
+        // is told as such.
+        let mut opened = match opened {
+            Err(_) if self.erased_since(subject).await? => return Err(erased()),
+            other => other?,
+        };
+        let position = |r: &RecordView| ids.iter().position(|id| format_id(id) == r.id);
+        opened.sort_by_key(position);
+        Ok(opened)
     }
 
     /// The categories asked for, by name: at least one, each declared.
@@ -175,6 +213,40 @@ impl Vault {
         time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.now_ms()) * 1_000_000)
             .map_or(time::Date::MIN, |t| t.date())
     }
+}
+
+/// Refused: the person was erased.
+fn erased() -> CoreError {
+    CoreError::Conflict {
+        code: ErrorCode::SubjectErased,
+        message: "this person was erased: nothing of theirs may be disclosed".into(),
+    }
+}
+
+/// The record ids asked for (0–100), parsed, each once.
+fn disclosure_record_ids(texts: &[String]) -> Result<Vec<[u8; 16]>> {
+    if texts.len() > 100 {
+        return Err(CoreError::invalid(
+            ErrorCode::UnknownRecords,
+            "records",
+            "name at most 100 records",
+        ));
+    }
+    let mut ids: Vec<[u8; 16]> = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        let id = crate::parse_id(text).ok_or_else(|| {
+            let at = format!("records[{i}]");
+            CoreError::invalid(
+                ErrorCode::InvalidId,
+                at,
+                "record ids are as the API returns them",
+            )
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// One disclosure as the person it concerned sees it: the vendor's name and countries, the

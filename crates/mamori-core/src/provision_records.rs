@@ -45,6 +45,9 @@ impl Vault {
                     legal_basis: basis.map_or("removed", |b| b.name()).to_string(),
                     purpose: r.purpose,
                     categories: r.categories.split(',').map(str::to_string).collect(),
+                    records: (r.records.split(',').filter(|id| !id.is_empty()))
+                        .map(str::to_string)
+                        .collect(),
                     disclosed_at: format_time(r.at_ms),
                 }
             })

@@ -16,6 +16,10 @@ pub struct Disclose {
     pub purpose: String,
     /// The categories to disclose (1–64): the vendor must be allowed each.
     pub categories: Vec<String>,
+    /// Records of the person to disclose too (0–100 ids, e.g. the order a courier delivers):
+    /// each must be the person's and of a category disclosed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<String>,
 }
 
 /// What left, recorded and ledgered (the event names the vendor).
@@ -30,6 +34,9 @@ pub struct Disclosed {
     /// The person's data in those categories, masked per role as for a read.
     #[schema(value_type = Object)]
     pub data: Data,
+    /// The records asked for, in the order asked, masked per role as for a read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<crate::subjects::RecordBody>,
 }
 
 crate::codes::wire_enum! {
@@ -131,6 +138,9 @@ pub struct ProvisionRecord {
     /// The purpose's legal basis (`consent`, `contract`, …): the ground the data left on.
     pub legal_basis: String,
     pub categories: Vec<String>,
+    /// The ids of the person's records disclosed with the categories, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<String>,
     /// RFC 3339.
     pub disclosed_at: String,
     /// Whether Japan's APPI asks the provider to keep this record (a provision to a third

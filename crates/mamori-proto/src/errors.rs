@@ -124,6 +124,7 @@ wire_enum! {
         UndeclaredField = "undeclared_field",
         UnknownCategory = "unknown_category",
         UnknownSubjects = "unknown_subjects",
+        UnknownRecords = "unknown_records",
         UnknownChannel = "unknown_channel",
         UnknownKey = "unknown_key",
         UnknownKind = "unknown_kind",

@@ -59,6 +59,9 @@ pub trait SubjectStore: Send + Sync {
 
     async fn records(&self, subject: &Id, limit: i64) -> Result<Vec<RecordRow>>;
 
+    /// Of `ids`, the records that are `subject`'s (at most 100 ids; any order).
+    async fn records_among(&self, subject: &Id, ids: &[Id]) -> Result<Vec<RecordRow>>;
+
     /// Of `categories`, those the subject has records in (one index probe each; the records
     /// are not read).
     async fn record_categories(&self, subject: &Id, categories: &[String]) -> Result<Vec<String>>;

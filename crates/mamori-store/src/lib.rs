@@ -500,6 +500,9 @@ pub struct DisclosureRow {
     pub purpose: String,
     /// Category names, comma-separated.
     pub categories: String,
+    /// The ids (as the API writes them) of the person's records disclosed too, comma-separated;
+    /// empty if none.
+    pub records: String,
     /// Who disclosed it (`key:…`, `staff:…`).
     pub actor: String,
     pub at_ms: i64,

@@ -55,14 +55,14 @@ async fn create_customers(
         let id = mamori_core::parse_id(&id).ok_or_else(|| anyhow::anyhow!("created id"))?;
         let order = json!({ "order_number": format!("K-{:05}", 1000 + i), "total": 20 + i % 80, "currency": "EUR", "items": "Tea set" });
         let ticket = json!({ "subject": "Delivery question", "message": "When will my parcel arrive?", "status": "closed" });
+        let mut added = Vec::new();
         for (purpose, category, data) in [
             ("order_fulfilment", "orders", order),
             ("customer_support", "support_tickets", ticket),
         ] {
             let data = serde_json::from_value(data)?;
-            vault
-                .add_record(service, purpose, &id, category, &data)
-                .await?;
+            let record = vault.add_record(service, purpose, &id, category, &data);
+            added.push(record.await?);
         }
         // The parcel went out with the courier: a disclosure the person sees on My data (when
         // the policy still declares the example's courier).
@@ -70,7 +70,8 @@ async fn create_customers(
             let ask = mamori_proto::disclosures::Disclose {
                 vendor: COURIER.into(),
                 purpose: "order_fulfilment".into(),
-                categories: vec!["contact".into(), "address".into()],
+                categories: vec!["contact".into(), "address".into(), "orders".into()],
+                records: added.into_iter().take(1).collect(),
             };
             vault.disclose(service, &id, &ask).await?;
         }

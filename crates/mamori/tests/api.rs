@@ -326,6 +326,7 @@ both_backends!(
     pausing_and_rotating_refuse_bad_input,
     data_goes_to_a_vendor_only_for_what_it_serves,
     disclosures_outside_the_register_are_refused_and_ledgered,
+    records_go_with_a_disclosure_only_when_theirs_and_disclosed,
     people_see_who_their_data_was_shared_with,
     records_of_processing_come_in_every_format_and_language,
     records_of_processing_refuse_bad_queries_and_other_roles,

@@ -250,7 +250,7 @@ impl Vault {
     }
 
     /// The key a re-key under way is replacing (records not yet re-sealed are under it).
-    pub(super) fn previous_key(&self, row: &SubjectRow) -> Result<Option<SubjectKey>> {
+    pub(crate) fn previous_key(&self, row: &SubjectRow) -> Result<Option<SubjectKey>> {
         row.previous_wrapped_dek
             .as_ref()
             .map(|wrapped| self.unwrap_key(&row.id, wrapped))
@@ -259,7 +259,7 @@ impl Vault {
 
     /// Opens records with the first of `keys` that opens each (the current key, then the
     /// previous one while a re-key is under way).
-    pub(super) fn open_records(
+    pub(crate) fn open_records(
         &self,
         keys: &[Option<&SubjectKey>],
         records: Vec<RecordRow>,
@@ -302,7 +302,7 @@ impl Vault {
     }
 
     /// Whether an erasure (or a re-key of what one kept) committed since `seen` was read.
-    pub(super) async fn erased_since(&self, seen: &SubjectRow) -> Result<bool> {
+    pub(crate) async fn erased_since(&self, seen: &SubjectRow) -> Result<bool> {
         let now = self.store.subject(&seen.id).await?;
         Ok(now.is_none_or(|row| {
             row.erased_ms != seen.erased_ms || row.wrapped_dek != seen.wrapped_dek

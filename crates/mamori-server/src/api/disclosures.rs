@@ -57,6 +57,7 @@ pub async fn disclose_batch(
         vendor: body.vendor,
         purpose: body.purpose,
         categories: body.categories,
+        records: vec![],
     };
     let batch = s.vault.open_disclosure_batch(&actor, &ask, &ids).await?;
     let head = serde_json::json!({
@@ -157,6 +158,7 @@ pub async fn provision_records(
         "purpose",
         "legal_basis",
         "categories",
+        "records",
         "disclosed_at",
         "appi_record",
     ];
@@ -165,6 +167,7 @@ pub async fn provision_records(
     for r in &records.records {
         let appi = if r.appi_record { "true" } else { "false" };
         let categories = r.categories.join(";");
+        let record_ids = r.records.join(";");
         let row = [
             &r.id,
             &r.subject,
@@ -173,6 +176,7 @@ pub async fn provision_records(
             &r.purpose,
             &r.legal_basis,
             &categories,
+            &record_ids,
             &r.disclosed_at,
             &appi.to_string(),
         ];

@@ -299,3 +299,83 @@ pub async fn people_see_who_their_data_was_shared_with(app: TestApp) {
         "{page}"
     );
 }
+
+/// Adds a record of `category` for `purpose` as `role`; its id.
+async fn record(app: &TestApp, id: &str, role: &str, purpose: &str, body: Value) -> String {
+    let path = format!("/v1/subjects/{id}/records");
+    let r = app.as_role(Method::POST, &path, role, purpose).json(&body);
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .into()
+}
+
+pub async fn records_go_with_a_disclosure_only_when_theirs_and_disclosed(app: TestApp) {
+    let (id, other) = (
+        crate::create(&app, &crate::customer("parcel")).await,
+        crate::create(&app, &crate::customer_without_phone("neighbour")).await,
+    );
+    let order = |n: &str| json!({"category": "orders", "data": {"order_number": n, "total": 12, "currency": "EUR"}});
+    let mine = record(&app, &id, "service", "order_fulfilment", order("K-77")).await;
+    let theirs = record(&app, &other, "service", "order_fulfilment", order("K-78")).await;
+    let ticket = json!({"category": "support_tickets", "data": {"subject": "Hi", "message": "Lid?", "status": "open"}});
+    let ticket = record(&app, &id, "support", "customer_support", ticket).await;
+    let ask = |records: Value| json!({"vendor": "kuroneko_logistics", "purpose": "order_fulfilment", "categories": ["contact", "orders"], "records": records});
+    let r = disclose(&app, "service", &id, ask(json!([mine, mine]))).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let sent: Value = r.json().await.unwrap();
+    assert_eq!(sent["records"].as_array().unwrap().len(), 1, "{sent}");
+    assert_eq!(sent["records"][0]["id"], json!(mine));
+    assert_eq!(sent["records"][0]["data"]["order_number"], "K-77");
+    let subject = mamori_core::parse_id(&id).unwrap();
+    let kept = app.store.subject_disclosures(&subject).await.unwrap();
+    assert_eq!(kept[0].records, mine);
+    // Another person's record, one of a category not disclosed, too many, or not an id: refused,
+    // never saying which, and nothing more recorded.
+    let too_many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    for (records, status, code) in [
+        (
+            json!([theirs]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_records",
+        ),
+        (
+            json!([mine, ticket]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_records",
+        ),
+        (
+            json!(too_many),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_records",
+        ),
+        (
+            json!(["K-78"]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_id",
+        ),
+        (json!("K-78"), StatusCode::BAD_REQUEST, "invalid_body"),
+    ] {
+        let r = disclose(&app, "service", &id, ask(records)).await;
+        let problem = crate::problem(r, status, code).await.to_string();
+        assert!(
+            !problem.contains(&theirs) && !problem.contains("K-78"),
+            "{problem}"
+        );
+    }
+    let again = app.store.subject_disclosures(&subject).await.unwrap();
+    assert_eq!(again.len(), 1);
+    // The refusal after the decision is ledgered naming the vendor.
+    let outcomes = ledgered(&app).await;
+    assert_eq!(
+        outcomes.iter().filter(|(_, ok)| !ok).count(),
+        2,
+        "{outcomes:?}"
+    );
+    let path = format!("/v1/disclosures?{}", crate::period(&app));
+    let r = crate::officer(&app, Method::GET, &path, None).await;
+    let listed: Value = r.json().await.unwrap();
+    assert_eq!(listed["records"][0]["records"], json!([mine]));
+}

@@ -43,7 +43,8 @@ async fn disclose(app: &TestApp, id: &str, vendor: &str, purpose: &str, category
     );
 }
 
-fn period(app: &TestApp) -> String {
+/// `from=…&to=…` for a day either side of now.
+pub fn period(app: &TestApp) -> String {
     let day = 86_400_000;
     let (from, to) = (app.vault.now_ms() - day, app.vault.now_ms() + day);
     let (from, to) = (mamori_core::format_time(from), mamori_core::format_time(to));

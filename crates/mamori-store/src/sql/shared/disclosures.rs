@@ -2,16 +2,26 @@
 
 use super::*;
 
-type DisclosureTuple = (Vec<u8>, Vec<u8>, String, String, String, String, i64);
+type DisclosureTuple = (
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
 
 fn disclosure(row: DisclosureTuple) -> Result<DisclosureRow> {
-    let (id, subject_id, vendor, purpose, categories, actor, at_ms) = row;
+    let (id, subject_id, vendor, purpose, categories, records, actor, at_ms) = row;
     Ok(DisclosureRow {
         id: id_from_slice(&id)?,
         subject_id: id_from_slice(&subject_id)?,
         vendor,
         purpose,
         categories,
+        records,
         actor,
         at_ms,
     })
@@ -21,7 +31,7 @@ fn disclosure(row: DisclosureTuple) -> Result<DisclosureRow> {
 impl DisclosureStore for Backend {
     async fn subject_disclosures(&self, subject: &Id) -> Result<Vec<DisclosureRow>> {
         let rows: Vec<DisclosureTuple> = sqlx::query_as(
-            "SELECT id, subject_id, vendor, purpose, categories, actor, at_ms FROM disclosures WHERE subject_id = $1 ORDER BY at_ms, id",
+            "SELECT id, subject_id, vendor, purpose, categories, records, actor, at_ms FROM disclosures WHERE subject_id = $1 ORDER BY at_ms, id",
         )
         .bind(&subject[..])
         .fetch_all(&self.read)
@@ -36,7 +46,7 @@ impl DisclosureStore for Backend {
         limit: i64,
     ) -> Result<Vec<DisclosureRow>> {
         let rows: Vec<DisclosureTuple> = sqlx::query_as(
-            "SELECT id, subject_id, vendor, purpose, categories, actor, at_ms FROM disclosures WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, id LIMIT $3",
+            "SELECT id, subject_id, vendor, purpose, categories, records, actor, at_ms FROM disclosures WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, id LIMIT $3",
         )
         .bind(from_ms)
         .bind(to_ms)
@@ -66,7 +76,7 @@ impl DisclosureStore for Backend {
     }
 }
 
-/// Rows per multi-row INSERT: 7 parameters each, well under SQLite's bound.
+/// Rows per multi-row INSERT: 8 parameters each, well under SQLite's bound.
 const DISCLOSURES_PER_INSERT: usize = 500;
 
 pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
@@ -75,8 +85,8 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
         Change::RecordDisclosures(rows) => return insert_many(conn, rows).await,
         _ => return Err(misrouted()),
     };
-    sqlx::query("INSERT INTO disclosures (id, subject_id, vendor, purpose, categories, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(&d.id[..]).bind(&d.subject_id[..]).bind(&d.vendor).bind(&d.purpose).bind(&d.categories).bind(&d.actor).bind(d.at_ms)
+    sqlx::query("INSERT INTO disclosures (id, subject_id, vendor, purpose, categories, records, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(&d.id[..]).bind(&d.subject_id[..]).bind(&d.vendor).bind(&d.purpose).bind(&d.categories).bind(&d.records).bind(&d.actor).bind(d.at_ms)
         .execute(&mut *conn)
         .await
         .map_err(duplicate)?;
@@ -87,7 +97,7 @@ pub(super) async fn apply(conn: &mut Conn, change: &Change) -> Applied {
 async fn insert_many(conn: &mut Conn, rows: &[DisclosureRow]) -> Applied {
     for chunk in rows.chunks(DISCLOSURES_PER_INSERT) {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-            "INSERT INTO disclosures (id, subject_id, vendor, purpose, categories, actor, at_ms) ",
+            "INSERT INTO disclosures (id, subject_id, vendor, purpose, categories, records, actor, at_ms) ",
         );
         qb.push_values(chunk, |mut b, d| {
             b.push_bind(d.id.to_vec())
@@ -95,6 +105,7 @@ async fn insert_many(conn: &mut Conn, rows: &[DisclosureRow]) -> Applied {
                 .push_bind(d.vendor.clone())
                 .push_bind(d.purpose.clone())
                 .push_bind(d.categories.clone())
+                .push_bind(d.records.clone())
                 .push_bind(d.actor.clone())
                 .push_bind(d.at_ms);
         });

@@ -41,6 +41,24 @@ impl SubjectStore for Backend {
         convert(rows)
     }
 
+    // Built from the column list and fixed clauses only (never from input).
+    async fn records_among(&self, subject: &Id, ids: &[Id]) -> Result<Vec<RecordRow>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE subject_id = "
+        ));
+        qb.push_bind(subject.to_vec()).push(" AND id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(id.to_vec());
+        }
+        qb.push(")");
+        let rows: Vec<rows::Record> = qb.build_query_as().fetch_all(&self.read).await?;
+        convert(rows)
+    }
+
     async fn record_categories(&self, subject: &Id, categories: &[String]) -> Result<Vec<String>> {
         let mut present = Vec::new();
         for category in categories {
