@@ -98,6 +98,23 @@ impl Vault {
             .unwrap_or(i64::MIN))
     }
 
+    /// A withdrawal that is the person's latest decision: vendors that received data for the
+    /// purpose are asked to stop, in the same commit, as for a live withdrawal.
+    async fn withdrawal_tasks(
+        &self,
+        item: &mut Item,
+        subject: &[u8; 16],
+        purpose: &str,
+    ) -> Result<()> {
+        let kind = mamori_proto::disclosures::VendorTaskKind::Optout;
+        let all = self.policy.all_categories();
+        let asked = self.vendor_tasks_for(subject, kind, all, Some(purpose));
+        let (changes, events) = asked.await?;
+        item.changes.extend(changes);
+        item.events.extend(events);
+        Ok(())
+    }
+
     /// Imports one batch of consent records in one transaction, each checked as a live change
     /// would be (purpose consent-based, channel declared, role may use the purpose).
     pub async fn import_consents(
@@ -109,6 +126,8 @@ impl Vault {
         let mut items = Vec::new();
         let mut lines = Vec::new();
         let mut latest_known = std::collections::HashMap::new();
+        // Vendors are asked once per person and purpose a batch withdraws.
+        let mut withdrawn = std::collections::HashSet::new();
         let now = self.now_ms();
         for row in rows {
             let (subject, purpose, channel) = match self.check_import_row(actor, &row, now).await {
@@ -152,16 +171,21 @@ impl Vault {
                 Some(ms) => *ms,
                 None => self.latest_decision_ms(&subject, &record).await?,
             };
-            let mut changes = vec![];
+            let mut item = Item {
+                changes: vec![],
+                events: vec![event],
+            };
             if record.created_ms >= latest {
-                changes.push(crate::consent::consent_changed(&record, now));
+                item.changes
+                    .push(crate::consent::consent_changed(&record, now));
+                if !record.granted && withdrawn.insert((subject, purpose.id)) {
+                    self.withdrawal_tasks(&mut item, &subject, &purpose.name)
+                        .await?;
+                }
             }
             latest_known.insert(key, latest.max(record.created_ms));
-            changes.insert(0, Change::RecordConsent(record));
-            items.push(Item {
-                changes,
-                events: vec![event],
-            });
+            item.changes.insert(0, Change::RecordConsent(record));
+            items.push(item);
             lines.push(row.line);
         }
         let outcomes = self.ledger.submit_all(items).await?;

@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mamori_ledger::{Event, Outcome};
-use mamori_policy::{AdminPermission, LegalBasis, RetentionStart};
+use mamori_policy::{AdminPermission, IdSet, LegalBasis, RetentionStart};
+use mamori_proto::disclosures::VendorTaskKind;
 use mamori_proto::outbox::{EventType, SubjectRetentionErased};
 use mamori_store::{Change, InactiveSubject};
 
@@ -161,13 +162,12 @@ impl Vault {
                         category: category.to_string(),
                         before_ms: *cutoff,
                     };
-                    items.push(self.retention_item(
-                        actor,
-                        subject,
-                        vec![change],
-                        &[category],
-                        false,
-                    ));
+                    let mut item =
+                        self.retention_item(actor, subject, vec![change], &[category], false);
+                    if !dry_run {
+                        self.tell_vendors(&mut item, subject, &[category]).await?;
+                    }
+                    items.push(item);
                 }
                 self.commit_sweep(items, dry_run).await?;
                 if (page.len() as i64) < SWEEP_PAGE {
@@ -322,13 +322,26 @@ impl Vault {
         } else {
             self.fields_dropped(subject, &map, &gone)
         };
-        Ok(Some(self.retention_item(
-            actor,
-            &id,
-            changes,
-            &categories,
-            complete,
-        )))
+        let mut item = self.retention_item(actor, &id, changes, &categories, complete);
+        if !sweep.dry_run {
+            self.tell_vendors(&mut item, &id, &categories).await?;
+        }
+        Ok(Some(item))
+    }
+
+    /// Vendors that received what expired are asked to erase it too, in the same commit: a
+    /// processor keeps nothing past the business's own retention (GDPR Art. 28(3)(g)).
+    async fn tell_vendors(&self, item: &mut Item, id: &[u8; 16], expired: &[&str]) -> Result<()> {
+        if self.policy.vendors.is_empty() {
+            return Ok(());
+        }
+        let categories = (expired.iter().filter_map(|c| self.policy.category(c)))
+            .fold(IdSet::EMPTY, |set, c| set.with(c.id));
+        let asked = self.vendor_tasks_for(id, VendorTaskKind::Erasure, categories, None);
+        let (changes, events) = asked.await?;
+        item.changes.extend(changes);
+        item.events.extend(events);
+        Ok(())
     }
 
     /// The person's map without the `gone` categories, and their lookup fields' indexes dropped.

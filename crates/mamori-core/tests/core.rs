@@ -13,6 +13,8 @@ mod retention;
 mod subjects;
 #[path = "core/surveys.rs"]
 mod surveys;
+#[path = "core/vendors.rs"]
+mod vendors;
 
 use std::sync::Arc;
 
@@ -108,6 +110,7 @@ use requests::*;
 use retention::*;
 use subjects::*;
 use surveys::*;
+use vendors::*;
 
 both_backends!(
     consent_starts_refused_and_follows_each_decision,
@@ -116,6 +119,8 @@ both_backends!(
     key_epochs_rotate_rewrap_and_expire_by_the_clock,
     scheduled_backups_are_taken_when_due_and_the_oldest_pruned,
     retention_drops_expired_fields_and_erases_whom_nothing_is_left_of,
+    expired_data_is_asked_of_the_vendors_that_received_it,
+    an_imported_withdrawal_asks_vendors_to_stop,
     retention_deletes_the_old_records_of_someone_still_active,
     preferences_go_after_consent_is_withdrawn,
     a_legal_hold_stops_erasures_and_sweeps_until_lifted,
