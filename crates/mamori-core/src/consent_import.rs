@@ -137,7 +137,7 @@ impl Vault {
                     continue;
                 }
             };
-            let record = ConsentRow {
+            let mut record = ConsentRow {
                 id: new_id(),
                 subject_id: subject,
                 purpose: purpose.name.clone(),
@@ -149,7 +149,6 @@ impl Vault {
                 created_ms: row.at_ms,
                 state_mac: None,
             };
-            let mut record = record;
             self.seal_state(&mut record);
             let action = if record.granted {
                 "consent.grant"
