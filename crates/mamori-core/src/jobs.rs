@@ -347,7 +347,8 @@ impl Job for DrpCallbacks {
     }
 }
 
-/// Sends the reminders of request deadlines that are due.
+/// Sends the reminders that are due: request and incident deadlines, vendor tasks not
+/// confirmed, vendor contracts and reviews.
 struct Reminders;
 
 #[async_trait::async_trait]
@@ -362,6 +363,7 @@ impl Job for Reminders {
         vault.send_due_reminders().await?;
         vault.send_incident_reminders().await?;
         vault.remind_vendor_tasks().await?;
+        vault.send_vendor_reminders().await?;
         Ok(Ran::Done)
     }
 }

@@ -50,6 +50,7 @@ pub mod survey_tokens;
 pub mod surveys;
 pub mod unsubscribe;
 pub mod vault;
+pub mod vendor_reminders;
 pub mod vendor_tasks;
 pub mod versions;
 pub mod views;

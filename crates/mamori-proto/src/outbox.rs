@@ -93,6 +93,11 @@ wire_enum! {
         /// A vendor confirmed its task ([`VendorTaskEvent`]).
         #[serde(rename = "vendor.task_confirmed")]
         VendorTaskConfirmed = "vendor.task_confirmed",
+        /// A vendor of the register needs attention: its contract ends within a month or has
+        /// ended, or its security review is missing, over a year old or failed
+        /// ([`VendorReviewDue`]).
+        #[serde(rename = "vendor.review_due")]
+        VendorReviewDue = "vendor.review_due",
     }
 }
 
@@ -112,6 +117,34 @@ pub struct VendorTaskEvent {
     pub reminder: i64,
     /// The path to confirm at, signed with the vendor's secret.
     pub confirm_path: String,
+}
+
+wire_enum! {
+    /// Why a vendor of the register needs attention.
+    pub enum VendorAttention {
+        /// Its contract ends within 30 days (`date`: the last day).
+        ContractEnding = "contract_ending",
+        /// Its contract ended (`date`: the last day): it may receive no data.
+        ContractEnded = "contract_ended",
+        /// Its contract has not started (`date`: the first day): it may receive no data.
+        ContractNotStarted = "contract_not_started",
+        /// No security review is recorded.
+        ReviewMissing = "review_missing",
+        /// Its last security review (`date`) is over a year old.
+        ReviewOverdue = "review_overdue",
+        /// Its last security review (`date`) failed: it may receive no data.
+        ReviewFailed = "review_failed",
+    }
+}
+
+/// `vendor.review_due`: which vendor (its policy name), why, and the date concerned. Sent once
+/// per vendor, reason and date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VendorReviewDue {
+    pub vendor: String,
+    pub reason: VendorAttention,
+    /// `YYYY-MM-DD`, absent for a missing review.
+    pub date: Option<String>,
 }
 
 /// `incident.opened`: which incident, its kind and severity, who opened it (an id, or

@@ -421,6 +421,9 @@ pub trait VendorTaskStore: Send + Sync {
 
     /// Unconfirmed tasks whose next reminder is due by `now_ms`, most overdue first.
     async fn vendor_tasks_to_remind(&self, now_ms: i64, limit: i64) -> Result<Vec<VendorTaskRow>>;
+
+    /// The reminders about vendors that went out: (vendor, occasion).
+    async fn vendor_reminders_sent(&self) -> Result<Vec<(String, String)>>;
 }
 
 /// Staff: people who sign in, and their enrolment links.

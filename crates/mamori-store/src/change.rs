@@ -367,6 +367,13 @@ pub enum Change {
         expected_reminders: i64,
         next_ms: i64,
     },
+    /// A reminder about a vendor of the register went out for `occasion` (e.g.
+    /// `contract_end@2027-03-31`). Duplicate if it went out already (another server).
+    MarkVendorReminded {
+        vendor: String,
+        occasion: String,
+        sent_ms: i64,
+    },
     /// Pauses (Some) or resumes (None) an agent that is not removed; Gone if it is.
     PauseDrpAgent {
         id: String,

@@ -337,6 +337,7 @@ both_backends!(
     corrections_and_opt_outs_reach_the_vendors_concerned,
     the_console_shows_the_register_and_which_vendors_confirmed,
     bad_confirmations_are_refused_and_change_nothing,
+    overdue_vendor_reviews_are_announced_once,
     one_click_unsubscribe_withdraws_that_consent,
     forged_altered_and_expired_unsubscribe_links_are_refused,
     widened_purposes_need_consent_again,

@@ -10,7 +10,7 @@
 //! console shows the same findings.
 
 mod checks;
-mod vendors;
+pub(crate) mod vendors;
 pub mod words;
 
 use mamori_policy::AdminPermission;

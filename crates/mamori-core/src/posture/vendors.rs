@@ -7,9 +7,9 @@ use time::Date;
 use super::{Fact, Finding, Severity};
 
 /// A contract ending this soon is told (medium), so it is renewed before data stops flowing.
-const ENDING_WITHIN_DAYS: i64 = 30;
+pub(crate) const ENDING_WITHIN_DAYS: i64 = 30;
 /// Reviews are expected at least yearly.
-const REVIEW_EVERY_DAYS: i64 = 365;
+pub(crate) const REVIEW_EVERY_DAYS: i64 = 365;
 
 /// The two vendor checks for `today`; none without vendors.
 pub(super) fn vendor_findings(vendors: &[Vendor], today: Date) -> Vec<Finding> {

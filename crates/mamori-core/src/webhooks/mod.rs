@@ -23,7 +23,7 @@ pub(crate) use delivery::{Deliveries, RESCAN};
 const WEBHOOKS: Permission = Permission::Admin(AdminPermission::Webhooks);
 
 /// The event types a subscription may ask for (`*` = all).
-pub const EVENT_TYPES: [EventType; 9] = [
+pub const EVENT_TYPES: [EventType; 10] = [
     EventType::ConsentChanged,
     EventType::SubjectErased,
     EventType::NoticePublished,
@@ -33,6 +33,7 @@ pub const EVENT_TYPES: [EventType; 9] = [
     EventType::VendorOptoutRequested,
     EventType::VendorTaskReminder,
     EventType::VendorTaskConfirmed,
+    EventType::VendorReviewDue,
 ];
 
 fn event_type_list() -> String {

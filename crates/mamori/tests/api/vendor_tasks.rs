@@ -404,3 +404,39 @@ pub async fn bad_confirmations_are_refused_and_change_nothing(app: TestApp) {
     .await;
     crate::problem(r, StatusCode::BAD_REQUEST, "invalid_id").await;
 }
+
+/// Milliseconds from the app's now to midnight UTC of `date` (`YYYY-MM-DD`), at least 0.
+fn until(app: &TestApp, date: &str) -> std::time::Duration {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date, &format).unwrap();
+    let at_ms = (day.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    std::time::Duration::from_millis((at_ms - app.vault.now_ms()).max(0) as u64)
+}
+
+pub async fn overdue_vendor_reviews_are_announced_once(app: TestApp) {
+    // A year and a day after the courier's review of 2026-03-15 (the mailer's of 2026-06-01 is
+    // still within its year).
+    app.clock.advance(until(&app, "2027-03-17"));
+    assert_eq!(app.vault.send_vendor_reminders().await.unwrap(), 1);
+    assert_eq!(app.vault.send_vendor_reminders().await.unwrap(), 0, "once");
+    let r = crate::feed(&app, "after=0&limit=1000").await;
+    let page: Value = r.json().await.unwrap();
+    let due: Vec<&Value> = (page["events"].as_array().unwrap().iter())
+        .filter(|e| e["type"] == "vendor.review_due")
+        .map(|e| &e["data"])
+        .collect();
+    let expected =
+        json!({"vendor": "kuroneko_logistics", "reason": "review_overdue", "date": "2026-03-15"});
+    assert_eq!(due, [&expected]);
+    app.ledger.flush().await.unwrap();
+    let leaves = app.store.leaves(0, 1_000_000).await.unwrap();
+    let reminded: Vec<Option<String>> = (leaves.iter())
+        .filter_map(|l| mamori_ledger::Event::from_leaf_data(&l.data).ok())
+        .filter(|e| e.action == "vendor.remind")
+        .map(|e| e.recipient)
+        .collect();
+    assert_eq!(reminded, [Some("kuroneko_logistics".to_string())]);
+    // The mailer's year runs out too: only its own reminder goes out.
+    app.clock.advance(until(&app, "2027-06-03"));
+    assert_eq!(app.vault.send_vendor_reminders().await.unwrap(), 1);
+}

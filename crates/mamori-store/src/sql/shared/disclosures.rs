@@ -200,6 +200,15 @@ impl VendorTaskStore for Backend {
         Ok(rows.into_iter().map(|(v,)| v).collect())
     }
 
+    async fn vendor_reminders_sent(&self) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT vendor, occasion FROM vendor_reminders ORDER BY vendor, occasion",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows)
+    }
+
     async fn vendor_tasks_to_remind(&self, now_ms: i64, limit: i64) -> Result<Vec<VendorTaskRow>> {
         let clause = "WHERE confirmed_ms IS NULL AND next_reminder_ms <= $1 ORDER BY next_reminder_ms, id LIMIT $2";
         self.tasks_where(clause, now_ms, limit).await
@@ -255,6 +264,22 @@ pub(super) async fn apply_task(conn: &mut Conn, change: &Change) -> Applied {
             .execute(&mut *conn)
             .await?;
             changed_a_row(done, JobError::Stale)
+        }
+        Change::MarkVendorReminded {
+            vendor,
+            occasion,
+            sent_ms,
+        } => {
+            sqlx::query(
+                "INSERT INTO vendor_reminders (vendor, occasion, sent_ms) VALUES ($1, $2, $3)",
+            )
+            .bind(vendor)
+            .bind(occasion)
+            .bind(sent_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(duplicate)?;
+            Ok(())
         }
         _ => Err(misrouted()),
     }

@@ -115,9 +115,10 @@ async fn apply_requests_and_surveys(conn: &mut Conn, change: &Change) -> Applied
         }
         PauseDrpAgent { .. } => requests::pause_drp_agent(conn, change).await,
         RecordDisclosure(_) | RecordDisclosures(_) => disclosures::apply(conn, change).await,
-        InsertVendorTask(_) | ConfirmVendorTask { .. } | MarkVendorTaskReminded { .. } => {
-            disclosures::apply_task(conn, change).await
-        }
+        InsertVendorTask(_)
+        | ConfirmVendorTask { .. }
+        | MarkVendorTaskReminded { .. }
+        | MarkVendorReminded { .. } => disclosures::apply_task(conn, change).await,
         InsertDrpAgent(_)
         | RemoveDrpAgent { .. }
         | SpendDrpMessage { .. }
