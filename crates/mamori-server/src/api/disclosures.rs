@@ -89,13 +89,21 @@ fn batch_stream(
     let decided = futures_util::stream::iter(parts)
         .map(move |part| {
             let (vault, batch) = (vault.clone(), batch.clone());
-            async move { vault.disclosure_batch_part(&batch, &part).await }
+            // Each part on a task of its own, so two are decided (and written out) on both
+            // cores at once; a part begun is committed even if the caller goes away.
+            let task = tokio::spawn(async move {
+                let outcomes = vault.disclosure_batch_part(&batch, &part).await?;
+                // Plain structs of text and JSON values: they always serialise.
+                let written = outcomes.iter().map(serde_json::to_string);
+                Ok(written.map(Result::unwrap_or_default).collect())
+            });
+            async move {
+                let joined = task.await;
+                joined.map_err(|e| mamori_core::CoreError::Internal(e.to_string()))?
+            }
         })
         .buffered(2);
-    let write = |out: &mut String, outcome: mamori_proto::disclosures::BatchOutcome| {
-        // Plain structs of text and JSON values: they always serialise.
-        out.push_str(&serde_json::to_string(&outcome).unwrap_or_default());
-    };
+    let write = |out: &mut String, outcome: String| out.push_str(&outcome);
     super::streamed::json_array(decided, prefix, "disclosure batch", write)
 }
 
