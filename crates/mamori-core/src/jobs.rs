@@ -2,7 +2,8 @@
 //! delivery, the subject index, deadline reminders, the end of erasure holds, head
 //! announcements, head anchoring and the purge of erased records. The runner owns the waiting,
 //! so each job is only "one run", and the one place that decides whether a job runs is here
-//! (where running each exactly once across several servers will be decided too).
+//! (and, through leases, that each runs on one server at a time when several share a
+//! database: see `leases`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use crate::error::Result;
 use crate::incidents::notice_sending::NoticeLinks;
+use crate::leases::{LEASE_MS, Lease};
 use crate::outbound::HttpSender;
 use crate::vault::Vault;
 use crate::webhooks::{Deliveries, WebhookSettings};
@@ -25,6 +27,8 @@ pub enum Schedule {
     AfterCommit(Duration),
 }
 
+/// How often a job that runs long renews its lease.
+const RENEW_EVERY_MS: u64 = (LEASE_MS / 3) as u64;
 /// How often prepared notices are looked for.
 const NOTICES_EVERY: Duration = Duration::from_secs(2);
 
@@ -41,6 +45,11 @@ trait Job: Send {
     fn name(&self) -> &'static str;
     fn schedule(&self) -> Schedule;
     async fn run(&mut self, vault: &Vault) -> Result<Ran>;
+    /// Whether one server at a time runs it for all (under a lease), or every server for
+    /// itself (its own file, its own delivery tasks).
+    fn shared(&self) -> bool {
+        true
+    }
 }
 
 /// What the caller decides about the jobs; the rest is fixed here.
@@ -83,13 +92,14 @@ impl Drop for RunningJobs {
 
 /// Starts every job the settings call for.
 pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
+    let holder = crate::leases::new_holder();
     let mut jobs: Vec<Box<dyn Job>> = vec![
         Box::new(SubjectIndex { tidied: false }),
         Box::new(Holds),
         Box::new(HeadAnnouncer { announced: 0 }),
     ];
     if let Some(sender) = settings.webhook_sender {
-        let deliveries = Deliveries::new(vault.clone(), sender, settings.webhooks);
+        let deliveries = Deliveries::new(vault.clone(), sender, settings.webhooks, holder.clone());
         jobs.push(Box::new(Webhooks(deliveries)));
     }
     if let Some(sender) = settings.drp_callback_sender {
@@ -129,19 +139,20 @@ pub fn start(vault: &Vault, settings: JobSettings) -> RunningJobs {
     }
     let tasks = jobs
         .into_iter()
-        .map(|job| tokio::spawn(drive(vault.clone(), job)))
+        .map(|job| tokio::spawn(drive(vault.clone(), job, holder.clone())))
         .collect();
     RunningJobs(tasks)
 }
 
-async fn drive(vault: Vault, mut job: Box<dyn Job>) {
+async fn drive(vault: Vault, mut job: Box<dyn Job>, holder: Arc<str>) {
     let mut commits = vault.ledger.commits();
     let schedule = job.schedule();
+    let mut lease = (job.shared()).then(|| Lease::new(job.name(), holder));
     if let Schedule::EveryAfterFirstWait(wait) = schedule {
         tokio::time::sleep(wait).await;
     }
     loop {
-        match job.run(&vault).await {
+        match run_once(&vault, &mut *job, lease.as_mut()).await {
             Ok(Ran::More) => continue,
             Ok(Ran::Done) => {}
             Err(e) => {
@@ -154,10 +165,43 @@ async fn drive(vault: Vault, mut job: Box<dyn Job>) {
             }
             Schedule::AfterCommit(at_most) => {
                 tokio::time::sleep(at_most).await;
-                if commits.changed().await.is_err() {
+                // Or after a while without one: commits of other servers (and a lease a
+                // stopped server let lapse) are noticed too.
+                let waited =
+                    tokio::time::timeout(Duration::from_millis(LEASE_MS as u64), commits.changed());
+                if matches!(waited.await, Ok(Err(_))) {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// One run, under the job's lease when it is shared: skipped while another server holds it;
+/// renewed while the run lasts, and the run is stopped if the lease is lost (its commits
+/// would be refused anyway).
+async fn run_once(vault: &Vault, job: &mut dyn Job, lease: Option<&mut Lease>) -> Result<Ran> {
+    let Some(lease) = lease else {
+        return job.run(vault).await;
+    };
+    let Some(held) = lease.hold(&*vault.store).await? else {
+        return Ok(Ran::Done);
+    };
+    let name = job.name();
+    let run = crate::leases::HELD.scope(held, job.run(vault));
+    let keep = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(RENEW_EVERY_MS)).await;
+            if !matches!(lease.renew(&*vault.store).await, Ok(true)) {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        ran = run => ran,
+        () = keep => {
+            tracing::warn!(job = name, "a background job lost its lease mid-run; another server carries on");
+            Ok(Ran::Done)
         }
     }
 }
@@ -318,6 +362,10 @@ impl Job for Webhooks {
     fn name(&self) -> &'static str {
         "webhook_delivery"
     }
+    /// Every server watches the subscriptions; each one's deliveries hold a lease of their own.
+    fn shared(&self) -> bool {
+        false
+    }
     fn schedule(&self) -> Schedule {
         Schedule::Every(crate::webhooks::RESCAN)
     }
@@ -434,6 +482,10 @@ struct Anchor {
 impl Job for Anchor {
     fn name(&self) -> &'static str {
         "head_anchor"
+    }
+    /// Each server appends to its own file.
+    fn shared(&self) -> bool {
+        false
     }
     fn schedule(&self) -> Schedule {
         Schedule::EveryAfterFirstWait(crate::anchor::ANCHOR_EVERY)

@@ -186,7 +186,14 @@ impl Ledger {
 
     /// Applies every item in one transaction (each item on its own: one conflict does not sink
     /// the others) and returns their outcomes once all are durable.
-    pub async fn submit_all(&self, items: Vec<Item>) -> Result<Vec<JobOutcome>> {
+    pub async fn submit_all(&self, mut items: Vec<Item>) -> Result<Vec<JobOutcome>> {
+        // A background job's changes commit only while it still holds its lease.
+        let held = crate::leases::HELD.try_with(crate::leases::Held::check);
+        if let Ok(check) = held {
+            for item in items.iter_mut().filter(|i| !i.changes.is_empty()) {
+                item.changes.push(check.clone());
+            }
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { items, reply })

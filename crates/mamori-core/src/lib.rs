@@ -26,6 +26,7 @@ pub mod import;
 pub mod incidents;
 pub mod jobs;
 pub mod keys;
+pub mod leases;
 pub mod ledger;
 pub mod ledger_verify;
 pub mod legal_holds;

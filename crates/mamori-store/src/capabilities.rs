@@ -470,6 +470,25 @@ pub trait StaffSignInStore: Send + Sync {
     ) -> Result<Vec<StaffTrainingRow>>;
 }
 
+/// Leases that let one server at a time run each background job, written straight (not through
+/// the ledger: they are coordination, not data or actions).
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes `job`'s lease for `holder` until `until_ms` if it is free, lapsed (expired before
+    /// `now_ms`) or already `holder`'s: its fencing token (raised whenever the lease changes
+    /// hands), or None while another holds it.
+    async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Option<i64>>;
+
+    /// Gives up `job`'s lease if `holder` has it, so another server takes over at once.
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+}
+
 /// Every capability: what a backend is.
 pub trait Store:
     Storage
@@ -490,6 +509,7 @@ pub trait Store:
     + RequestStore
     + SurveyStore
     + EventStore
+    + LeaseStore
     + 'static
 {
 }
@@ -513,6 +533,7 @@ impl<T> Store for T where
         + RequestStore
         + SurveyStore
         + EventStore
+        + LeaseStore
         + 'static
 {
 }

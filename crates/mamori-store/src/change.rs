@@ -367,6 +367,13 @@ pub enum Change {
         expected_reminders: i64,
         next_ms: i64,
     },
+    /// The job committing still holds its lease with this fencing token: Stale if the lease
+    /// lapsed and another server took it (what it read may be out of date; nothing is written).
+    HoldsLease {
+        job: String,
+        holder: String,
+        fence: i64,
+    },
     /// A reminder about a vendor of the register went out for `occasion` (e.g.
     /// `contract_end@2027-03-31`). Duplicate if it went out already (another server).
     MarkVendorReminded {

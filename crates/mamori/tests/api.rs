@@ -77,6 +77,8 @@ mod invited_surveys;
 mod ledger;
 #[path = "api/legal_holds.rs"]
 mod legal_holds;
+#[path = "api/multi_server.rs"]
+mod multi_server;
 #[path = "api/my_data.rs"]
 mod my_data;
 #[path = "api/outage.rs"]
@@ -252,6 +254,8 @@ use invited_surveys::*;
 use ledger::*;
 use mamori_ledger::{b64, verify_consistency, verify_inclusion};
 #[allow(unused_imports)]
+use multi_server::*;
+#[allow(unused_imports)]
 use my_data::*;
 #[allow(unused_imports)]
 use outbox_events::*;
@@ -320,6 +324,9 @@ both_backends!(
     bad_audience_requests_are_refused,
     outbox_feed_announces_consent_and_erasure,
     webhooks_are_signed_retried_and_isolated,
+    two_servers_deliver_each_webhook_once,
+    a_crashed_server_s_deliveries_are_taken_over,
+    a_key_revoked_on_one_server_is_refused_by_the_other_within_two_seconds,
     webhooks_replay_and_refuse_bad_subscriptions,
     a_paused_webhook_holds_its_events_until_resumed,
     a_rotated_secret_signs_and_the_old_one_only_during_its_grace,

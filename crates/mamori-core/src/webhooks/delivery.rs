@@ -18,6 +18,7 @@ use mamori_store::{Change, OutboxRow, WebhookRow};
 
 use super::wants;
 use crate::error::Result;
+use crate::leases::Lease;
 use crate::outbound::HttpSender;
 use crate::vault::Vault;
 use crate::{format_id, format_time};
@@ -57,6 +58,8 @@ const PAGE: i64 = 500;
 /// One delivery task per active subscription; dropping this stops them all.
 pub(crate) struct Deliveries {
     vault: Vault,
+    /// This server's name for its leases: each subscription is delivered by one server.
+    holder: Arc<str>,
     sender: Arc<dyn HttpSender>,
     settings: WebhookSettings,
     tasks: HashMap<[u8; 16], tokio::task::JoinHandle<()>>,
@@ -75,9 +78,11 @@ impl Deliveries {
         vault: Vault,
         sender: Arc<dyn HttpSender>,
         settings: WebhookSettings,
+        holder: Arc<str>,
     ) -> Self {
         Deliveries {
             vault,
+            holder,
             sender,
             settings,
             tasks: HashMap::new(),
@@ -97,9 +102,13 @@ impl Deliveries {
         for w in list {
             let (vault, sender, settings) =
                 (self.vault.clone(), self.sender.clone(), self.settings);
-            self.tasks
-                .entry(w.id)
-                .or_insert_with(|| tokio::spawn(deliver_loop(vault, sender, w.id, settings)));
+            let lease = Lease::new(
+                format!("webhook:{}", hex::encode(w.id)),
+                self.holder.clone(),
+            );
+            self.tasks.entry(w.id).or_insert_with(|| {
+                tokio::spawn(deliver_loop(vault, sender, w.id, settings, lease))
+            });
         }
         Ok(())
     }
@@ -110,11 +119,27 @@ async fn deliver_loop(
     sender: Arc<dyn HttpSender>,
     id: [u8; 16],
     settings: WebhookSettings,
+    mut lease: Lease,
 ) {
     let mut commits = vault.ledger.commits();
     loop {
         commits.mark_unchanged();
-        match deliver_page(&vault, &*sender, &id, settings).await {
+        // Another server delivers this subscription while it holds the lease; this one looks
+        // again now and then, to take over if that server stops.
+        let held = match lease.hold(&*vault.store).await {
+            Ok(Some(held)) => held,
+            Ok(None) => {
+                tokio::time::sleep(RESCAN).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, code = e.code().as_str(), "webhook delivery lease unavailable; will retry");
+                tokio::time::sleep(RESCAN).await;
+                continue;
+            }
+        };
+        let page = deliver_page(&vault, &*sender, &id, settings);
+        match crate::leases::HELD.scope(held, page).await {
             Ok(Step::Gone) => return,
             Ok(Step::Again) => {}
             Ok(Step::Idle) => {
@@ -122,6 +147,8 @@ async fn deliver_loop(
             }
             Ok(Step::Wait(wait)) => tokio::time::sleep(wait).await,
             Err(e) => {
+                // Refused as stale: the lease may have passed to another server.
+                lease.forget();
                 tracing::warn!(error = %e, "webhook delivery bookkeeping failed; will retry");
                 tokio::time::sleep(RESCAN).await;
             }

@@ -148,6 +148,21 @@ impl TestApp {
         }
     }
 
+    /// Runs one statement without parameters straight against the database.
+    pub async fn execute_sql(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+        }
+    }
+
     /// Fails if `canary` is in the ledger, the logs or (on SQLite) any database file, WAL
     /// included: free text the staff write is kept only sealed.
     pub async fn assert_canary_nowhere(&self, canary: &str) {
@@ -251,6 +266,43 @@ pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<Tes
         database_url,
         clock,
     })
+}
+
+/// Another `mamori serve` on `app`'s database, as a second machine behind a load balancer
+/// would run it: its own pools, ledger writer, background jobs and port; the same keys.
+pub struct OtherServer {
+    pub base: String,
+    pub vault: Vault,
+    /// Stops it as a crash would: its jobs end without giving up their leases.
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn second_server(app: &TestApp) -> OtherServer {
+    let keyring = Arc::new(Keyring::new(&MasterKey::from_hex(MASTER_HEX).unwrap()));
+    let store: Arc<dyn Store> = Arc::from(mamori_store::open(&app.database_url).await.unwrap());
+    let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
+    let ledger = Ledger::start(store.clone(), signer).await.unwrap();
+    let mut vault = Vault::new(app.vault.policy.clone(), keyring, store, ledger);
+    vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopping.await;
+    };
+    let stopped = tokio::spawn(mamori_server::serve(
+        listener,
+        vault.clone(),
+        test_limits(),
+        shutdown,
+    ));
+    OtherServer {
+        base,
+        vault,
+        stop,
+        stopped,
+    }
 }
 
 /// Runs one async test body on both backends.

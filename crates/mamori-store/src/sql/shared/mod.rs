@@ -12,6 +12,7 @@ mod events;
 mod incident_notices;
 mod incidents;
 mod key_wraps;
+mod leases;
 mod ledger;
 mod legal_holds;
 mod requests;
@@ -119,6 +120,7 @@ async fn apply_requests_and_surveys(conn: &mut Conn, change: &Change) -> Applied
         | ConfirmVendorTask { .. }
         | MarkVendorTaskReminded { .. }
         | MarkVendorReminded { .. } => disclosures::apply_task(conn, change).await,
+        HoldsLease { .. } => leases::apply(conn, change).await,
         InsertDrpAgent(_)
         | RemoveDrpAgent { .. }
         | SpendDrpMessage { .. }
