@@ -327,6 +327,8 @@ both_backends!(
     two_servers_deliver_each_webhook_once,
     a_crashed_server_s_deliveries_are_taken_over,
     a_key_revoked_on_one_server_is_refused_by_the_other_within_two_seconds,
+    staff_disabled_on_one_server_are_signed_out_of_the_other_at_once,
+    the_ledger_verifies_after_concurrent_writes_through_both_servers,
     webhooks_replay_and_refuse_bad_subscriptions,
     a_paused_webhook_holds_its_events_until_resumed,
     a_rotated_secret_signs_and_the_old_one_only_during_its_grace,

@@ -126,3 +126,69 @@ pub async fn a_key_revoked_on_one_server_is_refused_by_the_other_within_two_seco
     }
     assert_eq!(read().await, StatusCode::UNAUTHORIZED);
 }
+
+pub async fn staff_disabled_on_one_server_are_signed_out_of_the_other_at_once(app: TestApp) {
+    let other = common::second_server(&app).await;
+    let email = "dan.desk@example.com";
+    let (session, _) = crate::staff_sign_in::signed_in_as(&app, email, "support").await;
+    let console = async || {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        let r = client
+            .build()
+            .unwrap()
+            .get(format!("{}/console", other.base));
+        let r = r.header("cookie", format!("mamori_staff={session}"));
+        r.send().await.unwrap().status()
+    };
+    assert_eq!(console().await, StatusCode::OK, "signed in on both");
+    let operator = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    let staff = app.vault.list_staff(&operator).await.unwrap();
+    let desk = staff.iter().find(|s| s.email == email).unwrap();
+    app.vault.disable_staff(&operator, &desk.id).await.unwrap();
+    assert!(
+        console().await.is_redirection(),
+        "sessions are read, never cached"
+    );
+}
+
+pub async fn the_ledger_verifies_after_concurrent_writes_through_both_servers(app: TestApp) {
+    let other = common::second_server(&app).await;
+    let create = |base: String, n: usize| {
+        let client = app.client.clone();
+        let key = app.keys["service"].clone();
+        async move {
+            let person = crate::customer_without_phone(&format!("both{n}"));
+            let r = (client.post(format!("{base}/v1/subjects")))
+                .bearer_auth(key)
+                .header("Mamori-Purpose", "order_fulfilment")
+                .json(&person);
+            r.send().await.unwrap().status()
+        }
+    };
+    let writes = (0..60).map(|n| {
+        let base = if n % 2 == 0 { &app.base } else { &other.base };
+        tokio::spawn(create(base.clone(), n))
+    });
+    for done in futures_util::future::join_all(writes).await {
+        assert_eq!(done.unwrap(), StatusCode::CREATED);
+    }
+    other.ledger.flush().await.unwrap();
+    app.ledger.flush().await.unwrap();
+    let officer = mamori_core::Actor {
+        id: "cli".into(),
+        role: "privacy_officer".into(),
+    };
+    let counted = std::sync::atomic::AtomicU64::new(0);
+    let verdict = app
+        .vault
+        .verify_ledger_now(&officer, &counted)
+        .await
+        .unwrap();
+    match verdict {
+        mamori_core::ledger_verify::Verdict::Ok { leaves, .. } => assert!(leaves >= 60),
+        mamori_core::ledger_verify::Verdict::Failed(why) => panic!("{why}"),
+    }
+}

@@ -273,6 +273,7 @@ pub async fn spawn_app_with_policy(backend: Backend, policy: &str) -> Option<Tes
 pub struct OtherServer {
     pub base: String,
     pub vault: Vault,
+    pub ledger: Ledger,
     /// Stops it as a crash would: its jobs end without giving up their leases.
     pub stop: tokio::sync::oneshot::Sender<()>,
     pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -283,8 +284,10 @@ pub async fn second_server(app: &TestApp) -> OtherServer {
     let store: Arc<dyn Store> = Arc::from(mamori_store::open(&app.database_url).await.unwrap());
     let signer = HeadSigner::from_seed(&keyring.ledger_signing_seed());
     let ledger = Ledger::start(store.clone(), signer).await.unwrap();
-    let mut vault = Vault::new(app.vault.policy.clone(), keyring, store, ledger);
+    let mut vault = Vault::new(app.vault.policy.clone(), keyring, store, ledger.clone());
     vault.outbound = Arc::new(mamori_core::outbound::Outbound::loopback());
+    // One time for both, as machines kept in step by NTP would have.
+    vault.clock = app.vault.clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
@@ -300,6 +303,7 @@ pub async fn second_server(app: &TestApp) -> OtherServer {
     OtherServer {
         base,
         vault,
+        ledger,
         stop,
         stopped,
     }
