@@ -37,6 +37,10 @@ struct Args {
     /// Only batch disclosures and the audience filter they are read against.
     #[arg(long)]
     disclosures_only: bool,
+    /// Only the ledger's append rate through one writer and through two at once (what
+    /// several servers on one database share).
+    #[arg(long)]
+    writers_only: bool,
     /// Responses in the survey whose results are timed (default 1,000,000, or 100,000 with
     /// --quick).
     #[arg(long)]
@@ -69,6 +73,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         tiny: args.tiny,
         consent_only: args.consent_only,
         disclosures_only: args.disclosures_only,
+        writers_only: args.writers_only,
         subjects: args.subjects,
         dir: args.dir,
         survey_responses: args.survey_responses,

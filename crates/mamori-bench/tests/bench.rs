@@ -172,3 +172,20 @@ fn bench_consent_only_reports_the_consent_figures_and_their_baselines() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn bench_writers_only_reports_one_writer_and_two() {
+    let (figures, dir) = tiny_bench(true, &["--writers-only"]);
+    for key in [
+        "ledger_append_per_s_one_writer",
+        "ledger_append_per_s_two_writers",
+        "ledger_two_writers_vs_one",
+    ] {
+        assert!(
+            figures[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {figures}"
+        );
+    }
+    assert!(figures.get("read_rps").is_none(), "{figures}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -404,9 +404,10 @@ impl Ledger {
         let mut finish = |outcomes: &[JobOutcome], foreign: &[[u8; 32]]| {
             let mut tree = tree.write().expect("lock");
             if !foreign.is_empty() {
-                // Another process (the CLI beside this server) appended events since our last
-                // commit: our tree takes them in so our leaves follow theirs.
-                tracing::info!(
+                // Another process (the CLI beside this server, another server on the same
+                // database) appended events since our last commit: our tree takes them in so our
+                // leaves follow theirs. Routine with several servers: debug, not info.
+                tracing::debug!(
                     leaves = foreign.len(),
                     "ledger events from another process taken in"
                 );

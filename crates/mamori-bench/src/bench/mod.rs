@@ -27,6 +27,7 @@ mod http;
 mod incidents;
 mod keys;
 mod rights;
+mod scaling;
 mod server;
 
 use http::*;
@@ -45,6 +46,8 @@ pub struct BenchArgs {
     pub consent_only: bool,
     /// Only the batch-disclosure figures and the audience filter they are read against.
     pub disclosures_only: bool,
+    /// Only the ledger's append rate through one writer and through two at once.
+    pub writers_only: bool,
     /// Subjects stored for the read test (default 1,000,000; 100,000 with --quick).
     pub subjects: Option<u64>,
     /// Where to build the throw-away installation (default: the system temp directory).
@@ -136,6 +139,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         dir.join("mamori.toml"),
         "[outbound]\nallow = [\"127.0.0.0/8\"]\n",
     )?;
+    if args.writers_only {
+        let mut out = BTreeMap::new();
+        let ctx = Context::open(&paths).await?;
+        out.insert("backend", json!(ctx.vault.backend()));
+        out.insert("cores", json!(num_cores()));
+        drop(ctx);
+        scaling::figures(&paths, plan.ledger_appends, &mut out).await?;
+        return Ok(into_value(out));
+    }
     let (mut out, ids, keys) = fill(&args, &plan, &paths).await?;
     note("audited reads over HTTP");
     let server = Server::start(&paths, keys).await?;

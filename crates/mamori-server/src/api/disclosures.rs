@@ -26,6 +26,9 @@ pub use mamori_proto::disclosures::{BatchDisclosed, DiscloseBatch};
 
 /// People per streamed part of a batch's answer (each part one commit).
 const BATCH_PART: usize = 500;
+/// Parts decided at once: while some wait for their commit, others are read and opened, and the
+/// ledger's group commit takes the waiting ones in one transaction.
+const PARTS_IN_FLIGHT: usize = 4;
 
 /// The same disclosure for up to 10,000 people (a campaign, a sync): the role, purpose,
 /// categories and vendor register are decided once (refused as a whole, ledgered, before
@@ -102,7 +105,7 @@ fn batch_stream(
                 joined.map_err(|e| mamori_core::CoreError::Internal(e.to_string()))?
             }
         })
-        .buffered(2);
+        .buffered(PARTS_IN_FLIGHT);
     let write = |out: &mut String, outcome: String| out.push_str(&outcome);
     super::streamed::json_array(decided, prefix, "disclosure batch", write)
 }
