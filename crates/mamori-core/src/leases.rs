@@ -94,14 +94,6 @@ impl Lease {
     pub fn forget(&mut self) {
         self.held = None;
     }
-
-    /// Gives the lease up (a clean stop), so another server takes over at once.
-    pub async fn release(&mut self, store: &dyn Store) -> Result<()> {
-        if self.held.take().is_some() {
-            store.release_lease(&self.job, &self.holder).await?;
-        }
-        Ok(())
-    }
 }
 
 /// A random name for this server's leases (a process, not a machine: two on one host differ).

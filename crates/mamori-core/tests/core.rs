@@ -5,6 +5,8 @@
 mod consent;
 #[path = "core/keys.rs"]
 mod keys;
+#[path = "core/leases.rs"]
+mod leases;
 #[path = "core/requests.rs"]
 mod requests;
 #[path = "core/retention.rs"]
@@ -106,6 +108,7 @@ macro_rules! both_backends {
 
 use consent::*;
 use keys::*;
+use leases::*;
 use requests::*;
 use retention::*;
 use subjects::*;
@@ -120,6 +123,7 @@ both_backends!(
     scheduled_backups_are_taken_when_due_and_the_oldest_pruned,
     retention_drops_expired_fields_and_erases_whom_nothing_is_left_of,
     expired_data_is_asked_of_the_vendors_that_received_it,
+    a_lease_has_one_holder_until_it_lapses_or_is_given_up,
     an_imported_withdrawal_asks_vendors_to_stop,
     retention_deletes_the_old_records_of_someone_still_active,
     preferences_go_after_consent_is_withdrawn,

@@ -743,7 +743,8 @@ pub async fn serve_with(
                 .await
         }
     };
-    drop(jobs);
+    // Stopped, and their leases given up, so another server takes the jobs over at once.
+    jobs.stop().await;
     // Consent-check events still queued for the next commit go in before the process ends.
     if let Err(e) = stopping.flush_ledger().await {
         tracing::error!(error = %e, "queued ledger events could not be committed at shutdown");

@@ -485,8 +485,8 @@ pub trait LeaseStore: Send + Sync {
         until_ms: i64,
     ) -> Result<Option<i64>>;
 
-    /// Gives up `job`'s lease if `holder` has it, so another server takes over at once.
-    async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+    /// Gives up every lease `holder` has, so other servers take over at once.
+    async fn release_leases(&self, holder: &str) -> Result<()>;
 }
 
 /// Every capability: what a backend is.

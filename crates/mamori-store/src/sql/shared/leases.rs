@@ -32,9 +32,8 @@ impl LeaseStore for Backend {
         Ok(fence)
     }
 
-    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
-        sqlx::query("UPDATE job_leases SET expires_ms = 0 WHERE job = $1 AND holder = $2")
-            .bind(job)
+    async fn release_leases(&self, holder: &str) -> Result<()> {
+        sqlx::query("UPDATE job_leases SET expires_ms = 0 WHERE holder = $1")
             .bind(holder)
             .execute(&self.write)
             .await?;
