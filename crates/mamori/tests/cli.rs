@@ -22,6 +22,8 @@ mod incidents;
 mod interrupted;
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/multi_server_pg.rs"]
+mod multi_server_pg;
 #[path = "cli/notices.rs"]
 mod notices;
 #[path = "cli/readme.rs"]
