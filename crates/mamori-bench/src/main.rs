@@ -41,6 +41,10 @@ struct Args {
     /// several servers on one database share).
     #[arg(long)]
     writers_only: bool,
+    /// Only the audited read and the consent check as ratios to the no-op endpoint, interleaved
+    /// in the same run (throughput and p99).
+    #[arg(long)]
+    ratios_only: bool,
     /// Responses in the survey whose results are timed (default 1,000,000, or 100,000 with
     /// --quick).
     #[arg(long)]
@@ -74,6 +78,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         consent_only: args.consent_only,
         disclosures_only: args.disclosures_only,
         writers_only: args.writers_only,
+        ratios_only: args.ratios_only,
         subjects: args.subjects,
         dir: args.dir,
         survey_responses: args.survey_responses,

@@ -111,6 +111,8 @@ fn bench_reports_every_figure() {
         "retention_idle_ratio",
         "retention_erase_ratio",
         "incident_notices_vs_mailer",
+        "read_vs_baseline",
+        "read_p99_vs_baseline_p99",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v >= 0.0), "{key}: {figures}");
@@ -187,5 +189,25 @@ fn bench_writers_only_reports_one_writer_and_two() {
         );
     }
     assert!(figures.get("read_rps").is_none(), "{figures}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn bench_ratios_only_reports_each_path_against_the_no_op() {
+    let (figures, dir) = tiny_bench(true, &["--ratios-only"]);
+    for key in [
+        "ratio_noop_rps",
+        "ratio_read_vs_noop",
+        "ratio_read_p99_vs_noop_p99",
+        "ratio_consent_check_vs_noop",
+        "ratio_consent_check_p99_vs_noop_p99",
+    ] {
+        assert!(
+            figures[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {figures}"
+        );
+    }
+    assert_eq!(figures["ratio_read_errors"], 0, "{figures}");
+    assert_eq!(figures["ratio_consent_check_errors"], 0, "{figures}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -26,6 +26,7 @@ mod disclosures;
 mod http;
 mod incidents;
 mod keys;
+mod ratios;
 mod rights;
 mod scaling;
 mod server;
@@ -48,6 +49,8 @@ pub struct BenchArgs {
     pub disclosures_only: bool,
     /// Only the ledger's append rate through one writer and through two at once.
     pub writers_only: bool,
+    /// Only the hot paths as ratios to the no-op, interleaved (issue 23's targets).
+    pub ratios_only: bool,
     /// Subjects stored for the read test (default 1,000,000; 100,000 with --quick).
     pub subjects: Option<u64>,
     /// Where to build the throw-away installation (default: the system temp directory).
@@ -161,6 +164,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         server.stop();
         return Ok(into_value(out));
     }
+    if args.ratios_only {
+        ratios::figures(&server, &ids, &plan, &mut out).await?;
+        server.stop();
+        return Ok(into_value(out));
+    }
     server_figures(&server, &ids, &plan, &mut out).await?;
     server.stop();
     offline_figures(&paths, &plan, &mut out).await?;
@@ -248,6 +256,19 @@ async fn server_figures(
     out.insert("proof_http_p99_ms", json!(round3(proof_p99)));
 
     consent_checks(server, ids, plan, out).await?;
+    // The audited read against the no-op of the same run (its own interleaved measurement is
+    // `--ratios-only`).
+    let (base_rps, base_p99) = (
+        out["http_baseline_rps"].as_f64(),
+        out["http_baseline_p99_ms"].as_f64(),
+    );
+    if let (Some(rps), Some(p99)) = (base_rps, base_p99) {
+        out.insert("read_vs_baseline", json!(round3(reads.rps / rps)));
+        out.insert(
+            "read_p99_vs_baseline_p99",
+            json!(round3(reads.p99_ms / p99)),
+        );
+    }
 
     note("audience filter over HTTP");
     // The checks just made leave a million ledger leaves for the server to index by subject;
