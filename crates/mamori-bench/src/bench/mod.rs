@@ -241,14 +241,7 @@ async fn server_figures(
     out: &mut BTreeMap<&'static str, Value>,
 ) -> anyhow::Result<()> {
     let reads = read_load(server, ids, plan).await?;
-    out.insert("read_rps", json!(reads.rps.round()));
-    out.insert("read_p50_ms", json!(round3(reads.p50_ms)));
-    out.insert("read_p99_ms", json!(round3(reads.p99_ms)));
-    out.insert("read_errors", json!(reads.errors));
-    out.insert("rss_mb", json!(reads.rss.total.round()));
-    out.insert("rss_anon_mb", json!(reads.rss.anon.round()));
-    out.insert("rss_file_mb", json!(reads.rss.file.round()));
-    out.insert("rss_shmem_mb", json!(reads.rss.shmem.round()));
+    insert_reads(&reads, out);
 
     note("inclusion proofs over HTTP");
     let (proof_median, proof_p99) = proofs_over_http(server).await?;
@@ -256,19 +249,7 @@ async fn server_figures(
     out.insert("proof_http_p99_ms", json!(round3(proof_p99)));
 
     consent_checks(server, ids, plan, out).await?;
-    // The audited read against the no-op of the same run (its own interleaved measurement is
-    // `--ratios-only`).
-    let (base_rps, base_p99) = (
-        out["http_baseline_rps"].as_f64(),
-        out["http_baseline_p99_ms"].as_f64(),
-    );
-    if let (Some(rps), Some(p99)) = (base_rps, base_p99) {
-        out.insert("read_vs_baseline", json!(round3(reads.rps / rps)));
-        out.insert(
-            "read_p99_vs_baseline_p99",
-            json!(round3(reads.p99_ms / p99)),
-        );
-    }
+    read_against_baseline(&reads, out);
 
     note("audience filter over HTTP");
     // The checks just made leave a million ledger leaves for the server to index by subject;

@@ -174,3 +174,28 @@ pub(super) async fn read_load(
 ) -> anyhow::Result<ReadFigures> {
     http_load(server, ids, plan, Target::Read, None).await
 }
+
+pub(super) fn insert_reads(reads: &ReadFigures, out: &mut BTreeMap<&'static str, Value>) {
+    out.insert("read_rps", json!(reads.rps.round()));
+    out.insert("read_p50_ms", json!(round3(reads.p50_ms)));
+    out.insert("read_p99_ms", json!(round3(reads.p99_ms)));
+    out.insert("read_errors", json!(reads.errors));
+    out.insert("rss_mb", json!(reads.rss.total.round()));
+    out.insert("rss_anon_mb", json!(reads.rss.anon.round()));
+    out.insert("rss_file_mb", json!(reads.rss.file.round()));
+    out.insert("rss_shmem_mb", json!(reads.rss.shmem.round()));
+}
+
+/// The audited read against the no-op of the same run (`--ratios-only` measures both
+/// interleaved).
+pub(super) fn read_against_baseline(reads: &ReadFigures, out: &mut BTreeMap<&'static str, Value>) {
+    let baseline = (out.get("http_baseline_rps").and_then(Value::as_f64))
+        .zip(out.get("http_baseline_p99_ms").and_then(Value::as_f64));
+    if let Some((rps, p99)) = baseline {
+        out.insert("read_vs_baseline", json!(round3(reads.rps / rps)));
+        out.insert(
+            "read_p99_vs_baseline_p99",
+            json!(round3(reads.p99_ms / p99)),
+        );
+    }
+}
