@@ -176,3 +176,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
             })
     }
 }
+
+/// A `lang` parameter: en (when absent), ja or fr; anything else is 422 `invalid_value`.
+pub fn language(lang: Option<&str>) -> Result<mamori_policy::Language, crate::problem::ApiError> {
+    match lang {
+        None => Ok(mamori_policy::Language::En),
+        Some(code) => mamori_policy::Language::parse(code).ok_or_else(|| {
+            crate::problem::ApiError::Core(mamori_core::CoreError::invalid(
+                mamori_proto::ErrorCode::InvalidValue,
+                "lang",
+                "en, ja or fr",
+            ))
+        }),
+    }
+}

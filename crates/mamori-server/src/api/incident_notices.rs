@@ -112,12 +112,7 @@ pub async fn regulator_draft(
             why,
         ))
     };
-    let lang = match q.lang.as_deref() {
-        None => mamori_policy::Language::En,
-        Some(code) => {
-            mamori_policy::Language::parse(code).ok_or_else(|| invalid("lang", "en, ja or fr"))?
-        }
-    };
+    let lang = crate::extract::language(q.lang.as_deref())?;
     let html = match q.format.as_deref() {
         None | Some("markdown") => false,
         Some("html") => true,

@@ -154,18 +154,7 @@ pub async fn start_drill(
     Caller(actor): Caller,
     Body(body): Body<StartDrill>,
 ) -> ApiResult<(StatusCode, Json<Incident>)> {
-    let lang = match body.lang.as_deref() {
-        None | Some("en") => mamori_policy::Language::En,
-        Some("ja") => mamori_policy::Language::Ja,
-        Some("fr") => mamori_policy::Language::Fr,
-        Some(_) => {
-            return Err(ApiError::Core(mamori_core::CoreError::invalid(
-                ErrorCode::InvalidValue,
-                "lang",
-                "en, ja or fr",
-            )));
-        }
-    };
+    let lang = crate::extract::language(body.lang.as_deref())?;
     let incident = s.vault.start_drill(&actor, &body.scenario, lang).await?;
     Ok((StatusCode::CREATED, Json(incident)))
 }

@@ -64,12 +64,7 @@ pub async fn records_of_processing(
             why,
         ))
     };
-    let lang = match q.lang.as_deref() {
-        None => mamori_policy::Language::En,
-        Some(code) => {
-            mamori_policy::Language::parse(code).ok_or_else(|| invalid("lang", "en, ja or fr"))?
-        }
-    };
+    let lang = crate::extract::language(q.lang.as_deref())?;
     let format = q.format.as_deref().unwrap_or("json");
     if !["json", "md", "csv", "html"].contains(&format) {
         return Err(invalid("format", "json, md, csv or html"));
