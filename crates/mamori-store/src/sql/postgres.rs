@@ -61,6 +61,18 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
+    async fn subject_impl(&self, id: &Id) -> Result<Option<SubjectRow>> {
+        let sql = format!(
+            "SELECT {} FROM subjects WHERE id = $1",
+            super::rows::SUBJECT_COLUMNS
+        );
+        let row: Option<super::rows::Subject> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&id[..])
+            .fetch_optional(&self.read)
+            .await?;
+        super::rows::convert_one(row)
+    }
+
     async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
         let sql = format!(
             "SELECT {} FROM consent_state WHERE subject_id = $1 ORDER BY purpose, channel",

@@ -301,6 +301,33 @@ impl SqliteStore {
         }).await
     }
 
+    /// A subject by primary key, read on the calling thread (see `inline`): every audited read
+    /// starts here, and sqlx's hand-off to its SQLite thread and back cost more than the read.
+    async fn subject_impl(&self, id: &Id) -> Result<Option<SubjectRow>> {
+        use rusqlite::OptionalExtension;
+        self.inline.with(|conn| {
+            let sql = format!(
+                "SELECT {} FROM subjects WHERE id = ?1",
+                super::rows::SUBJECT_COLUMNS
+            );
+            let mut statement = conn.prepare_cached(&sql)?;
+            let row = statement.query_row([&id[..]], |r| {
+                Ok(SubjectRow {
+                    id: r.get(0)?,
+                    created_ms: r.get(1)?,
+                    version: r.get(2)?,
+                    wrapped_dek: r.get(3)?,
+                    fields: r.get(4)?,
+                    erased_ms: r.get(5)?,
+                    held_until_ms: r.get(6)?,
+                    rekey_requested_ms: r.get(7)?,
+                    previous_wrapped_dek: r.get(8)?,
+                })
+            });
+            row.optional()
+        })
+    }
+
     /// The consent state by primary key, read on the calling thread (see `inline`).
     async fn consents_impl(&self, subject: &Id) -> Result<Vec<ConsentRow>> {
         self.inline.with(|conn| {

@@ -10,12 +10,7 @@ const IN_LIST: usize = 1_000;
 #[async_trait]
 impl SubjectStore for Backend {
     async fn subject(&self, id: &Id) -> Result<Option<SubjectRow>> {
-        let sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = $1");
-        let row: Option<rows::Subject> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&id[..])
-            .fetch_optional(&self.read)
-            .await?;
-        convert_one(row)
+        self.subject_impl(id).await
     }
 
     async fn find_by_index(&self, kind: IndexKind, digest: &IndexDigest) -> Result<Option<Id>> {
