@@ -274,9 +274,6 @@ pub struct OtherServer {
     pub base: String,
     pub vault: Vault,
     pub ledger: Ledger,
-    /// Stops it as a crash would: its jobs end without giving up their leases.
-    pub stop: tokio::sync::oneshot::Sender<()>,
-    pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub async fn second_server(app: &TestApp) -> OtherServer {
@@ -290,22 +287,17 @@ pub async fn second_server(app: &TestApp) -> OtherServer {
     vault.clock = app.vault.clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        let _ = stopping.await;
-    };
-    let stopped = tokio::spawn(mamori_server::serve(
+    let serving = mamori_server::serve(
         listener,
         vault.clone(),
         test_limits(),
-        shutdown,
-    ));
+        std::future::pending(),
+    );
+    tokio::spawn(serving);
     OtherServer {
         base,
         vault,
         ledger,
-        stop,
-        stopped,
     }
 }
 
